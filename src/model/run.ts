@@ -1,0 +1,66 @@
+/** The run record as it lives in `run.yaml`; browser-safe (no Node imports). */
+
+export const RUN_STATUSES = ['RUNNING', 'FINISHED', 'FAILED', 'KILLED'] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
+export const LIFECYCLES = ['active', 'deleted'] as const
+export type Lifecycle = (typeof LIFECYCLES)[number]
+
+export type ParamValue = string | number | boolean
+
+/** Per metric key: the latest point by MLflow's rule (max step, then timestamp, then value), plus min/max/count. */
+export interface MetricSummary {
+  value: number
+  step: number
+  timestamp: number
+  min: number
+  max: number
+  count: number
+}
+
+/** Where the code that produced the run came from. */
+export interface SourceInfo {
+  commit?: string
+  branch?: string
+  dirty?: boolean
+  patchId?: string
+  remote?: string
+  command?: string
+  platform?: string
+  runtime?: string
+}
+
+/** Everything `run.yaml` holds: enough to list, filter and sort runs without reading any history. */
+export interface RunSummary {
+  id: string
+  name: string
+  experiment: string
+  status: RunStatus
+  lifecycle: Lifecycle
+  startTime: number
+  endTime?: number
+  user?: string
+  host?: string
+  parent?: string
+  description?: string
+  source: SourceInfo
+  params: Record<string, ParamValue>
+  tags: Record<string, string>
+  metrics: Record<string, MetricSummary>
+}
+
+/** One point of a metric history. */
+export interface MetricPoint {
+  key: string
+  value: number
+  step: number
+  timestamp: number
+}
+
+export function isTerminal(status: RunStatus): boolean {
+  return status !== 'RUNNING'
+}
+
+/** Duration in ms, or undefined while the run has no end time. */
+export function runDuration(run: Pick<RunSummary, 'startTime' | 'endTime'>): number | undefined {
+  return run.endTime === undefined ? undefined : run.endTime - run.startTime
+}

@@ -1,0 +1,25 @@
+// Runs the whole suite with vitest and ends with a plain "N passed, N failed, N skipped" line that CI can read.
+import { spawnSync } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+if (build.status !== 0) {
+  console.log('0 passed, 1 failed')
+  process.exit(1)
+}
+const out = '.test-results.json'
+rmSync(out, { force: true })
+const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]
+const r = spawnSync('npx', args, { stdio: 'inherit' })
+let passed = 0, failed = 0, skipped = 0
+try {
+  const res = JSON.parse(readFileSync(out, 'utf8'))
+  passed = res.numPassedTests
+  failed = res.numFailedTests + (res.numRuntimeErrorTestSuites ?? 0)
+  skipped = (res.numPendingTests ?? 0) + (res.numTodoTests ?? 0)
+  if (r.status !== 0 && failed === 0) failed = 1
+} catch {
+  failed = Math.max(1, failed)
+}
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`)
+process.exit(r.status === 0 && failed === 0 ? 0 : 1)
