@@ -1,0 +1,149 @@
+/** FilterAst → predicate. Compiled once into closures, so the per-run cost is a few property reads. */
+import type { RunSummary } from '../model/run.js'
+import type { CompareOp, FieldRef, FilterAst, Literal } from './ast.js'
+import { asNumber, asText, fieldGetter, fieldType, type FieldValue } from './fields.js'
+import { likeMatcher } from './like.js'
+
+export type RunPredicate = (run: RunSummary) => boolean
+
+export interface CompileOptions {
+  /** Experiment names by id: with it, `experiment = 'mnist'` matches the name as well as the id. */
+  experimentNames?: Record<string, string>
+}
+
+/**
+ * Compiles a filter AST into a predicate over run summaries.
+ * Semantics follow MLflow: a run without the key never matches a comparison (not even `!=`), and NaN compares like IEEE
+ * floats in Python (only `!=` is true). NOT inverts the whole match, so `NOT metrics.acc > 0.9` keeps runs without `acc`.
+ * @example runs.filter(compileFilter(parseFilter('metrics.acc > 0.9')))
+ */
+export function compileFilter(ast: FilterAst, options: CompileOptions = {}): RunPredicate {
+  switch (ast.type) {
+    case 'all':
+      return () => true
+    case 'and': {
+      const ps = ast.items.map((i) => compileFilter(i, options))
+      if (ps.length === 2) {
+        const [a, b] = ps
+        return (r) => a(r) && b(r)
+      }
+      return (r) => {
+        for (const p of ps) if (!p(r)) return false
+        return true
+      }
+    }
+    case 'or': {
+      const ps = ast.items.map((i) => compileFilter(i, options))
+      return (r) => {
+        for (const p of ps) if (p(r)) return true
+        return false
+      }
+    }
+    case 'not': {
+      const p = compileFilter(ast.item, options)
+      return (r) => !p(r)
+    }
+    default: {
+      const names = options.experimentNames
+      if (ast.field.kind === 'attribute' && ast.field.key === 'experiment' && names) {
+        // Match the id or the name; a negative test must hold for both.
+        const byId = leaf(ast, fieldGetter(ast.field))
+        const byName = leaf(ast, (r) => (Object.hasOwn(names, r.experiment) ? names[r.experiment] : undefined))
+        const negative = (ast.type === 'compare' && ast.op === '!=') || ((ast.type === 'in' || ast.type === 'like') && ast.negated)
+        if (ast.type === 'null') return byId
+        return negative ? (r) => byId(r) && byName(r) : (r) => byId(r) || byName(r)
+      }
+      return leaf(ast, fieldGetter(ast.field))
+    }
+  }
+}
+
+type Leaf = Extract<FilterAst, { field: FieldRef }>
+
+function leaf(ast: Leaf, get: (r: RunSummary) => FieldValue): RunPredicate {
+  const type = fieldType(ast.field)
+  switch (ast.type) {
+    case 'null':
+      return ast.negated ? (r) => get(r) !== undefined : (r) => get(r) === undefined
+    case 'like': {
+      const m = likeMatcher(ast.pattern, ast.caseInsensitive)
+      const neg = ast.negated
+      return (r) => {
+        const v = asText(get(r))
+        return v !== undefined && m(v) !== neg
+      }
+    }
+    case 'in': {
+      const strings = new Set<string>()
+      const numbers = new Set<number>()
+      const bools = new Set<boolean>()
+      for (const v of ast.values) {
+        if (typeof v === 'number') numbers.add(v)
+        else if (typeof v === 'boolean') bools.add(v)
+        else strings.add(v)
+      }
+      const neg = ast.negated
+      const member = (v: FieldValue): boolean | undefined => {
+        if (v === undefined) return undefined
+        if (type === 'number') return typeof v === 'number' ? numbers.has(v) && !Number.isNaN(v) : undefined
+        if (type === 'boolean') return typeof v === 'boolean' ? bools.has(v) : undefined
+        // Text (params, tags, string attributes): as text, or as a number for number literals.
+        const t = asText(v)!
+        if (strings.has(t)) return true
+        if (numbers.size > 0) {
+          const n = asNumber(v)
+          if (n !== undefined && numbers.has(n) && !Number.isNaN(n)) return true
+        }
+        return false
+      }
+      return (r) => {
+        const m = member(get(r))
+        return m !== undefined && m !== neg
+      }
+    }
+    case 'compare':
+      return compare(type, ast.op, ast.value, get)
+  }
+}
+
+function compare(type: ReturnType<typeof fieldType>, op: CompareOp, value: Literal, get: (r: RunSummary) => FieldValue): RunPredicate {
+  if (typeof value === 'number') {
+    const cmp = numberOp(op, value)
+    if (type === 'number') {
+      return (r) => {
+        const v = get(r)
+        return typeof v === 'number' && cmp(v)
+      }
+    }
+    // Our extension: params/tags compared with a number literal compare as numbers; values that are not numbers never match.
+    return (r) => {
+      const n = asNumber(get(r))
+      return n !== undefined && cmp(n)
+    }
+  }
+  if (typeof value === 'boolean') {
+    return op === '=' ? (r) => get(r) === value : (r) => { const v = get(r); return v !== undefined && v !== value }
+  }
+  // Text: = and != only (the parser rejects the rest).
+  if (op === '=') {
+    return (r) => {
+      const v = get(r)
+      return v !== undefined && (v === value || (typeof v !== 'string' && String(v) === value))
+    }
+  }
+  return (r) => {
+    const v = get(r)
+    return v !== undefined && asText(v) !== value
+  }
+}
+
+function numberOp(op: CompareOp, x: number): (v: number) => boolean {
+  switch (op) {
+    case '=': return (v) => v === x
+    case '!=': return (v) => v !== x
+    case '<': return (v) => v < x
+    case '<=': return (v) => v <= x
+    case '>': return (v) => v > x
+    case '>=': return (v) => v >= x
+  }
+}

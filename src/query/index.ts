@@ -1,0 +1,12 @@
+/** The filter language over run summaries: parse once at the edge, pass the AST, compile once, run fast. Browser-safe. */
+export type { CompareOp, FieldKind, FieldRef, FilterAst, Literal } from './ast.js'
+export { formatField, formatFilter } from './ast.js'
+export type { FieldType, FieldValue } from './fields.js'
+export { ATTRIBUTES, artifactUri, runValue } from './fields.js'
+export { parseFieldRef, parseFilter } from './parser.js'
+export type { CompileOptions, RunPredicate } from './evaluate.js'
+export { compileFilter } from './evaluate.js'
+export type { OrderClause } from './order-by.js'
+export { formatOrderBy, parseOrderBy, sortRuns } from './order-by.js'
+export type { SearchOptions } from './search.js'
+export { searchRuns } from './search.js'
