@@ -1,0 +1,60 @@
+/**
+ * The part of the core API (`Labbook`, `Run` from src/track) the server and importer use, written as
+ * structural types so these faces depend on the contract, not on the class.
+ */
+import type { Experiment } from '../model/experiment.js'
+import type { MetricPoint, ParamValue, RunSummary, SourceInfo } from '../model/run.js'
+
+export interface ArtifactEntry { path: string; size: number; external: boolean }
+
+export interface StartRunOptions {
+  id?: string
+  name?: string
+  params?: Record<string, ParamValue>
+  tags?: Record<string, string>
+  parent?: string
+  description?: string
+  startTime?: number
+  user?: string
+  source?: SourceInfo
+  experiment?: string
+}
+
+export interface RunWriter {
+  readonly id: string
+  readonly experimentId: string
+  logParam(key: string, value: ParamValue): void
+  logMetric(key: string, value: number, o?: { step?: number; timestamp?: number }): void
+  setTag(key: string, value: string): void
+  deleteTag(key: string): void
+  setName(name: string): void
+  setDescription(text: string): void
+  logBytes(path: string, data: Uint8Array | string): Promise<void>
+  deleteArtifact(path: string): Promise<void>
+  summary(): RunSummary
+  flush(): Promise<void>
+  commit(): Promise<void>
+  end(status?: 'FINISHED' | 'FAILED' | 'KILLED', o?: { endTime?: number }): Promise<void>
+}
+
+export interface Book {
+  readonly repo: string
+  init(): Promise<{ created: boolean; commit: string }>
+  experiment(name: string): Promise<{ id: string; name: string }>
+  getExperiment(idOrName: string): Promise<Experiment>
+  listExperiments(o?: { includeDeleted?: boolean }): Promise<Experiment[]>
+  renameExperiment(id: string, name: string): Promise<void>
+  deleteExperiment(id: string): Promise<void>
+  restoreExperiment(id: string): Promise<void>
+  setExperimentTag(id: string, key: string, value: string): Promise<void>
+  startRun(o: StartRunOptions): Promise<RunWriter>
+  openRun(id: string): Promise<RunWriter>
+  listRuns(o?: { experiment?: string; includeDeleted?: boolean }): Promise<RunSummary[]>
+  getRun(id: string): Promise<RunSummary>
+  metricHistory(id: string, key: string): Promise<MetricPoint[]>
+  listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]>
+  readArtifact(id: string, path: string): Promise<Uint8Array>
+  deleteRun(id: string): Promise<void>
+  restoreRun(id: string): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,93 @@
+import type { Experiment } from '../model/experiment.js'
+import type { RunSummary } from '../model/run.js'
+import { isLabbookError } from '../errors.js'
+import type { Book, RunWriter } from './book.js'
+import { notFound } from './errors.js'
+
+export type LogLevel = 'info' | 'warn' | 'error'
+export type Logger = (level: LogLevel, message: string) => void
+
+/**
+ * What every handler works with: the served book and the writers of the runs this process logs to.
+ * Runs created through the server keep their writer until they end; a run created elsewhere gets one
+ * (`openRun`) the first time a client logs to it.
+ */
+export class ServerContext {
+  private readonly writers = new Map<string, Promise<RunWriter>>()
+
+  constructor(
+    readonly book: Book,
+    readonly log: Logger = () => {},
+  ) {}
+
+  adopt(writer: RunWriter): void {
+    this.writers.set(writer.id, Promise.resolve(writer))
+  }
+
+  /** The writer for a run, opening it if needed (concurrent callers share one open). */
+  writer(runId: string): Promise<RunWriter> {
+    let w = this.writers.get(runId)
+    if (!w) {
+      w = this.book.openRun(runId).catch((e: unknown) => {
+        this.writers.delete(runId)
+        throw isLabbookError(e, 'RUN_NOT_FOUND') ? notFound(`Run '${runId}' not found`) : e
+      })
+      this.writers.set(runId, w)
+    }
+    return w
+  }
+
+  /** The writer only if this process already holds one. */
+  async openWriter(runId: string): Promise<RunWriter | undefined> {
+    const w = this.writers.get(runId)
+    if (!w) return undefined
+    try {
+      return await w
+    } catch {
+      return undefined
+    }
+  }
+
+  forget(runId: string): void {
+    this.writers.delete(runId)
+  }
+
+  openRunIds(): string[] {
+    return [...this.writers.keys()]
+  }
+
+  /** A run's current state: the live summary for runs open here (uncommitted points included), else the branch. */
+  async run(runId: string): Promise<RunSummary> {
+    const w = await this.openWriter(runId)
+    if (w) return w.summary()
+    try {
+      return await this.book.getRun(runId)
+    } catch (e) {
+      if (isLabbookError(e, 'RUN_NOT_FOUND') || isLabbookError(e, 'INVALID_ID')) throw notFound(`Run '${runId}' not found`)
+      throw e
+    }
+  }
+
+  async experiment(id: string): Promise<Experiment> {
+    const all = await this.book.listExperiments({ includeDeleted: true })
+    const e = all.find((x) => x.id === id)
+    if (!e) throw notFound(`No Experiment with id=${id} exists`)
+    return e
+  }
+
+  async experimentByName(name: string): Promise<Experiment | undefined> {
+    const all = await this.book.listExperiments({ includeDeleted: true })
+    return all.find((x) => x.name === name && x.lifecycle === 'active') ?? all.find((x) => x.name === name)
+  }
+
+  /** Flushes every open writer's journal (nothing is ended: a client may come back). */
+  async flushAll(): Promise<void> {
+    for (const w of this.writers.values()) {
+      try {
+        await (await w).flush()
+      } catch {
+        // a run that failed to open has nothing to flush
+      }
+    }
+  }
+}

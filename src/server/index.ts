@@ -1,0 +1,5 @@
+/** `labbook serve`: MLflow's tracking REST API over a labbook branch. */
+export { serve, ROUTES } from './server.js'
+export type { ServeOptions, RunningServer } from './server.js'
+export { ApiError, toApiError } from './errors.js'
+export type { Book, RunWriter } from './book.js'

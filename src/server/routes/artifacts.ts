@@ -1,0 +1,117 @@
+import type { ServerContext } from '../context.js'
+import { ApiError, invalid, notFound } from '../errors.js'
+import { decodePageToken, encodePageToken, runArtifactUri } from '../protocol.js'
+import type { Route } from '../router.js'
+import { modelRunId, MODEL_FILES_DIR } from './models.js'
+
+/**
+ * A relative artifact path, checked segment by segment: no absolute paths, no `.`/`..`, no empty
+ * segments, no backslashes or NUL. A client can never name anything outside the run's artifacts.
+ */
+export function safeArtifactPath(p: string, allowEmpty = true): string {
+  if (p === '' || p === '/') {
+    if (allowEmpty) return ''
+    throw invalid('An artifact path is required.')
+  }
+  const trimmed = p.endsWith('/') ? p.slice(0, -1) : p
+  if (trimmed.startsWith('/') || /[\\\0]/.test(trimmed) || /^[a-zA-Z]:/.test(trimmed)) {
+    throw invalid(`Invalid artifact path: '${p}'. Artifact paths are relative and may not contain backslashes.`)
+  }
+  for (const seg of trimmed.split('/')) {
+    if (seg === '' || seg === '.' || seg === '..') throw invalid(`Invalid artifact path: '${p}'. It may not contain '.', '..' or empty segments.`)
+  }
+  return trimmed
+}
+
+/** Where an `mlflow-artifacts:/` path lands: `<exp>/<run>/artifacts/<p>` or `<exp>/models/<model>/artifacts/<p>`. */
+export interface ArtifactTarget { experimentId: string; runId: string; path: string }
+
+export function parseProxyPath(raw: string): ArtifactTarget | { experimentId: string; runId?: string; listingAbove: true } {
+  const path = safeArtifactPath(raw)
+  const segs = path === '' ? [] : path.split('/')
+  const [exp, second, third, fourth] = segs
+  if (!exp) return { experimentId: '', listingAbove: true }
+  if (second === 'models') {
+    if (!third) return { experimentId: exp, listingAbove: true }
+    if (fourth !== undefined && fourth !== 'artifacts') throw invalid(`Invalid artifact path '${raw}': expected <experiment>/models/<model_id>/artifacts/<path>.`)
+    const runId = modelRunId(third)
+    return { experimentId: exp, runId, path: [MODEL_FILES_DIR, third, ...segs.slice(4)].join('/') }
+  }
+  if (!second) return { experimentId: exp, listingAbove: true }
+  if (third === undefined) return { experimentId: exp, runId: second, listingAbove: true }
+  if (third !== 'artifacts') throw invalid(`Invalid artifact path '${raw}': expected <experiment>/<run_id>/artifacts/<path>.`)
+  return { experimentId: exp, runId: second, path: segs.slice(3).join('/') }
+}
+
+export interface FileInfo { path: string; is_dir: boolean; file_size?: number }
+
+/** The immediate children of `dir` in a run's artifacts; `full` gives paths from the artifact root (tracking API) instead of names (proxy API). */
+export async function listChildren(ctx: ServerContext, runId: string, dir: string, full: boolean): Promise<FileInfo[]> {
+  await ctx.run(runId)
+  const w = await ctx.openWriter(runId)
+  if (w) await w.flush()
+  const prefix = dir === '' ? '' : dir + '/'
+  const entries = await ctx.book.listArtifacts(runId, dir === '' ? undefined : dir)
+  const files = new Map<string, FileInfo>()
+  for (const e of entries) {
+    if (!e.path.startsWith(prefix)) continue
+    const rest = e.path.slice(prefix.length)
+    const slash = rest.indexOf('/')
+    const name = slash < 0 ? rest : rest.slice(0, slash)
+    if (!name) continue
+    const path = full ? prefix + name : name
+    if (slash < 0) files.set(name, { path, is_dir: false, file_size: e.size })
+    else if (!files.has(name)) files.set(name, { path, is_dir: true })
+  }
+  return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+const PAGE = 1000
+
+export const artifactRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: 'artifacts/list',
+    async handler({ fields, ctx }) {
+      const runId = fields.requiredStr('run_id', 'run_uuid')
+      const dir = safeArtifactPath(fields.str('path') ?? '')
+      const run = await ctx.run(runId)
+      const files = await listChildren(ctx, runId, dir, true)
+      const offset = decodePageToken(fields.str('page_token'))
+      const out: Record<string, unknown> = { root_uri: runArtifactUri(run.experiment, runId), files: files.slice(offset, offset + PAGE) }
+      if (offset + PAGE < files.length) out.next_page_token = encodePageToken(offset + PAGE)
+      return out
+    },
+  },
+]
+
+/** The artifact proxy (`/api/2.0/mlflow-artifacts/artifacts[/<path>]`): raw bodies, so not a JSON route. */
+export async function proxyArtifact(
+  ctx: ServerContext, method: string, rawPath: string, query: URLSearchParams, body: () => Promise<Buffer>,
+): Promise<{ json: object } | { bytes: Uint8Array }> {
+  if (rawPath === '') {
+    if (method !== 'GET') throw new ApiError('ENDPOINT_NOT_FOUND', `No ${method} on the artifact root.`, 405)
+    const target = parseProxyPath(query.get('path') ?? '')
+    if ('listingAbove' in target) return { json: {} }
+    return { json: { files: await listChildren(ctx, target.runId, target.path, false) } }
+  }
+  const target = parseProxyPath(rawPath)
+  if ('listingAbove' in target || target.path === '') throw invalid(`Invalid artifact path '${rawPath}': it names no file inside a run's artifacts.`)
+  const run = await ctx.run(target.runId)
+  if (run.experiment !== target.experimentId) throw notFound(`Run '${target.runId}' is not in experiment '${target.experimentId}'.`)
+  if (method === 'PUT') {
+    const data = await body()
+    await (await ctx.writer(target.runId)).logBytes(target.path, data)
+    return { json: {} }
+  }
+  if (method === 'GET') {
+    const w = await ctx.openWriter(target.runId)
+    if (w) await w.flush()
+    return { bytes: await ctx.book.readArtifact(target.runId, target.path) }
+  }
+  if (method === 'DELETE') {
+    await (await ctx.writer(target.runId)).deleteArtifact(target.path)
+    return { json: {} }
+  }
+  throw invalid(`Method ${method} is not supported on artifacts.`)
+}

@@ -1,0 +1,187 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { LabbookError } from '../errors.js'
+import type { Book } from './book.js'
+import { ServerContext, type Logger } from './context.js'
+import { ApiError, toApiError } from './errors.js'
+import { authorized, isLoopback, readBody, sendError, sendJson } from './http.js'
+import { Fields, doubleToJson, parseJsonBody } from './protocol.js'
+import { Router } from './router.js'
+import { artifactRoutes, proxyArtifact } from './routes/artifacts.js'
+import { experimentRoutes } from './routes/experiments.js'
+import { metricRoutes } from './routes/metrics.js'
+import { modelRoutes } from './routes/models.js'
+import { runRoutes } from './routes/runs.js'
+import { serveStatic } from './static.js'
+
+export interface ServeOptions {
+  /** The book to serve; the server never closes it. */
+  book: Book
+  /** @default '127.0.0.1' */
+  host?: string
+  /** 0 picks a free port. @default 5000 */
+  port?: number
+  /** When set, every request needs `Authorization: Bearer <token>` or Basic auth with it as the password. */
+  token?: string
+  /** Allow a non-loopback host without a token. @default false */
+  insecure?: boolean
+  /** Largest JSON body accepted. @default 16 MiB */
+  maxJsonBytes?: number
+  /** Largest artifact upload accepted (uploads are buffered). @default 512 MiB */
+  maxArtifactBytes?: number
+  /** A built site to serve under `/` (index.html for directories). */
+  siteDir?: string
+  /** Where warnings (truncated values) and server errors go; library code never prints. */
+  log?: Logger
+}
+
+export interface RunningServer {
+  url: string
+  host: string
+  port: number
+  server: Server
+  context: ServerContext
+  /** Stops accepting requests, waits for open ones, and flushes every open run's journal. */
+  close(): Promise<void>
+}
+
+const API_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/3.0/mlflow/', '/ajax-api/3.0/mlflow/']
+const ARTIFACT_PREFIXES = ['/api/2.0/mlflow-artifacts/artifacts', '/ajax-api/2.0/mlflow-artifacts/artifacts']
+const EMPTY_QUERY = new URLSearchParams()
+
+/** The routes of MLflow's REST API that labbook answers. */
+export const ROUTES = [...experimentRoutes, ...runRoutes, ...metricRoutes, ...artifactRoutes, ...modelRoutes]
+
+/**
+ * Starts MLflow's tracking REST API over a labbook book. Refuses a non-loopback host without a token
+ * (unless `insecure`), because anyone who can reach it could write to the repository.
+ * @example
+ * const srv = await serve({ book: await Labbook.open(), port: 5000 })
+ * // MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py
+ */
+export async function serve(o: ServeOptions): Promise<RunningServer> {
+  const host = o.host ?? '127.0.0.1'
+  if (!isLoopback(host) && !o.token && !o.insecure) {
+    throw new LabbookError('USAGE', `Refusing to serve on ${host} without a token: anyone who can reach it could write to this repository.`,
+      'Pass --token (or set LABBOOK_TOKEN), and clients set MLFLOW_TRACKING_TOKEN; or pass --insecure if the network is trusted.')
+  }
+  const log = o.log ?? (() => {})
+  const ctx = new ServerContext(o.book, log)
+  try {
+    await o.book.experiment('Default')
+  } catch (e) {
+    throw new LabbookError('IO_FAILED', `Could not prepare the Default experiment: ${(e as Error).message}`, undefined, {}, { cause: e })
+  }
+  const router = new Router(ROUTES)
+  const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
+  const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q < 0 ? url : url.slice(0, q)
+    const method = req.method ?? 'GET'
+    if (o.token && !authorized(req.headers.authorization, o.token)) {
+      req.resume()
+      throw new ApiError('UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN) or basic auth with the token as the password (MLFLOW_TRACKING_PASSWORD).')
+    }
+    const query = q < 0 ? EMPTY_QUERY : new URLSearchParams(url.slice(q + 1))
+
+    const prefix = API_PREFIXES.find((p) => path.startsWith(p))
+    if (prefix) {
+      const hit = router.match(method, path.slice(prefix.length))
+      if (hit === undefined) {
+        req.resume()
+        throw new ApiError('ENDPOINT_NOT_FOUND', `labbook does not implement ${method} ${path}.`)
+      }
+      if (hit === 'method') {
+        req.resume()
+        throw new ApiError('ENDPOINT_NOT_FOUND', `Method ${method} is not allowed on ${path}.`, 405)
+      }
+      let body: Record<string, unknown> = {}
+      let bodyBytes = 0
+      if (method !== 'GET' && method !== 'HEAD') {
+        const buf = await readBody(req, maxJson)
+        bodyBytes = buf.length
+        if (buf.length) {
+          const parsed = parseJsonBody(buf.toString('utf8'))
+          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+            throw new ApiError('BAD_REQUEST', 'The request body must be a JSON object.')
+          }
+          body = parsed as Record<string, unknown>
+        }
+      } else req.resume()
+      const out = await hit.route.handler({ fields: new Fields(body, query), ctx, params: hit.params, bodyBytes })
+      sendJson(res, 200, stringify(out))
+      return
+    }
+
+    const artifactPrefix = ARTIFACT_PREFIXES.find((p) => path === p || path.startsWith(p + '/'))
+    if (artifactPrefix) {
+      let rest: string
+      try {
+        rest = decodeURIComponent(path.slice(artifactPrefix.length + 1))
+      } catch {
+        throw new ApiError('INVALID_PARAMETER_VALUE', `Invalid percent-encoding in ${path}.`)
+      }
+      if (method !== 'PUT') req.resume()
+      const out = await proxyArtifact(ctx, method, rest, query, () => readBody(req, maxArtifact))
+      if ('json' in out) sendJson(res, 200, stringify(out.json))
+      else {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': out.bytes.byteLength })
+        res.end(out.bytes)
+      }
+      return
+    }
+
+    req.resume()
+    if (method === 'GET' || method === 'HEAD') {
+      if (path === '/health') return void res.end('OK')
+      if (path === '/version') return void res.end('labbook')
+      if (o.siteDir && (await serveStatic(o.siteDir, path, res, method === 'HEAD'))) return
+      if (path === '/') {
+        const html = '<!doctype html><meta charset="utf-8"><title>labbook</title><p>labbook serves MLflow\'s REST API here. Point <code>MLFLOW_TRACKING_URI</code> at this address. Build the site (<code>labbook site build</code>) to browse runs.</p>\n'
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        return void res.end(html)
+      }
+    }
+    throw new ApiError('ENDPOINT_NOT_FOUND', `No ${method} ${path} here.`)
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      const err = toApiError(e)
+      if (err.status >= 500) log('error', `${req.method} ${req.url}: ${err.message}${err.cause instanceof Error && err.cause.stack ? '\n' + err.cause.stack : ''}`)
+      if (res.headersSent) return void res.destroy()
+      sendError(res, err)
+    })
+  })
+  server.keepAliveTimeout = 65_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new LabbookError('IO_FAILED', `Could not listen on ${host}:${o.port ?? 5000}: ${e.message}`,
+        e.code === 'EADDRINUSE' ? 'Another process uses that port; pick one with --port.' : undefined, {}, { cause: e })))
+    server.listen(o.port ?? 5000, host, () => resolve())
+  })
+  const addr = server.address() as AddressInfo
+  const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+  return {
+    url: `http://${urlHost}:${addr.port}`,
+    host: addr.address,
+    port: addr.port,
+    server,
+    context: ctx,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeIdleConnections()
+      })
+      await ctx.flushAll()
+    },
+  }
+}
+
+/** JSON with non-finite numbers as proto3 JSON's strings (they only occur as metric values). */
+function stringify(v: object): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? doubleToJson(x) : x))
+}
