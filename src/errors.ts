@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'CORRUPT_DATA'
   | 'RUN_NOT_FOUND'
   | 'RUN_AMBIGUOUS'
+  | 'RUN_EXISTS'
   | 'RUN_NOT_ACTIVE'
   | 'RUN_ENDED'
   | 'EXPERIMENT_NOT_FOUND'

@@ -1,0 +1,19 @@
+/** JSON has no NaN or ±Infinity: we spell them as the strings "NaN", "Infinity", "-Infinity". */
+export function numberToJson(v: number): string {
+  if (Number.isFinite(v)) return String(v)
+  return Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"'
+}
+
+export function numberFromJson(v: unknown): number | undefined {
+  if (typeof v === 'number') return v
+  if (v === 'NaN') return NaN
+  if (v === 'Infinity') return Infinity
+  if (v === '-Infinity') return -Infinity
+  return undefined
+}
+
+/** A JSON.stringify replacer for data whose numbers may be non-finite (output of `labbook ls --json` and friends). */
+export function nonFiniteReplacer(_key: string, v: unknown): unknown {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'
+  return v
+}

@@ -1,0 +1,143 @@
+import { Document, isMap, parse, type ToStringOptions } from 'yaml'
+import { LabbookError } from '../errors.js'
+import type { Experiment } from '../model/experiment.js'
+import { FORMAT_VERSION } from '../model/layout.js'
+import { LIFECYCLES, RUN_STATUSES, type MetricSummary, type RunSummary } from '../model/run.js'
+
+const OPTS: ToStringOptions = { lineWidth: 0, minContentWidth: 0 }
+const RUN_KEYS = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description', 'source', 'params', 'tags', 'metrics'] as const
+const SOURCE_KEYS = ['commit', 'branch', 'dirty', 'patchId', 'remote', 'command', 'platform', 'runtime'] as const
+const SUMMARY_KEYS = ['value', 'step', 'timestamp', 'min', 'max', 'count'] as const
+
+/** Stable key order and flow-style metric summaries, so the same run always gives the same bytes and diffs stay small. */
+export function encodeRun(run: RunSummary): string {
+  const ordered: Record<string, unknown> = {}
+  for (const k of RUN_KEYS) {
+    const v = run[k]
+    if (v === undefined) continue
+    if (k === 'source') ordered[k] = pick(run.source, SOURCE_KEYS)
+    else if (k === 'metrics') {
+      const m: Record<string, unknown> = {}
+      for (const key of Object.keys(run.metrics).sort()) m[key] = pick(run.metrics[key]!, SUMMARY_KEYS)
+      ordered[k] = m
+    } else if (k === 'params' || k === 'tags') ordered[k] = sortedObject(v as Record<string, unknown>)
+    else ordered[k] = v
+  }
+  return encodeSafely(ordered, (doc) => {
+    const metrics = doc.get('metrics', true)
+    if (isMap(metrics)) for (const item of metrics.items) if (isMap(item.value)) item.value.flow = true
+  })
+}
+
+/**
+ * Stringifies and proves the text parses back to the same value. The yaml package round-trips what we have tried
+ * (the property test in test/format covers the corners), but if some string ever would not, every string is written
+ * double-quoted instead: less pretty, always exact.
+ */
+function encodeSafely(value: Record<string, unknown>, style: (doc: Document) => void): string {
+  const doc = new Document(value)
+  style(doc)
+  const text = doc.toString(OPTS)
+  if (sameValue(parse(text), value)) return text
+  const quoted = new Document(value)
+  style(quoted)
+  return quoted.toString({ ...OPTS, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' })
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b) || a === b
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  const ka = Object.keys(a), kb = Object.keys(b)
+  if (ka.length !== kb.length) return false
+  for (const k of ka) if (!sameValue((a as any)[k], (b as any)[k])) return false
+  return true
+}
+
+function pick<T extends object>(o: T, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of keys) if ((o as any)[k] !== undefined) out[k] = (o as any)[k]
+  return out
+}
+
+function sortedObject(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(o).sort()) out[k] = o[k]
+  return out
+}
+
+function parseDoc(text: string, where: string): any {
+  try {
+    return parse(text, { uniqueKeys: false })
+  } catch (e) {
+    throw new LabbookError('CORRUPT_DATA', `${where} is not valid YAML: ${(e as Error).message}`, 'Fix or revert the file on the branch (`git log -p` on it shows who changed it).', { where }, { cause: e })
+  }
+}
+
+function corrupt(where: string, what: string): LabbookError {
+  return new LabbookError('CORRUPT_DATA', `${where}: ${what}.`, 'docs/format.md describes every field of run.yaml.', { where })
+}
+
+export function decodeRun(text: string, where = 'run.yaml'): RunSummary {
+  const d = parseDoc(text, where)
+  if (d === null || typeof d !== 'object') throw corrupt(where, 'expected a mapping')
+  if (typeof d.id !== 'string' || d.id === '') throw corrupt(where, 'missing id')
+  if (!RUN_STATUSES.includes(d.status)) throw corrupt(where, `status ${JSON.stringify(d.status)} is not one of ${RUN_STATUSES.join(', ')}`)
+  if (!LIFECYCLES.includes(d.lifecycle)) throw corrupt(where, `lifecycle ${JSON.stringify(d.lifecycle)} is not active or deleted`)
+  if (typeof d.startTime !== 'number') throw corrupt(where, 'missing startTime')
+  const run: RunSummary = {
+    id: d.id,
+    name: d.name == null ? '' : String(d.name),
+    experiment: String(d.experiment ?? '0'),
+    status: d.status,
+    lifecycle: d.lifecycle,
+    startTime: d.startTime,
+    source: d.source && typeof d.source === 'object' ? d.source : {},
+    params: d.params && typeof d.params === 'object' ? d.params : {},
+    tags: {},
+    metrics: {},
+  }
+  if (typeof d.endTime === 'number') run.endTime = d.endTime
+  for (const k of ['user', 'host', 'parent', 'description'] as const) if (d[k] != null) run[k] = String(d[k])
+  if (d.tags && typeof d.tags === 'object') for (const [k, v] of Object.entries(d.tags)) run.tags[k] = typeof v === 'string' ? v : String(v)
+  if (d.metrics && typeof d.metrics === 'object') {
+    for (const [k, v] of Object.entries<any>(d.metrics)) {
+      if (!v || typeof v.value !== 'number' || typeof v.count !== 'number') throw corrupt(where, `metric summary ${k} is incomplete`)
+      run.metrics[k] = { value: v.value, step: v.step ?? 0, timestamp: v.timestamp ?? 0, min: v.min ?? v.value, max: v.max ?? v.value, count: v.count } as MetricSummary
+    }
+  }
+  return run
+}
+
+const EXPERIMENT_KEYS = ['id', 'name', 'lifecycle', 'createdAt', 'updatedAt', 'description', 'tags'] as const
+
+export function encodeExperiment(e: Experiment): string {
+  const o = pick(e, EXPERIMENT_KEYS)
+  o.tags = sortedObject(e.tags ?? {})
+  return encodeSafely(o, () => {})
+}
+
+export function decodeExperiment(text: string, where = 'experiment'): Experiment {
+  const d = parseDoc(text, where)
+  if (!d || typeof d !== 'object' || d.id == null || typeof d.name !== 'string') throw corrupt(where, 'expected id and name')
+  const e: Experiment = { id: String(d.id), name: d.name, lifecycle: d.lifecycle === 'deleted' ? 'deleted' : 'active', createdAt: Number(d.createdAt ?? 0), tags: {} }
+  if (typeof d.updatedAt === 'number') e.updatedAt = d.updatedAt
+  if (typeof d.description === 'string') e.description = d.description
+  if (d.tags && typeof d.tags === 'object') for (const [k, v] of Object.entries(d.tags)) e.tags[k] = String(v)
+  return e
+}
+
+export function encodeRoot(): string {
+  return `# labbook data branch: see docs/format.md of labbook\nformat: ${FORMAT_VERSION}\n`
+}
+
+/** Refuses a branch written by a newer major format rather than guessing at it. */
+export function checkRoot(text: string, where = 'labbook.yaml'): number {
+  const d = parseDoc(text, where)
+  const v = d?.format
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw corrupt(where, `format ${JSON.stringify(v)} is not a version number`)
+  if (v > FORMAT_VERSION) {
+    throw new LabbookError('FORMAT_TOO_NEW', `The branch uses labbook format ${v}; this labbook reads format ${FORMAT_VERSION} and older.`, 'Upgrade labbook (npm install labbook@latest).', { version: v })
+  }
+  return v
+}

@@ -1,0 +1,18 @@
+// The public API of labbook: a hand-picked list (test/exports.test.ts snapshots it).
+export { Labbook, DEFAULT_BRANCH } from './track/labbook.js'
+export { ExperimentHandle } from './track/experiment.js'
+export { Run } from './track/run.js'
+export { LabbookReader } from './track/reader.js'
+export { LabbookError, isLabbookError } from './errors.js'
+export { newRunId, runIdTime } from './model/ids.js'
+export { runDuration } from './model/run.js'
+export { FORMAT_VERSION } from './model/layout.js'
+
+export type { ErrorCode } from './errors.js'
+export type { OpenOptions, StartRunOptions } from './track/labbook.js'
+export type { MetricOptions } from './track/run.js'
+export type { ListRunsOptions } from './track/reader.js'
+export type { RecoveredRun } from './track/recover.js'
+export type { ArtifactEntry } from './track/artifacts.js'
+export type { Experiment } from './model/experiment.js'
+export type { RunSummary, MetricSummary, MetricPoint, SourceInfo, ParamValue, RunStatus, Lifecycle } from './model/run.js'

@@ -1,0 +1,169 @@
+import { spawnSync } from 'node:child_process'
+import os from 'node:os'
+import { LabbookError } from '../errors.js'
+import { checkRoot, encodeRoot } from '../format/yaml.js'
+import { ROOT_FILE } from '../model/layout.js'
+import { ObjectStore, type Signature } from './objects.js'
+import { lockRef, readRef } from './ref.js'
+import { editTree, type TreeChange } from './tree-edit.js'
+import { TreeView } from './tree-view.js'
+
+/** What an update wants to do to the branch, computed from the tip it is applied to. */
+export interface Edit<T> {
+  changes: TreeChange[]
+  /** First line of the commit message. */
+  subject: string
+  /** `Key: value` trailers, e.g. Labbook-Run. */
+  trailers?: Array<[string, string]>
+  result: T
+}
+
+/** Computes an edit against the current tip; `null` means "nothing to change" (and no commit is made for it). */
+export type EditBuilder<T> = (view: TreeView) => Promise<Edit<T> | { result: T; changes?: undefined }>
+
+interface Pending {
+  build: EditBuilder<unknown>
+  resolve: (v: any) => void
+  reject: (e: unknown) => void
+}
+
+/**
+ * The labbook branch of one repository. Moves only refs/heads/<branch>, under C git's lock protocol, re-applying each
+ * edit to whatever tip it finds once it holds the lock, so concurrent writers never lose each other's runs.
+ * Edits queued while a commit is in flight are applied together in the next commit (group commit).
+ */
+export class BranchStore {
+  readonly ref: string
+  readonly objects: ObjectStore
+  private queue: Pending[] = []
+  private running = false
+  private author?: Signature
+  private checkedRoots = new Set<string>()
+
+  constructor(readonly gitdir: string, readonly branch: string, objects?: ObjectStore) {
+    this.ref = `refs/heads/${branch}`
+    this.objects = objects ?? new ObjectStore(gitdir)
+  }
+
+  tip(): string | null {
+    return readRef(this.gitdir, this.ref)
+  }
+
+  /** A view of the tip's tree, or null when the branch does not exist yet. */
+  async head(): Promise<TreeView | null> {
+    const tip = this.tip()
+    return tip ? this.viewOfCommit(tip) : null
+  }
+
+  async viewOfCommit(commit: string): Promise<TreeView> {
+    const { tree } = await this.objects.readCommit(commit)
+    const view = new TreeView(this.objects, tree)
+    await this.checkFormat(view)
+    return view
+  }
+
+  private async checkFormat(view: TreeView): Promise<void> {
+    const root = await view.entry(ROOT_FILE)
+    if (!root || this.checkedRoots.has(root.oid)) return
+    checkRoot((await this.objects.readBlob(root.oid)).toString('utf8'), `${this.branch}:${ROOT_FILE}`)
+    this.checkedRoots.add(root.oid)
+  }
+
+  /** Applies an edit on the branch (creating the branch if needed) and resolves with the edit's result. */
+  update<T>(build: EditBuilder<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ build, resolve, reject })
+      if (!this.running) void this.drain()
+    })
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue
+        this.queue = []
+        await this.commitBatch(batch)
+      }
+    } finally {
+      this.running = false
+    }
+  }
+
+  private async commitBatch(batch: Pending[]): Promise<void> {
+    let lock
+    try {
+      lock = await lockRef(this.gitdir, this.ref)
+    } catch (e) {
+      for (const p of batch) p.reject(e)
+      return
+    }
+    const settled: Array<() => void> = []
+    try {
+      const parent = lock.current
+      let tree: string
+      const rootChanges: TreeChange[] = []
+      if (parent) tree = (await this.objects.readCommit(parent)).tree
+      else {
+        tree = this.objects.writeTree([])
+        rootChanges.push({ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) })
+      }
+      if (rootChanges.length) tree = await editTree(this.objects, tree, rootChanges)
+      const view0 = new TreeView(this.objects, tree)
+      await this.checkFormat(view0)
+      const subjects: string[] = []
+      const trailers: Array<[string, string]> = []
+      for (const p of batch) {
+        try {
+          const edit = await p.build(new TreeView(this.objects, tree))
+          if (edit.changes && edit.changes.length > 0) {
+            tree = await editTree(this.objects, tree, edit.changes)
+            subjects.push((edit as Edit<unknown>).subject)
+            trailers.push(...((edit as Edit<unknown>).trailers ?? []))
+          }
+          settled.push(() => p.resolve(edit.result))
+        } catch (e) {
+          settled.push(() => p.reject(e))
+        }
+      }
+      if (subjects.length > 0 || !parent) {
+        const message = commitMessage(subjects.length ? subjects : ['Create the labbook branch'], trailers)
+        const author = this.signature()
+        const commit = this.objects.writeCommit({ tree, parents: parent ? [parent] : [], author, message })
+        lock.commit(commit)
+      } else lock.release()
+      for (const s of settled) s()
+    } catch (e) {
+      lock.release()
+      for (const p of batch) p.reject(e)
+    }
+  }
+
+  private signature(): Signature {
+    if (!this.author) {
+      const read = (key: string) => {
+        try {
+          const r = spawnSync('git', ['config', key], { cwd: this.gitdir, encoding: 'utf8', timeout: 5000 })
+          return r.status === 0 ? r.stdout.trim() : ''
+        } catch {
+          return ''
+        }
+      }
+      const name = process.env.GIT_AUTHOR_NAME || read('user.name') || os.userInfo().username || 'labbook'
+      const email = process.env.GIT_AUTHOR_EMAIL || read('user.email') || `${name}@${os.hostname()}`
+      this.author = { name, email, time: 0 }
+    }
+    return { ...this.author, time: Date.now() }
+  }
+}
+
+function commitMessage(subjects: string[], trailers: Array<[string, string]>): string {
+  const head = subjects.length === 1 ? subjects[0]! : `${subjects.length} updates\n\n${subjects.map((s) => `- ${s}`).join('\n')}`
+  const seen = new Set<string>()
+  const lines = trailers.filter(([k, v]) => !seen.has(k + v) && seen.add(k + v)).map(([k, v]) => `${k}: ${v}`)
+  return lines.length ? `${head}\n\n${lines.join('\n')}\n` : `${head}\n`
+}
+
+export function branchMissing(branch: string, repo: string): LabbookError {
+  return new LabbookError('BRANCH_MISSING', `No branch "${branch}" in ${repo}.`, 'Run `labbook init` to create it, or `labbook pull` to fetch it.', { branch })
+}

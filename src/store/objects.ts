@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import { join } from 'node:path'
+import { deflateSync, inflateSync } from 'node:zlib'
+import git from 'isomorphic-git'
+import { LabbookError } from '../errors.js'
+
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag'
+
+export interface TreeEntry {
+  mode: string
+  name: string
+  oid: string
+}
+
+const TREE_MODE = '40000'
+
+/**
+ * The object database of one repository. Writes are our own loose objects (sync, ~0.07 ms each here, against
+ * ~1.5 ms through isomorphic-git's writeBlob); reads try the loose file first and fall back to isomorphic-git,
+ * which understands packs and deltas after `git gc`.
+ */
+export class ObjectStore {
+  private readonly objectsDir: string
+  private readonly knownDirs = new Set<string>()
+  private readonly treeCache = new Map<string, TreeEntry[]>()
+  private readonly gitCache = {}
+  private tmpCounter = 0
+  /** Bytes written as new loose objects since this store was opened (the repo-growth bench reads it). */
+  bytesWritten = 0
+  objectsWritten = 0
+
+  constructor(readonly gitdir: string) {
+    this.objectsDir = join(gitdir, 'objects')
+  }
+
+  hash(type: ObjectType, body: Uint8Array): string {
+    return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex')
+  }
+
+  /** Writes an object (if it is not there yet) and returns its id. Atomic: a temp file renamed into place. */
+  write(type: ObjectType, body: Uint8Array): string {
+    const header = Buffer.from(`${type} ${body.length}\0`)
+    const oid = createHash('sha1').update(header).update(body).digest('hex')
+    const dir = join(this.objectsDir, oid.slice(0, 2))
+    const file = join(dir, oid.slice(2))
+    if (fs.existsSync(file)) return oid
+    if (!this.knownDirs.has(dir)) {
+      fs.mkdirSync(dir, { recursive: true })
+      this.knownDirs.add(dir)
+    }
+    const data = deflateSync(Buffer.concat([header, body]), { level: 1 })
+    const tmp = join(dir, `tmp_obj_lb_${process.pid}_${++this.tmpCounter}`)
+    try {
+      fs.writeFileSync(tmp, data)
+      fs.renameSync(tmp, file)
+    } catch (e) {
+      try { fs.unlinkSync(tmp) } catch { /* already gone */ }
+      throw new LabbookError('IO_FAILED', `Could not write git object ${oid}: ${(e as Error).message}`, 'Check free disk space and permissions of .git/objects.', {}, { cause: e })
+    }
+    this.bytesWritten += data.length
+    this.objectsWritten++
+    return oid
+  }
+
+  writeBlob(body: Uint8Array | string): string {
+    return this.write('blob', typeof body === 'string' ? Buffer.from(body) : body)
+  }
+
+  writeTree(entries: TreeEntry[]): string {
+    const sorted = entries.slice().sort(compareTreeEntries)
+    const parts: Buffer[] = []
+    for (const e of sorted) {
+      parts.push(Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex'))
+    }
+    const oid = this.write('tree', Buffer.concat(parts))
+    this.treeCache.set(oid, sorted)
+    return oid
+  }
+
+  writeCommit(c: { tree: string; parents: string[]; author: Signature; committer?: Signature; message: string }): string {
+    let text = `tree ${c.tree}\n`
+    for (const p of c.parents) text += `parent ${p}\n`
+    text += `author ${formatSignature(c.author)}\ncommitter ${formatSignature(c.committer ?? c.author)}\n\n${c.message}`
+    if (!text.endsWith('\n')) text += '\n'
+    return this.write('commit', Buffer.from(text))
+  }
+
+  async read(oid: string): Promise<{ type: ObjectType; body: Buffer }> {
+    const file = join(this.objectsDir, oid.slice(0, 2), oid.slice(2))
+    let raw: Buffer | undefined
+    try {
+      raw = inflateSync(fs.readFileSync(file))
+    } catch (e: any) {
+      if (e?.code !== 'ENOENT') throw new LabbookError('CORRUPT_DATA', `Git object ${oid} is damaged: ${e.message}`, 'Run `git fsck` on the repository.', { oid }, { cause: e })
+    }
+    if (raw) {
+      const nul = raw.indexOf(0)
+      const type = raw.subarray(0, raw.indexOf(32)).toString() as ObjectType
+      return { type, body: raw.subarray(nul + 1) }
+    }
+    try {
+      const r = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.gitCache })
+      return { type: r.type as ObjectType, body: Buffer.from(r.object as Uint8Array) }
+    } catch (e: any) {
+      throw new LabbookError('CORRUPT_DATA', `Git object ${oid} is missing from ${this.gitdir}.`, 'The branch refers to an object that is not in the repository: fetch it again or run `git fsck`.', { oid }, { cause: e })
+    }
+  }
+
+  async readTree(oid: string): Promise<TreeEntry[]> {
+    const cached = this.treeCache.get(oid)
+    if (cached) return cached
+    const { type, body } = await this.read(oid)
+    if (type !== 'tree') throw new LabbookError('CORRUPT_DATA', `Object ${oid} is a ${type}, expected a tree.`)
+    const entries = parseTree(body)
+    if (this.treeCache.size > 50_000) this.treeCache.clear()
+    this.treeCache.set(oid, entries)
+    return entries
+  }
+
+  async readBlob(oid: string): Promise<Buffer> {
+    const { type, body } = await this.read(oid)
+    if (type !== 'blob') throw new LabbookError('CORRUPT_DATA', `Object ${oid} is a ${type}, expected a blob.`)
+    return body
+  }
+
+  async readCommit(oid: string): Promise<{ tree: string; parents: string[]; message: string; time: number }> {
+    const { type, body } = await this.read(oid)
+    if (type !== 'commit') throw new LabbookError('CORRUPT_DATA', `Object ${oid} is a ${type}, expected a commit.`)
+    const text = body.toString('utf8')
+    const end = text.indexOf('\n\n')
+    const head = text.slice(0, end < 0 ? text.length : end)
+    const tree = /^tree ([0-9a-f]{40})$/m.exec(head)?.[1]
+    if (!tree) throw new LabbookError('CORRUPT_DATA', `Commit ${oid} has no tree.`)
+    const parents = [...head.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((m) => m[1]!)
+    const time = Number(/^committer .* (\d+) [+-]\d{4}$/m.exec(head)?.[1] ?? 0) * 1000
+    return { tree, parents, message: end < 0 ? '' : text.slice(end + 2), time }
+  }
+
+  /** Whether the object exists (loose or packed). */
+  async has(oid: string): Promise<boolean> {
+    if (fs.existsSync(join(this.objectsDir, oid.slice(0, 2), oid.slice(2)))) return true
+    try {
+      await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.gitCache })
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+export interface Signature {
+  name: string
+  email: string
+  /** ms since epoch */
+  time: number
+}
+
+function formatSignature(s: Signature): string {
+  const clean = (v: string) => v.replace(/[<>\n]/g, '')
+  return `${clean(s.name)} <${clean(s.email)}> ${Math.floor(s.time / 1000)} +0000`
+}
+
+export function parseTree(body: Buffer): TreeEntry[] {
+  const out: TreeEntry[] = []
+  let i = 0
+  while (i < body.length) {
+    const space = body.indexOf(32, i)
+    const nul = body.indexOf(0, space)
+    const mode = body.toString('latin1', i, space)
+    const name = body.toString('utf8', space + 1, nul)
+    const oid = body.toString('hex', nul + 1, nul + 21)
+    out.push({ mode: mode === '040000' ? TREE_MODE : mode, name, oid })
+    i = nul + 21
+  }
+  return out
+}
+
+export function isTreeMode(mode: string): boolean {
+  return mode === TREE_MODE || mode === '040000'
+}
+
+/** Git's order: byte order of names, with directories compared as if their name ended in "/". */
+export function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
+  const an = Buffer.from(isTreeMode(a.mode) ? a.name + '/' : a.name)
+  const bn = Buffer.from(isTreeMode(b.mode) ? b.name + '/' : b.name)
+  return Buffer.compare(an, bn)
+}
+
+export const MODES = { tree: TREE_MODE, file: '100644', executable: '100755', symlink: '120000' } as const

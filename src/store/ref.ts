@@ -1,0 +1,99 @@
+import fs from 'node:fs'
+import { dirname, join } from 'node:path'
+import { LabbookError } from '../errors.js'
+
+/** Reads a ref the way C git does: the loose file first, then packed-refs. Returns null when it does not exist. */
+export function readRef(gitdir: string, ref: string): string | null {
+  try {
+    const text = fs.readFileSync(join(gitdir, ref), 'utf8').trim()
+    if (/^[0-9a-f]{40}$/.test(text)) return text
+    if (text.startsWith('ref:')) return readRef(gitdir, text.slice(4).trim())
+  } catch (e: any) {
+    if (e.code !== 'ENOENT' && e.code !== 'EISDIR') throw e
+  }
+  try {
+    const packed = fs.readFileSync(join(gitdir, 'packed-refs'), 'utf8')
+    for (const line of packed.split('\n')) {
+      if (line.length > 41 && line[40] === ' ' && line.slice(41) === ref) return line.slice(0, 40)
+    }
+  } catch (e: any) {
+    if (e.code !== 'ENOENT') throw e
+  }
+  return null
+}
+
+export interface RefLock {
+  readonly ref: string
+  /** The ref's value when the lock was taken. */
+  readonly current: string | null
+  /** Points the ref at `oid` and releases the lock (write lock file, fsync, rename: C git's protocol). */
+  commit(oid: string): void
+  release(): void
+}
+
+const STALE_LOCK_MS = 30_000
+
+/**
+ * Takes `<gitdir>/<ref>.lock` with an exclusive create, exactly as C git does, so our writers, other labbook
+ * processes and C git's own `update-ref`/`gc` exclude each other. Waits with jittered backoff; a lock older than
+ * 30 s is left by a dead process (ours hold it for milliseconds) and is removed.
+ */
+export async function lockRef(gitdir: string, ref: string, timeoutMs = 20_000): Promise<RefLock> {
+  const path = join(gitdir, ref)
+  const lockPath = path + '.lock'
+  fs.mkdirSync(dirname(path), { recursive: true })
+  const started = Date.now()
+  let delay = 1
+  let fd: number | undefined
+  while (fd === undefined) {
+    try {
+      fd = fs.openSync(lockPath, 'wx')
+    } catch (e: any) {
+      if (e.code !== 'EEXIST') throw new LabbookError('IO_FAILED', `Cannot create ${lockPath}: ${e.message}`, undefined, {}, { cause: e })
+      const age = lockAge(lockPath)
+      if (age !== undefined && age > STALE_LOCK_MS) {
+        try { fs.unlinkSync(lockPath) } catch { /* someone else removed it */ }
+        continue
+      }
+      if (Date.now() - started > timeoutMs) {
+        throw new LabbookError('LOCK_TIMEOUT', `${lockPath} stayed locked for ${timeoutMs} ms.`, 'Another git process holds the branch; if none is running, delete the .lock file.', { lockPath })
+      }
+      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())))
+      delay = Math.min(delay * 2, 25)
+    }
+  }
+  const lockFd = fd
+  let done = false
+  const current = readRef(gitdir, ref)
+  return {
+    ref,
+    current,
+    commit(oid: string) {
+      if (done) throw new Error('ref lock already released')
+      done = true
+      try {
+        fs.writeSync(lockFd, oid + '\n')
+        fs.fsyncSync(lockFd)
+        fs.closeSync(lockFd)
+        fs.renameSync(lockPath, path)
+      } catch (e) {
+        try { fs.unlinkSync(lockPath) } catch { /* gone */ }
+        throw new LabbookError('IO_FAILED', `Could not move ${ref}: ${(e as Error).message}`, undefined, {}, { cause: e })
+      }
+    },
+    release() {
+      if (done) return
+      done = true
+      try { fs.closeSync(lockFd) } catch { /* closed */ }
+      try { fs.unlinkSync(lockPath) } catch { /* gone */ }
+    },
+  }
+}
+
+function lockAge(path: string): number | undefined {
+  try {
+    return Date.now() - fs.statSync(path).mtimeMs
+  } catch {
+    return undefined
+  }
+}

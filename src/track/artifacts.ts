@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import { basename, join, relative, resolve, sep } from 'node:path'
+import { LabbookError } from '../errors.js'
+import type { ObjectStore } from '../store/objects.js'
+import { MODES } from '../store/objects.js'
+
+/** One artifact of a run as listed: `external` ones are stored under .git/labbook/objects, not on the branch. */
+export interface ArtifactEntry {
+  path: string
+  size: number
+  external: boolean
+  sha256?: string
+}
+
+export const POINTER_HEADER = 'labbook-pointer: 1\n'
+
+export interface Pointer {
+  sha256: string
+  size: number
+  name: string
+}
+
+export function encodePointer(p: Pointer): string {
+  return `${POINTER_HEADER}sha256: ${p.sha256}\nsize: ${p.size}\nname: ${JSON.stringify(p.name)}\n`
+}
+
+export function decodePointer(data: Uint8Array): Pointer | undefined {
+  if (data.length > 1024) return undefined
+  const text = Buffer.from(data).toString('utf8')
+  if (!text.startsWith(POINTER_HEADER)) return undefined
+  const sha = /^sha256: ([0-9a-f]{64})$/m.exec(text)?.[1]
+  const size = /^size: (\d+)$/m.exec(text)?.[1]
+  const name = /^name: (.*)$/m.exec(text)?.[1]
+  if (!sha || !size) return undefined
+  let parsedName = ''
+  try { parsedName = name ? JSON.parse(name) : '' } catch { parsedName = name ?? '' }
+  return { sha256: sha, size: Number(size), name: parsedName }
+}
+
+/** Normalises an artifact path and refuses anything that could leave the run's artifacts folder. */
+export function artifactPath(path: string): string {
+  const p = path.replace(/\\/g, '/').replace(/^\.\//, '')
+  const parts = p.split('/').filter((s) => s !== '' && s !== '.')
+  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p) || parts.some((s) => s === '..') || parts.length === 0 || parts.some((s) => s.includes('\0'))) {
+    throw new LabbookError('PATH_ESCAPE', `Artifact path ${JSON.stringify(path)} is not a relative path inside the run's artifacts.`, 'Use a relative path without ".." segments, e.g. "model/weights.json".', { path })
+  }
+  return parts.join('/')
+}
+
+export function externalStoreDir(gitdir: string): string {
+  return join(gitdir, 'labbook', 'objects', 'sha256')
+}
+
+export function externalObjectPath(gitdir: string, sha256: string): string {
+  return join(externalStoreDir(gitdir), sha256.slice(0, 2), sha256.slice(2))
+}
+
+export interface StagedFile {
+  /** Path inside artifacts/. */
+  path: string
+  blob: string
+  mode: string
+  size: number
+}
+
+/**
+ * Writes a local file or directory as git blobs (files over `threshold` bytes into the content-addressed store,
+ * leaving a pointer blob) and returns what to put in the run's tree. Symlinks that point outside the logged folder
+ * are refused; nothing is written to the branch by this function.
+ */
+export function stageLocal(objects: ObjectStore, gitdir: string, localPath: string, to: string | undefined, threshold: number): StagedFile[] {
+  const abs = resolve(localPath)
+  let st: fs.Stats
+  try {
+    st = fs.statSync(abs)
+  } catch {
+    throw new LabbookError('ARTIFACT_NOT_FOUND', `No file or directory at ${localPath}.`, 'Pass an existing path, relative to the current directory.', { path: localPath })
+  }
+  const prefix = to ? artifactPath(to) + '/' : ''
+  if (st.isFile()) return [stageFile(objects, gitdir, abs, prefix + artifactPath(basename(abs)), threshold)]
+  if (!st.isDirectory()) throw new LabbookError('INVALID_ARGUMENT', `${localPath} is neither a file nor a directory.`)
+  const rootReal = fs.realpathSync(abs)
+  const out: StagedFile[] = []
+  const walk = (dir: string) => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, d.name)
+      let real = p
+      if (d.isSymbolicLink()) {
+        try { real = fs.realpathSync(p) } catch { throw escape(p) }
+        if (real !== rootReal && !real.startsWith(rootReal + sep)) throw escape(p)
+      }
+      const s = fs.statSync(real)
+      if (s.isDirectory()) walk(p)
+      else if (s.isFile()) out.push(stageFile(objects, gitdir, real, prefix + artifactPath(basename(abs) + '/' + relative(abs, p).split(sep).join('/')), threshold))
+    }
+  }
+  walk(abs)
+  return out
+}
+
+function escape(p: string): LabbookError {
+  return new LabbookError('PATH_ESCAPE', `${p} is a symbolic link that points outside the folder being logged.`, 'Copy the target into the folder, or log it separately.', { path: p })
+}
+
+function stageFile(objects: ObjectStore, gitdir: string, file: string, path: string, threshold: number): StagedFile {
+  const size = fs.statSync(file).size
+  const mode = (fs.statSync(file).mode & 0o111) !== 0 ? MODES.executable : MODES.file
+  if (size > threshold) {
+    const sha256 = storeExternal(gitdir, file)
+    return { path, blob: objects.writeBlob(encodePointer({ sha256, size, name: basename(path) })), mode: MODES.file, size }
+  }
+  return { path, blob: objects.writeBlob(fs.readFileSync(file)), mode, size }
+}
+
+export function stageBytes(objects: ObjectStore, gitdir: string, path: string, data: Uint8Array, threshold: number): StagedFile {
+  const p = artifactPath(path)
+  if (data.length > threshold) {
+    const sha256 = createHash('sha256').update(data).digest('hex')
+    const dest = externalObjectPath(gitdir, sha256)
+    if (!fs.existsSync(dest)) {
+      fs.mkdirSync(join(dest, '..'), { recursive: true })
+      const tmp = `${dest}.${process.pid}.tmp`
+      fs.writeFileSync(tmp, data)
+      fs.renameSync(tmp, dest)
+    }
+    return { path: p, blob: objects.writeBlob(encodePointer({ sha256, size: data.length, name: basename(p) })), mode: MODES.file, size: data.length }
+  }
+  return { path: p, blob: objects.writeBlob(data), mode: MODES.file, size: data.length }
+}
+
+function storeExternal(gitdir: string, file: string): string {
+  const hash = createHash('sha256')
+  const fd = fs.openSync(file, 'r')
+  const buf = Buffer.allocUnsafe(1 << 20)
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null)
+      if (n === 0) break
+      hash.update(buf.subarray(0, n))
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  const sha256 = hash.digest('hex')
+  const dest = externalObjectPath(gitdir, sha256)
+  if (!fs.existsSync(dest)) {
+    fs.mkdirSync(join(dest, '..'), { recursive: true })
+    const tmp = `${dest}.${process.pid}.tmp`
+    fs.copyFileSync(file, tmp)
+    fs.renameSync(tmp, dest)
+  }
+  return sha256
+}

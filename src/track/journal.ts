@@ -1,0 +1,100 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { LabbookError } from '../errors.js'
+
+/** Who writes a journal: enough to tell, after a crash, whether that process is still alive. */
+export interface JournalOwner {
+  pid: number
+  host: string
+  /** Start time of the process (from /proc when available), so a reused pid is not mistaken for the writer. */
+  started: string
+  runId: string
+  experiment: string
+  branch: string
+}
+
+export function journalRoot(gitdir: string): string {
+  return join(gitdir, 'labbook', 'journal')
+}
+
+/**
+ * The write-ahead log of one open run: `.git/labbook/journal/<run>/` holds owner.json and segments `<base>.jsonl`,
+ * where base is the number of points already committed when the segment started. Appends are fsynced. After each
+ * commit a new segment starts and older ones are removed, so a crash replays at most what the branch lacks.
+ */
+export class Journal {
+  readonly dir: string
+  private fd: number | undefined
+  private segment = ''
+
+  constructor(gitdir: string, readonly runId: string) {
+    this.dir = join(journalRoot(gitdir), runId)
+  }
+
+  open(owner: Omit<JournalOwner, 'pid' | 'host' | 'started'>, committedPoints: number): void {
+    try {
+      fs.mkdirSync(this.dir, { recursive: true })
+      const full: JournalOwner = { pid: process.pid, host: os.hostname(), started: processStartTime(process.pid) ?? '', ...owner }
+      fs.writeFileSync(join(this.dir, 'owner.json'), JSON.stringify(full))
+      this.startSegment(committedPoints)
+    } catch (e) {
+      throw new LabbookError('IO_FAILED', `Cannot write the run journal in ${this.dir}: ${(e as Error).message}`, 'Check permissions and free space of the .git directory.', {}, { cause: e })
+    }
+  }
+
+  /** Appends and fsyncs. Called at most about once a second by the run's flusher, and before every commit. */
+  append(text: string): void {
+    if (this.fd === undefined || text === '') return
+    fs.writeSync(this.fd, text)
+    fs.fsyncSync(this.fd)
+  }
+
+  /** Starts a new segment after a commit that made everything up to `committedPoints` durable on the branch. */
+  rotate(committedPoints: number): void {
+    const old = this.segment
+    this.startSegment(committedPoints)
+    if (old && old !== this.segment) try { fs.unlinkSync(old) } catch { /* gone */ }
+  }
+
+  private startSegment(base: number): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd)
+    this.segment = join(this.dir, `${String(base).padStart(12, '0')}.jsonl`)
+    this.fd = fs.openSync(this.segment, 'a')
+  }
+
+  /** The run is committed in full: the journal goes away. */
+  remove(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd)
+    this.fd = undefined
+    fs.rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd)
+    this.fd = undefined
+  }
+}
+
+/** The 22nd field of /proc/<pid>/stat (start time in clock ticks since boot), or undefined off Linux. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[19]
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether the process that wrote a journal is still running (same host, same pid, same start time). */
+export function ownerAlive(owner: JournalOwner): boolean {
+  if (owner.host !== os.hostname()) return true // cannot tell from here: leave it alone
+  try {
+    process.kill(owner.pid, 0)
+  } catch (e: any) {
+    if (e.code === 'ESRCH') return false
+  }
+  const started = processStartTime(owner.pid)
+  return !(owner.started && started && started !== owner.started)
+}

@@ -1,0 +1,374 @@
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { LabbookError } from '../errors.js'
+import { decodeRun, encodeExperiment, encodeRun } from '../format/yaml.js'
+import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, type Experiment } from '../model/experiment.js'
+import { newRunId } from '../model/ids.js'
+import { DIFF_ARTIFACT, experimentFile, RUN_FILE, runDir } from '../model/layout.js'
+import type { ParamValue, RunSummary, SourceInfo } from '../model/run.js'
+import {
+  validateExperimentName, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue,
+} from '../model/validate.js'
+import { BranchStore } from '../store/branch-store.js'
+import { locateRepo } from '../store/gitdir.js'
+import { ObjectStore } from '../store/objects.js'
+import { SummaryIndex } from '../store/summary-index.js'
+import { stageBytes } from './artifacts.js'
+import { currentUser, detectCodeLink } from './code-link.js'
+import { ExperimentHandle } from './experiment.js'
+import { randomRunName } from './names.js'
+import { LabbookReader, readExperiments, runNotFound } from './reader.js'
+import { recoverJournals, type RecoveredRun } from './recover.js'
+import { existingRunState, Run } from './run.js'
+import type { RunHost } from './run-host.js'
+
+export interface OpenOptions {
+  /** A directory inside the git repository. @default process.cwd() */
+  repo?: string
+  /** The data branch. @default $LABBOOK_BRANCH, else git config labbook.branch, else "labbook" */
+  branch?: string
+  /** How often open runs are committed to the branch, in ms. @default 30000 */
+  commitInterval?: number
+  /** Artifact files larger than this many bytes go to .git/labbook/objects instead of the branch. @default 10 MiB */
+  artifactThreshold?: number
+  /** Commit journals left by dead writers when opening. @default true */
+  recover?: boolean
+}
+
+export interface StartRunOptions {
+  /** Explicit run id (importers keep foreign ids); must match ^[a-zA-Z0-9][\w-]{0,255}$. @default a new time-sortable id */
+  id?: string
+  name?: string
+  params?: Record<string, ParamValue>
+  tags?: Record<string, string>
+  parent?: string
+  description?: string
+  /** ms since the epoch. @default Date.now() */
+  startTime?: number
+  user?: string
+  /** The code link. @default detected from the repository's HEAD */
+  source?: SourceInfo
+}
+
+export const DEFAULT_BRANCH = 'labbook'
+export const DEFAULT_COMMIT_INTERVAL = 30_000
+export const DEFAULT_ARTIFACT_THRESHOLD = 10 * 1024 * 1024
+
+/**
+ * A repository's labbook: the read API over the branch tip, plus experiments and runs to write.
+ * @example
+ * const book = await Labbook.open()
+ * const exp = await book.experiment('iris')
+ * await exp.run({ name: 'rf', params: { n_estimators: 100 } }, async (run) => run.logMetric('accuracy', 0.93))
+ */
+export class Labbook extends LabbookReader implements RunHost {
+  readonly store: BranchStore
+  readonly commitInterval: number
+  readonly artifactThreshold: number
+  private readonly openRuns = new Set<Run>()
+  private readonly experimentIds = new Map<string, string>()
+  private flushTimer?: NodeJS.Timeout
+  private commitTimer?: NodeJS.Timeout
+  private readonly onExit = () => this.flushAll()
+
+  private constructor(
+    readonly repo: string,
+    gitdir: string,
+    readonly branch: string,
+    readonly bare: boolean,
+    objects: ObjectStore,
+    o: OpenOptions,
+  ) {
+    const store = new BranchStore(gitdir, branch, objects)
+    super(objects, new SummaryIndex(gitdir, objects), gitdir, () => store.head())
+    this.store = store
+    this.commitInterval = o.commitInterval ?? DEFAULT_COMMIT_INTERVAL
+    this.artifactThreshold = o.artifactThreshold ?? DEFAULT_ARTIFACT_THRESHOLD
+  }
+
+  static async open(o: OpenOptions = {}): Promise<Labbook> {
+    const loc = locateRepo(o.repo)
+    const branch = o.branch ?? process.env.LABBOOK_BRANCH ?? configuredBranch(loc.gitdir) ?? DEFAULT_BRANCH
+    checkBranchName(branch)
+    fs.mkdirSync(join(loc.gitdir, 'labbook'), { recursive: true })
+    const book = new Labbook(loc.root, loc.gitdir, branch, loc.bare, new ObjectStore(loc.gitdir), o)
+    if (o.recover ?? true) await book.recover()
+    return book
+  }
+
+  /** Creates the orphan branch if it is missing. Idempotent. */
+  async init(): Promise<{ created: boolean; commit: string }> {
+    const before = this.store.tip()
+    if (before) return { created: false, commit: before }
+    await this.store.update(async () => ({ result: undefined }))
+    const tip = this.store.tip()!
+    return { created: tip !== before, commit: tip }
+  }
+
+  /** The branch's commit id, or null before the first write. */
+  async tip(): Promise<string | null> {
+    return this.store.tip()
+  }
+
+  /** Gets or creates an experiment by name; many processes racing on a new name end with one experiment. */
+  async experiment(name: string = DEFAULT_EXPERIMENT_NAME): Promise<ExperimentHandle> {
+    return new ExperimentHandle(this, await this.ensureExperiment(name), name)
+  }
+
+  /** @internal */
+  async ensureExperiment(name: string): Promise<string> {
+    validateExperimentName(name)
+    const known = this.experimentIds.get(name)
+    if (known) return known
+    const id = await this.store.update(async (view) => {
+      const all = await readExperiments(view)
+      const found = all.find((e) => e.name === name)
+      if (found) {
+        if (found.lifecycle === 'deleted') {
+          throw new LabbookError('EXPERIMENT_NOT_FOUND', `Experiment ${JSON.stringify(name)} (id ${found.id}) is deleted.`, `Restore it with book.restoreExperiment("${found.id}") or choose another name.`, { id: found.id })
+        }
+        return { result: found.id }
+      }
+      const taken = new Set(all.map((e) => e.id))
+      const id = experimentIdFor(name, taken)
+      const now = Date.now()
+      const exp: Experiment = { id, name, lifecycle: 'active', createdAt: now, tags: {} }
+      return {
+        changes: [{ path: experimentFile(id), blob: this.objects.writeBlob(encodeExperiment(exp)) }],
+        subject: `create experiment ${name}`,
+        trailers: [['Labbook-Experiment', id]],
+        result: id,
+      }
+    })
+    this.experimentIds.set(name, id)
+    return id
+  }
+
+  private async editExperiment(id: string, edit: (e: Experiment, all: Experiment[]) => void, subject: string): Promise<void> {
+    await this.store.update(async (view) => {
+      const all = await readExperiments(view)
+      const exp = all.find((e) => e.id === id)
+      if (!exp) throw new LabbookError('EXPERIMENT_NOT_FOUND', `No experiment with id ${JSON.stringify(id)}.`, 'List them with `labbook experiments`.', { id })
+      edit(exp, all)
+      exp.updatedAt = Date.now()
+      return { changes: [{ path: experimentFile(id), blob: this.objects.writeBlob(encodeExperiment(exp)) }], subject: `${subject} ${exp.name}`, trailers: [['Labbook-Experiment', id]], result: undefined }
+    })
+    this.experimentIds.clear()
+  }
+
+  /** Renaming changes one file; the id stays. */
+  renameExperiment(id: string, name: string): Promise<void> {
+    validateExperimentName(name)
+    return this.editExperiment(id, (e, all) => {
+      const clash = all.find((o) => o.name === name && o.id !== id)
+      if (clash) throw new LabbookError('EXPERIMENT_EXISTS', `Experiment ${JSON.stringify(name)} already exists (id ${clash.id}).`, 'Pick another name.', { id: clash.id })
+      e.name = name
+    }, 'rename experiment')
+  }
+
+  deleteExperiment(id: string): Promise<void> {
+    return this.editExperiment(id, (e) => { e.lifecycle = 'deleted' }, 'delete experiment')
+  }
+
+  restoreExperiment(id: string): Promise<void> {
+    return this.editExperiment(id, (e) => { e.lifecycle = 'active' }, 'restore experiment')
+  }
+
+  setExperimentTag(id: string, key: string, value: string): Promise<void> {
+    validateKey(key, 'tag')
+    const v = validateTagValue(key, value)
+    return this.editExperiment(id, (e) => { e.tags[key] = v }, 'tag experiment')
+  }
+
+  setExperimentDescription(id: string, text: string): Promise<void> {
+    return this.editExperiment(id, (e) => { e.description = text || undefined }, 'describe experiment')
+  }
+
+  /** Starts a run in the named experiment (default "Default"); commits it at once so others see it RUNNING. */
+  async startRun(o: StartRunOptions & { experiment?: string } = {}): Promise<Run> {
+    return this.startRunIn(await this.ensureExperiment(o.experiment ?? DEFAULT_EXPERIMENT_NAME), o)
+  }
+
+  /** @internal */
+  async startRunIn(experimentId: string, o: StartRunOptions): Promise<Run> {
+    const id = o.id ?? newRunId()
+    validateRunId(id)
+    const name = o.name ?? randomRunName()
+    validateRunName(name)
+    for (const [k, v] of Object.entries(o.params ?? {})) { validateKey(k, 'param'); validateParamValue(k, v) }
+    for (const [k, v] of Object.entries(o.tags ?? {})) { validateKey(k, 'tag'); validateTagValue(k, v) }
+    const link = o.source ? { source: o.source, diff: undefined } : detectCodeLink(this.repo, this.bare)
+    const initial: RunSummary = {
+      id, name, experiment: experimentId, status: 'RUNNING', lifecycle: 'active',
+      startTime: o.startTime ?? Date.now(), user: o.user ?? currentUser(), host: os.hostname(),
+      source: link.source, params: {}, tags: {}, metrics: {},
+    }
+    if (o.parent) { validateRunId(o.parent); initial.parent = o.parent }
+    if (o.description) initial.description = o.description
+    const run = new Run(this, initial)
+    if (o.params) run.logParams(o.params)
+    if (o.tags) run.setTags(o.tags)
+    run.openJournal()
+    this.track(run)
+    try {
+      if (link.diff) await run.logBytes(DIFF_ARTIFACT, link.diff)
+      else await run.commit()
+    } catch (e) {
+      this.forget(run)
+      run.detach()
+      throw e
+    }
+    return run
+  }
+
+  /** Attaches a writer to a run already on the branch, e.g. to log to a finished run as MLflow allows. */
+  async openRun(id: string): Promise<Run> {
+    for (const r of this.openRuns) if (r.id === id) return r
+    const view = await this.store.head()
+    if (!view || !(await view.entry(`${runDir(id)}/${RUN_FILE}`))) throw runNotFound(id)
+    const existing = await existingRunState(view, id)
+    const summary = decodeRun(await view.mustReadText(`${runDir(id)}/${RUN_FILE}`))
+    const run = new Run(this, summary, { existing })
+    run.openJournal()
+    this.track(run)
+    return run
+  }
+
+  /** The open writer of a run in this process, if any. */
+  liveRun(id: string): Run | undefined {
+    for (const r of this.openRuns) if (r.id === id) return r
+    return undefined
+  }
+
+  private async editRun(id: string, subject: string, edit: (r: RunSummary) => void): Promise<void> {
+    const live = this.liveRun(id)
+    await this.store.update(async (view) => {
+      const path = `${runDir(id)}/${RUN_FILE}`
+      const text = await view.readText(path)
+      if (!text) throw runNotFound(id)
+      const run = decodeRun(text, path)
+      edit(run)
+      return { changes: [{ path, blob: this.objects.writeBlob(encodeRun(run)) }], subject: `${subject} run ${run.name || id}`, trailers: [['Labbook-Run', id]], result: undefined }
+    })
+    if (live) await live.commit() // the writer picks the edit up from the tip
+  }
+
+  deleteRun(id: string): Promise<void> {
+    return this.editRun(id, 'delete', (r) => { r.lifecycle = 'deleted' })
+  }
+
+  restoreRun(id: string): Promise<void> {
+    return this.editRun(id, 'restore', (r) => { r.lifecycle = 'active' })
+  }
+
+  renameRun(id: string, name: string): Promise<void> {
+    validateRunName(name)
+    return this.editRun(id, 'rename', (r) => { r.name = name })
+  }
+
+  setRunDescription(id: string, text: string): Promise<void> {
+    return this.editRun(id, 'describe', (r) => { r.description = text === '' ? undefined : text })
+  }
+
+  /** Commits journals whose writer process is gone and marks those runs KILLED (or the status they ended with). */
+  recover(): Promise<RecoveredRun[]> {
+    return recoverJournals(this)
+  }
+
+  /** A read-only view of any revision: a commit id, `labbook~3`, `origin/labbook`, a tag. */
+  async at(rev: string): Promise<LabbookReader> {
+    const commit = resolveRevision(this.gitdir, rev, this.store)
+    const view = await this.store.viewOfCommit(commit)
+    return new LabbookReader(this.objects, this.index, this.gitdir, async () => view)
+  }
+
+  /** Flushes and detaches open runs without ending them (their journals stay for recovery). */
+  async close(): Promise<void> {
+    const runs = [...this.openRuns]
+    await Promise.allSettled(runs.map((r) => r.commit()))
+    for (const r of runs) r.detach()
+    this.openRuns.clear()
+    this.stopTimers()
+  }
+
+  /** @internal */
+  track(run: Run): void {
+    this.openRuns.add(run)
+    if (!this.flushTimer) {
+      this.flushTimer = setInterval(() => this.flushAll(), 1000)
+      this.flushTimer.unref()
+      this.commitTimer = setInterval(() => {
+        for (const r of this.openRuns) r.commit().catch(() => { /* retried next interval; the journal has the data */ })
+      }, this.commitInterval)
+      this.commitTimer.unref()
+      process.on('exit', this.onExit)
+    }
+  }
+
+  /** @internal */
+  forget(run: Run): void {
+    this.openRuns.delete(run)
+    if (this.openRuns.size === 0) this.stopTimers()
+  }
+
+  private stopTimers(): void {
+    clearInterval(this.flushTimer)
+    clearInterval(this.commitTimer)
+    this.flushTimer = this.commitTimer = undefined
+    process.off('exit', this.onExit)
+  }
+
+  private flushAll(): void {
+    for (const r of this.openRuns) {
+      try { r.flush() } catch { /* a full disk must not kill the training loop; the next flush retries */ }
+    }
+  }
+
+  /** @internal stage bytes as a blob for an artifact (used by importers and the server). */
+  stageArtifact(path: string, data: Uint8Array) {
+    return stageBytes(this.objects, this.gitdir, path, data, this.artifactThreshold)
+  }
+}
+
+/** Default experiment keeps MLflow's id "0"; others get a stable id from their name (salted on a clash). */
+export function experimentIdFor(name: string, taken: Set<string>): string {
+  if (name === DEFAULT_EXPERIMENT_NAME && !taken.has(DEFAULT_EXPERIMENT_ID)) return DEFAULT_EXPERIMENT_ID
+  for (let salt = 0; ; salt++) {
+    const id = BigInt('0x' + createHash('sha256').update(salt ? `${name}\0${salt}` : name).digest('hex').slice(0, 15)).toString()
+    if (!taken.has(id)) return id
+  }
+}
+
+function configuredBranch(gitdir: string): string | undefined {
+  try {
+    const text = fs.readFileSync(join(gitdir, 'config'), 'utf8')
+    const section = /^\s*\[labbook\]\s*$([\s\S]*?)(?=^\s*\[|(?![\s\S]))/m.exec(text)?.[1]
+    return section ? /^\s*branch\s*=\s*(\S+)\s*$/m.exec(section)?.[1] : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function checkBranchName(branch: string): void {
+  if (!/^[\w][\w./-]*$/.test(branch) || branch.includes('..') || branch.endsWith('.lock') || branch.endsWith('/') || branch.includes('//')) {
+    throw new LabbookError('INVALID_ARGUMENT', `${JSON.stringify(branch)} is not a usable branch name.`, 'Use letters, digits, "_", "-", "." and "/", e.g. "labbook".', { branch })
+  }
+}
+
+function resolveRevision(gitdir: string, rev: string, store: BranchStore): string {
+  if (/^[0-9a-f]{40}$/.test(rev)) return rev
+  if (rev === store.branch) {
+    const tip = store.tip()
+    if (tip) return tip
+  }
+  const r = spawnSync('git', ['--git-dir', gitdir, 'rev-parse', '--verify', '-q', `${rev}^{commit}`], { encoding: 'utf8' })
+  const oid = r.status === 0 ? r.stdout.trim() : ''
+  if (!/^[0-9a-f]{40}$/.test(oid)) {
+    throw new LabbookError('INVALID_ARGUMENT', `Cannot resolve revision ${JSON.stringify(rev)} to a commit.`, 'Pass a commit id, a branch such as "labbook" or "origin/labbook", or "labbook~N".', { rev })
+  }
+  return oid
+}
+

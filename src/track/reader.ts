@@ -1,0 +1,153 @@
+import fs from 'node:fs'
+import { LabbookError } from '../errors.js'
+import { decodeChunk, sortHistory } from '../format/jsonl.js'
+import { decodeExperiment, decodeRun } from '../format/yaml.js'
+import type { Experiment } from '../model/experiment.js'
+import { ARTIFACTS_DIR, EXPERIMENTS_DIR, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
+import type { MetricPoint, RunSummary } from '../model/run.js'
+import { isTreeMode, type ObjectStore } from '../store/objects.js'
+import type { SummaryIndex } from '../store/summary-index.js'
+import type { TreeView } from '../store/tree-view.js'
+import { artifactPath, decodePointer, externalObjectPath, type ArtifactEntry } from './artifacts.js'
+
+export interface ListRunsOptions {
+  /** Experiment id (or name) to list; all experiments when omitted. */
+  experiment?: string
+  /** Include runs whose lifecycle is `deleted`. @default false */
+  includeDeleted?: boolean
+}
+
+const experimentCache = new Map<string, Experiment>()
+
+/** Read access to one revision of the branch. Every method reads git objects only, never a checkout. */
+export class LabbookReader {
+  constructor(
+    readonly objects: ObjectStore,
+    protected readonly index: SummaryIndex,
+    readonly gitdir: string,
+    /** Resolves the view to read; null while the branch does not exist. */
+    protected readonly view: () => Promise<TreeView | null>,
+  ) {}
+
+  async listExperiments(o: { includeDeleted?: boolean } = {}): Promise<Experiment[]> {
+    const view = await this.view()
+    if (!view) return []
+    return (await readExperiments(view)).filter((e) => o.includeDeleted || e.lifecycle === 'active')
+  }
+
+  /** By id, then by exact name. */
+  async getExperiment(idOrName: string): Promise<Experiment> {
+    const all = await this.listExperiments({ includeDeleted: true })
+    const found = all.find((e) => e.id === idOrName) ?? all.find((e) => e.name === idOrName)
+    if (!found) throw new LabbookError('EXPERIMENT_NOT_FOUND', `No experiment with id or name ${JSON.stringify(idOrName)}.`, 'List them with `labbook experiments`.', { experiment: idOrName })
+    return found
+  }
+
+  /** Run summaries, newest first. Reads only run.yaml files, through the summary index. */
+  async listRuns(o: ListRunsOptions = {}): Promise<RunSummary[]> {
+    const view = await this.view()
+    if (!view) return []
+    let runs = await this.index.all(view)
+    if (o.experiment !== undefined) {
+      const exp = await this.getExperiment(o.experiment)
+      runs = runs.filter((r) => r.experiment === exp.id)
+    }
+    if (!o.includeDeleted) runs = runs.filter((r) => r.lifecycle === 'active')
+    return runs.slice().sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+  }
+
+  async getRun(id: string): Promise<RunSummary> {
+    const view = await this.view()
+    const text = view && (await view.readText(`${runDir(id)}/${RUN_FILE}`))
+    if (!text) throw runNotFound(id)
+    return decodeRun(text, `${runDir(id)}/${RUN_FILE}`)
+  }
+
+  /** A run by id, unique id prefix (≥ 4 characters) or unique name. */
+  async resolveRun(ref: string): Promise<RunSummary> {
+    const view = await this.view()
+    if (view && /^[\w-]+$/.test(ref) && (await view.entry(`${runDir(ref)}/${RUN_FILE}`))) return this.getRun(ref)
+    const runs = await this.listRuns({ includeDeleted: true })
+    const byPrefix = ref.length >= 4 ? runs.filter((r) => r.id.startsWith(ref)) : []
+    const candidates = byPrefix.length > 0 ? byPrefix : runs.filter((r) => r.name === ref)
+    if (candidates.length === 1) return candidates[0]!
+    if (candidates.length === 0) throw runNotFound(ref)
+    throw new LabbookError('RUN_AMBIGUOUS', `${JSON.stringify(ref)} matches ${candidates.length} runs: ${candidates.slice(0, 10).map((r) => `${r.id} (${r.name})`).join(', ')}${candidates.length > 10 ? ', …' : ''}.`,
+      'Use a longer id prefix or the full id.', { candidates: candidates.map((r) => r.id) })
+  }
+
+  /** One metric's full history, sorted by step then timestamp. */
+  async metricHistory(id: string, key: string): Promise<MetricPoint[]> {
+    return (await this.metricHistories(id, key))[key] ?? []
+  }
+
+  async metricHistories(id: string, onlyKey?: string): Promise<Record<string, MetricPoint[]>> {
+    const view = await this.view()
+    const dir = runDir(id)
+    if (!view || !(await view.entry(`${dir}/${RUN_FILE}`))) throw runNotFound(id)
+    const chunks = (await view.list(`${dir}/${METRICS_DIR}`)).filter((e) => !isTreeMode(e.mode)).sort((a, b) => (a.name < b.name ? -1 : 1))
+    const out: Record<string, MetricPoint[]> = {}
+    for (const c of chunks) {
+      const text = (await this.objects.readBlob(c.oid)).toString('utf8')
+      for (const p of decodeChunk(text, `${dir}/${METRICS_DIR}/${c.name}`)) {
+        if (onlyKey !== undefined && p.key !== onlyKey) continue
+        ;(out[p.key] ??= []).push(p)
+      }
+    }
+    for (const k of Object.keys(out)) sortHistory(out[k]!)
+    return out
+  }
+
+  async listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]> {
+    const view = await this.view()
+    const dir = runDir(id)
+    if (!view || !(await view.entry(`${dir}/${RUN_FILE}`))) throw runNotFound(id)
+    const base = prefix ? `${dir}/${ARTIFACTS_DIR}/${artifactPath(prefix)}` : `${dir}/${ARTIFACTS_DIR}`
+    const files = await view.files(base)
+    const out: ArtifactEntry[] = []
+    for (const f of files) {
+      const data = await this.objects.readBlob(f.oid)
+      const pointer = decodePointer(data)
+      const path = prefix ? `${artifactPath(prefix)}/${f.path}` : f.path
+      out.push(pointer ? { path, size: pointer.size, external: true, sha256: pointer.sha256 } : { path, size: data.length, external: false })
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  }
+
+  async readArtifact(id: string, path: string): Promise<Uint8Array> {
+    const view = await this.view()
+    const p = artifactPath(path)
+    const data = view && (await view.readBytes(`${runDir(id)}/${ARTIFACTS_DIR}/${p}`))
+    if (!data) {
+      if (view && !(await view.entry(`${runDir(id)}/${RUN_FILE}`))) throw runNotFound(id)
+      throw new LabbookError('ARTIFACT_NOT_FOUND', `Run ${id} has no artifact ${JSON.stringify(p)}.`, 'List them with `labbook show RUN`.', { id, path: p })
+    }
+    const pointer = decodePointer(data)
+    if (!pointer) return data
+    try {
+      return fs.readFileSync(externalObjectPath(this.gitdir, pointer.sha256))
+    } catch {
+      throw new LabbookError('ARTIFACT_NOT_FOUND', `Artifact ${p} of run ${id} (${pointer.size} bytes, sha256 ${pointer.sha256.slice(0, 12)}…) is stored outside git, and this clone does not have it.`,
+        'Large artifacts stay in .git/labbook/objects of the machine that logged them; copy that file over or log it again.', { id, path: p, sha256: pointer.sha256 })
+    }
+  }
+}
+
+export function runNotFound(id: string): LabbookError {
+  return new LabbookError('RUN_NOT_FOUND', `No run ${JSON.stringify(id)} on the branch.`, 'List runs with `labbook ls --all`; ids can be shortened to a unique prefix of 4+ characters.', { id })
+}
+
+export async function readExperiments(view: TreeView): Promise<Experiment[]> {
+  const entries = (await view.list(EXPERIMENTS_DIR)).filter((e) => !isTreeMode(e.mode) && e.name.endsWith('.yaml'))
+  const out: Experiment[] = []
+  for (const e of entries) {
+    let exp = experimentCache.get(e.oid)
+    if (!exp) {
+      exp = decodeExperiment((await view.store.readBlob(e.oid)).toString('utf8'), `${EXPERIMENTS_DIR}/${e.name}`)
+      if (experimentCache.size > 10_000) experimentCache.clear()
+      experimentCache.set(e.oid, exp)
+    }
+    out.push({ ...exp, tags: { ...exp.tags } })
+  }
+  return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+}

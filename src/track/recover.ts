@@ -1,0 +1,129 @@
+import fs from 'node:fs'
+import { join } from 'node:path'
+import { decodeRun } from '../format/yaml.js'
+import { numberFromJson } from '../format/numbers.js'
+import { RUN_FILE, runDir } from '../model/layout.js'
+import type { RunStatus, RunSummary } from '../model/run.js'
+import { journalRoot, ownerAlive, type JournalOwner } from './journal.js'
+import type { Labbook } from './labbook.js'
+import { existingRunState, Run } from './run.js'
+
+export interface RecoveredRun {
+  id: string
+  name: string
+  status: RunStatus
+  /** Points found in the journal that the branch did not have. */
+  points: number
+}
+
+const RECOVER_LOCK_STALE_MS = 60_000
+
+/** Finds journals of dead writers on this branch, commits what the branch lacks and ends those runs. */
+export async function recoverJournals(book: Labbook): Promise<RecoveredRun[]> {
+  const root = journalRoot(book.gitdir)
+  let dirs: string[]
+  try {
+    dirs = fs.readdirSync(root)
+  } catch {
+    return []
+  }
+  const out: RecoveredRun[] = []
+  for (const name of dirs) {
+    const dir = join(root, name)
+    const owner = readOwner(dir)
+    if (!owner || owner.branch !== book.branch || ownerAlive(owner)) continue
+    if (book.liveRun(owner.runId)) continue
+    const lock = join(dir, 'recover.lock')
+    if (!takeLock(lock)) continue
+    try {
+      const r = await recoverOne(book, dir, owner)
+      if (r) out.push(r)
+    } finally {
+      try { fs.unlinkSync(lock) } catch { /* the journal dir is gone */ }
+    }
+  }
+  return out
+}
+
+function readOwner(dir: string): JournalOwner | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(join(dir, 'owner.json'), 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+function takeLock(path: string): boolean {
+  try {
+    fs.closeSync(fs.openSync(path, 'wx'))
+    return true
+  } catch {
+    try {
+      if (Date.now() - fs.statSync(path).mtimeMs > RECOVER_LOCK_STALE_MS) {
+        fs.unlinkSync(path)
+        return takeLock(path)
+      }
+    } catch { /* raced */ }
+    return false
+  }
+}
+
+async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Promise<RecoveredRun | undefined> {
+  const segments = fs.readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort()
+  const view = await book.store.head()
+  const onBranch = view ? await view.readText(`${runDir(owner.runId)}/${RUN_FILE}`) : undefined
+  let initial: RunSummary | undefined = onBranch ? decodeRun(onBranch) : undefined
+  const existing = onBranch && view ? await existingRunState(view, owner.runId) : undefined
+  const committed = existing?.committedPoints ?? 0
+  let lastTime = 0
+  let ended: { status: RunStatus; endTime: number } | undefined
+  const ops: any[] = []
+  const points: Array<[string, number, number, number]> = []
+  for (const seg of segments) {
+    let index = parseInt(seg, 10)
+    const text = fs.readFileSync(join(dir, seg), 'utf8')
+    lastTime = Math.max(lastTime, fs.statSync(join(dir, seg)).mtimeMs)
+    for (const line of text.split('\n')) {
+      if (!line) continue
+      let row: any
+      try {
+        row = JSON.parse(line)
+      } catch {
+        break // a torn last line from the crash: everything before it counts
+      }
+      if (row.op === 'start') {
+        if (!initial) initial = decodeRun(row.run)
+      } else if (row.op === 'end') ended = { status: row.status, endTime: row.endTime }
+      else if (row.op) ops.push(row)
+      else if (typeof row.k === 'string') {
+        if (index >= committed) points.push([row.k, numberFromJson(row.v) ?? NaN, row.s, row.t])
+        index++
+        if (row.t > lastTime) lastTime = row.t
+      }
+    }
+  }
+  if (!initial) {
+    fs.rmSync(dir, { recursive: true, force: true }) // killed before it wrote anything
+    return undefined
+  }
+  if (!onBranch) initial = { ...initial, metrics: {} }
+  if (initial.status !== 'RUNNING' && !points.length && !ops.length) {
+    fs.rmSync(dir, { recursive: true, force: true })
+    return undefined
+  }
+  const run = new Run(book, { ...initial, status: 'RUNNING', endTime: undefined }, { existing, journal: false })
+  book.track(run)
+  for (const op of ops) {
+    try {
+      if (op.op === 'param' && !(op.key in run.summary().params)) run.logParam(op.key, typeof op.value === 'object' && op.value ? numberFromJson(op.value.n) ?? NaN : op.value)
+      else if (op.op === 'tag') run.setTag(op.key, op.value)
+      else if (op.op === 'untag' && op.key in run.summary().tags) run.deleteTag(op.key)
+      else if (op.op === 'name') run.setName(op.value)
+      else if (op.op === 'description') run.setDescription(op.value)
+    } catch { /* an op the branch already has in another form: keep going, points matter most */ }
+  }
+  for (const [k, v, s, t] of points) run.logMetric(k, v, { step: s, timestamp: t })
+  const status = ended?.status ?? 'KILLED'
+  await run.end(status, { endTime: ended?.endTime ?? Math.round(lastTime || Date.now()), removeJournal: true })
+  return { id: owner.runId, name: initial.name, status, points: points.length }
+}

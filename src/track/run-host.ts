@@ -1,0 +1,13 @@
+import type { BranchStore } from '../store/branch-store.js'
+import type { ObjectStore } from '../store/objects.js'
+import type { Run } from './run.js'
+
+/** What a Run needs from the Labbook that owns it (kept narrow so run.ts does not depend on labbook.ts). */
+export interface RunHost {
+  readonly gitdir: string
+  readonly branch: string
+  readonly store: BranchStore
+  readonly objects: ObjectStore
+  readonly artifactThreshold: number
+  forget(run: Run): void
+}

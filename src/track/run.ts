@@ -1,0 +1,446 @@
+import { LabbookError } from '../errors.js'
+import { numberToJson } from '../format/numbers.js'
+import { decodeRun, encodeRun } from '../format/yaml.js'
+import { ARTIFACTS_DIR, chunkName, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
+import { addToSummary } from '../model/metric.js'
+import { RUN_STATUSES, type MetricSummary, type ParamValue, type RunStatus, type RunSummary } from '../model/run.js'
+import {
+  validateKey, validateMetricValue, validateParamValue, validateRunName, validateStep, validateTagValue, validateTimestamp,
+} from '../model/validate.js'
+import { isTreeMode } from '../store/objects.js'
+import type { TreeChange } from '../store/tree-edit.js'
+import type { TreeView } from '../store/tree-view.js'
+import { artifactPath, stageBytes, stageLocal, type StagedFile } from './artifacts.js'
+import { Journal } from './journal.js'
+import type { RunHost } from './run-host.js'
+
+/** A chunk still under this size is extended by the next commit instead of starting a new one. */
+export const SMALL_CHUNK = 64 * 1024
+/** Chunks never grow past this (split at line boundaries). */
+export const MAX_CHUNK = 1024 * 1024
+/** Points buffered in memory before a synchronous journal write, whatever the clock says. */
+const BUFFER_POINTS = 100_000
+
+interface KeyState {
+  prefix: string
+  nextStep: number
+  summary: MetricSummary | undefined
+}
+
+export interface RunWriterOptions {
+  /** Attaching to a run already on the branch. */
+  existing?: { committedPoints: number; nextChunk: number }
+  /** Keep a journal (off only for recovery, whose data is still in the dead writer's journal). @default true */
+  journal?: boolean
+}
+
+export interface MetricOptions {
+  step?: number
+  /** ms since the epoch. @default Date.now() */
+  timestamp?: number
+}
+
+/**
+ * A run being written. Logging calls are synchronous and cheap: they update the in-memory summary and append to a
+ * text buffer. About once a second the buffer goes to the fsynced journal; every commitInterval and at the end the
+ * run's new points become one bounded chunk and its run.yaml is rewritten on the branch.
+ */
+export class Run {
+  readonly id: string
+  readonly experimentId: string
+  private state: RunSummary
+  private readonly keys = new Map<string, KeyState>()
+  /** Points not yet journaled, as chunk text. */
+  private pending = ''
+  private pendingPoints = 0
+  /** Param/tag/... operations not yet journaled. */
+  private pendingOps = ''
+  /** Journaled, not yet committed chunk text. */
+  private uncommitted: string[] = []
+  private uncommittedPoints = 0
+  private committedPoints: number
+  private nextChunk: number
+  private openChunk: { seq: number; text: string } | undefined
+  private stagedFiles: StagedFile[] = []
+  private removedFiles: string[] = []
+  /** Values of fields others may edit (rm, rename) as this writer last committed them: a differing tip wins. */
+  private lastWritten: Pick<RunSummary, 'lifecycle' | 'name' | 'description'>
+  private commitChain: Promise<void> = Promise.resolve()
+  private lastFlush = Date.now()
+  private ended = false
+  private readonly journal: Journal
+  /** Tags this writer set or deleted (others' tag edits on the branch are kept). */
+  private readonly ownTags = new Set<string>()
+
+  /** @internal use Labbook.startRun / Experiment.startRun / Labbook.openRun */
+  private creating: boolean
+  private readonly journaled: boolean
+
+  constructor(private readonly host: RunHost, initial: RunSummary, options: RunWriterOptions = {}) {
+    const existing = options.existing
+    this.creating = !existing
+    this.journaled = options.journal ?? true
+    this.id = initial.id
+    this.experimentId = initial.experiment
+    this.state = initial
+    this.committedPoints = existing?.committedPoints ?? 0
+    this.nextChunk = existing?.nextChunk ?? 0
+    for (const [k, s] of Object.entries(initial.metrics)) this.keys.set(k, { prefix: keyPrefix(k), nextStep: s.step + 1, summary: { ...s } })
+    this.lastWritten = existing ? { lifecycle: initial.lifecycle, name: initial.name, description: initial.description } : { lifecycle: 'active', name: '', description: undefined }
+    this.journal = new Journal(host.gitdir, this.id)
+  }
+
+  /** @internal */
+  openJournal(): void {
+    if (!this.journaled) return
+    this.journal.open({ runId: this.id, experiment: this.experimentId, branch: this.host.branch }, this.committedPoints)
+    this.journal.append(`{"op":"start","run":${JSON.stringify(encodeRun(this.state))}}\n`)
+  }
+
+  get name(): string {
+    return this.state.name
+  }
+
+  get status(): RunStatus {
+    return this.state.status
+  }
+
+  logParam(key: string, value: ParamValue): void {
+    this.assertOpen()
+    validateKey(key, 'param')
+    validateParamValue(key, value)
+    const old = this.state.params[key]
+    if (old !== undefined) {
+      if (Object.is(old, value) || old === value) return
+      throw new LabbookError('PARAM_CHANGED', `Param ${key} is already ${JSON.stringify(old)}; it cannot change to ${JSON.stringify(value)}.`,
+        'Params are immutable, as in MLflow: start a new run, or log the new value as a tag or metric.', { key, old, value })
+    }
+    this.state.params[key] = value
+    this.pendingOps += `{"op":"param","key":${JSON.stringify(key)},"value":${paramJson(value)}}\n`
+  }
+
+  logParams(params: Record<string, ParamValue>): void {
+    // Validate all first so a bad entry leaves nothing half-logged.
+    for (const [k, v] of Object.entries(params)) {
+      validateKey(k, 'param')
+      validateParamValue(k, v)
+      const old = this.state.params[k]
+      if (old !== undefined && !Object.is(old, v) && old !== v) this.logParam(k, v)
+    }
+    for (const [k, v] of Object.entries(params)) this.logParam(k, v)
+  }
+
+  /** Appends a point; the step defaults to the key's last step + 1 (0 for the first point). */
+  logMetric(key: string, value: number, options?: MetricOptions | number): void {
+    let st = this.keys.get(key)
+    if (st === undefined) {
+      this.assertOpen()
+      validateKey(key, 'metric')
+      st = { prefix: keyPrefix(key), nextStep: 0, summary: undefined }
+      this.keys.set(key, st)
+    }
+    if (typeof value !== 'number') validateMetricValue(key, value)
+    if (this.ended) this.assertOpen()
+    let step: number, timestamp: number
+    if (options === undefined) {
+      step = st.nextStep
+      timestamp = Date.now()
+    } else if (typeof options === 'number') {
+      validateStep(key, options)
+      step = options
+      timestamp = Date.now()
+    } else {
+      if (options.step === undefined) step = st.nextStep
+      else {
+        validateStep(key, options.step)
+        step = options.step
+      }
+      if (options.timestamp === undefined) timestamp = Date.now()
+      else {
+        validateTimestamp(key, options.timestamp)
+        timestamp = options.timestamp
+      }
+    }
+    if (step >= st.nextStep) st.nextStep = step + 1
+    st.summary = addToSummary(st.summary, value, step, timestamp)
+    this.pending += st.prefix + (value === value && value !== Infinity && value !== -Infinity ? value : numberToJson(value)) + ',"s":' + step + ',"t":' + timestamp + '}\n'
+    if ((++this.pendingPoints & 4095) === 0) this.maybeFlush()
+  }
+
+  /** Logs several metrics at one step (default: each key's next step) and one timestamp. */
+  logMetrics(metrics: Record<string, number>, options: MetricOptions = {}): void {
+    const entries = Object.entries(metrics)
+    for (const [k, v] of entries) {
+      validateKey(k, 'metric')
+      validateMetricValue(k, v)
+    }
+    if (options.step !== undefined) validateStep('step', options.step)
+    const timestamp = options.timestamp ?? Date.now()
+    for (const [k, v] of entries) this.logMetric(k, v, { step: options.step, timestamp })
+  }
+
+  setTag(key: string, value: string): void {
+    this.assertOpen()
+    validateKey(key, 'tag')
+    const v = validateTagValue(key, value)
+    this.state.tags[key] = v
+    this.ownTags.add(key)
+    this.pendingOps += `{"op":"tag","key":${JSON.stringify(key)},"value":${JSON.stringify(v)}}\n`
+  }
+
+  setTags(tags: Record<string, string>): void {
+    for (const [k, v] of Object.entries(tags)) {
+      validateKey(k, 'tag')
+      validateTagValue(k, v)
+    }
+    for (const [k, v] of Object.entries(tags)) this.setTag(k, v)
+  }
+
+  deleteTag(key: string): void {
+    this.assertOpen()
+    if (!(key in this.state.tags)) {
+      throw new LabbookError('INVALID_ARGUMENT', `Run ${this.id} has no tag ${JSON.stringify(key)}.`, undefined, { key })
+    }
+    delete this.state.tags[key]
+    this.ownTags.add(key)
+    this.pendingOps += `{"op":"untag","key":${JSON.stringify(key)}}\n`
+  }
+
+  setName(name: string): void {
+    validateRunName(name)
+    this.state.name = name
+    this.pendingOps += `{"op":"name","value":${JSON.stringify(name)}}\n`
+  }
+
+  setDescription(text: string): void {
+    if (typeof text !== 'string') throw new LabbookError('INVALID_VALUE', 'A description must be a string.')
+    this.state.description = text === '' ? undefined : text
+    this.pendingOps += `{"op":"description","value":${JSON.stringify(text)}}\n`
+  }
+
+  /** Copies a file or directory into the run's artifacts (under `to`) and commits it. */
+  async logArtifact(localPath: string, options: { to?: string } = {}): Promise<void> {
+    this.assertOpen()
+    this.stagedFiles.push(...stageLocal(this.host.objects, this.host.gitdir, localPath, options.to, this.host.artifactThreshold))
+    await this.commit()
+  }
+
+  /** Writes bytes as the artifact at `path` (relative to artifacts/) and commits it. */
+  async logBytes(path: string, data: Uint8Array | string): Promise<void> {
+    this.assertOpen()
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data
+    this.stagedFiles.push(stageBytes(this.host.objects, this.host.gitdir, path, bytes, this.host.artifactThreshold))
+    await this.commit()
+  }
+
+  logText(text: string, path: string): Promise<void> {
+    return this.logBytes(path, text)
+  }
+
+  logJson(value: unknown, path: string): Promise<void> {
+    return this.logBytes(path, JSON.stringify(value, null, 2) + '\n')
+  }
+
+  /** Stages a blob already in the object database (written by another process) as an artifact. */
+  async addArtifactBlob(path: string, blob: string, size: number): Promise<void> {
+    this.stagedFiles.push({ path: artifactPath(path), blob, mode: '100644', size })
+    await this.commit()
+  }
+
+  async deleteArtifact(path: string): Promise<void> {
+    this.removedFiles.push(artifactPath(path))
+    await this.commit()
+  }
+
+  /** The run as it stands in memory, uncommitted points included. */
+  summary(): RunSummary {
+    const metrics: Record<string, MetricSummary> = {}
+    for (const [k, st] of this.keys) if (st.summary) metrics[k] = { ...st.summary }
+    return { ...this.state, source: { ...this.state.source }, params: { ...this.state.params }, tags: { ...this.state.tags }, metrics }
+  }
+
+  /** Writes buffered points and operations to the journal (fsync). Cheap to call; done about once a second anyway. */
+  flush(): void {
+    const text = this.pendingOps + this.pending
+    if (text === '') return
+    if (this.journaled) this.journal.append(text)
+    if (this.pending !== '') {
+      this.uncommitted.push(this.pending)
+      this.uncommittedPoints += this.pendingPoints
+    }
+    this.pending = ''
+    this.pendingOps = ''
+    this.pendingPoints = 0
+    this.lastFlush = Date.now()
+  }
+
+  private maybeFlush(): void {
+    if (this.pendingPoints >= BUFFER_POINTS || Date.now() - this.lastFlush >= 1000) this.flush()
+  }
+
+  /** Commits everything logged so far to the branch. */
+  commit(): Promise<void> {
+    const next = this.commitChain.then(() => this.commitNow())
+    this.commitChain = next.catch(() => {})
+    return next
+  }
+
+  private async commitNow(): Promise<void> {
+    this.flush()
+    const parts = this.uncommitted
+    const points = this.uncommittedPoints
+    const staged = this.stagedFiles
+    const removed = this.removedFiles
+    this.uncommitted = []
+    this.uncommittedPoints = 0
+    this.stagedFiles = []
+    this.removedFiles = []
+    const layout = layoutChunks(this.openChunk, this.nextChunk, parts.join(''))
+    const dir = runDir(this.id)
+    const mine = this.summary()
+    let written: RunSummary | undefined
+    try {
+      await this.host.store.update(async (view) => {
+        const tipText = await view.readText(`${dir}/${RUN_FILE}`)
+        if (tipText && this.creating) {
+          throw new LabbookError('RUN_EXISTS', `A run with id ${this.id} already exists on the branch.`, 'Leave the id out to get a new one, or open the run with book.openRun(id).', { id: this.id })
+        }
+        const merged = this.merge(tipText ? decodeRun(tipText, `${dir}/${RUN_FILE}`) : undefined, mine)
+        const changes: TreeChange[] = []
+        for (const c of layout.chunks) changes.push({ path: `${dir}/${METRICS_DIR}/${chunkName(c.seq)}`, blob: this.host.objects.writeBlob(c.text) })
+        for (const f of staged) changes.push({ path: `${dir}/${ARTIFACTS_DIR}/${f.path}`, blob: f.blob, mode: f.mode })
+        for (const p of removed) changes.push({ path: `${dir}/${ARTIFACTS_DIR}/${p}`, remove: true })
+        changes.push({ path: `${dir}/${RUN_FILE}`, blob: this.host.objects.writeBlob(encodeRun(merged)) })
+        written = merged
+        const what = merged.status === 'RUNNING' ? (this.committedPoints === 0 && points === 0 && !tipText ? 'start' : 'update') : merged.status.toLowerCase()
+        return {
+          changes,
+          subject: `${what} run ${merged.name || merged.id}${points ? ` (+${points} points)` : ''}`,
+          trailers: [['Labbook-Run', this.id], ...(merged.source.commit ? [['Code-Commit', merged.source.commit] as [string, string]] : [])],
+          result: undefined,
+        }
+      })
+    } catch (e) {
+      // Nothing reached the branch: put the data back so the next commit (or recovery from the journal) has it.
+      this.uncommitted = parts.concat(this.uncommitted)
+      this.uncommittedPoints += points
+      this.stagedFiles = staged.concat(this.stagedFiles)
+      this.removedFiles = removed.concat(this.removedFiles)
+      throw e
+    }
+    this.creating = false
+    this.committedPoints += points
+    this.nextChunk = layout.nextChunk
+    this.openChunk = layout.open
+    if (written) {
+      this.state.lifecycle = written.lifecycle
+      this.state.name = written.name
+      this.state.description = written.description
+      for (const [k, v] of Object.entries(written.tags)) if (!this.ownTags.has(k)) this.state.tags[k] = v
+      for (const [k, v] of Object.entries(written.params)) if (!(k in this.state.params)) this.state.params[k] = v
+      this.lastWritten = { lifecycle: written.lifecycle, name: written.name, description: written.description }
+    }
+    if (!this.ended && this.journaled) this.journal.rotate(this.committedPoints)
+  }
+
+  /** Our state over the tip's: fields edited elsewhere since we last wrote them keep the other edit. */
+  private merge(tip: RunSummary | undefined, mine: RunSummary): RunSummary {
+    if (!tip) return mine
+    const out = { ...mine, params: { ...tip.params, ...mine.params }, tags: { ...tip.tags } }
+    for (const k of this.ownTags) {
+      if (k in mine.tags) out.tags[k] = mine.tags[k]!
+      else delete out.tags[k]
+    }
+    if (tip.lifecycle !== this.lastWritten.lifecycle) out.lifecycle = tip.lifecycle
+    if (tip.name !== this.lastWritten.name && mine.name === this.lastWritten.name) out.name = tip.name
+    if (tip.description !== this.lastWritten.description && mine.description === this.lastWritten.description) out.description = tip.description
+    // Points committed to this run by another writer (a log to a finished run) are kept in the summary.
+    for (const [k, s] of Object.entries(tip.metrics)) if (!(k in out.metrics)) out.metrics[k] = s
+    return out
+  }
+
+  /** Ends the run: final commit with status and end time; the journal is removed once the branch has everything. */
+  async end(status: RunStatus = 'FINISHED', options: { endTime?: number; /** @internal */ removeJournal?: boolean } = {}): Promise<void> {
+    if (this.ended) return
+    if (!RUN_STATUSES.includes(status) || status === 'RUNNING') {
+      throw new LabbookError('INVALID_STATUS', `Cannot end a run with status ${JSON.stringify(status)}.`, 'Use FINISHED, FAILED or KILLED.')
+    }
+    this.state.status = status
+    this.state.endTime = options.endTime ?? Date.now()
+    this.pendingOps += `{"op":"end","status":"${status}","endTime":${this.state.endTime}}\n`
+    this.ended = true
+    try {
+      await this.commit()
+    } catch (e) {
+      this.ended = false
+      this.state.status = 'RUNNING'
+      delete this.state.endTime
+      throw e
+    }
+    if (this.journaled || options.removeJournal) this.journal.remove()
+    this.host.forget(this)
+  }
+
+  /** For `await using run = await exp.startRun()`: ends FINISHED unless already ended. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.end('FINISHED')
+  }
+
+  get isEnded(): boolean {
+    return this.ended
+  }
+
+  /** @internal detach without ending (process shutting down): flush the journal and close it. */
+  detach(): void {
+    this.flush()
+    if (this.journaled) this.journal.close()
+  }
+
+  private assertOpen(): void {
+    if (this.ended) throw new LabbookError('RUN_ENDED', `Run ${this.id} has ended; it takes no more data.`, 'Reopen it with book.openRun(id) to add to a finished run.', { id: this.id })
+  }
+}
+
+function keyPrefix(key: string): string {
+  return `{"k":${JSON.stringify(key)},"v":`
+}
+
+function paramJson(v: ParamValue): string {
+  return typeof v === 'number' ? `{"n":${numberToJson(v)}}` : JSON.stringify(v)
+}
+
+/** Where new points go: the open small chunk is extended (the one rewrite we allow), the rest split at 1 MiB. */
+export function layoutChunks(open: { seq: number; text: string } | undefined, nextChunk: number, text: string) {
+  const chunks: Array<{ seq: number; text: string }> = []
+  if (text === '') return { chunks, nextChunk, open }
+  let rest = text
+  let seq = nextChunk
+  if (open && open.text.length < SMALL_CHUNK) {
+    rest = open.text + text
+    seq = open.seq
+  }
+  while (rest.length > 0) {
+    let cut = rest.length
+    if (cut > MAX_CHUNK) {
+      cut = rest.lastIndexOf('\n', MAX_CHUNK - 1) + 1
+      if (cut <= 0) cut = rest.indexOf('\n') + 1 || rest.length
+    }
+    chunks.push({ seq, text: rest.slice(0, cut) })
+    rest = rest.slice(cut)
+    seq++
+  }
+  const last = chunks[chunks.length - 1]!
+  return { chunks, nextChunk: seq, open: last.text.length < SMALL_CHUNK ? last : undefined }
+}
+
+/** Reads what a writer attaching to an existing run needs: its committed point count and next chunk number. */
+export async function existingRunState(view: TreeView, id: string): Promise<{ committedPoints: number; nextChunk: number }> {
+  const chunks = (await view.list(`${runDir(id)}/${METRICS_DIR}`)).filter((e) => !isTreeMode(e.mode))
+  let max = -1
+  for (const c of chunks) max = Math.max(max, parseInt(c.name, 10))
+  const run = decodeRun(await view.mustReadText(`${runDir(id)}/${RUN_FILE}`))
+  let points = 0
+  for (const s of Object.values(run.metrics)) points += s.count
+  return { committedPoints: points, nextChunk: max + 1 }
+}
+

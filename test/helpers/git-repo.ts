@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+
+export interface TestRepo {
+  dir: string
+  /** Runs C git in the repo and returns stdout. */
+  git(...args: string[]): string
+  /** Hashes of what labbook must never touch: worktree files, index, HEAD, and every ref but the labbook ones. */
+  userState(): string
+  cleanup(): void
+}
+
+const ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test User', GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test User', GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z',
+}
+
+/** A real temporary git repository with a first commit on main holding `files`. */
+export function gitRepo(files: Record<string, string> = { 'train.py': 'print("hi")\n' }): TestRepo {
+  const dir = fs.mkdtempSync(join(os.tmpdir(), 'labbook-test-'))
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+  git('init', '-q', '-b', 'main')
+  git('config', 'user.name', 'Test User')
+  git('config', 'user.email', 'test@example.com')
+  git('config', 'gc.auto', '0')
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(join(dir, name, '..'), { recursive: true })
+    fs.writeFileSync(join(dir, name), content)
+  }
+  git('add', '-A')
+  git('commit', '-q', '-m', 'initial')
+  return {
+    dir,
+    git,
+    userState() {
+      const h = createHash('sha256')
+      const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+          if (d === dir && e.name === '.git') continue
+          const p = join(d, e.name)
+          h.update(p)
+          if (e.isDirectory()) walk(p)
+          else h.update(fs.readFileSync(p))
+        }
+      }
+      walk(dir)
+      h.update(fs.readFileSync(join(dir, '.git', 'index')))
+      h.update(fs.readFileSync(join(dir, '.git', 'HEAD')))
+      h.update(git('for-each-ref', '--format=%(refname) %(objectname)').split('\n').filter((l) => !l.startsWith('refs/heads/labbook') && !l.startsWith('refs/notes/labbook')).join('\n'))
+      return h.digest('hex')
+    },
+    cleanup() {
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** `git fsck --strict` output; throws if git reports errors. */
+export function fsck(repo: TestRepo): string {
+  return execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: repo.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
