@@ -1,0 +1,111 @@
+import { defineCommand, type CommandDef } from 'citty'
+import { appendFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { numberToJson } from '../src/format/numbers.js'
+import { validateKey, validateParamValue, validateTagValue } from '../src/model/validate.js'
+import type { ParamValue } from '../src/model/run.js'
+import { parseInteger, parseMetricValue, parseParamValue, splitPair, usage } from './args.js'
+import { withBook, type RunHandle } from './book.js'
+import { ctx } from './context.js'
+import { withExamples } from './help.js'
+import type { CliIO } from './io.js'
+
+const RUN_ARG = { type: 'string', description: 'Run to log to (default: $LABBOOK_RUN_ID, set by `labbook run`)', valueHint: 'RUN' } as const
+
+/**
+ * Inside `labbook run` (same run id, $LABBOOK_METRICS set) a log call appends one line to the metrics file, which
+ * the wrapper ingests: no second writer on the branch, no lock. Elsewhere it opens the run and writes directly.
+ */
+async function logTo(io: CliIO, runRef: string | undefined, line: () => string, direct: (run: RunHandle) => Promise<void> | void): Promise<void> {
+  const envRun = io.env.LABBOOK_RUN_ID
+  const ref = runRef ?? envRun
+  if (!ref) throw usage('No run to log to.', 'Run this inside `labbook run -- <command>` (which sets $LABBOOK_RUN_ID) or pass --run ID.')
+  if (io.env.LABBOOK_METRICS && ref === envRun) {
+    appendFileSync(io.env.LABBOOK_METRICS, line() + '\n')
+    return
+  }
+  await withBook(async (book) => {
+    const summary = await book.resolveRun(ref)
+    const run = await book.openRun(summary.id)
+    await direct(run)
+    await run.commit()
+  })
+}
+
+function pairs(args: { _: string[] }, what: string): Array<[string, string]> {
+  if (args._.length === 0) throw usage(`Give at least one ${what} as KEY=VALUE.`)
+  return args._.map((p) => splitPair(p, what))
+}
+
+const metric = withExamples(defineCommand({
+  meta: { name: 'metric', description: 'Log metric values' },
+  args: {
+    pairs: { type: 'positional', description: 'One or more KEY=VALUE (NaN, Infinity allowed)', valueHint: 'KEY=VALUE...' },
+    step: { type: 'string', description: 'Step (integer; default 0)', valueHint: 'N' },
+    timestamp: { type: 'string', description: 'Time in ms since the epoch (default: now)', valueHint: 'MS' },
+    run: RUN_ARG,
+  },
+  async run({ args }) {
+    const { io } = ctx()
+    const step = parseInteger('step', args.step)
+    const timestamp = parseInteger('timestamp', args.timestamp) ?? Date.now()
+    const values: Record<string, number> = {}
+    for (const [k, v] of pairs(args, 'metric')) {
+      validateKey(k, 'metric')
+      values[k] = parseMetricValue(k, v)
+    }
+    await logTo(io, args.run,
+      () => '{' + Object.entries(values).map(([k, v]) => `${JSON.stringify(k)}:${numberToJson(v)}`).join(',') + (step !== undefined ? `,"step":${step}` : '') + `,"timestamp":${timestamp}}`,
+      (run) => run.logMetrics(values, { step, timestamp }))
+  },
+}), ['labbook log metric loss=0.25 acc=0.91 --step 3'])
+
+const param = withExamples(defineCommand({
+  meta: { name: 'param', description: 'Log params (a param cannot change once logged)' },
+  args: { pairs: { type: 'positional', description: 'One or more KEY=VALUE', valueHint: 'KEY=VALUE...' }, run: RUN_ARG },
+  async run({ args }) {
+    const { io } = ctx()
+    const values: Record<string, ParamValue> = {}
+    for (const [k, v] of pairs(args, 'param')) {
+      validateKey(k, 'param')
+      const value = parseParamValue(v)
+      validateParamValue(k, value)
+      values[k] = value
+    }
+    await logTo(io, args.run, () => JSON.stringify({ params: values }), (run) => run.logParams(values))
+  },
+}), ['labbook log param lr=0.01 optimizer=adam'])
+
+const tag = withExamples(defineCommand({
+  meta: { name: 'tag', description: 'Set tags (later values replace earlier ones)' },
+  args: { pairs: { type: 'positional', description: 'One or more KEY=VALUE', valueHint: 'KEY=VALUE...' }, run: RUN_ARG },
+  async run({ args }) {
+    const { io } = ctx()
+    const values: Record<string, string> = {}
+    for (const [k, v] of pairs(args, 'tag')) {
+      validateKey(k, 'tag')
+      values[k] = validateTagValue(k, v)
+    }
+    await logTo(io, args.run, () => JSON.stringify({ tags: values }), (run) => run.setTags(values))
+  },
+}), ['labbook log tag phase=finetune'])
+
+const artifact = withExamples(defineCommand({
+  meta: { name: 'artifact', description: 'Store a file or directory as an artifact of the run' },
+  args: {
+    path: { type: 'positional', description: 'File or directory to store', valueHint: 'PATH' },
+    to: { type: 'string', description: 'Directory inside the run\'s artifacts', valueHint: 'DIR' },
+    run: RUN_ARG,
+  },
+  async run({ args }) {
+    const { io } = ctx()
+    const path = resolve(io.cwd, String(args.path))
+    await logTo(io, args.run, () => JSON.stringify(args.to ? { artifact: path, to: args.to } : { artifact: path }),
+      (run) => run.logArtifact(path, args.to ? { to: args.to } : undefined))
+  },
+}), ['labbook log artifact model.json --to models', 'labbook log artifact plots/'])
+
+export default withExamples(defineCommand({
+  meta: { name: 'log', description: 'Log metrics, params, tags or artifacts to a run (from any language)' },
+  subCommands: { metric, param, tag, artifact } as Record<string, CommandDef<any>>,
+}), ['labbook log metric loss=0.3 --step 12', 'labbook log param lr=0.01', 'labbook log tag stage=eval', 'labbook log artifact model.pt'])

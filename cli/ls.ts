@@ -1,0 +1,59 @@
+import { defineCommand } from 'citty'
+import type { RunSummary } from '../src/model/run.js'
+import { parseInteger, usage, collect } from './args.js'
+import { withBook, type Book } from './book.js'
+import { ctx } from './context.js'
+import { experimentNames } from './experiment-names.js'
+import { withExamples } from './help.js'
+import { out, say, toJson } from './output.js'
+import { runRecord, runsCsv, runsTable } from './runs-view.js'
+import { searchHook } from './search-hook.js'
+
+export default withExamples(defineCommand({
+  meta: { name: 'ls', description: 'List runs, newest first' },
+  args: {
+    experiment: { type: 'string', alias: 'e', description: 'Only runs of this experiment (name or id)', valueHint: 'NAME' },
+    all: { type: 'boolean', description: 'Include deleted runs (marked * in the table)' },
+    limit: { type: 'string', description: 'Show at most N runs', valueHint: 'N' },
+    filter: { type: 'string', description: 'MLflow-style filter, e.g. "metrics.acc > 0.9 and params.lr < 0.01"', valueHint: 'EXPR' },
+    'order-by': { type: 'string', description: 'Sort key, repeatable, e.g. "metrics.acc DESC" (default: start_time DESC)', valueHint: 'KEY [ASC|DESC]' },
+    columns: { type: 'string', description: 'Table columns, e.g. name,status,params.lr,metrics.acc', valueHint: 'LIST' },
+    json: { type: 'boolean', description: 'Print a JSON array of runs' },
+    csv: { type: 'boolean', description: 'Print CSV, one row per run' },
+  },
+  async run({ args, rawArgs }) {
+    const { io } = ctx()
+    if (args.json && args.csv) throw usage('Choose one of --json and --csv.')
+    const limit = parseInteger('limit', args.limit)
+    if (limit !== undefined && limit < 0) throw usage('--limit must be 0 or more.')
+    const orderBy = collect(rawArgs, ['order-by', 'orderBy'])
+    await withBook(async (book) => {
+      const names = await experimentNames(book)
+      const runs = await listRuns(book, { experiment: args.experiment, all: args.all, filter: args.filter, orderBy, limit })
+      if (args.json) return out(io, toJson(runs.map((r) => runRecord(r, names))))
+      if (args.csv) return io.stdout.write(runsCsv(runs, names))
+      if (runs.length === 0) {
+        say(io, args.filter ? 'No runs match the filter.' : 'No runs yet. Record one with `labbook run -- <command>`.')
+        return
+      }
+      const columns = args.columns ? String(args.columns).split(',').filter(Boolean) : undefined
+      io.stdout.write(runsTable(runs, names, io, columns))
+    })
+  },
+}), [
+  'labbook ls',
+  'labbook ls -e iris --limit 20',
+  'labbook ls --filter "metrics.accuracy > 0.9" --order-by "metrics.accuracy DESC"',
+  'labbook ls --columns name,params.n_estimators,metrics.accuracy',
+  'labbook ls --json | jq ".[0].metrics"',
+])
+
+export interface LsOptions { experiment?: string; all?: boolean; filter?: string; orderBy?: string[]; limit?: number }
+
+/** The runs `ls` shows: by experiment, filtered and ordered by the query library when one is asked for. */
+export async function listRuns(book: Book, o: LsOptions): Promise<RunSummary[]> {
+  const experiment = o.experiment ? (await book.getExperiment(o.experiment)).id : undefined
+  let runs = await book.listRuns({ experiment, includeDeleted: o.all })
+  if (o.filter || (o.orderBy && o.orderBy.length > 0)) runs = await searchHook(runs, o.filter, o.orderBy ?? [])
+  return o.limit !== undefined ? runs.slice(0, o.limit) : runs
+}

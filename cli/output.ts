@@ -1,0 +1,143 @@
+import pc from 'picocolors'
+import { nonFiniteReplacer } from '../src/format/numbers.js'
+import { isLabbookError } from '../src/errors.js'
+import type { CliIO, OutStream } from './io.js'
+
+export type Colors = ReturnType<typeof pc.createColors>
+
+/** Colour only on a terminal, never with NO_COLOR set (https://no-color.org) or TERM=dumb; FORCE_COLOR wins. */
+export function colorsFor(stream: OutStream, env: NodeJS.ProcessEnv): Colors {
+  const force = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0'
+  const off = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || env.TERM === 'dumb'
+  return pc.createColors(force || (!off && stream.isTTY === true))
+}
+
+export function out(io: CliIO, text: string): void {
+  io.stdout.write(text.endsWith('\n') ? text : text + '\n')
+}
+
+/** Messages (what was done, warnings) go to stderr so stdout stays data. */
+export function say(io: CliIO, text: string): void {
+  io.stderr.write(text.endsWith('\n') ? text : text + '\n')
+}
+
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, nonFiniteReplacer, 2) + '\n'
+}
+
+/** RFC 4180: quote a field when it holds a comma, quote, CR or LF. */
+export function toCsv(header: string[], rows: Array<Array<string | number | boolean | undefined | null>>): string {
+  const line = (cells: Array<string | number | boolean | undefined | null>) => cells.map(csvCell).join(',')
+  return [line(header), ...rows.map(line)].join('\n') + '\n'
+}
+
+function csvCell(v: string | number | boolean | undefined | null): string {
+  if (v === undefined || v === null) return ''
+  const s = typeof v === 'number' ? formatNumberExact(v) : String(v)
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+export function formatNumberExact(v: number): string {
+  return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v)
+}
+
+/** Short human form for tables: integers as they are, others to 4 significant digits. */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v) || Number.isInteger(v)) return formatNumberExact(v)
+  const a = Math.abs(v)
+  if (a >= 1e6 || a < 1e-4) return v.toExponential(2)
+  if (a >= 1000) return v.toFixed(1)
+  return String(Number(v.toPrecision(4)))
+}
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return ''
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  const s = ms / 1000
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`
+  const h = Math.floor(m / 60)
+  if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`
+}
+
+export function formatAge(ms: number, now = Date.now()): string {
+  const d = now - ms
+  if (d < 60_000) return 'just now'
+  if (d < 3_600_000) return `${Math.floor(d / 60_000)}m ago`
+  if (d < 172_800_000) return `${Math.floor(d / 3_600_000)}h ago`
+  if (d < 60 * 86_400_000) return `${Math.floor(d / 86_400_000)}d ago`
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+export interface Column {
+  header: string
+  /** Right-align (numbers). */
+  right?: boolean
+  /** Colour applied after padding, so widths are computed on plain text. */
+  color?: (plain: string) => string
+  /** A column that may be dropped when the terminal is narrow (dropped from the right). */
+  optional?: boolean
+  /** Cells longer than this are cut with an ellipsis when fitting a terminal. */
+  max?: number
+}
+
+/**
+ * Renders rows as aligned columns. With `width` (a terminal), long cells are cut to their column's `max` and
+ * optional columns are dropped from the right until the table fits; without it (piped), nothing is cut.
+ */
+export function renderTable(columns: Column[], rows: string[][], o: { width?: number; colors?: Colors } = {}): string {
+  let cols = columns.map((c, i) => ({ ...c, i }))
+  const cell = (r: string[], i: number, c: Column) => {
+    const v = r[i] ?? ''
+    return o.width !== undefined && c.max !== undefined && v.length > c.max ? v.slice(0, c.max - 1) + '…' : v
+  }
+  const widthOf = (c: (typeof cols)[number]) => Math.max(c.header.length, ...rows.map((r) => cell(r, c.i, c).length))
+  let widths = cols.map(widthOf)
+  if (o.width !== undefined) {
+    const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1)
+    while (total() > o.width) {
+      let drop = -1
+      for (let k = cols.length - 1; k >= 0; k--) if (cols[k]!.optional) { drop = k; break }
+      if (drop < 0) break
+      cols = cols.filter((_, k) => k !== drop)
+      widths = widths.filter((_, k) => k !== drop)
+    }
+  }
+  const bold = o.colors?.bold ?? ((s: string) => s)
+  const pad = (s: string, w: number, right?: boolean) => (right ? s.padStart(w) : s.padEnd(w))
+  const lines = [cols.map((c, k) => bold(pad(c.header, widths[k]!, c.right))).join('  ').trimEnd()]
+  for (const r of rows) {
+    const parts = cols.map((c, k) => {
+      const plain = cell(r, c.i, c)
+      const padded = pad(plain, widths[k]!, c.right)
+      return c.color && plain ? padded.replace(plain, c.color(plain)) : padded
+    })
+    lines.push(parts.join('  ').trimEnd())
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** `code: message`, then `hint: …`, on stderr; the stack (and causes) only with --verbose. */
+export function printError(io: CliIO, e: unknown, verbose: boolean): void {
+  const c = colorsFor(io.stderr, io.env)
+  if (isLabbookError(e)) {
+    say(io, `${c.red(c.bold(e.code))}: ${e.message}`)
+    if (e.hint) say(io, `${c.dim('hint:')} ${e.hint}`)
+  } else {
+    const err = e as NodeJS.ErrnoException
+    const code = typeof err?.code === 'string' ? err.code : 'INTERNAL'
+    say(io, `${c.red(c.bold(code))}: ${err?.message ?? String(e)}`)
+    if (!verbose) say(io, `${c.dim('hint:')} this looks like a bug or an environment problem; run again with --verbose for the stack trace.`)
+  }
+  if (verbose) {
+    let cur: unknown = e
+    let depth = 0
+    while (cur instanceof Error && depth < 5) {
+      say(io, c.dim((depth ? 'caused by: ' : '') + (cur.stack ?? String(cur))))
+      cur = cur.cause
+      depth++
+    }
+  }
+}

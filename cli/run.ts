@@ -1,0 +1,236 @@
+import { defineCommand } from 'citty'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { constants } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { ParamValue, RunStatus } from '../src/model/run.js'
+import { DIFF_ARTIFACT } from '../src/model/layout.js'
+import { detectCodeLink, type CodeLink } from '../src/track/code-link.js'
+import { runChild, type ChildExit } from '../src/cli-support/child.js'
+import { MetricsFileTailer } from '../src/cli-support/metrics-file.js'
+import type { LineProblem, MetricsSink } from '../src/cli-support/metrics-lines.js'
+import { readParamsFile } from '../src/cli-support/params-file.js'
+import { ProcessTreeSampler } from '../src/cli-support/process-tree.js'
+import { parseSize, TailBuffer } from '../src/cli-support/tail-buffer.js'
+import { afterDashes, collect, parseParamValue, splitPair, usage } from './args.js'
+import { openBook, type Book, type RunHandle } from './book.js'
+import { ctx, setExit } from './context.js'
+import { withExamples } from './help.js'
+import type { CliIO } from './io.js'
+import { formatDuration, say } from './output.js'
+
+/** How many skipped $LABBOOK_METRICS lines are printed one by one; the rest are counted in the closing line. */
+const MAX_PROBLEMS_PRINTED = 20
+/** The journal is flushed this often while the command runs, so a killed wrapper loses at most this much. */
+const FLUSH_EVERY_MS = 1000
+
+export default withExamples(defineCommand({
+  meta: { name: 'run', description: 'Run a command as a tracked run: code link, params, output log, metrics, exit status' },
+  args: {
+    experiment: { type: 'string', alias: 'e', description: 'Experiment name (created if missing)', default: 'Default', valueHint: 'NAME' },
+    name: { type: 'string', alias: 'n', description: 'Run name (default: generated)', valueHint: 'NAME' },
+    param: { type: 'string', alias: 'p', description: 'A param, repeatable: -p lr=0.01 -p epochs=10', valueHint: 'KEY=VALUE' },
+    tag: { type: 'string', alias: 't', description: 'A tag, repeatable: -t team=vision', valueHint: 'KEY=VALUE' },
+    'params-file': { type: 'string', description: 'YAML or JSON file whose leaves become params with dotted keys (train.lr); repeatable', valueHint: 'FILE' },
+    description: { type: 'string', description: 'Run description', valueHint: 'TEXT' },
+    parent: { type: 'string', description: 'Parent run id (for sweeps)', valueHint: 'RUN' },
+    'system-interval': { type: 'string', description: 'Seconds between system metrics samples (CPU, memory, GPU); 0 turns them off', default: '10', valueHint: 'SECONDS' },
+    'log-limit': { type: 'string', description: 'Keep at most this much of stdout+stderr in the output.log artifact (the tail)', default: '1MiB', valueHint: 'SIZE' },
+  },
+  async run({ rawArgs, args }) {
+    const { io } = ctx()
+    const command = rawArgs.includes('--') ? afterDashes(rawArgs) : (args._ as string[])
+    if (command.length === 0) throw usage('No command to run.', 'Put the command after --, e.g. `labbook run -- python train.py`.')
+    const interval = Number(args['system-interval'])
+    if (!Number.isFinite(interval) || interval < 0) throw usage(`--system-interval must be a number of seconds, got ${JSON.stringify(args['system-interval'])}.`)
+    const logLimit = parseSize(String(args['log-limit']))
+    if (logLimit === undefined) throw usage(`--log-limit must be a size like 1048576, 512k or 10MB, got ${JSON.stringify(args['log-limit'])}.`)
+
+    const params: Record<string, ParamValue> = {}
+    for (const file of collect(rawArgs, ['params-file', 'paramsFile'])) Object.assign(params, await readParamsFile(resolve(io.cwd, file)))
+    for (const pair of collect(rawArgs, ['p', 'param'])) {
+      const [k, v] = splitPair(pair, '-p')
+      params[k] = parseParamValue(v)
+    }
+    const tags: Record<string, string> = {}
+    for (const pair of collect(rawArgs, ['t', 'tag'])) {
+      const [k, v] = splitPair(pair, '-t')
+      tags[k] = v
+    }
+
+    const book = await openBook()
+    try {
+      const result = await wrap(book, io, command, {
+        experiment: String(args.experiment), name: args.name, params, tags, description: args.description, parent: args.parent,
+        intervalMs: interval * 1000, logLimit,
+      })
+      setExit(result.exitCode, result.signal)
+    } finally {
+      await book.close()
+    }
+  },
+}), [
+  'labbook run -- python train.py --epochs 10',
+  'labbook run -e iris -n rf-100 -p n_estimators=100 -t team=ml -- python train.py',
+  'labbook run --params-file params.yaml -- ./train.sh',
+])
+
+interface WrapOptions {
+  experiment: string
+  name?: string
+  params: Record<string, ParamValue>
+  tags: Record<string, string>
+  description?: string
+  parent?: string
+  intervalMs: number
+  logLimit: number
+}
+
+/** Starts the run, runs the command under it, ingests what it logs, records how it ended. */
+async function wrap(book: Book, io: CliIO, command: string[], o: WrapOptions): Promise<{ exitCode: number; signal?: NodeJS.Signals }> {
+  const link = codeLink(book, command)
+  const run = await book.startRun({
+    experiment: o.experiment, name: o.name, params: o.params, tags: o.tags, description: o.description, parent: o.parent,
+    source: link.source,
+  })
+  // Passing our own source skips the library's diff artifact, so store it here.
+  if (link.diff) await run.logBytes(DIFF_ARTIFACT, link.diff)
+  const started = Date.now()
+  say(io, `labbook: run ${run.id} (${run.name}) started in experiment ${o.experiment}`)
+
+  const dir = join(book.gitdir, 'labbook', 'cli')
+  mkdirSync(dir, { recursive: true })
+  const metricsPath = join(dir, `${run.id}.metrics.jsonl`)
+  writeFileSync(metricsPath, '')
+
+  const pendingArtifacts: Array<Promise<void>> = []
+  let printed = 0
+  const onProblem = (p: LineProblem) => {
+    if (printed++ < MAX_PROBLEMS_PRINTED) say(io, `labbook: $LABBOOK_METRICS line ${p.line} skipped: ${p.message}`)
+    else if (printed === MAX_PROBLEMS_PRINTED + 1) say(io, 'labbook: more lines skipped; the count follows when the command ends')
+  }
+  const sink = metricsSink(run, io, pendingArtifacts)
+  const tailer = new MetricsFileTailer(metricsPath, sink, { onProblem })
+  await tailer.start()
+
+  const tail = new TailBuffer(o.logLimit)
+  const env: NodeJS.ProcessEnv = {
+    ...io.env,
+    LABBOOK_RUN_ID: run.id,
+    LABBOOK_REPO: book.repo,
+    LABBOOK_BRANCH: book.branch,
+    LABBOOK_METRICS: metricsPath,
+    LABBOOK_EXPERIMENT: o.experiment,
+    // The child writes into a pipe, not a terminal: without this Python holds its output back until exit.
+    PYTHONUNBUFFERED: io.env.PYTHONUNBUFFERED ?? '1',
+  }
+  const { child, done } = runChild(command[0]!, command.slice(1), { env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, tail })
+
+  // Signals: SIGTERM (and SIGHUP) are always forwarded. SIGINT from a terminal's Ctrl-C already reached the child,
+  // which shares our process group, so on a terminal the first SIGINT is not sent again; a second one is.
+  let interrupted: NodeJS.Signals | undefined
+  let sigints = 0
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted ??= sig
+    if (sig === 'SIGINT' && process.stdin.isTTY && sigints++ === 0) return
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig)
+  }
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const s of signals) process.on(s, onSignal)
+
+  // System metrics of the child's process tree, and a journal flush each second so a crash loses little.
+  let sampleStep = 0
+  const sampler = o.intervalMs > 0 && child.pid !== undefined && ProcessTreeSampler.supported() ? new ProcessTreeSampler(child.pid) : undefined
+  const sample = async () => {
+    if (!sampler) return
+    const values = await sampler.sample()
+    if (Object.keys(values).length > 0) run.logMetrics(values, { step: sampleStep++, timestamp: Date.now() })
+  }
+  // The first sample only sets the CPU baseline; values are logged from the first interval on.
+  if (sampler) await sampler.sample().catch(() => {})
+  const sampleTimer = sampler ? setInterval(() => void sample().catch(() => {}), o.intervalMs) : undefined
+  let lastPoints = 0
+  const flushTimer = setInterval(() => {
+    if (tailer.stats.lines !== lastPoints) {
+      lastPoints = tailer.stats.lines
+      try {
+        run.flush()
+      } catch {
+        // a full disk shows up again, loudly, at end()
+      }
+    }
+  }, FLUSH_EVERY_MS)
+
+  let exit: ChildExit
+  try {
+    exit = await done
+  } finally {
+    for (const s of signals) process.off(s, onSignal)
+    if (sampleTimer) clearInterval(sampleTimer)
+    clearInterval(flushTimer)
+  }
+
+  const stats = await tailer.stop()
+  const artifactResults = await Promise.allSettled(pendingArtifacts)
+  for (const r of artifactResults) if (r.status === 'rejected') say(io, `labbook: artifact not logged: ${(r.reason as Error).message}`)
+  if (stats.malformed > 0) run.setTag('labbook.metrics_malformed_lines', String(stats.malformed))
+
+  let status: RunStatus
+  let exitCode: number
+  let signal: NodeJS.Signals | undefined
+  if (exit.error) {
+    status = 'FAILED'
+    exitCode = exit.error.code === 'ENOENT' ? 127 : 126
+    run.setTag('labbook.error', `${exit.error.code}: cannot start ${command[0]}`)
+  } else if (exit.signal) {
+    status = 'KILLED'
+    signal = exit.signal
+    exitCode = 128 + (constants.signals[exit.signal] ?? 0)
+    run.setTag('labbook.signal', exit.signal)
+  } else {
+    exitCode = exit.code ?? 1
+    status = interrupted ? 'KILLED' : exitCode === 0 ? 'FINISHED' : 'FAILED'
+    run.setTag('labbook.exit_code', String(exitCode))
+    if (interrupted) run.setTag('labbook.signal', interrupted)
+  }
+  await run.logBytes('output.log', tail.contents())
+  await run.end(status)
+  rmSync(metricsPath, { force: true })
+
+  const ingest = stats.points > 0 || stats.malformed > 0
+    ? `; ${stats.points} metric points from $LABBOOK_METRICS${stats.malformed ? `, ${stats.malformed} malformed line${stats.malformed === 1 ? '' : 's'} skipped` : ''}`
+    : ''
+  say(io, `labbook: run ${run.id} ${status} in ${formatDuration(Date.now() - started)}${signal ? ` (${signal})` : exit.error ? '' : ` (exit ${exitCode})`}${ingest}`)
+  if (exit.error) {
+    say(io, `${exit.error.code === 'ENOENT' ? 'COMMAND_NOT_FOUND' : 'COMMAND_NOT_STARTED'}: cannot run ${JSON.stringify(command[0])}: ${exit.error.message}`)
+    say(io, 'hint: check the command after --; it must be on PATH or a path to an executable file.')
+  }
+  return { exitCode, signal }
+}
+
+/** Routes parsed $LABBOOK_METRICS records to the run; artifacts are copied right away and awaited at the end. */
+function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>): MetricsSink {
+  return {
+    metrics(values, step, timestamp) {
+      run.logMetrics(values, step === undefined && timestamp === undefined ? undefined : { step, timestamp })
+    },
+    params(values) {
+      run.logParams(values)
+    },
+    tags(values) {
+      run.setTags(values)
+    },
+    artifact(path, to) {
+      pending.push(run.logArtifact(resolve(io.cwd, path), to ? { to } : undefined))
+    },
+  }
+}
+
+/** The code link the library detects (commit, branch, dirty diff), with the wrapped command line as `command`. */
+function codeLink(book: Book, command: string[]): CodeLink {
+  const link = detectCodeLink(book.repo, book.bare)
+  return { source: { ...link.source, command: command.map(shellQuote).join(' ') }, diff: link.diff }
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}

@@ -1,0 +1,144 @@
+/** How runs look on the command line: the JSON and CSV shapes scripts rely on, and the terminal table. */
+import type { RunSummary } from '../src/model/run.js'
+import { runDuration } from '../src/model/run.js'
+import type { CliIO } from './io.js'
+import { colorsFor, formatAge, formatDuration, formatNumber, renderTable, toCsv, type Colors, type Column } from './output.js'
+
+export type ExperimentNames = Map<string, string>
+
+/**
+ * The `ls --json` record: at least id, name, experiment, status, lifecycle, startTime, endTime, params, metrics
+ * (key → latest value), tags, source {commit, branch, dirty}, parent. Absent values are null so every key is there.
+ */
+export function runRecord(r: RunSummary, names: ExperimentNames) {
+  const metrics: Record<string, number> = {}
+  for (const k of Object.keys(r.metrics).sort()) metrics[k] = r.metrics[k]!.value
+  return {
+    id: r.id,
+    name: r.name,
+    experiment: names.get(r.experiment) ?? r.experiment,
+    experimentId: r.experiment,
+    status: r.status,
+    lifecycle: r.lifecycle,
+    startTime: r.startTime,
+    endTime: r.endTime ?? null,
+    duration: runDuration(r) ?? null,
+    user: r.user ?? null,
+    params: sortKeys(r.params),
+    metrics,
+    tags: sortKeys(r.tags),
+    source: { ...r.source, commit: r.source.commit ?? null, branch: r.source.branch ?? null, dirty: r.source.dirty ?? null },
+    parent: r.parent ?? null,
+    description: r.description ?? null,
+  }
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {}
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!
+  return out
+}
+
+/** One row per run; fixed columns first, then the union of params.*, metrics.* (latest value) and tags.*, sorted. */
+export function runsCsv(runs: RunSummary[], names: ExperimentNames): string {
+  const keys = (pick: (r: RunSummary) => object) => [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort()
+  const p = keys((r) => r.params), m = keys((r) => r.metrics), t = keys((r) => r.tags)
+  const header = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'duration', 'source.commit', 'source.branch', 'source.dirty', 'parent',
+    ...p.map((k) => `params.${k}`), ...m.map((k) => `metrics.${k}`), ...t.map((k) => `tags.${k}`)]
+  const rows = runs.map((r) => [r.id, r.name, names.get(r.experiment) ?? r.experiment, r.status, r.lifecycle, r.startTime, r.endTime, runDuration(r),
+    r.source.commit, r.source.branch, r.source.dirty, r.parent,
+    ...p.map((k) => r.params[k]), ...m.map((k) => r.metrics[k]?.value), ...t.map((k) => r.tags[k])])
+  return toCsv(header, rows)
+}
+
+/** The shortest prefix (at least `min` characters) that tells each id apart from the others listed. */
+export function shortIds(ids: string[], min = 8): Map<string, string> {
+  const sorted = [...ids].sort()
+  const out = new Map<string, string>()
+  for (let i = 0; i < sorted.length; i++) {
+    const id = sorted[i]!
+    let n = min
+    for (const other of [sorted[i - 1], sorted[i + 1]]) {
+      if (other === undefined) continue
+      let k = 0
+      while (k < id.length && id[k] === other[k]) k++
+      n = Math.max(n, k + 1)
+    }
+    out.set(id, id.slice(0, n))
+  }
+  return out
+}
+
+export function statusColor(c: Colors): (s: string) => string {
+  return (s) => (s === 'FINISHED' ? c.green(s) : s === 'FAILED' ? c.red(s) : s === 'KILLED' ? c.yellow(s) : s === 'RUNNING' ? c.cyan(s) : s)
+}
+
+/** A column of `ls`: a header and how to get the cell text. */
+interface ColumnSpec extends Column {
+  get(r: RunSummary): string
+}
+
+/**
+ * Parses `--columns params.lr,metrics.acc,tags.x,status,...` into column specs.
+ * Attributes: id, name, experiment, status, started, duration, commit, branch, user, parent.
+ */
+export function columnSpecs(list: string[], names: ExperimentNames, ids: Map<string, string>, c: Colors, now: number): ColumnSpec[] {
+  return list.map((raw) => {
+    const key = raw.trim()
+    const dot = key.indexOf('.')
+    const prefix = dot > 0 ? key.slice(0, dot) : ''
+    const rest = key.slice(dot + 1)
+    if (/^(metrics?)$/.test(prefix)) return { header: rest, right: true, optional: true, max: 14, get: (r) => (r.metrics[rest] ? formatNumber(r.metrics[rest]!.value) : '') }
+    if (/^(params?|parameters?)$/.test(prefix)) return { header: rest, optional: true, max: 16, get: (r) => (rest in r.params ? String(r.params[rest]) : '') }
+    if (/^(tags?)$/.test(prefix)) return { header: rest, optional: true, max: 20, get: (r) => r.tags[rest] ?? '' }
+    const attr = prefix === 'attributes' || prefix === 'attribute' || prefix === 'attr' || prefix === 'run' ? rest : key
+    return attributeColumn(attr, names, ids, c, now)
+  })
+}
+
+function attributeColumn(name: string, names: ExperimentNames, ids: Map<string, string>, c: Colors, now: number): ColumnSpec {
+  switch (name) {
+    case 'id': case 'run_id': return { header: 'id', color: c.dim, get: (r) => ids.get(r.id) ?? r.id }
+    case 'name': case 'run_name': return { header: 'name', max: 28, get: (r) => r.name }
+    case 'experiment': return { header: 'experiment', optional: true, max: 20, get: (r) => names.get(r.experiment) ?? r.experiment }
+    case 'status': return { header: 'status', color: statusColor(c), get: (r) => (r.lifecycle === 'deleted' ? `${r.status}*` : r.status) }
+    case 'started': case 'start_time': case 'created': return { header: 'started', optional: true, get: (r) => formatAge(r.startTime, now) }
+    case 'duration': return { header: 'duration', right: true, optional: true, get: (r) => formatDuration(runDuration(r) ?? (r.status === 'RUNNING' ? now - r.startTime : undefined)) }
+    case 'commit': case 'source.commit': return { header: 'commit', optional: true, color: c.yellow, get: (r) => (r.source.commit ? r.source.commit.slice(0, 7) + (r.source.dirty ? '+' : '') : '') }
+    case 'branch': case 'source.branch': return { header: 'branch', optional: true, max: 20, get: (r) => r.source.branch ?? '' }
+    case 'user': case 'user_id': return { header: 'user', optional: true, max: 16, get: (r) => r.user ?? '' }
+    case 'parent': return { header: 'parent', optional: true, get: (r) => (r.parent ? ids.get(r.parent) ?? r.parent.slice(0, 8) : '') }
+    default: return { header: name, optional: true, get: () => '' }
+  }
+}
+
+/** Picks what a table shows by default: params whose values differ first, then the most common metrics (not system/*). */
+export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4): string[] {
+  const paramKeys = new Map<string, Set<string>>()
+  const metricCount = new Map<string, number>()
+  for (const r of runs) {
+    for (const [k, v] of Object.entries(r.params)) {
+      let s = paramKeys.get(k)
+      if (!s) paramKeys.set(k, (s = new Set()))
+      if (s.size < 3) s.add(String(v))
+    }
+    for (const k of Object.keys(r.metrics)) metricCount.set(k, (metricCount.get(k) ?? 0) + 1)
+  }
+  const params = [...paramKeys.entries()].sort((a, b) => Number(b[1].size > 1) - Number(a[1].size > 1) || a[0].localeCompare(b[0])).slice(0, maxParams).map(([k]) => `params.${k}`)
+  const metrics = [...metricCount.entries()]
+    .filter(([k]) => !k.startsWith('system/'))
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, maxMetrics).map(([k]) => `metrics.${k}`)
+  return ['id', 'name', 'status', 'started', 'duration', 'commit', ...params, ...metrics]
+}
+
+/** The `ls` table: width-aware and coloured on a terminal, plain and complete when piped. */
+export function runsTable(runs: RunSummary[], names: ExperimentNames, io: CliIO, columns?: string[]): string {
+  const c = colorsFor(io.stdout, io.env)
+  const now = Date.now()
+  const ids = shortIds(runs.map((r) => r.id))
+  const specs = columnSpecs(columns ?? defaultColumns(runs), names, ids, c, now)
+  const rows = runs.map((r) => specs.map((s) => s.get(r)))
+  const width = io.stdout.isTTY ? io.stdout.columns || 100 : undefined
+  return renderTable(specs, rows, { width, colors: c })
+}

@@ -1,0 +1,82 @@
+import { defineCommand } from 'citty'
+import type { RunSummary } from '../src/model/run.js'
+import { runDuration } from '../src/model/run.js'
+import { withBook, type ArtifactEntry } from './book.js'
+import { ctx } from './context.js'
+import { experimentNames } from './experiment-names.js'
+import { withExamples } from './help.js'
+import type { CliIO } from './io.js'
+import { colorsFor, formatDuration, formatNumber, out, renderTable, toJson } from './output.js'
+import { runRecord, statusColor } from './runs-view.js'
+
+export default withExamples(defineCommand({
+  meta: { name: 'show', description: 'Everything about one run: params, metrics, tags, code, artifacts' },
+  args: {
+    run: { type: 'positional', description: 'Run id, unique id prefix (4+ characters) or unique run name', valueHint: 'RUN' },
+    json: { type: 'boolean', description: 'Print JSON, with full metric histories and the artifact list' },
+  },
+  async run({ args }) {
+    const { io } = ctx()
+    await withBook(async (book) => {
+      const run = await book.resolveRun(String(args.run))
+      const names = await experimentNames(book)
+      const artifacts = await book.listArtifacts(run.id)
+      if (args.json) {
+        const histories = await book.metricHistories(run.id)
+        const history: Record<string, Array<{ step: number; value: number; timestamp: number }>> = {}
+        for (const k of Object.keys(histories).sort()) history[k] = histories[k]!.map((p) => ({ step: p.step, value: p.value, timestamp: p.timestamp }))
+        return out(io, toJson({ ...runRecord(run, names), history, artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, external: a.external })) }))
+      }
+      io.stdout.write(showText(run, names.get(run.experiment) ?? run.experiment, artifacts, io))
+    })
+  },
+}), ['labbook show 01jf3k', 'labbook show best-rf --json'])
+
+function showText(r: RunSummary, experiment: string, artifacts: ArtifactEntry[], io: CliIO): string {
+  const c = colorsFor(io.stdout, io.env)
+  const lines: string[] = []
+  const field = (k: string, v: string | undefined) => { if (v) lines.push(`${c.dim(k.padEnd(12))}${v}`) }
+  lines.push(`${c.bold(r.name)}  ${statusColor(c)(r.status)}${r.lifecycle === 'deleted' ? c.red(' (deleted)') : ''}`)
+  field('id', r.id)
+  field('experiment', experiment)
+  field('started', new Date(r.startTime).toISOString())
+  field('ended', r.endTime !== undefined ? new Date(r.endTime).toISOString() : undefined)
+  field('duration', formatDuration(runDuration(r)))
+  field('user', r.user)
+  field('parent', r.parent)
+  field('commit', r.source.commit ? r.source.commit + (r.source.dirty ? c.yellow(' (dirty)') : '') : undefined)
+  field('branch', r.source.branch)
+  field('command', r.source.command)
+  field('description', r.description)
+  const section = (title: string) => lines.push('', c.bold(title))
+  const params = Object.keys(r.params).sort()
+  if (params.length) {
+    section('Params')
+    lines.push(renderTable([{ header: 'key' }, { header: 'value' }], params.map((k) => [k, String(r.params[k])])).trimEnd())
+  }
+  const metrics = Object.keys(r.metrics).sort()
+  if (metrics.length) {
+    section('Metrics')
+    lines.push(renderTable(
+      [{ header: 'key' }, { header: 'latest', right: true }, { header: 'min', right: true }, { header: 'max', right: true }, { header: 'step', right: true }, { header: 'points', right: true }],
+      metrics.map((k) => { const m = r.metrics[k]!; return [k, formatNumber(m.value), formatNumber(m.min), formatNumber(m.max), String(m.step), String(m.count)] }),
+    ).trimEnd())
+  }
+  const tags = Object.keys(r.tags).sort()
+  if (tags.length) {
+    section('Tags')
+    lines.push(renderTable([{ header: 'key' }, { header: 'value' }], tags.map((k) => [k, r.tags[k]!])).trimEnd())
+  }
+  if (artifacts.length) {
+    section('Artifacts')
+    lines.push(renderTable([{ header: 'path' }, { header: 'size', right: true }], artifacts.map((a) => [a.path + (a.external ? ' (external)' : ''), formatBytes(a.size)])).trimEnd())
+  }
+  return lines.join('\n') + '\n'
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`
+  return `${(n / 1024 ** 3).toFixed(1)} GiB`
+}

@@ -1,0 +1,83 @@
+import { open, type FileHandle } from 'node:fs/promises'
+import { StringDecoder } from 'node:string_decoder'
+import { MetricsLineParser, type IngestStats, type LineProblem, type MetricsSink } from './metrics-lines.js'
+
+export interface TailOptions {
+  /** How often to look for new bytes, in ms. @default 100 */
+  intervalMs?: number
+  /** Called once per skipped line. */
+  onProblem?: (p: LineProblem) => void
+  /** Bytes read per system call. @default 4 MiB */
+  chunkSize?: number
+}
+
+/**
+ * Follows a JSON-lines file that another process appends to (`$LABBOOK_METRICS`), polling its size and parsing
+ * what was added in chunks. Polling rather than fs.watch: watch events are unreliable across filesystems and
+ * coalesce anyway, and a 100 ms poll of one fd costs nothing.
+ */
+export class MetricsFileTailer {
+  private readonly parser: MetricsLineParser
+  private readonly decoder = new StringDecoder('utf8')
+  private fh: FileHandle | undefined
+  private offset = 0
+  private timer: NodeJS.Timeout | undefined
+  private reading: Promise<void> = Promise.resolve()
+  private stopped = false
+  private buf: Buffer
+  private readonly intervalMs: number
+
+  constructor(readonly path: string, sink: MetricsSink, options: TailOptions = {}) {
+    this.parser = new MetricsLineParser(sink, options.onProblem)
+    this.intervalMs = options.intervalMs ?? 100
+    this.buf = Buffer.allocUnsafe(options.chunkSize ?? 4 * 1024 * 1024)
+  }
+
+  get stats(): IngestStats {
+    return this.parser.stats
+  }
+
+  /** Starts polling. The file must exist (create it before starting the writer). */
+  async start(): Promise<void> {
+    this.fh = await open(this.path, 'r')
+    this.schedule()
+  }
+
+  /** Reads whatever is new now; callers may await it to flush before a commit. */
+  poll(): Promise<void> {
+    this.reading = this.reading.then(() => this.readAvailable())
+    return this.reading
+  }
+
+  /** Stops polling, reads the rest of the file (a last line without a newline included) and closes it. */
+  async stop(): Promise<IngestStats> {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    await this.poll()
+    this.parser.feed(this.decoder.end())
+    this.parser.end()
+    await this.fh?.close()
+    this.fh = undefined
+    return this.stats
+  }
+
+  private schedule(): void {
+    if (this.stopped) return
+    this.timer = setTimeout(() => {
+      this.poll().then(() => this.schedule(), () => this.schedule())
+    }, this.intervalMs)
+    this.timer.unref?.()
+  }
+
+  private async readAvailable(): Promise<void> {
+    const fh = this.fh
+    if (!fh) return
+    for (;;) {
+      const { bytesRead } = await fh.read(this.buf, 0, this.buf.length, this.offset)
+      if (bytesRead === 0) return
+      this.offset += bytesRead
+      this.parser.feed(this.decoder.write(this.buf.subarray(0, bytesRead)))
+      if (bytesRead < this.buf.length) return
+    }
+  }
+}
