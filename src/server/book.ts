@@ -32,7 +32,7 @@ export interface RunWriter {
   logBytes(path: string, data: Uint8Array | string): Promise<void>
   deleteArtifact(path: string): Promise<void>
   summary(): RunSummary
-  flush(): Promise<void>
+  flush(): void | Promise<void>
   commit(): Promise<void>
   end(status?: 'FINISHED' | 'FAILED' | 'KILLED', o?: { endTime?: number }): Promise<void>
 }

@@ -80,13 +80,19 @@ export class ServerContext {
     return all.find((x) => x.name === name && x.lifecycle === 'active') ?? all.find((x) => x.name === name)
   }
 
-  /** Flushes every open writer's journal (nothing is ended: a client may come back). */
-  async flushAll(): Promise<void> {
+  /** Commits every open writer (nothing is ended: a client may come back, and journals cover a crash). */
+  async commitAll(): Promise<void> {
     for (const w of this.writers.values()) {
+      let writer: RunWriter
       try {
-        await (await w).flush()
+        writer = await w
       } catch {
-        // a run that failed to open has nothing to flush
+        continue // a run that failed to open has nothing to commit
+      }
+      try {
+        await writer.commit()
+      } catch (e) {
+        this.log('error', `Could not commit run ${writer.id}: ${(e as Error).message}; its journal keeps the data for recovery.`)
       }
     }
   }

@@ -1,18 +1,25 @@
 import type { RunSummary } from '../model/run.js'
+import { searchRuns } from '../query/index.js'
+import { NOTE_TAG, PARENT_TAG, RUN_NAME_TAG, USER_TAG } from './protocol.js'
 
 /**
- * `runs/search` over run summaries: filter, order and page with the query layer (src/query), the same
- * language `labbook ls --filter` speaks. MLflow's default order is newest start time first.
+ * `runs/search` over run summaries with the query layer (src/query), the language `labbook ls --filter`
+ * speaks; its default order is MLflow's (newest start time first, then id).
  */
-export async function searchRunSummaries(
+export function searchRunSummaries(
   runs: RunSummary[], filter: string | undefined, orderBy: string[], limit: number, offset: number,
-): Promise<{ runs: RunSummary[]; total: number }> {
-  // TEMPORARY until src/query lands: a specifier TypeScript does not resolve
-  const spec = '../query/index.js'
-  const q = (await import(spec)) as {
-    searchRuns(runs: RunSummary[], filter?: string, o?: { orderBy?: string[]; limit?: number; offset?: number }): RunSummary[]
-  }
-  const sorted = orderBy.length ? runs : runs.slice().sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? -1 : 1))
-  const all = q.searchRuns(sorted, filter || undefined, { orderBy })
+  experimentNames?: Record<string, string>,
+): { runs: RunSummary[]; total: number } {
+  // MLflow clients filter on the system tags labbook keeps as fields (tags.mlflow.runName = 'x')
+  const input = filter && /mlflow\.(runName|user|parentRunId|note\.content)/.test(filter) ? runs.map(withSystemTags) : runs
+  const all = searchRuns(input, filter || undefined, { orderBy, experimentNames })
   return { runs: all.slice(offset, offset + limit), total: all.length }
+}
+
+function withSystemTags(r: RunSummary): RunSummary {
+  const tags: Record<string, string> = { ...r.tags, [RUN_NAME_TAG]: r.name }
+  if (r.user !== undefined) tags[USER_TAG] ??= r.user
+  if (r.parent !== undefined) tags[PARENT_TAG] = r.parent
+  if (r.description !== undefined) tags[NOTE_TAG] = r.description
+  return { ...r, tags }
 }

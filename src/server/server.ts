@@ -41,7 +41,7 @@ export interface RunningServer {
   port: number
   server: Server
   context: ServerContext
-  /** Stops accepting requests, waits for open ones, and flushes every open run's journal. */
+  /** Stops accepting requests, waits for open ones, and commits every run open here (without ending it). */
   close(): Promise<void>
 }
 
@@ -176,7 +176,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
         server.close(() => resolve())
         server.closeIdleConnections()
       })
-      await ctx.flushAll()
+      await ctx.commitAll()
     },
   }
 }

@@ -48,8 +48,6 @@ export interface FileInfo { path: string; is_dir: boolean; file_size?: number }
 /** The immediate children of `dir` in a run's artifacts; `full` gives paths from the artifact root (tracking API) instead of names (proxy API). */
 export async function listChildren(ctx: ServerContext, runId: string, dir: string, full: boolean): Promise<FileInfo[]> {
   await ctx.run(runId)
-  const w = await ctx.openWriter(runId)
-  if (w) await w.flush()
   const prefix = dir === '' ? '' : dir + '/'
   const entries = await ctx.book.listArtifacts(runId, dir === '' ? undefined : dir)
   const files = new Map<string, FileInfo>()
@@ -105,8 +103,7 @@ export async function proxyArtifact(
     return { json: {} }
   }
   if (method === 'GET') {
-    const w = await ctx.openWriter(target.runId)
-    if (w) await w.flush()
+    // logBytes commits at once, so the branch already has every artifact
     return { bytes: await ctx.book.readArtifact(target.runId, target.path) }
   }
   if (method === 'DELETE') {

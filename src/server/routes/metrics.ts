@@ -8,11 +8,11 @@ const MAX_HISTORY_PAGE = 25_000
 const MAX_BULK_RUNS = 100
 const MAX_BULK_RESULTS = 2500
 
-/** A metric's history; for a run this process writes, its journal is flushed first so nothing logged is missing. */
+/** A metric's history; a run this process writes is committed first, so every point logged so far is in it. */
 export async function history(ctx: ServerContext, runId: string, key: string): Promise<MetricPoint[]> {
   await ctx.run(runId) // 404 for unknown runs
   const w = await ctx.openWriter(runId)
-  if (w) await w.flush()
+  if (w) await w.commit()
   return ctx.book.metricHistory(runId, key)
 }
 

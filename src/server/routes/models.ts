@@ -48,8 +48,6 @@ function recordPath(modelId: string): string {
 
 async function load(ctx: ServerContext, modelId: string): Promise<LoggedModel> {
   const runId = modelRunId(modelId)
-  const w = await ctx.openWriter(runId)
-  if (w) await w.flush()
   try {
     const m = JSON.parse(new TextDecoder().decode(await ctx.book.readArtifact(runId, recordPath(modelId)))) as LoggedModel
     if (m.deleted) throw notFound(`Logged model with ID '${modelId}' not found.`)

@@ -229,7 +229,9 @@ export const runRoutes: Route[] = [
         if (w && (!wanted.size || wanted.has(w.experimentId))) byId.set(id, w.summary())
       }
       const runs = [...byId.values()].filter((r) => matchesView(r.lifecycle, view))
-      const { runs: page, total } = await searchRunSummaries(runs, fields.str('filter'), fields.strList('order_by'), limit, offset)
+      const names: Record<string, string> = {}
+      for (const e of await ctx.book.listExperiments({ includeDeleted: true })) names[e.id] = e.name
+      const { runs: page, total } = searchRunSummaries(runs, fields.str('filter'), fields.strList('order_by'), limit, offset, names)
       const out: Record<string, unknown> = { runs: page.map(runToJson) }
       if (offset + page.length < total) out.next_page_token = encodePageToken(offset + page.length)
       return out
