@@ -1,0 +1,135 @@
+/** Compare 2–50 runs chosen in the table; the address (`?runs=a,b,c`) holds the selection so it can be shared. */
+import { useEffect, useMemo, useState } from 'react'
+import type { MetricFile, TableRun } from 'labbook-lib/site/snapshot.js'
+import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/charts/series.js'
+import { lineChartSpec, seriesRows, type XAxis } from 'labbook-lib/site/charts/line.js'
+import { parallelRows, parallelSpec } from 'labbook-lib/site/charts/parallel.js'
+import { scatterSpec, type ScatterRow } from 'labbook-lib/site/charts/scatter.js'
+import { colorOf } from 'labbook-lib/site/charts/palette.js'
+import { metricGoal } from 'labbook-lib/site/primary.js'
+import { fmtNumber, fmtValue } from 'labbook-lib/site/format.js'
+import PlotFigure from './PlotFigure'
+import { getJson, siteUrl } from './url'
+
+type CRun = TableRun & { metricFiles: MetricFile[]; label: string }
+const ID = /^[A-Za-z0-9_-]{1,100}$/
+
+function selection(): string[] {
+  const raw = new URLSearchParams(location.search).get('runs') ?? ''
+  return [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => ID.test(s)))].slice(0, 50)
+}
+
+export default function Compare() {
+  const [ids] = useState(selection)
+  const [runs, setRuns] = useState<CRun[] | null>(null)
+  const [errors, setErrors] = useState<string[]>([])
+  const [diffOnly, setDiffOnly] = useState(true)
+  const [x, setX] = useState<XAxis>('step')
+  const [logY, setLogY] = useState(false)
+  const [smoothing, setSmoothing] = useState(0)
+  const [series, setSeries] = useState<Record<string, Record<string, Series>>>({})
+  const [pcMetric, setPcMetric] = useState('')
+  const [sx, setSx] = useState('')
+  const [sy, setSy] = useState('')
+
+  useEffect(() => {
+    Promise.allSettled(ids.map((id) => getJson<TableRun & { metricFiles: MetricFile[] }>(`data/runs/${id}.json`))).then((res) => {
+      const ok: CRun[] = [], errs: string[] = []
+      res.forEach((r, i) => (r.status === 'fulfilled' ? ok.push({ ...r.value, label: '' }) : errs.push(`Run ${ids[i]} is not in this site.`)))
+      const count = new Map<string, number>()
+      for (const r of ok) count.set(r.name, (count.get(r.name) ?? 0) + 1)
+      for (const r of ok) r.label = !r.name ? r.id.slice(0, 8) : count.get(r.name)! > 1 ? `${r.name} (${r.id.slice(0, 6)})` : r.name
+      setRuns(ok)
+      setErrors(errs)
+    })
+  }, [ids])
+
+  const metricKeys = useMemo(() => [...new Set((runs ?? []).flatMap((r) => Object.keys(r.metrics)))].sort(), [runs])
+  const paramKeys = useMemo(() => [...new Set((runs ?? []).flatMap((r) => Object.keys(r.params)))].sort(), [runs])
+  const differs = (k: string) => new Set((runs ?? []).map((r) => JSON.stringify(r.params[k] ?? null))).size > 1
+
+  useEffect(() => {
+    if (!runs) return
+    // Series for the overlays: every shared metric, fetched in parallel; each file is already downsampled.
+    const jobs = runs.flatMap((r) => r.metricFiles.map((m) => ({ r, m })))
+    Promise.all(jobs.map(async ({ r, m }) => ({ r, key: m.key, s: decodeSeries(await getJson<SeriesFile>(m.file)) }))).then((all) => {
+      const out: Record<string, Record<string, Series>> = {}
+      for (const { r, key, s } of all) (out[key] ??= {})[r.label] = s
+      setSeries(out)
+    }, (e: Error) => setErrors((x) => [...x, e.message]))
+    if (!pcMetric && metricKeys.length) setPcMetric(metricKeys[0]!)
+    const diffParams = paramKeys.filter(differs)
+    if (!sx) setSx(diffParams[0] ? `params.${diffParams[0]}` : metricKeys[1] ? `metrics.${metricKeys[1]}` : '')
+    if (!sy && metricKeys.length) setSy(`metrics.${metricKeys[0]}`)
+  }, [runs])
+
+  if (ids.length < 1) return <p>Select 2 to 50 runs in an experiment's table and press <b>Compare</b>. The address then lists them: <code>compare/?runs=id1,id2</code>.</p>
+  if (!runs) return <p className="muted">Loading {ids.length} runs…</p>
+  const labels = runs.map((r) => r.label)
+  const startTimes = Object.fromEntries(runs.map((r) => [r.label, r.startTime]))
+  const shownParams = diffOnly ? paramKeys.filter(differs) : paramKeys
+  const pick = (r: CRun, field: string) => field.startsWith('params.') ? r.params[field.slice(7)] : field.startsWith('metrics.') ? r.metrics[field.slice(8)]?.value : undefined
+  const fields = [...paramKeys.map((k) => `params.${k}`), ...metricKeys.map((k) => `metrics.${k}`)]
+  const scatterRows: ScatterRow[] = runs.flatMap((r) => { const a = pick(r, sx), b = pick(r, sy); return a === undefined || b === undefined || typeof a === 'boolean' || typeof b === 'boolean' ? [] : [{ run: r.label, x: a, y: b }] })
+  const pcAxes = [...paramKeys.filter(differs).slice(0, 10).map((k) => `params.${k}`), ...(pcMetric ? [`metrics.${pcMetric}`] : [])]
+  const pcRows = parallelRows(runs.map((r) => ({ run: r.label, values: Object.fromEntries(pcAxes.map((a) => [a, pick(r, a)])) })), pcAxes)
+
+  return (
+    <div className="compare">
+      {errors.map((e) => <p className="error" key={e}>{e}</p>)}
+      <div className="legend">{runs.map((r, i) => <span key={r.id}><i style={{ background: colorOf(i) }} /><a href={siteUrl(`runs/${r.id}/`)}>{r.label}</a> <span className={`badge b-${r.status}`}>{r.status}</span></span>)}</div>
+
+      <h2>Params</h2>
+      <label><input type="checkbox" checked={diffOnly} onChange={(e) => setDiffOnly(e.target.checked)} /> differences only</label>
+      <div className="scroll"><table className="params-diff">
+        <thead><tr><th>Param</th>{runs.map((r) => <th key={r.id}>{r.label}</th>)}</tr></thead>
+        <tbody>
+          {shownParams.length === 0 && <tr><td colSpan={runs.length + 1} className="muted">{diffOnly ? 'All params are equal.' : 'No params.'}</td></tr>}
+          {shownParams.map((k) => <tr key={k} className={!diffOnly && differs(k) ? 'diffrow' : undefined} data-param={k}><th className="mono">{k}</th>{runs.map((r) => <td key={r.id} className="wrap">{fmtValue(r.params[k])}</td>)}</tr>)}
+        </tbody>
+      </table></div>
+
+      <h2>Metrics</h2>
+      <div className="scroll"><table className="metrics-cmp">
+        <thead><tr><th>Metric</th><th>Goal</th>{runs.map((r) => <th key={r.id} className="num">{r.label}<br /><span className="muted">latest (best)</span></th>)}</tr></thead>
+        <tbody>{metricKeys.map((k) => {
+          const goal = metricGoal(k)
+          const vals = runs.map((r) => r.metrics[k]?.value).filter((v): v is number => v !== undefined && !Number.isNaN(v))
+          const win = vals.length > 1 ? (goal === 'min' ? Math.min(...vals) : Math.max(...vals)) : undefined
+          return (
+            <tr key={k} data-metric={k}><th className="mono">{k}</th><td>{goal === 'min' ? '↓ min' : '↑ max'}</td>
+              {runs.map((r) => { const m = r.metrics[k]; if (!m) return <td key={r.id} />; const best = goal === 'min' ? m.min : m.max
+                return <td key={r.id} className={`num${m.value === win ? ' winner' : ''}`}>{m.value === win ? '★ ' : ''}{fmtNumber(m.value)} <span className="muted">({fmtNumber(best)})</span></td> })}
+            </tr>)
+        })}</tbody>
+      </table></div>
+
+      <div className="toolbar">
+        <label>x <select value={x} onChange={(e) => setX(e.target.value as XAxis)}><option value="step">step</option><option value="wall">wall time</option><option value="relative">relative time</option></select></label>
+        <label><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> log y</label>
+        <label>smoothing <input type="range" min="0" max="0.99" step="0.01" value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /></label>
+      </div>
+      <div className="charts">
+        {metricKeys.filter((k) => series[k]).map((k) => {
+          const rows = seriesRows(Object.entries(series[k]!).map(([run, s]) => ({ run, series: s })), { x, logY, startTimes })
+          return <figure key={k} data-metric={k}><figcaption>{k}</figcaption><PlotFigure spec={lineChartSpec(rows, { x, logY, smoothing, title: k, runs: labels, width: 560, height: 260 })} /></figure>
+        })}
+      </div>
+
+      {pcAxes.length > 1 && <>
+        <h2>Params against a metric</h2>
+        <label>metric <select value={pcMetric} onChange={(e) => setPcMetric(e.target.value)}>{metricKeys.map((k) => <option key={k} value={k}>{k}</option>)}</select></label>
+        <figure className="parallel"><PlotFigure spec={parallelSpec(pcRows, { axes: pcAxes, runs: labels })} /></figure>
+      </>}
+
+      {fields.length > 1 && <>
+        <h2>Scatter</h2>
+        <div className="toolbar">
+          <label>x <select value={sx} onChange={(e) => setSx(e.target.value)}>{fields.map((f) => <option key={f} value={f}>{f}</option>)}</select></label>
+          <label>y <select value={sy} onChange={(e) => setSy(e.target.value)}>{fields.map((f) => <option key={f} value={f}>{f}</option>)}</select></label>
+        </div>
+        {scatterRows.length > 0 ? <figure className="scatter"><PlotFigure spec={scatterSpec(scatterRows, { xLabel: sx, yLabel: sy, runs: labels })} /></figure> : <p className="muted">No run has both values.</p>}
+      </>}
+    </div>
+  )
+}

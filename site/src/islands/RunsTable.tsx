@@ -1,0 +1,219 @@
+/** The experiment's runs table: filter (the labbook filter language), sort, column chooser, nesting, selection, paging. */
+import { useEffect, useMemo, useState } from 'react'
+import { compileFilter, parseFilter } from 'labbook-lib/query/index.js'
+import type { TableRun } from 'labbook-lib/site/snapshot.js'
+import { fmtDuration, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/format.js'
+import { getJson, siteUrl } from './url'
+
+type Kind = 'param' | 'metric' | 'tag'
+interface Col { id: string; kind: Kind | 'attr'; key: string; label: string; num?: boolean }
+interface Props { experimentId: string; dataPath: string; pageSize?: number }
+
+const ATTRS: Col[] = [
+  { id: 'attr:name', kind: 'attr', key: 'name', label: 'Run' },
+  { id: 'attr:status', kind: 'attr', key: 'status', label: 'Status' },
+  { id: 'attr:start', kind: 'attr', key: 'start', label: 'Started', num: true },
+  { id: 'attr:duration', kind: 'attr', key: 'duration', label: 'Duration', num: true },
+  { id: 'attr:commit', kind: 'attr', key: 'commit', label: 'Commit' },
+  { id: 'attr:user', kind: 'attr', key: 'user', label: 'User' },
+]
+
+function value(r: TableRun, c: Col): string | number | boolean | undefined {
+  switch (c.kind) {
+    case 'param': return r.params[c.key]
+    case 'metric': return r.metrics[c.key]?.value
+    case 'tag': return r.tags[c.key]
+    default:
+      switch (c.key) {
+        case 'name': return r.name
+        case 'status': return r.status
+        case 'start': return r.startTime
+        case 'duration': return r.duration
+        case 'commit': return r.source?.commit
+        case 'user': return r.user
+      }
+  }
+  return undefined
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (a === undefined) return b === undefined ? 0 : 1
+  if (b === undefined) return -1
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b
+  const x = String(a), y = String(b)
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+function initialFilter(): string {
+  if (typeof location === 'undefined') return ''
+  return new URLSearchParams(location.search).get('filter') ?? ''
+}
+
+export default function RunsTable({ experimentId, dataPath, pageSize = 100 }: Props) {
+  const [runs, setRuns] = useState<TableRun[] | null>(null)
+  const [loadError, setLoadError] = useState<string | null>(null)
+  const [filter, setFilter] = useState('')
+  const [sort, setSort] = useState<{ col: string; desc: boolean }>({ col: 'attr:start', desc: true })
+  const [chosen, setChosen] = useState<string[] | null>(null)
+  const [selected, setSelected] = useState<Set<string>>(new Set())
+  const [page, setPage] = useState(0)
+
+  useEffect(() => {
+    setFilter(initialFilter())
+    getJson<TableRun[]>(dataPath).then(setRuns, (e: Error) => setLoadError(e.message))
+  }, [dataPath])
+  useEffect(() => {
+    if (!runs) return
+    const st = document.getElementById('static-runs')
+    if (st) st.hidden = true
+  }, [runs])
+
+  const keys = useMemo(() => {
+    const k = { param: new Set<string>(), metric: new Set<string>(), tag: new Set<string>() }
+    for (const r of runs ?? []) {
+      for (const p in r.params) k.param.add(p)
+      for (const m in r.metrics) k.metric.add(m)
+      for (const t in r.tags) k.tag.add(t)
+    }
+    const cols: Col[] = []
+    for (const m of [...k.metric].sort()) cols.push({ id: `metric:${m}`, kind: 'metric', key: m, label: m, num: true })
+    for (const p of [...k.param].sort()) cols.push({ id: `param:${p}`, kind: 'param', key: p, label: p })
+    for (const t of [...k.tag].sort()) cols.push({ id: `tag:${t}`, kind: 'tag', key: t, label: t })
+    return cols
+  }, [runs])
+  const visible = chosen ?? [...keys.filter((c) => c.kind === 'metric').slice(0, 4), ...keys.filter((c) => c.kind === 'param').slice(0, 4)].map((c) => c.id)
+  const columns = [...ATTRS, ...keys.filter((c) => visible.includes(c.id))]
+
+  const compiled = useMemo(() => {
+    const text = filter.trim()
+    if (!text) return { pred: null as null | ((r: TableRun) => boolean), error: null as string | null }
+    try {
+      const p = compileFilter(parseFilter(text))
+      return { pred: p as unknown as (r: TableRun) => boolean, error: null }
+    } catch (e) {
+      return { pred: null, error: (e as Error).message }
+    }
+  }, [filter])
+
+  const rows = useMemo(() => {
+    if (!runs) return []
+    const matched = compiled.error ? runs : compiled.pred ? runs.filter(compiled.pred) : runs
+    const col = [...ATTRS, ...keys].find((c) => c.id === sort.col) ?? ATTRS[2]!
+    const sorted = matched.slice().sort((a, b) => {
+      const va = value(a, col), vb = value(b, col)
+      if (va === undefined || vb === undefined) return compare(va, vb)
+      const c = compare(va, vb)
+      return sort.desc ? -c : c
+    })
+    // Children follow their parent (when both are shown), indented; orphans stay where they sorted.
+    const ids = new Set(sorted.map((r) => r.id))
+    const kids = new Map<string, TableRun[]>()
+    for (const r of sorted) if (r.parent && ids.has(r.parent) && r.parent !== r.id) kids.set(r.parent, [...(kids.get(r.parent) ?? []), r])
+    const out: { run: TableRun; depth: number }[] = []
+    const seen = new Set<string>()
+    const visit = (r: TableRun, depth: number) => {
+      if (seen.has(r.id)) return
+      seen.add(r.id)
+      out.push({ run: r, depth })
+      for (const c of kids.get(r.id) ?? []) visit(c, depth + 1)
+    }
+    for (const r of sorted) if (!(r.parent && ids.has(r.parent) && r.parent !== r.id)) visit(r, 0)
+    for (const r of sorted) visit(r, 0)
+    return out
+  }, [runs, compiled, sort, keys])
+
+  useEffect(() => setPage(0), [filter, sort])
+  useEffect(() => {
+    if (typeof history === 'undefined') return
+    const u = new URL(location.href)
+    if (filter) u.searchParams.set('filter', filter)
+    else u.searchParams.delete('filter')
+    history.replaceState(null, '', u)
+  }, [filter])
+
+  if (loadError) return <p className="error">Could not load runs: {loadError}</p>
+  if (!runs) return <p className="muted">Loading runs…</p>
+
+  const pages = Math.max(1, Math.ceil(rows.length / pageSize))
+  const shown = rows.slice(page * pageSize, (page + 1) * pageSize)
+  const toggle = (id: string) => setSelected((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n })
+  const sel = [...selected]
+  const compareHref = siteUrl(`compare/?runs=${sel.map(encodeURIComponent).join(',')}`)
+
+  return (
+    <div className="runs-island" data-experiment={experimentId}>
+      <div className="toolbar">
+        <input className="filter" type="search" aria-label="Filter runs" placeholder={`Filter, e.g. metrics.acc > 0.9 and params.model = 'cnn'`} value={filter} onChange={(e) => setFilter(e.target.value)} spellCheck={false} />
+        <details className="chooser">
+          <summary className="button">Columns</summary>
+          <div>
+            {(['metric', 'param', 'tag'] as const).map((kind) => (
+              <fieldset key={kind} style={{ border: 0, padding: 0, margin: '0 0 .4rem' }}>
+                <legend className="muted">{kind}s</legend>
+                {keys.filter((c) => c.kind === kind).map((c) => (
+                  <label key={c.id}><input type="checkbox" checked={visible.includes(c.id)} onChange={() => setChosen(visible.includes(c.id) ? visible.filter((v) => v !== c.id) : [...visible, c.id])} /> {c.label}</label>
+                ))}
+              </fieldset>
+            ))}
+          </div>
+        </details>
+        <button className="primary" disabled={sel.length < 2 || sel.length > 50} onClick={() => { location.href = compareHref }} title="Select 2 to 50 runs">
+          Compare {sel.length ? `(${sel.length})` : ''}
+        </button>
+        <span className="muted count">{rows.length} of {runs.length} runs</span>
+      </div>
+      {compiled.error && <div className="error" role="alert">{compiled.error}</div>}
+      <div className="scroll">
+        <table className="runs">
+          <thead>
+            <tr>
+              <th><input type="checkbox" aria-label="Select page" checked={shown.length > 0 && shown.every((r) => selected.has(r.run.id))} onChange={(e) => { const on = e.target.checked; setSelected((s) => { const n = new Set(s); for (const r of shown) on ? n.add(r.run.id) : n.delete(r.run.id); return n }) }} /></th>
+              {columns.map((c) => (
+                <th key={c.id} className={`sortable${c.num ? ' num' : ''}`} data-col={c.id} aria-sort={sort.col === c.id ? (sort.desc ? 'descending' : 'ascending') : 'none'}
+                  onClick={() => setSort((s) => ({ col: c.id, desc: s.col === c.id ? !s.desc : c.num ?? false }))}>
+                  {c.kind !== 'attr' && <span className="muted">{c.kind === 'metric' ? 'm.' : c.kind === 'param' ? 'p.' : 't.'}</span>}{c.label}{sort.col === c.id ? (sort.desc ? ' ▾' : ' ▴') : ''}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map(({ run: r, depth }) => (
+              <tr key={r.id} className={depth ? 'child' : undefined} data-run={r.id}>
+                <td><input type="checkbox" aria-label={`Select ${r.name}`} checked={selected.has(r.id)} onChange={() => toggle(r.id)} /></td>
+                {columns.map((c) => <Cell key={c.id} run={r} col={c} depth={depth} />)}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {pages > 1 && (
+        <div className="pager">
+          <button disabled={page === 0} onClick={() => setPage(page - 1)}>‹ Prev</button>
+          <span>Page {page + 1} of {pages}</span>
+          <button disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Next ›</button>
+        </div>
+      )}
+    </div>
+  )
+}
+
+function Cell({ run: r, col: c, depth }: { run: TableRun; col: Col; depth: number }) {
+  if (c.kind === 'attr') {
+    switch (c.key) {
+      case 'name':
+        return <td className="wrap" style={depth ? { paddingLeft: `${0.6 + depth * 1.2}rem` } : undefined}>{depth ? '↳ ' : ''}<a href={siteUrl(`runs/${r.id}/`)}>{r.name || r.id.slice(0, 8)}</a>{r.children ? <span className="muted"> ({r.children})</span> : null}</td>
+      case 'status':
+        return <td><span className={`badge b-${r.status}`}>{r.status}</span>{r.source?.dirty ? <> <span className="badge b-dirty" title="uncommitted changes">dirty</span></> : null}</td>
+      case 'start': return <td className="num">{fmtTime(r.startTime)}</td>
+      case 'duration': return <td className="num">{fmtDuration(r.duration)}</td>
+      case 'commit': {
+        const sha = r.source?.commit
+        if (!sha) return <td />
+        return <td className="mono">{r.commitUrl ? <a href={r.commitUrl} rel="noopener noreferrer">{shortSha(sha)}</a> : shortSha(sha)}</td>
+      }
+      case 'user': return <td>{r.user ?? ''}</td>
+    }
+  }
+  const v = value(r, c)
+  return <td className={typeof v === 'number' ? 'num' : 'wrap'}>{fmtValue(v)}</td>
+}

@@ -1,0 +1,23 @@
+/** The data the build driver (`labbook-lib/site/build`) hands to the pages, in-process: no content store, no re-parsing. */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { SiteData } from 'labbook-lib/site/snapshot.js'
+import type { SeriesFile } from 'labbook-lib/site/charts/series.js'
+import { decodeSeries, type Series } from 'labbook-lib/site/charts/series.js'
+import { joinBase } from 'labbook-lib/site/format.js'
+
+export interface SiteContext { data: SiteData; filesDir: string }
+
+export function site(): SiteContext {
+  const ctx = (globalThis as { __LABBOOK_SITE__?: SiteContext }).__LABBOOK_SITE__
+  if (!ctx) throw new Error('No labbook data: build this site with `labbook site build` (or buildSite()), not with `astro build`.')
+  return ctx
+}
+
+/** Link to a page or file inside the site, under the configured base. */
+export const href = (path: string): string => joinBase(import.meta.env.BASE_URL, path)
+
+/** Reads a series file the collector wrote (for first-paint charts). */
+export function readSeries(file: string): Series {
+  return decodeSeries(JSON.parse(readFileSync(join(site().filesDir, file), 'utf8')) as SeriesFile)
+}

@@ -1,0 +1,49 @@
+/** Artifact handling for the static site: safe output paths, what may be previewed, and what must never render as a page. */
+import { LabbookError } from '../errors.js'
+import type { ArtifactKind } from './snapshot.js'
+
+const IMAGE = /\.(png|jpe?g|gif|webp|avif|bmp|ico)$/i
+const TEXT = /\.(txt|log|json|jsonl|ya?ml|csv|tsv|md|py|toml|ini|cfg|conf|diff|patch|sh|js|ts|xml|html?|xhtml|svg|out|err|r|ipynb|tex)$/i
+/** Served as-is these would run script on the site's origin; they get a `.txt` suffix so hosts send text/plain. */
+const ACTIVE = /\.(html?|xhtml|xht|shtml|svgz?|xml|xsl|xslt|mht|mhtml|js|mjs|cjs|swf|pdf)$/i
+
+export function artifactKind(path: string): ArtifactKind {
+  if (IMAGE.test(path)) return 'image'
+  if (TEXT.test(path) || !/\.[^/]+$/.test(path)) return 'text'
+  return 'other'
+}
+
+/**
+ * Splits an artifact path into safe segments; throws PATH_ESCAPE for anything that could leave its folder.
+ * @example safeSegments('plots/loss.png') // ['plots', 'loss.png']
+ */
+export function safeSegments(path: string): string[] {
+  const segs = path.split('/')
+  for (const s of segs) {
+    if (!s || s === '.' || s === '..' || s.includes('\\') || s.includes('\0')) {
+      throw new LabbookError('PATH_ESCAPE', `Artifact path "${path}" is not a plain relative path.`, 'Artifact paths use "/" between plain names.')
+    }
+  }
+  return segs
+}
+
+/** Where the bytes go in the output (relative), with the `.txt` suffix for active content. */
+export function artifactOutPath(runId: string, path: string): string {
+  const segs = safeSegments(path)
+  const last = segs.length - 1
+  if (ACTIVE.test(segs[last]!)) segs[last] = `${segs[last]}.txt`
+  return ['artifacts', runId, ...segs].join('/')
+}
+
+/** The same path as a URL (each segment percent-encoded, so `#`, `?` and `%` in names stay names). */
+export function hrefOf(outPath: string): string {
+  return outPath.split('/').map(encodeURIComponent).join('/')
+}
+
+/** Decodes a preview: UTF-8 text up to `limit` bytes; null when the bytes look binary. */
+export function textPreview(bytes: Uint8Array, limit: number): { text: string; truncated: boolean } | null {
+  const head = bytes.subarray(0, limit)
+  for (let i = 0; i < Math.min(head.length, 4096); i++) if (head[i] === 0) return null
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(head)
+  return { text, truncated: bytes.length > limit }
+}

@@ -1,0 +1,196 @@
+/** `labbook site build`: reads a revision of the branch through the library and renders the Astro site to static files. */
+import { cp, lstat, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { isAbsolute, join, relative, resolve } from 'node:path'
+import { LabbookError } from '../errors.js'
+import { collectSite } from './collect.js'
+import type { Problem, SiteData } from './snapshot.js'
+import type { SiteSource } from './source.js'
+import { libDir, modulesDir, siteTemplateDir } from './template.js'
+import { openSiteSource } from './open.js'
+
+export interface SiteBuildOptions {
+  /** The user's repository (any folder inside it). @default process.cwd() */
+  repo?: string
+  /** The labbook branch. @default 'labbook' */
+  branch?: string
+  /** Any revision of the branch (a commit, a tag, `labbook~3`). @default the branch tip */
+  rev?: string
+  /** Output folder; emptied first, so it must be new, empty or an earlier site. @default '<repo>/_site' */
+  out?: string
+  /** URL path the site is served under, e.g. `/my-repo/` for a GitHub Pages project site. @default '/' */
+  base?: string
+  /** Shown in the header. @default the repository folder name */
+  title?: string
+  /** Read from this instead of the repository (tests, benchmarks). */
+  source?: SiteSource
+  /** Writable scratch folder for the Astro project copy. @default '<gitdir>/labbook/site-work', or a temp folder */
+  workDir?: string
+  /** Points per line in drawn series. @default 1500 */
+  maxPoints?: number
+  /** Overwrite a non-empty output folder that is not an earlier site. @default false */
+  force?: boolean
+  /** Astro's log level. @default 'warn' */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+}
+
+export interface SiteBuildResult {
+  out: string
+  base: string
+  experiments: number
+  runs: number
+  problems: Problem[]
+  files: number
+  bytes: number
+  timings: { collectMs: number; astroMs: number; totalMs: number }
+}
+
+const MARKER = '.labbook-site'
+let queue: Promise<unknown> = Promise.resolve()
+
+/**
+ * Builds the static site. Only one build runs at a time in a process (Astro builds are heavy, and the pages read shared state).
+ * @example await buildSite({ repo: '.', out: '_site', base: '/my-repo/' })
+ */
+export function buildSite(o: SiteBuildOptions = {}): Promise<SiteBuildResult> {
+  const run = queue.then(() => buildOnce(o))
+  queue = run.catch(() => undefined)
+  return run
+}
+
+export function normalizeBase(base: string | undefined): string {
+  let b = (base ?? '/').trim()
+  if (!b.startsWith('/')) b = '/' + b
+  if (!b.endsWith('/')) b += '/'
+  if (!/^\/([\w.~-]+\/)*$/.test(b)) throw new LabbookError('USAGE', `--base "${base}" is not a URL path.`, 'Use something like /my-repo/ (letters, digits, . _ ~ - between slashes).')
+  return b
+}
+
+async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
+  const t0 = performance.now()
+  const base = normalizeBase(o.base)
+  const opened = o.source ? null : await openSiteSource({ repo: o.repo, branch: o.branch, rev: o.rev })
+  try {
+    const repoRoot = opened?.repo ?? resolve(o.repo ?? process.cwd())
+    const out = resolve(repoRoot, o.out ?? '_site')
+    await checkOut(out, repoRoot, o.force ?? false)
+    const work = resolve(o.workDir ?? (opened ? join(opened.gitdir, 'labbook', 'site-work') : join(tmpdir(), `labbook-site-${process.pid}`)))
+    await prepareWork(work)
+    const filesDir = join(work, 'files')
+    const source = o.source ?? opened!.source
+    const data: SiteData = await collectSite(source, {
+      filesDir,
+      title: o.title ?? repoRoot.split(/[\\/]/).pop() ?? 'labbook',
+      rev: o.rev ?? opened?.rev ?? 'labbook',
+      commit: opened?.commit ?? null,
+      maxPoints: o.maxPoints,
+    })
+    const t1 = performance.now()
+    const built = join(work, 'dist')
+    await rm(built, { recursive: true, force: true })
+    await runAstro(work, built, base, data, filesDir, o.logLevel ?? 'warn')
+    const t2 = performance.now()
+    for (const d of await readdir(filesDir)) await move(join(filesDir, d), join(built, d))
+    await rm(out, { recursive: true, force: true })
+    await move(built, out)
+    await writeFile(join(out, MARKER), `Built by labbook from ${data.rev}${data.commit ? ` (${data.commit})` : ''}.\n`)
+    await writeFile(join(out, '.nojekyll'), '')
+    const { files, bytes } = await sizeOf(out)
+    return {
+      out, base, experiments: data.experiments.length, runs: data.runs.length, problems: data.problems, files, bytes,
+      timings: { collectMs: Math.round(t1 - t0), astroMs: Math.round(t2 - t1), totalMs: Math.round(performance.now() - t0) },
+    }
+  } finally {
+    await opened?.close()
+  }
+}
+
+async function checkOut(out: string, repoRoot: string, force: boolean): Promise<void> {
+  const rel = relative(out, repoRoot)
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    throw new LabbookError('USAGE', `The output folder ${out} contains the repository; building there would delete it.`, 'Pass --out with a folder of its own, e.g. --out _site.')
+  }
+  if (!existsSync(out)) return
+  const entries = await readdir(out)
+  if (entries.length && !entries.includes(MARKER) && !force) {
+    throw new LabbookError('USAGE', `The output folder ${out} is not empty and was not made by labbook site build; it would be emptied.`, 'Choose a new folder with --out, or pass --force to replace its contents.')
+  }
+}
+
+async function prepareWork(work: string): Promise<void> {
+  const template = siteTemplateDir()
+  await mkdir(work, { recursive: true })
+  await rm(join(work, 'src'), { recursive: true, force: true })
+  await rm(join(work, 'files'), { recursive: true, force: true })
+  await cp(join(template, 'src'), join(work, 'src'), { recursive: true })
+  if (existsSync(join(template, 'public'))) await cp(join(template, 'public'), join(work, 'public'), { recursive: true, force: true })
+  await writeFile(join(work, 'package.json'), JSON.stringify({ name: 'labbook-site-work', private: true, type: 'module' }) + '\n')
+  // Vite resolves astro, react and plot from the site root: point it at the node_modules labbook was installed with.
+  const link = join(work, 'node_modules')
+  const target = modulesDir()
+  const st = await lstat(link).catch(() => null)
+  if (st && !st.isSymbolicLink()) await rm(link, { recursive: true, force: true })
+  else if (st) await rm(link)
+  await symlink(target, link, 'junction')
+}
+
+async function runAstro(work: string, out: string, base: string, data: SiteData, filesDir: string, logLevel: NonNullable<SiteBuildOptions['logLevel']>): Promise<void> {
+  process.env.ASTRO_TELEMETRY_DISABLED = '1'
+  // React picks its dev or prod build from NODE_ENV at first import; Astro's CLI sets it, a programmatic build must too.
+  process.env.NODE_ENV = 'production'
+  // Astro puts its temporary server build under <cwd>/.astro when outDir is outside cwd: keep cwd in the work dir.
+  const cwd = process.cwd()
+  process.chdir(work)
+  const { build } = await import('astro')
+  const react = (await import('@astrojs/react')).default
+  const g = globalThis as { __LABBOOK_SITE__?: unknown }
+  g.__LABBOOK_SITE__ = { data, filesDir }
+  try {
+    await build({
+      root: work,
+      configFile: false,
+      outDir: out,
+      base,
+      cacheDir: join(work, '.astro-cache'),
+      logLevel,
+      trailingSlash: 'ignore',
+      build: { format: 'directory' },
+      devToolbar: { enabled: false },
+      integrations: [react()],
+      vite: {
+        cacheDir: join(work, '.vite'),
+        logLevel: logLevel === 'debug' || logLevel === 'info' ? 'info' : 'error',
+        ssr: { noExternal: ['@astrojs/react'] },
+        resolve: { alias: { 'labbook-lib': libDir() } },
+        build: { chunkSizeWarningLimit: 2000 },
+      },
+    })
+  } catch (e) {
+    throw new LabbookError('IO_FAILED', `Astro could not build the site: ${(e as Error).message}`, 'Run with --verbose for details; report it if it persists.', {}, { cause: e })
+  } finally {
+    delete g.__LABBOOK_SITE__
+    process.chdir(cwd)
+  }
+}
+
+async function move(from: string, to: string): Promise<void> {
+  await rm(to, { recursive: true, force: true })
+  try {
+    await rename(from, to)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e
+    await cp(from, to, { recursive: true })
+    await rm(from, { recursive: true, force: true })
+  }
+}
+
+async function sizeOf(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0, bytes = 0
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue
+    files++
+    bytes += (await stat(join(e.parentPath, e.name))).size
+  }
+  return { files, bytes }
+}

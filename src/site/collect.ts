@@ -1,0 +1,202 @@
+/** Reads a revision through the library and prepares everything the site needs: the summaries and the static data files. */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { Experiment } from '../model/experiment.js'
+import { DIFF_ARTIFACT, LOG_ARTIFACT } from '../model/layout.js'
+import type { MetricPoint, RunSummary } from '../model/run.js'
+import { runDuration } from '../model/run.js'
+import { artifactKind, artifactOutPath, hrefOf, textPreview } from './artifacts.js'
+import { encodeSeries } from './charts/series.js'
+import { renderMarkdown } from './markdown.js'
+import { better, primaryMetric } from './primary.js'
+import { commitUrl } from './remote.js'
+import type { ArtifactView, CommitView, ExperimentView, MetricFile, Problem, RunDetail, SiteData, TableRun } from './snapshot.js'
+import type { SiteSource } from './source.js'
+
+export interface CollectOptions {
+  /** Folder that receives `data/` and `artifacts/` (copied into the site output). */
+  filesDir: string
+  title?: string
+  rev?: string
+  commit?: string | null
+  /** Points per line in the drawing series; longer histories also get a full file. @default 1500 */
+  maxPoints?: number
+  /** Artifacts larger than this stay out of the site (listed, not linked). @default 20 MB */
+  maxArtifactBytes?: number
+  /** Bytes of text shown inline per artifact preview. @default 8192 */
+  previewBytes?: number
+  /** Runs read at the same time. @default 8 */
+  concurrency?: number
+}
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!)
+  }))
+}
+
+async function put(root: string, rel: string, data: string | Uint8Array): Promise<void> {
+  const file = join(root, rel)
+  await mkdir(dirname(file), { recursive: true })
+  await writeFile(file, data)
+}
+
+/**
+ * Collects a site's data from any `SiteSource` (a `Labbook`, a `book.at(rev)` view, or a fake).
+ * One broken run is reported in `problems` and skipped; the others still make it.
+ * @example const data = await collectSite(await book.at('labbook'), { filesDir: '/tmp/files' })
+ */
+export async function collectSite(src: SiteSource, o: CollectOptions): Promise<SiteData> {
+  const problems: Problem[] = []
+  const maxPoints = o.maxPoints ?? 1500
+  const maxArtifact = o.maxArtifactBytes ?? 20 * 1024 * 1024
+  const previewBytes = o.previewBytes ?? 8192
+  const experiments = (await src.listExperiments()).filter((e) => {
+    if (SAFE_ID.test(e.id)) return true
+    problems.push({ message: `Experiment id ${JSON.stringify(e.id)} is not usable in a URL; skipped.` })
+    return false
+  })
+  const allRuns = (await src.listRuns()).filter((r) => r.lifecycle !== 'deleted')
+  const runs = allRuns.filter((r) => {
+    if (SAFE_ID.test(r.id)) return true
+    problems.push({ message: `Run id ${JSON.stringify(r.id)} is not usable in a URL; skipped.` })
+    return false
+  })
+  runs.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? 1 : -1))
+  const children = new Map<string, string[]>()
+  for (const r of runs) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.id])
+
+  const details: Record<string, RunDetail> = {}
+  await pool(runs, o.concurrency ?? 8, async (run) => {
+    try {
+      details[run.id] = await collectRun(src, run, o.filesDir, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [] })
+    } catch (e) {
+      problems.push({ run: run.id, message: `Run ${run.id}: ${(e as Error).message}` })
+      details[run.id] = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
+    }
+  })
+
+  const byExp = new Map<string, RunSummary[]>()
+  for (const r of runs) byExp.set(r.experiment, [...(byExp.get(r.experiment) ?? []), r])
+  const expViews: ExperimentView[] = []
+  const known = new Map(experiments.map((e) => [e.id, e]))
+  // Runs whose experiment record is missing still show, under their experiment id.
+  for (const id of byExp.keys()) if (!known.has(id) && SAFE_ID.test(id)) known.set(id, { id, name: id, lifecycle: 'active', createdAt: 0, tags: {} })
+  for (const e of known.values()) {
+    if (e.lifecycle === 'deleted') continue
+    const mine = byExp.get(e.id) ?? []
+    expViews.push(experimentView(e, mine))
+    const table: TableRun[] = mine.map((r) => tableRun(r, children.get(r.id)?.length))
+    await put(o.filesDir, `data/experiments/${e.id}/runs.json`, JSON.stringify(table))
+  }
+  expViews.sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0) || a.name.localeCompare(b.name))
+
+  await pool(runs, 16, async (r) => {
+    await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: details[r.id]!.metrics }))
+  })
+
+  return {
+    title: o.title ?? 'labbook',
+    rev: o.rev ?? 'labbook',
+    commit: o.commit ?? null,
+    generatedAt: Date.now(),
+    experiments: expViews,
+    runs,
+    details,
+    commits: commitViews(runs, expViews),
+    problems,
+  }
+}
+
+export function tableRun(r: RunSummary, children?: number): TableRun {
+  const { description: _d, ...rest } = r
+  const t: TableRun = { ...rest, duration: runDuration(r) }
+  if (children) t.children = children
+  const url = commitUrl(r.source?.remote, r.source?.commit)
+  if (url) t.commitUrl = url
+  return t
+}
+
+function experimentView(e: Experiment, runs: RunSummary[]): ExperimentView {
+  const { key, goal } = primaryMetric(e, runs)
+  let best: ExperimentView['best']
+  const spark: number[] = []
+  let last: number | undefined
+  for (const r of [...runs].reverse()) {
+    last = Math.max(last ?? 0, r.endTime ?? r.startTime)
+    const m = key ? r.metrics[key] : undefined
+    if (!m) continue
+    spark.push(m.value)
+    if (better(m.value, best?.value, goal)) best = { id: r.id, name: r.name, value: m.value }
+  }
+  return { id: e.id, name: e.name, description: e.description, tags: e.tags ?? {}, runCount: runs.length, lastActivity: last ?? e.updatedAt ?? e.createdAt, primaryMetric: key, goal, best, spark: spark.slice(-60) }
+}
+
+function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
+  const goalOf = new Map(exps.map((e) => [e.id, e]))
+  const by = new Map<string, CommitView>()
+  for (const r of runs) {
+    const sha = r.source?.commit
+    if (!sha || !/^[0-9a-f]{7,64}$/i.test(sha)) continue
+    let c = by.get(sha)
+    if (!c) by.set(sha, (c = { sha, runs: 0, firstTime: r.startTime, lastTime: r.startTime, experiments: [], url: commitUrl(r.source.remote, sha) }))
+    c.runs++
+    c.firstTime = Math.min(c.firstTime, r.startTime)
+    c.lastTime = Math.max(c.lastTime, r.startTime)
+    if (!c.experiments.includes(r.experiment)) c.experiments.push(r.experiment)
+    const e = goalOf.get(r.experiment)
+    const key = e?.primaryMetric
+    const m = key ? r.metrics[key] : undefined
+    if (key && m && (!c.best || (c.best.metric === key && better(m.value, c.best.value, e!.goal)))) c.best = { id: r.id, name: r.name, value: m.value, metric: key }
+  }
+  // Newest first by the first run made from the commit: commit dates are not on the branch.
+  return [...by.values()].sort((a, b) => b.firstTime - a.firstTime)
+}
+
+async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o: { maxPoints: number; maxArtifact: number; previewBytes: number; children: string[] }): Promise<RunDetail> {
+  const metrics: MetricFile[] = []
+  const keys = Object.keys(run.metrics).sort()
+  if (keys.length) {
+    const hist: Record<string, MetricPoint[]> = await src.metricHistories(run.id)
+    let i = 0
+    for (const key of keys) {
+      const pts = hist[key] ?? []
+      const file = `data/runs/${run.id}/m/${i}.json`
+      const enc = encodeSeries(key, pts, o.maxPoints)
+      const mf: MetricFile = { key, file, total: pts.length }
+      if (pts.length > o.maxPoints) {
+        mf.full = `data/runs/${run.id}/m/${i}.full.json`
+        enc.full = mf.full
+        await put(filesDir, mf.full, JSON.stringify(encodeSeries(key, pts)))
+      }
+      await put(filesDir, file, JSON.stringify(enc))
+      metrics.push(mf)
+      i++
+    }
+  }
+  const artifacts: ArtifactView[] = []
+  const detail: RunDetail = { metrics, artifacts, children: o.children }
+  if (run.description) detail.descriptionHtml = renderMarkdown(run.description)
+  let previews = 0
+  for (const a of await src.listArtifacts(run.id)) {
+    const view: ArtifactView = { path: a.path, size: a.size, external: a.external, kind: artifactKind(a.path) }
+    artifacts.push(view)
+    if (a.external || a.size > o.maxArtifact) continue
+    const out = artifactOutPath(run.id, a.path)
+    const bytes = await src.readArtifact(run.id, a.path)
+    await put(filesDir, out, bytes)
+    view.href = hrefOf(out)
+    if (a.path === LOG_ARTIFACT || a.path === DIFF_ARTIFACT) {
+      const t = textPreview(bytes.length > 65536 ? bytes.subarray(bytes.length - 65536) : bytes, 65536)
+      if (t) detail[a.path === LOG_ARTIFACT ? 'log' : 'diff'] = { text: t.text, truncated: bytes.length > 65536 }
+    } else if (view.kind === 'text' && previews < 10) {
+      const t = textPreview(bytes, o.previewBytes)
+      if (t) { view.preview = t.text; view.truncated = t.truncated; previews++ }
+    }
+  }
+  artifacts.sort((a, b) => a.path.localeCompare(b.path))
+  return detail
+}

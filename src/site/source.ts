@@ -1,0 +1,13 @@
+/** What the site reads: the read-only subset of `Labbook` / `book.at(rev)`. A fake in memory implements it too. */
+import type { Experiment } from '../model/experiment.js'
+import type { MetricPoint, RunSummary } from '../model/run.js'
+
+export interface ArtifactEntry { path: string; size: number; external: boolean }
+
+export interface SiteSource {
+  listExperiments(o?: { includeDeleted?: boolean }): Promise<Experiment[]>
+  listRuns(o?: { experiment?: string; includeDeleted?: boolean }): Promise<RunSummary[]>
+  metricHistories(id: string): Promise<Record<string, MetricPoint[]>>
+  listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]>
+  readArtifact(id: string, path: string): Promise<Uint8Array>
+}
