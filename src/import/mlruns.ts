@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { isLabbookError } from '../errors.js'
+import type { Experiment } from '../model/experiment.js'
 import type { SourceInfo } from '../model/run.js'
 import type { Book, StartRunOptions } from '../server/book.js'
 import { readMlruns, type MlrunsExperiment, type MlrunsProblem, type MlrunsRun } from './mlruns-reader.js'
@@ -97,10 +98,11 @@ export async function importMlruns(book: Book, root: string, o: ImportMlrunsOpti
   let done = 0
   for (const exp of chosen) {
     let expId: string
+    let existing: Experiment | undefined
     try {
-      const existing = (await book.listExperiments({ includeDeleted: true })).find((e) => e.name === exp.name)
+      existing = (await book.listExperiments({ includeDeleted: true })).find((e) => e.name === exp.name)
       expId = existing ? existing.id : (await book.experiment(exp.name)).id
-      for (const [k, v] of Object.entries(exp.tags)) await book.setExperimentTag(expId, k, v)
+      for (const [k, v] of Object.entries(exp.tags)) if (existing?.tags[k] !== v) await book.setExperimentTag(expId, k, v)
       res.experiments++
     } catch (e) {
       res.problems.push({ path: exp.dir, experiment: exp.id, message: `experiment "${exp.name}" not imported: ${(e as Error).message}` })
@@ -120,7 +122,7 @@ export async function importMlruns(book: Book, root: string, o: ImportMlrunsOpti
       }
       o.onProgress?.(++done, total, r)
     }
-    if (exp.lifecycle === 'deleted') {
+    if (exp.lifecycle === 'deleted' && existing?.lifecycle !== 'deleted') {
       try {
         await book.deleteExperiment(expId)
       } catch (e) {
