@@ -1,0 +1,279 @@
+/** Side-by-side comparison of runs: data first (`compareRuns`), then plain-text and Markdown renderings of that data. Browser-safe. */
+import type { RunSummary } from '../model/run.js'
+import { asText } from '../query/fields.js'
+import { type Goal, type GoalConfig, metricGoalInfo } from './goals.js'
+
+export interface CompareOptions {
+  /** Goals and primary metrics from labbook.config.yaml; otherwise goals are inferred from metric names. */
+  goals?: GoalConfig
+  /** Keep only rows whose values differ between runs. @default false */
+  diffOnly?: boolean
+}
+
+/** One line of text values, one per run (undefined: the run lacks it). */
+export interface CompareRow {
+  key: string
+  values: (string | undefined)[]
+  /** Not every run has the same value (a missing value differs from any value). */
+  differs: boolean
+}
+
+export interface MetricCell {
+  latest: number
+  min: number
+  max: number
+  step: number
+  count: number
+}
+
+export interface MetricRow {
+  key: string
+  goal: Goal
+  goalSource: 'config' | 'inferred'
+  /** Listed in the config's `primary`. */
+  primary: boolean
+  values: (MetricCell | undefined)[]
+  /** Indices (into `runs`) of the runs with the best latest value; empty when fewer than two runs have a number. */
+  best: number[]
+  differs: boolean
+}
+
+export interface ComparedRun {
+  id: string
+  name: string
+  experiment: string
+  status: string
+  startTime: number
+  endTime?: number
+  /** ms; undefined while running. */
+  duration?: number
+}
+
+export interface Comparison {
+  runs: ComparedRun[]
+  /** status, user, start, duration, commit, branch, dirty, parent. */
+  info: CompareRow[]
+  params: CompareRow[]
+  metrics: MetricRow[]
+  tags: CompareRow[]
+  diffOnly: boolean
+}
+
+/**
+ * Compares runs side by side: params, metrics (latest/min/max, best per goal), tags, code and durations.
+ * @example renderComparisonMarkdown(compareRuns([a, b], { diffOnly: true }))
+ */
+export function compareRuns(runs: readonly RunSummary[], o: CompareOptions = {}): Comparison {
+  const diffOnly = o.diffOnly ?? false
+  const keep = <T extends { differs: boolean }>(rows: T[]) => (diffOnly ? rows.filter((r) => r.differs) : rows)
+  const info: CompareRow[] = [
+    row('status', runs.map((r) => r.status)),
+    row('user', runs.map((r) => r.user)),
+    row('start', runs.map((r) => new Date(r.startTime).toISOString())),
+    row('duration', runs.map((r) => (r.endTime === undefined ? undefined : formatDuration(r.endTime - r.startTime)))),
+    row('commit', runs.map((r) => r.source?.commit)),
+    row('branch', runs.map((r) => r.source?.branch)),
+    row('dirty', runs.map((r) => (r.source?.dirty === undefined ? undefined : String(r.source.dirty)))),
+    row('parent', runs.map((r) => r.parent)),
+  ].filter((r) => r.values.some((v) => v !== undefined))
+  const params = unionKeys(runs.map((r) => r.params)).map((k) => row(k, runs.map((r) => (Object.hasOwn(r.params, k) ? asText(r.params[k]) : undefined))))
+  const tags = unionKeys(runs.map((r) => r.tags)).map((k) => row(k, runs.map((r) => (Object.hasOwn(r.tags, k) ? r.tags[k] : undefined))))
+  const primary = o.goals?.primary ?? []
+  const metricKeys = unionKeys(runs.map((r) => r.metrics)).sort((a, b) => rank(primary, a) - rank(primary, b) || (a < b ? -1 : a > b ? 1 : 0))
+  const metrics = metricKeys.map((key): MetricRow => {
+    const { goal, source } = metricGoalInfo(key, o.goals)
+    const values = runs.map((r): MetricCell | undefined => {
+      if (!Object.hasOwn(r.metrics, key)) return undefined
+      const s = r.metrics[key]
+      return { latest: s.value, min: s.min, max: s.max, step: s.step, count: s.count }
+    })
+    return { key, goal, goalSource: source, primary: primary.includes(key), values, best: best(values, goal), differs: differs(values.map((v) => v?.latest)) }
+  })
+  return {
+    runs: runs.map((r) => ({
+      id: r.id, name: r.name, experiment: r.experiment, status: r.status, startTime: r.startTime,
+      ...(r.endTime === undefined ? {} : { endTime: r.endTime, duration: r.endTime - r.startTime }),
+    })),
+    info: keep(info),
+    params: keep(params),
+    metrics: keep(metrics),
+    tags: keep(tags),
+    diffOnly,
+  }
+}
+
+function row(key: string, values: (string | undefined)[]): CompareRow {
+  return { key, values, differs: differs(values) }
+}
+
+function differs<T>(values: T[]): boolean {
+  return values.some((v) => !Object.is(v, values[0]))
+}
+
+function unionKeys(objs: Record<string, unknown>[]): string[] {
+  const s = new Set<string>()
+  for (const o of objs) for (const k of Object.keys(o)) s.add(k)
+  return [...s].sort()
+}
+
+function rank(primary: string[], key: string): number {
+  const i = primary.indexOf(key)
+  return i < 0 ? primary.length : i
+}
+
+function best(values: (MetricCell | undefined)[], goal: Goal): number[] {
+  const nums = values.map((v) => (v && !Number.isNaN(v.latest) ? v.latest : undefined))
+  if (nums.filter((v) => v !== undefined).length < 2) return []
+  let top: number | undefined
+  for (const v of nums) if (v !== undefined && (top === undefined || (goal === 'maximize' ? v > top : v < top))) top = v
+  return nums.flatMap((v, i) => (v === top ? [i] : []))
+}
+
+/** Numbers for people: integers whole, others to 4 significant digits, NaN and ±inf spelled out. */
+export function formatNumber(n: number): string {
+  if (Number.isNaN(n)) return 'NaN'
+  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf'
+  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n)
+  const a = Math.abs(n)
+  if (a !== 0 && (a < 1e-4 || a >= 1e15)) return n.toExponential(3).replace(/\.?0+e/, 'e')
+  return String(Number(n.toPrecision(4)))
+}
+
+/** 1h 02m 03s, 4m 05s, 6.2s, 950ms. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '?'
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
+  const s = Math.round(ms / 1000)
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60
+  const mm = String(m).padStart(2, '0'), ss = String(sec).padStart(2, '0')
+  return h > 0 ? `${h}h ${mm}m ${ss}s` : `${m}m ${ss}s`
+}
+
+const ARROW: Record<Goal, string> = { maximize: '↑', minimize: '↓' }
+
+function metricLatest(c: MetricCell | undefined): string | undefined {
+  return c === undefined ? undefined : formatNumber(c.latest)
+}
+
+function metricRange(c: MetricCell | undefined): string | undefined {
+  return c === undefined ? undefined : `${formatNumber(c.min)} … ${formatNumber(c.max)}`
+}
+
+function runLabel(r: ComparedRun): string {
+  return r.name && r.name !== r.id ? `${r.name} (${r.id.slice(0, 8)})` : r.id.slice(0, 8)
+}
+
+function goalLegend(c: Comparison): string {
+  const list = (src: 'config' | 'inferred') => c.metrics.filter((m) => m.goalSource === src).map((m) => `${m.key} ${ARROW[m.goal]}`).join(', ')
+  const cfg = list('config'), inf = list('inferred')
+  return [cfg && `Goals from labbook.config.yaml: ${cfg}.`, inf && `Goals inferred from the name (loss, error, time… minimize): ${inf}.`].filter(Boolean).join(' ')
+}
+
+// ---------------------------------------------------------------- text
+
+const TEXT_CELL = 40
+
+/** Terminal columns a string takes: CJK, fullwidth forms and emoji take two. */
+export function displayWidth(s: string): number {
+  let w = 0
+  for (const ch of s) w += WIDE.test(ch) ? 2 : 1
+  return w
+}
+const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u
+
+function clip(s: string, max: number): string {
+  if (s === '') return '""'
+  const flat = s.replace(/\r?\n|\r/g, '⏎').replace(/\t/g, ' ')
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat
+}
+
+/**
+ * A plain-text table for terminals: `≠` marks rows that differ, `*` the best value of a metric.
+ * @example console.log(renderComparisonText(compareRuns(runs)))
+ */
+export function renderComparisonText(c: Comparison): string {
+  const rows: string[][] = []
+  const header = ['', ...c.runs.map((r) => clip(runLabel(r), TEXT_CELL))]
+  const section = (title: string) => rows.push([title, ...c.runs.map(() => '')])
+  const plain = (r: CompareRow) => rows.push([`${r.differs ? '≠ ' : '  '}${clip(r.key, TEXT_CELL)}`, ...r.values.map((v) => (v === undefined ? '-' : clip(v, TEXT_CELL)))])
+  if (c.info.length) {
+    section('run')
+    c.info.forEach(plain)
+  }
+  if (c.params.length) {
+    section('params')
+    c.params.forEach(plain)
+  }
+  if (c.metrics.length) {
+    section('metrics (latest; min … max)')
+    for (const m of c.metrics) {
+      rows.push([
+        `${m.differs ? '≠ ' : '  '}${clip(m.key, TEXT_CELL)} ${ARROW[m.goal]}`,
+        ...m.values.map((v, i) => (v === undefined ? '-' : metricLatest(v)! + (m.best.includes(i) ? ' *' : ''))),
+      ])
+      if (m.values.some((v) => v !== undefined && v.count > 1)) rows.push(['', ...m.values.map((v) => (v === undefined ? '' : metricRange(v)!))])
+    }
+  }
+  if (c.tags.length) {
+    section('tags')
+    c.tags.forEach(plain)
+  }
+  const all = [header, ...rows]
+  const widths = header.map((_, j) => Math.max(...all.map((r) => displayWidth(r[j]))))
+  const lines = all.map((r) => r.map((cell, j) => cell + ' '.repeat(widths[j] - displayWidth(cell))).join('  ').trimEnd())
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '))
+  const notes = [
+    c.diffOnly ? 'Only rows that differ are shown.' : '≠ marks rows that differ.',
+    c.metrics.length ? `* best value; ↑ higher is better, ↓ lower is better. ${goalLegend(c)}` : '',
+  ].filter(Boolean)
+  return lines.join('\n') + '\n\n' + notes.join('\n') + '\n'
+}
+
+// ---------------------------------------------------------------- markdown
+
+const MD_CELL = 120
+
+/** Makes user text safe inside a GitHub table cell: no pipes or newlines break the row, no Markdown or HTML is interpreted. */
+export function escapeMarkdownCell(s: string, max = MD_CELL): string {
+  let t = s.length > max ? s.slice(0, max - 1) + '…' : s
+  t = t.replace(/[\\`*_[\]|~<>&]/g, (ch) => (ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : '\\' + ch))
+  return t.replace(/\r\n|\r|\n/g, '<br>')
+}
+
+/**
+ * GitHub-flavoured Markdown (pastes cleanly into a pull request): one table per section, **bold** best metric values, ≠ on differing rows.
+ * @example await writeFile('compare.md', renderComparisonMarkdown(compareRuns(runs)))
+ */
+export function renderComparisonMarkdown(c: Comparison): string {
+  const out: string[] = []
+  const head = `| | ${c.runs.map((r) => escapeMarkdownCell(runLabel(r))).join(' | ')} |`
+  const sep = `|---|${c.runs.map(() => '---').join('|')}|`
+  const cell = (v: string | undefined) => (v === undefined ? '–' : v === '' ? '""' : escapeMarkdownCell(v))
+  const table = (title: string, rows: string[]) => {
+    if (!rows.length) return
+    out.push(`#### ${title}`, '', head, sep, ...rows, '')
+  }
+  const mark = (differs: boolean, key: string) => `${differs ? '≠ ' : ''}${escapeMarkdownCell(key)}`
+  const plainRows = (rows: CompareRow[]) => rows.map((r) => `| ${mark(r.differs, r.key)} | ${r.values.map(cell).join(' | ')} |`)
+  out.push(`### Comparing ${c.runs.length} run${c.runs.length === 1 ? '' : 's'}`, '')
+  table('Run', plainRows(c.info))
+  table('Params', plainRows(c.params))
+  table(
+    'Metrics',
+    c.metrics.map((m) => {
+      const vals = m.values.map((v, i) => {
+        if (v === undefined) return '–'
+        const latest = escapeMarkdownCell(metricLatest(v)!)
+        const range = v.count > 1 ? ` <sub>${escapeMarkdownCell(metricRange(v)!)}</sub>` : ''
+        return (m.best.includes(i) ? `**${latest}**` : latest) + range
+      })
+      return `| ${mark(m.differs, m.key)} ${ARROW[m.goal]} | ${vals.join(' | ')} |`
+    }),
+  )
+  table('Tags', plainRows(c.tags))
+  const notes = [c.diffOnly ? 'Only rows that differ are shown.' : '≠ marks rows that differ.']
+  if (c.metrics.length) notes.push(`Metrics show the latest value (min … max when logged more than once); **bold** is the best; ↑ higher is better, ↓ lower is better. ${escapeMarkdownCell(goalLegend(c), 10_000)}`)
+  out.push(`<sub>${notes.join('<br>')}</sub>`, '')
+  return out.join('\n')
+}
