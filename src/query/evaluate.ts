@@ -22,7 +22,8 @@ export function compileFilter(ast: FilterAst, options: CompileOptions = {}): Run
     case 'all':
       return () => true
     case 'and': {
-      const ps = ast.items.map((i) => compileFilter(i, options))
+      // Cheap tests first: AND has no side effects, so the order only changes speed.
+      const ps = [...ast.items].sort((a, b) => cost(a) - cost(b)).map((i) => compileFilter(i, options))
       if (ps.length === 2) {
         const [a, b] = ps
         return (r) => a(r) && b(r)
@@ -54,6 +55,20 @@ export function compileFilter(ast: FilterAst, options: CompileOptions = {}): Run
         return negative ? (r) => byId(r) && byName(r) : (r) => byId(r) || byName(r)
       }
       return leaf(ast, fieldGetter(ast.field))
+    }
+  }
+}
+
+/** A rough relative cost of evaluating a node (attribute reads are cheapest, LIKE and text parsing dearest). */
+function cost(ast: FilterAst): number {
+  switch (ast.type) {
+    case 'all': return 0
+    case 'and': case 'or': return ast.items.reduce((s, i) => s + cost(i), 0)
+    case 'not': return cost(ast.item)
+    default: {
+      const base = ast.field.kind === 'attribute' ? 1 : ast.field.kind === 'metric' ? 2 : 3
+      const extra = ast.type === 'like' ? 2 : ast.type === 'compare' && typeof ast.value === 'number' && ast.field.kind !== 'metric' && ast.field.kind !== 'attribute' ? 2 : 0
+      return base + extra
     }
   }
 }

@@ -2,7 +2,7 @@
 import type { RunSummary } from '../model/run.js'
 import type { FieldRef } from './ast.js'
 import { formatField } from './ast.js'
-import { asNumber, asText, fieldGetter, fieldType } from './fields.js'
+import { asNumber, asText, fieldGetter, fieldType, type FieldValue } from './fields.js'
 import { Parser } from './parser.js'
 import { tokenize } from './tokenizer.js'
 
@@ -57,31 +57,44 @@ function sortKey(runs: readonly RunSummary[], c: OrderClause): SortKey {
   const get = fieldGetter(c.field)
   const n = runs.length
   const cls = new Uint8Array(n)
-  const values = new Array(n)
   const type = fieldType(c.field)
-  let numeric = type === 'number' || type === 'boolean'
+  const sign = c.ascending ? 1 : -1
+  if (type === 'number' || type === 'boolean') {
+    // One pass straight into a typed array: the common case (metrics, times) allocates nothing per run.
+    const num = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      const v = get(runs[i])
+      if (v === undefined) cls[i] = MISSING
+      else {
+        const x = typeof v === 'number' ? v : Number(v)
+        if (x !== x) cls[i] = NAN
+        else num[i] = x
+      }
+    }
+    return { cls, num, sign }
+  }
+  const values = new Array<FieldValue>(n)
   for (let i = 0; i < n; i++) {
     const v = get(runs[i])
     values[i] = v
     if (v === undefined) cls[i] = MISSING
   }
-  if (type === 'text') {
-    // Params and tags: numerically when every present value is a number (so 10 sorts after 9), else as text like MLflow.
-    numeric = true
-    for (let i = 0; i < n && numeric; i++) if (cls[i] !== MISSING && asNumber(values[i]) === undefined) numeric = false
-  }
-  const sign = c.ascending ? 1 : -1
+  // Params and tags: numerically when every present value is a number (so 10 sorts after 9), else as text like MLflow.
+  let numeric = type === 'text'
+  for (let i = 0; i < n && numeric; i++) if (cls[i] !== MISSING && asNumber(values[i]) === undefined) numeric = false
   if (numeric) {
     const num = new Float64Array(n)
     for (let i = 0; i < n; i++) {
       if (cls[i] === MISSING) continue
-      const x = typeof values[i] === 'boolean' ? Number(values[i]) : asNumber(values[i])!
-      if (Number.isNaN(x)) cls[i] = NAN
+      const x = asNumber(values[i])!
+      if (x !== x) cls[i] = NAN
       else num[i] = x
     }
     return { cls, num, sign }
   }
-  return { cls, str: values.map((v) => asText(v)), sign }
+  const str = new Array<string | undefined>(n)
+  for (let i = 0; i < n; i++) str[i] = asText(values[i])
+  return { cls, str, sign }
 }
 
 /**

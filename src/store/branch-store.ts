@@ -101,16 +101,9 @@ export class BranchStore {
     const settled: Array<() => void> = []
     try {
       const parent = lock.current
-      let tree: string
-      const rootChanges: TreeChange[] = []
-      if (parent) tree = (await this.objects.readCommit(parent)).tree
-      else {
-        tree = this.objects.writeTree([])
-        rootChanges.push({ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) })
-      }
-      if (rootChanges.length) tree = await editTree(this.objects, tree, rootChanges)
-      const view0 = new TreeView(this.objects, tree)
-      await this.checkFormat(view0)
+      const tree0 = parent ? (await this.objects.readCommit(parent)).tree : await editTree(this.objects, null, [{ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) }])
+      let tree = tree0
+      await this.checkFormat(new TreeView(this.objects, tree))
       const subjects: string[] = []
       const trailers: Array<[string, string]> = []
       for (const p of batch) {

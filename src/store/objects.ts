@@ -24,7 +24,7 @@ export class ObjectStore {
   private readonly objectsDir: string
   private readonly knownDirs = new Set<string>()
   private readonly treeCache = new Map<string, TreeEntry[]>()
-  private readonly gitCache = {}
+  private gitCache = {}
   private tmpCounter = 0
   /** Bytes written as new loose objects since this store was opened (the repo-growth bench reads it). */
   bytesWritten = 0
@@ -44,7 +44,7 @@ export class ObjectStore {
     const oid = createHash('sha1').update(header).update(body).digest('hex')
     const dir = join(this.objectsDir, oid.slice(0, 2))
     const file = join(dir, oid.slice(2))
-    if (fs.existsSync(file)) return oid
+    if (this.freshen(file)) return oid
     if (!this.knownDirs.has(dir)) {
       fs.mkdirSync(dir, { recursive: true })
       this.knownDirs.add(dir)
@@ -52,8 +52,17 @@ export class ObjectStore {
     const data = deflateSync(Buffer.concat([header, body]), { level: 1 })
     const tmp = join(dir, `tmp_obj_lb_${process.pid}_${++this.tmpCounter}`)
     try {
-      fs.writeFileSync(tmp, data)
-      fs.renameSync(tmp, file)
+      // C git's prune-packed removes emptied fan-out directories, possibly between our mkdir and our write.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          fs.writeFileSync(tmp, data)
+          fs.renameSync(tmp, file)
+          break
+        } catch (e: any) {
+          if (e.code !== 'ENOENT' || attempt >= 20) throw e
+          fs.mkdirSync(dir, { recursive: true })
+        }
+      }
     } catch (e) {
       try { fs.unlinkSync(tmp) } catch { /* already gone */ }
       throw new LabbookError('IO_FAILED', `Could not write git object ${oid}: ${(e as Error).message}`, 'Check free disk space and permissions of .git/objects.', {}, { cause: e })
@@ -61,6 +70,17 @@ export class ObjectStore {
     this.bytesWritten += data.length
     this.objectsWritten++
     return oid
+  }
+
+  /** Like C git: an object we are about to reuse gets a new mtime, so a concurrent `git gc` does not prune it as old garbage. */
+  private freshen(file: string): boolean {
+    try {
+      const now = new Date()
+      fs.utimesSync(file, now, now)
+      return true
+    } catch {
+      return false
+    }
   }
 
   writeBlob(body: Uint8Array | string): string {
@@ -99,11 +119,30 @@ export class ObjectStore {
       const type = raw.subarray(0, raw.indexOf(32)).toString() as ObjectType
       return { type, body: raw.subarray(nul + 1) }
     }
+    // C git's gc may move a loose object into a new pack between our two looks: re-list packs and look again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.gitCache })
+        return { type: r.type as ObjectType, body: Buffer.from(r.object as Uint8Array) }
+      } catch (e: any) {
+        if (attempt < 3) {
+          this.gitCache = {}
+          await new Promise((r) => setTimeout(r, 20 * (attempt + 1)))
+          const again = this.readLoose(oid)
+          if (again) return again
+          continue
+        }
+        throw new LabbookError('CORRUPT_DATA', `Git object ${oid} is missing from ${this.gitdir}.`, 'The branch refers to an object that is not in the repository: fetch it again or run `git fsck`.', { oid }, { cause: e })
+      }
+    }
+  }
+
+  private readLoose(oid: string): { type: ObjectType; body: Buffer } | undefined {
     try {
-      const r = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.gitCache })
-      return { type: r.type as ObjectType, body: Buffer.from(r.object as Uint8Array) }
-    } catch (e: any) {
-      throw new LabbookError('CORRUPT_DATA', `Git object ${oid} is missing from ${this.gitdir}.`, 'The branch refers to an object that is not in the repository: fetch it again or run `git fsck`.', { oid }, { cause: e })
+      const raw = inflateSync(fs.readFileSync(join(this.objectsDir, oid.slice(0, 2), oid.slice(2))))
+      return { type: raw.subarray(0, raw.indexOf(32)).toString() as ObjectType, body: raw.subarray(raw.indexOf(0) + 1) }
+    } catch {
+      return undefined
     }
   }
 

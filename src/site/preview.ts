@@ -1,0 +1,83 @@
+/** `labbook site preview`: serves a built site on 127.0.0.1 under its base path, as GitHub Pages would. */
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import { extname, join, resolve, sep } from 'node:path'
+import { LabbookError } from '../errors.js'
+import { normalizeBase } from './build.js'
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp', '.avif': 'image/avif', '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8', '.log': 'text/plain; charset=utf-8', '.csv': 'text/plain; charset=utf-8',
+  '.yaml': 'text/plain; charset=utf-8', '.yml': 'text/plain; charset=utf-8', '.diff': 'text/plain; charset=utf-8',
+}
+
+export interface PreviewOptions {
+  /** The built site. */
+  dir: string
+  /** Path the site was built for. @default '/' */
+  base?: string
+  /** 0 picks a free port. @default 4321 */
+  port?: number
+  /** @default '127.0.0.1' */
+  host?: string
+}
+
+export interface PreviewServer { url: string; server: Server; close(): Promise<void> }
+
+/**
+ * Starts the server and resolves once it listens.
+ * @example const { url, close } = await previewSite({ dir: '_site', base: '/repo/', port: 0 })
+ */
+export async function previewSite(o: PreviewOptions): Promise<PreviewServer> {
+  const root = resolve(o.dir)
+  const base = normalizeBase(o.base)
+  const st = await stat(root).catch(() => null)
+  if (!st?.isDirectory()) throw new LabbookError('USAGE', `No built site at ${root}.`, 'Run `labbook site build` first, or pass the folder with --dir.')
+  const server = createServer(async (req, res) => {
+    const send = (code: number, body: string) => { res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }); res.end(body) }
+    try {
+      const url = new URL(req.url ?? '/', 'http://x')
+      let path = decodeURIComponent(url.pathname)
+      if (path === base.slice(0, -1)) { res.writeHead(301, { location: base }); res.end(); return }
+      if (!path.startsWith(base)) return send(404, 'Not found')
+      path = path.slice(base.length)
+      let file = resolve(root, path)
+      if (file !== root && !file.startsWith(root + sep)) return send(403, 'Forbidden')
+      let s = await stat(file).catch(() => null)
+      if (s?.isDirectory()) {
+        if (!url.pathname.endsWith('/')) { res.writeHead(301, { location: url.pathname + '/' + url.search }); res.end(); return }
+        file = join(file, 'index.html')
+        s = await stat(file).catch(() => null)
+      }
+      if (!s?.isFile()) {
+        const nf = join(root, '404.html')
+        const n = await stat(nf).catch(() => null)
+        if (!n) return send(404, 'Not found')
+        res.writeHead(404, { 'content-type': TYPES['.html']! })
+        createReadStream(nf).pipe(res)
+        return
+      }
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+        'content-length': s.size,
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-cache',
+      })
+      if (req.method === 'HEAD') { res.end(); return }
+      createReadStream(file).pipe(res)
+    } catch {
+      send(400, 'Bad request')
+    }
+  })
+  const host = o.host ?? '127.0.0.1'
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (e: NodeJS.ErrnoException) => fail(new LabbookError('IO_FAILED', `Cannot listen on ${host}:${o.port ?? 4321}: ${e.code ?? e.message}.`, 'Pick another port with --port.', {}, { cause: e })))
+    server.listen(o.port ?? 4321, host, () => ok())
+  })
+  const addr = server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : o.port
+  return { url: `http://${host}:${port}${base}`, server, close: () => new Promise((ok) => server.close(() => ok())) }
+}

@@ -1,0 +1,84 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { decodeChunk, encodePoint } from '../../src/format/jsonl.js'
+import { checkRoot, decodeRun, encodeRun } from '../../src/format/yaml.js'
+import type { RunSummary } from '../../src/model/run.js'
+
+const base = (): RunSummary => ({
+  id: '01abc', name: 'r', experiment: '0', status: 'FINISHED', lifecycle: 'active', startTime: 1, endTime: 2,
+  source: { commit: 'a'.repeat(40), dirty: false }, params: {}, tags: {}, metrics: {},
+})
+
+const TRICKY = ['0.10', 'yes', 'no', 'null', '~', '', ' ', 'true', 'False', '1e3', '0x1F', '0o17', '.inf', '-.nan', '12:30', '2026-01-01',
+  '- item', '? q', ': v', '#comment', 'a # b', "'quoted'", '"dq"', '{a: 1}', '[1, 2]', '&anchor', '*alias', '!tag', '%dir', '@at', '`tick`',
+  'line1\nline2', 'trailing\n', 'two trailing\n\n', '\nleading', '  spaced  ', 'tab\there', 'cr\r\nlf', '🧪 emoji 🚀', 'naïve ünïcode',
+  'x'.repeat(6000), '---', '...', '|', '>', 'a: b: c', '\u0000nul', '\u2028sep', '\ufeffbom']
+
+describe('run.yaml', () => {
+  it('reads back every tricky param and tag exactly as written', () => {
+    const run = base()
+    TRICKY.forEach((v, i) => { run.params[`p${i}`] = v; run.tags[`t${i}`] = v })
+    Object.assign(run.params, { int: 100, float: 0.1, neg: -3.5, big: 1e21, tiny: 5e-324, t: true, f: false, nan: NaN, inf: Infinity, ninf: -Infinity })
+    const back = decodeRun(encodeRun(run))
+    expect(back.params).toEqual(run.params)
+    expect(back.tags).toEqual(run.tags)
+    expect(typeof back.params.int).toBe('number')
+    expect(back.params.p0).toBe('0.10')
+  })
+
+  it('round-trips arbitrary strings, numbers and booleans (property)', () => {
+    const value = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.double(), fc.integer(), fc.boolean())
+    fc.assert(fc.property(fc.dictionary(fc.stringMatching(/^[a-z][\w./ -]{0,20}$/), value, { maxKeys: 8 }), fc.string({ maxLength: 200 }), (params, desc) => {
+      const run = { ...base(), params, description: desc || undefined }
+      const back = decodeRun(encodeRun(run))
+      expect(back.params).toEqual(params)
+      expect(back.description).toEqual(run.description)
+    }), { numRuns: 500 })
+  })
+
+  it('is byte-stable: the same run gives the same text whatever the key order', () => {
+    const a = { ...base(), params: { b: 1, a: 2 }, tags: { y: '1', x: '2' } }
+    const b = { ...base(), tags: { x: '2', y: '1' }, params: { a: 2, b: 1 } }
+    expect(encodeRun(a)).toBe(encodeRun(b))
+    expect(encodeRun(a)).toMatchInlineSnapshot(`
+      "id: 01abc
+      name: r
+      experiment: "0"
+      status: FINISHED
+      lifecycle: active
+      startTime: 1
+      endTime: 2
+      source:
+        commit: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+        dirty: false
+      params:
+        a: 2
+        b: 1
+      tags:
+        x: "2"
+        y: "1"
+      metrics: {}
+      "
+    `)
+  })
+
+  it('refuses a newer major format instead of guessing', () => {
+    expect(checkRoot('format: 1\n')).toBe(1)
+    expect(() => checkRoot('format: 2\n')).toThrow(expect.objectContaining({ code: 'FORMAT_TOO_NEW' }))
+    expect(() => decodeRun('id: x\nstatus: WEIRD\n')).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }))
+  })
+})
+
+describe('metric chunks', () => {
+  it('spell NaN and ±Infinity as strings and read them back as numbers', () => {
+    const text = encodePoint('a', NaN, 0, 1) + encodePoint('a', Infinity, 1, 2) + encodePoint('a/b c', -Infinity, 2, 3) + encodePoint('a', -0.5, 3, 4)
+    expect(text.split('\n')[0]).toBe('{"k":"a","v":"NaN","s":0,"t":1}')
+    const back = decodeChunk(text)
+    expect(back.map((p) => p.value)).toEqual([NaN, Infinity, -Infinity, -0.5])
+    expect(back[2]!.key).toBe('a/b c')
+  })
+
+  it('reports a damaged line with its number', () => {
+    expect(() => decodeChunk('{"k":"a","v":1,"s":0,"t":1}\n{oops\n', 'x.jsonl')).toThrow(/x.jsonl:2/)
+  })
+})

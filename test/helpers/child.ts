@@ -1,0 +1,40 @@
+// A separate labbook process for concurrency and crash tests: `node --import tsx test/helpers/child.ts MODE REPO ...`.
+import { Labbook } from '../../src/index.js'
+
+const [mode, repo, ...rest] = process.argv.slice(2)
+
+async function main() {
+  if (mode === 'runs') {
+    const [count, tag] = rest
+    const book = await Labbook.open({ repo })
+    const exp = await book.experiment('race')
+    for (let i = 0; i < Number(count); i++) {
+      await exp.run({ name: `${tag}-${i}`, params: { writer: tag!, i } }, async (run) => {
+        run.logMetric('loss', 1 / (i + 1))
+        run.logMetric('loss', 1 / (i + 2))
+      })
+    }
+  } else if (mode === 'experiment') {
+    const book = await Labbook.open({ repo })
+    const exp = await book.experiment(rest[0]!)
+    process.stdout.write(exp.id + '\n')
+  } else if (mode === 'log-forever') {
+    // Logs points until killed; prints the run id, then a line per flushed batch.
+    const book = await Labbook.open({ repo, commitInterval: Number(rest[0] ?? 30000) })
+    const run = await book.startRun({ experiment: 'crash', name: 'victim', params: { lr: 0.1 } })
+    run.setTag('phase', 'training')
+    process.stdout.write(`${run.id}\n`)
+    let step = 0
+    for (;;) {
+      for (let i = 0; i < 1000; i++) run.logMetric('loss', Math.exp(-step / 1e4), step++)
+      run.flush()
+      process.stdout.write(`flushed ${step}\n`)
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.code ?? ''} ${e.stack}\n`)
+  process.exit(1)
+})
