@@ -6,8 +6,8 @@ import { ctx } from './context.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import { out, say, toJson } from './output.js'
-import { runRecord, runsCsv, runsTable } from './runs-view.js'
-import { searchHook } from './search-hook.js'
+import { runRecord, runsCsv, runsTable, type ExperimentNames } from './runs-view.js'
+import { searchRuns } from '../src/query/index.js'
 
 export default withExamples(defineCommand({
   meta: { name: 'ls', description: 'List runs, newest first' },
@@ -29,7 +29,7 @@ export default withExamples(defineCommand({
     const orderBy = collect(rawArgs, ['order-by', 'orderBy'])
     await withBook(async (book) => {
       const names = await experimentNames(book)
-      const runs = await listRuns(book, { experiment: args.experiment, all: args.all, filter: args.filter, orderBy, limit })
+      const runs = await listRuns(book, { experiment: args.experiment, all: args.all, filter: args.filter, orderBy, limit }, names)
       if (args.json) return out(io, toJson(runs.map((r) => runRecord(r, names))))
       if (args.csv) return io.stdout.write(runsCsv(runs, names))
       if (runs.length === 0) {
@@ -51,9 +51,9 @@ export default withExamples(defineCommand({
 export interface LsOptions { experiment?: string; all?: boolean; filter?: string; orderBy?: string[]; limit?: number }
 
 /** The runs `ls` shows: by experiment, filtered and ordered by the query library when one is asked for. */
-export async function listRuns(book: Book, o: LsOptions): Promise<RunSummary[]> {
+export async function listRuns(book: Book, o: LsOptions, names: ExperimentNames): Promise<RunSummary[]> {
   const experiment = o.experiment ? (await book.getExperiment(o.experiment)).id : undefined
-  let runs = await book.listRuns({ experiment, includeDeleted: o.all })
-  if (o.filter || (o.orderBy && o.orderBy.length > 0)) runs = await searchHook(runs, o.filter, o.orderBy ?? [])
-  return o.limit !== undefined ? runs.slice(0, o.limit) : runs
+  const runs = await book.listRuns({ experiment, includeDeleted: o.all })
+  if (!o.filter && !(o.orderBy && o.orderBy.length > 0)) return o.limit !== undefined ? runs.slice(0, o.limit) : runs
+  return searchRuns(runs, o.filter, { orderBy: o.orderBy, limit: o.limit, experimentNames: Object.fromEntries(names) })
 }

@@ -121,7 +121,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Cli
       return { exitCode: 2 }
     }
     printError(io, e, c.verbose)
-    return { exitCode: c.exit.code > 1 ? c.exit.code : 1 }
+    // A filter or argument the library rejects is bad usage too, but its own message (with a caret) says enough.
+    if (isLabbookError(e, 'INVALID_FILTER') || isLabbookError(e, 'INVALID_ARGUMENT')) return { exitCode: 2 }
+    return { exitCode: 1 }
   }
 }
 
@@ -155,6 +157,7 @@ async function helpText(chain: Array<{ name: string; cmd: CommandDef<any> }>, io
   const c = colorsFor(io.stdout, io.env)
   // citty decides on colour by itself (only NO_COLOR=1, CI, TEST); follow our rule instead.
   if (!c.isColorSupported) text = text.replace(/\x1b\[[0-9;]*m/g, '')
+  text = text.replace(/[ \t]+$/gm, '')
   text += `\n\n${c.underline(c.bold('GLOBAL OPTIONS'))}\n\n  --repo=<DIR>     ${GLOBAL_HELP.repo}\n  --branch=<NAME>  ${GLOBAL_HELP.branch}\n  --verbose        ${GLOBAL_HELP.verbose}\n`
   const examples = examplesOf(leaf.cmd)
   if (examples.length > 0) text += `\n${c.underline(c.bold('EXAMPLES'))}\n\n${examples.map((e) => `  ${e}`).join('\n')}\n`

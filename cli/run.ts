@@ -209,9 +209,13 @@ async function wrap(book: Book, io: CliIO, command: string[], o: WrapOptions): P
 
 /** Routes parsed $LABBOOK_METRICS records to the run; artifacts are copied right away and awaited at the end. */
 function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>): MetricsSink {
+  const opts: { step?: number; timestamp?: number } = {}
   return {
-    metrics(values, step, timestamp) {
-      run.logMetrics(values, step === undefined && timestamp === undefined ? undefined : { step, timestamp })
+    metric(key, value, step, timestamp) {
+      // One options object, reused: logMetric reads it synchronously. The hot path of ingestion.
+      opts.step = step
+      opts.timestamp = timestamp
+      run.logMetric(key, value, opts)
     },
     params(values) {
       run.logParams(values)
