@@ -46,7 +46,8 @@ export interface SiteBuildResult {
   timings: { collectMs: number; astroMs: number; totalMs: number }
 }
 
-const MARKER = '.labbook-site'
+export const SITE_MARKER = '.labbook-site'
+const MARKER = SITE_MARKER
 let queue: Promise<unknown> = Promise.resolve()
 
 /**
@@ -94,7 +95,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     for (const d of await readdir(filesDir)) await move(join(filesDir, d), join(built, d))
     await rm(out, { recursive: true, force: true })
     await move(built, out)
-    await writeFile(join(out, MARKER), `Built by labbook from ${data.rev}${data.commit ? ` (${data.commit})` : ''}.\n`)
+    await writeFile(join(out, MARKER), JSON.stringify({ builtBy: 'labbook site build', rev: data.rev, commit: data.commit, base }) + '\n')
     await writeFile(join(out, '.nojekyll'), '')
     const { files, bytes } = await sizeOf(out)
     return {

@@ -1,4 +1,7 @@
 /** Opens the branch read-only for the site: `Labbook.open()` then `book.at(rev)`, never a checkout. */
+import { spawnSync } from 'node:child_process'
+import { LabbookError } from '../errors.js'
+import { Labbook } from '../track/labbook.js'
 import type { SiteSource } from './source.js'
 
 export interface OpenedSource {
@@ -10,23 +13,16 @@ export interface OpenedSource {
   close(): Promise<void>
 }
 
-interface BookLike {
-  repo: string
-  gitdir: string
-  branch: string
-  tip(): Promise<string | null>
-  at(rev: string): Promise<SiteSource>
-  close(): Promise<void>
-}
-
 export async function openSiteSource(o: { repo?: string; branch?: string; rev?: string }): Promise<OpenedSource> {
-  // The core lands separately; import it by path so this module compiles before it exists.
-  const lib = (await import(new URL('../index.js', import.meta.url).href)) as { Labbook: { open(o: { repo?: string; branch?: string }): Promise<BookLike> } }
-  const book = await lib.Labbook.open({ repo: o.repo, branch: o.branch })
+  // recover: false — building a site reads; it must not commit other processes' journals.
+  const book = await Labbook.open({ repo: o.repo, branch: o.branch, recover: false })
   try {
     const rev = o.rev ?? book.branch
+    if (!o.rev && !(await book.tip())) {
+      throw new LabbookError('BRANCH_MISSING', `No branch "${book.branch}" in ${book.repo}: there are no runs to show.`, 'Log a run first, or run `labbook init`; in CI, fetch the branch (actions/checkout with fetch-depth: 0).')
+    }
     const source = await book.at(rev)
-    const commit = o.rev ? await resolveRev(book, rev) : await book.tip()
+    const commit = o.rev ? revParse(book.gitdir, rev) : await book.tip()
     return { source, repo: book.repo, gitdir: book.gitdir, rev, commit, close: () => book.close() }
   } catch (e) {
     await book.close()
@@ -34,12 +30,8 @@ export async function openSiteSource(o: { repo?: string; branch?: string; rev?: 
   }
 }
 
-async function resolveRev(book: BookLike, rev: string): Promise<string | null> {
-  const git = await import('isomorphic-git')
-  const fs = await import('node:fs')
-  try {
-    return await git.resolveRef({ fs, gitdir: book.gitdir, ref: rev })
-  } catch {
-    return /^[0-9a-f]{40}$/i.test(rev) ? rev : null
-  }
+function revParse(gitdir: string, rev: string): string | null {
+  if (/^[0-9a-f]{40}$/i.test(rev)) return rev
+  const r = spawnSync('git', ['--git-dir', gitdir, 'rev-parse', '--verify', '-q', `${rev}^{commit}`], { encoding: 'utf8' })
+  return r.status === 0 ? r.stdout.trim() : null
 }

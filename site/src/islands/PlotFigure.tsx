@@ -8,7 +8,9 @@ export default function PlotFigure({ spec, className }: { spec: PlotOptions | nu
   useEffect(() => {
     const el = ref.current
     if (!el || !spec) return
-    const chart = Plot.plot(spec)
+    // Fit the container (phones), never wider than the spec asks.
+    const avail = el.clientWidth || spec.width || 640
+    const chart = Plot.plot({ ...spec, width: Math.max(240, Math.min(spec.width ?? avail, avail)) })
     el.replaceChildren(chart)
     return () => chart.remove()
   }, [spec])

@@ -1,48 +1,14 @@
 /** The experiment's runs table: filter (the labbook filter language), sort, column chooser, nesting, selection, paging. */
 import { useEffect, useMemo, useState } from 'react'
-import { compileFilter, parseFilter } from 'labbook-lib/query/index.js'
 import type { TableRun } from 'labbook-lib/site/snapshot.js'
+import { ATTR_COLUMNS, cellValue, compileTableFilter, keyColumns, tableRows, type Column } from 'labbook-lib/site/table.js'
 import { fmtDuration, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/format.js'
 import { getJson, siteUrl } from './url'
 
-type Kind = 'param' | 'metric' | 'tag'
-interface Col { id: string; kind: Kind | 'attr'; key: string; label: string; num?: boolean }
+type Col = Column
+const ATTRS = ATTR_COLUMNS
+const value = cellValue
 interface Props { experimentId: string; dataPath: string; pageSize?: number }
-
-const ATTRS: Col[] = [
-  { id: 'attr:name', kind: 'attr', key: 'name', label: 'Run' },
-  { id: 'attr:status', kind: 'attr', key: 'status', label: 'Status' },
-  { id: 'attr:start', kind: 'attr', key: 'start', label: 'Started', num: true },
-  { id: 'attr:duration', kind: 'attr', key: 'duration', label: 'Duration', num: true },
-  { id: 'attr:commit', kind: 'attr', key: 'commit', label: 'Commit' },
-  { id: 'attr:user', kind: 'attr', key: 'user', label: 'User' },
-]
-
-function value(r: TableRun, c: Col): string | number | boolean | undefined {
-  switch (c.kind) {
-    case 'param': return r.params[c.key]
-    case 'metric': return r.metrics[c.key]?.value
-    case 'tag': return r.tags[c.key]
-    default:
-      switch (c.key) {
-        case 'name': return r.name
-        case 'status': return r.status
-        case 'start': return r.startTime
-        case 'duration': return r.duration
-        case 'commit': return r.source?.commit
-        case 'user': return r.user
-      }
-  }
-  return undefined
-}
-
-function compare(a: unknown, b: unknown): number {
-  if (a === undefined) return b === undefined ? 0 : 1
-  if (b === undefined) return -1
-  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b
-  const x = String(a), y = String(b)
-  return x < y ? -1 : x > y ? 1 : 0
-}
 
 function initialFilter(): string {
   if (typeof location === 'undefined') return ''
@@ -68,58 +34,17 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 100 }: Pr
     if (st) st.hidden = true
   }, [runs])
 
-  const keys = useMemo(() => {
-    const k = { param: new Set<string>(), metric: new Set<string>(), tag: new Set<string>() }
-    for (const r of runs ?? []) {
-      for (const p in r.params) k.param.add(p)
-      for (const m in r.metrics) k.metric.add(m)
-      for (const t in r.tags) k.tag.add(t)
-    }
-    const cols: Col[] = []
-    for (const m of [...k.metric].sort()) cols.push({ id: `metric:${m}`, kind: 'metric', key: m, label: m, num: true })
-    for (const p of [...k.param].sort()) cols.push({ id: `param:${p}`, kind: 'param', key: p, label: p })
-    for (const t of [...k.tag].sort()) cols.push({ id: `tag:${t}`, kind: 'tag', key: t, label: t })
-    return cols
-  }, [runs])
+  const keys = useMemo(() => keyColumns(runs ?? []), [runs])
   const visible = chosen ?? [...keys.filter((c) => c.kind === 'metric').slice(0, 4), ...keys.filter((c) => c.kind === 'param').slice(0, 4)].map((c) => c.id)
   const columns = [...ATTRS, ...keys.filter((c) => visible.includes(c.id))]
 
-  const compiled = useMemo(() => {
-    const text = filter.trim()
-    if (!text) return { pred: null as null | ((r: TableRun) => boolean), error: null as string | null }
-    try {
-      const p = compileFilter(parseFilter(text))
-      return { pred: p as unknown as (r: TableRun) => boolean, error: null }
-    } catch (e) {
-      return { pred: null, error: (e as Error).message }
-    }
-  }, [filter])
+  const compiled = useMemo(() => compileTableFilter(filter), [filter])
 
   const rows = useMemo(() => {
     if (!runs) return []
-    const matched = compiled.error ? runs : compiled.pred ? runs.filter(compiled.pred) : runs
     const col = [...ATTRS, ...keys].find((c) => c.id === sort.col) ?? ATTRS[2]!
-    const sorted = matched.slice().sort((a, b) => {
-      const va = value(a, col), vb = value(b, col)
-      if (va === undefined || vb === undefined) return compare(va, vb)
-      const c = compare(va, vb)
-      return sort.desc ? -c : c
-    })
-    // Children follow their parent (when both are shown), indented; orphans stay where they sorted.
-    const ids = new Set(sorted.map((r) => r.id))
-    const kids = new Map<string, TableRun[]>()
-    for (const r of sorted) if (r.parent && ids.has(r.parent) && r.parent !== r.id) kids.set(r.parent, [...(kids.get(r.parent) ?? []), r])
-    const out: { run: TableRun; depth: number }[] = []
-    const seen = new Set<string>()
-    const visit = (r: TableRun, depth: number) => {
-      if (seen.has(r.id)) return
-      seen.add(r.id)
-      out.push({ run: r, depth })
-      for (const c of kids.get(r.id) ?? []) visit(c, depth + 1)
-    }
-    for (const r of sorted) if (!(r.parent && ids.has(r.parent) && r.parent !== r.id)) visit(r, 0)
-    for (const r of sorted) visit(r, 0)
-    return out
+    // A filter that does not parse shows its error and keeps the table unfiltered.
+    return tableRows(runs, compiled.error ? null : compiled.pred, col, sort.desc)
   }, [runs, compiled, sort, keys])
 
   useEffect(() => setPage(0), [filter, sort])

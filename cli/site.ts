@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { defineCommand } from 'citty'
+import { buildSite, SITE_MARKER } from '../src/site/build.js'
+import { previewSite } from '../src/site/preview.js'
+import { fmtBytes } from '../src/site/format.js'
+import { parseInteger, usage } from './args.js'
+import { ctx, target } from './context.js'
+import { withExamples } from './help.js'
+import { out, say, toJson } from './output.js'
+
+const build = withExamples(defineCommand({
+  meta: { name: 'build', description: 'Build the static comparison site from the labbook branch (any revision)' },
+  args: {
+    out: { type: 'string', alias: 'o', description: 'Output folder (emptied first)', default: '_site', valueHint: 'DIR' },
+    base: { type: 'string', description: 'URL path the site is served under, e.g. /my-repo/ for GitHub Pages', default: '/', valueHint: 'PATH' },
+    rev: { type: 'string', description: 'Revision of the branch to show (commit, labbook~3, origin/labbook)', valueHint: 'REF' },
+    title: { type: 'string', description: 'Title in the header (default: the repository folder name)', valueHint: 'TEXT' },
+    force: { type: 'boolean', description: 'Replace a non-empty output folder that is not an earlier site' },
+    json: { type: 'boolean', description: 'Print the result as JSON' },
+  },
+  async run({ args }) {
+    const c = ctx()
+    const { repo, branch } = target()
+    const res = await buildSite({
+      repo, branch, rev: args.rev, out: resolve(c.io.cwd, args.out), base: args.base, title: args.title, force: args.force,
+      logLevel: c.verbose ? 'info' : 'error',
+    })
+    if (args.json) return out(c.io, toJson(res))
+    for (const p of res.problems) say(c.io, `warning: ${p.message}`)
+    say(c.io, `Built ${res.experiments} experiments, ${res.runs} runs into ${res.out} (${res.files} files, ${fmtBytes(res.bytes)}) in ${(res.timings.totalMs / 1000).toFixed(1)} s.`)
+    say(c.io, `Preview it with: labbook site preview --dir ${args.out}`)
+  },
+}), [
+  'labbook site build',
+  'labbook site build --out _site --base /my-repo/      # GitHub Pages project site',
+  'labbook site build --rev labbook~10 --out /tmp/old-site',
+])
+
+const preview = withExamples(defineCommand({
+  meta: { name: 'preview', description: 'Serve a built site on 127.0.0.1 (under the base it was built for)' },
+  args: {
+    dir: { type: 'string', description: 'The built site', default: '_site', valueHint: 'DIR' },
+    port: { type: 'string', alias: 'p', description: 'Port (0 picks a free one)', default: '4321', valueHint: 'PORT' },
+    base: { type: 'string', description: 'URL path (default: the one the site was built with)', valueHint: 'PATH' },
+  },
+  async run({ args }) {
+    const { io } = ctx()
+    const port = parseInteger('port', args.port)
+    if (port === undefined || port < 0 || port > 65535) throw usage('--port must be a number from 0 to 65535.')
+    const dir = resolve(io.cwd, args.dir)
+    let base = args.base
+    const marker = join(dir, SITE_MARKER)
+    if (!base && existsSync(marker)) {
+      try { base = (JSON.parse(readFileSync(marker, 'utf8')) as { base?: string }).base } catch { /* an older marker: serve at / */ }
+    }
+    const srv = await previewSite({ dir, base, port })
+    say(io, `Serving ${dir} at ${srv.url}`)
+    say(io, 'Ctrl-C stops it.')
+    await new Promise<void>((done) => {
+      process.once('SIGINT', () => done())
+      process.once('SIGTERM', () => done())
+    })
+    await srv.close()
+  },
+}), [
+  'labbook site preview',
+  'labbook site preview --dir _site --port 8080',
+])
+
+export default withExamples(defineCommand({
+  meta: { name: 'site', description: 'Build or preview the static comparison site (GitHub Pages ready)' },
+  subCommands: { build, preview },
+}), [
+  'labbook site build --base /my-repo/ && labbook site preview',
+])
