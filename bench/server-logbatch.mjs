@@ -1,6 +1,8 @@
 // log-batch throughput of `labbook serve`: N concurrent clients on loopback, each logging 10-metric batches to its own run
 // (like N training processes), then a check that every point is on the branch.
-//   node --import tsx bench/server-logbatch.mjs [--clients 20] [--seconds 10] [--metrics 10]
+//   node --import tsx bench/server-logbatch.mjs [--clients 20] [--seconds 10] [--metrics 10] [--rate BATCHES_PER_S]
+// Without --rate every client sends its next batch as soon as the last is answered (peak throughput); with it, clients
+// pace themselves to that total rate, which measures latency at a given load.
 import { execFileSync, spawn } from 'node:child_process'
 import http from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,14 +15,15 @@ const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`)
   return i > 0 ? Number(process.argv[i + 1]) : def
 }
-const CLIENTS = arg('clients', 20), SECONDS = arg('seconds', 10), METRICS = arg('metrics', 10)
+const CLIENTS = arg('clients', 20), SECONDS = arg('seconds', 10), METRICS = arg('metrics', 10), RATE = arg('rate', 0)
 
 const dir = mkdtempSync(join(os.tmpdir(), 'labbook-bench-'))
 const git = (...a) => execFileSync('git', a, { cwd: dir, encoding: 'utf8' })
 git('init', '-q', '-b', 'main')
 git('-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-q', '--allow-empty', '-m', 'init')
 
-const server = spawn(process.execPath, ['--import', 'tsx', new URL('./server-process.mjs', import.meta.url).pathname, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+// SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server process
+const server = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', new URL('./server-process.mjs', import.meta.url).pathname, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
 let stdout = ''
 server.stdout.on('data', (d) => (stdout += d))
 while (!stdout.includes('\n')) await once(server.stdout, 'data')
@@ -50,8 +53,16 @@ const latencies = []
 const steps = new Array(CLIENTS).fill(0)
 const deadline = Date.now() + SECONDS * 1000
 const t0 = performance.now()
+const interval = RATE ? (1000 * CLIENTS) / RATE : 0
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 await Promise.all(runs.map(async (run_id, c) => {
+  let next = performance.now() + (interval * c) / CLIENTS
   while (Date.now() < deadline) {
+    if (interval) {
+      const wait = next - performance.now()
+      if (wait > 0) await sleep(wait)
+      next += interval
+    }
     const step = steps[c]
     const ts = Date.now()
     const metrics = []
@@ -91,9 +102,10 @@ const commits = Number(git('rev-list', '--count', 'labbook').trim())
 rmSync(dir, { recursive: true, force: true })
 
 const result = {
-  clients: CLIENTS, seconds: +elapsed.toFixed(2), metricsPerBatch: METRICS, batches,
+  clients: CLIENTS, offeredRate: RATE || 'max', seconds: +elapsed.toFixed(2), metricsPerBatch: METRICS, batches,
   batchesPerSecond: Math.round(batches / elapsed), pointsPerSecond: Math.round((batches * METRICS) / elapsed),
   latencyMs: { p50: +pct(50).toFixed(2), p90: +pct(90).toFixed(2), p99: +pct(99).toFixed(2), max: +latencies[latencies.length - 1].toFixed(2) },
+  serverEventLoopDelayMs: JSON.parse(/loop (\{.*\})/.exec(stdout)?.[1] ?? 'null'),
   pointsExpected: expected, pointsOnBranch: onBranch, missing, status: summary.status, branchCommits: commits,
 }
 console.log(JSON.stringify(result, null, 2))
