@@ -1,5 +1,6 @@
 import { Document, isMap, parse, type ToStringOptions } from 'yaml'
 import { LabbookError } from '../errors.js'
+import { fastParseYaml } from './fast-yaml.js'
 import type { Experiment } from '../model/experiment.js'
 import { FORMAT_VERSION } from '../model/layout.js'
 import { LIFECYCLES, RUN_STATUSES, type MetricSummary, type RunSummary } from '../model/run.js'
@@ -38,7 +39,7 @@ function encodeSafely(value: Record<string, unknown>, style: (doc: Document) => 
   const doc = new Document(value)
   style(doc)
   const text = doc.toString(OPTS)
-  if (sameValue(parse(text), value)) return text
+  if (sameValue(readYaml(text), value)) return text
   const quoted = new Document(value)
   style(quoted)
   return quoted.toString({ ...OPTS, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' })
@@ -66,9 +67,14 @@ function sortedObject(o: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
+/** Our fast reader for what labbook writes, the full YAML parser for anything else. */
+export function readYaml(text: string): any {
+  return fastParseYaml(text) ?? parse(text, { uniqueKeys: false })
+}
+
 function parseDoc(text: string, where: string): any {
   try {
-    return parse(text, { uniqueKeys: false })
+    return readYaml(text)
   } catch (e) {
     throw new LabbookError('CORRUPT_DATA', `${where} is not valid YAML: ${(e as Error).message}`, 'Fix or revert the file on the branch (`git log -p` on it shows who changed it).', { where }, { cause: e })
   }

@@ -82,3 +82,31 @@ describe('metric chunks', () => {
     expect(() => decodeChunk('{"k":"a","v":1,"s":0,"t":1}\n{oops\n', 'x.jsonl')).toThrow(/x.jsonl:2/)
   })
 })
+
+describe('the fast YAML reader', () => {
+  it('agrees with the yaml package on random run documents, or steps aside', async () => {
+    const { parse, stringify } = await import('yaml')
+    const { fastParseYaml } = await import('../../src/format/fast-yaml.js')
+    const scalar = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom(...TRICKY.slice(0, 40)), fc.double(), fc.integer(), fc.boolean(), fc.constant(null))
+    const doc = fc.dictionary(fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), fc.constantFrom('a:b', '-x', 'k k', '0.1', 'true')), fc.oneof(scalar, fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), scalar, { maxKeys: 4 })), { maxKeys: 6 })
+    let fast = 0
+    fc.assert(fc.property(doc, fc.boolean(), (value, quoted) => {
+      const text = stringify(value, { lineWidth: 0, ...(quoted ? { defaultStringType: 'QUOTE_DOUBLE' as const } : {}) })
+      const expected = parse(text)
+      const got = fastParseYaml(text)
+      if (got !== undefined) {
+        fast++
+        expect(got).toEqual(expected)
+      }
+    }), { numRuns: 3000 })
+    expect(fast).toBeGreaterThan(1000) // it does take most documents
+  })
+
+  it('reads every document encodeRun writes, quickly', () => {
+    const run = base()
+    TRICKY.forEach((v, i) => { run.params[`p${i}`] = v })
+    run.metrics.loss = { value: NaN, step: 1, timestamp: 2, min: -Infinity, max: Infinity, count: 3 }
+    const text = encodeRun(run)
+    expect(decodeRun(text)).toEqual(run)
+  })
+})
