@@ -37,7 +37,7 @@ export function formatField(f: FieldRef): string {
 }
 
 export function formatLiteral(v: Literal): string {
-  if (typeof v === 'number') return String(v)
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v)
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
   return "'" + v.replace(/\\/g, '\\\\').replace(/'/g, "''") + "'"
 }

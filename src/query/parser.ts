@@ -250,7 +250,10 @@ export class Parser {
     const v = this.peek()
     const type = fieldType(field)
     let value: Literal
-    if (v.type === 'number') value = Number(v.value)
+    if (v.type === 'number') {
+      value = Number(v.value)
+      if (!Number.isFinite(value)) throw this.err(v, `${this.describe(v)} is too large for a number`, 'Numbers are 64-bit floats (up to about 1.8e308).')
+    }
     else if (v.type === 'string' || v.type === 'dquote') value = v.value
     else if (v.type === 'name' && (this.isWord(v, 'TRUE') || this.isWord(v, 'FALSE'))) value = this.isWord(v, 'TRUE')
     else if (v.type === 'backtick') throw this.err(v, `backticks quote keys, not values: ${this.describe(v)}`, `Quote text values in single quotes: ${name} ${op} '${v.value}'.`)

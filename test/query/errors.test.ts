@@ -50,6 +50,7 @@ const BAD: [string, number, string][] = [
   ['metrics.1abc > 1 AND 2x = 1', 21, 'neither a number nor a name'],
   ['"unknown thing" = \'x\'', 0, 'unknown attribute'],
   ['`nope`.x = 1', 0, 'unknown field type'],
+  ['metrics.a > 1e999', 12, 'too large'],
 ]
 
 describe('invalid filters', () => {

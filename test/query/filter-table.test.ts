@@ -68,6 +68,7 @@ const TABLE: [string, string[]][] = [
   ['metrics.loss < 0.3', ['r8', 'r9', 'old']],
   ['metrics.loss >= 0.9', R(0, 1)],
   ['metrics.loss > -0.5e1', [...r0to9, 'old']],
+  ['metrics.accuracy <= -0', ['r0']],
   ['metrics.accuracy = 0 OR metrics.accuracy != 0', [...r0to9, 'nan', 'old']],
   ['metrics.accuracy IN (0.1, 0.9)', R(1, 9)],
   ['NOT metrics.loss > 0.5', [...R(5, 6, 7, 8, 9), 'nan', 'live', 'old']],
