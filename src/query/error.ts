@@ -24,7 +24,7 @@ export function filterError(source: string, start: number, end: number, problem:
   const width = Math.max(1, Math.min(end - start, lineEnd - start, WINDOW - (column - from)))
   const where = lineNo > 1 ? ` (line ${lineNo}, column ${column + 1})` : ` (column ${column + 1})`
   const message = `Invalid ${what}: ${problem}${where}\n  ${printable(shown)}\n  ${' '.repeat(pad)}${'^'.repeat(width)}`
-  return new LabbookError('INVALID_FILTER', message, hint, { position: start, end, line: lineNo, column: column + 1, [what === 'filter' ? 'filter' : 'orderBy']: source })
+  return new LabbookError('INVALID_FILTER', message, hint, { position: start, end, line: lineNo, column: column + 1, input: source, what })
 }
 
 // Tabs and control characters would shift the caret; show them as single visible characters.

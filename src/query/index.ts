@@ -3,7 +3,7 @@ export type { CompareOp, FieldKind, FieldRef, FilterAst, Literal } from './ast.j
 export { formatField, formatFilter } from './ast.js'
 export type { FieldType, FieldValue } from './fields.js'
 export { ATTRIBUTES, artifactUri, runValue } from './fields.js'
-export { parseFieldRef, parseFilter } from './parser.js'
+export { parseFieldList, parseFieldRef, parseFilter } from './parser.js'
 export type { CompileOptions, RunPredicate } from './evaluate.js'
 export { compileFilter } from './evaluate.js'
 export type { OrderClause } from './order-by.js'

@@ -42,6 +42,22 @@ export function parseFieldRef(text: string): FieldRef {
   return f
 }
 
+/**
+ * Parses a comma-separated list of fields, as `labbook ls --columns` takes it; commas inside quoted keys are part of the key.
+ * @example parseFieldList('params.lr, metrics.`val,acc`, status') // three FieldRefs
+ */
+export function parseFieldList(text: string): FieldRef[] {
+  const p = new Parser(text, tokenize(text, 'column list'), 'column list')
+  const out: FieldRef[] = []
+  if (p.peek().type === 'eof') return out
+  for (;;) {
+    out.push(p.field().field)
+    const t = p.next()
+    if (t.type === 'eof') return out
+    if (t.type !== 'comma') throw p.err(t, `expected "," or the end after ${formatField(out[out.length - 1])}, found ${p.describe(t)}`, 'Example: params.lr,metrics.acc,status')
+  }
+}
+
 export class Parser {
   private i = 0
   constructor(readonly src: string, readonly toks: Token[], readonly what = 'filter') {}

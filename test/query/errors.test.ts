@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isLabbookError } from '../../src/errors.js'
-import { parseFieldRef, parseFilter, parseOrderBy } from '../../src/query/index.js'
+import { parseFieldList, parseFieldRef, parseFilter, parseOrderBy } from '../../src/query/index.js'
 
 function fail(f: () => unknown) {
   try {
@@ -100,6 +100,13 @@ describe('field refs and order-by items', () => {
     expect(parseFieldRef('created')).toEqual({ kind: 'attribute', key: 'start_time' })
     expect(parseFieldRef('tags.mlflow.runName')).toEqual({ kind: 'tag', key: 'mlflow.runName' })
     expect(fail(() => parseFieldRef('metrics.a b')).message).toContain('after metrics.a')
+    expect(parseFieldList('params.lr, metrics.`val,acc`,status')).toEqual([
+      { kind: 'param', key: 'lr' }, { kind: 'metric', key: 'val,acc' }, { kind: 'attribute', key: 'status' },
+    ])
+    expect(parseFieldList('')).toEqual([])
+    const e = fail(() => parseFieldList('params.lr metrics.acc'))
+    expect(e.message.startsWith('Invalid column list:')).toBe(true)
+    expect(e.data.position).toBe(10)
   })
 
   it('rejects bad order-by items with a caret', () => {
