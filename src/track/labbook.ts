@@ -15,6 +15,8 @@ import {
 import { BranchStore } from '../store/branch-store.js'
 import { locateRepo } from '../store/gitdir.js'
 import { ObjectStore } from '../store/objects.js'
+import { packBranchObjects, packInBackground, type PackResult } from '../store/pack.js'
+import { fileURLToPath } from 'node:url'
 import { SummaryIndex } from '../store/summary-index.js'
 import { stageBytes } from './artifacts.js'
 import { currentUser, detectCodeLink } from './code-link.js'
@@ -56,6 +58,8 @@ export interface StartRunOptions {
 export const DEFAULT_BRANCH = 'labbook'
 export const DEFAULT_COMMIT_INTERVAL = 30_000
 export const DEFAULT_ARTIFACT_THRESHOLD = 10 * 1024 * 1024
+/** Loose objects this process writes before it packs the branch in the background (C git's gc.auto is 6,700). */
+const PACK_EVERY_OBJECTS = 2000
 
 /**
  * A repository's labbook: the read API over the branch tip, plus experiments and runs to write.
@@ -73,6 +77,7 @@ export class Labbook extends LabbookReader implements RunHost {
   private flushTimer?: NodeJS.Timeout
   private commitTimer?: NodeJS.Timeout
   private readonly onExit = () => this.flushAll()
+  private packedAt = 0
 
   private constructor(
     readonly repo: string,
@@ -312,6 +317,15 @@ export class Labbook extends LabbookReader implements RunHost {
   forget(run: Run): void {
     this.openRuns.delete(run)
     if (this.openRuns.size === 0) this.stopTimers()
+    if (this.objects.objectsWritten - this.packedAt >= PACK_EVERY_OBJECTS) {
+      this.packedAt = this.objects.objectsWritten
+      packInBackground(this.gitdir, this.branch, fileURLToPath(new URL('../store/pack.js', import.meta.url)))
+    }
+  }
+
+  /** Packs the branch's loose objects now (`labbook gc`); labbook also does it in the background every ~2,000 objects. */
+  gc(): PackResult {
+    return packBranchObjects(this.gitdir, this.branch)
   }
 
   private stopTimers(): void {

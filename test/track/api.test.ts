@@ -239,3 +239,26 @@ describe('logging API', () => {
     expect((await book.getRun(parent.id)).params).toEqual({ a: 1 })
   })
 })
+
+describe('keeping objects packed', () => {
+  it('packs the branch\'s loose objects so C git\'s gc --auto does not stall the user\'s next commit', async () => {
+    repo = gitRepo()
+    const book = await Labbook.open({ repo: repo.dir })
+    for (let i = 0; i < 20; i++) {
+      const run = await book.startRun({ name: `r${i}` })
+      run.logMetric('m', i)
+      await run.end()
+    }
+    const loose = () => Number(/^count: (\d+)/m.exec(repo.git('count-objects', '-v'))![1])
+    const before = loose()
+    const result = book.gc()
+    expect(result.objects).toBeGreaterThan(100)
+    expect(loose()).toBeLessThan(before - 100)
+    expect(book.gc().objects).toBe(0) // nothing new since
+    const run = await book.startRun({ name: 'after' })
+    await run.end()
+    expect(book.gc().objects).toBeGreaterThan(0)
+    expect((await (await Labbook.open({ repo: repo.dir })).listRuns()).length).toBe(21)
+    expect(fsck(repo)).toBe('')
+  })
+})
