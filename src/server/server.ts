@@ -29,8 +29,8 @@ export interface ServeOptions {
   maxJsonBytes?: number
   /** Largest artifact upload accepted (uploads are buffered). @default 512 MiB */
   maxArtifactBytes?: number
-  /** A built site to serve under `/` (index.html for directories). */
-  siteDir?: string
+  /** The site to serve under `/`: a built folder, or a LiveSite rebuilt as the branch moves. */
+  site?: string | { dir(): string | undefined }
   /** Where warnings (truncated values) and server errors go; library code never prints. */
   log?: Logger
 }
@@ -138,9 +138,11 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/health') return void res.end('OK')
       if (path === '/version') return void res.end('labbook')
-      if (o.siteDir && (await serveStatic(o.siteDir, path, res, method === 'HEAD'))) return
+      const siteDir = typeof o.site === 'string' ? o.site : o.site?.dir()
+      if (siteDir && (await serveStatic(siteDir, path, res, method === 'HEAD'))) return
       if (path === '/') {
-        const html = '<!doctype html><meta charset="utf-8"><title>labbook</title><p>labbook serves MLflow\'s REST API here. Point <code>MLFLOW_TRACKING_URI</code> at this address. Build the site (<code>labbook site build</code>) to browse runs.</p>\n'
+        const note = o.site ? 'The site is being built; reload in a minute.' : 'No site to show: this server was started without one.'
+        const html = `<!doctype html><meta charset="utf-8"><title>labbook</title><p>labbook serves MLflow's REST API here: point <code>MLFLOW_TRACKING_URI</code> at this address.</p><p>${note}</p>\n`
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         return void res.end(html)
       }

@@ -12,7 +12,7 @@ afterAll(() => repo?.cleanup())
 describe('labbook serve (a real process)', () => {
   it('serves until SIGINT, then commits the runs still open and exits 0', async () => {
     repo = gitRepo()
-    const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', repo.dir, 'serve', '--port', '0', '--token', 'tok'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', repo.dir, 'serve', '--port', '0', '--token', 'tok', '--site-refresh', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     const url = await new Promise<string>((resolve, reject) => {
       p.stderr.on('data', (d) => {
