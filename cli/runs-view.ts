@@ -112,7 +112,7 @@ function attributeColumn(name: string, names: ExperimentNames, ids: Map<string, 
   }
 }
 
-/** Picks what a table shows by default: params whose values differ first, then the most common metrics (not system/*). */
+/** Picks what a table shows by default: params whose values differ between the runs, then the most common metrics (not system/*). */
 export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4): string[] {
   const paramKeys = new Map<string, Set<string>>()
   const metricCount = new Map<string, number>()
@@ -124,7 +124,10 @@ export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4
     }
     for (const k of Object.keys(r.metrics)) metricCount.set(k, (metricCount.get(k) ?? 0) + 1)
   }
-  const params = [...paramKeys.entries()].sort((a, b) => Number(b[1].size > 1) - Number(a[1].size > 1) || a[0].localeCompare(b[0])).slice(0, maxParams).map(([k]) => `params.${k}`)
+  // With several runs, params that never vary say nothing about the difference between them: leave them out.
+  const entries = [...paramKeys.entries()]
+  const varying = runs.length > 1 ? entries.filter(([, v]) => v.size > 1) : entries
+  const params = (varying.length > 0 ? varying : entries).sort((a, b) => a[0].localeCompare(b[0])).slice(0, maxParams).map(([k]) => `params.${k}`)
   const metrics = [...metricCount.entries()]
     .filter(([k]) => !k.startsWith('system/'))
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
