@@ -2,7 +2,7 @@ import type { Experiment } from '../model/experiment.js'
 import type { RunSummary } from '../model/run.js'
 import { isLabbookError } from '../errors.js'
 import type { Book, RunWriter } from './book.js'
-import { notFound } from './errors.js'
+import { invalid, notFound } from './errors.js'
 
 export type LogLevel = 'info' | 'warn' | 'error'
 export type Logger = (level: LogLevel, message: string) => void
@@ -14,6 +14,8 @@ export type Logger = (level: LogLevel, message: string) => void
  */
 export class ServerContext {
   private readonly writers = new Map<string, Promise<RunWriter>>()
+  /** Runs deleted through this server: MLflow refuses writes to them, and so do we (checked per write, so O(1)). */
+  private readonly deleted = new Set<string>()
 
   constructor(
     readonly book: Book,
@@ -24,17 +26,29 @@ export class ServerContext {
     this.writers.set(writer.id, Promise.resolve(writer))
   }
 
-  /** The writer for a run, opening it if needed (concurrent callers share one open). */
+  /** The writer for a run, opening it if needed (concurrent callers share one open); deleted runs take no writes. */
   writer(runId: string): Promise<RunWriter> {
+    if (this.deleted.has(runId)) return Promise.reject(notActive(runId))
     let w = this.writers.get(runId)
     if (!w) {
-      w = this.book.openRun(runId).catch((e: unknown) => {
+      w = this.book.openRun(runId).then((run) => {
+        if (run.summary().lifecycle === 'deleted') {
+          this.deleted.add(runId)
+          throw notActive(runId)
+        }
+        return run
+      }).catch((e: unknown) => {
         this.writers.delete(runId)
-        throw isLabbookError(e, 'RUN_NOT_FOUND') ? notFound(`Run '${runId}' not found`) : e
+        throw isLabbookError(e, 'RUN_NOT_FOUND') || isLabbookError(e, 'INVALID_ID') ? notFound(`Run '${runId}' not found`) : e
       })
       this.writers.set(runId, w)
     }
     return w
+  }
+
+  markDeleted(runId: string, deleted: boolean): void {
+    if (deleted) this.deleted.add(runId)
+    else this.deleted.delete(runId)
   }
 
   /** The writer only if this process already holds one. */
@@ -96,4 +110,8 @@ export class ServerContext {
       }
     }
   }
+}
+
+function notActive(runId: string) {
+  return invalid(`The run ${runId} must be in the 'active' state. Current state is deleted.`)
 }

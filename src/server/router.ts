@@ -1,4 +1,5 @@
 import type { ServerContext } from './context.js'
+import { invalid } from './errors.js'
 import type { Fields } from './protocol.js'
 
 /** What a JSON handler gets: the request fields, the server context, and `{name}` segments of its path. */
@@ -51,7 +52,7 @@ export class Router {
         const p = c.parts[i]!
         if (p.startsWith('{')) {
           if (segs[i] === '') ok = false
-          else params[p.slice(1, -1)] = decodeURIComponent(segs[i]!)
+          else params[p.slice(1, -1)] = decodeSegment(segs[i]!)
         } else if (p !== segs[i]) ok = false
       }
       if (!ok) continue
@@ -59,6 +60,14 @@ export class Router {
       pathKnown = true
     }
     return pathKnown ? 'method' : undefined
+  }
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    throw invalid(`Invalid percent-encoding in path segment '${s}'.`)
   }
 }
 

@@ -95,8 +95,18 @@ describe('runs', () => {
     expect(active.json.runs).toHaveLength(4)
     const del = await call('POST', 'runs/search', { experiment_ids: [exp], run_view_type: 'DELETED_ONLY' })
     expect(del.json.runs.map((x: { info: { run_id: string; lifecycle_stage: string } }) => [x.info.run_id, x.info.lifecycle_stage])).toEqual([[ids[1], 'deleted']])
+    // MLflow refuses writes to a deleted run
+    const refused = await call('POST', 'runs/log-metric', { run_id: ids[1]!, key: 'acc', value: 1, timestamp: 1, step: 1 })
+    expect(refused.status).toBe(400)
+    expect(refused.json.message).toMatch(/must be in the 'active' state/)
     expect((await call('POST', 'runs/restore', { run_id: ids[1]! })).status).toBe(200)
+    expect((await call('POST', 'runs/log-metric', { run_id: ids[1]!, key: 'acc', value: 1, timestamp: 1, step: 1 })).status).toBe(200)
     expect((await call('POST', 'runs/search', { experiment_ids: [exp], run_view_type: 'ALL' })).json.runs).toHaveLength(5)
+    // a run deleted elsewhere (the CLI, another server) is refused too
+    await book.deleteRun(ids[4]!)
+    await call('POST', 'runs/update', { run_id: ids[4]!, status: 'FINISHED', end_time: 5 })
+    const elsewhere = await call('POST', 'runs/log-batch', { run_id: ids[4]!, metrics: [{ key: 'acc', value: 1, timestamp: 1, step: 9 }] })
+    expect(elsewhere.status).toBe(400)
   })
 
   it('set-tag of system tags renames and describes; delete-tag; logging after the end reopens the run', async () => {
@@ -198,6 +208,7 @@ describe('MLflow 3 logged models', () => {
     expect((await call('DELETE', `logged-models/${modelId}`)).status).toBe(200)
     expect((await call('GET', `logged-models/${modelId}`)).status).toBe(404)
     expect((await call('GET', 'logged-models/m-nonsense')).status).toBe(404)
+    expect((await call('GET', 'logged-models/%E0%A4%A')).status).toBe(400)
   })
 })
 

@@ -90,6 +90,7 @@ export const runRoutes: Route[] = [
       const id = runId(fields)
       await ctx.run(id)
       await ctx.book.deleteRun(id)
+      ctx.markDeleted(id, true)
       return {}
     },
   },
@@ -100,6 +101,7 @@ export const runRoutes: Route[] = [
       const id = runId(fields)
       await ctx.run(id)
       await ctx.book.restoreRun(id)
+      ctx.markDeleted(id, false)
       return {}
     },
   },
