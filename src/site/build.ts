@@ -146,7 +146,11 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   const { build } = await import('astro')
   const react = (await import('@astrojs/react')).default
   const g = globalThis as { __LABBOOK_SITE__?: unknown }
-  g.__LABBOOK_SITE__ = { data, filesDir }
+  g.__LABBOOK_SITE__ = { data, filesDir, base }
+  // Astro's server build reads unknown import.meta.env keys from process.env at render time; test runners
+  // (vitest) put BASE_URL, MODE… there, which would override the base. Hide them during the build.
+  const saved: Record<string, string | undefined> = {}
+  for (const k of ['BASE_URL', 'MODE', 'DEV', 'PROD', 'SSR', 'SITE', 'ASSETS_PREFIX']) { saved[k] = process.env[k]; delete process.env[k] }
   try {
     await build({
       root: work,
@@ -172,6 +176,7 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   } finally {
     delete g.__LABBOOK_SITE__
     process.chdir(cwd)
+    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v
   }
 }
 

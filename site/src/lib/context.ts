@@ -6,7 +6,7 @@ import type { SeriesFile } from 'labbook-lib/site/charts/series.js'
 import { decodeSeries, type Series } from 'labbook-lib/site/charts/series.js'
 import { joinBase } from 'labbook-lib/site/format.js'
 
-export interface SiteContext { data: SiteData; filesDir: string }
+export interface SiteContext { data: SiteData; filesDir: string; base: string }
 
 export function site(): SiteContext {
   const ctx = (globalThis as { __LABBOOK_SITE__?: SiteContext }).__LABBOOK_SITE__
@@ -15,7 +15,7 @@ export function site(): SiteContext {
 }
 
 /** Link to a page or file inside the site, under the configured base. */
-export const href = (path: string): string => joinBase(import.meta.env.BASE_URL, path)
+export const href = (path: string): string => joinBase(site().base, path)
 
 /** Reads a series file the collector wrote (for first-paint charts). */
 export function readSeries(file: string): Series {

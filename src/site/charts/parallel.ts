@@ -3,6 +3,7 @@ import * as Plot from '@observablehq/plot'
 import type { PlotOptions } from '@observablehq/plot'
 import type { ParamValue } from '../../model/run.js'
 import { PALETTE } from './palette.js'
+import { fmtNumber } from '../format.js'
 
 export interface ParallelRun { run: string; values: Record<string, ParamValue | undefined> }
 export interface ParallelOptions { axes: string[]; width?: number; height?: number; runs?: string[] }
@@ -20,7 +21,7 @@ export function parallelRows(runs: ParallelRun[], axes: string[]): Pt[] {
       const lo = Math.min(...nums), hi = Math.max(...nums)
       runs.forEach((r) => {
         const v = r.values[axis]
-        if (typeof v === 'number' && Number.isFinite(v)) rows.push({ run: r.run, axis, pos: hi === lo ? 0.5 : (v - lo) / (hi - lo), label: String(v) })
+        if (typeof v === 'number' && Number.isFinite(v)) rows.push({ run: r.run, axis, pos: hi === lo ? 0.5 : (v - lo) / (hi - lo), label: fmtNumber(v) })
       })
     } else {
       const cats = [...new Set(vals.filter((v) => v !== undefined).map(String))].sort()
@@ -52,11 +53,11 @@ export function parallelSpec(rows: Pt[], o: ParallelOptions): PlotOptions {
     width: o.width ?? Math.max(360, o.axes.length * 120),
     height: o.height ?? 300,
     marginTop: 24,
-    marginBottom: 40,
+    marginBottom: 44,
     marginLeft: 60,
     marginRight: 60,
     style: { background: 'transparent', color: 'currentColor', fontSize: '11px' },
-    x: { domain: o.axes, label: null, padding: 0.1 },
+    x: { domain: o.axes, label: null, padding: 0.1, tickPadding: 18, tickSize: 0 },
     y: { domain: [0, 1], axis: null },
     color: { domain: o.runs ?? [...new Set(rows.map((r) => r.run))], range: PALETTE },
     marks: [

@@ -1,0 +1,227 @@
+/**
+ * The built site, end to end: a real temp repo with runs (one of them hostile in every field), `buildSite` once
+ * under a sub-path, served on loopback, driven in headless chromium. Screenshots go to test-output/site/.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildSite, type SiteBuildResult } from '../../src/site/build.js'
+import { previewSite, type PreviewServer } from '../../src/site/preview.js'
+import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { populateSiteRepo } from '../helpers/site-repo.js'
+import { launchChromium } from './browser.js'
+
+const SHOTS = join(process.cwd(), 'test-output', 'site')
+const BASE = '/vision/'
+let repo: TestRepo
+let built: SiteBuildResult
+let ids: string[]
+let evilId: string
+let srv: PreviewServer
+let browser: Browser
+let userState: string
+
+/** Every request the page makes, every dialog it opens, every script error. */
+interface Watched { page: Page; requests: string[]; dialogs: string[]; errors: string[] }
+async function open(ctx: BrowserContext, path: string): Promise<Watched> {
+  const page = await ctx.newPage()
+  const w: Watched = { page, requests: [], dialogs: [], errors: [] }
+  page.on('request', (r) => w.requests.push(r.url()))
+  page.on('dialog', (d) => { w.dialogs.push(d.message()); void d.dismiss() })
+  page.on('pageerror', (e) => w.errors.push(e.message))
+  await page.goto(srv.url + path, { waitUntil: 'networkidle' })
+  return w
+}
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+
+beforeAll(async () => {
+  rmSync(SHOTS, { recursive: true, force: true })
+  mkdirSync(SHOTS, { recursive: true })
+  repo = gitRepo()
+  const made = await populateSiteRepo(repo.dir)
+  ids = made.ids
+  evilId = made.evilId!
+  userState = repo.userState()
+  built = await buildSite({ repo: repo.dir, out: join(repo.dir, '..', `${repo.dir.split('/').pop()}-site`), base: BASE, logLevel: 'error' })
+  srv = await previewSite({ dir: built.out, base: BASE, port: 0 })
+  browser = await launchChromium()
+}, 180_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await srv?.close()
+  if (built) rmSync(built.out, { recursive: true, force: true })
+  repo?.cleanup()
+})
+
+describe('site build', () => {
+  it('builds every page from the branch without touching the user repo', () => {
+    expect(built.runs).toBe(ids.length + 1)
+    expect(built.experiments).toBe(3)
+    expect(built.problems).toEqual([])
+    expect(repo.userState()).toBe(userState)
+    for (const id of [...ids, evilId]) expect(existsSync(join(built.out, 'runs', id, 'index.html'))).toBe(true)
+    for (const p of ['index.html', 'commits/index.html', 'compare/index.html', '404.html', '.nojekyll']) expect(existsSync(join(built.out, p))).toBe(true)
+  })
+
+  it('refers to nothing outside the site: every src/href of pages and assets stays under the base', () => {
+    const files = readdirSync(built.out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /\.(html|css|js)$/.test(e.name))
+    for (const f of files) {
+      const text = readFileSync(join(f.parentPath, f.name), 'utf8')
+      expect(text, f.name).not.toMatch(/@import\s+url\(\s*['"]?https?:/)
+      expect(text, f.name).not.toMatch(/fonts\.googleapis|cdn\.jsdelivr|unpkg\.com|googletagmanager/)
+      if (f.name.endsWith('.html')) {
+        for (const m of text.matchAll(/<(script|link|img|iframe)\b[^>]*\b(src|href)="([^"]*)"/g)) expect(m[3]!.startsWith(BASE) || m[3]!.startsWith('data:'), `${f.name}: ${m[0]}`).toBe(true)
+      }
+    }
+  })
+
+  it('keeps active artifact content from ever being served as a page', () => {
+    const dir = join(built.out, 'artifacts', evilId)
+    expect(existsSync(join(dir, 'report.html'))).toBe(false)
+    expect(existsSync(join(dir, 'report.html.txt'))).toBe(true)
+    expect(existsSync(join(dir, 'chart.svg.txt'))).toBe(true)
+  })
+})
+
+describe('site in chromium', () => {
+  it('home lists experiments with run counts and the best run', async () => {
+    const ctx = await browser.newContext({ colorScheme: 'light' })
+    const w = await open(ctx, '')
+    const cards = w.page.locator('.card')
+    expect(await cards.count()).toBe(3)
+    const mnist = w.page.locator('.card', { hasText: 'mnist-cnn' })
+    await expect.poll(() => mnist.textContent()).toContain('runs')
+    expect(await mnist.locator('svg.spark path').count()).toBe(1)
+    await shot(w.page, 'home-light')
+    for (const u of w.requests) expect(u.startsWith(srv.url)).toBe(true)
+    await ctx.close()
+  })
+
+  it('filters with the filter language, shows parse errors inline, sorts, selects three runs and compares them', async () => {
+    const ctx = await browser.newContext({ colorScheme: 'dark' })
+    const home = await open(ctx, '')
+    await home.page.locator('.card a', { hasText: 'mnist-cnn' }).click()
+    const page = home.page
+    await page.waitForSelector('.runs-island table.runs tbody tr')
+    const rows = page.locator('.runs-island tbody tr')
+    const total = await rows.count()
+    expect(total).toBeGreaterThanOrEqual(5)
+    await expect.poll(() => page.locator('#static-runs').isHidden()).toBe(true)
+
+    const filter = page.getByLabel('Filter runs')
+    await filter.fill('params.model = ')
+    await expect.poll(() => page.locator('.runs-island .error').textContent()).toMatch(/Invalid filter/)
+    await filter.fill("params.model = 'cnn' and metrics.acc > 0")
+    await expect.poll(() => page.locator('.runs-island .error').count()).toBe(0)
+    const cnn = await rows.count()
+    expect(cnn).toBeGreaterThan(0)
+    expect(cnn).toBeLessThan(total)
+    expect(page.url()).toContain('filter=')
+    await filter.fill('')
+
+    await page.locator('th[data-col="metric:acc"]').click() // numbers sort descending first
+    const accs = await page.locator('.runs-island tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))
+    await page.locator('th[data-col="metric:acc"]').click()
+    const accsAsc = await page.locator('.runs-island tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))
+    expect(accsAsc).not.toEqual(accs)
+    await shot(page, 'experiment-dark')
+
+    const boxes = page.locator('.runs-island tbody input[type=checkbox]')
+    for (let i = 0; i < 3; i++) await boxes.nth(i).check()
+    await page.getByRole('button', { name: /Compare \(3\)/ }).click()
+    await page.waitForURL(/compare\/\?runs=/)
+    await page.waitForSelector('.compare figure[data-metric="loss"] svg')
+    const lines = await page.locator('.compare figure[data-metric="loss"] svg g[aria-label="line"] path').count()
+    expect(lines).toBe(3)
+    expect(await page.locator('table.params-diff tbody tr[data-param]').count()).toBeGreaterThan(0)
+    expect(await page.locator('table.metrics-cmp .winner').count()).toBeGreaterThan(0)
+    await page.waitForSelector('.compare figure.parallel svg')
+    await shot(page, 'compare-dark')
+    expect(home.errors).toEqual([])
+    await ctx.close()
+  })
+
+  it('run page shows info, params, the chart (also without JavaScript), and artifact previews', async () => {
+    const ctx = await browser.newContext({ colorScheme: 'light' })
+    const w = await open(ctx, `runs/${ids[0]}/`)
+    const page = w.page
+    expect(await page.locator('table.params').textContent()).toContain('0.1')
+    await page.waitForSelector('.run-charts figure svg')
+    expect(await page.locator('.desc strong').textContent()).toBe('Adam')
+    expect(await page.locator('.desc a').getAttribute('href')).toBe('https://arxiv.org/abs/1412.6980')
+    const csv = page.locator('details.artifact[data-artifact="results/table.csv"]')
+    await csv.locator('summary').click()
+    expect(await csv.locator('pre').textContent()).toContain('epoch,loss')
+    expect(await page.locator('details.artifact[data-artifact="plots/pixel.png"] img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1)
+    expect(await page.locator('table.info a[href^="https://github.com/acme/vision/commit/"]').count()).toBe(1)
+    await shot(page, 'run-light')
+    await ctx.close()
+
+    const nojs = await browser.newContext({ javaScriptEnabled: false })
+    const n = await open(nojs, `runs/${ids[0]}/`)
+    expect(await n.page.locator('#ssr-charts figure svg').count()).toBe(2)
+    expect(await n.page.locator('table.metrics tbody tr').count()).toBe(2)
+    await nojs.close()
+    const nojs2 = await browser.newContext({ javaScriptEnabled: false })
+    const e = await open(nojs2, '')
+    await e.page.locator('.card a', { hasText: 'mnist-cnn' }).click()
+    expect(await e.page.locator('#static-runs tbody tr').count()).toBeGreaterThan(3)
+    await nojs2.close()
+  })
+
+  it('commits page shows the trend of the best primary metric per commit', async () => {
+    const ctx = await browser.newContext({ colorScheme: 'light' })
+    const w = await open(ctx, 'commits/')
+    expect(await w.page.locator('table.commits tbody tr').count()).toBe(3)
+    expect(await w.page.locator('figure.trend svg').count()).toBeGreaterThan(0)
+    await shot(w.page, 'commits-light')
+    await ctx.close()
+  })
+
+  it('reads well on a phone', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, colorScheme: 'dark' })
+    const w = await open(ctx, `runs/${ids[0]}/`)
+    await w.page.waitForSelector('.run-charts figure svg')
+    const overflow = await w.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    expect(overflow).toBeLessThanOrEqual(1)
+    await shot(w.page, 'run-phone-dark')
+    await ctx.close()
+  })
+
+  it('never runs hostile text: script, img onerror, javascript: links, svg onload, {{ }} in every field', async () => {
+    const ctx = await browser.newContext()
+    const evilExp = readdirSync(join(built.out, 'experiments')).find((d) => readFileSync(join(built.out, 'experiments', d, 'index.html'), 'utf8').includes('evil'))!
+    const pages = ['', `experiments/${evilExp}/`, `runs/${evilId}/`, 'commits/', `compare/?runs=${evilId},${ids[0]}`]
+    for (const p of pages) {
+      const w = await open(ctx, p)
+      await w.page.waitForTimeout(300)
+      const bad = await w.page.evaluate(() => ({
+        pwned: (window as unknown as { __pwned?: number }).__pwned,
+        scripts: [...document.querySelectorAll('script')].filter((s) => s.textContent?.includes('__pwned')).length,
+        imgX: document.querySelectorAll('img[src="x"], img[onerror]').length,
+        handlers: [...document.querySelectorAll('*')].filter((el) => [...el.attributes].some((a) => a.name.startsWith('on'))).length,
+        jsLinks: document.querySelectorAll('a[href^="javascript:" i], [src^="javascript:" i]').length,
+        text: document.body.textContent ?? '',
+      }))
+      expect(bad.pwned, p).toBeUndefined()
+      expect(bad.scripts, p).toBe(0)
+      expect(bad.imgX, p).toBe(0)
+      expect(bad.handlers, p).toBe(0)
+      expect(bad.jsLinks, p).toBe(0)
+      expect(w.dialogs, p).toEqual([])
+      if (p.startsWith('runs/')) {
+        expect(bad.text).toContain('<script>window.__pwned=1')
+        expect(bad.text).toContain('{{constructor')
+        await shot(w.page, 'evil-run')
+      }
+      await w.page.close()
+    }
+    // Opening the HTML artifact shows its source as text.
+    const w = await open(ctx, `artifacts/${evilId}/report.html.txt`)
+    expect(await w.page.evaluate(() => document.contentType)).toBe('text/plain')
+    expect(w.dialogs).toEqual([])
+    await ctx.close()
+  })
+})
