@@ -44,12 +44,21 @@ export function target(): { repo: string; branch?: string } {
 }
 
 function configBranch(repo: string): string | undefined {
+  const cfg = readConfig(repo)
+  return typeof cfg?.branch === 'string' ? cfg.branch : undefined
+}
+
+/** `labbook.config.yaml` at the root of the code repository, parsed; undefined when there is none. */
+export function readConfig(repo: string): Record<string, unknown> | undefined {
   const file = join(repo, 'labbook.config.yaml')
   if (!existsSync(file)) return undefined
+  let value: unknown
   try {
-    const cfg = parseYaml(readFileSync(file, 'utf8')) as { branch?: unknown } | null
-    return typeof cfg?.branch === 'string' ? cfg.branch : undefined
+    value = parseYaml(readFileSync(file, 'utf8'))
   } catch (e) {
     throw new LabbookError('INVALID_VALUE', `${file} is not valid YAML: ${(e as Error).message}`, 'Fix or remove labbook.config.yaml.', { file }, { cause: e })
   }
+  if (value === null || value === undefined) return undefined
+  if (typeof value !== 'object' || Array.isArray(value)) throw new LabbookError('INVALID_VALUE', `${file} must hold a mapping.`, 'Example:\nbranch: labbook\nmetrics:\n  val_loss: { goal: minimize }', { file })
+  return value as Record<string, unknown>
 }

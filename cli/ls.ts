@@ -6,8 +6,9 @@ import { ctx } from './context.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import { out, say, toJson } from './output.js'
-import { runRecord, runsCsv, runsTable, type ExperimentNames } from './runs-view.js'
-import { searchRuns } from '../src/query/index.js'
+import { runRecord, runsTable, type ExperimentNames } from './runs-view.js'
+import { runsToCsv } from '../src/report/export.js'
+import { parseFieldList, searchRuns } from '../src/query/index.js'
 
 export default withExamples(defineCommand({
   meta: { name: 'ls', description: 'List runs, newest first' },
@@ -17,9 +18,9 @@ export default withExamples(defineCommand({
     limit: { type: 'string', description: 'Show at most N runs', valueHint: 'N' },
     filter: { type: 'string', description: 'MLflow-style filter, e.g. "metrics.acc > 0.9 and params.lr < 0.01"', valueHint: 'EXPR' },
     'order-by': { type: 'string', description: 'Sort key, repeatable, e.g. "metrics.acc DESC" (default: start_time DESC)', valueHint: 'KEY [ASC|DESC]' },
-    columns: { type: 'string', description: 'Table columns, e.g. name,status,params.lr,metrics.acc', valueHint: 'LIST' },
+    columns: { type: 'string', description: 'Table columns in filter spelling, e.g. run_name,status,params.lr,metrics.acc', valueHint: 'LIST' },
     json: { type: 'boolean', description: 'Print a JSON array of runs' },
-    csv: { type: 'boolean', description: 'Print CSV, one row per run' },
+    csv: { type: 'boolean', description: 'Print CSV, one row per run (the `labbook export` shape)' },
   },
   async run({ args, rawArgs }) {
     const { io } = ctx()
@@ -27,16 +28,17 @@ export default withExamples(defineCommand({
     const limit = parseInteger('limit', args.limit)
     if (limit !== undefined && limit < 0) throw usage('--limit must be 0 or more.')
     const orderBy = collect(rawArgs, ['order-by', 'orderBy'])
+    if (args.columns) parseFieldList(String(args.columns)) // fail on a bad list before touching the repository
     await withBook(async (book) => {
       const names = await experimentNames(book)
       const runs = await listRuns(book, { experiment: args.experiment, all: args.all, filter: args.filter, orderBy, limit }, names)
       if (args.json) return out(io, toJson(runs.map((r) => runRecord(r, names))))
-      if (args.csv) return io.stdout.write(runsCsv(runs, names))
+      if (args.csv) return io.stdout.write(runsToCsv(runs))
       if (runs.length === 0) {
         say(io, args.filter ? 'No runs match the filter.' : 'No runs yet. Record one with `labbook run -- <command>`.')
         return
       }
-      const columns = args.columns ? String(args.columns).split(',').filter(Boolean) : undefined
+      const columns = args.columns ? parseFieldList(String(args.columns)) : undefined
       io.stdout.write(runsTable(runs, names, io, columns))
     })
   },
@@ -44,7 +46,7 @@ export default withExamples(defineCommand({
   'labbook ls',
   'labbook ls -e iris --limit 20',
   'labbook ls --filter "metrics.accuracy > 0.9" --order-by "metrics.accuracy DESC"',
-  'labbook ls --columns name,params.n_estimators,metrics.accuracy',
+  'labbook ls --columns run_name,params.n_estimators,metrics.accuracy',
   'labbook ls --json | jq ".[0].metrics"',
 ])
 

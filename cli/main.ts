@@ -31,10 +31,12 @@ const COMMANDS: Record<string, Loader> = {
   restore: () => load(import('./restore.js')),
   rename: () => load(import('./rename.js')),
   recover: () => load(import('./recover.js')),
+  compare: () => load(import('./compare.js')),
+  export: () => load(import('./export.js')),
 }
 
-/** Subcommands other modules contribute (and ours that wait for src/report), as one file exporting a citty command; registered when the file exists. */
-const OPTIONAL = ['compare', 'export', 'site', 'serve', 'import', 'push', 'pull', 'report'] as const
+/** Subcommands other modules contribute as one file exporting a citty command; registered when the file exists. */
+const OPTIONAL = ['site', 'serve', 'import', 'push', 'pull', 'report'] as const
 
 function commandTable(): Record<string, Loader> {
   const table = { ...COMMANDS }

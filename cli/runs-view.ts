@@ -1,8 +1,9 @@
-/** How runs look on the command line: the JSON and CSV shapes scripts rely on, and the terminal table. */
+/** How runs look on the command line: the JSON shape scripts rely on, and the terminal table (CSV: src/report/export). */
 import type { RunSummary } from '../src/model/run.js'
 import { runDuration } from '../src/model/run.js'
+import { ATTRIBUTES, type FieldRef } from '../src/query/index.js'
 import type { CliIO } from './io.js'
-import { colorsFor, formatAge, formatDuration, formatNumber, renderTable, toCsv, type Colors, type Column } from './output.js'
+import { colorsFor, formatAge, formatDuration, formatNumber, renderTable, type Colors, type Column } from './output.js'
 
 export type ExperimentNames = Map<string, string>
 
@@ -39,18 +40,6 @@ function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return out
 }
 
-/** One row per run; fixed columns first, then the union of params.*, metrics.* (latest value) and tags.*, sorted. */
-export function runsCsv(runs: RunSummary[], names: ExperimentNames): string {
-  const keys = (pick: (r: RunSummary) => object) => [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort()
-  const p = keys((r) => r.params), m = keys((r) => r.metrics), t = keys((r) => r.tags)
-  const header = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'duration', 'source.commit', 'source.branch', 'source.dirty', 'parent',
-    ...p.map((k) => `params.${k}`), ...m.map((k) => `metrics.${k}`), ...t.map((k) => `tags.${k}`)]
-  const rows = runs.map((r) => [r.id, r.name, names.get(r.experiment) ?? r.experiment, r.status, r.lifecycle, r.startTime, r.endTime, runDuration(r),
-    r.source.commit, r.source.branch, r.source.dirty, r.parent,
-    ...p.map((k) => r.params[k]), ...m.map((k) => r.metrics[k]?.value), ...t.map((k) => r.tags[k])])
-  return toCsv(header, rows)
-}
-
 /** The shortest prefix (at least `min` characters) that tells each id apart from the others listed. */
 export function shortIds(ids: string[], min = 8): Map<string, string> {
   const sorted = [...ids].sort()
@@ -78,42 +67,37 @@ interface ColumnSpec extends Column {
   get(r: RunSummary): string
 }
 
-/**
- * Parses `--columns params.lr,metrics.acc,tags.x,status,...` into column specs.
- * Attributes: id, name, experiment, status, started, duration, commit, branch, user, parent.
- */
-export function columnSpecs(list: string[], names: ExperimentNames, ids: Map<string, string>, c: Colors, now: number): ColumnSpec[] {
-  return list.map((raw) => {
-    const key = raw.trim()
-    const dot = key.indexOf('.')
-    const prefix = dot > 0 ? key.slice(0, dot) : ''
-    const rest = key.slice(dot + 1)
-    if (/^(metrics?)$/.test(prefix)) return { header: rest, right: true, optional: true, max: 14, get: (r) => (r.metrics[rest] ? formatNumber(r.metrics[rest]!.value) : '') }
-    if (/^(params?|parameters?)$/.test(prefix)) return { header: rest, optional: true, max: 16, get: (r) => (rest in r.params ? String(r.params[rest]) : '') }
-    if (/^(tags?)$/.test(prefix)) return { header: rest, optional: true, max: 20, get: (r) => r.tags[rest] ?? '' }
-    const attr = prefix === 'attributes' || prefix === 'attribute' || prefix === 'attr' || prefix === 'run' ? rest : key
-    return attributeColumn(attr, names, ids, c, now)
+/** Table columns for fields (parsed once by the query library's parseFieldList, MLflow spelling). */
+export function columnSpecs(fields: FieldRef[], names: ExperimentNames, ids: Map<string, string>, c: Colors, now: number): ColumnSpec[] {
+  return fields.map(({ kind, key }) => {
+    if (kind === 'metric') return { header: key, right: true, optional: true, max: 14, get: (r) => (r.metrics[key] ? formatNumber(r.metrics[key]!.value) : '') }
+    if (kind === 'param') return { header: key, optional: true, max: 16, get: (r) => (key in r.params ? String(r.params[key]) : '') }
+    if (kind === 'tag') return { header: key, optional: true, max: 20, get: (r) => r.tags[key] ?? '' }
+    return attributeColumn(key, names, ids, c, now)
   })
 }
 
 function attributeColumn(name: string, names: ExperimentNames, ids: Map<string, string>, c: Colors, now: number): ColumnSpec {
   switch (name) {
-    case 'id': case 'run_id': return { header: 'id', color: c.dim, get: (r) => ids.get(r.id) ?? r.id }
-    case 'name': case 'run_name': return { header: 'name', max: 28, get: (r) => r.name }
+    case 'run_id': return { header: 'id', color: c.dim, get: (r) => ids.get(r.id) ?? r.id }
+    case 'run_name': return { header: 'name', max: 28, get: (r) => r.name }
     case 'experiment': return { header: 'experiment', optional: true, max: 20, get: (r) => names.get(r.experiment) ?? r.experiment }
     case 'status': return { header: 'status', color: statusColor(c), get: (r) => (r.lifecycle === 'deleted' ? `${r.status}*` : r.status) }
-    case 'started': case 'start_time': case 'created': return { header: 'started', optional: true, get: (r) => formatAge(r.startTime, now) }
+    case 'start_time': return { header: 'started', optional: true, get: (r) => formatAge(r.startTime, now) }
+    case 'end_time': return { header: 'ended', optional: true, get: (r) => (r.endTime === undefined ? '' : formatAge(r.endTime, now)) }
     case 'duration': return { header: 'duration', right: true, optional: true, get: (r) => formatDuration(runDuration(r) ?? (r.status === 'RUNNING' ? now - r.startTime : undefined)) }
-    case 'commit': case 'source.commit': return { header: 'commit', optional: true, color: c.yellow, get: (r) => (r.source.commit ? r.source.commit.slice(0, 7) + (r.source.dirty ? '+' : '') : '') }
-    case 'branch': case 'source.branch': return { header: 'branch', optional: true, max: 20, get: (r) => r.source.branch ?? '' }
-    case 'user': case 'user_id': return { header: 'user', optional: true, max: 16, get: (r) => r.user ?? '' }
+    case 'source.commit': return { header: 'commit', optional: true, color: c.yellow, get: (r) => (r.source.commit ? r.source.commit.slice(0, 7) + (r.source.dirty ? '+' : '') : '') }
+    case 'source.branch': return { header: 'branch', optional: true, max: 20, get: (r) => r.source.branch ?? '' }
+    case 'source.dirty': return { header: 'dirty', optional: true, get: (r) => (r.source.dirty === undefined ? '' : String(r.source.dirty)) }
+    case 'user_id': return { header: 'user', optional: true, max: 16, get: (r) => r.user ?? '' }
     case 'parent': return { header: 'parent', optional: true, get: (r) => (r.parent ? ids.get(r.parent) ?? r.parent.slice(0, 8) : '') }
-    default: return { header: name, optional: true, get: () => '' }
+    case 'lifecycle_stage': return { header: 'lifecycle', optional: true, get: (r) => r.lifecycle }
+    default: return { header: name, optional: true, get: (r) => { const v = ATTRIBUTES[name]?.get(r); return v === undefined ? '' : String(v) } }
   }
 }
 
 /** Picks what a table shows by default: params whose values differ between the runs, then the most common metrics (not system/*). */
-export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4): string[] {
+export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4): FieldRef[] {
   const paramKeys = new Map<string, Set<string>>()
   const metricCount = new Map<string, number>()
   for (const r of runs) {
@@ -127,16 +111,17 @@ export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4
   // With several runs, params that never vary say nothing about the difference between them: leave them out.
   const entries = [...paramKeys.entries()]
   const varying = runs.length > 1 ? entries.filter(([, v]) => v.size > 1) : entries
-  const params = (varying.length > 0 ? varying : entries).sort((a, b) => a[0].localeCompare(b[0])).slice(0, maxParams).map(([k]) => `params.${k}`)
+  const params = (varying.length > 0 ? varying : entries).sort((a, b) => a[0].localeCompare(b[0])).slice(0, maxParams).map(([key]): FieldRef => ({ kind: 'param', key }))
   const metrics = [...metricCount.entries()]
     .filter(([k]) => !k.startsWith('system/'))
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, maxMetrics).map(([k]) => `metrics.${k}`)
-  return ['id', 'name', 'status', 'started', 'duration', 'commit', ...params, ...metrics]
+    .slice(0, maxMetrics).map(([key]): FieldRef => ({ kind: 'metric', key }))
+  const attrs = ['run_id', 'run_name', 'status', 'start_time', 'duration', 'source.commit'].map((key): FieldRef => ({ kind: 'attribute', key }))
+  return [...attrs, ...params, ...metrics]
 }
 
 /** The `ls` table: width-aware and coloured on a terminal, plain and complete when piped. */
-export function runsTable(runs: RunSummary[], names: ExperimentNames, io: CliIO, columns?: string[]): string {
+export function runsTable(runs: RunSummary[], names: ExperimentNames, io: CliIO, columns?: FieldRef[]): string {
   const c = colorsFor(io.stdout, io.env)
   const now = Date.now()
   const ids = shortIds(runs.map((r) => r.id))

@@ -55,9 +55,11 @@ step('One more sweep point through `labbook run --` (params from params.yaml, me
 labbook(['run', '-e', 'iris', '-n', 'rf-n30-d3-wrapped', '--params-file', 'params.yaml', '-t', 'model=random-forest', '--',
   tsx, join(root, 'examples', 'iris.ts'), '--single', 'params.yaml'])
 
-step('The runs, newest first')
+step('The runs, newest first; then the best ones; then two compared')
 labbook(['ls', '-e', 'iris'])
-labbook(['ls', '-e', 'iris', '--filter', 'metrics.accuracy >= 0.9', '--order-by', 'metrics.accuracy DESC', '--columns', 'name,params.n_estimators,params.max_depth,metrics.accuracy,tags.via', '--limit', '5'])
+labbook(['ls', '-e', 'iris', '--filter', 'metrics.accuracy >= 0.9', '--order-by', 'metrics.accuracy DESC', '--columns', 'run_name,params.n_estimators,params.max_depth,metrics.accuracy,tags.via', '--limit', '5'])
+
+labbook(['compare', 'rf-n20-d2', 'rf-n50-d2', 'rf-n30-d3-wrapped', '--diff-only'])
 
 // ---- hook: later steps (site build, open the site) go here, after the runs exist in demo/. ----
 // e.g. labbook(['site', 'build']) once cli/site.ts exists.

@@ -105,18 +105,20 @@ describe('ls', () => {
     expect(x.source).toMatchObject({ branch: 'main', dirty: false })
   })
 
-  it('--csv has one row per run with params.*, metrics.*, tags.* columns', async () => {
+  it('--csv has one row per run with params.*, metrics.*, tags.* columns (the export shape)', async () => {
     const r = await cli(['ls', '--csv', '--limit', '2'])
-    const lines = r.stdout.trim().split('\n')
+    const lines = r.stdout.trim().split(/\r?\n/)
     expect(lines).toHaveLength(3)
     const header = lines[0]!.split(',')
-    expect(header.slice(0, 4)).toEqual(['id', 'name', 'experiment', 'status'])
+    expect(header.slice(0, 4)).toEqual(['run_id', 'run_name', 'experiment_id', 'status'])
     expect(header).toContain('params.n_estimators')
     expect(header).toContain('metrics.accuracy')
     expect(header).toContain('tags.family')
     const row = lines[1]!.split(',')
     expect(row[header.indexOf('params.n_estimators')]).toBe('100')
-    expect(row[header.indexOf('metrics.weird')]).toBe('Infinity')
+    expect(row[header.indexOf('metrics.weird')]).toBe('inf')
+    const exported = await cli(['export', '--limit', '2'])
+    expect(exported.stdout).toBe(r.stdout)
   })
 
   it('prints a plain table when piped and fits a narrow terminal with colour unless NO_COLOR', async () => {
@@ -134,7 +136,7 @@ describe('ls', () => {
   })
 
   it('filters, orders, limits and picks columns', async () => {
-    const r = await cli(['ls', '--filter', 'params.n_estimators >= 50', '--order-by', 'metrics.accuracy ASC', '--columns', 'name,metrics.accuracy', '--limit', '5'])
+    const r = await cli(['ls', '--filter', 'params.n_estimators >= 50', '--order-by', 'metrics.accuracy ASC', '--columns', 'run_name,metrics.accuracy', '--limit', '5'])
     expect(r.exitCode).toBe(0)
     expect(r.stdout.trim().split('\n')).toEqual(['name    accuracy', 'rf-50       0.87', 'rf-100      0.92'])
     const e = await cli(['ls', '-e', 'iris', '--json'])
@@ -142,6 +144,33 @@ describe('ls', () => {
     const d = await cli(['ls', '-e', 'Default', '--json'])
     expect(d.exitCode).toBe(1) // no run ever went to Default here
     expect(d.stderr).toMatch(/^EXPERIMENT_NOT_FOUND/)
+  })
+})
+
+describe('compare and export', () => {
+  it('compare marks the best metric and differing rows; --md is a Markdown table; --json is data', async () => {
+    const text = await cli(['compare', 'rf-10', 'rf-100'])
+    expect(text.exitCode, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/≠ n_estimators\s+10\s+100/)
+    expect(text.stdout).toMatch(/accuracy ↑\s+0\.82\s+0\.92 \*/)
+    const md = await cli(['compare', 'rf-10', 'rf-100', '--md', '--diff-only'])
+    expect(md.stdout).toContain('| ≠ n\\_estimators | 10 | 100 |')
+    expect(md.stdout).not.toContain('max\\_depth')
+    const json = JSON.parse((await cli(['compare', 'rf-10', 'rf-50', '--json'])).stdout)
+    expect(json.runs.map((r: { name: string }) => r.name)).toEqual(['rf-10', 'rf-50'])
+    expect(json.metrics.find((m: { key: string }) => m.key === 'accuracy')).toMatchObject({ goal: 'maximize', best: [1] })
+    expect((await cli(['compare'])).exitCode).toBe(2)
+  })
+
+  it('export writes jsonl and long-format histories, filtered', async () => {
+    const jsonl = (await cli(['export', '--format', 'jsonl', '--filter', 'params.n_estimators < 60'])).stdout.trim().split('\n').map((l) => JSON.parse(l))
+    expect(jsonl.map((r: { name: string }) => r.name)).toEqual(['rf-50', 'rf-10'])
+    const hist = (await cli(['export', '--history', 'accuracy', '--filter', "run_name = 'rf-50'"])).stdout.trim().split(/\r?\n/)
+    expect(hist[0]).toBe('run_id,key,step,value,timestamp')
+    expect(hist).toHaveLength(4)
+    expect(hist[1]).toMatch(/^\w+,accuracy,0,0\.85\d*,\d+$/)
+    const bad = await cli(['export', '--format', 'parquet'])
+    expect(bad.exitCode).toBe(2)
   })
 })
 
