@@ -140,6 +140,30 @@ describe('labbook import mlruns', () => {
     }
   })
 
+  it('imports deleted experiments from .trash as deleted, and a RUNNING run without ending it', async () => {
+    const store = mkdtempSync(join(os.tmpdir(), 'mlruns-trash-'))
+    cpSync(join(FIXTURE, '0'), join(store, '0'), { recursive: true })
+    cpSync(join(FIXTURE, '151964451878772600'), join(store, '.trash', '151964451878772600'), { recursive: true })
+    const runMeta = join(store, '.trash', '151964451878772600', '50c68347dd664a15aee4cceb32b5d840', 'meta.yaml')
+    writeFileSync(runMeta, readFileSync(runMeta, 'utf8').replace('status: 3', 'status: 1').replace(/end_time: \d+\n/, 'end_time: null\n'))
+    const r2 = gitRepo()
+    try {
+      const book = await Labbook.open({ repo: r2.dir })
+      const res = await importMlruns(book, store)
+      expect(res).toMatchObject({ experiments: 2, failed: 0, problems: [] })
+      const exp = (await book.listExperiments({ includeDeleted: true })).find((e) => e.name === 'iris_classification')!
+      expect(exp.lifecycle).toBe('deleted')
+      const running = await book.getRun('50c68347dd664a15aee4cceb32b5d840')
+      expect(running.status).toBe('RUNNING')
+      expect(running.endTime).toBeUndefined()
+      expect(running.metrics.loss!.count).toBeGreaterThan(10)
+      await book.close()
+    } finally {
+      r2.cleanup()
+      rmSync(store, { recursive: true, force: true })
+    }
+  })
+
   it('reads 2-, 3- and 5-field metric lines and reports bad ones', () => {
     const bad: string[] = []
     const pts = parseMetricLines('m', '100 0.5\n200 nan 3\n300 -inf 4 ds digest\nnot a line\n\n', (line, msg) => bad.push(`${line}: ${msg}`))
