@@ -22,9 +22,18 @@ export interface Edit<T> {
 export type EditBuilder<T> = (view: TreeView) => Promise<Edit<T> | { result: T; changes?: undefined }>
 
 interface Pending {
-  build: EditBuilder<unknown>
+  build?: EditBuilder<unknown>
+  /** Moves the tip to a commit made by the caller (a merge): gets the current tip, returns the new one or null. */
+  replace?: (tip: string | null) => Promise<string | null>
   resolve: (v: any) => void
   reject: (e: unknown) => void
+}
+
+export interface BranchStoreOptions {
+  /** The full ref to move. @default refs/heads/<branch> */
+  ref?: string
+  /** A plain ref (git notes): no labbook.yaml, no format check. @default false */
+  plain?: boolean
 }
 
 /**
@@ -40,8 +49,11 @@ export class BranchStore {
   private author?: Signature
   private checkedRoots = new Set<string>()
 
-  constructor(readonly gitdir: string, readonly branch: string, objects?: ObjectStore) {
-    this.ref = `refs/heads/${branch}`
+  private readonly plain: boolean
+
+  constructor(readonly gitdir: string, readonly branch: string, objects?: ObjectStore, options: BranchStoreOptions = {}) {
+    this.ref = options.ref ?? `refs/heads/${branch}`
+    this.plain = options.plain ?? false
     this.objects = objects ?? new ObjectStore(gitdir)
   }
 
@@ -63,6 +75,7 @@ export class BranchStore {
   }
 
   private async checkFormat(view: TreeView): Promise<void> {
+    if (this.plain) return
     const root = await view.entry(ROOT_FILE)
     if (!root || this.checkedRoots.has(root.oid)) return
     checkRoot((await this.objects.readBlob(root.oid)).toString('utf8'), `${this.branch}:${ROOT_FILE}`)
@@ -77,16 +90,48 @@ export class BranchStore {
     })
   }
 
+  /** Moves the tip under the lock to a commit the caller builds from the current tip (merges, fast-forwards). */
+  replaceTip(compute: (tip: string | null) => Promise<string | null>): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ replace: compute, resolve, reject })
+      if (!this.running) void this.drain()
+    })
+  }
+
   private async drain(): Promise<void> {
     this.running = true
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue
-        this.queue = []
+        if (this.queue[0]!.replace) {
+          await this.replaceOne(this.queue.shift()!)
+          continue
+        }
+        const n = this.queue.findIndex((p) => p.replace)
+        const batch = n < 0 ? this.queue : this.queue.slice(0, n)
+        this.queue = n < 0 ? [] : this.queue.slice(n)
         await this.commitBatch(batch)
       }
     } finally {
       this.running = false
+    }
+  }
+
+  private async replaceOne(p: Pending): Promise<void> {
+    let lock
+    try {
+      lock = await lockRef(this.gitdir, this.ref)
+    } catch (e) {
+      p.reject(e)
+      return
+    }
+    try {
+      const next = await p.replace!(lock.current)
+      if (next && next !== lock.current) lock.commit(next)
+      else lock.release()
+      p.resolve(next ?? lock.current)
+    } catch (e) {
+      lock.release()
+      p.reject(e)
     }
   }
 
@@ -101,14 +146,15 @@ export class BranchStore {
     const settled: Array<() => void> = []
     try {
       const parent = lock.current
-      const tree0 = parent ? (await this.objects.readCommit(parent)).tree : await editTree(this.objects, null, [{ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) }])
-      let tree = tree0
+      let tree = parent
+        ? (await this.objects.readCommit(parent)).tree
+        : await editTree(this.objects, null, this.plain ? [] : [{ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) }])
       await this.checkFormat(new TreeView(this.objects, tree))
       const subjects: string[] = []
       const trailers: Array<[string, string]> = []
       for (const p of batch) {
         try {
-          const edit = await p.build(new TreeView(this.objects, tree))
+          const edit = await p.build!(new TreeView(this.objects, tree))
           if (edit.changes && edit.changes.length > 0) {
             tree = await editTree(this.objects, tree, edit.changes)
             subjects.push((edit as Edit<unknown>).subject)
@@ -119,9 +165,10 @@ export class BranchStore {
           settled.push(() => p.reject(e))
         }
       }
-      if (subjects.length > 0 || !parent) {
+      if (subjects.length > 0 || (!parent && !this.plain)) {
         const message = commitMessage(subjects.length ? subjects : ['Create the labbook branch'], trailers)
         const author = this.signature()
+        // (a plain ref with nothing to commit is not created)
         const commit = this.objects.writeCommit({ tree, parents: parent ? [parent] : [], author, message })
         lock.commit(commit)
       } else lock.release()
@@ -132,7 +179,8 @@ export class BranchStore {
     }
   }
 
-  private signature(): Signature {
+  /** The commit identity: $GIT_AUTHOR_NAME/EMAIL, else git config user.name/email, else the OS user. */
+  signature(): Signature {
     if (!this.author) {
       const read = (key: string) => {
         try {

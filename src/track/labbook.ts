@@ -19,6 +19,7 @@ import { packBranchObjects, packInBackground, type PackResult } from '../store/p
 import { fileURLToPath } from 'node:url'
 import { SummaryIndex } from '../store/summary-index.js'
 import { stageBytes } from './artifacts.js'
+import { addRunNote, notesStore } from '../sync/notes.js'
 import { currentUser, detectCodeLink } from './code-link.js'
 import { ExperimentHandle } from './experiment.js'
 import { randomRunName } from './names.js'
@@ -38,6 +39,8 @@ export interface OpenOptions {
   artifactThreshold?: number
   /** Commit journals left by dead writers when opening. @default true */
   recover?: boolean
+  /** Add a line per ended run to its code commit's note in refs/notes/labbook. @default true */
+  notes?: boolean
 }
 
 export interface StartRunOptions {
@@ -70,6 +73,7 @@ const PACK_EVERY_OBJECTS = 2000
  */
 export class Labbook extends LabbookReader implements RunHost {
   readonly store: BranchStore
+  private readonly notes?: BranchStore
   readonly commitInterval: number
   readonly artifactThreshold: number
   private readonly openRuns = new Set<Run>()
@@ -90,6 +94,7 @@ export class Labbook extends LabbookReader implements RunHost {
     const store = new BranchStore(gitdir, branch, objects)
     super(objects, new SummaryIndex(gitdir, objects), gitdir, () => store.head())
     this.store = store
+    if (o.notes ?? true) this.notes = notesStore(gitdir, objects)
     this.commitInterval = o.commitInterval ?? DEFAULT_COMMIT_INTERVAL
     this.artifactThreshold = o.artifactThreshold ?? DEFAULT_ARTIFACT_THRESHOLD
   }
@@ -321,6 +326,14 @@ export class Labbook extends LabbookReader implements RunHost {
       this.packedAt = this.objects.objectsWritten
       packInBackground(this.gitdir, this.branch, fileURLToPath(new URL('../store/pack.js', import.meta.url)))
     }
+  }
+
+  /** @internal adds the ended run to its code commit's note in refs/notes/labbook. */
+  async afterEnd(run: RunSummary): Promise<void> {
+    if (!this.notes) return
+    try {
+      await addRunNote(this.notes, run)
+    } catch { /* notes are a convenience; the run itself is safely on the branch */ }
   }
 
   /** Packs the branch's loose objects now (`labbook gc`); labbook also does it in the background every ~2,000 objects. */

@@ -379,6 +379,7 @@ export class Run {
     }
     if (this.journaled || options.removeJournal) this.journal.remove()
     this.host.forget(this)
+    await this.host.afterEnd(this.summary())
   }
 
   /** For `await using run = await exp.startRun()`: ends FINISHED unless already ended. */

@@ -14,6 +14,18 @@ async function main() {
         run.logMetric('loss', 1 / (i + 2))
       })
     }
+  } else if (mode === 'log-and-push') {
+    // Logs runs in rounds and pushes after each round: `log-and-push REPO TAG ROUNDS PER_ROUND REMOTE`.
+    const [tag, rounds, perRound, remote] = rest
+    const { push } = await import('../../src/sync/remote.js')
+    const book = await Labbook.open({ repo })
+    const exp = await book.experiment('shared')
+    for (let r = 0; r < Number(rounds); r++) {
+      for (let i = 0; i < Number(perRound); i++) {
+        await exp.run({ name: `${tag}-${r}-${i}` }, async (run) => run.logMetric('acc', Math.random()))
+      }
+      await push(book, remote, { attempts: 30 })
+    }
   } else if (mode === 'experiment') {
     const book = await Labbook.open({ repo })
     const exp = await book.experiment(rest[0]!)

@@ -1,0 +1,148 @@
+import { decodeExperiment, decodeRun } from '../format/yaml.js'
+import { EXPERIMENTS_DIR, RUN_FILE, RUNS_DIR } from '../model/layout.js'
+import type { RunSummary } from '../model/run.js'
+import { isTreeMode, MODES, type ObjectStore, type TreeEntry } from '../store/objects.js'
+import { catSortUniq } from './notes.js'
+
+/** A place where both sides changed the same thing, and which side was kept. */
+export interface MergeConflict {
+  path: string
+  kept: 'ours' | 'theirs'
+  reason: string
+}
+
+export interface TreeMerge {
+  tree: string
+  conflicts: MergeConflict[]
+  /** Runs only the other side had. */
+  runsAdded: number
+}
+
+/**
+ * The union of two labbook trees, with no checkout and no conflict markers. Each run lives in its own directory, so
+ * nearly everything merges by taking both sides; a run changed on both sides keeps the version that ended later or
+ * holds more points, an experiment the one updated last, and the merge says so.
+ */
+export async function mergeLabbookTrees(objects: ObjectStore, ours: string, theirs: string): Promise<TreeMerge> {
+  const m: TreeMerge = { tree: '', conflicts: [], runsAdded: 0 }
+  m.tree = await mergeDir(objects, ours, theirs, '', m)
+  return m
+}
+
+async function mergeDir(objects: ObjectStore, ours: string, theirs: string, path: string, m: TreeMerge): Promise<string> {
+  if (ours === theirs) return ours
+  const a = new Map((await objects.readTree(ours)).map((e) => [e.name, e]))
+  const b = await objects.readTree(theirs)
+  const depth = path === '' ? 0 : path.split('/').length
+  const inRuns = path.startsWith(`${RUNS_DIR}/`) || path === RUNS_DIR
+  for (const t of b) {
+    const o = a.get(t.name)
+    const p = path ? `${path}/${t.name}` : t.name
+    if (!o) {
+      a.set(t.name, t)
+      if (inRuns && depth === 2) m.runsAdded++
+      else if (path === RUNS_DIR) m.runsAdded += (await objects.readTree(t.oid)).length
+      continue
+    }
+    if (o.oid === t.oid) continue
+    if (inRuns && depth === 2 && isTreeMode(o.mode) && isTreeMode(t.mode)) {
+      a.set(t.name, await pickRun(objects, o, t, p, m))
+    } else if (isTreeMode(o.mode) && isTreeMode(t.mode)) {
+      a.set(t.name, { ...o, oid: await mergeDir(objects, o.oid, t.oid, p, m) })
+    } else if (path === EXPERIMENTS_DIR && !isTreeMode(o.mode) && !isTreeMode(t.mode)) {
+      a.set(t.name, await pickExperiment(objects, o, t, p, m))
+    } else {
+      m.conflicts.push({ path: p, kept: 'ours', reason: 'changed on both sides' })
+    }
+  }
+  return objects.writeTree([...a.values()])
+}
+
+async function runOf(objects: ObjectStore, dir: TreeEntry): Promise<RunSummary | undefined> {
+  const e = (await objects.readTree(dir.oid)).find((x) => x.name === RUN_FILE)
+  if (!e) return undefined
+  try {
+    return decodeRun((await objects.readBlob(e.oid)).toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+function points(r: RunSummary): number {
+  let n = 0
+  for (const s of Object.values(r.metrics)) n += s.count
+  return n
+}
+
+async function pickRun(objects: ObjectStore, ours: TreeEntry, theirs: TreeEntry, path: string, m: TreeMerge): Promise<TreeEntry> {
+  const a = await runOf(objects, ours), b = await runOf(objects, theirs)
+  let keep: 'ours' | 'theirs' = 'ours'
+  let reason = 'same run changed on both sides; kept ours'
+  if (!a && b) [keep, reason] = ['theirs', 'ours has no readable run.yaml']
+  else if (a && b) {
+    const ended = (r: RunSummary) => (r.status === 'RUNNING' ? -1 : r.endTime ?? 0)
+    if (ended(b) !== ended(a)) {
+      keep = ended(b) > ended(a) ? 'theirs' : 'ours'
+      reason = 'same run changed on both sides; kept the version that ended later'
+    } else if (points(b) !== points(a)) {
+      keep = points(b) > points(a) ? 'theirs' : 'ours'
+      reason = 'same run changed on both sides; kept the version with more points'
+    }
+  }
+  m.conflicts.push({ path, kept: keep, reason })
+  return keep === 'ours' ? ours : theirs
+}
+
+async function pickExperiment(objects: ObjectStore, ours: TreeEntry, theirs: TreeEntry, path: string, m: TreeMerge): Promise<TreeEntry> {
+  try {
+    const a = decodeExperiment((await objects.readBlob(ours.oid)).toString('utf8'))
+    const b = decodeExperiment((await objects.readBlob(theirs.oid)).toString('utf8'))
+    const t = (e: typeof a) => e.updatedAt ?? e.createdAt
+    const keep = t(b) > t(a) ? 'theirs' : 'ours'
+    m.conflicts.push({ path, kept: keep, reason: 'experiment changed on both sides; kept the later edit' })
+    return keep === 'ours' ? ours : theirs
+  } catch {
+    m.conflicts.push({ path, kept: 'ours', reason: 'experiment changed on both sides' })
+    return ours
+  }
+}
+
+/** Notes trees merge per commit with git's cat_sort_uniq. */
+export async function mergeNotesTrees(objects: ObjectStore, ours: string, theirs: string): Promise<string> {
+  if (ours === theirs) return ours
+  const collect = async (tree: string) => {
+    const out = new Map<string, { path: string; oid: string }>()
+    const walk = async (oid: string, prefix: string) => {
+      for (const e of await objects.readTree(oid)) {
+        const p = prefix ? `${prefix}/${e.name}` : e.name
+        if (isTreeMode(e.mode)) await walk(e.oid, p)
+        else out.set(p.replace('/', ''), { path: p, oid: e.oid })
+      }
+    }
+    await walk(tree, '')
+    return out
+  }
+  const a = await collect(ours), b = await collect(theirs)
+  for (const [commit, note] of b) {
+    const mine = a.get(commit)
+    if (!mine) a.set(commit, note)
+    else if (mine.oid !== note.oid) {
+      const text = catSortUniq((await objects.readBlob(mine.oid)).toString('utf8'), (await objects.readBlob(note.oid)).toString('utf8'))
+      a.set(commit, { path: mine.path, oid: objects.writeBlob(text) })
+    }
+  }
+  // Rebuild the tree from paths (fan-out directories included).
+  const root = new Map<string, TreeEntry[]>()
+  const top: TreeEntry[] = []
+  for (const { path, oid } of a.values()) {
+    const slash = path.indexOf('/')
+    if (slash < 0) top.push({ mode: MODES.file, name: path, oid })
+    else {
+      const dir = path.slice(0, slash)
+      if (!root.has(dir)) root.set(dir, [])
+      root.get(dir)!.push({ mode: MODES.file, name: path.slice(slash + 1), oid })
+    }
+  }
+  for (const [dir, entries] of root) top.push({ mode: MODES.tree, name: dir, oid: objects.writeTree(entries) })
+  return objects.writeTree(top)
+}

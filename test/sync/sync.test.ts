@@ -1,0 +1,148 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Labbook } from '../../src/index.js'
+import { pull, push } from '../../src/sync/remote.js'
+import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
+
+const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
+const cleanup: Array<() => void> = []
+afterEach(() => { while (cleanup.length) cleanup.pop()!() })
+
+/** A bare remote with main, and `n` clones of it (real repos, real git). */
+function setup(n: number) {
+  const origin = gitRepo()
+  const bare = fs.mkdtempSync(join(os.tmpdir(), 'labbook-remote-')) + '/remote.git'
+  execFileSync('git', ['clone', '-q', '--bare', origin.dir, bare])
+  const clones: TestRepo[] = []
+  for (let i = 0; i < n; i++) {
+    const dir = fs.mkdtempSync(join(os.tmpdir(), `labbook-clone${i}-`))
+    execFileSync('git', ['clone', '-q', bare, dir])
+    execFileSync('git', ['config', 'user.name', `Clone ${i}`], { cwd: dir })
+    execFileSync('git', ['config', 'user.email', `c${i}@example.com`], { cwd: dir })
+    clones.push({ ...origin, dir, git: (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) })
+  }
+  cleanup.push(() => { origin.cleanup(); fs.rmSync(join(bare, '..'), { recursive: true, force: true }); clones.forEach((c) => c.cleanup()) })
+  return { bare, clones }
+}
+
+function remoteRuns(bare: string): string[] {
+  return execFileSync('git', ['--git-dir', bare, 'ls-tree', '-r', '--name-only', 'labbook'], { encoding: 'utf8' })
+    .split('\n').filter((p) => p.endsWith('/run.yaml'))
+}
+
+function child(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    p.stderr.on('data', (d) => (stderr += d))
+    p.on('close', (code) => resolve({ code, stderr }))
+  })
+}
+
+describe('push and pull', () => {
+  it('merges concurrent histories into the union, without a checkout', async () => {
+    const { bare, clones: [a, b] } = setup(2)
+    const before = b!.userState()
+    const bookA = await Labbook.open({ repo: a!.dir })
+    const bookB = await Labbook.open({ repo: b!.dir })
+    const ra = await bookA.startRun({ name: 'from-a' }); ra.logMetric('acc', 0.8); await ra.end()
+    const rb = await bookB.startRun({ name: 'from-b' }); rb.logMetric('acc', 0.9); await rb.end()
+    expect((await push(bookA)).retries).toBe(0)
+    const pushedB = await push(bookB) // loses the race: fetches, merges, retries
+    expect(pushedB.retries).toBe(1)
+    expect(pushedB.pulls[0]!.branch).toBe('merged')
+    expect(remoteRuns(bare)).toHaveLength(2)
+    const pulledA = await pull(bookA)
+    expect(pulledA.branch).toBe('fast-forward')
+    expect((await bookA.listRuns()).map((r) => r.name).sort()).toEqual(['from-a', 'from-b'])
+    expect(b!.git('log', '--format=%s', '-1', 'labbook')).toContain('Merge labbook runs from origin')
+    expect(b!.git('cat-file', '-p', 'labbook').match(/^parent /gm)).toHaveLength(2)
+    expect(fsck(a!)).toBe('')
+    expect(fsck(b!)).toBe('')
+    expect(b!.userState()).toBe(before)
+    expect(b!.git('status', '--porcelain')).toBe('')
+    expect(await pull(bookA)).toMatchObject({ branch: 'up-to-date' })
+  })
+
+  it('keeps the later-ended version of a run changed on both sides, and says so', async () => {
+    const { clones: [a, b] } = setup(2)
+    const bookA = await Labbook.open({ repo: a!.dir })
+    const run = await bookA.startRun({ name: 'shared' })
+    run.logMetric('acc', 1)
+    await run.end()
+    await push(bookA)
+    const bookB = await Labbook.open({ repo: b!.dir })
+    await pull(bookB)
+    const inA = await bookA.openRun(run.id); inA.logMetric('acc', 2); await inA.end()
+    const inB = await bookB.openRun(run.id); inB.logMetric('acc', 3); inB.logMetric('acc', 4)
+    await new Promise((r) => setTimeout(r, 5))
+    await inB.end()
+    await push(bookA)
+    const result = await push(bookB)
+    expect(result.pulls[0]!.conflicts).toEqual([expect.objectContaining({ kept: 'ours', reason: expect.stringContaining('ended later') })])
+    expect((await bookB.metricHistory(run.id, 'acc')).map((p) => p.value)).toEqual([1, 3, 4])
+  })
+
+  it('four clones logging and pushing at once end with every run on the remote (bare repo on disk)', async () => {
+    const { bare, clones } = setup(4)
+    const results = await Promise.all(clones.map((c, i) => child(['log-and-push', c.dir, `c${i}`, '3', '5', 'origin'])))
+    for (const r of results) expect(r.stderr).toBe('')
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0])
+    expect(remoteRuns(bare)).toHaveLength(60)
+    expect(execFileSync('git', ['--git-dir', bare, 'fsck', '--strict', '--no-dangling'], { encoding: 'utf8' })).toBe('')
+    const names = execFileSync('git', ['--git-dir', bare, 'grep', '-h', '^name:', 'labbook', '--', 'runs'], { encoding: 'utf8' })
+    for (let c = 0; c < 4; c++) for (let r = 0; r < 3; r++) for (let i = 0; i < 5; i++) expect(names).toContain(`name: c${c}-${r}-${i}\n`)
+  }, 180_000)
+
+  it('four clones pushing at once through git daemon on 127.0.0.1', async () => {
+    const { bare, clones } = setup(4)
+    const port = await freePort()
+    const daemon: ChildProcess = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${join(bare, '..')}`, join(bare, '..')], { stdio: 'ignore' })
+    cleanup.push(() => daemon.kill())
+    const url = `git://127.0.0.1:${port}/remote.git`
+    await waitFor(() => execFileSync('git', ['ls-remote', url], { stdio: 'ignore' }))
+    const results = await Promise.all(clones.map((c, i) => child(['log-and-push', c.dir, `d${i}`, '2', '4', url])))
+    for (const r of results) expect(r.stderr).toBe('')
+    expect(remoteRuns(bare)).toHaveLength(32)
+    expect(execFileSync('git', ['--git-dir', bare, 'fsck', '--strict', '--no-dangling'], { encoding: 'utf8' })).toBe('')
+  }, 180_000)
+})
+
+describe('git notes', () => {
+  it('puts one line per run on the code commit, and merges concurrent notes with cat_sort_uniq', async () => {
+    const { clones: [a, b] } = setup(2)
+    const bookA = await Labbook.open({ repo: a!.dir })
+    const bookB = await Labbook.open({ repo: b!.dir })
+    const ra = await bookA.startRun({ name: 'note-a' }); ra.logMetric('accuracy', 0.91); await ra.end()
+    const rb = await bookB.startRun({ name: 'note-b' }); rb.logMetric('loss', 0.25); await rb.end()
+    const log = a!.git('log', '-1', '--notes=labbook', '--format=%N', 'main')
+    expect(log).toBe(`labbook: note-a FINISHED accuracy=0.91 [${ra.id}]\n\n`)
+    await push(bookA)
+    await push(bookB)
+    await pull(bookA)
+    const both = a!.git('log', '-1', '--notes=labbook', '--format=%N', 'main').trim().split('\n')
+    expect(both).toEqual([`labbook: note-a FINISHED accuracy=0.91 [${ra.id}]`, `labbook: note-b FINISHED loss=0.25 [${rb.id}]`])
+    expect(fsck(a!)).toBe('')
+  })
+})
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitFor(fn: () => unknown, ms = 10_000) {
+  const t = Date.now()
+  for (;;) {
+    try { return fn() } catch (e) { if (Date.now() - t > ms) throw e }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
