@@ -95,7 +95,8 @@ export async function existingCommits(repo: string, ids: Iterable<string>): Prom
 /** The branch name a ref stands for (`HEAD` → the checked-out branch, `origin/feat` → `feat`), if any. */
 export async function branchNameOf(repo: string, ref: string): Promise<string | undefined> {
   try {
-    const full = (await git(repo, ['rev-parse', '--symbolic-full-name', '--end-of-options', ref])).trim()
+    if (ref.startsWith('-')) return undefined
+    const full = (await git(repo, ['rev-parse', '--symbolic-full-name', ref])).trim()
     const m = /^refs\/(?:heads|remotes\/[^/]+)\/(.+)$/.exec(full)
     return m?.[1]
   } catch {

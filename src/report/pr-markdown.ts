@@ -120,7 +120,8 @@ function verdictLine(r: PrReport): string {
   const changed = r.metrics.filter((m) => m.change === 'better' || m.change === 'worse').slice(0, 3)
   const parts = changed.map((m) => `${escapeMarkdownCell(m.key)} ${num(m.baseline!.value)} → ${num(m.pr!.value)}${m.relative === undefined ? '' : ` (${signedPct(m.relative)})`} ${m.change === 'better' ? '🟢' : '🔴'}`)
   const rest = r.metrics.filter((m) => m.change === 'better' || m.change === 'worse').length - changed.length
-  return `${icon} **${word} than ${base}**${parts.length ? ': ' + parts.join(', ') + (rest > 0 ? `, and ${rest} more` : '') : ''}. ${runs}${where}${failed}.`
+  const against = r.verdict === 'mixed' || r.verdict === 'same' ? `${word}** against ${base}` : `${word} than ${base}**`
+  return `${icon} **${against}${parts.length ? ': ' + parts.join(', ') + (rest > 0 ? `, and ${rest} more` : '') : ''}. ${runs}${where}${failed}.`
 }
 
 function footer(r: PrReport): string {
