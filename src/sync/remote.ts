@@ -61,6 +61,11 @@ function checkRemoteName(remote: string): void {
   }
 }
 
+/** git's first message lines, on one line, for an error message. */
+function oneLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(' ')
+}
+
 async function isAncestor(gitdir: string, a: string, b: string): Promise<boolean> {
   return (await git(gitdir, ['merge-base', '--is-ancestor', a, b])).code === 0
 }
@@ -71,7 +76,7 @@ export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult
   const gitdir = book.gitdir
   const ls = await git(gitdir, ['ls-remote', remote, `refs/heads/${book.branch}`, NOTES_REF])
   if (ls.code !== 0) {
-    throw new LabbookError('GIT_FAILED', `git ls-remote ${remote} failed: ${ls.stderr.trim()}`, `Check that the remote "${remote}" exists (git remote -v) and that you can reach it.`, { remote })
+    throw new LabbookError('GIT_FAILED', `git ls-remote ${remote} failed: ${oneLine(ls.stderr)}`, `Check that the remote "${remote}" exists (git remote -v) and that you can reach it.`, { remote })
   }
   const has = new Set(ls.stdout.split('\n').map((l) => l.split('\t')[1]).filter(Boolean))
   const specs: string[] = []
@@ -80,7 +85,7 @@ export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult
   const result: PullResult = { remote, branch: 'no-remote-branch', notes: 'none', runsAdded: 0, conflicts: [], tip: book.store.tip() }
   if (specs.length === 0) return result
   const f = await git(gitdir, ['fetch', '--quiet', '--no-write-fetch-head', '--no-tags', remote, ...specs])
-  if (f.code !== 0) throw new LabbookError('GIT_FAILED', `git fetch ${remote} failed: ${f.stderr.trim()}`, 'Check your network and credentials, then retry.', { remote })
+  if (f.code !== 0) throw new LabbookError('GIT_FAILED', `git fetch ${remote} failed: ${oneLine(f.stderr)}`, 'Check your network and credentials, then retry.', { remote })
 
   const theirs = has.has(`refs/heads/${book.branch}`) ? readRef(gitdir, trackingRef(remote, book.branch)) : null
   if (theirs) {
@@ -137,7 +142,7 @@ export async function push(book: Labbook, remote = 'origin', o: { attempts?: num
     }
     const rejected = /\[rejected\]|\(fetch first\)|non-fast-forward|\[remote rejected\].*(lock|cannot lock|failed to update)/i.test(r.stdout + r.stderr)
     if (!rejected || attempt + 1 >= attempts) {
-      throw new LabbookError('GIT_FAILED', `git push ${remote} failed${rejected ? ` after ${attempt + 1} attempts` : ''}: ${(r.stderr || r.stdout).trim()}`,
+      throw new LabbookError('GIT_FAILED', `git push ${remote} failed${rejected ? ` after ${attempt + 1} attempts` : ''}: ${oneLine(r.stderr || r.stdout)}`,
         rejected ? 'Others keep pushing; run `labbook push` again.' : `Check that you may push to "${remote}".`, { remote })
     }
     out.retries++

@@ -1,0 +1,24 @@
+import { defineCommand } from 'citty'
+import { push } from '../src/sync/remote.js'
+import { withBook } from './book.js'
+import { ctx } from './context.js'
+import { withExamples } from './help.js'
+import { out, say, toJson } from './output.js'
+
+export default withExamples(defineCommand({
+  meta: { name: 'push', description: 'Push the labbook branch and its git notes; a lost race is merged and retried' },
+  args: {
+    remote: { type: 'positional', required: false, default: 'origin', description: 'Remote name or URL (default origin)' },
+    json: { type: 'boolean', description: 'Print the result as JSON' },
+  },
+  async run({ args }) {
+    const { io } = ctx()
+    await withBook(async (book) => {
+      const result = await push(book, args.remote || 'origin')
+      if (args.json) return out(io, toJson(result))
+      for (const p of result.pulls) if (p.branch === 'merged') say(io, `Merged ${p.runsAdded} run${p.runsAdded === 1 ? '' : 's'} from ${p.remote} after a concurrent push.`)
+      for (const c of result.pulls.flatMap((p) => p.conflicts)) say(io, `  ${c.path}: ${c.reason}`)
+      say(io, `Pushed ${book.branch} (${result.tip?.slice(0, 12)}) to ${result.remote}${result.retries ? ` after ${result.retries} retr${result.retries === 1 ? 'y' : 'ies'}` : ''}.`)
+    })
+  },
+}), ['labbook push', 'labbook push upstream', 'labbook push --json'])

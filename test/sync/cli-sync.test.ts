@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ensureBuilt, runCli } from '../helpers/cli.js'
+import { gitRepo } from '../helpers/git-repo.js'
+
+const dirs: string[] = []
+afterEach(() => { while (dirs.length) fs.rmSync(dirs.pop()!, { recursive: true, force: true }) })
+beforeAll(() => ensureBuilt())
+
+describe('labbook push / pull', () => {
+  it('pushes, pulls and reports merges; errors carry a code and a hint', async () => {
+    const origin = gitRepo()
+    dirs.push(origin.dir)
+    const root = fs.mkdtempSync(join(os.tmpdir(), 'labbook-cli-sync-'))
+    dirs.push(root)
+    execFileSync('git', ['clone', '-q', '--bare', origin.dir, join(root, 'remote.git')])
+    for (const c of ['a', 'b']) execFileSync('git', ['clone', '-q', join(root, 'remote.git'), join(root, c)])
+    for (const c of ['a', 'b']) {
+      const r = await runCli(['run', '-n', `run-${c}`, '--', 'sh', '-c', 'exit 0'], { cwd: join(root, c) })
+      expect(r.code).toBe(0)
+    }
+    const pa = await runCli(['push'], { cwd: join(root, 'a') })
+    expect(pa.code).toBe(0)
+    expect(pa.stdout + pa.stderr).toMatch(/Pushed labbook .* to origin/)
+    const pb = await runCli(['push', '--json'], { cwd: join(root, 'b') })
+    expect(pb.code).toBe(0)
+    expect(JSON.parse(pb.stdout)).toMatchObject({ remote: 'origin', retries: 1, pulls: [{ branch: 'merged', runsAdded: 1 }] })
+    const pull = await runCli(['pull'], { cwd: join(root, 'a') })
+    expect(pull.stdout + pull.stderr).toContain('origin: branch fast-forwarded')
+    const ls = await runCli(['ls', '--json'], { cwd: join(root, 'a') })
+    expect(JSON.parse(ls.stdout).map((r: { name: string }) => r.name).sort()).toEqual(['run-a', 'run-b'])
+    const bad = await runCli(['push', 'nowhere'], { cwd: join(root, 'a') })
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/^GIT_FAILED: .*\nhint: /m)
+  }, 60_000)
+})
