@@ -1,6 +1,7 @@
 import { defineCommand, type CommandDef } from 'citty'
 import { appendFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { LabbookError } from '../src/errors.js'
 import { numberToJson } from '../src/format/numbers.js'
 import { validateKey, validateParamValue, validateTagValue } from '../src/model/validate.js'
 import type { ParamValue } from '../src/model/run.js'
@@ -26,9 +27,16 @@ async function logTo(io: CliIO, runRef: string | undefined, line: () => string, 
   }
   await withBook(async (book) => {
     const summary = await book.resolveRun(ref)
+    if (summary.status === 'RUNNING') {
+      // A RUNNING run has a writer in another process; a second writer here would leave a journal the next
+      // open takes for a crashed writer's, and end the live run as KILLED.
+      throw new LabbookError('INVALID_ARGUMENT', `Run ${summary.id} (${summary.name}) is RUNNING: another process is writing it, and labbook log cannot share that writer.`,
+        'Log from inside that run: under `labbook run` plain `labbook log …` goes through $LABBOOK_METRICS; from code, use its Run object. If its process died, run `labbook recover` first.', { run: summary.id })
+    }
     const run = await book.openRun(summary.id)
     await direct(run)
-    await run.commit()
+    // Ending again with the same status and end time commits the addition and removes this writer's journal.
+    await run.end(summary.status, { endTime: summary.endTime })
   })
 }
 

@@ -1,6 +1,6 @@
 // The built CLI as users run it: real processes, real signals, real temp repos.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -198,7 +198,19 @@ i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done
     expect(bad.stderr).toMatch(/^INVALID_VALUE: .*\nhint: /m)
     const direct = await cli(['log', 'metric', 'late=2', '--run', 'python-run'])
     expect(direct.code, direct.stderr).toBe(0)
-    expect((await showJson('python-run')).metrics.late).toBe(2)
+    const after = await showJson('python-run')
+    expect(after.metrics.late).toBe(2)
+    expect(after.status).toBe('FINISHED')
+    expect(existsSync(join(repo.dir, '.git', 'labbook', 'journal', after.id))).toBe(false)
+    // A RUNNING run belongs to its own writer: logging to it from outside is refused, and the run stays intact.
+    const child = startCli(['run', '-n', 'busy', '--system-interval', '0', '--', 'sh', '-c', 'echo ready; sleep 2'], { cwd: repo.dir })
+    const done = collect(child)
+    await waitForOutput(child, 'ready')
+    const busy = await cli(['log', 'metric', 'x=1', '--run', 'busy'])
+    expect(busy.code).toBe(2)
+    expect(busy.stderr).toMatch(/^INVALID_ARGUMENT: Run \w+ \(busy\) is RUNNING.*\nhint: /m)
+    expect((await done).code).toBe(0)
+    expect((await showJson('busy')).status).toBe('FINISHED')
   })
 
   it('left the user checkout, index and HEAD untouched, and the repository consistent', () => {
