@@ -6,6 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import type { Lifecycle, MetricPoint, RunStatus } from '../model/run.js'
 
@@ -26,6 +27,8 @@ export interface MlrunsRun {
   params: Record<string, string>
   tags: Record<string, string>
   metrics: MetricPoint[]
+  /** Where the artifacts were found: `<run>/artifacts`, or the meta.yaml's local `artifact_uri` when that folder is missing. */
+  artifactsDir?: string
   artifacts: MlrunsArtifact[]
 }
 
@@ -74,6 +77,14 @@ async function keyValues(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for (const key of await walk(dir)) out[key] = await readFile(join(dir, key), 'utf8')
   return out
+}
+
+function safeFileUrl(uri: string): string | undefined {
+  try {
+    return fileURLToPath(uri)
+  } catch {
+    return undefined
+  }
 }
 
 function num(v: unknown): number | undefined {
@@ -150,7 +161,14 @@ async function readRun(expId: string, dir: string, problems: MlrunsProblem[]): P
     run.metrics.push(...parseMetricLines(key, await readFile(file, 'utf8'), (line, message) =>
       problems.push({ path: `${file}:${line}`, run: id, message: `metric ${key}: ${message}; line skipped` })))
   }
-  const artDir = join(dir, 'artifacts')
+  // the run's own folder first (stores get moved); else where meta.yaml says, if that exists on this machine
+  let artDir = join(dir, 'artifacts')
+  if (!(await isDir(artDir)) && typeof meta.artifact_uri === 'string') {
+    const uri = meta.artifact_uri
+    const local = uri.startsWith('file://') ? safeFileUrl(uri) : uri.startsWith('/') ? uri : undefined
+    if (local && (await isDir(local))) artDir = local
+  }
+  run.artifactsDir = artDir
   for (const path of await walk(artDir)) {
     const file = join(artDir, path)
     run.artifacts.push({ path, file, size: (await stat(file)).size })

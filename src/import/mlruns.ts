@@ -2,7 +2,7 @@
  * `labbook import mlruns`: an MLflow FileStore onto the branch through the core API. MLflow run ids are
  * kept, so importing again skips what is already there; experiments are matched by name.
  */
-import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { isLabbookError } from '../errors.js'
 import type { Experiment } from '../model/experiment.js'
 import type { SourceInfo } from '../model/run.js'
@@ -66,9 +66,9 @@ async function importRun(book: Book, exp: MlrunsExperiment, r: MlrunsRun, res: I
   const run = await book.startRun(o)
   for (const [k, v] of Object.entries(r.params)) run.logParam(k, v)
   for (const p of r.metrics) run.logMetric(p.key, p.value, { step: p.step, timestamp: p.timestamp })
-  for (const a of r.artifacts) {
-    await run.logBytes(a.path, new Uint8Array(await readFile(a.file)))
-  }
+  // one commit per top-level entry of the artifacts folder, not one per file
+  const top = new Set(r.artifacts.map((a) => a.path.split('/')[0]!))
+  for (const name of top) await run.logArtifact(join(r.artifactsDir ?? join(r.dir, 'artifacts'), name))
   if (r.status === 'RUNNING') await run.commit()
   else await run.end(r.status, r.endTime !== undefined ? { endTime: r.endTime } : {})
   if (r.lifecycle === 'deleted') await book.deleteRun(r.id)

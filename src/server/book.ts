@@ -30,6 +30,7 @@ export interface RunWriter {
   setName(name: string): void
   setDescription(text: string): void
   logBytes(path: string, data: Uint8Array | string): Promise<void>
+  logArtifact(localPath: string, o?: { to?: string }): Promise<void>
   deleteArtifact(path: string): Promise<void>
   summary(): RunSummary
   flush(): void | Promise<void>

@@ -164,6 +164,29 @@ describe('labbook import mlruns', () => {
     }
   })
 
+  it("falls back to meta.yaml's artifact_uri when the run folder has no artifacts", async () => {
+    const store = mkdtempSync(join(os.tmpdir(), 'mlruns-remote-'))
+    const elsewhere = mkdtempSync(join(os.tmpdir(), 'mlruns-artifacts-'))
+    cpSync(join(FIXTURE, '151964451878772600'), join(store, '151964451878772600'), { recursive: true })
+    const run = join(store, '151964451878772600', '50c68347dd664a15aee4cceb32b5d840')
+    cpSync(join(run, 'artifacts'), elsewhere, { recursive: true })
+    rmSync(join(run, 'artifacts'), { recursive: true })
+    const meta = join(run, 'meta.yaml')
+    writeFileSync(meta, readFileSync(meta, 'utf8').replace(/artifact_uri: .*/, `artifact_uri: file://${elsewhere}`))
+    const r2 = gitRepo()
+    try {
+      const book = await Labbook.open({ repo: r2.dir })
+      const res = await importMlruns(book, store)
+      expect(res.failed).toBe(0)
+      expect((await book.listArtifacts('50c68347dd664a15aee4cceb32b5d840')).map((a) => a.path)).toEqual(['config.json', 'notes/readme.txt'])
+      await book.close()
+    } finally {
+      r2.cleanup()
+      rmSync(store, { recursive: true, force: true })
+      rmSync(elsewhere, { recursive: true, force: true })
+    }
+  })
+
   it('reads 2-, 3- and 5-field metric lines and reports bad ones', () => {
     const bad: string[] = []
     const pts = parseMetricLines('m', '100 0.5\n200 nan 3\n300 -inf 4 ds digest\nnot a line\n\n', (line, msg) => bad.push(`${line}: ${msg}`))
