@@ -170,7 +170,7 @@ async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o:
       if (pts.length > o.maxPoints) {
         mf.full = `data/runs/${run.id}/m/${i}.full.json`
         enc.full = mf.full
-        await put(filesDir, mf.full, JSON.stringify(encodeSeries(key, pts)))
+        await put(filesDir, mf.full, JSON.stringify(encodeSeries(key, pts, Infinity, true)))
       }
       await put(filesDir, file, JSON.stringify(enc))
       metrics.push(mf)

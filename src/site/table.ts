@@ -74,28 +74,55 @@ export interface Row { run: TableRun; depth: number }
  * @example tableRows(runs, compileTableFilter('metrics.acc > 0.9').pred, ATTR_COLUMNS[2], true)
  */
 export function tableRows(runs: readonly TableRun[], pred: Predicate | null, col: Column, desc: boolean): Row[] {
-  const matched = pred ? runs.filter(pred) : runs.slice()
+  // Sorting is cached per column and direction; a keystroke in the filter only filters the sorted list (order is kept).
+  const all = sortedRuns(runs, col, desc)
+  const sorted = pred ? all.filter(pred) : all
+  const parents = parentIds(runs)
+  if (!parents.size) return sorted.map((run) => ({ run, depth: 0 }))
+  // Only ids that some run names as parent go into sets: 10,000 rows cost 10,000 lookups in a small set.
+  const shown = new Set<string>()
+  for (const r of sorted) if (parents.has(r.id)) shown.add(r.id)
+  const isChild = (r: TableRun) => r.parent !== undefined && r.parent !== r.id && shown.has(r.parent)
+  const kids = new Map<string, TableRun[]>()
+  for (const r of sorted) if (isChild(r)) (kids.get(r.parent!) ?? kids.set(r.parent!, []).get(r.parent!)!).push(r)
+  const out: Row[] = []
+  const placed = new Set<string>()
+  const visit = (r: TableRun, depth: number) => {
+    out.push({ run: r, depth })
+    for (const c of kids.get(r.id) ?? []) if (!placed.has(c.id)) { placed.add(c.id); visit(c, depth + 1) }
+  }
+  for (const r of sorted) if (!isChild(r)) visit(r, 0)
+  for (const r of sorted) if (isChild(r) && !placed.has(r.id)) { placed.add(r.id); visit(r, 0) } // parent cycles: show what is left flat
+  return out
+}
+
+const sortCache = new WeakMap<readonly TableRun[], Map<string, TableRun[]>>()
+/** The runs sorted by one column; missing values last in both directions. */
+export function sortedRuns(runs: readonly TableRun[], col: Column, desc: boolean): TableRun[] {
+  let byCol = sortCache.get(runs)
+  if (!byCol) sortCache.set(runs, (byCol = new Map()))
+  const key = `${col.id}\u0000${desc}`
+  let out = byCol.get(key)
+  if (out) return out
   // Decorate once: reading a cell per comparison would cost more than the sort itself at 10,000 rows.
-  const keyed = matched.map((run) => ({ run, v: cellValue(run, col) }))
+  const keyed = runs.map((run) => ({ run, v: cellValue(run, col) }))
   keyed.sort((a, b) => {
     if (a.v === undefined || b.v === undefined) return a.v === b.v ? 0 : a.v === undefined ? 1 : -1
     const c = cmp(a.v, b.v)
     return desc ? -c : c
   })
-  const sorted = keyed.map((k) => k.run)
-  const ids = new Set(sorted.map((r) => r.id))
-  const isChild = (r: TableRun) => !!r.parent && r.parent !== r.id && ids.has(r.parent)
-  const kids = new Map<string, TableRun[]>()
-  for (const r of sorted) if (isChild(r)) (kids.get(r.parent!) ?? kids.set(r.parent!, []).get(r.parent!)!).push(r)
-  const out: Row[] = []
-  const seen = new Set<string>()
-  const visit = (r: TableRun, depth: number) => {
-    if (seen.has(r.id)) return
-    seen.add(r.id)
-    out.push({ run: r, depth })
-    for (const c of kids.get(r.id) ?? []) visit(c, depth + 1)
-  }
-  for (const r of sorted) if (!isChild(r)) visit(r, 0)
-  for (const r of sorted) visit(r, 0) // parent cycles: show what is left flat
+  out = keyed.map((k) => k.run)
+  byCol.set(key, out)
   return out
+}
+
+const parentCache = new WeakMap<readonly TableRun[], Set<string>>()
+function parentIds(runs: readonly TableRun[]): Set<string> {
+  let s = parentCache.get(runs)
+  if (!s) {
+    s = new Set()
+    for (const r of runs) if (r.parent) s.add(r.parent)
+    parentCache.set(runs, s)
+  }
+  return s
 }

@@ -1,0 +1,99 @@
+// Site build benchmark: build time and output size for N runs (3 metrics x STEPS steps each), plus, for the largest
+// experiment, its page + runs.json gzip size and the in-browser filter/sort time per keystroke (chromium).
+// Usage: node bench/site.mjs [--runs 100,1000] [--steps 1000] [--source memory|repo] [--browser]
+// `memory` feeds the collector from an in-memory source (measures collect + Astro); `repo` logs the runs into a real
+// temp repository first with the library and builds from the branch (adds git reads; slower to set up).
+import { register } from 'tsx/esm/api'
+import { gzipSync } from 'node:zlib'
+import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+register()
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '100,1000' }, steps: { type: 'string', default: '1000' }, source: { type: 'string', default: 'memory' }, browser: { type: 'boolean', default: false } } })
+const { buildSite } = await import('../src/site/build.ts')
+const { MemorySource } = await import('../src/site/memory-source.ts')
+const { fakeRuns } = await import('../test/helpers/site-fixtures.ts')
+
+const steps = Number(values.steps)
+const results = []
+for (const n of values.runs.split(',').map(Number)) {
+  const dir = mkdtempSync(join(tmpdir(), 'labbook-site-bench-'))
+  let source, repo, setupMs = 0
+  const t0 = performance.now()
+  const experiments = Math.max(1, Math.round(n / 1000))
+  if (values.source === 'repo') {
+    const { gitRepo } = await import('../test/helpers/git-repo.ts')
+    const { Labbook } = await import('../src/track/labbook.ts')
+    repo = gitRepo()
+    const fake = fakeRuns({ runs: n, steps, experiments })
+    const book = await Labbook.open({ repo: repo.dir })
+    const exps = new Map()
+    for (const e of fake.experiments) exps.set(e.id, await book.experiment(e.name))
+    for (const r of fake.runs) {
+      const s = r.summary
+      const run = await exps.get(s.experiment).startRun({ name: s.name, params: s.params, tags: s.tags, startTime: s.startTime, source: s.source })
+      for (const p of r.history) run.logMetric(p.key, p.value, { step: p.step, timestamp: p.timestamp })
+      await run.end(s.status, { endTime: s.endTime })
+    }
+    await book.close()
+  } else {
+    const fake = fakeRuns({ runs: n, steps, experiments })
+    source = new MemorySource(fake.experiments, fake.runs)
+  }
+  setupMs = performance.now() - t0
+  const rss0 = process.memoryUsage().rss
+  const res = await buildSite({ source, repo: repo?.dir, out: join(dir, 'out'), workDir: join(dir, 'work'), base: '/bench/', logLevel: 'error' })
+  const rss = process.memoryUsage().rss
+  // The largest experiment's page weight: its HTML plus the runs.json the table fetches, gzipped.
+  const expDir = join(res.out, 'experiments')
+  let expGz = 0, expId = ''
+  for (const id of readdirSync(expDir)) {
+    const gz = gzipSync(readFileSync(join(expDir, id, 'index.html'))).length + gzipSync(readFileSync(join(res.out, 'data', 'experiments', id, 'runs.json'))).length
+    if (gz > expGz) { expGz = gz; expId = id }
+  }
+  let keystrokeMs
+  if (values.browser) keystrokeMs = await keystrokes(res.out, expId)
+  const row = { runs: n, steps, source: values.source, setupS: +(setupMs / 1000).toFixed(1), collectS: +(res.timings.collectMs / 1000).toFixed(1), astroS: +(res.timings.astroMs / 1000).toFixed(1), totalS: +(res.timings.totalMs / 1000).toFixed(1), files: res.files, sizeMB: +(res.bytes / 1e6).toFixed(1), experimentPageGzMB: +(expGz / 1e6).toFixed(2), rssMB: Math.round(Math.max(rss, rss0) / 1e6), keystrokeMs }
+  results.push(row)
+  console.log(JSON.stringify(row))
+  rmSync(dir, { recursive: true, force: true })
+  repo?.cleanup()
+}
+console.log('\n| runs | source | collect s | astro s | total s | files | size MB | exp. page+data gzip MB | filter keystroke ms |\n|---|---|---|---|---|---|---|---|---|')
+for (const r of results) console.log(`| ${r.runs} | ${r.source} | ${r.collectS} | ${r.astroS} | ${r.totalS} | ${r.files} | ${r.sizeMB} | ${r.experimentPageGzMB} | ${r.keystrokeMs ?? ''} |`)
+
+async function keystrokes(out, expId) {
+  const { previewSite } = await import('../src/site/preview.ts')
+  const { launchChromium } = await import('../test/site/browser.ts')
+  const srv = await previewSite({ dir: out, base: '/bench/', port: 0 })
+  const browser = await launchChromium()
+  try {
+    const page = await browser.newPage()
+    await page.goto(`${srv.url}experiments/${expId}/`, { waitUntil: 'networkidle' })
+    await page.waitForSelector('.runs-island tbody tr')
+    const times = []
+    for (const text of ['m', 'metrics.acc > 0.5', "metrics.acc > 0.5 and params.model = 'cnn'", 'metrics.loss < 0.6', '']) {
+      times.push(await page.evaluate(async (text) => {
+        const input = document.querySelector('input.filter')
+        const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set
+        const t0 = performance.now()
+        set.call(input, text)
+        input.dispatchEvent(new Event('input', { bubbles: true }))
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))
+        return performance.now() - t0
+      }, text))
+    }
+    times.push(await page.evaluate(async () => {
+      const t0 = performance.now()
+      document.querySelector('th[data-col="metric:acc"]').click()
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))
+      return performance.now() - t0
+    }))
+    return Math.round(Math.max(...times))
+  } finally {
+    await browser.close()
+    await srv.close()
+  }
+}
