@@ -82,7 +82,7 @@ export function usage(message: string, hint?: string): LabbookError {
 }
 
 /** Rejects options a command does not declare (citty ignores them), so typos fail loudly with exit code 2. */
-export function checkKnownFlags(argv: string[], def: ArgsDef): void {
+export function checkKnownFlags(argv: string[], def: ArgsDef, hint = 'Run the command with --help to see its options.'): void {
   const known = new Map<string, 'boolean' | 'value'>()
   for (const [name, a] of Object.entries({ ...def, ...GLOBAL_ARGS, help: { type: 'boolean' } } as ArgsDef)) {
     if (a.type === 'positional') continue
@@ -101,7 +101,7 @@ export function checkKnownFlags(argv: string[], def: ArgsDef): void {
     if (!a.startsWith('-') || a === '-' || /^-\d/.test(a)) continue
     const name = a.replace(/^--?/, '').split('=')[0]!
     const kind = known.get(name)
-    if (!kind) throw usage(`Unknown option ${a.split('=')[0]}.`, 'Run the command with --help to see its options.')
+    if (!kind) throw usage(`Unknown option ${a.split('=')[0]}.`, hint)
     if (kind === 'value' && !a.includes('=')) i++
   }
 }

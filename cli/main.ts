@@ -110,7 +110,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Cli
       return { exitCode: 0 }
     }
     const leaf = chain[chain.length - 1]!.cmd
-    checkKnownFlags(tokens, ((await resolve(leaf.args)) ?? {}) as ArgsDef)
+    const path = chain.map((x) => x.name).join(' ')
+    checkKnownFlags(tokens, ((await resolve(leaf.args)) ?? {}) as ArgsDef,
+      path === 'labbook run' ? 'Options of the wrapped command go after --: `labbook run [options] -- python train.py --epochs 3`.' : undefined)
     await withContext(c, () => runCommand(leaf, { rawArgs: tokens }))
     return { exitCode: c.exit.code, signal: c.exit.signal }
   } catch (e) {
