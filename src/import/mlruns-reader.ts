@@ -50,7 +50,8 @@ const STATUS: Record<string, RunStatus> = { 1: 'RUNNING', 2: 'RUNNING', 3: 'FINI
 const NOT_RUNS = new Set(['tags', 'models', 'datasets', 'traces', 'meta.yaml'])
 
 async function readMeta(file: string): Promise<Record<string, unknown>> {
-  const doc = parseYaml(await readFile(file, 'utf8')) as unknown
+  // failsafe: every scalar a string, so ids like 0123…, 1e10… or all digits stay exactly as written
+  const doc = parseYaml(await readFile(file, 'utf8'), { schema: 'failsafe' }) as unknown
   if (!doc || typeof doc !== 'object') throw new Error('meta.yaml is empty or not a mapping')
   return doc as Record<string, unknown>
 }
@@ -85,6 +86,12 @@ function safeFileUrl(uri: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** A failsafe-YAML scalar: strings, with YAML's spellings of null meaning absent. */
+function str(v: unknown): string | undefined {
+  if (typeof v !== 'string' || v === '' || v === 'null' || v === '~') return undefined
+  return v
 }
 
 function num(v: unknown): number | undefined {
@@ -139,7 +146,7 @@ async function readRun(expId: string, dir: string, problems: MlrunsProblem[]): P
     problems.push({ path: metaFile, experiment: expId, message: `unreadable run meta.yaml: ${(e as Error).message}` })
     return undefined
   }
-  const id = String(meta.run_id ?? meta.run_uuid ?? '')
+  const id = str(meta.run_id) ?? str(meta.run_uuid) ?? ''
   if (!id) {
     problems.push({ path: metaFile, experiment: expId, message: 'meta.yaml has no run_id' })
     return undefined
@@ -150,11 +157,13 @@ async function readRun(expId: string, dir: string, problems: MlrunsProblem[]): P
     id, experimentId: expId, dir, status: status ?? 'FAILED', lifecycle: lifecycle(meta.lifecycle_stage),
     params: await keyValues(join(dir, 'params')), tags: await keyValues(join(dir, 'tags')), metrics: [], artifacts: [],
   }
-  if (typeof meta.run_name === 'string' && meta.run_name) run.name = meta.run_name
+  const runName = str(meta.run_name)
+  if (runName) run.name = runName
   const start = num(meta.start_time), end = num(meta.end_time)
   if (start !== undefined) run.startTime = start
   if (end !== undefined) run.endTime = end
-  if (typeof meta.user_id === 'string' && meta.user_id) run.user = meta.user_id
+  const user = str(meta.user_id)
+  if (user) run.user = user
   const metricsDir = join(dir, 'metrics')
   for (const key of await walk(metricsDir)) {
     const file = join(metricsDir, key)
@@ -185,8 +194,8 @@ async function readExperiment(dir: string, deletedFolder: boolean, problems: Mlr
     problems.push({ path: metaFile, message: `unreadable experiment meta.yaml: ${(e as Error).message}` })
     return undefined
   }
-  const id = String(meta.experiment_id ?? '')
-  const name = typeof meta.name === 'string' ? meta.name : ''
+  const id = str(meta.experiment_id) ?? ''
+  const name = str(meta.name) ?? ''
   if (!id || !name) {
     problems.push({ path: metaFile, message: 'experiment meta.yaml lacks experiment_id or name' })
     return undefined

@@ -187,6 +187,29 @@ describe('labbook import mlruns', () => {
     }
   })
 
+  it('keeps run ids that YAML would read as numbers exactly as written', async () => {
+    const store = mkdtempSync(join(os.tmpdir(), 'mlruns-ids-'))
+    cpSync(join(FIXTURE, '0'), join(store, '0'), { recursive: true })
+    const src = join(FIXTURE, '151964451878772600', '50c68347dd664a15aee4cceb32b5d840')
+    const ids = ['00000000000000000000000000000000', '12345678901234567890123456789012', '1234e56789012345678901234567890a']
+    for (const id of ids) {
+      cpSync(src, join(store, '0', id), { recursive: true })
+      const meta = join(store, '0', id, 'meta.yaml')
+      writeFileSync(meta, readFileSync(meta, 'utf8').replaceAll('50c68347dd664a15aee4cceb32b5d840', id).replace(/experiment_id: .*/, "experiment_id: '0'"))
+    }
+    const r2 = gitRepo()
+    try {
+      const book = await Labbook.open({ repo: r2.dir })
+      const res = await importMlruns(book, store)
+      expect(res).toMatchObject({ imported: 3, skipped: 0, failed: 0 })
+      expect((await book.listRuns()).map((r) => r.id).sort()).toEqual(ids.slice().sort())
+      await book.close()
+    } finally {
+      r2.cleanup()
+      rmSync(store, { recursive: true, force: true })
+    }
+  })
+
   it('reads 2-, 3- and 5-field metric lines and reports bad ones', () => {
     const bad: string[] = []
     const pts = parseMetricLines('m', '100 0.5\n200 nan 3\n300 -inf 4 ds digest\nnot a line\n\n', (line, msg) => bad.push(`${line}: ${msg}`))
