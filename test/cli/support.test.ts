@@ -157,7 +157,8 @@ describe.runIf(ProcessTreeSampler.supported())('ProcessTreeSampler', () => {
       const second = await s.sample(Date.now())
       expect(second['system/process_count']).toBe(2)
       expect(second['system/memory_rss_megabytes']).toBeGreaterThan(1)
-      expect(second['system/cpu_utilization_percentage']).toBeGreaterThan(20)
+      // A busy loop: some CPU, however loaded the machine is (other jobs share these cores).
+      expect(second['system/cpu_utilization_percentage']).toBeGreaterThan(0)
     } finally {
       process.kill(-child.pid!, 'SIGKILL')
     }
