@@ -1,7 +1,7 @@
 import { DEFAULT_EXPERIMENT_ID } from '../../model/experiment.js'
 import type { RunSummary } from '../../model/run.js'
 import { validateRunName } from '../../model/validate.js'
-import type { StartRunOptions } from '../book.js'
+import type { RunWriter, StartRunOptions } from '../book.js'
 import type { ServerContext } from '../context.js'
 import { invalid, notFound } from '../errors.js'
 import {
@@ -17,13 +17,12 @@ function runId(fields: { requiredStr(n: string, ...a: string[]): string }): stri
 }
 
 /** Tags MLflow keeps as tags that are fields of a labbook run are applied as fields. */
-function applyTag(ctx: ServerContext, w: Awaited<ReturnType<ServerContext['writer']>>, t: KV): void {
+function applyTag(w: RunWriter, t: KV): void {
   if (t.key === RUN_NAME_TAG) {
     validateRunName(t.value)
     w.setName(t.value)
   } else if (t.key === NOTE_TAG) w.setDescription(t.value)
   else w.setTag(t.key, t.value)
-  void ctx
 }
 
 export const runRoutes: Route[] = [
@@ -133,7 +132,7 @@ export const runRoutes: Route[] = [
     async handler({ fields, ctx }) {
       const id = runId(fields)
       const t = tagIn(ctx, { key: fields.raw('key'), value: fields.raw('value') })
-      applyTag(ctx, await ctx.writer(id), t)
+      applyTag(await ctx.writer(id), t)
       return {}
     },
   },
@@ -168,7 +167,7 @@ export const runRoutes: Route[] = [
       const w = await ctx.writer(id)
       for (const p of params) w.logParam(p.key, p.value)
       for (const m of metrics) w.logMetric(m.key, m.value, { step: m.step, timestamp: m.timestamp })
-      for (const t of tags) applyTag(ctx, w, t)
+      for (const t of tags) applyTag(w, t)
       return {}
     },
   },
