@@ -26,7 +26,7 @@ export interface RefLock {
   readonly ref: string
   /** The ref's value when the lock was taken. */
   readonly current: string | null
-  /** Points the ref at `oid` and releases the lock (write lock file, fsync, rename: C git's protocol). */
+  /** Points the ref at `oid` and releases the lock (write the lock file, rename it onto the ref: C git's protocol). */
   commit(oid: string): void
   release(): void
 }
@@ -72,8 +72,9 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 20_000): 
       if (done) throw new Error('ref lock already released')
       done = true
       try {
+        // No fsync, as C git by default: a killed process loses nothing once rename() returned; the journal's
+        // fsync covers the points themselves.
         fs.writeSync(lockFd, oid + '\n')
-        fs.fsyncSync(lockFd)
         fs.closeSync(lockFd)
         fs.renameSync(lockPath, path)
       } catch (e) {

@@ -44,22 +44,35 @@ export class Journal {
   }
 
   /** Appends and fsyncs. Called at most about once a second by the run's flusher, and before every commit. */
-  append(text: string): void {
+  append(text: string, sync = true): void {
     if (this.fd === undefined || text === '') return
     fs.writeSync(this.fd, text)
-    fs.fsyncSync(this.fd)
+    if (sync) fs.fsyncSync(this.fd)
   }
 
-  /** Starts a new segment after a commit that made everything up to `committedPoints` durable on the branch. */
-  rotate(committedPoints: number): void {
-    const old = this.segment
-    this.startSegment(committedPoints)
-    if (old && old !== this.segment) try { fs.unlinkSync(old) } catch { /* gone */ }
+  /**
+   * After a commit that put everything up to `committedPoints` on the branch: empty the segment, then rename it to
+   * the new base (in this order, a crash in between leaves an empty segment, never committed points under a new base),
+   * then write back `carry`: what was journaled while the commit was in flight.
+   */
+  rotate(committedPoints: number, carry = ''): void {
+    if (this.fd === undefined) return
+    const next = this.segmentPath(committedPoints)
+    fs.ftruncateSync(this.fd, 0)
+    if (next !== this.segment) {
+      fs.renameSync(this.segment, next)
+      this.segment = next
+    }
+    if (carry) this.append(carry)
+  }
+
+  private segmentPath(base: number): string {
+    return join(this.dir, `${String(base).padStart(12, '0')}.jsonl`)
   }
 
   private startSegment(base: number): void {
     if (this.fd !== undefined) fs.closeSync(this.fd)
-    this.segment = join(this.dir, `${String(base).padStart(12, '0')}.jsonl`)
+    this.segment = this.segmentPath(base)
     this.fd = fs.openSync(this.segment, 'a')
   }
 

@@ -67,6 +67,8 @@ export class Run {
   private lastWritten: Pick<RunSummary, 'lifecycle' | 'name' | 'description'>
   private commitChain: Promise<void> = Promise.resolve()
   private lastFlush = Date.now()
+  /** What reached the journal while a commit was in flight: it is not on the branch, so the next segment keeps it. */
+  private journaledSinceSnapshot: string[] = []
   private ended = false
   private readonly journal: Journal
   /** Tags this writer set or deleted (others' tag edits on the branch are kept). */
@@ -94,7 +96,7 @@ export class Run {
   openJournal(): void {
     if (!this.journaled) return
     this.journal.open({ runId: this.id, experiment: this.experimentId, branch: this.host.branch }, this.committedPoints)
-    this.journal.append(`{"op":"start","run":${JSON.stringify(encodeRun(this.state))}}\n`)
+    this.journal.append(`{"op":"start","run":${JSON.stringify(encodeRun(this.state))}}\n`, false)
   }
 
   get name(): string {
@@ -260,10 +262,13 @@ export class Run {
   }
 
   /** Writes buffered points and operations to the journal (fsync). Cheap to call; done about once a second anyway. */
-  flush(): void {
+  flush(sync = true): void {
     const text = this.pendingOps + this.pending
     if (text === '') return
-    if (this.journaled) this.journal.append(text)
+    if (this.journaled) {
+      this.journal.append(text, sync)
+      this.journaledSinceSnapshot.push(text)
+    }
     if (this.pending !== '') {
       this.uncommitted.push(this.pending)
       this.uncommittedPoints += this.pendingPoints
@@ -286,7 +291,10 @@ export class Run {
   }
 
   private async commitNow(): Promise<void> {
-    this.flush()
+    // Journaled without fsync: the commit that follows puts these points on the branch; a crash before it still
+    // finds them in the journal (the page cache survives a killed process).
+    this.flush(false)
+    this.journaledSinceSnapshot = []
     const parts = this.uncommitted
     const points = this.uncommittedPoints
     const staged = this.stagedFiles
@@ -340,7 +348,7 @@ export class Run {
       for (const [k, v] of Object.entries(written.params)) if (!(k in this.state.params)) this.state.params[k] = v
       this.lastWritten = { lifecycle: written.lifecycle, name: written.name, description: written.description }
     }
-    if (!this.ended && this.journaled) this.journal.rotate(this.committedPoints)
+    if (!this.ended && this.journaled) this.journal.rotate(this.committedPoints, this.journaledSinceSnapshot.join(''))
   }
 
   /** Our state over the tip's: fields edited elsewhere since we last wrote them keep the other edit. */

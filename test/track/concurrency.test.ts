@@ -65,9 +65,9 @@ describe('concurrent writers', () => {
 })
 
 describe('a writer killed with SIGKILL', () => {
-  it('loses at most the last second: recovery commits the journal and marks the run KILLED', async () => {
+  it.each([['no commit before the kill', '3600000'], ['commits every 50 ms while logging', '50']])('loses at most the last second (%s): recovery commits the journal, once, and marks the run KILLED', async (_what, interval) => {
     repo = gitRepo()
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-forever', repo.dir, '3600000'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-forever', repo.dir, interval], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let flushedAtKill = 0
     await new Promise<void>((resolve) => {
