@@ -49,7 +49,7 @@ const metric = withExamples(defineCommand({
   meta: { name: 'metric', description: 'Log metric values' },
   args: {
     pairs: { type: 'positional', description: 'One or more KEY=VALUE (NaN, Infinity allowed)', valueHint: 'KEY=VALUE...' },
-    step: { type: 'string', description: 'Step (integer; default 0)', valueHint: 'N' },
+    step: { type: 'string', description: 'Step, an integer (default: the key\'s next step: 0, 1, 2, …)', valueHint: 'N' },
     timestamp: { type: 'string', description: 'Time in ms since the epoch (default: now)', valueHint: 'MS' },
     run: RUN_ARG,
   },
