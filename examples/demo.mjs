@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const demo = join(root, 'demo')
@@ -61,9 +61,14 @@ labbook(['ls', '-e', 'iris', '--filter', 'metrics.accuracy >= 0.9', '--order-by'
 
 labbook(['compare', 'rf-n20-d2', 'rf-n50-d2', 'rf-n30-d3-wrapped', '--diff-only'])
 
-// ---- hook: later steps (site build, open the site) go here, after the runs exist in demo/. ----
-// e.g. labbook(['site', 'build']) once cli/site.ts exists.
+// ---- Hook: later steps (site build, open the site) run here, after the runs exist in demo/. ----
+// Either add a function to extraSteps, or drop a file in examples/demo.d/ (run in name order) that default-exports
+//   export default async ({ demo, root, labbook, sh, step }) => { step('Build the site'); labbook(['site', 'build']) }
 const extraSteps = []
-for (const s of extraSteps) await s({ demo, labbook, sh, step })
+const pluginDir = join(root, 'examples', 'demo.d')
+if (existsSync(pluginDir)) {
+  for (const f of readdirSync(pluginDir).filter((n) => n.endsWith('.mjs')).sort()) extraSteps.push((await import(pathToFileURL(join(pluginDir, f)).href)).default)
+}
+for (const s of extraSteps) await s({ demo, root, labbook, sh, step })
 
 console.log(`\nDone. Try: cd demo && node ${join('..', 'dist', 'cli', 'main.js')} show rf-n30-d3-wrapped`)
