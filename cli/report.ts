@@ -14,7 +14,8 @@ export default withExamples(defineCommand({
   args: {
     base: { type: 'string', description: 'The branch the PR merges into, e.g. origin/main (required)', valueHint: 'REF' },
     head: { type: 'string', description: 'The PR tip (default: HEAD)', valueHint: 'REF' },
-    'head-branch': { type: 'string', description: "The PR's branch name, for runs whose commit this clone lacks (default: the branch --head names, else $GITHUB_HEAD_REF)", valueHint: 'NAME' },
+    'head-branch': { type: 'string', description: "The PR's branch name, for runs whose commit this clone lacks (default: $GITHUB_HEAD_REF when set, else the branch --head names)", valueHint: 'NAME' },
+    experiment: { type: 'string', alias: 'e', description: 'Only runs of this experiment (name or id)', valueHint: 'NAME' },
     md: { type: 'boolean', description: 'Print Markdown for a PR comment (the default)' },
     json: { type: 'boolean', description: 'Print the report as JSON' },
     'site-url': { type: 'string', description: 'Published labbook site, to link run and compare pages', valueHint: 'URL' },
@@ -33,7 +34,8 @@ export default withExamples(defineCommand({
       const goals = await loadGoalConfig(book.repo)
       const report = await buildPrReport(book, {
         base: String(args.base), head: args.head ? String(args.head) : undefined,
-        headBranch: args['head-branch'] ? String(args['head-branch']) : undefined, siteUrl, goals,
+        headBranch: args['head-branch'] ? String(args['head-branch']) : io.env.GITHUB_HEAD_REF || undefined, siteUrl, goals,
+        experiment: args.experiment ? String(args.experiment) : undefined,
       })
       if (args.json) out(io, toJson(report))
       else io.stdout.write(renderPrReportMarkdown(report))

@@ -14,7 +14,7 @@ export const PR_REPORT_VERSION = 1
 /** What the report reads: the code repository and the runs (a `Labbook` or anything shaped like it). */
 export interface PrReportSource {
   readonly repo: string
-  listRuns(): Promise<RunSummary[]>
+  listRuns(o?: { experiment?: string }): Promise<RunSummary[]>
 }
 
 export interface PrReportOptions {
@@ -22,10 +22,12 @@ export interface PrReportOptions {
   base: string
   /** The PR's tip. @default 'HEAD' */
   head?: string
-  /** The PR's branch name, to find runs whose commit this clone doesn't have. @default the branch `head` names, else $GITHUB_HEAD_REF */
+  /** The PR's branch name, to find runs whose commit this clone doesn't have. @default the branch `head` names (the CLI falls back to $GITHUB_HEAD_REF) */
   headBranch?: string
   /** The published site (`labbook site build`), to link runs and comparisons. */
   siteUrl?: string
+  /** Only runs of this experiment (name or id): metrics of different tasks that share a key should not be compared. @default every experiment */
+  experiment?: string
   /** Goals and primary metrics (labbook.config.yaml: `loadGoalConfig`); without `primary`, every metric the PR's runs logged counts. */
   goals?: GoalConfig
 }
@@ -125,11 +127,11 @@ export async function buildPrReport(book: PrReportSource, o: PrReportOptions): P
   const headRef = o.head ?? 'HEAD'
   const [baseCommit, headCommit] = await Promise.all([resolveCommit(repo, o.base, 'Base'), resolveCommit(repo, headRef, 'Head')])
   const base = await mergeBase(repo, baseCommit, headCommit)
-  const headBranch = o.headBranch ?? (await branchNameOf(repo, headRef)) ?? (process.env.GITHUB_HEAD_REF || undefined)
+  const headBranch = o.headBranch ?? (await branchNameOf(repo, headRef))
   const [commits, baseHistory, runs] = await Promise.all([
     commitsBetween(repo, base, headCommit),
     base ? firstParentHistory(repo, base) : Promise.resolve([]),
-    book.listRuns(),
+    book.listRuns(o.experiment === undefined ? undefined : { experiment: o.experiment }),
   ])
   const site = o.siteUrl ? o.siteUrl.replace(/\/+$/, '') : undefined
   const position = new Map(commits.map((c, i) => [c.commit, i]))

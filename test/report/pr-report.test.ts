@@ -157,6 +157,14 @@ describe('labbook report (CLI)', () => {
     }
   })
 
+  it('limits the report to one experiment with -e', async () => {
+    const r = await cli(['report', '--base', 'main', '--head', 'feature', '--json', '-e', 'cifar'])
+    expect((JSON.parse(r.stdout) as PrReport).runs).toHaveLength(4)
+    const missing = await cli(['report', '--base', 'main', '-e', 'imagenet'])
+    expect(missing.exitCode).toBe(1)
+    expect(missing.stderr).toContain('EXPERIMENT_NOT_FOUND')
+  })
+
   it('rejects bad usage with exit code 2', async () => {
     expect((await cli(['report'])).exitCode).toBe(2)
     expect((await cli(['report', '--base', 'main', '--md', '--json'])).exitCode).toBe(2)
