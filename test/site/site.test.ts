@@ -6,7 +6,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildSite, type SiteBuildResult } from '../../src/site/build.js'
+import { main } from '../../cli/main.js'
+import type { SiteBuildResult } from '../../src/site/build.js'
+import { captureIO } from '../helpers/cli.js'
+import { writeFileSync } from 'node:fs'
 import { previewSite, type PreviewServer } from '../../src/site/preview.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { populateSiteRepo } from '../helpers/site-repo.js'
@@ -43,7 +46,11 @@ beforeAll(async () => {
   ids = made.ids
   evilId = made.evilId!
   userState = repo.userState()
-  built = await buildSite({ repo: repo.dir, out: join(repo.dir, '..', `${repo.dir.split('/').pop()}-site`), base: BASE, logLevel: 'error' })
+  // Built once, through the CLI as a user would: `labbook site build --out … --base /vision/ --json`.
+  const c = captureIO(repo.dir)
+  const res = await main(['site', 'build', '--out', `../${repo.dir.split('/').pop()}-site`, '--base', BASE, '--json'], c.io)
+  expect(res.exitCode, c.stderr()).toBe(0)
+  built = JSON.parse(c.stdout()) as SiteBuildResult
   srv = await previewSite({ dir: built.out, base: BASE, port: 0 })
   browser = await launchChromium()
 }, 180_000)
@@ -82,6 +89,32 @@ describe('site build', () => {
     expect(existsSync(join(dir, 'report.html'))).toBe(false)
     expect(existsSync(join(dir, 'report.html.txt'))).toBe(true)
     expect(existsSync(join(dir, 'chart.svg.txt'))).toBe(true)
+  })
+})
+
+describe('site build usage errors', () => {
+  it('rejects a bad --base and a non-empty folder it did not make, before doing any work', async () => {
+    const c1 = captureIO(repo.dir)
+    expect((await main(['site', 'build', '--base', '/x"><script>/'], c1.io)).exitCode).toBe(2)
+    expect(c1.stderr()).toMatch(/USAGE|base/)
+    mkdirSync(join(repo.dir, '..', 'not-a-site-' + process.pid), { recursive: true })
+    writeFileSync(join(repo.dir, '..', 'not-a-site-' + process.pid, 'keep.txt'), 'mine')
+    const c2 = captureIO(repo.dir)
+    expect((await main(['site', 'build', '--out', `../not-a-site-${process.pid}`], c2.io)).exitCode).toBe(2)
+    expect(readFileSync(join(repo.dir, '..', 'not-a-site-' + process.pid, 'keep.txt'), 'utf8')).toBe('mine')
+    rmSync(join(repo.dir, '..', 'not-a-site-' + process.pid), { recursive: true, force: true })
+    const c3 = captureIO(repo.dir)
+    expect((await main(['site', 'build', '--out', '.'], c3.io)).exitCode).toBe(2)
+  })
+  it('says what to do when the repository has no labbook branch', async () => {
+    const empty = gitRepo()
+    try {
+      const c = captureIO(empty.dir)
+      expect((await main(['site', 'build', '--out', '../x-site'], c.io)).exitCode).toBe(1)
+      expect(c.stderr()).toMatch(/BRANCH_MISSING/)
+    } finally {
+      empty.cleanup()
+    }
   })
 })
 

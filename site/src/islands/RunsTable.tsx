@@ -15,7 +15,7 @@ function initialFilter(): string {
   return new URLSearchParams(location.search).get('filter') ?? ''
 }
 
-export default function RunsTable({ experimentId, dataPath, pageSize = 100 }: Props) {
+export default function RunsTable({ experimentId, dataPath, pageSize = 50 }: Props) {
   const [runs, setRuns] = useState<TableRun[] | null>(null)
   const [loadError, setLoadError] = useState<string | null>(null)
   const [filter, setFilter] = useState('')
