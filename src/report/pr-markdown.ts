@@ -25,6 +25,7 @@ const VERDICT: Record<Verdict, [string, string]> = {
   mixed: ['🟡', 'Mixed'],
   same: ['⚪', 'No change'],
   'no-baseline': ['🆕', 'No baseline to compare with'],
+  'no-results': ['⚪', 'No results yet'],
   'no-runs': ['⚪', 'No runs for this pull request'],
 }
 
@@ -116,6 +117,7 @@ function verdictLine(r: PrReport): string {
   const where = commitsWithRuns > 0 ? ` on ${commitsWithRuns} commit${commitsWithRuns === 1 ? '' : 's'}` : ''
   const failed = r.failed.length ? `, ${r.failed.length} failed` : ''
   if (r.verdict === 'no-runs') return `${icon} **${word}** (no run's commit is between ${base} and ${code(r.head.commit.slice(0, 7))}).`
+  if (r.verdict === 'no-results') return `${icon} **${word}**: none of the PR's ${runs}${where} finished with a metric${failed}.`
   if (r.verdict === 'no-baseline') return `${icon} **${word}**: no finished run on ${base} at or before the merge-base logged these metrics. ${runs}${where}${failed}.`
   const changed = r.metrics.filter((m) => m.change === 'better' || m.change === 'worse').slice(0, 3)
   const parts = changed.map((m) => `${escapeMarkdownCell(m.key)} ${num(m.baseline!.value)} → ${num(m.pr!.value)}${m.relative === undefined ? '' : ` (${signedPct(m.relative)})`} ${m.change === 'better' ? '🟢' : '🔴'}`)

@@ -94,7 +94,8 @@ export interface ParamDiff {
   pr?: string
 }
 
-export type Verdict = 'better' | 'worse' | 'mixed' | 'same' | 'no-baseline' | 'no-runs'
+/** `no-results`: the PR has runs, but none finished with a metric. */
+export type Verdict = 'better' | 'worse' | 'mixed' | 'same' | 'no-baseline' | 'no-results' | 'no-runs'
 
 export interface PrReport {
   version: typeof PR_REPORT_VERSION
@@ -279,6 +280,7 @@ function paramDiff(a: Record<string, ParamValue>, b: Record<string, ParamValue>)
 
 function verdictOf(nRuns: number, metrics: PrMetric[]): Verdict {
   if (nRuns === 0) return 'no-runs'
+  if (!metrics.some((m) => m.pr)) return 'no-results'
   const compared = metrics.filter((m) => m.change === 'better' || m.change === 'worse' || m.change === 'same')
   if (compared.length === 0) return 'no-baseline'
   const better = compared.some((m) => m.change === 'better'), worse = compared.some((m) => m.change === 'worse')

@@ -87,6 +87,13 @@ describe('buildPrReport', () => {
     await expect(buildPrReport(book, { base: 'no-such-branch' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 
+  it('says "no results" when the PR only has failed runs', async () => {
+    const onlyFailed = { repo: f.repo.dir, listRuns: async () => (await book.listRuns()).filter((x) => x.name === 'feat-p3-crash' || x.name.startsWith('base-')) }
+    const r = await buildPrReport(onlyFailed, { base: 'main', head: 'feature' })
+    expect(r).toMatchObject({ verdict: 'no-results', failed: [{ name: 'feat-p3-crash' }] })
+    expect(renderPrReportMarkdown(r)).toContain("⚪ **No results yet**: none of the PR's 1 run on 1 commit finished with a metric, 1 failed.")
+  })
+
   it('gates on regressions beyond a percentage', () => {
     expect(regressions(r, 2).map((m) => m.key)).toEqual(['loss'])
     expect(regressions(r, 2.5)).toEqual([])
