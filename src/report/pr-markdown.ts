@@ -149,7 +149,8 @@ function runLink(x: PrRunRef): string {
 function commitCell(x: PrRunRef): string {
   if (!x.commit) return '–'
   const c = code(x.commit.slice(0, 7))
-  return x.prCommit && x.prCommit !== x.commit ? `${c} → ${code(x.prCommit.slice(0, 7))}` : c
+  const dirty = x.dirty ? ' (dirty)' : ''
+  return (x.prCommit && x.prCommit !== x.commit ? `${c} → ${code(x.prCommit.slice(0, 7))}` : c) + dirty
 }
 
 /** Commit ids are hex, safe inside a code span; anything else goes through the cell escaper first. */

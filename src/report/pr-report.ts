@@ -43,6 +43,8 @@ export interface PrRunRef {
   endTime?: number
   /** The commit the run recorded (may be a pre-rebase commit). */
   commit?: string
+  /** The worktree had uncommitted changes when the run started. */
+  dirty?: boolean
   /** The PR commit the run belongs to (same as `commit`, or the rebased commit with the same patch-id). */
   prCommit?: string
   match?: PrMatch
@@ -165,6 +167,7 @@ export async function buildPrReport(book: PrReportSource, o: PrReportOptions): P
     id: r.id, name: r.name, status: r.status, startTime: r.startTime,
     ...(r.endTime === undefined ? {} : { endTime: r.endTime }),
     ...(r.source?.commit ? { commit: r.source.commit } : {}),
+    ...(r.source?.dirty ? { dirty: true } : {}),
     ...(prCommit ? { prCommit } : {}),
     ...(match ? { match } : {}),
     ...(site ? { url: `${site}/runs/${encodeURIComponent(r.id)}/` } : {}),

@@ -33,6 +33,7 @@ interface RunSpec {
   metrics?: Record<string, number>
   params?: Record<string, ParamValue>
   status?: RunStatus
+  dirty?: boolean
   /** Leave out the patch-id (a run logged before labbook recorded one). */
   noPatchId?: boolean
 }
@@ -76,7 +77,7 @@ export async function prRepo(): Promise<PrRepo> {
     { name: 'side-s1', commit: C.s1, branch: 'side', metrics: { accuracy: 0.97, loss: 0.1 } },
     { name: 'base-m', commit: C.m, branch: 'main', metrics: { accuracy: 0.82, loss: 0.44 } },
     { name: 'after-c4', commit: C.c4, branch: 'main', metrics: { accuracy: 0.99, loss: 0.05 } },
-    { name: 'feat-p1', commit: C.p1, branch: 'feature', metrics: { accuracy: 0.84, loss: 0.42, epoch_time: 30 }, params: { lr: 0.01, layers: 2 } },
+    { name: 'feat-p1', commit: C.p1, branch: 'feature', dirty: true, metrics: { accuracy: 0.84, loss: 0.42, epoch_time: 30 }, params: { lr: 0.01, layers: 2 } },
     { name: 'wide | net\nv2 <i>', commit: C.p2, branch: 'feature', metrics: { accuracy: 0.88, loss: 0.46, epoch_time: 32 }, params: { lr: 0.01, layers: 4, optimizer: 'adam' } },
     { name: 'feat-p3-crash', commit: C.p3, branch: 'feature', metrics: { accuracy: 0.5 }, status: 'FAILED' },
     { name: 'feat-remote', commit: 'f'.repeat(40), branch: 'feature', metrics: { accuracy: 0.86, loss: 0.41 }, noPatchId: true },
@@ -87,7 +88,7 @@ export async function prRepo(): Promise<PrRepo> {
   const R: Record<string, string> = {}
   for (const [i, s] of specs.entries()) {
     const known = s.commit && s.commit !== 'f'.repeat(40)
-    const source = { commit: s.commit, branch: s.branch, dirty: false, ...(known && !s.noPatchId ? { patchId: patchIdOf(repo, s.commit!) } : {}) }
+    const source = { commit: s.commit, branch: s.branch, dirty: s.dirty ?? false, ...(known && !s.noPatchId ? { patchId: patchIdOf(repo, s.commit!) } : {}) }
     const run = await book.startRun({ experiment: 'cifar', name: s.name, params: s.params, source, startTime: T0 + i * 60_000, user: 'test' })
     for (const [k, v] of Object.entries(s.metrics ?? {})) run.logMetric(k, v, { step: 0, timestamp: T0 + i * 60_000 + 1000 })
     await run.end(s.status ?? 'FINISHED', { endTime: T0 + i * 60_000 + 30_000 })
