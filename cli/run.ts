@@ -92,8 +92,18 @@ async function wrap(book: Book, io: CliIO, command: string[], o: WrapOptions): P
     experiment: o.experiment, name: o.name, params: o.params, tags: o.tags, description: o.description, parent: o.parent,
     source: link.source,
   })
-  // Passing our own source skips the library's diff artifact, so store it here.
-  if (link.diff) await run.logBytes(DIFF_ARTIFACT, link.diff)
+  try {
+    // Passing our own source skips the library's diff artifact, so store it here.
+    if (link.diff) await run.logBytes(DIFF_ARTIFACT, link.diff)
+    return await supervise(book, io, run, command, o)
+  } catch (e) {
+    // labbook itself failed (not the command): do not leave the run RUNNING.
+    if (!run.isEnded) await run.end('FAILED').catch(() => {})
+    throw e
+  }
+}
+
+async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[], o: WrapOptions): Promise<{ exitCode: number; signal?: NodeJS.Signals }> {
   const started = Date.now()
   say(io, `labbook: run ${run.id} (${run.name}) started in experiment ${o.experiment}`)
 
@@ -136,75 +146,77 @@ async function wrap(book: Book, io: CliIO, command: string[], o: WrapOptions): P
   }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
   for (const s of signals) process.on(s, onSignal)
-
-  // System metrics of the child's process tree, and a journal flush each second so a crash loses little.
-  let sampleStep = 0
-  const sampler = o.intervalMs > 0 && child.pid !== undefined && ProcessTreeSampler.supported() ? new ProcessTreeSampler(child.pid) : undefined
-  const sample = async () => {
-    if (!sampler) return
-    const values = await sampler.sample()
-    if (Object.keys(values).length > 0) run.logMetrics(values, { step: sampleStep++, timestamp: Date.now() })
-  }
-  // The first sample only sets the CPU baseline; values are logged from the first interval on.
-  if (sampler) await sampler.sample().catch(() => {})
-  const sampleTimer = sampler ? setInterval(() => void sample().catch(() => {}), o.intervalMs) : undefined
-  let lastPoints = 0
-  const flushTimer = setInterval(() => {
-    if (tailer.stats.lines !== lastPoints) {
-      lastPoints = tailer.stats.lines
-      try {
-        run.flush()
-      } catch {
-        // a full disk shows up again, loudly, at end()
-      }
-    }
-  }, FLUSH_EVERY_MS)
-
-  let exit: ChildExit
   try {
-    exit = await done
+    // System metrics of the child's process tree, and a journal flush each second so a crash loses little.
+    let sampleStep = 0
+    const sampler = o.intervalMs > 0 && child.pid !== undefined && ProcessTreeSampler.supported() ? new ProcessTreeSampler(child.pid) : undefined
+    const sample = async () => {
+      if (!sampler) return
+      const values = await sampler.sample()
+      if (Object.keys(values).length > 0) run.logMetrics(values, { step: sampleStep++, timestamp: Date.now() })
+    }
+    // The first sample only sets the CPU baseline; values are logged from the first interval on.
+    if (sampler) await sampler.sample().catch(() => {})
+    const sampleTimer = sampler ? setInterval(() => void sample().catch(() => {}), o.intervalMs) : undefined
+    let lastPoints = 0
+    const flushTimer = setInterval(() => {
+      if (tailer.stats.lines !== lastPoints) {
+        lastPoints = tailer.stats.lines
+        try {
+          run.flush()
+        } catch {
+          // a full disk shows up again, loudly, at end()
+        }
+      }
+    }, FLUSH_EVERY_MS)
+
+    let exit: ChildExit
+    try {
+      exit = await done
+    } finally {
+      if (sampleTimer) clearInterval(sampleTimer)
+      clearInterval(flushTimer)
+    }
+
+    const stats = await tailer.stop()
+    const artifactResults = await Promise.allSettled(pendingArtifacts)
+    for (const r of artifactResults) if (r.status === 'rejected') say(io, `labbook: artifact not logged: ${(r.reason as Error).message}`)
+    if (stats.malformed > 0) run.setTag('labbook.metrics_malformed_lines', String(stats.malformed))
+
+    let status: RunStatus
+    let exitCode: number
+    let signal: NodeJS.Signals | undefined
+    if (exit.error) {
+      status = 'FAILED'
+      exitCode = exit.error.code === 'ENOENT' ? 127 : 126
+      run.setTag('labbook.error', `${exit.error.code}: cannot start ${command[0]}`)
+    } else if (exit.signal) {
+      status = 'KILLED'
+      signal = exit.signal
+      exitCode = 128 + (constants.signals[exit.signal] ?? 0)
+      run.setTag('labbook.signal', exit.signal)
+    } else {
+      exitCode = exit.code ?? 1
+      status = interrupted ? 'KILLED' : exitCode === 0 ? 'FINISHED' : 'FAILED'
+      run.setTag('labbook.exit_code', String(exitCode))
+      if (interrupted) run.setTag('labbook.signal', interrupted)
+    }
+    await run.logBytes('output.log', tail.contents())
+    await run.end(status)
+    rmSync(metricsPath, { force: true })
+    const ingest = stats.points > 0 || stats.malformed > 0
+      ? `; ${stats.points} metric points from $LABBOOK_METRICS${stats.malformed ? `, ${stats.malformed} malformed line${stats.malformed === 1 ? '' : 's'} skipped` : ''}`
+      : ''
+    say(io, `labbook: run ${run.id} ${status} in ${formatDuration(Date.now() - started)}${signal ? ` (${signal})` : exit.error ? '' : ` (exit ${exitCode})`}${ingest}`)
+    if (exit.error) {
+      say(io, `${exit.error.code === 'ENOENT' ? 'COMMAND_NOT_FOUND' : 'COMMAND_NOT_STARTED'}: cannot run ${JSON.stringify(command[0])}: ${exit.error.message}`)
+      say(io, 'hint: check the command after --; it must be on PATH or a path to an executable file.')
+    }
+    return { exitCode, signal }
   } finally {
+    // Until here a Ctrl-C only reached the (finished) child: the final commit is not cut short.
     for (const s of signals) process.off(s, onSignal)
-    if (sampleTimer) clearInterval(sampleTimer)
-    clearInterval(flushTimer)
   }
-
-  const stats = await tailer.stop()
-  const artifactResults = await Promise.allSettled(pendingArtifacts)
-  for (const r of artifactResults) if (r.status === 'rejected') say(io, `labbook: artifact not logged: ${(r.reason as Error).message}`)
-  if (stats.malformed > 0) run.setTag('labbook.metrics_malformed_lines', String(stats.malformed))
-
-  let status: RunStatus
-  let exitCode: number
-  let signal: NodeJS.Signals | undefined
-  if (exit.error) {
-    status = 'FAILED'
-    exitCode = exit.error.code === 'ENOENT' ? 127 : 126
-    run.setTag('labbook.error', `${exit.error.code}: cannot start ${command[0]}`)
-  } else if (exit.signal) {
-    status = 'KILLED'
-    signal = exit.signal
-    exitCode = 128 + (constants.signals[exit.signal] ?? 0)
-    run.setTag('labbook.signal', exit.signal)
-  } else {
-    exitCode = exit.code ?? 1
-    status = interrupted ? 'KILLED' : exitCode === 0 ? 'FINISHED' : 'FAILED'
-    run.setTag('labbook.exit_code', String(exitCode))
-    if (interrupted) run.setTag('labbook.signal', interrupted)
-  }
-  await run.logBytes('output.log', tail.contents())
-  await run.end(status)
-  rmSync(metricsPath, { force: true })
-
-  const ingest = stats.points > 0 || stats.malformed > 0
-    ? `; ${stats.points} metric points from $LABBOOK_METRICS${stats.malformed ? `, ${stats.malformed} malformed line${stats.malformed === 1 ? '' : 's'} skipped` : ''}`
-    : ''
-  say(io, `labbook: run ${run.id} ${status} in ${formatDuration(Date.now() - started)}${signal ? ` (${signal})` : exit.error ? '' : ` (exit ${exitCode})`}${ingest}`)
-  if (exit.error) {
-    say(io, `${exit.error.code === 'ENOENT' ? 'COMMAND_NOT_FOUND' : 'COMMAND_NOT_STARTED'}: cannot run ${JSON.stringify(command[0])}: ${exit.error.message}`)
-    say(io, 'hint: check the command after --; it must be on PATH or a path to an executable file.')
-  }
-  return { exitCode, signal }
 }
 
 /** Routes parsed $LABBOOK_METRICS records to the run; artifacts are copied right away and awaited at the end. */
