@@ -40,6 +40,8 @@ export interface RunWriter {
 
 export interface Book {
   readonly repo: string
+  /** The git common dir (journals of open runs live under it). */
+  readonly gitdir: string
   init(): Promise<{ created: boolean; commit: string }>
   experiment(name: string): Promise<{ id: string; name: string }>
   getExperiment(idOrName: string): Promise<Experiment>

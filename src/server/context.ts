@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
 import type { Experiment } from '../model/experiment.js'
+import { journalRoot, ownerAlive, type JournalOwner } from '../track/journal.js'
 import type { RunSummary } from '../model/run.js'
 import { isLabbookError } from '../errors.js'
 import type { Book, RunWriter } from './book.js'
-import { invalid, notFound } from './errors.js'
+import { ApiError, invalid, notFound } from './errors.js'
 
 export type LogLevel = 'info' | 'warn' | 'error'
 export type Logger = (level: LogLevel, message: string) => void
@@ -31,6 +35,11 @@ export class ServerContext {
     if (this.deleted.has(runId)) return Promise.reject(notActive(runId))
     let w = this.writers.get(runId)
     if (!w) {
+      const other = this.otherWriter(runId)
+      if (other) {
+        return Promise.reject(new ApiError('INVALID_PARAMETER_VALUE', `Run ${runId} is being written by another process (pid ${other.pid} on ${other.host}); ` +
+          'labbook takes one writer per run at a time, so this write was refused rather than risk losing points. Log to it once that process has ended.'))
+      }
       w = this.book.openRun(runId).then((run) => {
         if (run.summary().lifecycle === 'deleted') {
           this.deleted.add(runId)
@@ -44,6 +53,18 @@ export class ServerContext {
       this.writers.set(runId, w)
     }
     return w
+  }
+
+  /** The live process (other than this one) holding the run's journal, if any: two writers of one run would clobber each other's chunks. */
+  private otherWriter(runId: string): JournalOwner | undefined {
+    let owner: JournalOwner
+    try {
+      owner = JSON.parse(readFileSync(join(journalRoot(this.book.gitdir), runId, 'owner.json'), 'utf8')) as JournalOwner
+    } catch {
+      return undefined
+    }
+    if (owner.pid === process.pid && owner.host === hostname()) return undefined
+    return ownerAlive(owner) ? owner : undefined
   }
 
   markDeleted(runId: string, deleted: boolean): void {

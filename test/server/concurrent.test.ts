@@ -50,3 +50,36 @@ describe('the server and another writer on one repository', () => {
     fsck(repo)
   }, 120_000)
 })
+
+describe('one writer per run', () => {
+  it('refuses (400, not a 5xx) to log to a run another live process is writing, instead of clobbering its points', async () => {
+    const r = gitRepo()
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-forever', r.dir, '600000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let out = ''
+      const runId = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          out += d
+          if (out.includes('flushed')) resolve(out.split('\n')[0]!.trim())
+        })
+        child.on('exit', () => reject(new Error('child exited')))
+      })
+      const book = await Labbook.open({ repo: r.dir, recover: false })
+      const srv = await serve({ book, port: 0 })
+      try {
+        const res = await api(srv.url)('POST', 'runs/log-batch', { run_id: runId, metrics: [{ key: 'x', value: 1, timestamp: 1, step: 0 }] })
+        expect(res.status).toBe(400)
+        expect(res.json.message).toMatch(new RegExp(`being written by another process \\(pid ${child.pid}`))
+        // reading it is fine
+        expect((await api(srv.url)('GET', 'runs/get', { run_id: runId })).status).toBe(200)
+      } finally {
+        await srv.close()
+        await book.close()
+      }
+    } finally {
+      child.kill('SIGKILL')
+      await new Promise((res) => child.on('exit', res))
+      r.cleanup()
+    }
+  }, 60_000)
+})
