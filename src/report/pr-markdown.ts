@@ -59,7 +59,7 @@ function render(r: PrReport, limits: Limits): string {
   const cell = (s: string) => escapeMarkdownCell(s)
   const shown = r.metrics.filter((m) => m.change !== 'missing' || m.baseline)
   if (shown.length) {
-    out.push('| Metric | Baseline | PR best | Δ | Change | |', '|---|---:|---:|---:|---:|---|')
+    out.push('| Metric | Baseline | PR best | Δ | Δ % | Verdict |', '|---|---:|---:|---:|---:|---|')
     for (const m of shown.slice(0, limits.metrics)) {
       const side = (s: PrMetric['baseline']) => (s ? `${num(s.value)}<br><sub>${runLink(s.run)}${s.run.commit ? ` · ${code(s.run.commit.slice(0, 7))}` : ''}</sub>` : '–')
       const cmp = m.compareUrl ? ` [compare](${url(m.compareUrl)})` : ''

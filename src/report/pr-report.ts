@@ -7,7 +7,8 @@ import type { RunStatus, RunSummary } from '../model/run.js'
 import type { ParamValue } from '../model/run.js'
 import { asText } from '../query/fields.js'
 import { type Goal, type GoalConfig, metricGoalInfo } from './goals.js'
-import { branchNameOf, commitsBetween, existingCommits, firstParentHistory, mergeBase, patchIds, resolveCommit } from './pr-git.js'
+import { branchNameOf, resolveCommit } from './pr-git.js'
+import { partitionRuns, type PrMatch } from './pr-runs.js'
 
 export const PR_REPORT_VERSION = 1
 
@@ -32,8 +33,7 @@ export interface PrReportOptions {
   goals?: GoalConfig
 }
 
-/** How a run was tied to the PR. */
-export type PrMatch = 'commit' | 'patch-id' | 'branch'
+export type { PrMatch } from './pr-runs.js'
 
 export interface PrRunRef {
   id: string
@@ -129,39 +129,11 @@ export async function buildPrReport(book: PrReportSource, o: PrReportOptions): P
   const repo = book.repo
   const headRef = o.head ?? 'HEAD'
   const [baseCommit, headCommit] = await Promise.all([resolveCommit(repo, o.base, 'Base'), resolveCommit(repo, headRef, 'Head')])
-  const base = await mergeBase(repo, baseCommit, headCommit)
   const headBranch = o.headBranch ?? (await branchNameOf(repo, headRef))
-  const [commits, baseHistory, runs] = await Promise.all([
-    commitsBetween(repo, base, headCommit),
-    base ? firstParentHistory(repo, base) : Promise.resolve([]),
-    book.listRuns(o.experiment === undefined ? undefined : { experiment: o.experiment }),
-  ])
+  const runs = await book.listRuns(o.experiment === undefined ? undefined : { experiment: o.experiment })
+  const { mergeBase: base, commits, pr: prEntries, base: baseRuns } = await partitionRuns(repo, runs, { base: baseCommit, head: headCommit, headBranch })
   const site = o.siteUrl ? o.siteUrl.replace(/\/+$/, '') : undefined
   const position = new Map(commits.map((c, i) => [c.commit, i]))
-  const baseSet = new Set(baseHistory)
-
-  // PR runs: by commit, then by patch-id (commits a rebase rewrote), then by branch when this clone lacks the commit.
-  const matched = new Map<string, { run: RunSummary; prCommit?: string; match: PrMatch }>()
-  const pending: RunSummary[] = []
-  for (const r of runs) {
-    const c = r.source?.commit
-    if (c && position.has(c)) matched.set(r.id, { run: r, prCommit: c, match: 'commit' })
-    else if (!c || !baseSet.has(c)) pending.push(r)
-  }
-  const byPatch = new Map<string, string>()
-  if (pending.some((r) => r.source?.patchId)) {
-    for (const [commit, pid] of await patchIds(repo, commits.map((c) => c.commit))) if (!byPatch.has(pid)) byPatch.set(pid, commit)
-  }
-  const branchCandidates: RunSummary[] = []
-  for (const r of pending) {
-    const pid = r.source?.patchId
-    if (pid && byPatch.has(pid)) matched.set(r.id, { run: r, prCommit: byPatch.get(pid), match: 'patch-id' })
-    else if (headBranch && r.source?.branch === headBranch) branchCandidates.push(r)
-  }
-  if (branchCandidates.length) {
-    const known = await existingCommits(repo, branchCandidates.flatMap((r) => (r.source?.commit ? [r.source.commit] : [])))
-    for (const r of branchCandidates) if (!r.source?.commit || !known.has(r.source.commit)) matched.set(r.id, { run: r, match: 'branch' })
-  }
 
   const ref = (r: RunSummary, prCommit?: string, match?: PrMatch): PrRunRef => ({
     id: r.id, name: r.name, status: r.status, startTime: r.startTime,
@@ -172,13 +144,8 @@ export async function buildPrReport(book: PrReportSource, o: PrReportOptions): P
     ...(match ? { match } : {}),
     ...(site ? { url: `${site}/runs/${encodeURIComponent(r.id)}/` } : {}),
   })
-  const order = (a: { prCommit?: string; run: RunSummary }, b: { prCommit?: string; run: RunSummary }) =>
-    (a.prCommit ? position.get(a.prCommit)! : commits.length) - (b.prCommit ? position.get(b.prCommit)! : commits.length) ||
-    a.run.startTime - b.run.startTime || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0)
-  const prEntries = [...matched.values()].sort(order)
   const prRefs = new Map(prEntries.map((e) => [e.run.id, ref(e.run, e.prCommit, e.match)]))
   const prRuns = prEntries.map((e) => e.run)
-  const baseRuns = runs.filter((r) => r.status === 'FINISHED' && r.source?.commit && baseSet.has(r.source.commit) && !matched.has(r.id))
 
   const prCommits: PrCommit[] = commits.map((c) => ({ commit: c.commit, subject: c.subject, runs: [] }))
   for (const e of prEntries) if (e.prCommit) prCommits[position.get(e.prCommit)!]!.runs.push(e.run.id)
