@@ -159,6 +159,12 @@ describe('labbook report (CLI)', () => {
       const r = await cli(['report', '--base', 'main', '--head', 'feature', '--json', '--fail-on-regression', '1'])
       expect(r.exitCode).toBe(0)
       expect((JSON.parse(r.stdout) as PrReport).metrics.map((m) => [m.key, m.goalSource])).toEqual([['accuracy', 'config']])
+      writeFileSync(cfg, 'metrics:\n  accuracy: upwards\n')
+      const bad = await cli(['report', '--base', 'main', '--head', 'feature'])
+      expect(bad.exitCode).toBe(1)
+      expect(bad.stderr).toContain('INVALID_VALUE')
+      writeFileSync(cfg, 'metrics: [unclosed\n')
+      expect((await cli(['report', '--base', 'main', '--head', 'feature'])).stderr).toMatch(/INVALID_VALUE.*not valid YAML/)
     } finally {
       rmSync(cfg)
     }
