@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'RUN_NOT_FOUND'
   | 'RUN_AMBIGUOUS'
   | 'RUN_EXISTS'
+  | 'RUN_LOCKED'
   | 'RUN_NOT_ACTIVE'
   | 'RUN_ENDED'
   | 'EXPERIMENT_NOT_FOUND'

@@ -27,6 +27,8 @@ export class Journal {
   readonly dir: string
   private fd: number | undefined
   private segment = ''
+  private syncing = false
+  private syncAgain = false
 
   constructor(gitdir: string, readonly runId: string) {
     this.dir = join(journalRoot(gitdir), runId)
@@ -47,7 +49,28 @@ export class Journal {
   append(text: string, sync = true): void {
     if (this.fd === undefined || text === '') return
     fs.writeSync(this.fd, text)
-    if (sync) fs.fsyncSync(this.fd)
+    if (sync) this.sync()
+  }
+
+  /**
+   * fdatasync in the thread pool, at most one in flight: a server with 20 open runs must not stall its event loop
+   * for 20 fsyncs every second. A killed process loses nothing written (the page cache outlives it); the fsync is
+   * for the machine going down.
+   */
+  private sync(): void {
+    if (this.syncing || this.fd === undefined) {
+      this.syncAgain = this.syncing
+      return
+    }
+    this.syncing = true
+    const fd = this.fd
+    fs.fdatasync(fd, () => {
+      this.syncing = false
+      if (this.syncAgain) {
+        this.syncAgain = false
+        this.sync()
+      }
+    })
   }
 
   /**
@@ -71,21 +94,39 @@ export class Journal {
   }
 
   private startSegment(base: number): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd)
+    this.close()
     this.segment = this.segmentPath(base)
     this.fd = fs.openSync(this.segment, 'a')
   }
 
   /** The run is committed in full: the journal goes away. */
   remove(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd)
-    this.fd = undefined
+    this.close()
     fs.rmSync(this.dir, { recursive: true, force: true })
   }
 
+  /** Closes the segment (after any fdatasync in flight, so the number is not reused under it). */
   close(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd)
+    const fd = this.fd
     this.fd = undefined
+    if (fd === undefined) return
+    if (!this.syncing) fs.closeSync(fd)
+    else {
+      const wait = setInterval(() => {
+        if (this.syncing) return
+        clearInterval(wait)
+        fs.close(fd, () => {})
+      }, 5)
+    }
+  }
+}
+
+/** The owner of a run's journal, if the run has one. */
+export function journalOwner(gitdir: string, runId: string): JournalOwner | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(join(journalRoot(gitdir), runId, 'owner.json'), 'utf8'))
+  } catch {
+    return undefined
   }
 }
 

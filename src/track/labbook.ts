@@ -24,6 +24,7 @@ import { currentUser, detectCodeLink } from './code-link.js'
 import { ExperimentHandle } from './experiment.js'
 import { randomRunName } from './names.js'
 import { LabbookReader, readExperiments, runNotFound } from './reader.js'
+import { journalOwner, ownerAlive } from './journal.js'
 import { recoverJournals, type RecoveredRun } from './recover.js'
 import { existingRunState, Run } from './run.js'
 import type { RunHost } from './run-host.js'
@@ -237,6 +238,12 @@ export class Labbook extends LabbookReader implements RunHost {
   /** Attaches a writer to a run already on the branch, e.g. to log to a finished run as MLflow allows. */
   async openRun(id: string): Promise<Run> {
     for (const r of this.openRuns) if (r.id === id) return r
+    const owner = journalOwner(this.gitdir, id)
+    if (owner && owner.pid !== process.pid && ownerAlive(owner)) {
+      throw new LabbookError('RUN_LOCKED', `Run ${id} is being written by process ${owner.pid} on ${owner.host}; two writers of one run would lose points.`,
+        'Log from inside that process (labbook log / $LABBOOK_METRICS), or wait until the run ends.', { id, pid: owner.pid, host: owner.host })
+    }
+    if (owner && owner.pid !== process.pid) await this.recover() // its writer died: commit what it left first
     const view = await this.store.head()
     if (!view || !(await view.entry(`${runDir(id)}/${RUN_FILE}`))) throw runNotFound(id)
     const existing = await existingRunState(view, id)

@@ -113,3 +113,21 @@ describe('a writer killed with SIGKILL', () => {
     await new Promise((r) => p.on('close', r))
   }, 60_000)
 })
+
+describe('one writer per run', () => {
+  it('refuses to open a run that a live process is writing, and recovers one whose writer died', async () => {
+    repo = gitRepo()
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-forever', repo.dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const id = await new Promise<string>((resolve) => p.stdout.once('data', (d) => resolve(String(d).split('\n')[0]!)))
+    const book = await Labbook.open({ repo: repo.dir })
+    await expect(book.openRun(id)).rejects.toMatchObject({ code: 'RUN_LOCKED' })
+    p.kill('SIGKILL')
+    await new Promise((r) => p.on('close', r))
+    const run = await book.openRun(id) // recovers the dead writer's journal first
+    run.setTag('after', 'recovery')
+    await run.end('KILLED')
+    const r = await book.getRun(id)
+    expect(r.tags.after).toBe('recovery')
+    expect((await book.metricHistory(id, 'loss')).length).toBe(r.metrics.loss?.count ?? 0) // killed maybe before its first flush
+  }, 60_000)
+})
