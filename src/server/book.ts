@@ -29,6 +29,7 @@ export interface RunWriter {
   deleteTag(key: string): void
   setName(name: string): void
   setDescription(text: string): void
+  resume(): void
   logBytes(path: string, data: Uint8Array | string): Promise<void>
   logArtifact(localPath: string, o?: { to?: string }): Promise<void>
   deleteArtifact(path: string): Promise<void>

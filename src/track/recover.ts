@@ -120,6 +120,7 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
       else if (op.op === 'untag' && op.key in run.summary().tags) run.deleteTag(op.key)
       else if (op.op === 'name') run.setName(op.value)
       else if (op.op === 'description') run.setDescription(op.value)
+      else if (op.op === 'resume') run.resume()
     } catch { /* an op the branch already has in another form: keep going, points matter most */ }
   }
   for (const [k, v, s, t] of points) run.logMetric(k, v, { step: s, timestamp: t })

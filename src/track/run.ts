@@ -254,6 +254,15 @@ export class Run {
     await this.commit()
   }
 
+  /** Marks a finished run RUNNING again (MLflow's `start_run(run_id=…)` on an ended run); `end()` finishes it anew. */
+  resume(): void {
+    this.assertOpen()
+    if (this.state.status === 'RUNNING') return
+    this.state.status = 'RUNNING'
+    delete this.state.endTime
+    this.pendingOps += `{"op":"resume"}\n`
+  }
+
   /** The run as it stands in memory, uncommitted points included. */
   summary(): RunSummary {
     const metrics: Record<string, MetricSummary> = {}

@@ -262,3 +262,20 @@ describe('keeping objects packed', () => {
     expect(fsck(repo)).toBe('')
   })
 })
+
+describe('resuming', () => {
+  it('marks a finished run RUNNING again until it ends anew (MLflow start_run(run_id=…))', async () => {
+    repo = gitRepo()
+    const book = await Labbook.open({ repo: repo.dir })
+    const run = await book.startRun({ name: 'resumable' })
+    await run.end('FAILED')
+    const again = await book.openRun(run.id)
+    again.resume()
+    await again.commit()
+    const resumed = await book.getRun(run.id)
+    expect(resumed.status).toBe('RUNNING')
+    expect(resumed.endTime).toBeUndefined()
+    await again.end('FINISHED')
+    expect((await book.getRun(run.id)).status).toBe('FINISHED')
+  })
+})

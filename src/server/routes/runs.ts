@@ -74,6 +74,7 @@ export const runRoutes: Route[] = [
       await ctx.run(id)
       const w = await ctx.writer(id)
       if (name) w.setName(name)
+      if (status === 'RUNNING') w.resume()
       if (status && status !== 'RUNNING') {
         await w.end(status, { endTime: endTime ?? Date.now() })
         ctx.forget(id)
