@@ -213,6 +213,27 @@ i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done
     expect((await showJson('busy')).status).toBe('FINISHED')
   })
 
+  it('records a dirty checkout: source.dirty and the uncommitted diff as an artifact', async () => {
+    const dirty = gitRepo({ 'train.py': 'print("v1")\n' })
+    try {
+      writeFileSync(join(dirty.dir, 'train.py'), 'print("v2")\n')
+      const state = dirty.userState()
+      const r = await runCli(['run', '-n', 'dirty', '--system-interval', '0', '--', 'sh', '-c', 'true'], { cwd: dirty.dir })
+      expect(r.code, r.stderr).toBe(0)
+      const shown = await runCli(['show', 'dirty', '--json'], { cwd: dirty.dir })
+      const run = JSON.parse(shown.stdout)
+      expect(run.source).toMatchObject({ dirty: true, branch: 'main', command: "sh -c true" })
+      expect(run.artifacts.map((a: { path: string }) => a.path)).toContain('labbook/uncommitted.diff')
+      const { Labbook } = await import('../../dist/src/index.js')
+      const book = await Labbook.open({ repo: dirty.dir })
+      expect(Buffer.from(await book.readArtifact(run.id, 'labbook/uncommitted.diff')).toString()).toContain('+print("v2")')
+      await book.close()
+      expect(dirty.userState()).toBe(state)
+    } finally {
+      dirty.cleanup()
+    }
+  })
+
   it('left the user checkout, index and HEAD untouched, and the repository consistent', () => {
     expect(repo.git('status', '--porcelain')).toBe('')
     expect(repo.userState()).toBe(before)
