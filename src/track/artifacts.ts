@@ -117,13 +117,7 @@ export function stageBytes(objects: ObjectStore, gitdir: string, path: string, d
   const p = artifactPath(path)
   if (data.length > threshold) {
     const sha256 = createHash('sha256').update(data).digest('hex')
-    const dest = externalObjectPath(gitdir, sha256)
-    if (!fs.existsSync(dest)) {
-      fs.mkdirSync(join(dest, '..'), { recursive: true })
-      const tmp = `${dest}.${process.pid}.tmp`
-      fs.writeFileSync(tmp, data)
-      fs.renameSync(tmp, dest)
-    }
+    putExternal(gitdir, sha256, (tmp) => fs.writeFileSync(tmp, data))
     return { path: p, blob: objects.writeBlob(encodePointer({ sha256, size: data.length, name: basename(p) })), mode: MODES.file, size: data.length }
   }
   return { path: p, blob: objects.writeBlob(data), mode: MODES.file, size: data.length }
@@ -143,12 +137,16 @@ function storeExternal(gitdir: string, file: string): string {
     fs.closeSync(fd)
   }
   const sha256 = hash.digest('hex')
-  const dest = externalObjectPath(gitdir, sha256)
-  if (!fs.existsSync(dest)) {
-    fs.mkdirSync(join(dest, '..'), { recursive: true })
-    const tmp = `${dest}.${process.pid}.tmp`
-    fs.copyFileSync(file, tmp)
-    fs.renameSync(tmp, dest)
-  }
+  putExternal(gitdir, sha256, (tmp) => fs.copyFileSync(file, tmp))
   return sha256
+}
+
+/** Content-addressed, so an existing file is already right; a new one appears whole (temp file, then rename). */
+function putExternal(gitdir: string, sha256: string, write: (tmp: string) => void): void {
+  const dest = externalObjectPath(gitdir, sha256)
+  if (fs.existsSync(dest)) return
+  fs.mkdirSync(join(dest, '..'), { recursive: true })
+  const tmp = `${dest}.${process.pid}.tmp`
+  write(tmp)
+  fs.renameSync(tmp, dest)
 }
