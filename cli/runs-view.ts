@@ -98,20 +98,25 @@ function attributeColumn(name: string, names: ExperimentNames, ids: Map<string, 
 
 /** Picks what a table shows by default: params whose values differ between the runs, then the most common metrics (not system/*). */
 export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4): FieldRef[] {
-  const paramKeys = new Map<string, Set<string>>()
+  // Per param key: its first value, and whether another value was seen (all we need to know).
+  const first = new Map<string, string>()
+  const varies = new Set<string>()
   const metricCount = new Map<string, number>()
   for (const r of runs) {
-    for (const [k, v] of Object.entries(r.params)) {
-      let s = paramKeys.get(k)
-      if (!s) paramKeys.set(k, (s = new Set()))
-      if (s.size < 3) s.add(String(v))
+    const params = r.params
+    for (const k in params) {
+      if (varies.has(k)) continue
+      const v = String(params[k])
+      const f = first.get(k)
+      if (f === undefined) first.set(k, v)
+      else if (f !== v) varies.add(k)
     }
-    for (const k of Object.keys(r.metrics)) metricCount.set(k, (metricCount.get(k) ?? 0) + 1)
+    for (const k in r.metrics) metricCount.set(k, (metricCount.get(k) ?? 0) + 1)
   }
   // With several runs, params that never vary say nothing about the difference between them: leave them out.
-  const entries = [...paramKeys.entries()]
-  const varying = runs.length > 1 ? entries.filter(([, v]) => v.size > 1) : entries
-  const params = (varying.length > 0 ? varying : entries).sort((a, b) => a[0].localeCompare(b[0])).slice(0, maxParams).map(([key]): FieldRef => ({ kind: 'param', key }))
+  const all = [...first.keys()]
+  const varying = runs.length > 1 ? all.filter((k) => varies.has(k)) : all
+  const params = (varying.length > 0 ? varying : all).sort().slice(0, maxParams).map((key): FieldRef => ({ kind: 'param', key }))
   const metrics = [...metricCount.entries()]
     .filter(([k]) => !k.startsWith('system/'))
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
