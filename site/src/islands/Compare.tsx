@@ -63,16 +63,28 @@ export default function Compare() {
     if (!sy && metricKeys.length) setSy(`metrics.${metricKeys[0]}`)
   }, [runs])
 
+  const labels = useMemo(() => (runs ?? []).map((r) => r.label), [runs])
+  const startTimes = useMemo(() => Object.fromEntries((runs ?? []).map((r) => [r.label, r.startTime])), [runs])
+  // Specs are memoised: every chart redraws only when its own inputs change (50 runs × many metrics is heavy).
+  const lineSpecs = useMemo(() => metricKeys.filter((k) => series[k]).map((k) => {
+    const rows = seriesRows(Object.entries(series[k]!).map(([run, s]) => ({ run, series: s })), { x, logY, startTimes })
+    return { key: k, spec: lineChartSpec(rows, { x, logY, smoothing, title: k, runs: labels, width: 560, height: 260 }) }
+  }), [metricKeys, series, x, logY, smoothing, startTimes, labels])
+  const pick = (r: CRun, field: string) => field.startsWith('params.') ? r.params[field.slice(7)] : field.startsWith('metrics.') ? r.metrics[field.slice(8)]?.value : undefined
+  const pc = useMemo(() => {
+    const axes = [...paramKeys.filter(differs).slice(0, 10).map((k) => `params.${k}`), ...(pcMetric ? [`metrics.${pcMetric}`] : [])]
+    const rows = parallelRows((runs ?? []).map((r) => ({ run: r.label, values: Object.fromEntries(axes.map((a) => [a, pick(r, a)])) })), axes)
+    return { axes, spec: axes.length > 1 ? parallelSpec(rows, { axes, runs: labels }) : null }
+  }, [runs, paramKeys, pcMetric, labels])
+  const scatter = useMemo(() => {
+    const rows: ScatterRow[] = (runs ?? []).flatMap((r) => { const a = pick(r, sx), b = pick(r, sy); return a === undefined || b === undefined || typeof a === 'boolean' || typeof b === 'boolean' ? [] : [{ run: r.label, x: a, y: b }] })
+    return rows.length ? scatterSpec(rows, { xLabel: sx, yLabel: sy, runs: labels }) : null
+  }, [runs, sx, sy, labels])
+
   if (ids.length < 1) return <p>Select 2 to 50 runs in an experiment's table and press <b>Compare</b>. The address then lists them: <code>compare/?runs=id1,id2</code>.</p>
   if (!runs) return <p className="muted">Loading {ids.length} runs…</p>
-  const labels = runs.map((r) => r.label)
-  const startTimes = Object.fromEntries(runs.map((r) => [r.label, r.startTime]))
   const shownParams = diffOnly ? paramKeys.filter(differs) : paramKeys
-  const pick = (r: CRun, field: string) => field.startsWith('params.') ? r.params[field.slice(7)] : field.startsWith('metrics.') ? r.metrics[field.slice(8)]?.value : undefined
   const fields = [...paramKeys.map((k) => `params.${k}`), ...metricKeys.map((k) => `metrics.${k}`)]
-  const scatterRows: ScatterRow[] = runs.flatMap((r) => { const a = pick(r, sx), b = pick(r, sy); return a === undefined || b === undefined || typeof a === 'boolean' || typeof b === 'boolean' ? [] : [{ run: r.label, x: a, y: b }] })
-  const pcAxes = [...paramKeys.filter(differs).slice(0, 10).map((k) => `params.${k}`), ...(pcMetric ? [`metrics.${pcMetric}`] : [])]
-  const pcRows = parallelRows(runs.map((r) => ({ run: r.label, values: Object.fromEntries(pcAxes.map((a) => [a, pick(r, a)])) })), pcAxes)
 
   return (
     <div className="compare">
@@ -110,16 +122,13 @@ export default function Compare() {
         <label>smoothing <input type="range" min="0" max="0.99" step="0.01" value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /></label>
       </div>
       <div className="charts">
-        {metricKeys.filter((k) => series[k]).map((k) => {
-          const rows = seriesRows(Object.entries(series[k]!).map(([run, s]) => ({ run, series: s })), { x, logY, startTimes })
-          return <figure key={k} data-metric={k}><figcaption>{k}</figcaption><PlotFigure spec={lineChartSpec(rows, { x, logY, smoothing, title: k, runs: labels, width: 560, height: 260 })} /></figure>
-        })}
+        {lineSpecs.map(({ key, spec }) => <figure key={key} data-metric={key}><figcaption>{key}</figcaption><PlotFigure spec={spec} /></figure>)}
       </div>
 
-      {pcAxes.length > 1 && <>
+      {pc.spec && <>
         <h2>Params against a metric</h2>
         <label>metric <select value={pcMetric} onChange={(e) => setPcMetric(e.target.value)}>{metricKeys.map((k) => <option key={k} value={k}>{k}</option>)}</select></label>
-        <figure className="parallel"><PlotFigure spec={parallelSpec(pcRows, { axes: pcAxes, runs: labels })} /></figure>
+        <figure className="parallel"><PlotFigure spec={pc.spec} /></figure>
       </>}
 
       {fields.length > 1 && <>
@@ -128,7 +137,7 @@ export default function Compare() {
           <label>x <select value={sx} onChange={(e) => setSx(e.target.value)}>{fields.map((f) => <option key={f} value={f}>{f}</option>)}</select></label>
           <label>y <select value={sy} onChange={(e) => setSy(e.target.value)}>{fields.map((f) => <option key={f} value={f}>{f}</option>)}</select></label>
         </div>
-        {scatterRows.length > 0 ? <figure className="scatter"><PlotFigure spec={scatterSpec(scatterRows, { xLabel: sx, yLabel: sy, runs: labels })} /></figure> : <p className="muted">No run has both values.</p>}
+        {scatter ? <figure className="scatter"><PlotFigure spec={scatter} /></figure> : <p className="muted">No run has both values.</p>}
       </>}
     </div>
   )

@@ -14,6 +14,19 @@ export function site(): SiteContext {
   return ctx
 }
 
+const indexes = new WeakMap<SiteData, { runById: Map<string, SiteData['runs'][number]>; runsByExperiment: Map<string, SiteData['runs']> }>()
+/** Lookups built once per build (pages render 10,000 times; a scan per page would be quadratic). */
+export function lookups(data: SiteData = site().data) {
+  let ix = indexes.get(data)
+  if (!ix) {
+    const runById = new Map(data.runs.map((r) => [r.id, r]))
+    const runsByExperiment = new Map<string, SiteData['runs']>()
+    for (const r of data.runs) (runsByExperiment.get(r.experiment) ?? runsByExperiment.set(r.experiment, []).get(r.experiment)!).push(r)
+    indexes.set(data, (ix = { runById, runsByExperiment }))
+  }
+  return ix
+}
+
 /** Link to a page or file inside the site, under the configured base. */
 export const href = (path: string): string => joinBase(site().base, path)
 
