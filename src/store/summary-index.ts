@@ -19,14 +19,17 @@ export class SummaryIndex {
   private readonly byShardTree = new Map<string, RunSummary[]>()
 
   constructor(gitdir: string, private readonly store: ObjectStore) {
-    this.dir = join(gitdir, 'labbook', 'index', 'v1')
+    this.dir = join(gitdir, 'labbook', 'index', 'v2')
   }
 
   /** Every run summary in the view (deleted ones included), in no particular order. */
   async all(view: TreeView): Promise<RunSummary[]> {
     const shards = (await view.list(RUNS_DIR)).filter((e) => isTreeMode(e.mode))
-    const parts = await Promise.all(shards.map((s) => this.shard(s.name, s.oid)))
-    return parts.flat()
+    // One shard at a time: reads are synchronous underneath, and 256 shards in flight held every blob of a
+    // 100,000-run branch in memory at once (1.6 GB).
+    const out: RunSummary[] = []
+    for (const s of shards) for (const run of await this.shard(s.name, s.oid)) out.push(run)
+    return out
   }
 
   private async shard(name: string, oid: string): Promise<RunSummary[]> {
@@ -37,13 +40,13 @@ export class SummaryIndex {
     if (!runs) {
       this.loadPrevious(name)
       const entries = (await this.store.readTree(oid)).filter((e) => isTreeMode(e.mode))
-      const pairs = await Promise.all(entries.map(async (e) => [e.oid, await this.readRun(e.oid, `${RUNS_DIR}/${name}/${e.name}`)] as const))
       runs = []
       const save: Array<[string, RunSummary]> = []
-      for (const [treeOid, run] of pairs) {
+      for (const e of entries) {
+        const run = await this.readRun(e.oid, `${RUNS_DIR}/${name}/${e.name}`)
         if (!run) continue
         runs.push(run)
-        save.push([treeOid, run])
+        save.push([e.oid, run])
       }
       this.writeFile(file, save)
       this.writePointer(name, oid)
@@ -96,7 +99,7 @@ export class SummaryIndex {
     try {
       fs.mkdirSync(this.dir, { recursive: true })
       const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-      fs.writeFileSync(tmp, JSON.stringify(rows, replacer))
+      fs.writeFileSync(tmp, JSON.stringify(rows.map(([oid, run]) => [oid, compact(run)]), replacer))
       fs.renameSync(tmp, file)
     } catch { /* the index is an optimisation; a read-only .git still lists runs */ }
   }
@@ -117,10 +120,28 @@ function replacer(_k: string, v: unknown): unknown {
   return v
 }
 
+/**
+ * The index stores each metric summary as an array `[value, step, timestamp, min, max, count]`: at 100,000 runs of
+ * 10 metrics the files are a quarter smaller and parse faster than with repeated key names.
+ */
+function compact(run: RunSummary): unknown {
+  const metrics: Record<string, unknown[]> = {}
+  for (const [k, m] of Object.entries(run.metrics)) metrics[k] = [m.value, m.step, m.timestamp, m.min, m.max, m.count]
+  return { ...run, metrics }
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
+
 function revive(raw: any): RunSummary {
-  for (const m of Object.values<any>(raw.metrics)) {
-    for (const k of ['value', 'min', 'max']) if (typeof m[k] === 'object' && m[k]) m[k] = numberFromJson(m[k].$n)
+  const metrics: RunSummary['metrics'] = {}
+  for (const k in raw.metrics) {
+    const a = raw.metrics[k]
+    metrics[k] = { value: num(a[0]), step: a[1], timestamp: a[2], min: num(a[3]), max: num(a[4]), count: a[5] }
   }
-  for (const [k, v] of Object.entries<any>(raw.params)) if (v && typeof v === 'object') raw.params[k] = numberFromJson(v.$n)
+  raw.metrics = metrics
+  for (const k in raw.params) {
+    const v = raw.params[k]
+    if (v !== null && typeof v === 'object') raw.params[k] = num(v)
+  }
   return raw as RunSummary
 }
