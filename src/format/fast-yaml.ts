@@ -132,6 +132,8 @@ function plain(s: string): Value {
   return s
 }
 
+const SUMMARY_FIELDS: Record<string, true> = { value: true, step: true, timestamp: true, min: true, max: true, count: true }
+
 /** `{ a: 1, b: .nan }` with plain keys and plain scalar values only. */
 function flowMap(s: string): Record<string, Value> | typeof FAIL {
   if (s === '{}') return {}
@@ -141,9 +143,10 @@ function flowMap(s: string): Record<string, Value> | typeof FAIL {
     const colon = part.indexOf(': ')
     if (colon <= 0) return FAIL
     const k = part.slice(0, colon), v = part.slice(colon + 2)
-    if (!/^[A-Za-z_][\w]*$/.test(k) || !/^[-+.\w]+$/.test(v)) return FAIL
-    const value = plain(v)
-    if (typeof value === 'string' || k in out) return FAIL
+    if (!(k in SUMMARY_FIELDS) && !/^[A-Za-z_][\w]*$/.test(k)) return FAIL
+    // Numbers are nearly all a flow map holds (metric summaries): one regex decides, Number() converts.
+    const value = DECIMAL.test(v) ? Number(v) : /^[-+.\w]+$/.test(v) ? plain(v) : FAIL
+    if (value === FAIL || typeof value === 'string' || Object.prototype.hasOwnProperty.call(out, k)) return FAIL
     out[k] = value
   }
   return out

@@ -102,6 +102,19 @@ describe('the fast YAML reader', () => {
     expect(fast).toBeGreaterThan(1000) // it does take most documents
   })
 
+  it('reads metric summaries (flow maps of any double) exactly as yaml does', async () => {
+    const { parse } = await import('yaml')
+    const { fastParseYaml } = await import('../../src/format/fast-yaml.js')
+    const summary = fc.record({ value: fc.double(), step: fc.integer(), timestamp: fc.nat(), min: fc.double(), max: fc.double(), count: fc.nat() })
+    fc.assert(fc.property(fc.dictionary(fc.stringMatching(/^[a-z][\w./ -]{0,12}$/), summary, { maxKeys: 5 }), (metrics) => {
+      const text = encodeRun({ ...base(), metrics })
+      const fast = fastParseYaml(text)
+      expect(fast).toBeDefined()
+      expect(fast).toEqual(parse(text))
+      expect(decodeRun(text).metrics).toEqual(metrics)
+    }), { numRuns: 1000 })
+  })
+
   it('reads every document encodeRun writes, quickly', () => {
     const run = base()
     TRICKY.forEach((v, i) => { run.params[`p${i}`] = v })
