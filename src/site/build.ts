@@ -1,5 +1,5 @@
 /** `labbook site build`: reads a revision of the branch through the library and renders the Astro site to static files. */
-import { cp, lstat, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
@@ -126,7 +126,11 @@ async function prepareWork(work: string): Promise<void> {
   await rm(join(work, 'files'), { recursive: true, force: true })
   await cp(join(template, 'src'), join(work, 'src'), { recursive: true })
   if (existsSync(join(template, 'public'))) await cp(join(template, 'public'), join(work, 'public'), { recursive: true, force: true })
+  // An installed package may be read-only; the copies must not be, or the next build cannot replace them.
+  await makeWritable(join(work, 'src'))
   await writeFile(join(work, 'package.json'), JSON.stringify({ name: 'labbook-site-work', private: true, type: 'module' }) + '\n')
+  // Our own tsconfig, so esbuild never picks up the user's (the work dir sits inside their repository).
+  await writeFile(join(work, 'tsconfig.json'), JSON.stringify({ extends: 'astro/tsconfigs/strict', compilerOptions: { jsx: 'react-jsx', jsxImportSource: 'react' } }) + '\n')
   // Vite resolves astro, react and plot from the site root: point it at the node_modules labbook was installed with.
   const link = join(work, 'node_modules')
   const target = modulesDir()
@@ -177,6 +181,13 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
     delete g.__LABBOOK_SITE__
     process.chdir(cwd)
     for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v
+  }
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  await chmod(dir, 0o755)
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    await chmod(join(e.parentPath, e.name), e.isDirectory() ? 0o755 : 0o644)
   }
 }
 

@@ -13,6 +13,7 @@ export function scatterSpec(rows: ScatterRow[], o: ScatterOptions): PlotOptions 
     width: o.width ?? 480,
     height: o.height ?? 320,
     marginLeft: 56,
+    inset: 12,
     style: { background: 'transparent', color: 'currentColor', fontSize: '11px' },
     x: { label: o.xLabel, type: numeric('x') ? (o.logX ? 'log' : 'linear') : 'point', grid: true },
     y: { label: o.yLabel, type: numeric('y') ? (o.logY ? 'log' : 'linear') : 'point', grid: true },
