@@ -6,7 +6,7 @@ import type { ParamValue, RunStatus } from '../src/model/run.js'
 import { DIFF_ARTIFACT } from '../src/model/layout.js'
 import { detectCodeLink, type CodeLink } from '../src/track/code-link.js'
 import { runChild, type ChildExit } from '../src/cli-support/child.js'
-import { MetricsFileTailer } from '../src/cli-support/metrics-file.js'
+import { MetricsIngestor } from '../src/cli-support/metrics-ingest.js'
 import type { LineProblem, MetricsSink } from '../src/cli-support/metrics-lines.js'
 import { readParamsFile } from '../src/cli-support/params-file.js'
 import { ProcessTreeSampler } from '../src/cli-support/process-tree.js'
@@ -119,7 +119,7 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     else if (printed === MAX_PROBLEMS_PRINTED + 1) say(io, 'labbook: more lines skipped; the count follows when the command ends')
   }
   const sink = metricsSink(run, io, pendingArtifacts)
-  const tailer = new MetricsFileTailer(metricsPath, sink, { onProblem })
+  const tailer = new MetricsIngestor(metricsPath, sink, { onProblem })
   await tailer.start()
 
   const tail = new TailBuffer(o.logLimit)

@@ -7,6 +7,8 @@ export interface TailOptions {
   intervalMs?: number
   /** Called once per skipped line. */
   onProblem?: (p: LineProblem) => void
+  /** Called after each chunk read has been parsed (the worker posts a batch then). */
+  onRead?: () => void
   /** Bytes read (and parsed) at a time. 256 KiB keeps each parse's garbage in the young generation: 4 MiB chunks spent ~1 s of 4.6 s in GC at 1M lines. @default 256 KiB */
   chunkSize?: number
 }
@@ -26,15 +28,22 @@ export class MetricsFileTailer {
   private stopped = false
   private buf: Buffer
   private readonly intervalMs: number
+  private readonly onRead: (() => void) | undefined
 
   constructor(readonly path: string, sink: MetricsSink, options: TailOptions = {}) {
     this.parser = new MetricsLineParser(sink, options.onProblem)
     this.intervalMs = options.intervalMs ?? 100
+    this.onRead = options.onRead
     this.buf = Buffer.allocUnsafe(options.chunkSize ?? 256 * 1024)
   }
 
   get stats(): IngestStats {
     return this.parser.stats
+  }
+
+  /** The line whose record the sink is receiving. */
+  get line(): number {
+    return this.parser.line
   }
 
   /** Starts polling. The file must exist (create it before starting the writer). */
@@ -77,6 +86,7 @@ export class MetricsFileTailer {
       if (bytesRead === 0) return
       this.offset += bytesRead
       this.parser.feed(this.decoder.write(this.buf.subarray(0, bytesRead)))
+      this.onRead?.()
       if (bytesRead < this.buf.length) return
     }
   }

@@ -39,6 +39,8 @@ const SECONDS_CUTOFF = 1e11
  */
 export class MetricsLineParser {
   readonly stats: IngestStats = { lines: 0, points: 0, malformed: 0 }
+  /** Number of the line whose record is being handed to the sink (for sinks that report later). */
+  line = 0
   private rest = ''
 
   constructor(
@@ -103,6 +105,7 @@ export class MetricsLineParser {
   }
 
   private record(row: unknown, line: number): void {
+    this.line = line
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
       return this.problem(line, `expected a JSON object like {"loss": 0.3, "step": 1}, got ${preview(JSON.stringify(row))}`)
     }

@@ -7,6 +7,7 @@ import { MetricsFileTailer } from '../../src/cli-support/metrics-file.js'
 import { MetricsLineParser, type LineProblem, type MetricsSink } from '../../src/cli-support/metrics-lines.js'
 import { flattenParams, readParamsFile } from '../../src/cli-support/params-file.js'
 import { ProcessTreeSampler, treeOf } from '../../src/cli-support/process-tree.js'
+import { ensureBuilt } from '../helpers/cli.js'
 import { parseSize, TailBuffer } from '../../src/cli-support/tail-buffer.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'labbook-cli-support-'))
@@ -91,6 +92,42 @@ with open(sys.argv[1], "a") as f:
     expect(r.problems).toEqual([{ line: 501, message: 'not valid JSON: garbage' }])
     appendFileSync(path, '{"late": 1}\n') // after stop: not read
     expect(r.points.length).toBe(501)
+  })
+})
+
+describe('MetricsIngestor (the worker-thread tailer, from dist/)', () => {
+  it('hands over points, params, tags, artifacts in order, and counts refused and malformed lines once each', async () => {
+    ensureBuilt()
+    const { MetricsIngestor } = await import('../../dist/src/cli-support/metrics-ingest.js')
+    const path = join(tmp, 'ingest.jsonl')
+    writeFileSync(path, '')
+    const r = recorder()
+    const order: string[] = []
+    const sink: MetricsSink = {
+      metric: (k, v, s, t) => { r.sink.metric(k, v, s, t); order.push(`m:${k}`) },
+      params: (p) => { r.params.push(p); order.push('params') },
+      tags: (t) => { r.tags.push(t); order.push('tags') },
+      artifact: (p, to) => { r.artifacts.push([p, to]); order.push('artifact') },
+    }
+    const ing = new MetricsIngestor(path, sink, { intervalMs: 20, onProblem: r.onProblem })
+    await ing.start()
+    const child = spawn('python3', ['-c', `
+import sys, time
+with open(sys.argv[1], "a") as f:
+    for i in range(3000):
+        f.write('{"loss": %d, "step": %d}\\n' % (i, i))
+    f.write('{"params": {"lr": 0.1}}\\n{"acc": "NaN", "timestamp": 1700000000}\\n{"tags": {"a": "b"}}\\n')
+    f.write('{"ok": 1, "bad key!": 2}\\nnope\\n{"artifact": "/x", "to": "d"}\\n{"last": 1}')
+`, path])
+    await new Promise((res) => child.on('close', res))
+    const stats = await ing.stop()
+    expect(stats).toEqual({ lines: 3007, points: 3003, malformed: 2 })
+    expect(r.points.length).toBe(3003)
+    expect(r.points[2999]).toEqual(['loss', 2999, 2999, undefined])
+    expect(r.points[3000]).toEqual(['acc', NaN, undefined, 1700000000000])
+    expect(order.slice(2999)).toEqual(['m:loss', 'params', 'm:acc', 'tags', 'm:ok', 'artifact', 'm:last'])
+    expect(r.problems.map((p) => p.line)).toEqual([3004, 3005])
+    expect(r.problems[0]!.message).toContain('INVALID_KEY')
   })
 })
 
