@@ -142,7 +142,7 @@ function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
     const sha = r.source?.commit
     if (!sha || !/^[0-9a-f]{7,64}$/i.test(sha)) continue
     let c = by.get(sha)
-    if (!c) by.set(sha, (c = { sha, runs: 0, firstTime: r.startTime, lastTime: r.startTime, experiments: [], url: commitUrl(r.source.remote, sha) }))
+    if (!c) by.set(sha, (c = { sha, runs: 0, firstTime: r.startTime, lastTime: r.startTime, experiments: [], url: commitUrl(r.source.remote, sha), best: {} }))
     c.runs++
     c.firstTime = Math.min(c.firstTime, r.startTime)
     c.lastTime = Math.max(c.lastTime, r.startTime)
@@ -150,7 +150,8 @@ function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
     const e = goalOf.get(r.experiment)
     const key = e?.primaryMetric
     const m = key ? r.metrics[key] : undefined
-    if (key && m && (!c.best || (c.best.metric === key && better(m.value, c.best.value, e!.goal)))) c.best = { id: r.id, name: r.name, value: m.value, metric: key }
+    const cur = c.best[r.experiment]
+    if (key && m && (!cur || better(m.value, cur.value, e!.goal))) c.best[r.experiment] = { id: r.id, name: r.name, value: m.value, metric: key }
   }
   // Newest first by the first run made from the commit: commit dates are not on the branch.
   return [...by.values()].sort((a, b) => b.firstTime - a.firstTime)

@@ -50,7 +50,8 @@ export interface CommitView {
   lastTime: number
   experiments: string[]
   url?: string
-  best?: BestRun & { metric: string }
+  /** Best run of the commit per experiment (by that experiment's primary metric and goal). */
+  best: Record<string, BestRun & { metric: string }>
 }
 
 /** A run as the browser table gets it (`data/experiments/<id>/runs.json`): the summary without the description. */
