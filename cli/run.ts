@@ -6,6 +6,7 @@ import type { ParamValue, RunStatus } from '../src/model/run.js'
 import { DIFF_ARTIFACT } from '../src/model/layout.js'
 import { detectCodeLink, type CodeLink } from '../src/track/code-link.js'
 import { runChild, type ChildExit } from '../src/cli-support/child.js'
+import { MetricsFileTailer } from '../src/cli-support/metrics-file.js'
 import { MetricsIngestor } from '../src/cli-support/metrics-ingest.js'
 import type { LineProblem, MetricsSink } from '../src/cli-support/metrics-lines.js'
 import { readParamsFile } from '../src/cli-support/params-file.js'
@@ -119,7 +120,8 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     else if (printed === MAX_PROBLEMS_PRINTED + 1) say(io, 'labbook: more lines skipped; the count follows when the command ends')
   }
   const sink = metricsSink(run, io, pendingArtifacts)
-  const tailer = new MetricsIngestor(metricsPath, sink, { onProblem })
+  // The worker-thread ingestor needs the compiled worker; from TypeScript sources (tsx) parse in this thread.
+  const tailer = MetricsIngestor.available() ? new MetricsIngestor(metricsPath, sink, { onProblem }) : new MetricsFileTailer(metricsPath, sink, { onProblem })
   await tailer.start()
 
   const tail = new TailBuffer(o.logLimit)
@@ -205,7 +207,7 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     await run.end(status)
     rmSync(metricsPath, { force: true })
     const ingest = stats.points > 0 || stats.malformed > 0
-      ? `; ${stats.points} metric points from $LABBOOK_METRICS${stats.malformed ? `, ${stats.malformed} malformed line${stats.malformed === 1 ? '' : 's'} skipped` : ''}`
+      ? `; ${stats.points} metric point${stats.points === 1 ? '' : 's'} from $LABBOOK_METRICS${stats.malformed ? `, ${stats.malformed} malformed line${stats.malformed === 1 ? '' : 's'} skipped` : ''}`
       : ''
     say(io, `labbook: run ${run.id} ${status} in ${formatDuration(Date.now() - started)}${signal ? ` (${signal})` : exit.error ? '' : ` (exit ${exitCode})`}${ingest}`)
     if (exit.error) {

@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ParamValue } from '../model/run.js'
 import type { IngestStats, LineProblem, MetricsSink } from './metrics-lines.js'
+
+const WORKER_URL = new URL('./metrics-worker.js', import.meta.url)
 
 /** @internal What the worker is started with. */
 export interface WorkerInit {
@@ -51,13 +55,18 @@ export class MetricsIngestor {
 
   constructor(readonly path: string, private readonly sink: MetricsSink, private readonly options: { intervalMs?: number; onProblem?: (p: LineProblem) => void } = {}) {}
 
+  /** Whether the compiled worker is there (it is in dist/; not when running the TypeScript sources directly). */
+  static available(): boolean {
+    return existsSync(fileURLToPath(WORKER_URL))
+  }
+
   get stats(): IngestStats {
     return { lines: this.linesSeen, points: this.points, malformed: this.workerMalformed + this.refused }
   }
 
   async start(): Promise<void> {
     const init: WorkerInit = { path: this.path, intervalMs: this.options.intervalMs ?? 100 }
-    const worker = new Worker(new URL('./metrics-worker.js', import.meta.url), { workerData: init })
+    const worker = new Worker(WORKER_URL, { workerData: init })
     this.worker = worker
     this.stopped = new Promise((resolve) => (this.finish = resolve))
     worker.on('message', (m: IngestBatch | { type: 'started' }) => {
