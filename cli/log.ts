@@ -28,10 +28,10 @@ async function logTo(io: CliIO, runRef: string | undefined, line: () => string, 
   await withBook(async (book) => {
     const summary = await book.resolveRun(ref)
     if (summary.status === 'RUNNING') {
-      // A RUNNING run has a writer in another process; a second writer here would leave a journal the next
-      // open takes for a crashed writer's, and end the live run as KILLED.
-      throw new LabbookError('INVALID_ARGUMENT', `Run ${summary.id} (${summary.name}) is RUNNING: another process is writing it, and labbook log cannot share that writer.`,
-        'Log from inside that run: under `labbook run` plain `labbook log …` goes through $LABBOOK_METRICS; from code, use its Run object. If its process died, run `labbook recover` first.', { run: summary.id })
+      // Opening the book already recovered runs whose writer died, so a RUNNING run has a live writer: another
+      // process here (the library would refuse it too, RUN_LOCKED) or a machine it was synced from.
+      throw new LabbookError('RUN_LOCKED', `Run ${summary.id} (${summary.name}) is RUNNING: another process is writing it, and labbook log cannot share that writer.`,
+        'Log from inside that run: under `labbook run` plain `labbook log …` goes through $LABBOOK_METRICS; from code, use its Run object. Or wait until it ends.', { run: summary.id })
     }
     const run = await book.openRun(summary.id)
     await direct(run)

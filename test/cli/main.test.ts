@@ -216,4 +216,13 @@ describe('show, rename, rm, restore, experiments', () => {
     const r = await cli(['ls', '--json'], { env: { LABBOOK_BRANCH: 'labbook' } })
     expect(JSON.parse(r.stdout)).toHaveLength(3)
   })
+
+  it('init --notes makes git log show the notes, once', async () => {
+    const first = await cli(['init', '--notes', '--branch', 'labbook'])
+    expect(first.exitCode, first.stderr).toBe(0)
+    expect(first.stderr).toContain('now shows labbook notes')
+    expect(repo.git('config', '--get-all', 'notes.displayRef').trim()).toBe('refs/notes/labbook')
+    const again = await cli(['init', '--notes', '--json', '--branch', 'labbook'])
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: false, notes: { changed: false } })
+  })
 })
