@@ -33,6 +33,7 @@ const COMMANDS: Record<string, Loader> = {
   recover: () => load(import('./recover.js')),
   compare: () => load(import('./compare.js')),
   export: () => load(import('./export.js')),
+  gc: () => load(import('./gc.js')),
 }
 
 /** Subcommands other modules contribute as one file exporting a citty command; registered when the file exists. */

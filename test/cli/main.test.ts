@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { main } from '../../cli/main.js'
 import { Labbook } from '../../src/index.js'
 import { captureIO } from '../helpers/cli.js'
-import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
 
 let repo: TestRepo
 let ids: string[] = []
@@ -215,6 +215,15 @@ describe('show, rename, rm, restore, experiments', () => {
     expect(JSON.parse((await cli(['ls', '--json'])).stdout)).toEqual([])
     const r = await cli(['ls', '--json'], { env: { LABBOOK_BRANCH: 'labbook' } })
     expect(JSON.parse(r.stdout)).toHaveLength(3)
+  })
+
+  it('gc packs the branch objects and leaves the repository consistent', async () => {
+    const r = await cli(['gc', '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).objects).toBeGreaterThan(0)
+    expect(JSON.parse((await cli(['gc', '--json'])).stdout).objects).toBe(0)
+    expect(JSON.parse((await cli(['ls', '--json', '--branch', 'labbook'])).stdout)).toHaveLength(3)
+    fsck(repo)
   })
 
   it('init --notes makes git log show the notes, once', async () => {
