@@ -33,7 +33,7 @@ export default withExamples(defineCommand({
     tag: { type: 'string', alias: 't', description: 'A tag, repeatable: -t team=vision', valueHint: 'KEY=VALUE' },
     'params-file': { type: 'string', description: 'YAML or JSON file whose leaves become params with dotted keys (train.lr); repeatable', valueHint: 'FILE' },
     description: { type: 'string', description: 'Run description', valueHint: 'TEXT' },
-    parent: { type: 'string', description: 'Parent run id (for sweeps)', valueHint: 'RUN' },
+    parent: { type: 'string', description: 'Parent run (id, prefix or name; default: the run this command is wrapped in, $LABBOOK_RUN_ID)', valueHint: 'RUN' },
     'system-interval': { type: 'string', description: 'Seconds between system metrics samples (CPU, memory, GPU); 0 turns them off', default: '10', valueHint: 'SECONDS' },
     'log-limit': { type: 'string', description: 'Keep at most this much of stdout+stderr in the output.log artifact (the tail)', default: '1MiB', valueHint: 'SIZE' },
   },
@@ -60,8 +60,10 @@ export default withExamples(defineCommand({
 
     const book = await openBook()
     try {
+      // A `labbook run` inside a wrapped command (a sweep script under `labbook run`) is a child of that run.
+      const parent = args.parent ? (await book.resolveRun(args.parent)).id : io.env.LABBOOK_RUN_ID || undefined
       const result = await wrap(book, io, command, {
-        experiment: String(args.experiment), name: args.name, params, tags, description: args.description, parent: args.parent,
+        experiment: String(args.experiment), name: args.name, params, tags, description: args.description, parent,
         intervalMs: interval * 1000, logLimit,
       })
       setExit(result.exitCode, result.signal)

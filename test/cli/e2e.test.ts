@@ -213,6 +213,15 @@ i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done
     expect((await showJson('busy')).status).toBe('FINISHED')
   })
 
+  it('a labbook run inside a wrapped command is a child run of it', async () => {
+    const r = await cli(['run', '-n', 'sweep', '--system-interval', '0', '--', 'sh', '-c', 'labbook run -n point-1 -- true && labbook run -n point-2 --parent python-run -- true'])
+    expect(r.code, r.stderr).toBe(0)
+    const sweep = await showJson('sweep')
+    expect((await showJson('point-1')).parent).toBe(sweep.id)
+    expect((await showJson('point-2')).parent).toBe((await showJson('python-run')).id)
+    expect(sweep.parent).toBeNull()
+  })
+
   it('records a dirty checkout: source.dirty and the uncommitted diff as an artifact', async () => {
     const dirty = gitRepo({ 'train.py': 'print("v1")\n' })
     try {
