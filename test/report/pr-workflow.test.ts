@@ -11,7 +11,7 @@ import { PR_REPORT_MARKER } from '../../src/report/pr-markdown.js'
 import { cliEnv, ensureBuilt } from '../helpers/cli.js'
 import { prRepo, type PrRepo } from '../helpers/pr-repo.js'
 
-const TEMPLATE = fileURLToPath(new URL('../../.github/workflows/labbook-report-template.yml', import.meta.url))
+const TEMPLATE = fileURLToPath(new URL('../../templates/github/labbook-report.yml', import.meta.url))
 interface Step { name?: string; id?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> }
 const wf = parseYaml(fs.readFileSync(TEMPLATE, 'utf8')) as { on: Record<string, unknown>; permissions: Record<string, string>; jobs: { report: { steps: Step[] } } }
 const steps = wf.jobs.report.steps

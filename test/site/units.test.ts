@@ -222,7 +222,7 @@ describe('collector', () => {
 describe('GitHub Pages workflow template', () => {
   it('builds on pushes to the labbook and main branches and deploys with the official actions', async () => {
     const { parse } = await import('yaml')
-    const wf = parse(readFileSync(join(__dirname, '..', '..', '.github', 'workflows', 'pages-template.yml'), 'utf8')) as {
+    const wf = parse(readFileSync(join(__dirname, '..', '..', 'templates', 'github', 'labbook-pages.yml'), 'utf8')) as {
       on: { push: { branches: string[] } }; permissions: Record<string, string>; jobs: Record<string, { steps: { uses?: string; run?: string }[] }>
     }
     expect(wf.on.push.branches).toEqual(expect.arrayContaining(['labbook', 'main']))

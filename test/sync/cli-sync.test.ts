@@ -37,3 +37,25 @@ describe('labbook push / pull', () => {
     expect(bad.stderr).toMatch(/^GIT_FAILED: .*\nhint: /m)
   }, 60_000)
 })
+
+describe('labbook init --github --notes', () => {
+  it('writes both workflow templates (keeping existing ones) and makes git log show the notes', async () => {
+    const repo = gitRepo()
+    dirs.push(repo.dir)
+    const r = await runCli(['init', '--github', '--notes'], { cwd: repo.dir })
+    expect(r.code).toBe(0)
+    const pages = fs.readFileSync(join(repo.dir, '.github/workflows/labbook-pages.yml'), 'utf8')
+    const report = fs.readFileSync(join(repo.dir, '.github/workflows/labbook-report.yml'), 'utf8')
+    expect(pages).toContain('actions/deploy-pages')
+    expect(report).toContain('<!-- labbook-report -->')
+    expect(repo.git('config', '--get-all', 'notes.displayRef').trim()).toBe('refs/notes/labbook')
+    fs.writeFileSync(join(repo.dir, '.github/workflows/labbook-pages.yml'), '# mine\n')
+    const again = await runCli(['init', '--github', '--notes'], { cwd: repo.dir })
+    expect(again.code).toBe(0)
+    expect(fs.readFileSync(join(repo.dir, '.github/workflows/labbook-pages.yml'), 'utf8')).toBe('# mine\n')
+    expect(repo.git('config', '--get-all', 'notes.displayRef').trim()).toBe('refs/notes/labbook') // not added twice
+    const run = await runCli(['run', '-n', 'noted', '--', 'sh', '-c', 'exit 0'], { cwd: repo.dir })
+    expect(run.code).toBe(0)
+    expect(repo.git('log', '-1', '--format=%N', 'main')).toMatch(/^labbook: noted FINISHED/)
+  }, 60_000)
+})
