@@ -14,7 +14,8 @@ import { ProcessTreeSampler } from '../src/cli-support/process-tree.js'
 import { parseSize, TailBuffer } from '../src/cli-support/tail-buffer.js'
 import { afterDashes, collect, parseParamValue, splitPair, usage } from './args.js'
 import { openBook, type Book, type RunHandle } from './book.js'
-import { ctx, setExit } from './context.js'
+import { ctx, readConfig, setExit } from './context.js'
+import { push } from '../src/sync/remote.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
 import { formatDuration, say } from './output.js'
@@ -36,6 +37,7 @@ export default withExamples(defineCommand({
     parent: { type: 'string', description: 'Parent run (id, prefix or name; default: the run this command is wrapped in, $LABBOOK_RUN_ID)', valueHint: 'RUN' },
     'system-interval': { type: 'string', description: 'Seconds between system metrics samples (CPU, memory, GPU); 0 turns them off', default: '10', valueHint: 'SECONDS' },
     'log-limit': { type: 'string', description: 'Keep at most this much of stdout+stderr in the output.log artifact (the tail)', default: '1MiB', valueHint: 'SIZE' },
+    push: { type: 'boolean', description: 'Push the labbook branch when the run ends (also `push: true` or `push: REMOTE` in labbook.config.yaml)' },
   },
   async run({ rawArgs, args }) {
     const { io } = ctx()
@@ -66,6 +68,8 @@ export default withExamples(defineCommand({
         experiment: String(args.experiment), name: args.name, params, tags, description: args.description, parent,
         intervalMs: interval * 1000, logLimit,
       })
+      const remote = pushTarget(args.push, readConfig(book.repo)?.push)
+      if (remote) await pushAfterRun(book, io, remote)
       setExit(result.exitCode, result.signal)
     } finally {
       await book.close()
@@ -75,7 +79,27 @@ export default withExamples(defineCommand({
   'labbook run -- python train.py --epochs 10',
   'labbook run -e iris -n rf-100 -p n_estimators=100 -t team=ml -- python train.py',
   'labbook run --params-file params.yaml -- ./train.sh',
+  'labbook run --push -- python train.py',
 ])
+
+/** `--push` pushes to origin; `push: true` or `push: NAME` in labbook.config.yaml does it for every run. */
+function pushTarget(flag: boolean | undefined, config: unknown): string | undefined {
+  if (flag) return typeof config === 'string' && config ? config : 'origin'
+  if (config === true) return 'origin'
+  return typeof config === 'string' && config ? config : undefined
+}
+
+/** The run is safe on the local branch whatever happens here, so a failed push warns and keeps the command's exit code. */
+async function pushAfterRun(book: Book, io: CliIO, remote: string): Promise<void> {
+  try {
+    const r = await push(book, remote)
+    say(io, `labbook: pushed ${book.branch} to ${remote}${r.retries ? ` (merged ${r.retries} concurrent push${r.retries === 1 ? '' : 'es'} first)` : ''}`)
+  } catch (e) {
+    const err = e as { code?: string; message?: string }
+    say(io, `${err.code ?? 'GIT_FAILED'}: the run is recorded locally, but pushing it failed: ${err.message}`)
+    say(io, 'hint: run `labbook push` once the remote is reachable.')
+  }
+}
 
 interface WrapOptions {
   experiment: string
