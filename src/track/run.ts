@@ -67,6 +67,8 @@ export class Run {
   private lastWritten: Pick<RunSummary, 'lifecycle' | 'name' | 'description'>
   private commitChain: Promise<void> = Promise.resolve()
   private lastFlush = Date.now()
+  private lastTs = -1
+  private lastTsText = ''
   /** What reached the journal while a commit was in flight: it is not on the branch, so the next segment keeps it. */
   private journaledSinceSnapshot: string[] = []
   private ended = false
@@ -165,7 +167,12 @@ export class Run {
     }
     if (step >= st.nextStep) st.nextStep = step + 1
     st.summary = addToSummary(st.summary, value, step, timestamp)
-    this.pending += st.prefix + (value === value && value !== Infinity && value !== -Infinity ? value : numberToJson(value)) + ',"s":' + step + ',"t":' + timestamp + '}\n'
+    // The clock moves once per ms while a hot loop logs hundreds of points: its text is reused.
+    if (timestamp !== this.lastTs) {
+      this.lastTs = timestamp
+      this.lastTsText = ',"t":' + timestamp + '}\n'
+    }
+    this.pending += st.prefix + (value === value && value !== Infinity && value !== -Infinity ? value : numberToJson(value)) + ',"s":' + step + this.lastTsText
     if ((++this.pendingPoints & 4095) === 0) this.maybeFlush()
   }
 
