@@ -1,6 +1,7 @@
 // Site build benchmark: build time and output size for N runs (3 metrics x STEPS steps each), plus, for the largest
 // experiment, its page + runs.json gzip size and the in-browser filter/sort time per keystroke (chromium).
-// Usage: node bench/site.mjs [--runs 100,1000] [--steps 1000] [--source memory|repo] [--browser]
+// Usage: node bench/site.mjs [--runs 100,1000] [--steps 1000] [--source memory|repo] [--experiments N] [--browser]
+// (default: one experiment per 1,000 runs)
 // `memory` feeds the collector from an in-memory source (measures collect + Astro); `repo` logs the runs into a real
 // temp repository first with the library and builds from the branch (adds git reads; slower to set up).
 import { register } from 'tsx/esm/api'
@@ -11,7 +12,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
 register()
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '100,1000' }, steps: { type: 'string', default: '1000' }, source: { type: 'string', default: 'memory' }, browser: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '100,1000' }, steps: { type: 'string', default: '1000' }, source: { type: 'string', default: 'memory' }, browser: { type: 'boolean', default: false }, experiments: { type: 'string' } } })
 const { buildSite } = await import('../src/site/build.ts')
 const { MemorySource } = await import('../src/site/memory-source.ts')
 const { fakeRuns } = await import('../test/helpers/site-fixtures.ts')
@@ -22,7 +23,7 @@ for (const n of values.runs.split(',').map(Number)) {
   const dir = mkdtempSync(join(tmpdir(), 'labbook-site-bench-'))
   let source, repo, setupMs = 0
   const t0 = performance.now()
-  const experiments = Math.max(1, Math.round(n / 1000))
+  const experiments = values.experiments ? Number(values.experiments) : Math.max(1, Math.round(n / 1000))
   if (values.source === 'repo') {
     const { gitRepo } = await import('../test/helpers/git-repo.ts')
     const { Labbook } = await import('../src/track/labbook.ts')

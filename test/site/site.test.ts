@@ -92,6 +92,23 @@ describe('site build', () => {
   })
 })
 
+describe('reading a revision', () => {
+  it('--rev reads any commit of the branch through the library', async () => {
+    const { openSiteSource } = await import('../../src/site/open.js')
+    const first = repo.git('rev-list', '--max-parents=0', 'labbook').trim()
+    const old = await openSiteSource({ repo: repo.dir, rev: first })
+    try {
+      expect(old.commit).toBe(first)
+      expect((await old.source.listRuns()).length).toBe(0)
+    } finally { await old.close() }
+    const tip = await openSiteSource({ repo: repo.dir, rev: 'labbook' })
+    try {
+      expect(tip.commit).toBe(repo.git('rev-parse', 'labbook').trim())
+      expect((await tip.source.listRuns()).length).toBe(ids.length + 1)
+    } finally { await tip.close() }
+  })
+})
+
 describe('site build usage errors', () => {
   it('rejects a bad --base and a non-empty folder it did not make, before doing any work', async () => {
     const c1 = captureIO(repo.dir)
