@@ -206,6 +206,10 @@ describe('site in chromium', () => {
     expect(await csv.locator('pre').textContent()).toContain('epoch,loss')
     expect(await page.locator('details.artifact[data-artifact="plots/pixel.png"] img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1)
     expect(await page.locator('table.info a[href^="https://github.com/acme/vision/commit/"]').count()).toBe(1)
+    // Wall-time x axis and log scale redraw the island's charts.
+    await page.locator('.run-charts select').selectOption('wall')
+    await page.getByLabel('log y').check()
+    await expect.poll(() => page.locator('.run-charts figure[data-metric="loss"] svg').textContent()).toMatch(/time/)
     await shot(page, 'run-light')
     await ctx.close()
 
@@ -237,6 +241,11 @@ describe('site in chromium', () => {
     const overflow = await w.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     expect(overflow).toBeLessThanOrEqual(1)
     await shot(w.page, 'run-phone-dark')
+    const home = await open(ctx, '')
+    await home.page.locator('.card a', { hasText: 'mnist-cnn' }).click()
+    await home.page.waitForSelector('.runs-island tbody tr')
+    expect(await home.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
+    await shot(home.page, 'experiment-phone-dark')
     await ctx.close()
   })
 
