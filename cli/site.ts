@@ -12,7 +12,7 @@ import { out, say, toJson } from './output.js'
 const build = withExamples(defineCommand({
   meta: { name: 'build', description: 'Build the static comparison site from the labbook branch (any revision)' },
   args: {
-    out: { type: 'string', alias: 'o', description: 'Output folder (emptied first)', default: '_site', valueHint: 'DIR' },
+    out: { type: 'string', alias: 'o', description: 'Output folder, emptied first (default: _site at the repository root)', valueHint: 'DIR' },
     base: { type: 'string', description: 'URL path the site is served under, e.g. /my-repo/ for GitHub Pages', default: '/', valueHint: 'PATH' },
     rev: { type: 'string', description: 'Revision of the branch to show (commit, labbook~3, origin/labbook)', valueHint: 'REF' },
     title: { type: 'string', description: 'Title in the header (default: the repository folder name)', valueHint: 'TEXT' },
@@ -23,13 +23,13 @@ const build = withExamples(defineCommand({
     const c = ctx()
     const { repo, branch } = target()
     const res = await buildSite({
-      repo, branch, rev: args.rev, out: resolve(c.io.cwd, args.out), base: args.base, title: args.title, force: args.force,
+      repo, branch, rev: args.rev, out: args.out ? resolve(c.io.cwd, args.out) : join(repo, '_site'), base: args.base, title: args.title, force: args.force,
       logLevel: c.verbose ? 'info' : 'error',
     })
     if (args.json) return out(c.io, toJson(res))
     for (const p of res.problems) say(c.io, `warning: ${p.message}`)
     say(c.io, `Built ${res.experiments} experiments, ${res.runs} runs into ${res.out} (${res.files} files, ${fmtBytes(res.bytes)}) in ${(res.timings.totalMs / 1000).toFixed(1)} s.`)
-    say(c.io, `Preview it with: labbook site preview --dir ${args.out}`)
+    say(c.io, `Preview it with: labbook site preview${args.out ? ` --dir ${args.out}` : ''}`)
   },
 }), [
   'labbook site build',
@@ -40,7 +40,7 @@ const build = withExamples(defineCommand({
 const preview = withExamples(defineCommand({
   meta: { name: 'preview', description: 'Serve a built site on 127.0.0.1 (under the base it was built for)' },
   args: {
-    dir: { type: 'string', description: 'The built site', default: '_site', valueHint: 'DIR' },
+    dir: { type: 'string', description: 'The built site (default: _site at the repository root)', valueHint: 'DIR' },
     port: { type: 'string', alias: 'p', description: 'Port (0 picks a free one)', default: '4321', valueHint: 'PORT' },
     base: { type: 'string', description: 'URL path (default: the one the site was built with)', valueHint: 'PATH' },
   },
@@ -48,7 +48,7 @@ const preview = withExamples(defineCommand({
     const { io } = ctx()
     const port = parseInteger('port', args.port)
     if (port === undefined || port < 0 || port > 65535) throw usage('--port must be a number from 0 to 65535.')
-    const dir = resolve(io.cwd, args.dir)
+    const dir = args.dir ? resolve(io.cwd, args.dir) : join(target().repo, '_site')
     let base = args.base
     const marker = join(dir, SITE_MARKER)
     if (!base && existsSync(marker)) {

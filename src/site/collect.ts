@@ -54,12 +54,15 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   const maxPoints = o.maxPoints ?? 1500
   const maxArtifact = o.maxArtifactBytes ?? 20 * 1024 * 1024
   const previewBytes = o.previewBytes ?? 8192
-  const experiments = (await src.listExperiments()).filter((e) => {
+  const withDeleted = await src.listExperiments({ includeDeleted: true })
+  // Runs of a deleted experiment are hidden with it, as in MLflow.
+  const deletedExperiments = new Set(withDeleted.filter((e) => e.lifecycle === 'deleted').map((e) => e.id))
+  const experiments = withDeleted.filter((e) => e.lifecycle !== 'deleted').filter((e) => {
     if (SAFE_ID.test(e.id)) return true
     problems.push({ message: `Experiment id ${JSON.stringify(e.id)} is not usable in a URL; skipped.` })
     return false
   })
-  const allRuns = (await src.listRuns()).filter((r) => r.lifecycle !== 'deleted')
+  const allRuns = (await src.listRuns()).filter((r) => r.lifecycle !== 'deleted' && !deletedExperiments.has(r.experiment))
   const runs = allRuns.filter((r) => {
     if (SAFE_ID.test(r.id)) return true
     problems.push({ message: `Run id ${JSON.stringify(r.id)} is not usable in a URL; skipped.` })

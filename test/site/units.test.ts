@@ -217,6 +217,16 @@ describe('collector', () => {
     expect(data.details[ok]!.log?.text).toContain('epoch 1')
     expect(JSON.parse(readFileSync(join(files, 'data', 'experiments', '1', 'runs.json'), 'utf8'))).toHaveLength(4)
   })
+  it('leaves out deleted runs, deleted experiments with their runs, and ids unusable in a URL', async () => {
+    const { experiments, runs } = fakeRuns({ runs: 6, steps: 2, experiments: 2 })
+    experiments[1]!.lifecycle = 'deleted'
+    runs[0]!.summary.lifecycle = 'deleted'
+    runs[2]!.summary.id = '../../etc'
+    const data = await collectSite(new MemorySource(experiments, runs), { filesDir: join(tmp, 'files2') })
+    expect(data.experiments.map((e) => e.id)).toEqual(['1'])
+    expect(data.runs.map((r) => r.name).sort()).toEqual(['run-4'])
+    expect(data.problems.map((p) => p.message).join()).toMatch(/not usable in a URL/)
+  })
 })
 
 describe('GitHub Pages workflow template', () => {
