@@ -1,0 +1,61 @@
+/** A 1,000,000-point metric: drawn from 1,500 points with its spike kept, the full history loads on demand without freezing the page. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { summarize } from '../../src/model/metric.js'
+import { buildSite } from '../../src/site/build.js'
+import { decodeSeries, type SeriesFile } from '../../src/site/charts/series.js'
+import { MemorySource } from '../../src/site/memory-source.js'
+import { previewSite, type PreviewServer } from '../../src/site/preview.js'
+import { fakeRuns } from '../helpers/site-fixtures.js'
+import { launchChromium } from './browser.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'labbook-site-long-'))
+let srv: PreviewServer, browser: Browser, runId: string
+const N = 1_000_000, SPIKE = 654_321
+
+beforeAll(async () => {
+  const f = fakeRuns({ runs: 1, steps: 5, experiments: 1 })
+  const run = f.runs[0]!
+  for (let i = 0; i < N; i++) run.history!.push({ key: 'big', value: Math.sin(i / 5000) + (i === SPIKE ? 10 : 0), step: i, timestamp: 1_700_000_000_000 + i * 7 })
+  run.summary.metrics = summarize(run.history!)
+  runId = run.summary.id
+  await buildSite({ source: new MemorySource(f.experiments, f.runs), out: join(dir, 'out'), workDir: join(dir, 'work'), logLevel: 'error' })
+  srv = await previewSite({ dir: join(dir, 'out'), port: 0 })
+  browser = await launchChromium()
+}, 120_000)
+afterAll(async () => {
+  await browser?.close()
+  await srv?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+it('draws 1,500 points with the spike, then the full history on demand', async () => {
+  const files = readdirMetric()
+  const drawn = JSON.parse(readFileSync(files.drawn, 'utf8')) as SeriesFile
+  expect(drawn.n).toBe(N)
+  expect(drawn.dq!.length).toBeLessThanOrEqual(1500)
+  const d = decodeSeries(drawn)
+  expect(d.step.at(-1)).toBe(N - 1)
+  expect(d.step).toContain(SPIKE)
+  expect(Math.max(...d.value)).toBeGreaterThan(10)
+  const page = await browser.newPage()
+  await page.goto(`${srv.url}runs/${runId}/`, { waitUntil: 'networkidle' })
+  const fig = page.locator('.run-charts figure[data-metric="big"]')
+  await fig.locator('svg').waitFor()
+  const t0 = Date.now()
+  await fig.getByRole('button', { name: 'Load full history' }).click()
+  await expect.poll(() => fig.getByRole('button').count(), { timeout: 10_000 }).toBe(0)
+  expect(Date.now() - t0).toBeLessThan(5_000)
+  // The page still answers at once.
+  expect(await page.evaluate(async () => { const t = performance.now(); await new Promise((r) => setTimeout(r, 0)); return performance.now() - t })).toBeLessThan(200)
+  await page.close()
+})
+
+function readdirMetric() {
+  const base = join(dir, 'out', 'data', 'runs', runId, 'm')
+  const idx = ['acc', 'big', 'loss', 'val_loss'].indexOf('big')
+  return { drawn: join(base, `${idx}.json`), full: join(base, `${idx}.full.json`) }
+}
