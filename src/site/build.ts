@@ -146,7 +146,8 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   process.env.NODE_ENV = 'production'
   // Astro puts its temporary server build under <cwd>/.astro when outDir is outside cwd: keep cwd in the work dir.
   const cwd = process.cwd()
-  process.chdir(work)
+  let moved = false
+  try { process.chdir(work); moved = true } catch { /* worker threads cannot chdir: Astro then uses <cwd>/.astro */ }
   const { build } = await import('astro')
   const react = (await import('@astrojs/react')).default
   const g = globalThis as { __LABBOOK_SITE__?: unknown }
@@ -179,7 +180,7 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
     throw new LabbookError('IO_FAILED', `Astro could not build the site: ${(e as Error).message}`, 'Run with --verbose for details; report it if it persists.', {}, { cause: e })
   } finally {
     delete g.__LABBOOK_SITE__
-    process.chdir(cwd)
+    if (moved) process.chdir(cwd)
     for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v
   }
 }
