@@ -14,7 +14,7 @@ export default withExamples(defineCommand({
     await withBook(async (book) => {
       const bar = progress(io, 'recovering')
       bar.update(0)
-      const recovered = await book.recover().finally(() => bar.done())
+      const recovered = await book.recover({ onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.done())
       if (args.json) return out(io, toJson(recovered))
       if (recovered.length === 0) return say(io, 'Nothing to recover: no journals left by dead processes.')
       for (const r of recovered) say(io, `Recovered run ${r.id}${describe(r)}.`)

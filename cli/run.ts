@@ -3,8 +3,6 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { ParamValue, RunStatus } from '../src/model/run.js'
-import { DIFF_ARTIFACT } from '../src/model/layout.js'
-import { detectCodeLink, type CodeLink } from '../src/track/code-link.js'
 import { runChild, type ChildExit } from '../src/cli-support/child.js'
 import { MetricsFileTailer } from '../src/cli-support/metrics-file.js'
 import { MetricsIngestor } from '../src/cli-support/metrics-ingest.js'
@@ -114,14 +112,11 @@ interface WrapOptions {
 
 /** Starts the run, runs the command under it, ingests what it logs, records how it ended. */
 async function wrap(book: Book, io: CliIO, command: string[], o: WrapOptions): Promise<{ exitCode: number; signal?: NodeJS.Signals }> {
-  const link = codeLink(book, command)
   const run = await book.startRun({
     experiment: o.experiment, name: o.name, params: o.params, tags: o.tags, description: o.description, parent: o.parent,
-    source: link.source,
+    command: command.map(shellQuote).join(' '),
   })
   try {
-    // Passing our own source skips the library's diff artifact, so store it here.
-    if (link.diff) await run.logBytes(DIFF_ARTIFACT, link.diff)
     return await supervise(book, io, run, command, o)
   } catch (e) {
     // labbook itself failed (not the command): do not leave the run RUNNING.
@@ -270,11 +265,6 @@ function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>): 
 }
 
 /** The code link the library detects (commit, branch, dirty diff), with the wrapped command line as `command`. */
-function codeLink(book: Book, command: string[]): CodeLink {
-  const link = detectCodeLink(book.repo, book.bare)
-  return { source: { ...link.source, command: command.map(shellQuote).join(' ') }, diff: link.diff }
-}
-
 function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 }

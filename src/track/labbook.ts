@@ -25,7 +25,7 @@ import { ExperimentHandle } from './experiment.js'
 import { randomRunName } from './names.js'
 import { LabbookReader, readExperiments, runNotFound } from './reader.js'
 import { journalOwner, ownerAlive } from './journal.js'
-import { recoverJournals, type RecoveredRun } from './recover.js'
+import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recover.js'
 import { existingRunState, Run } from './run.js'
 import type { RunHost } from './run-host.js'
 
@@ -57,6 +57,8 @@ export interface StartRunOptions {
   user?: string
   /** The code link. @default detected from the repository's HEAD */
   source?: SourceInfo
+  /** The command line recorded as `source.command` (a wrapper records what it wraps). @default this process's argv */
+  command?: string
 }
 
 export const DEFAULT_BRANCH = 'labbook'
@@ -212,6 +214,7 @@ export class Labbook extends LabbookReader implements RunHost {
     for (const [k, v] of Object.entries(o.params ?? {})) { validateKey(k, 'param'); validateParamValue(k, v) }
     for (const [k, v] of Object.entries(o.tags ?? {})) { validateKey(k, 'tag'); validateTagValue(k, v) }
     const link = o.source ? { source: o.source, diff: undefined } : detectCodeLink(this.repo, this.bare)
+    if (o.command !== undefined) link.source = { ...link.source, command: o.command }
     const initial: RunSummary = {
       id, name, experiment: experimentId, status: 'RUNNING', lifecycle: 'active',
       startTime: o.startTime ?? Date.now(), user: o.user ?? currentUser(), host: os.hostname(),
@@ -291,8 +294,8 @@ export class Labbook extends LabbookReader implements RunHost {
   }
 
   /** Commits journals whose writer process is gone and marks those runs KILLED (or the status they ended with). */
-  recover(): Promise<RecoveredRun[]> {
-    return recoverJournals(this)
+  recover(o: RecoverOptions = {}): Promise<RecoveredRun[]> {
+    return recoverJournals(this, o)
   }
 
   /** A read-only view of any revision: a commit id, `labbook~3`, `origin/labbook`, a tag. */

@@ -19,7 +19,12 @@ export interface RecoveredRun {
 const RECOVER_LOCK_STALE_MS = 60_000
 
 /** Finds journals of dead writers on this branch, commits what the branch lacks and ends those runs. */
-export async function recoverJournals(book: Labbook): Promise<RecoveredRun[]> {
+export interface RecoverOptions {
+  /** Called after each journal looked at: `done` of `total`. */
+  onProgress?: (done: number, total: number) => void
+}
+
+export async function recoverJournals(book: Labbook, o: RecoverOptions = {}): Promise<RecoveredRun[]> {
   const root = journalRoot(book.gitdir)
   let dirs: string[]
   try {
@@ -28,7 +33,9 @@ export async function recoverJournals(book: Labbook): Promise<RecoveredRun[]> {
     return []
   }
   const out: RecoveredRun[] = []
+  let done = 0
   for (const name of dirs) {
+    o.onProgress?.(done++, dirs.length)
     const dir = join(root, name)
     const owner = readOwner(dir)
     if (!owner || owner.branch !== book.branch || ownerAlive(owner)) continue
@@ -42,6 +49,7 @@ export async function recoverJournals(book: Labbook): Promise<RecoveredRun[]> {
       try { fs.unlinkSync(lock) } catch { /* the journal dir is gone */ }
     }
   }
+  o.onProgress?.(dirs.length, dirs.length)
   return out
 }
 
