@@ -61,14 +61,15 @@ labbook(['ls', '-e', 'iris', '--filter', 'metrics.accuracy >= 0.9', '--order-by'
 
 labbook(['compare', 'rf-n20-d2', 'rf-n50-d2', 'rf-n30-d3-wrapped', '--diff-only'])
 
-// ---- Hook: later steps (site build, open the site) run here, after the runs exist in demo/. ----
-// Either add a function to extraSteps, or drop a file in examples/demo.d/ (run in name order) that default-exports
-//   export default async ({ demo, root, labbook, sh, step }) => { step('Build the site'); labbook(['site', 'build']) }
-const extraSteps = []
-const pluginDir = join(root, 'examples', 'demo.d')
-if (existsSync(pluginDir)) {
-  for (const f of readdirSync(pluginDir).filter((n) => n.endsWith('.mjs')).sort()) extraSteps.push((await import(pathToFileURL(join(pluginDir, f)).href)).default)
-}
-for (const s of extraSteps) await s({ demo, root, labbook, sh, step })
+step('Build the comparison site from the branch (static files in demo/_site)')
+labbook(['site', 'build', '--title', 'labbook demo'])
 
-console.log(`\nDone. Try: cd demo && node ${join('..', 'dist', 'cli', 'main.js')} show rf-n30-d3-wrapped`)
+if (process.argv.includes('--no-serve')) {
+  console.log(`\nDone. Open demo/_site with \`node dist/cli/main.js site preview --repo demo\`, or try: cd demo && node ${join('..', 'dist', 'cli', 'main.js')} show rf-n30-d3-wrapped`)
+} else {
+  step('Serve the site on 127.0.0.1 (Ctrl-C to stop)')
+  const { previewSite } = await import(pathToFileURL(join(root, 'dist', 'src', 'site', 'preview.js')).href)
+  const port = Number(process.env.PORT ?? 4321)
+  const server = await previewSite({ dir: join(demo, '_site'), port }).catch(() => previewSite({ dir: join(demo, '_site'), port: 0 }))
+  console.log(`\nThe demo's site: ${server.url}\nTry also: cd demo && node ${join('..', 'dist', 'cli', 'main.js')} show rf-n30-d3-wrapped`)
+}

@@ -7,6 +7,9 @@ import { PALETTE } from './palette.js'
 
 export type XAxis = 'step' | 'wall' | 'relative'
 
+/** Runs with at most this many points also get a dot per point. */
+export const SPARSE_POINTS = 30
+
 export interface LineRow { run: string; x: number | Date; y: number }
 
 export interface LineChartOptions {
@@ -60,13 +63,24 @@ export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOp
   } else {
     marks.push(Plot.line(rows, { x: 'x', y: 'y', z: 'run', stroke: 'run', strokeWidth: 1.5 }))
   }
+  // A line through one point draws nothing: runs with few points get their points marked as well.
+  const counts = new Map<string, number>()
+  for (const r of rows) counts.set(r.run, (counts.get(r.run) ?? 0) + 1)
+  const sparse = rows.filter((r) => counts.get(r.run)! <= SPARSE_POINTS)
+  if (sparse.length) marks.push(Plot.dot(sparse, { x: 'x', y: 'y', fill: 'run', r: 3 }))
   marks.push(Plot.tip(rows, Plot.pointerX({ x: 'x', y: 'y', stroke: 'run', channels: { run: 'run' } })))
+  const xs = rows.map((r) => +r.x)
+  const flatX = o.x !== 'wall' && xs.length > 0 && xs.every((x) => x === xs[0])
   return {
     width: o.width ?? 640,
     height: o.height ?? 260,
     marginLeft: 56,
     style: { background: 'transparent', color: 'currentColor', fontSize: '11px' },
-    x: { label: o.x === 'wall' ? 'time' : o.x === 'relative' ? 'seconds since start' : 'step', type: o.x === 'wall' ? 'time' : 'linear', grid: true },
+    x: {
+      label: o.x === 'wall' ? 'time' : o.x === 'relative' ? 'seconds since start' : 'step', type: o.x === 'wall' ? 'time' : 'linear', grid: true,
+      // Every point at one x (a metric logged once): give the axis room instead of a zero-width domain.
+      ...(flatX ? { domain: [xs[0]! - 1, xs[0]! + 1] } : {}),
+    },
     y: { label: o.title ?? null, type: o.logY ? 'log' : 'linear', grid: true, nice: true },
     color: { domain: o.runs ?? [...new Set(rows.map((r) => r.run))], range: PALETTE, legend: false },
     marks,
