@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { LabbookError } from '../errors.js'
-import { decodeRun, encodeExperiment, encodeRun } from '../format/yaml.js'
-import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, type Experiment } from '../model/experiment.js'
+import { decodeRun, encodeRun } from '../format/yaml.js'
+import { DEFAULT_EXPERIMENT_NAME, type Experiment } from '../model/experiment.js'
 import { newRunId } from '../model/ids.js'
-import { DIFF_ARTIFACT, experimentFile, RUN_FILE, runDir } from '../model/layout.js'
+import { DIFF_ARTIFACT, RUN_FILE, runDir } from '../model/layout.js'
 import type { ParamValue, RunSummary, SourceInfo } from '../model/run.js'
 import {
   validateExperimentName, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue,
@@ -16,17 +16,18 @@ import { BranchStore } from '../store/branch-store.js'
 import { locateRepo } from '../store/gitdir.js'
 import { ObjectStore } from '../store/objects.js'
 import { packBranchObjects, packInBackground, type PackResult } from '../store/pack.js'
-import { fileURLToPath } from 'node:url'
 import { SummaryIndex } from '../store/summary-index.js'
 import { stageBytes } from './artifacts.js'
 import { addRunNote, notesStore } from '../sync/notes.js'
 import { currentUser, detectCodeLink } from './code-link.js'
 import { ExperimentHandle } from './experiment.js'
+import { editExperiment, getOrCreateExperiment } from './experiments.js'
 import { randomRunName } from './names.js'
-import { LabbookReader, readExperiments, runNotFound } from './reader.js'
+import { LabbookReader, runNotFound } from './reader.js'
 import { journalOwner, ownerAlive } from './journal.js'
 import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recover.js'
-import { existingRunState, Run } from './run.js'
+import { existingRunState } from './chunks.js'
+import { Run } from './run.js'
 import type { RunHost } from './run-host.js'
 
 export interface OpenOptions {
@@ -136,39 +137,13 @@ export class Labbook extends LabbookReader implements RunHost {
     validateExperimentName(name)
     const known = this.experimentIds.get(name)
     if (known) return known
-    const id = await this.store.update(async (view) => {
-      const all = await readExperiments(view)
-      const found = all.find((e) => e.name === name)
-      if (found) {
-        if (found.lifecycle === 'deleted') {
-          throw new LabbookError('EXPERIMENT_NOT_FOUND', `Experiment ${JSON.stringify(name)} (id ${found.id}) is deleted.`, `Restore it with book.restoreExperiment("${found.id}") or choose another name.`, { id: found.id })
-        }
-        return { result: found.id }
-      }
-      const taken = new Set(all.map((e) => e.id))
-      const id = experimentIdFor(name, taken)
-      const now = Date.now()
-      const exp: Experiment = { id, name, lifecycle: 'active', createdAt: now, tags: {} }
-      return {
-        changes: [{ path: experimentFile(id), blob: this.objects.writeBlob(encodeExperiment(exp)) }],
-        subject: `create experiment ${name}`,
-        trailers: [['Labbook-Experiment', id]],
-        result: id,
-      }
-    })
+    const id = await this.store.update(getOrCreateExperiment(this.objects, name))
     this.experimentIds.set(name, id)
     return id
   }
 
   private async editExperiment(id: string, edit: (e: Experiment, all: Experiment[]) => void, subject: string): Promise<void> {
-    await this.store.update(async (view) => {
-      const all = await readExperiments(view)
-      const exp = all.find((e) => e.id === id)
-      if (!exp) throw new LabbookError('EXPERIMENT_NOT_FOUND', `No experiment with id ${JSON.stringify(id)}.`, 'List them with `labbook experiments`.', { id })
-      edit(exp, all)
-      exp.updatedAt = Date.now()
-      return { changes: [{ path: experimentFile(id), blob: this.objects.writeBlob(encodeExperiment(exp)) }], subject: `${subject} ${exp.name}`, trailers: [['Labbook-Experiment', id]], result: undefined }
-    })
+    await this.store.update(editExperiment(this.objects, id, edit, subject))
     this.experimentIds.clear()
   }
 
@@ -367,15 +342,6 @@ export class Labbook extends LabbookReader implements RunHost {
   /** @internal stage bytes as a blob for an artifact (used by importers and the server). */
   stageArtifact(path: string, data: Uint8Array) {
     return stageBytes(this.objects, this.gitdir, path, data, this.artifactThreshold)
-  }
-}
-
-/** Default experiment keeps MLflow's id "0"; others get a stable id from their name (salted on a clash). */
-export function experimentIdFor(name: string, taken: Set<string>): string {
-  if (name === DEFAULT_EXPERIMENT_NAME && !taken.has(DEFAULT_EXPERIMENT_ID)) return DEFAULT_EXPERIMENT_ID
-  for (let salt = 0; ; salt++) {
-    const id = BigInt('0x' + createHash('sha256').update(salt ? `${name}\0${salt}` : name).digest('hex').slice(0, 15)).toString()
-    if (!taken.has(id)) return id
   }
 }
 

@@ -6,7 +6,8 @@ import { RUN_FILE, runDir } from '../model/layout.js'
 import type { RunStatus, RunSummary } from '../model/run.js'
 import { journalRoot, ownerAlive, type JournalOwner } from './journal.js'
 import type { Labbook } from './labbook.js'
-import { existingRunState, Run } from './run.js'
+import { existingRunState } from './chunks.js'
+import { Run } from './run.js'
 
 export interface RecoveredRun {
   id: string
