@@ -4,6 +4,7 @@ import { withBook } from './book.js'
 import { ctx } from './context.js'
 import { withExamples } from './help.js'
 import { out, say, toJson } from './output.js'
+import { REMOTE_ARGS } from './push.js'
 
 const WHAT: Record<string, string> = {
   'no-remote-branch': 'has no labbook branch yet',
@@ -15,10 +16,7 @@ const WHAT: Record<string, string> = {
 
 export default withExamples(defineCommand({
   meta: { name: 'pull', description: 'Fetch the remote labbook branch and notes and merge them (union of runs, no checkout)' },
-  args: {
-    remote: { type: 'positional', required: false, default: 'origin', description: 'Remote name or URL (default origin)' },
-    json: { type: 'boolean', description: 'Print the result as JSON' },
-  },
+  args: REMOTE_ARGS,
   async run({ args }) {
     const { io } = ctx()
     await withBook(async (book) => {

@@ -5,12 +5,15 @@ import { ctx } from './context.js'
 import { withExamples } from './help.js'
 import { out, say, toJson } from './output.js'
 
+/** Shared by push and pull. */
+export const REMOTE_ARGS = {
+  remote: { type: 'positional', required: false, default: 'origin', description: 'Remote name or URL (default origin)' },
+  json: { type: 'boolean', description: 'Print the result as JSON' },
+} as const
+
 export default withExamples(defineCommand({
   meta: { name: 'push', description: 'Push the labbook branch and its git notes; a lost race is merged and retried' },
-  args: {
-    remote: { type: 'positional', required: false, default: 'origin', description: 'Remote name or URL (default origin)' },
-    json: { type: 'boolean', description: 'Print the result as JSON' },
-  },
+  args: REMOTE_ARGS,
   async run({ args }) {
     const { io } = ctx()
     await withBook(async (book) => {
