@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { dirname, join } from 'node:path'
 import { LabbookError } from '../errors.js'
+import { processAlive, thisProcess, type ProcessId } from './process.js'
 
 /** Reads a ref the way C git does: the loose file first, then packed-refs. Returns null when it does not exist. */
 export function readRef(gitdir: string, ref: string): string | null {
@@ -35,10 +36,11 @@ const STALE_LOCK_MS = 30_000
 
 /**
  * Takes `<gitdir>/<ref>.lock` with an exclusive create, exactly as C git does, so our writers, other labbook
- * processes and C git's own `update-ref`/`gc` exclude each other. Waits with jittered backoff; a lock older than
- * 30 s is left by a dead process (ours hold it for milliseconds) and is removed.
+ * processes and C git's own `update-ref`/`gc` exclude each other. Waits with jittered backoff. A lock left by a
+ * labbook process that died holding it (killed mid-commit) is removed at once; any other lock once it is 30 s old
+ * (ours are held for milliseconds).
  */
-export async function lockRef(gitdir: string, ref: string, timeoutMs = 20_000): Promise<RefLock> {
+export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): Promise<RefLock> {
   const path = join(gitdir, ref)
   const lockPath = path + '.lock'
   fs.mkdirSync(dirname(path), { recursive: true })
@@ -51,7 +53,7 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 20_000): 
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw new LabbookError('IO_FAILED', `Cannot create ${lockPath}: ${e.message}`, undefined, {}, { cause: e })
       const age = lockAge(lockPath)
-      if (age !== undefined && age > STALE_LOCK_MS) {
+      if ((age !== undefined && age > STALE_LOCK_MS) || heldByDeadLabbook(gitdir, ref, lockPath)) {
         try { fs.unlinkSync(lockPath) } catch { /* someone else removed it */ }
         continue
       }
@@ -64,6 +66,7 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 20_000): 
   }
   const lockFd = fd
   let done = false
+  recordHolder(gitdir, ref, lockFd)
   const current = readRef(gitdir, ref)
   return {
     ref,
@@ -88,6 +91,35 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 20_000): 
       try { fs.closeSync(lockFd) } catch { /* closed */ }
       try { fs.unlinkSync(lockPath) } catch { /* gone */ }
     },
+  }
+}
+
+/**
+ * Who holds a lock we took: `.git/labbook/locks/<ref>.json` with our process and the lock file's inode and ctime, so
+ * a waiter can tell a lock left by a dead labbook process from a fresh one someone else made in its place.
+ */
+function holderFile(gitdir: string, ref: string): string {
+  return join(gitdir, 'labbook', 'locks', ref.replace(/\//g, '%') + '.json')
+}
+
+function recordHolder(gitdir: string, ref: string, fd: number): void {
+  try {
+    const st = fs.fstatSync(fd)
+    const file = holderFile(gitdir, ref)
+    fs.mkdirSync(dirname(file), { recursive: true })
+    const tmp = `${file}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, JSON.stringify({ ...thisProcess(), ino: st.ino, ctimeMs: st.ctimeMs }))
+    fs.renameSync(tmp, file)
+  } catch { /* only speeds up recovery from a crash */ }
+}
+
+function heldByDeadLabbook(gitdir: string, ref: string, lockPath: string): boolean {
+  try {
+    const holder = JSON.parse(fs.readFileSync(holderFile(gitdir, ref), 'utf8')) as ProcessId & { ino: number; ctimeMs: number }
+    const st = fs.statSync(lockPath)
+    return st.ino === holder.ino && st.ctimeMs === holder.ctimeMs && !processAlive(holder)
+  } catch {
+    return false
   }
 }
 

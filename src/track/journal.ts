@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { LabbookError } from '../errors.js'
+import { processAlive, processStartTime } from '../store/process.js'
 
 /** Who writes a journal: enough to tell, after a crash, whether that process is still alive. */
 export interface JournalOwner {
@@ -130,25 +131,7 @@ export function journalOwner(gitdir: string, runId: string): JournalOwner | unde
   }
 }
 
-/** The 22nd field of /proc/<pid>/stat (start time in clock ticks since boot), or undefined off Linux. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19]
-  } catch {
-    return undefined
-  }
-}
-
 /** Whether the process that wrote a journal is still running (same host, same pid, same start time). */
 export function ownerAlive(owner: JournalOwner): boolean {
-  if (owner.host !== os.hostname()) return true // cannot tell from here: leave it alone
-  try {
-    process.kill(owner.pid, 0)
-  } catch (e: any) {
-    if (e.code === 'ESRCH') return false
-  }
-  const started = processStartTime(owner.pid)
-  return !(owner.started && started && started !== owner.started)
+  return processAlive(owner)
 }

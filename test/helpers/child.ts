@@ -26,6 +26,13 @@ async function main() {
       }
       await push(book, remote, { attempts: 30 })
     }
+  } else if (mode === 'hold-lock') {
+    // Takes the branch's ref lock and never lets go (until killed): a labbook process dying mid-commit.
+    const { lockRef } = await import('../../src/store/ref.js')
+    const { locateRepo } = await import('../../src/store/gitdir.js')
+    await lockRef(locateRepo(repo).gitdir, 'refs/heads/labbook')
+    process.stdout.write('locked\n')
+    setInterval(() => {}, 1000) // alive until killed
   } else if (mode === 'experiment') {
     const book = await Labbook.open({ repo })
     const exp = await book.experiment(rest[0]!)

@@ -131,3 +131,35 @@ describe('one writer per run', () => {
     expect((await book.metricHistory(id, 'loss')).length).toBe(r.metrics.loss?.count ?? 0) // killed maybe before its first flush
   }, 60_000)
 })
+
+describe('a writer killed while it holds the branch lock', () => {
+  it('does not block the next writer: the dead labbook process\'s lock is removed at once', async () => {
+    repo = gitRepo()
+    await (await Labbook.open({ repo: repo.dir })).init()
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'hold-lock', repo.dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    await new Promise<void>((resolve) => p.stdout.on('data', (d) => String(d).includes('locked') && resolve()))
+    p.kill('SIGKILL')
+    await new Promise((r) => p.on('close', r))
+    const started = Date.now()
+    const book = await Labbook.open({ repo: repo.dir })
+    await (await book.startRun({ name: 'after the crash' })).end()
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect((await book.listRuns()).map((r) => r.name)).toEqual(['after the crash'])
+    expect(fsck(repo)).toBe('')
+  }, 60_000)
+
+  it('still waits for a lock held by a live process', async () => {
+    repo = gitRepo()
+    await (await Labbook.open({ repo: repo.dir })).init()
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'hold-lock', repo.dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    await new Promise<void>((resolve) => p.stdout.on('data', (d) => String(d).includes('locked') && resolve()))
+    const book = await Labbook.open({ repo: repo.dir })
+    let done = false
+    const write = book.startRun({ name: 'waits' }).then(async (r) => { await r.end(); done = true })
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(done).toBe(false)
+    p.kill('SIGKILL')
+    await write
+    expect(done).toBe(true)
+  }, 60_000)
+})

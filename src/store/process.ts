@@ -1,0 +1,37 @@
+import fs from 'node:fs'
+import os from 'node:os'
+
+/** A process as recorded by whoever took a lock or opened a journal. */
+export interface ProcessId {
+  pid: number
+  host: string
+  /** Start time (from /proc), so a reused pid is not mistaken for the original process. */
+  started: string
+}
+
+/** The 22nd field of /proc/<pid>/stat (start time in clock ticks since boot), or undefined off Linux. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[19]
+  } catch {
+    return undefined
+  }
+}
+
+export function thisProcess(): ProcessId {
+  return { pid: process.pid, host: os.hostname(), started: processStartTime(process.pid) ?? '' }
+}
+
+/** Whether the process is still running. A process on another host cannot be checked and counts as alive. */
+export function processAlive(p: ProcessId): boolean {
+  if (p.host !== os.hostname()) return true
+  try {
+    process.kill(p.pid, 0)
+  } catch (e: any) {
+    if (e.code === 'ESRCH') return false
+  }
+  const started = processStartTime(p.pid)
+  return !(p.started && started && started !== p.started)
+}
