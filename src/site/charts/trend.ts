@@ -11,8 +11,15 @@ export function trendSpec(rows: TrendRow[], o: TrendOptions): PlotOptions {
     width: o.width ?? 720,
     height: o.height ?? 240,
     marginLeft: 56,
+    marginRight: 32,
+    marginBottom: 40,
     style: { background: 'transparent', color: 'currentColor', fontSize: '11px' },
-    x: { label: 'commit (oldest → newest)', ticks: [], grid: false },
+    // Short shas under the points, thinned to about a dozen so they never overlap.
+    x: {
+      label: 'commit (oldest → newest)', labelOffset: 36, grid: false,
+      ticks: rows.filter((_, i) => i % Math.max(1, Math.ceil(rows.length / 12)) === 0).map((r) => r.index),
+      tickFormat: (i: number) => rows.find((r) => r.index === i)?.commit.slice(0, 7) ?? '',
+    },
     y: { label: `best ${o.metric}`, grid: true, nice: true },
     marks: [
       Plot.line(rows, { x: 'index', y: 'value', stroke: '#4269d0', strokeWidth: 1.5 }),
