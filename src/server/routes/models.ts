@@ -12,6 +12,7 @@ import { decodePageToken, encodePageToken, maxResults, type KeyValue } from '../
 import type { Route } from '../router.js'
 import { paramIn, tagIn } from '../validate.js'
 import { appendJsonArtifact } from './runs.js'
+import { compileModelFilter } from '../model-filter.js'
 
 export const MODEL_FILES_DIR = 'models'
 const MODEL_TAG = 'mlflow.loggedModelIds'
@@ -117,19 +118,20 @@ export const modelRoutes: Route[] = [
     path: 'logged-models/search',
     async handler({ fields, ctx }) {
       const experimentIds = fields.strList('experiment_ids')
-      if (fields.str('filter')) throw invalid('Filtering logged models is not supported by labbook yet; search without a filter.')
+      const filter = fields.str('filter')
+      const matches = filter ? compileModelFilter(filter) : () => true
       const limit = maxResults(fields, 'max_results', 100, 50_000)
       const offset = decodePageToken(fields.str('page_token'))
       const ids: string[] = []
       const lists = experimentIds.length ? await Promise.all(experimentIds.map((e) => ctx.book.listRuns({ experiment: e }))) : [await ctx.book.listRuns()]
-      const seen = new Set<string>()
+      // Runs open in this process: their live tags (a model just logged is not committed yet), not the branch's.
+      const open = new Set(ctx.openRunIds())
       for (const list of lists) for (const r of list) {
-        seen.add(r.id)
-        ids.push(...(r.tags[MODEL_TAG] ?? '').split(' ').filter(Boolean))
+        if (!open.has(r.id)) ids.push(...(r.tags[MODEL_TAG] ?? '').split(' ').filter(Boolean))
       }
-      for (const id of ctx.openRunIds()) {
+      for (const id of open) {
         const w = await ctx.openWriter(id)
-        if (!w || seen.has(id) || (experimentIds.length && !experimentIds.includes(w.experimentId))) continue
+        if (!w || (experimentIds.length && !experimentIds.includes(w.experimentId))) continue
         ids.push(...(w.summary().tags[MODEL_TAG] ?? '').split(' ').filter(Boolean))
       }
       const models: LoggedModel[] = []
@@ -140,9 +142,10 @@ export const modelRoutes: Route[] = [
           // deleted or unreadable: not listed
         }
       }
-      models.sort((a, b) => b.info.creation_timestamp_ms - a.info.creation_timestamp_ms)
-      const out: Record<string, unknown> = { models: models.slice(offset, offset + limit) }
-      if (offset + limit < models.length) out.next_page_token = encodePageToken(offset + limit)
+      const found = models.filter(matches)
+      found.sort((a, b) => b.info.creation_timestamp_ms - a.info.creation_timestamp_ms)
+      const out: Record<string, unknown> = { models: found.slice(offset, offset + limit) }
+      if (offset + limit < found.length) out.next_page_token = encodePageToken(offset + limit)
       return out
     },
   },
