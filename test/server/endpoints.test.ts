@@ -187,6 +187,15 @@ describe('MLflow 3 logged models', () => {
     expect(model.info).toMatchObject({ experiment_id: exp, name: 'rf', status: 'LOGGED_MODEL_PENDING', source_run_id: id, artifact_uri: `mlflow-artifacts:/${exp}/models/${modelId}/artifacts` })
     const put = await request(srv.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${modelId}/artifacts/MLmodel`, Buffer.from('flavors: {}\n'))
     expect(put.status).toBe(200)
+    const sub = await request(srv.url, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${modelId}/artifacts/data/model.pkl`, Buffer.from('pickle'))
+    expect(sub.status).toBe(200)
+    expect((await call('GET', `logged-models/${modelId}/artifacts/directories`)).json.files).toEqual([
+      { path: 'MLmodel', is_dir: false, file_size: 12 }, { path: 'data', is_dir: true },
+    ])
+    expect((await call('GET', `logged-models/${modelId}/artifacts/directories`, { artifact_directory_path: 'data' })).json.files).toEqual([
+      { path: 'data/model.pkl', is_dir: false, file_size: 6 },
+    ])
+    expect((await call('GET', `logged-models/${modelId}/artifacts/directories`, { artifact_directory_path: '../x' })).status).toBe(400)
     const fin = await call('PATCH', `logged-models/${modelId}`, { model_id: modelId, status: 'LOGGED_MODEL_READY' })
     expect(fin.json.model.info.status).toBe('LOGGED_MODEL_READY')
     expect((await call('PATCH', `logged-models/${modelId}/tags`, { tags: [{ key: 'k', value: 'w' }, { key: 'z', value: '1' }] })).status).toBe(200)

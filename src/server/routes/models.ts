@@ -13,6 +13,7 @@ import type { Route } from '../router.js'
 import { paramIn, tagIn } from '../validate.js'
 import { appendJsonArtifact } from './runs.js'
 import { compileModelFilter } from '../model-filter.js'
+import { listChildren, safeArtifactPath } from './artifacts.js'
 
 export const MODEL_FILES_DIR = 'models'
 const MODEL_TAG = 'mlflow.loggedModelIds'
@@ -147,6 +148,20 @@ export const modelRoutes: Route[] = [
       const out: Record<string, unknown> = { models: found.slice(offset, offset + limit) }
       if (offset + limit < found.length) out.next_page_token = encodePageToken(offset + limit)
       return out
+    },
+  },
+  {
+    // The MLflow UI's file browser for a model: paths relative to the model's artifact root.
+    method: 'GET',
+    path: 'logged-models/{model_id}/artifacts/directories',
+    async handler({ params, fields, ctx }) {
+      const modelId = params.model_id!
+      const runId = modelRunId(modelId)
+      await load(ctx, modelId)
+      const root = `${MODEL_FILES_DIR}/${modelId}`
+      const sub = safeArtifactPath(fields.str('artifact_directory_path') ?? '')
+      const files = await listChildren(ctx, runId, sub ? `${root}/${sub}` : root, true)
+      return { files: files.map((f) => ({ ...f, path: f.path.slice(root.length + 1) })) }
     },
   },
   {
