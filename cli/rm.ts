@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty'
 import { usage } from './args.js'
-import { withBook } from './book.js'
+import { withBook, type Book } from './book.js'
+import type { RunSummary } from '../src/model/run.js'
 import { ctx } from './context.js'
 import { withExamples } from './help.js'
 import { say } from './output.js'
@@ -8,16 +9,17 @@ import { say } from './output.js'
 export default withExamples(defineCommand({
   meta: { name: 'rm', description: 'Mark runs deleted (kept on the branch; `labbook restore` brings them back)' },
   args: { run: { type: 'positional', description: 'Runs: ids, unique id prefixes or unique names', valueHint: 'RUN...' } },
-  async run({ args }) {
-    const { io } = ctx()
-    const refs = args._.length ? args._ : []
-    if (refs.length === 0) throw usage('Name at least one run.')
-    await withBook(async (book) => {
-      for (const ref of refs) {
-        const run = await book.resolveRun(ref)
-        await book.deleteRun(run.id)
-        say(io, `Deleted run ${run.id} (${run.name}).`)
-      }
-    })
-  },
+  run: ({ args }) => forEachRun(args._, async (book, run) => {
+    await book.deleteRun(run.id)
+    return `Deleted run ${run.id} (${run.name}).`
+  }),
 }), ['labbook rm 01jf3k 01jf9q', 'labbook rm my-broken-run'])
+
+/** Resolves each RUN argument and applies `act` to it, printing what it returns (shared by rm and restore). */
+export async function forEachRun(refs: string[] | undefined, act: (book: Book, run: RunSummary) => Promise<string>): Promise<void> {
+  const { io } = ctx()
+  if (!refs?.length) throw usage('Name at least one run.')
+  await withBook(async (book) => {
+    for (const ref of refs) say(io, await act(book, await book.resolveRun(ref)))
+  })
+}

@@ -3,22 +3,13 @@
  * structural types so these faces depend on the contract, not on the class.
  */
 import type { Experiment } from '../model/experiment.js'
-import type { MetricPoint, ParamValue, RunSummary, SourceInfo } from '../model/run.js'
+import type { MetricPoint, ParamValue, RunSummary } from '../model/run.js'
+import type { StartRunOptions as CoreStartRunOptions } from '../track/labbook.js'
 
 export interface ArtifactEntry { path: string; size: number; external: boolean }
 
-export interface StartRunOptions {
-  id?: string
-  name?: string
-  params?: Record<string, ParamValue>
-  tags?: Record<string, string>
-  parent?: string
-  description?: string
-  startTime?: number
-  user?: string
-  source?: SourceInfo
-  experiment?: string
-}
+/** The core's options, with the experiment given by name. */
+export type StartRunOptions = CoreStartRunOptions & { experiment?: string }
 
 export interface RunWriter {
   readonly id: string
