@@ -28,7 +28,7 @@ const build = withExamples(defineCommand({
     })
     if (args.json) return out(c.io, toJson(res))
     for (const p of res.problems) say(c.io, `warning: ${p.message}`)
-    say(c.io, `Built ${res.experiments} experiments, ${res.runs} runs into ${res.out} (${res.files} files, ${fmtBytes(res.bytes)}) in ${(res.timings.totalMs / 1000).toFixed(1)} s.`)
+    say(c.io, `Built ${plural(res.experiments, 'experiment')}, ${plural(res.runs, 'run')} into ${res.out} (${res.files} files, ${fmtBytes(res.bytes)}) in ${(res.timings.totalMs / 1000).toFixed(1)} s.`)
     say(c.io, `Preview it with: labbook site preview${args.out ? ` --dir ${args.out}` : ''}`)
   },
 }), [
@@ -74,3 +74,7 @@ export default withExamples(defineCommand({
 }), [
   'labbook site build --base /my-repo/ && labbook site preview',
 ])
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`
+}
