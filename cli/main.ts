@@ -9,7 +9,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { constants } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from 'citty'
-import { isLabbookError } from '../src/errors.js'
+import { ERRORS, isLabbookError } from '../src/errors.js'
 import { beforeDashes, checkKnownFlags, usage } from './args.js'
 import { withContext, type CliContext } from './context.js'
 import { processIO, type CliIO } from './io.js'
@@ -126,9 +126,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Cli
       return { exitCode: 2 }
     }
     printError(io, e, c.verbose)
-    // A filter or argument the library rejects is bad usage too, but its own message (with a caret) says enough.
-    if (isLabbookError(e, 'INVALID_FILTER') || isLabbookError(e, 'INVALID_ARGUMENT')) return { exitCode: 2 }
-    return { exitCode: 1 }
+    // A filter or argument the library rejects is bad usage too (the catalog says which), but its own message says enough.
+    return { exitCode: isLabbookError(e) ? ERRORS[e.code].exit : 1 }
   }
 }
 

@@ -1,46 +1,235 @@
+/**
+ * The error catalog: every code labbook raises on purpose, written once with what it means, what to do about it
+ * (the hint shown when a throw site has nothing more specific), how the MLflow server answers it and the CLI's exit
+ * code. `docs/errors.md` is generated from this table (`node scripts/errors-doc.mjs`), and a test fails when a
+ * code lacks any of these or the docs drift. Codes never change name: clients match on them.
+ *
+ * Adding a code: add an entry here (the `ErrorCode` type follows), then regenerate docs/errors.md.
+ */
+
+/** MLflow's error codes (mlflow/protos/databricks.proto) that labbook's server answers with. */
+export type MlflowErrorCode =
+  | 'INVALID_PARAMETER_VALUE'
+  | 'RESOURCE_DOES_NOT_EXIST'
+  | 'RESOURCE_ALREADY_EXISTS'
+  | 'INVALID_STATE'
+  | 'BAD_REQUEST'
+  | 'ENDPOINT_NOT_FOUND'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'REQUEST_LIMIT_EXCEEDED'
+  | 'TEMPORARILY_UNAVAILABLE'
+  | 'NOT_IMPLEMENTED'
+  | 'INTERNAL_ERROR'
+
+/** The HTTP status of each MLflow code. MLflow's client retries 429 and 5xx for minutes: only our own failures are 5xx. */
+export const MLFLOW_STATUS: Record<MlflowErrorCode, number> = {
+  INVALID_PARAMETER_VALUE: 400,
+  RESOURCE_DOES_NOT_EXIST: 404,
+  RESOURCE_ALREADY_EXISTS: 400,
+  INVALID_STATE: 409,
+  BAD_REQUEST: 400,
+  ENDPOINT_NOT_FOUND: 404,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  REQUEST_LIMIT_EXCEEDED: 413,
+  TEMPORARILY_UNAVAILABLE: 503,
+  NOT_IMPLEMENTED: 501,
+  INTERNAL_ERROR: 500,
+}
+
+/** One entry of the catalog. */
+export interface ErrorInfo {
+  /** What happened, in a few words (the heading in docs/errors.md). */
+  title: string
+  /** What to do: shown after `hint:` when the throw site gives no more specific hint. */
+  hint: string
+  /** What MLflow's REST API answers with. */
+  mlflow: MlflowErrorCode
+  /** The HTTP status, when not MLflow's usual one for `mlflow`. */
+  status?: number
+  /** The CLI's exit code: 2 for bad usage (the caller can fix the command line), 1 for a failed operation. */
+  exit: 1 | 2
+}
+
+const catalog = {
+  NOT_A_GIT_REPO: {
+    title: 'Not inside a git repository',
+    hint: 'Run labbook inside a git repository, pass --repo DIR, or create one with `git init`.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  BRANCH_MISSING: {
+    title: 'The runs branch does not exist',
+    hint: 'Run `labbook init` to create it, or `labbook pull` to fetch it.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  FORMAT_TOO_NEW: {
+    title: 'The branch was written by a newer labbook',
+    hint: 'Upgrade labbook (npm install labbook@latest).',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  CORRUPT_DATA: {
+    title: 'A file or object on the branch is damaged',
+    hint: 'Run `git fsck`; `git log -p` on the branch shows who changed the file. docs/format.md describes every file.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  RUN_NOT_FOUND: {
+    title: 'No such run',
+    hint: 'List runs with `labbook ls --all`; ids can be shortened to a unique prefix of 4+ characters.',
+    mlflow: 'RESOURCE_DOES_NOT_EXIST', exit: 1,
+  },
+  RUN_AMBIGUOUS: {
+    title: 'A run prefix or name matches several runs',
+    hint: 'Give more characters of the id.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  RUN_EXISTS: {
+    title: 'A run with that id already exists',
+    hint: 'Leave the id out to get a new one, or open the existing run with book.openRun(id).',
+    mlflow: 'RESOURCE_ALREADY_EXISTS', exit: 1,
+  },
+  RUN_LOCKED: {
+    title: 'Another process is writing the run',
+    hint: 'Wait for that process to end the run; if it died, `labbook recover` finishes the run from its journal.',
+    // Not a 5xx: MLflow's client would retry it for minutes while the other writer keeps the run.
+    mlflow: 'INVALID_STATE', exit: 1,
+  },
+  RUN_NOT_ACTIVE: {
+    title: 'The run is not active',
+    hint: 'Start or reopen the run before logging to it.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  RUN_ENDED: {
+    title: 'The run has ended and takes no more data',
+    hint: 'Reopen it with book.openRun(id) to add to a finished run.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  EXPERIMENT_NOT_FOUND: {
+    title: 'No such experiment',
+    hint: 'List them with `labbook experiments`.',
+    mlflow: 'RESOURCE_DOES_NOT_EXIST', exit: 1,
+  },
+  EXPERIMENT_EXISTS: {
+    title: 'An experiment with that name already exists',
+    hint: 'Pick another name, or log into the existing experiment.',
+    mlflow: 'RESOURCE_ALREADY_EXISTS', exit: 1,
+  },
+  INVALID_KEY: {
+    title: 'A param, metric or tag key breaks the key rule',
+    hint: 'Keys use letters, digits, "_", "-", ".", " " and "/", at most 250 characters, no ".." or leading "/".',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  INVALID_VALUE: {
+    title: 'A value has the wrong type or shape',
+    hint: 'The message names the value and the rule it breaks; docs/format.md lists what each field holds.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  INVALID_ID: {
+    title: 'A run id breaks the id rule',
+    hint: 'Ids are letters, digits, "_" and "-", starting with a letter or digit, at most 256 characters.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  INVALID_STATUS: {
+    title: 'Not a run status',
+    hint: 'Use FINISHED, FAILED or KILLED.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  INVALID_ARGUMENT: {
+    title: 'An argument is not one labbook accepts',
+    hint: 'The message names the argument and what it accepts; `labbook <command> --help` shows examples.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 2,
+  },
+  INVALID_FILTER: {
+    title: 'A filter or order-by expression does not parse',
+    hint: 'Write filters like `metrics.acc > 0.9 and params.lr = "0.01"`; docs/query.md has the grammar.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 2,
+  },
+  PARAM_CHANGED: {
+    title: 'A param was logged again with a different value',
+    hint: 'Params are fixed once logged: start a new run for new settings, or log the changing value as a metric or tag.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  VALUE_TOO_LONG: {
+    title: 'A value is longer than its limit',
+    hint: 'Shorten the value, or log long text as an artifact.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  PATH_ESCAPE: {
+    title: 'An artifact path leaves the run\'s artifact folder',
+    hint: 'Use a relative path of plain names between "/", without ".." segments, e.g. "model/weights.json".',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  ARTIFACT_NOT_FOUND: {
+    title: 'No such artifact or local file',
+    hint: 'List a run\'s artifacts with `labbook show RUN`.',
+    mlflow: 'RESOURCE_DOES_NOT_EXIST', exit: 1,
+  },
+  LOCK_TIMEOUT: {
+    title: 'The branch stayed locked',
+    hint: 'Another git process holds the branch; if none is running, delete the .lock file named in the message.',
+    mlflow: 'TEMPORARILY_UNAVAILABLE', exit: 1,
+  },
+  GIT_FAILED: {
+    title: 'A git command failed',
+    hint: 'Install git (2.30 or newer) and make sure it is on PATH; the message shows git\'s own error.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  IO_FAILED: {
+    title: 'Reading or writing a file failed',
+    hint: 'Check free disk space and the permissions of the path in the message.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  USAGE: {
+    title: 'The command line is not valid',
+    hint: 'Run `labbook <command> --help` for its options and examples.',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 2,
+  },
+} as const satisfies Record<string, ErrorInfo>
+
 /** Every error labbook raises on purpose carries one of these codes; names never change. */
-export type ErrorCode =
-  | 'NOT_A_GIT_REPO'
-  | 'BRANCH_MISSING'
-  | 'FORMAT_TOO_NEW'
-  | 'CORRUPT_DATA'
-  | 'RUN_NOT_FOUND'
-  | 'RUN_AMBIGUOUS'
-  | 'RUN_EXISTS'
-  | 'RUN_LOCKED'
-  | 'RUN_NOT_ACTIVE'
-  | 'RUN_ENDED'
-  | 'EXPERIMENT_NOT_FOUND'
-  | 'EXPERIMENT_EXISTS'
-  | 'INVALID_KEY'
-  | 'INVALID_VALUE'
-  | 'INVALID_ID'
-  | 'INVALID_STATUS'
-  | 'INVALID_ARGUMENT'
-  | 'INVALID_FILTER'
-  | 'PARAM_CHANGED'
-  | 'VALUE_TOO_LONG'
-  | 'PATH_ESCAPE'
-  | 'ARTIFACT_NOT_FOUND'
-  | 'LOCK_TIMEOUT'
-  | 'GIT_FAILED'
-  | 'IO_FAILED'
-  | 'USAGE'
+export type ErrorCode = keyof typeof catalog
+
+/** The catalog, readable by code (docs generator, server mapping, CLI exit codes). */
+export const ERRORS: Readonly<Record<ErrorCode, ErrorInfo>> = catalog
 
 /** The one error class of labbook: a stable `code`, a message (what happened and why) and a hint (what to do). */
 export class LabbookError extends Error {
   override name = 'LabbookError'
+  /** What to do; the catalog's hint for the code when the throw site gives none. */
+  readonly hint: string
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly hint?: string,
+    hint?: string,
     readonly data: Record<string, unknown> = {},
     options?: ErrorOptions,
   ) {
     super(message, options)
+    this.hint = hint ?? ERRORS[code]?.hint ?? ''
   }
+}
+
+export interface FailOptions {
+  /** A hint more specific than the catalog's. */
+  hint?: string
+  /** Values the caller may want (ids, paths), kept out of the message. */
+  data?: Record<string, unknown>
+  cause?: unknown
+}
+
+/**
+ * A LabbookError of `code` with the catalog's hint unless a more specific one is given.
+ * @example throw fail('RUN_NOT_FOUND', `No run "${id}" on the branch.`, { data: { id } })
+ */
+export function fail(code: ErrorCode, message: string, o: FailOptions = {}): LabbookError {
+  return new LabbookError(code, message, o.hint, o.data, o.cause === undefined ? undefined : { cause: o.cause })
 }
 
 export function isLabbookError(e: unknown, code?: ErrorCode): e is LabbookError {
   return e instanceof LabbookError && (code === undefined || e.code === code)
+}
+
+/** `message` of any thrown value, for wrapping it in a LabbookError with `{ cause }`. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
 }

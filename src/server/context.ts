@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Experiment } from '../model/experiment.js'
 import { journalRoot, ownerAlive, type JournalOwner } from '../track/journal.js'
 import type { RunSummary } from '../model/run.js'
-import { isLabbookError } from '../errors.js'
+import { fail, isLabbookError } from '../errors.js'
 import type { Book, RunWriter } from './book.js'
 import { ApiError, invalid, notFound } from './errors.js'
 
@@ -37,8 +37,8 @@ export class ServerContext {
     if (!w) {
       const other = this.otherWriter(runId)
       if (other) {
-        return Promise.reject(new ApiError('INVALID_PARAMETER_VALUE', `Run ${runId} is being written by another process (pid ${other.pid} on ${other.host}); ` +
-          'labbook takes one writer per run at a time, so this write was refused rather than risk losing points. Log to it once that process has ended.'))
+        return Promise.reject(fail('RUN_LOCKED', `Run ${runId} is being written by another process (pid ${other.pid} on ${other.host}); ` +
+          'labbook takes one writer per run at a time, so this write was refused rather than risk losing points.', { hint: 'Log to it once that process has ended.', data: { id: runId, pid: other.pid, host: other.host } }))
       }
       w = this.book.openRun(runId).then((run) => {
         if (run.summary().lifecycle === 'deleted') {

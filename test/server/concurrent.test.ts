@@ -52,7 +52,7 @@ describe('the server and another writer on one repository', () => {
 })
 
 describe('one writer per run', () => {
-  it('refuses (400, not a 5xx) to log to a run another live process is writing, instead of clobbering its points', async () => {
+  it('refuses (409 INVALID_STATE, not a 5xx a client would retry) to log to a run another live process is writing, instead of clobbering its points', async () => {
     const r = gitRepo()
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-forever', r.dir, '600000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     try {
@@ -68,7 +68,8 @@ describe('one writer per run', () => {
       const srv = await serve({ book, port: 0 })
       try {
         const res = await api(srv.url)('POST', 'runs/log-batch', { run_id: runId, metrics: [{ key: 'x', value: 1, timestamp: 1, step: 0 }] })
-        expect(res.status).toBe(400)
+        expect(res.status).toBe(409)
+        expect(res.json.error_code).toBe('INVALID_STATE')
         expect(res.json.message).toMatch(new RegExp(`being written by another process \\(pid ${child.pid}`))
         // reading it is fine
         expect((await api(srv.url)('GET', 'runs/get', { run_id: runId })).status).toBe(200)
