@@ -34,6 +34,7 @@ export default withExamples(defineCommand({
     port: { type: 'string', alias: 'p', description: 'Port (0 picks a free one)', default: '5000', valueHint: 'PORT' },
     token: { type: 'string', description: 'Require this token (Bearer, or basic-auth password); default $LABBOOK_TOKEN', valueHint: 'TOKEN' },
     insecure: { type: 'boolean', description: 'Allow a non-loopback address without a token' },
+    'link-head': { type: 'boolean', description: "Link runs whose client sends no git commit to this repository's HEAD and diff (off: nothing is added that the client did not send)" },
     site: { type: 'string', description: 'Serve this already built site under / instead of building one', valueHint: 'DIR' },
     'site-refresh': { type: 'string', description: 'Rebuild the site under / when the branch moved, checking every N seconds (0: no site)', default: '60', valueHint: 'SECONDS' },
   },
@@ -57,7 +58,7 @@ export default withExamples(defineCommand({
       mkdirSync(dir, { recursive: true })
       live = new LiveSite({ dir, tip: () => book.tip(), build: buildInChild(target().repo, book.branch), interval: refresh * 1000, log })
     }
-    const srv = await serve({ book, host: args.host, port, token: token || undefined, insecure: args.insecure, site: siteDir ?? live, log })
+    const srv = await serve({ book, host: args.host, port, token: token || undefined, insecure: args.insecure, linkHead: args['link-head'] === true, site: siteDir ?? live, log })
       .catch(async (e: unknown) => {
         await book.close()
         throw e

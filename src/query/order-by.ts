@@ -53,7 +53,10 @@ interface SortKey {
   sign: number
 }
 
-function sortKey(runs: readonly RunSummary[], c: OrderClause): SortKey {
+/** How params and tags sort: numerically when every value is a number (`'auto'`), or always as text (`'string'`, MLflow). */
+export type TextOrder = 'auto' | 'string'
+
+function sortKey(runs: readonly RunSummary[], c: OrderClause, textOrder: TextOrder): SortKey {
   const get = fieldGetter(c.field)
   const n = runs.length
   const cls = new Uint8Array(n)
@@ -80,7 +83,7 @@ function sortKey(runs: readonly RunSummary[], c: OrderClause): SortKey {
     if (v === undefined) cls[i] = MISSING
   }
   // Params and tags: numerically when every present value is a number (so 10 sorts after 9), else as text like MLflow.
-  let numeric = type === 'text'
+  let numeric = type === 'text' && textOrder === 'auto'
   for (let i = 0; i < n && numeric; i++) if (cls[i] !== MISSING && asNumber(values[i]) === undefined) numeric = false
   if (numeric) {
     const num = new Float64Array(n)
@@ -102,9 +105,9 @@ function sortKey(runs: readonly RunSummary[], c: OrderClause): SortKey {
  * With `limit`, only the first `limit` are fully ordered and returned (a bounded insertion buffer: fast for top-N of 100,000).
  * @example sortRuns(runs, parseOrderBy(['metrics.acc DESC']))
  */
-export function sortRuns(runs: readonly RunSummary[], clauses: readonly OrderClause[] = [], limit?: number): RunSummary[] {
+export function sortRuns(runs: readonly RunSummary[], clauses: readonly OrderClause[] = [], limit?: number, textOrder: TextOrder = 'auto'): RunSummary[] {
   const n = runs.length
-  const keys = clauses.map((c) => sortKey(runs, c))
+  const keys = clauses.map((c) => sortKey(runs, c, textOrder))
   const start = new Float64Array(n)
   for (let i = 0; i < n; i++) start[i] = runs[i].startTime
   const cmp = (a: number, b: number): number => {

@@ -3,7 +3,7 @@ import type { RunSummary } from '../model/run.js'
 import { LabbookError } from '../errors.js'
 import type { FilterAst } from './ast.js'
 import { compileFilter } from './evaluate.js'
-import { type OrderClause, parseOrderBy, sortRuns } from './order-by.js'
+import { type OrderClause, type TextOrder, parseOrderBy, sortRuns } from './order-by.js'
 import { parseFilter } from './parser.js'
 
 export interface SearchOptions {
@@ -15,6 +15,8 @@ export interface SearchOptions {
   offset?: number
   /** Experiment names by id, so `experiment = 'name'` works. */
   experimentNames?: Record<string, string>
+  /** How params and tags sort: `'auto'` numerically when every value is a number (labbook's CLI and site), `'string'` always as text (MLflow's stores). @default 'auto' */
+  textOrder?: TextOrder
 }
 
 /**
@@ -29,7 +31,7 @@ export function searchRuns(runs: readonly RunSummary[], filter?: string | Filter
   const clauses = toClauses(o.orderBy)
   const matched = ast === undefined || ast.type === 'all' ? runs : runs.filter(compileFilter(ast, { experimentNames: o.experimentNames }))
   const need = o.limit === undefined ? undefined : offset + o.limit
-  const sorted = sortRuns(matched, clauses, need)
+  const sorted = sortRuns(matched, clauses, need, o.textOrder)
   return offset === 0 ? sorted : sorted.slice(offset)
 }
 

@@ -28,6 +28,8 @@ export interface RunWriter {
   flush(): void | Promise<void>
   commit(): Promise<void>
   end(status?: 'FINISHED' | 'FAILED' | 'KILLED', o?: { endTime?: number }): Promise<void>
+  /** Recovery after this process dies leaves the run RUNNING, resumable by the client. */
+  keepRunningOnRecovery(): void
 }
 
 export interface Book {

@@ -24,15 +24,21 @@ export class ServerContext {
   constructor(
     readonly book: Book,
     readonly log: Logger = () => {},
+    /** Link runs whose client sent no `mlflow.source.git.commit` to the served repository's HEAD (`serve --link-head`). */
+    readonly linkHead = false,
   ) {}
 
   adopt(writer: RunWriter): void {
+    writer.keepRunningOnRecovery()
     this.writers.set(writer.id, Promise.resolve(writer))
   }
 
-  /** The writer for a run, opening it if needed (concurrent callers share one open); deleted runs take no writes. */
-  writer(runId: string): Promise<RunWriter> {
-    if (this.deleted.has(runId)) return Promise.reject(notActive(runId))
+  /**
+   * The writer for a run, opening it if needed (concurrent callers share one open); deleted runs take no writes,
+   * except artifacts (`anyLifecycle`): MLflow's artifact store never looks at the run's state.
+   */
+  writer(runId: string, o: { anyLifecycle?: boolean } = {}): Promise<RunWriter> {
+    if (this.deleted.has(runId) && !o.anyLifecycle) return Promise.reject(notActive(runId))
     let w = this.writers.get(runId)
     if (!w) {
       const other = this.otherWriter(runId)
@@ -41,10 +47,8 @@ export class ServerContext {
           'labbook takes one writer per run at a time, so this write was refused rather than risk losing points.', { hint: 'Log to it once that process has ended.', data: { id: runId, pid: other.pid, host: other.host } }))
       }
       w = this.book.openRun(runId).then((run) => {
-        if (run.summary().lifecycle === 'deleted') {
-          this.deleted.add(runId)
-          throw notActive(runId)
-        }
+        if (run.summary().lifecycle === 'deleted') this.deleted.add(runId)
+        run.keepRunningOnRecovery()
         return run
       }).catch((e: unknown) => {
         this.writers.delete(runId)
@@ -52,7 +56,11 @@ export class ServerContext {
       })
       this.writers.set(runId, w)
     }
-    return w
+    if (o.anyLifecycle) return w
+    return w.then((run) => {
+      if (this.deleted.has(runId)) throw notActive(runId)
+      return run
+    })
   }
 
   /** The live process (other than this one) holding the run's journal, if any: two writers of one run would clobber each other's chunks. */

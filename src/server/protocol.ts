@@ -226,19 +226,24 @@ export function runInfoToJson(r: RunSummary): Record<string, unknown> {
   return info
 }
 
-/** The whole run as `runs/get` and `runs/search` answer it; labbook's fields reappear as MLflow's system tags. */
-export function runToJson(r: RunSummary): Record<string, unknown> {
-  const metrics = Object.entries(r.metrics).map(([key, m]) => ({ key, value: doubleToJson(m.value), timestamp: m.timestamp, step: m.step }))
-  const params = Object.entries(r.params).map(([key, value]) => ({ key, value: String(value) }))
+/** The run's tags as MLflow has them: labbook's fields reappear as MLflow's system tags (one home for search, order and replies). */
+export function systemTags(r: RunSummary): Record<string, string> {
   const tags: Record<string, string> = { ...r.tags }
   tags[RUN_NAME_TAG] = r.name
   if (r.user !== undefined && tags[USER_TAG] === undefined) tags[USER_TAG] = r.user
   if (r.parent !== undefined) tags[PARENT_TAG] = r.parent
   if (r.description !== undefined) tags[NOTE_TAG] = r.description
   if (r.source?.commit !== undefined && tags[GIT_COMMIT_TAG] === undefined) tags[GIT_COMMIT_TAG] = r.source.commit
+  return tags
+}
+
+/** The whole run as `runs/get` and `runs/search` answer it. */
+export function runToJson(r: RunSummary): Record<string, unknown> {
+  const metrics = Object.entries(r.metrics).map(([key, m]) => ({ key, value: doubleToJson(m.value), timestamp: m.timestamp, step: m.step }))
+  const params = Object.entries(r.params).map(([key, value]) => ({ key, value: String(value) }))
   return {
     info: runInfoToJson(r),
-    data: { metrics, params, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) },
+    data: { metrics, params, tags: Object.entries(systemTags(r)).map(([key, value]) => ({ key, value })) },
     inputs: {},
   }
 }
@@ -267,9 +272,10 @@ export function decodePageToken(token: string | undefined): number {
   throw invalid(`Invalid page token ${JSON.stringify(token)}.`)
 }
 
-export function maxResults(f: Fields, name: string, fallback: number, limit: number): number {
+/** `max_results`; 0 is allowed where MLflow answers it with an empty page (`min` 0). */
+export function maxResults(f: Fields, name: string, fallback: number, limit: number, min = 1): number {
   const n = f.int(name)
   if (n === undefined) return fallback
-  if (n < 1 || n > limit) throw invalid(`Invalid value ${n} for parameter '${name}' supplied: it must be between 1 and ${limit}.`)
+  if (n < min || n > limit) throw invalid(`Invalid value ${n} for parameter '${name}' supplied: it must be between ${min} and ${limit}.`)
   return n
 }

@@ -31,6 +31,11 @@ export interface ServeOptions {
   maxArtifactBytes?: number
   /** The site to serve under `/`: a built folder, or a LiveSite rebuilt as the branch moves. */
   site?: string | { dir(): string | undefined }
+  /**
+   * Link a run whose client sent no `mlflow.source.git.commit` to the served repository's HEAD (and its diff), as
+   * labbook did before 0.2. Off by default: a notebook outside the repo must not get someone else's commit. @default false
+   */
+  linkHead?: boolean
   /** Where warnings (truncated values) and server errors go; library code never prints. */
   log?: Logger
 }
@@ -66,7 +71,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       'Pass --token (or set LABBOOK_TOKEN), and clients set MLFLOW_TRACKING_TOKEN; or pass --insecure if the network is trusted.')
   }
   const log = o.log ?? (() => {})
-  const ctx = new ServerContext(o.book, log)
+  const ctx = new ServerContext(o.book, log, o.linkHead ?? false)
   try {
     await o.book.experiment('Default')
   } catch (e) {

@@ -13,6 +13,11 @@ export interface JournalOwner {
   runId: string
   experiment: string
   branch: string
+  /**
+   * Its writer was a server for a client that may come back (MLflow's stores keep such runs RUNNING): recovery
+   * commits what the branch lacks and leaves the run RUNNING instead of ending it KILLED.
+   */
+  resumable?: boolean
 }
 
 export function journalRoot(gitdir: string): string {
@@ -43,6 +48,19 @@ export class Journal {
       this.startSegment(committedPoints)
     } catch (e) {
       throw new LabbookError('IO_FAILED', `Cannot write the run journal in ${this.dir}: ${(e as Error).message}`, 'Check permissions and free space of the .git directory.', {}, { cause: e })
+    }
+  }
+
+  /** Marks the journal's owner record resumable (see JournalOwner.resumable). */
+  markResumable(): void {
+    const path = join(this.dir, 'owner.json')
+    try {
+      const owner = JSON.parse(fs.readFileSync(path, 'utf8')) as JournalOwner
+      if (owner.resumable) return
+      fs.writeFileSync(path + '.tmp', JSON.stringify({ ...owner, resumable: true }))
+      fs.renameSync(path + '.tmp', path)
+    } catch (e) {
+      throw new LabbookError('IO_FAILED', `Cannot update the run journal in ${this.dir}: ${(e as Error).message}`, 'Check permissions and free space of the .git directory.', {}, { cause: e })
     }
   }
 

@@ -55,7 +55,8 @@ export interface StartRunOptions {
   description?: string
   /** ms since the epoch. @default Date.now() */
   startTime?: number
-  user?: string
+  /** Who started the run; `null` records nobody (the server, when a client sends no user). @default the OS user */
+  user?: string | null
   /** The code link. @default detected from the repository's HEAD */
   source?: SourceInfo
   /** The command line recorded as `source.command` (a wrapper records what it wraps). @default this process's argv */
@@ -192,7 +193,7 @@ export class Labbook extends LabbookReader implements RunHost {
     if (o.command !== undefined) link.source = { ...link.source, command: o.command }
     const initial: RunSummary = {
       id, name, experiment: experimentId, status: 'RUNNING', lifecycle: 'active',
-      startTime: o.startTime ?? Date.now(), user: o.user ?? currentUser(), host: os.hostname(),
+      startTime: o.startTime ?? Date.now(), user: o.user === null ? undefined : (o.user ?? currentUser()), host: os.hostname(),
       source: link.source, params: {}, tags: {}, metrics: {},
     }
     if (o.parent) { validateRunId(o.parent); initial.parent = o.parent }

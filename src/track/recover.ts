@@ -133,6 +133,14 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
     } catch { /* an op the branch already has in another form: keep going, points matter most */ }
   }
   for (const [k, v, s, t] of points) run.logMetric(k, v, { step: s, timestamp: t })
+  if (!ended && owner.resumable) {
+    // a server's run: its client may log again after the restart, so it stays RUNNING (MLflow's stores do the same)
+    await run.commit()
+    run.detach()
+    book.forget(run)
+    fs.rmSync(dir, { recursive: true, force: true })
+    return { id: owner.runId, name: initial.name, status: 'RUNNING', points: points.length }
+  }
   const status = ended?.status ?? 'KILLED'
   await run.end(status, { endTime: ended?.endTime ?? Math.round(lastTime || Date.now()), removeJournal: true })
   return { id: owner.runId, name: initial.name, status, points: points.length }

@@ -410,6 +410,14 @@ export class Run {
     return this.ended
   }
 
+  /**
+   * If this process dies before the run ends, recovery leaves the run RUNNING (committing what it logged) instead of
+   * KILLED: for a server, whose client keeps logging after a restart.
+   */
+  keepRunningOnRecovery(): void {
+    if (this.journaled) this.journal.markResumable()
+  }
+
   /** @internal detach without ending (process shutting down): flush the journal and close it. */
   detach(): void {
     this.flush()

@@ -50,6 +50,13 @@ async function main() {
       process.stdout.write(`flushed ${step}\n`)
       await new Promise((r) => setTimeout(r, 5))
     }
+  } else if (mode === 'serve') {
+    // `labbook serve` until killed: prints its URL.
+    const { serve } = await import('../../src/server/index.js')
+    const book = await Labbook.open({ repo })
+    const srv = await serve({ book, port: 0 })
+    process.stdout.write(`${srv.url}\n`)
+    setInterval(() => {}, 1000)
   }
 }
 

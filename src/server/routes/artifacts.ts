@@ -99,7 +99,7 @@ export async function proxyArtifact(
   if (run.experiment !== target.experimentId) throw notFound(`Run '${target.runId}' is not in experiment '${target.experimentId}'.`)
   if (method === 'PUT') {
     const data = await body()
-    await (await ctx.writer(target.runId)).logBytes(target.path, data)
+    await (await ctx.writer(target.runId, { anyLifecycle: true })).logBytes(target.path, data)
     return { json: {} }
   }
   if (method === 'GET') {

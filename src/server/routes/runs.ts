@@ -43,11 +43,12 @@ export const runRoutes: Route[] = [
         validateRunName(name)
         o.name = name
       }
-      const user = fields.str('user_id') || tags[USER_TAG]
-      if (user) o.user = user
+      // Nothing the client did not send: no user of ours, no HEAD or diff of the served repository (unless --link-head)
+      o.user = fields.str('user_id') || tags[USER_TAG] || null
       if (tags[PARENT_TAG]) o.parent = tags[PARENT_TAG]
       if (tags[NOTE_TAG] !== undefined) o.description = tags[NOTE_TAG]
       if (tags[GIT_COMMIT_TAG]) o.source = { commit: tags[GIT_COMMIT_TAG] }
+      else if (!ctx.linkHead) o.source = {}
       for (const k of [RUN_NAME_TAG, USER_TAG, PARENT_TAG, NOTE_TAG]) delete tags[k]
       o.tags = tags
       const run = await ctx.book.startRun(o)
@@ -216,16 +217,14 @@ export const runRoutes: Route[] = [
     async handler({ fields, ctx }) {
       const experimentIds = fields.strList('experiment_ids')
       const view = parseViewType(fields.raw('run_view_type'))
-      const limit = maxResults(fields, 'max_results', 1000, 50_000)
+      // MLflow answers max_results=0 and unknown experiment ids with an empty page, not an error
+      const limit = maxResults(fields, 'max_results', 1000, 50_000, 0)
       const offset = decodePageToken(fields.str('page_token'))
       const byId = new Map<string, RunSummary>()
       const includeDeleted = view !== 'ACTIVE_ONLY'
-      const lists = experimentIds.length
-        ? await Promise.all(experimentIds.map((e) => ctx.book.listRuns({ experiment: e, includeDeleted })))
-        : [await ctx.book.listRuns({ includeDeleted })]
-      for (const list of lists) for (const r of list) byId.set(r.id, r)
-      // runs open in this process: their live state, including points not yet on the branch
       const wanted = new Set(experimentIds)
+      for (const r of await ctx.book.listRuns({ includeDeleted })) if (!wanted.size || wanted.has(r.experiment)) byId.set(r.id, r)
+      // runs open in this process: their live state, including points not yet on the branch
       for (const id of ctx.openRunIds()) {
         const w = await ctx.openWriter(id)
         if (w && (!wanted.size || wanted.has(w.experimentId))) byId.set(id, w.summary())
@@ -235,7 +234,7 @@ export const runRoutes: Route[] = [
       for (const e of await ctx.book.listExperiments({ includeDeleted: true })) names[e.id] = e.name
       const { runs: page, total } = searchRunSummaries(runs, fields.str('filter'), fields.strList('order_by'), limit, offset, names)
       const out: Record<string, unknown> = { runs: page.map(runToJson) }
-      if (offset + page.length < total) out.next_page_token = encodePageToken(offset + page.length)
+      if (limit > 0 && offset + page.length < total) out.next_page_token = encodePageToken(offset + page.length)
       return out
     },
   },
