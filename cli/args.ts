@@ -2,6 +2,7 @@ import type { ArgsDef } from 'citty'
 import { LabbookError } from '../src/errors.js'
 import type { ParamValue } from '../src/model/run.js'
 import { numberFromJson } from '../src/format/numbers.js'
+import { paramFromText } from '../src/model/param.js'
 
 /** Flags every command accepts (taken out of argv by main.ts before citty sees it). */
 export const GLOBAL_ARGS = {
@@ -50,16 +51,8 @@ export function splitPair(text: string, what: string): [string, string] {
   return [text.slice(0, eq), text.slice(eq + 1)]
 }
 
-/**
- * A param value from the command line: numbers and booleans that read back exactly as typed become numbers and
- * booleans (so `params.lr < 0.01` compares numerically); everything else stays text, as typed.
- */
-export function parseParamValue(text: string): ParamValue {
-  if (text === 'true') return true
-  if (text === 'false') return false
-  if (text.trim() !== '' && String(Number(text)) === text) return Number(text)
-  return text
-}
+/** A param value from the command line, by the one rule shared with JSON numbers (src/model/param.ts). */
+export const parseParamValue: (text: string) => ParamValue = paramFromText
 
 export function parseMetricValue(key: string, text: string): number {
   const t = text.trim()

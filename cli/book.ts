@@ -1,6 +1,8 @@
 /** The one place the CLI opens the library. */
 import { Labbook, type Run } from '../src/index.js'
-import { target } from './context.js'
+import type { RunSummary } from '../src/model/run.js'
+import { ctx, target } from './context.js'
+import { say } from './output.js'
 
 export type Book = Labbook
 export type RunHandle = Run
@@ -20,4 +22,19 @@ export async function withBook<T>(fn: (book: Labbook) => Promise<T>, o: { recove
   } finally {
     await book.close()
   }
+}
+
+/**
+ * A RUN argument (id, id prefix or name) to its run. A name several runs share means the newest (as MLflow allows
+ * duplicate names); which one was taken goes to stderr, with the others in a hint.
+ */
+export async function resolveRunArg(book: Labbook, ref: string): Promise<RunSummary> {
+  const { run, others } = await book.resolveRunName(ref)
+  if (others.length > 0) {
+    const { io } = ctx()
+    const when = (r: RunSummary) => new Date(r.startTime).toISOString().slice(0, 16).replace('T', ' ')
+    say(io, `labbook: ${others.length + 1} runs are named ${JSON.stringify(ref)}; using the newest, ${run.id} (started ${when(run)} UTC${run.lifecycle === 'deleted' ? ', deleted' : ''}).`)
+    say(io, `hint: the others: ${others.slice(0, 5).map((r) => `${r.id} (${when(r)}${r.lifecycle === 'deleted' ? ', deleted' : ''})`).join(', ')}${others.length > 5 ? `, and ${others.length - 5} more` : ''}; pass an id to pick one.`)
+  }
+  return run
 }

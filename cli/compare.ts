@@ -2,7 +2,7 @@ import { defineCommand } from 'citty'
 import { compareRuns, renderComparisonMarkdown, renderComparisonText } from '../src/report/compare.js'
 import { parseGoalConfig } from '../src/report/goals.js'
 import { usage } from './args.js'
-import { withBook } from './book.js'
+import { withBook, resolveRunArg } from './book.js'
 import { ctx, readConfig } from './context.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
@@ -24,7 +24,7 @@ export default withExamples(defineCommand({
     await withBook(async (book) => {
       const goals = parseGoalConfig(readConfig(book.repo))
       const runs = []
-      for (const ref of refs) runs.push(await book.resolveRun(ref))
+      for (const ref of refs) runs.push(await resolveRunArg(book, ref))
       const names = await experimentNames(book)
       const named = runs.map((r) => ({ ...r, experiment: names.get(r.experiment) ?? r.experiment }))
       const c = compareRuns(named, { goals, diffOnly: args['diff-only'] })

@@ -6,7 +6,7 @@ import { numberToJson } from '../src/format/numbers.js'
 import { validateKey, validateParamValue, validateTagValue } from '../src/model/validate.js'
 import type { ParamValue } from '../src/model/run.js'
 import { parseInteger, parseMetricValue, parseParamValue, splitPair, usage } from './args.js'
-import { withBook, type RunHandle } from './book.js'
+import { withBook, type RunHandle, resolveRunArg } from './book.js'
 import { ctx } from './context.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
@@ -26,7 +26,7 @@ async function logTo(io: CliIO, runRef: string | undefined, line: () => string, 
     return
   }
   await withBook(async (book) => {
-    const summary = await book.resolveRun(ref)
+    const summary = await resolveRunArg(book, ref)
     if (summary.status === 'RUNNING') {
       // Opening the book already recovered runs whose writer died, so a RUNNING run has a live writer: another
       // process here (the library would refuse it too, RUN_LOCKED) or a machine it was synced from.

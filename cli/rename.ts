@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty'
-import { withBook } from './book.js'
+import { withBook, resolveRunArg } from './book.js'
 import { ctx } from './context.js'
 import { withExamples } from './help.js'
 import { say } from './output.js'
@@ -13,7 +13,7 @@ export default withExamples(defineCommand({
   async run({ args }) {
     const { io } = ctx()
     await withBook(async (book) => {
-      const run = await book.resolveRun(String(args.run))
+      const run = await resolveRunArg(book, String(args.run))
       await book.renameRun(run.id, String(args.name))
       say(io, `Renamed run ${run.id}: ${run.name} → ${args.name}.`)
     })

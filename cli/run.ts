@@ -9,9 +9,10 @@ import { MetricsIngestor } from '../src/cli-support/metrics-ingest.js'
 import type { LineProblem, MetricsSink } from '../src/cli-support/metrics-lines.js'
 import { readParamsFile } from '../src/cli-support/params-file.js'
 import { ProcessTreeSampler } from '../src/cli-support/process-tree.js'
+import { probeRuntime } from '../src/cli-support/runtime.js'
 import { parseSize, TailBuffer } from '../src/cli-support/tail-buffer.js'
 import { afterDashes, collect, parseParamValue, splitPair, usage } from './args.js'
-import { openBook, type Book, type RunHandle } from './book.js'
+import { openBook, type Book, type RunHandle, resolveRunArg } from './book.js'
 import { ctx, readConfig, setExit } from './context.js'
 import { push } from '../src/sync/remote.js'
 import { withExamples } from './help.js'
@@ -20,6 +21,12 @@ import { formatDuration, say } from './output.js'
 
 /** How many skipped $LABBOOK_METRICS lines are printed one by one; the rest are counted in the closing line. */
 const MAX_PROBLEMS_PRINTED = 20
+/** The tag that records params the wrapped command tried to change (`lr: 0.01 -> 0.02`). */
+const PARAM_CONFLICTS_TAG = 'labbook.param_conflicts'
+/** The artifact holding the wrapped Python's installed distributions, one `name==version` a line. */
+const REQUIREMENTS_ARTIFACT = 'requirements.txt'
+/** How long the end of a run waits for the runtime probe once the command has ended. */
+const RUNTIME_WAIT_MS = 10_000
 /** The journal is flushed this often while the command runs, so a killed wrapper loses at most this much. */
 const FLUSH_EVERY_MS = 1000
 
@@ -61,7 +68,7 @@ export default withExamples(defineCommand({
     const book = await openBook()
     try {
       // A `labbook run` inside a wrapped command (a sweep script under `labbook run`) is a child of that run.
-      const parent = args.parent ? (await book.resolveRun(args.parent)).id : io.env.LABBOOK_RUN_ID || undefined
+      const parent = args.parent ? (await resolveRunArg(book, args.parent)).id : io.env.LABBOOK_RUN_ID || undefined
       const result = await wrap(book, io, command, {
         experiment: String(args.experiment), name: args.name, params, tags, description: args.description, parent,
         intervalMs: interval * 1000, logLimit,
@@ -140,7 +147,8 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     if (printed++ < MAX_PROBLEMS_PRINTED) say(io, `labbook: $LABBOOK_METRICS line ${p.line} skipped: ${p.message}`)
     else if (printed === MAX_PROBLEMS_PRINTED + 1) say(io, 'labbook: more lines skipped; the count follows when the command ends')
   }
-  const sink = metricsSink(run, io, pendingArtifacts)
+  const conflicts: ParamConflict[] = []
+  const sink = metricsSink(run, io, pendingArtifacts, conflicts)
   // The worker-thread ingestor needs the compiled worker; from TypeScript sources (tsx) parse in this thread.
   const tailer = MetricsIngestor.available() ? new MetricsIngestor(metricsPath, sink, { onProblem }) : new MetricsFileTailer(metricsPath, sink, { onProblem })
   await tailer.start()
@@ -157,6 +165,9 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     PYTHONUNBUFFERED: io.env.PYTHONUNBUFFERED ?? '1',
   }
   const { child, done } = runChild(command[0]!, command.slice(1), { env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, tail })
+  // What the command runs on (Python and its packages, or `--version`), found beside it, never before it.
+  const probeAbort = new AbortController()
+  const runtime = probeRuntime(command, { env: io.env, cwd: io.cwd, signal: probeAbort.signal })
 
   // Signals: SIGTERM (and SIGHUP) are always forwarded. SIGINT from a terminal's Ctrl-C already reached the child,
   // which shares our process group, so on a terminal the first SIGINT is not sent again; a second one is.
@@ -205,6 +216,11 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     const artifactResults = await Promise.allSettled(pendingArtifacts)
     for (const r of artifactResults) if (r.status === 'rejected') say(io, `labbook: artifact not logged: ${(r.reason as Error).message}`)
     if (stats.malformed > 0) run.setTag('labbook.metrics_malformed_lines', String(stats.malformed))
+    if (conflicts.length > 0) run.setTag(PARAM_CONFLICTS_TAG, describeConflicts(conflicts))
+    const rt = await settleWithin(runtime, RUNTIME_WAIT_MS)
+    probeAbort.abort()
+    if (rt?.runtime) run.setRuntime(rt.runtime)
+    if (rt?.requirements) await run.logBytes(REQUIREMENTS_ARTIFACT, rt.requirements).catch((e: Error) => say(io, `labbook: ${REQUIREMENTS_ARTIFACT} not logged: ${e.message}`))
 
     let status: RunStatus
     let exitCode: number
@@ -224,12 +240,17 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
       run.setTag('labbook.exit_code', String(exitCode))
       if (interrupted) run.setTag('labbook.signal', interrupted)
     }
-    await run.logBytes('output.log', tail.contents())
+    const output = tail.contents()
+    // A command that printed nothing leaves no output.log (an empty file only clutters the artifact list).
+    if (output.length > 0) await run.logBytes('output.log', output)
     await run.end(status)
     rmSync(metricsPath, { force: true })
     const ingest = stats.points > 0 || stats.malformed > 0
       ? `; ${stats.points} metric point${stats.points === 1 ? '' : 's'} from $LABBOOK_METRICS${stats.malformed ? `, ${stats.malformed} malformed line${stats.malformed === 1 ? '' : 's'} skipped` : ''}`
       : ''
+    if (conflicts.length > 0) {
+      say(io, `labbook: PARAM_CHANGED: the command logged ${conflicts.length === 1 ? 'a param' : `${conflicts.length} params`} the run already had with another value; the first value is kept: ${describeConflicts(conflicts)} (tag ${PARAM_CONFLICTS_TAG})`)
+    }
     say(io, `labbook: run ${run.id} ${status} in ${formatDuration(Date.now() - started)}${signal ? ` (${signal})` : exit.error ? '' : ` (exit ${exitCode})`}${ingest}`)
     if (exit.error) {
       say(io, `${exit.error.code === 'ENOENT' ? 'COMMAND_NOT_FOUND' : 'COMMAND_NOT_STARTED'}: cannot run ${JSON.stringify(command[0])}: ${exit.error.message}`)
@@ -239,11 +260,24 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
   } finally {
     // Until here a Ctrl-C only reached the (finished) child: the final commit is not cut short.
     for (const s of signals) process.off(s, onSignal)
+    probeAbort.abort()
   }
 }
 
-/** Routes parsed $LABBOOK_METRICS records to the run; artifacts are copied right away and awaited at the end. */
-function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>): MetricsSink {
+/** A param the command logged with a value other than the one the run already had (the first value is kept). */
+interface ParamConflict {
+  key: string
+  kept: ParamValue
+  logged: ParamValue
+}
+
+/**
+ * Routes parsed $LABBOOK_METRICS records to the run; artifacts are copied right away and awaited at the end.
+ * Params go key by key: one that conflicts with the value the run has (`-p lr=0.01`, then `{"params": {"lr": 0.02}}`)
+ * is kept as it was and reported when the run ends; the line's other keys land. Another refusal (a bad key) is
+ * thrown after the good keys are in, so the line is reported as skipped.
+ */
+function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>, conflicts: ParamConflict[]): MetricsSink {
   const opts: { step?: number; timestamp?: number } = {}
   return {
     metric(key, value, step, timestamp) {
@@ -253,7 +287,18 @@ function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>): 
       run.logMetric(key, value, opts)
     },
     params(values) {
-      run.logParams(values)
+      let refused: unknown
+      for (const [key, value] of Object.entries(values)) {
+        try {
+          run.logParam(key, value)
+        } catch (e) {
+          const err = e as { code?: string; data?: { old?: ParamValue } }
+          if (err.code === 'PARAM_CHANGED' && err.data?.old !== undefined) {
+            if (!conflicts.some((c) => c.key === key && Object.is(c.logged, value))) conflicts.push({ key, kept: err.data.old, logged: value })
+          } else refused ??= e
+        }
+      }
+      if (refused) throw refused
     },
     tags(values) {
       run.setTags(values)
@@ -261,6 +306,21 @@ function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>): 
     artifact(path, to) {
       pending.push(run.logArtifact(resolve(io.cwd, path), to ? { to } : undefined))
     },
+  }
+}
+
+function describeConflicts(conflicts: ParamConflict[]): string {
+  return conflicts.map((c) => `${c.key}: ${JSON.stringify(c.kept)} -> ${JSON.stringify(c.logged)}`).join('; ')
+}
+
+/** The promise's value if it settles within `ms`, else undefined (a rejection counts as undefined too). */
+async function settleWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), ms) })
+  try {
+    return await Promise.race([p.catch(() => undefined), late])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

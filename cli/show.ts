@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty'
 import type { RunSummary } from '../src/model/run.js'
 import { runDuration } from '../src/model/run.js'
-import { withBook, type ArtifactEntry } from './book.js'
+import { withBook, type ArtifactEntry, resolveRunArg } from './book.js'
 import { ctx } from './context.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
@@ -18,7 +18,7 @@ export default withExamples(defineCommand({
   async run({ args }) {
     const { io } = ctx()
     await withBook(async (book) => {
-      const run = await book.resolveRun(String(args.run))
+      const run = await resolveRunArg(book, String(args.run))
       const names = await experimentNames(book)
       const artifacts = await book.listArtifacts(run.id)
       if (args.json) {

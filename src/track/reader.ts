@@ -63,17 +63,32 @@ export class LabbookReader {
     return decodeRun(text, `${runDir(id)}/${RUN_FILE}`)
   }
 
-  /** A run by id, unique id prefix (≥ 4 characters) or unique name. */
+  /**
+   * A run by id, unique id prefix (≥ 4 characters) or name. Names need not be unique (as in MLflow): a name held by
+   * several runs gives the newest (an active one before deleted ones); `resolveRunName` also says which others.
+   */
   async resolveRun(ref: string): Promise<RunSummary> {
+    return (await this.resolveRunName(ref)).run
+  }
+
+  /**
+   * `resolveRun` plus the other runs a name could have meant (newest first), so a face can say which one it took.
+   * @example const { run, others } = await book.resolveRunName('baseline')
+   */
+  async resolveRunName(ref: string): Promise<{ run: RunSummary; others: RunSummary[] }> {
     const view = await this.view()
-    if (view && /^[\w-]+$/.test(ref) && (await view.entry(`${runDir(ref)}/${RUN_FILE}`))) return this.getRun(ref)
+    if (view && /^[\w-]+$/.test(ref) && (await view.entry(`${runDir(ref)}/${RUN_FILE}`))) return { run: await this.getRun(ref), others: [] }
     const runs = await this.listRuns({ includeDeleted: true })
     const byPrefix = ref.length >= 4 ? runs.filter((r) => r.id.startsWith(ref)) : []
-    const candidates = byPrefix.length > 0 ? byPrefix : runs.filter((r) => r.name === ref)
-    if (candidates.length === 1) return candidates[0]!
-    if (candidates.length === 0) throw runNotFound(ref)
-    throw new LabbookError('RUN_AMBIGUOUS', `${JSON.stringify(ref)} matches ${candidates.length} runs: ${candidates.slice(0, 10).map((r) => `${r.id} (${r.name})`).join(', ')}${candidates.length > 10 ? ', …' : ''}.`,
-      'Use a longer id prefix or the full id.', { candidates: candidates.map((r) => r.id) })
+    if (byPrefix.length === 1) return { run: byPrefix[0]!, others: [] }
+    if (byPrefix.length > 1) {
+      throw new LabbookError('RUN_AMBIGUOUS', `${JSON.stringify(ref)} matches ${byPrefix.length} runs: ${byPrefix.slice(0, 10).map((r) => `${r.id} (${r.name})`).join(', ')}${byPrefix.length > 10 ? ', …' : ''}.`,
+        'Use a longer id prefix or the full id.', { candidates: byPrefix.map((r) => r.id) })
+    }
+    // listRuns is newest first; active runs win over deleted ones of the same name.
+    const named = runs.filter((r) => r.name === ref).sort((a, b) => Number(a.lifecycle !== 'active') - Number(b.lifecycle !== 'active'))
+    if (named.length === 0) throw runNotFound(ref)
+    return { run: named[0]!, others: named.slice(1) }
   }
 
   /** One metric's full history, sorted by step then timestamp. */

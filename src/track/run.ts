@@ -1,6 +1,7 @@
 import { LabbookError } from '../errors.js'
 import { numberToJson } from '../format/numbers.js'
 import { decodeRun, encodeRun } from '../format/yaml.js'
+import { sameParam } from '../model/param.js'
 import { ARTIFACTS_DIR, chunkName, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
 import { addToSummary } from '../model/metric.js'
 import { RUN_STATUSES, type MetricSummary, type ParamValue, type RunStatus, type RunSummary } from '../model/run.js'
@@ -110,7 +111,7 @@ export class Run {
     validateParamValue(key, value)
     const old = this.state.params[key]
     if (old !== undefined) {
-      if (Object.is(old, value) || old === value) return
+      if (sameParam(old, value)) return
       throw new LabbookError('PARAM_CHANGED', `Param ${key} is already ${JSON.stringify(old)}; it cannot change to ${JSON.stringify(value)}.`,
         'Params are immutable, as in MLflow: start a new run, or log the new value as a tag or metric.', { key, old, value })
     }
@@ -124,7 +125,7 @@ export class Run {
       validateKey(k, 'param')
       validateParamValue(k, v)
       const old = this.state.params[k]
-      if (old !== undefined && !Object.is(old, v) && old !== v) this.logParam(k, v)
+      if (old !== undefined && !sameParam(old, v)) this.logParam(k, v)
     }
     for (const [k, v] of Object.entries(params)) this.logParam(k, v)
   }
@@ -220,6 +221,15 @@ export class Run {
     if (typeof text !== 'string') throw new LabbookError('INVALID_VALUE', 'A description must be a string.')
     this.state.description = text === '' ? undefined : text
     this.pendingOps += `{"op":"description","value":${JSON.stringify(text)}}\n`
+  }
+
+  /**
+   * Records what the code ran on as `source.runtime` (a wrapper records its command's interpreter, not labbook's
+   * Node). Written with the next commit; not journaled, so a crash before it keeps the runtime detected at start.
+   */
+  setRuntime(text: string): void {
+    if (typeof text !== 'string' || text === '') return
+    this.state.source = { ...this.state.source, runtime: text.length > 500 ? text.slice(0, 500) : text }
   }
 
   /** Copies a file or directory into the run's artifacts (under `to`) and commits it. */

@@ -168,7 +168,7 @@ describe('compare and export', () => {
     const hist = (await cli(['export', '--history', 'accuracy', '--filter', "run_name = 'rf-50'"])).stdout.trim().split(/\r?\n/)
     expect(hist[0]).toBe('run_id,key,step,value,timestamp')
     expect(hist).toHaveLength(4)
-    expect(hist[1]).toMatch(/^\w+,accuracy,0,0\.85\d*,\d+$/)
+    expect(hist[1]).toMatch(/^\w+,accuracy,0,0\.85\d*,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     const bad = await cli(['export', '--format', 'parquet'])
     expect(bad.exitCode).toBe(2)
   })

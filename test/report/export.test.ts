@@ -78,11 +78,14 @@ describe('runsToJsonl', () => {
 })
 
 describe('historyToCsv', () => {
-  it('writes long-format points', () => {
-    const text = historyToCsv([
-      { run_id: 'r1', key: 'loss', step: 0, value: 1.5, timestamp: 1700000000000 },
-      { run_id: 'r1', key: 'val, loss', step: 1, value: NaN, timestamp: 1700000000500 },
-    ])
-    expect(text).toBe('run_id,key,step,value,timestamp\r\nr1,loss,0,1.5,1700000000000\r\nr1,"val, loss",1,NaN,1700000000500\r\n')
+  const rows = [
+    { run_id: 'r1', key: 'loss', step: 0, value: 1.5, timestamp: 1700000000000 },
+    { run_id: 'r1', key: 'val, loss', step: 1, value: NaN, timestamp: 1700000000500 },
+  ]
+  it('writes long-format points, times in ISO 8601 (UTC)', () => {
+    expect(historyToCsv(rows)).toBe('run_id,key,step,value,timestamp\r\nr1,loss,0,1.5,2023-11-14T22:13:20.000Z\r\nr1,"val, loss",1,NaN,2023-11-14T22:13:20.500Z\r\n')
+  })
+  it('writes ms since the epoch with times: epoch', () => {
+    expect(historyToCsv(rows, { times: 'epoch' })).toBe('run_id,key,step,value,timestamp\r\nr1,loss,0,1.5,1700000000000\r\nr1,"val, loss",1,NaN,1700000000500\r\n')
   })
 })

@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process'
+import { accessSync, constants, openSync, readSync, closeSync } from 'node:fs'
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path'
+
+/** What a wrapped command ran on: `source.runtime`, and for Python the installed distributions. */
+export interface CommandRuntime {
+  /** e.g. "python 3.11.7", or the first line of `--version` ("julia version 1.10.0"). */
+  runtime?: string
+  /** requirements.txt-style lines (`name==version`, sorted), Python only. */
+  requirements?: string
+}
+
+const PYTHON = /^(?:python|pypy)[\d.]*$/
+/** Printed by the interpreter the command runs: its version, then one `name==version` per installed distribution. */
+const PY_PROBE = [
+  'import sys',
+  'print("python " + sys.version.split()[0])',
+  'try:',
+  '  import importlib.metadata as m',
+  '  seen = {}',
+  '  for d in m.distributions():',
+  '    n = d.metadata["Name"]',
+  '    if n and n.lower() not in seen: seen[n.lower()] = n + "==" + d.version',
+  '  print("\\n".join(sorted(seen.values(), key=str.lower)))',
+  'except Exception: pass',
+].join('\n')
+
+/**
+ * Finds out what the wrapped command runs on, without running the command itself: for Python (by name, or a script
+ * whose `#!` line names Python) the interpreter's version and distributions, via `importlib.metadata`; for another
+ * program found on PATH, the first line of its `--version`. A program given by path is not run with `--version`
+ * (it may be the training script itself). Meant to run beside the command, off its hot path; gives up after
+ * `timeoutMs` (or when `signal` aborts) and then resolves with nothing.
+ * @example const rt = await probeRuntime(['python3', 'train.py'], { env: process.env, cwd })
+ */
+export async function probeRuntime(command: string[], o: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number; signal?: AbortSignal }): Promise<CommandRuntime> {
+  const exe = command[0]
+  if (!exe) return {}
+  const timeoutMs = o.timeoutMs ?? 30_000
+  const python = pythonOf(command, o)
+  if (python) {
+    const out = await capture(python, ['-c', PY_PROBE], o, timeoutMs)
+    if (out === undefined) return {}
+    const [first, ...rest] = out.split('\n')
+    if (!first?.startsWith('python ')) return {}
+    const requirements = rest.filter((l) => l.trim() !== '').join('\n')
+    return { runtime: first.trim(), requirements: requirements ? requirements + '\n' : undefined }
+  }
+  if (exe.includes('/') || !onPath(exe, o.env)) return {}
+  const out = await capture(exe, ['--version'], o, Math.min(timeoutMs, 5_000))
+  const line = out?.split('\n').find((l) => l.trim() !== '')?.trim()
+  return line ? { runtime: line.length > 200 ? line.slice(0, 200) : line } : {}
+}
+
+/** The Python interpreter a command runs on: `python3 …`, or a script whose `#!` line is a Python. */
+function pythonOf(command: string[], o: { env: NodeJS.ProcessEnv; cwd: string }): string | undefined {
+  const exe = command[0]!
+  if (PYTHON.test(basename(exe))) return exe
+  if (!exe.includes('/')) return undefined
+  const shebang = firstLine(isAbsolute(exe) ? exe : resolve(o.cwd, exe))
+  const m = shebang && /^#!\s*(\S+)(?:\s+(\S+))?/.exec(shebang)
+  if (!m) return undefined
+  const interp = basename(m[1]!) === 'env' ? m[2] : m[1]
+  return interp && PYTHON.test(basename(interp)) ? interp : undefined
+}
+
+function firstLine(path: string): string | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const buf = Buffer.alloc(256)
+    const n = readSync(fd, buf, 0, 256, 0)
+    return buf.subarray(0, n).toString('utf8').split('\n')[0]
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+function onPath(exe: string, env: NodeJS.ProcessEnv): boolean {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    try {
+      accessSync(join(dir, exe), constants.X_OK)
+      return true
+    } catch {
+      // next
+    }
+  }
+  return false
+}
+
+/** stdout (stderr when stdout is empty: old Pythons and javas print versions there) or undefined on failure. */
+function capture(cmd: string, args: string[], o: { env: NodeJS.ProcessEnv; cwd: string; signal?: AbortSignal }, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    let out = ''
+    let err = ''
+    let child
+    try {
+      child = spawn(cmd, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal, killSignal: 'SIGKILL' })
+    } catch {
+      return done(undefined)
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { if (out.length < 4 << 20) out += d })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (err.length < 64 << 10) err += d })
+    child.once('error', () => { clearTimeout(timer); done(undefined) })
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      done(code === 0 ? (out.trim() !== '' ? out : err) : undefined)
+    })
+  })
+}
