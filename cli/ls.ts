@@ -21,17 +21,20 @@ export default withExamples(defineCommand({
     columns: { type: 'string', description: 'Table columns in filter spelling, e.g. run_name,status,params.lr,metrics.acc', valueHint: 'LIST' },
     json: { type: 'boolean', description: 'Print a JSON array of runs' },
     csv: { type: 'boolean', description: 'Print CSV, one row per run (the `labbook export` shape)' },
+    commit: { type: 'string', description: 'Only runs of this code commit (a full id or a prefix of 4+ hex digits, as git notes print it)', valueHint: 'SHA' },
   },
   async run({ args, rawArgs }) {
     const { io } = ctx()
     if (args.json && args.csv) throw usage('Choose one of --json and --csv.')
     const limit = parseInteger('limit', args.limit)
     if (limit !== undefined && limit < 0) throw usage('--limit must be 0 or more.')
+    const commit = args.commit === undefined ? undefined : String(args.commit).toLowerCase()
+    if (commit !== undefined && !/^[0-9a-f]{4,64}$/.test(commit)) throw usage(`--commit ${JSON.stringify(args.commit)} is not a commit id: give 4 to 64 hex digits, e.g. --commit 1a2b3c4d.`)
     const orderBy = collect(rawArgs, ['order-by', 'orderBy'])
     if (args.columns) parseFieldList(String(args.columns)) // fail on a bad list before touching the repository
     await withBook(async (book) => {
       const names = await experimentNames(book)
-      const runs = await listRuns(book, { experiment: args.experiment, all: args.all, filter: args.filter, orderBy, limit }, names)
+      const runs = await listRuns(book, { experiment: args.experiment, all: args.all, filter: args.filter, orderBy, limit, commit }, names)
       if (args.json) return out(io, toJson(runs.map((r) => runRecord(r, names))))
       if (args.csv) return io.stdout.write(runsToCsv(runs))
       if (runs.length === 0) {
@@ -48,14 +51,16 @@ export default withExamples(defineCommand({
   'labbook ls --filter "metrics.accuracy > 0.9" --order-by "metrics.accuracy DESC"',
   'labbook ls --columns run_name,params.n_estimators,metrics.accuracy',
   'labbook ls --json | jq ".[0].metrics"',
+  'labbook ls --commit 1a2b3c4d   # the runs a git note counts',
 ])
 
-export interface LsOptions { experiment?: string; all?: boolean; filter?: string; orderBy?: string[]; limit?: number }
+export interface LsOptions { experiment?: string; all?: boolean; filter?: string; orderBy?: string[]; limit?: number; /** Code commit id or prefix. */ commit?: string }
 
 /** The runs `ls` shows: by experiment, filtered and ordered by the query library when one is asked for. */
 export async function listRuns(book: Book, o: LsOptions, names: ExperimentNames): Promise<RunSummary[]> {
   const experiment = o.experiment ? (await book.getExperiment(o.experiment)).id : undefined
-  const runs = await book.listRuns({ experiment, includeDeleted: o.all })
+  let runs = await book.listRuns({ experiment, includeDeleted: o.all })
+  if (o.commit) runs = runs.filter((r) => r.source.commit?.startsWith(o.commit!))
   if (!o.filter && !(o.orderBy && o.orderBy.length > 0)) return o.limit !== undefined ? runs.slice(0, o.limit) : runs
   return searchRuns(runs, o.filter, { orderBy: o.orderBy, limit: o.limit, experimentNames: Object.fromEntries(names) })
 }

@@ -2,7 +2,7 @@ import { decodeExperiment, decodeRun } from '../format/yaml.js'
 import { EXPERIMENTS_DIR, RUN_FILE, RUNS_DIR } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
 import { isTreeMode, MODES, type ObjectStore, type TreeEntry } from '../store/objects.js'
-import { catSortUniq } from './notes.js'
+import { encodeNote, mergeNotes } from './notes.js'
 
 /** A place where both sides changed the same thing, and which side was kept. */
 export interface MergeConflict {
@@ -107,8 +107,8 @@ async function pickExperiment(objects: ObjectStore, ours: TreeEntry, theirs: Tre
   }
 }
 
-/** Notes trees merge per commit with git's cat_sort_uniq. */
-export async function mergeNotesTrees(objects: ObjectStore, ours: string, theirs: string): Promise<string> {
+/** Notes trees merge per commit by the notes' own rule (counts add up three-way against `base`, see src/sync/notes.ts). */
+export async function mergeNotesTrees(objects: ObjectStore, ours: string, theirs: string, base?: string | null): Promise<string> {
   if (ours === theirs) return ours
   const collect = async (tree: string) => {
     const out = new Map<string, { path: string; oid: string }>()
@@ -122,13 +122,15 @@ export async function mergeNotesTrees(objects: ObjectStore, ours: string, theirs
     await walk(tree, '')
     return out
   }
-  const a = await collect(ours), b = await collect(theirs)
+  const a = await collect(ours), b = await collect(theirs), o = base ? await collect(base) : new Map<string, { path: string; oid: string }>()
+  const text = async (oid: string | undefined) => (oid ? (await objects.readBlob(oid)).toString('utf8') : undefined)
   for (const [commit, note] of b) {
     const mine = a.get(commit)
+    const was = o.get(commit)?.oid
     if (!mine) a.set(commit, note)
-    else if (mine.oid !== note.oid) {
-      const text = catSortUniq((await objects.readBlob(mine.oid)).toString('utf8'), (await objects.readBlob(note.oid)).toString('utf8'))
-      a.set(commit, { path: mine.path, oid: objects.writeBlob(text) })
+    else if (mine.oid !== note.oid && note.oid !== was) {
+      const merged = mergeNotes(await text(was), (await text(mine.oid))!, (await text(note.oid))!)
+      a.set(commit, { path: mine.path, oid: objects.writeBlob(encodeNote(merged, commit)) })
     }
   }
   // Rebuild the tree from paths (fan-out directories included).

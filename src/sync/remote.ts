@@ -113,8 +113,10 @@ export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult
       if (await isAncestor(gitdir, tip, theirNotes)) { result.notes = 'fast-forward'; return theirNotes }
       const ours = await book.objects.readCommit(tip), their = await book.objects.readCommit(theirNotes)
       result.notes = 'merged'
-      const tree = await mergeNotesTrees(book.objects, ours.tree, their.tree)
-      return book.objects.writeCommit({ tree, parents: [tip, theirNotes], author: book.store.signature(), message: `Notes merged by labbook from ${remote} (cat_sort_uniq)\n` })
+      const mb = await git(gitdir, ['merge-base', tip, theirNotes])
+      const base = mb.code === 0 && /^[0-9a-f]{40}$/.test(mb.stdout.trim()) ? (await book.objects.readCommit(mb.stdout.trim())).tree : null
+      const tree = await mergeNotesTrees(book.objects, ours.tree, their.tree, base)
+      return book.objects.writeCommit({ tree, parents: [tip, theirNotes], author: book.store.signature(), message: `Notes merged by labbook from ${remote} (counts added three-way)\n` })
     })
   }
   result.tip = book.store.tip()

@@ -4,11 +4,11 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LabbookError } from '../errors.js'
-import { decodeRun, encodeRun } from '../format/yaml.js'
+import { decodeExperiment, decodeRun, encodeRun } from '../format/yaml.js'
 import { DEFAULT_EXPERIMENT_NAME, type Experiment } from '../model/experiment.js'
 import { newRunId } from '../model/ids.js'
-import { DIFF_ARTIFACT, RUN_FILE, runDir } from '../model/layout.js'
-import type { ParamValue, RunSummary, SourceInfo } from '../model/run.js'
+import { DIFF_ARTIFACT, experimentFile, RUN_FILE, runDir } from '../model/layout.js'
+import type { ParamValue, RunStatus, RunSummary, SourceInfo } from '../model/run.js'
 import {
   validateExperimentName, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue,
 } from '../model/validate.js'
@@ -314,11 +314,12 @@ export class Labbook extends LabbookReader implements RunHost {
     }
   }
 
-  /** @internal adds the ended run to its code commit's note in refs/notes/labbook. */
-  async afterEnd(run: RunSummary): Promise<void> {
+  /** @internal counts the ended run into its code commit's note in refs/notes/labbook (a bounded summary). */
+  async afterEnd(run: RunSummary, previous?: RunStatus): Promise<void> {
     if (!this.notes) return
     try {
-      await addRunNote(this.notes, run)
+      const text = await (await this.store.head())?.readText(experimentFile(run.experiment))
+      await addRunNote(this.notes, run, text ? decodeExperiment(text) : undefined, previous)
     } catch { /* notes are a convenience; the run itself is safely on the branch */ }
   }
 

@@ -1,7 +1,7 @@
 import type { BranchStore } from '../store/branch-store.js'
 import type { ObjectStore } from '../store/objects.js'
 import type { Run } from './run.js'
-import type { RunSummary } from '../model/run.js'
+import type { RunStatus, RunSummary } from '../model/run.js'
 
 /** What a Run needs from the Labbook that owns it (kept narrow so run.ts does not depend on labbook.ts). */
 export interface RunHost {
@@ -11,6 +11,6 @@ export interface RunHost {
   readonly objects: ObjectStore
   readonly artifactThreshold: number
   forget(run: Run): void
-  /** Called once a run's final commit landed (git notes). Never throws. */
-  afterEnd(run: RunSummary): Promise<void>
+  /** Called once a run's final commit landed (git notes); `previous` is the status a reopened run had. Never throws. */
+  afterEnd(run: RunSummary, previous?: RunStatus): Promise<void>
 }

@@ -75,10 +75,13 @@ export class Run {
   /** @internal use Labbook.startRun / Experiment.startRun / Labbook.openRun */
   private creating: boolean
   private readonly journaled: boolean
+  /** The status a run already on the branch had when this writer attached (its git note counts it once). */
+  private previousStatus: RunStatus | undefined
 
   constructor(private readonly host: RunHost, initial: RunSummary, options: RunWriterOptions = {}) {
     const existing = options.existing
     this.creating = !existing
+    this.previousStatus = existing ? initial.status : undefined
     this.journaled = options.journal ?? true
     this.id = initial.id
     this.experimentId = initial.experiment
@@ -408,7 +411,7 @@ export class Run {
     }
     if (this.journaled || options.removeJournal) this.journal.remove()
     this.host.forget(this)
-    await this.host.afterEnd(this.summary())
+    await this.host.afterEnd(this.summary(), this.previousStatus)
   }
 
   /** For `await using run = await exp.startRun()`: ends FINISHED unless already ended. */

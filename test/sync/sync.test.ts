@@ -113,20 +113,46 @@ describe('push and pull', () => {
 })
 
 describe('git notes', () => {
-  it('puts one line per run on the code commit, and merges concurrent notes with cat_sort_uniq', async () => {
+  it('keeps one bounded summary per code commit, and merges concurrent notes three-way', async () => {
     const { clones: [a, b] } = setup(2)
     const bookA = await Labbook.open({ repo: a!.dir })
     const bookB = await Labbook.open({ repo: b!.dir })
-    const ra = await bookA.startRun({ name: 'note-a' }); ra.logMetric('accuracy', 0.91); await ra.end()
-    const rb = await bookB.startRun({ name: 'note-b' }); rb.logMetric('loss', 0.25); await rb.end()
+    const head = a!.git('rev-parse', 'main').trim()
+    const ra = await bookA.startRun({ name: 'note-a', experiment: 'iris' }); ra.logMetric('accuracy', 0.91); await ra.end()
+    const ra2 = await bookA.startRun({ name: 'note-a2', experiment: 'iris' }); ra2.logMetric('accuracy', 0.5); await ra2.end('FAILED')
+    const rb = await bookB.startRun({ name: 'note-b', experiment: 'iris' }); rb.logMetric('accuracy', 0.95); await rb.end()
+    const expId = (await bookA.getExperiment('iris')).id
     const log = a!.git('log', '-1', '--notes=labbook', '--format=%N', 'main')
-    expect(log).toBe(`labbook: note-a FINISHED accuracy=0.91 [${ra.id}]\n\n`)
+    expect(log).toBe(`labbook: 2 runs on this commit · FINISHED 1 · FAILED 1 · list them: labbook ls --commit ${head.slice(0, 12)}\n` +
+      `labbook: experiment ${expId} "iris" · FINISHED 1 · FAILED 1 · best "accuracy" max 0.91 by "note-a" [${ra.id}]\n\n`)
     await push(bookA)
-    await push(bookB)
+    await push(bookB) // b's experiment "iris" merges into a's; its note merges with a's: counts add up
     await pull(bookA)
     const both = a!.git('log', '-1', '--notes=labbook', '--format=%N', 'main').trim().split('\n')
-    expect(both).toEqual([`labbook: note-a FINISHED accuracy=0.91 [${ra.id}]`, `labbook: note-b FINISHED loss=0.25 [${rb.id}]`])
+    expect(both[0]).toBe(`labbook: 3 runs on this commit · FINISHED 2 · FAILED 1 · list them: labbook ls --commit ${head.slice(0, 12)}`)
+    expect(both.join('\n')).toContain(`best "accuracy" max 0.95 by "note-b" [${rb.id}]`)
+    // pulling again merges nothing twice
+    await pull(bookB)
+    expect(b!.git('log', '-1', '--notes=labbook', '--format=%N', 'main').trim().split('\n')[0]).toBe(both[0])
     expect(fsck(a!)).toBe('')
+  })
+
+  it('a note stays at most 20 lines and its size does not grow with the number of runs', async () => {
+    const { clones: [a] } = setup(1)
+    const book = await Labbook.open({ repo: a!.dir })
+    const sizes: number[] = []
+    for (let i = 0; i < 30; i++) {
+      const r = await book.startRun({ name: `r${i}`, experiment: `exp-${i % 20}` })
+      r.logMetric('val_loss', 1 / (i + 1))
+      await r.end()
+      if (i === 19 || i === 29) sizes.push(a!.git('notes', '--ref=labbook', 'show', 'main').length)
+    }
+    const lines = a!.git('log', '-1', '--notes=labbook', '--format=%N', 'main').trim().split('\n')
+    expect(lines.length).toBeLessThanOrEqual(20)
+    expect(lines[0]).toMatch(/^labbook: 30 runs on this commit · FINISHED 30 · /)
+    expect(lines.at(-1)).toBe('labbook: more experiments · FINISHED 4') // exp-16..19, one run each
+    expect(sizes[1]! - sizes[0]!).toBeLessThan(200) // numbers and best runs change; no line per run is added
+    expect(sizes[1]!).toBeLessThan(2500)
   })
 })
 
