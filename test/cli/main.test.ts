@@ -145,6 +145,15 @@ describe('ls', () => {
     expect(d.exitCode).toBe(1) // no run ever went to Default here
     expect(d.stderr).toMatch(/^EXPERIMENT_NOT_FOUND/)
   })
+
+  it('--commit lists the runs of one code commit (what a git note counts)', async () => {
+    const head = repo.git('rev-parse', 'HEAD').trim()
+    expect(JSON.parse((await cli(['ls', '--commit', head.slice(0, 7), '--json'])).stdout)).toHaveLength(3)
+    expect(JSON.parse((await cli(['ls', '--commit', 'ffff', '--json'])).stdout)).toHaveLength(0)
+    const bad = await cli(['ls', '--commit', 'HEAD'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain('is not a commit id')
+  })
 })
 
 describe('compare and export', () => {
