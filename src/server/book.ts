@@ -26,6 +26,8 @@ export interface RunWriter {
   deleteArtifact(path: string): Promise<void>
   summary(): RunSummary
   flush(): void | Promise<void>
+  /** Resolves once everything logged so far survives a kill (journal fdatasync); writes are acknowledged after it. */
+  durable(): Promise<void>
   commit(): Promise<void>
   end(status?: 'FINISHED' | 'FAILED' | 'KILLED', o?: { endTime?: number }): Promise<void>
   /** Recovery after this process dies leaves the run RUNNING, resumable by the client. */

@@ -35,6 +35,10 @@ export class Journal {
   private segment = ''
   private syncing = false
   private syncAgain = false
+  /** Bytes written since the last fdatasync started. */
+  private unsynced = false
+  /** Callers of durable() waiting for the next fdatasync. */
+  private nextWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = []
 
   constructor(gitdir: string, readonly runId: string) {
     this.dir = join(journalRoot(gitdir), runId)
@@ -68,7 +72,20 @@ export class Journal {
   append(text: string, sync = true): void {
     if (this.fd === undefined || text === '') return
     fs.writeSync(this.fd, text)
+    this.unsynced = true
     if (sync) this.sync()
+  }
+
+  /**
+   * Resolves once everything appended so far is on disk (fdatasync). Callers that arrive together share one fdatasync:
+   * those that come while one is in flight wait for the next, which starts as soon as it ends (group commit).
+   */
+  durable(): Promise<void> {
+    if (this.fd === undefined || (!this.unsynced && !this.syncing)) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      this.nextWaiters.push({ resolve, reject })
+      this.sync()
+    })
   }
 
   /**
@@ -82,12 +99,20 @@ export class Journal {
       return
     }
     this.syncing = true
+    this.unsynced = false
     const fd = this.fd
-    fs.fdatasync(fd, () => {
+    const waiters = this.nextWaiters
+    this.nextWaiters = []
+    fs.fdatasync(fd, (err) => {
       this.syncing = false
-      if (this.syncAgain) {
+      for (const w of waiters) {
+        if (err) w.reject(new LabbookError('IO_FAILED', `Cannot sync the run journal in ${this.dir}: ${err.message}`, 'Check free space of the .git directory.', {}, { cause: err }))
+        else w.resolve()
+      }
+      if (this.syncAgain || this.nextWaiters.length > 0) {
         this.syncAgain = false
-        this.sync()
+        if (this.fd === undefined) for (const w of this.nextWaiters.splice(0)) w.resolve() // closed: a commit or removal took over
+        else this.sync()
       }
     })
   }
@@ -128,6 +153,7 @@ export class Journal {
   close(): void {
     const fd = this.fd
     this.fd = undefined
+    if (!this.syncing) for (const w of this.nextWaiters.splice(0)) w.resolve() // whoever closes has committed or synced
     if (fd === undefined) return
     if (!this.syncing) fs.closeSync(fd)
     else {

@@ -303,6 +303,15 @@ export class Run {
     this.lastFlush = Date.now()
   }
 
+  /**
+   * Journals everything logged so far and resolves once it is on disk. Concurrent callers share one fdatasync. A
+   * server answers a write only after this: a killed process (or machine) then loses nothing it acknowledged.
+   */
+  durable(): Promise<void> {
+    this.flush(false)
+    return this.journaled ? this.journal.durable() : Promise.resolve()
+  }
+
   private maybeFlush(): void {
     if (this.pendingPoints >= BUFFER_POINTS || Date.now() - this.lastFlush >= 1000) this.flush()
   }

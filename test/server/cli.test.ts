@@ -9,7 +9,57 @@ const ROOT = new URL('../../', import.meta.url).pathname
 let repo: TestRepo
 afterAll(() => repo?.cleanup())
 
+function startServe(dir: string) {
+  const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', dir, 'serve', '--port', '0', '--token', 'tok', '--site-refresh', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  const url = new Promise<string>((resolve, reject) => {
+    p.stderr.on('data', (d) => {
+      stderr += d
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)
+      if (m) resolve(m[1]!)
+    })
+    p.on('exit', () => reject(new Error(`serve exited: ${stderr}`)))
+  })
+  return { p, url }
+}
+
 describe('labbook serve (a real process)', () => {
+  it('killed with SIGKILL, loses none of the writes it answered 200 for (issue 10 item 7)', async () => {
+    const r = gitRepo()
+    try {
+      const { p, url } = startServe(r.dir)
+      const call = api(await url, { authorization: 'Bearer tok' })
+      const run = (await call('POST', 'runs/create', { experiment_id: '0', run_name: 'killed', start_time: 1 })).json.run.info.run_id
+      const acked: number[] = []
+      let stop = false
+      const exited = new Promise((res) => p.on('exit', res))
+      // four clients logging as fast as they can; the server is killed while requests are in flight
+      const clients = [0, 1, 2, 3].map(async (c) => {
+        for (let i = 0; !stop; i++) {
+          const step = c * 1_000_000 + i
+          try {
+            const res = await call('POST', i % 2 ? 'runs/log-metric' : 'runs/log-batch', i % 2
+              ? { run_id: run, key: 'x', value: step, timestamp: 5, step }
+              : { run_id: run, metrics: [{ key: 'x', value: step, timestamp: 5, step }] })
+            if (res.status === 200) acked.push(step)
+          } catch { return } // connection reset by the kill
+        }
+      })
+      while (acked.length < 200) await new Promise((res) => setTimeout(res, 20))
+      p.kill('SIGKILL')
+      stop = true
+      await exited
+      await Promise.all(clients)
+      const book = await Labbook.open({ repo: r.dir }) // recovers the dead server's journal
+      const steps = new Set((await book.metricHistory(run, 'x')).map((pt) => pt.step))
+      const lost = acked.filter((s) => !steps.has(s))
+      expect(lost).toEqual([])
+      await book.close()
+    } finally {
+      r.cleanup()
+    }
+  }, 60_000)
+
   it('serves until SIGINT, then commits the runs still open and exits 0', async () => {
     repo = gitRepo()
     const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', repo.dir, 'serve', '--port', '0', '--token', 'tok', '--site-refresh', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })

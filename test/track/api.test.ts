@@ -279,3 +279,19 @@ describe('resuming', () => {
     expect((await book.getRun(run.id)).status).toBe('FINISHED')
   })
 })
+
+describe('group commit', () => {
+  it('runs started and ended together in one process go out in a few commits, not one per run', async () => {
+    const book = await open()
+    const exp = await book.experiment('sweep')
+    const before = Number(repo.git('rev-list', '--count', 'labbook').trim())
+    const runs = await Promise.all(Array.from({ length: 40 }, (_, i) => exp.startRun({ name: `r${i}`, params: { i } })))
+    for (const r of runs) r.logMetric('loss', r.summary().params.i as number)
+    await Promise.all(runs.map((r) => r.end()))
+    const commits = Number(repo.git('rev-list', '--count', 'labbook').trim()) - before
+    expect(commits).toBeLessThanOrEqual(8) // 80 edits: the first of each wave alone, the rest batched behind it
+    expect((await book.listRuns({ experiment: 'sweep' })).filter((r) => r.status === 'FINISHED')).toHaveLength(40)
+    expect(repo.git('log', '-1', '--notes=labbook', '--format=%N', 'main').split('\n')[0]).toContain('40 runs on this commit · FINISHED 40')
+    expect(fsck(repo)).toBe('')
+  })
+})

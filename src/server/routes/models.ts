@@ -111,6 +111,7 @@ export const modelRoutes: Route[] = [
       const w = await ctx.writer(runId)
       const ids = (w.summary().tags[MODEL_TAG] ?? '').split(' ').filter(Boolean)
       w.setTag(MODEL_TAG, [...ids, modelId].join(' '))
+      await w.durable()
       return { model }
     },
   },

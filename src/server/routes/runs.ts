@@ -76,6 +76,7 @@ export const runRoutes: Route[] = [
       const w = await ctx.writer(id)
       if (name) w.setName(name)
       if (status === 'RUNNING') w.resume()
+      if (!status || status === 'RUNNING') await w.durable()
       if (status && status !== 'RUNNING') {
         await w.end(status, { endTime: endTime ?? Date.now() })
         ctx.forget(id)
@@ -114,6 +115,7 @@ export const runRoutes: Route[] = [
       const m = metricIn({ key: fields.raw('key'), value: fields.raw('value'), timestamp: fields.raw('timestamp'), step: fields.raw('step') }, Date.now())
       const w = await ctx.writer(id)
       w.logMetric(m.key, m.value, { step: m.step, timestamp: m.timestamp })
+      await w.durable() // answer only what survives a kill
       return {}
     },
   },
@@ -125,6 +127,7 @@ export const runRoutes: Route[] = [
       const p = paramIn(ctx, { key: fields.raw('key'), value: fields.raw('value') })
       const w = await ctx.writer(id)
       w.logParam(p.key, p.value)
+      await w.durable()
       return {}
     },
   },
@@ -134,7 +137,9 @@ export const runRoutes: Route[] = [
     async handler({ fields, ctx }) {
       const id = runId(fields)
       const t = tagIn(ctx, { key: fields.raw('key'), value: fields.raw('value') })
-      applyTag(await ctx.writer(id), t)
+      const w = await ctx.writer(id)
+      applyTag(w, t)
+      await w.durable()
       return {}
     },
   },
@@ -146,7 +151,9 @@ export const runRoutes: Route[] = [
       const key = fields.requiredStr('key')
       const run = await ctx.run(id)
       if (!(key in run.tags)) throw notFound(`No tag with name: ${key} in run with id ${id}`)
-      ;(await ctx.writer(id)).deleteTag(key)
+      const w = await ctx.writer(id)
+      w.deleteTag(key)
+      await w.durable()
       return {}
     },
   },
@@ -170,6 +177,7 @@ export const runRoutes: Route[] = [
       for (const p of params) w.logParam(p.key, p.value)
       for (const m of metrics) w.logMetric(m.key, m.value, { step: m.step, timestamp: m.timestamp })
       for (const t of tags) applyTag(w, t)
+      await w.durable() // one fdatasync for the whole batch, shared with concurrent requests
       return {}
     },
   },
@@ -196,7 +204,9 @@ export const runRoutes: Route[] = [
         // an unreadable history is replaced
       }
       history.push(model)
-      ;(await ctx.writer(id)).setTag(key, JSON.stringify(history))
+      const w = await ctx.writer(id)
+      w.setTag(key, JSON.stringify(history))
+      await w.durable()
       return {}
     },
   },
