@@ -34,6 +34,7 @@ const COMMANDS: Record<string, Loader> = {
   compare: () => load(import('./compare.js')),
   export: () => load(import('./export.js')),
   gc: () => load(import('./gc.js')),
+  reproduce: () => load(import('./reproduce.js')),
 }
 
 /** Subcommands other modules contribute as one file exporting a citty command; registered when the file exists. */

@@ -2,7 +2,8 @@ import { defineCommand } from 'citty'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { ParamValue, RunStatus } from '../src/model/run.js'
+import type { ParamValue, RunStatus, SourceInfo } from '../src/model/run.js'
+import { DIFF_ARTIFACT } from '../src/model/layout.js'
 import { runChild, type ChildExit } from '../src/cli-support/child.js'
 import { MetricsFileTailer } from '../src/cli-support/metrics-file.js'
 import { MetricsIngestor } from '../src/cli-support/metrics-ingest.js'
@@ -10,6 +11,7 @@ import type { LineProblem, MetricsSink } from '../src/cli-support/metrics-lines.
 import { readParamsFile } from '../src/cli-support/params-file.js'
 import { ProcessTreeSampler } from '../src/cli-support/process-tree.js'
 import { probeRuntime } from '../src/cli-support/runtime.js'
+import { shellQuote } from '../src/cli-support/shell-words.js'
 import { parseSize, TailBuffer } from '../src/cli-support/tail-buffer.js'
 import { afterDashes, collect, parseParamValue, splitPair, usage } from './args.js'
 import { openBook, type Book, type RunHandle, resolveRunArg } from './book.js'
@@ -106,7 +108,7 @@ async function pushAfterRun(book: Book, io: CliIO, remote: string): Promise<void
   }
 }
 
-interface WrapOptions {
+export interface WrapOptions {
   experiment: string
   name?: string
   params: Record<string, ParamValue>
@@ -115,16 +117,24 @@ interface WrapOptions {
   parent?: string
   intervalMs: number
   logLimit: number
+  /** The code link to record instead of the one detected in the repository (`labbook reproduce` runs elsewhere). */
+  source?: SourceInfo
+  /** The uncommitted diff that goes with `source` (stored as labbook/uncommitted.diff). */
+  diff?: string
 }
 
-/** Starts the run, runs the command under it, ingests what it logs, records how it ended. */
-async function wrap(book: Book, io: CliIO, command: string[], o: WrapOptions): Promise<{ exitCode: number; signal?: NodeJS.Signals }> {
+/**
+ * Starts the run, runs the command under it (in `io.cwd`), ingests what it logs, records how it ended.
+ * Shared by `labbook run` and `labbook reproduce`.
+ */
+export async function wrap(book: Book, io: CliIO, command: string[], o: WrapOptions): Promise<{ runId: string; exitCode: number; signal?: NodeJS.Signals }> {
   const run = await book.startRun({
     experiment: o.experiment, name: o.name, params: o.params, tags: o.tags, description: o.description, parent: o.parent,
-    command: command.map(shellQuote).join(' '),
+    command: command.map(shellQuote).join(' '), source: o.source,
   })
   try {
-    return await supervise(book, io, run, command, o)
+    if (o.diff) await run.logBytes(DIFF_ARTIFACT, o.diff)
+    return { runId: run.id, ...(await supervise(book, io, run, command, o)) }
   } catch (e) {
     // labbook itself failed (not the command): do not leave the run RUNNING.
     if (!run.isEnded) await run.end('FAILED').catch(() => {})
@@ -322,9 +332,4 @@ async function settleWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined
   } finally {
     clearTimeout(timer)
   }
-}
-
-/** The code link the library detects (commit, branch, dirty diff), with the wrapped command line as `command`. */
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 }

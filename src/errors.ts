@@ -79,7 +79,7 @@ const catalog = {
     mlflow: 'RESOURCE_DOES_NOT_EXIST', exit: 1,
   },
   RUN_AMBIGUOUS: {
-    title: 'A run prefix or name matches several runs',
+    title: 'A run id prefix matches several runs',
     hint: 'Give more characters of the id.',
     mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
   },
@@ -178,6 +178,21 @@ const catalog = {
     title: 'Reading or writing a file failed',
     hint: 'Check free disk space and the permissions of the path in the message.',
     mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  COMMIT_MISSING: {
+    title: 'The commit a run ran on is not in this clone',
+    hint: 'Fetch the branch that has it (`git fetch origin BRANCH`), then try again.',
+    mlflow: 'RESOURCE_DOES_NOT_EXIST', exit: 1,
+  },
+  DIFF_NOT_APPLIED: {
+    title: 'A run\'s recorded uncommitted changes do not apply to its commit',
+    hint: 'The diff artifact (labbook/uncommitted.diff) is shown by `labbook artifact get RUN labbook/uncommitted.diff`; apply it by hand and run the command with `labbook run`.',
+    mlflow: 'INVALID_STATE', exit: 1,
+  },
+  NOT_REPRODUCIBLE: {
+    title: 'A run lacks what is needed to run it again',
+    hint: 'Only runs recorded by `labbook run` in a git checkout keep their commit and command; rerun this one yourself with `labbook run -- COMMAND`.',
+    mlflow: 'INVALID_STATE', exit: 1,
   },
   USAGE: {
     title: 'The command line is not valid',

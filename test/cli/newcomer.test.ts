@@ -32,7 +32,7 @@ beforeAll(async () => {
 })
 afterAll(() => {
   expect(repo.userState()).toBe(before)
-  fsck(repo.dir)
+  fsck(repo)
   repo.cleanup()
 })
 

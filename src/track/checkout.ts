@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fail } from '../errors.js'
+import type { RunSummary } from '../model/run.js'
+
+/** A temporary checkout of a run's code: its commit in a linked `git worktree`, with its uncommitted diff applied. */
+export interface RunCheckout {
+  /** The checkout's top directory (under the system temp directory). */
+  dir: string
+  /** Removes the worktree and its registration; safe to call twice. */
+  remove(): void
+}
+
+// h12 owns the one door to git; this spawns C git directly until that door lands (worktree and apply are C git only).
+function git(cwd: string, args: string[], input?: string): { ok: boolean; out: string; err: string } {
+  const r = spawnSync('git', args, {
+    cwd, input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 300_000,
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+  })
+  return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? '').trim() || (r.error?.message ?? '') }
+}
+
+/**
+ * Checks out the commit a run ran on into a new temporary `git worktree` (detached; the user's checkout, index,
+ * HEAD and branches are not touched) and applies the run's recorded uncommitted diff to its files. Throws
+ * NOT_REPRODUCIBLE when the run has no commit, COMMIT_MISSING when this clone lacks it, DIFF_NOT_APPLIED when the
+ * diff does not apply (the worktree is removed again before throwing).
+ * @example const co = checkoutRun(book.repo, run, diff); try { … run in co.dir … } finally { co.remove() }
+ */
+export function checkoutRun(repo: string, run: RunSummary, diff: string | undefined): RunCheckout {
+  const commit = run.source?.commit
+  if (!commit) {
+    throw fail('NOT_REPRODUCIBLE', `Run ${run.id} (${run.name}) has no recorded commit: it was not logged from inside a git checkout.`)
+  }
+  if (!git(repo, ['cat-file', '-e', `${commit}^{commit}`]).ok) {
+    const where = [run.source.branch && `branch ${run.source.branch}`, run.source.remote && `remote ${run.source.remote}`].filter(Boolean).join(' of ')
+    throw fail('COMMIT_MISSING', `Run ${run.id} (${run.name}) ran on commit ${commit.slice(0, 12)}, which is not in this clone.`, {
+      hint: `Fetch it${where ? ` (it ran on ${where})` : ''}, e.g. \`git fetch origin ${run.source.branch ?? commit}\`, then try again.`,
+      data: { run: run.id, commit },
+    })
+  }
+  const base = mkdtempSync(join(tmpdir(), 'labbook-reproduce-'))
+  const dir = join(base, 'code')
+  let removed = false
+  const remove = () => {
+    if (removed) return
+    removed = true
+    git(repo, ['worktree', 'remove', '--force', dir])
+    rmSync(base, { recursive: true, force: true })
+    git(repo, ['worktree', 'prune'])
+  }
+  const add = git(repo, ['worktree', 'add', '--quiet', '--detach', dir, commit])
+  if (!add.ok) {
+    remove()
+    throw fail('GIT_FAILED', `git worktree add could not check out ${commit.slice(0, 12)}: ${add.err}`)
+  }
+  if (run.source.dirty && !diff) {
+    remove()
+    throw fail('NOT_REPRODUCIBLE', `Run ${run.id} (${run.name}) ran with uncommitted changes, but their diff is not among its artifacts.`)
+  }
+  if (diff) {
+    const apply = git(dir, ['apply', '--binary', '--whitespace=nowarn', '-'], diff)
+    if (!apply.ok) {
+      remove()
+      throw fail('DIFF_NOT_APPLIED', `Run ${run.id} (${run.name})'s uncommitted changes do not apply to ${commit.slice(0, 12)}: ${apply.err.split('\n')[0]}`, {
+        data: { run: run.id, commit },
+      })
+    }
+  }
+  return { dir, remove }
+}
