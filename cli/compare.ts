@@ -1,9 +1,9 @@
 import { defineCommand } from 'citty'
 import { compareRuns, renderComparisonMarkdown, renderComparisonText } from '../src/report/compare.js'
-import { parseGoalConfig } from '../src/report/goals.js'
 import { usage } from './args.js'
 import { withBook, resolveRunArg } from './book.js'
-import { ctx, readConfig } from './context.js'
+import { ctx } from './context.js'
+import { loadConfig } from '../src/format/config-file.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import { out, toJson } from './output.js'
@@ -22,7 +22,7 @@ export default withExamples(defineCommand({
     if (refs.length < 1) throw usage('Name the runs to compare.')
     if (args.json && args.md) throw usage('Choose one of --json and --md.')
     await withBook(async (book) => {
-      const goals = parseGoalConfig(readConfig(book.repo))
+      const goals = loadConfig(book.repo)
       const runs = []
       for (const ref of refs) runs.push(await resolveRunArg(book, ref))
       const names = await experimentNames(book)

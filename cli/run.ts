@@ -15,7 +15,8 @@ import { shellQuote } from '../src/cli-support/shell-words.js'
 import { parseSize, TailBuffer } from '../src/cli-support/tail-buffer.js'
 import { afterDashes, collect, parseParamValue, splitPair, usage } from './args.js'
 import { openBook, type Book, type RunHandle, resolveRunArg } from './book.js'
-import { ctx, readConfig, setExit } from './context.js'
+import { ctx, setExit } from './context.js'
+import { loadConfig } from '../src/format/config-file.js'
 import { push } from '../src/sync/remote.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
@@ -75,7 +76,7 @@ export default withExamples(defineCommand({
         experiment: String(args.experiment), name: args.name, params, tags, description: args.description, parent,
         intervalMs: interval * 1000, logLimit,
       })
-      const remote = pushTarget(args.push, readConfig(book.repo)?.push)
+      const remote = pushTarget(args.push, loadConfig(book.repo).push)
       if (remote) await pushAfterRun(book, io, remote)
       setExit(result.exitCode, result.signal)
     } finally {

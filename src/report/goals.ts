@@ -1,7 +1,7 @@
 /** Whether a metric is better high or low: from the project's config when it says so, else inferred from the name. Browser-safe. */
-import { LabbookError } from '../errors.js'
+import { validateConfig, type Goal, type LabbookConfig } from '../format/config.js'
 
-export type Goal = 'maximize' | 'minimize'
+export type { Goal }
 
 /**
  * The `goals` part of `labbook.config.yaml`:
@@ -12,12 +12,7 @@ export type Goal = 'maximize' | 'minimize'
  * primary: [val_loss, bleu]
  * ```
  */
-export interface GoalConfig {
-  /** Goal per metric key; a key containing `*` is a pattern. Exact keys win over patterns. */
-  metrics?: Record<string, { goal?: Goal }>
-  /** Metrics to show first in comparisons, in this order. */
-  primary?: string[]
-}
+export type GoalConfig = Pick<LabbookConfig, 'metrics' | 'primary'>
 
 export interface GoalInfo {
   goal: Goal
@@ -63,36 +58,12 @@ function globMatch(pattern: string, key: string): boolean {
   return true
 }
 
-const GOAL_WORDS: Record<string, Goal> = { maximize: 'maximize', max: 'maximize', minimize: 'minimize', min: 'minimize' }
-
 /**
- * Validates the goals part of a parsed config file (YAML already parsed). Accepts `key: minimize` shorthand and max/min.
+ * Validates the goals part of a parsed config file (YAML already parsed; the rules live in format/config.ts).
+ * Accepts `key: minimize` shorthand and max/min.
  * @example parseGoalConfig({ metrics: { val_loss: 'min' } }) // { metrics: { val_loss: { goal: 'minimize' } } }
  */
 export function parseGoalConfig(value: unknown, file = 'labbook.config.yaml'): GoalConfig {
-  if (value === undefined || value === null) return {}
-  if (typeof value !== 'object' || Array.isArray(value)) throw bad(file, 'the top level must be a mapping')
-  const v = value as Record<string, unknown>
-  const out: GoalConfig = {}
-  if (v.metrics !== undefined && v.metrics !== null) {
-    if (typeof v.metrics !== 'object' || Array.isArray(v.metrics)) throw bad(file, '"metrics" must map metric keys to { goal: maximize | minimize }')
-    out.metrics = {}
-    for (const [key, spec] of Object.entries(v.metrics as Record<string, unknown>)) {
-      const word = typeof spec === 'string' ? spec : spec && typeof spec === 'object' ? (spec as { goal?: unknown }).goal : undefined
-      const goal = typeof word === 'string' ? GOAL_WORDS[word.toLowerCase()] : undefined
-      if (!goal) throw bad(file, `metrics.${key}: goal must be maximize or minimize, got ${JSON.stringify(word ?? spec)}`)
-      out.metrics[key] = { goal }
-    }
-  }
-  if (v.primary !== undefined && v.primary !== null) {
-    const p = typeof v.primary === 'string' ? [v.primary] : v.primary
-    if (!Array.isArray(p) || !p.every((x) => typeof x === 'string')) throw bad(file, '"primary" must be a list of metric keys')
-    out.primary = p
-  }
-  return out
-}
-
-function bad(file: string, why: string): LabbookError {
-  return new LabbookError('INVALID_VALUE', `Invalid goals in ${file}: ${why}.`,
-    'Example:\nmetrics:\n  val_loss: { goal: minimize }\nprimary: [val_loss]', { file })
+  const { metrics, primary } = validateConfig(value, file)
+  return { ...(metrics && { metrics }), ...(primary && { primary }) }
 }

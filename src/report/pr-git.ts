@@ -1,28 +1,10 @@
 /** The code history a pull-request report needs, read with the system `git` (fast on big histories, and it sees every ref the user fetched). */
-import { spawn } from 'node:child_process'
 import { LabbookError } from '../errors.js'
+import { git as runGit } from '../store/git.js'
 
-/** Runs `git` in `repo` and returns stdout; rejects with GIT_FAILED (stderr in the message) on a non-zero exit. */
+/** Runs `git` in `repo` (through the one door, src/store/git.ts) and returns stdout; GIT_FAILED on a non-zero exit. */
 export function git(repo: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['--no-optional-locks', ...args], {
-      cwd: repo,
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C', GIT_PAGER: 'cat' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', (e) => reject(new LabbookError('GIT_FAILED', `Could not run git: ${e.message}.`, 'Install git and make sure it is on PATH.', { args }, { cause: e })))
-    child.on('close', (code) => {
-      if (code === 0) return resolve(Buffer.concat(out).toString('utf8'))
-      const msg = Buffer.concat(err).toString('utf8').trim()
-      reject(new LabbookError('GIT_FAILED', `git ${args.join(' ')} failed (exit ${code}): ${msg}`, undefined, { args, exitCode: code }))
-    })
-    child.stdin.on('error', () => {}) // git may exit before reading all input; the exit code tells
-    child.stdin.end(input ?? '')
-  })
+  return runGit(args, { cwd: repo, input })
 }
 
 /** The commit a ref names; INVALID_ARGUMENT when it names none (a typo, or a branch not fetched). */

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import os from 'node:os'
 import { LabbookError } from '../errors.js'
 import { checkRoot, encodeRoot } from '../format/yaml.js'
@@ -7,6 +6,7 @@ import { ObjectStore, type Signature } from './objects.js'
 import { lockRef, readRef } from './ref.js'
 import { editTree, type TreeChange } from './tree-edit.js'
 import { TreeView } from './tree-view.js'
+import { gitConfig } from './git.js'
 
 /** What an update wants to do to the branch, computed from the tip it is applied to. */
 export interface Edit<T> {
@@ -182,14 +182,7 @@ export class BranchStore {
   /** The commit identity: $GIT_AUTHOR_NAME/EMAIL, else git config user.name/email, else the OS user. */
   signature(): Signature {
     if (!this.author) {
-      const read = (key: string) => {
-        try {
-          const r = spawnSync('git', ['config', key], { cwd: this.gitdir, encoding: 'utf8', timeout: 5000 })
-          return r.status === 0 ? r.stdout.trim() : ''
-        } catch {
-          return ''
-        }
-      }
+      const read = (key: string) => gitConfig({ gitdir: this.gitdir }, key)?.trim() ?? ''
       const name = process.env.GIT_AUTHOR_NAME || read('user.name') || os.userInfo().username || 'labbook'
       const email = process.env.GIT_AUTHOR_EMAIL || read('user.email') || `${name}@${os.hostname()}`
       this.author = { name, email, time: 0 }

@@ -1,6 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { join } from 'node:path'
+import { runGitSync } from './git.js'
 import { readRef } from './ref.js'
 
 export interface PackResult {
@@ -24,13 +25,13 @@ export function packBranchObjects(gitdir: string, branch: string): PackResult {
   } catch { /* never packed */ }
   if (last === tip) return { objects: 0, tip }
   const range = last && /^[0-9a-f]{40}$/.test(last) && hasObject(gitdir, last) ? [tip, `^${last}`] : [tip]
-  const list = spawnSync('git', ['--git-dir', gitdir, 'rev-list', '--objects', ...range], { encoding: 'utf8', maxBuffer: 1 << 30 })
-  if (list.status !== 0) return { objects: 0, tip }
+  const list = runGitSync(['rev-list', '--objects', ...range], { gitdir })
+  if (list.code !== 0) return { objects: 0, tip }
   const objects = list.stdout.split('\n').filter(Boolean).length
   if (objects > 0) {
-    const pack = spawnSync('git', ['--git-dir', gitdir, 'pack-objects', '--quiet', join(gitdir, 'objects', 'pack', 'pack')], { input: list.stdout, encoding: 'utf8', maxBuffer: 1 << 30 })
-    if (pack.status !== 0) return { objects: 0, tip }
-    spawnSync('git', ['--git-dir', gitdir, 'prune-packed', '--quiet'])
+    const pack = runGitSync(['pack-objects', '--quiet', join(gitdir, 'objects', 'pack', 'pack')], { gitdir, input: list.stdout })
+    if (pack.code !== 0) return { objects: 0, tip }
+    runGitSync(['prune-packed', '--quiet'], { gitdir })
   }
   try {
     fs.writeFileSync(marker + '.tmp', tip)
@@ -39,7 +40,7 @@ export function packBranchObjects(gitdir: string, branch: string): PackResult {
   return { objects, tip }
 }
 
-/** Runs the packing in a detached background process so the caller (a finishing run) does not wait. */
+/** Runs the packing in a detached background process (node running this file, which then calls git through the door) so the caller (a finishing run) does not wait. */
 export function packInBackground(gitdir: string, branch: string, script: string): void {
   try {
     const child = spawn(process.execPath, [script, gitdir, branch], { detached: true, stdio: 'ignore' })
@@ -48,7 +49,7 @@ export function packInBackground(gitdir: string, branch: string, script: string)
 }
 
 function hasObject(gitdir: string, oid: string): boolean {
-  return spawnSync('git', ['--git-dir', gitdir, 'cat-file', '-e', oid]).status === 0
+  return runGitSync(['cat-file', '-e', oid], { gitdir }).code === 0
 }
 
 // Entry point for packInBackground: `node pack.js GITDIR BRANCH`.

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { LabbookError } from '../errors.js'
 import { readRef } from '../store/ref.js'
 import type { Labbook } from '../track/labbook.js'
 import { mergeLabbookTrees, mergeNotesTrees, type MergeConflict } from './merge.js'
 import { NOTES_REF, notesStore } from './notes.js'
+import { gitMessage, runGit, type GitResult } from '../store/git.js'
 
 export interface PullResult {
   remote: string
@@ -24,18 +24,9 @@ export interface PushResult {
   pulls: PullResult[]
 }
 
-interface GitResult { code: number; stdout: string; stderr: string }
-
-/** Network goes through the system git: it brings the user's SSH keys, credential helpers and proxies. */
+/** Network goes through the system git (the one door, src/store/git.ts): it brings the user's SSH keys, credential helpers and proxies. */
 function git(gitdir: string, args: string[]): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('git', ['--git-dir', gitdir, ...args], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = '', stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
-    p.on('error', (e) => reject(new LabbookError('GIT_FAILED', `Cannot run git: ${e.message}`, 'Install git; labbook uses it for push and pull.', {}, { cause: e })))
-    p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
-  })
+  return runGit(args, { gitdir })
 }
 
 /** A named remote gets the usual refs/remotes/<remote>/<branch>; a URL gets a private ref named by its hash. */
@@ -61,9 +52,8 @@ function checkRemoteName(remote: string): void {
   }
 }
 
-/** git's first message lines, on one line, for an error message. */
 function oneLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(' ')
+  return gitMessage({ code: 1, stdout: '', stderr: text })
 }
 
 async function isAncestor(gitdir: string, a: string, b: string): Promise<boolean> {

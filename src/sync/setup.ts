@@ -1,16 +1,14 @@
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LabbookError } from '../errors.js'
 import { NOTES_REF } from './notes.js'
+import { gitConfigAdd, gitConfigAll } from '../store/git.js'
 
 /** Makes `git log` show labbook's notes without `--notes=labbook` (adds notes.displayRef; asked for by `init --notes`). */
 export function enableNotesDisplay(repo: string): { changed: boolean } {
-  const get = spawnSync('git', ['config', '--get-all', 'notes.displayRef'], { cwd: repo, encoding: 'utf8' })
-  if (get.stdout.split('\n').includes(NOTES_REF)) return { changed: false }
-  const add = spawnSync('git', ['config', '--add', 'notes.displayRef', NOTES_REF], { cwd: repo, encoding: 'utf8' })
-  if (add.status !== 0) throw new LabbookError('GIT_FAILED', `git config --add notes.displayRef failed: ${add.stderr.trim()}`)
+  if (gitConfigAll({ cwd: repo }, 'notes.displayRef').includes(NOTES_REF)) return { changed: false }
+  gitConfigAdd({ cwd: repo }, 'notes.displayRef', NOTES_REF)
   return { changed: true }
 }
 

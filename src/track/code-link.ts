@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process'
 import os from 'node:os'
 import type { SourceInfo } from '../model/run.js'
+import { runGitSync } from '../store/git.js'
 
 export interface CodeLink {
   source: SourceInfo
@@ -31,15 +31,8 @@ function processInfo(): SourceInfo {
 
 function git(cwd: string, args: string[], input?: string): string | undefined {
   try {
-    const r = spawnSync('git', ['--no-optional-locks', ...args], {
-      cwd,
-      input,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 20_000,
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
-    })
-    return r.status === 0 ? r.stdout : undefined
+    const r = runGitSync(args, { cwd, input, timeout: 20_000 })
+    return r.code === 0 ? r.stdout : undefined
   } catch {
     return undefined
   }

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -29,11 +28,13 @@ import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recov
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
 import type { RunHost } from './run-host.js'
+import { revParseCommit } from '../store/git.js'
+import { DEFAULT_BRANCH, resolveBranch } from './branch.js'
 
 export interface OpenOptions {
   /** A directory inside the git repository. @default process.cwd() */
   repo?: string
-  /** The data branch. @default $LABBOOK_BRANCH, else git config labbook.branch, else "labbook" */
+  /** The data branch. @default $LABBOOK_BRANCH, else `branch:` in labbook.config.yaml, else git config labbook.branch, else "labbook" (track/branch.ts) */
   branch?: string
   /** How often open runs are committed to the branch, in ms. @default 30000 */
   commitInterval?: number
@@ -63,7 +64,7 @@ export interface StartRunOptions {
   command?: string
 }
 
-export const DEFAULT_BRANCH = 'labbook'
+export { DEFAULT_BRANCH }
 export const DEFAULT_COMMIT_INTERVAL = 30_000
 export const DEFAULT_ARTIFACT_THRESHOLD = 10 * 1024 * 1024
 /** Loose objects this process writes before it packs the branch in the background (C git's gc.auto is 6,700). */
@@ -106,8 +107,7 @@ export class Labbook extends LabbookReader implements RunHost {
 
   static async open(o: OpenOptions = {}): Promise<Labbook> {
     const loc = locateRepo(o.repo)
-    const branch = o.branch ?? process.env.LABBOOK_BRANCH ?? configuredBranch(loc.gitdir) ?? DEFAULT_BRANCH
-    checkBranchName(branch)
+    const branch = resolveBranch(loc, o.branch)
     fs.mkdirSync(join(loc.gitdir, 'labbook'), { recursive: true })
     const book = new Labbook(loc.root, loc.gitdir, branch, loc.bare, new ObjectStore(loc.gitdir), o)
     if (o.recover ?? true) await book.recover()
@@ -347,31 +347,14 @@ export class Labbook extends LabbookReader implements RunHost {
   }
 }
 
-function configuredBranch(gitdir: string): string | undefined {
-  try {
-    const text = fs.readFileSync(join(gitdir, 'config'), 'utf8')
-    const section = /^\s*\[labbook\]\s*$([\s\S]*?)(?=^\s*\[|(?![\s\S]))/m.exec(text)?.[1]
-    return section ? /^\s*branch\s*=\s*(\S+)\s*$/m.exec(section)?.[1] : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function checkBranchName(branch: string): void {
-  if (!/^[\w][\w./-]*$/.test(branch) || branch.includes('..') || branch.endsWith('.lock') || branch.endsWith('/') || branch.includes('//')) {
-    throw new LabbookError('INVALID_ARGUMENT', `${JSON.stringify(branch)} is not a usable branch name.`, 'Use letters, digits, "_", "-", "." and "/", e.g. "labbook".', { branch })
-  }
-}
-
 function resolveRevision(gitdir: string, rev: string, store: BranchStore): string {
   if (/^[0-9a-f]{40}$/.test(rev)) return rev
   if (rev === store.branch) {
     const tip = store.tip()
     if (tip) return tip
   }
-  const r = spawnSync('git', ['--git-dir', gitdir, 'rev-parse', '--verify', '-q', `${rev}^{commit}`], { encoding: 'utf8' })
-  const oid = r.status === 0 ? r.stdout.trim() : ''
-  if (!/^[0-9a-f]{40}$/.test(oid)) {
+  const oid = revParseCommit({ gitdir }, rev)
+  if (!oid) {
     throw new LabbookError('INVALID_ARGUMENT', `Cannot resolve revision ${JSON.stringify(rev)} to a commit.`, 'Pass a commit id, a branch such as "labbook" or "origin/labbook", or "labbook~N".', { rev })
   }
   return oid

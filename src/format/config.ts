@@ -1,0 +1,130 @@
+/**
+ * `labbook.config.yaml`, the project's settings at the root of the code repository: decoder (`parseConfig`, YAML
+ * text → a typed, validated `LabbookConfig`) beside encoder (`encodeConfig`). Pure and browser-safe; reading the
+ * file (once per process, cached by mtime) is `loadConfig` in config-file.ts.
+ *
+ * Adding a key: add it to `LabbookConfig` and give it a reader in `KEYS` below (the reader validates the value and
+ * names the key in its error). Unknown keys are an error with a did-you-mean, so a typo never silently does nothing.
+ */
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
+import { fail } from '../errors.js'
+import { closest } from '../model/suggest.js'
+
+export const CONFIG_FILE = 'labbook.config.yaml'
+
+export type Goal = 'maximize' | 'minimize'
+
+/** What the project says about one metric key (a key containing `*` is a pattern). */
+export interface MetricConfig {
+  goal?: Goal
+}
+
+export interface LabbookConfig {
+  /** The branch holding the runs. @default "labbook" */
+  branch?: string
+  /** Push the branch after every `labbook run`: `true` for origin, or a remote name. */
+  push?: boolean | string
+  /** Goal per metric key; `key: minimize` is short for `key: { goal: minimize }`. */
+  metrics?: Record<string, MetricConfig>
+  /** Metrics shown first in comparisons and reports, in this order. */
+  primary?: string[]
+}
+
+/** Where a value sits, for messages: `metrics.val_loss.goal`. */
+type Reader<T> = (value: unknown, at: string, file: string) => T
+
+/** A config error: names the file and the key, shows the expected shape. */
+export function configError(file: string, at: string, why: string, example = EXAMPLE): Error {
+  return fail('INVALID_VALUE', `${file}: ${at} ${why}.`, { hint: `Example ${CONFIG_FILE}:\n${example}`, data: { file, key: at } })
+}
+
+const EXAMPLE = 'branch: labbook\nmetrics:\n  val_loss: { goal: minimize }\nprimary: [val_loss]'
+
+const GOAL_WORDS: Record<string, Goal> = { maximize: 'maximize', max: 'maximize', minimize: 'minimize', min: 'minimize' }
+
+const string: Reader<string> = (v, at, file) => {
+  if (typeof v !== 'string' || v === '') throw configError(file, at, `must be a non-empty string, got ${JSON.stringify(v)}`)
+  return v
+}
+
+const readGoal: Reader<Goal> = (v, at, file) => {
+  const goal = typeof v === 'string' ? GOAL_WORDS[v.toLowerCase()] : undefined
+  if (!goal) throw configError(file, at, `must be maximize or minimize, got ${JSON.stringify(v)}`)
+  return goal
+}
+
+/** Readers of the keys of one metric's mapping (h11 adds min_effect here). */
+const METRIC_KEYS: { [K in keyof MetricConfig]-?: Reader<NonNullable<MetricConfig[K]>> } = {
+  goal: readGoal,
+}
+
+const readMetric: Reader<MetricConfig> = (v, at, file) => {
+  if (typeof v === 'string') return { goal: readGoal(v, `${at}.goal`, file) }
+  return readMapping(v, at, file, METRIC_KEYS as Record<string, Reader<unknown>>) as MetricConfig
+}
+
+/** The readers of the top-level keys: the one list of what labbook.config.yaml may hold. */
+const KEYS: { [K in keyof LabbookConfig]-?: Reader<NonNullable<LabbookConfig[K]>> } = {
+  branch: string,
+  push: (v, at, file) => {
+    if (typeof v === 'boolean') return v
+    return string(v, at, file)
+  },
+  metrics: (v, at, file) => {
+    if (!isMapping(v)) throw configError(file, at, 'must map metric keys to { goal: maximize | minimize }')
+    const out: Record<string, MetricConfig> = {}
+    for (const [key, spec] of Object.entries(v)) out[key] = readMetric(spec, `${at}.${key}`, file)
+    return out
+  },
+  primary: (v, at, file) => {
+    const list = typeof v === 'string' ? [v] : v
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw configError(file, at, 'must be a list of metric keys')
+    return list as string[]
+  },
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function readMapping(v: unknown, at: string, file: string, readers: Record<string, Reader<unknown>>): Record<string, unknown> {
+  if (!isMapping(v)) throw configError(file, at || 'the top level', 'must be a mapping')
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(v)) {
+    const path = at ? `${at}.${key}` : key
+    const read = Object.hasOwn(readers, key) ? readers[key] : undefined
+    if (!read) {
+      const near = closest(key, Object.keys(readers))
+      throw configError(file, path, `is not a setting labbook knows${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}; it knows ${Object.keys(readers).join(', ')}`)
+    }
+    if (value === null || value === undefined) continue
+    out[key] = read(value, path, file)
+  }
+  return out
+}
+
+/**
+ * Validates an already-parsed config value (a mapping, or null/undefined for an empty file).
+ * @example validateConfig({ metrics: { val_loss: 'min' } }) // { metrics: { val_loss: { goal: 'minimize' } } }
+ */
+export function validateConfig(value: unknown, file = CONFIG_FILE): LabbookConfig {
+  if (value === null || value === undefined) return {}
+  return readMapping(value, '', file, KEYS as Record<string, Reader<unknown>>) as LabbookConfig
+}
+
+/** Decodes the text of labbook.config.yaml; INVALID_VALUE naming the file and key when it is not valid. */
+export function parseConfig(text: string, file = CONFIG_FILE): LabbookConfig {
+  let value: unknown
+  try {
+    value = parseYaml(text)
+  } catch (e) {
+    throw fail('INVALID_VALUE', `${file} is not valid YAML: ${(e as Error).message}`, { hint: `Fix or remove ${CONFIG_FILE}.`, data: { file }, cause: e })
+  }
+  return validateConfig(value, file)
+}
+
+/** Encodes a config as YAML that `parseConfig` reads back to the same value. */
+export function encodeConfig(config: LabbookConfig): string {
+  const clean = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined))
+  return Object.keys(clean).length === 0 ? '' : stringifyYaml(clean)
+}

@@ -1,0 +1,127 @@
+/**
+ * The one door to C git. Every `git` process labbook starts goes through here: one environment (no pager, no
+ * prompts, C locale, no optional locks, so a read never takes the user's index lock), one error (GIT_FAILED with
+ * git's own words), and the few questions asked in many places (config values, "which commit is this rev").
+ * Objects and refs of the runs branch are read and written in-process (objects.ts, ref.ts); git is for what needs
+ * git: the network, packing, the user's code history, and config with its includes and scopes.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { fail } from '../errors.js'
+
+export interface GitOptions {
+  /** Run against this git dir (`--git-dir`); otherwise git finds the repository from `cwd`. */
+  gitdir?: string
+  /** Working directory (the user's checkout for commands that look at the working tree). */
+  cwd?: string
+  /** Bytes for git's stdin. */
+  input?: string | Buffer
+  /** Extra environment on top of `process.env` and labbook's fixed settings. */
+  env?: NodeJS.ProcessEnv
+  /** Kill git after this many ms (sync calls only). */
+  timeout?: number
+}
+
+export interface GitResult {
+  /** Exit code (1 when git was killed by a signal). */
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** The same for every git process: no pager, no terminal prompt (CI must not hang on credentials), C messages. */
+function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C', GIT_PAGER: 'cat', GIT_TERMINAL_PROMPT: '0', ...extra }
+}
+
+function gitArgs(args: readonly string[], o: GitOptions): string[] {
+  return [...(o.gitdir ? ['--git-dir', o.gitdir] : []), '--no-optional-locks', ...args]
+}
+
+function cannotRun(e: Error, args: readonly string[]): Error {
+  return fail('GIT_FAILED', `Could not run git: ${e.message}.`, { hint: 'Install git (2.30 or newer) and make sure it is on PATH.', data: { args }, cause: e })
+}
+
+/** Runs git and waits; a non-zero exit is a result, not an error (GIT_FAILED only when git cannot start). */
+export function runGitSync(args: readonly string[], o: GitOptions = {}): GitResult {
+  const r = spawnSync('git', gitArgs(args, o), {
+    cwd: o.cwd,
+    input: o.input,
+    env: gitEnv(o.env),
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    timeout: o.timeout,
+  })
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw cannotRun(r.error, args)
+  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error?.message ?? '') }
+}
+
+/** Runs git without blocking the event loop (network, long history walks); resolves with the exit code. */
+export function runGit(args: readonly string[], o: GitOptions = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', gitArgs(args, o), { cwd: o.cwd, env: gitEnv(o.env), stdio: ['pipe', 'pipe', 'pipe'] })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.on('error', (e) => reject(cannotRun(e, args)))
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }))
+    child.stdin.on('error', () => {}) // git may exit before reading all input; the exit code tells
+    child.stdin.end(o.input ?? '')
+  })
+}
+
+/** git's first message lines, on one line, for an error message. */
+export function gitMessage(r: GitResult): string {
+  return (r.stderr || r.stdout).split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(' ')
+}
+
+function failed(args: readonly string[], r: GitResult, hint?: string): Error {
+  return fail('GIT_FAILED', `git ${args.join(' ')} failed (exit ${r.code}): ${gitMessage(r)}`, { hint, data: { args, exitCode: r.code } })
+}
+
+/** stdout of a git command that must succeed; GIT_FAILED with git's message otherwise. */
+export async function git(args: readonly string[], o: GitOptions & { hint?: string } = {}): Promise<string> {
+  const r = await runGit(args, o)
+  if (r.code !== 0) throw failed(args, r, o.hint)
+  return r.stdout
+}
+
+/** The synchronous `git()`. */
+export function gitSync(args: readonly string[], o: GitOptions & { hint?: string } = {}): string {
+  const r = runGitSync(args, o)
+  if (r.code !== 0) throw failed(args, r, o.hint)
+  return r.stdout
+}
+
+/**
+ * A config value as git sees it (system, global, the repository's config and its includes), or undefined when it
+ * is unset or git is missing. This is how labbook reads `.git/config`: never by parsing the file itself.
+ */
+export function gitConfig(where: GitOptions, key: string): string | undefined {
+  try {
+    const r = runGitSync(['config', '--get', key], { ...where, timeout: 5000 })
+    return r.code === 0 ? r.stdout.replace(/\n$/, '') : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Every value of a multi-valued config key (`git config --get-all`). */
+export function gitConfigAll(where: GitOptions, key: string): string[] {
+  const r = runGitSync(['config', '--get-all', key], { ...where, timeout: 5000 })
+  return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : []
+}
+
+/** Adds a value to a multi-valued key of the repository's own config. */
+export function gitConfigAdd(where: GitOptions, key: string, value: string): void {
+  gitSync(['config', '--add', key, value], where)
+}
+
+/** The commit a revision names (`labbook~2`, `origin/labbook`, a short id), or null when it names none. */
+export function revParseCommit(where: GitOptions, rev: string): string | null {
+  if (/^[0-9a-f]{40}$/i.test(rev) || /^[0-9a-f]{64}$/i.test(rev)) return rev.toLowerCase()
+  if (rev.startsWith('-')) return null
+  const r = runGitSync(['rev-parse', '--verify', '-q', '--end-of-options', `${rev}^{commit}`], where)
+  const oid = r.code === 0 ? r.stdout.trim() : ''
+  return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid) ? oid : null
+}
