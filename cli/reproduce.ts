@@ -9,7 +9,8 @@ import { parseGoalConfig } from '../src/report/goals.js'
 import { shellWords } from '../src/cli-support/shell-words.js'
 import { checkoutRun } from '../src/track/checkout.js'
 import { openBook, resolveRunArg } from './book.js'
-import { ctx, readConfig, setExit } from './context.js'
+import { ctx, setExit } from './context.js'
+import { loadConfig } from '../src/format/config-file.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import { formatNumber, out, say, toJson } from './output.js'
@@ -61,7 +62,7 @@ export default withExamples(defineCommand({
       const again = await book.getRun(result.runId)
       const names = await experimentNames(book)
       const named = [original, again].map((r) => ({ ...r, experiment: names.get(r.experiment) ?? r.experiment }))
-      const comparison = compareRuns(named, { goals: parseGoalConfig(readConfig(book.repo)) })
+      const comparison = compareRuns(named, { goals: parseGoalConfig(loadConfig(book.repo)) })
       const v = verdict(original, again)
       if (args.json) out(io, toJson({ original: original.id, reproduction: again.id, verdict: v, comparison }))
       else {
