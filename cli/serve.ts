@@ -35,6 +35,7 @@ export default withExamples(defineCommand({
     token: { type: 'string', description: 'Require this token (Bearer, or basic-auth password); default $LABBOOK_TOKEN', valueHint: 'TOKEN' },
     insecure: { type: 'boolean', description: 'Allow a non-loopback address without a token' },
     'link-head': { type: 'boolean', description: "Link runs whose client sends no git commit to this repository's HEAD and diff (off: nothing is added that the client did not send)" },
+    'allowed-host': { type: 'string', description: 'Also answer requests whose Host is NAME (a reverse proxy\'s name; comma-separated; * for any)', valueHint: 'NAME' },
     site: { type: 'string', description: 'Serve this already built site under / instead of building one', valueHint: 'DIR' },
     'site-refresh': { type: 'string', description: 'Rebuild the site under / when the branch moved, checking every N seconds (0: no site)', default: '60', valueHint: 'SECONDS' },
   },
@@ -58,7 +59,8 @@ export default withExamples(defineCommand({
       mkdirSync(dir, { recursive: true })
       live = new LiveSite({ dir, tip: () => book.tip(), build: buildInChild(target().repo, book.branch), interval: refresh * 1000, log })
     }
-    const srv = await serve({ book, host: args.host, port, token: token || undefined, insecure: args.insecure, linkHead: args['link-head'] === true, site: siteDir ?? live, log })
+    const allowedHosts = args['allowed-host']?.split(',').map((h) => h.trim()).filter(Boolean)
+    const srv = await serve({ book, host: args.host, port, token: token || undefined, insecure: args.insecure, allowedHosts, linkHead: args['link-head'] === true, site: siteDir ?? live, log })
       .catch(async (e: unknown) => {
         await book.close()
         throw e

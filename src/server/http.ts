@@ -1,5 +1,9 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { dirname } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { ApiError } from './errors.js'
 
 /** Reads a request body, refusing (413) anything over `limit` bytes before buffering it. */
@@ -24,6 +28,51 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   })
 }
 
+/**
+ * Streams a request body into `file` (its folder is created), refusing (413) anything over `limit` bytes:
+ * memory per request stays at a few stream buffers whatever the upload's size. The file is removed on failure.
+ */
+export async function receiveToFile(req: IncomingMessage, limit: number, file: string): Promise<number> {
+  const declared = Number(req.headers['content-length'])
+  if (declared > limit) {
+    req.resume()
+    throw tooLarge(declared, limit)
+  }
+  await mkdir(dirname(file), { recursive: true })
+  let size = 0
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length
+      done(size > limit ? tooLarge(size, limit) : null, chunk)
+    },
+  })
+  try {
+    await pipeline(req, count, createWriteStream(file, { mode: 0o644 }))
+  } catch (e) {
+    await rm(file, { force: true })
+    if (e instanceof ApiError) {
+      req.resume()
+      throw e
+    }
+    throw new ClientGone(e)
+  }
+  return size
+}
+
+/** The client went away mid-request (aborted upload, closed socket): nothing to answer, nothing to log as ours. */
+export class ClientGone extends Error {
+  constructor(cause: unknown) {
+    super('The client closed the connection.', { cause })
+  }
+}
+
+/** Errors that mean the client hung up, not that the server failed. */
+export function isClientAbort(e: unknown, res: ServerResponse): boolean {
+  if (e instanceof ClientGone) return true
+  const code = (e as NodeJS.ErrnoException | undefined)?.code
+  return !res.socket || res.socket.destroyed || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error | undefined)?.message === 'aborted'
+}
+
 function tooLarge(size: number, limit: number): ApiError {
   return new ApiError('REQUEST_LIMIT_EXCEEDED', `Request body of ${size} bytes exceeds this server's limit of ${limit} bytes.`, 413)
 }
@@ -37,31 +86,4 @@ export function sendError(res: ServerResponse, e: ApiError): void {
   const body = JSON.stringify({ error_code: e.errorCode, message: e.message })
   if (e.status === 401) res.setHeader('www-authenticate', 'Basic realm="labbook", charset="UTF-8"')
   sendJson(res, e.status, body)
-}
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
-}
-
-/** `Authorization: Bearer <token>` or Basic auth with the token as the password (any user name). */
-export function authorized(header: string | undefined, token: string): boolean {
-  if (!header) return false
-  const space = header.indexOf(' ')
-  if (space < 0) return false
-  const scheme = header.slice(0, space).toLowerCase()
-  const value = header.slice(space + 1).trim()
-  if (scheme === 'bearer') return same(value, token)
-  if (scheme === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8')
-    const colon = decoded.indexOf(':')
-    return colon >= 0 && same(decoded.slice(colon + 1), token)
-  }
-  return false
-}
-
-/** Loopback addresses need no token; anything else does. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '')
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1'
 }

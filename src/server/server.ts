@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { hostname } from 'node:os'
 import { LabbookError } from '../errors.js'
 import type { Book } from './book.js'
 import { ServerContext, type Logger } from './context.js'
 import { ApiError, toApiError } from './errors.js'
-import { authorized, isLoopback, readBody, sendError, sendJson } from './http.js'
+import { authorized, isLoopback, MIN_TOKEN_LENGTH, requestGuard, requireJsonBody } from './guard.js'
+import { isClientAbort, readBody, receiveToFile, sendError, sendJson } from './http.js'
 import { Fields, doubleToJson, parseJsonBody } from './protocol.js'
 import { Router } from './router.js'
 import { artifactRoutes, proxyArtifact } from './routes/artifacts.js'
@@ -25,9 +27,14 @@ export interface ServeOptions {
   token?: string
   /** Allow a non-loopback host without a token. @default false */
   insecure?: boolean
+  /**
+   * More names the `Host` header may carry (a reverse proxy's public name); `'*'` allows any.
+   * The bound address, IP literals and `localhost` are always allowed.
+   */
+  allowedHosts?: string[]
   /** Largest JSON body accepted. @default 16 MiB */
   maxJsonBytes?: number
-  /** Largest artifact upload accepted (uploads are buffered). @default 512 MiB */
+  /** Largest artifact upload accepted (uploads are streamed to disk). @default 512 MiB */
   maxArtifactBytes?: number
   /** The site to serve under `/`: a built folder, or a LiveSite rebuilt as the branch moves. */
   site?: string | { dir(): string | undefined }
@@ -70,6 +77,10 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw new LabbookError('USAGE', `Refusing to serve on ${host} without a token: anyone who can reach it could write to this repository.`,
       'Pass --token (or set LABBOOK_TOKEN), and clients set MLFLOW_TRACKING_TOKEN; or pass --insecure if the network is trusted.')
   }
+  if (!isLoopback(host) && o.token && o.token.length < MIN_TOKEN_LENGTH) {
+    throw new LabbookError('USAGE', `Refusing to serve on ${host} with a ${o.token.length}-character token: beyond loopback a token needs at least ${MIN_TOKEN_LENGTH} characters.`,
+      'Generate one, e.g. `openssl rand -hex 24`, and pass it with --token or LABBOOK_TOKEN.')
+  }
   const log = o.log ?? (() => {})
   const ctx = new ServerContext(o.book, log, o.linkHead ?? false)
   try {
@@ -81,18 +92,28 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
 
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]'
+  const guard = requestGuard({ bindHost: host, allowedHosts: [...(o.allowedHosts ?? []), ...(wildcard ? [hostname()] : [])] })
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
     const method = req.method ?? 'GET'
+    res.setHeader('x-content-type-options', 'nosniff')
+    const prefix = API_PREFIXES.find((p) => path.startsWith(p))
+    try {
+      guard(method, req.headers)
+    } catch (e) {
+      req.resume()
+      throw e
+    }
     if (o.token && !authorized(req.headers.authorization, o.token)) {
       req.resume()
       throw new ApiError('UNAUTHENTICATED', 'You are not authenticated. Send Authorization: Bearer <token> (MLFLOW_TRACKING_TOKEN) or basic auth with the token as the password (MLFLOW_TRACKING_PASSWORD).')
     }
     const query = q < 0 ? EMPTY_QUERY : new URLSearchParams(url.slice(q + 1))
 
-    const prefix = API_PREFIXES.find((p) => path.startsWith(p))
     if (prefix) {
       const hit = router.match(method, path.slice(prefix.length))
       if (hit === undefined) {
@@ -109,6 +130,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
         const buf = await readBody(req, maxJson)
         bodyBytes = buf.length
         if (buf.length) {
+          requireJsonBody(req.headers)
           const parsed = parseJsonBody(buf.toString('utf8'))
           if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
             throw new ApiError('BAD_REQUEST', 'The request body must be a JSON object.')
@@ -130,7 +152,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
         throw new ApiError('INVALID_PARAMETER_VALUE', `Invalid percent-encoding in ${path}.`)
       }
       if (method !== 'PUT') req.resume()
-      const out = await proxyArtifact(ctx, method, rest, query, () => readBody(req, maxArtifact))
+      const out = await proxyArtifact(ctx, method, rest, query, (file) => receiveToFile(req, maxArtifact, file))
       if ('json' in out) sendJson(res, 200, stringify(out.json))
       else {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': out.bytes.byteLength })
@@ -144,7 +166,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       if (path === '/health') return void res.end('OK')
       if (path === '/version') return void res.end('labbook')
       const siteDir = typeof o.site === 'string' ? o.site : o.site?.dir()
-      if (siteDir && (await serveStatic(siteDir, path, res, method === 'HEAD'))) return
+      if (siteDir && (await serveStatic(siteDir, path, res, { head: method === 'HEAD', redirectDirs: true, search: q < 0 ? '' : url.slice(q) }))) return
       if (path === '/') {
         const note = o.site ? 'The site is being built; reload in a minute.' : 'No site to show: this server was started without one.'
         const html = `<!doctype html><meta charset="utf-8"><title>labbook</title><p>labbook serves MLflow's REST API here: point <code>MLFLOW_TRACKING_URI</code> at this address.</p><p>${note}</p>\n`
@@ -157,7 +179,9 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
+      if (isClientAbort(e, res)) return void res.destroy()
       const err = toApiError(e)
+      if (!req.readableEnded) req.resume()
       if (err.status >= 500) log('error', `${req.method} ${req.url}: ${err.message}${err.cause instanceof Error && err.cause.stack ? '\n' + err.cause.stack : ''}`)
       if (res.headersSent) return void res.destroy()
       sendError(res, err)

@@ -3,9 +3,25 @@ import { LabbookError } from '../errors.js'
 import type { ArtifactKind } from './snapshot.js'
 
 const IMAGE = /\.(png|jpe?g|gif|webp|avif|bmp|ico)$/i
-const TEXT = /\.(txt|log|json|jsonl|ya?ml|csv|tsv|md|py|toml|ini|cfg|conf|diff|patch|sh|js|ts|xml|html?|xhtml|svg|out|err|r|ipynb|tex)$/i
-/** Served as-is these would run script on the site's origin; they get a `.txt` suffix so hosts send text/plain. */
-const ACTIVE = /\.(html?|xhtml|xht|shtml|svgz?|xml|xsl|xslt|mht|mhtml|js|mjs|cjs|swf|pdf)$/i
+const TEXT = /\.(txt|log|json|jsonl|ya?ml|csv|tsv|md|py|toml|ini|cfg|conf|diff|patch|sh|js|ts|xml|xsd|rng|html?|xhtml|svg|out|err|r|ipynb|tex)$/i
+
+/**
+ * The allow-list of artifact types a browser shows without running anything, with the type to send.
+ * Every other artifact (`.html`, `.svg`, `.xml`, `.xsd`, `.rng`, `.pdf`, `.js`, unknown binaries…) is put in the
+ * site as `<name>.txt` and linked for download: whatever MIME table the host uses, it is never a page.
+ */
+export const SAFE_PREVIEW_TYPES: Readonly<Record<string, string>> = {
+  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', bmp: 'image/bmp',
+  txt: 'text/plain; charset=utf-8', log: 'text/plain; charset=utf-8', csv: 'text/plain; charset=utf-8', tsv: 'text/plain; charset=utf-8',
+  md: 'text/plain; charset=utf-8', yaml: 'text/plain; charset=utf-8', yml: 'text/plain; charset=utf-8', diff: 'text/plain; charset=utf-8',
+  patch: 'text/plain; charset=utf-8', json: 'application/json; charset=utf-8', jsonl: 'text/plain; charset=utf-8',
+}
+
+/** The type an artifact file may be served as, or undefined when it is not on the safe-preview allow-list. */
+export function safePreviewType(name: string): string | undefined {
+  const dot = name.lastIndexOf('.')
+  return dot < 0 ? undefined : SAFE_PREVIEW_TYPES[name.slice(dot + 1).toLowerCase()]
+}
 
 export function artifactKind(path: string): ArtifactKind {
   if (IMAGE.test(path)) return 'image'
@@ -27,11 +43,11 @@ export function safeSegments(path: string): string[] {
   return segs
 }
 
-/** Where the bytes go in the output (relative), with the `.txt` suffix for active content. */
+/** Where the bytes go in the output (relative): names off the safe-preview allow-list get a `.txt` suffix. */
 export function artifactOutPath(runId: string, path: string): string {
   const segs = safeSegments(path)
   const last = segs.length - 1
-  if (ACTIVE.test(segs[last]!)) segs[last] = `${segs[last]}.txt`
+  if (!safePreviewType(segs[last]!)) segs[last] = `${segs[last]}.txt`
   return ['artifacts', runId, ...segs].join('/')
 }
 

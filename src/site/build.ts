@@ -1,10 +1,11 @@
 /** `labbook site build`: reads a revision of the branch through the library and renders the Astro site to static files. */
-import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, cp, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import { LabbookError } from '../errors.js'
 import { collectSite } from './collect.js'
+import { withScriptHashes } from './csp.js'
 import type { Problem, SiteData } from './snapshot.js'
 import type { SiteSource } from './source.js'
 import { libDir, modulesDir, siteTemplateDir } from './template.js'
@@ -91,6 +92,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     const built = join(work, 'dist')
     await rm(built, { recursive: true, force: true })
     await runAstro(work, built, base, data, filesDir, o.logLevel ?? 'warn')
+    await hashInlineScripts(built)
     const t2 = performance.now()
     for (const d of await readdir(filesDir)) await move(join(filesDir, d), join(built, d))
     await rm(out, { recursive: true, force: true })
@@ -182,6 +184,17 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
     delete g.__LABBOOK_SITE__
     if (moved) process.chdir(cwd)
     for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v
+  }
+}
+
+/** Every page's CSP lists the hashes of its own inline scripts (no 'unsafe-inline'). */
+async function hashInlineScripts(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !e.name.endsWith('.html')) continue
+    const file = join(e.parentPath, e.name)
+    const html = await readFile(file, 'utf8')
+    const out = withScriptHashes(html)
+    if (out !== html) await writeFile(file, out)
   }
 }
 

@@ -1,18 +1,10 @@
 /** `labbook site preview`: serves a built site on 127.0.0.1 under its base path, as GitHub Pages would. */
-import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import { extname, join, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 import { LabbookError } from '../errors.js'
+import { sendFile, serveStatic } from '../server/static.js'
 import { normalizeBase } from './build.js'
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
-  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp', '.avif': 'image/avif', '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8', '.log': 'text/plain; charset=utf-8', '.csv': 'text/plain; charset=utf-8',
-  '.yaml': 'text/plain; charset=utf-8', '.yml': 'text/plain; charset=utf-8', '.diff': 'text/plain; charset=utf-8',
-}
 
 export interface PreviewOptions {
   /** The built site. */
@@ -40,34 +32,14 @@ export async function previewSite(o: PreviewOptions): Promise<PreviewServer> {
     const send = (code: number, body: string) => { res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }); res.end(body) }
     try {
       const url = new URL(req.url ?? '/', 'http://x')
-      let path = decodeURIComponent(url.pathname)
+      const path = decodeURIComponent(url.pathname)
       if (path === base.slice(0, -1)) { res.writeHead(301, { location: base }); res.end(); return }
       if (!path.startsWith(base)) return send(404, 'Not found')
-      path = path.slice(base.length)
-      let file = resolve(root, path)
-      if (file !== root && !file.startsWith(root + sep)) return send(403, 'Forbidden')
-      let s = await stat(file).catch(() => null)
-      if (s?.isDirectory()) {
-        if (!url.pathname.endsWith('/')) { res.writeHead(301, { location: url.pathname + '/' + url.search }); res.end(); return }
-        file = join(file, 'index.html')
-        s = await stat(file).catch(() => null)
-      }
-      if (!s?.isFile()) {
-        const nf = join(root, '404.html')
-        const n = await stat(nf).catch(() => null)
-        if (!n) return send(404, 'Not found')
-        res.writeHead(404, { 'content-type': TYPES['.html']! })
-        createReadStream(nf).pipe(res)
-        return
-      }
-      res.writeHead(200, {
-        'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-        'content-length': s.size,
-        'x-content-type-options': 'nosniff',
-        'cache-control': 'no-cache',
-      })
-      if (req.method === 'HEAD') { res.end(); return }
-      createReadStream(file).pipe(res)
+      if (await serveStatic(root, url.pathname.slice(base.length), res, { head: req.method === 'HEAD', redirectDirs: true, search: url.search })) return
+      const nf = join(root, '404.html')
+      const n = await stat(nf).catch(() => null)
+      if (!n) return send(404, 'Not found')
+      sendFile(res, nf, n.size, 404, 'text/html; charset=utf-8', req.method === 'HEAD')
     } catch {
       send(400, 'Bad request')
     }

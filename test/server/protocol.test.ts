@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { LabbookError } from '../../src/errors.js'
 import { toApiError } from '../../src/server/errors.js'
-import { authorized, isLoopback } from '../../src/server/http.js'
+import { authorized, isLoopback } from '../../src/server/guard.js'
 import { decodePageToken, encodePageToken, Fields, parseDouble, parseInt64, parseJsonBody, parseRunStatus } from '../../src/server/protocol.js'
 import { safeArtifactPath, parseProxyPath } from '../../src/server/routes/artifacts.js'
 import { sampleSteps } from '../../src/server/routes/metrics.js'

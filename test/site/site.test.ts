@@ -14,6 +14,7 @@ import { previewSite, type PreviewServer } from '../../src/site/preview.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { populateSiteRepo } from '../helpers/site-repo.js'
 import { launchChromium } from './browser.js'
+import { inlineScriptHashes } from '../../src/site/csp.js'
 
 const SHOTS = join(process.cwd(), 'test-output', 'site')
 const BASE = '/vision/'
@@ -81,6 +82,17 @@ describe('site build', () => {
       if (f.name.endsWith('.html')) {
         for (const m of text.matchAll(/<(script|link|img|iframe)\b[^>]*\b(src|href)="([^"]*)"/g)) expect(m[3]!.startsWith(BASE) || m[3]!.startsWith('data:'), `${f.name}: ${m[0]}`).toBe(true)
       }
+    }
+  })
+
+  it('runs no inline script the page did not list: every page\'s CSP has the hashes of its own inline scripts', () => {
+    const pages = readdirSync(built.out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.html'))
+    for (const f of pages) {
+      const html = readFileSync(join(f.parentPath, f.name), 'utf8')
+      const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? ''
+      const scriptSrc = csp.split(';').find((d) => d.trim().startsWith('script-src'))!
+      expect(scriptSrc, f.name).not.toMatch(/unsafe-inline/)
+      expect(scriptSrc.trim().split(/\s+/).slice(2).sort(), f.name).toEqual(inlineScriptHashes(html).sort())
     }
   })
 

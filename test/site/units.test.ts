@@ -7,6 +7,9 @@ import { parseHTML } from 'linkedom'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { MetricPoint } from '../../src/model/run.js'
 import { artifactKind, artifactOutPath, hrefOf } from '../../src/site/artifacts.js'
+import { SITE_CSP, withScriptHashes } from '../../src/site/csp.js'
+import { contentType } from '../../src/server/static.js'
+import { createHash } from 'node:crypto'
 import { lttbIndices, minMaxIndices, smooth } from '../../src/site/charts/downsample.js'
 import { lineChartSpec, seriesRows } from '../../src/site/charts/line.js'
 import { parallelRows } from '../../src/site/charts/parallel.js'
@@ -107,6 +110,28 @@ describe('safety helpers', () => {
     expect(artifactKind('a.png')).toBe('image')
     expect(artifactKind('a.csv')).toBe('text')
     expect(artifactKind('model.bin')).toBe('other')
+  })
+  it('only allow-listed preview types keep their name; XML kin, PDFs, scripts and unknown files become .txt downloads', () => {
+    for (const ok of ['a.png', 'b.JPG', 'c.csv', 'd.json', 'e.log', 'f.yaml', 'g.md', 'h.webp']) expect(artifactOutPath('r1', ok), ok).toBe(`artifacts/r1/${ok}`)
+    for (const bad of ['s.xsd', 's.rng', 'x.xml', 'x.xsl', 'p.pdf', 'a.js', 'a.mjs', 'a.xhtml', 'a.svgz', 'a.mht', 'model.bin', 'w.pt', 'noext', 'a.html']) {
+      expect(artifactOutPath('r1', bad), bad).toBe(`artifacts/r1/${bad}.txt`)
+    }
+    // the one file server: users' bytes off the list are downloads, the site's own files keep their type
+    expect(contentType('artifacts/r1/s.xsd', true)).toBeUndefined()
+    expect(contentType('artifacts/r1/a.svg', true)).toBeUndefined()
+    expect(contentType('artifacts/r1/a.png', true)).toBe('image/png')
+    expect(contentType('artifacts/r1/s.xsd.txt', true)).toBe('text/plain; charset=utf-8')
+    expect(contentType('_astro/x.js', false)).toBe('text/javascript; charset=utf-8')
+    expect(contentType('runs/a/index.html', false)).toBe('text/html; charset=utf-8')
+  })
+  it('the CSP lists the hashes of exactly the inline scripts of a page (no unsafe-inline)', () => {
+    expect(SITE_CSP).not.toMatch(/script-src[^;]*unsafe-inline/)
+    const page = `<head><meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src &#39;self&#39;; style-src 'self'"></head>` +
+      `<script>alert(1)</script><script type="module" src="/_astro/a.js"></script><script>alert(1)</script><script type="module">x()</script>`
+    const out = withScriptHashes(page)
+    const sha = (t: string) => `'sha256-${createHash('sha256').update(t).digest('base64')}'`
+    expect(out).toContain(`script-src &#39;self&#39; ${sha('alert(1)')} ${sha('x()')}; style-src`)
+    expect(withScriptHashes(out)).toBe(out)
   })
   it('--base must be a plain URL path', () => {
     expect(normalizeBase('repo')).toBe('/repo/')

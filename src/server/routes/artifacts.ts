@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join, posix } from 'node:path'
+import { SYSTEM_ARTIFACTS } from '../../model/layout.js'
 import type { ServerContext } from '../context.js'
 import { ApiError, invalid, notFound } from '../errors.js'
 import { decodePageToken, encodePageToken, runArtifactUri } from '../protocol.js'
@@ -83,9 +87,20 @@ export const artifactRoutes: Route[] = [
   },
 ]
 
-/** The artifact proxy (`/api/2.0/mlflow-artifacts/artifacts[/<path>]`): raw bodies, so not a JSON route. */
+/** labbook's own records (`labbook/output.log`, `labbook/uncommitted.diff`): no client writes or deletes them. */
+export function refuseReserved(path: string): void {
+  if (path === SYSTEM_ARTIFACTS || path.startsWith(SYSTEM_ARTIFACTS + '/')) {
+    throw invalid(`Artifact path '${path}' is reserved: labbook records the run's captured output and uncommitted diff under '${SYSTEM_ARTIFACTS}/'. Choose another folder.`)
+  }
+}
+
+/**
+ * The artifact proxy (`/api/2.0/mlflow-artifacts/artifacts[/<path>]`): raw bodies, so not a JSON route.
+ * An upload is streamed by `receive` into a file under `.git/labbook/uploads/` and logged from there, so a
+ * large body never sits in memory (files over the artifact threshold are also hashed and stored streaming).
+ */
 export async function proxyArtifact(
-  ctx: ServerContext, method: string, rawPath: string, query: URLSearchParams, body: () => Promise<Buffer>,
+  ctx: ServerContext, method: string, rawPath: string, query: URLSearchParams, receive: (file: string) => Promise<number>,
 ): Promise<{ json: object } | { bytes: Uint8Array }> {
   if (rawPath === '') {
     if (method !== 'GET') throw new ApiError('ENDPOINT_NOT_FOUND', `No ${method} on the artifact root.`, 405)
@@ -98,8 +113,17 @@ export async function proxyArtifact(
   const run = await ctx.run(target.runId)
   if (run.experiment !== target.experimentId) throw notFound(`Run '${target.runId}' is not in experiment '${target.experimentId}'.`)
   if (method === 'PUT') {
-    const data = await body()
-    await (await ctx.writer(target.runId, { anyLifecycle: true })).logBytes(target.path, data)
+    refuseReserved(target.path)
+    const writer = await ctx.writer(target.runId, { anyLifecycle: true })
+    const dir = join(ctx.book.gitdir, 'labbook', 'uploads', randomUUID())
+    try {
+      const file = join(dir, posix.basename(target.path))
+      await receive(file)
+      const parent = posix.dirname(target.path)
+      await writer.logArtifact(file, parent === '.' ? {} : { to: parent })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
     return { json: {} }
   }
   if (method === 'GET') {
@@ -107,6 +131,7 @@ export async function proxyArtifact(
     return { bytes: await ctx.book.readArtifact(target.runId, target.path) }
   }
   if (method === 'DELETE') {
+    refuseReserved(target.path)
     await (await ctx.writer(target.runId)).deleteArtifact(target.path)
     return { json: {} }
   }
