@@ -21,6 +21,7 @@ export default withExamples(defineCommand({
     columns: { type: 'string', description: 'Table columns in filter spelling, e.g. run_name,status,params.lr,metrics.acc', valueHint: 'LIST' },
     json: { type: 'boolean', description: 'Print a JSON array of runs' },
     csv: { type: 'boolean', description: 'Print CSV, one row per run (the `labbook export` shape)' },
+    tree: { type: 'boolean', description: 'Children under their parent run (on by default when the list has children; --no-tree turns it off)' },
     commit: { type: 'string', description: 'Only runs of this code commit (a full id or a prefix of 4+ hex digits, as git notes print it)', valueHint: 'SHA' },
   },
   async run({ args, rawArgs }) {
@@ -42,7 +43,7 @@ export default withExamples(defineCommand({
         return
       }
       const columns = args.columns ? parseFieldList(String(args.columns)) : undefined
-      io.stdout.write(runsTable(runs, names, io, columns))
+      io.stdout.write(runsTable(runs, names, io, columns, { tree: args.tree }))
     })
   },
 }), [

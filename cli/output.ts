@@ -79,15 +79,21 @@ export interface Column {
   color?: (plain: string) => string
   /** A column that may be dropped when the terminal is narrow (dropped from the right). */
   optional?: boolean
+  /**
+   * When the terminal is narrow, columns with the highest `drop` go first (the rightmost of equals first); a column
+   * with neither `drop` nor `optional` always stays. `optional` alone counts as drop 1.
+   */
+  drop?: number
   /** Cells longer than this are cut with an ellipsis when fitting a terminal. */
   max?: number
 }
 
 /**
  * Renders rows as aligned columns. With `width` (a terminal), long cells are cut to their column's `max` and
- * optional columns are dropped from the right until the table fits; without it (piped), nothing is cut.
+ * droppable columns are dropped (highest `drop` first, then from the right) until the table fits; without it
+ * (piped), nothing is cut. `dropped` words the line printed under the table when columns were dropped.
  */
-export function renderTable(columns: Column[], rows: string[][], o: { width?: number; colors?: Colors } = {}): string {
+export function renderTable(columns: Column[], rows: string[][], o: { width?: number; colors?: Colors; dropped?: (n: number) => string } = {}): string {
   let cols = columns.map((c, i) => ({ ...c, i }))
   const cell = (r: string[], i: number, c: Column) => {
     const v = r[i] ?? ''
@@ -97,9 +103,10 @@ export function renderTable(columns: Column[], rows: string[][], o: { width?: nu
   let widths = cols.map(widthOf)
   if (o.width !== undefined) {
     const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1)
+    const rank = (c: Column) => c.drop ?? (c.optional ? 1 : -1)
     while (total() > o.width) {
       let drop = -1
-      for (let k = cols.length - 1; k >= 0; k--) if (cols[k]!.optional) { drop = k; break }
+      for (let k = cols.length - 1; k >= 0; k--) if (rank(cols[k]!) >= 0 && (drop < 0 || rank(cols[k]!) > rank(cols[drop]!))) drop = k
       if (drop < 0) break
       cols = cols.filter((_, k) => k !== drop)
       widths = widths.filter((_, k) => k !== drop)
@@ -116,7 +123,29 @@ export function renderTable(columns: Column[], rows: string[][], o: { width?: nu
     })
     lines.push(parts.join('  ').trimEnd())
   }
+  const hidden = columns.length - cols.length
+  if (hidden > 0 && o.dropped) lines.push((o.colors?.dim ?? ((x: string) => x))(o.dropped(hidden)))
   return lines.join('\n') + '\n'
+}
+
+/** The terminal's width for tables: the stream's own, else $COLUMNS, else 100; undefined when not a terminal. */
+export function terminalWidth(io: CliIO): number | undefined {
+  if (!io.stdout.isTTY) return undefined
+  return io.stdout.columns || Number(io.env.COLUMNS) || 100
+}
+
+/**
+ * A time for people: local time with its UTC offset (`2026-01-01 10:30:00 +01:00`), or UTC with `utc`
+ * (`2026-01-01 09:30:00 UTC`).
+ */
+export function formatTime(ms: number, utc = false): string {
+  const d = new Date(ms)
+  if (Number.isNaN(d.getTime())) return String(ms)
+  const p = (n: number) => String(n).padStart(2, '0')
+  if (utc) return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`
+  const off = -d.getTimezoneOffset()
+  const sign = off < 0 ? '-' : '+'
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`
 }
 
 /** `code: message`, then `hint: …`, on stderr; the stack (and causes) only with --verbose. */

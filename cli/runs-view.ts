@@ -2,8 +2,9 @@
 import type { RunSummary } from '../src/model/run.js'
 import { runDuration } from '../src/model/run.js'
 import { ATTRIBUTES, type FieldRef } from '../src/query/index.js'
+import { primaryMetric } from '../src/site/primary.js'
 import type { CliIO } from './io.js'
-import { colorsFor, formatAge, formatDuration, formatNumber, renderTable, type Colors, type Column } from './output.js'
+import { colorsFor, formatAge, formatDuration, formatNumber, renderTable, terminalWidth, type Colors, type Column } from './output.js'
 
 export type ExperimentNames = Map<string, string>
 
@@ -62,6 +63,12 @@ export function statusColor(c: Colors): (s: string) => string {
   return (s) => (s === 'FINISHED' ? c.green(s) : s === 'FAILED' ? c.red(s) : s === 'KILLED' ? c.yellow(s) : s === 'RUNNING' ? c.cyan(s) : s)
 }
 
+/**
+ * Which columns a narrow terminal loses first (highest first): system/* metrics, then duration, then commit, then
+ * the start time, params and tags, other metrics, the experiment. id, name, status and the primary metric stay.
+ */
+const DROP = { system: 9, duration: 8, commit: 7, started: 6, param: 5, metric: 4, experiment: 3 } as const
+
 /** A column of `ls`: a header and how to get the cell text. */
 interface ColumnSpec extends Column {
   get(r: RunSummary): string
@@ -70,9 +77,9 @@ interface ColumnSpec extends Column {
 /** Table columns for fields (parsed once by the query library's parseFieldList, MLflow spelling). */
 export function columnSpecs(fields: FieldRef[], names: ExperimentNames, ids: Map<string, string>, c: Colors, now: number): ColumnSpec[] {
   return fields.map(({ kind, key }) => {
-    if (kind === 'metric') return { header: key, right: true, optional: true, max: 14, get: (r) => (r.metrics[key] ? formatNumber(r.metrics[key]!.value) : '') }
-    if (kind === 'param') return { header: key, optional: true, max: 16, get: (r) => (key in r.params ? String(r.params[key]) : '') }
-    if (kind === 'tag') return { header: key, optional: true, max: 20, get: (r) => r.tags[key] ?? '' }
+    if (kind === 'metric') return { header: key, right: true, drop: key.startsWith('system/') ? DROP.system : DROP.metric, max: 14, get: (r) => (r.metrics[key] ? formatNumber(r.metrics[key]!.value) : '') }
+    if (kind === 'param') return { header: key, drop: DROP.param, max: 16, get: (r) => (key in r.params ? String(r.params[key]) : '') }
+    if (kind === 'tag') return { header: key, drop: DROP.param, max: 20, get: (r) => r.tags[key] ?? '' }
     return attributeColumn(key, names, ids, c, now)
   })
 }
@@ -81,12 +88,12 @@ function attributeColumn(name: string, names: ExperimentNames, ids: Map<string, 
   switch (name) {
     case 'run_id': return { header: 'id', color: c.dim, get: (r) => ids.get(r.id) ?? r.id }
     case 'run_name': return { header: 'name', max: 28, get: (r) => r.name }
-    case 'experiment': return { header: 'experiment', optional: true, max: 20, get: (r) => names.get(r.experiment) ?? r.experiment }
+    case 'experiment': return { header: 'experiment', drop: DROP.experiment, max: 20, get: (r) => names.get(r.experiment) ?? r.experiment }
     case 'status': return { header: 'status', color: statusColor(c), get: (r) => (r.lifecycle === 'deleted' ? `${r.status}*` : r.status) }
-    case 'start_time': return { header: 'started', optional: true, get: (r) => formatAge(r.startTime, now) }
+    case 'start_time': return { header: 'started', drop: DROP.started, get: (r) => formatAge(r.startTime, now) }
     case 'end_time': return { header: 'ended', optional: true, get: (r) => (r.endTime === undefined ? '' : formatAge(r.endTime, now)) }
-    case 'duration': return { header: 'duration', right: true, optional: true, get: (r) => formatDuration(runDuration(r) ?? (r.status === 'RUNNING' ? now - r.startTime : undefined)) }
-    case 'source.commit': return { header: 'commit', optional: true, color: c.yellow, get: (r) => (r.source.commit ? r.source.commit.slice(0, 7) + (r.source.dirty ? '+' : '') : '') }
+    case 'duration': return { header: 'duration', right: true, drop: DROP.duration, get: (r) => formatDuration(runDuration(r) ?? (r.status === 'RUNNING' ? now - r.startTime : undefined)) }
+    case 'source.commit': return { header: 'commit', drop: DROP.commit, color: c.yellow, get: (r) => (r.source.commit ? r.source.commit.slice(0, 7) + (r.source.dirty ? '+' : '') : '') }
     case 'source.branch': return { header: 'branch', optional: true, max: 20, get: (r) => r.source.branch ?? '' }
     case 'source.dirty': return { header: 'dirty', optional: true, get: (r) => (r.source.dirty === undefined ? '' : String(r.source.dirty)) }
     case 'user_id': return { header: 'user', optional: true, max: 16, get: (r) => r.user ?? '' }
@@ -96,13 +103,19 @@ function attributeColumn(name: string, names: ExperimentNames, ids: Map<string, 
   }
 }
 
-/** Picks what a table shows by default: params whose values differ between the runs, then the most common metrics (not system/*). */
+/**
+ * Picks what a table shows by default: id, name (the experiment when the runs span several), status, the most common
+ * metrics (the first is the primary one and is never dropped; system/* are left out), params whose values differ
+ * between the runs, then start time, duration and commit.
+ */
 export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4): FieldRef[] {
   // Per param key: its first value, and whether another value was seen (all we need to know).
   const first = new Map<string, string>()
   const varies = new Set<string>()
   const metricCount = new Map<string, number>()
+  const experiments = new Set<string>()
   for (const r of runs) {
+    experiments.add(r.experiment)
     const params = r.params
     for (const k in params) {
       if (varies.has(k)) continue
@@ -117,21 +130,62 @@ export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4
   const all = [...first.keys()]
   const varying = runs.length > 1 ? all.filter((k) => varies.has(k)) : all
   const params = (varying.length > 0 ? varying : all).sort().slice(0, maxParams).map((key): FieldRef => ({ kind: 'param', key }))
+  // The primary metric first (the site's rule, src/site/primary.ts, until h11's judgement module replaces it), then
+  // the most common others.
+  const model = runs.map((r) => ({ ...r, metrics: Object.fromEntries(Object.entries(r.metrics).filter(([k]) => !k.startsWith('system/'))) }))
+  const primary = primaryMetric(undefined, model).key
   const metrics = [...metricCount.entries()]
     .filter(([k]) => !k.startsWith('system/'))
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .sort((a, b) => Number(b[0] === primary) - Number(a[0] === primary) || b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, maxMetrics).map(([key]): FieldRef => ({ kind: 'metric', key }))
-  const attrs = ['run_id', 'run_name', 'status', 'start_time', 'duration', 'source.commit'].map((key): FieldRef => ({ kind: 'attribute', key }))
-  return [...attrs, ...params, ...metrics]
+  const attr = (key: string): FieldRef => ({ kind: 'attribute', key })
+  const head = ['run_id', 'run_name', ...(experiments.size > 1 ? ['experiment'] : []), 'status'].map(attr)
+  return [...head, ...metrics, ...params, ...['start_time', 'duration', 'source.commit'].map(attr)]
 }
 
-/** The `ls` table: width-aware and coloured on a terminal, plain and complete when piped. */
-export function runsTable(runs: RunSummary[], names: ExperimentNames, io: CliIO, columns?: FieldRef[]): string {
+/**
+ * Orders runs as a tree: each child right under its parent (children in the listed order), and returns the prefix
+ * each name gets (`├─ `, `└─ `, nested `│  `). Undefined when no listed run has its parent listed too.
+ */
+export function treeOrder(runs: RunSummary[]): { runs: RunSummary[]; prefix: Map<string, string> } | undefined {
+  const listed = new Set(runs.map((r) => r.id))
+  const children = new Map<string, RunSummary[]>()
+  for (const r of runs) {
+    if (r.parent && listed.has(r.parent) && r.parent !== r.id) {
+      const list = children.get(r.parent) ?? []
+      list.push(r)
+      children.set(r.parent, list)
+    }
+  }
+  if (children.size === 0) return undefined
+  const out: RunSummary[] = []
+  const prefix = new Map<string, string>()
+  const seen = new Set<string>()
+  const visit = (r: RunSummary, lead: string, own: string) => {
+    if (seen.has(r.id)) return
+    seen.add(r.id)
+    out.push(r)
+    prefix.set(r.id, own)
+    const kids = children.get(r.id) ?? []
+    kids.forEach((k, i) => {
+      const last = i === kids.length - 1
+      visit(k, lead + (last ? '   ' : '│  '), lead + (last ? '└─ ' : '├─ '))
+    })
+  }
+  for (const r of runs) if (!(r.parent && listed.has(r.parent))) visit(r, '', '')
+  for (const r of runs) visit(r, '', '') // a cycle of parents (should not happen) still lists every run
+  return { runs: out, prefix }
+}
+
+/** The `ls` table: width-aware and coloured on a terminal, plain and complete when piped; a tree when `tree` is on. */
+export function runsTable(runs: RunSummary[], names: ExperimentNames, io: CliIO, columns?: FieldRef[], o: { tree?: boolean } = {}): string {
   const c = colorsFor(io.stdout, io.env)
   const now = Date.now()
   const ids = shortIds(runs.map((r) => r.id))
+  const tree = o.tree === false ? undefined : treeOrder(runs)
+  const listed = tree?.runs ?? runs
   const specs = columnSpecs(columns ?? defaultColumns(runs), names, ids, c, now)
-  const rows = runs.map((r) => specs.map((s) => s.get(r)))
-  const width = io.stdout.isTTY ? io.stdout.columns || 100 : undefined
-  return renderTable(specs, rows, { width, colors: c })
+  const nameCol = specs.findIndex((s) => s.header === 'name')
+  const rows = listed.map((r) => specs.map((s, i) => (tree && i === nameCol ? (tree.prefix.get(r.id) ?? '') : '') + s.get(r)))
+  return renderTable(specs, rows, { width: terminalWidth(io), colors: c, dropped: (n) => `(+${n} column${n === 1 ? '' : 's'}: --columns, or widen the terminal)` })
 }

@@ -6,14 +6,15 @@ import { ctx } from './context.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
-import { colorsFor, formatDuration, formatNumber, out, renderTable, toJson } from './output.js'
-import { runRecord, statusColor } from './runs-view.js'
+import { colorsFor, formatDuration, formatNumber, formatTime, out, renderTable, toJson } from './output.js'
+import { defaultColumns, runRecord, shortIds, statusColor } from './runs-view.js'
 
 export default withExamples(defineCommand({
   meta: { name: 'show', description: 'Everything about one run: params, metrics, tags, code, artifacts' },
   args: {
     run: { type: 'positional', description: 'Run id, unique id prefix (4+ characters) or unique run name', valueHint: 'RUN' },
     json: { type: 'boolean', description: 'Print JSON, with full metric histories and the artifact list' },
+    utc: { type: 'boolean', description: 'Times in UTC (default: local time with its offset)' },
   },
   async run({ args }) {
     const { io } = ctx()
@@ -21,26 +22,27 @@ export default withExamples(defineCommand({
       const run = await resolveRunArg(book, String(args.run))
       const names = await experimentNames(book)
       const artifacts = await book.listArtifacts(run.id)
+      const children = (await book.listRuns({ includeDeleted: false })).filter((r) => r.parent === run.id)
       if (args.json) {
         const histories = await book.metricHistories(run.id)
         const history: Record<string, Array<{ step: number; value: number; timestamp: number }>> = {}
         for (const k of Object.keys(histories).sort()) history[k] = histories[k]!.map((p) => ({ step: p.step, value: p.value, timestamp: p.timestamp }))
-        return out(io, toJson({ ...runRecord(run, names), history, artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, external: a.external })) }))
+        return out(io, toJson({ ...runRecord(run, names), history, artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, external: a.external })), children: children.map((r) => r.id) }))
       }
-      io.stdout.write(showText(run, names.get(run.experiment) ?? run.experiment, artifacts, io))
+      io.stdout.write(showText(run, names.get(run.experiment) ?? run.experiment, artifacts, children, io, !!args.utc))
     })
   },
-}), ['labbook show 01jf3k', 'labbook show best-rf --json'])
+}), ['labbook show 01jf3k', 'labbook show best-rf --json', 'labbook show sweep --utc'])
 
-function showText(r: RunSummary, experiment: string, artifacts: ArtifactEntry[], io: CliIO): string {
+function showText(r: RunSummary, experiment: string, artifacts: ArtifactEntry[], children: RunSummary[], io: CliIO, utc: boolean): string {
   const c = colorsFor(io.stdout, io.env)
   const lines: string[] = []
   const field = (k: string, v: string | undefined) => { if (v) lines.push(`${c.dim(k.padEnd(12))}${v}`) }
   lines.push(`${c.bold(r.name)}  ${statusColor(c)(r.status)}${r.lifecycle === 'deleted' ? c.red(' (deleted)') : ''}`)
   field('id', r.id)
   field('experiment', experiment)
-  field('started', new Date(r.startTime).toISOString())
-  field('ended', r.endTime !== undefined ? new Date(r.endTime).toISOString() : undefined)
+  field('started', formatTime(r.startTime, utc))
+  field('ended', r.endTime !== undefined ? formatTime(r.endTime, utc) : undefined)
   field('duration', formatDuration(runDuration(r)))
   field('user', r.user)
   field('parent', r.parent)
@@ -60,6 +62,15 @@ function showText(r: RunSummary, experiment: string, artifacts: ArtifactEntry[],
     lines.push(renderTable(
       [{ header: 'key' }, { header: 'latest', right: true }, { header: 'min', right: true }, { header: 'max', right: true }, { header: 'step', right: true }, { header: 'points', right: true }],
       metrics.map((k) => { const m = r.metrics[k]!; return [k, formatNumber(m.value), formatNumber(m.min), formatNumber(m.max), String(m.step), String(m.count)] }),
+    ).trimEnd())
+  }
+  if (children.length) {
+    section(`Children (${children.length})`)
+    const ids = shortIds(children.map((x) => x.id))
+    const metric = defaultColumns(children).filter((f) => f.kind === 'metric').slice(0, 2)
+    lines.push(renderTable(
+      [{ header: 'id' }, { header: 'name' }, { header: 'status' }, ...metric.map((m) => ({ header: m.key, right: true }))],
+      children.map((x) => [ids.get(x.id) ?? x.id, x.name, x.status, ...metric.map((m) => (x.metrics[m.key] ? formatNumber(x.metrics[m.key]!.value) : ''))]),
     ).trimEnd())
   }
   const tags = Object.keys(r.tags).sort()

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { defineCommand } from 'citty'
-import { buildSite, SITE_MARKER } from '../src/site/build.js'
+import { buildSite, SITE_MARKER, type SiteBuildProgress } from '../src/site/build.js'
 import { previewSite } from '../src/site/preview.js'
 import { fmtBytes } from '../src/site/format.js'
 import { parseInteger, usage } from './args.js'
@@ -22,9 +22,12 @@ const build = withExamples(defineCommand({
   async run({ args }) {
     const c = ctx()
     const { repo, branch } = target()
+    // Progress on a terminal only: quiet with --json, in CI logs and when piped.
+    const showProgress = !args.json && c.io.stderr.isTTY === true
     const res = await buildSite({
       repo, branch, rev: args.rev, out: args.out ? resolve(c.io.cwd, args.out) : join(repo, '_site'), base: args.base, title: args.title, force: args.force,
       logLevel: c.verbose ? 'info' : 'error',
+      onProgress: showProgress ? (p) => say(c.io, progressLine(p)) : undefined,
     })
     if (args.json) return out(c.io, toJson(res))
     for (const p of res.problems) say(c.io, `warning: ${p.message}`)
@@ -74,6 +77,13 @@ export default withExamples(defineCommand({
 }), [
   'labbook site build --base /my-repo/ && labbook site preview',
 ])
+
+function progressLine(p: SiteBuildProgress): string {
+  const t = `${(p.elapsedMs / 1000).toFixed(1)} s`
+  if (p.phase === 'collect') return 'labbook: collecting runs…'
+  if (p.phase === 'render') return `labbook: collected ${plural(p.runs ?? 0, 'run')} in ${plural(p.experiments ?? 0, 'experiment')} (${t}); rendering pages…`
+  return `labbook: pages rendered (${t}); writing files…`
+}
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`

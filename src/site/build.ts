@@ -34,6 +34,17 @@ export interface SiteBuildOptions {
   force?: boolean
   /** Astro's log level. @default 'warn' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  /** Called as each phase starts, with what is known so far and the time since the build began. */
+  onProgress?: (p: SiteBuildProgress) => void
+}
+
+/** Where a build is: collecting runs from the branch, rendering pages (Astro), writing the output folder. */
+export interface SiteBuildProgress {
+  phase: 'collect' | 'render' | 'write'
+  /** Known from the render phase on. */
+  runs?: number
+  experiments?: number
+  elapsedMs: number
 }
 
 export interface SiteBuildResult {
@@ -81,6 +92,8 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     await prepareWork(work)
     const filesDir = join(work, 'files')
     const source = o.source ?? opened!.source
+    const progress = (p: Omit<SiteBuildProgress, 'elapsedMs'>) => o.onProgress?.({ ...p, elapsedMs: Math.round(performance.now() - t0) })
+    progress({ phase: 'collect' })
     const data: SiteData = await collectSite(source, {
       filesDir,
       title: o.title ?? repoRoot.split(/[\\/]/).pop() ?? 'labbook',
@@ -89,16 +102,21 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
       maxPoints: o.maxPoints,
     })
     const t1 = performance.now()
+    progress({ phase: 'render', runs: data.runs.length, experiments: data.experiments.length })
     const built = join(work, 'dist')
     await rm(built, { recursive: true, force: true })
     await runAstro(work, built, base, data, filesDir, o.logLevel ?? 'warn')
     await hashInlineScripts(built)
     const t2 = performance.now()
+    progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length })
     for (const d of await readdir(filesDir)) await move(join(filesDir, d), join(built, d))
     await rm(out, { recursive: true, force: true })
     await move(built, out)
     await writeFile(join(out, MARKER), JSON.stringify({ builtBy: 'labbook site build', rev: data.rev, commit: data.commit, base }) + '\n')
     await writeFile(join(out, '.nojekyll'), '')
+    // Inside the repository the site ignores itself (as a Python venv does), so `git status` and `git add .` pass it by.
+    const inRepo = relative(repoRoot, out)
+    if (inRepo && !inRepo.startsWith('..') && !isAbsolute(inRepo)) await writeFile(join(out, '.gitignore'), '# Written by labbook site build: this folder is build output.\n*\n')
     const { files, bytes } = await sizeOf(out)
     return {
       out, base, experiments: data.experiments.length, runs: data.runs.length, problems: data.problems, files, bytes,

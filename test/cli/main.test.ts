@@ -125,7 +125,7 @@ describe('ls', () => {
     const piped = await cli(['ls'])
     expect(piped.stdout).not.toMatch(/\x1b\[/)
     // max_depth is the same in every run, so the table leaves it out.
-    expect(piped.stdout.split('\n')[0]).toMatch(/^id\s+name\s+status\s+started\s+duration\s+commit\s+n_estimators\s+accuracy\s+weird$/)
+    expect(piped.stdout.split('\n')[0]).toMatch(/^id\s+name\s+status\s+accuracy\s+weird\s+n_estimators\s+started\s+duration\s+commit$/)
     expect(piped.stdout).toContain('rf-100')
     const tty = await cli(['ls'], { tty: true, columns: 50 })
     expect(tty.stdout).toMatch(/\x1b\[/)
