@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fail } from '../errors.js'
 import type { RunSummary } from '../model/run.js'
+import { gitMessage, runGitSync } from '../store/git.js'
 
 /** A temporary checkout of a run's code: its commit in a linked `git worktree`, with its uncommitted diff applied. */
 export interface RunCheckout {
@@ -13,13 +13,9 @@ export interface RunCheckout {
   remove(): void
 }
 
-// h12 owns the one door to git; this spawns C git directly until that door lands (worktree and apply are C git only).
-function git(cwd: string, args: string[], input?: string): { ok: boolean; out: string; err: string } {
-  const r = spawnSync('git', args, {
-    cwd, input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 300_000,
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
-  })
-  return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? '').trim() || (r.error?.message ?? '') }
+function git(cwd: string, args: string[], input?: string): { ok: boolean; err: string } {
+  const r = runGitSync(args, { cwd, input, timeout: 300_000 })
+  return { ok: r.code === 0, err: gitMessage(r) }
 }
 
 /**
@@ -64,7 +60,7 @@ export function checkoutRun(repo: string, run: RunSummary, diff: string | undefi
     const apply = git(dir, ['apply', '--binary', '--whitespace=nowarn', '-'], diff)
     if (!apply.ok) {
       remove()
-      throw fail('DIFF_NOT_APPLIED', `Run ${run.id} (${run.name})'s uncommitted changes do not apply to ${commit.slice(0, 12)}: ${apply.err.split('\n')[0]}`, {
+      throw fail('DIFF_NOT_APPLIED', `Run ${run.id} (${run.name})'s uncommitted changes do not apply to ${commit.slice(0, 12)}: ${apply.err}`, {
         data: { run: run.id, commit },
       })
     }
