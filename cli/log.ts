@@ -3,7 +3,7 @@ import { appendFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { LabbookError } from '../src/errors.js'
 import { numberToJson } from '../src/format/numbers.js'
-import { validateKey, validateParamValue, validateTagValue } from '../src/model/validate.js'
+import { validateKey, validateParamValue, validateTagValue, validateTimestamp } from '../src/model/validate.js'
 import type { ParamValue } from '../src/model/run.js'
 import { parseInteger, parseMetricValue, parseParamValue, splitPair, usage } from './args.js'
 import { withBook, type RunHandle, resolveRunArg } from './book.js'
@@ -34,9 +34,13 @@ async function logTo(io: CliIO, runRef: string | undefined, line: () => string, 
         'Log from inside that run: under `labbook run` plain `labbook log …` goes through $LABBOOK_METRICS; from code, use its Run object. Or wait until it ends.', { run: summary.id })
     }
     const run = await book.openRun(summary.id)
-    await direct(run)
-    // Ending again with the same status and end time commits the addition and removes this writer's journal.
-    await run.end(summary.status, { endTime: summary.endTime })
+    try {
+      await direct(run)
+    } finally {
+      // Ending again with the same status and end time commits the addition (nothing, when it was refused) and
+      // removes this writer's journal.
+      await run.end(summary.status, { endTime: summary.endTime })
+    }
   })
 }
 
@@ -61,6 +65,8 @@ const metric = withExamples(defineCommand({
     for (const [k, v] of pairs(args, 'metric')) {
       validateKey(k, 'metric')
       values[k] = parseMetricValue(k, v)
+      // Checked before anything is opened: a refused value must not leave a commit behind.
+      validateTimestamp(k, timestamp)
     }
     await logTo(io, args.run,
       () => '{' + Object.entries(values).map(([k, v]) => `${JSON.stringify(k)}:${numberToJson(v)}`).join(',') + (step !== undefined ? `,"step":${step}` : '') + `,"timestamp":${timestamp}}`,

@@ -159,7 +159,8 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     else if (printed === MAX_PROBLEMS_PRINTED + 1) say(io, 'labbook: more lines skipped; the count follows when the command ends')
   }
   const conflicts: ParamConflict[] = []
-  const sink = metricsSink(run, io, pendingArtifacts, conflicts)
+  const artifactFailures = { count: 0 }
+  const sink = metricsSink(run, io, pendingArtifacts, conflicts, artifactFailures)
   // The worker-thread ingestor needs the compiled worker; from TypeScript sources (tsx) parse in this thread.
   const tailer = MetricsIngestor.available() ? new MetricsIngestor(metricsPath, sink, { onProblem }) : new MetricsFileTailer(metricsPath, sink, { onProblem })
   await tailer.start()
@@ -223,9 +224,9 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
       clearInterval(flushTimer)
     }
 
-    const stats = await tailer.stop()
-    const artifactResults = await Promise.allSettled(pendingArtifacts)
-    for (const r of artifactResults) if (r.status === 'rejected') say(io, `labbook: artifact not logged: ${(r.reason as Error).message}`)
+    const stats = { ...(await tailer.stop()) }
+    await Promise.all(pendingArtifacts)
+    stats.malformed += artifactFailures.count
     if (stats.malformed > 0) run.setTag('labbook.metrics_malformed_lines', String(stats.malformed))
     if (conflicts.length > 0) run.setTag(PARAM_CONFLICTS_TAG, describeConflicts(conflicts))
     const rt = await settleWithin(runtime, RUNTIME_WAIT_MS)
@@ -288,7 +289,7 @@ interface ParamConflict {
  * is kept as it was and reported when the run ends; the line's other keys land. Another refusal (a bad key) is
  * thrown after the good keys are in, so the line is reported as skipped.
  */
-function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>, conflicts: ParamConflict[]): MetricsSink {
+function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>, conflicts: ParamConflict[], artifactFailures: { count: number }): MetricsSink {
   const opts: { step?: number; timestamp?: number } = {}
   return {
     metric(key, value, step, timestamp) {
@@ -315,7 +316,12 @@ function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>, c
       run.setTags(values)
     },
     artifact(path, to) {
-      pending.push(run.logArtifact(resolve(io.cwd, path), to ? { to } : undefined))
+      // Reported (and counted) as soon as it fails: a rejection left for later would end this process.
+      pending.push(run.logArtifact(resolve(io.cwd, path), to ? { to } : undefined).catch((e: unknown) => {
+        artifactFailures.count++
+        const code = (e as { code?: string }).code
+        say(io, `labbook: $LABBOOK_METRICS artifact ${JSON.stringify(path)} skipped: ${code ? code + ': ' : ''}${(e as Error).message}`)
+      }))
     },
   }
 }

@@ -159,6 +159,21 @@ const catalog = {
     hint: 'Use a relative path of plain names between "/", without ".." segments, e.g. "model/weights.json".',
     mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
   },
+  INVALID_PATH: {
+    title: 'An artifact path names something git refuses to store',
+    hint: 'Use a relative path of plain names joined by "/", e.g. "model/weights.json": no control characters, and no component git reserves (.git, .gitmodules, .gitattributes in any spelling).',
+    mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
+  },
+  UNSUPPORTED_OBJECT_FORMAT: {
+    title: 'The repository uses an object format labbook cannot write',
+    hint: 'labbook writes SHA-1 objects only: keep runs in a SHA-1 repository (git init --object-format=sha1), or pass --repo to point at one.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  BRANCH_CHECKED_OUT: {
+    title: 'The labbook branch is checked out in a worktree',
+    hint: 'Detach that worktree (`git -C <worktree> switch --detach`) or remove it; look at the branch with `git worktree add --detach <dir> labbook`.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
   ARTIFACT_NOT_FOUND: {
     title: 'No such artifact or local file',
     hint: 'List a run\'s artifacts with `labbook show RUN`.',

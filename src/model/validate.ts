@@ -1,4 +1,5 @@
 import { LabbookError } from '../errors.js'
+import { controlCharacter, hasLoneSurrogate } from './path.js'
 import type { ParamValue } from './run.js'
 
 /** MLflow's rules (mlflow/utils/validation.py), so anything valid there is valid here. */
@@ -47,6 +48,7 @@ export function validateParamValue(key: string, value: unknown): asserts value i
     throw new LabbookError('INVALID_VALUE', `Param ${key} must be a string, number or boolean, got ${describe(value)}.`,
       'Convert it with String() or JSON.stringify() first.', { key })
   }
+  checkText(`Param ${key}`, value, true)
   if (value.length > MAX_PARAM_VALUE_LENGTH) {
     throw new LabbookError('VALUE_TOO_LONG', `Param ${key} is ${value.length} characters long; params hold at most ${MAX_PARAM_VALUE_LENGTH}.`,
       'Log long text as an artifact (run.logText) instead.', { key, length: value.length })
@@ -58,6 +60,7 @@ export function validateTagValue(key: string, value: unknown): string {
   if (typeof value !== 'string') {
     throw new LabbookError('INVALID_VALUE', `Tag ${key} must be a string, got ${describe(value)}.`, undefined, { key })
   }
+  checkText(`Tag ${key}`, value, true)
   if (value.length > MAX_TAG_VALUE_LENGTH) {
     throw new LabbookError('VALUE_TOO_LONG', `Tag ${key} is ${value.length} characters long; tags hold at most ${MAX_TAG_VALUE_LENGTH}.`,
       'Log long text as an artifact (run.logText) instead.', { key, length: value.length })
@@ -92,6 +95,7 @@ export function validateRunId(id: unknown): asserts id is string {
 
 export function validateRunName(name: unknown): asserts name is string {
   if (typeof name !== 'string') throw new LabbookError('INVALID_VALUE', `A run name must be a string, got ${describe(name)}.`)
+  checkText('A run name', name, false)
   if (name.length > MAX_RUN_NAME_LENGTH) {
     throw new LabbookError('VALUE_TOO_LONG', `Run name is ${name.length} characters long; the limit is ${MAX_RUN_NAME_LENGTH}.`)
   }
@@ -101,7 +105,34 @@ export function validateExperimentName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.trim() === '') {
     throw new LabbookError('INVALID_VALUE', `An experiment name must be a non-empty string, got ${describe(name)}.`)
   }
+  checkText('An experiment name', name, false)
   if (name.length > 500) throw new LabbookError('VALUE_TOO_LONG', `Experiment name is ${name.length} characters long; the limit is 500.`)
+}
+
+export function validateDescription(text: unknown): asserts text is string {
+  if (typeof text !== 'string') throw new LabbookError('INVALID_VALUE', `A description must be a string, got ${describe(text)}.`)
+  checkText('A description', text, true)
+}
+
+/**
+ * Text labbook stores: no control characters (NUL would make the commit or YAML `git fsck --strict` rejects; the rest
+ * would be interpreted by a terminal), no lone surrogates (not representable in UTF-8). Multi-line text (values,
+ * descriptions) may hold tab, newline and carriage return; names are one line.
+ */
+export function textProblem(text: string, multiline: boolean): string | undefined {
+  const bad = controlCharacter(text, multiline ? '\t\n\r' : '')
+  if (bad !== undefined) return `it holds the control character U+${bad.toString(16).toUpperCase().padStart(4, '0')}`
+  if (hasLoneSurrogate(text)) return 'it is not valid Unicode (a lone surrogate)'
+  return undefined
+}
+
+function checkText(what: string, text: string, multiline: boolean): void {
+  const problem = textProblem(text, multiline)
+  if (problem) {
+    throw new LabbookError('INVALID_VALUE', `${what} cannot be stored: ${problem}.`,
+      multiline ? 'Remove control characters other than tab and newline; log binary data as an artifact.' : 'Names are one line of printable text: remove control characters and newlines.',
+      { value: text.length > 80 ? text.slice(0, 80) : text })
+  }
 }
 
 function describe(v: unknown): string {

@@ -1,5 +1,6 @@
 /** Artifact handling for the static site: safe output paths, what may be previewed, and what must never render as a page. */
 import { LabbookError } from '../errors.js'
+import { artifactPath } from '../model/path.js'
 import type { ArtifactKind } from './snapshot.js'
 
 const IMAGE = /\.(png|jpe?g|gif|webp|avif|bmp|ico)$/i
@@ -30,17 +31,14 @@ export function artifactKind(path: string): ArtifactKind {
 }
 
 /**
- * Splits an artifact path into safe segments; throws PATH_ESCAPE for anything that could leave its folder.
+ * Splits a stored artifact path into segments, by the one artifact-path rule (`src/model/path.ts`): PATH_ESCAPE or
+ * INVALID_PATH for anything that could leave its folder or that git reserves.
  * @example safeSegments('plots/loss.png') // ['plots', 'loss.png']
  */
 export function safeSegments(path: string): string[] {
-  const segs = path.split('/')
-  for (const s of segs) {
-    if (!s || s === '.' || s === '..' || s.includes('\\') || s.includes('\0')) {
-      throw new LabbookError('PATH_ESCAPE', `Artifact path "${path}" is not a plain relative path.`, 'Artifact paths use "/" between plain names.')
-    }
-  }
-  return segs
+  const p = artifactPath(path)
+  if (p !== path) throw new LabbookError('PATH_ESCAPE', `Artifact path "${path}" is not in normal form (expected "${p}").`, 'Artifact paths use "/" between plain names.')
+  return p.split('/')
 }
 
 /** Where the bytes go in the output (relative): names off the safe-preview allow-list get a `.txt` suffix. */

@@ -146,8 +146,9 @@ export class BranchStore {
     const settled: Array<() => void> = []
     try {
       const parent = lock.current
-      let tree = parent
-        ? (await this.objects.readCommit(parent)).tree
+      const parentTree = parent ? (await this.objects.readCommit(parent)).tree : undefined
+      let tree = parentTree !== undefined
+        ? parentTree
         : await editTree(this.objects, null, this.plain ? [] : [{ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) }])
       await this.checkFormat(new TreeView(this.objects, tree))
       const subjects: string[] = []
@@ -165,7 +166,8 @@ export class BranchStore {
           settled.push(() => p.reject(e))
         }
       }
-      if (subjects.length > 0 || (!parent && !this.plain)) {
+      // An edit that rewrites files with the bytes they already hold makes no commit (no empty commits on the branch).
+      if ((subjects.length > 0 && tree !== parentTree) || (!parent && !this.plain)) {
         const message = commitMessage(subjects.length ? subjects : ['Create the labbook branch'], trailers)
         const author = this.signature()
         // (a plain ref with nothing to commit is not created)
@@ -191,7 +193,16 @@ export class BranchStore {
   }
 }
 
+/** Names reach subjects: one line, no control characters, whatever an old branch or a caller holds. */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+  return flat.length > 200 ? flat.slice(0, 199) + '…' : flat
+}
+
 function commitMessage(subjects: string[], trailers: Array<[string, string]>): string {
+  subjects = subjects.map(oneLine)
+  trailers = trailers.map(([k, v]) => [oneLine(k), oneLine(v)])
   const head = subjects.length === 1 ? subjects[0]! : `${subjects.length} updates\n\n${subjects.map((s) => `- ${s}`).join('\n')}`
   const seen = new Set<string>()
   const lines = trailers.filter(([k, v]) => !seen.has(k + v) && seen.add(k + v)).map(([k, v]) => `${k}: ${v}`)

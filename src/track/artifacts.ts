@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { basename, join, relative, resolve, sep } from 'node:path'
 import { LabbookError } from '../errors.js'
+import { artifactPath } from '../model/path.js'
 import type { ObjectStore } from '../store/objects.js'
 import { MODES } from '../store/objects.js'
 
@@ -36,16 +37,6 @@ export function decodePointer(data: Uint8Array): Pointer | undefined {
   let parsedName = ''
   try { parsedName = name ? JSON.parse(name) : '' } catch { parsedName = name ?? '' }
   return { sha256: sha, size: Number(size), name: parsedName }
-}
-
-/** Normalises an artifact path and refuses anything that could leave the run's artifacts folder. */
-export function artifactPath(path: string): string {
-  const p = path.replace(/\\/g, '/').replace(/^\.\//, '')
-  const parts = p.split('/').filter((s) => s !== '' && s !== '.')
-  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p) || parts.some((s) => s === '..') || parts.length === 0 || parts.some((s) => s.includes('\0'))) {
-    throw new LabbookError('PATH_ESCAPE', `Artifact path ${JSON.stringify(path)} is not a relative path inside the run's artifacts.`, 'Use a relative path without ".." segments, e.g. "model/weights.json".', { path })
-  }
-  return parts.join('/')
 }
 
 export function externalStoreDir(gitdir: string): string {

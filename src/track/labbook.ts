@@ -9,7 +9,7 @@ import { newRunId } from '../model/ids.js'
 import { DIFF_ARTIFACT, experimentFile, RUN_FILE, runDir } from '../model/layout.js'
 import type { ParamValue, RunStatus, RunSummary, SourceInfo } from '../model/run.js'
 import {
-  validateExperimentName, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue,
+  validateDescription, validateExperimentName, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue,
 } from '../model/validate.js'
 import { BranchStore } from '../store/branch-store.js'
 import { locateRepo } from '../store/gitdir.js'
@@ -173,6 +173,7 @@ export class Labbook extends LabbookReader implements RunHost {
   }
 
   setExperimentDescription(id: string, text: string): Promise<void> {
+    validateDescription(text)
     return this.editExperiment(id, (e) => { e.description = text || undefined }, 'describe experiment')
   }
 
@@ -197,7 +198,7 @@ export class Labbook extends LabbookReader implements RunHost {
       source: link.source, params: {}, tags: {}, metrics: {},
     }
     if (o.parent) { validateRunId(o.parent); initial.parent = o.parent }
-    if (o.description) initial.description = o.description
+    if (o.description) { validateDescription(o.description); initial.description = o.description }
     const run = new Run(this, initial)
     if (o.params) run.logParams(o.params)
     if (o.tags) run.setTags(o.tags)
@@ -266,6 +267,7 @@ export class Labbook extends LabbookReader implements RunHost {
   }
 
   setRunDescription(id: string, text: string): Promise<void> {
+    validateDescription(text)
     return this.editRun(id, 'describe', (r) => { r.description = text === '' ? undefined : text })
   }
 

@@ -8,7 +8,8 @@ import type { MetricPoint, RunSummary } from '../model/run.js'
 import { isTreeMode, type ObjectStore } from '../store/objects.js'
 import type { SummaryIndex } from '../store/summary-index.js'
 import type { TreeView } from '../store/tree-view.js'
-import { artifactPath, decodePointer, externalObjectPath, type ArtifactEntry } from './artifacts.js'
+import { decodePointer, externalObjectPath, type ArtifactEntry } from './artifacts.js'
+import { artifactPath } from '../model/path.js'
 
 export interface ListRunsOptions {
   /** Experiment id (or name) to list; all experiments when omitted. */

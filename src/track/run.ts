@@ -6,10 +6,11 @@ import { ARTIFACTS_DIR, chunkName, METRICS_DIR, RUN_FILE, runDir } from '../mode
 import { addToSummary } from '../model/metric.js'
 import { RUN_STATUSES, type MetricSummary, type ParamValue, type RunStatus, type RunSummary } from '../model/run.js'
 import {
-  validateKey, validateMetricValue, validateParamValue, validateRunName, validateStep, validateTagValue, validateTimestamp,
+  validateDescription, validateKey, validateMetricValue, validateParamValue, validateRunName, validateStep, validateTagValue, validateTimestamp,
 } from '../model/validate.js'
 import type { TreeChange } from '../store/tree-edit.js'
-import { artifactPath, stageBytes, stageLocal, type StagedFile } from './artifacts.js'
+import { stageBytes, stageLocal, type StagedFile } from './artifacts.js'
+import { artifactPath } from '../model/path.js'
 import { layoutChunks } from './chunks.js'
 import { Journal } from './journal.js'
 import type { RunHost } from './run-host.js'
@@ -221,7 +222,7 @@ export class Run {
   }
 
   setDescription(text: string): void {
-    if (typeof text !== 'string') throw new LabbookError('INVALID_VALUE', 'A description must be a string.')
+    validateDescription(text)
     this.state.description = text === '' ? undefined : text
     this.pendingOps += `{"op":"description","value":${JSON.stringify(text)}}\n`
   }

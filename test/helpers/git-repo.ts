@@ -10,7 +10,8 @@ export interface TestRepo {
   git(...args: string[]): string
   /** Hashes of what labbook must never touch: worktree files, index, HEAD, and every ref but the labbook ones. */
   userState(): string
-  cleanup(): void
+  /** Asserts the repository is `git fsck --strict` clean and pushable to a `receive.fsckObjects` remote, then removes it. */
+  cleanup(options?: { check?: boolean }): void
 }
 
 const ENV = {
@@ -54,8 +55,12 @@ export function gitRepo(files: Record<string, string> = { 'train.py': 'print("hi
       h.update(git('for-each-ref', '--format=%(refname) %(objectname)').split('\n').filter((l) => !l.startsWith('refs/heads/labbook') && !l.startsWith('refs/notes/labbook')).join('\n'))
       return h.digest('hex')
     },
-    cleanup() {
-      fs.rmSync(dir, { recursive: true, force: true })
+    cleanup(options: { check?: boolean } = {}) {
+      try {
+        if (options.check !== false && fs.existsSync(join(dir, '.git'))) assertPushable(dir)
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
     },
   }
 }
@@ -63,4 +68,31 @@ export function gitRepo(files: Record<string, string> = { 'train.py': 'print("hi
 /** `git fsck --strict` output; throws if git reports errors. */
 export function fsck(repo: TestRepo): string {
   return execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: repo.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+/**
+ * What GitHub checks on push: `git fsck --strict` on the repository, then a push of every branch, note and labbook ref
+ * to a fresh bare repository (same object format) with `receive.fsckObjects=true`. Throws with git's output when
+ * either refuses. Every test repository runs it on cleanup; call it directly for repositories a test makes itself.
+ */
+export function assertPushable(dir: string): void {
+  const run = (args: string[], cwd = dir) => execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  try {
+    run(['fsck', '--strict', '--no-dangling', '--no-progress'])
+  } catch (e: any) {
+    throw new Error(`git fsck --strict failed in ${dir}:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
+  }
+  const format = run(['rev-parse', '--show-object-format']).trim()
+  const bare = fs.mkdtempSync(join(os.tmpdir(), 'labbook-fsck-remote-'))
+  try {
+    run(['init', '-q', '--bare', `--object-format=${format}`, bare], os.tmpdir())
+    run(['config', 'receive.fsckObjects', 'true'], bare)
+    try {
+      run(['push', '-q', bare, 'refs/heads/*:refs/heads/*', 'refs/notes/*:refs/notes/*', 'refs/labbook/*:refs/labbook/*'])
+    } catch (e: any) {
+      throw new Error(`push to a receive.fsckObjects remote failed from ${dir}:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
+    }
+  } finally {
+    fs.rmSync(bare, { recursive: true, force: true })
+  }
 }

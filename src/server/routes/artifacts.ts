@@ -2,36 +2,18 @@ import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import { SYSTEM_ARTIFACTS } from '../../model/layout.js'
+import { artifactPath } from '../../model/path.js'
 import type { ServerContext } from '../context.js'
 import { ApiError, invalid, notFound } from '../errors.js'
 import { decodePageToken, encodePageToken, runArtifactUri } from '../protocol.js'
 import type { Route } from '../router.js'
 import { modelRunId, MODEL_FILES_DIR } from './models.js'
 
-/**
- * A relative artifact path, checked segment by segment: no absolute paths, no `.`/`..`, no empty
- * segments, no backslashes or NUL. A client can never name anything outside the run's artifacts.
- */
-export function safeArtifactPath(p: string, allowEmpty = true): string {
-  if (p === '' || p === '/') {
-    if (allowEmpty) return ''
-    throw invalid('An artifact path is required.')
-  }
-  const trimmed = p.endsWith('/') ? p.slice(0, -1) : p
-  if (trimmed.startsWith('/') || /[\\\0]/.test(trimmed) || /^[a-zA-Z]:/.test(trimmed)) {
-    throw invalid(`Invalid artifact path: '${p}'. Artifact paths are relative and may not contain backslashes.`)
-  }
-  for (const seg of trimmed.split('/')) {
-    if (seg === '' || seg === '.' || seg === '..') throw invalid(`Invalid artifact path: '${p}'. It may not contain '.', '..' or empty segments.`)
-  }
-  return trimmed
-}
-
 /** Where an `mlflow-artifacts:/` path lands: `<exp>/<run>/artifacts/<p>` or `<exp>/models/<model>/artifacts/<p>`. */
 export interface ArtifactTarget { experimentId: string; runId: string; path: string }
 
 export function parseProxyPath(raw: string): ArtifactTarget | { experimentId: string; runId?: string; listingAbove: true } {
-  const path = safeArtifactPath(raw)
+  const path = artifactPath(raw, { allowRoot: true })
   const segs = path === '' ? [] : path.split('/')
   const [exp, second, third, fourth] = segs
   if (!exp) return { experimentId: '', listingAbove: true }
@@ -76,7 +58,7 @@ export const artifactRoutes: Route[] = [
     path: 'artifacts/list',
     async handler({ fields, ctx }) {
       const runId = fields.requiredStr('run_id', 'run_uuid')
-      const dir = safeArtifactPath(fields.str('path') ?? '')
+      const dir = artifactPath(fields.str('path') ?? '', { allowRoot: true })
       const run = await ctx.run(runId)
       const files = await listChildren(ctx, runId, dir, true)
       const offset = decodePageToken(fields.str('page_token'))

@@ -13,7 +13,8 @@ import type { Route } from '../router.js'
 import { paramIn, tagIn } from '../validate.js'
 import { appendJsonArtifact } from './runs.js'
 import { compileModelFilter } from '../model-filter.js'
-import { listChildren, safeArtifactPath } from './artifacts.js'
+import { artifactPath } from '../../model/path.js'
+import { listChildren } from './artifacts.js'
 
 export const MODEL_FILES_DIR = 'models'
 const MODEL_TAG = 'mlflow.loggedModelIds'
@@ -160,7 +161,7 @@ export const modelRoutes: Route[] = [
       const runId = modelRunId(modelId)
       await load(ctx, modelId)
       const root = `${MODEL_FILES_DIR}/${modelId}`
-      const sub = safeArtifactPath(fields.str('artifact_directory_path') ?? '')
+      const sub = artifactPath(fields.str('artifact_directory_path') ?? '', { allowRoot: true })
       const files = await listChildren(ctx, runId, sub ? `${root}/${sub}` : root, true)
       return { files: files.map((f) => ({ ...f, path: f.path.slice(root.length + 1) })) }
     },
