@@ -114,6 +114,16 @@ const catalog = {
     hint: 'Pick another name, or log into the existing experiment.',
     mlflow: 'RESOURCE_ALREADY_EXISTS', exit: 1,
   },
+  MODEL_NOT_FOUND: {
+    title: 'No such registered model, version or alias',
+    hint: 'List models with `labbook models ls` and a model\'s versions and aliases with `labbook models show NAME`.',
+    mlflow: 'RESOURCE_DOES_NOT_EXIST', exit: 1,
+  },
+  MODEL_EXISTS: {
+    title: 'A registered model with that name already exists',
+    hint: 'Register a new version of it (`labbook models register NAME RUN`), or pick another name.',
+    mlflow: 'RESOURCE_ALREADY_EXISTS', exit: 1,
+  },
   INVALID_KEY: {
     title: 'A param, metric or tag key breaks the key rule',
     hint: 'Keys use letters, digits, "_", "-", ".", " " and "/", at most 250 characters, no ".." or leading "/".',

@@ -35,7 +35,7 @@ export function encodeRun(run: RunSummary): string {
  * (the property test in test/format covers the corners), but if some string ever would not, every string is written
  * double-quoted instead: less pretty, always exact.
  */
-function encodeSafely(value: Record<string, unknown>, style: (doc: Document) => void): string {
+export function encodeSafely(value: Record<string, unknown>, style: (doc: Document) => void): string {
   const doc = new Document(value)
   style(doc)
   const text = doc.toString(OPTS)
@@ -55,13 +55,13 @@ function sameValue(a: unknown, b: unknown): boolean {
   return true
 }
 
-function pick<T extends object>(o: T, keys: readonly string[]): Record<string, unknown> {
+export function pick<T extends object>(o: T, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const k of keys) if ((o as any)[k] !== undefined) out[k] = (o as any)[k]
   return out
 }
 
-function sortedObject(o: Record<string, unknown>): Record<string, unknown> {
+export function sortedObject(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const k of Object.keys(o).sort()) out[k] = o[k]
   return out
@@ -72,7 +72,7 @@ export function readYaml(text: string): any {
   return fastParseYaml(text) ?? parse(text, { uniqueKeys: false })
 }
 
-function parseDoc(text: string, where: string): any {
+export function parseDoc(text: string, where: string): any {
   try {
     return readYaml(text)
   } catch (e) {
@@ -80,7 +80,7 @@ function parseDoc(text: string, where: string): any {
   }
 }
 
-function corrupt(where: string, what: string): LabbookError {
+export function corrupt(where: string, what: string): LabbookError {
   return new LabbookError('CORRUPT_DATA', `${where}: ${what}.`, 'docs/format.md describes every field of run.yaml.', { where })
 }
 

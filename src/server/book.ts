@@ -5,6 +5,7 @@
 import type { Experiment } from '../model/experiment.js'
 import type { MetricPoint, ParamValue, RunSummary } from '../model/run.js'
 import type { StartRunOptions as CoreStartRunOptions } from '../track/labbook.js'
+import type { Registry } from '../registry/registry.js'
 
 export interface ArtifactEntry { path: string; size: number; external: boolean }
 
@@ -38,6 +39,8 @@ export interface Book {
   readonly repo: string
   /** The git common dir (journals of open runs live under it). */
   readonly gitdir: string
+  /** The model registry on the branch. */
+  readonly models: Registry
   init(): Promise<{ created: boolean; commit: string }>
   experiment(name: string): Promise<{ id: string; name: string }>
   getExperiment(idOrName: string): Promise<Experiment>

@@ -2,6 +2,7 @@ import { isLabbookError } from '../errors.js'
 import { addToSummary } from '../model/metric.js'
 import type { MetricSummary, RunSummary } from '../model/run.js'
 import { compileFilter, parseFilter } from '../query/index.js'
+import { renameAttributes } from '../query/rename.js'
 import { invalid } from './errors.js'
 import type { KeyValue } from './protocol.js'
 
@@ -21,19 +22,13 @@ const ATTRIBUTES: Record<string, string> = {
   last_updated_timestamp: 'end_time',
   experiment_id: 'experiment',
 }
-const NAMES = Object.keys(ATTRIBUTES).join('|')
-const PREFIXED = new RegExp(`(?<![\\w.\`])((?:attributes?|attr)\\.)(${NAMES})(?![\\w.])`, 'gi')
-const BARE = new RegExp(`(?<![\\w.\`])(${NAMES})(?![\\w.])`, 'gi')
 
 /**
  * `logged-models/search`'s `filter`: MLflow's syntax for models (`name = 'rf' AND metrics.acc > 0.9 AND
  * params.lr = '0.01'`), evaluated by the run filter language after renaming the model attributes.
  */
 export function compileModelFilter(text: string): (m: FilterableModel) => boolean {
-  // Rename only outside quoted strings and backticked keys.
-  const rewritten = text.split(/('(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|`[^`]*`)/).map((seg, i) => i % 2
-    ? seg
-    : seg.replace(PREFIXED, (_, p: string, k: string) => p + ATTRIBUTES[k.toLowerCase()]).replace(BARE, (k: string) => ATTRIBUTES[k.toLowerCase()]!)).join('')
+  const rewritten = renameAttributes(text, ATTRIBUTES)
   let predicate: (r: RunSummary) => boolean
   try {
     predicate = compileFilter(parseFilter(rewritten))

@@ -13,6 +13,7 @@ import { artifactRoutes, proxyArtifact } from './routes/artifacts.js'
 import { experimentRoutes } from './routes/experiments.js'
 import { metricRoutes } from './routes/metrics.js'
 import { modelRoutes } from './routes/models.js'
+import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { serveStatic } from './static.js'
 
@@ -62,7 +63,7 @@ const ARTIFACT_PREFIXES = ['/api/2.0/mlflow-artifacts/artifacts', '/ajax-api/2.0
 const EMPTY_QUERY = new URLSearchParams()
 
 /** The routes of MLflow's REST API that labbook answers. */
-export const ROUTES = [...experimentRoutes, ...runRoutes, ...metricRoutes, ...artifactRoutes, ...modelRoutes]
+export const ROUTES = [...experimentRoutes, ...runRoutes, ...metricRoutes, ...artifactRoutes, ...modelRoutes, ...registryRoutes]
 
 /**
  * Starts MLflow's tracking REST API over a labbook book. Refuses a non-loopback host without a token

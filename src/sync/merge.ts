@@ -3,6 +3,8 @@ import { EXPERIMENTS_DIR, RUN_FILE, RUNS_DIR } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
 import { isTreeMode, MODES, type ObjectStore, type TreeEntry } from '../store/objects.js'
 import { encodeNote, mergeNotes } from './notes.js'
+import { MODELS_DIR } from '../model/registry.js'
+import { mergeRegistryTrees } from '../registry/merge.js'
 
 /** A place where both sides changed the same thing, and which side was kept. */
 export interface MergeConflict {
@@ -47,6 +49,8 @@ async function mergeDir(objects: ObjectStore, ours: string, theirs: string, path
     if (o.oid === t.oid) continue
     if (inRuns && depth === 2 && isTreeMode(o.mode) && isTreeMode(t.mode)) {
       a.set(t.name, await pickRun(objects, o, t, p, m))
+    } else if (p === MODELS_DIR && isTreeMode(o.mode) && isTreeMode(t.mode)) {
+      a.set(t.name, { ...o, oid: await mergeRegistryTrees(objects, o.oid, t.oid, m.conflicts) })
     } else if (isTreeMode(o.mode) && isTreeMode(t.mode)) {
       a.set(t.name, { ...o, oid: await mergeDir(objects, o.oid, t.oid, p, m) })
     } else if (path === EXPERIMENTS_DIR && !isTreeMode(o.mode) && !isTreeMode(t.mode)) {

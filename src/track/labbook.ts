@@ -12,6 +12,7 @@ import {
   validateDescription, validateExperimentName, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue,
 } from '../model/validate.js'
 import { BranchStore } from '../store/branch-store.js'
+import { Registry } from '../registry/registry.js'
 import { locateRepo } from '../store/gitdir.js'
 import { ObjectStore } from '../store/objects.js'
 import { packBranchObjects, packInBackground, type PackResult } from '../store/pack.js'
@@ -79,6 +80,8 @@ const PACK_EVERY_OBJECTS = 2000
  */
 export class Labbook extends LabbookReader implements RunHost {
   readonly store: BranchStore
+  /** The model registry on the branch (registered models, versions, aliases, stages). */
+  readonly models: Registry
   private readonly notes?: BranchStore
   readonly commitInterval: number
   readonly artifactThreshold: number
@@ -100,6 +103,7 @@ export class Labbook extends LabbookReader implements RunHost {
     const store = new BranchStore(gitdir, branch, objects)
     super(objects, new SummaryIndex(gitdir, objects), gitdir, () => store.head())
     this.store = store
+    this.models = new Registry(store, () => store.head())
     if (o.notes ?? true) this.notes = notesStore(gitdir, objects)
     this.commitInterval = o.commitInterval ?? DEFAULT_COMMIT_INTERVAL
     this.artifactThreshold = o.artifactThreshold ?? DEFAULT_ARTIFACT_THRESHOLD

@@ -10,6 +10,8 @@ import type { SummaryIndex } from '../store/summary-index.js'
 import type { TreeView } from '../store/tree-view.js'
 import { decodePointer, externalObjectPath, type ArtifactEntry } from './artifacts.js'
 import { artifactPath } from '../model/path.js'
+import type { ModelRecord } from '../model/registry.js'
+import { readRegistry } from '../registry/read.js'
 
 export interface ListRunsOptions {
   /** Experiment id (or name) to list; all experiments when omitted. */
@@ -34,6 +36,12 @@ export class LabbookReader {
     const view = await this.view()
     if (!view) return []
     return (await readExperiments(view)).filter((e) => o.includeDeleted || e.lifecycle === 'active')
+  }
+
+  /** The registered models on this revision, with their versions and aliases (src/registry). */
+  async listModels(): Promise<ModelRecord[]> {
+    const view = await this.view()
+    return view ? readRegistry(view) : []
   }
 
   /** By id, then by exact name. */

@@ -15,8 +15,8 @@ export interface Replayed { req: Recorded; status: number; json: unknown; sent?:
 
 export const FIXTURE_DIR = new URL('../fixtures/mlflow/', import.meta.url).pathname
 
-export function loadRecording(): Recorded[] {
-  return readFileSync(FIXTURE_DIR + 'client-2.12.2-requests.jsonl', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Recorded)
+export function loadRecording(file = 'client-2.12.2-requests.jsonl'): Recorded[] {
+  return readFileSync(FIXTURE_DIR + file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Recorded)
 }
 
 /** The bytes of a summarised upload: its text when the head holds it all, else deterministic filler of the right size. */
