@@ -34,6 +34,7 @@ const COMMANDS: Record<string, Loader> = {
   compare: () => load(import('./compare.js')),
   export: () => load(import('./export.js')),
   gc: () => load(import('./gc.js')),
+  models: () => load(import('./models.js')),
   reproduce: () => load(import('./reproduce.js')),
 }
 
