@@ -80,7 +80,7 @@ describe('registry library', () => {
     const ms = performance.now() - t
     expect(versions.length).toBe(100)
     expect(versions[0]!.version).toBe(10)
-    expect(ms).toBeLessThan(500) // the bench holds the 100 ms target; this guards against a quadratic slip on a busy CI box
+    expect(ms).toBeLessThan(2000) // bench/registry.ts holds the 100 ms target; this only guards against a quadratic slip on a loaded box
   })
 })
 
@@ -136,5 +136,5 @@ describe('two clones register concurrently, then pull', () => {
     await a.close()
     await b.close()
     for (const dir of clones) execFileSync('git', ['fsck', '--strict', '--no-progress'], { cwd: dir })
-  }, 60_000)
+  }, 180_000)
 })
