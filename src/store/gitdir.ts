@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { LabbookError } from '../errors.js'
 
@@ -42,4 +42,74 @@ function commonDir(gitdir: string): string {
 
 function looksBare(dir: string): boolean {
   return existsSync(join(dir, 'HEAD')) && existsSync(join(dir, 'objects')) && existsSync(join(dir, 'refs'))
+}
+
+/** `extensions.objectFormat` of the repository (`sha1` unless the config says otherwise). */
+export function objectFormat(gitdir: string): string {
+  let config = ''
+  try {
+    config = readFileSync(join(gitdir, 'config'), 'utf8')
+  } catch {
+    return 'sha1'
+  }
+  let section = ''
+  for (const raw of config.split('\n')) {
+    const line = raw.trim()
+    const head = /^\[\s*([^\]\s"]+)/.exec(line)
+    if (head) { section = head[1]!.toLowerCase(); continue }
+    const kv = /^objectformat\s*=\s*(\S+)/i.exec(line)
+    if (section === 'extensions' && kv) return kv[1]!.toLowerCase()
+  }
+  return 'sha1'
+}
+
+/** Throws UNSUPPORTED_OBJECT_FORMAT for a repository whose objects are not SHA-1 (labbook hashes with SHA-1 only). */
+export function assertSha1(gitdir: string): void {
+  const format = objectFormat(gitdir)
+  if (format !== 'sha1') {
+    throw new LabbookError('UNSUPPORTED_OBJECT_FORMAT', `${gitdir} is a ${format.toUpperCase()} repository (extensions.objectFormat = ${format}); labbook writes SHA-1 objects only and refuses to write any here.`,
+      'Keep runs in a SHA-1 repository: `git init --object-format=sha1 ../runs` and pass `--repo ../runs` (or LABBOOK_REPO).', { gitdir, format })
+  }
+}
+
+/**
+ * The worktree that has `ref` checked out (or is rebasing or bisecting it), if any: git's own rule for refusing to
+ * move a branch under someone's feet. The main worktree of a bare repository checks nothing out.
+ */
+export function checkedOutIn(gitdir: string, ref: string): string | undefined {
+  const holds = (dir: string): boolean => {
+    for (const f of ['HEAD', 'rebase-merge/head-name', 'rebase-apply/head-name', 'BISECT_START']) {
+      try {
+        const text = readFileSync(join(dir, f), 'utf8').trim()
+        if (text === `ref: ${ref}` || text === ref || (f === 'BISECT_START' && `refs/heads/${text}` === ref)) return true
+      } catch { /* not there */ }
+    }
+    return false
+  }
+  if (!isBareConfig(gitdir) && holds(gitdir)) return dirname(gitdir)
+  let names: string[] = []
+  try {
+    names = readdirSync(join(gitdir, 'worktrees'))
+  } catch {
+    return undefined
+  }
+  for (const name of names) {
+    const wt = join(gitdir, 'worktrees', name)
+    if (holds(wt)) {
+      try {
+        return dirname(readFileSync(join(wt, 'gitdir'), 'utf8').trim())
+      } catch {
+        return wt
+      }
+    }
+  }
+  return undefined
+}
+
+function isBareConfig(gitdir: string): boolean {
+  try {
+    return /^\s*bare\s*=\s*true\s*$/im.test(readFileSync(join(gitdir, 'config'), 'utf8'))
+  } catch {
+    return false
+  }
 }

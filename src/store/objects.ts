@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync, inflateSync } from 'node:zlib'
 import { LabbookError } from '../errors.js'
+import { assertSha1 } from './gitdir.js'
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag'
 
@@ -38,6 +39,8 @@ export class ObjectStore {
   objectsWritten = 0
 
   constructor(readonly gitdir: string) {
+    // A SHA-256 repository would get SHA-1 objects it cannot read (git fsck exits 2, gc fails): refuse up front.
+    assertSha1(gitdir)
     this.objectsDir = join(gitdir, 'objects')
   }
 

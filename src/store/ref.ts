@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { dirname, join } from 'node:path'
 import { LabbookError } from '../errors.js'
+import { checkedOutIn } from './gitdir.js'
 import { processAlive, thisProcess, type ProcessId } from './process.js'
 
 /** Reads a ref the way C git does: the loose file first, then packed-refs. Returns null when it does not exist. */
@@ -43,6 +44,11 @@ const STALE_LOCK_MS = 30_000
 export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): Promise<RefLock> {
   const path = join(gitdir, ref)
   const lockPath = path + '.lock'
+  const worktree = checkedOutIn(gitdir, ref)
+  if (worktree) {
+    throw new LabbookError('BRANCH_CHECKED_OUT', `${ref} is checked out in the worktree ${worktree}; moving it would make a commit there undo newer runs.`,
+      `Detach it (\`git -C ${worktree} switch --detach\`) or remove that worktree; to look at the runs, use \`git worktree add --detach <dir> ${ref.replace(/^refs\/heads\//, '')}\`.`, { ref, worktree })
+  }
   fs.mkdirSync(dirname(path), { recursive: true })
   const started = Date.now()
   let delay = 1
