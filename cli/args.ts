@@ -70,35 +70,7 @@ export function parseInteger(name: string, text: string | undefined): number | u
   return n
 }
 
-export function usage(message: string, hint?: string): LabbookError {
-  return new LabbookError('USAGE', message, hint ?? 'See the usage above.')
+export function usage(message: string, hint?: string, data: Record<string, unknown> = {}): LabbookError {
+  return new LabbookError('USAGE', message, hint, data)
 }
 
-/** Rejects options a command does not declare (citty ignores them), so typos fail loudly with exit code 2. */
-export function checkKnownFlags(argv: string[], def: ArgsDef, hint = 'Run the command with --help to see its options.'): void {
-  const known = new Map<string, 'boolean' | 'value'>()
-  for (const [name, a] of Object.entries({ ...def, ...GLOBAL_ARGS, help: { type: 'boolean' } } as ArgsDef)) {
-    if (a.type === 'positional') continue
-    const kind = a.type === 'boolean' ? 'boolean' : 'value'
-    const alias = (a as { alias?: string | string[] }).alias
-    const names = [name, kebab(name), ...(Array.isArray(alias) ? alias : alias ? [alias] : [])]
-    for (const n of names) {
-      known.set(n, kind)
-      if (kind === 'boolean') known.set(`no-${n}`, 'boolean')
-    }
-  }
-  known.set('h', 'boolean')
-  const head = beforeDashes(argv)
-  for (let i = 0; i < head.length; i++) {
-    const a = head[i]!
-    if (!a.startsWith('-') || a === '-' || /^-\d/.test(a)) continue
-    const name = a.replace(/^--?/, '').split('=')[0]!
-    const kind = known.get(name)
-    if (!kind) throw usage(`Unknown option ${a.split('=')[0]}.`, hint)
-    if (kind === 'value' && !a.includes('=')) i++
-  }
-}
-
-function kebab(s: string): string {
-  return s.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())
-}

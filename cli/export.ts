@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { historyToCsv, runsToCsv, runsToJsonl, type HistoryRow } from '../src/report/export.js'
 import { collect, parseInteger, usage } from './args.js'
+import { repeatable } from './parse.js'
 import { withBook } from './book.js'
 import { ctx, setExit } from './context.js'
 import { experimentNames } from './experiment-names.js'
@@ -17,7 +18,7 @@ export default withExamples(defineCommand({
     history: { type: 'string', description: 'Export these metrics\' histories instead (comma-separated keys): run_id,key,step,value,timestamp', valueHint: 'KEY' },
     experiment: { type: 'string', alias: 'e', description: 'Only runs of this experiment (name or id)', valueHint: 'NAME' },
     filter: { type: 'string', description: 'MLflow-style filter, e.g. "metrics.acc > 0.9"', valueHint: 'EXPR' },
-    'order-by': { type: 'string', description: 'Sort key, repeatable (default: start_time DESC)', valueHint: 'KEY [ASC|DESC]' },
+    'order-by': repeatable({ type: 'string', description: 'Sort key, repeatable (default: start_time DESC)', valueHint: 'KEY [ASC|DESC]' }),
     limit: { type: 'string', description: 'At most N runs', valueHint: 'N' },
     all: { type: 'boolean', description: 'Include deleted runs' },
     epoch: { type: 'boolean', description: 'Times as ms since the epoch instead of ISO 8601 (UTC)' },

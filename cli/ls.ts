@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty'
 import type { RunSummary } from '../src/model/run.js'
 import { parseInteger, usage, collect } from './args.js'
+import { repeatable } from './parse.js'
 import { withBook, type Book } from './book.js'
 import { ctx } from './context.js'
 import { experimentNames } from './experiment-names.js'
@@ -17,7 +18,7 @@ export default withExamples(defineCommand({
     all: { type: 'boolean', description: 'Include deleted runs (marked * in the table)' },
     limit: { type: 'string', description: 'Show at most N runs', valueHint: 'N' },
     filter: { type: 'string', description: 'MLflow-style filter, e.g. "metrics.acc > 0.9 and params.lr < 0.01"', valueHint: 'EXPR' },
-    'order-by': { type: 'string', description: 'Sort key, repeatable, e.g. "metrics.acc DESC" (default: start_time DESC)', valueHint: 'KEY [ASC|DESC]' },
+    'order-by': repeatable({ type: 'string', description: 'Sort key, repeatable, e.g. "metrics.acc DESC" (default: start_time DESC)', valueHint: 'KEY [ASC|DESC]' }),
     columns: { type: 'string', description: 'Table columns in filter spelling, e.g. run_name,status,params.lr,metrics.acc', valueHint: 'LIST' },
     json: { type: 'boolean', description: 'Print a JSON array of runs' },
     csv: { type: 'boolean', description: 'Print CSV, one row per run (the `labbook export` shape)' },

@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `labbook` command. Built on citty (unjs): small, typed args, and lazy `subCommands` so `labbook ls` loads
- * only ls. main.ts owns what citty leaves open: global options, unknown-option checks, help/usage output to the
- * injected streams, the error format and exit codes (0 ok, 1 failed operation, 2 bad usage), and it alone sets
- * `process.exitCode`.
+ * The `labbook` command. Each subcommand is one file holding a citty `defineCommand` (its args, help text and
+ * `run`), loaded lazily from the table below so `labbook ls` loads only ls. main.ts owns the rest: global
+ * options, strict parsing (parse.ts, on node:util.parseArgs: unknown commands and options answer in one line with a
+ * did-you-mean), help output to the injected streams, the error format and exit codes (0 ok, 1 failed operation,
+ * 2 bad usage; src/errors.ts says which code is which), and it alone sets `process.exitCode`.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { constants } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { renderUsage, runCommand, type ArgsDef, type CommandDef } from 'citty'
+import { renderUsage, type ArgsDef, type CommandDef } from 'citty'
 import { ERRORS, isLabbookError } from '../src/errors.js'
-import { beforeDashes, checkKnownFlags, usage } from './args.js'
+import { closest } from '../src/model/suggest.js'
+import { beforeDashes, usage } from './args.js'
+import { parseCommandArgs } from './parse.js'
 import { withContext, type CliContext } from './context.js'
 import { processIO, type CliIO } from './io.js'
 import { colorsFor, printError, say } from './output.js'
@@ -35,23 +38,15 @@ const COMMANDS: Record<string, Loader> = {
   export: () => load(import('./export.js')),
   gc: () => load(import('./gc.js')),
   models: () => load(import('./models.js')),
+  site: () => load(import('./site.js')),
+  serve: () => load(import('./serve.js')),
+  import: () => load(import('./import.js')),
+  push: () => load(import('./push.js')),
+  pull: () => load(import('./pull.js')),
+  report: () => load(import('./report.js')),
   reproduce: () => load(import('./reproduce.js')),
 }
 
-/** Subcommands other modules contribute as one file exporting a citty command; registered when the file exists. */
-const OPTIONAL = ['site', 'serve', 'import', 'push', 'pull', 'report'] as const
-
-function commandTable(): Record<string, Loader> {
-  const table = { ...COMMANDS }
-  for (const name of OPTIONAL) {
-    const js = new URL(`./${name}.js`, import.meta.url)
-    const ts = new URL(`./${name}.ts`, import.meta.url)
-    if (existsSync(fileURLToPath(js)) || existsSync(fileURLToPath(ts))) {
-      table[name] = () => load(import(js.href) as Promise<{ default: CommandDef<any> }>)
-    }
-  }
-  return table
-}
 
 function version(): string {
   for (const rel of ['../package.json', '../../package.json']) {
@@ -67,7 +62,7 @@ function version(): string {
 function rootCommand(): CommandDef<any> {
   return {
     meta: { name: 'labbook', version: version(), description: 'Git-backed ML experiment tracking: runs as plain files on a branch of your repo' },
-    subCommands: commandTable(),
+    subCommands: COMMANDS,
   }
 }
 
@@ -100,11 +95,14 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Cli
       const idx = tokens.findIndex((t, i) => !t.startsWith('-') && i < beforeDashes(tokens).length)
       if (idx < 0) {
         if (wantsHelp) break
-        throw usage(chain.length === 1 ? 'No command given.' : `${chain.map((x) => x.name).join(' ')} needs a subcommand.`, 'Pick one of the commands listed above.')
+        throw usage(chain.length === 1 ? 'No command given.' : `${chain.map((x) => x.name).join(' ')} needs a subcommand.`, 'Pick one of the commands listed above.', { help: true })
       }
       const name = tokens[idx]!
       const sub = subs[name]
-      if (!sub) throw usage(`Unknown command ${JSON.stringify(name)}.`, `Run \`${chain.map((x) => x.name).join(' ')} --help\` to list the commands.`)
+      if (!sub) {
+        const near = closest(name, Object.keys(subs))
+        throw usage(`Unknown command ${JSON.stringify(name)}${near ? `: did you mean \`${near}\`?` : '.'}`, `Run \`${chain.map((x) => x.name).join(' ')} --help\` to list the commands.`)
+      }
       chain.push({ name, cmd: (await resolve(sub))! })
       tokens = [...tokens.slice(0, idx), ...tokens.slice(idx + 1)]
     }
@@ -114,17 +112,18 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Cli
     }
     const leaf = chain[chain.length - 1]!.cmd
     const path = chain.map((x) => x.name).join(' ')
-    checkKnownFlags(tokens, ((await resolve(leaf.args)) ?? {}) as ArgsDef,
+    const args = parseCommandArgs(tokens, ((await resolve(leaf.args)) ?? {}) as ArgsDef, path,
       path === 'labbook run' ? 'Options of the wrapped command go after --: `labbook run [options] -- python train.py --epochs 3`.' : undefined)
-    await withContext(c, () => runCommand(leaf, { rawArgs: tokens }))
+    await withContext(c, async () => { await leaf.run?.({ rawArgs: tokens, args: args as any, cmd: leaf }) })
     return { exitCode: c.exit.code, signal: c.exit.signal }
   } catch (e) {
-    const badUsage = isLabbookError(e, 'USAGE') || (e as Error)?.name === 'CLIError'
-    if (badUsage) {
-      io.stderr.write(await helpText(chain, io).catch(() => ''))
-      say(io, '')
-      const message = (e as Error).message.replace(/\x1b\[[0-9;]*m/g, '')
-      printError(io, isLabbookError(e) ? e : usage(message.endsWith('.') ? message : message + '.'), c.verbose)
+    if (isLabbookError(e, 'USAGE')) {
+      // Bad usage answers in a line and a hint (like git); only a bare `labbook` gets the whole help.
+      if (e.data.help) {
+        io.stderr.write(await helpText(chain, io).catch(() => ''))
+        say(io, '')
+      }
+      printError(io, e, c.verbose)
       return { exitCode: 2 }
     }
     printError(io, e, c.verbose)

@@ -14,6 +14,7 @@ import { probeRuntime } from '../src/cli-support/runtime.js'
 import { shellQuote } from '../src/cli-support/shell-words.js'
 import { parseSize, TailBuffer } from '../src/cli-support/tail-buffer.js'
 import { afterDashes, collect, parseParamValue, splitPair, usage } from './args.js'
+import { repeatable } from './parse.js'
 import { openBook, type Book, type RunHandle, resolveRunArg } from './book.js'
 import { ctx, setExit } from './context.js'
 import { loadConfig } from '../src/format/config-file.js'
@@ -38,9 +39,9 @@ export default withExamples(defineCommand({
   args: {
     experiment: { type: 'string', alias: 'e', description: 'Experiment name (created if missing)', default: 'Default', valueHint: 'NAME' },
     name: { type: 'string', alias: 'n', description: 'Run name (default: generated)', valueHint: 'NAME' },
-    param: { type: 'string', alias: 'p', description: 'A param, repeatable: -p lr=0.01 -p epochs=10', valueHint: 'KEY=VALUE' },
-    tag: { type: 'string', alias: 't', description: 'A tag, repeatable: -t team=vision', valueHint: 'KEY=VALUE' },
-    'params-file': { type: 'string', description: 'YAML or JSON file whose leaves become params with dotted keys (train.lr); repeatable', valueHint: 'FILE' },
+    param: repeatable({ type: 'string', alias: 'p', description: 'A param, repeatable: -p lr=0.01 -p epochs=10', valueHint: 'KEY=VALUE' }),
+    tag: repeatable({ type: 'string', alias: 't', description: 'A tag, repeatable: -t team=vision', valueHint: 'KEY=VALUE' }),
+    'params-file': repeatable({ type: 'string', description: 'YAML or JSON file whose leaves become params with dotted keys (train.lr); repeatable', valueHint: 'FILE' }),
     description: { type: 'string', description: 'Run description', valueHint: 'TEXT' },
     parent: { type: 'string', description: 'Parent run (id, prefix or name; default: the run this command is wrapped in, $LABBOOK_RUN_ID)', valueHint: 'RUN' },
     'system-interval': { type: 'string', description: 'Seconds between system metrics samples (CPU, memory, GPU); 0 turns them off', default: '10', valueHint: 'SECONDS' },
