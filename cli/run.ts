@@ -18,6 +18,7 @@ import { repeatable } from './parse.js'
 import { openBook, type Book, type RunHandle, resolveRunArg } from './book.js'
 import { ctx, setExit } from './context.js'
 import { loadConfig } from '../src/format/config-file.js'
+import { startMlflowEndpoint } from './mlflow-endpoint.js'
 import { push } from '../src/sync/remote.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
@@ -47,6 +48,7 @@ export default withExamples(defineCommand({
     'system-interval': { type: 'string', description: 'Seconds between system metrics samples (CPU, memory, GPU); 0 turns them off', default: '10', valueHint: 'SECONDS' },
     'log-limit': { type: 'string', description: 'Keep at most this much of stdout+stderr in the output.log artifact (the tail)', default: '1MiB', valueHint: 'SIZE' },
     push: { type: 'boolean', description: 'Push the labbook branch when the run ends (also `push: true` or `push: REMOTE` in labbook.config.yaml)' },
+    mlflow: { type: 'boolean', description: 'Give the command an MLflow endpoint (MLFLOW_TRACKING_URI, MLFLOW_RUN_ID) logging into this run; --no-mlflow leaves MLflow alone', default: true },
   },
   async run({ rawArgs, args }) {
     const { io } = ctx()
@@ -75,7 +77,7 @@ export default withExamples(defineCommand({
       const parent = args.parent ? (await resolveRunArg(book, args.parent)).id : io.env.LABBOOK_RUN_ID || undefined
       const result = await wrap(book, io, command, {
         experiment: String(args.experiment), name: args.name, params, tags, description: args.description, parent,
-        intervalMs: interval * 1000, logLimit,
+        intervalMs: interval * 1000, logLimit, mlflow: args.mlflow !== false,
       })
       const remote = pushTarget(args.push, loadConfig(book.repo).push)
       if (remote) await pushAfterRun(book, io, remote)
@@ -123,6 +125,8 @@ export interface WrapOptions {
   source?: SourceInfo
   /** The uncommitted diff that goes with `source` (stored as labbook/uncommitted.diff). */
   diff?: string
+  /** Start an MLflow endpoint for the command (cli/mlflow-endpoint.ts). @default false */
+  mlflow?: boolean
 }
 
 /**
@@ -167,6 +171,7 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
   await tailer.start()
 
   const tail = new TailBuffer(o.logLimit)
+  const mlflow = o.mlflow ? await startMlflowEndpoint(book, run, (m) => say(io, `labbook: ${m}`)) : undefined
   const env: NodeJS.ProcessEnv = {
     ...io.env,
     LABBOOK_RUN_ID: run.id,
@@ -176,6 +181,7 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     LABBOOK_EXPERIMENT: o.experiment,
     // The child writes into a pipe, not a terminal: without this Python holds its output back until exit.
     PYTHONUNBUFFERED: io.env.PYTHONUNBUFFERED ?? '1',
+    ...mlflow?.env,
   }
   const { child, done } = runChild(command[0]!, command.slice(1), { env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, tail })
   // What the command runs on (Python and its packages, or `--version`), found beside it, never before it.
@@ -223,6 +229,7 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     } finally {
       if (sampleTimer) clearInterval(sampleTimer)
       clearInterval(flushTimer)
+      await mlflow?.close()
     }
 
     const stats = { ...(await tailer.stop()) }
@@ -250,6 +257,9 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     } else {
       exitCode = exit.code ?? 1
       status = interrupted ? 'KILLED' : exitCode === 0 ? 'FINISHED' : 'FAILED'
+      // the script ended its MLflow run FAILED or KILLED itself (mlflow.end_run(status=...)) and still exited 0
+      const asked = mlflow?.clientStatus()
+      if (status === 'FINISHED' && (asked === 'FAILED' || asked === 'KILLED')) status = asked
       run.setTag('labbook.exit_code', String(exitCode))
       if (interrupted) run.setTag('labbook.signal', interrupted)
     }

@@ -33,6 +33,7 @@ export interface RunWriter {
   end(status?: 'FINISHED' | 'FAILED' | 'KILLED', o?: { endTime?: number }): Promise<void>
   /** Recovery after this process dies leaves the run RUNNING, resumable by the client. */
   keepRunningOnRecovery(): void
+  moveToExperiment(experimentId: string): void
 }
 
 export interface Book {

@@ -3,10 +3,26 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Experiment } from '../model/experiment.js'
 import { journalRoot, ownerAlive, type JournalOwner } from '../track/journal.js'
-import type { RunSummary } from '../model/run.js'
+import type { RunSummary, SourceInfo } from '../model/run.js'
 import { fail, isLabbookError } from '../errors.js'
 import type { Book, RunWriter } from './book.js'
 import { ApiError, invalid, notFound } from './errors.js'
+
+/** A run the server logs to but does not own: `labbook run`'s run, which ends when the wrapped command exits. */
+export interface HeldRun {
+  /** The client asked to end the run (`mlflow.end_run()`); its owner decides when and how it ends. */
+  onEnd(status: 'FINISHED' | 'FAILED' | 'KILLED', endTime: number): void
+}
+
+export interface ContextOptions {
+  linkHead?: boolean
+  /** Runs this server logs to without owning them (see HeldRun). */
+  held?: ReadonlyMap<string, HeldRun>
+  /** The code link of runs whose client sends no commit (labbook run: the wrapped command's). */
+  defaultSource?: SourceInfo
+  /** Runs created or opened here stay RUNNING when recovered after a crash. @default true (false under labbook run) */
+  resumableRuns?: boolean
+}
 
 export type LogLevel = 'info' | 'warn' | 'error'
 export type Logger = (level: LogLevel, message: string) => void
@@ -21,15 +37,30 @@ export class ServerContext {
   /** Runs deleted through this server: MLflow refuses writes to them, and so do we (checked per write, so O(1)). */
   private readonly deleted = new Set<string>()
 
+  /** The experiment the client selected last (experiments/get-by-name or create): a held run follows it (see HeldRun). */
+  lastExperiment?: string
+
   constructor(
     readonly book: Book,
     readonly log: Logger = () => {},
-    /** Link runs whose client sent no `mlflow.source.git.commit` to the served repository's HEAD (`serve --link-head`). */
-    readonly linkHead = false,
+    readonly options: ContextOptions = {},
   ) {}
 
+  /** Link runs whose client sent no `mlflow.source.git.commit` to the served repository's HEAD (`serve --link-head`). */
+  get linkHead(): boolean {
+    return this.options.linkHead ?? false
+  }
+
+  held(runId: string): HeldRun | undefined {
+    return this.options.held?.get(runId)
+  }
+
+  private markResumable(w: RunWriter): void {
+    if ((this.options.resumableRuns ?? true) && !this.held(w.id)) w.keepRunningOnRecovery()
+  }
+
   adopt(writer: RunWriter): void {
-    writer.keepRunningOnRecovery()
+    this.markResumable(writer)
     this.writers.set(writer.id, Promise.resolve(writer))
   }
 
@@ -48,7 +79,7 @@ export class ServerContext {
       }
       w = this.book.openRun(runId).then((run) => {
         if (run.summary().lifecycle === 'deleted') this.deleted.add(runId)
-        run.keepRunningOnRecovery()
+        this.markResumable(run)
         return run
       }).catch((e: unknown) => {
         this.writers.delete(runId)

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { hostname } from 'node:os'
 import { LabbookError } from '../errors.js'
 import type { Book } from './book.js'
-import { ServerContext, type Logger } from './context.js'
+import { ServerContext, type HeldRun, type Logger } from './context.js'
+import type { SourceInfo } from '../model/run.js'
 import { ApiError, toApiError } from './errors.js'
 import { authorized, isLoopback, MIN_TOKEN_LENGTH, requestGuard, requireJsonBody } from './guard.js'
 import { isClientAbort, readBody, receiveToFile, sendError, sendJson } from './http.js'
@@ -44,6 +45,14 @@ export interface ServeOptions {
    * labbook did before 0.2. Off by default: a notebook outside the repo must not get someone else's commit. @default false
    */
   linkHead?: boolean
+  /** Runs logged to here but owned by the caller (`labbook run`): a client's end_run is reported, not applied. */
+  held?: ReadonlyMap<string, HeldRun>
+  /** The code link of runs whose client sends no git commit (`labbook run` passes its command's). */
+  defaultSource?: SourceInfo
+  /** Create the Default experiment (id 0) MLflow clients expect, if missing. @default true (`labbook run`'s endpoint: false) */
+  createDefaultExperiment?: boolean
+  /** Runs created or opened here stay RUNNING when recovered after a crash (a client may come back). @default true */
+  resumableRuns?: boolean
   /** Where warnings (truncated values) and server errors go; library code never prints. */
   log?: Logger
 }
@@ -83,9 +92,9 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       'Generate one, e.g. `openssl rand -hex 24`, and pass it with --token or LABBOOK_TOKEN.')
   }
   const log = o.log ?? (() => {})
-  const ctx = new ServerContext(o.book, log, o.linkHead ?? false)
+  const ctx = new ServerContext(o.book, log, { linkHead: o.linkHead, held: o.held, defaultSource: o.defaultSource, resumableRuns: o.resumableRuns })
   try {
-    await o.book.experiment('Default')
+    if (o.createDefaultExperiment ?? true) await o.book.experiment('Default')
   } catch (e) {
     throw new LabbookError('IO_FAILED', `Could not prepare the Default experiment: ${(e as Error).message}`, undefined, {}, { cause: e })
   }

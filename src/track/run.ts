@@ -44,7 +44,7 @@ export interface MetricOptions {
  */
 export class Run {
   readonly id: string
-  readonly experimentId: string
+  private experimentIdValue: string
   private state: RunSummary
   private readonly keys = new Map<string, KeyState>()
   /** Points not yet journaled, as chunk text. */
@@ -85,7 +85,7 @@ export class Run {
     this.previousStatus = existing ? initial.status : undefined
     this.journaled = options.journal ?? true
     this.id = initial.id
-    this.experimentId = initial.experiment
+    this.experimentIdValue = initial.experiment
     this.state = initial
     this.committedPoints = existing?.committedPoints ?? 0
     this.nextChunk = existing?.nextChunk ?? 0
@@ -225,6 +225,20 @@ export class Run {
     validateDescription(text)
     this.state.description = text === '' ? undefined : text
     this.pendingOps += `{"op":"description","value":${JSON.stringify(text)}}\n`
+  }
+
+  get experimentId(): string {
+    return this.experimentIdValue
+  }
+
+  /**
+   * Moves the run to another experiment (an MLflow script under `labbook run` that selects its experiment with
+   * `mlflow.set_experiment`). Written with the next commit; not journaled, so a crash before it keeps the first one.
+   */
+  moveToExperiment(experimentId: string): void {
+    this.assertOpen()
+    this.experimentIdValue = experimentId
+    this.state.experiment = experimentId
   }
 
   /**

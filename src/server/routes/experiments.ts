@@ -13,6 +13,7 @@ export const experimentRoutes: Route[] = [
       const name = fields.requiredStr('experiment_name')
       const e = await ctx.experimentByName(name)
       if (!e) throw notFound(`Could not find experiment with name '${name}'`)
+      if (e.lifecycle === 'active') ctx.lastExperiment = e.id
       return { experiment: experimentToJson(e) }
     },
   },
@@ -27,6 +28,7 @@ export const experimentRoutes: Route[] = [
       }
       const handle = await ctx.book.experiment(name)
       for (const t of tags) await ctx.book.setExperimentTag(handle.id, t.key, t.value)
+      ctx.lastExperiment = handle.id
       return { experiment_id: handle.id }
     },
   },

@@ -48,6 +48,7 @@ export const runRoutes: Route[] = [
       if (tags[PARENT_TAG]) o.parent = tags[PARENT_TAG]
       if (tags[NOTE_TAG] !== undefined) o.description = tags[NOTE_TAG]
       if (tags[GIT_COMMIT_TAG]) o.source = { commit: tags[GIT_COMMIT_TAG] }
+      else if (ctx.options.defaultSource) o.source = { ...ctx.options.defaultSource }
       else if (!ctx.linkHead) o.source = {}
       for (const k of [RUN_NAME_TAG, USER_TAG, PARENT_TAG, NOTE_TAG]) delete tags[k]
       o.tags = tags
@@ -60,7 +61,14 @@ export const runRoutes: Route[] = [
     method: 'GET',
     path: 'runs/get',
     async handler({ fields, ctx }) {
-      return { run: runToJson(await ctx.run(runId(fields))) }
+      const id = runId(fields)
+      // A held run (labbook run's) joins the experiment the script selected: MLflow's start_run refuses a run in another
+      const last = ctx.lastExperiment
+      if (ctx.held(id) && last !== undefined) {
+        const w = await ctx.writer(id)
+        if (w.experimentId !== last) w.moveToExperiment(last)
+      }
+      return { run: runToJson(await ctx.run(id)) }
     },
   },
   {
@@ -77,6 +85,13 @@ export const runRoutes: Route[] = [
       if (name) w.setName(name)
       if (status === 'RUNNING') w.resume()
       if (!status || status === 'RUNNING') await w.durable()
+      const held = ctx.held(id)
+      if (held && status && status !== 'RUNNING') {
+        // its owner (labbook run) ends it when the command exits, with this status if it is not FINISHED
+        const end = endTime ?? Date.now()
+        held.onEnd(status, end)
+        return { run_info: runInfoToJson({ ...w.summary(), status, endTime: end }) }
+      }
       if (status && status !== 'RUNNING') {
         await w.end(status, { endTime: endTime ?? Date.now() })
         ctx.forget(id)
