@@ -5,7 +5,6 @@ import { fail } from '../src/errors.js'
 import { DIFF_ARTIFACT } from '../src/model/layout.js'
 import type { RunSummary } from '../src/model/run.js'
 import { compareRuns, renderComparisonText } from '../src/report/compare.js'
-import { parseGoalConfig } from '../src/report/goals.js'
 import { shellWords } from '../src/cli-support/shell-words.js'
 import { checkoutRun } from '../src/track/checkout.js'
 import { openBook, resolveRunArg } from './book.js'
@@ -62,7 +61,7 @@ export default withExamples(defineCommand({
       const again = await book.getRun(result.runId)
       const names = await experimentNames(book)
       const named = [original, again].map((r) => ({ ...r, experiment: names.get(r.experiment) ?? r.experiment }))
-      const comparison = compareRuns(named, { goals: parseGoalConfig(loadConfig(book.repo)) })
+      const comparison = compareRuns(named, { goals: loadConfig(book.repo) })
       const v = verdict(original, again)
       if (args.json) out(io, toJson({ original: original.id, reproduction: again.id, verdict: v, comparison }))
       else {

@@ -2,7 +2,7 @@
 import type { RunSummary } from '../src/model/run.js'
 import { runDuration } from '../src/model/run.js'
 import { ATTRIBUTES, type FieldRef } from '../src/query/index.js'
-import { primaryMetric } from '../src/site/primary.js'
+import { isTelemetry, type JudgeContext, primaryMetrics } from '../src/judge/index.js'
 import type { CliIO } from './io.js'
 import { colorsFor, formatAge, formatDuration, formatNumber, renderTable, terminalWidth, type Colors, type Column } from './output.js'
 
@@ -108,7 +108,7 @@ function attributeColumn(name: string, names: ExperimentNames, ids: Map<string, 
  * metrics (the first is the primary one and is never dropped; system/* are left out), params whose values differ
  * between the runs, then start time, duration and commit.
  */
-export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4): FieldRef[] {
+export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4, judge: JudgeContext = {}): FieldRef[] {
   // Per param key: its first value, and whether another value was seen (all we need to know).
   const first = new Map<string, string>()
   const varies = new Set<string>()
@@ -130,13 +130,12 @@ export function defaultColumns(runs: RunSummary[], maxParams = 4, maxMetrics = 4
   const all = [...first.keys()]
   const varying = runs.length > 1 ? all.filter((k) => varies.has(k)) : all
   const params = (varying.length > 0 ? varying : all).sort().slice(0, maxParams).map((key): FieldRef => ({ kind: 'param', key }))
-  // The primary metric first (the site's rule, src/site/primary.ts, until h11's judgement module replaces it), then
-  // the most common others.
-  const model = runs.map((r) => ({ ...r, metrics: Object.fromEntries(Object.entries(r.metrics).filter(([k]) => !k.startsWith('system/'))) }))
-  const primary = primaryMetric(undefined, model).key
+  // The primary metrics first (src/judge), then the most common others; telemetry never.
+  const primary = primaryMetrics(runs, judge)
+  const rank = (k: string) => { const i = primary.indexOf(k); return i < 0 ? primary.length : i }
   const metrics = [...metricCount.entries()]
-    .filter(([k]) => !k.startsWith('system/'))
-    .sort((a, b) => Number(b[0] === primary) - Number(a[0] === primary) || b[1] - a[1] || a[0].localeCompare(b[0]))
+    .filter(([k]) => !isTelemetry(k))
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, maxMetrics).map(([key]): FieldRef => ({ kind: 'metric', key }))
   const attr = (key: string): FieldRef => ({ kind: 'attribute', key })
   const head = ['run_id', 'run_name', ...(experiments.size > 1 ? ['experiment'] : []), 'status'].map(attr)

@@ -14,9 +14,12 @@ export const CONFIG_FILE = 'labbook.config.yaml'
 
 export type Goal = 'maximize' | 'minimize'
 
-/** What the project says about one metric key (a key containing `*` is a pattern). */
+/** What the project says about one metric key (a key containing `*` is a pattern). Read by src/judge. */
 export interface MetricConfig {
-  goal?: Goal
+  /** `none`: informational (shown, never primary, never a regression). */
+  goal?: Goal | 'none'
+  /** The smallest difference that matters, in the metric's unit: the team's noise floor for verdicts. */
+  min_effect?: number
 }
 
 export interface LabbookConfig {
@@ -26,8 +29,10 @@ export interface LabbookConfig {
   push?: boolean | string
   /** Goal per metric key; `key: minimize` is short for `key: { goal: minimize }`. */
   metrics?: Record<string, MetricConfig>
-  /** Metrics shown first in comparisons and reports, in this order. */
+  /** The primary metrics (those an experiment logged), in order: what verdicts are made of. */
   primary?: string[]
+  /** Params that only pick a random seed: runs differing only in these are repeats of one configuration. @default [seed, random_state, rng] */
+  seed_params?: string[]
 }
 
 /** Where a value sits, for messages: `metrics.val_loss.goal`. */
@@ -38,24 +43,34 @@ export function configError(file: string, at: string, why: string, example = EXA
   return fail('INVALID_VALUE', `${file}: ${at} ${why}.`, { hint: `Example ${CONFIG_FILE}:\n${example}`, data: { file, key: at } })
 }
 
-const EXAMPLE = 'branch: labbook\nmetrics:\n  val_loss: { goal: minimize }\nprimary: [val_loss]'
+const EXAMPLE = 'branch: labbook\nmetrics:\n  val_loss: { goal: minimize, min_effect: 0.002 }\nprimary: [val_loss]\nseed_params: [seed]'
 
-const GOAL_WORDS: Record<string, Goal> = { maximize: 'maximize', max: 'maximize', minimize: 'minimize', min: 'minimize' }
+const GOAL_WORDS: Record<string, Goal | 'none'> = { maximize: 'maximize', max: 'maximize', minimize: 'minimize', min: 'minimize', none: 'none' }
 
 const string: Reader<string> = (v, at, file) => {
   if (typeof v !== 'string' || v === '') throw configError(file, at, `must be a non-empty string, got ${JSON.stringify(v)}`)
   return v
 }
 
-const readGoal: Reader<Goal> = (v, at, file) => {
+const readGoal: Reader<Goal | 'none'> = (v, at, file) => {
   const goal = typeof v === 'string' ? GOAL_WORDS[v.toLowerCase()] : undefined
-  if (!goal) throw configError(file, at, `must be maximize or minimize, got ${JSON.stringify(v)}`)
+  if (!goal) throw configError(file, at, `must be maximize, minimize or none, got ${JSON.stringify(v)}`)
   return goal
 }
 
-/** Readers of the keys of one metric's mapping (h11 adds min_effect here). */
+const stringList = (what: string): Reader<string[]> => (v, at, file) => {
+  const list = typeof v === 'string' ? [v] : v
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw configError(file, at, `must be a list of ${what}`)
+  return list as string[]
+}
+
+/** Readers of the keys of one metric's mapping. */
 const METRIC_KEYS: { [K in keyof MetricConfig]-?: Reader<NonNullable<MetricConfig[K]>> } = {
   goal: readGoal,
+  min_effect: (v, at, file) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw configError(file, at, `must be a number ≥ 0 in the metric's unit, got ${JSON.stringify(v)}`)
+    return v
+  },
 }
 
 const readMetric: Reader<MetricConfig> = (v, at, file) => {
@@ -71,16 +86,13 @@ const KEYS: { [K in keyof LabbookConfig]-?: Reader<NonNullable<LabbookConfig[K]>
     return string(v, at, file)
   },
   metrics: (v, at, file) => {
-    if (!isMapping(v)) throw configError(file, at, 'must map metric keys to { goal: maximize | minimize }')
+    if (!isMapping(v)) throw configError(file, at, 'must map metric keys to { goal: maximize | minimize | none, min_effect: NUMBER }')
     const out: Record<string, MetricConfig> = {}
     for (const [key, spec] of Object.entries(v)) out[key] = readMetric(spec, `${at}.${key}`, file)
     return out
   },
-  primary: (v, at, file) => {
-    const list = typeof v === 'string' ? [v] : v
-    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw configError(file, at, 'must be a list of metric keys')
-    return list as string[]
-  },
+  primary: stringList('metric keys'),
+  seed_params: stringList('param keys'),
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {

@@ -1,11 +1,13 @@
 /** Side-by-side comparison of runs: data first (`compareRuns`), then plain-text and Markdown renderings of that data. Browser-safe. */
 import type { RunSummary } from '../model/run.js'
 import { asText } from '../query/fields.js'
-import { type Goal, type GoalConfig, metricGoalInfo } from './goals.js'
+import { bestRun, type Goal, type GoalSource, type JudgeConfig, metricGoal, primaryMetrics } from '../judge/index.js'
 
 export interface CompareOptions {
-  /** Goals and primary metrics from labbook.config.yaml; otherwise goals are inferred from metric names. */
-  goals?: GoalConfig
+  /** Goals and primary metrics from labbook.config.yaml (src/judge decides; without it, goals come from the name rule). */
+  goals?: JudgeConfig
+  /** Tags of the runs' experiment (goals and primary metric set by tag), when they share one. */
+  experimentTags?: Record<string, string>
   /** Keep only rows whose values differ between runs. @default false */
   diffOnly?: boolean
 }
@@ -28,12 +30,13 @@ export interface MetricCell {
 
 export interface MetricRow {
   key: string
-  goal: Goal
-  goalSource: 'config' | 'inferred'
-  /** Listed in the config's `primary`. */
+  /** undefined: informational (telemetry or `goal: none`), never judged. */
+  goal?: Goal
+  goalSource: GoalSource
+  /** A primary metric of these runs (src/judge `primaryMetrics`). */
   primary: boolean
   values: (MetricCell | undefined)[]
-  /** Indices (into `runs`) of the runs with the best latest value; empty when fewer than two runs have a number. */
+  /** Indices (into `runs`) of the eligible runs (FINISHED, finite value) tied for the best latest value; empty when fewer than two runs have a number or none is eligible. */
   best: number[]
   differs: boolean
 }
@@ -78,16 +81,22 @@ export function compareRuns(runs: readonly RunSummary[], o: CompareOptions = {})
   ].filter((r) => r.values.some((v) => v !== undefined))
   const params = unionKeys(runs.map((r) => r.params)).map((k) => row(k, runs.map((r) => (Object.hasOwn(r.params, k) ? asText(r.params[k]) : undefined))))
   const tags = unionKeys(runs.map((r) => r.tags)).map((k) => row(k, runs.map((r) => (Object.hasOwn(r.tags, k) ? r.tags[k] : undefined))))
-  const primary = o.goals?.primary ?? []
-  const metricKeys = unionKeys(runs.map((r) => r.metrics)).sort((a, b) => rank(primary, a) - rank(primary, b) || (a < b ? -1 : a > b ? 1 : 0))
+  const judge = { config: o.goals, tags: o.experimentTags }
+  const primary = primaryMetrics(runs, judge)
+  const informational = (k: string) => (metricGoal(k, judge).goal === undefined ? 1 : 0)
+  const metricKeys = unionKeys(runs.map((r) => r.metrics))
+    .sort((a, b) => rank(primary, a) - rank(primary, b) || informational(a) - informational(b) || (a < b ? -1 : a > b ? 1 : 0))
   const metrics = metricKeys.map((key): MetricRow => {
-    const { goal, source } = metricGoalInfo(key, o.goals)
+    const { goal, source } = metricGoal(key, judge)
     const values = runs.map((r): MetricCell | undefined => {
       if (!Object.hasOwn(r.metrics, key)) return undefined
       const s = r.metrics[key]
       return { latest: s.value, min: s.min, max: s.max, step: s.step, count: s.count }
     })
-    return { key, goal, goalSource: source, primary: primary.includes(key), values, best: best(values, goal), differs: differs(values.map((v) => v?.latest)) }
+    const withNumber = values.filter((v) => v !== undefined && !Number.isNaN(v.latest)).length
+    const top = goal && withNumber >= 2 ? bestRun(runs, key, goal) : undefined
+    const best = top ? runs.flatMap((r, i) => (r.status === 'FINISHED' && r.lifecycle !== 'deleted' && r.metrics[key]?.value === top.metrics[key]!.value ? [i] : [])) : []
+    return { key, ...(goal ? { goal } : {}), goalSource: source, primary: primary.includes(key), values, best, differs: differs(values.map((v) => v?.latest)) }
   })
   return {
     runs: runs.map((r) => ({
@@ -121,14 +130,6 @@ function rank(primary: string[], key: string): number {
   return i < 0 ? primary.length : i
 }
 
-function best(values: (MetricCell | undefined)[], goal: Goal): number[] {
-  const nums = values.map((v) => (v && !Number.isNaN(v.latest) ? v.latest : undefined))
-  if (nums.filter((v) => v !== undefined).length < 2) return []
-  let top: number | undefined
-  for (const v of nums) if (v !== undefined && (top === undefined || (goal === 'maximize' ? v > top : v < top))) top = v
-  return nums.flatMap((v, i) => (v === top ? [i] : []))
-}
-
 /** Numbers for people: integers whole, others to 4 significant digits, NaN and ±inf spelled out. */
 export function formatNumber(n: number): string {
   if (Number.isNaN(n)) return 'NaN'
@@ -151,6 +152,7 @@ export function formatDuration(ms: number): string {
 }
 
 const ARROW: Record<Goal, string> = { maximize: '↑', minimize: '↓' }
+const arrow = (g: Goal | undefined) => (g ? ARROW[g] : '·')
 
 function metricLatest(c: MetricCell | undefined): string | undefined {
   return c === undefined ? undefined : formatNumber(c.latest)
@@ -165,9 +167,11 @@ function runLabel(r: ComparedRun): string {
 }
 
 function goalLegend(c: Comparison): string {
-  const list = (src: 'config' | 'inferred') => c.metrics.filter((m) => m.goalSource === src).map((m) => `${m.key} ${ARROW[m.goal]}`).join(', ')
-  const cfg = list('config'), inf = list('inferred')
-  return [cfg && `Goals from labbook.config.yaml: ${cfg}.`, inf && `Goals inferred from the name (loss, error, time… minimize): ${inf}.`].filter(Boolean).join(' ')
+  const list = (src: GoalSource) => c.metrics.filter((m) => m.goalSource === src && m.goal).map((m) => `${m.key} ${arrow(m.goal)}`).join(', ')
+  const cfg = list('config'), tag = list('tag'), inf = list('name')
+  const info = c.metrics.filter((m) => !m.goal).map((m) => m.key).join(', ')
+  return [cfg && `Goals from labbook.config.yaml: ${cfg}.`, tag && `Goals from experiment tags: ${tag}.`, inf && `Goals inferred from the name (loss, error, time… minimize): ${inf}.`,
+    info && `Informational (· never judged): ${info}.`].filter(Boolean).join(' ')
 }
 
 // ---------------------------------------------------------------- text
@@ -189,7 +193,7 @@ function clip(s: string, max: number): string {
 }
 
 /**
- * A plain-text table for terminals: `≠` marks rows that differ, `*` the best value of a metric.
+ * A plain-text table for terminals: `≠` marks rows that differ, `★` the best value of a metric among finished runs.
  * @example console.log(renderComparisonText(compareRuns(runs)))
  */
 export function renderComparisonText(c: Comparison): string {
@@ -209,8 +213,8 @@ export function renderComparisonText(c: Comparison): string {
     section('metrics (latest; min … max)')
     for (const m of c.metrics) {
       rows.push([
-        `${m.differs ? '≠ ' : '  '}${clip(m.key, TEXT_CELL)} ${ARROW[m.goal]}`,
-        ...m.values.map((v, i) => (v === undefined ? '-' : metricLatest(v)! + (m.best.includes(i) ? ' *' : ''))),
+        `${m.differs ? '≠ ' : '  '}${clip(m.key, TEXT_CELL)} ${arrow(m.goal)}`,
+        ...m.values.map((v, i) => (v === undefined ? '-' : metricLatest(v)! + (m.best.includes(i) ? ' ★' : ''))),
       ])
       if (m.values.some((v) => v !== undefined && v.count > 1)) rows.push(['', ...m.values.map((v) => (v === undefined ? '' : metricRange(v)!))])
     }
@@ -225,7 +229,7 @@ export function renderComparisonText(c: Comparison): string {
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '))
   const notes = [
     c.diffOnly ? 'Only rows that differ are shown.' : '≠ marks rows that differ.',
-    c.metrics.length ? `* best value; ↑ higher is better, ↓ lower is better. ${goalLegend(c)}` : '',
+    c.metrics.length ? `★ best finished run; ↑ higher is better, ↓ lower is better. ${goalLegend(c)}` : '',
   ].filter(Boolean)
   return lines.join('\n') + '\n\n' + notes.join('\n') + '\n'
 }
@@ -268,12 +272,12 @@ export function renderComparisonMarkdown(c: Comparison): string {
         const range = v.count > 1 ? ` <sub>${escapeMarkdownCell(metricRange(v)!)}</sub>` : ''
         return (m.best.includes(i) ? `**${latest}**` : latest) + range
       })
-      return `| ${mark(m.differs, m.key)} ${ARROW[m.goal]} | ${vals.join(' | ')} |`
+      return `| ${mark(m.differs, m.key)} ${arrow(m.goal)} | ${vals.join(' | ')} |`
     }),
   )
   table('Tags', plainRows(c.tags))
   const notes = [c.diffOnly ? 'Only rows that differ are shown.' : '≠ marks rows that differ.']
-  if (c.metrics.length) notes.push(`Metrics show the latest value (min … max when logged more than once); **bold** is the best; ↑ higher is better, ↓ lower is better. ${escapeMarkdownCell(goalLegend(c), 10_000)}`)
+  if (c.metrics.length) notes.push(`Metrics show the latest value (min … max when logged more than once); **bold** is the best finished run; ↑ higher is better, ↓ lower is better. ${escapeMarkdownCell(goalLegend(c), 10_000)}`)
   out.push(`<sub>${notes.join('<br>')}</sub>`, '')
   return out.join('\n')
 }

@@ -1,5 +1,5 @@
 /** A compact Mermaid `xychart-beta` of one metric along a PR's commits (GitHub renders it in comments: no image hosting). Browser-safe. */
-import type { PrMetric } from './pr-report.js'
+import type { PrMetric } from './pr-experiment.js'
 
 export interface MermaidChartOptions {
   /** Keep only the last N points (xychart labels get unreadable past ~30). @default 30 */
@@ -20,7 +20,7 @@ function label(s: string, max = 14): string {
 }
 
 /**
- * The Mermaid source (without the code fence) of a line chart: the PR's values, plus a flat line at the baseline.
+ * The Mermaid source (without the code fence) of a line chart: the PR's values, plus a flat line at the baseline mean.
  * Undefined when there are fewer than two finite points to draw.
  * @example '```mermaid\n' + mermaidChart(metric) + '\n```'
  */
@@ -28,7 +28,7 @@ export function mermaidChart(m: PrMetric, o: MermaidChartOptions = {}): string |
   const points = m.series.filter((p) => Number.isFinite(p.value)).slice(-(o.maxPoints ?? 30))
   if (points.length < 2) return undefined
   const values = points.map((p) => p.value)
-  const base = m.baseline && Number.isFinite(m.baseline.value) ? m.baseline.value : undefined
+  const base = m.baseline && Number.isFinite(m.baseline.mean) ? m.baseline.mean : undefined
   const all = base === undefined ? values : [...values, base]
   let lo = Math.min(...all), hi = Math.max(...all)
   const pad = hi > lo ? (hi - lo) * 0.1 : Math.abs(hi) * 0.1 || 1

@@ -6,6 +6,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import { LabbookError } from '../errors.js'
 import { collectSite } from './collect.js'
 import { withScriptHashes } from './csp.js'
+import { loadConfig } from '../format/config-file.js'
+import type { JudgeConfig } from '../judge/index.js'
 import type { Problem, SiteData } from './snapshot.js'
 import type { SiteSource } from './source.js'
 import { libDir, modulesDir, siteTemplateDir } from './template.js'
@@ -32,6 +34,8 @@ export interface SiteBuildOptions {
   maxPoints?: number
   /** Overwrite a non-empty output folder that is not an earlier site. @default false */
   force?: boolean
+  /** Goals, primary metrics and seed params. @default labbook.config.yaml of the repository */
+  judge?: JudgeConfig
   /** Astro's log level. @default 'warn' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   /** Called as each phase starts, with what is known so far and the time since the build began. */
@@ -100,6 +104,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
       rev: o.rev ?? opened?.rev ?? 'labbook',
       commit: opened?.commit ?? null,
       maxPoints: o.maxPoints,
+      judge: o.judge ?? loadConfig(repoRoot),
     })
     const t1 = performance.now()
     progress({ phase: 'render', runs: data.runs.length, experiments: data.experiments.length })

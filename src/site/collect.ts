@@ -8,9 +8,9 @@ import { runDuration } from '../model/run.js'
 import { artifactKind, artifactOutPath, hrefOf, textPreview } from './artifacts.js'
 import { encodeSeries } from './charts/series.js'
 import { renderMarkdown } from './markdown.js'
-import { better, primaryMetric } from './primary.js'
+import { bestRun, eligibleValue, judgeExperiment, type JudgeConfig, type GroupScore } from '../judge/index.js'
 import { commitUrl } from './remote.js'
-import type { ArtifactView, CommitView, ExperimentView, MetricFile, Problem, RunDetail, SiteData, TableRun } from './snapshot.js'
+import type { ArtifactView, CommitView, ExperimentView, GroupView, JudgeData, MetricFile, Problem, RunDetail, SiteData, TableRun } from './snapshot.js'
 import type { SiteSource } from './source.js'
 
 export interface CollectOptions {
@@ -27,6 +27,8 @@ export interface CollectOptions {
   previewBytes?: number
   /** Runs read at the same time. @default 8 */
   concurrency?: number
+  /** Goals, primary metrics and seed params (labbook.config.yaml, read by `loadConfig`). @default {} */
+  judge?: JudgeConfig
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
@@ -91,11 +93,13 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   for (const e of known.values()) {
     if (e.lifecycle === 'deleted') continue
     const mine = byExp.get(e.id) ?? []
-    expViews.push(experimentView(e, mine))
+    expViews.push(experimentView(e, mine, o.judge ?? {}))
     const table: TableRun[] = mine.map((r) => tableRun(r, children.get(r.id)?.length))
     await put(o.filesDir, `data/experiments/${e.id}/runs.json`, JSON.stringify(table))
   }
   expViews.sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0) || a.name.localeCompare(b.name))
+  const judgeData: JudgeData = { config: o.judge ?? {}, experiments: Object.fromEntries([...known.values()].map((e) => [e.id, e.tags ?? {}])) }
+  await put(o.filesDir, 'data/judge.json', JSON.stringify(judgeData))
 
   await pool(runs, 16, async (r) => {
     await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: details[r.id]!.metrics }))
@@ -123,24 +127,40 @@ export function tableRun(r: RunSummary, children?: number): TableRun {
   return t
 }
 
-function experimentView(e: Experiment, runs: RunSummary[]): ExperimentView {
-  const { key, goal } = primaryMetric(e, runs)
-  let best: ExperimentView['best']
+function experimentView(e: Experiment, runs: RunSummary[], config: JudgeConfig): ExperimentView {
+  const j = judgeExperiment(runs, { config, tags: e.tags })
+  const first = j.primary[0]
   const spark: number[] = []
   let last: number | undefined
   for (const r of [...runs].reverse()) {
     last = Math.max(last ?? 0, r.endTime ?? r.startTime)
-    const m = key ? r.metrics[key] : undefined
-    if (!m) continue
-    spark.push(m.value)
-    if (better(m.value, best?.value, goal)) best = { id: r.id, name: r.name, value: m.value }
+    const v = first ? eligibleValue(r, first.key) : undefined
+    if (v !== undefined) spark.push(v)
   }
-  return { id: e.id, name: e.name, description: e.description, tags: e.tags ?? {}, runCount: runs.length, lastActivity: last ?? e.updatedAt ?? e.createdAt, primaryMetric: key, goal, best, spark: spark.slice(-60) }
+  const view: ExperimentView = {
+    id: e.id, name: e.name, description: e.description, tags: e.tags ?? {}, runCount: runs.length, lastActivity: last ?? e.updatedAt ?? e.createdAt,
+    primaryMetrics: j.primary.map((p) => p.key), spark: spark.slice(-60),
+  }
+  if (first) { view.primaryMetric = first.key; view.goal = first.goal }
+  if (j.best) view.best = { id: j.best.run.id, name: j.best.run.name, value: j.best.value }
+  if (first && j.bestGroup && j.bestGroup.values.length > 1) view.bestGroup = groupView(j.bestGroup, first.key)
+  return view
+}
+
+/** A scored group for the pages (only called for groups with eligible members). */
+export function groupView(s: GroupScore<RunSummary>, key: string): GroupView {
+  const st = s.stats!
+  return {
+    label: s.group.label, n: st.n, mean: st.mean, std: st.std, min: st.min, max: st.max, ...(st.ci ? { ci: st.ci } : {}),
+    best: { id: s.best!.id, name: s.best!.name, value: s.best!.metrics[key]!.value },
+    runs: s.group.runs.map((r) => r.id),
+  }
 }
 
 function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
   const goalOf = new Map(exps.map((e) => [e.id, e]))
   const by = new Map<string, CommitView>()
+  const runsOf = new Map<string, RunSummary[]>()
   for (const r of runs) {
     const sha = r.source?.commit
     if (!sha || !/^[0-9a-f]{7,64}$/i.test(sha)) continue
@@ -150,11 +170,17 @@ function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
     c.firstTime = Math.min(c.firstTime, r.startTime)
     c.lastTime = Math.max(c.lastTime, r.startTime)
     if (!c.experiments.includes(r.experiment)) c.experiments.push(r.experiment)
-    const e = goalOf.get(r.experiment)
-    const key = e?.primaryMetric
-    const m = key ? r.metrics[key] : undefined
-    const cur = c.best[r.experiment]
-    if (key && m && (!cur || better(m.value, cur.value, e!.goal))) c.best[r.experiment] = { id: r.id, name: r.name, value: m.value, metric: key }
+    const list = runsOf.get(sha) ?? []
+    if (!list.length) runsOf.set(sha, list)
+    list.push(r)
+  }
+  for (const c of by.values()) {
+    for (const exp of c.experiments) {
+      const e = goalOf.get(exp)
+      if (!e?.primaryMetric || !e.goal) continue
+      const top = bestRun(runsOf.get(c.sha)!.filter((r) => r.experiment === exp), e.primaryMetric, e.goal)
+      if (top) c.best[exp] = { id: top.id, name: top.name, value: top.metrics[e.primaryMetric]!.value, metric: e.primaryMetric }
+    }
   }
   // Newest first by the first run made from the commit: commit dates are not on the branch.
   return [...by.values()].sort((a, b) => b.firstTime - a.firstTime)

@@ -1,9 +1,25 @@
 /** The summaries the Astro pages render from (kept small: no metric series, no artifact bytes). Browser-safe types. */
 import type { ParamValue, RunStatus, RunSummary, SourceInfo, MetricSummary } from '../model/run.js'
+import type { Goal, JudgeConfig, SampleStats } from '../judge/index.js'
 
-export type Goal = 'min' | 'max'
+export type { Goal }
 
 export interface BestRun { id: string; name: string; value: number }
+
+/** A group of repeats as the pages show it (src/judge `scoreGroup` on the primary metric). */
+export interface GroupView extends SampleStats {
+  /** What the members share (params without seeds, or the labbook.group tag). */
+  label: Record<string, string>
+  /** Best eligible member. */
+  best: BestRun
+  runs: string[]
+}
+
+/** What the browser needs to ask src/judge itself (`data/judge.json`): the config and each experiment's tags. */
+export interface JudgeData {
+  config: JudgeConfig
+  experiments: Record<string, Record<string, string>>
+}
 
 export interface ExperimentView {
   id: string
@@ -12,10 +28,17 @@ export interface ExperimentView {
   tags: Record<string, string>
   runCount: number
   lastActivity?: number
+  /** The first primary metric (src/judge `primaryMetrics`). */
   primaryMetric?: string
-  goal: Goal
+  /** Every primary metric, in order. */
+  primaryMetrics: string[]
+  /** Goal of the first primary metric. */
+  goal?: Goal
+  /** Best eligible run (FINISHED, not deleted, finite value) on the first primary metric. */
   best?: BestRun
-  /** Primary metric's latest value per run, oldest run first (for the sparkline). */
+  /** Best eligible group of repeats on the first primary metric, when some configuration was repeated. */
+  bestGroup?: GroupView
+  /** Primary metric's latest value per eligible run, oldest run first (for the sparkline). */
   spark: number[]
 }
 

@@ -1,4 +1,5 @@
 import type { Experiment } from '../model/experiment.js'
+import { compareValues, metricGoal, PRIMARY_TAGS, primaryMetrics } from '../judge/index.js'
 import { RUN_STATUSES, type RunStatus, type RunSummary } from '../model/run.js'
 import { BranchStore } from '../store/branch-store.js'
 import { isTreeMode, type ObjectStore } from '../store/objects.js'
@@ -126,29 +127,24 @@ function addCounts(into: Partial<Record<RunStatus, number>>, from: Partial<Recor
 }
 
 /**
- * Which metric decides "best" in a note, and its direction.
- * MINIMAL STAND-IN for the judgement module (issue 11, src/judge): the experiment's tagged primary metric and goal,
- * else the key the note already uses, else the run's first metric preferring validation/test keys; lower wins for
- * loss/error-like names. Replace with the judgement module's primary metric once it lands.
+ * Which metric decides "best" in a note, and its direction: src/judge's primary metric and goal for the experiment's
+ * tags (the key the note already uses when the tags name none), never a telemetry metric. The config file is not read
+ * here (the note is written by the library); the site and the report apply it.
  */
 export function notePrimary(exp: Pick<Experiment, 'tags'> | undefined, run: RunSummary, current?: NoteBest): { key: string; goal: 'min' | 'max' } | undefined {
-  const tags = exp?.tags ?? {}
-  const tagged = tags['labbook.primary_metric'] ?? tags['primary_metric']
-  const g = tags['labbook.goal'] ?? tags['goal']
-  const goalOf = (k: string): 'min' | 'max' => (g === 'min' || g === 'minimize' ? 'min' : g === 'max' || g === 'maximize' ? 'max' : LOWER_IS_BETTER.test(k.split('/').pop() ?? k) ? 'min' : 'max')
-  if (tagged) return { key: tagged, goal: goalOf(tagged) }
-  if (current) return { key: current.key, goal: current.goal }
-  const keys = Object.keys(run.metrics).filter((k) => !/^(system|sys|telemetry)\//.test(k)).sort()
-  const key = keys.find((k) => /val|test|eval/i.test(k)) ?? keys[0]
-  return key === undefined ? undefined : { key, goal: goalOf(key) }
+  const ctx = { tags: exp?.tags ?? {} }
+  const tagged = PRIMARY_TAGS.some((t) => ctx.tags[t])
+  const key = !tagged && current ? current.key : primaryMetrics([run], ctx)[0] ?? (tagged ? undefined : current?.key)
+  const goal = key === undefined ? undefined : metricGoal(key, ctx).goal
+  return key === undefined || goal === undefined ? undefined : { key, goal: goal === 'minimize' ? 'min' : 'max' }
 }
-const LOWER_IS_BETTER = /(loss|err|error|mse|mae|rmse|mape|perplexity|ppl|wer|cer|latency|time|duration|regret|distance|nll|bpd|fid)/i
 
+/** src/judge's order on values: NaN and ±inf never win. */
 function beats(a: NoteBest, b: NoteBest | undefined): boolean {
   if (!b || b.key !== a.key) return true
-  if (Number.isNaN(a.value)) return false
-  if (Number.isNaN(b.value)) return true
-  return a.goal === 'min' ? a.value < b.value : a.value > b.value
+  if (!Number.isFinite(a.value)) return false
+  if (!Number.isFinite(b.value)) return true
+  return compareValues(a.value, b.value, a.goal === 'min' ? 'minimize' : 'maximize') < 0
 }
 
 /**

@@ -161,7 +161,7 @@ describe('compare and export', () => {
     const text = await cli(['compare', 'rf-10', 'rf-100'])
     expect(text.exitCode, text.stderr).toBe(0)
     expect(text.stdout).toMatch(/≠ n_estimators\s+10\s+100/)
-    expect(text.stdout).toMatch(/accuracy ↑\s+0\.82\s+0\.92 \*/)
+    expect(text.stdout).toMatch(/accuracy ↑\s+0\.82\s+0\.92 ★/)
     const md = await cli(['compare', 'rf-10', 'rf-100', '--md', '--diff-only'])
     expect(md.stdout).toContain('| ≠ n\\_estimators | 10 | 100 |')
     expect(md.stdout).not.toContain('max\\_depth')

@@ -47,24 +47,24 @@ describe('buildPrReport', () => {
     expect(names(r.failed)).toEqual(['feat-p3-crash'])
   })
 
-  it('takes the best base run on first-parent history up to the merge-base, not the latest, not a side branch, not a failed run', () => {
+  it('takes the best base group on first-parent history up to the merge-base, not the latest, not a side branch, not a failed run', () => {
     // Candidates: base-c0, base-c1, base-c2, base-m. Excluded: side-s1 (second parent), after-c4 (after the merge-base), base-c2-crash (FAILED).
     expect(r.baselineRuns).toBe(4)
-    const acc = r.metrics.find((m) => m.key === 'accuracy')!
-    expect(acc.baseline).toMatchObject({ value: 0.85, run: { name: 'base-c1', commit: f.commits.c1 } })
-    expect(acc.pr).toMatchObject({ value: 0.88, run: { name: 'wide | net\nv2 <i>' } })
-    expect(acc).toMatchObject({ change: 'better', goal: 'maximize' })
+    expect(r.experiments).toHaveLength(1)
+    const e = r.experiments[0]!
+    expect(e).toMatchObject({ name: 'cifar', baseline: { best: { name: 'base-c1' }, commit: f.commits.c1 }, pr: { best: { name: 'wide | net\nv2 <i>' }, commit: f.commits.p2 } })
+    const acc = e.metrics.find((m) => m.key === 'accuracy')!
+    expect(acc).toMatchObject({ primary: true, goal: 'maximize', baseline: { n: 1, mean: 0.85 }, pr: { n: 1, mean: 0.88 }, verdict: 'inconclusive' })
     expect(acc.relative).toBeCloseTo(3.5294, 3)
-    const loss = r.metrics.find((m) => m.key === 'loss')!
-    expect(loss).toMatchObject({ change: 'worse', goal: 'minimize', baseline: { value: 0.4 }, pr: { value: 0.41, run: { name: 'feat-remote' } } })
-    expect(loss.relative).toBeCloseTo(2.5, 6)
-    expect(r.metrics.find((m) => m.key === 'epoch_time')).toMatchObject({ change: 'new' })
-    expect(r.verdict).toBe('mixed')
+    expect(acc.reason).toMatch(/one run/)
+    // Informational: every other metric of the two groups, never judged into the verdict.
+    expect(e.metrics.filter((m) => !m.primary).map((m) => m.key)).toEqual(['epoch_time', 'loss'])
+    expect(e.verdict).toBe('inconclusive')
+    expect(r.verdict).toBe('inconclusive')
   })
 
-  it('lists the params that differ between the baseline and the PR best of the first metric', () => {
-    expect(r.paramsOf).toMatchObject({ metric: 'accuracy', baseline: { name: 'base-c1' }, pr: { name: 'wide | net\nv2 <i>' } })
-    expect(r.params).toEqual([
+  it('lists the params that differ between the baseline and the PR configurations', () => {
+    expect(r.experiments[0]!.params).toEqual([
       { key: 'layers', baseline: '2', pr: '4' },
       { key: 'note', baseline: 'warm|up `x` <b>bold</b>' },
       { key: 'optimizer', pr: 'adam' },
@@ -75,9 +75,11 @@ describe('buildPrReport', () => {
     const rb = await buildPrReport(book, { base: 'main', head: 'rb' })
     expect(rb.mergeBase).toBe(f.commits.c4)
     expect(rb.runs).toMatchObject([{ name: 'rb-before-rebase', commit: f.commits.r1old, prCommit: f.commits.r1, match: 'patch-id' }])
-    // The base moved on: after-c4 is now at the merge-base, and the best.
-    expect(rb.metrics.find((m) => m.key === 'accuracy')).toMatchObject({ change: 'worse', baseline: { run: { name: 'after-c4' } } })
-    expect(rb.verdict).toBe('worse')
+    // The base moved on: after-c4 is now at the merge-base, and the best; one run a side: inconclusive, unless min_effect decides.
+    expect(rb.experiments[0]).toMatchObject({ baseline: { best: { name: 'after-c4' } }, verdict: 'inconclusive' })
+    const gated = await buildPrReport(book, { base: 'main', head: 'rb', goals: { metrics: { accuracy: { min_effect: 0.05 } } } })
+    expect(gated.experiments[0]!.metrics[0]).toMatchObject({ key: 'accuracy', verdict: 'worse', minEffect: 0.05 })
+    expect(gated.verdict).toBe('worse')
   })
 
   it('says so when the PR has no runs, and rejects a ref that does not exist', async () => {
@@ -91,12 +93,15 @@ describe('buildPrReport', () => {
     const onlyFailed = { repo: f.repo.dir, listRuns: async () => (await book.listRuns()).filter((x) => x.name === 'feat-p3-crash' || x.name.startsWith('base-')) }
     const r = await buildPrReport(onlyFailed, { base: 'main', head: 'feature' })
     expect(r).toMatchObject({ verdict: 'no-results', failed: [{ name: 'feat-p3-crash' }] })
-    expect(renderPrReportMarkdown(r)).toContain("⚪ **No results yet**: none of the PR's 1 run on 1 commit finished with a metric, 1 failed.")
+    expect(renderPrReportMarkdown(r)).toContain("⚪ **No results yet**: none of the PR's 1 run on 1 commit finished with a value for a primary metric, 1 failed.")
   })
 
-  it('gates on regressions beyond a percentage', () => {
-    expect(regressions(r, 2).map((m) => m.key)).toEqual(['loss'])
-    expect(regressions(r, 2.5)).toEqual([])
+  it('gates only on primary metrics judged worse', async () => {
+    expect(regressions(r)).toEqual([]) // single runs: inconclusive
+    const lossFirst = await buildPrReport(book, { base: 'main', head: 'feature', goals: { primary: ['loss'], metrics: { loss: { min_effect: 0.005 } } } })
+    expect(regressions(lossFirst).map((x) => [x.experiment.name, x.metric.key])).toEqual([['cifar', 'loss']])
+    const noisy = await buildPrReport(book, { base: 'main', head: 'feature', goals: { primary: ['loss'], metrics: { loss: { min_effect: 0.02 } } } })
+    expect(regressions(noisy)).toEqual([])
   })
 })
 
@@ -134,31 +139,37 @@ describe('labbook report (CLI)', () => {
     const js = await cli(['report', '--base', 'main', '--head', 'feature', '--json', '--site-url', 'https://example.org/lab'])
     expect(js.exitCode).toBe(0)
     const data = JSON.parse(js.stdout) as PrReport
-    expect(Object.keys(data)).toEqual(['version', 'base', 'head', 'mergeBase', 'commits', 'runs', 'baselineRuns', 'metrics', 'params', 'paramsOf', 'failed', 'verdict', 'siteUrl'])
-    expect(data.version).toBe(1)
-    expect(data.metrics.map((m) => [m.key, m.change])).toEqual([['accuracy', 'better'], ['loss', 'worse'], ['epoch_time', 'new']])
-    expect(data.metrics[0]).toMatchObject({ compareUrl: `https://example.org/lab/compare/?runs=${f.runs['base-c1']},${f.runs['wide | net\nv2 <i>']}` })
+    expect(Object.keys(data)).toEqual(['version', 'base', 'head', 'mergeBase', 'commits', 'runs', 'baselineRuns', 'experiments', 'failed', 'verdict', 'siteUrl'])
+    expect(data.version).toBe(2)
+    expect(data.experiments[0]!.metrics.map((m) => [m.key, m.primary, m.verdict])).toEqual([['accuracy', true, 'inconclusive'], ['epoch_time', false, 'no-data'], ['loss', false, 'inconclusive']])
+    expect(data.experiments[0]).toMatchObject({ compareUrl: `https://example.org/lab/compare/?runs=${f.runs['base-c1']},${f.runs['wide | net\nv2 <i>']}` })
     expect(data.runs[0]).toMatchObject({ url: `https://example.org/lab/runs/${f.runs['feat-p1']}/` })
     expect(data.siteUrl).toBe('https://example.org/lab')
   })
 
-  it('--fail-on-regression exits 1 past the threshold, and still prints the report', async () => {
-    const bad = await cli(['report', '--base', 'main', '--head', 'feature', '--fail-on-regression', '2'])
-    expect(bad.exitCode).toBe(1)
-    expect(bad.stdout).toContain(PR_REPORT_MARKER)
-    expect(bad.stderr).toMatch(/regression: loss 0\.4 -> 0\.41 \(2\.50% worse, limit 2%\)/)
-    const ok = await cli(['report', '--base', 'main', '--head', 'feature', '--fail-on-regression', '3%'])
-    expect(ok.exitCode).toBe(0)
+  it('--fail-on-regression exits 1 on a primary metric judged worse, says which and by how much, and still prints the report', async () => {
+    const ok = await cli(['report', '--base', 'main', '--head', 'feature', '--fail-on-regression'])
+    expect(ok.exitCode).toBe(0) // one run a side: inconclusive is never a failure
     expect(ok.stderr).toBe('')
+    const cfg = join(f.repo.dir, 'labbook.config.yaml')
+    writeFileSync(cfg, 'primary: [loss]\nmetrics:\n  loss: { min_effect: 0.005 }\n')
+    try {
+      const bad = await cli(['report', '--base', 'main', '--head', 'feature', '--fail-on-regression'])
+      expect(bad.exitCode).toBe(1)
+      expect(bad.stdout).toContain(PR_REPORT_MARKER)
+      expect(bad.stderr).toContain('regression: cifar loss 0.4 (n=1) -> 0.41 (n=1): +0.01, min_effect 0.005, 2.50% worse')
+    } finally {
+      rmSync(cfg)
+    }
   })
 
   it('only gates on the primary metrics of labbook.config.yaml', async () => {
     const cfg = join(f.repo.dir, 'labbook.config.yaml')
     writeFileSync(cfg, 'primary: [accuracy]\nmetrics:\n  accuracy: max\n')
     try {
-      const r = await cli(['report', '--base', 'main', '--head', 'feature', '--json', '--fail-on-regression', '1'])
+      const r = await cli(['report', '--base', 'main', '--head', 'feature', '--json', '--fail-on-regression'])
       expect(r.exitCode).toBe(0)
-      expect((JSON.parse(r.stdout) as PrReport).metrics.map((m) => [m.key, m.goalSource])).toEqual([['accuracy', 'config']])
+      expect((JSON.parse(r.stdout) as PrReport).experiments[0]!.metrics.filter((m) => m.primary).map((m) => [m.key, m.goalSource])).toEqual([['accuracy', 'config']])
       writeFileSync(cfg, 'metrics:\n  accuracy: upwards\n')
       const bad = await cli(['report', '--base', 'main', '--head', 'feature'])
       expect(bad.exitCode).toBe(1)

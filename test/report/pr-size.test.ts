@@ -7,7 +7,7 @@ import { generateRuns } from '../../bench/generate.js'
 import { Labbook } from '../../src/index.js'
 import { mermaidChart, mermaidNumber } from '../../src/report/pr-chart.js'
 import { GITHUB_COMMENT_LIMIT, PR_REPORT_MARKER, renderPrReportMarkdown } from '../../src/report/pr-markdown.js'
-import { buildPrReport, type PrMetric, type PrReport, type PrRunRef } from '../../src/report/pr-report.js'
+import { buildPrReport, type PrExperiment, type PrMetric, type PrReport, type PrRunRef } from '../../src/report/pr-report.js'
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8')
 const dirs: string[] = []
@@ -16,21 +16,26 @@ afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }
 function hugeReport(n: number): PrReport {
   const site = 'https://example.org/' + 'deep/'.repeat(20) + 'lab'
   const run = (i: number, status: PrRunRef['status'] = 'FINISHED'): PrRunRef => ({
-    id: `run${String(i).padStart(22, '0')}`, name: `run ${i} | ${'名前'.repeat(40)}\n<script>`, status, startTime: i, commit: 'a'.repeat(40), prCommit: 'a'.repeat(40),
+    id: `run${String(i).padStart(22, '0')}`, name: `run ${i} | ${'名前'.repeat(40)}\n<script>`, experiment: 'e', status, startTime: i, commit: 'a'.repeat(40), prCommit: 'a'.repeat(40),
     match: 'commit', url: `${site}/runs/run${i}/`,
   })
-  const metrics: PrMetric[] = Array.from({ length: n }, (_, i) => ({
-    key: `metric/${i}/${'x'.repeat(200)}`, goal: i % 2 ? 'minimize' : 'maximize', goalSource: 'inferred',
-    baseline: { value: i + 0.123456, run: run(i) }, pr: { value: i + 0.5, run: run(i + 1) }, delta: 0.376544, relative: 1.5, change: i % 2 ? 'worse' : 'better',
-    series: Array.from({ length: 60 }, (_, s) => ({ label: `c${s}`, value: s / 7 })), compareUrl: `${site}/compare/?runs=a,b`,
+  const stats = (mean: number) => ({ n: 5, mean, std: 0.1, min: mean - 0.2, max: mean + 0.2, ci: [mean - 0.124, mean + 0.124] as [number, number] })
+  const metrics = (k: number): PrMetric[] => Array.from({ length: k }, (_, i) => ({
+    key: `metric/${i}/${'x'.repeat(200)}`, goal: i % 2 ? 'minimize' : 'maximize', goalSource: 'name', primary: i < k / 2,
+    baseline: stats(i + 0.123456), pr: stats(i + 0.5), diff: 0.376544, ci: [0.2, 0.55], relative: 1.5, verdict: i % 2 ? 'worse' : 'better', reason: 'the 95% interval of the difference excludes 0',
+    series: Array.from({ length: 60 }, (_, s) => ({ label: `c${s}`, value: s / 7 })),
+  }))
+  const group = (i: number) => ({ label: { lr: 'v|'.repeat(300) }, commit: 'a'.repeat(40), runs: Array.from({ length: 5 }, (_, k) => run(i * 5 + k).id), best: { id: run(i).id, name: run(i).name } })
+  const experiments: PrExperiment[] = Array.from({ length: 60 }, (_, e) => ({
+    id: `e${e}`, name: `experiment ${e} ${'ü'.repeat(50)}`, verdict: 'mixed', baselineRuns: n, prRuns: n, baseline: group(e), pr: group(e + 1),
+    metrics: metrics(e === 0 ? n : 6), compareUrl: `${site}/compare/?runs=a,b`,
+    params: Array.from({ length: e === 0 ? n : 3 }, (_, i) => ({ key: `param_${i}`, baseline: 'v|'.repeat(3000), pr: '`x`\n'.repeat(1500) })),
   }))
   return {
-    version: 1, base: { ref: 'origin/main', commit: 'b'.repeat(40) }, head: { ref: 'HEAD', commit: 'c'.repeat(40), branch: 'feat' }, mergeBase: 'd'.repeat(40),
+    version: 2, base: { ref: 'origin/main', commit: 'b'.repeat(40) }, head: { ref: 'HEAD', commit: 'c'.repeat(40), branch: 'feat' }, mergeBase: 'd'.repeat(40),
     commits: Array.from({ length: n }, (_, i) => ({ commit: String(i).padStart(40, '0'), subject: `commit ${i}`, runs: [run(i).id] })),
     runs: Array.from({ length: n }, (_, i) => run(i, i % 2 ? 'FAILED' : 'FINISHED')),
-    baselineRuns: n, metrics,
-    params: Array.from({ length: n }, (_, i) => ({ key: `param_${i}`, baseline: 'v|'.repeat(3000), pr: '`x`\n'.repeat(1500) })),
-    paramsOf: { baseline: run(0), pr: run(1), metric: metrics[0]!.key },
+    baselineRuns: n, experiments,
     failed: Array.from({ length: n / 2 }, (_, i) => run(2 * i + 1, 'FAILED')),
     verdict: 'mixed', siteUrl: site,
   }
@@ -42,6 +47,7 @@ describe('size limit', () => {
     expect(bytes(md)).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT)
     expect(md.split('\n')[0]).toBe(PR_REPORT_MARKER)
     expect(md).toMatch(/… \d+ more metrics/)
+    expect(md).toMatch(/… \d+ more experiments/)
     expect(md).toMatch(/… \d+ more runs|<\/sub>\n$/)
     expect(md).not.toContain('<script>')
     // Still a useful report: the verdict and the first metric survive.
@@ -82,7 +88,7 @@ describe('Mermaid chart', () => {
     expect(mermaidNumber(2.5e21)).toBe('2500000000000000000000')
     expect(mermaidNumber(0.123456789)).toBe('0.123457')
     const m: PrMetric = {
-      key: 'val/loss', goal: 'minimize', goalSource: 'inferred', change: 'new',
+      key: 'val/loss', goal: 'minimize', goalSource: 'name', primary: true,
       series: [{ label: 'a"b`c', value: 1 }, { label: 'run ]two[', value: NaN }, { label: 'x', value: 2 }],
     }
     expect(mermaidChart(m)).toBe([

@@ -63,20 +63,22 @@ describe('workflow template', () => {
     execFileSync('git', ['clone', '-q', '--bare', f.repo.dir, remote])
     const ci = ciClone(remote, 'ci', f.commits.p3)
     expect(runStep(step('Fetch the labbook branch'), ci, {}).status).toBe(0)
-    const env = { BASE_REF: 'main', HEAD_REF: 'feature', SITE_URL: 'https://example.org/lab', FAIL_PCT: '2' }
+    // Single runs on each side: only a configured noise floor can call loss worse (0.4 → 0.41 ≥ min_effect 0.005).
+    fs.writeFileSync(join(ci, 'labbook.config.yaml'), 'primary: [loss]\nmetrics:\n  loss: { min_effect: 0.005 }\n')
+    const env = { BASE_REF: 'main', HEAD_REF: 'feature', SITE_URL: 'https://example.org/lab', FAIL_ON_REGRESSION: 'true' }
     const r = runStep(step('Build the report'), ci, env)
     expect(r.status, r.stderr).toBe(0)
     expect(r.output).toBe('exit=1\n')
     const md = fs.readFileSync(join(ci, 'report.md'), 'utf8')
     expect(md.startsWith(PR_REPORT_MARKER + '\n')).toBe(true)
-    expect(md).toContain('🟡 **Mixed** against main')
+    expect(md).toContain('🔴 **Worse than main**: loss 0.4 → 0.41 (+2.50%) 🔴')
     expect(md).toContain('feat-remote') // found by the branch name the workflow passes (HEAD is detached in CI)
     expect(md).toContain('https://example.org/lab/runs/')
     expect(r.summary).toBe(md)
-    expect(r.stderr).toContain('regression: loss')
-    expect(spawnSync('bash', ['-c', step('Fail on regression').run!.replace(/\$\{\{[^}]+\}\}/g, '2')]).status).toBe(1)
-    // Without a threshold the step passes.
-    expect(runStep(step('Build the report'), ci, { ...env, FAIL_PCT: '' }).output).toBe('exit=0\n')
+    expect(r.stderr).toContain('regression: cifar loss 0.4 (n=1) -> 0.41 (n=1)')
+    expect(spawnSync('bash', ['-c', step('Fail on regression').run!]).status).toBe(1)
+    // Without the variable the step passes.
+    expect(runStep(step('Build the report'), ci, { ...env, FAIL_ON_REGRESSION: '' }).output).toBe('exit=0\n')
   })
 
   it('tolerates a remote without a labbook branch, and fails the step on a real error', () => {

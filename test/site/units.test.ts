@@ -17,7 +17,7 @@ import { decodeSeries, encodeSeries, type SeriesFile } from '../../src/site/char
 import { collectSite, tableRun } from '../../src/site/collect.js'
 import { renderMarkdown } from '../../src/site/markdown.js'
 import { MemorySource } from '../../src/site/memory-source.js'
-import { metricGoal, primaryMetric } from '../../src/site/primary.js'
+import { metricGoal, primaryMetrics } from '../../src/judge/index.js'
 import { commitUrl } from '../../src/site/remote.js'
 import { ATTR_COLUMNS, compileTableFilter, tableRows } from '../../src/site/table.js'
 import { normalizeBase } from '../../src/site/build.js'
@@ -140,14 +140,13 @@ describe('safety helpers', () => {
   })
 })
 
-describe('goals', () => {
+describe('goals (src/judge, as the site calls it)', () => {
   it('loss-like metrics are minimised, the rest maximised; a tag overrides', () => {
-    expect(metricGoal('val_loss')).toBe('min')
-    expect(metricGoal('eval/error_rate')).toBe('min')
-    expect(metricGoal('accuracy')).toBe('max')
     const { runs } = fakeRuns({ runs: 4, steps: 3 })
-    expect(primaryMetric(undefined, runs.map((r) => r.summary)).key).toBe('val_loss')
-    expect(primaryMetric({ id: '1', name: 'x', lifecycle: 'active', createdAt: 0, tags: { 'labbook.primary_metric': 'acc', 'labbook.goal': 'min' } }, []).goal).toBe('min')
+    expect(primaryMetrics(runs.map((r) => r.summary))).toEqual(['val_loss'])
+    const tags = { 'labbook.primary_metric': 'acc', 'labbook.goal': 'min' }
+    expect(primaryMetrics([], { tags })).toEqual(['acc'])
+    expect(metricGoal('acc', { tags }).goal).toBe('minimize')
   })
 })
 

@@ -6,7 +6,8 @@ import { lineChartSpec, seriesRows, type XAxis } from 'labbook-lib/site/charts/l
 import { parallelRows, parallelSpec } from 'labbook-lib/site/charts/parallel.js'
 import { scatterSpec, type ScatterRow } from 'labbook-lib/site/charts/scatter.js'
 import { colorOf } from 'labbook-lib/site/charts/palette.js'
-import { metricGoal } from 'labbook-lib/site/primary.js'
+import { bestRun, metricGoal, type Goal } from 'labbook-lib/judge/index.js'
+import type { JudgeData } from 'labbook-lib/site/snapshot.js'
 import { fmtNumber, fmtValue } from 'labbook-lib/site/format.js'
 import PlotFigure from './PlotFigure'
 import { getJson, siteUrl } from './url'
@@ -44,6 +45,10 @@ export default function Compare() {
     })
   }, [ids])
 
+  const [judge, setJudge] = useState<JudgeData>({ config: {}, experiments: {} })
+  useEffect(() => { getJson<JudgeData>('data/judge.json').then(setJudge, () => {}) }, [])
+  const shared = runs && new Set(runs.map((r) => r.experiment)).size === 1 ? judge.experiments[runs[0]!.experiment] : undefined
+  const goalOf = (k: string) => metricGoal(k, { config: judge.config, tags: shared }).goal
   const metricKeys = useMemo(() => [...new Set((runs ?? []).flatMap((r) => Object.keys(r.metrics)))].sort(), [runs])
   const paramKeys = useMemo(() => [...new Set((runs ?? []).flatMap((r) => Object.keys(r.params)))].sort(), [runs])
   const differs = (k: string) => new Set((runs ?? []).map((r) => JSON.stringify(r.params[k] ?? null))).size > 1
@@ -105,13 +110,16 @@ export default function Compare() {
       <div className="scroll"><table className="metrics-cmp">
         <thead><tr><th>Metric</th><th>Goal</th>{runs.map((r) => <th key={r.id} className="num">{r.label}<br /><span className="muted">latest (best)</span></th>)}</tr></thead>
         <tbody>{metricKeys.map((k) => {
-          const goal = metricGoal(k)
+          const goal: Goal | undefined = goalOf(k)
           const vals = runs.map((r) => r.metrics[k]?.value).filter((v): v is number => v !== undefined && !Number.isNaN(v))
-          const win = vals.length > 1 ? (goal === 'min' ? Math.min(...vals) : Math.max(...vals)) : undefined
+          // The winner is src/judge's best run: FINISHED, not deleted, finite; a failed run's lucky value is never starred.
+          const top = goal && vals.length > 1 ? bestRun(runs, k, goal) : undefined
+          const win = top?.metrics[k]?.value
           return (
-            <tr key={k} data-metric={k}><th className="mono">{k}</th><td>{goal === 'min' ? '↓ min' : '↑ max'}</td>
-              {runs.map((r) => { const m = r.metrics[k]; if (!m) return <td key={r.id} />; const best = goal === 'min' ? m.min : m.max
-                return <td key={r.id} className={`num${m.value === win ? ' winner' : ''}`}>{m.value === win ? '★ ' : ''}{fmtNumber(m.value)} <span className="muted">({fmtNumber(best)})</span></td> })}
+            <tr key={k} data-metric={k}><th className="mono">{k}</th><td>{goal === 'minimize' ? '↓ min' : goal === 'maximize' ? '↑ max' : '· info'}</td>
+              {runs.map((r) => { const m = r.metrics[k]; if (!m) return <td key={r.id} />; const best = goal === 'minimize' ? m.min : m.max
+                const star = win !== undefined && m.value === win && r.status === 'FINISHED' && r.lifecycle !== 'deleted'
+                return <td key={r.id} className={`num${star ? ' winner' : ''}`}>{star ? '★ ' : ''}{fmtNumber(m.value)}{goal && <> <span className="muted">({fmtNumber(best)})</span></>}</td> })}
             </tr>)
         })}</tbody>
       </table></div>

@@ -1,0 +1,52 @@
+/** Which runs may compete (eligibility) and which one wins (best run, with a documented tie-break). Browser-safe. */
+import type { RunSummary } from '../model/run.js'
+import type { Goal } from './config.js'
+
+/** The fields judgement reads from a run (a `RunSummary`, the site's table row, …). */
+export type JudgedRun = Pick<RunSummary, 'id' | 'status' | 'lifecycle' | 'startTime' | 'metrics' | 'params' | 'tags' | 'experiment'> & { parent?: string }
+
+/** Why a run does not compete: deleted, not FINISHED (RUNNING, FAILED, KILLED), no value, or a value that is not finite (NaN, ±inf). */
+export type Ineligible = 'deleted' | 'running' | 'failed' | 'killed' | 'no-value' | 'not-finite'
+
+/**
+ * Why `run` may not compete on `key` (or at all, without a key); undefined when it may.
+ * Only FINISHED, not deleted runs with a finite value compete: a diverged run's NaN or a crashed run's lucky value never wins.
+ * @example ineligible({ status: 'FAILED', … }, 'acc') // 'failed'
+ */
+export function ineligible(run: Pick<JudgedRun, 'status' | 'lifecycle' | 'metrics'>, key?: string): Ineligible | undefined {
+  if (run.lifecycle === 'deleted') return 'deleted'
+  if (run.status !== 'FINISHED') return run.status === 'RUNNING' ? 'running' : run.status === 'FAILED' ? 'failed' : 'killed'
+  if (key === undefined) return undefined
+  const m = run.metrics[key]
+  if (!m) return 'no-value'
+  return Number.isFinite(m.value) ? undefined : 'not-finite'
+}
+
+/** The run's latest value of `key` when the run is eligible on it, else undefined. */
+export function eligibleValue(run: Pick<JudgedRun, 'status' | 'lifecycle' | 'metrics'>, key: string): number | undefined {
+  return ineligible(run, key) === undefined ? run.metrics[key]!.value : undefined
+}
+
+/** Negative when value `a` beats `b` under `goal`, positive when `b` beats `a`, 0 when equal. */
+export function compareValues(a: number, b: number, goal: Goal): number {
+  return a === b ? 0 : (goal === 'maximize') === a > b ? -1 : 1
+}
+
+/** The tie-break between runs of equal value: the earlier start wins (it got there first), then the smaller id. */
+export function tieBreak(a: Pick<JudgedRun, 'startTime' | 'id'>, b: Pick<JudgedRun, 'startTime' | 'id'>): number {
+  return a.startTime - b.startTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}
+
+/**
+ * The best eligible run on `key` (by the latest value; ties: earlier start, then smaller id); undefined when none is eligible.
+ * @example bestRun(runs, 'val_loss', 'minimize')?.id
+ */
+export function bestRun<R extends JudgedRun>(runs: readonly R[], key: string, goal: Goal): R | undefined {
+  let best: R | undefined, bestValue = 0
+  for (const r of runs) {
+    const v = eligibleValue(r, key)
+    if (v === undefined) continue
+    if (!best || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(r, best) < 0)) { best = r; bestValue = v }
+  }
+  return best
+}
