@@ -27,13 +27,12 @@ describe('public API', () => {
         "isLabbookError",
         "judgeDifference",
         "judgeExperiment",
-        "loadJudgeConfig",
+        "loadConfig",
         "metricGoal",
         "newRunId",
+        "parseConfig",
         "parseFilter",
-        "parseGoalConfig",
         "parseModelsUri",
-        "parseJudgeConfig",
         "parseOrderBy",
         "primaryMetrics",
         "pull",
@@ -53,6 +52,7 @@ describe('public API', () => {
         "searchVersions",
         "serve",
         "sortRuns",
+        "validateConfig",
       ]
     `)
     expect(Object.keys(fluent).sort()).toMatchInlineSnapshot(`

@@ -32,7 +32,7 @@ describe('labbook.config.yaml', () => {
   it('names the file and the key in every error, and suggests the key meant', () => {
     const cases: Array<[string, RegExp]> = [
       ['brnach: x\n', /cfg\.yaml: brnach is not a setting labbook knows \(did you mean "branch"\?\)/],
-      ['metrics:\n  val_loss: { goal: down }\n', /cfg\.yaml: metrics\.val_loss\.goal must be maximize or minimize, got "down"/],
+      ['metrics:\n  val_loss: { goal: down }\n', /cfg\.yaml: metrics\.val_loss\.goal must be maximize, minimize or none, got "down"/],
       ['metrics:\n  val_loss: { goul: min }\n', /metrics\.val_loss\.goul is not a setting.*did you mean "goal"/],
       ['primary: [1]\n', /cfg\.yaml: primary must be a list of metric keys/],
       ['branch: [a]\n', /cfg\.yaml: branch must be a non-empty string/],

@@ -78,7 +78,7 @@ export async function prRepo(): Promise<PrRepo> {
     { name: 'base-m', commit: C.m, branch: 'main', metrics: { accuracy: 0.82, loss: 0.44 } },
     { name: 'after-c4', commit: C.c4, branch: 'main', metrics: { accuracy: 0.99, loss: 0.05 } },
     { name: 'feat-p1', commit: C.p1, branch: 'feature', dirty: true, metrics: { accuracy: 0.84, loss: 0.42, epoch_time: 30 }, params: { lr: 0.01, layers: 2 } },
-    { name: 'wide | net\nv2 <i>', commit: C.p2, branch: 'feature', metrics: { accuracy: 0.88, loss: 0.46, epoch_time: 32 }, params: { lr: 0.01, layers: 4, optimizer: 'adam' } },
+    { name: 'wide | net v2 <i>', commit: C.p2, branch: 'feature', metrics: { accuracy: 0.88, loss: 0.46, epoch_time: 32 }, params: { lr: 0.01, layers: 4, optimizer: 'adam' } },
     { name: 'feat-p3-crash', commit: C.p3, branch: 'feature', metrics: { accuracy: 0.5 }, status: 'FAILED' },
     { name: 'feat-remote', commit: 'f'.repeat(40), branch: 'feature', metrics: { accuracy: 0.86, loss: 0.41 }, noPatchId: true },
     { name: 'rb-before-rebase', commit: C.r1old, branch: 'rb', metrics: { accuracy: 0.9, loss: 0.3 } },

@@ -42,7 +42,7 @@ describe('buildPrReport', () => {
     expect(r.head).toEqual({ ref: 'feature', commit: f.commits.p3, branch: 'feature' })
     expect(r.commits.map((c) => c.commit)).toEqual([f.commits.p1, f.commits.p2, f.commits.p3])
     expect(r.runs.map((x) => [x.name, x.match])).toEqual([
-      ['feat-p1', 'commit'], ['wide | net\nv2 <i>', 'commit'], ['feat-p3-crash', 'commit'], ['feat-remote', 'branch'],
+      ['feat-p1', 'commit'], ['wide | net v2 <i>', 'commit'], ['feat-p3-crash', 'commit'], ['feat-remote', 'branch'],
     ])
     expect(names(r.failed)).toEqual(['feat-p3-crash'])
   })
@@ -52,7 +52,7 @@ describe('buildPrReport', () => {
     expect(r.baselineRuns).toBe(4)
     expect(r.experiments).toHaveLength(1)
     const e = r.experiments[0]!
-    expect(e).toMatchObject({ name: 'cifar', baseline: { best: { name: 'base-c1' }, commit: f.commits.c1 }, pr: { best: { name: 'wide | net\nv2 <i>' }, commit: f.commits.p2 } })
+    expect(e).toMatchObject({ name: 'cifar', baseline: { best: { name: 'base-c1' }, commit: f.commits.c1 }, pr: { best: { name: 'wide | net v2 <i>' }, commit: f.commits.p2 } })
     const acc = e.metrics.find((m) => m.key === 'accuracy')!
     expect(acc).toMatchObject({ primary: true, goal: 'maximize', baseline: { n: 1, mean: 0.85 }, pr: { n: 1, mean: 0.88 }, verdict: 'inconclusive' })
     expect(acc.relative).toBeCloseTo(3.5294, 3)
@@ -126,7 +126,7 @@ describe('Markdown', () => {
       // Every row of a table has the same number of unescaped pipes as its header.
       expect(line.replace(/\\\|/g, '').split('|').length).toBeGreaterThanOrEqual(4)
     }
-    expect(md).toContain('wide \\| net<br>v2 &lt;i&gt;')
+    expect(md).toContain('wide \\| net v2 &lt;i&gt;')
     expect(md).toContain('warm\\|up \\`x\\` &lt;b&gt;bold&lt;/b&gt;')
   })
 })
@@ -142,7 +142,7 @@ describe('labbook report (CLI)', () => {
     expect(Object.keys(data)).toEqual(['version', 'base', 'head', 'mergeBase', 'commits', 'runs', 'baselineRuns', 'experiments', 'failed', 'verdict', 'siteUrl'])
     expect(data.version).toBe(2)
     expect(data.experiments[0]!.metrics.map((m) => [m.key, m.primary, m.verdict])).toEqual([['accuracy', true, 'inconclusive'], ['epoch_time', false, 'no-data'], ['loss', false, 'inconclusive']])
-    expect(data.experiments[0]).toMatchObject({ compareUrl: `https://example.org/lab/compare/?runs=${f.runs['base-c1']},${f.runs['wide | net\nv2 <i>']}` })
+    expect(data.experiments[0]).toMatchObject({ compareUrl: `https://example.org/lab/compare/?runs=${f.runs['base-c1']},${f.runs['wide | net v2 <i>']}` })
     expect(data.runs[0]).toMatchObject({ url: `https://example.org/lab/runs/${f.runs['feat-p1']}/` })
     expect(data.siteUrl).toBe('https://example.org/lab')
   })
