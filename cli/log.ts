@@ -2,7 +2,6 @@ import { defineCommand, type CommandDef } from 'citty'
 import { appendFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { LabbookError } from '../src/errors.js'
-import { numberToJson } from '../src/format/numbers.js'
 import { validateKey, validateParamValue, validateTagValue, validateTimestamp } from '../src/model/validate.js'
 import type { ParamValue } from '../src/model/run.js'
 import { parseInteger, parseMetricValue, parseParamValue, splitPair, usage } from './args.js'
@@ -10,6 +9,7 @@ import { withBook, type RunHandle, resolveRunArg } from './book.js'
 import { ctx } from './context.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
+import { encodeMetricsLine } from '../src/cli-support/metrics-lines.js'
 
 const RUN_ARG = { type: 'string', description: 'Run to log to (default: $LABBOOK_RUN_ID, set by `labbook run`)', valueHint: 'RUN' } as const
 
@@ -22,7 +22,7 @@ async function logTo(io: CliIO, runRef: string | undefined, line: () => string, 
   const ref = runRef ?? envRun
   if (!ref) throw usage('No run to log to.', 'Run this inside `labbook run -- <command>` (which sets $LABBOOK_RUN_ID) or pass --run ID.')
   if (io.env.LABBOOK_METRICS && ref === envRun) {
-    appendFileSync(io.env.LABBOOK_METRICS, line() + '\n')
+    appendFileSync(io.env.LABBOOK_METRICS, line())
     return
   }
   await withBook(async (book) => {
@@ -69,7 +69,7 @@ const metric = withExamples(defineCommand({
       validateTimestamp(k, timestamp)
     }
     await logTo(io, args.run,
-      () => '{' + Object.entries(values).map(([k, v]) => `${JSON.stringify(k)}:${numberToJson(v)}`).join(',') + (step !== undefined ? `,"step":${step}` : '') + `,"timestamp":${timestamp}}`,
+      () => encodeMetricsLine({ metrics: values, step, timestamp }),
       (run) => run.logMetrics(values, { step, timestamp }))
   },
 }), ['labbook log metric loss=0.25 acc=0.91 --step 3'])
@@ -86,7 +86,7 @@ const param = withExamples(defineCommand({
       validateParamValue(k, value)
       values[k] = value
     }
-    await logTo(io, args.run, () => JSON.stringify({ params: values }), (run) => run.logParams(values))
+    await logTo(io, args.run, () => encodeMetricsLine({ params: values }), (run) => run.logParams(values))
   },
 }), ['labbook log param lr=0.01 optimizer=adam'])
 
@@ -100,7 +100,7 @@ const tag = withExamples(defineCommand({
       validateKey(k, 'tag')
       values[k] = validateTagValue(k, v)
     }
-    await logTo(io, args.run, () => JSON.stringify({ tags: values }), (run) => run.setTags(values))
+    await logTo(io, args.run, () => encodeMetricsLine({ tags: values }), (run) => run.setTags(values))
   },
 }), ['labbook log tag phase=finetune'])
 
@@ -114,7 +114,7 @@ const artifact = withExamples(defineCommand({
   async run({ args }) {
     const { io } = ctx()
     const path = resolve(io.cwd, String(args.path))
-    await logTo(io, args.run, () => JSON.stringify(args.to ? { artifact: path, to: args.to } : { artifact: path }),
+    await logTo(io, args.run, () => encodeMetricsLine({ artifact: path, to: args.to }),
       (run) => run.logArtifact(path, args.to ? { to: args.to } : undefined))
   },
 }), ['labbook log artifact model.json --to models', 'labbook log artifact plots/'])

@@ -1,5 +1,6 @@
 import type { ParamValue } from '../model/run.js'
-import { numberFromJson } from '../format/numbers.js'
+import { fail } from '../errors.js'
+import { numberFromJson, numberToJson } from '../format/numbers.js'
 
 /**
  * What a `$LABBOOK_METRICS` line can say. One JSON object per line:
@@ -203,4 +204,43 @@ function stringValues(o: Record<string, unknown>): Record<string, string> {
 function preview(s: string | undefined): string {
   if (s === undefined) return 'undefined'
   return s.length > 80 ? s.slice(0, 77) + '...' : s
+}
+
+/** What one `$LABBOOK_METRICS` line says: the shape `MetricsLineParser` reads and `encodeMetricsLine` writes. */
+export interface MetricsLine {
+  metrics?: Record<string, number>
+  step?: number
+  /** ms since the epoch */
+  timestamp?: number
+  params?: Record<string, ParamValue>
+  tags?: Record<string, string>
+  artifact?: string
+  to?: string
+}
+
+/** Keys a line uses for itself: a metric cannot be called this in a line. */
+export const RESERVED_LINE_KEYS = ['step', 'timestamp', 'params', 'tags', 'artifact', 'to'] as const
+
+/**
+ * The encoder beside MetricsLineParser: one line (with its newline) that the parser reads back as `l`.
+ * Metrics sit at the top level beside `step` and `timestamp`; non-finite values are written "NaN", "Infinity".
+ * @example encodeMetricsLine({ metrics: { loss: 0.3 }, step: 1 }) // '{"loss":0.3,"step":1}\n'
+ */
+export function encodeMetricsLine(l: MetricsLine): string {
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(l.metrics ?? {})) {
+    if ((RESERVED_LINE_KEYS as readonly string[]).includes(k)) {
+      throw fail('INVALID_KEY', `Metric ${JSON.stringify(k)} cannot be written to $LABBOOK_METRICS: a line uses "${k}" for itself.`, {
+        hint: 'Rename the metric (e.g. train_step), or log it from code with run.logMetric.', data: { key: k },
+      })
+    }
+    parts.push(`${JSON.stringify(k)}:${numberToJson(v)}`)
+  }
+  if (l.step !== undefined) parts.push(`"step":${l.step}`)
+  if (l.timestamp !== undefined) parts.push(`"timestamp":${l.timestamp}`)
+  if (l.params !== undefined) parts.push(`"params":${JSON.stringify(l.params)}`)
+  if (l.tags !== undefined) parts.push(`"tags":${JSON.stringify(l.tags)}`)
+  if (l.artifact !== undefined) parts.push(`"artifact":${JSON.stringify(l.artifact)}`)
+  if (l.to !== undefined) parts.push(`"to":${JSON.stringify(l.to)}`)
+  return `{${parts.join(',')}}\n`
 }

@@ -7,14 +7,34 @@ import { numberFromJson, numberToJson } from './numbers.js'
  * Short keys keep a million points near 50 MB raw; the spelling is documented in docs/format.md.
  */
 export function encodePoint(key: string, value: number, step: number, timestamp: number): string {
-  return `{"k":${JSON.stringify(key)},"v":${numberToJson(value)},"s":${step},"t":${timestamp}}\n`
+  return pointPrefix(key) + pointValueStep(value, step) + pointTimestamp(timestamp)
+}
+
+/*
+ * The same line in three pieces, for the hot path (Run.logMetric at ~1 µs a point): a writer keeps the prefix of
+ * each key and the timestamp piece of the current millisecond, and spells only the middle per point.
+ */
+
+/** `{"k":key,"v":` */
+export function pointPrefix(key: string): string {
+  return `{"k":${JSON.stringify(key)},"v":`
+}
+
+/** `value,"s":step` (non-finite values as the strings numbers.ts uses) */
+export function pointValueStep(value: number, step: number): string {
+  return (value === value && value !== Infinity && value !== -Infinity && value !== 0 ? value : numberToJson(value)) + ',"s":' + step
+}
+
+/** `,"t":timestamp}` and the newline */
+export function pointTimestamp(timestamp: number): string {
+  return ',"t":' + timestamp + '}\n'
 }
 
 /** Parses a chunk; the whole text goes through one JSON.parse, which is ~1.5× faster than line by line. */
 export function decodeChunk(text: string, where = 'chunk'): MetricPoint[] {
   const body = text.trimEnd()
   if (body === '') return []
-  let rows: Array<{ k: unknown; v: unknown; s: unknown; t: unknown }>
+  let rows: unknown[]
   try {
     rows = JSON.parse('[' + body.replace(/\n/g, ',') + ']')
   } catch (e) {
@@ -38,12 +58,19 @@ function decodeLines(body: string, where: string): MetricPoint[] {
   })
 }
 
-function toPoint(row: any, where: string, line: number): MetricPoint {
-  const value = numberFromJson(row?.v)
-  if (row === null || typeof row !== 'object' || typeof row.k !== 'string' || value === undefined || typeof row.s !== 'number' || typeof row.t !== 'number') {
-    throw new LabbookError('CORRUPT_DATA', `${where}:${line} is not a metric point {"k","v","s","t"}.`, undefined, { where, line })
-  }
-  return { key: row.k, value, step: row.s, timestamp: row.t }
+/** A parsed point line as a MetricPoint, or undefined when it is not one. */
+export function decodePointRow(row: unknown): MetricPoint | undefined {
+  if (row === null || typeof row !== 'object') return undefined
+  const r = row as { k?: unknown; v?: unknown; s?: unknown; t?: unknown }
+  const value = numberFromJson(r.v)
+  if (typeof r.k !== 'string' || value === undefined || typeof r.s !== 'number' || typeof r.t !== 'number') return undefined
+  return { key: r.k, value, step: r.s, timestamp: r.t }
+}
+
+function toPoint(row: unknown, where: string, line: number): MetricPoint {
+  const point = decodePointRow(row)
+  if (!point) throw new LabbookError('CORRUPT_DATA', `${where}:${line} is not a metric point {"k","v","s","t"}.`, 'The branch holds a damaged metric chunk; `git log -p` on the branch shows who changed it.', { where, line })
+  return point
 }
 
 /** Orders a history the way readers expect: by step, then timestamp (stable for equal pairs). */

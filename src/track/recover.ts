@@ -1,13 +1,13 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { decodeRun } from '../format/yaml.js'
-import { numberFromJson } from '../format/numbers.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
-import type { RunStatus, RunSummary } from '../model/run.js'
+import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
 import { journalRoot, ownerAlive, type JournalOwner } from './journal.js'
 import type { Labbook } from './labbook.js'
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
+import { decodeJournalLine, type JournalOp } from '../format/journal.js'
 
 export interface RecoveredRun {
   id: string
@@ -86,28 +86,27 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
   const committed = existing?.committedPoints ?? 0
   let lastTime = 0
   let ended: { status: RunStatus; endTime: number } | undefined
-  const ops: any[] = []
-  const points: Array<[string, number, number, number]> = []
+  const ops: JournalOp[] = []
+  const points: MetricPoint[] = []
   for (const seg of segments) {
     let index = parseInt(seg, 10)
     const text = fs.readFileSync(join(dir, seg), 'utf8')
     lastTime = Math.max(lastTime, fs.statSync(join(dir, seg)).mtimeMs)
     for (const line of text.split('\n')) {
       if (!line) continue
-      let row: any
-      try {
-        row = JSON.parse(line)
-      } catch {
-        break // a torn last line from the crash: everything before it counts
-      }
-      if (row.op === 'start') {
-        if (!initial) initial = decodeRun(row.run)
-      } else if (row.op === 'end') ended = { status: row.status, endTime: row.endTime }
-      else if (row.op) ops.push(row)
-      else if (typeof row.k === 'string') {
-        if (index >= committed) points.push([row.k, numberFromJson(row.v) ?? NaN, row.s, row.t])
+      const entry = decodeJournalLine(line)
+      if (!entry) break // a torn last line from the crash: everything before it counts
+      if (entry.kind === 'point') {
+        const p = entry.point
+        if (index >= committed) points.push(p)
         index++
-        if (row.t > lastTime) lastTime = row.t
+        if (p.timestamp > lastTime) lastTime = p.timestamp
+      } else if (entry.kind === 'op') {
+        const op = entry.op
+        if (op.op === 'start') {
+          if (!initial) initial = decodeRun(op.run)
+        } else if (op.op === 'end') ended = { status: op.status, endTime: op.endTime }
+        else ops.push(op)
       }
     }
   }
@@ -124,7 +123,7 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
   book.track(run)
   for (const op of ops) {
     try {
-      if (op.op === 'param' && !(op.key in run.summary().params)) run.logParam(op.key, typeof op.value === 'object' && op.value ? numberFromJson(op.value.n) ?? NaN : op.value)
+      if (op.op === 'param' && !(op.key in run.summary().params)) run.logParam(op.key, op.value)
       else if (op.op === 'tag') run.setTag(op.key, op.value)
       else if (op.op === 'untag' && op.key in run.summary().tags) run.deleteTag(op.key)
       else if (op.op === 'name') run.setName(op.value)
@@ -132,7 +131,7 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
       else if (op.op === 'resume') run.resume()
     } catch { /* an op the branch already has in another form: keep going, points matter most */ }
   }
-  for (const [k, v, s, t] of points) run.logMetric(k, v, { step: s, timestamp: t })
+  for (const p of points) run.logMetric(p.key, p.value, { step: p.step, timestamp: p.timestamp })
   if (!ended && owner.resumable) {
     // a server's run: its client may log again after the restart, so it stays RUNNING (MLflow's stores do the same)
     await run.commit()

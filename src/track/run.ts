@@ -1,5 +1,4 @@
 import { LabbookError } from '../errors.js'
-import { numberToJson } from '../format/numbers.js'
 import { decodeRun, encodeRun } from '../format/yaml.js'
 import { sameParam } from '../model/param.js'
 import { ARTIFACTS_DIR, chunkName, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
@@ -14,6 +13,8 @@ import { artifactPath } from '../model/path.js'
 import { layoutChunks } from './chunks.js'
 import { Journal } from './journal.js'
 import type { RunHost } from './run-host.js'
+import { encodeOp } from '../format/journal.js'
+import { pointPrefix, pointTimestamp, pointValueStep } from '../format/jsonl.js'
 
 /** Points buffered in memory before a synchronous journal write, whatever the clock says. */
 const BUFFER_POINTS = 100_000
@@ -89,7 +90,7 @@ export class Run {
     this.state = initial
     this.committedPoints = existing?.committedPoints ?? 0
     this.nextChunk = existing?.nextChunk ?? 0
-    for (const [k, s] of Object.entries(initial.metrics)) this.keys.set(k, { prefix: keyPrefix(k), nextStep: s.step + 1, summary: { ...s } })
+    for (const [k, s] of Object.entries(initial.metrics)) this.keys.set(k, { prefix: pointPrefix(k), nextStep: s.step + 1, summary: { ...s } })
     this.lastWritten = existing ? { lifecycle: initial.lifecycle, name: initial.name, description: initial.description } : { lifecycle: 'active', name: '', description: undefined }
     this.journal = new Journal(host.gitdir, this.id)
   }
@@ -98,7 +99,7 @@ export class Run {
   openJournal(): void {
     if (!this.journaled) return
     this.journal.open({ runId: this.id, experiment: this.experimentId, branch: this.host.branch }, this.committedPoints)
-    this.journal.append(`{"op":"start","run":${JSON.stringify(encodeRun(this.state))}}\n`, false)
+    this.journal.append(encodeOp({ op: 'start', run: encodeRun(this.state) }), false)
   }
 
   get name(): string {
@@ -120,7 +121,7 @@ export class Run {
         'Params are immutable, as in MLflow: start a new run, or log the new value as a tag or metric.', { key, old, value })
     }
     this.state.params[key] = value
-    this.pendingOps += `{"op":"param","key":${JSON.stringify(key)},"value":${paramJson(value)}}\n`
+    this.pendingOps += encodeOp({ op: 'param', key, value })
   }
 
   logParams(params: Record<string, ParamValue>): void {
@@ -140,7 +141,7 @@ export class Run {
     if (st === undefined) {
       this.assertOpen()
       validateKey(key, 'metric')
-      st = { prefix: keyPrefix(key), nextStep: 0, summary: undefined }
+      st = { prefix: pointPrefix(key), nextStep: 0, summary: undefined }
       this.keys.set(key, st)
     }
     if (typeof value !== 'number') validateMetricValue(key, value)
@@ -170,9 +171,9 @@ export class Run {
     // The clock moves once per ms while a hot loop logs hundreds of points: its text is reused.
     if (timestamp !== this.lastTs) {
       this.lastTs = timestamp
-      this.lastTsText = ',"t":' + timestamp + '}\n'
+      this.lastTsText = pointTimestamp(timestamp)
     }
-    this.pending += st.prefix + (value === value && value !== Infinity && value !== -Infinity ? value : numberToJson(value)) + ',"s":' + step + this.lastTsText
+    this.pending += st.prefix + pointValueStep(value, step) + this.lastTsText
     if ((++this.pendingPoints & 4095) === 0) this.maybeFlush()
   }
 
@@ -194,7 +195,7 @@ export class Run {
     const v = validateTagValue(key, value)
     this.state.tags[key] = v
     this.ownTags.add(key)
-    this.pendingOps += `{"op":"tag","key":${JSON.stringify(key)},"value":${JSON.stringify(v)}}\n`
+    this.pendingOps += encodeOp({ op: 'tag', key, value: v })
   }
 
   setTags(tags: Record<string, string>): void {
@@ -212,19 +213,19 @@ export class Run {
     }
     delete this.state.tags[key]
     this.ownTags.add(key)
-    this.pendingOps += `{"op":"untag","key":${JSON.stringify(key)}}\n`
+    this.pendingOps += encodeOp({ op: 'untag', key })
   }
 
   setName(name: string): void {
     validateRunName(name)
     this.state.name = name
-    this.pendingOps += `{"op":"name","value":${JSON.stringify(name)}}\n`
+    this.pendingOps += encodeOp({ op: 'name', value: name })
   }
 
   setDescription(text: string): void {
     validateDescription(text)
     this.state.description = text === '' ? undefined : text
-    this.pendingOps += `{"op":"description","value":${JSON.stringify(text)}}\n`
+    this.pendingOps += encodeOp({ op: 'description', value: text })
   }
 
   get experimentId(): string {
@@ -290,7 +291,7 @@ export class Run {
     if (this.state.status === 'RUNNING') return
     this.state.status = 'RUNNING'
     delete this.state.endTime
-    this.pendingOps += `{"op":"resume"}\n`
+    this.pendingOps += encodeOp({ op: 'resume' })
   }
 
   /** The run as it stands in memory, uncommitted points included. */
@@ -422,8 +423,9 @@ export class Run {
       throw new LabbookError('INVALID_STATUS', `Cannot end a run with status ${JSON.stringify(status)}.`, 'Use FINISHED, FAILED or KILLED.')
     }
     this.state.status = status
-    this.state.endTime = options.endTime ?? Date.now()
-    this.pendingOps += `{"op":"end","status":"${status}","endTime":${this.state.endTime}}\n`
+    const endTime = options.endTime ?? Date.now()
+    this.state.endTime = endTime
+    this.pendingOps += encodeOp({ op: 'end', status, endTime })
     this.ended = true
     try {
       await this.commit()
@@ -466,10 +468,4 @@ export class Run {
   }
 }
 
-function keyPrefix(key: string): string {
-  return `{"k":${JSON.stringify(key)},"v":`
-}
 
-function paramJson(v: ParamValue): string {
-  return typeof v === 'number' ? `{"n":${numberToJson(v)}}` : JSON.stringify(v)
-}

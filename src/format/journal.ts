@@ -1,0 +1,91 @@
+/**
+ * The run journal's lines (`.git/labbook/journal/<run>/<base>.jsonl`): encoder beside decoder. A line is either a
+ * metric point, spelled exactly as in a metric chunk (jsonl.ts), or an op: `{"op":"param","key":"lr","value":…}`.
+ * Numbers in param values are wrapped (`{"n":0.1}`, `{"n":"NaN"}`) so a param keeps its type and non-finite values.
+ */
+import type { MetricPoint, ParamValue, RunStatus } from '../model/run.js'
+import { decodePointRow, encodePoint } from './jsonl.js'
+import { numberFromJson, numberToJson } from './numbers.js'
+
+export type JournalOp =
+  /** The run as first written (run.yaml text), so recovery can rebuild a run that never reached the branch. */
+  | { op: 'start'; run: string }
+  | { op: 'param'; key: string; value: ParamValue }
+  | { op: 'tag'; key: string; value: string }
+  | { op: 'untag'; key: string }
+  | { op: 'name'; value: string }
+  | { op: 'description'; value: string }
+  | { op: 'resume' }
+  | { op: 'end'; status: RunStatus; endTime: number }
+
+export type JournalEntry = { kind: 'op'; op: JournalOp } | { kind: 'point'; point: MetricPoint }
+
+/** A line that is valid JSON but no entry this version knows (skipped, not fatal). */
+export interface UnknownEntry { kind: 'unknown' }
+
+function paramJson(v: ParamValue): string {
+  return typeof v === 'number' ? `{"n":${numberToJson(v)}}` : JSON.stringify(v)
+}
+
+/** One op as a journal line (with its newline). */
+export function encodeOp(o: JournalOp): string {
+  switch (o.op) {
+    case 'start': return `{"op":"start","run":${JSON.stringify(o.run)}}\n`
+    case 'param': return `{"op":"param","key":${JSON.stringify(o.key)},"value":${paramJson(o.value)}}\n`
+    case 'tag': return `{"op":"tag","key":${JSON.stringify(o.key)},"value":${JSON.stringify(o.value)}}\n`
+    case 'untag': return `{"op":"untag","key":${JSON.stringify(o.key)}}\n`
+    case 'name': return `{"op":"name","value":${JSON.stringify(o.value)}}\n`
+    case 'description': return `{"op":"description","value":${JSON.stringify(o.value)}}\n`
+    case 'resume': return '{"op":"resume"}\n'
+    case 'end': return `{"op":"end","status":${JSON.stringify(o.status)},"endTime":${o.endTime}}\n`
+  }
+}
+
+/** One entry of any kind as a journal line (points as in a metric chunk). */
+export function encodeJournalEntry(e: JournalEntry): string {
+  return e.kind === 'op' ? encodeOp(e.op) : encodePoint(e.point.key, e.point.value, e.point.step, e.point.timestamp)
+}
+
+const str = (v: unknown): v is string => typeof v === 'string'
+
+/**
+ * Decodes one line (without its newline). Undefined for a line that is not valid JSON (the torn last line a crash
+ * leaves: recovery stops there); `unknown` for JSON that is no entry it knows (skipped).
+ */
+export function decodeJournalLine(line: string): JournalEntry | UnknownEntry | undefined {
+  let row: any
+  try {
+    row = JSON.parse(line)
+  } catch {
+    return undefined
+  }
+  if (row === null || typeof row !== 'object') return { kind: 'unknown' }
+  if (typeof row.op !== 'string') {
+    const point = decodePointRow(row)
+    return point ? { kind: 'point', point } : { kind: 'unknown' }
+  }
+  const op = decodeOp(row)
+  return op ? { kind: 'op', op } : { kind: 'unknown' }
+}
+
+function decodeOp(row: Record<string, unknown>): JournalOp | undefined {
+  const { key, value } = row
+  switch (row.op) {
+    case 'start': return str(row.run) ? { op: 'start', run: row.run } : undefined
+    case 'param': {
+      if (!str(key)) return undefined
+      if (value !== null && typeof value === 'object') {
+        const n = numberFromJson((value as { n?: unknown }).n)
+        return n === undefined ? undefined : { op: 'param', key, value: n }
+      }
+      return str(value) || typeof value === 'boolean' ? { op: 'param', key, value } : undefined
+    }
+    case 'tag': return str(key) && str(value) ? { op: 'tag', key, value } : undefined
+    case 'untag': return str(key) ? { op: 'untag', key } : undefined
+    case 'name': return str(value) ? { op: 'name', value } : undefined
+    case 'description': return str(value) ? { op: 'description', value } : undefined
+    case 'resume': return { op: 'resume' }
+    case 'end': return str(row.status) && typeof row.endTime === 'number' ? { op: 'end', status: row.status as RunStatus, endTime: row.endTime } : undefined
+    default: return undefined
+  }
+}
