@@ -1,5 +1,8 @@
-/** Where things live on the branch (format 1). Browser-safe. */
-export const FORMAT_VERSION = 1
+/** Where things live on the branch (format 2). Browser-safe. */
+export const FORMAT_VERSION = 2
+/** Format 2 keeps run summaries on the branch, per shard: sealed lines, and the latest writes over them. */
+export const SUMMARIES_FILE = 'summaries.jsonl'
+export const RECENT_FILE = 'recent.jsonl'
 export const ROOT_FILE = 'labbook.yaml'
 export const EXPERIMENTS_DIR = 'experiments'
 export const RUNS_DIR = 'runs'

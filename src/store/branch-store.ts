@@ -1,9 +1,11 @@
 import os from 'node:os'
 import { LabbookError } from '../errors.js'
 import { checkRoot, encodeRoot } from '../format/yaml.js'
-import { ROOT_FILE } from '../model/layout.js'
+import { FORMAT_VERSION, ROOT_FILE } from '../model/layout.js'
+import type { RunSummary } from '../model/run.js'
 import { ObjectStore, type Signature } from './objects.js'
 import { lockRef, readRef } from './ref.js'
+import { rebuildSummaries, summaryChanges, touchedRuns } from './summaries.js'
 import { editTree, type TreeChange } from './tree-edit.js'
 import { TreeView } from './tree-view.js'
 import { gitConfig } from './git.js'
@@ -15,6 +17,8 @@ export interface Edit<T> {
   subject: string
   /** `Key: value` trailers, e.g. Labbook-Run. */
   trailers?: Array<[string, string]>
+  /** The runs whose run.yaml this edit writes, as written (spares the store reading them back for the summaries). */
+  runs?: RunSummary[]
   result: T
 }
 
@@ -47,7 +51,8 @@ export class BranchStore {
   private queue: Pending[] = []
   private running = false
   private author?: Signature
-  private checkedRoots = new Set<string>()
+  /** labbook.yaml blob id → its format version. */
+  private checkedRoots = new Map<string, number>()
 
   private readonly plain: boolean
 
@@ -74,12 +79,17 @@ export class BranchStore {
     return view
   }
 
-  private async checkFormat(view: TreeView): Promise<void> {
-    if (this.plain) return
+  /** Refuses a newer format; returns the tree's format version (1 when labbook.yaml is missing). */
+  private async checkFormat(view: TreeView): Promise<number> {
+    if (this.plain) return FORMAT_VERSION
     const root = await view.entry(ROOT_FILE)
-    if (!root || this.checkedRoots.has(root.oid)) return
-    checkRoot((await this.objects.readBlob(root.oid)).toString('utf8'), `${this.branch}:${ROOT_FILE}`)
-    this.checkedRoots.add(root.oid)
+    if (!root) return 1
+    let v = this.checkedRoots.get(root.oid)
+    if (v === undefined) {
+      v = checkRoot((await this.objects.readBlob(root.oid)).toString('utf8'), `${this.branch}:${ROOT_FILE}`)
+      this.checkedRoots.set(root.oid, v)
+    }
+    return v
   }
 
   /** Applies an edit on the branch (creating the branch if needed) and resolves with the edit's result. */
@@ -150,22 +160,35 @@ export class BranchStore {
       let tree = parentTree !== undefined
         ? parentTree
         : await editTree(this.objects, null, this.plain ? [] : [{ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) }])
-      await this.checkFormat(new TreeView(this.objects, tree))
+      const format = await this.checkFormat(new TreeView(this.objects, tree))
       const subjects: string[] = []
       const trailers: Array<[string, string]> = []
+      const applied: TreeChange[] = []
+      const hints = new Map<string, RunSummary>()
+      // The last edit's changes are applied together with the summary lines (one rewrite of the shared trees);
+      // an edit that follows another sees the tree with the earlier one applied.
+      let pending: TreeChange[] = []
       for (const p of batch) {
         try {
+          if (pending.length) {
+            tree = await editTree(this.objects, tree, pending)
+            pending = []
+          }
           const edit = await p.build!(new TreeView(this.objects, tree))
           if (edit.changes && edit.changes.length > 0) {
-            tree = await editTree(this.objects, tree, edit.changes)
+            pending = edit.changes
             subjects.push((edit as Edit<unknown>).subject)
             trailers.push(...((edit as Edit<unknown>).trailers ?? []))
+            applied.push(...edit.changes)
+            for (const r of (edit as Edit<unknown>).runs ?? []) hints.set(r.id, r)
           }
           settled.push(() => p.resolve(edit.result))
         } catch (e) {
           settled.push(() => p.reject(e))
         }
       }
+      if (!this.plain && applied.length > 0) tree = await this.keepSummaries(tree, pending, format, applied, hints, subjects)
+      else if (pending.length) tree = await editTree(this.objects, tree, pending)
       // An edit that rewrites files with the bytes they already hold makes no commit (no empty commits on the branch).
       if ((subjects.length > 0 && tree !== parentTree) || (!parent && !this.plain)) {
         const message = commitMessage(subjects.length ? subjects : ['Create the labbook branch'], trailers)
@@ -179,6 +202,23 @@ export class BranchStore {
       lock.release()
       for (const p of batch) p.reject(e)
     }
+  }
+
+  /**
+   * The same commit that writes a run writes its summary line (format 2). A format-1 branch is migrated by its first
+   * write: summaries for every shard, and labbook.yaml says format 2.
+   */
+  private async keepSummaries(tree: string, pending: TreeChange[], format: number, applied: TreeChange[], hints: Map<string, RunSummary>, subjects: string[]): Promise<string> {
+    if (format >= 2) {
+      // `tree` lacks only `pending`, which touches run directories, never the summary files
+      const touched = await touchedRuns(this.objects, applied, hints)
+      return editTree(this.objects, tree, touched.size ? [...pending, ...(await summaryChanges(this.objects, tree, touched))] : pending)
+    }
+    if (pending.length) tree = await editTree(this.objects, tree, pending)
+    const changes = await rebuildSummaries(this.objects, tree)
+    changes.push({ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) })
+    subjects.push(`migrate the branch to labbook format ${FORMAT_VERSION} (run summaries per shard)`)
+    return editTree(this.objects, tree, changes)
   }
 
   /** The commit identity: $GIT_AUTHOR_NAME/EMAIL, else git config user.name/email, else the OS user. */

@@ -1,8 +1,10 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
-import { decodeRun } from '../format/yaml.js'
-import { numberFromJson } from '../format/numbers.js'
-import { RUN_FILE, RUNS_DIR } from '../model/layout.js'
+import { isLabbookError } from '../errors.js'
+import { checkRoot, decodeRun } from '../format/yaml.js'
+import { compactRun, reviveRun, summaryReplacer } from '../format/summaries.js'
+import { readShard } from './summaries.js'
+import { ROOT_FILE, RUN_FILE, RUNS_DIR } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
 import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
@@ -17,6 +19,9 @@ export class SummaryIndex {
   /** run tree id → summary, shared by every shard in this process. */
   private readonly byRunTree = new Map<string, RunSummary>()
   private readonly byShardTree = new Map<string, RunSummary[]>()
+  /** Parsed summary files of format-2 branches, by blob id. */
+  private readonly byBlob = new Map<string, Map<string, RunSummary | null>>()
+  private readonly formats = new Map<string, number>()
 
   constructor(gitdir: string, private readonly store: ObjectStore) {
     this.dir = join(gitdir, 'labbook', 'index', 'v2')
@@ -25,11 +30,42 @@ export class SummaryIndex {
   /** Every run summary in the view (deleted ones included), in no particular order. */
   async all(view: TreeView): Promise<RunSummary[]> {
     const shards = (await view.list(RUNS_DIR)).filter((e) => isTreeMode(e.mode))
+    const onBranch = (await this.formatOf(view)) >= 2
     // One shard at a time: reads are synchronous underneath, and 256 shards in flight held every blob of a
     // 100,000-run branch in memory at once (1.6 GB).
     const out: RunSummary[] = []
-    for (const s of shards) for (const run of await this.shard(s.name, s.oid)) out.push(run)
+    for (const s of shards) for (const run of await (onBranch ? this.branchShard(s.name, s.oid) : this.shard(s.name, s.oid))) out.push(run)
     return out
+  }
+
+  /** Format 2: the shard's summary files on the branch; this cache is not used (run dirs no line covers are read). */
+  private async branchShard(name: string, oid: string): Promise<RunSummary[]> {
+    const mem = this.byShardTree.get(oid)
+    if (mem) return mem
+    const { runs, uncovered } = await readShard(this.store, oid, this.byBlob)
+    for (const e of uncovered) {
+      const run = await this.readRun(e.oid, `${RUNS_DIR}/${name}/${e.name}`).catch(() => undefined)
+      if (run) runs.push(run)
+    }
+    if (this.byShardTree.size > 4096) this.byShardTree.clear()
+    this.byShardTree.set(oid, runs)
+    return runs
+  }
+
+  private async formatOf(view: TreeView): Promise<number> {
+    const e = await view.entry(ROOT_FILE)
+    if (!e) return 1
+    let v = this.formats.get(e.oid)
+    if (v === undefined) {
+      try {
+        v = checkRoot((await this.store.readBlob(e.oid)).toString('utf8'))
+      } catch (err) {
+        if (isLabbookError(err, 'FORMAT_TOO_NEW')) throw err
+        v = 1
+      }
+      this.formats.set(e.oid, v)
+    }
+    return v
   }
 
   private async shard(name: string, oid: string): Promise<RunSummary[]> {
@@ -85,7 +121,7 @@ export class SummaryIndex {
       const rows = JSON.parse(text) as Array<[string, any]>
       const out: RunSummary[] = []
       for (const [treeOid, raw] of rows) {
-        const run = revive(raw)
+        const run = reviveRun(raw)
         this.byRunTree.set(treeOid, run)
         out.push(run)
       }
@@ -99,7 +135,7 @@ export class SummaryIndex {
     try {
       fs.mkdirSync(this.dir, { recursive: true })
       const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-      fs.writeFileSync(tmp, JSON.stringify(rows.map(([oid, run]) => [oid, compact(run)]), replacer))
+      fs.writeFileSync(tmp, JSON.stringify(rows.map(([oid, run]) => [oid, compactRun(run)]), summaryReplacer))
       fs.renameSync(tmp, file)
     } catch { /* the index is an optimisation; a read-only .git still lists runs */ }
   }
@@ -113,35 +149,4 @@ export class SummaryIndex {
       fs.renameSync(tmp, join(dir, shardName))
     } catch { /* optional */ }
   }
-}
-
-function replacer(_k: string, v: unknown): unknown {
-  if (typeof v === 'number' && !Number.isFinite(v)) return { $n: Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity' }
-  return v
-}
-
-/**
- * The index stores each metric summary as an array `[value, step, timestamp, min, max, count]`: at 100,000 runs of
- * 10 metrics the files are a quarter smaller and parse faster than with repeated key names.
- */
-function compact(run: RunSummary): unknown {
-  const metrics: Record<string, unknown[]> = {}
-  for (const [k, m] of Object.entries(run.metrics)) metrics[k] = [m.value, m.step, m.timestamp, m.min, m.max, m.count]
-  return { ...run, metrics }
-}
-
-const num = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
-
-function revive(raw: any): RunSummary {
-  const metrics: RunSummary['metrics'] = {}
-  for (const k in raw.metrics) {
-    const a = raw.metrics[k]
-    metrics[k] = { value: num(a[0]), step: a[1], timestamp: a[2], min: num(a[3]), max: num(a[4]), count: a[5] }
-  }
-  raw.metrics = metrics
-  for (const k in raw.params) {
-    const v = raw.params[k]
-    if (v !== null && typeof v === 'object') raw.params[k] = num(v)
-  }
-  return raw as RunSummary
 }

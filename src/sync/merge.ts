@@ -1,5 +1,7 @@
-import { decodeExperiment, decodeRun } from '../format/yaml.js'
-import { EXPERIMENTS_DIR, RUN_FILE, RUNS_DIR } from '../model/layout.js'
+import { checkRoot, decodeExperiment, decodeRun } from '../format/yaml.js'
+import { EXPERIMENTS_DIR, ROOT_FILE, RUN_FILE, RUNS_DIR } from '../model/layout.js'
+import { isSummaryFile, rebuildSummaries } from '../store/summaries.js'
+import { editTree, lookup } from '../store/tree-edit.js'
 import type { RunSummary } from '../model/run.js'
 import { isTreeMode, MODES, type ObjectStore, type TreeEntry } from '../store/objects.js'
 import { encodeNote, mergeNotes } from './notes.js'
@@ -28,6 +30,10 @@ export interface TreeMerge {
 export async function mergeLabbookTrees(objects: ObjectStore, ours: string, theirs: string): Promise<TreeMerge> {
   const m: TreeMerge = { tree: '', conflicts: [], runsAdded: 0 }
   m.tree = await mergeDir(objects, ours, theirs, '', m)
+  // Summary lines (format 2) of every shard the merge changed are rebuilt from the merged runs: exact by construction.
+  const root = await lookup(objects, m.tree, ROOT_FILE)
+  const format = root ? checkRoot((await objects.readBlob(root.oid)).toString('utf8')) : 1
+  if (format >= 2) m.tree = await editTree(objects, m.tree, await rebuildSummaries(objects, m.tree, ours))
   return m
 }
 
@@ -40,10 +46,11 @@ async function mergeDir(objects: ObjectStore, ours: string, theirs: string, path
   for (const t of b) {
     const o = a.get(t.name)
     const p = path ? `${path}/${t.name}` : t.name
+    if (inRuns && depth === 2 && isSummaryFile(t.name)) continue // derived: rebuilt after the merge (rebuildSummaries)
     if (!o) {
       a.set(t.name, t)
       if (inRuns && depth === 2) m.runsAdded++
-      else if (path === RUNS_DIR) m.runsAdded += (await objects.readTree(t.oid)).length
+      else if (path === RUNS_DIR) m.runsAdded += (await objects.readTree(t.oid)).filter((e) => isTreeMode(e.mode)).length
       continue
     }
     if (o.oid === t.oid) continue

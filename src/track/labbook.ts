@@ -252,7 +252,7 @@ export class Labbook extends LabbookReader implements RunHost {
       if (!text) throw runNotFound(id)
       const run = decodeRun(text, path)
       edit(run)
-      return { changes: [{ path, blob: this.objects.writeBlob(encodeRun(run)) }], subject: `${subject} run ${run.name || id}`, trailers: [['Labbook-Run', id]], result: undefined }
+      return { changes: [{ path, blob: this.objects.writeBlob(encodeRun(run)) }], subject: `${subject} run ${run.name || id}`, trailers: [['Labbook-Run', id]], runs: [run], result: undefined }
     })
     if (live) await live.commit() // the writer picks the edit up from the tip
   }

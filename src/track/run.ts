@@ -374,6 +374,7 @@ export class Run {
           changes,
           subject: `${what} run ${merged.name || merged.id}${points ? ` (+${points} points)` : ''}`,
           trailers: [['Labbook-Run', this.id], ...(merged.source.commit ? [['Code-Commit', merged.source.commit] as [string, string]] : [])],
+          runs: [merged],
           result: undefined,
         }
       })

@@ -1,0 +1,91 @@
+/**
+ * Run summary lines: one JSON object per run, as kept on the branch in `runs/<shard>/summaries.jsonl` and
+ * `runs/<shard>/recent.jsonl` (format 2) and in the private index. Keys in a fixed order, params/tags/metrics
+ * sorted, so one run always gives the same bytes. Metric summaries are arrays `[value, step, timestamp, min, max,
+ * count]`; non-finite numbers are `{"$n":"NaN"}`. A removed run is a tombstone `{"id":"…","removed":true}`.
+ * Browser-safe.
+ */
+import { numberFromJson } from './numbers.js'
+import type { MetricSummary, RunSummary } from '../model/run.js'
+
+const RUN_KEYS = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description'] as const
+
+function sorted<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {}
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!
+  return out
+}
+
+/** JSON.stringify replacer for non-finite numbers (`{"$n":"NaN"}`). */
+export function summaryReplacer(_k: string, v: unknown): unknown {
+  if (typeof v === 'number' && !Number.isFinite(v)) return { $n: Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity' }
+  return v
+}
+
+/** The compact object of a run (metric summaries as arrays), keys in a fixed order. */
+export function compactRun(run: RunSummary): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of RUN_KEYS) if (run[k] !== undefined) out[k] = run[k]
+  out.source = sorted(run.source as Record<string, unknown>)
+  out.params = sorted(run.params)
+  out.tags = sorted(run.tags)
+  const metrics: Record<string, unknown[]> = {}
+  for (const k of Object.keys(run.metrics).sort()) {
+    const m = run.metrics[k]!
+    metrics[k] = [m.value, m.step, m.timestamp, m.min, m.max, m.count]
+  }
+  out.metrics = metrics
+  return out
+}
+
+/** One line (with its newline). The id comes first: `{"id":"<id>",…`. */
+export function encodeSummaryLine(run: RunSummary): string {
+  return JSON.stringify(compactRun(run), summaryReplacer) + '\n'
+}
+
+export function encodeTombstone(id: string): string {
+  return `{"id":${JSON.stringify(id)},"removed":true}\n`
+}
+
+/** The run id of a line without parsing it (lines start with `{"id":"…"`). */
+export function summaryLineId(line: string): string | undefined {
+  if (!line.startsWith('{"id":"')) return undefined
+  const end = line.indexOf('"', 7)
+  return end < 0 ? undefined : line.slice(7, end)
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
+
+/** A compact object back to a run summary (mutates and returns it). */
+export function reviveRun(raw: any): RunSummary {
+  const metrics: Record<string, MetricSummary> = {}
+  for (const k in raw.metrics) {
+    const a = raw.metrics[k]
+    metrics[k] = { value: num(a[0]), step: a[1], timestamp: a[2], min: num(a[3]), max: num(a[4]), count: a[5] }
+  }
+  raw.metrics = metrics
+  for (const k in raw.params) {
+    const v = raw.params[k]
+    if (v !== null && typeof v === 'object') raw.params[k] = num(v)
+  }
+  raw.source ??= {}
+  raw.tags ??= {}
+  raw.params ??= {}
+  return raw as RunSummary
+}
+
+/** Parses a summaries file into id → run (null for a tombstone). Lines that do not parse are skipped and counted. */
+export function decodeSummaries(text: string, into: Map<string, RunSummary | null> = new Map()): { runs: Map<string, RunSummary | null>; bad: number } {
+  let bad = 0
+  for (const line of text.split('\n')) {
+    if (line === '') continue
+    try {
+      const raw = JSON.parse(line)
+      if (typeof raw?.id !== 'string') throw new Error('no id')
+      into.set(raw.id, raw.removed === true ? null : reviveRun(raw))
+    } catch {
+      bad++
+    }
+  }
+  return { runs: into, bad }
+}
