@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { decodeSummaries, encodeSummaryLine, encodeTombstone, summaryLineId } from '../../src/format/summaries.js'
 import { decodeChunk, encodePoint } from '../../src/format/jsonl.js'
 import { checkRoot, decodeRun, encodeRun } from '../../src/format/yaml.js'
 import type { RunSummary } from '../../src/model/run.js'
@@ -64,8 +65,26 @@ describe('run.yaml', () => {
 
   it('refuses a newer major format instead of guessing', () => {
     expect(checkRoot('format: 1\n')).toBe(1)
-    expect(() => checkRoot('format: 2\n')).toThrow(expect.objectContaining({ code: 'FORMAT_TOO_NEW' }))
+    expect(checkRoot('format: 2\n')).toBe(2)
+    expect(() => checkRoot('format: 3\n')).toThrow(expect.objectContaining({ code: 'FORMAT_TOO_NEW' }))
     expect(() => decodeRun('id: x\nstatus: WEIRD\n')).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }))
+  })
+})
+
+describe('run summary lines (format 2)', () => {
+  it('round-trip a run exactly, non-finite numbers and tombstones included; same run, same bytes', () => {
+    const run: RunSummary = {
+      id: '01m8abc', name: 'n "q"', experiment: '3', status: 'FAILED', lifecycle: 'deleted', startTime: 5, endTime: 9, user: 'u', host: 'h',
+      description: 'd', parent: 'p1', source: { commit: 'a'.repeat(40), dirty: true }, params: { z: 1.5, a: 'x', b: true }, tags: { t: 'v' },
+      metrics: { loss: { value: NaN, step: 3, timestamp: 7, min: -Infinity, max: Infinity, count: 4 } },
+    }
+    const line = encodeSummaryLine(run)
+    expect(line.startsWith('{"id":"01m8abc",')).toBe(true)
+    expect(summaryLineId(line)).toBe('01m8abc')
+    const back = decodeSummaries(line + encodeTombstone('gone')).runs
+    expect(back.get('01m8abc')).toEqual(run)
+    expect(back.get('gone')).toBeNull()
+    expect(encodeSummaryLine({ ...run, params: { b: true, a: 'x', z: 1.5 } })).toBe(line)
   })
 })
 

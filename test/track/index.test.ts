@@ -10,7 +10,7 @@ let repo: TestRepo
 afterEach(() => repo?.cleanup())
 
 describe('the summary index', () => {
-  it('stays exact while another process writes runs, and is rebuilt when damaged', async () => {
+  it('stays exact while another process writes runs, from the summaries on the branch', async () => {
     repo = gitRepo()
     await (await Labbook.open({ repo: repo.dir })).init()
     const writer = spawn(process.execPath, ['--import', 'tsx', CHILD, 'runs', repo.dir, '40', 'w'], { stdio: 'ignore' })
@@ -35,8 +35,8 @@ describe('the summary index', () => {
       if (finished && checks >= 3) break
     }
     expect(checks).toBeGreaterThan(3)
-    const index = join(repo.dir, '.git', 'labbook', 'index', 'v2')
-    for (const f of fs.readdirSync(index).filter((n) => n.endsWith('.json'))) fs.writeFileSync(join(index, f), '{ damaged')
+    // format 2 lists from the summaries on the branch: no private index is needed or written
+    expect(fs.existsSync(join(repo.dir, '.git', 'labbook', 'index', 'v2'))).toBe(false)
     const runs = await (await Labbook.open({ repo: repo.dir })).listRuns()
     expect(runs).toHaveLength(40)
     expect(runs.every((r) => r.status === 'FINISHED')).toBe(true)

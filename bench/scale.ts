@@ -1,0 +1,134 @@
+// Flat cost to 100,000 runs (issue 17). Grows ONE repository through the store to 10,000 and then 100,000 runs, all
+// on one code commit, and at 0 / 10k / 100k times what MLflow's client does per run (create + 3 params + 2 metrics +
+// a tag + end) through the API; at 10k and 100k it clones the repository fresh (no private index) and times
+// `labbook ls --filter … --limit 50` cold and warm, with its peak RSS. MLflow's figures are from our recorded
+// measurements (docs/benchmarks.md), printed beside ours.
+// Usage: nice -n 10 npx tsx bench/scale.ts [--max 100000] [--runs 100]   (build dist/ first: npx tsc -p tsconfig.json)
+import { execFileSync, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Labbook } from '../src/index.js'
+import { encodePoint } from '../src/format/jsonl.js'
+import { encodeRun } from '../src/format/yaml.js'
+import { newRunId } from '../src/model/ids.js'
+import { chunkName, METRICS_DIR, RUN_FILE, runDir } from '../src/model/layout.js'
+import { addToSummary } from '../src/model/metric.js'
+import type { RunSummary } from '../src/model/run.js'
+import type { TreeChange } from '../src/store/tree-edit.js'
+
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? Number(process.argv[i + 1]) : d
+}
+const MAX = arg('max', 100_000)
+const PER_LEVEL = arg('runs', 100)
+const MLFLOW_RUN_MS = 7.4 // create + params + metrics + end, MLflow 2.12.2 file store, recorded on this kind of machine
+const MLFLOW_SEARCH_1K_S = 1.29 // search_runs over 1,000 runs, same
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
+
+const report = (what: string, value: string, target: string) => console.log(`${what.padEnd(64)} ${value.padStart(14)}   target ${target}`)
+
+const dir = fs.mkdtempSync(join(os.tmpdir(), 'labbook-scale-'))
+const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, encoding: 'utf8' })
+git('init', '-q', '-b', 'main')
+fs.writeFileSync(join(dir, 'train.py'), 'print(1)\n')
+git('add', '.')
+git('-c', 'user.name=bench', '-c', 'user.email=b@x', 'commit', '-qm', 'code')
+git('config', 'gc.auto', '0')
+const head = git('rev-parse', 'HEAD').trim()
+const book = await Labbook.open({ repo: dir })
+const exp = await book.experiment('sweep')
+
+/** Adds runs through the store (one commit per 1,000), on the same code commit, 3 metrics × 3 points each. */
+async function grow(to: number): Promise<number> {
+  const t0 = performance.now()
+  let have = (await book.listRuns({ includeDeleted: true })).length
+  while (have < to) {
+    const n = Math.min(1000, to - have)
+    const changes: TreeChange[] = []
+    const runs: RunSummary[] = []
+    for (let i = 0; i < n; i++) {
+      const start = 1_600_000_000_000 + (have + i) * 1000
+      const run: RunSummary = {
+        id: newRunId(start), name: `gen-${have + i}`, experiment: exp.id, status: 'FINISHED', lifecycle: 'active', startTime: start, endTime: start + 500,
+        user: 'bench', host: 'bench', source: { commit: head, branch: 'main', dirty: false },
+        params: { lr: (i % 10) / 100, depth: i % 7, optimizer: i % 2 ? 'adam' : 'sgd' }, tags: { sweep: 'a' }, metrics: {},
+      }
+      let chunk = ''
+      for (const key of ['accuracy', 'loss', 'val_loss']) {
+        for (let s = 0; s < 3; s++) {
+          const v = ((i * 7919 + s) % 1000) / 1000
+          run.metrics[key] = addToSummary(run.metrics[key], v, s, start + s)
+          chunk += encodePoint(key, v, s, start + s)
+        }
+      }
+      changes.push({ path: `${runDir(run.id)}/${RUN_FILE}`, blob: book.objects.writeBlob(encodeRun(run)) })
+      changes.push({ path: `${runDir(run.id)}/${METRICS_DIR}/${chunkName(0)}`, blob: book.objects.writeBlob(chunk) })
+      runs.push(run)
+    }
+    await book.store.update(async () => ({ changes, subject: `generated runs ${have}..${have + n}`, runs, result: undefined }))
+    have += n
+  }
+  book.gc() // pack, as a long-lived repository would be
+  return (performance.now() - t0) / 1000
+}
+
+/** create + 3 params + 2 metrics + tag + end, sequentially; returns the median and mean ms per run. */
+async function apiCost(): Promise<{ median: number; mean: number }> {
+  const times: number[] = []
+  for (let i = 0; i < PER_LEVEL + 10; i++) {
+    const t0 = performance.now()
+    const run = await exp.startRun({ name: `api-${i}` })
+    run.logParams({ lr: 0.01, depth: 6, optimizer: 'adam' })
+    run.logMetric('accuracy', 0.9)
+    run.logMetric('loss', 0.1)
+    run.setTag('stage', 'bench')
+    await run.end()
+    if (i >= 10) times.push(performance.now() - t0) // the first 10 warm up the JIT
+  }
+  times.sort((a, b) => a - b)
+  return { median: times[times.length >> 1]!, mean: times.reduce((a, b) => a + b, 0) / times.length }
+}
+
+/** A fresh clone of the branch (no .git/labbook), then `labbook ls --filter … --limit 50` twice: cold, then warm. */
+function coldList(): { cold: number; warm: number; rssMb: number; listed: number } {
+  const clone = fs.mkdtempSync(join(os.tmpdir(), 'labbook-scale-clone-'))
+  try {
+    execFileSync('git', ['clone', '-q', '--no-checkout', dir, clone])
+    execFileSync('git', ['fetch', '-q', 'origin', 'labbook:labbook'], { cwd: clone })
+    const ls = () => {
+      const t0 = performance.now()
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'ls', '--filter', 'metrics.accuracy > 0.5 and params.optimizer = "adam"', '--order-by', 'metrics.accuracy DESC', '--limit', '50', '--json'],
+        { cwd: clone, encoding: 'utf8', maxBuffer: 1 << 26 })
+      const ms = performance.now() - t0
+      if (r.status !== 0) throw new Error(r.stderr)
+      const rss = Number(r.stderr.trim().split('\n').pop()) / 1024
+      return { s: ms / 1000, rss, listed: (JSON.parse(r.stdout) as unknown[]).length }
+    }
+    const cold = ls(), warm = ls()
+    return { cold: cold.s, warm: warm.s, rssMb: Math.max(cold.rss, warm.rss), listed: cold.listed }
+  } finally {
+    fs.rmSync(clone, { recursive: true, force: true })
+  }
+}
+
+console.log(`labbook scale bench: one repository, all runs on code commit ${head.slice(0, 8)}; ${PER_LEVEL} API runs per level; MLflow's figures are recorded ones`)
+const base = await apiCost()
+report('create+3 params+2 metrics+tag+end at 0 runs (median / mean)', `${base.median.toFixed(2)} / ${base.mean.toFixed(2)} ms`, `≤ ${MLFLOW_RUN_MS / 2} ms (MLflow file store ${MLFLOW_RUN_MS} ms)`)
+for (const level of [10_000, 100_000].filter((l) => l <= MAX)) {
+  const secs = await grow(level)
+  report(`  grew to ${level.toLocaleString('en')} runs through the store`, `${secs.toFixed(1)} s`, '-')
+  const c = await apiCost()
+  report(`same at ${level.toLocaleString('en')} runs on one commit (median / mean)`, `${c.median.toFixed(2)} / ${c.mean.toFixed(2)} ms`, '-')
+  report(`  ratio to 0 runs (median / mean)`, `${(c.median / base.median).toFixed(2)}× / ${(c.mean / base.mean).toFixed(2)}×`, '≤ 1.3×')
+  const l = coldList()
+  const target = level === 10_000 ? '≤ 0.5 s' : '≤ 2 s cold, ≤ 1 s warm, < 500 MB'
+  report(`fresh clone, ls --filter … --limit 50 at ${level.toLocaleString('en')} runs (cold / warm)`, `${l.cold.toFixed(2)} / ${l.warm.toFixed(2)} s`, target)
+  report(`  peak RSS of that ls; rows listed`, `${Math.round(l.rssMb)} MB; ${l.listed}`, `(MLflow: ${MLFLOW_SEARCH_1K_S} s for 1,000 runs)`)
+  const note = execFileSync('git', ['log', '-1', '--notes=labbook', '--format=%N', 'main'], { cwd: dir, encoding: 'utf8' }).trim().split('\n')
+  report(`  git log --notes=labbook lines under that commit`, `${note.length}`, '≤ 20')
+}
+await book.close()
+fs.rmSync(dir, { recursive: true, force: true })
