@@ -17,9 +17,9 @@ const FIXTURE = new URL('../fixtures/format-v1/branch.bundle', import.meta.url).
 const cleanup: Array<() => void> = []
 afterEach(() => { while (cleanup.length) cleanup.pop()!() })
 
-function repo(): TestRepo {
+const repo = (): TestRepo => {
   const r = gitRepo()
-  cleanup.push(() => r.cleanup())
+  cleanup.push(r.cleanup)
   return r
 }
 
