@@ -3,10 +3,11 @@ import { LabbookError } from '../errors.js'
 import { fastParseYaml } from './fast-yaml.js'
 import type { Experiment } from '../model/experiment.js'
 import { FORMAT_VERSION } from '../model/layout.js'
-import { LIFECYCLES, RUN_STATUSES, type MetricSummary, type RunSummary } from '../model/run.js'
+import { LIFECYCLES, RUN_STATUSES, type DatasetInput, type MetricSummary, type RunSummary } from '../model/run.js'
 
 const OPTS: ToStringOptions = { lineWidth: 0, minContentWidth: 0 }
-const RUN_KEYS = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description', 'source', 'params', 'tags', 'metrics'] as const
+const RUN_KEYS = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description', 'source', 'params', 'tags', 'metrics', 'datasets'] as const
+const DATASET_KEYS = ['sourceType', 'source', 'context', 'schema', 'profile'] as const
 const SOURCE_KEYS = ['commit', 'branch', 'dirty', 'patchId', 'remote', 'command', 'platform', 'runtime'] as const
 const SUMMARY_KEYS = ['value', 'step', 'timestamp', 'min', 'max', 'count'] as const
 
@@ -21,12 +22,20 @@ export function encodeRun(run: RunSummary): string {
       const m: Record<string, unknown> = {}
       for (const key of Object.keys(run.metrics).sort()) m[key] = pick(run.metrics[key]!, SUMMARY_KEYS)
       ordered[k] = m
+    } else if (k === 'datasets') {
+      // `name@digest: {sourceType, source, context, schema, profile}`: one line per dataset, two levels deep like metrics
+      if (!run.datasets?.length) continue
+      const d: Record<string, unknown> = {}
+      for (const x of run.datasets) d[datasetKey(x)] = pick(x, DATASET_KEYS) // in the order logged, as MLflow lists them
+      ordered[k] = d
     } else if (k === 'params' || k === 'tags') ordered[k] = sortedObject(v as Record<string, unknown>)
     else ordered[k] = v
   }
   return encodeSafely(ordered, (doc) => {
-    const metrics = doc.get('metrics', true)
-    if (isMap(metrics)) for (const item of metrics.items) if (isMap(item.value)) item.value.flow = true
+    for (const key of ['metrics', 'datasets']) {
+      const m = doc.get(key, true)
+      if (isMap(m)) for (const item of m.items) if (isMap(item.value)) item.value.flow = true
+    }
   })
 }
 
@@ -112,7 +121,23 @@ export function decodeRun(text: string, where = 'run.yaml'): RunSummary {
       run.metrics[k] = { value: v.value, step: v.step ?? 0, timestamp: v.timestamp ?? 0, min: v.min ?? v.value, max: v.max ?? v.value, count: v.count } as MetricSummary
     }
   }
+  if (d.datasets && typeof d.datasets === 'object') {
+    const list: DatasetInput[] = []
+    for (const [k, v] of Object.entries<any>(d.datasets)) {
+      const at = k.lastIndexOf('@')
+      if (at < 0 || !v || typeof v !== 'object') throw corrupt(where, `dataset ${k} is not name@digest with a mapping`)
+      const x: DatasetInput = { name: k.slice(0, at), digest: k.slice(at + 1), sourceType: String(v.sourceType ?? ''), source: String(v.source ?? '') }
+      for (const f of ['context', 'schema', 'profile'] as const) if (v[f] != null) x[f] = String(v[f])
+      list.push(x)
+    }
+    if (list.length) run.datasets = list
+  }
   return run
+}
+
+/** A dataset's key in run.yaml: `name@digest`. */
+export function datasetKey(d: Pick<DatasetInput, 'name' | 'digest'>): string {
+  return `${d.name}@${d.digest}`
 }
 
 const EXPERIMENT_KEYS = ['id', 'name', 'lifecycle', 'createdAt', 'updatedAt', 'description', 'tags'] as const

@@ -29,6 +29,22 @@ export interface SourceInfo {
   runtime?: string
 }
 
+/**
+ * A dataset the run used, as MLflow models it (`mlflow.log_input`): the dataset's name, digest, source type and source,
+ * its schema and profile (JSON text, as MLflow stores them), and the input's context tag (`training`, `eval`…).
+ * A run has each (name, digest) once.
+ */
+export interface DatasetInput {
+  name: string
+  digest: string
+  sourceType: string
+  source: string
+  schema?: string
+  profile?: string
+  /** MLflow's `mlflow.data.context` input tag. */
+  context?: string
+}
+
 /** Everything `run.yaml` holds: enough to list, filter and sort runs without reading any history. */
 export interface RunSummary {
   id: string
@@ -46,6 +62,8 @@ export interface RunSummary {
   params: Record<string, ParamValue>
   tags: Record<string, string>
   metrics: Record<string, MetricSummary>
+  /** Datasets the run used (MLflow's dataset inputs); absent when none. */
+  datasets?: DatasetInput[]
 }
 
 /** One point of a metric history. */

@@ -4,7 +4,7 @@
  */
 
 /** Which part of a run a field reads. */
-export type FieldKind = 'metric' | 'param' | 'tag' | 'attribute'
+export type FieldKind = 'metric' | 'param' | 'tag' | 'attribute' | 'dataset'
 
 /** A reference to one value of a run: `metrics.acc` is `{ kind: 'metric', key: 'acc' }`; attributes use canonical keys (`start_time`, `run_name`, `source.commit`…). */
 export interface FieldRef {
@@ -26,7 +26,7 @@ export type FilterAst =
   | { type: 'in'; field: FieldRef; negated: boolean; values: Literal[] }
   | { type: 'null'; field: FieldRef; negated: boolean }
 
-const PREFIX: Record<Exclude<FieldKind, 'attribute'>, string> = { metric: 'metrics', param: 'params', tag: 'tags' }
+const PREFIX: Record<Exclude<FieldKind, 'attribute'>, string> = { metric: 'metrics', param: 'params', tag: 'tags', dataset: 'datasets' }
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$/
 
 /** The field as filter text: `metrics.acc`, ``params.`learning rate` ``, `start_time`. */

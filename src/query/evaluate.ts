@@ -1,7 +1,7 @@
 /** FilterAst → predicate. Compiled once into closures, so the per-run cost is a few property reads. */
-import type { RunSummary } from '../model/run.js'
+import type { DatasetInput, RunSummary } from '../model/run.js'
 import type { CompareOp, FieldRef, FilterAst, Literal } from './ast.js'
-import { asNumber, asText, fieldGetter, fieldType, type FieldValue } from './fields.js'
+import { asNumber, asText, fieldGetter, fieldType, type DatasetField, type FieldValue } from './fields.js'
 import { likeMatcher } from './like.js'
 
 export type RunPredicate = (run: RunSummary) => boolean
@@ -53,6 +53,17 @@ export function compileFilter(ast: FilterAst, options: CompileOptions = {}): Run
         const negative = (ast.type === 'compare' && ast.op === '!=') || ((ast.type === 'in' || ast.type === 'like') && ast.negated)
         if (ast.type === 'null') return byId
         return negative ? (r) => byId(r) && byName(r) : (r) => byId(r) || byName(r)
+      }
+      if (ast.field.kind === 'dataset') {
+        // MLflow: a run matches when any of its datasets does
+        const key = ast.field.key as DatasetField
+        const one = leaf(ast, (d) => (d as unknown as DatasetInput)[key])
+        return (r) => {
+          const ds = r.datasets
+          if (!ds) return false
+          for (const d of ds) if (one(d as unknown as RunSummary)) return true
+          return false
+        }
       }
       return leaf(ast, fieldGetter(ast.field))
     }

@@ -56,7 +56,7 @@ export function attributeKey(name: string): string | undefined {
   return Object.hasOwn(ALIASES, k) ? ALIASES[k] : undefined
 }
 
-const PREFIXES: Readonly<Record<string, FieldKind | 'dataset'>> = {
+const PREFIXES: Readonly<Record<string, FieldKind>> = {
   metric: 'metric', metrics: 'metric',
   param: 'param', params: 'param', parameter: 'param', parameters: 'param',
   tag: 'tag', tags: 'tag',
@@ -64,8 +64,8 @@ const PREFIXES: Readonly<Record<string, FieldKind | 'dataset'>> = {
   dataset: 'dataset', datasets: 'dataset',
 }
 
-/** The entity kind a prefix (`metrics`, `param`, `attr`…) names; 'dataset' is recognised only to explain that labbook has none. */
-export function prefixKind(prefix: string): FieldKind | 'dataset' | undefined {
+/** The entity kind a prefix (`metrics`, `param`, `attr`, `datasets`…) names. */
+export function prefixKind(prefix: string): FieldKind | undefined {
   const p = prefix.toLowerCase()
   return Object.hasOwn(PREFIXES, p) ? PREFIXES[p] : undefined
 }
@@ -94,8 +94,15 @@ export function fieldGetter(f: FieldRef): (run: RunSummary) => FieldValue {
       if (!def) return () => undefined
       return def.get
     }
+    case 'dataset':
+      // a run has many datasets: filters test each (see evaluate.ts); as one value, the first one's
+      return (r) => r.datasets?.[0]?.[key as DatasetField]
   }
 }
+
+/** What `datasets.<field>` can name (MLflow's dataset search fields). */
+export const DATASET_FIELDS = ['name', 'digest', 'context'] as const
+export type DatasetField = (typeof DATASET_FIELDS)[number]
 
 /**
  * The value of one field of a run (metrics: the latest value), or undefined when the run lacks it.

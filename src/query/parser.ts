@@ -2,7 +2,7 @@
 import type { CompareOp, FieldRef, FilterAst, Literal } from './ast.js'
 import { formatField } from './ast.js'
 import { filterError } from './error.js'
-import { attributeKey, fieldType, prefixKind } from './fields.js'
+import { DATASET_FIELDS, attributeKey, fieldType, prefixKind } from './fields.js'
 import { type Token, tokenize } from './tokenizer.js'
 
 /** Parentheses deeper than this are refused (a guard against stack exhaustion, not a real-world limit). */
@@ -187,7 +187,9 @@ export class Parser {
   private resolve(kind: ReturnType<typeof prefixKind>, key: string, t: Token, end: number): FieldRef {
     const at = { ...t, end }
     if (kind === 'dataset') {
-      throw this.err(at, 'labbook does not record datasets, so datasets.* fields cannot be searched', 'Log dataset names and digests as params or tags and filter on those.')
+      const k = key.toLowerCase()
+      if (!(DATASET_FIELDS as readonly string[]).includes(k)) throw this.err(at, `unknown dataset field "${key}"`, `Dataset fields: ${DATASET_FIELDS.map((f) => 'datasets.' + f).join(', ')}.`)
+      return { kind: 'dataset', key: k }
     }
     if (kind === 'attribute') {
       const canonical = attributeKey(key)

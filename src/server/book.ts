@@ -3,7 +3,7 @@
  * structural types so these faces depend on the contract, not on the class.
  */
 import type { Experiment } from '../model/experiment.js'
-import type { MetricPoint, ParamValue, RunSummary } from '../model/run.js'
+import type { DatasetInput, MetricPoint, ParamValue, RunSummary } from '../model/run.js'
 import type { StartRunOptions as CoreStartRunOptions } from '../track/labbook.js'
 import type { Registry } from '../registry/registry.js'
 
@@ -34,6 +34,7 @@ export interface RunWriter {
   /** Recovery after this process dies leaves the run RUNNING, resumable by the client. */
   keepRunningOnRecovery(): void
   moveToExperiment(experimentId: string): void
+  logInputs(datasets: DatasetInput[]): void
 }
 
 export interface Book {

@@ -4,7 +4,7 @@
  * int64 as numbers (as MLflow's `message_to_json` does) and non-finite doubles as those strings.
  */
 import type { Experiment } from '../model/experiment.js'
-import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
+import type { DatasetInput, MetricPoint, RunStatus, RunSummary } from '../model/run.js'
 import { invalid } from './errors.js'
 
 /** The fields of one request: the JSON body merged over the query string. */
@@ -244,8 +244,41 @@ export function runToJson(r: RunSummary): Record<string, unknown> {
   return {
     info: runInfoToJson(r),
     data: { metrics, params, tags: Object.entries(systemTags(r)).map(([key, value]) => ({ key, value })) },
-    inputs: {},
+    inputs: r.datasets?.length ? { dataset_inputs: r.datasets.map(datasetToJson) } : {},
   }
+}
+
+export const DATASET_CONTEXT_TAG = 'mlflow.data.context'
+
+/** MLflow's DatasetInput: `{tags: [{key: 'mlflow.data.context', value}], dataset: {name, digest, source_type, source, schema, profile}}`. */
+export function datasetToJson(d: DatasetInput): Record<string, unknown> {
+  const dataset: Record<string, unknown> = { name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source }
+  if (d.schema !== undefined) dataset.schema = d.schema
+  if (d.profile !== undefined) dataset.profile = d.profile
+  return { tags: d.context !== undefined ? [{ key: DATASET_CONTEXT_TAG, value: d.context }] : [], dataset }
+}
+
+/** A DatasetInput from a `runs/log-inputs` request, checked. */
+export function datasetIn(v: unknown): DatasetInput {
+  const o = (v && typeof v === 'object' ? v : {}) as { tags?: unknown; dataset?: Record<string, unknown> }
+  const ds = o.dataset && typeof o.dataset === 'object' ? o.dataset : undefined
+  const str = (k: string, required: boolean): string | undefined => {
+    const x = ds?.[k]
+    if (x === undefined || x === null || x === '') {
+      if (required) throw invalid(`Missing value for required parameter 'dataset.${k}' of a dataset input.`)
+      return undefined
+    }
+    if (typeof x !== 'string') throw invalid(`Invalid value ${JSON.stringify(x)} for 'dataset.${k}': expected a string.`)
+    return x
+  }
+  const d: DatasetInput = { name: str('name', true)!, digest: str('digest', true)!, sourceType: str('source_type', true)!, source: str('source', true)! }
+  const schema = str('schema', false), profile = str('profile', false)
+  if (schema !== undefined) d.schema = schema
+  if (profile !== undefined) d.profile = profile
+  if (Array.isArray(o.tags)) {
+    for (const t of o.tags as Array<{ key?: unknown; value?: unknown }>) if (t?.key === DATASET_CONTEXT_TAG && typeof t.value === 'string') d.context = t.value
+  }
+  return d
 }
 
 export function metricToJson(p: MetricPoint, runId?: string): Record<string, unknown> {

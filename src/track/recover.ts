@@ -129,6 +129,7 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
       else if (op.op === 'name') run.setName(op.value)
       else if (op.op === 'description') run.setDescription(op.value)
       else if (op.op === 'resume') run.resume()
+      else if (op.op === 'dataset') run.logInputs([op.value])
     } catch { /* an op the branch already has in another form: keep going, points matter most */ }
   }
   for (const p of points) run.logMetric(p.key, p.value, { step: p.step, timestamp: p.timestamp })

@@ -7,6 +7,7 @@ import { RUN_STATUSES, type MetricSummary, type ParamValue, type RunStatus, type
 import {
   validateDescription, validateKey, validateMetricValue, validateParamValue, validateRunName, validateStep, validateTagValue, validateTimestamp,
 } from '../model/validate.js'
+import type { DatasetInput } from '../model/run.js'
 import type { TreeChange } from '../store/tree-edit.js'
 import { stageBytes, stageLocal, type StagedFile } from './artifacts.js'
 import { artifactPath } from '../model/path.js'
@@ -228,6 +229,29 @@ export class Run {
     this.pendingOps += encodeOp({ op: 'description', value: text })
   }
 
+  /**
+   * Records datasets the run used (MLflow's `log_input`); a dataset already recorded (same name and digest) is
+   * replaced, so its context can change. Journaled like tags.
+   * @example run.logInputs([{ name: 'iris', digest: 'a1b2c3', sourceType: 'local', source: 'data/iris.csv', context: 'training' }])
+   */
+  logInputs(datasets: DatasetInput[]): void {
+    this.assertOpen()
+    for (const d of datasets) {
+      if (!d || typeof d.name !== 'string' || d.name === '' || typeof d.digest !== 'string' || d.digest === '') {
+        throw new LabbookError('INVALID_VALUE', `A dataset input needs a name and a digest, got ${JSON.stringify(d)?.slice(0, 200)}.`, 'Pass { name, digest, sourceType, source }.')
+      }
+    }
+    for (const d of datasets) {
+      const x: DatasetInput = { name: d.name, digest: d.digest, sourceType: String(d.sourceType ?? ''), source: String(d.source ?? '') }
+      for (const f of ['context', 'schema', 'profile'] as const) if (d[f] !== undefined && d[f] !== '') x[f] = String(d[f])
+      const list = (this.state.datasets ??= [])
+      const i = list.findIndex((o) => o.name === x.name && o.digest === x.digest)
+      if (i >= 0) list[i] = x
+      else list.push(x)
+      this.pendingOps += `{"op":"dataset","value":${JSON.stringify(x)}}\n`
+    }
+  }
+
   get experimentId(): string {
     return this.experimentIdValue
   }
@@ -414,6 +438,8 @@ export class Run {
     if (tip.description !== this.lastWritten.description && mine.description === this.lastWritten.description) out.description = tip.description
     // Points committed to this run by another writer (a log to a finished run) are kept in the summary.
     for (const [k, s] of Object.entries(tip.metrics)) if (!(k in out.metrics)) out.metrics[k] = s
+    const theirs = (tip.datasets ?? []).filter((d) => !mine.datasets?.some((m) => m.name === d.name && m.digest === d.digest))
+    if (theirs.length) out.datasets = [...(mine.datasets ?? []), ...theirs]
     return out
   }
 

@@ -24,7 +24,7 @@ const BAD: [string, number, string][] = [
   ['(metrics.acc > 1', 16, 'expected ")"'],
   ['metrics.acc > 1)', 15, 'unbalanced ")"'],
   ["foo = 'x'", 0, 'unknown attribute "foo"'],
-  ["datasets.name = 'x'", 0, 'datasets'],
+  ["datasets.size = 'x'", 0, 'unknown dataset field "size"'],
   ['metrics. > 1', 0, 'expected a key after "metrics."'],
   ['tags.x = `y`', 9, 'backticks quote keys'],
   ['tags.x = y', 9, 'bare word'],

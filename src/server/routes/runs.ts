@@ -1,5 +1,6 @@
 import { DEFAULT_EXPERIMENT_ID } from '../../model/experiment.js'
 import type { RunSummary } from '../../model/run.js'
+import { datasetIn } from '../protocol.js'
 import { validateRunName } from '../../model/validate.js'
 import type { RunWriter, StartRunOptions } from '../book.js'
 import type { ServerContext } from '../context.js'
@@ -230,9 +231,8 @@ export const runRoutes: Route[] = [
     path: 'runs/log-inputs',
     async handler({ fields, ctx }) {
       const id = runId(fields)
-      const datasets = fields.list('datasets')
-      await ctx.run(id)
-      if (datasets.length) await appendJsonArtifact(ctx, id, 'mlflow/inputs.json', datasets)
+      const datasets = fields.list('datasets').map(datasetIn)
+      if (datasets.length) (await ctx.writer(id)).logInputs(datasets)
       return {}
     },
   },
