@@ -3,7 +3,7 @@
  * metric point, spelled exactly as in a metric chunk (jsonl.ts), or an op: `{"op":"param","key":"lr","value":…}`.
  * Numbers in param values are wrapped (`{"n":0.1}`, `{"n":"NaN"}`) so a param keeps its type and non-finite values.
  */
-import type { MetricPoint, ParamValue, RunStatus } from '../model/run.js'
+import type { DatasetInput, MetricPoint, ParamValue, RunStatus } from '../model/run.js'
 import { decodePointRow, encodePoint } from './jsonl.js'
 import { numberFromJson, numberToJson } from './numbers.js'
 
@@ -16,6 +16,8 @@ export type JournalOp =
   | { op: 'name'; value: string }
   | { op: 'description'; value: string }
   | { op: 'resume' }
+  /** A dataset input (MLflow's log_input), as it goes into run.yaml's `datasets`. */
+  | { op: 'dataset'; value: DatasetInput }
   | { op: 'end'; status: RunStatus; endTime: number }
 
 export type JournalEntry = { kind: 'op'; op: JournalOp } | { kind: 'point'; point: MetricPoint }
@@ -37,6 +39,7 @@ export function encodeOp(o: JournalOp): string {
     case 'name': return `{"op":"name","value":${JSON.stringify(o.value)}}\n`
     case 'description': return `{"op":"description","value":${JSON.stringify(o.value)}}\n`
     case 'resume': return '{"op":"resume"}\n'
+    case 'dataset': return `{"op":"dataset","value":${JSON.stringify(o.value)}}\n`
     case 'end': return `{"op":"end","status":${JSON.stringify(o.status)},"endTime":${o.endTime}}\n`
   }
 }
@@ -85,6 +88,13 @@ function decodeOp(row: Record<string, unknown>): JournalOp | undefined {
     case 'name': return str(value) ? { op: 'name', value } : undefined
     case 'description': return str(value) ? { op: 'description', value } : undefined
     case 'resume': return { op: 'resume' }
+    case 'dataset': {
+      const d = value as Record<string, unknown> | null
+      if (!d || typeof d !== 'object' || !str(d.name) || !str(d.digest)) return undefined
+      const out: DatasetInput = { name: d.name, digest: d.digest, sourceType: str(d.sourceType) ? d.sourceType : '', source: str(d.source) ? d.source : '' }
+      for (const f of ['context', 'schema', 'profile'] as const) if (str(d[f])) out[f] = d[f] as string
+      return { op: 'dataset', value: out }
+    }
     case 'end': return str(row.status) && typeof row.endTime === 'number' ? { op: 'end', status: row.status as RunStatus, endTime: row.endTime } : undefined
     default: return undefined
   }

@@ -248,7 +248,7 @@ export class Run {
       const i = list.findIndex((o) => o.name === x.name && o.digest === x.digest)
       if (i >= 0) list[i] = x
       else list.push(x)
-      this.pendingOps += `{"op":"dataset","value":${JSON.stringify(x)}}\n`
+      this.pendingOps += encodeOp({ op: 'dataset', value: x })
     }
   }
 
