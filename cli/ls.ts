@@ -9,6 +9,8 @@ import { withExamples } from './help.js'
 import { out, say, toJson } from './output.js'
 import { runRecord, runsTable, type ExperimentNames } from './runs-view.js'
 import { runsToCsv } from '../src/report/export.js'
+import { loadConfig } from '../src/format/config-file.js'
+import { type GroupBy, groupRecords, groupsTable } from './groups-view.js'
 import { parseFieldList, searchRuns } from '../src/query/index.js'
 
 export default withExamples(defineCommand({
@@ -24,6 +26,7 @@ export default withExamples(defineCommand({
     csv: { type: 'boolean', description: 'Print CSV, one row per run (the `labbook export` shape)' },
     tree: { type: 'boolean', description: 'Children under their parent run (on by default when the list has children; --no-tree turns it off)' },
     commit: { type: 'string', description: 'Only runs of this code commit (a full id or a prefix of 4+ hex digits, as git notes print it)', valueHint: 'SHA' },
+    'group-by': { type: 'string', description: 'One aggregated row per group (mean ± std, n, best run): fields like params.lr,tags.model, or `config` (same params except seeds)', valueHint: 'KEYS' },
   },
   async run({ args, rawArgs }) {
     const { io } = ctx()
@@ -34,9 +37,19 @@ export default withExamples(defineCommand({
     if (commit !== undefined && !/^[0-9a-f]{4,64}$/.test(commit)) throw usage(`--commit ${JSON.stringify(args.commit)} is not a commit id: give 4 to 64 hex digits, e.g. --commit 1a2b3c4d.`)
     const orderBy = collect(rawArgs, ['order-by', 'orderBy'])
     if (args.columns) parseFieldList(String(args.columns)) // fail on a bad list before touching the repository
+    const groupText = args['group-by'] === undefined ? undefined : String(args['group-by']).trim()
+    const groupBy: GroupBy | undefined = groupText === undefined ? undefined : groupText === 'config' ? 'config' : parseFieldList(groupText)
+    if (groupBy !== undefined && args.csv) throw usage('--group-by prints a table or --json, not --csv.')
     await withBook(async (book) => {
       const names = await experimentNames(book)
       const runs = await listRuns(book, { experiment: args.experiment, all: args.all, filter: args.filter, orderBy, limit, commit }, names)
+      const config = loadConfig(book.repo)
+      if (groupBy !== undefined) {
+        const records = groupRecords(runs, groupBy, names, config)
+        if (args.json) return out(io, toJson(records))
+        if (records.length === 0) return say(io, 'No runs to group.')
+        return io.stdout.write(groupsTable(records, runs, io, config))
+      }
       if (args.json) return out(io, toJson(runs.map((r) => runRecord(r, names))))
       if (args.csv) return io.stdout.write(runsToCsv(runs))
       if (runs.length === 0) {
@@ -44,7 +57,7 @@ export default withExamples(defineCommand({
         return
       }
       const columns = args.columns ? parseFieldList(String(args.columns)) : undefined
-      io.stdout.write(runsTable(runs, names, io, columns, { tree: args.tree }))
+      io.stdout.write(runsTable(runs, names, io, columns, { tree: args.tree, judge: { config } }))
     })
   },
 }), [
@@ -54,6 +67,8 @@ export default withExamples(defineCommand({
   'labbook ls --columns run_name,params.n_estimators,metrics.accuracy',
   'labbook ls --json | jq ".[0].metrics"',
   'labbook ls --commit 1a2b3c4d   # the runs a git note counts',
+  'labbook ls -e iris --group-by config          # repeats (seeds) of each configuration: mean ± std, n, best',
+  'labbook ls --group-by params.lr,params.depth --json',
 ])
 
 export interface LsOptions { experiment?: string; all?: boolean; filter?: string; orderBy?: string[]; limit?: number; /** Code commit id or prefix. */ commit?: string }

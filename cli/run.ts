@@ -13,7 +13,7 @@ import { ProcessTreeSampler } from '../src/cli-support/process-tree.js'
 import { probeRuntime } from '../src/cli-support/runtime.js'
 import { shellQuote } from '../src/cli-support/shell-words.js'
 import { parseSize, TailBuffer } from '../src/cli-support/tail-buffer.js'
-import { afterDashes, collect, parseParamValue, splitPair, usage } from './args.js'
+import { afterDashes, collect, parseInteger, parseParamValue, splitPair, usage } from './args.js'
 import { repeatable } from './parse.js'
 import { openBook, type Book, type RunHandle, resolveRunArg } from './book.js'
 import { ctx, setExit } from './context.js'
@@ -49,6 +49,7 @@ export default withExamples(defineCommand({
     'log-limit': { type: 'string', description: 'Keep at most this much of stdout+stderr in the output.log artifact (the tail)', default: '1MiB', valueHint: 'SIZE' },
     push: { type: 'boolean', description: 'Push the labbook branch when the run ends (also `push: true` or `push: REMOTE` in labbook.config.yaml)' },
     mlflow: { type: 'boolean', description: 'Give the command an MLflow endpoint (MLFLOW_TRACKING_URI, MLFLOW_RUN_ID) logging into this run; --no-mlflow leaves MLflow alone', default: true },
+    repeat: { type: 'string', description: 'Run the command N times as children of one parent run, with seeds 0..N-1 ($LABBOOK_SEED and -p seed=i): a group of repeats for an honest verdict', valueHint: 'N' },
   },
   async run({ rawArgs, args }) {
     const { io } = ctx()
@@ -71,14 +72,19 @@ export default withExamples(defineCommand({
       tags[k] = v
     }
 
+    const repeat = parseInteger('repeat', args.repeat)
+    if (repeat !== undefined && (repeat < 1 || repeat > 1000)) throw usage(`--repeat must be between 1 and 1000, got ${repeat}.`)
+    if (repeat !== undefined && Object.hasOwn(params, SEED_PARAM)) throw usage('--repeat sets the seed param itself (seed=0..N-1); drop -p seed.')
+
     const book = await openBook()
     try {
       // A `labbook run` inside a wrapped command (a sweep script under `labbook run`) is a child of that run.
       const parent = args.parent ? (await resolveRunArg(book, args.parent)).id : io.env.LABBOOK_RUN_ID || undefined
-      const result = await wrap(book, io, command, {
+      const base: WrapOptions = {
         experiment: String(args.experiment), name: args.name, params, tags, description: args.description, parent,
         intervalMs: interval * 1000, logLimit, mlflow: args.mlflow !== false,
-      })
+      }
+      const result = repeat === undefined ? await wrap(book, io, command, base) : await wrapRepeats(book, io, command, base, repeat)
       const remote = pushTarget(args.push, loadConfig(book.repo).push)
       if (remote) await pushAfterRun(book, io, remote)
       setExit(result.exitCode, result.signal)
@@ -91,7 +97,37 @@ export default withExamples(defineCommand({
   'labbook run -e iris -n rf-100 -p n_estimators=100 -t team=ml -- python train.py',
   'labbook run --params-file params.yaml -- ./train.sh',
   'labbook run --push -- python train.py',
+  'labbook run --repeat 5 -e iris -p lr=0.1 -- python train.py   # reads os.environ["LABBOOK_SEED"]',
 ])
+
+/** The param `--repeat` sets on each child (src/judge treats it as a seed: the children form one group). */
+const SEED_PARAM = 'seed'
+
+/**
+ * `--repeat N`: one parent run holding the configuration, and N children with seed=0..N-1 (`-p seed=i` and
+ * `$LABBOOK_SEED`), run one after the other. The parent ends FINISHED when every child exited 0, FAILED otherwise;
+ * the exit code is the first failing child's.
+ */
+async function wrapRepeats(book: Book, io: CliIO, command: string[], o: WrapOptions, n: number): Promise<{ exitCode: number; signal?: NodeJS.Signals }> {
+  const parent = await book.startRun({
+    experiment: o.experiment, name: o.name, params: o.params, tags: { ...o.tags, 'labbook.repeat': String(n) }, description: o.description, parent: o.parent,
+    command: command.map(shellQuote).join(' '),
+  })
+  say(io, `labbook: ${n} repeats of ${command.map(shellQuote).join(' ')} under parent run ${parent.id} (${parent.name})`)
+  let first: { exitCode: number; signal?: NodeJS.Signals } | undefined
+  try {
+    for (let i = 0; i < n; i++) {
+      const r = await wrap(book, io, command, {
+        ...o, name: `${parent.name}-seed${i}`, parent: parent.id, params: { ...o.params, [SEED_PARAM]: i }, env: { LABBOOK_SEED: String(i) },
+      })
+      if ((r.exitCode !== 0 || r.signal) && !first) first = { exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) }
+      if (r.signal === 'SIGINT' || r.signal === 'SIGTERM') break // the user stopped it: no more repeats
+    }
+  } finally {
+    await parent.end(first ? 'FAILED' : 'FINISHED')
+  }
+  return first ?? { exitCode: 0 }
+}
 
 /** `--push` pushes to origin; `push: true` or `push: NAME` in labbook.config.yaml does it for every run. */
 function pushTarget(flag: boolean | undefined, config: unknown): string | undefined {
@@ -127,6 +163,8 @@ export interface WrapOptions {
   diff?: string
   /** Start an MLflow endpoint for the command (cli/mlflow-endpoint.ts). @default false */
   mlflow?: boolean
+  /** More environment for the command (`--repeat` sets LABBOOK_SEED). */
+  env?: Record<string, string>
 }
 
 /**
@@ -181,6 +219,7 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     LABBOOK_EXPERIMENT: o.experiment,
     // The child writes into a pipe, not a terminal: without this Python holds its output back until exit.
     PYTHONUNBUFFERED: io.env.PYTHONUNBUFFERED ?? '1',
+    ...o.env,
     ...mlflow?.env,
   }
   const { child, done } = runChild(command[0]!, command.slice(1), { env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, tail })

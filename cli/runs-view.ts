@@ -2,7 +2,7 @@
 import type { RunSummary } from '../src/model/run.js'
 import { runDuration } from '../src/model/run.js'
 import { ATTRIBUTES, type FieldRef } from '../src/query/index.js'
-import { isTelemetry, type JudgeContext, primaryMetrics } from '../src/judge/index.js'
+import { bestRun, isTelemetry, type JudgeContext, metricGoal, primaryMetrics } from '../src/judge/index.js'
 import type { CliIO } from './io.js'
 import { colorsFor, formatAge, formatDuration, formatNumber, renderTable, terminalWidth, type Colors, type Column } from './output.js'
 
@@ -177,14 +177,34 @@ export function treeOrder(runs: RunSummary[]): { runs: RunSummary[]; prefix: Map
 }
 
 /** The `ls` table: width-aware and coloured on a terminal, plain and complete when piped; a tree when `tree` is on. */
-export function runsTable(runs: RunSummary[], names: ExperimentNames, io: CliIO, columns?: FieldRef[], o: { tree?: boolean } = {}): string {
+export function runsTable(runs: RunSummary[], names: ExperimentNames, io: CliIO, columns?: FieldRef[], o: { tree?: boolean; judge?: JudgeContext } = {}): string {
   const c = colorsFor(io.stdout, io.env)
   const now = Date.now()
   const ids = shortIds(runs.map((r) => r.id))
   const tree = o.tree === false ? undefined : treeOrder(runs)
   const listed = tree?.runs ?? runs
-  const specs = columnSpecs(columns ?? defaultColumns(runs), names, ids, c, now)
+  const specs = columnSpecs(columns ?? defaultColumns(runs, 4, 4, o.judge), names, ids, c, now)
   const nameCol = specs.findIndex((s) => s.header === 'name')
-  const rows = listed.map((r) => specs.map((s, i) => (tree && i === nameCol ? (tree.prefix.get(r.id) ?? '') : '') + s.get(r)))
+  const best = bestRuns(runs, o.judge)
+  const rows = listed.map((r) => specs.map((s, i) => (tree && i === nameCol ? (tree.prefix.get(r.id) ?? '') : '') + (i === nameCol && best.has(r.id) ? '★ ' : '') + s.get(r)))
   return renderTable(specs, rows, { width: terminalWidth(io), colors: c, dropped: (n) => `(+${n} column${n === 1 ? '' : 's'}: --columns, or widen the terminal)` })
+}
+
+/** The best eligible run of each experiment on its first primary metric (src/judge): the ones `ls` stars. */
+export function bestRuns(runs: RunSummary[], judge: JudgeContext = {}): Set<string> {
+  const byExp = new Map<string, RunSummary[]>()
+  for (const r of runs) {
+    const list = byExp.get(r.experiment)
+    if (list) list.push(r)
+    else byExp.set(r.experiment, [r])
+  }
+  const out = new Set<string>()
+  for (const list of byExp.values()) {
+    if (list.length < 2) continue
+    const key = primaryMetrics(list, judge)[0]
+    const goal = key ? metricGoal(key, judge).goal : undefined
+    const top = key && goal ? bestRun(list, key, goal) : undefined
+    if (top) out.add(top.id)
+  }
+  return out
 }
