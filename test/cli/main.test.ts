@@ -138,7 +138,8 @@ describe('ls', () => {
   it('filters, orders, limits and picks columns', async () => {
     const r = await cli(['ls', '--filter', 'params.n_estimators >= 50', '--order-by', 'metrics.accuracy ASC', '--columns', 'run_name,metrics.accuracy', '--limit', '5'])
     expect(r.exitCode).toBe(0)
-    expect(r.stdout.trim().split('\n')).toEqual(['name    accuracy', 'rf-50       0.87', 'rf-100      0.92'])
+    // ★: the best finished run of the experiment on its primary metric (src/judge)
+    expect(r.stdout.trim().split('\n')).toEqual(['name      accuracy', 'rf-50         0.87', '★ rf-100      0.92'])
     const e = await cli(['ls', '-e', 'iris', '--json'])
     expect(JSON.parse(e.stdout)).toHaveLength(3)
     const d = await cli(['ls', '-e', 'Default', '--json'])

@@ -75,7 +75,7 @@ describe('ls fits the terminal', () => {
     const tree = await cli(['ls', '-e', 'mnist'], { columns: 120 })
     expect(tree.stdout).not.toMatch(/experiment/)
     const names = tree.stdout.trimEnd().split('\n').slice(1).filter((l) => !l.startsWith('(')).map((l) => l.split(/\s{2,}/)[1])
-    expect(names).toEqual(['lr-sweep', '├─ lr-0.001', '├─ lr-0.01', '└─ lr-0.1'])
+    expect(names).toEqual(['lr-sweep', '├─ ★ lr-0.001', '├─ lr-0.01', '└─ lr-0.1']) // ★ the best finished run (src/judge)
     const flat = await cli(['ls', '-e', 'mnist', '--no-tree'], { columns: 120 })
     expect(flat.stdout).not.toContain('├─')
   })
