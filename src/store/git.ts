@@ -125,3 +125,84 @@ export function revParseCommit(where: GitOptions, rev: string): string | null {
   const oid = r.code === 0 ? r.stdout.trim() : ''
   return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid) ? oid : null
 }
+
+/**
+ * A long-lived `git cat-file --batch`: reads any object (loose or packed, deltas resolved by C git) over one pipe,
+ * one request line per object. Started on first use; while idle it holds no event-loop reference, so it never
+ * keeps a process alive, and it exits by itself when our end of the pipe closes. A missing object answers
+ * undefined; C git re-scans the pack directory on a miss, so a pack written by a concurrent `git gc` is found.
+ */
+export class CatFileBatch {
+  private child: ReturnType<typeof spawn> | undefined
+  private buf: Buffer = Buffer.alloc(0)
+  private readonly waiting: Array<{ resolve: (r: { type: string; body: Buffer } | undefined) => void; reject: (e: unknown) => void }> = []
+
+  constructor(private readonly gitdir: string) {}
+
+  read(oid: string): Promise<{ type: string; body: Buffer } | undefined> {
+    const child = this.start()
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject })
+      if (this.waiting.length === 1) this.ref(true)
+      child.stdin!.write(oid + '\n')
+    })
+  }
+
+  /** Ends the process (pending reads fail). Optional: an idle reader never holds the process open. */
+  close(): void {
+    this.child?.stdin?.end()
+    this.child = undefined
+  }
+
+  private start(): ReturnType<typeof spawn> {
+    if (this.child) return this.child
+    const child = spawn('git', gitArgs(['cat-file', '--batch'], { gitdir: this.gitdir }), { env: gitEnv(), stdio: ['pipe', 'pipe', 'ignore'] })
+    this.child = child
+    this.buf = Buffer.alloc(0)
+    child.stdout!.on('data', (b: Buffer) => this.take(b))
+    const failAll = (e: unknown) => {
+      if (this.child === child) this.child = undefined
+      for (const w of this.waiting.splice(0)) w.reject(e)
+    }
+    child.on('error', (e) => failAll(cannotRun(e, ['cat-file', '--batch'])))
+    child.on('exit', (code) => failAll(fail('GIT_FAILED', `git cat-file --batch exited (code ${code}) with reads pending.`)))
+    child.stdin!.on('error', () => {}) // the exit handler reports
+    this.ref(false)
+    return child
+  }
+
+  private ref(on: boolean): void {
+    const c = this.child
+    if (!c) return
+    for (const h of [c, c.stdin, c.stdout] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+      if (on) h?.ref?.()
+      else h?.unref?.()
+    }
+  }
+
+  private take(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk])
+    for (;;) {
+      const nl = this.buf.indexOf(10)
+      if (nl < 0) return
+      const header = this.buf.toString('latin1', 0, nl)
+      const w = this.waiting[0]
+      if (!w) return
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        this.buf = this.buf.subarray(nl + 1)
+        this.waiting.shift()
+        w.resolve(undefined)
+      } else {
+        const [, type, size] = header.split(' ')
+        const n = Number(size)
+        if (this.buf.length < nl + 1 + n + 1) return
+        const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + n))
+        this.buf = this.buf.subarray(nl + 1 + n + 1)
+        this.waiting.shift()
+        w.resolve({ type: type!, body })
+      }
+      if (this.waiting.length === 0) this.ref(false)
+    }
+  }
+}
+

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync, inflateSync } from 'node:zlib'
 import { LabbookError } from '../errors.js'
+import { CatFileBatch } from './git.js'
 import { assertSha1 } from './gitdir.js'
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag'
@@ -15,24 +16,18 @@ export interface TreeEntry {
 
 const TREE_MODE = '40000'
 
-type Git = typeof import('isomorphic-git').default
-let gitModule: Promise<Git> | undefined
-/** isomorphic-git is only needed for packed objects: loading it lazily takes ~40% off `labbook ls` start-up. */
-function isoGit(): Promise<Git> {
-  gitModule ??= import('isomorphic-git').then((m) => m.default)
-  return gitModule
-}
 
 /**
  * The object database of one repository. Writes are our own loose objects (sync, ~0.07 ms each here, against
- * ~1.5 ms through isomorphic-git's writeBlob); reads try the loose file first and fall back to isomorphic-git,
- * which understands packs and deltas after `git gc`.
+ * ~1.5 ms through isomorphic-git's writeBlob); reads try the loose file first and fall back to one long-lived
+ * `git cat-file --batch` (the door, git.ts) for packed objects: 17x faster than isomorphic-git's readObject on the
+ * same objects (bench/packed-read.ts, docs/benchmarks.md), and C git is required anyway.
  */
 export class ObjectStore {
   private readonly objectsDir: string
   private readonly knownDirs = new Set<string>()
   private readonly treeCache = new Map<string, TreeEntry[]>()
-  private gitCache = {}
+  private packed: CatFileBatch | undefined
   private tmpCounter = 0
   /** Bytes written as new loose objects since this store was opened (the repo-growth bench reads it). */
   bytesWritten = 0
@@ -131,12 +126,15 @@ export class ObjectStore {
     }
     // C git's gc may move a loose object into a new pack between our two looks: re-list packs and look again.
     for (let attempt = 0; ; attempt++) {
+      let e: unknown
       try {
-        const r = await (await isoGit()).readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.gitCache })
-        return { type: r.type as ObjectType, body: Buffer.from(r.object as Uint8Array) }
-      } catch (e: any) {
+        const r = await (this.packed ??= new CatFileBatch(this.gitdir)).read(oid)
+        if (r) return { type: r.type as ObjectType, body: r.body }
+      } catch (err) {
+        e = err
+      }
+      {
         if (attempt < 3) {
-          this.gitCache = {}
           await new Promise((r) => setTimeout(r, 20 * (attempt + 1)))
           const again = this.readLoose(oid)
           if (again) return again
@@ -190,8 +188,7 @@ export class ObjectStore {
   async has(oid: string): Promise<boolean> {
     if (fs.existsSync(join(this.objectsDir, oid.slice(0, 2), oid.slice(2)))) return true
     try {
-      await (await isoGit()).readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.gitCache })
-      return true
+      return (await (this.packed ??= new CatFileBatch(this.gitdir)).read(oid)) !== undefined
     } catch {
       return false
     }
