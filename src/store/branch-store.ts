@@ -8,7 +8,7 @@ import { lockRef, readRef } from './ref.js'
 import { rebuildSummaries, summaryChanges, touchedRuns } from './summaries.js'
 import { editTree, type TreeChange } from './tree-edit.js'
 import { TreeView } from './tree-view.js'
-import { gitConfig } from './git.js'
+import { repoConfigValue } from './git.js'
 
 /** What an update wants to do to the branch, computed from the tip it is applied to. */
 export interface Edit<T> {
@@ -224,7 +224,7 @@ export class BranchStore {
   /** The commit identity: $GIT_AUTHOR_NAME/EMAIL, else git config user.name/email, else the OS user. */
   signature(): Signature {
     if (!this.author) {
-      const read = (key: string) => gitConfig({ gitdir: this.gitdir }, key)?.trim() ?? ''
+      const read = (key: string) => repoConfigValue(this.gitdir, key)?.trim() ?? ''
       const name = process.env.GIT_AUTHOR_NAME || read('user.name') || os.userInfo().username || 'labbook'
       const email = process.env.GIT_AUTHOR_EMAIL || read('user.email') || `${name}@${os.hostname()}`
       this.author = { name, email, time: 0 }

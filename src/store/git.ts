@@ -6,6 +6,8 @@
  * git: the network, packing, the user's code history, and config with its includes and scopes.
  */
 import { spawn, spawnSync } from 'node:child_process'
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
 import { fail } from '../errors.js'
 
 export interface GitOptions {
@@ -104,6 +106,45 @@ export function gitConfig(where: GitOptions, key: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+const configCache = new Map<string, { stamp: string; values: Map<string, string[]> }>()
+
+/**
+ * Every config value git sees for this git dir (`git config --list -z`: system, global, the repository's file and
+ * its includes), keys lower-cased as git prints them. One git process per repository and process, read again only
+ * when the repository's config file changes. Empty when git cannot read it.
+ * @example repoConfig(gitdir).get('core.bare')?.at(-1) // 'true'
+ */
+export function repoConfig(gitdir: string): Map<string, string[]> {
+  let stamp = ''
+  try {
+    const st = statSync(join(gitdir, 'config'))
+    stamp = `${st.mtimeMs}:${st.size}:${st.ino}`
+  } catch { /* no config file: git still has global values */ }
+  const hit = configCache.get(gitdir)
+  if (hit && hit.stamp === stamp) return hit.values
+  const values = new Map<string, string[]>()
+  try {
+    const r = runGitSync(['config', '--list', '-z'], { gitdir, timeout: 5000 })
+    if (r.code === 0) {
+      for (const entry of r.stdout.split('\0')) {
+        if (!entry) continue
+        const nl = entry.indexOf('\n')
+        const key = nl < 0 ? entry : entry.slice(0, nl)
+        const list = values.get(key) ?? []
+        list.push(nl < 0 ? 'true' : entry.slice(nl + 1))
+        values.set(key, list)
+      }
+    }
+  } catch { /* git missing: no values */ }
+  configCache.set(gitdir, { stamp, values })
+  return values
+}
+
+/** The last value of a key in `repoConfig` (what `git config --get` answers). */
+export function repoConfigValue(gitdir: string, key: string): string | undefined {
+  return repoConfig(gitdir).get(key.toLowerCase())?.at(-1)
 }
 
 /** Every value of a multi-valued config key (`git config --get-all`). */

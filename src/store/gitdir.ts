@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { LabbookError } from '../errors.js'
+import { repoConfigValue } from './git.js'
 
 export interface RepoLocation {
   /** The working tree root, or the git dir itself for a bare repository. */
@@ -44,23 +45,9 @@ function looksBare(dir: string): boolean {
   return existsSync(join(dir, 'HEAD')) && existsSync(join(dir, 'objects')) && existsSync(join(dir, 'refs'))
 }
 
-/** `extensions.objectFormat` of the repository (`sha1` unless the config says otherwise). */
+/** `extensions.objectFormat` of the repository (`sha1` unless the config says otherwise), read through git (git.ts). */
 export function objectFormat(gitdir: string): string {
-  let config = ''
-  try {
-    config = readFileSync(join(gitdir, 'config'), 'utf8')
-  } catch {
-    return 'sha1'
-  }
-  let section = ''
-  for (const raw of config.split('\n')) {
-    const line = raw.trim()
-    const head = /^\[\s*([^\]\s"]+)/.exec(line)
-    if (head) { section = head[1]!.toLowerCase(); continue }
-    const kv = /^objectformat\s*=\s*(\S+)/i.exec(line)
-    if (section === 'extensions' && kv) return kv[1]!.toLowerCase()
-  }
-  return 'sha1'
+  return repoConfigValue(gitdir, 'extensions.objectFormat')?.toLowerCase() ?? 'sha1'
 }
 
 /** Throws UNSUPPORTED_OBJECT_FORMAT for a repository whose objects are not SHA-1 (labbook hashes with SHA-1 only). */
@@ -107,9 +94,5 @@ export function checkedOutIn(gitdir: string, ref: string): string | undefined {
 }
 
 function isBareConfig(gitdir: string): boolean {
-  try {
-    return /^\s*bare\s*=\s*true\s*$/im.test(readFileSync(join(gitdir, 'config'), 'utf8'))
-  } catch {
-    return false
-  }
+  return repoConfigValue(gitdir, 'core.bare')?.toLowerCase() === 'true'
 }

@@ -1,7 +1,7 @@
 /** Which branch holds the runs: the one rule, used by the library, the CLI, the server and the site. */
 import { fail } from '../errors.js'
 import { loadConfig } from '../format/config-file.js'
-import { gitConfig } from '../store/git.js'
+import { repoConfigValue } from '../store/git.js'
 import type { RepoLocation } from '../store/gitdir.js'
 
 export const DEFAULT_BRANCH = 'labbook'
@@ -12,7 +12,7 @@ export const DEFAULT_BRANCH = 'labbook'
  * @example resolveBranch(locateRepo(), undefined) // 'labbook'
  */
 export function resolveBranch(loc: RepoLocation, explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const branch = explicit || env.LABBOOK_BRANCH || (loc.bare ? undefined : loadConfig(loc.root).branch) || gitConfig({ gitdir: loc.gitdir }, 'labbook.branch') || DEFAULT_BRANCH
+  const branch = explicit || env.LABBOOK_BRANCH || (loc.bare ? undefined : loadConfig(loc.root).branch) || repoConfigValue(loc.gitdir, 'labbook.branch') || DEFAULT_BRANCH
   checkBranchName(branch)
   return branch
 }
