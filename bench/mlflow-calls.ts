@@ -1,0 +1,110 @@
+// Per-call latency through `labbook serve` for what an MLflow client does most: create run, log_metric,
+// log_batch(10), set_terminated; and the registry: search_model_versions over 1,000 models x 10 versions.
+//   npx tsx bench/mlflow-calls.ts [--runs 40]
+// References measured in the same run: GET /health through the same server (the HTTP floor on this machine), and a
+// cold registry read (no parsed-folder cache) beside the warm one. MLflow's own recorded figures are in
+// docs/benchmarks.md (we cannot run MLflow here).
+import { execFileSync } from 'node:child_process'
+import http from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { Labbook } from '../src/index.ts'
+import { encodeModel, encodeVersion } from '../src/format/registry.ts'
+import { modelDir, versionFile } from '../src/model/registry.ts'
+import { newRunId } from '../src/model/ids.ts'
+import { serve } from '../src/server/index.ts'
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? Number(process.argv[i + 1]) : def
+}
+const RUNS = arg('runs', 40)
+const dir = mkdtempSync(join(os.tmpdir(), 'labbook-bench-'))
+execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir })
+execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: dir })
+const book = await Labbook.open({ repo: dir })
+const srv = await serve({ book, port: 0 })
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+const url = new URL(srv.url)
+
+function call(method: string, path: string, body?: unknown): Promise<any> {
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path, method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString()
+        if ((res.statusCode ?? 0) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
+        else resolve(text.startsWith('{') ? JSON.parse(text) : text)
+      })
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+const api = (p: string) => `/api/2.0/mlflow/${p}`
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const times: Record<string, number[]> = { health: [], create: [], log_metric: [], log_batch_10: [], set_terminated: [] }
+async function timed(name: string, f: () => Promise<unknown>) {
+  const t = performance.now()
+  const r = await f()
+  times[name]!.push(performance.now() - t)
+  return r
+}
+
+for (let i = 0; i < 5; i++) await call('GET', '/health') // warm up
+for (let i = 0; i < RUNS; i++) {
+  await timed('health', () => call('GET', '/health'))
+  const run = (await timed('create', () => call('POST', api('runs/create'), { experiment_id: '0', run_name: `r${i}`, start_time: Date.now(), user_id: 'bench', tags: [{ key: 'mlflow.user', value: 'bench' }] }))) as any
+  const id = run.run.info.run_id
+  for (let s = 0; s < 5; s++) await timed('log_metric', () => call('POST', api('runs/log-metric'), { run_id: id, key: 'loss', value: 1 / (s + 1), timestamp: Date.now(), step: s }))
+  await timed('log_batch_10', () => call('POST', api('runs/log-batch'), { run_id: id, metrics: Array.from({ length: 10 }, (_, k) => ({ key: `m${k}`, value: k, timestamp: Date.now(), step: 0 })) }))
+  await timed('set_terminated', () => call('POST', api('runs/update'), { run_id: id, status: 'FINISHED', end_time: Date.now() }))
+}
+const floor = median(times.health!)
+console.log(`per call through labbook serve, median of ${RUNS} (ms), and the ratio to GET /health on the same server (${floor.toFixed(2)} ms):`)
+for (const k of ['create', 'log_metric', 'log_batch_10', 'set_terminated']) {
+  const m = median(times[k]!)
+  console.log(`  ${k.padEnd(15)} ${m.toFixed(2).padStart(7)} ms   ${(m / floor).toFixed(1)}x the HTTP floor`)
+}
+
+// registry: 1,000 models x 10 versions, written as one commit of files (what 10,000 registrations leave behind)
+const MODELS = 1000, VERSIONS = 10
+const t0 = performance.now()
+await book.store.update(async () => {
+  const changes: Array<{ path: string; blob: string }> = []
+  const now = Date.now()
+  for (let m = 0; m < MODELS; m++) {
+    const name = `model-${m}`
+    changes.push({ path: `${modelDir(name)}/model.yaml`, blob: book.objects.writeBlob(encodeModel({ name, createdAt: now, updatedAt: now, tags: { team: m % 2 ? 'cv' : 'nlp' } })) })
+    for (let v = 1; v <= VERSIONS; v++) {
+      const id = newRunId(now)
+      changes.push({ path: versionFile(name, id), blob: book.objects.writeBlob(encodeVersion({ id, model: name, version: v, createdAt: now + v, updatedAt: now + v, source: `runs:/r${m % 97}/model`, runId: `r${m % 97}`, stage: v === VERSIONS ? 'Production' : 'None', status: 'READY', tags: {} })) })
+    }
+  }
+  return { changes, subject: `bench: ${MODELS} models x ${VERSIONS} versions`, result: undefined }
+})
+console.log(`registry: wrote ${MODELS} models x ${VERSIONS} versions in one commit in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+const q = (filter: string) => api(`model-versions/search?${new URLSearchParams({ filter, max_results: '100' })}`)
+const tc = performance.now()
+const cold = await call('GET', q("name = 'model-7'"))
+const coldMs = performance.now() - tc
+const warm: number[] = []
+const filters = ["name = 'model-7'", "run_id = 'r5' AND version_number >= 5", "current_stage = 'Production'", "name LIKE 'model-1%'"]
+for (let i = 0; i < 20; i++) {
+  const t = performance.now()
+  await call('GET', q(filters[i % filters.length]!))
+  warm.push(performance.now() - t)
+}
+console.log(`search_model_versions over ${MODELS * VERSIONS} versions: cold (first read, parses every file) ${coldMs.toFixed(0)} ms; warm median ${median(warm).toFixed(1)} ms, max ${Math.max(...warm).toFixed(1)} ms (target <= 100 ms); cold/warm ${(coldMs / median(warm)).toFixed(0)}x`)
+if ((cold as any).model_versions.length !== VERSIONS) throw new Error('wrong result')
+const tl = performance.now()
+await call('GET', api(`registered-models/search?max_results=1000`))
+console.log(`search_registered_models (1,000 models, warm): ${(performance.now() - tl).toFixed(1)} ms`)
+
+agent.destroy()
+await srv.close()
+await book.close()
+rmSync(dir, { recursive: true, force: true })
