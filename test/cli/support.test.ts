@@ -76,14 +76,20 @@ describe('MetricsFileTailer', () => {
     const r = recorder()
     const tailer = new MetricsFileTailer(path, r.sink, { intervalMs: 20, onProblem: r.onProblem, chunkSize: 64 })
     await tailer.start()
-    const child = spawn('python3', ['-c', `
-import sys, time
-with open(sys.argv[1], "a") as f:
-    for i in range(500):
-        f.write('{"loss": %d, "step": %d}\\n' % (i, i))
-        if i % 100 == 0:
-            f.flush(); time.sleep(0.03)
-    f.write('garbage\\n{"loss": 500}')
+    // The writer is node itself: a test must not depend on what else is installed (python3 may be a pyenv shim).
+    const child = spawn(process.execPath, ['-e', `
+const fs = require('node:fs')
+const fd = fs.openSync(process.argv[1], 'a')
+let i = 0
+const burst = () => {
+  for (; i < 500; i++) {
+    fs.writeSync(fd, '{"loss": ' + i + ', "step": ' + i + '}\\n')
+    if (i % 100 === 0) { i++; return setTimeout(burst, 30) }
+  }
+  fs.writeSync(fd, 'garbage\\n{"loss": 500}')
+  fs.closeSync(fd)
+}
+burst()
 `, path])
     await new Promise((res) => child.on('close', res))
     const stats = await tailer.stop()
@@ -111,13 +117,15 @@ describe('MetricsIngestor (the worker-thread tailer, from dist/)', () => {
     }
     const ing = new MetricsIngestor(path, sink, { intervalMs: 20, onProblem: r.onProblem })
     await ing.start()
-    const child = spawn('python3', ['-c', `
-import sys, time
-with open(sys.argv[1], "a") as f:
-    for i in range(3000):
-        f.write('{"loss": %d, "step": %d}\\n' % (i, i))
-    f.write('{"params": {"lr": 0.1}}\\n{"acc": "NaN", "timestamp": 1700000000}\\n{"tags": {"a": "b"}}\\n')
-    f.write('{"ok": 1, "bad key!": 2}\\nnope\\n{"artifact": "/x", "to": "d"}\\n{"last": 1}')
+    const child = spawn(process.execPath, ['-e', `
+const fs = require('node:fs')
+const fd = fs.openSync(process.argv[1], 'a')
+let text = ''
+for (let i = 0; i < 3000; i++) text += '{"loss": ' + i + ', "step": ' + i + '}\\n'
+fs.writeSync(fd, text)
+fs.writeSync(fd, '{"params": {"lr": 0.1}}\\n{"acc": "NaN", "timestamp": 1700000000}\\n{"tags": {"a": "b"}}\\n')
+fs.writeSync(fd, '{"ok": 1, "bad key!": 2}\\nnope\\n{"artifact": "/x", "to": "d"}\\n{"last": 1}')
+fs.closeSync(fd)
 `, path])
     await new Promise((res) => child.on('close', res))
     const stats = await ing.stop()
@@ -182,8 +190,9 @@ describe('params files', () => {
 
 describe.runIf(ProcessTreeSampler.supported())('ProcessTreeSampler', () => {
   it('samples CPU and memory of a process and its children', async () => {
-    // A shell whose child burns CPU: the tree has two processes and uses about one core.
-    const child = spawn('sh', ['-c', 'python3 -c "while True: pass" & wait'], { detached: true })
+    // A shell whose child (a subshell: the shell itself, not python3, which may be a pyenv shim of several
+    // processes) burns CPU: the tree has exactly two processes and uses about one core.
+    const child = spawn('sh', ['-c', '(while :; do :; done) & wait'], { detached: true })
     try {
       await new Promise((r) => setTimeout(r, 300))
       expect(treeOf(child.pid!).length).toBe(2)
