@@ -143,6 +143,17 @@ function render(r: PrReport, limits: Limits): string {
     out.push('')
   }
 
+  if (r.models?.length) {
+    out.push(`**Model registry**: ${r.models.length} version${r.models.length === 1 ? '' : 's'} registered from this PR's runs`, '', '| Model | Version | Stage | Aliases | Run |', '|---|---|---|---|---|')
+    const byId = new Map(r.runs.map((x) => [x.id, x]))
+    for (const m of r.models.slice(0, limits.runs)) {
+      const run = byId.get(m.runId)
+      out.push(`| ${escapeMarkdownCell(m.model)} | ${m.version} | ${m.stage} | ${m.aliases.map((a) => '@' + escapeMarkdownCell(a)).join(' ')} | ${run ? runLink(run) : escapeMarkdownCell(m.runId)} |`)
+    }
+    more(out, r.models.length - limits.runs, 'version')
+    out.push('')
+  }
+
   if (r.runs.length && limits.runs > 0) {
     out.push(`<details><summary>${r.runs.length} run${r.runs.length === 1 ? '' : 's'} of this PR</summary>`, '', '| Run | Status | Commit | Found by |', '|---|---|---|---|')
     for (const x of r.runs.slice(0, limits.runs)) out.push(`| ${runLink(x)} | ${x.status} | ${commitCell(x)} | ${x.match ?? ''} |`)

@@ -3,6 +3,7 @@
  * per experiment (never mixed) the PR's best group of runs against the baseline group, judged by src/judge.
  * Rendering lives in pr-markdown.ts; the CLI in cli/report.ts.
  */
+import { aliasesOf, liveVersions, type ModelRecord } from '../model/registry.js'
 import type { Experiment } from '../model/experiment.js'
 import type { RunStatus, RunSummary } from '../model/run.js'
 import type { JudgeConfig } from '../judge/index.js'
@@ -17,6 +18,17 @@ export interface PrReportSource {
   readonly repo: string
   listRuns(o?: { experiment?: string }): Promise<RunSummary[]>
   listExperiments?(o?: { includeDeleted?: boolean }): Promise<Experiment[]>
+  /** The model registry on the branch (src/registry): versions registered from the PR's runs are reported. */
+  listModels?(): Promise<ModelRecord[]>
+}
+
+/** A model version registered from one of the PR's runs (the registry changes the PR brings). */
+export interface PrModelVersion {
+  model: string
+  version: number
+  stage: string
+  aliases: string[]
+  runId: string
 }
 
 export interface PrReportOptions {
@@ -82,6 +94,8 @@ export interface PrReport {
   experiments: PrExperiment[]
   /** PR runs that ended FAILED or KILLED. */
   failed: PrRunRef[]
+  /** Model versions registered from the PR's runs, with their stage and aliases now; absent when none. */
+  models?: PrModelVersion[]
   verdict: Verdict
   siteUrl?: string
 }
@@ -132,6 +146,14 @@ export async function buildPrReport(book: PrReportSource, o: PrReportOptions): P
   // Experiments the PR touched first (by name), then those only the base has.
   judged.sort((a, b) => Number(b.prRuns > 0) - Number(a.prRuns > 0) || a.name.localeCompare(b.name) || (a.id < b.id ? -1 : 1))
 
+  const prRunIds = new Set(prEntries.map((e) => e.run.id))
+  const models: PrModelVersion[] = []
+  for (const rec of book.listModels ? await book.listModels() : []) {
+    for (const v of liveVersions(rec)) {
+      if (v.runId && prRunIds.has(v.runId)) models.push({ model: rec.model.name, version: v.version, stage: v.stage, aliases: aliasesOf(rec, v), runId: v.runId })
+    }
+  }
+
   return {
     version: PR_REPORT_VERSION,
     base: { ref: o.base, commit: baseCommit },
@@ -142,6 +164,7 @@ export async function buildPrReport(book: PrReportSource, o: PrReportOptions): P
     baselineRuns: baseRuns.length,
     experiments: judged,
     failed: prEntries.filter((e) => e.run.status === 'FAILED' || e.run.status === 'KILLED').map((e) => ref(e.run, e.prCommit, e.match)),
+    ...(models.length ? { models } : {}),
     verdict: overallVerdict(prEntries.length, judged),
     ...(site ? { siteUrl: site } : {}),
   }
