@@ -5,6 +5,7 @@ import { editTree, lookup } from '../store/tree-edit.js'
 import type { RunSummary } from '../model/run.js'
 import { isTreeMode, MODES, type ObjectStore, type TreeEntry } from '../store/objects.js'
 import { encodeNote, mergeNotes } from './notes.js'
+import { mergeRun } from './merge-run.js'
 import { MODELS_DIR } from '../model/registry.js'
 import { mergeRegistryTrees } from '../registry/merge.js'
 
@@ -24,12 +25,13 @@ export interface TreeMerge {
 
 /**
  * The union of two labbook trees, with no checkout and no conflict markers. Each run lives in its own directory, so
- * nearly everything merges by taking both sides; a run changed on both sides keeps the version that ended later or
- * holds more points, an experiment the one updated last, and the merge says so.
+ * nearly everything merges by taking both sides; a run changed on both sides is merged field by field
+ * (src/sync/merge-run.ts), an experiment keeps the one updated last, and the merge says so.
  */
-export async function mergeLabbookTrees(objects: ObjectStore, ours: string, theirs: string): Promise<TreeMerge> {
+export async function mergeLabbookTrees(objects: ObjectStore, ours: string, theirs: string, options: MergeOptions = {}): Promise<TreeMerge> {
   const m: TreeMerge = { tree: '', conflicts: [], runsAdded: 0 }
-  m.tree = await mergeDir(objects, ours, theirs, '', m)
+  const ctx: MergeContext = { m, later: options.later ?? 'theirs' }
+  m.tree = await mergeDir(objects, ours, theirs, options.base ?? undefined, '', ctx)
   // Summary lines (format 2) of every shard the merge changed are rebuilt from the merged runs: exact by construction.
   const root = await lookup(objects, m.tree, ROOT_FILE)
   const format = root ? checkRoot((await objects.readBlob(root.oid)).toString('utf8')) : 1
@@ -37,10 +39,21 @@ export async function mergeLabbookTrees(objects: ObjectStore, ours: string, thei
   return m
 }
 
-async function mergeDir(objects: ObjectStore, ours: string, theirs: string, path: string, m: TreeMerge): Promise<string> {
+export interface MergeOptions {
+  /** The merge base's tree: makes run fields merge three-way (a side that did not change a field does not win). */
+  base?: string | null
+  /** The side that wrote last (tip commit time), which wins where both changed one field. @default 'theirs' */
+  later?: 'ours' | 'theirs'
+}
+
+interface MergeContext { m: TreeMerge; later: 'ours' | 'theirs' }
+
+async function mergeDir(objects: ObjectStore, ours: string, theirs: string, base: string | undefined, path: string, ctx: MergeContext): Promise<string> {
+  const m = ctx.m
   if (ours === theirs) return ours
   const a = new Map((await objects.readTree(ours)).map((e) => [e.name, e]))
   const b = await objects.readTree(theirs)
+  const baseEntries = base ? new Map((await objects.readTree(base)).map((e) => [e.name, e])) : new Map<string, TreeEntry>()
   const depth = path === '' ? 0 : path.split('/').length
   const inRuns = path.startsWith(`${RUNS_DIR}/`) || path === RUNS_DIR
   for (const t of b) {
@@ -55,11 +68,13 @@ async function mergeDir(objects: ObjectStore, ours: string, theirs: string, path
     }
     if (o.oid === t.oid) continue
     if (inRuns && depth === 2 && isTreeMode(o.mode) && isTreeMode(t.mode)) {
-      a.set(t.name, await pickRun(objects, o, t, p, m))
+      const merged = await mergeRun(objects, o, t, baseEntries.get(t.name), p, { conflicts: m.conflicts, later: ctx.later })
+      a.set(t.name, merged ?? await pickRun(objects, o, t, p, m))
     } else if (p === MODELS_DIR && isTreeMode(o.mode) && isTreeMode(t.mode)) {
       a.set(t.name, { ...o, oid: await mergeRegistryTrees(objects, o.oid, t.oid, m.conflicts) })
     } else if (isTreeMode(o.mode) && isTreeMode(t.mode)) {
-      a.set(t.name, { ...o, oid: await mergeDir(objects, o.oid, t.oid, p, m) })
+      const b0 = baseEntries.get(t.name)
+      a.set(t.name, { ...o, oid: await mergeDir(objects, o.oid, t.oid, b0 && isTreeMode(b0.mode) ? b0.oid : undefined, p, ctx) })
     } else if (path === EXPERIMENTS_DIR && !isTreeMode(o.mode) && !isTreeMode(t.mode)) {
       a.set(t.name, await pickExperiment(objects, o, t, p, m))
     } else {

@@ -85,7 +85,10 @@ export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult
       if (tip === theirs || (await isAncestor(gitdir, theirs, tip))) { result.branch = 'up-to-date'; return null }
       if (await isAncestor(gitdir, tip, theirs)) { result.branch = 'fast-forward'; return theirs }
       const ours = await book.objects.readCommit(tip), their = await book.objects.readCommit(theirs)
-      const merged = await mergeLabbookTrees(book.objects, ours.tree, their.tree)
+      const mb = await git(gitdir, ['merge-base', tip, theirs])
+      const base = mb.code === 0 && /^[0-9a-f]{40}$/.test(mb.stdout.trim()) ? (await book.objects.readCommit(mb.stdout.trim())).tree : null
+      const later = ours.time > their.time ? 'ours' : 'theirs'
+      const merged = await mergeLabbookTrees(book.objects, ours.tree, their.tree, { base, later })
       result.branch = 'merged'
       result.runsAdded = merged.runsAdded
       result.conflicts = merged.conflicts
