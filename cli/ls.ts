@@ -77,6 +77,8 @@ export interface LsOptions { experiment?: string; all?: boolean; filter?: string
 export async function listRuns(book: Book, o: LsOptions, names: ExperimentNames): Promise<RunSummary[]> {
   const experiment = o.experiment ? (await book.getExperiment(o.experiment)).id : undefined
   let runs = await book.listRuns({ experiment, includeDeleted: o.all })
+  // A damaged run.yaml is skipped, never fatal: say where it is (`labbook doctor` lists them all).
+  for (const d of await book.damagedRuns()) say(ctx().io, `labbook: warning: ${d.path} skipped: ${d.message} (see \`labbook doctor\`)`)
   if (o.commit) runs = runs.filter((r) => r.source.commit?.startsWith(o.commit!))
   if (!o.filter && !(o.orderBy && o.orderBy.length > 0)) return o.limit !== undefined ? runs.slice(0, o.limit) : runs
   return searchRuns(runs, o.filter, { orderBy: o.orderBy, limit: o.limit, experimentNames: Object.fromEntries(names) })

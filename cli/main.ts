@@ -34,6 +34,7 @@ const COMMANDS: Record<string, Loader> = {
   restore: () => load(import('./restore.js')),
   rename: () => load(import('./rename.js')),
   recover: () => load(import('./recover.js')),
+  doctor: () => load(import('./doctor.js')),
   compare: () => load(import('./compare.js')),
   export: () => load(import('./export.js')),
   gc: () => load(import('./gc.js')),

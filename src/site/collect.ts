@@ -64,6 +64,7 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     problems.push({ message: `Experiment id ${JSON.stringify(e.id)} is not usable in a URL; skipped.` })
     return false
   })
+  for (const d of (await src.damagedRuns?.()) ?? []) problems.push({ message: `${d.path} skipped: ${d.message}` })
   const allRuns = (await src.listRuns()).filter((r) => r.lifecycle !== 'deleted' && !deletedExperiments.has(r.experiment))
   const runs = allRuns.filter((r) => {
     if (SAFE_ID.test(r.id)) return true

@@ -7,6 +7,8 @@ export interface ArtifactEntry { path: string; size: number; external: boolean }
 export interface SiteSource {
   listExperiments(o?: { includeDeleted?: boolean }): Promise<Experiment[]>
   listRuns(o?: { experiment?: string; includeDeleted?: boolean }): Promise<RunSummary[]>
+  /** Runs whose run.yaml cannot be read (skipped by listRuns), reported as problems. */
+  damagedRuns?(): Promise<Array<{ path: string; message: string }>>
   metricHistories(id: string): Promise<Record<string, MetricPoint[]>>
   listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]>
   readArtifact(id: string, path: string): Promise<Uint8Array>

@@ -9,6 +9,12 @@ import type { RunSummary } from '../model/run.js'
 import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
 
+/** A run whose run.yaml cannot be read: where, and why. */
+export interface DamagedRun {
+  path: string
+  message: string
+}
+
 /**
  * A cache of parsed run summaries under `.git/labbook/index/`, one JSON file per shard tree id. Keyed by content,
  * it can never be stale: a changed run changes its shard's tree id. Files are written to a temp name and renamed, so
@@ -22,6 +28,11 @@ export class SummaryIndex {
   /** Parsed summary files of format-2 branches, by blob id. */
   private readonly byBlob = new Map<string, Map<string, RunSummary | null>>()
   private readonly formats = new Map<string, number>()
+  /** Damaged run.yaml files met while reading, by run tree id (they are skipped, never fatal). */
+  private readonly damagedByRunTree = new Map<string, DamagedRun>()
+  private readonly damagedByShard = new Map<string, DamagedRun[]>()
+  /** The damaged runs of the view `all()` last read. */
+  damaged: DamagedRun[] = []
 
   constructor(gitdir: string, private readonly store: ObjectStore) {
     this.dir = join(gitdir, 'labbook', 'index', 'v2')
@@ -34,7 +45,12 @@ export class SummaryIndex {
     // One shard at a time: reads are synchronous underneath, and 256 shards in flight held every blob of a
     // 100,000-run branch in memory at once (1.6 GB).
     const out: RunSummary[] = []
-    for (const s of shards) for (const run of await (onBranch ? this.branchShard(s.name, s.oid) : this.shard(s.name, s.oid))) out.push(run)
+    const damaged: DamagedRun[] = []
+    for (const s of shards) {
+      for (const run of await (onBranch ? this.branchShard(s.name, s.oid) : this.shard(s.name, s.oid))) out.push(run)
+      damaged.push(...(this.damagedByShard.get(s.oid) ?? []))
+    }
+    this.damaged = damaged
     return out
   }
 
@@ -43,10 +59,13 @@ export class SummaryIndex {
     const mem = this.byShardTree.get(oid)
     if (mem) return mem
     const { runs, uncovered } = await readShard(this.store, oid, this.byBlob)
+    const damaged: DamagedRun[] = []
     for (const e of uncovered) {
       const run = await this.readRun(e.oid, `${RUNS_DIR}/${name}/${e.name}`).catch(() => undefined)
       if (run) runs.push(run)
+      else if (this.damagedByRunTree.has(e.oid)) damaged.push(this.damagedByRunTree.get(e.oid)!)
     }
+    this.damagedByShard.set(oid, damaged)
     if (this.byShardTree.size > 4096) this.byShardTree.clear()
     this.byShardTree.set(oid, runs)
     return runs
@@ -77,13 +96,19 @@ export class SummaryIndex {
       this.loadPrevious(name)
       const entries = (await this.store.readTree(oid)).filter((e) => isTreeMode(e.mode))
       runs = []
-      const save: Array<[string, RunSummary]> = []
+      const save: Array<[string, RunSummary | null, DamagedRun?]> = []
+      const damaged: DamagedRun[] = []
       for (const e of entries) {
         const run = await this.readRun(e.oid, `${RUNS_DIR}/${name}/${e.name}`)
-        if (!run) continue
+        if (!run) {
+          const d = this.damagedByRunTree.get(e.oid)
+          if (d) { damaged.push(d); save.push([e.oid, null, d]) }
+          continue
+        }
         runs.push(run)
         save.push([e.oid, run])
       }
+      this.damagedByShard.set(oid, damaged)
       this.writeFile(file, save)
       this.writePointer(name, oid)
     }
@@ -97,7 +122,14 @@ export class SummaryIndex {
     if (cached) return cached
     const entry = (await this.store.readTree(runTree)).find((e) => e.name === RUN_FILE)
     if (!entry) return undefined
-    const run = decodeRun((await this.store.readBlob(entry.oid)).toString('utf8'), `${where}/${RUN_FILE}`)
+    let run: RunSummary
+    try {
+      run = decodeRun((await this.store.readBlob(entry.oid)).toString('utf8'), `${where}/${RUN_FILE}`)
+    } catch (e) {
+      // One damaged run.yaml never hides the others: remembered with its path, skipped (labbook doctor lists it).
+      this.damagedByRunTree.set(runTree, { path: `${where}/${RUN_FILE}`, message: (e as Error).message })
+      return undefined
+    }
     this.byRunTree.set(runTree, run)
     return run
   }
@@ -118,24 +150,31 @@ export class SummaryIndex {
       return undefined
     }
     try {
-      const rows = JSON.parse(text) as Array<[string, any]>
+      const rows = JSON.parse(text) as Array<[string, any, DamagedRun?]>
       const out: RunSummary[] = []
-      for (const [treeOid, raw] of rows) {
+      const damaged: DamagedRun[] = []
+      for (const [treeOid, raw, problem] of rows) {
+        if (raw === null) {
+          if (problem) { damaged.push(problem); this.damagedByRunTree.set(treeOid, problem) }
+          continue
+        }
         const run = reviveRun(raw)
         this.byRunTree.set(treeOid, run)
         out.push(run)
       }
+      const shardOid = /([0-9a-f]{40})\.json$/.exec(file)?.[1]
+      if (shardOid) this.damagedByShard.set(shardOid, damaged)
       return out
     } catch {
       return undefined // damaged: rebuilt by the caller
     }
   }
 
-  private writeFile(file: string, rows: Array<[string, RunSummary]>): void {
+  private writeFile(file: string, rows: Array<[string, RunSummary | null, DamagedRun?]>): void {
     try {
       fs.mkdirSync(this.dir, { recursive: true })
       const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-      fs.writeFileSync(tmp, JSON.stringify(rows.map(([oid, run]) => [oid, compactRun(run)]), summaryReplacer))
+      fs.writeFileSync(tmp, JSON.stringify(rows.map(([oid, run, d]) => (run ? [oid, compactRun(run)] : [oid, null, d])), summaryReplacer))
       fs.renameSync(tmp, file)
     } catch { /* the index is an optimisation; a read-only .git still lists runs */ }
   }

@@ -6,7 +6,7 @@ import type { Experiment } from '../model/experiment.js'
 import { ARTIFACTS_DIR, EXPERIMENTS_DIR, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
 import type { MetricPoint, RunSummary } from '../model/run.js'
 import { isTreeMode, type ObjectStore } from '../store/objects.js'
-import type { SummaryIndex } from '../store/summary-index.js'
+import type { DamagedRun, SummaryIndex } from '../store/summary-index.js'
 import type { TreeView } from '../store/tree-view.js'
 import { decodePointer, externalObjectPath, type ArtifactEntry } from './artifacts.js'
 import { artifactPath } from '../model/path.js'
@@ -63,6 +63,17 @@ export class LabbookReader {
     }
     if (!o.includeDeleted) runs = runs.filter((r) => r.lifecycle === 'active')
     return runs.slice().sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+  }
+
+  /**
+   * Runs whose run.yaml cannot be read (listed runs skip them): the path on the branch and why.
+   * @example for (const d of await book.damagedRuns()) console.warn(`${d.path}: ${d.message}`)
+   */
+  async damagedRuns(): Promise<DamagedRun[]> {
+    const view = await this.view()
+    if (!view) return []
+    await this.index.all(view)
+    return this.index.damaged
   }
 
   async getRun(id: string): Promise<RunSummary> {
