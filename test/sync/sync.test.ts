@@ -68,7 +68,7 @@ describe('push and pull', () => {
     expect(await pull(bookA)).toMatchObject({ branch: 'up-to-date' })
   })
 
-  it('keeps the later-ended version of a run changed on both sides, and says so', async () => {
+  it('merges a run changed on both sides field by field: every point of both sides survives (docs/format.md)', async () => {
     const { clones: [a, b] } = setup(2)
     const bookA = await Labbook.open({ repo: a!.dir })
     const run = await bookA.startRun({ name: 'shared' })
@@ -83,8 +83,9 @@ describe('push and pull', () => {
     await inB.end()
     await push(bookA)
     const result = await push(bookB)
-    expect(result.pulls[0]!.conflicts).toEqual([expect.objectContaining({ kept: 'ours', reason: expect.stringContaining('ended later') })])
-    expect((await bookB.metricHistory(run.id, 'acc')).map((p) => p.value)).toEqual([1, 3, 4])
+    expect(result.pulls[0]!.conflicts).toEqual([])
+    expect((await bookB.metricHistory(run.id, 'acc')).map((p) => p.value)).toEqual([1, 2, 3, 4])
+    expect((await bookB.getRun(run.id)).metrics.acc).toMatchObject({ count: 4, value: 4, min: 1, max: 4 })
   })
 
   it('four clones logging and pushing at once end with every run on the remote (bare repo on disk)', async () => {
