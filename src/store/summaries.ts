@@ -32,13 +32,21 @@ export async function touchedRuns(objects: ObjectStore, changes: TreeChange[], h
     let m = RUN_YAML.exec(c.path)
     if (m && 'blob' in c) {
       const hint = hints?.get(m[2]!)
-      out.set(m[2]!, { shard: m[1]!, run: hint ?? decodeRun((await objects.readBlob(c.blob)).toString('utf8'), c.path) })
+      // A damaged run.yaml (written by hand or by another tool) gets no new line: readers and `labbook doctor`
+      // report it with its path; it must not stop the commit that carries it.
+      let run = hint
+      if (!run) {
+        try { run = decodeRun((await objects.readBlob(c.blob)).toString('utf8'), c.path) } catch { continue }
+      }
+      out.set(m[2]!, { shard: m[1]!, run })
       continue
     }
     if ((m = RUN_DIR.exec(c.path)) && 'remove' in c) out.set(m[2]!, { shard: m[1]!, run: null })
     else if (m && 'tree' in c) {
       const e = (await objects.readTree(c.tree)).find((x) => x.name === RUN_FILE)
-      if (e) out.set(m[2]!, { shard: m[1]!, run: decodeRun((await objects.readBlob(e.oid)).toString('utf8'), `${c.path}/${RUN_FILE}`) })
+      if (e) {
+        try { out.set(m[2]!, { shard: m[1]!, run: decodeRun((await objects.readBlob(e.oid)).toString('utf8'), `${c.path}/${RUN_FILE}`) }) } catch { /* damaged: see above */ }
+      }
     }
   }
   return out

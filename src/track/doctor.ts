@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
+import { RUN_FILE, runDir } from '../model/layout.js'
 import { checkedOutIn } from '../store/gitdir.js'
 import { journalOwner, journalRoot, ownerAlive } from './journal.js'
 import type { Labbook } from './labbook.js'
@@ -29,7 +30,17 @@ export async function diagnose(book: Labbook): Promise<Diagnosis[]> {
   } catch (e) {
     out.push({ kind: 'damaged-experiments', path: 'experiments/', message: (e as Error).message, hint: 'Fix or restore the file with `git log -p labbook -- experiments/`.' })
   }
-  for (const d of await book.damagedRuns()) {
+  // Listing reads summaries (format 2 keeps them on the branch), so every listed run's own run.yaml is read too.
+  const damaged = new Map((await book.damagedRuns()).map((d) => [d.path, d]))
+  for (const r of await book.listRuns({ includeDeleted: true })) {
+    try {
+      await book.getRun(r.id)
+    } catch (e) {
+      const path = `${runDir(r.id)}/${RUN_FILE}`
+      damaged.set(path, { path, message: (e as Error).message })
+    }
+  }
+  for (const d of damaged.values()) {
     out.push({ kind: 'damaged-run', path: d.path, message: d.message, hint: `Restore it from history: \`git log -p ${book.branch} -- ${d.path}\`; until then ls, show, export and the site skip it.` })
   }
   let journals: string[] = []
