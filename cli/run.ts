@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { ParamValue, RunStatus, SourceInfo } from '../src/model/run.js'
-import { DIFF_ARTIFACT } from '../src/model/layout.js'
+import { DIFF_ARTIFACT, LOG_ARTIFACT } from '../src/model/layout.js'
 import { runChild, type ChildExit } from '../src/cli-support/child.js'
 import { MetricsFileTailer } from '../src/cli-support/metrics-file.js'
 import { MetricsIngestor } from '../src/cli-support/metrics-ingest.js'
@@ -304,7 +304,7 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     }
     const output = tail.contents()
     // A command that printed nothing leaves no output.log (an empty file only clutters the artifact list).
-    if (output.length > 0) await run.logBytes('output.log', output)
+    if (output.length > 0) await run.logBytes(LOG_ARTIFACT, output)
     await run.end(status)
     rmSync(metricsPath, { force: true })
     const ingest = stats.points > 0 || stats.malformed > 0

@@ -77,7 +77,7 @@ print(os.environ["LABBOOK_RUN_ID"], os.environ["LABBOOK_BRANCH"], os.path.realpa
     expect(run.metrics.acc).toBe(0.99)
     const paths = run.artifacts.map((a: { path: string }) => a.path)
     expect(paths).toContain('models/model.json')
-    expect(paths).toContain('output.log')
+    expect(paths).toContain('labbook/output.log')
     expect(Object.keys(run.metrics).some((k) => k.startsWith('system/'))).toBe(true)
   })
 
@@ -97,7 +97,7 @@ i=0; while [ $i -lt 300 ]; do echo "line $i"; i=$((i+1)); done
     expect(run.metrics).toEqual({ score: 3, extra: 1, extra2: 'NaN' })
     const { Labbook } = await import('../../dist/src/index.js')
     const book = await Labbook.open({ repo: repo.dir })
-    const log = Buffer.from(await book.readArtifact(id, 'output.log')).toString()
+    const log = Buffer.from(await book.readArtifact(id, 'labbook/output.log')).toString()
     await book.close()
     expect(log).toMatch(/^\[labbook: output truncated: kept the last \d+ of \d+ bytes \(limit 1024\)/)
     expect(log.endsWith('line 299\n')).toBe(true)

@@ -4,6 +4,7 @@ import type { MetricFile, TableRun } from 'labbook-lib/site/snapshot.js'
 import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/charts/series.js'
 import { lineChartSpec, seriesRows, type XAxis } from 'labbook-lib/site/charts/line.js'
 import { parallelRows, parallelSpec } from 'labbook-lib/site/charts/parallel.js'
+import { barSpec } from 'labbook-lib/site/charts/bar.js'
 import { scatterSpec, type ScatterRow } from 'labbook-lib/site/charts/scatter.js'
 import { colorOf } from 'labbook-lib/site/charts/palette.js'
 import { bestRun, metricGoal, type Goal } from 'labbook-lib/judge/index.js'
@@ -28,6 +29,8 @@ export default function Compare() {
   const [x, setX] = useState<XAxis>('step')
   const [logY, setLogY] = useState(false)
   const [smoothing, setSmoothing] = useState(0)
+  const [fromZero, setFromZero] = useState(false)
+  const [zoom, setZoom] = useState<Record<string, [number, number]>>({})
   const [series, setSeries] = useState<Record<string, Record<string, Series>>>({})
   const [pcMetric, setPcMetric] = useState('')
   const [sx, setSx] = useState('')
@@ -71,10 +74,19 @@ export default function Compare() {
   const labels = useMemo(() => (runs ?? []).map((r) => r.label), [runs])
   const startTimes = useMemo(() => Object.fromEntries((runs ?? []).map((r) => [r.label, r.startTime])), [runs])
   // Specs are memoised: every chart redraws only when its own inputs change (50 runs × many metrics is heavy).
+  useEffect(() => setZoom({}), [x])
+  // A metric every run logged once is a bar per run, not lines of one point each.
   const lineSpecs = useMemo(() => metricKeys.filter((k) => series[k]).map((k) => {
-    const rows = seriesRows(Object.entries(series[k]!).map(([run, s]) => ({ run, series: s })), { x, logY, startTimes })
-    return { key: k, spec: lineChartSpec(rows, { x, logY, smoothing, title: k, runs: labels, width: 560, height: 260 }) }
-  }), [metricKeys, series, x, logY, smoothing, startTimes, labels])
+    const all = Object.entries(series[k]!)
+    if (all.every(([, s]) => s.value.length <= 1)) {
+      return { key: k, bar: true, spec: barSpec(all.filter(([, s]) => s.value.length === 1).map(([run, s]) => ({ run, value: s.value[0]! })), { title: k, runs: labels }) }
+    }
+    const rows = seriesRows(all.map(([run, s]) => ({ run, series: s })), { x, logY, startTimes })
+    return { key: k, bar: false, spec: lineChartSpec(rows, { x, logY, smoothing, fromZero, xDomain: zoom[k], title: k, runs: labels, width: 560, height: 260 }) }
+  }), [metricKeys, series, x, logY, smoothing, fromZero, zoom, startTimes, labels])
+  const figure = ({ key, spec, bar }: (typeof lineSpecs)[number]) => (
+    <figure key={key} data-metric={key} className={bar ? 'bars' : undefined}><figcaption>{key}{bar && <span className="muted"> (logged once per run)</span>}</figcaption><PlotFigure spec={spec} onZoom={bar ? undefined : (r) => setZoom((z) => { const n = { ...z }; if (r) n[key] = r; else delete n[key]; return n })} /></figure>
+  )
   const pick = (r: CRun, field: string) => field.startsWith('params.') ? r.params[field.slice(7)] : field.startsWith('metrics.') ? r.metrics[field.slice(8)]?.value : undefined
   const pc = useMemo(() => {
     const axes = [...paramKeys.filter(differs).slice(0, 10).map((k) => `params.${k}`), ...(pcMetric ? [`metrics.${pcMetric}`] : [])]
@@ -127,11 +139,16 @@ export default function Compare() {
       <div className="toolbar">
         <label>x <select value={x} onChange={(e) => setX(e.target.value as XAxis)}><option value="step">step</option><option value="wall">wall time</option><option value="relative">relative time</option></select></label>
         <label><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> log y</label>
+        <label><input type="checkbox" name="from-zero" checked={fromZero} onChange={(e) => setFromZero(e.target.checked)} /> y from zero</label>
         <label>smoothing <input type="range" min="0" max="0.99" step="0.01" value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /></label>
+        {Object.keys(zoom).length ? <button className="reset-zoom" onClick={() => setZoom({})}>Reset zoom</button> : <span className="muted hint">drag across a chart to zoom; hover for every run's value</span>}
       </div>
-      <div className="charts">
-        {lineSpecs.map(({ key, spec }) => <figure key={key} data-metric={key}><figcaption>{key}</figcaption><PlotFigure spec={spec} /></figure>)}
-      </div>
+      <div className="charts">{lineSpecs.filter((c) => !c.key.startsWith('system/')).map(figure)}</div>
+      {lineSpecs.some((c) => c.key.startsWith('system/')) && (
+        <details className="system-metrics"><summary>System metrics ({lineSpecs.filter((c) => c.key.startsWith('system/')).length})</summary>
+          <div className="charts">{lineSpecs.filter((c) => c.key.startsWith('system/')).map(figure)}</div>
+        </details>
+      )}
 
       {pc.spec && <>
         <h2>Params against a metric</h2>

@@ -1,8 +1,12 @@
-/** A run's metric charts: x axis (step / wall time / relative), log scale, smoothing, full history on demand. */
-import { useEffect, useMemo, useState } from 'react'
+/**
+ * A run's metric charts: x axis (step / wall time / relative), log scale, y from zero or fitted, smoothing,
+ * drag-to-zoom on x (double-click resets; downsampled lines load their full history for the zoomed range), a metric
+ * logged once shown as its value, system/* metrics in their own collapsed section.
+ */
+import { useEffect, useMemo, useRef, useState } from 'react'
 import type { MetricFile } from 'labbook-lib/site/snapshot.js'
 import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/charts/series.js'
-import { lineChartSpec, seriesRows, type XAxis } from 'labbook-lib/site/charts/line.js'
+import { lineChartSpec, seriesRows, tickNumber, type XAxis } from 'labbook-lib/site/charts/line.js'
 import { minMaxIndices } from 'labbook-lib/site/charts/downsample.js'
 import PlotFigure from './PlotFigure'
 import { getJson } from './url'
@@ -12,19 +16,37 @@ interface Props { metrics: MetricFile[]; startTime: number; label: string }
 /** Full histories can hold a million points; draw at most this many (min/max-preserving), keep the rest for tips. */
 const DRAW_LIMIT = 4000
 
-function thin(s: Series): Series {
-  if (s.value.length <= DRAW_LIMIT) return s
-  const idx = minMaxIndices({ x: s.step, y: s.value }, DRAW_LIMIT)
+function pick(s: Series, idx: number[]): Series {
   return { ...s, step: idx.map((i) => s.step[i]!), time: idx.map((i) => s.time[i]!), value: idx.map((i) => s.value[i]!) }
 }
+
+function thin(s: Series): Series {
+  if (s.value.length <= DRAW_LIMIT) return s
+  return pick(s, minMaxIndices({ x: s.step, y: s.value }, DRAW_LIMIT))
+}
+
+/** The points of a full history inside an x range (in the axis' units), thinned to the drawing limit. */
+function inRange(s: Series, range: [number, number], x: XAxis, startTime: number): Series {
+  const at = (i: number) => (x === 'wall' ? s.time[i]! : x === 'relative' ? (s.time[i]! - startTime) / 1000 : s.step[i]!)
+  const idx: number[] = []
+  for (let i = 0; i < s.value.length; i++) { const v = at(i); if (v >= range[0] && v <= range[1]) idx.push(i) }
+  return thin(pick(s, idx))
+}
+
+export const isSystemMetric = (key: string) => key.startsWith('system/')
 
 export default function RunCharts({ metrics, startTime, label }: Props) {
   const [x, setX] = useState<XAxis>('step')
   const [logY, setLogY] = useState(false)
+  const [fromZero, setFromZero] = useState(false)
   const [smoothing, setSmoothing] = useState(0)
+  // Per chart: a zoom applies to the chart it was dragged on (metrics logged at other steps would go blank).
+  const [zoom, setZoom] = useState<Record<string, [number, number]>>({})
+  const zoomed = Object.keys(zoom).length > 0
   const [series, setSeries] = useState<Record<string, Series>>({})
   const [full, setFull] = useState<Record<string, boolean>>({})
   const [error, setError] = useState<string | null>(null)
+  const fullRaw = useRef(new Map<string, Series>())
 
   useEffect(() => {
     Promise.all(metrics.map(async (m) => [m.key, decodeSeries(await getJson<SeriesFile>(m.file))] as const))
@@ -32,40 +54,79 @@ export default function RunCharts({ metrics, startTime, label }: Props) {
       .catch((e: Error) => setError(e.message))
   }, [metrics])
 
+  const fetchFull = async (m: MetricFile): Promise<Series | undefined> => {
+    if (!m.full) return undefined
+    let s = fullRaw.current.get(m.key)
+    if (!s) { s = decodeSeries(await getJson<SeriesFile>(m.full)); fullRaw.current.set(m.key, s) }
+    return s
+  }
   const loadFull = async (m: MetricFile) => {
-    if (!m.full) return
-    const s = thin(decodeSeries(await getJson<SeriesFile>(m.full)))
-    setSeries((old) => ({ ...old, [m.key]: s }))
+    const s = await fetchFull(m)
+    if (!s) return
+    const z = zoom[m.key]
+    setSeries((old) => ({ ...old, [m.key]: z ? inRange(s, z, x, startTime) : thin(s) }))
     setFull((f) => ({ ...f, [m.key]: true }))
   }
+  // Zoomed in on a downsampled line: its full history for the zoomed range, so the detail is really there.
+  const zoomTo = (m: MetricFile, range: [number, number] | null) => {
+    setZoom((z) => { const next = { ...z }; if (range) next[m.key] = range; else delete next[m.key]; return next })
+    if (!range || !m.full) return
+    void fetchFull(m).then((s) => {
+      if (!s) return
+      setSeries((old) => ({ ...old, [m.key]: inRange(s, range, x, startTime) }))
+      setFull((f) => ({ ...f, [m.key]: true }))
+    }).catch((e: Error) => setError(e.message))
+  }
+  useEffect(() => setZoom({}), [x])
 
-  const specs = useMemo(() => metrics.map((m) => {
+  const specs = useMemo(() => Object.fromEntries(metrics.map((m) => {
     const s = series[m.key]
-    if (!s) return null
+    if (!s || s.value.length <= 1) return [m.key, null]
     const rows = seriesRows([{ run: label, series: s }], { x, logY, startTimes: { [label]: startTime } })
-    return lineChartSpec(rows, { x, logY, smoothing, title: m.key, runs: [label], width: 560, height: 240 })
-  }), [metrics, series, x, logY, smoothing, label, startTime])
+    return [m.key, lineChartSpec(rows, { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: 560, height: 240 })]
+  })), [metrics, series, x, logY, smoothing, fromZero, zoom, label, startTime])
 
   if (!metrics.length) return null
+  const model = metrics.filter((m) => !isSystemMetric(m.key))
+  const system = metrics.filter((m) => isSystemMetric(m.key))
+  const figure = (m: MetricFile) => {
+    const s = series[m.key]
+    if (s && s.value.length === 1) {
+      return (
+        <figure key={m.key} data-metric={m.key} className="one-value">
+          <figcaption>{m.key}</figcaption>
+          <div className="value" data-value>{tickNumber(s.value[0]!)}</div>
+          <div className="muted">logged once, at step {s.step[0]}</div>
+        </figure>
+      )
+    }
+    return (
+      <figure key={m.key} data-metric={m.key}>
+        <figcaption>{m.key} <span className="muted">({m.total.toLocaleString('en')} points{m.full && !full[m.key] ? ', drawn downsampled' : ''})</span></figcaption>
+        <PlotFigure spec={specs[m.key] ?? null} onZoom={(r) => zoomTo(m, r)} />
+        {m.full && !full[m.key] && <button onClick={() => void loadFull(m)}>Load full history</button>}
+      </figure>
+    )
+  }
   return (
     <div className="run-charts">
       <div className="toolbar">
         <label>x <select value={x} onChange={(e) => setX(e.target.value as XAxis)}><option value="step">step</option><option value="wall">wall time</option><option value="relative">relative time</option></select></label>
         <label><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> log y</label>
+        <label><input type="checkbox" name="from-zero" checked={fromZero} onChange={(e) => setFromZero(e.target.checked)} /> y from zero</label>
         <label>smoothing <input type="range" min="0" max="0.99" step="0.01" value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> <span className="mono">{smoothing.toFixed(2)}</span></label>
+        {zoomed ? <button className="reset-zoom" onClick={() => setZoom({})}>Reset zoom</button> : <span className="muted hint">drag across a chart to zoom</span>}
       </div>
       {error && <p className="error">{error}</p>}
-      {Object.keys(series).length > 0 && (
-        <div className="charts">
-          {metrics.map((m, i) => (
-            <figure key={m.key} data-metric={m.key}>
-              <figcaption>{m.key} <span className="muted">({m.total.toLocaleString('en')} points{m.full && !full[m.key] ? ', drawn downsampled' : ''})</span></figcaption>
-              <PlotFigure spec={specs[i] ?? null} />
-              {m.full && !full[m.key] && <button onClick={() => void loadFull(m)}>Load full history</button>}
-            </figure>
-          ))}
-        </div>
-      )}
+      {Object.keys(series).length > 0 && <>
+        {model.length > 0 && <div className="charts">{model.map(figure)}</div>}
+        {system.length > 0 && (
+          <details className="system-metrics">
+            <summary>System metrics ({system.length})</summary>
+            <div className="charts">{system.map(figure)}</div>
+          </details>
+        )}
+      </>}
     </div>
   )
 }

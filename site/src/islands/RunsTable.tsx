@@ -23,6 +23,7 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50 }: Pro
   const [chosen, setChosen] = useState<string[] | null>(null)
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [page, setPage] = useState(0)
+  const [colSearch, setColSearch] = useState('')
 
   useEffect(() => {
     setFilter(initialFilter())
@@ -35,7 +36,10 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50 }: Pro
   }, [runs])
 
   const keys = useMemo(() => keyColumns(runs ?? []), [runs])
-  const visible = chosen ?? [...keys.filter((c) => c.kind === 'metric').slice(0, 4), ...keys.filter((c) => c.kind === 'param').slice(0, 4)].map((c) => c.id)
+  // system/* metrics (CPU, memory) are never default columns: they say little about the model.
+  const visible = chosen ?? [...keys.filter((c) => c.kind === 'metric' && !c.key.startsWith('system/')).slice(0, 4), ...keys.filter((c) => c.kind === 'param').slice(0, 4)].map((c) => c.id)
+  const needle = colSearch.trim().toLowerCase()
+  const matching = keys.filter((c) => !needle || c.label.toLowerCase().includes(needle))
   const columns = [...ATTRS, ...keys.filter((c) => visible.includes(c.id))]
 
   const compiled = useMemo(() => compileTableFilter(filter), [filter])
@@ -72,10 +76,15 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50 }: Pro
         <details className="chooser">
           <summary className="button">Columns</summary>
           <div>
-            {(['metric', 'param', 'tag'] as const).map((kind) => (
+            <div className="chooser-tools">
+              <input type="search" aria-label="Find a column" placeholder="Find a column" value={colSearch} onChange={(e) => setColSearch(e.target.value)} spellCheck={false} />
+              <button type="button" data-cols="all" onClick={() => setChosen([...new Set([...visible, ...matching.map((c) => c.id)])])}>All</button>
+              <button type="button" data-cols="none" onClick={() => setChosen(visible.filter((v) => !matching.some((c) => c.id === v)))}>None</button>
+            </div>
+            {(['metric', 'param', 'tag'] as const).filter((kind) => matching.some((c) => c.kind === kind)).map((kind) => (
               <fieldset key={kind} style={{ border: 0, padding: 0, margin: '0 0 .4rem' }}>
                 <legend className="muted">{kind}s</legend>
-                {keys.filter((c) => c.kind === kind).map((c) => (
+                {matching.filter((c) => c.kind === kind).map((c) => (
                   <label key={c.id}><input type="checkbox" checked={visible.includes(c.id)} onChange={() => setChosen(visible.includes(c.id) ? visible.filter((v) => v !== c.id) : [...visible, c.id])} /> {c.label}</label>
                 ))}
               </fieldset>

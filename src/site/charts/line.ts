@@ -26,6 +26,56 @@ export interface LineChartOptions {
   startTimes?: Record<string, number>
   /** Fixed colour domain so the same run keeps its colour across charts. */
   runs?: string[]
+  /** Start the y axis at zero (a bar-chart habit) instead of fitting it to the data. @default false */
+  fromZero?: boolean
+  /** Show only this x range (drag-to-zoom); points outside it are left out. Numbers (ms for wall time). */
+  xDomain?: [number, number]
+}
+
+/** Log-axis and other ticks as plain numbers (`0.1`, `1,000`, `1e-6`), never SI prefixes (`100m`). */
+export function tickNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v)
+  const a = Math.abs(v)
+  if (a !== 0 && (a < 1e-4 || a >= 1e7)) return v.toExponential(0).replace('e+', 'e')
+  return Number(v.toPrecision(6)).toLocaleString('en', { maximumFractionDigits: 6 })
+}
+
+/** A row of the crosshair: one x, and each run's value there (the run's last point at or before x). */
+export interface CrosshairRow { x: number | Date; y: number; text: string }
+
+/**
+ * Rows for the crosshair tooltip: at each x where some run has a point, every run's value at that x (its last point
+ * at or before it), so hovering shows all lines at once. At most `max` x positions (evenly thinned).
+ */
+export function crosshairRows(rows: LineRow[], o: { label?: string; max?: number } = {}): CrosshairRow[] {
+  const byRun = new Map<string, LineRow[]>()
+  for (const r of rows) {
+    const list = byRun.get(r.run) ?? []
+    list.push(r)
+    byRun.set(r.run, list)
+  }
+  if (byRun.size < 2) return []
+  for (const list of byRun.values()) list.sort((a, b) => +a.x - +b.x)
+  let xs = [...new Set(rows.map((r) => +r.x))].sort((a, b) => a - b)
+  const max = o.max ?? 600
+  if (xs.length > max) xs = Array.from({ length: max }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (max - 1))]!)
+  const wall = rows[0]?.x instanceof Date
+  const cursor = new Map<string, number>()
+  const out: CrosshairRow[] = []
+  for (const x of xs) {
+    const lines: Array<[string, number]> = []
+    for (const [run, list] of byRun) {
+      let i = cursor.get(run) ?? -1
+      while (i + 1 < list.length && +list[i + 1]!.x <= x) i++
+      cursor.set(run, i)
+      if (i >= 0) lines.push([run, list[i]!.y])
+    }
+    if (!lines.length) continue
+    lines.sort((a, b) => b[1] - a[1])
+    const head = wall ? new Date(x).toISOString().slice(0, 19).replace('T', ' ') : `${o.label ?? 'x'} ${tickNumber(x)}`
+    out.push({ x: wall ? new Date(x) : x, y: lines[0]![1], text: [head, ...lines.map(([run, y]) => `${run}: ${tickNumber(y)}`)].join('\n') })
+  }
+  return out
 }
 
 /** Turns decoded series (one per run label) into rows for `lineChartSpec`. */
@@ -48,8 +98,14 @@ export function seriesRows(series: { run: string; series: Series }[], o: LineCha
  * @example Plot.plot(lineChartSpec(seriesRows([{ run: 'a', series }]), { x: 'step' }))
  */
 export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOptions {
+  // (rows is narrowed to the zoomed x range below)
   const w = o.smoothing ?? 0
-  const marks: Plot.Markish[] = [Plot.ruleY(o.logY ? [] : [0], { strokeOpacity: 0.15 })]
+  if (o.xDomain) {
+    const [a, b] = o.xDomain
+    rows = rows.filter((r) => +r.x >= a && +r.x <= b)
+  }
+  // The y axis fits the data; "from zero" draws the zero line, which pulls the axis down to it.
+  const marks: Plot.Markish[] = [Plot.ruleY(o.fromZero && !o.logY ? [0] : [], { strokeOpacity: 0.15 })]
   const many = new Set(rows.map((r) => r.run)).size > 1
   if (w > 0) {
     marks.push(Plot.line(rows, { x: 'x', y: 'y', z: 'run', stroke: 'run', strokeOpacity: 0.25 }))
@@ -68,7 +124,16 @@ export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOp
   for (const r of rows) counts.set(r.run, (counts.get(r.run) ?? 0) + 1)
   const sparse = rows.filter((r) => counts.get(r.run)! <= SPARSE_POINTS)
   if (sparse.length) marks.push(Plot.dot(sparse, { x: 'x', y: 'y', fill: 'run', r: 3 }))
-  marks.push(Plot.tip(rows, Plot.pointerX({ x: 'x', y: 'y', stroke: 'run', channels: { run: 'run' } })))
+  const xLabel = o.x === 'wall' ? 'time' : o.x === 'relative' ? 'seconds' : 'step'
+  if (many) {
+    // A crosshair: the vertical rule at the pointer and every line's value there in one tip.
+    const cross = crosshairRows(rows, { label: xLabel })
+    marks.push(Plot.ruleX(cross, Plot.pointerX({ x: 'x', stroke: 'currentColor', strokeOpacity: 0.35 })))
+    marks.push(Plot.tip(cross, Plot.pointerX({ x: 'x', y: 'y', title: 'text' })))
+  } else {
+    marks.push(Plot.ruleX(rows, Plot.pointerX({ x: 'x', stroke: 'currentColor', strokeOpacity: 0.35 })))
+    marks.push(Plot.tip(rows, Plot.pointerX({ x: 'x', y: 'y', stroke: 'run', channels: { run: 'run' } })))
+  }
   const xs = rows.map((r) => +r.x)
   const flatX = o.x !== 'wall' && xs.length > 0 && xs.every((x) => x === xs[0])
   return {
@@ -80,8 +145,11 @@ export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOp
       label: o.x === 'wall' ? 'time' : o.x === 'relative' ? 'seconds since start' : 'step', type: o.x === 'wall' ? 'time' : 'linear', grid: true,
       // Every point at one x (a metric logged once): give the axis room instead of a zero-width domain.
       ...(flatX ? { domain: [xs[0]! - 1, xs[0]! + 1] } : {}),
+      ...(o.xDomain ? { domain: o.x === 'wall' ? o.xDomain.map((v) => new Date(v)) : o.xDomain } : {}),
+      tickFormat: o.x === 'wall' ? undefined : tickNumber,
     },
-    y: { label: o.title ?? null, type: o.logY ? 'log' : 'linear', grid: true, nice: true },
+    // No arrow on the label: Plot's ↑ reads as "higher is better", wrong on a loss.
+    y: { label: o.title ?? null, labelArrow: 'none', type: o.logY ? 'log' : 'linear', grid: true, nice: true, tickFormat: tickNumber },
     color: { domain: o.runs ?? [...new Set(rows.map((r) => r.run))], range: PALETTE, legend: false },
     marks,
   }
