@@ -35,6 +35,8 @@ export function compactRun(run: RunSummary): Record<string, unknown> {
     metrics[k] = [m.value, m.step, m.timestamp, m.min, m.max, m.count]
   }
   out.metrics = metrics
+  // MLflow's dataset inputs (run.yaml `datasets`), as logged; absent when none
+  if (run.datasets?.length) out.datasets = run.datasets.map((d) => ({ ...d }))
   return out
 }
 

@@ -68,6 +68,7 @@ describe('datasets', () => {
     const r = await book.getRun(run.id)
     expect(r.datasets).toEqual([{ name: 'mnist', digest: '0f0f', sourceType: 'http', source: 'https://example.org/mnist.npz', context: 'eval' }])
     expect(decodeRun(encodeRun(r))).toEqual(r)
+    expect((await book.listRuns()).find((x) => x.id === run.id)?.datasets).toEqual(r.datasets) // through the summary index
     expect(searchRuns([r], "datasets.context = 'eval'")).toHaveLength(1)
     expect(searchRuns([r], "datasets.context = 'training'")).toHaveLength(0)
     expect(() => run.logInputs([{ name: 'x', digest: '1', sourceType: '', source: '' }])).toThrow()
