@@ -41,6 +41,7 @@ const COMMANDS: Record<string, Loader> = {
   models: () => load(import('./models.js')),
   site: () => load(import('./site.js')),
   serve: () => load(import('./serve.js')),
+  ui: () => load(import('./ui.js')),
   import: () => load(import('./import.js')),
   push: () => load(import('./push.js')),
   pull: () => load(import('./pull.js')),

@@ -43,6 +43,10 @@ export interface Book {
   readonly gitdir: string
   /** The model registry on the branch. */
   readonly models: Registry
+  /** The branch served (journals name it). */
+  readonly branch: string
+  /** The branch's commit id, or null before the first write. */
+  tip(): Promise<string | null>
   init(): Promise<{ created: boolean; commit: string }>
   experiment(name: string): Promise<{ id: string; name: string }>
   getExperiment(idOrName: string): Promise<Experiment>

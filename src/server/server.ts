@@ -17,6 +17,7 @@ import { modelRoutes } from './routes/models.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { serveStatic } from './static.js'
+import { LIVE_PREFIX, LiveChannel, liveMeta } from './live.js'
 
 export interface ServeOptions {
   /** The book to serve; the server never closes it. */
@@ -53,6 +54,8 @@ export interface ServeOptions {
   createDefaultExperiment?: boolean
   /** Runs created or opened here stay RUNNING when recovered after a crash (a client may come back). @default true */
   resumableRuns?: boolean
+  /** Answer MLflow's REST API; `labbook ui` turns it off and only shows the site. @default true */
+  api?: boolean
   /** Where warnings (truncated values) and server errors go; library code never prints. */
   log?: Logger
 }
@@ -99,6 +102,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw new LabbookError('IO_FAILED', `Could not prepare the Default experiment: ${(e as Error).message}`, undefined, {}, { cause: e })
   }
   const router = new Router(ROUTES)
+  const api = o.api ?? true
+  const live = new LiveChannel({ book: o.book })
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
 
@@ -111,7 +116,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     const path = q < 0 ? url : url.slice(0, q)
     const method = req.method ?? 'GET'
     res.setHeader('x-content-type-options', 'nosniff')
-    const prefix = API_PREFIXES.find((p) => path.startsWith(p))
+    const prefix = api ? API_PREFIXES.find((p) => path.startsWith(p)) : undefined
     try {
       guard(method, req.headers)
     } catch (e) {
@@ -153,7 +158,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       return
     }
 
-    const artifactPrefix = ARTIFACT_PREFIXES.find((p) => path === p || path.startsWith(p + '/'))
+    const artifactPrefix = !api ? undefined : ARTIFACT_PREFIXES.find((p) => path === p || path.startsWith(p + '/'))
     if (artifactPrefix) {
       let rest: string
       try {
@@ -175,8 +180,9 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/health') return void res.end('OK')
       if (path === '/version') return void res.end('labbook')
+      if (path.startsWith(LIVE_PREFIX) && (await live.handle(res, path))) return
       const siteDir = typeof o.site === 'string' ? o.site : o.site?.dir()
-      if (siteDir && (await serveStatic(siteDir, path, res, { head: method === 'HEAD', redirectDirs: true, search: q < 0 ? '' : url.slice(q) }))) return
+      if (siteDir && (await serveStatic(siteDir, path, res, { head: method === 'HEAD', redirectDirs: true, search: q < 0 ? '' : url.slice(q), html: liveMeta }))) return
       if (path === '/') {
         const note = o.site ? 'The site is being built; reload in a minute.' : 'No site to show: this server was started without one.'
         const html = `<!doctype html><meta charset="utf-8"><title>labbook</title><p>labbook serves MLflow's REST API here: point <code>MLFLOW_TRACKING_URI</code> at this address.</p><p>${note}</p>\n`
@@ -213,6 +219,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     server,
     context: ctx,
     async close() {
+      live.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeIdleConnections()

@@ -4,7 +4,7 @@
  * else is sent as a download, so an artifact can never become a page on the site's origin.
  */
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { extname, join, resolve, sep } from 'node:path'
 import { safePreviewType } from '../site/artifacts.js'
@@ -29,6 +29,8 @@ export interface StaticOptions {
   redirectDirs?: boolean
   /** The query string to keep on a redirect. */
   search?: string
+  /** Rewrites each HTML page before it is sent (the live server marks its pages). */
+  html?: (text: string) => string
 }
 
 /**
@@ -60,6 +62,12 @@ export async function serveStatic(root: string, urlPath: string, res: ServerResp
     }
     if (!s.isFile()) return false
     const inSite = file.slice(base.length + 1).split(sep).join('/')
+    if (o.html && file.endsWith('.html')) {
+      const body = Buffer.from(o.html(await readFile(file, 'utf8')))
+      res.writeHead(200, { 'content-type': SITE_TYPES['.html']!, 'content-length': body.length, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' })
+      res.end(o.head ? undefined : body)
+      return true
+    }
     sendFile(res, file, s.size, 200, contentType(inSite, inSite.startsWith('artifacts/')), o.head ?? false)
     return true
   } catch {

@@ -3,6 +3,9 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { LabbookError } from '../errors.js'
 import { processAlive, processStartTime } from '../store/process.js'
+import { decodeJournalLine, type JournalOp } from '../format/journal.js'
+import { decodeRun } from '../format/yaml.js'
+import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
 
 /** Who writes a journal: enough to tell, after a crash, whether that process is still alive. */
 export interface JournalOwner {
@@ -178,4 +181,65 @@ export function journalOwner(gitdir: string, runId: string): JournalOwner | unde
 /** Whether the process that wrote a journal is still running (same host, same pid, same start time). */
 export function ownerAlive(owner: JournalOwner): boolean {
   return processAlive(owner)
+}
+
+/** What a journal directory holds, decoded (recovery has its own loop; the live view reads through this). */
+export interface JournalContents {
+  /** The run as it was when its writer opened it (`start` op), if journaled. */
+  start?: RunSummary
+  /** Edits in order (param, tag, untag, name, description, resume, dataset). */
+  ops: JournalOp[]
+  /** Points in order; `index` counts points from the first segment's base (points committed when it started). */
+  points: Array<MetricPoint & { index: number }>
+  ended?: { status: RunStatus; endTime: number }
+}
+
+const readCache = new Map<string, { key: string; contents: JournalContents }>()
+
+/**
+ * Reads every segment of a journal through the format's decoder; a torn last line (a crash mid-write) ends its
+ * segment. Unchanged journals (same segments, sizes and mtimes) come from a small cache: the live view reads them on
+ * every request.
+ */
+export function readJournal(dir: string): JournalContents {
+  const segments = fs.readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort()
+  let key = ''
+  for (const seg of segments) {
+    try {
+      const st = fs.statSync(join(dir, seg))
+      key += `${seg}:${st.size}:${st.mtimeMs};`
+    } catch { key += `${seg}:gone;` }
+  }
+  const hit = readCache.get(dir)
+  if (hit && hit.key === key) return hit.contents
+  const contents = parseSegments(dir, segments)
+  if (readCache.size > 256) readCache.clear()
+  readCache.set(dir, { key, contents })
+  return contents
+}
+
+function parseSegments(dir: string, segments: string[]): JournalContents {
+  const out: JournalContents = { ops: [], points: [] }
+  for (const seg of segments) {
+    let index = parseInt(seg, 10)
+    let text: string
+    try {
+      text = fs.readFileSync(join(dir, seg), 'utf8')
+    } catch {
+      continue // rotated away while we listed: its points are on the branch now
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue
+      const entry = decodeJournalLine(line)
+      if (!entry) break
+      if (entry.kind === 'point') out.points.push({ ...entry.point, index: index++ })
+      else if (entry.kind === 'op') {
+        const op = entry.op
+        if (op.op === 'start') out.start ??= decodeRun(op.run)
+        else if (op.op === 'end') out.ended = { status: op.status, endTime: op.endTime }
+        else out.ops.push(op)
+      }
+    }
+  }
+  return out
 }

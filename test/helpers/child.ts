@@ -50,6 +50,21 @@ async function main() {
       process.stdout.write(`flushed ${step}\n`)
       await new Promise((r) => setTimeout(r, 5))
     }
+  } else if (mode === 'log-points') {
+    // `log-points REPO COUNT EVERY_MS [EXPERIMENT]`: one point of `loss` every EVERY_MS, journaled at once (no commit
+    // until the end), printing the step; then ends the run FINISHED and exits. A training loop seen from outside.
+    const [count, every, experiment] = rest
+    const book = await Labbook.open({ repo, commitInterval: 3_600_000 })
+    const run = await book.startRun({ experiment: experiment ?? 'live', name: 'training', params: { lr: 0.1 } })
+    process.stdout.write(`${run.id}\n`)
+    for (let step = 0; step < Number(count); step++) {
+      run.logMetric('loss', 1 / (step + 1), { step })
+      run.flush()
+      process.stdout.write(`step ${step}\n`)
+      await new Promise((r) => setTimeout(r, Number(every)))
+    }
+    await run.end('FINISHED')
+    await book.close()
   } else if (mode === 'serve') {
     // `labbook serve` until killed: prints its URL.
     const { serve } = await import('../../src/server/index.js')

@@ -4,6 +4,7 @@ import type { TableRun } from 'labbook-lib/site/snapshot.js'
 import { ATTR_COLUMNS, cellValue, compileTableFilter, keyColumns, tableRows, type Column } from 'labbook-lib/site/table.js'
 import { fmtDuration, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/format.js'
 import { getJson, siteUrl } from './url'
+import { getLiveJson, subscribeLive } from './live'
 
 type Col = Column
 const ATTRS = ATTR_COLUMNS
@@ -28,6 +29,8 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50 }: Pro
   useEffect(() => {
     setFilter(initialFilter())
     getJson<TableRun[]>(dataPath).then(setRuns, (e: Error) => setLoadError(e.message))
+    // served live: new runs appear and values change in place; filter, sort, columns, selection and page are kept
+    return subscribeLive(() => void getLiveJson<TableRun[]>(dataPath).then(setRuns, () => {}))
   }, [dataPath])
   useEffect(() => {
     if (!runs) return

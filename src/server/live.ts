@@ -1,0 +1,130 @@
+/**
+ * The live channel of `labbook serve` / `labbook ui`: Server-Sent Events saying "something changed" (branch tip or a
+ * run's journal), and the site's data files computed per request from the branch plus the journals of runs in
+ * progress, in the same shapes the static build writes (src/site/collect.ts `tableRun`). Pages served here carry a
+ * `<meta name="labbook-live">` naming the channel; the static build has none, so its islands never look for one.
+ */
+import type { ServerResponse } from 'node:http'
+import type { RunSummary } from '../model/run.js'
+import { tableRun } from '../site/collect.js'
+import { journalGeneration } from '../track/live.js'
+import type { Book } from './book.js'
+import { ApiError } from './errors.js'
+import { sendJson } from './http.js'
+
+/** Where the live channel and data live, under the site root. */
+export const LIVE_PREFIX = '/live/'
+
+export interface LiveOptions {
+  book: Book
+  /** How often to look for changes while someone listens, ms. @default 250 */
+  interval?: number
+}
+
+/**
+ * Watches the branch tip and the journals only while at least one page listens (an idle server runs no timer),
+ * and tells every listener when either moved.
+ * @example const live = new LiveChannel({ book }); live.handle(res, '/live/events')
+ */
+export class LiveChannel {
+  private readonly listeners = new Set<ServerResponse>()
+  private timer: NodeJS.Timeout | undefined
+  private last = ''
+  private checking = false
+
+  constructor(private readonly o: LiveOptions) {}
+
+  /** Answers `/live/…`; false when the path is not the channel's. */
+  async handle(res: ServerResponse, path: string): Promise<boolean> {
+    const rest = path.slice(LIVE_PREFIX.length)
+    if (rest === 'events') return this.subscribe(res), true
+    if (rest === 'state.json') return sendJson(res, 200, JSON.stringify({ version: await this.version() })), true
+    let m = /^data\/experiments\/([\w-]{1,100})\/runs\.json$/.exec(rest)
+    if (m) {
+      const runs = await this.o.book.listRuns()
+      const children = childCounts(runs)
+      const mine = runs.filter((r) => r.experiment === m![1])
+      return sendJson(res, 200, JSON.stringify(mine.map((r) => tableRun(r, children.get(r.id))))), true
+    }
+    m = /^data\/runs\/([\w-]{1,100})\.json$/.exec(rest)
+    if (m) {
+      const run = await this.o.book.getRun(m[1]!)
+      return sendJson(res, 200, JSON.stringify(tableRun(run))), true
+    }
+    throw new ApiError('ENDPOINT_NOT_FOUND', `No live data at ${path}.`)
+  }
+
+  /** The change counter pages compare: branch tip plus journal generation. */
+  async version(): Promise<string> {
+    return `${(await this.o.book.tip()) ?? ''}|${hash(journalGeneration(this.o.book.gitdir, this.o.book.branch))}`
+  }
+
+  private subscribe(res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    res.write('retry: 2000\n\n')
+    this.listeners.add(res)
+    const done = () => {
+      this.listeners.delete(res)
+      if (this.listeners.size === 0) this.stop()
+    }
+    // the request itself closes as soon as its (empty) body is read; the response closes when the page goes away
+    res.on('close', done)
+    res.on('error', done)
+    void this.version().then((v) => {
+      this.last = v
+      res.write(`event: change\ndata: ${JSON.stringify({ version: v })}\n\n`)
+    })
+    if (!this.timer) {
+      let beats = 0
+      this.timer = setInterval(() => {
+        // a comment now and then keeps proxies from closing an idle stream
+        if (++beats % Math.round(15_000 / (this.o.interval ?? 250)) === 0) for (const l of this.listeners) l.write(': keep-alive\n\n')
+        void this.check()
+      }, this.o.interval ?? 250)
+      this.timer.unref()
+    }
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking) return
+    this.checking = true
+    try {
+      const v = await this.version()
+      if (v === this.last) return
+      this.last = v
+      const msg = `event: change\ndata: ${JSON.stringify({ version: v })}\n\n`
+      for (const l of this.listeners) l.write(msg)
+    } finally {
+      this.checking = false
+    }
+  }
+
+  private stop(): void {
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  /** Ends every stream (server shutdown). */
+  close(): void {
+    this.stop()
+    for (const l of this.listeners) l.end()
+    this.listeners.clear()
+  }
+}
+
+/** The `<meta>` that tells a page's islands where the live channel is (inserted into pages served live). */
+export function liveMeta(html: string): string {
+  return html.replace(/<head>/i, `<head><meta name="labbook-live" content="${LIVE_PREFIX}">`)
+}
+
+function childCounts(runs: RunSummary[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const r of runs) if (r.parent) out.set(r.parent, (out.get(r.parent) ?? 0) + 1)
+  return out
+}
+
+function hash(s: string): string {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return (h >>> 0).toString(36)
+}

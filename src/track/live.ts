@@ -1,0 +1,95 @@
+/**
+ * Runs in progress as their journals show them: what a live writer (any process on this machine, this one
+ * included) has journaled but not committed yet. `Labbook`'s reads lay this over the branch, so `ls`, `show`,
+ * the server and the live pages see a RUNNING run's points as soon as they are journaled (about once a second).
+ */
+import fs from 'node:fs'
+import { join } from 'node:path'
+import { mergeSummaries, summarize } from '../model/metric.js'
+import type { MetricPoint, RunSummary } from '../model/run.js'
+import { journalOwner, journalRoot, ownerAlive, readJournal, type JournalContents, type JournalOwner } from './journal.js'
+
+/** One run in progress: its journal, read at `generation`. */
+export interface LiveJournal { runId: string; owner: JournalOwner; contents: JournalContents }
+
+/** Tag set on summaries that include journaled points not yet on the branch (the pages label them live). */
+export const LIVE_TAG = 'labbook.live'
+
+/**
+ * A number that changes whenever any journal of the branch changes (segment sizes and mtimes): the cache key of
+ * the live view, beside the branch tip. Cheap: a readdir and a few stats.
+ */
+export function journalGeneration(gitdir: string, branch: string): string {
+  const root = journalRoot(gitdir)
+  let parts = ''
+  for (const name of safeReaddir(root).sort()) {
+    const dir = join(root, name)
+    const owner = journalOwner(gitdir, name)
+    if (!owner || owner.branch !== branch) continue
+    for (const seg of safeReaddir(dir)) {
+      try {
+        const st = fs.statSync(join(dir, seg))
+        parts += `${name}/${seg}:${st.size}:${st.mtimeMs};`
+      } catch { /* rotated away */ }
+    }
+  }
+  return parts
+}
+
+/** Journals of runs on `branch` whose writer is alive. */
+export function liveJournals(gitdir: string, branch: string): LiveJournal[] {
+  const root = journalRoot(gitdir)
+  const out: LiveJournal[] = []
+  for (const name of safeReaddir(root)) {
+    const dir = join(root, name)
+    const owner = journalOwner(gitdir, name)
+    if (!owner || owner.branch !== branch || !ownerAlive(owner)) continue
+    try {
+      out.push({ runId: owner.runId, owner, contents: readJournal(dir) })
+    } catch { /* removed while we read: the run is committed in full */ }
+  }
+  return out
+}
+
+/** Points of a journal the branch does not have yet (the branch summary says how many it has). */
+export function uncommittedPoints(j: LiveJournal, onBranch: RunSummary | undefined): MetricPoint[] {
+  let committed = 0
+  for (const s of Object.values(onBranch?.metrics ?? {})) committed += s.count
+  return j.contents.points.filter((p) => p.index >= committed).map(({ key, value, step, timestamp }) => ({ key, value, step, timestamp }))
+}
+
+/**
+ * A run summary with its journal laid over: edits applied, new points summarised into `metrics`, status RUNNING
+ * until an end is journaled, and the `labbook.live` tag. `onBranch` is undefined for a run not committed yet.
+ */
+export function overlaySummary(j: LiveJournal, onBranch: RunSummary | undefined): RunSummary | undefined {
+  const base = onBranch ?? (j.contents.start && { ...j.contents.start, metrics: {} })
+  if (!base) return undefined
+  const run: RunSummary = { ...base, params: { ...base.params }, tags: { ...base.tags }, metrics: { ...base.metrics } }
+  for (const op of j.contents.ops) {
+    if (op.op === 'param' && !(op.key in run.params)) run.params[op.key] = op.value
+    else if (op.op === 'tag') run.tags[op.key] = op.value
+    else if (op.op === 'untag') delete run.tags[op.key]
+    else if (op.op === 'name') run.name = op.value
+    else if (op.op === 'description') run.description = op.value === '' ? undefined : op.value
+  }
+  const fresh = summarize(uncommittedPoints(j, onBranch))
+  for (const [k, s] of Object.entries(fresh)) run.metrics[k] = mergeSummaries(run.metrics[k], s)!
+  if (j.contents.ended) {
+    run.status = j.contents.ended.status
+    run.endTime = j.contents.ended.endTime
+  } else {
+    run.status = 'RUNNING'
+    run.endTime = undefined
+  }
+  run.tags[LIVE_TAG] = 'true'
+  return run
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir)
+  } catch {
+    return []
+  }
+}
