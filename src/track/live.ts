@@ -75,10 +75,12 @@ export function overlaySummary(j: LiveJournal, onBranch: RunSummary | undefined)
   }
   const fresh = summarize(uncommittedPoints(j, onBranch))
   for (const [k, s] of Object.entries(fresh)) run.metrics[k] = mergeSummaries(run.metrics[k], s)!
+  // a finished run reopened to take late points keeps its status unless the writer resumed it
+  const resumed = j.contents.ops.some((op) => op.op === 'resume')
   if (j.contents.ended) {
     run.status = j.contents.ended.status
     run.endTime = j.contents.ended.endTime
-  } else {
+  } else if (resumed || (j.contents.start?.status ?? base.status) === 'RUNNING') {
     run.status = 'RUNNING'
     run.endTime = undefined
   }

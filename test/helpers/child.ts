@@ -51,9 +51,9 @@ async function main() {
       await new Promise((r) => setTimeout(r, 5))
     }
   } else if (mode === 'log-points') {
-    // `log-points REPO COUNT EVERY_MS [EXPERIMENT]`: one point of `loss` every EVERY_MS, journaled at once (no commit
-    // until the end), printing the step; then ends the run FINISHED and exits. A training loop seen from outside.
-    const [count, every, experiment] = rest
+    // `log-points REPO COUNT EVERY_MS [EXPERIMENT] [hold]`: one point of `loss` every EVERY_MS, journaled at once (no
+    // commit until the end), printing the step; then (with `hold`, once stdin closes) ends the run FINISHED and exits.
+    const [count, every, experiment, hold] = rest
     const book = await Labbook.open({ repo, commitInterval: 3_600_000 })
     const run = await book.startRun({ experiment: experiment ?? 'live', name: 'training', params: { lr: 0.1 } })
     process.stdout.write(`${run.id}\n`)
@@ -63,6 +63,7 @@ async function main() {
       process.stdout.write(`step ${step}\n`)
       await new Promise((r) => setTimeout(r, Number(every)))
     }
+    if (hold === 'hold') await new Promise((r) => process.stdin.on('end', r).resume())
     await run.end('FINISHED')
     await book.close()
   } else if (mode === 'serve') {

@@ -17,7 +17,8 @@ describe('runs in progress, seen from outside', () => {
   it('ls, show, getRun, metricHistory, runs/get and get-history include journaled points; then FINISHED', { timeout: 60_000 }, async () => {
     repo = gitRepo()
     const userState = repo.userState()
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-points', repo.dir, '60', '100'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // 30 points, then the run stays RUNNING until we close the child's stdin
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-points', repo.dir, '30', '100', 'live', 'hold'], { stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
     const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)))
     const seen = (n: number) => new Promise<void>((resolve) => {
@@ -63,12 +64,13 @@ describe('runs in progress, seen from outside', () => {
         await srv.close()
       }
 
+      p.stdin.end()
       expect(await exited).toBe(0)
       const done = await book.getRun(id)
       expect(done.status).toBe('FINISHED')
-      expect(done.metrics.loss!.count).toBe(60)
+      expect(done.metrics.loss!.count).toBe(30)
       expect(done.tags[LIVE_TAG]).toBeUndefined()
-      expect(await book.metricHistory(id, 'loss')).toHaveLength(60)
+      expect(await book.metricHistory(id, 'loss')).toHaveLength(30)
     } finally {
       p.kill()
       await book.close()
