@@ -14,7 +14,7 @@ let repo: TestRepo
 afterAll(() => repo?.cleanup())
 
 describe('runs in progress, seen from outside', () => {
-  it('ls, show, getRun, metricHistory, runs/get and get-history include journaled points; then FINISHED', { timeout: 60_000 }, async () => {
+  it('ls, show, getRun, metricHistory, runs/get and get-history include journaled points; then FINISHED', { timeout: 180_000 }, async () => {
     repo = gitRepo()
     const userState = repo.userState()
     // 30 points, then the run stays RUNNING until we close the child's stdin
