@@ -155,5 +155,8 @@ describe('run summaries on the branch (format 2)', () => {
     expect(pulled.branch).toBe('merged')
     expect(pulled.runsAdded).toBe(1000)
     expect(await assertSummariesExact(b!)).toBe(2001)
+    const listed = await (await Labbook.open({ repo: clones[1]! })).listRuns() // cold: read ahead with cat-file --batch
+    expect(listed).toHaveLength(2001)
+    expect(listed.find((x) => x.id === shared.id)!.name).toBe((await b!.getRun(shared.id)).name) // whichever side the merge kept
   }, 240_000)
 })
