@@ -7,6 +7,12 @@ if (build.status !== 0) {
   console.log('0 passed, 1 failed')
   process.exit(1)
 }
+// Tests, benches and examples are type-checked too (tsconfig.test.json): a test that no longer compiles is a defect.
+const check = spawnSync('npx', ['tsc', '-p', 'tsconfig.test.json'], { stdio: 'inherit' })
+if (check.status !== 0) {
+  console.log('0 passed, 1 failed')
+  process.exit(1)
+}
 const out = '.test-results.json'
 rmSync(out, { force: true })
 const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]

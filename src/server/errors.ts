@@ -27,7 +27,7 @@ export function notFound(message: string): ApiError {
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e
   if (e instanceof LabbookError) {
-    const info = ERRORS[e.code]
+    const info = ERRORS[e.code] ?? { mlflow: 'INTERNAL_ERROR' as const } // a code outside the catalog only arrives through a cast: our bug
     return new ApiError(info.mlflow, e.hint ? `${e.message} ${e.hint}` : e.message, info.status, { cause: e })
   }
   const message = e instanceof Error ? e.message : String(e)

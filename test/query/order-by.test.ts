@@ -43,8 +43,8 @@ describe('order-by', () => {
   it('gives the same first N with a limit (top-N buffer) as a full sort', () => {
     let seed = 7
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-    const many: RunSummary[] = Array.from({ length: 2000 }, (_, i) => ({
-      ...runs[i % runs.length],
+    const many: RunSummary[] = Array.from({ length: 2000 }, (_, i): RunSummary => ({
+      ...runs[i % runs.length]!,
       id: `x${i}`,
       startTime: 1000 + Math.floor(rnd() * 50),
       params: { p: Math.floor(rnd() * 10) },

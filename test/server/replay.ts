@@ -62,7 +62,7 @@ export async function replay(base: string, reqs: Recorded[], headers: Record<str
     const res = await fetch(base + path + (qs ? '?' + qs : ''), {
       method: r.method,
       headers: { ...(r.headers['Content-Type'] ? { 'content-type': r.headers['Content-Type'] } : {}), ...headers },
-      body,
+      body: body as unknown as BodyInit | undefined,
     })
     const text = await res.text()
     let json: unknown = text

@@ -48,7 +48,7 @@ describe('Host, Origin and Content-Type', () => {
     const before = await runCount()
     const body = { experiment_id: '0', run_name: 'csrf' }
     const other = `http://127.0.0.1:${Number(new URL(srv.url).port) + 1}`
-    for (const headers of [{ origin: other }, { origin: 'null' }, { origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+    for (const headers of [{ origin: other }, { origin: 'null' }, { origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }] as Array<Record<string, string>>) {
       const r = await api(srv.url, headers)('POST', 'runs/create', body)
       expect(r.status, JSON.stringify(headers)).toBe(403)
       expect(r.json.error_code).toBe('PERMISSION_DENIED')
