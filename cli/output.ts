@@ -93,10 +93,20 @@ export interface Column {
  * droppable columns are dropped (highest `drop` first, then from the right) until the table fits; without it
  * (piped), nothing is cut. `dropped` words the line printed under the table when columns were dropped.
  */
+/**
+ * Text from the data as the terminal should show it: control characters (an ESC from a run name written by an old
+ * version or another tool, a newline in a tag) become visible escapes instead of being interpreted.
+ * @example printable('a\u001b[2Jb') // 'a\\u001b[2Jb'
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 export function renderTable(columns: Column[], rows: string[][], o: { width?: number; colors?: Colors; dropped?: (n: number) => string } = {}): string {
   let cols = columns.map((c, i) => ({ ...c, i }))
   const cell = (r: string[], i: number, c: Column) => {
-    const v = r[i] ?? ''
+    const v = printable(r[i] ?? '')
     return o.width !== undefined && c.max !== undefined && v.length > c.max ? v.slice(0, c.max - 1) + '…' : v
   }
   const widthOf = (c: (typeof cols)[number]) => Math.max(c.header.length, ...rows.map((r) => cell(r, c.i, c).length))

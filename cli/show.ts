@@ -6,7 +6,7 @@ import { ctx } from './context.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
-import { colorsFor, formatDuration, formatNumber, formatTime, out, renderTable, toJson } from './output.js'
+import { colorsFor, formatDuration, formatNumber, formatTime, out, renderTable, toJson, printable } from './output.js'
 import { defaultColumns, runRecord, shortIds, statusColor } from './runs-view.js'
 
 export default withExamples(defineCommand({
@@ -38,7 +38,7 @@ function showText(r: RunSummary, experiment: string, artifacts: ArtifactEntry[],
   const c = colorsFor(io.stdout, io.env)
   const lines: string[] = []
   const field = (k: string, v: string | undefined) => { if (v) lines.push(`${c.dim(k.padEnd(12))}${v}`) }
-  lines.push(`${c.bold(r.name)}  ${statusColor(c)(r.status)}${r.lifecycle === 'deleted' ? c.red(' (deleted)') : ''}`)
+  lines.push(`${c.bold(printable(r.name))}  ${statusColor(c)(r.status)}${r.lifecycle === 'deleted' ? c.red(' (deleted)') : ''}`)
   field('id', r.id)
   field('experiment', experiment)
   field('started', formatTime(r.startTime, utc))

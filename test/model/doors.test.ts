@@ -99,6 +99,23 @@ describe('the CLI refuses', () => {
   })
 })
 
+describe('the CLI prints data, never terminal escapes', () => {
+  it('a run name with ESC written by another tool shows as a visible escape in ls and show', async () => {
+    const run = await book.startRun({ name: 'plain' })
+    await run.end()
+    const { runDir } = await import('../../src/model/layout.js')
+    const { encodeRun } = await import('../../src/format/yaml.js')
+    const summary = await book.getRun(run.id)
+    await book.store.update(async () => ({ changes: [{ path: `${runDir(run.id)}/run.yaml`, blob: book.objects.writeBlob(encodeRun({ ...summary, name: 'evil\u001b[2J\u001b]0;owned\u0007' })) }], subject: 'hand-written name (test)', result: undefined }))
+    for (const argv of [['ls'], ['show', run.id]]) {
+      const c = captureIO(repo.dir)
+      expect((await main(argv, c.io)).exitCode).toBe(0)
+      expect(c.stdout()).not.toContain('\u001b')
+      expect(c.stdout()).toContain('evil\\u001b[2J')
+    }
+  })
+})
+
 describe('the server refuses', () => {
   let srv: RunningServer
   beforeAll(async () => { srv = await serve({ book, port: 0, log: () => {} }) })
