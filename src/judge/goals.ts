@@ -54,8 +54,15 @@ export function isTelemetry(key: string): boolean {
  * @example nameGoal('val_wer') // 'minimize'
  */
 export function nameGoal(key: string): Goal {
-  return keyWords(key).some((w) => MINIMIZE_WORDS.has(w) || w.endsWith('loss')) ? 'minimize' : 'maximize'
+  let g = nameGoals.get(key)
+  if (g === undefined) {
+    g = keyWords(key).some((w) => MINIMIZE_WORDS.has(w) || w.endsWith('loss')) ? 'minimize' : 'maximize'
+    if (nameGoals.size > 50_000) nameGoals.clear()
+    nameGoals.set(key, g)
+  }
+  return g
 }
+const nameGoals = new Map<string, Goal>()
 
 function configRule(key: string, config?: JudgeConfig) {
   const entries = config?.metrics

@@ -21,7 +21,7 @@ export interface GroupOptions {
 }
 
 export interface RunGroup<R extends JudgedRun = JudgedRun> {
-  /** Stable identity: experiment, then the configuration (canonical JSON). */
+  /** Stable identity: experiment, split value and configuration, NUL-separated. */
   key: string
   experiment: string
   /** What the members share: the params without seeds, or `{ 'labbook.group': NAME }`, or the `by` value. */
@@ -30,13 +30,22 @@ export interface RunGroup<R extends JudgedRun = JudgedRun> {
   runs: R[]
 }
 
-/** The configuration of a run: its params minus seed params, as canonical text. */
-function configKey(r: JudgedRun, seeds: ReadonlySet<string>): { id: string; label: Record<string, string> } {
+/** The configuration of a run as canonical text: its params minus seed params (keys sorted), or its group tag. */
+function configId(r: JudgedRun, seeds: ReadonlySet<string>): string {
   const tag = r.tags[GROUP_TAG]
-  if (tag) return { id: `group:${tag}`, label: { [GROUP_TAG]: tag } }
+  if (tag) return `g\u0000${tag}`
+  let id = 'p'
+  for (const k of Object.keys(r.params).sort()) if (!seeds.has(k)) id += `\u0000${k}\u0001${String(r.params[k])}`
+  return id
+}
+
+/** What the members of a group share, for people: the params without seeds, or the group tag. */
+function configLabel(r: JudgedRun, seeds: ReadonlySet<string>): Record<string, string> {
+  const tag = r.tags[GROUP_TAG]
+  if (tag) return { [GROUP_TAG]: tag }
   const label: Record<string, string> = {}
   for (const k of Object.keys(r.params).sort()) if (!seeds.has(k)) label[k] = String(r.params[k])
-  return { id: `params:${JSON.stringify(label)}`, label }
+  return label
 }
 
 /**
@@ -52,10 +61,10 @@ export function groupRuns<R extends JudgedRun>(runs: readonly R[], o: GroupOptio
   const ordered = [...runs].sort(tieBreak)
   for (const r of ordered) {
     if (parents.has(r.id)) continue
-    const c = o.by ? { id: `by:${o.by(r)}`, label: { by: o.by(r) } } : configKey(r, seeds)
-    const key = JSON.stringify([r.experiment, o.split ? o.split(r) : '', c.id])
+    const by = o.by ? o.by(r) : undefined
+    const key = `${r.experiment}\u0000${o.split ? o.split(r) : ''}\u0000${by === undefined ? configId(r, seeds) : `b\u0000${by}`}`
     let g = groups.get(key)
-    if (!g) groups.set(key, (g = { key, experiment: r.experiment, label: c.label, runs: [] }))
+    if (!g) groups.set(key, (g = { key, experiment: r.experiment, label: by === undefined ? configLabel(r, seeds) : { by }, runs: [] }))
     g.runs.push(r)
   }
   return [...groups.values()]

@@ -1,0 +1,73 @@
+// What src/judge (groups of repeats, statistics, verdicts) adds to `labbook ls` and `labbook report` on 10,000 runs
+// (target: ≤ 10%), measured in the same run against the ungrouped command.
+// Usage: npx tsx bench/judge.ts [--runs 10000]
+// Builds a temp repository with generateRuns (5 experiments, 5 params of which `seed` takes 5 values, 4 metrics), then,
+// in this process with the summary cache warm, medians of 5:
+//  - `ls --json` vs `ls --group-by config --json` (every run listed; the grouped one also groups and summarises);
+//  - buildPrReport (every third run is the PR's, found by branch) vs the same plus judgePrExperiment over ALL runs
+//    (half as base, half as PR, per experiment): the worst case of what the report's judging costs.
+import fs from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { main } from '../cli/main.js'
+import { Labbook } from '../src/index.js'
+import { groupRuns } from '../src/judge/index.js'
+import { judgePrExperiment } from '../src/report/pr-experiment.js'
+import { buildPrReport } from '../src/report/pr-report.js'
+import { generateRuns } from './generate.js'
+
+const args = process.argv.slice(2)
+const i = args.indexOf('--runs')
+const N = i >= 0 ? Number(args[i + 1]) : 10_000
+const dir = fs.mkdtempSync(join(os.tmpdir(), 'labbook-bench-judge-'))
+
+function sink(): NodeJS.WritableStream & { isTTY: boolean } {
+  return Object.assign(new Writable({ write(_c, _e, cb) { cb() } }), { isTTY: false })
+}
+async function cli(argv: string[]): Promise<void> {
+  const io = { stdout: sink(), stderr: sink(), env: { ...process.env, NO_COLOR: '1' }, cwd: dir }
+  const r = await main(argv, io as never)
+  if (r.exitCode !== 0) throw new Error(`labbook ${argv.join(' ')} exited ${r.exitCode}`)
+}
+async function median(fn: () => Promise<unknown>, n = 5): Promise<number> {
+  const t: number[] = []
+  for (let k = 0; k < n; k++) { const t0 = performance.now(); await fn(); t.push(performance.now() - t0) }
+  return t.sort((a, b) => a - b)[Math.floor(n / 2)]!
+}
+
+try {
+  await generateRuns(dir, N, { params: 5, metrics: 4, points: 1, batch: 2000 })
+  const book = await Labbook.open({ repo: dir, recover: false })
+  const runs = await book.listRuns()
+  // generateRuns' params are random: make `p0` a seed with 5 values so configurations repeat (groups of ~5).
+  for (const [k, r] of runs.entries()) { r.params = { ...r.params, seed: k % 5 }; if (k % 5) Object.assign(r.params, runs[k - (k % 5)]!.params, { seed: k % 5 }) }
+  await cli(['ls', '--json']) // warm the summary cache
+
+  const ls = await median(() => cli(['ls', '--json']))
+  const lsGrouped = await median(() => cli(['ls', '--group-by', 'config', '--json']))
+
+  const report = () => buildPrReport(book, { base: 'main', head: 'main', headBranch: 'feature' })
+  // What the report's judging does, for ALL 10,000 runs (half base, half PR, per experiment): its worst case.
+  const judgeAll = () => {
+    const byExp = new Map<string, typeof runs>()
+    for (const r of runs) { const l = byExp.get(r.experiment); if (l) l.push(r); else byExp.set(r.experiment, [r]) }
+    for (const [id, list] of byExp) {
+      const half = Math.floor(list.length / 2)
+      judgePrExperiment({ experiment: { id, name: id, tags: {} }, base: list.slice(0, half), pr: list.slice(half).map((run) => ({ run })), commitOrder: new Map() })
+    }
+  }
+  const rep = await median(report)
+  const repJudged = await median(async () => { await report(); judgeAll() })
+  const groups = groupRuns(runs).length
+  await book.close()
+
+  const pct = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`
+  console.log(`runs: ${N}, groups (config): ${groups}`)
+  console.log(`ls --json                       ${ls.toFixed(0)} ms`)
+  console.log(`ls --group-by config --json     ${lsGrouped.toFixed(0)} ms   (+${pct(ls, lsGrouped)})`)
+  console.log(`report (buildPrReport)          ${rep.toFixed(0)} ms`)
+  console.log(`report + judging every run      ${repJudged.toFixed(0)} ms   (+${pct(rep, repJudged)})`)
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true })
+}
