@@ -25,18 +25,6 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, nonFiniteReplacer, 2) + '\n'
 }
 
-/** RFC 4180: quote a field when it holds a comma, quote, CR or LF. */
-export function toCsv(header: string[], rows: Array<Array<string | number | boolean | undefined | null>>): string {
-  const line = (cells: Array<string | number | boolean | undefined | null>) => cells.map(csvCell).join(',')
-  return [line(header), ...rows.map(line)].join('\n') + '\n'
-}
-
-function csvCell(v: string | number | boolean | undefined | null): string {
-  if (v === undefined || v === null) return ''
-  const s = typeof v === 'number' ? formatNumberExact(v) : String(v)
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
 export function formatNumberExact(v: number): string {
   return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v)
 }

@@ -74,10 +74,6 @@ export interface MetricPoint {
   timestamp: number
 }
 
-export function isTerminal(status: RunStatus): boolean {
-  return status !== 'RUNNING'
-}
-
 /** Duration in ms, or undefined while the run has no end time. */
 export function runDuration(run: Pick<RunSummary, 'startTime' | 'endTime'>): number | undefined {
   return run.endTime === undefined ? undefined : run.endTime - run.startTime

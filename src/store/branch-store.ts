@@ -248,7 +248,3 @@ function commitMessage(subjects: string[], trailers: Array<[string, string]>): s
   const lines = trailers.filter(([k, v]) => !seen.has(k + v) && seen.add(k + v)).map(([k, v]) => `${k}: ${v}`)
   return lines.length ? `${head}\n\n${lines.join('\n')}\n` : `${head}\n`
 }
-
-export function branchMissing(branch: string, repo: string): LabbookError {
-  return new LabbookError('BRANCH_MISSING', `No branch "${branch}" in ${repo}.`, 'Run `labbook init` to create it, or `labbook pull` to fetch it.', { branch })
-}

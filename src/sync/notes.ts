@@ -219,13 +219,3 @@ export async function addRunNote(store: BranchStore, run: RunSummary, exp?: Pick
   })
 }
 
-/** All notes of a notes tree as commit → text (both layouts). */
-export async function allNotes(view: TreeView): Promise<Map<string, { path: string; text: string }>> {
-  const out = new Map<string, { path: string; text: string }>()
-  for (const f of await view.files('')) {
-    const commit = f.path.replace('/', '')
-    if (!/^[0-9a-f]{40}$/.test(commit)) continue
-    out.set(commit, { path: f.path, text: (await view.store.readBlob(f.oid)).toString('utf8') })
-  }
-  return out
-}

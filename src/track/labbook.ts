@@ -406,11 +406,6 @@ export class Labbook extends LabbookReader implements RunHost {
       try { r.flush() } catch { /* a full disk must not kill the training loop; the next flush retries */ }
     }
   }
-
-  /** @internal stage bytes as a blob for an artifact (used by importers and the server). */
-  stageArtifact(path: string, data: Uint8Array) {
-    return stageBytes(this.objects, this.gitdir, path, data, this.artifactThreshold)
-  }
 }
 
 function resolveRevision(gitdir: string, rev: string, store: BranchStore): string {
