@@ -52,7 +52,7 @@ describe('fuzz: every door refuses cleanly or stores something git accepts', () 
       try { run.logMetric(key, 1) } catch (e) { refused(e) }
       try { run.setDescription(value) } catch (e) { refused(e) }
       await run.logBytes(path, value).catch(refused)
-    }), { numRuns: 40, seed: SEED })
+    }), { numRuns: 25, seed: SEED })
     await run.end()
     assertPushable(repo.dir)
   }, 60_000)
@@ -92,7 +92,7 @@ describe('fuzz: every door refuses cleanly or stores something git accepts', () 
         expect([0, 1, 2], c.stderr()).toContain(r.exitCode)
         expect(c.stderr()).not.toMatch(/\n\s+at .*\.(ts|js):\d+/)
       }
-    }), { numRuns: 12, seed: SEED })
+    }), { numRuns: 8, seed: SEED })
     assertPushable(repo.dir)
   }, 120_000)
 
@@ -108,7 +108,7 @@ describe('fuzz: every door refuses cleanly or stores something git accepts', () 
       const url = `/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`
       const put = await request(srv.url, 'PUT', url, Buffer.from(v || 'x'), { 'content-type': 'application/octet-stream' })
       expect(put.status, `${path}: ${put.text}`).toBeLessThan(500)
-    }), { numRuns: 25, seed: SEED })
+    }), { numRuns: 15, seed: SEED })
     assertPushable(repo.dir)
   }, 120_000)
 })
