@@ -47,6 +47,7 @@ const COMMANDS: Record<string, Loader> = {
   pull: () => load(import('./pull.js')),
   report: () => load(import('./report.js')),
   reproduce: () => load(import('./reproduce.js')),
+  artifact: () => load(import('./artifact.js')),
 }
 
 

@@ -21,6 +21,7 @@ export default withExamples(defineCommand({
       if (args.json) return out(io, toJson(result))
       for (const p of result.pulls) if (p.branch === 'merged') say(io, `Merged ${p.runsAdded} run${p.runsAdded === 1 ? '' : 's'} from ${p.remote} after a concurrent push.`)
       for (const c of result.pulls.flatMap((p) => p.conflicts)) say(io, `  ${c.path}: ${c.reason}`)
+      if (result.lfsObjects) say(io, `Large artifacts: ${result.lfsObjects} Git LFS object${result.lfsObjects === 1 ? '' : 's'} (${(result.lfsBytes / 1048576).toFixed(1)} MiB) on ${result.remote}.`)
       say(io, `Pushed ${book.branch} (${result.tip?.slice(0, 12)}) to ${result.remote}${result.retries ? ` after ${result.retries} retr${result.retries === 1 ? 'y' : 'ies'}` : ''}.`)
     })
   },

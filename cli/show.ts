@@ -27,14 +27,14 @@ export default withExamples(defineCommand({
         const histories = await book.metricHistories(run.id)
         const history: Record<string, Array<{ step: number; value: number; timestamp: number }>> = {}
         for (const k of Object.keys(histories).sort()) history[k] = histories[k]!.map((p) => ({ step: p.step, value: p.value, timestamp: p.timestamp }))
-        return out(io, toJson({ ...runRecord(run, names), history, artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, external: a.external })), children: children.map((r) => r.id) }))
+        return out(io, toJson({ ...runRecord(run, names), history, artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, external: a.external, ...(a.pointer ? { storage: a.pointer, sha256: a.sha256, local: book.hasArtifactContent(a) } : {}) })), children: children.map((r) => r.id) }))
       }
-      io.stdout.write(showText(run, names.get(run.experiment) ?? run.experiment, artifacts, children, io, !!args.utc))
+      io.stdout.write(showText(run, names.get(run.experiment) ?? run.experiment, artifacts.map((a) => ({ ...a, local: a.external ? book.hasArtifactContent(a) : true })), children, io, !!args.utc))
     })
   },
 }), ['labbook show 01jf3k', 'labbook show best-rf --json', 'labbook show sweep --utc'])
 
-function showText(r: RunSummary, experiment: string, artifacts: ArtifactEntry[], children: RunSummary[], io: CliIO, utc: boolean): string {
+function showText(r: RunSummary, experiment: string, artifacts: Array<ArtifactEntry & { local: boolean }>, children: RunSummary[], io: CliIO, utc: boolean): string {
   const c = colorsFor(io.stdout, io.env)
   const lines: string[] = []
   const field = (k: string, v: string | undefined) => { if (v) lines.push(`${c.dim(k.padEnd(12))}${v}`) }
@@ -80,9 +80,16 @@ function showText(r: RunSummary, experiment: string, artifacts: ArtifactEntry[],
   }
   if (artifacts.length) {
     section('Artifacts')
-    lines.push(renderTable([{ header: 'path' }, { header: 'size', right: true }], artifacts.map((a) => [a.path + (a.external ? ' (external)' : ''), formatBytes(a.size)])).trimEnd())
+    lines.push(renderTable([{ header: 'path' }, { header: 'size', right: true }], artifacts.map((a) => [a.path + storageNote(a), formatBytes(a.size)])).trimEnd())
   }
   return lines.join('\n') + '\n'
+}
+
+/** Where a large artifact's bytes are; `labbook artifact get` downloads what is not here yet. */
+function storageNote(a: ArtifactEntry & { local: boolean }): string {
+  if (!a.external) return ''
+  const kind = a.pointer === 'v1' ? 'format-1 local store' : 'Git LFS'
+  return a.local ? ` (${kind})` : ` (${kind}, not downloaded)`
 }
 
 function formatBytes(n: number): string {

@@ -17,6 +17,7 @@ const build = withExamples(defineCommand({
     rev: { type: 'string', description: 'Revision of the branch to show (commit, labbook~3, origin/labbook)', valueHint: 'REF' },
     title: { type: 'string', description: 'Title in the header (default: the repository folder name)', valueHint: 'TEXT' },
     force: { type: 'boolean', description: 'Replace a non-empty output folder that is not an earlier site' },
+    'max-artifact-mb': { type: 'string', description: 'Copy artifacts up to this many MiB into the site (default 20); larger ones are linked on the LFS host or listed', valueHint: 'MB' },
     json: { type: 'boolean', description: 'Print the result as JSON' },
   },
   async run({ args }) {
@@ -24,9 +25,11 @@ const build = withExamples(defineCommand({
     const { repo, branch } = target()
     // Progress on a terminal only: quiet with --json, in CI logs and when piped.
     const showProgress = !args.json && c.io.stderr.isTTY === true
+    const maxMb = parseInteger('max-artifact-mb', args['max-artifact-mb'])
+    if (maxMb !== undefined && maxMb < 0) throw usage(`--max-artifact-mb must be 0 or more, got ${maxMb}.`)
     const res = await buildSite({
       repo, branch, rev: args.rev, out: args.out ? resolve(c.io.cwd, args.out) : join(repo, '_site'), base: args.base, title: args.title, force: args.force,
-      logLevel: c.verbose ? 'info' : 'error',
+      logLevel: c.verbose ? 'info' : 'error', maxArtifactBytes: maxMb === undefined ? undefined : maxMb * 1024 * 1024,
       onProgress: showProgress ? (p) => say(c.io, progressLine(p)) : undefined,
     })
     if (args.json) return out(c.io, toJson(res))

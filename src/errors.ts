@@ -189,6 +189,16 @@ const catalog = {
     hint: 'List a run\'s artifacts with `labbook show RUN`.',
     mlflow: 'RESOURCE_DOES_NOT_EXIST', exit: 1,
   },
+  LFS_MISSING: {
+    title: 'git-lfs is not installed',
+    hint: 'Install Git LFS: `apt-get install git-lfs` (Debian/Ubuntu), `brew install git-lfs` (macOS) or see https://git-lfs.com; no `git lfs install` is needed for labbook.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
+  LFS_FAILED: {
+    title: 'A Git LFS transfer failed',
+    hint: 'Check that the remote accepts Git LFS objects and that you may push there, then run the command again.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
   LOCK_TIMEOUT: {
     title: 'The branch stayed locked',
     hint: 'Another git process holds the branch; if none is running, delete the .lock file named in the message.',

@@ -1,4 +1,4 @@
-/** Where things live on the branch (format 2). Browser-safe. */
+/** Where things live on the branch (format 2: run summaries per shard, large artifacts as Git LFS pointers). Browser-safe. */
 export const FORMAT_VERSION = 2
 /** Format 2 keeps run summaries on the branch, per shard: sealed lines, and the latest writes over them. */
 export const SUMMARIES_FILE = 'summaries.jsonl'

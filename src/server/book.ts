@@ -6,6 +6,7 @@ import type { Experiment } from '../model/experiment.js'
 import type { DatasetInput, MetricPoint, ParamValue, RunSummary } from '../model/run.js'
 import type { StartRunOptions as CoreStartRunOptions } from '../track/labbook.js'
 import type { Registry } from '../registry/registry.js'
+import type { ArtifactContent } from '../track/reader.js'
 
 export interface ArtifactEntry { path: string; size: number; external: boolean }
 
@@ -62,6 +63,8 @@ export interface Book {
   metricHistory(id: string, key: string): Promise<MetricPoint[]>
   listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]>
   readArtifact(id: string, path: string): Promise<Uint8Array>
+  /** Bytes in memory or, for large artifacts, a file in the local store (downloaded by oid when missing). */
+  openArtifact(id: string, path: string): Promise<ArtifactContent>
   deleteRun(id: string): Promise<void>
   restoreRun(id: string): Promise<void>
   close(): Promise<void>

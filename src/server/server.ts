@@ -16,7 +16,7 @@ import { metricRoutes } from './routes/metrics.js'
 import { modelRoutes } from './routes/models.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
-import { serveStatic } from './static.js'
+import { sendFile, serveStatic } from './static.js'
 import { LIVE_PREFIX, LiveChannel, liveMeta } from './live.js'
 
 export interface ServeOptions {
@@ -169,6 +169,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       if (method !== 'PUT') req.resume()
       const out = await proxyArtifact(ctx, method, rest, query, (file) => receiveToFile(req, maxArtifact, file))
       if ('json' in out) sendJson(res, 200, stringify(out.json))
+      else if ('file' in out) sendFile(res, out.file, out.size, 200, undefined, false) // streamed: a 2 GB checkpoint is never in memory
       else {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': out.bytes.byteLength })
         res.end(out.bytes)

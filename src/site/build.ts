@@ -32,6 +32,8 @@ export interface SiteBuildOptions {
   workDir?: string
   /** Points per line in drawn series. @default 1500 */
   maxPoints?: number
+  /** Artifacts up to this size are copied into the site; larger ones are linked on the remote's LFS host or listed. @default 20 MB */
+  maxArtifactBytes?: number
   /** Overwrite a non-empty output folder that is not an earlier site. @default false */
   force?: boolean
   /** Goals, primary metrics and seed params. @default labbook.config.yaml of the repository */
@@ -105,6 +107,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
       commit: opened?.commit ?? null,
       maxPoints: o.maxPoints,
       judge: o.judge ?? loadConfig(repoRoot),
+      maxArtifactBytes: o.maxArtifactBytes,
     })
     const t1 = performance.now()
     progress({ phase: 'render', runs: data.runs.length, experiments: data.experiments.length })

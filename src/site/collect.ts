@@ -1,15 +1,15 @@
 /** Reads a revision through the library and prepares everything the site needs: the summaries and the static data files. */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Experiment } from '../model/experiment.js'
-import { DIFF_ARTIFACT, LOG_ARTIFACT } from '../model/layout.js'
+import { ARTIFACTS_DIR, DIFF_ARTIFACT, LOG_ARTIFACT, runDir } from '../model/layout.js'
 import type { MetricPoint, RunSummary } from '../model/run.js'
 import { runDuration } from '../model/run.js'
 import { artifactKind, artifactOutPath, hrefOf, textPreview } from './artifacts.js'
 import { encodeSeries } from './charts/series.js'
 import { renderMarkdown } from './markdown.js'
 import { bestRun, eligibleValue, judgeExperiment, type JudgeConfig, type GroupScore } from '../judge/index.js'
-import { commitUrl } from './remote.js'
+import { commitUrl, lfsDownloadUrl } from './remote.js'
 import type { ArtifactView, CommitView, ExperimentView, GroupView, JudgeData, MetricFile, Problem, RunDetail, SiteData, TableRun } from './snapshot.js'
 import type { SiteSource } from './source.js'
 
@@ -21,7 +21,7 @@ export interface CollectOptions {
   commit?: string | null
   /** Points per line in the drawing series; longer histories also get a full file. @default 1500 */
   maxPoints?: number
-  /** Artifacts larger than this stay out of the site (listed, not linked). @default 20 MB */
+  /** Artifacts larger than this stay out of the site (linked on the remote's LFS host when it has download URLs, else listed). @default 20 MB */
   maxArtifactBytes?: number
   /** Bytes of text shown inline per artifact preview. @default 8192 */
   previewBytes?: number
@@ -78,7 +78,7 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   const details: Record<string, RunDetail> = {}
   await pool(runs, o.concurrency ?? 8, async (run) => {
     try {
-      details[run.id] = await collectRun(src, run, o.filesDir, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [] })
+      details[run.id] = await collectRun(src, run, o.filesDir, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev: o.commit ?? o.rev })
     } catch (e) {
       problems.push({ run: run.id, message: `Run ${run.id}: ${(e as Error).message}` })
       details[run.id] = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
@@ -187,7 +187,19 @@ function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
   return [...by.values()].sort((a, b) => b.firstTime - a.firstTime)
 }
 
-async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o: { maxPoints: number; maxArtifact: number; previewBytes: number; children: string[] }): Promise<RunDetail> {
+/** Copies one artifact into the site; a large one (a file in the LFS store) is copied file to file, never loaded. Returns the bytes when `wantBytes`, for previews. */
+async function copyArtifact(src: SiteSource, id: string, path: string, dest: string, wantBytes: boolean): Promise<Uint8Array | undefined> {
+  await mkdir(dirname(dest), { recursive: true })
+  const content = src.openArtifact ? await src.openArtifact(id, path) : { bytes: await src.readArtifact(id, path) }
+  if (content.bytes) {
+    await writeFile(dest, content.bytes)
+    return content.bytes
+  }
+  await copyFile(content.file!, dest)
+  return wantBytes ? readFile(content.file!) : undefined
+}
+
+async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o: { maxPoints: number; maxArtifact: number; previewBytes: number; children: string[]; rev?: string }): Promise<RunDetail> {
   const metrics: MetricFile[] = []
   const keys = Object.keys(run.metrics).sort()
   if (keys.length) {
@@ -215,11 +227,14 @@ async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o:
   for (const a of await src.listArtifacts(run.id)) {
     const view: ArtifactView = { path: a.path, size: a.size, external: a.external, kind: artifactKind(a.path) }
     artifacts.push(view)
-    if (a.external || a.size > o.maxArtifact) continue
+    if (a.size > o.maxArtifact) {
+      if (a.external) view.remoteHref = lfsDownloadUrl(run.source.remote, o.rev, `${runDir(run.id)}/${ARTIFACTS_DIR}/${a.path}`)
+      continue
+    }
     const out = artifactOutPath(run.id, a.path)
-    const bytes = await src.readArtifact(run.id, a.path)
-    await put(filesDir, out, bytes)
+    const bytes = await copyArtifact(src, run.id, a.path, join(filesDir, out), !a.external || (view.kind === 'text' && previews < 10))
     view.href = hrefOf(out)
+    if (!bytes) continue
     if (a.path === LOG_ARTIFACT || a.path === DIFF_ARTIFACT) {
       const t = textPreview(bytes.length > 65536 ? bytes.subarray(bytes.length - 65536) : bytes, 65536)
       if (t) detail[a.path === LOG_ARTIFACT ? 'log' : 'diff'] = { text: t.text, truncated: bytes.length > 65536 }

@@ -48,8 +48,10 @@ export interface ArtifactView {
   path: string
   size: number
   external: boolean
-  /** Relative to the site base; absent when the bytes are not in the site (external or too large). */
+  /** Relative to the site base; absent when the bytes are not in the site (larger than the size cap). */
   href?: string
+  /** A file too large for the site: its download URL on the remote's LFS host, when the host has one. */
+  remoteHref?: string
   kind: ArtifactKind
   preview?: string
   truncated?: boolean

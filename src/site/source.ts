@@ -4,6 +4,9 @@ import type { MetricPoint, RunSummary } from '../model/run.js'
 
 export interface ArtifactEntry { path: string; size: number; external: boolean }
 
+/** An artifact's bytes in memory, or the file in the local store that holds a large one. */
+export type ArtifactContent = { size: number; bytes: Uint8Array; file?: undefined } | { size: number; file: string; bytes?: undefined }
+
 export interface SiteSource {
   listExperiments(o?: { includeDeleted?: boolean }): Promise<Experiment[]>
   listRuns(o?: { experiment?: string; includeDeleted?: boolean }): Promise<RunSummary[]>
@@ -12,4 +15,6 @@ export interface SiteSource {
   metricHistories(id: string): Promise<Record<string, MetricPoint[]>>
   listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]>
   readArtifact(id: string, path: string): Promise<Uint8Array>
+  /** Large artifacts as a file to copy (a Git LFS object, downloaded when missing); sources without it use readArtifact. */
+  openArtifact?(id: string, path: string): Promise<ArtifactContent>
 }

@@ -21,6 +21,8 @@ export interface GitOptions {
   env?: NodeJS.ProcessEnv
   /** Kill git after this many ms (sync calls only). */
   timeout?: number
+  /** Send stdout to /dev/null instead of collecting it (`git lfs smudge` prints a whole artifact; async calls only). */
+  discardStdout?: boolean
 }
 
 export interface GitResult {
@@ -60,15 +62,15 @@ export function runGitSync(args: readonly string[], o: GitOptions = {}): GitResu
 /** Runs git without blocking the event loop (network, long history walks); resolves with the exit code. */
 export function runGit(args: readonly string[], o: GitOptions = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', gitArgs(args, o), { cwd: o.cwd, env: gitEnv(o.env), stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn('git', gitArgs(args, o), { cwd: o.cwd, env: gitEnv(o.env), stdio: ['pipe', o.discardStdout ? 'ignore' : 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.stdout?.on('data', (b: Buffer) => out.push(b))
+    child.stderr!.on('data', (b: Buffer) => err.push(b))
     child.on('error', (e) => reject(cannotRun(e, args)))
     child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }))
-    child.stdin.on('error', () => {}) // git may exit before reading all input; the exit code tells
-    child.stdin.end(o.input ?? '')
+    child.stdin!.on('error', () => {}) // git may exit before reading all input; the exit code tells
+    child.stdin!.end(o.input ?? '')
   })
 }
 

@@ -33,9 +33,12 @@ export async function mergeLabbookTrees(objects: ObjectStore, ours: string, thei
   const ctx: MergeContext = { m, later: options.later ?? 'theirs' }
   m.tree = await mergeDir(objects, ours, theirs, options.base ?? undefined, '', ctx)
   // Summary lines (format 2) of every shard the merge changed are rebuilt from the merged runs: exact by construction.
-  const root = await lookup(objects, m.tree, ROOT_FILE)
-  const format = root ? checkRoot((await objects.readBlob(root.oid)).toString('utf8')) : 1
-  if (format >= 2) m.tree = await editTree(objects, m.tree, await rebuildSummaries(objects, m.tree, ours))
+  const formatOf = async (tree: string) => {
+    const root = await lookup(objects, tree, ROOT_FILE)
+    return root ? checkRoot((await objects.readBlob(root.oid)).toString('utf8')) : 1
+  }
+  // A format-1 side merged into format 2 (the higher format wins, below) has no summaries yet: rebuild every shard.
+  if ((await formatOf(m.tree)) >= 2) m.tree = await editTree(objects, m.tree, await rebuildSummaries(objects, m.tree, (await formatOf(ours)) >= 2 ? ours : null))
   return m
 }
 
@@ -75,6 +78,11 @@ async function mergeDir(objects: ObjectStore, ours: string, theirs: string, base
     } else if (isTreeMode(o.mode) && isTreeMode(t.mode)) {
       const b0 = baseEntries.get(t.name)
       a.set(t.name, { ...o, oid: await mergeDir(objects, o.oid, t.oid, b0 && isTreeMode(b0.mode) ? b0.oid : undefined, p, ctx) })
+    } else if (path === '' && t.name === ROOT_FILE && !isTreeMode(o.mode) && !isTreeMode(t.mode)) {
+      // The higher format wins: the union keeps the newer side's files (Git LFS pointers, summaries), which a format-1
+      // reader would misread.
+      const version = async (oid: string) => checkRoot((await objects.readBlob(oid)).toString('utf8'), ROOT_FILE)
+      if ((await version(t.oid)) > (await version(o.oid))) a.set(t.name, t)
     } else if (path === EXPERIMENTS_DIR && !isTreeMode(o.mode) && !isTreeMode(t.mode)) {
       a.set(t.name, await pickExperiment(objects, o, t, p, m))
     } else {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { LabbookError } from '../errors.js'
+import { lfsPointersToPush, pushLfsObjects } from '../store/lfs-transfer.js'
 import { readRef } from '../store/ref.js'
 import type { Labbook } from '../track/labbook.js'
 import { mergeLabbookTrees, mergeNotesTrees, type MergeConflict } from './merge.js'
@@ -21,6 +22,9 @@ export interface PushResult {
   tip: string | null
   /** Pushes that lost a race and were retried after a merge. */
   retries: number
+  /** Git LFS objects (large artifacts) the pushed commits point to, uploaded before the branch moved. */
+  lfsObjects: number
+  lfsBytes: number
   pulls: PullResult[]
 }
 
@@ -123,12 +127,18 @@ export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult
 export async function push(book: Labbook, remote = 'origin', o: { attempts?: number } = {}): Promise<PushResult> {
   checkRemoteName(remote)
   const attempts = o.attempts ?? 8
-  const out: PushResult = { remote, tip: null, retries: 0, pulls: [] }
+  const out: PushResult = { remote, tip: null, retries: 0, pulls: [], lfsObjects: 0, lfsBytes: 0 }
   for (let attempt = 0; ; attempt++) {
     const tip = book.store.tip()
     if (!tip) throw new LabbookError('BRANCH_MISSING', `No branch "${book.branch}" to push.`, 'Log a run or run `labbook init` first.')
     const notes = readRef(book.gitdir, NOTES_REF)
     const specs = [`${tip}:refs/heads/${book.branch}`, ...(notes ? [`${notes}:${NOTES_REF}`] : [])]
+    // Large artifacts first: the remote branch never points at a Git LFS pointer whose object the remote lacks.
+    const known = readRef(book.gitdir, trackingRef(remote, book.branch))
+    const pointers = await lfsPointersToPush(book.gitdir, book.objects, tip, known ? [known] : [])
+    await pushLfsObjects(book.gitdir, remote, pointers)
+    out.lfsObjects = pointers.length
+    out.lfsBytes = pointers.reduce((n, p) => n + p.size, 0)
     const r = await git(book.gitdir, ['push', '--porcelain', '--quiet', remote, ...specs])
     if (r.code === 0) {
       await git(book.gitdir, ['update-ref', trackingRef(remote, book.branch), tip])

@@ -2,14 +2,30 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LabbookError } from '../errors.js'
+import { lfsAvailable, lfsMissing } from '../store/lfs-transfer.js'
 import { NOTES_REF } from './notes.js'
-import { gitConfigAdd, gitConfigAll } from '../store/git.js'
+import { gitConfigAdd, gitConfigAll, runGitSync } from '../store/git.js'
 
 /** Makes `git log` show labbook's notes without `--notes=labbook` (adds notes.displayRef; asked for by `init --notes`). */
 export function enableNotesDisplay(repo: string): { changed: boolean } {
   if (gitConfigAll({ cwd: repo }, 'notes.displayRef').includes(NOTES_REF)) return { changed: false }
   gitConfigAdd({ cwd: repo }, 'notes.displayRef', NOTES_REF)
   return { changed: true }
+}
+
+/**
+ * Installs Git LFS's hooks and filters into this repository's config (`git lfs install --local`; asked for by
+ * `init --lfs`), so a plain `git push` of the labbook branch also uploads its large artifacts. Never touches
+ * .gitattributes: labbook writes pointers itself and needs no tracking patterns.
+ */
+export function enableLfs(repo: string): { output: string } {
+  if (!lfsAvailable()) throw lfsMissing('`labbook init --lfs` installs its hooks and filters')
+  const r = runGitSync(['lfs', 'install', '--local'], { cwd: repo })
+  if (r.code !== 0) {
+    throw new LabbookError('GIT_FAILED', `git lfs install --local failed: ${(r.stderr || r.stdout).trim().split('\n').slice(0, 2).join(' ')}`,
+      'An existing hook blocks it: merge it by hand (see `git lfs install --help`, --manual), or run `git lfs update --force`.')
+  }
+  return { output: r.stdout.trim() }
 }
 
 export const WORKFLOWS = {

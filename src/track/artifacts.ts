@@ -1,17 +1,38 @@
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { basename, join, relative, resolve, sep } from 'node:path'
 import { LabbookError } from '../errors.js'
 import { artifactPath } from '../model/path.js'
+import { decodeLfsPointer, encodeLfsPointer } from '../format/lfs-pointer.js'
+import { putLfsBytes, putLfsFile } from '../store/lfs-store.js'
 import type { ObjectStore } from '../store/objects.js'
 import { MODES } from '../store/objects.js'
 
-/** One artifact of a run as listed: `external` ones are stored under .git/labbook/objects, not on the branch. */
+/**
+ * One artifact of a run as listed. `external` ones have only a pointer on the branch: a Git LFS pointer (`pointer:
+ * 'lfs'`, bytes in .git/lfs/objects and on the remote's LFS store) or, from format 1, a labbook pointer (`'v1'`,
+ * bytes in .git/labbook/objects of the machine that logged it).
+ */
 export interface ArtifactEntry {
   path: string
   size: number
   external: boolean
   sha256?: string
+  pointer?: 'lfs' | 'v1'
+}
+
+/** What a pointer blob on the branch says, whichever kind it is. */
+export interface ExternalRef {
+  kind: 'lfs' | 'v1'
+  sha256: string
+  size: number
+}
+
+/** Decodes either pointer kind; undefined for an ordinary blob. */
+export function decodeExternal(data: Uint8Array): ExternalRef | undefined {
+  const lfs = decodeLfsPointer(data)
+  if (lfs) return { kind: 'lfs', sha256: lfs.oid, size: lfs.size }
+  const v1 = decodePointer(data)
+  return v1 ? { kind: 'v1', sha256: v1.sha256, size: v1.size } : undefined
 }
 
 export const POINTER_HEADER = 'labbook-pointer: 1\n'
@@ -53,11 +74,13 @@ export interface StagedFile {
   blob: string
   mode: string
   size: number
+  /** The blob is a Git LFS pointer (the branch must be at format 2 or later). */
+  lfs?: boolean
 }
 
 /**
- * Writes a local file or directory as git blobs (files over `threshold` bytes into the content-addressed store,
- * leaving a pointer blob) and returns what to put in the run's tree. Symlinks that point outside the logged folder
+ * Writes a local file or directory as git blobs (files over `threshold` bytes into git-lfs's local store, leaving a
+ * Git LFS pointer blob) and returns what to put in the run's tree. Symlinks that point outside the logged folder
  * are refused; nothing is written to the branch by this function.
  */
 export function stageLocal(objects: ObjectStore, gitdir: string, localPath: string, to: string | undefined, threshold: number): StagedFile[] {
@@ -98,8 +121,8 @@ function stageFile(objects: ObjectStore, gitdir: string, file: string, path: str
   const size = fs.statSync(file).size
   const mode = (fs.statSync(file).mode & 0o111) !== 0 ? MODES.executable : MODES.file
   if (size > threshold) {
-    const sha256 = storeExternal(gitdir, file)
-    return { path, blob: objects.writeBlob(encodePointer({ sha256, size, name: basename(path) })), mode: MODES.file, size }
+    const pointer = putLfsFile(gitdir, file)
+    return { path, blob: objects.writeBlob(encodeLfsPointer(pointer)), mode: MODES.file, size: pointer.size, lfs: true }
   }
   return { path, blob: objects.writeBlob(fs.readFileSync(file)), mode, size }
 }
@@ -107,37 +130,8 @@ function stageFile(objects: ObjectStore, gitdir: string, file: string, path: str
 export function stageBytes(objects: ObjectStore, gitdir: string, path: string, data: Uint8Array, threshold: number): StagedFile {
   const p = artifactPath(path)
   if (data.length > threshold) {
-    const sha256 = createHash('sha256').update(data).digest('hex')
-    putExternal(gitdir, sha256, (tmp) => fs.writeFileSync(tmp, data))
-    return { path: p, blob: objects.writeBlob(encodePointer({ sha256, size: data.length, name: basename(p) })), mode: MODES.file, size: data.length }
+    const pointer = putLfsBytes(gitdir, data)
+    return { path: p, blob: objects.writeBlob(encodeLfsPointer(pointer)), mode: MODES.file, size: data.length, lfs: true }
   }
   return { path: p, blob: objects.writeBlob(data), mode: MODES.file, size: data.length }
-}
-
-function storeExternal(gitdir: string, file: string): string {
-  const hash = createHash('sha256')
-  const fd = fs.openSync(file, 'r')
-  const buf = Buffer.allocUnsafe(1 << 20)
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null)
-      if (n === 0) break
-      hash.update(buf.subarray(0, n))
-    }
-  } finally {
-    fs.closeSync(fd)
-  }
-  const sha256 = hash.digest('hex')
-  putExternal(gitdir, sha256, (tmp) => fs.copyFileSync(file, tmp))
-  return sha256
-}
-
-/** Content-addressed, so an existing file is already right; a new one appears whole (temp file, then rename). */
-function putExternal(gitdir: string, sha256: string, write: (tmp: string) => void): void {
-  const dest = externalObjectPath(gitdir, sha256)
-  if (fs.existsSync(dest)) return
-  fs.mkdirSync(join(dest, '..'), { recursive: true })
-  const tmp = `${dest}.${process.pid}.tmp`
-  write(tmp)
-  fs.renameSync(tmp, dest)
 }

@@ -17,6 +17,7 @@ import { locateRepo } from '../store/gitdir.js'
 import { ObjectStore } from '../store/objects.js'
 import { packBranchObjects, packInBackground, type PackResult } from '../store/pack.js'
 import { SummaryIndex } from '../store/summary-index.js'
+import { migrateArtifacts, type MigrateResult } from './migrate-artifacts.js'
 import { addRunNote, notesStore } from '../sync/notes.js'
 import { currentUser, detectCodeLink } from './code-link.js'
 import { ExperimentHandle } from './experiment.js'
@@ -391,6 +392,11 @@ export class Labbook extends LabbookReader implements RunHost {
   /** Packs the branch's loose objects now (`labbook gc`); labbook also does it in the background every ~2,000 objects. */
   gc(): PackResult {
     return packBranchObjects(this.gitdir, this.branch)
+  }
+
+  /** Moves format-1 large artifacts (.git/labbook/objects) to Git LFS pointers and .git/lfs/objects, in one commit. */
+  migrateArtifacts(): Promise<MigrateResult> {
+    return migrateArtifacts(this.store, this.gitdir)
   }
 
   private stopTimers(): void {

@@ -8,10 +8,20 @@ import type { MetricPoint, RunSummary } from '../model/run.js'
 import { isTreeMode, type ObjectStore } from '../store/objects.js'
 import type { DamagedRun, SummaryIndex } from '../store/summary-index.js'
 import type { TreeView } from '../store/tree-view.js'
-import { decodePointer, externalObjectPath, type ArtifactEntry } from './artifacts.js'
+import { fetchLfsObject } from '../store/lfs-transfer.js'
+import { hasLfsObject, lfsObjectPath } from '../store/lfs-store.js'
+import { decodeExternal, externalObjectPath, type ArtifactEntry } from './artifacts.js'
 import { artifactPath } from '../model/path.js'
 import type { ModelRecord } from '../model/registry.js'
 import { readRegistry } from '../registry/read.js'
+
+/**
+ * An artifact's bytes: in memory when they are a blob on the branch, else a file in this clone's store
+ * (.git/lfs/objects, or .git/labbook/objects for format-1 pointers), downloaded first if it was missing.
+ */
+export type ArtifactContent =
+  | { size: number; bytes: Uint8Array; file?: undefined }
+  | { size: number; file: string; sha256: string; bytes?: undefined }
 
 export interface ListRunsOptions {
   /** Experiment id (or name) to list; all experiments when omitted. */
@@ -142,14 +152,36 @@ export class LabbookReader {
     const out: ArtifactEntry[] = []
     for (const f of files) {
       const data = await this.objects.readBlob(f.oid)
-      const pointer = decodePointer(data)
+      const pointer = decodeExternal(data)
       const path = prefix ? `${artifactPath(prefix)}/${f.path}` : f.path
-      out.push(pointer ? { path, size: pointer.size, external: true, sha256: pointer.sha256 } : { path, size: data.length, external: false })
+      out.push(pointer ? { path, size: pointer.size, external: true, sha256: pointer.sha256, pointer: pointer.kind } : { path, size: data.length, external: false })
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   }
 
+  /** Whether this clone holds a listed artifact's bytes (always, for blobs on the branch). */
+  hasArtifactContent(a: ArtifactEntry): boolean {
+    if (!a.external || !a.sha256) return true
+    if (a.pointer === 'v1' && fs.existsSync(externalObjectPath(this.gitdir, a.sha256))) return true
+    return hasLfsObject(this.gitdir, { oid: a.sha256, size: a.size })
+  }
+
+  /** An artifact's whole content in memory. Prefer `openArtifact` for large files. */
   async readArtifact(id: string, path: string): Promise<Uint8Array> {
+    const c = await this.openArtifact(id, path)
+    if (c.bytes) return c.bytes
+    try {
+      return fs.readFileSync(c.file)
+    } catch (e) {
+      throw new LabbookError('IO_FAILED', `Cannot read ${c.file}: ${(e as Error).message}`, 'Check permissions of .git/lfs.', { id, path }, { cause: e })
+    }
+  }
+
+  /**
+   * Where an artifact's bytes are, without loading a large one: a Git LFS object missing from this clone is
+   * downloaded by its oid first (`remote` first, then git-lfs's default remote, then the others).
+   */
+  async openArtifact(id: string, path: string, o: { remote?: string } = {}): Promise<ArtifactContent> {
     const view = await this.view()
     const p = artifactPath(path)
     const data = view && (await view.readBytes(`${runDir(id)}/${ARTIFACTS_DIR}/${p}`))
@@ -157,14 +189,27 @@ export class LabbookReader {
       if (view && !(await view.entry(`${runDir(id)}/${RUN_FILE}`))) throw runNotFound(id)
       throw new LabbookError('ARTIFACT_NOT_FOUND', `Run ${id} has no artifact ${JSON.stringify(p)}.`, 'List them with `labbook show RUN`.', { id, path: p })
     }
-    const pointer = decodePointer(data)
-    if (!pointer) return data
-    try {
-      return fs.readFileSync(externalObjectPath(this.gitdir, pointer.sha256))
-    } catch {
-      throw new LabbookError('ARTIFACT_NOT_FOUND', `Artifact ${p} of run ${id} (${pointer.size} bytes, sha256 ${pointer.sha256.slice(0, 12)}…) is stored outside git, and this clone does not have it.`,
-        'Large artifacts stay in .git/labbook/objects of the machine that logged them; copy that file over or log it again.', { id, path: p, sha256: pointer.sha256 })
+    const ref = decodeExternal(data)
+    if (!ref) return { size: data.length, bytes: data }
+    const pointer = { oid: ref.sha256, size: ref.size }
+    const found = (file: string) => ({ size: ref.size, file, sha256: ref.sha256 })
+    if (ref.kind === 'v1') {
+      // Format 1 kept the bytes in .git/labbook/objects; `gc --migrate-artifacts` moved them to LFS under the same sha256.
+      const v1 = externalObjectPath(this.gitdir, ref.sha256)
+      if (fs.existsSync(v1)) return found(v1)
     }
+    if (hasLfsObject(this.gitdir, pointer)) return found(lfsObjectPath(this.gitdir, ref.sha256))
+    try {
+      await fetchLfsObject(this.gitdir, pointer, o.remote)
+    } catch (e: any) {
+      if (ref.kind === 'v1' && e?.code === 'ARTIFACT_NOT_FOUND') {
+        throw new LabbookError('ARTIFACT_NOT_FOUND', `Artifact ${p} of run ${id} (${ref.size} bytes, sha256 ${ref.sha256.slice(0, 12)}…) was logged by labbook format 1 into .git/labbook/objects of the machine that logged it, and this clone does not have it.`,
+          'On that machine, run `labbook gc --migrate-artifacts` and `labbook push`; then any clone can read it.', { id, path: p, sha256: ref.sha256 }, { cause: e })
+      }
+      if (e?.code === 'ARTIFACT_NOT_FOUND') throw new LabbookError('ARTIFACT_NOT_FOUND', `Artifact ${p} of run ${id}: ${e.message}`, e.hint, { id, path: p, sha256: ref.sha256 }, { cause: e })
+      throw e
+    }
+    return found(lfsObjectPath(this.gitdir, ref.sha256))
   }
 }
 

@@ -122,7 +122,7 @@ describe('logging API', () => {
     ])
     expect(Buffer.from(await book.readArtifact(run.id, 'outputs/out/sub/big.bin'))).toEqual(Buffer.alloc(5000, 7))
     const pointer = repo.git('show', `labbook:${(await import('../../src/model/layout.js')).runDir(run.id)}/artifacts/outputs/out/sub/big.bin`)
-    expect(pointer).toMatch(/^labbook-pointer: 1\nsha256: [0-9a-f]{64}\nsize: 5000\n/)
+    expect(pointer).toMatch(/^version https:\/\/git-lfs\.github\.com\/spec\/v1\noid sha256:[0-9a-f]{64}\nsize 5000\n$/)
     await expect(book.readArtifact(run.id, 'nope')).rejects.toMatchObject({ code: 'ARTIFACT_NOT_FOUND' })
   })
 

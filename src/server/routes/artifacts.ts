@@ -83,7 +83,7 @@ export function refuseReserved(path: string): void {
  */
 export async function proxyArtifact(
   ctx: ServerContext, method: string, rawPath: string, query: URLSearchParams, receive: (file: string) => Promise<number>,
-): Promise<{ json: object } | { bytes: Uint8Array }> {
+): Promise<{ json: object } | { bytes: Uint8Array } | { file: string; size: number }> {
   if (rawPath === '') {
     if (method !== 'GET') throw new ApiError('ENDPOINT_NOT_FOUND', `No ${method} on the artifact root.`, 405)
     const target = parseProxyPath(query.get('path') ?? '')
@@ -109,8 +109,9 @@ export async function proxyArtifact(
     return { json: {} }
   }
   if (method === 'GET') {
-    // logBytes commits at once, so the branch already has every artifact
-    return { bytes: await ctx.book.readArtifact(target.runId, target.path) }
+    // logBytes commits at once, so the branch already has every artifact; large ones are streamed from their file
+    const content = await ctx.book.openArtifact(target.runId, target.path)
+    return content.bytes ? { bytes: content.bytes } : { file: content.file, size: content.size }
   }
   if (method === 'DELETE') {
     refuseReserved(target.path)
