@@ -31,7 +31,7 @@ import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recov
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
 import type { RunHost } from './run-host.js'
-import { revParseCommit } from '../store/git.js'
+import { gitConfig, revParseCommit } from '../store/git.js'
 import { DEFAULT_BRANCH, resolveBranch } from './branch.js'
 
 export interface OpenOptions {
@@ -41,7 +41,7 @@ export interface OpenOptions {
   branch?: string
   /** How often open runs are committed to the branch, in ms. @default 30000 */
   commitInterval?: number
-  /** Artifact files larger than this many bytes go to .git/labbook/objects instead of the branch. @default 10 MiB */
+  /** Artifact files larger than this many bytes go to Git LFS (a pointer on the branch, bytes in .git/lfs/objects). @default `git config labbook.artifactThreshold`, else 10 MiB */
   artifactThreshold?: number
   /** Commit journals left by dead writers when opening. @default true */
   recover?: boolean
@@ -108,7 +108,7 @@ export class Labbook extends LabbookReader implements RunHost {
     this.models = new Registry(store, () => store.head())
     if (o.notes ?? true) this.notes = notesStore(gitdir, objects)
     this.commitInterval = o.commitInterval ?? DEFAULT_COMMIT_INTERVAL
-    this.artifactThreshold = o.artifactThreshold ?? DEFAULT_ARTIFACT_THRESHOLD
+    this.artifactThreshold = o.artifactThreshold ?? configuredThreshold(gitdir) ?? DEFAULT_ARTIFACT_THRESHOLD
   }
 
   static async open(o: OpenOptions = {}): Promise<Labbook> {
@@ -411,6 +411,18 @@ export class Labbook extends LabbookReader implements RunHost {
       try { r.flush() } catch { /* a full disk must not kill the training loop; the next flush retries */ }
     }
   }
+}
+
+/** `git config labbook.artifactThreshold 50m`: bytes, with git's k/m/g suffixes. */
+function configuredThreshold(gitdir: string): number | undefined {
+  const text = gitConfig({ gitdir }, 'labbook.artifactThreshold')
+  if (text === undefined || text === '') return undefined
+  const m = /^(\d+)([kmg]?)$/i.exec(text)
+  if (!m) {
+    throw new LabbookError('INVALID_VALUE', `git config labbook.artifactThreshold is ${JSON.stringify(text)}, not a size in bytes.`,
+      'Use a whole number of bytes with an optional k, m or g suffix, e.g. `git config labbook.artifactThreshold 50m`.', { value: text })
+  }
+  return Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase())
 }
 
 function resolveRevision(gitdir: string, rev: string, store: BranchStore): string {

@@ -193,13 +193,14 @@ describe('large artifacts through Git LFS', () => {
 
   it('without git-lfs: logging works, push fails with LFS_MISSING before moving any ref', async () => {
     const { bare, clones: [a] } = remoteAndClones(1)
+    a!.git('config', 'labbook.artifactThreshold', '1k') // the threshold from git config (bytes, git's k/m/g suffixes)
     const onlyGit = tmp('labbook-nolfs-bin-')
     fs.symlinkSync(execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim(), join(onlyGit, 'git'))
     const path = process.env.PATH
     process.env.PATH = onlyGit
     resetLfsAvailable()
     try {
-      const book = await Labbook.open({ repo: a!.dir, artifactThreshold: 1000 })
+      const book = await Labbook.open({ repo: a!.dir })
       const run = await book.startRun({ name: 'offline' })
       await run.logBytes('weights.bin', randomBytes(5000))
       await run.end()
