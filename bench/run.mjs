@@ -16,6 +16,7 @@ const BENCHES = {
   'server-2000': [...tsx, 'bench/server-logbatch.mjs', '--rate', '2000'],
   site: ['bench/site.mjs', '--runs', '100,1000'],
   'packed-read': [...tsx, 'bench/packed-read.ts'],
+  lfs: [...tsx, 'bench/lfs.ts'],
 }
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES)
