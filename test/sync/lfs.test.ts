@@ -12,6 +12,7 @@ import { encodePointer } from '../../src/track/artifacts.js'
 import { Labbook } from '../../src/index.js'
 import { ARTIFACTS_DIR, ROOT_FILE, runDir } from '../../src/model/layout.js'
 import { serve } from '../../src/server/index.js'
+import { artifactOutPath } from '../../src/site/artifacts.js'
 import { buildSite } from '../../src/site/build.js'
 import { resetLfsAvailable } from '../../src/store/lfs-transfer.js'
 import { pull, push } from '../../src/sync/remote.js'
@@ -179,7 +180,7 @@ describe('large artifacts through Git LFS', () => {
     fs.rmSync(join(b!.dir, '.git', 'lfs', 'objects'), { recursive: true })
     const site = join(work, 'site')
     await buildSite({ repo: b!.dir, out: site, maxArtifactBytes: 64 << 20, logLevel: 'silent' })
-    expect(sha256File(join(site, 'artifacts', id, 'model.ckpt'))).toBe(big.sha)
+    expect(sha256File(join(site, artifactOutPath(id, 'model.ckpt')))).toBe(big.sha)
 
     // Nothing of the users' checkouts or configs changed; all three repositories are sound.
     expect(a!.userState()).toBe(userA)
@@ -189,7 +190,7 @@ describe('large artifacts through Git LFS', () => {
     expect(fs.existsSync(join(a!.dir, '.gitattributes'))).toBe(false)
     fsck(a!); fsck(b!)
     execFileSync('git', ['--git-dir', bare, 'fsck', '--strict', '--no-dangling'], { stdio: 'pipe' })
-  }, 180_000)
+  }, 300_000)
 
   it('without git-lfs: logging works, push fails with LFS_MISSING before moving any ref', async () => {
     const { bare, clones: [a] } = remoteAndClones(1)
