@@ -54,7 +54,7 @@ try {
     git(root, 'init', '-q', '--bare', r2)
     let t = performance.now()
     const res = spawnSync('git', ['lfs', 'push', '--object-id', `file://${r2}`, ...oids], { cwd: helper, env: { ...process.env, GIT_DIR: helper }, stdio: ['ignore', 'ignore', 'pipe'] })
-    if (res.status !== 0) throw new Error(`git lfs push: ${res.stderr}`)
+    if (res.status !== 0) throw new Error(`git lfs push: status ${res.status} ${res.error?.message ?? ""} ${res.stderr}`)
     plain.push(performance.now() - t)
     t = performance.now()
     const pushed = await push(book, r1)
