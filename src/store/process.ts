@@ -33,5 +33,16 @@ export function processAlive(p: ProcessId): boolean {
     if (e.code === 'ESRCH') return false
   }
   const started = processStartTime(p.pid)
+  if (zombie(p.pid)) return false
   return !(p.started && started && started !== p.started)
+}
+
+/** A killed process its parent has not reaped yet still answers kill(pid, 0); /proc says Z. */
+function zombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat[stat.lastIndexOf(')') + 2] === 'Z'
+  } catch {
+    return false
+  }
 }

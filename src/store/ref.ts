@@ -38,8 +38,9 @@ const STALE_LOCK_MS = 30_000
 /**
  * Takes `<gitdir>/<ref>.lock` with an exclusive create, exactly as C git does, so our writers, other labbook
  * processes and C git's own `update-ref`/`gc` exclude each other. Waits with jittered backoff. A lock left by a
- * labbook process that died holding it (killed mid-commit) is removed at once; any other lock once it is 30 s old
- * (ours are held for milliseconds).
+ * labbook process that died holding it (killed mid-commit) is removed at once, an empty one after 1 s, any other
+ * once it is 30 s old (ours are held for milliseconds). Removal is compare-and-delete (`removeIfSame`), and `commit`
+ * renames only its own lock file onto the ref.
  */
 export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): Promise<RefLock> {
   const path = join(gitdir, ref)
@@ -58,9 +59,10 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
       fd = fs.openSync(lockPath, 'wx')
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw new LabbookError('IO_FAILED', `Cannot create ${lockPath}: ${e.message}`, undefined, {}, { cause: e })
-      const age = lockAge(lockPath)
-      if ((age !== undefined && age > STALE_LOCK_MS) || heldByDeadLabbook(gitdir, ref, lockPath)) {
-        try { fs.unlinkSync(lockPath) } catch { /* someone else removed it */ }
+      const judged = staleLock(gitdir, ref, lockPath)
+      if (judged) {
+        testDelay('judged')
+        removeIfSame(lockPath, judged)
         continue
       }
       if (Date.now() - started > timeoutMs) {
@@ -72,7 +74,9 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
   }
   const lockFd = fd
   let done = false
+  testDelay('created')
   recordHolder(gitdir, ref, lockFd)
+  testDelay('recorded')
   const current = readRef(gitdir, ref)
   return {
     ref,
@@ -84,18 +88,24 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
         // No fsync, as C git by default: a killed process loses nothing once rename() returned; the journal's
         // fsync covers the points themselves.
         fs.writeSync(lockFd, oid + '\n')
+        testDelay('written')
+        // Only our own lock file may become the ref: if a waiter took it away (it judged us dead), the path may now
+        // hold another writer's empty lock, and renaming that would leave the ref an empty file.
+        const mine = fs.fstatSync(lockFd, { bigint: true })
+        const there = statOrNull(lockPath)
         fs.closeSync(lockFd)
+        if (!there || there.ino !== mine.ino || there.dev !== mine.dev) throw new Error(`the lock ${lockPath} was taken away`)
         fs.renameSync(lockPath, path)
       } catch (e) {
-        try { fs.unlinkSync(lockPath) } catch { /* gone */ }
+        unlinkIfMine(lockPath, lockFd)
         throw new LabbookError('IO_FAILED', `Could not move ${ref}: ${(e as Error).message}`, undefined, {}, { cause: e })
       }
     },
     release() {
       if (done) return
       done = true
+      unlinkIfMine(lockPath, lockFd)
       try { fs.closeSync(lockFd) } catch { /* closed */ }
-      try { fs.unlinkSync(lockPath) } catch { /* gone */ }
     },
   }
 }
@@ -119,20 +129,84 @@ function recordHolder(gitdir: string, ref: string, fd: number): void {
   } catch { /* only speeds up recovery from a crash */ }
 }
 
-function heldByDeadLabbook(gitdir: string, ref: string, lockPath: string): boolean {
+/** What a waiter judged stale: the lock file's identity at that moment (rename keeps inode and mtime). */
+interface Judged { ino: bigint; dev: bigint; mtimeNs: bigint }
+
+/** A lock file created but left empty by a writer that died before it recorded itself: C git and we write at once. */
+const EMPTY_LOCK_MS = 1_000
+
+/**
+ * Whether the lock at `lockPath` is stale: held by a labbook process that is gone (its pid is dead or belongs to a
+ * process started at another time), empty for over a second with no live labbook holder (a writer died between
+ * creating and recording it), or older than 30 s and not held by a live labbook process.
+ */
+function staleLock(gitdir: string, ref: string, lockPath: string): Judged | null {
+  const st = statOrNull(lockPath)
+  if (!st) return null
+  const judged = { ino: st.ino, dev: st.dev, mtimeNs: st.mtimeNs }
+  let holder: (ProcessId & { ino: number; ctimeMs: number }) | undefined
   try {
-    const holder = JSON.parse(fs.readFileSync(holderFile(gitdir, ref), 'utf8')) as ProcessId & { ino: number; ctimeMs: number }
-    const st = fs.statSync(lockPath)
-    return st.ino === holder.ino && st.ctimeMs === holder.ctimeMs && !processAlive(holder)
+    holder = JSON.parse(fs.readFileSync(holderFile(gitdir, ref), 'utf8'))
+  } catch { /* no record */ }
+  // Same inode as recorded (ctime moves when the holder writes the oid, so it is not compared).
+  const ours = holder !== undefined && BigInt(holder.ino) === st.ino
+  if (ours) return processAlive(holder!) ? null : judged
+  const age = Date.now() - Number(st.mtimeNs / 1_000_000n)
+  if (st.size === 0n && age > EMPTY_LOCK_MS) return judged
+  return age > STALE_LOCK_MS ? judged : null
+}
+
+/**
+ * Compare-and-delete: moves the lock aside under a name no one else uses (rename is atomic), checks that the file
+ * moved is the one judged stale, and deletes it; if another writer's fresh lock was moved instead (the stale one
+ * was already removed and the path re-taken), it is put back with link(), which never overwrites a newer lock.
+ */
+function removeIfSame(lockPath: string, judged: Judged): void {
+  const aside = `${lockPath}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`
+  try {
+    fs.renameSync(lockPath, aside)
   } catch {
-    return false
+    return // someone else removed it
+  }
+  testDelay('aside')
+  const st = statOrNull(aside)
+  if (st && st.ino === judged.ino && st.dev === judged.dev && st.mtimeNs === judged.mtimeNs) {
+    try { fs.unlinkSync(aside) } catch { /* gone */ }
+    return
+  }
+  try { fs.linkSync(aside, lockPath) } catch { /* a newer lock took the path; its holder's commit refuses */ }
+  try { fs.unlinkSync(aside) } catch { /* gone */ }
+}
+
+function unlinkIfMine(lockPath: string, fd: number): void {
+  try {
+    const mine = fs.fstatSync(fd, { bigint: true })
+    const there = statOrNull(lockPath)
+    if (there && there.ino === mine.ino && there.dev === mine.dev) fs.unlinkSync(lockPath)
+  } catch { /* closed or gone */ }
+}
+
+function statOrNull(path: string): fs.BigIntStats | null {
+  try {
+    return fs.statSync(path, { bigint: true })
+  } catch {
+    return null
   }
 }
 
-function lockAge(path: string): number | undefined {
-  try {
-    return Date.now() - fs.statSync(path).mtimeMs
-  } catch {
-    return undefined
-  }
+/**
+ * Test-only: `LABBOOK_TEST_LOCK_DELAY_MS=step:ms[,step:ms]` sleeps at a step of the lock protocol (created, recorded,
+ * written, judged, aside) so tests can stop or kill a real writer between steps; `LABBOOK_TEST_LOCK_TRACE=file` appends `<pid> <step>` lines.
+ * Unset, they cost one lookup.
+ */
+const delays = new Map((process.env.LABBOOK_TEST_LOCK_DELAY_MS ?? '').split(',').filter(Boolean).map((s) => {
+  const [step, ms] = s.split(':')
+  return [step!, Number(ms)] as const
+}))
+
+function testDelay(step: string): void {
+  const trace = process.env.LABBOOK_TEST_LOCK_TRACE
+  if (trace) fs.appendFileSync(trace, `${process.pid} ${step}\n`)
+  const ms = delays.get(step)
+  if (ms && ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }

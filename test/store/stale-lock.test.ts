@@ -1,0 +1,107 @@
+// Stale ref locks: a dead holder is recognised at once, an empty leftover in ~1 s, and removal is compare-and-delete.
+// Real processes (the built CLI) are stopped or killed between the lock protocol's steps (LABBOOK_TEST_LOCK_DELAY_MS).
+import fs from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { collect, ensureBuilt, runCli, startCli } from '../helpers/cli.js'
+import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+
+let repo: TestRepo | undefined
+afterEach(() => repo?.cleanup())
+beforeAll(() => ensureBuilt(), 120_000)
+
+const REF = 'refs/heads/labbook'
+
+async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+function traced(file: string, step: string, pid?: number): boolean {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').some((l) => l.endsWith(` ${step}`) && (pid === undefined || l.startsWith(`${pid} `)))
+  } catch {
+    return false
+  }
+}
+
+/** Watches the ref file every few ms: it must never be empty or anything but an object id. */
+function watchRef(gitdir: string) {
+  const bad: string[] = []
+  const timer = setInterval(() => {
+    try {
+      const t = fs.readFileSync(join(gitdir, REF), 'utf8')
+      if (!/^[0-9a-f]{40}\n$/.test(t)) bad.push(JSON.stringify(t))
+    } catch (e: any) {
+      bad.push(e.code)
+    }
+  }, 2)
+  return { stop: () => { clearInterval(timer); return bad } }
+}
+
+async function metricKeys(dir: string): Promise<string[]> {
+  const r = await runCli(['show', 'R', '--json'], { cwd: dir })
+  expect(r.code, r.stderr).toBe(0)
+  return Object.keys(JSON.parse(r.stdout).metrics ?? {}).sort()
+}
+
+describe('stale ref locks', () => {
+  for (const step of ['created', 'recorded', 'written']) {
+    it(`a writer killed after "${step}" does not stall the next one and loses nothing`, async () => {
+      repo = gitRepo()
+      const { dir } = repo
+      const gitdir = join(dir, '.git')
+      expect((await runCli(['run', '--name', 'R', '--', 'true'], { cwd: dir })).code).toBe(0)
+      const trace = join(dir, '.git', 'trace')
+      const watch = watchRef(gitdir)
+      const victim = startCli(['log', 'metric', 'killed=1', '--run', 'R'], { cwd: dir, env: { LABBOOK_TEST_LOCK_DELAY_MS: `${step}:60000`, LABBOOK_TEST_LOCK_TRACE: trace } })
+      const done = collect(victim)
+      await until(() => traced(trace, step), step)
+      victim.kill('SIGKILL')
+      await done
+      expect(fs.existsSync(join(gitdir, REF + '.lock'))).toBe(true)
+      const t0 = Date.now()
+      const next = await runCli(['log', 'metric', 'next=1', '--run', 'R'], { cwd: dir })
+      const took = Date.now() - t0
+      expect(next.code, next.stderr).toBe(0)
+      expect(took).toBeLessThan(8_000) // ~1 s for an empty lock plus process start; 30 s before
+      expect(watch.stop()).toEqual([])
+      expect(await metricKeys(dir)).toEqual(expect.arrayContaining(['next']))
+      expect(fs.existsSync(join(gitdir, REF + '.lock'))).toBe(false)
+      expect(fs.readdirSync(join(gitdir, 'refs', 'heads')).filter((f) => f.includes('stale'))).toEqual([])
+    }, 60_000)
+  }
+
+  it('a waiter that judged a lock stale late puts back the fresh lock it moved aside (compare-and-delete)', async () => {
+    repo = gitRepo()
+    const { dir } = repo
+    const gitdir = join(dir, '.git')
+    expect((await runCli(['run', '--name', 'R', '--', 'true'], { cwd: dir })).code).toBe(0)
+    const trace = join(gitdir, 'trace')
+    // A dead holder's lock.
+    const victim = startCli(['log', 'metric', 'killed=1', '--run', 'R'], { cwd: dir, env: { LABBOOK_TEST_LOCK_DELAY_MS: 'recorded:60000', LABBOOK_TEST_LOCK_TRACE: trace } })
+    const vdone = collect(victim)
+    await until(() => traced(trace, 'recorded'), 'victim recorded')
+    victim.kill('SIGKILL')
+    await vdone
+    const watch = watchRef(gitdir)
+    // Slow judges the dead lock stale, then sleeps before moving it aside.
+    const slow = startCli(['log', 'metric', 'slow=1', '--run', 'R'], { cwd: dir, env: { LABBOOK_TEST_LOCK_DELAY_MS: 'judged:1200', LABBOOK_TEST_LOCK_TRACE: trace } })
+    const slowDone = collect(slow)
+    await until(() => traced(trace, 'judged', slow.pid), 'slow judged')
+    // Fast removes the dead lock, takes its own and holds it while Slow wakes up and moves it aside.
+    const fast = startCli(['log', 'metric', 'fast=1', '--run', 'R'], { cwd: dir, env: { LABBOOK_TEST_LOCK_DELAY_MS: 'recorded:2500', LABBOOK_TEST_LOCK_TRACE: trace } })
+    const fastDone = collect(fast)
+    const [s, f] = await Promise.all([slowDone, fastDone])
+    expect(f.code, f.stderr).toBe(0)
+    expect(s.code, s.stderr).toBe(0)
+    const lines = fs.readFileSync(trace, 'utf8')
+    expect(lines).toContain(`${slow.pid} aside`) // Slow did move Fast's lock aside, and put it back
+    expect(watch.stop()).toEqual([])
+    expect(await metricKeys(dir)).toEqual(expect.arrayContaining(['fast', 'slow']))
+    expect(fs.existsSync(join(gitdir, REF + '.lock'))).toBe(false)
+  }, 60_000)
+})
