@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { constants } from 'node:os'
+import { constants, hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { ParamValue, RunStatus, SourceInfo } from '../src/model/run.js'
 import { DIFF_ARTIFACT, LOG_ARTIFACT } from '../src/model/layout.js'
@@ -20,6 +20,7 @@ import { ctx, setExit } from './context.js'
 import { loadConfig } from '../src/format/config-file.js'
 import { startMlflowEndpoint } from './mlflow-endpoint.js'
 import { push } from '../src/sync/remote.js'
+import { processStartTime } from '../src/store/process.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
 import { formatDuration, say } from './output.js'
@@ -223,6 +224,10 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     ...mlflow?.env,
   }
   const { child, done } = runChild(command[0]!, command.slice(1), { env, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, tail })
+  // Each journal write records how far the metrics file is in the run, and who writes it: if this process is
+  // killed, `labbook recover` commits the rest of the file once the command is gone (docs/cli.md, recover).
+  const childId = child.pid !== undefined ? { pid: child.pid, host: hostname(), started: processStartTime(child.pid) ?? '' } : undefined
+  run.setJournalMark(() => ({ op: 'metrics-file', path: metricsPath, ...tailer.mark(), ...(childId ? { child: childId } : {}) }))
   // What the command runs on (Python and its packages, or `--version`), found beside it, never before it.
   const probeAbort = new AbortController()
   const runtime = probeRuntime(command, { env: io.env, cwd: io.cwd, signal: probeAbort.signal })

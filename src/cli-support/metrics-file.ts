@@ -23,6 +23,10 @@ export class MetricsFileTailer {
   private readonly decoder = new StringDecoder('utf8')
   private fh: FileHandle | undefined
   private offset = 0
+  /** End of the last complete line read; every line before it has been handed to the sink. */
+  private consumed = 0
+  /** Points handed to the sink once `consumed` was reached. */
+  private pointsAtConsumed = 0
   private timer: NodeJS.Timeout | undefined
   private reading: Promise<void> = Promise.resolve()
   private stopped = false
@@ -39,6 +43,14 @@ export class MetricsFileTailer {
 
   get stats(): IngestStats {
     return this.parser.stats
+  }
+
+  /**
+   * How far the sink has got: every line before byte `offset`, plus `points` metric points of the lines after it
+   * (non-zero only while a chunk is being handed over). What `labbook run` journals, so recovery resumes exactly.
+   */
+  mark(): { offset: number; points: number } {
+    return { offset: this.consumed, points: this.parser.stats.points - this.pointsAtConsumed }
   }
 
   /** The line whose record the sink is receiving. */
@@ -84,8 +96,16 @@ export class MetricsFileTailer {
     for (;;) {
       const { bytesRead } = await fh.read(this.buf, 0, this.buf.length, this.offset)
       if (bytesRead === 0) return
+      const at = this.offset
       this.offset += bytesRead
-      this.parser.feed(this.decoder.write(this.buf.subarray(0, bytesRead)))
+      const chunk = this.buf.subarray(0, bytesRead)
+      this.parser.feed(this.decoder.write(chunk))
+      // 0x0A never occurs inside a multi-byte UTF-8 sequence: the last one ends the last complete line.
+      const nl = chunk.lastIndexOf(0x0a)
+      if (nl >= 0) {
+        this.consumed = at + nl + 1
+        this.pointsAtConsumed = this.parser.stats.points
+      }
       this.onRead?.()
       if (bytesRead < this.buf.length) return
     }

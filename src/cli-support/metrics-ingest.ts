@@ -33,6 +33,8 @@ export interface IngestBatch {
   final: boolean
   lines_seen: number
   malformed: number
+  /** The worker tailer's `mark().offset` once this batch's lines were parsed (all of them are in the batch). */
+  consumed: number
 }
 
 /**
@@ -52,6 +54,8 @@ export class MetricsIngestor {
   private points = 0
   private refused = 0
   private lastRefusedLine = -1
+  private consumed = 0
+  private pointsAtConsumed = 0
 
   constructor(readonly path: string, private readonly sink: MetricsSink, private readonly options: { intervalMs?: number; onProblem?: (p: LineProblem) => void } = {}) {}
 
@@ -62,6 +66,11 @@ export class MetricsIngestor {
 
   get stats(): IngestStats {
     return { lines: this.linesSeen, points: this.points, malformed: this.workerMalformed + this.refused }
+  }
+
+  /** As MetricsFileTailer.mark(): every line before `offset` is handed to the sink, plus `points` points after it. */
+  mark(): { offset: number; points: number } {
+    return { offset: this.consumed, points: this.points - this.pointsAtConsumed }
   }
 
   async start(): Promise<void> {
@@ -110,6 +119,8 @@ export class MetricsIngestor {
     }
     while (e < events.length) this.event(events[e++]!)
     this.linesSeen = b.lines_seen
+    this.consumed = b.consumed
+    this.pointsAtConsumed = this.points
     this.workerMalformed = b.malformed
     if (b.final) this.finish?.()
   }

@@ -60,7 +60,7 @@ function post(final: boolean): void {
   const batch: IngestBatch = {
     type: 'batch', newKeys, n,
     keyIdx: keyIdx.slice(0, n), values: values.slice(0, n), steps: steps.slice(0, n), times: times.slice(0, n), lines: lines.slice(0, n),
-    events, final, lines_seen: tailer.stats.lines, malformed: tailer.stats.malformed,
+    events, final, lines_seen: tailer.stats.lines, malformed: tailer.stats.malformed, consumed: tailer.mark().offset,
   }
   port.postMessage(batch, [batch.keyIdx.buffer, batch.values.buffer, batch.steps.buffer, batch.times.buffer, batch.lines.buffer] as ArrayBuffer[])
   n = 0

@@ -19,6 +19,12 @@ export type JournalOp =
   /** A dataset input (MLflow's log_input), as it goes into run.yaml's `datasets`. */
   | { op: 'dataset'; value: DatasetInput }
   | { op: 'end'; status: RunStatus; endTime: number }
+  /**
+   * `labbook run`'s `$LABBOOK_METRICS` file as of this journal write: the bytes before `offset` are in the run (every
+   * line up to there), and `points` more metric points of the lines after it are too (a write can fall mid-line).
+   * `child` is the wrapped command, so recovery can tell whether it is still writing.
+   */
+  | { op: 'metrics-file'; path: string; offset: number; points: number; child?: { pid: number; host: string; started: string } }
 
 export type JournalEntry = { kind: 'op'; op: JournalOp } | { kind: 'point'; point: MetricPoint }
 
@@ -41,6 +47,10 @@ export function encodeOp(o: JournalOp): string {
     case 'resume': return '{"op":"resume"}\n'
     case 'dataset': return `{"op":"dataset","value":${JSON.stringify(o.value)}}\n`
     case 'end': return `{"op":"end","status":${JSON.stringify(o.status)},"endTime":${o.endTime}}\n`
+    case 'metrics-file': {
+      const child = o.child ? `,"child":{"pid":${o.child.pid},"host":${JSON.stringify(o.child.host)},"started":${JSON.stringify(o.child.started)}}` : ''
+      return `{"op":"metrics-file","path":${JSON.stringify(o.path)},"offset":${o.offset},"points":${o.points}${child}}\n`
+    }
   }
 }
 
@@ -96,6 +106,14 @@ function decodeOp(row: Record<string, unknown>): JournalOp | undefined {
       return { op: 'dataset', value: out }
     }
     case 'end': return str(row.status) && typeof row.endTime === 'number' ? { op: 'end', status: row.status as RunStatus, endTime: row.endTime } : undefined
+    case 'metrics-file': {
+      const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+      if (!str(row.path) || !count(row.offset) || !count(row.points)) return undefined
+      const out: JournalOp = { op: 'metrics-file', path: row.path, offset: row.offset, points: row.points }
+      const c = row.child as Record<string, unknown> | null | undefined
+      if (c && typeof c === 'object' && count(c.pid) && str(c.host) && str(c.started)) out.child = { pid: c.pid, host: c.host, started: c.started }
+      return out
+    }
     default: return undefined
   }
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { decodeRun } from '../format/yaml.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
 import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
@@ -8,6 +8,8 @@ import type { Labbook } from './labbook.js'
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
+import { MetricsLineParser, type LineProblem } from '../cli-support/metrics-lines.js'
+import { processAlive } from '../store/process.js'
 
 export interface RecoveredRun {
   id: string
@@ -15,6 +17,14 @@ export interface RecoveredRun {
   status: RunStatus
   /** Points found in the journal that the branch did not have. */
   points: number
+  /** `labbook run`'s `$LABBOOK_METRICS` file, when its wrapper died: points read from it and bad lines skipped. */
+  metricsFile?: { path: string; points: number; malformed: number; problems: LineProblem[] }
+}
+
+/** A run left RUNNING because the command its dead `labbook run` wrapped is still alive (and may write more). */
+export interface DeferredRun {
+  id: string
+  childPid: number
 }
 
 const RECOVER_LOCK_STALE_MS = 60_000
@@ -23,6 +33,8 @@ const RECOVER_LOCK_STALE_MS = 60_000
 export interface RecoverOptions {
   /** Called after each journal looked at: `done` of `total`. */
   onProgress?: (done: number, total: number) => void
+  /** Called for a run left for later: its wrapper died but the wrapped command still runs. */
+  onDeferred?: (d: DeferredRun) => void
 }
 
 export async function recoverJournals(book: Labbook, o: RecoverOptions = {}): Promise<RecoveredRun[]> {
@@ -44,7 +56,7 @@ export async function recoverJournals(book: Labbook, o: RecoverOptions = {}): Pr
     const lock = join(dir, 'recover.lock')
     if (!takeLock(lock)) continue
     try {
-      const r = await recoverOne(book, dir, owner)
+      const r = await recoverOne(book, dir, owner, o)
       if (r) out.push(r)
     } finally {
       try { fs.unlinkSync(lock) } catch { /* the journal dir is gone */ }
@@ -77,7 +89,7 @@ function takeLock(path: string): boolean {
   }
 }
 
-async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Promise<RecoveredRun | undefined> {
+async function recoverOne(book: Labbook, dir: string, owner: JournalOwner, o: RecoverOptions): Promise<RecoveredRun | undefined> {
   const segments = fs.readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort()
   const view = await book.store.head()
   const onBranch = view ? await view.readText(`${runDir(owner.runId)}/${RUN_FILE}`) : undefined
@@ -87,6 +99,7 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
   let lastTime = 0
   let ended: { status: RunStatus; endTime: number } | undefined
   const ops: JournalOp[] = []
+  let metricsMark: Extract<JournalOp, { op: 'metrics-file' }> | undefined
   const points: MetricPoint[] = []
   for (const seg of segments) {
     let index = parseInt(seg, 10)
@@ -106,16 +119,27 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
         if (op.op === 'start') {
           if (!initial) initial = decodeRun(op.run)
         } else if (op.op === 'end') ended = { status: op.status, endTime: op.endTime }
+        else if (op.op === 'metrics-file') metricsMark = op
         else ops.push(op)
       }
     }
+  }
+  if (metricsMark?.child && !ended && processAlive(metricsMark.child)) {
+    // The wrapper died but its command still writes the metrics file: committing now would end the run under it.
+    o.onDeferred?.({ id: owner.runId, childPid: metricsMark.child.pid })
+    return undefined
+  }
+  const fileText = metricsMark && !ended ? readFrom(metricsMark.path, metricsMark.offset) : undefined
+  if (fileText !== undefined) {
+    const mtime = fs.statSync(metricsMark!.path).mtimeMs
+    lastTime = Math.max(lastTime, mtime)
   }
   if (!initial) {
     fs.rmSync(dir, { recursive: true, force: true }) // killed before it wrote anything
     return undefined
   }
   if (!onBranch) initial = { ...initial, metrics: {} }
-  if (initial.status !== 'RUNNING' && !points.length && !ops.length) {
+  if (initial.status !== 'RUNNING' && !points.length && !ops.length && !fileText) {
     fs.rmSync(dir, { recursive: true, force: true })
     return undefined
   }
@@ -133,6 +157,7 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
     } catch { /* an op the branch already has in another form: keep going, points matter most */ }
   }
   for (const p of points) run.logMetric(p.key, p.value, { step: p.step, timestamp: p.timestamp })
+  const fromFile = fileText !== undefined ? await ingestRest(run, fileText, metricsMark!.points, Math.round(lastTime)) : undefined
   if (!ended && owner.resumable) {
     // a server's run: its client may log again after the restart, so it stays RUNNING (MLflow's stores do the same)
     await run.commit()
@@ -142,6 +167,76 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner): Prom
     return { id: owner.runId, name: initial.name, status: 'RUNNING', points: points.length }
   }
   const status = ended?.status ?? 'KILLED'
+  if (fromFile?.malformed) run.setTag('labbook.metrics_malformed_lines', String(fromFile.malformed + Number(initial.tags['labbook.metrics_malformed_lines'] ?? 0)))
   await run.end(status, { endTime: ended?.endTime ?? Math.round(lastTime || Date.now()), removeJournal: true })
-  return { id: owner.runId, name: initial.name, status, points: points.length }
+  // Committed and the journal gone: the file has nothing left to give (a second recover finds no journal).
+  if (metricsMark) fs.rmSync(metricsMark.path, { force: true })
+  return {
+    id: owner.runId, name: initial.name, status, points: points.length,
+    ...(fromFile ? { metricsFile: { path: metricsMark!.path, ...fromFile } } : {}),
+  }
+}
+
+/** The metrics file from `offset` on, or undefined when it is gone. */
+function readFrom(path: string, offset: number): string | undefined {
+  let fd: number
+  try {
+    fd = fs.openSync(path, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const size = fs.fstatSync(fd).size
+    if (size <= offset) return ''
+    const buf = Buffer.allocUnsafe(size - offset)
+    let got = 0
+    while (got < buf.length) {
+      const n = fs.readSync(fd, buf, got, buf.length - got, offset + got)
+      if (n === 0) break
+      got += n
+    }
+    return buf.subarray(0, got).toString('utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
+ * Puts what a dead `labbook run` had not taken from its `$LABBOOK_METRICS` file into the run, through the same line
+ * parser: the first `skip` points are in the journal already (the wrapper died mid-line); bad lines are skipped and
+ * counted, never fatal. A point without a timestamp gets `fallbackTime` (the file's last change).
+ */
+async function ingestRest(run: Run, text: string, skip: number, fallbackTime: number): Promise<{ points: number; malformed: number; problems: LineProblem[] }> {
+  const problems: LineProblem[] = []
+  const artifacts: Array<Promise<void>> = []
+  let points = 0
+  const parser = new MetricsLineParser({
+    metric(key, value, step, timestamp) {
+      if (skip > 0) { skip--; return }
+      run.logMetric(key, value, { step, timestamp: timestamp ?? fallbackTime })
+      points++
+    },
+    params(values) {
+      let refused: unknown
+      for (const [k, v] of Object.entries(values)) {
+        try {
+          run.logParam(k, v)
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'PARAM_CHANGED') refused ??= e // a changed param keeps its first value, as in `labbook run`
+        }
+      }
+      if (refused) throw refused
+    },
+    tags(values) { run.setTags(values) },
+    artifact(path, to) {
+      if (!isAbsolute(path)) throw new Error(`relative artifact path ${JSON.stringify(path)}: the directory the command ran in is not known here`)
+      artifacts.push(run.logArtifact(path, to ? { to } : undefined).catch((e: Error & { code?: string }) => {
+        problems.push({ line: -1, message: `artifact ${JSON.stringify(path)}: ${e.code ? e.code + ': ' : ''}${e.message}` })
+      }))
+    },
+  }, (p) => problems.push(p))
+  parser.feed(text)
+  parser.end()
+  await Promise.all(artifacts)
+  return { points, malformed: problems.length, problems }
 }

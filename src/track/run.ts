@@ -14,7 +14,7 @@ import { artifactPath } from '../model/path.js'
 import { layoutChunks } from './chunks.js'
 import { Journal } from './journal.js'
 import type { RunHost } from './run-host.js'
-import { encodeOp } from '../format/journal.js'
+import { encodeOp, type JournalOp } from '../format/journal.js'
 import { pointPrefix, pointTimestamp, pointValueStep } from '../format/jsonl.js'
 
 /** Points buffered in memory before a synchronous journal write, whatever the clock says. */
@@ -67,6 +67,10 @@ export class Run {
   private commitChain: Promise<void> = Promise.resolve()
   private lastFlush = Date.now()
   private lastTs = -1
+  /** Asked at every journal write for an op that says how far an outside source is (`labbook run`'s metrics file). */
+  private journalMark: (() => JournalOp | undefined) | undefined
+  /** The last such op written: a rotated journal starts with it again, so recovery always finds it. */
+  private lastMark = ''
   private lastTsText = ''
   /** What reached the journal while a commit was in flight: it is not on the branch, so the next segment keeps it. */
   private journaledSinceSnapshot: string[] = []
@@ -325,10 +329,24 @@ export class Run {
     return { ...this.state, source: { ...this.state.source }, params: { ...this.state.params }, tags: { ...this.state.tags }, metrics }
   }
 
+  /**
+   * @internal `labbook run`: `mark` is called at each journal write and its op written after the points, so a
+   * recovery knows exactly which part of the `$LABBOOK_METRICS` file the journal already holds.
+   */
+  setJournalMark(mark: () => JournalOp | undefined): void {
+    this.journalMark = mark
+  }
+
   /** Writes buffered points and operations to the journal (fsync). Cheap to call; done about once a second anyway. */
   flush(sync = true): void {
-    const text = this.pendingOps + this.pending
+    let text = this.pendingOps + this.pending
     if (text === '') return
+    const mark = this.journalMark?.()
+    if (mark) {
+      // After the points: everything before it in the journal is what the mark says was taken in.
+      this.lastMark = encodeOp(mark)
+      text += this.lastMark
+    }
     if (this.journaled) {
       this.journal.append(text, sync)
       this.journaledSinceSnapshot.push(text)
@@ -422,7 +440,7 @@ export class Run {
       for (const [k, v] of Object.entries(written.params)) if (!(k in this.state.params)) this.state.params[k] = v
       this.lastWritten = { lifecycle: written.lifecycle, name: written.name, description: written.description }
     }
-    if (!this.ended && this.journaled) this.journal.rotate(this.committedPoints, this.journaledSinceSnapshot.join(''))
+    if (!this.ended && this.journaled) this.journal.rotate(this.committedPoints, this.journaledSinceSnapshot.join('') || this.lastMark)
   }
 
   /** Our state over the tip's: fields edited elsewhere since we last wrote them keep the other edit. */

@@ -99,6 +99,24 @@ burst()
     appendFileSync(path, '{"late": 1}\n') // after stop: not read
     expect(r.points.length).toBe(501)
   })
+
+  it('mark(): the offset after the last complete line handed over, and the points of the line it is inside', async () => {
+    const path = join(tmp, 'mark.jsonl')
+    const head = '{"é": 1, "step": 0}\n{"a": 2, "b": 3}\n'
+    writeFileSync(path, head + '{"a": 4, "b"')
+    const r = recorder()
+    let during: { offset: number; points: number } | undefined
+    const tailer: MetricsFileTailer = new MetricsFileTailer(path, { ...r.sink, metric: (k, v, s, t) => { if (v === 3) during = tailer.mark(); r.sink.metric(k, v, s, t) } }, { intervalMs: 10_000 })
+    await tailer.start()
+    await tailer.poll()
+    expect(during).toEqual({ offset: 0, points: 2 }) // mid-chunk: 2 points of lines after offset 0 are in
+    expect(tailer.mark()).toEqual({ offset: Buffer.byteLength(head), points: 0 })
+    appendFileSync(path, ': 5}\n')
+    await tailer.poll()
+    expect(tailer.mark()).toEqual({ offset: Buffer.byteLength(head) + 17, points: 0 })
+    await tailer.stop()
+    expect(r.points.map((x) => x[1])).toEqual([1, 2, 3, 4, 5])
+  })
 })
 
 describe('MetricsIngestor (the worker-thread tailer, from dist/)', () => {

@@ -20,6 +20,7 @@ const op: fc.Arbitrary<JournalOp> = fc.oneof(
   fc.record({ op: fc.constant('description' as const), value: fc.string() }),
   fc.constant({ op: 'resume' as const }),
   fc.record({ op: fc.constant('dataset' as const), value: fc.record({ name: fc.string({ minLength: 1 }), digest: fc.string({ minLength: 1 }), sourceType: fc.string(), source: fc.string(), context: fc.string(), schema: fc.string(), profile: fc.string() }, { requiredKeys: ['name', 'digest', 'sourceType', 'source'] }) }),
+  fc.record({ op: fc.constant('metrics-file' as const), path: fc.string(), offset: int, points: int, child: fc.record({ pid: fc.integer({ min: 1, max: 2 ** 22 }), host: fc.string(), started: fc.string() }) }, { requiredKeys: ['op', 'path', 'offset', 'points'] }),
   fc.record({ op: fc.constant('end' as const), status: fc.constantFrom('FINISHED' as const, 'FAILED' as const, 'KILLED' as const), endTime: int }),
 )
 
