@@ -51,6 +51,7 @@ describe('$LABBOOK_METRICS bad lines', () => {
     const reference = performance.now() - t1
     expect(got).toBe(5000)
     // quadratic growth took 25 s here; linear is a small multiple of one JSON.parse
-    expect(fed).toBeLessThan(Math.max(2000, reference * 10))
+    // (bounds loose enough for a loaded 2-core CI box; quadratic is minutes there)
+    expect(fed).toBeLessThan(Math.max(8000, reference * 25))
   }, 60_000)
 })

@@ -146,11 +146,13 @@ describe('runs', () => {
     expect(window.json.metrics.map((m: { step: number }) => m.step)).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i))
   })
 
-  it('log-inputs keeps the datasets with the run', async () => {
+  it('log-inputs keeps the datasets with the run, not as an artifact', async () => {
     const id = await newRun('0', 'with-data')
     const datasets = [{ tags: [{ key: 'mlflow.data.context', value: 'train' }], dataset: { name: 'iris', digest: 'abc123', source_type: 'local', source: '{}' } }]
     expect((await call('POST', 'runs/log-inputs', { run_id: id, datasets })).status).toBe(200)
-    expect(JSON.parse(Buffer.from(await book.readArtifact(id, 'mlflow/inputs.json')).toString())).toEqual(datasets)
+    // Datasets live in the run (runs/get), not in an artifact: see test/server/datasets.test.ts for the full round trip.
+    expect((await call('GET', 'runs/get', { run_id: id })).json.run.inputs.dataset_inputs).toEqual(datasets)
+    await expect(book.readArtifact(id, 'mlflow/inputs.json')).rejects.toMatchObject({ code: 'ARTIFACT_NOT_FOUND' })
   })
 })
 

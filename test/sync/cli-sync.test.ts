@@ -56,7 +56,8 @@ describe('labbook init --github --notes', () => {
     expect(repo.git('config', '--get-all', 'notes.displayRef').trim()).toBe('refs/notes/labbook') // not added twice
     const run = await runCli(['run', '-n', 'noted', '--', 'sh', '-c', 'exit 0'], { cwd: repo.dir })
     expect(run.code).toBe(0)
-    expect(repo.git('log', '-1', '--format=%N', 'main')).toMatch(/^labbook: noted FINISHED/)
+    // the note is the commit's bounded summary (docs/format.md): counts and where to list the runs
+    expect(repo.git('log', '-1', '--format=%N', 'main')).toMatch(/^labbook: 1 run on this commit · FINISHED 1 · list them: labbook ls --commit [0-9a-f]{12}\nlabbook: experiment 0 "Default" · FINISHED 1\n/)
   }, 60_000)
 })
 
