@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { runGitSync } from './git.js'
+import { processAlive, thisProcess } from './process.js'
 import { readRef } from './ref.js'
 
 export interface PackResult {
@@ -40,6 +41,85 @@ export function packBranchObjects(gitdir: string, branch: string): PackResult {
   return { objects, tip }
 }
 
+/**
+ * Loose objects in the repository, estimated the way `git gc --auto` does: the files in `objects/17` times 256. Below
+ * 4,096 (thresholds lowered for tests) every fan-out directory is counted exactly.
+ */
+export function looseObjects(gitdir: string, threshold: number): number {
+  const count = (d: string) => {
+    try {
+      return fs.readdirSync(join(gitdir, 'objects', d)).filter((f) => /^[0-9a-f]{38}$/.test(f)).length
+    } catch {
+      return 0
+    }
+  }
+  if (threshold >= 4096) return count('17') * 256
+  let n = 0
+  for (let i = 0; i < 256; i++) n += count(i.toString(16).padStart(2, '0'))
+  return n
+}
+
+/**
+ * At the end of a command that wrote objects: packs in the background when the repository holds `threshold` or more
+ * loose objects and the branch moved since the last pack, unless a packing is already running. Short CLI processes
+ * each write a few objects, so counting this process's writes alone never triggers; this counts the repository's.
+ */
+export function autoPack(gitdir: string, branch: string, script: string, threshold: number): boolean {
+  if (!(threshold > 0) || looseObjects(gitdir, threshold) < threshold) return false
+  try {
+    if (fs.readFileSync(join(gitdir, 'labbook', 'packed-tip'), 'utf8').trim() === readRef(gitdir, `refs/heads/${branch}`)) return false
+  } catch { /* never packed */ }
+  if (packLockHeld(gitdir)) return false
+  packInBackground(gitdir, branch, script)
+  return true
+}
+
+const PACK_LOCK_STALE_MS = 3_600_000
+
+function packLockPath(gitdir: string): string {
+  return join(gitdir, 'labbook', 'pack.lock')
+}
+
+/** Whether a live packing process holds `.git/labbook/pack.lock`; a dead holder's (or an hour-old) lock is removed. */
+function packLockHeld(gitdir: string): boolean {
+  const path = packLockPath(gitdir)
+  try {
+    const st = fs.statSync(path)
+    const holder = JSON.parse(fs.readFileSync(path, 'utf8'))
+    if (processAlive(holder) && Date.now() - st.mtimeMs < PACK_LOCK_STALE_MS) return true
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return false
+    // Empty or half-written: its writer is still starting unless it is old.
+    try {
+      if (Date.now() - fs.statSync(path).mtimeMs < 10_000) return true
+    } catch {
+      return false
+    }
+  }
+  try { fs.unlinkSync(path) } catch { /* someone else did */ }
+  return false
+}
+
+/** Packs under `.git/labbook/pack.lock` (exclusive create), so two packings never run at once; false when one runs. */
+export function packWithLock(gitdir: string, branch: string): PackResult | false {
+  const path = packLockPath(gitdir)
+  packLockHeld(gitdir)
+  let fd: number
+  try {
+    fs.mkdirSync(join(gitdir, 'labbook'), { recursive: true })
+    fd = fs.openSync(path, 'wx')
+  } catch {
+    return false
+  }
+  try {
+    fs.writeSync(fd, JSON.stringify(thisProcess()))
+    fs.closeSync(fd)
+    return packBranchObjects(gitdir, branch)
+  } finally {
+    try { fs.unlinkSync(path) } catch { /* gone */ }
+  }
+}
+
 /** Runs the packing in a detached background process (node running this file, which then calls git through the door) so the caller (a finishing run) does not wait. */
 export function packInBackground(gitdir: string, branch: string, script: string): void {
   try {
@@ -54,5 +134,5 @@ function hasObject(gitdir: string, oid: string): boolean {
 
 // Entry point for packInBackground: `node pack.js GITDIR BRANCH`.
 if (process.argv[1] && import.meta.url === `file://${process.argv[1]}` && process.argv.length === 4) {
-  packBranchObjects(process.argv[2]!, process.argv[3]!)
+  packWithLock(process.argv[2]!, process.argv[3]!)
 }

@@ -15,7 +15,7 @@ import { BranchStore } from '../store/branch-store.js'
 import { Registry } from '../registry/registry.js'
 import { locateRepo } from '../store/gitdir.js'
 import { ObjectStore } from '../store/objects.js'
-import { packBranchObjects, packInBackground, type PackResult } from '../store/pack.js'
+import { autoPack, packBranchObjects, packInBackground, type PackResult } from '../store/pack.js'
 import { SummaryIndex } from '../store/summary-index.js'
 import { migrateArtifacts, type MigrateResult } from './migrate-artifacts.js'
 import { addRunNote, notesStore } from '../sync/notes.js'
@@ -72,6 +72,7 @@ export const DEFAULT_COMMIT_INTERVAL = 30_000
 export const DEFAULT_ARTIFACT_THRESHOLD = 10 * 1024 * 1024
 /** Loose objects this process writes before it packs the branch in the background (C git's gc.auto is 6,700). */
 const PACK_EVERY_OBJECTS = 2000
+const PACK_SCRIPT = fileURLToPath(new URL('../store/pack.js', import.meta.url))
 
 /**
  * A repository's labbook: the read API over the branch tip, plus experiments and runs to write.
@@ -354,6 +355,13 @@ export class Labbook extends LabbookReader implements RunHost {
     for (const r of runs) r.detach()
     this.openRuns.clear()
     this.stopTimers()
+    // The end of a command (every CLI command closes its book): pack in the background once the repository holds
+    // enough loose objects, whoever wrote them (`git gc --auto`'s count), so many short processes trigger it too.
+    if (this.objects.objectsWritten > this.packedAt) {
+      this.packedAt = this.objects.objectsWritten
+      const env = Number(process.env.LABBOOK_AUTO_PACK_OBJECTS)
+      autoPack(this.gitdir, this.branch, PACK_SCRIPT, Number.isFinite(env) && process.env.LABBOOK_AUTO_PACK_OBJECTS !== '' ? env : PACK_EVERY_OBJECTS)
+    }
   }
 
   /** @internal */
@@ -376,7 +384,7 @@ export class Labbook extends LabbookReader implements RunHost {
     if (this.openRuns.size === 0) this.stopTimers()
     if (this.objects.objectsWritten - this.packedAt >= PACK_EVERY_OBJECTS) {
       this.packedAt = this.objects.objectsWritten
-      packInBackground(this.gitdir, this.branch, fileURLToPath(new URL('../store/pack.js', import.meta.url)))
+      packInBackground(this.gitdir, this.branch, PACK_SCRIPT)
     }
   }
 
