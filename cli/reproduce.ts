@@ -4,6 +4,7 @@ import { isAbsolute, join, relative } from 'node:path'
 import { fail } from '../src/errors.js'
 import { DIFF_ARTIFACT } from '../src/model/layout.js'
 import type { RunSummary } from '../src/model/run.js'
+import { eligibleValue, groupRuns, ineligible, type JudgeContext, judgeReproduction, metricGoal } from '../src/judge/index.js'
 import { compareRuns, renderComparisonText } from '../src/report/compare.js'
 import { shellWords } from '../src/cli-support/shell-words.js'
 import { checkoutRun } from '../src/track/checkout.js'
@@ -61,8 +62,10 @@ export default withExamples(defineCommand({
       const again = await book.getRun(result.runId)
       const names = await experimentNames(book)
       const named = [original, again].map((r) => ({ ...r, experiment: names.get(r.experiment) ?? r.experiment }))
-      const comparison = compareRuns(named, { goals: loadConfig(book.repo) })
-      const v = verdict(original, again)
+      const config = loadConfig(book.repo)
+      const judge: JudgeContext = { config, tags: (await book.getExperiment(original.experiment)).tags }
+      const comparison = compareRuns(named, { goals: config, experimentTags: judge.tags })
+      const v = verdict(original, again, judge, await repeatsOf(book, original, judge))
       if (args.json) out(io, toJson({ original: original.id, reproduction: again.id, verdict: v, comparison }))
       else {
         io.stdout.write(renderComparisonText(comparison))
@@ -91,39 +94,62 @@ function recordedCommand(run: RunSummary): string[] {
 }
 
 export interface Verdict {
-  /** Every shared model metric is within the tolerance (and the status is the same). */
+  /** Every judged metric is the same (identical, within min_effect or within the spread of the original's repeats) and so is the status. */
   same: boolean
-  tolerance: number
+  /** Judged metrics that are the same, with src/judge's reason. */
   matched: string[]
-  differ: Array<{ key: string; original: number; reproduced: number }>
+  /** Judged metrics outside the noise: better or worse than the original. */
+  differ: Array<{ key: string; original: number; reproduced: number; verdict: 'better' | 'worse'; reason: string }>
+  /** Judged metrics nothing can decide on (one original run, no min_effect), with the values. */
+  undecided: Array<{ key: string; original: number; reproduced: number; reason: string }>
+  /** Judged metrics the original has and the reproduction did not log. */
   missing: string[]
+  /** How many runs the original's sample has (the original and its repeats). */
+  repeats: number
   summary: string
 }
 
 /**
- * Same within noise? h11 owns the judgement rules (goals, statistics over seeds); until its module lands this is the
- * minimal rule: each model metric's latest value within 1% (relative) or 1e-9 (absolute), system/* ignored.
+ * Same within noise? src/judge decides (judgeReproduction): each metric with a goal (telemetry and `goal: none` are
+ * informational) is compared with the original's sample, which is the original and the other repeats of its
+ * configuration (src/judge's groups; earlier reproductions excluded). `same` needs every judged metric the same.
  */
-export function verdict(a: RunSummary, b: RunSummary, tolerance = 0.01): Verdict {
+export function verdict(a: RunSummary, b: RunSummary, judge: JudgeContext = {}, repeats: readonly RunSummary[] = []): Verdict {
   const matched: string[] = []
   const differ: Verdict['differ'] = []
+  const undecided: Verdict['undecided'] = []
   const missing: string[] = []
+  const sample = [a, ...repeats.filter((r) => r.id !== a.id && r.id !== b.id && ineligible(r) === undefined)]
   for (const key of Object.keys(a.metrics).sort()) {
-    if (key.startsWith('system/')) continue
-    const x = a.metrics[key]!.value
+    const g = metricGoal(key, judge)
+    if (!g.goal) continue
+    const values = sample.map((r) => (r === a ? a.metrics[key]?.value : eligibleValue(r, key))).filter((v): v is number => v !== undefined && Number.isFinite(v))
     const y = b.metrics[key]?.value
-    if (y === undefined) missing.push(key)
-    else if (Object.is(x, y) || Math.abs(x - y) <= Math.max(1e-9, tolerance * Math.abs(x))) matched.push(key)
-    else differ.push({ key, original: x, reproduced: y })
+    if (y === undefined) { missing.push(key); continue }
+    const x = a.metrics[key]!.value
+    const j = judgeReproduction(values, y, g.goal, g.minEffect)
+    if (!j) differ.push({ key, original: x, reproduced: y, verdict: 'worse', reason: Number.isFinite(y) ? 'the original has no finite value' : 'the reproduction has no finite value' })
+    else if (j.verdict === 'same') matched.push(key)
+    else if (j.verdict === 'inconclusive') undecided.push({ key, original: x, reproduced: y, reason: j.reason })
+    else differ.push({ key, original: x, reproduced: y, verdict: j.verdict, reason: j.reason })
   }
   const sameStatus = a.status === b.status
-  const same = sameStatus && differ.length === 0 && missing.length === 0
-  const pct = `${tolerance * 100}%`
+  const same = sameStatus && differ.length === 0 && undecided.length === 0 && missing.length === 0
+  const change = (x: number, y: number) => `${formatNumber(x)} → ${formatNumber(y)}${x !== 0 ? ` (${y > x ? '+' : ''}${formatNumber(((y - x) / Math.abs(x)) * 100)}%)` : ''}`
   const parts: string[] = []
   if (!sameStatus) parts.push(`status ${a.status} → ${b.status}`)
-  if (matched.length) parts.push(`${matched.length} metric${matched.length === 1 ? '' : 's'} within ${pct}`)
-  if (differ.length) parts.push(`differs: ${differ.map((d) => `${d.key} ${formatNumber(d.original)} → ${formatNumber(d.reproduced)}${d.original !== 0 ? ` (${d.reproduced > d.original ? '+' : ''}${formatNumber(((d.reproduced - d.original) / Math.abs(d.original)) * 100)}%)` : ''}`).join(', ')}`)
+  if (matched.length) parts.push(`${matched.length} metric${matched.length === 1 ? '' : 's'} the same${sample.length > 1 ? ` (within the spread of ${sample.length} repeats)` : ''}`)
+  if (differ.length) parts.push(`differs: ${differ.map((d) => `${d.key} ${change(d.original, d.reproduced)} ${d.verdict}, ${d.reason}`).join('; ')}`)
+  if (undecided.length) parts.push(`cannot tell: ${undecided.map((d) => `${d.key} ${change(d.original, d.reproduced)}`).join(', ')} (one original run and no min_effect: run repeats with labbook run --repeat, or set min_effect in labbook.config.yaml)`)
   if (missing.length) parts.push(`not logged again: ${missing.join(', ')}`)
-  if (!parts.length) parts.push('no model metrics to compare')
-  return { same, tolerance, matched, differ, missing, summary: `${same ? 'REPRODUCED' : 'DIFFERENT'}: run ${b.id} against ${a.id}: ${parts.join('; ')}` }
+  if (!parts.length) parts.push('no judged metrics to compare')
+  const word = same ? 'REPRODUCED' : differ.length || missing.length || !sameStatus ? 'DIFFERENT' : 'INCONCLUSIVE'
+  return { same, matched, differ, undecided, missing, repeats: sample.length, summary: `${word}: run ${b.id} against ${a.id}: ${parts.join('; ')}` }
+}
+
+/** The other repeats of the original's configuration (src/judge's groups), reproductions excluded. */
+export async function repeatsOf(book: { listRuns(o: { experiment: string }): Promise<RunSummary[]> }, original: RunSummary, judge: JudgeContext): Promise<RunSummary[]> {
+  const runs = (await book.listRuns({ experiment: original.experiment })).filter((r) => !(REPRODUCES_TAG in r.tags) || r.id === original.id)
+  const group = groupRuns(runs, { config: judge.config }).find((g) => g.runs.some((r) => r.id === original.id))
+  return group ? group.runs.filter((r) => r.id !== original.id) : []
 }

@@ -9,3 +9,4 @@ export { type GroupOptions, type GroupScore, type RunGroup, GROUP_TAG, bestGroup
 export { type Difference, type SampleStats, describe, tCdf, tQuantile, welch } from './stats.js'
 export { type MetricVerdict, type Verdict, judgeDifference } from './verdict.js'
 export { type ExperimentJudgement, type PrimaryMetric, judgeExperiment } from './experiment.js'
+export { type MetricReproduction, type ReproductionVerdict, judgeReproduction } from './reproduction.js'
