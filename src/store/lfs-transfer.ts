@@ -83,13 +83,18 @@ function lastLines(text: string): string {
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !/^(Downloading|Uploading|Errors logged|Use `git lfs logs)/.test(l)).slice(-2).join(' ')
 }
 
+/** git's answer when the `git-lfs` binary is not on PATH. */
+const NO_LFS = /'lfs' is not a git command|git-lfs: (command )?not found|cannot run git-lfs/i
+
 /**
- * Uploads LFS objects to a remote's LFS store (`git lfs push --object-id`); objects the remote already has are
- * skipped by git-lfs. Resolves only when every object is there.
+ * Uploads LFS objects to a remote's LFS store (`git lfs push --object-id`, one batch per 500 objects); objects the
+ * remote already has are skipped by git-lfs. Resolves only when every object is there. No `git lfs version` probe
+ * first: a machine without git-lfs is recognised from git's own answer, so a push costs no extra process.
  */
 export async function pushLfsObjects(gitdir: string, remote: string, objects: LfsPointer[]): Promise<void> {
   if (objects.length === 0) return
-  if (!lfsAvailable()) throw lfsMissing(`${objects.length} large artifact${objects.length === 1 ? '' : 's'} must be uploaded before the branch can be pushed`)
+  const missing = () => lfsMissing(`${objects.length} large artifact${objects.length === 1 ? '' : 's'} must be uploaded before the branch can be pushed`)
+  if (available === false) throw missing()
   for (const o of objects) {
     if (!hasLfsObject(gitdir, o)) await fetchLfsObject(gitdir, o)
   }
@@ -97,10 +102,15 @@ export async function pushLfsObjects(gitdir: string, remote: string, objects: Lf
   const oids = [...new Set(objects.map((o) => o.oid))]
   for (let i = 0; i < oids.length; i += 500) {
     const r = await runLfs(gitdir, config, ['push', '--object-id', name, ...oids.slice(i, i + 500)])
+    if (r.code !== 0 && NO_LFS.test(r.stderr)) {
+      available = false
+      throw missing()
+    }
     if (r.code !== 0) {
       throw new LabbookError('LFS_FAILED', `git lfs push to ${remote} failed: ${lastLines(r.stderr)}`,
         'Check that the remote accepts Git LFS objects (GitHub, GitLab, Gitea, Bitbucket and local paths do) and that you may push there; then run `labbook push` again.', { remote })
     }
+    available = true
   }
 }
 
@@ -137,25 +147,20 @@ export async function fetchLfsObject(gitdir: string, p: LfsPointer, preferred?: 
 
 /**
  * The LFS pointers in commits reachable from `tip` but not from `exclude` (what a push of `tip` sends): blobs under
- * an `artifacts/` folder small enough to be pointers (`git rev-list --objects`, `git cat-file --batch-check`), read
- * in-process.
+ * an `artifacts/` folder small enough to be pointers, listed by one `git rev-list --objects` whose filter drops
+ * trees and larger blobs, then read in-process.
  */
 export async function lfsPointersToPush(gitdir: string, objects: ObjectStore, tip: string, exclude: string[]): Promise<LfsPointer[]> {
-  const list = runGitSync(['rev-list', '--objects', tip, '--not', ...exclude, '--'], { gitdir })
+  const list = await runGit(['rev-list', '--objects', `--filter=combine:object:type=blob+blob:limit=${LFS_POINTER_MAX}`, tip, '--not', ...exclude, '--'], { gitdir })
   if (list.code !== 0) throw new LabbookError('GIT_FAILED', `git rev-list failed: ${list.stderr.trim()}`, 'Run `git fsck` on the repository.')
+  const out = new Map<string, LfsPointer>()
   // Only files inside a run's artifacts/ can be pointers (git prints each object once, with the first path it met).
-  const candidates: string[] = []
   for (const line of list.stdout.split('\n')) {
     const space = line.indexOf(' ')
-    if (space > 0 && line.includes(`/${ARTIFACTS_DIR}/`, space)) candidates.push(line.slice(0, space))
-  }
-  if (candidates.length === 0) return []
-  const check = runGitSync(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], { gitdir, input: candidates.join('\n') + '\n' })
-  const out = new Map<string, LfsPointer>()
-  for (const line of check.stdout.split('\n')) {
-    const [oid, type, size] = line.split(' ')
-    if (type !== 'blob' || Number(size) > LFS_POINTER_MAX || Number(size) < 40) continue
-    const p = decodeLfsPointer(await objects.readBlob(oid!))
+    if (space < 0 || !line.includes(`/${ARTIFACTS_DIR}/`, space)) continue
+    const blob = await objects.readBlob(line.slice(0, space))
+    if (blob.length < 40) continue
+    const p = decodeLfsPointer(blob)
     if (p) out.set(p.oid, p)
   }
   return [...out.values()]
