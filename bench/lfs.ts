@@ -72,6 +72,7 @@ try {
     fs.rmSync(r2, { recursive: true, force: true })
   }
   const o = median(ours), p = median(plain)
+  console.log(`  rounds (ms): labbook push ${ours.map(Math.round).join(', ')}; reference ${plain.map(Math.round).join(', ')}`)
   console.log(`push ${RUNS * per} MB in ${RUNS} runs: labbook push ${Math.round(o)} ms (branch + LFS objects) vs git lfs push --object-id + git push ${Math.round(p)} ms: ${(o / p).toFixed(2)}x   target <= 1.2x`)
   await book.close()
 
