@@ -78,6 +78,22 @@ export function reviveRun(raw: any): RunSummary {
 
 /** Parses a summaries file into id → run (null for a tombstone). Lines that do not parse are skipped and counted. */
 export function decodeSummaries(text: string, into: Map<string, RunSummary | null> = new Map()): { runs: Map<string, RunSummary | null>; bad: number } {
+  // Fast path: the whole file as one JSON array (one parse call instead of one per line, ~1.5x faster); any bad
+  // line makes it throw, and the line-by-line loop below then keeps every good line and counts the bad ones.
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text
+  if (body !== '' && !body.includes('\n\n')) {
+    let rows: any[] | undefined
+    try {
+      rows = JSON.parse(`[${body.replaceAll('\n', ',')}]`)
+    } catch { /* a bad line: the slow path below */ }
+    // one row per line (a line split in two could otherwise join into one valid row)
+    let lines = 1
+    for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lines++
+    if (rows && rows.length === lines && rows.every((raw) => typeof raw?.id === 'string')) {
+      for (const raw of rows) into.set(raw.id, raw.removed === true ? null : reviveRun(raw))
+      return { runs: into, bad: 0 }
+    }
+  }
   let bad = 0
   for (const line of text.split('\n')) {
     if (line === '') continue

@@ -178,21 +178,37 @@ export function revParseCommit(where: GitOptions, rev: string): string | null {
 export class CatFileBatch {
   private child: ReturnType<typeof spawn> | undefined
   private buf: Buffer = Buffer.alloc(0)
+  private outgoing = ''
+  private flushQueued = false
   private readonly waiting: Array<{ resolve: (r: { type: string; body: Buffer } | undefined) => void; reject: (e: unknown) => void }> = []
 
   constructor(private readonly gitdir: string) {}
 
   read(oid: string): Promise<{ type: string; body: Buffer } | undefined> {
-    const child = this.start()
+    this.start()
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject })
       if (this.waiting.length === 1) this.ref(true)
-      child.stdin!.write(oid + '\n')
+      // Requests made in one tick go out in one write: readers that ask for many objects at once (a listing reads
+      // 256 shards) pay one pipe round trip, not one per object, which on a loaded machine is a scheduler slice each.
+      this.outgoing += oid + '\n'
+      if (!this.flushQueued) {
+        this.flushQueued = true
+        queueMicrotask(() => this.send())
+      }
     })
+  }
+
+  private send(): void {
+    this.flushQueued = false
+    const text = this.outgoing
+    this.outgoing = ''
+    if (text && this.child) this.child.stdin!.write(text)
   }
 
   /** Ends the process (pending reads fail). Optional: an idle reader never holds the process open. */
   close(): void {
+    this.send()
     this.child?.stdin?.end()
     this.child = undefined
   }

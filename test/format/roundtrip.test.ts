@@ -86,6 +86,26 @@ describe('run summary lines (format 2)', () => {
     expect(back.get('gone')).toBeNull()
     expect(encodeSummaryLine({ ...run, params: { b: true, a: 'x', z: 1.5 } })).toBe(line)
   })
+
+  it('read a whole file in one parse, and keep every good line when one is bad or split in two', () => {
+    const mk = (id: string, acc: number): RunSummary => ({
+      id, name: id, experiment: '1', status: 'FINISHED', lifecycle: 'active', startTime: 1, source: {}, params: { k: [1, 2].length }, tags: {},
+      metrics: { acc: { value: acc, step: 0, timestamp: 1, min: acc, max: acc, count: 1 } },
+    })
+    const good = ['a', 'b', 'c'].map((id, i) => encodeSummaryLine(mk(id, i / 10)))
+    const all = decodeSummaries(good.join(''))
+    expect(all.bad).toBe(0)
+    expect([...all.runs.keys()]).toEqual(['a', 'b', 'c'])
+    expect(all.runs.get('c')).toEqual(mk('c', 0.2))
+    // a damaged middle line: the others survive, it is counted
+    const bad = decodeSummaries(good[0] + '{"id":"x", oops\n' + good[2])
+    expect([...bad.runs.keys()]).toEqual(['a', 'c'])
+    expect(bad.bad).toBe(1)
+    // a line split in two whose halves would join into one valid row under a naive whole-file parse
+    const split = decodeSummaries(good[0] + '{"id":"s","metrics":{"acc":[1\n2]}}\n')
+    expect([...split.runs.keys()]).toEqual(['a'])
+    expect(split.bad).toBe(2)
+  })
 })
 
 describe('metric chunks', () => {
