@@ -8,6 +8,8 @@ import { runDuration } from '../model/run.js'
 import { artifactKind, artifactOutPath, hrefOf, textPreview } from './artifacts.js'
 import { encodeSeries } from './charts/series.js'
 import { renderMarkdown } from './markdown.js'
+import { imageSeries, seriesPaths } from './image-steps.js'
+import { modelViews } from './models.js'
 import { bestRun, eligibleValue, judgeExperiment, type JudgeConfig, type GroupScore } from '../judge/index.js'
 import { commitUrl, lfsDownloadUrl } from './remote.js'
 import type { ArtifactView, CommitView, ExperimentView, GroupView, JudgeData, MetricFile, Problem, RunDetail, SiteData, TableRun } from './snapshot.js'
@@ -103,8 +105,17 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   await put(o.filesDir, 'data/judge.json', JSON.stringify(judgeData))
 
   await pool(runs, 16, async (r) => {
-    await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: details[r.id]!.metrics }))
+    const d = details[r.id]!
+    await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }))
   })
+
+  let registry: Awaited<ReturnType<NonNullable<SiteSource['listModels']>>> = []
+  try {
+    registry = (await src.listModels?.()) ?? []
+  } catch (e) {
+    problems.push({ message: `The model registry could not be read: ${(e as Error).message}` })
+  }
+  const { models, modelRefs } = modelViews({ records: registry, runs, experiments: expViews, judge: o.judge })
 
   return {
     title: o.title ?? 'labbook',
@@ -115,6 +126,8 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     runs,
     details,
     commits: commitViews(runs, expViews),
+    models,
+    modelRefs,
     problems,
   }
 }
@@ -244,5 +257,13 @@ async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o:
     }
   }
   artifacts.sort((a, b) => a.path.localeCompare(b.path))
+  // Images logged at several steps get one step slider instead of a preview each.
+  const series = imageSeries(artifacts.filter((a) => a.href && a.kind === 'image').map((a) => a.path))
+  if (series.length) {
+    const hrefs = new Map(artifacts.map((a) => [a.path, a.href]))
+    detail.imageSeries = series.map((s) => ({ key: s.key, images: s.images.map((im) => ({ ...im, href: hrefs.get(im.path)! })) }))
+    const inSeries = seriesPaths(series, artifacts.map((a) => a.path))
+    for (const a of artifacts) if (inSeries.has(a.path)) a.inSeries = true
+  }
   return detail
 }

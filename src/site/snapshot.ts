@@ -1,6 +1,7 @@
 /** The summaries the Astro pages render from (kept small: no metric series, no artifact bytes). Browser-safe types. */
 import type { ParamValue, RunStatus, RunSummary, SourceInfo, MetricSummary } from '../model/run.js'
 import type { Goal, JudgeConfig, SampleStats } from '../judge/index.js'
+import type { ImageSeries } from './image-steps.js'
 
 export type { Goal }
 
@@ -55,9 +56,14 @@ export interface ArtifactView {
   kind: ArtifactKind
   preview?: string
   truncated?: boolean
+  /** An image shown in a step series (the slider), not previewed on its own. */
+  inSeries?: boolean
 }
 
 export interface MetricFile { key: string; file: string; total: number; full?: string }
+
+/** Images logged at several steps (src/site/image-steps.ts), with hrefs into the site. */
+export type { ImageSeries, StepImage } from './image-steps.js'
 
 export interface RunDetail {
   metrics: MetricFile[]
@@ -66,7 +72,46 @@ export interface RunDetail {
   log?: { text: string; truncated: boolean }
   diff?: { text: string; truncated: boolean }
   children: string[]
+  /** Images logged at several steps, for the step slider (absent when none). */
+  imageSeries?: ImageSeries[]
 }
+
+/** A registered model's page (src/site/models.ts): everything under models/<name>/ on the branch, joined to its runs. */
+export interface ModelView {
+  name: string
+  /** The page's folder under models/: the name when it is URL-safe, else a sanitised name and a hash. */
+  slug: string
+  createdAt: number
+  updatedAt: number
+  descriptionHtml?: string
+  /** First line of the description, plain text (for the index). */
+  summary?: string
+  tags: Record<string, string>
+  aliases: Array<{ alias: string; version: number }>
+  /** Live versions, newest first (deleted ones are gone for clients, as in MLflow). */
+  versions: ModelVersionView[]
+}
+
+export interface ModelVersionView {
+  version: number
+  stage: string
+  status: string
+  aliases: string[]
+  createdAt: number
+  user?: string
+  description?: string
+  source: string
+  /** MLflow 3's logged model id. */
+  modelId?: string
+  tags: Record<string, string>
+  renumberedFrom?: number
+  runId?: string
+  /** The source run when it is in this site: its page exists, with its primary metrics (src/judge) and values. */
+  run?: { id: string; name: string; status: RunStatus; experiment: string; metrics: Array<{ key: string; value: number; goal?: Goal }> }
+}
+
+/** A model version a run registered, for the link back from the run's page. */
+export interface ModelRef { name: string; slug: string; version: number; stage: string; aliases: string[] }
 
 export interface CommitView {
   sha: string
@@ -94,6 +139,10 @@ export interface SiteData {
   runs: RunSummary[]
   details: Record<string, RunDetail>
   commits: CommitView[]
+  /** Registered models, by name (empty when the branch has no registry). */
+  models: ModelView[]
+  /** Per run id: the model versions registered from it. */
+  modelRefs: Record<string, ModelRef[]>
   problems: Problem[]
 }
 

@@ -1,6 +1,7 @@
 /** What the site reads: the read-only subset of `Labbook` / `book.at(rev)`. A fake in memory implements it too. */
 import type { Experiment } from '../model/experiment.js'
 import type { MetricPoint, RunSummary } from '../model/run.js'
+import type { ModelRecord } from '../model/registry.js'
 
 export interface ArtifactEntry { path: string; size: number; external: boolean }
 
@@ -15,6 +16,8 @@ export interface SiteSource {
   metricHistories(id: string): Promise<Record<string, MetricPoint[]>>
   listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]>
   readArtifact(id: string, path: string): Promise<Uint8Array>
+  /** The model registry of the revision (models/ on the branch); sources without it have no model pages. */
+  listModels?(): Promise<ModelRecord[]>
   /** Large artifacts as a file to copy (a Git LFS object, downloaded when missing); sources without it use readArtifact. */
   openArtifact?(id: string, path: string): Promise<ArtifactContent>
 }

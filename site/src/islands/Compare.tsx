@@ -11,9 +11,12 @@ import { bestRun, metricGoal, type Goal } from 'labbook-lib/judge/index.js'
 import type { JudgeData } from 'labbook-lib/site/snapshot.js'
 import { fmtNumber, fmtValue } from 'labbook-lib/site/format.js'
 import PlotFigure from './PlotFigure'
+import DatasetsDiff from './DatasetsDiff'
+import ImageSteps from './ImageSteps'
+import type { ImageSeries } from 'labbook-lib/site/image-steps.js'
 import { getJson, siteUrl } from './url'
 
-type CRun = TableRun & { metricFiles: MetricFile[]; label: string }
+type CRun = TableRun & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[]; label: string }
 const ID = /^[A-Za-z0-9_-]{1,100}$/
 
 function selection(): string[] {
@@ -118,6 +121,8 @@ export default function Compare() {
         </tbody>
       </table></div>
 
+      <DatasetsDiff runs={runs} />
+
       <h2>Metrics</h2>
       <div className="scroll"><table className="metrics-cmp">
         <thead><tr><th>Metric</th><th>Goal</th>{runs.map((r) => <th key={r.id} className="num">{r.label}<br /><span className="muted">latest (best)</span></th>)}</tr></thead>
@@ -149,6 +154,11 @@ export default function Compare() {
           <div className="charts">{lineSpecs.filter((c) => c.key.startsWith('system/')).map(figure)}</div>
         </details>
       )}
+
+      {runs.some((r) => r.imageSeries?.length) && <>
+        <h2>Images by step</h2>
+        <ImageSteps runs={runs.map((r) => ({ id: r.id, label: r.label, series: r.imageSeries ?? [] }))} />
+      </>}
 
       {pc.spec && <>
         <h2>Params against a metric</h2>
