@@ -9,7 +9,7 @@ export default withExamples(defineCommand({
   meta: { name: 'init', description: 'Create the labbook branch in this repository (does nothing if it exists)' },
   args: {
     notes: { type: 'boolean', description: 'Also make `git log` show labbook\'s notes on your commits (adds notes.displayRef)' },
-    github: { type: 'boolean', description: 'Also write GitHub workflows (.github/workflows/labbook-pages.yml, labbook-report.yml) into your checkout' },
+    github: { type: 'boolean', description: 'Also write GitHub workflows (.github/workflows/labbook-pages.yml, labbook-report.yml, labbook-report-post.yml) into your checkout' },
     lfs: { type: 'boolean', description: 'Also install Git LFS hooks and filters here (git lfs install --local), so a plain `git push` uploads large artifacts too; `labbook push` never needs it' },
     force: { type: 'boolean', description: 'With --github: overwrite existing workflow files' },
     json: { type: 'boolean', description: 'Print {created, branch, commit, repo, notes, workflows} as JSON' },

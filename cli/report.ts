@@ -1,6 +1,8 @@
 import { defineCommand } from 'citty'
+import { writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { loadConfig } from '../src/format/config-file.js'
-import { renderPrReportMarkdown } from '../src/report/pr-markdown.js'
+import { renderPrReportMarkdown, renderVerdictTable } from '../src/report/pr-markdown.js'
 import { buildPrReport, regressions } from '../src/report/pr-report.js'
 import { formatNumber } from '../src/report/compare.js'
 import { usage } from './args.js'
@@ -20,6 +22,7 @@ export default withExamples(defineCommand({
     json: { type: 'boolean', description: 'Print the report as JSON' },
     'site-url': { type: 'string', description: 'Published labbook site, to link run and compare pages', valueHint: 'URL' },
     metrics: { type: 'string', description: "Judge these metrics (comma-separated) instead of each experiment's primary metrics", valueHint: 'LIST' },
+    'verdict-table': { type: 'string', description: 'Also write the verdict table alone (Markdown) to FILE: the summary of a GitHub check run', valueHint: 'FILE' },
     'fail-on-regression': { type: 'boolean', description: 'Exit 1 when a primary metric is judged worse (beyond noise, or by min_effect)' },
   },
   async run({ args }) {
@@ -43,6 +46,7 @@ export default withExamples(defineCommand({
       })
       if (args.json) out(io, toJson(report))
       else io.stdout.write(renderPrReportMarkdown(report))
+      if (args['verdict-table']) writeFileSync(resolve(io.cwd, String(args['verdict-table'])), renderVerdictTable(report))
       if (args['fail-on-regression']) {
         const bad = regressions(report)
         for (const { experiment: e, metric: m } of bad) {
@@ -59,4 +63,5 @@ export default withExamples(defineCommand({
   'labbook report --base origin/main > report.md',
   'labbook report --base main --head feature --json',
   'labbook report --base origin/main --site-url https://me.github.io/repo --fail-on-regression',
+  'labbook report --base origin/main --md --verdict-table verdict.md > report.md',
 ])

@@ -31,6 +31,8 @@ export function enableLfs(repo: string): { output: string } {
 export const WORKFLOWS = {
   pages: { template: 'labbook-pages.yml', target: '.github/workflows/labbook-pages.yml' },
   report: { template: 'labbook-report.yml', target: '.github/workflows/labbook-report.yml' },
+  /** Part 2 of the report (workflow_run): posts part 1's artifact as the PR comment and check run, never running PR code. */
+  reportPost: { template: 'labbook-report-post.yml', target: '.github/workflows/labbook-report-post.yml' },
 } as const
 
 export type WorkflowName = keyof typeof WORKFLOWS
@@ -45,7 +47,7 @@ export function templatesDir(): string {
 }
 
 /** Writes the GitHub workflows into the user's repository; an existing file is kept unless `force`. */
-export function writeGithubWorkflows(repo: string, which: WorkflowName[] = ['pages', 'report'], o: { force?: boolean } = {}): Array<{ path: string; written: boolean }> {
+export function writeGithubWorkflows(repo: string, which: WorkflowName[] = ['pages', 'report', 'reportPost'], o: { force?: boolean } = {}): Array<{ path: string; written: boolean }> {
   const dir = templatesDir()
   return which.map((name) => {
     const { template, target } = WORKFLOWS[name]

@@ -48,6 +48,7 @@ describe('labbook init --github --notes', () => {
     const report = fs.readFileSync(join(repo.dir, '.github/workflows/labbook-report.yml'), 'utf8')
     expect(pages).toContain('actions/deploy-pages')
     expect(report).toContain('<!-- labbook-report -->')
+    expect(fs.readFileSync(join(repo.dir, '.github/workflows/labbook-report-post.yml'), 'utf8')).toContain('workflow_run:') // part 2: comment + check run
     expect(repo.git('config', '--get-all', 'notes.displayRef').trim()).toBe('refs/notes/labbook')
     fs.writeFileSync(join(repo.dir, '.github/workflows/labbook-pages.yml'), '# mine\n')
     const again = await runCli(['init', '--github', '--notes'], { cwd: repo.dir })
