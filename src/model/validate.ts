@@ -1,6 +1,6 @@
 import { LabbookError } from '../errors.js'
 import { controlCharacter, hasLoneSurrogate } from './path.js'
-import type { ParamValue } from './run.js'
+import type { DatasetInput, ParamValue } from './run.js'
 
 /** MLflow's rules (mlflow/utils/validation.py), so anything valid there is valid here. */
 export const MAX_KEY_LENGTH = 250
@@ -140,4 +140,21 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`
   if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object'
   return `${typeof v} ${String(v)}`
+}
+
+/**
+ * Checks dataset inputs (MLflow's `log_input`) and returns them in their stored shape: every one needs a name and a
+ * digest; the source fields become strings, empty optional fields are dropped. Throws before anything is kept.
+ */
+export function normalizeDatasetInputs(datasets: readonly DatasetInput[]): DatasetInput[] {
+  for (const d of datasets) {
+    if (!d || typeof d.name !== 'string' || d.name === '' || typeof d.digest !== 'string' || d.digest === '') {
+      throw new LabbookError('INVALID_VALUE', `A dataset input needs a name and a digest, got ${JSON.stringify(d)?.slice(0, 200)}.`, 'Pass { name, digest, sourceType, source }.')
+    }
+  }
+  return datasets.map((d) => {
+    const x: DatasetInput = { name: d.name, digest: d.digest, sourceType: String(d.sourceType ?? ''), source: String(d.source ?? '') }
+    for (const f of ['context', 'schema', 'profile'] as const) if (d[f] !== undefined && d[f] !== '') x[f] = String(d[f])
+    return x
+  })
 }

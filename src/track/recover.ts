@@ -29,7 +29,7 @@ export interface DeferredRun {
 
 const RECOVER_LOCK_STALE_MS = 60_000
 
-/** Finds journals of dead writers on this branch, commits what the branch lacks and ends those runs. */
+/** How `recover` reports what it does. */
 export interface RecoverOptions {
   /** Called after each journal looked at: `done` of `total`. */
   onProgress?: (done: number, total: number) => void
@@ -37,6 +37,7 @@ export interface RecoverOptions {
   onDeferred?: (d: DeferredRun) => void
 }
 
+/** Finds journals of dead writers on this branch, commits what the branch lacks and ends those runs. */
 export async function recoverJournals(book: Labbook, o: RecoverOptions = {}): Promise<RecoveredRun[]> {
   const root = journalRoot(book.gitdir)
   let dirs: string[]

@@ -1,30 +1,20 @@
 import { LabbookError } from '../errors.js'
 import { decodeRun, encodeRun } from '../format/yaml.js'
 import { sameParam } from '../model/param.js'
-import { ARTIFACTS_DIR, chunkName, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
-import { addToSummary } from '../model/metric.js'
-import { RUN_STATUSES, type MetricSummary, type ParamValue, type RunStatus, type RunSummary } from '../model/run.js'
+import { RUN_FILE, runDir } from '../model/layout.js'
+import { RUN_STATUSES, type DatasetInput, type ParamValue, type RunStatus, type RunSummary } from '../model/run.js'
 import {
-  validateDescription, validateKey, validateMetricValue, validateParamValue, validateRunName, validateStep, validateTagValue, validateTimestamp,
+  normalizeDatasetInputs, validateDescription, validateKey, validateMetricValue, validateParamValue, validateRunName, validateStep, validateTagValue,
+  validateTimestamp,
 } from '../model/validate.js'
-import type { DatasetInput } from '../model/run.js'
-import type { TreeChange } from '../store/tree-edit.js'
 import { stageBytes, stageLocal, type StagedFile } from './artifacts.js'
 import { artifactPath } from '../model/path.js'
 import { layoutChunks } from './chunks.js'
 import { Journal } from './journal.js'
 import type { RunHost } from './run-host.js'
 import { encodeOp, type JournalOp } from '../format/journal.js'
-import { pointPrefix, pointTimestamp, pointValueStep } from '../format/jsonl.js'
-
-/** Points buffered in memory before a synchronous journal write, whatever the clock says. */
-const BUFFER_POINTS = 100_000
-
-interface KeyState {
-  prefix: string
-  nextStep: number
-  summary: MetricSummary | undefined
-}
+import { BUFFER_POINTS, PointBuffer } from './point-buffer.js'
+import { mergeWithTip, runCommit, type WrittenFields } from './run-commit.js'
 
 export interface RunWriterOptions {
   /** Attaching to a run already on the branch. */
@@ -48,30 +38,21 @@ export class Run {
   readonly id: string
   private experimentIdValue: string
   private state: RunSummary
-  private readonly keys = new Map<string, KeyState>()
-  /** Points not yet journaled, as chunk text. */
-  private pending = ''
-  private pendingPoints = 0
-  /** Param/tag/... operations not yet journaled. */
-  private pendingOps = ''
-  /** Journaled, not yet committed chunk text. */
-  private uncommitted: string[] = []
-  private uncommittedPoints = 0
+  /** Points and operations logged and not yet journaled or committed (point-buffer.ts). */
+  private readonly buffer: PointBuffer
   private committedPoints: number
   private nextChunk: number
   private openChunk: { seq: number; text: string } | undefined
   private stagedFiles: StagedFile[] = []
   private removedFiles: string[] = []
   /** Values of fields others may edit (rm, rename) as this writer last committed them: a differing tip wins. */
-  private lastWritten: Pick<RunSummary, 'lifecycle' | 'name' | 'description'>
+  private lastWritten: WrittenFields
   private commitChain: Promise<void> = Promise.resolve()
   private lastFlush = Date.now()
-  private lastTs = -1
   /** Asked at every journal write for an op that says how far an outside source is (`labbook run`'s metrics file). */
   private journalMark: (() => JournalOp | undefined) | undefined
   /** The last such op written: a rotated journal starts with it again, so recovery always finds it. */
   private lastMark = ''
-  private lastTsText = ''
   /** What reached the journal while a commit was in flight: it is not on the branch, so the next segment keeps it. */
   private journaledSinceSnapshot: string[] = []
   private ended = false
@@ -79,12 +60,13 @@ export class Run {
   /** Tags this writer set or deleted (others' tag edits on the branch are kept). */
   private readonly ownTags = new Set<string>()
 
-  /** @internal use Labbook.startRun / Experiment.startRun / Labbook.openRun */
+  /** True until the run's first commit: that commit refuses a run id already on the branch. */
   private creating: boolean
   private readonly journaled: boolean
   /** The status a run already on the branch had when this writer attached (its git note counts it once). */
   private previousStatus: RunStatus | undefined
 
+  /** @internal use Labbook.startRun / Experiment.startRun / Labbook.openRun */
   constructor(private readonly host: RunHost, initial: RunSummary, options: RunWriterOptions = {}) {
     const existing = options.existing
     this.creating = !existing
@@ -95,7 +77,7 @@ export class Run {
     this.state = initial
     this.committedPoints = existing?.committedPoints ?? 0
     this.nextChunk = existing?.nextChunk ?? 0
-    for (const [k, s] of Object.entries(initial.metrics)) this.keys.set(k, { prefix: pointPrefix(k), nextStep: s.step + 1, summary: { ...s } })
+    this.buffer = new PointBuffer(initial.metrics)
     this.lastWritten = existing ? { lifecycle: initial.lifecycle, name: initial.name, description: initial.description } : { lifecycle: 'active', name: '', description: undefined }
     this.journal = new Journal(host.gitdir, this.id)
   }
@@ -126,7 +108,7 @@ export class Run {
         'Params are immutable, as in MLflow: start a new run, or log the new value as a tag or metric.', { key, old, value })
     }
     this.state.params[key] = value
-    this.pendingOps += encodeOp({ op: 'param', key, value })
+    this.buffer.pendingOps += encodeOp({ op: 'param', key, value })
   }
 
   logParams(params: Record<string, ParamValue>): void {
@@ -142,12 +124,11 @@ export class Run {
 
   /** Appends a point; the step defaults to the key's last step + 1 (0 for the first point). */
   logMetric(key: string, value: number, options?: MetricOptions | number): void {
-    let st = this.keys.get(key)
+    let st = this.buffer.keys.get(key)
     if (st === undefined) {
       this.assertOpen()
       validateKey(key, 'metric')
-      st = { prefix: pointPrefix(key), nextStep: 0, summary: undefined }
-      this.keys.set(key, st)
+      st = this.buffer.addKey(key)
     }
     if (typeof value !== 'number') validateMetricValue(key, value)
     if (this.ended) this.assertOpen()
@@ -171,15 +152,7 @@ export class Run {
         timestamp = options.timestamp
       }
     }
-    if (step >= st.nextStep) st.nextStep = step + 1
-    st.summary = addToSummary(st.summary, value, step, timestamp)
-    // The clock moves once per ms while a hot loop logs hundreds of points: its text is reused.
-    if (timestamp !== this.lastTs) {
-      this.lastTs = timestamp
-      this.lastTsText = pointTimestamp(timestamp)
-    }
-    this.pending += st.prefix + pointValueStep(value, step) + this.lastTsText
-    if ((++this.pendingPoints & 4095) === 0) this.maybeFlush()
+    if (this.buffer.add(st, value, step, timestamp)) this.maybeFlush()
   }
 
   /** Logs several metrics at one step (default: each key's next step) and one timestamp. */
@@ -200,7 +173,7 @@ export class Run {
     const v = validateTagValue(key, value)
     this.state.tags[key] = v
     this.ownTags.add(key)
-    this.pendingOps += encodeOp({ op: 'tag', key, value: v })
+    this.buffer.pendingOps += encodeOp({ op: 'tag', key, value: v })
   }
 
   setTags(tags: Record<string, string>): void {
@@ -218,19 +191,19 @@ export class Run {
     }
     delete this.state.tags[key]
     this.ownTags.add(key)
-    this.pendingOps += encodeOp({ op: 'untag', key })
+    this.buffer.pendingOps += encodeOp({ op: 'untag', key })
   }
 
   setName(name: string): void {
     validateRunName(name)
     this.state.name = name
-    this.pendingOps += encodeOp({ op: 'name', value: name })
+    this.buffer.pendingOps += encodeOp({ op: 'name', value: name })
   }
 
   setDescription(text: string): void {
     validateDescription(text)
     this.state.description = text === '' ? undefined : text
-    this.pendingOps += encodeOp({ op: 'description', value: text })
+    this.buffer.pendingOps += encodeOp({ op: 'description', value: text })
   }
 
   /**
@@ -240,19 +213,12 @@ export class Run {
    */
   logInputs(datasets: DatasetInput[]): void {
     this.assertOpen()
-    for (const d of datasets) {
-      if (!d || typeof d.name !== 'string' || d.name === '' || typeof d.digest !== 'string' || d.digest === '') {
-        throw new LabbookError('INVALID_VALUE', `A dataset input needs a name and a digest, got ${JSON.stringify(d)?.slice(0, 200)}.`, 'Pass { name, digest, sourceType, source }.')
-      }
-    }
-    for (const d of datasets) {
-      const x: DatasetInput = { name: d.name, digest: d.digest, sourceType: String(d.sourceType ?? ''), source: String(d.source ?? '') }
-      for (const f of ['context', 'schema', 'profile'] as const) if (d[f] !== undefined && d[f] !== '') x[f] = String(d[f])
+    for (const x of normalizeDatasetInputs(datasets)) {
       const list = (this.state.datasets ??= [])
       const i = list.findIndex((o) => o.name === x.name && o.digest === x.digest)
       if (i >= 0) list[i] = x
       else list.push(x)
-      this.pendingOps += encodeOp({ op: 'dataset', value: x })
+      this.buffer.pendingOps += encodeOp({ op: 'dataset', value: x })
     }
   }
 
@@ -319,13 +285,12 @@ export class Run {
     if (this.state.status === 'RUNNING') return
     this.state.status = 'RUNNING'
     delete this.state.endTime
-    this.pendingOps += encodeOp({ op: 'resume' })
+    this.buffer.pendingOps += encodeOp({ op: 'resume' })
   }
 
   /** The run as it stands in memory, uncommitted points included. */
   summary(): RunSummary {
-    const metrics: Record<string, MetricSummary> = {}
-    for (const [k, st] of this.keys) if (st.summary) metrics[k] = { ...st.summary }
+    const metrics = this.buffer.summaries()
     return { ...this.state, source: { ...this.state.source }, params: { ...this.state.params }, tags: { ...this.state.tags }, metrics }
   }
 
@@ -339,7 +304,7 @@ export class Run {
 
   /** Writes buffered points and operations to the journal (fsync). Cheap to call; done about once a second anyway. */
   flush(sync = true): void {
-    let text = this.pendingOps + this.pending
+    let text = this.buffer.journalText()
     if (text === '') return
     const mark = this.journalMark?.()
     if (mark) {
@@ -351,13 +316,7 @@ export class Run {
       this.journal.append(text, sync)
       this.journaledSinceSnapshot.push(text)
     }
-    if (this.pending !== '') {
-      this.uncommitted.push(this.pending)
-      this.uncommittedPoints += this.pendingPoints
-    }
-    this.pending = ''
-    this.pendingOps = ''
-    this.pendingPoints = 0
+    this.buffer.journaled()
     this.lastFlush = Date.now()
   }
 
@@ -371,7 +330,7 @@ export class Run {
   }
 
   private maybeFlush(): void {
-    if (this.pendingPoints >= BUFFER_POINTS || Date.now() - this.lastFlush >= 1000) this.flush()
+    if (this.buffer.pendingPoints >= BUFFER_POINTS || Date.now() - this.lastFlush >= 1000) this.flush()
   }
 
   /** Commits everything logged so far to the branch. */
@@ -386,15 +345,13 @@ export class Run {
     // finds them in the journal (the page cache survives a killed process).
     this.flush(false)
     this.journaledSinceSnapshot = []
-    const parts = this.uncommitted
-    const points = this.uncommittedPoints
+    const taken = this.buffer.takeUncommitted()
+    const points = taken.points
     const staged = this.stagedFiles
     const removed = this.removedFiles
-    this.uncommitted = []
-    this.uncommittedPoints = 0
     this.stagedFiles = []
     this.removedFiles = []
-    const layout = layoutChunks(this.openChunk, this.nextChunk, parts.join(''))
+    const layout = layoutChunks(this.openChunk, this.nextChunk, taken.text)
     const dir = runDir(this.id)
     const mine = this.summary()
     let written: RunSummary | undefined
@@ -404,26 +361,15 @@ export class Run {
         if (tipText && this.creating) {
           throw new LabbookError('RUN_EXISTS', `A run with id ${this.id} already exists on the branch.`, 'Leave the id out to get a new one, or open the run with book.openRun(id).', { id: this.id })
         }
-        const merged = this.merge(tipText ? decodeRun(tipText, `${dir}/${RUN_FILE}`) : undefined, mine)
-        const changes: TreeChange[] = []
-        for (const c of layout.chunks) changes.push({ path: `${dir}/${METRICS_DIR}/${chunkName(c.seq)}`, blob: this.host.objects.writeBlob(c.text) })
-        for (const f of staged) changes.push({ path: `${dir}/${ARTIFACTS_DIR}/${f.path}`, blob: f.blob, mode: f.mode })
-        for (const p of removed) changes.push({ path: `${dir}/${ARTIFACTS_DIR}/${p}`, remove: true })
-        changes.push({ path: `${dir}/${RUN_FILE}`, blob: this.host.objects.writeBlob(encodeRun(merged)) })
+        const merged = mergeWithTip(tipText ? decodeRun(tipText, `${dir}/${RUN_FILE}`) : undefined, mine, this.ownTags, this.lastWritten)
         written = merged
-        const what = merged.status === 'RUNNING' ? (this.committedPoints === 0 && points === 0 && !tipText ? 'start' : 'update') : merged.status.toLowerCase()
-        return {
-          changes,
-          subject: `${what} run ${merged.name || merged.id}${points ? ` (+${points} points)` : ''}`,
-          trailers: [['Labbook-Run', this.id], ...(merged.source.commit ? [['Code-Commit', merged.source.commit] as [string, string]] : [])],
-          runs: [merged],
-          result: undefined,
-        }
+        const first = this.committedPoints === 0 && points === 0 && !tipText
+        const commit = runCommit({ objects: this.host.objects, run: merged, chunks: layout.chunks, staged, removed, points, first })
+        return { ...commit, runs: [merged], result: undefined }
       })
     } catch (e) {
       // Nothing reached the branch: put the data back so the next commit (or recovery from the journal) has it.
-      this.uncommitted = parts.concat(this.uncommitted)
-      this.uncommittedPoints += points
+      this.buffer.putBack(taken)
       this.stagedFiles = staged.concat(this.stagedFiles)
       this.removedFiles = removed.concat(this.removedFiles)
       throw e
@@ -443,24 +389,6 @@ export class Run {
     if (!this.ended && this.journaled) this.journal.rotate(this.committedPoints, this.journaledSinceSnapshot.join('') || this.lastMark)
   }
 
-  /** Our state over the tip's: fields edited elsewhere since we last wrote them keep the other edit. */
-  private merge(tip: RunSummary | undefined, mine: RunSummary): RunSummary {
-    if (!tip) return mine
-    const out = { ...mine, params: { ...tip.params, ...mine.params }, tags: { ...tip.tags } }
-    for (const k of this.ownTags) {
-      if (k in mine.tags) out.tags[k] = mine.tags[k]!
-      else delete out.tags[k]
-    }
-    if (tip.lifecycle !== this.lastWritten.lifecycle) out.lifecycle = tip.lifecycle
-    if (tip.name !== this.lastWritten.name && mine.name === this.lastWritten.name) out.name = tip.name
-    if (tip.description !== this.lastWritten.description && mine.description === this.lastWritten.description) out.description = tip.description
-    // Points committed to this run by another writer (a log to a finished run) are kept in the summary.
-    for (const [k, s] of Object.entries(tip.metrics)) if (!(k in out.metrics)) out.metrics[k] = s
-    const theirs = (tip.datasets ?? []).filter((d) => !mine.datasets?.some((m) => m.name === d.name && m.digest === d.digest))
-    if (theirs.length) out.datasets = [...(mine.datasets ?? []), ...theirs]
-    return out
-  }
-
   /** Ends the run: final commit with status and end time; the journal is removed once the branch has everything. */
   async end(status: RunStatus = 'FINISHED', options: { endTime?: number; /** @internal */ removeJournal?: boolean } = {}): Promise<void> {
     if (this.ended) return
@@ -470,7 +398,7 @@ export class Run {
     this.state.status = status
     const endTime = options.endTime ?? Date.now()
     this.state.endTime = endTime
-    this.pendingOps += encodeOp({ op: 'end', status, endTime })
+    this.buffer.pendingOps += encodeOp({ op: 'end', status, endTime })
     this.ended = true
     try {
       await this.commit()

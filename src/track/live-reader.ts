@@ -1,0 +1,72 @@
+/**
+ * The read API with runs in progress laid over the branch: what live writers journaled and did not commit yet
+ * (live.ts reads the journals). `Labbook` is one; `book.at(rev)` is a plain LabbookReader.
+ */
+import { isLabbookError } from '../errors.js'
+import { sortHistory } from '../format/jsonl.js'
+import { RUN_FILE, runDir } from '../model/layout.js'
+import type { MetricPoint, RunSummary } from '../model/run.js'
+import { liveJournals, overlaySummary, uncommittedPoints } from './live.js'
+import { LabbookReader, runNotFound, type ListRunsOptions } from './reader.js'
+
+export abstract class LiveReader extends LabbookReader {
+  abstract readonly branch: string
+
+  /** Run summaries, newest first, with runs in progress as their journals show them (see live.ts). */
+  override async listRuns(o: ListRunsOptions = {}): Promise<RunSummary[]> {
+    const runs = await super.listRuns(o)
+    const live = liveJournals(this.gitdir, this.branch)
+    if (!live.length) return runs
+    const byId = new Map(live.map((j) => [j.runId, j]))
+    const out = runs.map((r) => {
+      const j = byId.get(r.id)
+      if (!j) return r
+      byId.delete(r.id)
+      return overlaySummary(j, r) ?? r
+    })
+    if (byId.size === 0) return out
+    // journaled but not yet on the branch (the first commit is in flight), unless the filters left it out
+    const exp = o.experiment === undefined ? undefined : (await this.getExperiment(o.experiment)).id
+    for (const j of byId.values()) {
+      if (await this.onBranch(j.runId)) continue
+      const s = overlaySummary(j, undefined)
+      if (s && (exp === undefined || s.experiment === exp) && (o.includeDeleted || s.lifecycle === 'active')) out.push(s)
+    }
+    return out.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+  }
+
+  /** A run, with what its live writer journaled and did not commit yet. */
+  override async getRun(id: string): Promise<RunSummary> {
+    const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
+    if (!j) return super.getRun(id)
+    const onBranch = await super.getRun(id).catch((e: unknown) => {
+      if (isLabbookError(e, 'RUN_NOT_FOUND')) return undefined
+      throw e
+    })
+    const s = overlaySummary(j, onBranch)
+    if (!s) throw runNotFound(id)
+    return s
+  }
+
+  /** Histories with the points a live writer journaled and did not commit yet. */
+  override async metricHistories(id: string, onlyKey?: string): Promise<Record<string, MetricPoint[]>> {
+    const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
+    if (!j) return super.metricHistories(id, onlyKey)
+    const onBranch = await super.getRun(id).catch(() => undefined)
+    const out = onBranch ? await super.metricHistories(id, onlyKey) : {}
+    if (!onBranch && !j.contents.start) throw runNotFound(id)
+    let added = false
+    for (const p of uncommittedPoints(j, onBranch)) {
+      if (onlyKey !== undefined && p.key !== onlyKey) continue
+      ;(out[p.key] ??= []).push(p)
+      added = true
+    }
+    if (added) for (const k of Object.keys(out)) sortHistory(out[k]!)
+    return out
+  }
+
+  private async onBranch(id: string): Promise<boolean> {
+    const view = await this.view()
+    return !!view && !!(await view.entry(`${runDir(id)}/${RUN_FILE}`))
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * A run's buffers: the points and operations logged since the last journal write, and the journaled text not yet
+ * committed. Pure memory; the journal (journal.ts) and the commit (run-commit.ts) take from here.
+ */
+import { pointPrefix, pointTimestamp, pointValueStep } from '../format/jsonl.js'
+import { addToSummary } from '../model/metric.js'
+import type { MetricSummary } from '../model/run.js'
+
+/** Points buffered in memory before a synchronous journal write, whatever the clock says. */
+export const BUFFER_POINTS = 100_000
+
+/** Per metric key: its line prefix, the step a point without one gets, and the running summary. */
+export interface KeyState {
+  prefix: string
+  nextStep: number
+  summary: MetricSummary | undefined
+}
+
+export class PointBuffer {
+  readonly keys = new Map<string, KeyState>()
+  /** Points not yet journaled, as chunk text. */
+  pending = ''
+  pendingPoints = 0
+  /** Param/tag/... operations not yet journaled, as journal lines. */
+  pendingOps = ''
+  /** Journaled, not yet committed chunk text. */
+  private uncommitted: string[] = []
+  private uncommittedPoints = 0
+  private lastTs = -1
+  private lastTsText = ''
+
+  /** Starts from the summaries of the points already on the branch (a writer attaching to an existing run). */
+  constructor(initial: Record<string, MetricSummary>) {
+    for (const [k, s] of Object.entries(initial)) this.keys.set(k, { prefix: pointPrefix(k), nextStep: s.step + 1, summary: { ...s } })
+  }
+
+  /** A new key's state (the caller validated the key). */
+  addKey(key: string): KeyState {
+    const st: KeyState = { prefix: pointPrefix(key), nextStep: 0, summary: undefined }
+    this.keys.set(key, st)
+    return st
+  }
+
+  /** Appends one validated point; returns true every 4096 points, when the caller should consider a journal write. */
+  add(st: KeyState, value: number, step: number, timestamp: number): boolean {
+    if (step >= st.nextStep) st.nextStep = step + 1
+    st.summary = addToSummary(st.summary, value, step, timestamp)
+    // The clock moves once per ms while a hot loop logs hundreds of points: its text is reused.
+    if (timestamp !== this.lastTs) {
+      this.lastTs = timestamp
+      this.lastTsText = pointTimestamp(timestamp)
+    }
+    this.pending += st.prefix + pointValueStep(value, step) + this.lastTsText
+    return (++this.pendingPoints & 4095) === 0
+  }
+
+  /** The metric summaries, uncommitted points included (copies). */
+  summaries(): Record<string, MetricSummary> {
+    const metrics: Record<string, MetricSummary> = {}
+    for (const [k, st] of this.keys) if (st.summary) metrics[k] = { ...st.summary }
+    return metrics
+  }
+
+  /** What the next journal write holds: operations, then points ('' when nothing is pending). */
+  journalText(): string {
+    return this.pendingOps + this.pending
+  }
+
+  /** The pending text reached the journal: its points wait for the next commit. */
+  journaled(): void {
+    if (this.pending !== '') {
+      this.uncommitted.push(this.pending)
+      this.uncommittedPoints += this.pendingPoints
+    }
+    this.pending = ''
+    this.pendingOps = ''
+    this.pendingPoints = 0
+  }
+
+  /** Takes the journaled points for a commit; `putBack` returns them if the commit fails. */
+  takeUncommitted(): { text: string; points: number; parts: string[] } {
+    const parts = this.uncommitted
+    const points = this.uncommittedPoints
+    this.uncommitted = []
+    this.uncommittedPoints = 0
+    return { text: parts.join(''), points, parts }
+  }
+
+  putBack(taken: { points: number; parts: string[] }): void {
+    this.uncommitted = taken.parts.concat(this.uncommitted)
+    this.uncommittedPoints += taken.points
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The write back-and-forth of one run's commit: what the writer has, laid over what the branch tip has (others may
+ * have renamed it, tagged it or logged to it since), and the tree changes, subject and trailers of the commit.
+ * Pure: the Run calls these inside `BranchStore.update`.
+ */
+import { ARTIFACTS_DIR, chunkName, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
+import type { RunSummary } from '../model/run.js'
+import type { ObjectStore } from '../store/objects.js'
+import type { TreeChange } from '../store/tree-edit.js'
+import { encodeRun } from '../format/yaml.js'
+import type { StagedFile } from './artifacts.js'
+
+/** The fields others may edit (rm, rename, describe), as this writer last committed them. */
+export type WrittenFields = Pick<RunSummary, 'lifecycle' | 'name' | 'description'>
+
+/** Our state over the tip's: fields edited elsewhere since we last wrote them keep the other edit. */
+export function mergeWithTip(tip: RunSummary | undefined, mine: RunSummary, ownTags: ReadonlySet<string>, lastWritten: WrittenFields): RunSummary {
+  if (!tip) return mine
+  const out = { ...mine, params: { ...tip.params, ...mine.params }, tags: { ...tip.tags } }
+  for (const k of ownTags) {
+    if (k in mine.tags) out.tags[k] = mine.tags[k]!
+    else delete out.tags[k]
+  }
+  if (tip.lifecycle !== lastWritten.lifecycle) out.lifecycle = tip.lifecycle
+  if (tip.name !== lastWritten.name && mine.name === lastWritten.name) out.name = tip.name
+  if (tip.description !== lastWritten.description && mine.description === lastWritten.description) out.description = tip.description
+  // Points committed to this run by another writer (a log to a finished run) are kept in the summary.
+  for (const [k, s] of Object.entries(tip.metrics)) if (!(k in out.metrics)) out.metrics[k] = s
+  const theirs = (tip.datasets ?? []).filter((d) => !mine.datasets?.some((m) => m.name === d.name && m.digest === d.digest))
+  if (theirs.length) out.datasets = [...(mine.datasets ?? []), ...theirs]
+  return out
+}
+
+/** What one commit of a run writes. */
+export interface RunCommitInput {
+  objects: ObjectStore
+  run: RunSummary
+  chunks: Array<{ seq: number; text: string }>
+  staged: StagedFile[]
+  removed: string[]
+  /** Points this commit adds, and whether it is the run's first commit (for the subject). */
+  points: number
+  first: boolean
+}
+
+/** The tree changes, subject and trailers of one run commit (`start run x`, `update run x (+N points)`, `finished run x`). */
+export function runCommit(i: RunCommitInput): { changes: TreeChange[]; subject: string; trailers: Array<[string, string]> } {
+  const dir = runDir(i.run.id)
+  const changes: TreeChange[] = []
+  for (const c of i.chunks) changes.push({ path: `${dir}/${METRICS_DIR}/${chunkName(c.seq)}`, blob: i.objects.writeBlob(c.text) })
+  for (const f of i.staged) changes.push({ path: `${dir}/${ARTIFACTS_DIR}/${f.path}`, blob: f.blob, mode: f.mode })
+  for (const p of i.removed) changes.push({ path: `${dir}/${ARTIFACTS_DIR}/${p}`, remove: true })
+  changes.push({ path: `${dir}/${RUN_FILE}`, blob: i.objects.writeBlob(encodeRun(i.run)) })
+  const what = i.run.status === 'RUNNING' ? (i.first ? 'start' : 'update') : i.run.status.toLowerCase()
+  return {
+    changes,
+    subject: `${what} run ${i.run.name || i.run.id}${i.points ? ` (+${i.points} points)` : ''}`,
+    trailers: [['Labbook-Run', i.run.id], ...(i.run.source.commit ? [['Code-Commit', i.run.source.commit] as [string, string]] : [])],
+  }
+}

@@ -1,0 +1,48 @@
+/** What a new run starts with: the options of `startRun`, checked, and the run's first summary. */
+import os from 'node:os'
+import { newRunId } from '../model/ids.js'
+import type { ParamValue, RunSummary, SourceInfo } from '../model/run.js'
+import { validateDescription, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue } from '../model/validate.js'
+import { currentUser, detectCodeLink } from './code-link.js'
+import { randomRunName } from './names.js'
+
+export interface StartRunOptions {
+  /** Explicit run id (importers keep foreign ids); must match ^[a-zA-Z0-9][\w-]{0,255}$. @default a new time-sortable id */
+  id?: string
+  name?: string
+  params?: Record<string, ParamValue>
+  tags?: Record<string, string>
+  parent?: string
+  description?: string
+  /** ms since the epoch. @default Date.now() */
+  startTime?: number
+  /** Who started the run; `null` records nobody (the server, when a client sends no user). @default the OS user */
+  user?: string | null
+  /** The code link. @default detected from the repository's HEAD */
+  source?: SourceInfo
+  /** The command line recorded as `source.command` (a wrapper records what it wraps). @default this process's argv */
+  command?: string
+}
+
+/**
+ * Checks every option (nothing is written when one is bad) and builds the run's first summary; params and tags are
+ * left for the Run to log. `diff` is the uncommitted diff of the repository, when the code link detected one.
+ */
+export function initialRun(repo: string, bare: boolean, experimentId: string, o: StartRunOptions): { initial: RunSummary; diff: string | undefined } {
+  const id = o.id ?? newRunId()
+  validateRunId(id)
+  const name = o.name ?? randomRunName()
+  validateRunName(name)
+  for (const [k, v] of Object.entries(o.params ?? {})) { validateKey(k, 'param'); validateParamValue(k, v) }
+  for (const [k, v] of Object.entries(o.tags ?? {})) { validateKey(k, 'tag'); validateTagValue(k, v) }
+  const link = o.source ? { source: o.source, diff: undefined } : detectCodeLink(repo, bare)
+  if (o.command !== undefined) link.source = { ...link.source, command: o.command }
+  const initial: RunSummary = {
+    id, name, experiment: experimentId, status: 'RUNNING', lifecycle: 'active',
+    startTime: o.startTime ?? Date.now(), user: o.user === null ? undefined : (o.user ?? currentUser()), host: os.hostname(),
+    source: link.source, params: {}, tags: {}, metrics: {},
+  }
+  if (o.parent) { validateRunId(o.parent); initial.parent = o.parent }
+  if (o.description) { validateDescription(o.description); initial.description = o.description }
+  return { initial, diff: link.diff }
+}
