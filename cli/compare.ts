@@ -1,12 +1,14 @@
 import { defineCommand } from 'citty'
-import { compareRuns, renderComparisonMarkdown, renderComparisonText } from '../src/report/compare.js'
+import { type Comparison, compareRuns, renderComparisonMarkdown, renderComparisonText } from '../src/report/compare.js'
 import { usage } from './args.js'
 import { withBook, resolveRunArg } from './book.js'
 import { ctx } from './context.js'
 import { loadConfig } from '../src/format/config-file.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
-import { out, toJson } from './output.js'
+import type { CliIO } from './io.js'
+import { colorsFor, out, terminalWidth, toJson } from './output.js'
+import { shortIds } from './runs-view.js'
 
 export default withExamples(defineCommand({
   meta: { name: 'compare', description: 'Compare runs side by side: params, metrics (best marked by goal), tags, code, durations' },
@@ -29,7 +31,14 @@ export default withExamples(defineCommand({
       const named = runs.map((r) => ({ ...r, experiment: names.get(r.experiment) ?? r.experiment }))
       const c = compareRuns(named, { goals, diffOnly: args['diff-only'] })
       if (args.json) return out(io, toJson(c))
-      io.stdout.write(args.md ? renderComparisonMarkdown(c) : renderComparisonText(c))
+      io.stdout.write(args.md ? renderComparisonMarkdown(c) : comparisonText(c, io))
     })
   },
 }), ['labbook compare rf-n20-d2 rf-n50-d2', 'labbook compare 01jf3k 01jf9q 01jfa2 --diff-only --md > compare.md'])
+
+/** The comparison for a terminal: fitted to its width and coloured when stdout is one (NO_COLOR respected), short unique ids; plain and complete when piped. */
+export function comparisonText(c: Comparison, io: CliIO): string {
+  const width = terminalWidth(io)
+  const ids = shortIds(c.runs.map((r) => r.id))
+  return renderComparisonText(c, { ids, style: colorsFor(io.stdout, io.env), ...(width === undefined ? {} : { width }) })
+}

@@ -5,7 +5,8 @@ import { fail } from '../src/errors.js'
 import { DIFF_ARTIFACT } from '../src/model/layout.js'
 import type { RunSummary } from '../src/model/run.js'
 import { eligibleValue, groupRuns, ineligible, type JudgeContext, judgeReproduction, metricGoal } from '../src/judge/index.js'
-import { compareRuns, renderComparisonText } from '../src/report/compare.js'
+import { compareRuns } from '../src/report/compare.js'
+import { comparisonText } from './compare.js'
 import { shellWords } from '../src/cli-support/shell-words.js'
 import { checkoutRun } from '../src/track/checkout.js'
 import { openBook, resolveRunArg } from './book.js'
@@ -68,7 +69,7 @@ export default withExamples(defineCommand({
       const v = verdict(original, again, judge, await repeatsOf(book, original, judge))
       if (args.json) out(io, toJson({ original: original.id, reproduction: again.id, verdict: v, comparison }))
       else {
-        io.stdout.write(renderComparisonText(comparison))
+        io.stdout.write(comparisonText(comparison, io))
         out(io, `\n${v.summary}`)
       }
       setExit(result.exitCode, result.signal)

@@ -192,15 +192,57 @@ function clip(s: string, max: number): string {
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat
 }
 
+/** Cuts text to `width` terminal columns, ending in `…` when cut. */
+function fitCell(s: string, width: number): string {
+  if (displayWidth(s) <= width) return s
+  let out = '', w = 0
+  for (const ch of s) {
+    const cw = WIDE.test(ch) ? 2 : 1
+    if (w + cw > width - 1) break
+    out += ch
+    w += cw
+  }
+  return out + '…'
+}
+
+/** Colours for a terminal (picocolors' `createColors()` fits); each missing one leaves text plain. */
+export type TextStyle = Partial<Record<'bold' | 'dim' | 'green' | 'red' | 'yellow' | 'cyan', (s: string) => string>>
+
+export interface TextOptions {
+  /** Terminal columns to fit: long values are cut with `…` and runs that do not fit are left out, with a line saying so. Without it (piped) nothing but the 40-character cap applies. */
+  width?: number
+  /** Colours (only on a terminal; the caller decides NO_COLOR). @default none */
+  style?: TextStyle
+  /** The label of each run id (e.g. the shortest unique prefixes). @default the first 8 characters */
+  ids?: ReadonlyMap<string, string>
+}
+
+/** Narrowest a run column gets before runs are left out. */
+const MIN_RUN_COL = 10
+/** Short form of a commit in text (the full one is in --json). */
+const SHORT_SHA = 7
+
+type Kind = 'plain' | 'title' | 'diff' | 'best' | 'missing' | 'range' | 'status' | 'commit' | 'id'
+
 /**
  * A plain-text table for terminals: `≠` marks rows that differ, `★` the best value of a metric among finished runs.
- * @example console.log(renderComparisonText(compareRuns(runs)))
+ * Commits and run ids are short (full in `--json`); with `width`, it fits the terminal.
+ * @example console.log(renderComparisonText(compareRuns(runs), { width: 80 }))
  */
-export function renderComparisonText(c: Comparison): string {
-  const rows: string[][] = []
-  const header = ['', ...c.runs.map((r) => clip(runLabel(r), TEXT_CELL))]
-  const section = (title: string) => rows.push([title, ...c.runs.map(() => '')])
-  const plain = (r: CompareRow) => rows.push([`${r.differs ? '≠ ' : '  '}${clip(r.key, TEXT_CELL)}`, ...r.values.map((v) => (v === undefined ? '-' : clip(v, TEXT_CELL)))])
+export function renderComparisonText(c: Comparison, o: TextOptions = {}): string {
+  const id = (runId: string) => o.ids?.get(runId) ?? runId.slice(0, 8)
+  type Cell = { text: string; kind: Kind }
+  const cell = (text: string, kind: Kind = 'plain'): Cell => ({ text, kind })
+  const rows: Array<{ head: Cell; values: Cell[]; marker?: boolean }> = []
+  const section = (title: string) => rows.push({ head: cell(title, 'title'), values: c.runs.map(() => cell('')) })
+  const value = (key: string, v: string): Cell => {
+    if (key === 'commit') return cell(v.slice(0, SHORT_SHA), 'commit')
+    if (key === 'start') return cell(v.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z'))
+    if (key === 'parent') return cell(id(v), 'id')
+    if (key === 'status') return cell(v, 'status')
+    return cell(clip(v, TEXT_CELL))
+  }
+  const plain = (r: CompareRow) => rows.push({ head: cell(`${r.differs ? '≠ ' : '  '}${clip(r.key, TEXT_CELL)}`), marker: r.differs, values: r.values.map((v) => (v === undefined ? cell('-', 'missing') : value(r.key, v))) })
   if (c.info.length) {
     section('run')
     c.info.forEach(plain)
@@ -212,26 +254,82 @@ export function renderComparisonText(c: Comparison): string {
   if (c.metrics.length) {
     section('metrics (latest; min … max)')
     for (const m of c.metrics) {
-      rows.push([
-        `${m.differs ? '≠ ' : '  '}${clip(m.key, TEXT_CELL)} ${arrow(m.goal)}`,
-        ...m.values.map((v, i) => (v === undefined ? '-' : metricLatest(v)! + (m.best.includes(i) ? ' ★' : ''))),
-      ])
-      if (m.values.some((v) => v !== undefined && v.count > 1)) rows.push(['', ...m.values.map((v) => (v === undefined ? '' : metricRange(v)!))])
+      rows.push({
+        head: cell(`${m.differs ? '≠ ' : '  '}${clip(m.key, TEXT_CELL)} ${arrow(m.goal)}`), marker: m.differs,
+        values: m.values.map((v, i) => (v === undefined ? cell('-', 'missing') : m.best.includes(i) ? cell(metricLatest(v)! + ' ★', 'best') : cell(metricLatest(v)!))),
+      })
+      if (m.values.some((v) => v !== undefined && v.count > 1)) rows.push({ head: cell(''), values: m.values.map((v) => cell(v === undefined ? '' : metricRange(v)!, 'range')) })
     }
   }
   if (c.tags.length) {
     section('tags')
     c.tags.forEach(plain)
   }
-  const all = [header, ...rows]
-  const widths = header.map((_, j) => Math.max(...all.map((r) => displayWidth(r[j]))))
-  const lines = all.map((r) => r.map((cell, j) => cell + ' '.repeat(widths[j] - displayWidth(cell))).join('  ').trimEnd())
-  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '))
+  // Two header lines: the name (cut when long) and the short id (never cut: it is what other commands take).
+  const names = c.runs.map((r) => cell(clip(r.name && r.name !== r.id ? r.name : '', TEXT_CELL), 'title'))
+  const header = c.runs.map((r) => cell(id(r.id), 'id'))
+
+  // Widths: natural, then fitted to the terminal (the key column gives up all but a quarter, runs that cannot get their short id are left out, the widest runs shrink).
+  const natural = (j: number) => Math.max(...[names, header, ...rows.map((r) => r.values)].map((cells) => displayWidth(cells[j]!.text)))
+  let keyW = Math.max(...rows.map((r) => displayWidth(r.head.text)))
+  let widths = c.runs.map((_, j) => natural(j))
+  let shown = c.runs.length
+  if (o.width !== undefined) {
+    const total = () => keyW + widths.slice(0, shown).reduce((a, b) => a + b + 2, 0)
+    if (total() > o.width) keyW = Math.min(keyW, Math.max(12, Math.floor(o.width / 4)))
+    const minOf = (j: number) => Math.min(widths[j]!, Math.max(MIN_RUN_COL, displayWidth(header[j]!.text)))
+    while (shown > 1 && keyW + widths.slice(0, shown).reduce((a, _, j) => a + minOf(j) + 2, 0) > o.width) shown--
+    // Shrink the widest run columns until the table fits (never below the short id).
+    while (total() > o.width) {
+      let widest = 0
+      for (let j = 1; j < shown; j++) if (widths[j]! - minOf(j) > widths[widest]! - minOf(widest)) widest = j
+      if (widths[widest]! <= minOf(widest)) break
+      widths[widest]!--
+    }
+    widths = widths.slice(0, shown)
+  }
+  const st = o.style ?? {}
+  const paint = (kind: Kind, text: string): string => {
+    const f = kind === 'title' ? st.bold : kind === 'best' ? st.green : kind === 'missing' || kind === 'range' || kind === 'id' ? st.dim : kind === 'commit' ? st.yellow
+      : kind === 'status' ? (text === 'FINISHED' ? st.green : text === 'FAILED' ? st.red : text === 'KILLED' ? st.yellow : text === 'RUNNING' ? st.cyan : undefined) : undefined
+    return f ? f(text) : text
+  }
+  const pad = (text: string, w: number) => text + ' '.repeat(Math.max(0, w - displayWidth(text)))
+  const render = (head: Cell, values: Cell[], marker?: boolean) => {
+    // A section title has no values: it may run on over the empty cells.
+    if (head.kind === 'title' && values.every((v) => !v.text)) return paint('title', o.width === undefined ? head.text : fitCell(head.text, o.width))
+    let h = fitCell(head.text, keyW)
+    const painted = marker && h.startsWith('≠ ') && st.yellow ? st.yellow('≠') + paint(head.kind, pad(h, keyW).slice(1)) : paint(head.kind, pad(h, keyW))
+    const parts = [painted]
+    values.slice(0, shown).forEach((v, j) => {
+      const t = fitCell(v.text, widths[j]!)
+      parts.push(paint(v.kind, t) + ' '.repeat(widths[j]! - displayWidth(t)))
+    })
+    h = parts.join('  ')
+    return h.trimEnd()
+  }
+  const lines = [render(cell(''), names), render(cell(''), header), [keyW, ...widths].map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => render(r.head, r.values, r.marker))]
+  const hidden = c.runs.length - shown
   const notes = [
+    hidden ? `(+${hidden} run${hidden === 1 ? '' : 's'} not shown: ${c.runs.slice(shown).map((r) => id(r.id)).join(', ')}; widen the terminal, compare fewer runs, or use --json)` : '',
     c.diffOnly ? 'Only rows that differ are shown.' : '≠ marks rows that differ.',
     c.metrics.length ? `★ best finished run; ↑ higher is better, ↓ lower is better. ${goalLegend(c)}` : '',
+    o.width !== undefined || c.info.some((r) => r.key === 'commit' || r.key === 'parent') ? `Commits and run ids are short${o.width !== undefined ? ', long values cut with …' : ''}; --json has them in full.` : '',
   ].filter(Boolean)
-  return lines.join('\n') + '\n\n' + notes.join('\n') + '\n'
+  const dim = st.dim ?? ((x: string) => x)
+  return lines.join('\n') + '\n\n' + notes.map((n) => (o.width !== undefined ? wrapText(n, o.width) : n)).map(dim).join('\n') + '\n'
+}
+
+/** Word-wraps a note to the terminal's width. */
+function wrapText(text: string, width: number): string {
+  const out: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && displayWidth(line) + 1 + displayWidth(word) > width) { out.push(line); line = word }
+    else line = line ? `${line} ${word}` : word
+  }
+  if (line) out.push(line)
+  return out.join('\n')
 }
 
 // ---------------------------------------------------------------- markdown

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../cli/main.js'
 import { Labbook } from '../../src/index.js'
+import { displayWidth } from '../../src/report/compare.js'
 import { captureIO } from '../helpers/cli.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 
@@ -88,6 +89,39 @@ describe('ls fits the terminal', () => {
     expect(r.stdout).not.toContain('columns: --columns')
     const color = await cli(['ls'], { columns: 120, env: { NO_COLOR: undefined } })
     expect(color.stdout).toMatch(/\x1b\[/)
+  })
+})
+
+describe('compare fits the terminal', () => {
+  const RUNS = ['lr-0.1', 'lr-0.01', 'lr-0.001', 'resnet-baseline-with-a-rather-long-name']
+  it('at 80 columns: short ids and commits, long values cut with …, runs that do not fit named', async () => {
+    const r = await cli(['compare', ...RUNS], { columns: 80 })
+    expect(r.exitCode, r.stderr).toBe(0)
+    for (const line of r.stdout.trimEnd().split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(80)
+    expect(r.stdout).toMatch(/^ +commit +0123456(?!7)/m) // 7 characters; the full SHA is in --json
+    expect(r.stdout).toContain('…')
+    golden('compare-80.txt', r.stdout)
+    const narrow = await cli(['compare', ...RUNS], { columns: 50 })
+    for (const line of narrow.stdout.trimEnd().split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(50)
+    expect(narrow.stdout).toMatch(/^\(\+1 run not shown: 01jx0004; widen the terminal,$/m)
+  })
+
+  it('at 120 columns shows every run; piped, nothing is cut and there is no colour; --json keeps full values', async () => {
+    const r = await cli(['compare', ...RUNS], { columns: 120 })
+    for (const line of r.stdout.trimEnd().split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(120)
+    expect(r.stdout).not.toContain('not shown')
+    golden('compare-120.txt', r.stdout)
+    const piped = await cli(['compare', ...RUNS], { tty: false, env: { NO_COLOR: undefined } })
+    expect(piped.stdout).toMatch(/^ +lr-0.1 +lr-0.01 +lr-0.001 +resnet-baseline-with-a-rather-long-name\n +01jx0001 +01jx0002 +01jx0003 +01jx0004\n/) // nothing cut; the ids on their own line
+    expect(piped.stdout).not.toMatch(/\x1b\[/)
+    const color = await cli(['compare', ...RUNS], { columns: 120, env: { NO_COLOR: undefined } })
+    expect(color.stdout).toMatch(/\x1b\[32m0\.96 ★/) // the best finished value in green
+    expect(color.stdout.replace(/\x1b\[\d+m/g, '')).toBe(r.stdout) // colour never moves a column
+    const noColor = await cli(['compare', ...RUNS], { columns: 120, env: { NO_COLOR: '1' } })
+    expect(noColor.stdout).not.toMatch(/\x1b\[/)
+    const json = JSON.parse((await cli(['compare', ...RUNS, '--json'])).stdout)
+    expect(json.info.find((x: { key: string }) => x.key === 'commit').values[0]).toBe('0123456789abcdef0123456789abcdef01234567')
+    expect(json.runs[3]).toMatchObject({ id: '01jx0004aaaaaaaaaaaaaaaaaa', name: 'resnet-baseline-with-a-rather-long-name' })
   })
 })
 

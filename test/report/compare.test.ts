@@ -107,13 +107,15 @@ describe('renderers', () => {
   it('renders aligned plain text with ≠ and ★ marks and states the goals', () => {
     const text = renderComparisonText(compareRuns(byId('r1', 'r8', 'nan')))
     const lines = text.split('\n')
-    expect(lines[0]).toMatch(/^\s+run-1 \(r1\)\s+run-8 \(r8\)\s+nan run \(nan\)$/)
+    expect(lines[0]).toMatch(/^\s+run-1\s+run-8\s+nan run$/) // names, then the ids on their own line
+    expect(lines[1]).toMatch(/^\s+r1\s+r8\s+nan$/)
     expect(lines.find((l) => l.startsWith('≠ loss ↓'))).toMatch(/0\.9 ★\s+0\.2\s+NaN$/) // r8 FAILED: its 0.2 is not crowned
     expect(lines.find((l) => l.includes('mlflow.user'))).toMatch(/-\s+-\s+""$/)
     expect(text).toContain('Goals inferred from the name (loss, error, time… minimize): accuracy ↑, f1 score ↑, log-scale-loss ↓, loss ↓')
     // Columns line up: every cell of the header starts where the dashes do, also after a CJK value.
     const wide = renderComparisonText(compareRuns(byId('nan', 'r0'))).split('\n')
     const col = displayWidth(wide[0].slice(0, wide[0].indexOf('run-0')))
+    expect(displayWidth(wide[1].slice(0, wide[1].indexOf('r0')))).toBe(col)
     const row = wide.find((l) => l.includes('モデル'))!
     expect(row.endsWith('-')).toBe(true)
     expect(displayWidth(row) - 1).toBe(col)
