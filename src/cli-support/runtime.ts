@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { accessSync, constants, openSync, readSync, closeSync } from 'node:fs'
+import { accessSync, constants, openSync, readSync, closeSync, realpathSync } from 'node:fs'
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path'
 
 /** What a wrapped command ran on: `source.runtime`, and for Python the installed distributions. */
@@ -25,18 +25,29 @@ const PY_PROBE = [
   'except Exception: pass',
 ].join('\n')
 
+/** Shells whose `-c SCRIPT` runs another program: the runtime is that program's. */
+const SHELL = /^(?:sh|bash|dash|zsh|ksh|mksh|ash)$/
+
 /**
  * Finds out what the wrapped command runs on, without running the command itself: for Python (by name, or a script
  * whose `#!` line names Python) the interpreter's version and distributions, via `importlib.metadata`; for another
- * program found on PATH, the first line of its `--version`. A program given by path is not run with `--version`
- * (it may be the training script itself). Meant to run beside the command, off its hot path; gives up after
- * `timeoutMs` (or when `signal` aborts) and then resolves with nothing.
+ * program found on PATH, or the interpreter on a script's `#!` line, the first line of its `--version`. A shell
+ * running `-c SCRIPT` is looked through to the program the script starts (`sh -c "python3 train.py"` is Python).
+ * When `--version` says nothing (dash, busybox `sh`), the program and the file it resolves to
+ * (`sh → /usr/bin/dash`), so the run never claims labbook's own Node as its runtime. A program given by path is not
+ * run with `--version` (it may be the training script itself). Meant to run beside the command, off its hot path;
+ * gives up after `timeoutMs` (or when `signal` aborts) and then resolves with nothing.
  * @example const rt = await probeRuntime(['python3', 'train.py'], { env: process.env, cwd })
  */
 export async function probeRuntime(command: string[], o: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number; signal?: AbortSignal }): Promise<CommandRuntime> {
   const exe = command[0]
   if (!exe) return {}
   const timeoutMs = o.timeoutMs ?? 30_000
+  const inner = shellScriptProgram(command)
+  if (inner) {
+    const rt = await probeRuntime(inner, o)
+    if (rt.runtime) return rt
+  }
   const python = pythonOf(command, o)
   if (python) {
     const out = await capture(python, ['-c', PY_PROBE], o, timeoutMs)
@@ -46,10 +57,33 @@ export async function probeRuntime(command: string[], o: { env: NodeJS.ProcessEn
     const requirements = rest.filter((l) => l.trim() !== '').join('\n')
     return { runtime: first.trim(), requirements: requirements ? requirements + '\n' : undefined }
   }
-  if (exe.includes('/') || !onPath(exe, o.env)) return {}
-  const out = await capture(exe, ['--version'], o, Math.min(timeoutMs, 5_000))
+  // A script given by path runs on its #! interpreter; a bare name is looked up on PATH.
+  const program = exe.includes('/') ? shebangOf(exe, o)?.interp : exe
+  if (!program) return {}
+  const file = program.includes('/') ? program : onPath(program, o.env)
+  if (!file) return {}
+  const out = await capture(file, ['--version'], o, Math.min(timeoutMs, 5_000))
   const line = out?.split('\n').find((l) => l.trim() !== '')?.trim()
-  return line ? { runtime: line.length > 200 ? line.slice(0, 200) : line } : {}
+  if (line) return { runtime: line.length > 200 ? line.slice(0, 200) : line }
+  let real = file
+  try { real = realpathSync(file) } catch { /* keep the path */ }
+  return { runtime: `${basename(program)} → ${real}` }
+}
+
+/**
+ * The program a shell's `-c SCRIPT` starts: its first word after variable assignments and `exec`/`env`
+ * (`sh -c "FOO=1 exec python3 train.py"` → `python3 train.py`); undefined when the command is not a shell with `-c`.
+ */
+export function shellScriptProgram(command: string[]): string[] | undefined {
+  if (!SHELL.test(basename(command[0] ?? ''))) return undefined
+  const i = command.findIndex((a, k) => k > 0 && /^-[a-z]*c[a-z]*$/.test(a))
+  const script = i > 0 ? command[i + 1] : undefined
+  if (!script) return undefined
+  const words = script.trim().split(/[\s;&|()<>]+/)
+  let k = 0
+  while (k < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[k]!) || words[k] === 'exec' || words[k] === 'env')) k++
+  const first = words[k]?.replace(/^["']|["']$/g, '')
+  return first ? [first, ...words.slice(k + 1)] : undefined
 }
 
 /** The Python interpreter a command runs on: `python3 …`, or a script whose `#!` line is a Python. */
@@ -57,11 +91,17 @@ function pythonOf(command: string[], o: { env: NodeJS.ProcessEnv; cwd: string })
   const exe = command[0]!
   if (PYTHON.test(basename(exe))) return exe
   if (!exe.includes('/')) return undefined
+  const interp = shebangOf(exe, o)?.interp
+  return interp && PYTHON.test(basename(interp)) ? interp : undefined
+}
+
+/** The interpreter on a script's `#!` line (`#!/usr/bin/env python3` → `python3`). */
+function shebangOf(exe: string, o: { cwd: string }): { interp: string } | undefined {
   const shebang = firstLine(isAbsolute(exe) ? exe : resolve(o.cwd, exe))
   const m = shebang && /^#!\s*(\S+)(?:\s+(\S+))?/.exec(shebang)
   if (!m) return undefined
   const interp = basename(m[1]!) === 'env' ? m[2] : m[1]
-  return interp && PYTHON.test(basename(interp)) ? interp : undefined
+  return interp ? { interp } : undefined
 }
 
 function firstLine(path: string): string | undefined {
@@ -78,17 +118,18 @@ function firstLine(path: string): string | undefined {
   }
 }
 
-function onPath(exe: string, env: NodeJS.ProcessEnv): boolean {
+/** The executable file `exe` names on PATH, or undefined. */
+function onPath(exe: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue
     try {
       accessSync(join(dir, exe), constants.X_OK)
-      return true
+      return join(dir, exe)
     } catch {
       // next
     }
   }
-  return false
+  return undefined
 }
 
 /** stdout (stderr when stdout is empty: old Pythons and javas print versions there) or undefined on failure. */

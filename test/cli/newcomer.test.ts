@@ -89,6 +89,10 @@ describe('labbook run and $LABBOOK_METRICS params', () => {
     const run = await show(runIdFrom(r.stderr))
     expect(run.artifacts.map((a: { path: string }) => a.path)).not.toContain('labbook/output.log')
     expect(run.source.runtime).toMatch(/coreutils/)
+    // A shell command whose shell has no --version (dash) still records the shell, not labbook's Node.
+    const sh = await cli(['run', '-n', 'shell', '--system-interval', '0', '--', 'sh', '-c', 'cd . && exit 0'])
+    expect(sh.exitCode, sh.stderr).toBe(0)
+    expect((await show(runIdFrom(sh.stderr))).source.runtime).toMatch(/^sh → \/\S+$|bash/i)
   })
 })
 
