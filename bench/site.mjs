@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 register()
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100,1000' }, steps: { type: 'string', default: '1000' }, source: { type: 'string', default: 'memory' }, browser: { type: 'boolean', default: false }, experiments: { type: 'string' } } })
 const { buildSite } = await import('../src/site/build.ts')
-const { MemorySource } = await import('../src/site/memory-source.ts')
+const { MemorySource } = await import('../src/site/build/memory-source.ts')
 const { fakeRuns } = await import('../test/helpers/site-fixtures.ts')
 
 const steps = Number(values.steps)
@@ -66,7 +66,7 @@ console.log('\n| runs | source | collect s | astro s | total s | files | size MB
 for (const r of results) console.log(`| ${r.runs} | ${r.source} | ${r.collectS} | ${r.astroS} | ${r.totalS} | ${r.files} | ${r.sizeMB} | ${r.experimentPageGzMB} | ${r.keystrokeMs ?? ''} |`)
 
 async function keystrokes(out, expId) {
-  const { previewSite } = await import('../src/site/preview.ts')
+  const { previewSite } = await import('../src/site/build/preview.ts')
   const { launchChromium } = await import('../test/site/browser.ts')
   const srv = await previewSite({ dir: out, base: '/bench/', port: 0 })
   const browser = await launchChromium()

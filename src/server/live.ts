@@ -1,12 +1,12 @@
 /**
  * The live channel of `labbook serve` / `labbook ui`: Server-Sent Events saying "something changed" (branch tip or a
  * run's journal), and the site's data files computed per request from the branch plus the journals of runs in
- * progress, in the same shapes the static build writes (src/site/collect.ts `tableRun`). Pages served here carry a
+ * progress, in the same shapes the static build writes (src/site/build/collect.ts `tableRun`). Pages served here carry a
  * `<meta name="labbook-live">` naming the channel; the static build has none, so its islands never look for one.
  */
 import type { ServerResponse } from 'node:http'
 import type { RunSummary } from '../model/run.js'
-import { tableRun } from '../site/collect.js'
+import { tableRun } from '../site/build/collect.js'
 import { journalGeneration } from '../track/live.js'
 import type { Book } from './book.js'
 import { ApiError } from './errors.js'

@@ -2,7 +2,7 @@
 import type { Experiment } from '../../src/model/experiment.js'
 import type { MetricPoint, RunSummary } from '../../src/model/run.js'
 import { summarize } from '../../src/model/metric.js'
-import { MemorySource, type MemoryRun } from '../../src/site/memory-source.js'
+import { MemorySource, type MemoryRun } from '../../src/site/build/memory-source.js'
 
 /** Strings that must never execute or render as markup anywhere in the site. */
 export const EVIL = {

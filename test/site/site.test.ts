@@ -7,14 +7,14 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../cli/main.js'
-import type { SiteBuildResult } from '../../src/site/build.js'
+import type { SiteBuildResult } from '../../src/site/build/index.js'
 import { captureIO } from '../helpers/cli.js'
 import { writeFileSync } from 'node:fs'
-import { previewSite, type PreviewServer } from '../../src/site/preview.js'
+import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { populateSiteRepo } from '../helpers/site-repo.js'
 import { launchChromium } from './browser.js'
-import { inlineScriptHashes } from '../../src/site/csp.js'
+import { inlineScriptHashes } from '../../src/site/build/csp.js'
 
 const SHOTS = join(process.cwd(), 'test-output', 'site')
 const BASE = '/vision/'
@@ -106,7 +106,7 @@ describe('site build', () => {
 
 describe('reading a revision', () => {
   it('--rev reads any commit of the branch through the library', async () => {
-    const { openSiteSource } = await import('../../src/site/open.js')
+    const { openSiteSource } = await import('../../src/site/build/open.js')
     const first = repo.git('rev-list', '--max-parents=0', 'labbook').trim()
     const old = await openSiteSource({ repo: repo.dir, rev: first })
     try {

@@ -1,26 +1,26 @@
 /** The site's pure parts: downsampling, series files, safe Markdown, commit links, artifact paths, the table model, chart specs, the collector. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Plot from '@observablehq/plot'
 import { parseHTML } from 'linkedom'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { MetricPoint } from '../../src/model/run.js'
-import { artifactKind, artifactOutPath, hrefOf } from '../../src/site/artifacts.js'
-import { SITE_CSP, withScriptHashes } from '../../src/site/csp.js'
+import { artifactKind, artifactOutPath, hrefOf } from '../../src/site/build/artifact-files.js'
+import { SITE_CSP, withScriptHashes } from '../../src/site/build/csp.js'
 import { contentType } from '../../src/server/static.js'
 import { createHash } from 'node:crypto'
-import { lttbIndices, minMaxIndices, smooth } from '../../src/site/charts/downsample.js'
-import { lineChartSpec, seriesRows } from '../../src/site/charts/line.js'
-import { parallelRows } from '../../src/site/charts/parallel.js'
-import { decodeSeries, encodeSeries, type SeriesFile } from '../../src/site/charts/series.js'
-import { collectSite, tableRun } from '../../src/site/collect.js'
-import { renderMarkdown } from '../../src/site/markdown.js'
-import { MemorySource } from '../../src/site/memory-source.js'
+import { lttbIndices, minMaxIndices, smooth } from '../../src/site/browser/charts/downsample.js'
+import { lineChartSpec, seriesRows } from '../../src/site/browser/charts/line.js'
+import { parallelRows } from '../../src/site/browser/charts/parallel.js'
+import { decodeSeries, encodeSeries, type SeriesFile } from '../../src/site/browser/charts/series.js'
+import { collectSite, tableRun } from '../../src/site/build/collect.js'
+import { renderMarkdown } from '../../src/site/build/markdown.js'
+import { MemorySource } from '../../src/site/build/memory-source.js'
 import { metricGoal, primaryMetrics } from '../../src/judge/index.js'
-import { commitUrl } from '../../src/site/remote.js'
-import { ATTR_COLUMNS, compileTableFilter, tableRows } from '../../src/site/table.js'
-import { normalizeBase } from '../../src/site/build.js'
+import { commitUrl } from '../../src/site/browser/links.js'
+import { ATTR_COLUMNS, compileTableFilter, tableRows } from '../../src/site/browser/table.js'
+import { normalizeBase } from '../../src/site/build/index.js'
 import { fakeRuns } from '../helpers/site-fixtures.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'labbook-site-unit-'))
@@ -266,5 +266,38 @@ describe('GitHub Pages workflow template', () => {
     expect(steps.some((s) => s.uses?.startsWith('actions/deploy-pages@'))).toBe(true)
     expect(steps.some((s) => /npx --yes labbook site build .*--base "\/\$REPO_NAME\/"/.test(s.run ?? ''))).toBe(true)
     expect(steps.some((s) => /git fetch .*labbook:labbook/.test(s.run ?? ''))).toBe(true)
+  })
+})
+
+describe('the site seam', () => {
+  const root = join(import.meta.dirname, '..', '..')
+  const filesUnder = (dir: string, ext: RegExp): string[] =>
+    readdirSync(join(root, dir), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && ext.test(e.name)).map((e) => join(e.parentPath, e.name))
+  const importsOf = (file: string): string[] => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!)
+
+  it('browser code imports no Node module and nothing from the build side', () => {
+    const bad: string[] = []
+    for (const f of [...filesUnder('src/site/browser', /\.ts$/), ...filesUnder('site/src/islands', /\.tsx?$/)]) {
+      for (const spec of importsOf(f)) {
+        if (spec.startsWith('node:') || /site\/build\//.test(spec) || /^\.\.\/(\.\.\/)?build\//.test(spec)) bad.push(`${f}: ${spec}`)
+      }
+    }
+    expect(bad).toEqual([])
+  })
+
+  it('pages get their data from page-context only, never through globalThis', () => {
+    const hits = [...filesUnder('site/src', /\.(astro|tsx?)$/), ...filesUnder('src/site', /\.ts$/)].filter((f) => /globalThis/.test(readFileSync(f, 'utf8')))
+    expect(hits).toEqual([])
+  })
+
+  it('no two site modules share a file name with each other or with the rest of the library', () => {
+    const names = new Map<string, string[]>()
+    for (const f of [...filesUnder('src', /\.ts$/), ...filesUnder('site/src', /\.tsx?$/), ...filesUnder('cli', /\.ts$/)]) {
+      const n = f.split('/').pop()!
+      if (n === 'index.ts' || n === 'README.md') continue
+      names.set(n, [...(names.get(n) ?? []), f.slice(root.length + 1)])
+    }
+    const clashes = [...names.values()].filter((l) => l.length > 1 && l.some((p) => p.startsWith('src/site/') || p.startsWith('site/')))
+    expect(clashes).toEqual([])
   })
 })

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../cli/main.js'
 import { Labbook } from '../../src/index.js'
 import { runDir } from '../../src/model/layout.js'
-import { collectSite } from '../../src/site/collect.js'
+import { collectSite } from '../../src/site/build/collect.js'
 import { captureIO } from '../helpers/cli.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 

@@ -1,6 +1,6 @@
 /** Compare's datasets: one row per dataset name, one column per run (digest, source, context), differences marked. */
 import type { DatasetInput } from 'labbook-lib/model/run.js'
-import { datasetRows } from 'labbook-lib/site/datasets.js'
+import { datasetRows } from 'labbook-lib/site/browser/datasets.js'
 
 export default function DatasetsDiff({ runs }: { runs: Array<{ id: string; label: string; datasets?: DatasetInput[] }> }) {
   const rows = datasetRows(runs)

@@ -1,11 +1,11 @@
 /**
- * One step slider over images logged at several steps (src/site/image-steps.ts). On a run page it moves every image
+ * One step slider over images logged at several steps (src/site/browser/image-steps.ts). On a run page it moves every image
  * key of the run; on Compare every selected run together: each shows its image at the chosen step, or its nearest
  * earlier one. The slider is a native range input (arrows, Page Up/Down, Home/End), and it renders without JavaScript
  * at the last step.
  */
 import { useId, useMemo, useState } from 'react'
-import { imageAt, unionSteps, type ImageSeries } from 'labbook-lib/site/image-steps.js'
+import { imageAt, unionSteps, type ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
 import { siteUrl } from './url'
 
 export interface ImageStepsRun { id: string; label: string; series: ImageSeries[] }

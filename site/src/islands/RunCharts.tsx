@@ -4,10 +4,10 @@
  * logged once shown as its value, system/* metrics in their own collapsed section.
  */
 import { useEffect, useMemo, useRef, useState } from 'react'
-import type { MetricFile } from 'labbook-lib/site/snapshot.js'
-import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/charts/series.js'
-import { lineChartSpec, seriesRows, tickNumber, type XAxis } from 'labbook-lib/site/charts/line.js'
-import { minMaxIndices } from 'labbook-lib/site/charts/downsample.js'
+import type { MetricFile } from 'labbook-lib/site/browser/snapshot.js'
+import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/browser/charts/series.js'
+import { lineChartSpec, seriesRows, tickNumber, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
+import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
 import PlotFigure from './PlotFigure'
 import { getJson } from './url'
 

@@ -1,10 +1,10 @@
 /** The experiment's runs table: filter (the labbook filter language), sort, column chooser, nesting, selection, paging. */
 import { useEffect, useMemo, useState } from 'react'
-import type { TableRun } from 'labbook-lib/site/snapshot.js'
-import { ATTR_COLUMNS, cellValue, compileTableFilter, keyColumns, tableRows, type Column } from 'labbook-lib/site/table.js'
-import { fmtDuration, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/format.js'
+import type { TableRun } from 'labbook-lib/site/browser/snapshot.js'
+import { ATTR_COLUMNS, cellValue, compileTableFilter, keyColumns, tableRows, type Column } from 'labbook-lib/site/browser/table.js'
+import { fmtDuration, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
 import { getJson, siteUrl } from './url'
-import { getLiveJson, subscribeLive } from './live'
+import { getLiveJson, subscribeLive } from './live-channel'
 
 type Col = Column
 const ATTRS = ATTR_COLUMNS

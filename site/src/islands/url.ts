@@ -1,5 +1,5 @@
 /** Browser-side links under the site base (Astro replaces BASE_URL at build time). */
-import { joinBase } from 'labbook-lib/site/format.js'
+import { joinBase } from 'labbook-lib/site/browser/display.js'
 export const siteUrl = (path: string): string => joinBase(import.meta.env.BASE_URL, path)
 
 export async function getJson<T>(path: string): Promise<T> {

@@ -1,7 +1,7 @@
 /** Opens the branch read-only for the site: `Labbook.open()` then `book.at(rev)`, never a checkout. */
-import { LabbookError } from '../errors.js'
-import { revParseCommit } from '../store/git.js'
-import { Labbook } from '../track/labbook.js'
+import { LabbookError } from '../../errors.js'
+import { revParseCommit } from '../../store/git.js'
+import { Labbook } from '../../track/labbook.js'
 import type { SiteSource } from './source.js'
 
 export interface OpenedSource {

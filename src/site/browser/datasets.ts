@@ -1,5 +1,5 @@
 /** Datasets side by side for Compare: one row per dataset name, one cell per run, differences marked. Browser-safe. */
-import type { DatasetInput } from '../model/run.js'
+import type { DatasetInput } from '../../model/run.js'
 
 export interface DatasetRow {
   name: string

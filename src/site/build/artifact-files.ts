@@ -1,7 +1,7 @@
 /** Artifact handling for the static site: safe output paths, what may be previewed, and what must never render as a page. */
-import { LabbookError } from '../errors.js'
-import { artifactPath } from '../model/path.js'
-import type { ArtifactKind } from './snapshot.js'
+import { LabbookError } from '../../errors.js'
+import { artifactPath } from '../../model/path.js'
+import type { ArtifactKind } from '../browser/snapshot.js'
 
 const IMAGE = /\.(png|jpe?g|gif|webp|avif|bmp|ico)$/i
 const TEXT = /\.(txt|log|json|jsonl|ya?ml|csv|tsv|md|py|toml|ini|cfg|conf|diff|patch|sh|js|ts|xml|xsd|rng|html?|xhtml|svg|out|err|r|ipynb|tex)$/i

@@ -3,15 +3,15 @@ import { chmod, cp, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, 
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
-import { LabbookError } from '../errors.js'
-import { collectSite } from './collect.js'
+import { LabbookError } from '../../errors.js'
 import { withScriptHashes } from './csp.js'
-import { loadConfig } from '../format/config-file.js'
-import type { JudgeConfig } from '../judge/index.js'
-import type { Problem, SiteData } from './snapshot.js'
+import { loadConfig } from '../../format/config-file.js'
+import type { JudgeConfig } from '../../judge/index.js'
+import type { Problem, SiteData } from '../browser/snapshot.js'
 import type { SiteSource } from './source.js'
 import { libDir, modulesDir, siteTemplateDir } from './template.js'
 import { openSiteSource } from './open.js'
+import { loadSiteData, siteDataPlugin, writeSiteData } from './site-data.js'
 
 export interface SiteBuildOptions {
   /** The user's repository (any folder inside it). @default process.cwd() */
@@ -69,7 +69,7 @@ const MARKER = SITE_MARKER
 let queue: Promise<unknown> = Promise.resolve()
 
 /**
- * Builds the static site. Only one build runs at a time in a process (Astro builds are heavy, and the pages read shared state).
+ * Builds the static site. Only one build runs at a time in a process (Astro builds are heavy, and they chdir).
  * @example await buildSite({ repo: '.', out: '_site', base: '/my-repo/' })
  */
 export function buildSite(o: SiteBuildOptions = {}): Promise<SiteBuildResult> {
@@ -100,7 +100,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     const source = o.source ?? opened!.source
     const progress = (p: Omit<SiteBuildProgress, 'elapsedMs'>) => o.onProgress?.({ ...p, elapsedMs: Math.round(performance.now() - t0) })
     progress({ phase: 'collect' })
-    const data: SiteData = await collectSite(source, {
+    const { data } = await loadSiteData(source, {
       filesDir,
       title: o.title ?? repoRoot.split(/[\\/]/).pop() ?? 'labbook',
       rev: o.rev ?? opened?.rev ?? 'labbook',
@@ -178,8 +178,9 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   try { process.chdir(work); moved = true } catch { /* worker threads cannot chdir: Astro then uses <cwd>/.astro */ }
   const { build } = await import('astro')
   const react = (await import('@astrojs/react')).default
-  const g = globalThis as { __LABBOOK_SITE__?: unknown }
-  g.__LABBOOK_SITE__ = { data, filesDir, base }
+  // The pages' data goes through a file named by the virtual module `labbook:site-data` (see site-data.ts).
+  const dataFile = join(work, 'site-data.json')
+  writeSiteData(dataFile, { data, filesDir })
   // Astro's server build reads unknown import.meta.env keys from process.env at render time; test runners
   // (vitest) put BASE_URL, MODE… there, which would override the base. Hide them during the build.
   const saved: Record<string, string | undefined> = {}
@@ -199,6 +200,7 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
       vite: {
         cacheDir: join(work, '.vite'),
         logLevel: logLevel === 'debug' || logLevel === 'info' ? 'info' : 'error',
+        plugins: [siteDataPlugin(dataFile)],
         ssr: { noExternal: ['@astrojs/react'] },
         resolve: { alias: { 'labbook-lib': libDir() } },
         build: { chunkSizeWarningLimit: 2000 },
@@ -207,7 +209,7 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   } catch (e) {
     throw new LabbookError('IO_FAILED', `Astro could not build the site: ${(e as Error).message}`, 'Run with --verbose for details; report it if it persists.', {}, { cause: e })
   } finally {
-    delete g.__LABBOOK_SITE__
+    await rm(dataFile, { force: true })
     if (moved) process.chdir(cwd)
     for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v
   }

@@ -1,6 +1,6 @@
 /** The summaries the Astro pages render from (kept small: no metric series, no artifact bytes). Browser-safe types. */
-import type { ParamValue, RunStatus, RunSummary, SourceInfo, MetricSummary } from '../model/run.js'
-import type { Goal, JudgeConfig, SampleStats } from '../judge/index.js'
+import type { ParamValue, RunStatus, RunSummary, SourceInfo, MetricSummary } from '../../model/run.js'
+import type { Goal, JudgeConfig, SampleStats } from '../../judge/index.js'
 import type { ImageSeries } from './image-steps.js'
 
 export type { Goal }
@@ -62,7 +62,7 @@ export interface ArtifactView {
 
 export interface MetricFile { key: string; file: string; total: number; full?: string }
 
-/** Images logged at several steps (src/site/image-steps.ts), with hrefs into the site. */
+/** Images logged at several steps (src/site/browser/image-steps.ts), with hrefs into the site. */
 export type { ImageSeries, StepImage } from './image-steps.js'
 
 export interface RunDetail {
@@ -76,7 +76,7 @@ export interface RunDetail {
   imageSeries?: ImageSeries[]
 }
 
-/** A registered model's page (src/site/models.ts): everything under models/<name>/ on the branch, joined to its runs. */
+/** A registered model's page (src/site/build/model-views.ts): everything under models/<name>/ on the branch, joined to its runs. */
 export interface ModelView {
   name: string
   /** The page's folder under models/: the name when it is URL-safe, else a sanitised name and a hash. */

@@ -1,9 +1,9 @@
 /** The registry as the site shows it: one page per registered model, joined to the runs its versions came from. */
-import { aliasesOf, liveVersions, type ModelRecord } from '../model/registry.js'
-import type { RunSummary } from '../model/run.js'
-import { metricGoal, type JudgeConfig } from '../judge/index.js'
+import { aliasesOf, liveVersions, type ModelRecord } from '../../model/registry.js'
+import type { RunSummary } from '../../model/run.js'
+import { metricGoal, type JudgeConfig } from '../../judge/index.js'
 import { renderMarkdown } from './markdown.js'
-import type { ExperimentView, ModelRef, ModelVersionView, ModelView } from './snapshot.js'
+import type { ExperimentView, ModelRef, ModelVersionView, ModelView } from '../browser/snapshot.js'
 
 /** How many primary metrics of a source run a version row shows. */
 const METRICS_SHOWN = 3

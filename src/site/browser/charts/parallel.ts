@@ -1,9 +1,9 @@
 /** Parallel coordinates: one vertical axis per param (normalised to [0, 1]) plus the chosen metric, one polyline per run. */
 import * as Plot from '@observablehq/plot'
 import type { PlotOptions } from '@observablehq/plot'
-import type { ParamValue } from '../../model/run.js'
+import type { ParamValue } from '../../../model/run.js'
 import { PALETTE } from './palette.js'
-import { fmtNumber } from '../format.js'
+import { fmtNumber } from '../display.js'
 
 export interface ParallelRun { run: string; values: Record<string, ParamValue | undefined> }
 export interface ParallelOptions { axes: string[]; width?: number; height?: number; runs?: string[] }

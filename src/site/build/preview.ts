@@ -2,9 +2,9 @@
 import { stat } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { join, resolve } from 'node:path'
-import { LabbookError } from '../errors.js'
-import { sendFile, serveStatic } from '../server/static.js'
-import { normalizeBase } from './build.js'
+import { LabbookError } from '../../errors.js'
+import { sendFile, serveStatic } from '../../server/static.js'
+import { normalizeBase } from './index.js'
 
 export interface PreviewOptions {
   /** The built site. */

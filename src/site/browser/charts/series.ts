@@ -4,7 +4,7 @@
  * values quantised to about 5 significant digits of the series' range and delta-encoded as integers.
  * Files with every point (`full`) keep exact values.
  */
-import type { MetricPoint } from '../../model/run.js'
+import type { MetricPoint } from '../../../model/run.js'
 import { minMaxIndices } from './downsample.js'
 
 /** A start and either a constant stride (`by`) or the differences between neighbours (`d`). */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LabbookError } from '../errors.js'
+import { LabbookError } from '../../errors.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -25,9 +25,9 @@ export function siteTemplateDir(): string {
   return d
 }
 
-/** `src/` when running from source (tsx, vitest), `dist/src/` when installed: the folder above `site/` here. */
+/** `src/` when running from source (tsx, vitest), `dist/src/` when installed: the folder above `site/build/` here. */
 export function libDir(): string {
-  return resolve(here, '..')
+  return resolve(here, '..', '..')
 }
 
 /** The node_modules folder that holds astro (hoisted in a user's project, or nested under labbook). */

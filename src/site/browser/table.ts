@@ -1,6 +1,6 @@
 /** The runs table's model: columns, filtering with the filter language, sorting, parent/child nesting. Browser-safe, no React. */
-import { compileFilter, parseFilter } from '../query/index.js'
-import type { RunSummary } from '../model/run.js'
+import { compileFilter, parseFilter } from '../../query/index.js'
+import type { RunSummary } from '../../model/run.js'
 import type { TableRun } from './snapshot.js'
 
 export type ColumnKind = 'param' | 'metric' | 'tag' | 'attr'

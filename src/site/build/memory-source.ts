@@ -1,7 +1,7 @@
 /** An in-memory `SiteSource`: for building the site without a repository (tests of the pages, benchmarks). */
-import { LabbookError } from '../errors.js'
-import type { Experiment } from '../model/experiment.js'
-import type { MetricPoint, RunSummary } from '../model/run.js'
+import { LabbookError } from '../../errors.js'
+import type { Experiment } from '../../model/experiment.js'
+import type { MetricPoint, RunSummary } from '../../model/run.js'
 import type { ArtifactEntry, SiteSource } from './source.js'
 
 export interface MemoryRun {

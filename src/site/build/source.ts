@@ -1,7 +1,7 @@
 /** What the site reads: the read-only subset of `Labbook` / `book.at(rev)`. A fake in memory implements it too. */
-import type { Experiment } from '../model/experiment.js'
-import type { MetricPoint, RunSummary } from '../model/run.js'
-import type { ModelRecord } from '../model/registry.js'
+import type { Experiment } from '../../model/experiment.js'
+import type { MetricPoint, RunSummary } from '../../model/run.js'
+import type { ModelRecord } from '../../model/registry.js'
 
 export interface ArtifactEntry { path: string; size: number; external: boolean }
 

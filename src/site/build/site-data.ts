@@ -1,0 +1,68 @@
+/**
+ * The one hand-off of data to the site's pages. `loadSiteData(source)` reads a `SiteSource` (a revision of the
+ * branch, or the tip plus the journals of runs in progress) into a `SiteContext`; pages get it either from the
+ * static build (the driver writes it to a file and names the file in the virtual module `labbook:site-data`, see
+ * `siteDataPlugin`) or, rendered on demand, from `Astro.locals.labbook` set per request by the server.
+ * Pages read it through `site(Astro)` in site/src/lib/page-context.ts; no global variable carries data.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { decodeSeries, type Series, type SeriesFile } from '../browser/charts/series.js'
+import type { SiteData } from '../browser/snapshot.js'
+import { collectSite, type CollectOptions } from './collect.js'
+import type { SiteSource } from './source.js'
+
+/** What a page renders from: the collected data plus a reader for the series files the collector wrote. */
+export interface SiteContext {
+  data: SiteData
+  /** Folder holding `data/…` and `artifacts/…` as the collector wrote them. */
+  filesDir: string
+  /** Reads one series file of `filesDir` (the first-paint charts). */
+  readSeries(file: string): Series
+}
+
+/** The serialisable part of a `SiteContext`: what the static build writes for its pages. */
+export interface SiteContextFile { data: SiteData; filesDir: string }
+
+/** Gives a page context its series reader. */
+export function siteContext(f: SiteContextFile): SiteContext {
+  return {
+    data: f.data,
+    filesDir: f.filesDir,
+    readSeries: (file) => decodeSeries(JSON.parse(readFileSync(join(f.filesDir, file), 'utf8')) as SeriesFile),
+  }
+}
+
+/**
+ * Reads a site's data from any source: `book.at(rev)` (a revision of the branch), a live book (the tip plus
+ * journals), or a fake. Writes the series, table and artifact files into `o.filesDir` as the static site serves them.
+ * @example const ctx = await loadSiteData(await book.at('labbook'), { filesDir: '/tmp/files' })
+ */
+export async function loadSiteData(source: SiteSource, o: CollectOptions): Promise<SiteContext> {
+  return siteContext({ data: await collectSite(source, o), filesDir: o.filesDir })
+}
+
+/** Writes a context for a static build's pages (read back once by `readSiteData`). */
+export function writeSiteData(file: string, ctx: SiteContextFile): void {
+  writeFileSync(file, JSON.stringify({ data: ctx.data, filesDir: ctx.filesDir } satisfies SiteContextFile))
+}
+
+/** Reads what `writeSiteData` wrote: what the `labbook:site-data` module of a static build evaluates to. */
+export function readSiteData(file: string): SiteContext {
+  return siteContext(JSON.parse(readFileSync(file, 'utf8')) as SiteContextFile)
+}
+
+export const SITE_DATA_MODULE = 'labbook:site-data'
+
+/**
+ * The Vite plugin that defines `labbook:site-data` for the pages: the path of the file a static build wrote with
+ * `writeSiteData`, or `null` (a server build whose pages get their data per request from `Astro.locals.labbook`).
+ */
+export function siteDataPlugin(file: string | null) {
+  const resolved = '\0' + SITE_DATA_MODULE
+  return {
+    name: 'labbook-site-data',
+    resolveId: (id: string) => (id === SITE_DATA_MODULE ? resolved : undefined),
+    load: (id: string) => (id === resolved ? `export default ${JSON.stringify(file)}\n` : undefined),
+  }
+}
