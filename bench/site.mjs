@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 
 register()
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100,1000' }, steps: { type: 'string', default: '1000' }, source: { type: 'string', default: 'memory' }, browser: { type: 'boolean', default: false }, experiments: { type: 'string' } } })
-const { buildSite } = await import('../src/site/build.ts')
+const { buildSite } = await import('../src/site/build/index.ts')
 const { MemorySource } = await import('../src/site/build/memory-source.ts')
 const { fakeRuns } = await import('../test/helpers/site-fixtures.ts')
 

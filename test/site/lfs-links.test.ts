@@ -7,7 +7,7 @@
 // - Gitea/Forgejo (Codeberg): /OWNER/REPO/media/{branch|tag|commit}/REF/PATH — go-gitea/gitea routers/web/web.go,
 //   m.Group("/media") → repo.SingleDownloadOrLFS.
 import { describe, expect, it } from 'vitest'
-import { lfsDownloadUrl } from '../../src/site/remote.js'
+import { lfsDownloadUrl } from '../../src/site/browser/links.js'
 
 const SHA = '6cd80adfd9a8ff7dff5d5a3e58e4a955a4d2e2e7'
 const PATH = 'runs/3f/01jf3k/artifacts/model dir/weights#1.bin'

@@ -13,6 +13,8 @@ export interface SiteSource {
   listRuns(o?: { experiment?: string; includeDeleted?: boolean }): Promise<RunSummary[]>
   /** Runs whose run.yaml cannot be read (skipped by listRuns), reported as problems. */
   damagedRuns?(): Promise<Array<{ path: string; message: string }>>
+  /** Git tree id of each run folder (run id → tree id), for incremental builds; sources without it rebuild every run. */
+  runTrees?(): Promise<Map<string, string>>
   metricHistories(id: string): Promise<Record<string, MetricPoint[]>>
   listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]>
   readArtifact(id: string, path: string): Promise<Uint8Array>
