@@ -1,7 +1,7 @@
 /** The registry as the site shows it: one page per registered model, joined to the runs its versions came from. */
 import { aliasesOf, liveVersions, type ModelRecord } from '../../model/registry.js'
 import type { RunSummary } from '../../model/run.js'
-import { metricGoal, type JudgeConfig } from '../../judge/index.js'
+import { metricGoal, type Goal, type JudgeConfig } from '../../judge/index.js'
 import { renderMarkdown } from './markdown.js'
 import type { ExperimentView, ModelRef, ModelVersionView, ModelView } from '../browser/snapshot.js'
 
@@ -47,6 +47,12 @@ export function modelViews(o: ModelViewsInput): { models: ModelView[]; modelRefs
   const expById = new Map(o.experiments.map((e) => [e.id, e]))
   const taken = new Set<string>()
   const modelRefs: Record<string, ModelRef[]> = {}
+  const goals = new Map<string, Goal | undefined>()
+  const goalOf = (exp: string, key: string, tags?: Record<string, string>) => {
+    const k = `${exp}\u0000${key}`
+    if (!goals.has(k)) goals.set(k, metricGoal(key, { config: o.judge, tags }).goal)
+    return goals.get(k)
+  }
   const models = o.records.map((rec): ModelView => {
     const m = rec.model
     const slug = modelSlug(m.name, taken)
@@ -65,7 +71,7 @@ export function modelViews(o: ModelViewsInput): { models: ModelView[]; modelRefs
         view.run = {
           id: run.id, name: run.name, status: run.status, experiment: run.experiment,
           metrics: keys.map((key) => {
-            const goal = metricGoal(key, { config: o.judge, tags: exp?.tags }).goal
+            const goal = goalOf(run.experiment, key, exp?.tags)
             return { key, value: run.metrics[key]!.value, ...(goal ? { goal } : {}) }
           }),
         }
