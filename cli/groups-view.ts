@@ -1,7 +1,7 @@
 /** `ls --group-by`: one aggregated row per group of runs (src/judge groups and statistics), as a table or JSON. */
 import type { RunSummary } from '../src/model/run.js'
 import {
-  bestRun, describe as describeSample, eligibleValue, groupRuns, type JudgeConfig, metricGoal, primaryMetrics, type RunGroup, type SampleStats,
+  bestRun, describe as describeSample, groupRuns, ineligible, type JudgeConfig, metricGoal, primaryMetrics, type RunGroup, type SampleStats,
 } from '../src/judge/index.js'
 import { type FieldRef, formatField, runValue } from '../src/query/index.js'
 import type { CliIO } from './io.js'
@@ -32,27 +32,57 @@ export interface GroupRecord {
 export function groupRecords(runs: RunSummary[], by: GroupBy, names: ExperimentNames, config: JudgeConfig = {}): GroupRecord[] {
   const keyOf = by === 'config' ? undefined : (r: RunSummary) => JSON.stringify(by.map((f) => { const v = runValue(r, f); return v === undefined ? null : String(v) }))
   const groups = groupRuns(runs, { config, ...(keyOf ? { by: (r) => keyOf(r as RunSummary) } : {}) }) as RunGroup<RunSummary>[]
-  const primaryOf = new Map<string, string | undefined>()
+  // The lead (first primary) metric and its goal, once per experiment, from one pass over the runs.
+  const byExperiment = new Map<string, RunSummary[]>()
+  for (const r of runs) {
+    const list = byExperiment.get(r.experiment)
+    if (list) list.push(r)
+    else byExperiment.set(r.experiment, [r])
+  }
+  const leadOf = new Map<string, { key: string; goal: NonNullable<ReturnType<typeof metricGoal>['goal']> } | undefined>()
+  for (const [id, list] of byExperiment) {
+    const key = primaryMetrics(list, { config })[0]
+    const goal = key === undefined ? undefined : metricGoal(key, { config }).goal
+    leadOf.set(id, key !== undefined && goal ? { key, goal } : undefined)
+  }
   const out: GroupRecord[] = []
   for (const g of groups) {
-    if (!primaryOf.has(g.experiment)) primaryOf.set(g.experiment, primaryMetrics(runs.filter((r) => r.experiment === g.experiment), { config })[0])
-    const lead = primaryOf.get(g.experiment)
+    const lead = leadOf.get(g.experiment)
     const key: Record<string, string> = by === 'config' ? g.label
       : Object.fromEntries(by.map((f, i) => [formatField(f), (JSON.parse(g.label.by!) as (string | null)[])[i] ?? '']))
+    // One pass over the members: the eligible (FINISHED, not deleted) runs' finite values per metric (src/judge's
+    // eligibility, as eligibleValue decides it), instead of one scan of the group per metric.
     const metrics: Record<string, SampleStats> = {}
-    const keys = new Set<string>()
-    for (const r of g.runs) for (const k in r.metrics) keys.add(k)
-    for (const k of [...keys].sort()) {
-      const values = g.runs.flatMap((r) => { const v = eligibleValue(r, k); return v === undefined ? [] : [v] })
-      const s = describeSample(values)
-      if (s) metrics[k] = s
+    let finished = 0
+    if (g.runs.length === 1) {
+      // One member (most groups when nothing repeats): its values are the statistics; no arrays, no map.
+      const r = g.runs[0]!
+      if (ineligible(r) === undefined) {
+        finished = 1
+        for (const k of Object.keys(r.metrics).sort()) {
+          const v = r.metrics[k]!.value
+          if (Number.isFinite(v)) metrics[k] = { n: 1, mean: v, std: 0, min: v, max: v }
+        }
+      }
     }
-    const goal = lead ? metricGoal(lead, { config }).goal : undefined
-    const top = lead && goal ? bestRun(g.runs, lead, goal) : undefined
+    const values = new Map<string, number[]>()
+    if (g.runs.length > 1) for (const r of g.runs) {
+      if (ineligible(r) !== undefined) continue
+      finished++
+      for (const k in r.metrics) {
+        const v = r.metrics[k]!.value
+        if (!Number.isFinite(v)) continue
+        const list = values.get(k)
+        if (list) list.push(v)
+        else values.set(k, [v])
+      }
+    }
+    for (const k of [...values.keys()].sort()) metrics[k] = describeSample(values.get(k)!)!
+    const top = lead ? bestRun(g.runs, lead.key, lead.goal) : undefined
     out.push({
       experiment: names.get(g.experiment) ?? g.experiment, experimentId: g.experiment, key, runs: g.runs.map((r) => r.id),
-      finished: g.runs.filter((r) => r.status === 'FINISHED' && r.lifecycle !== 'deleted').length, metrics,
-      best: top && lead ? { id: top.id, name: top.name, metric: lead, value: top.metrics[lead]!.value } : null,
+      finished, metrics,
+      best: top && lead ? { id: top.id, name: top.name, metric: lead.key, value: top.metrics[lead.key]!.value } : null,
     })
   }
   return out
