@@ -1,8 +1,9 @@
 // What src/judge (groups of repeats, statistics, verdicts) adds to `labbook ls` and `labbook report` on 10,000 runs
 // (target: ≤ 10%), measured in the same run against the ungrouped command.
-// Usage: npx tsx bench/judge.ts [--runs 10000]
+// Usage: npx tsx bench/judge.ts [--runs 10000] [--rounds 7]
 // Builds a temp repository with generateRuns (5 experiments, 5 params of which `seed` takes 5 values, 4 metrics), then,
-// in this process with the summary cache warm, medians of 5:
+// in this process with the summary cache warm, medians of --rounds (default 7), the two commands of each pair
+// alternating (A B A B …, so load swings on a shared machine hit both alike):
 //  - `ls --json` vs `ls --group-by config --json` (every run listed; the grouped one also groups and summarises);
 //  - buildPrReport (every third run is the PR's, found by branch) vs the same plus judgePrExperiment over ALL runs
 //    (half as base, half as PR, per experiment): the worst case of what the report's judging costs.
@@ -20,6 +21,8 @@ import { generateRuns } from './generate.js'
 const args = process.argv.slice(2)
 const i = args.indexOf('--runs')
 const N = i >= 0 ? Number(args[i + 1]) : 10_000
+const j = args.indexOf('--rounds')
+const ROUNDS = j >= 0 ? Number(args[j + 1]) : 7
 const dir = fs.mkdtempSync(join(os.tmpdir(), 'labbook-bench-judge-'))
 
 function sink(): NodeJS.WritableStream & { isTTY: boolean } {
@@ -30,10 +33,16 @@ async function cli(argv: string[]): Promise<void> {
   const r = await main(argv, io as never)
   if (r.exitCode !== 0) throw new Error(`labbook ${argv.join(' ')} exited ${r.exitCode}`)
 }
-async function median(fn: () => Promise<unknown>, n = 5): Promise<number> {
-  const t: number[] = []
-  for (let k = 0; k < n; k++) { const t0 = performance.now(); await fn(); t.push(performance.now() - t0) }
-  return t.sort((a, b) => a - b)[Math.floor(n / 2)]!
+/** Medians of `a` and `b` over ROUNDS rounds, run alternately (a b a b …). */
+async function pair(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number, number]> {
+  const ta: number[] = [], tb: number[] = []
+  for (let k = 0; k < ROUNDS; k++) {
+    for (const [fn, into] of (k % 2 ? [[b, tb], [a, ta]] : [[a, ta], [b, tb]]) as Array<[() => Promise<unknown>, number[]]>) {
+      const t0 = performance.now(); await fn(); into.push(performance.now() - t0)
+    }
+  }
+  const med = (t: number[]) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)]!
+  return [med(ta), med(tb)]
 }
 
 try {
@@ -44,8 +53,7 @@ try {
   for (const [k, r] of runs.entries()) { r.params = { ...r.params, seed: k % 5 }; if (k % 5) Object.assign(r.params, runs[k - (k % 5)]!.params, { seed: k % 5 }) }
   await cli(['ls', '--json']) // warm the summary cache
 
-  const ls = await median(() => cli(['ls', '--json']))
-  const lsGrouped = await median(() => cli(['ls', '--group-by', 'config', '--json']))
+  const [ls, lsGrouped] = await pair(() => cli(['ls', '--json']), () => cli(['ls', '--group-by', 'config', '--json']))
 
   const report = () => buildPrReport(book, { base: 'main', head: 'main', headBranch: 'feature' })
   // What the report's judging does, for ALL 10,000 runs (half base, half PR, per experiment): its worst case.
@@ -57,13 +65,12 @@ try {
       judgePrExperiment({ experiment: { id, name: id, tags: {} }, base: list.slice(0, half), pr: list.slice(half).map((run) => ({ run })), commitOrder: new Map() })
     }
   }
-  const rep = await median(report)
-  const repJudged = await median(async () => { await report(); judgeAll() })
+  const [rep, repJudged] = await pair(report, async () => { await report(); judgeAll() })
   const groups = groupRuns(runs).length
   await book.close()
 
   const pct = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`
-  console.log(`runs: ${N}, groups (config): ${groups}`)
+  console.log(`runs: ${N}, groups (config): ${groups}, medians of ${ROUNDS} alternating rounds, load average ${os.loadavg()[0]!.toFixed(1)}`)
   console.log(`ls --json                       ${ls.toFixed(0)} ms`)
   console.log(`ls --group-by config --json     ${lsGrouped.toFixed(0)} ms   (+${pct(ls, lsGrouped)})`)
   console.log(`report (buildPrReport)          ${rep.toFixed(0)} ms`)

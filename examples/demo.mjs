@@ -1,5 +1,7 @@
 // `npm run demo`: builds labbook if needed, makes a scratch git repository in demo/ (ignored by git), records an
-// iris random-forest sweep into it through the TypeScript API and through `labbook run --`, then lists the runs.
+// iris random-forest sweep into it through the TypeScript API and through `labbook run --`, then lists the runs; then a
+// seed sweep (`labbook run --repeat 3`) of two configurations, one on a branch, grouped (`ls --group-by config`) and
+// judged (`labbook report`: mean ± 95% CI, a verdict that knows about noise); then builds the site.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -60,6 +62,26 @@ labbook(['ls', '-e', 'iris'])
 labbook(['ls', '-e', 'iris', '--filter', 'metrics.accuracy >= 0.9', '--order-by', 'metrics.accuracy DESC', '--columns', 'run_name,params.n_estimators,params.max_depth,metrics.accuracy,tags.via', '--limit', '5'])
 
 labbook(['compare', 'rf-n20-d2', 'rf-n50-d2', 'rf-n30-d3-wrapped', '--diff-only'])
+
+step('A seed sweep: 3 seeds of the main configuration, then a "pull request" that shrinks the forest, 3 seeds again')
+// accuracy is what decides (labbook.config.yaml); `labbook run --repeat 3` gives each child -p seed=i and $LABBOOK_SEED=i.
+writeFileSync(join(demo, 'labbook.config.yaml'), 'primary: [accuracy]\nmetrics:\n  accuracy: maximize\n')
+sh('git', ['add', 'labbook.config.yaml'], { env: gitEnv })
+sh('git', ['commit', '-q', '-m', 'judge iris by accuracy'], { env: gitEnv })
+const seeds = (name) => labbook(['run', '-e', 'iris-seeds', '-n', name, '--repeat', '3', '--params-file', 'params.yaml', '--system-interval', '0', '--',
+  tsx, join(root, 'examples', 'iris.ts'), '--single', 'params.yaml'])
+seeds('rf-n30-d3-seeds')
+sh('git', ['checkout', '-q', '-b', 'smaller-forest'], { env: gitEnv })
+writeFileSync(join(demo, 'params.yaml'), 'n_estimators: 5\nmax_depth: 2\n')
+sh('git', ['commit', '-q', '-am', 'a smaller forest: 5 trees of depth 2'], { env: gitEnv })
+seeds('rf-n5-d2-seeds')
+
+step('The repeats grouped: one row per configuration, mean ± std over the seeds')
+labbook(['ls', '-e', 'iris-seeds', '--group-by', 'config'])
+
+step('The pull-request report: the branch\'s seeds against main\'s, mean ± 95% CI and a verdict that knows about noise')
+labbook(['report', '--base', 'main'])
+sh('git', ['checkout', '-q', 'main'], { env: gitEnv })
 
 step('Build the comparison site from the branch (static files in demo/_site)')
 labbook(['site', 'build', '--title', 'labbook demo'])

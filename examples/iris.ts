@@ -4,6 +4,8 @@
  *   npx tsx examples/iris.ts --repo demo                       # the whole sweep, through the TypeScript API
  *   labbook run --params-file params.yaml -- npx tsx iris.ts --single params.yaml
  *                                                             # one point, logging through $LABBOOK_METRICS
+ *   labbook run --repeat 3 --params-file params.yaml -- npx tsx iris.ts --single params.yaml
+ *                                                             # three seeds of it ($LABBOOK_SEED = 0, 1, 2)
  *
  * Each run logs both params, the test accuracy, a curve worth plotting (`accuracy_by_trees`: test accuracy of the
  * first k trees' majority vote, at step k), tags, and the trained model as a JSON artifact.
@@ -38,13 +40,13 @@ function rng(seed: number): () => number {
   }
 }
 
-function split() {
+function split(seed = SEED) {
   const X = getNumbers() as number[][]
   const names = getClasses() as string[]
   const classes = [...new Set(names)]
   const y = names.map((c) => classes.indexOf(c))
   const order = X.map((_, i) => i)
-  const rand = rng(SEED)
+  const rand = rng(seed)
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1))
     ;[order[i], order[j]] = [order[j]!, order[i]!]
@@ -71,9 +73,9 @@ function curveByTrees(forest: RandomForestClassifier, X: number[][], y: number[]
   return curve
 }
 
-function train(nEstimators: number, maxDepth: number): Result {
-  const { Xtrain, ytrain, Xtest, ytest } = split()
-  const forest = new RandomForestClassifier({ nEstimators, seed: SEED, maxFeatures: 0.8, replacement: true, noOOB: true, treeOptions: { maxDepth } })
+function train(nEstimators: number, maxDepth: number, seed = SEED): Result {
+  const { Xtrain, ytrain, Xtest, ytest } = split(seed)
+  const forest = new RandomForestClassifier({ nEstimators, seed, maxFeatures: 0.8, replacement: true, noOOB: true, treeOptions: { maxDepth } })
   forest.train(Xtrain, ytrain)
   return {
     accuracy: accuracy(forest.predict(Xtest) as number[], ytest),
@@ -105,11 +107,13 @@ async function sweep(repo: string, grid: { nEstimators: number[]; maxDepth: numb
 
 /**
  * One grid point inside `labbook run`: params from a DVC-style params.yaml, everything logged as JSON lines to
- * $LABBOOK_METRICS — exactly what a Python or shell script would do.
+ * $LABBOOK_METRICS — exactly what a Python or shell script would do. Under `labbook run --repeat N` each repeat gets
+ * `$LABBOOK_SEED` (0, 1, …): it seeds both the train/test split and the forest, so the repeats show the seed noise.
  */
 function single(paramsFile: string) {
   const p = parseYaml(readFileSync(paramsFile, 'utf8')) as { n_estimators: number; max_depth: number }
-  const r = train(p.n_estimators, p.max_depth)
+  const seed = process.env.LABBOOK_SEED === undefined ? SEED : Number(process.env.LABBOOK_SEED)
+  const r = train(p.n_estimators, p.max_depth, seed)
   const out = process.env.LABBOOK_METRICS
   const emit = (o: object) => (out ? appendFileSync(out, JSON.stringify(o) + '\n') : console.log(JSON.stringify(o)))
   emit({ tags: { model: 'random-forest', dataset: 'iris', via: 'labbook run' } })
