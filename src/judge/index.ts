@@ -10,3 +10,4 @@ export { type Difference, type SampleStats, describe, tCdf, tQuantile, welch } f
 export { type MetricVerdict, type Verdict, judgeDifference } from './verdict.js'
 export { type ExperimentJudgement, type PrimaryMetric, judgeExperiment } from './experiment.js'
 export { type MetricReproduction, type ReproductionVerdict, judgeReproduction } from './reproduction.js'
+export { type CommitStep, type CommitStepOptions, commitSteps } from './change.js'

@@ -1,94 +1,148 @@
-/** The experiment's runs table: filter (the labbook filter language), sort, column chooser, nesting, selection, paging. */
-import { useEffect, useMemo, useState } from 'react'
+/**
+ * The experiment's runs table: filter (the labbook filter language), sort, column chooser, group-by with expandable
+ * group rows (src/judge statistics), parent rows summarising their children, selection, paging. The view lives in the
+ * address (`?filter=&sort=&cols=&group=&open=`), so a link reproduces it and reload or Back keeps it.
+ */
+import { Fragment, useEffect, useMemo, useState } from 'react'
 import type { TableRun } from 'labbook-lib/site/browser/snapshot.js'
-import { ATTR_COLUMNS, cellValue, compileTableFilter, keyColumns, tableRows, type Column } from 'labbook-lib/site/browser/table.js'
-import { fmtDuration, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
+import { cellValue, compileTableFilter, keyColumns, tableRows, type Column } from 'labbook-lib/site/browser/table.js'
+import {
+  defaultColumns, DEFAULT_SORT, groupChoices, halfWidth, isTelemetryColumn, layoutColumns, orderColumns, readTableState, sortGroups,
+  tableGroups, type GroupBy, type TableGroup, type TableState, withChildSummaries, writeTableState,
+} from 'labbook-lib/site/browser/table-view.js'
+import { ineligible, metricGoal, type JudgeConfig } from 'labbook-lib/judge/index.js'
+import { fmtAt, fmtDuration, fmtNumber, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
 import { getJson, siteUrl } from './url'
 import { getLiveJson, subscribeLive } from './live-channel'
+import GroupCharts from './GroupCharts'
 
 type Col = Column
-const ATTRS = ATTR_COLUMNS
-const value = cellValue
-interface Props { experimentId: string; dataPath: string; pageSize?: number }
-
-function initialFilter(): string {
-  if (typeof location === 'undefined') return ''
-  return new URLSearchParams(location.search).get('filter') ?? ''
+interface Props {
+  experimentId: string
+  dataPath: string
+  pageSize?: number
+  /** The experiment's primary metrics (src/judge), shown first. */
+  primary?: string[]
+  /** What src/judge needs in the browser: the config's judgement keys and the experiment's tags. */
+  judge?: { config: JudgeConfig; tags: Record<string, string> }
 }
 
-export default function RunsTable({ experimentId, dataPath, pageSize = 50 }: Props) {
-  const [runs, setRuns] = useState<TableRun[] | null>(null)
+const INITIAL: TableState = { filter: '', sort: { ...DEFAULT_SORT }, cols: null, group: '', open: [] }
+const GROUP_LABEL = (g: GroupBy) => (g === 'config' ? 'configuration (params without seeds)' : g.startsWith('param:') ? `param ${g.slice(6)}` : `tag ${g.slice(4)}`)
+
+export default function RunsTable({ experimentId, dataPath, pageSize = 50, primary = [], judge }: Props) {
+  const [raw, setRuns] = useState<TableRun[] | null>(null)
   const [loadError, setLoadError] = useState<string | null>(null)
-  const [filter, setFilter] = useState('')
-  const [sort, setSort] = useState<{ col: string; desc: boolean }>({ col: 'attr:start', desc: true })
-  const [chosen, setChosen] = useState<string[] | null>(null)
+  const [view, setView] = useState<TableState>(INITIAL)
+  const [ready, setReady] = useState(false)
   const [selected, setSelected] = useState<Set<string>>(new Set())
+  const [pickedGroups, setPickedGroups] = useState<Set<string>>(new Set())
   const [page, setPage] = useState(0)
   const [colSearch, setColSearch] = useState('')
+  const { filter, sort, group } = view
+  const patch = (p: Partial<TableState>) => setView((v) => ({ ...v, ...p }))
 
   useEffect(() => {
-    setFilter(initialFilter())
+    const read = () => setView(readTableState(location.search))
+    read()
+    setReady(true)
+    addEventListener('popstate', read)
+    return () => removeEventListener('popstate', read)
+  }, [])
+  useEffect(() => {
     getJson<TableRun[]>(dataPath).then(setRuns, (e: Error) => setLoadError(e.message))
     // served live: new runs appear and values change in place; filter, sort, columns, selection and page are kept
     return subscribeLive(() => void getLiveJson<TableRun[]>(dataPath).then(setRuns, () => {}))
   }, [dataPath])
   useEffect(() => {
-    if (!runs) return
+    if (!raw) return
     const st = document.getElementById('static-runs')
     if (st) st.hidden = true
-  }, [runs])
+  }, [raw])
+  // The address follows the view (replaceState: typing in the filter does not fill the history).
+  useEffect(() => {
+    if (!ready || typeof history === 'undefined') return
+    const u = writeTableState(new URL(location.href), view)
+    if (u.href !== location.href) history.replaceState(null, '', u)
+  }, [view, ready])
 
-  const keys = useMemo(() => keyColumns(runs ?? []), [runs])
-  // system/* metrics (CPU, memory) are never default columns: they say little about the model.
-  const visible = chosen ?? [...keys.filter((c) => c.kind === 'metric' && !c.key.startsWith('system/')).slice(0, 4), ...keys.filter((c) => c.kind === 'param').slice(0, 4)].map((c) => c.id)
+  const ctx = useMemo(() => ({ config: judge?.config ?? {}, tags: judge?.tags ?? {} }), [judge])
+  const goalOf = useMemo(() => { const memo = new Map<string, ReturnType<typeof metricGoal>['goal']>(); return (k: string) => { if (!memo.has(k)) memo.set(k, metricGoal(k, ctx).goal); return memo.get(k) } }, [ctx])
+  const runs = useMemo(() => (raw ? withChildSummaries(raw, primary, goalOf) : null), [raw, primary, goalOf])
+  const keys = useMemo(() => orderColumns(keyColumns(runs ?? []), primary), [runs, primary])
+  const visible = view.cols ?? defaultColumns(keys, primary)
   const needle = colSearch.trim().toLowerCase()
   const matching = keys.filter((c) => !needle || c.label.toLowerCase().includes(needle))
-  const columns = [...ATTRS, ...keys.filter((c) => visible.includes(c.id))]
-
+  const columns = layoutColumns(keys, visible)
+  const metricCols = columns.filter((c) => c.kind === 'metric').map((c) => c.key)
   const compiled = useMemo(() => compileTableFilter(filter), [filter])
+  const sortCol = [...columns, ...keys].find((c) => c.id === sort.col) ?? columns.find((c) => c.id === DEFAULT_SORT.col)!
 
   const rows = useMemo(() => {
     if (!runs) return []
-    const col = [...ATTRS, ...keys].find((c) => c.id === sort.col) ?? ATTRS[2]!
     // A filter that does not parse shows its error and keeps the table unfiltered.
-    return tableRows(runs, compiled.error ? null : compiled.pred, col, sort.desc)
-  }, [runs, compiled, sort, keys])
+    return tableRows(runs, compiled.error ? null : compiled.pred, sortCol, sort.desc)
+  }, [runs, compiled, sortCol, sort.desc])
+  const open = useMemo(() => new Set(view.open), [view.open])
+  // Children show under their parent only while it is open.
+  const flat = useMemo(() => {
+    const out: typeof rows = []
+    let hideBelow = Infinity
+    for (const r of rows) {
+      if (r.depth > hideBelow) continue
+      hideBelow = Infinity
+      out.push(r)
+      if (r.run.summary && !open.has(r.run.id)) hideBelow = r.depth
+    }
+    return out
+  }, [rows, open])
+  const groupMetrics = [...new Set([...primary, ...metricCols])]
+  const groups = useMemo(() => {
+    if (!group || !runs) return []
+    const members = rows.map((r) => r.run)
+    return sortGroups(tableGroups(members, group, groupMetrics, goalOf, ctx.config), sortCol, sort.desc)
+  }, [group, rows, groupMetrics.join('\u0000'), goalOf, ctx, sortCol, sort.desc])
 
-  useEffect(() => setPage(0), [filter, sort])
-  useEffect(() => {
-    if (typeof history === 'undefined') return
-    const u = new URL(location.href)
-    if (filter) u.searchParams.set('filter', filter)
-    else u.searchParams.delete('filter')
-    history.replaceState(null, '', u)
-  }, [filter])
+  useEffect(() => setPage(0), [filter, sort.col, sort.desc, group])
 
   if (loadError) return <p className="error">Could not load runs: {loadError}</p>
   if (!runs) return <p className="muted">Loading runs…</p>
 
-  const pages = Math.max(1, Math.ceil(rows.length / pageSize))
-  const shown = rows.slice(page * pageSize, (page + 1) * pageSize)
+  const units = group ? groups.length : flat.length
+  const pages = Math.max(1, Math.ceil(units / pageSize))
+  const shown = group ? [] : flat.slice(page * pageSize, (page + 1) * pageSize)
+  const shownGroups = group ? groups.slice(page * pageSize, (page + 1) * pageSize) : []
   const toggle = (id: string) => setSelected((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n })
+  const toggleOpen = (id: string) => patch({ open: open.has(id) ? view.open.filter((x) => x !== id) : [...view.open, id] })
   const sel = [...selected]
   const compareHref = siteUrl(`compare/?runs=${sel.map(encodeURIComponent).join(',')}`)
+  const picked = groups.filter((g) => pickedGroups.has(g.key))
+  const groupsHref = siteUrl(`compare/groups/?${picked.map((g) => `g=${g.runs.map((r) => encodeURIComponent(r.id)).join(',')}&l=${encodeURIComponent(g.label)}`).join('&')}`)
+  const pageRuns = group ? shownGroups.flatMap((g) => (open.has(g.id) ? g.runs : [])) : shown.map((r) => r.run)
+  const setCols = (cols: string[]) => patch({ cols })
 
   return (
     <div className="runs-island" data-experiment={experimentId}>
       <div className="toolbar">
-        <input className="filter" type="search" aria-label="Filter runs" placeholder={`Filter, e.g. metrics.acc > 0.9 and params.model = 'cnn'`} value={filter} onChange={(e) => setFilter(e.target.value)} spellCheck={false} />
+        <input className="filter" type="search" aria-label="Filter runs" placeholder={`Filter, e.g. metrics.acc > 0.9 and params.model = 'cnn'`} value={filter} onChange={(e) => patch({ filter: e.target.value })} spellCheck={false} />
+        <label className="group-by">Group by <select aria-label="Group by" value={group} onChange={(e) => patch({ group: e.target.value as GroupBy, open: [] })}>
+          <option value="">none</option>
+          {groupChoices(runs).map((g) => <option key={g} value={g}>{GROUP_LABEL(g)}</option>)}
+        </select></label>
         <details className="chooser">
           <summary className="button">Columns</summary>
           <div>
             <div className="chooser-tools">
               <input type="search" aria-label="Find a column" placeholder="Find a column" value={colSearch} onChange={(e) => setColSearch(e.target.value)} spellCheck={false} />
-              <button type="button" data-cols="all" onClick={() => setChosen([...new Set([...visible, ...matching.map((c) => c.id)])])}>All</button>
-              <button type="button" data-cols="none" onClick={() => setChosen(visible.filter((v) => !matching.some((c) => c.id === v)))}>None</button>
+              <button type="button" data-cols="all" onClick={() => setCols([...new Set([...visible, ...matching.map((c) => c.id)])])}>All</button>
+              <button type="button" data-cols="none" onClick={() => setCols(visible.filter((v) => !matching.some((c) => c.id === v)))}>None</button>
+              {view.cols && <button type="button" data-cols="default" onClick={() => patch({ cols: null })}>Default</button>}
             </div>
-            {(['metric', 'param', 'tag'] as const).filter((kind) => matching.some((c) => c.kind === kind)).map((kind) => (
+            {(['metric', 'param', 'tag', 'telemetry'] as const).filter((kind) => matching.some((c) => kindOf(c) === kind)).map((kind) => (
               <fieldset key={kind} style={{ border: 0, padding: 0, margin: '0 0 .4rem' }}>
-                <legend className="muted">{kind}s</legend>
-                {matching.filter((c) => c.kind === kind).map((c) => (
-                  <label key={c.id}><input type="checkbox" checked={visible.includes(c.id)} onChange={() => setChosen(visible.includes(c.id) ? visible.filter((v) => v !== c.id) : [...visible, c.id])} /> {c.label}</label>
+                <legend className="muted">{kind === 'telemetry' ? 'system metrics' : `${kind}s`}</legend>
+                {matching.filter((c) => kindOf(c) === kind).map((c) => (
+                  <label key={c.id}><input type="checkbox" data-col={c.id} checked={visible.includes(c.id)} onChange={() => setCols(visible.includes(c.id) ? visible.filter((v) => v !== c.id) : [...visible, c.id])} /> {c.label}{primary.includes(c.key) && c.kind === 'metric' ? <span className="muted"> (primary)</span> : null}</label>
                 ))}
               </fieldset>
             ))}
@@ -97,28 +151,36 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50 }: Pro
         <button className="primary" disabled={sel.length < 2 || sel.length > 50} onClick={() => { location.href = compareHref }} title="Select 2 to 50 runs">
           Compare {sel.length ? `(${sel.length})` : ''}
         </button>
-        <span className="muted count">{rows.length} of {runs.length} runs</span>
+        {group && <button className="primary compare-groups" disabled={picked.length < 2 || picked.length > 8} onClick={() => { location.href = groupsHref }} title="Select 2 to 8 groups">
+          Compare groups {picked.length ? `(${picked.length})` : ''}
+        </button>}
+        <span className="muted count">{group ? `${groups.length} groups of ` : ''}{rows.length} of {runs.length} runs</span>
       </div>
       {compiled.error && <div className="error" role="alert">{compiled.error}</div>}
       <div className="scroll">
-        <table className="runs">
+        <table className={`runs${group ? ' grouped' : ''}`}>
           <thead>
             <tr>
-              <th><input type="checkbox" aria-label="Select page" checked={shown.length > 0 && shown.every((r) => selected.has(r.run.id))} onChange={(e) => { const on = e.target.checked; setSelected((s) => { const n = new Set(s); for (const r of shown) on ? n.add(r.run.id) : n.delete(r.run.id); return n }) }} /></th>
+              <th><input type="checkbox" aria-label="Select page" checked={pageRuns.length > 0 && pageRuns.every((r) => selected.has(r.id))} onChange={(e) => { const on = e.target.checked; setSelected((s) => { const n = new Set(s); for (const r of pageRuns) on ? n.add(r.id) : n.delete(r.id); return n }) }} /></th>
               {columns.map((c) => (
-                <th key={c.id} className={`sortable${c.num ? ' num' : ''}`} data-col={c.id} aria-sort={sort.col === c.id ? (sort.desc ? 'descending' : 'ascending') : 'none'}
-                  onClick={() => setSort((s) => ({ col: c.id, desc: s.col === c.id ? !s.desc : c.num ?? false }))}>
+                <th key={c.id} className={`sortable${c.num ? ' num' : ''}${c.kind === 'metric' && primary.includes(c.key) ? ' primary-col' : ''}`} data-col={c.id} aria-sort={sort.col === c.id ? (sort.desc ? 'descending' : 'ascending') : 'none'}
+                  title={c.kind === 'metric' ? goalText(goalOf(c.key), primary.includes(c.key)) : undefined}
+                  onClick={() => patch({ sort: { col: c.id, desc: sort.col === c.id ? !sort.desc : c.num ?? false } })}>
                   {c.kind !== 'attr' && <span className="muted">{c.kind === 'metric' ? 'm.' : c.kind === 'param' ? 'p.' : 't.'}</span>}{c.label}{sort.col === c.id ? (sort.desc ? ' ▾' : ' ▴') : ''}
                 </th>
               ))}
             </tr>
           </thead>
           <tbody>
+            {shownGroups.map((g) => (
+              <Fragment key={g.key}>
+                <GroupRow g={g} columns={columns} primary={primary} open={open.has(g.id)} picked={pickedGroups.has(g.key)}
+                  onOpen={() => toggleOpen(g.id)} onPick={() => setPickedGroups((s) => { const n = new Set(s); if (n.has(g.key)) n.delete(g.key); else n.add(g.key); return n })} />
+                {open.has(g.id) && g.runs.map((r) => <RunRow key={r.id} run={r} depth={1} columns={columns} selected={selected.has(r.id)} onSelect={() => toggle(r.id)} member />)}
+              </Fragment>
+            ))}
             {shown.map(({ run: r, depth }) => (
-              <tr key={r.id} className={depth ? 'child' : undefined} data-run={r.id}>
-                <td><input type="checkbox" aria-label={`Select ${r.name}`} checked={selected.has(r.id)} onChange={() => toggle(r.id)} /></td>
-                {columns.map((c) => <Cell key={c.id} run={r} col={c} depth={depth} />)}
-              </tr>
+              <RunRow key={r.id} run={r} depth={depth} columns={columns} selected={selected.has(r.id)} onSelect={() => toggle(r.id)} open={open.has(r.id)} onOpen={() => toggleOpen(r.id)} />
             ))}
           </tbody>
         </table>
@@ -130,15 +192,65 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50 }: Pro
           <button disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Next ›</button>
         </div>
       )}
+      {group && groups.length > 0 && primary.length > 0 && (
+        <GroupCharts groups={(picked.length ? picked : shownGroups).slice(0, 8).map((g) => ({ label: g.label, runs: g.runs.filter((r) => ineligible(r) === undefined).map((r) => r.id) })).filter((g) => g.runs.length > 0)} metrics={primary} />
+      )}
     </div>
   )
 }
 
-function Cell({ run: r, col: c, depth }: { run: TableRun; col: Col; depth: number }) {
+const kindOf = (c: Col) => (isTelemetryColumn(c) ? 'telemetry' : c.kind)
+const goalText = (goal: string | undefined, primary: boolean) => `${primary ? 'primary metric, ' : ''}${goal === 'minimize' ? 'lower is better' : goal === 'maximize' ? 'higher is better' : 'informational (no goal)'}`
+
+function GroupRow({ g, columns, primary, open, picked, onOpen, onPick }: { g: TableGroup; columns: Col[]; primary: string[]; open: boolean; picked: boolean; onOpen: () => void; onPick: () => void }) {
+  const finished = g.runs.filter((r) => r.status === 'FINISHED').length
+  return (
+    <tr className={`group-row${open ? ' open' : ''}`} data-group={g.id}>
+      <td><input type="checkbox" aria-label={`Select group ${g.label}`} checked={picked} onChange={onPick} /></td>
+      {columns.map((c) => {
+        if (c.kind === 'attr' && c.key === 'name') {
+          return <td key={c.id} className="wrap"><button type="button" className="twisty" aria-expanded={open} onClick={onOpen} title={open ? 'Hide the runs' : 'Show the runs'}>{open ? '▾' : '▸'}</button> <span className="group-label">{g.label}</span>
+            {g.best && <div className="muted small">best <a href={siteUrl(`runs/${g.best.id}/`)}>{g.best.name || g.best.id.slice(0, 8)}</a></div>}</td>
+        }
+        if (c.kind === 'attr' && c.key === 'status') return <td key={c.id} className="num" title={`${finished} of ${g.runs.length} runs finished; ${g.eligible} count`}>n={g.eligible}{g.eligible !== g.runs.length ? <span className="muted">/{g.runs.length}</span> : null}</td>
+        if (c.kind === 'metric') {
+          const s = g.stats[c.key]
+          if (!s) return <td key={c.id} className="num muted">–</td>
+          const h = halfWidth(s)
+          return <td key={c.id} className={`num${primary.includes(c.key) ? ' primary-cell' : ''}`} data-metric={c.key} title={`n=${s.n} · mean ${s.mean} · std ${s.std} · min ${s.min} · max ${s.max}${s.ci ? ` · 95% CI ${s.ci[0]} … ${s.ci[1]}` : ''}`}>
+            {fmtAt(s.mean, h)}{h !== undefined ? <span className="muted"> ± {fmtAt(h, h)}</span> : null}</td>
+        }
+        if (c.kind === 'param' || c.kind === 'tag') {
+          const vals = new Set(g.runs.map((r) => cellValue(r, c)))
+          const one = vals.size === 1 ? [...vals][0] : undefined
+          return <td key={c.id} className={vals.size === 1 && typeof one === 'number' ? 'num' : 'wrap'}>{vals.size === 1 ? fmtValue(one) : <span className="muted">{vals.size} values</span>}</td>
+        }
+        return <td key={c.id} />
+      })}
+    </tr>
+  )
+}
+
+function RunRow({ run: r, depth, columns, selected, onSelect, open, onOpen, member }: { run: TableRun; depth: number; columns: Col[]; selected: boolean; onSelect: () => void; open?: boolean; onOpen?: () => void; member?: boolean }) {
+  return (
+    <tr className={depth ? (member ? 'child member' : 'child') : r.summary ? 'parent' : undefined} data-run={r.id}>
+      <td><input type="checkbox" aria-label={`Select ${r.name}`} checked={selected} onChange={onSelect} /></td>
+      {columns.map((c) => <Cell key={c.id} run={r} col={c} depth={depth} open={open} onOpen={onOpen} />)}
+    </tr>
+  )
+}
+
+function Cell({ run: r, col: c, depth, open, onOpen }: { run: TableRun; col: Col; depth: number; open?: boolean; onOpen?: () => void }) {
   if (c.kind === 'attr') {
     switch (c.key) {
-      case 'name':
-        return <td className="wrap" style={depth ? { paddingLeft: `${0.6 + depth * 1.2}rem` } : undefined}>{depth ? '↳ ' : ''}<a href={siteUrl(`runs/${r.id}/`)}>{r.name || r.id.slice(0, 8)}</a>{r.children ? <span className="muted"> ({r.children})</span> : null}</td>
+      case 'name': {
+        const s = r.summary
+        return <td className="wrap name" style={depth ? { paddingLeft: `${0.6 + depth * 1.2}rem` } : undefined}>
+          {s && onOpen ? <><button type="button" className="twisty" aria-expanded={!!open} onClick={onOpen} title={open ? 'Hide the children' : 'Show the children'}>{open ? '▾' : '▸'}</button> </> : depth ? '↳ ' : ''}
+          <a href={siteUrl(`runs/${r.id}/`)}>{r.name || r.id.slice(0, 8)}</a>
+          {s ? <div className="muted small">{s.n} children{s.best && <> · best <a href={siteUrl(`runs/${s.best.id}/`)}>{s.best.name || s.best.id.slice(0, 8)}</a></>}{s.n >= 2 && s.n <= 50 && <> · <a className="compare-children" href={siteUrl(`compare/?runs=${s.ids.map(encodeURIComponent).join(',')}`)}>Compare children</a></>}</div> : r.children ? <span className="muted"> ({r.children})</span> : null}
+        </td>
+      }
       case 'status':
         return <td><span className={`badge b-${r.status}`}>{r.status}</span>{r.source?.dirty ? <> <span className="badge b-dirty" title="uncommitted changes">dirty</span></> : null}</td>
       case 'start': return <td className="num">{fmtTime(r.startTime)}</td>
@@ -151,6 +263,7 @@ function Cell({ run: r, col: c, depth }: { run: TableRun; col: Col; depth: numbe
       case 'user': return <td>{r.user ?? ''}</td>
     }
   }
-  const v = value(r, c)
-  return <td className={typeof v === 'number' ? 'num' : 'wrap'}>{fmtValue(v)}</td>
+  const v = cellValue(r, c)
+  const fromChild = c.kind === 'metric' && r.summary?.filled.includes(c.key)
+  return <td className={typeof v === 'number' ? 'num' : 'wrap'} title={fromChild ? 'best child' : undefined}>{fromChild ? <span className="muted">best </span> : null}{fmtValue(v)}</td>
 }

@@ -47,3 +47,19 @@ export const shortSha = (sha: string | undefined): string => (sha ? sha.slice(0,
 export function joinBase(base: string, path: string): string {
   return base.replace(/\/*$/, '/') + path.replace(/^\/+/, '')
 }
+
+/** Decimals that show an interval of half-width `half` to two significant digits (undefined: no interval). */
+function ciDecimals(half: number | undefined): number | undefined {
+  if (half === undefined || !Number.isFinite(half) || half <= 0) return undefined
+  return Math.min(12, Math.max(0, 1 - Math.floor(Math.log10(half))))
+}
+
+/**
+ * A value at the precision its 95% interval supports: `fmtAt(0.80188, 0.0067) // '0.8019'`; plain `fmtNumber` without one.
+ * @example `${fmtAt(mean, half)} ± ${fmtAt(half, half)}` // '0.830 ± 0.012'
+ */
+export function fmtAt(v: number | undefined, half: number | undefined): string {
+  const d = ciDecimals(half)
+  if (v === undefined || d === undefined || !Number.isFinite(v) || Math.abs(v) >= 1e15) return fmtNumber(v)
+  return v.toFixed(d)
+}

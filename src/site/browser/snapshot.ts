@@ -1,6 +1,6 @@
 /** The summaries the Astro pages render from (kept small: no metric series, no artifact bytes). Browser-safe types. */
 import type { ParamValue, RunStatus, RunSummary, SourceInfo, MetricSummary } from '../../model/run.js'
-import type { Goal, JudgeConfig, SampleStats } from '../../judge/index.js'
+import type { Goal, JudgeConfig, SampleStats, Verdict } from '../../judge/index.js'
 import type { ImageSeries } from './image-steps.js'
 
 export type { Goal }
@@ -122,10 +122,43 @@ export interface CommitView {
   url?: string
   /** Best run of the commit per experiment (by that experiment's primary metric and goal). */
   best: Record<string, BestRun & { metric: string }>
+  /** From git at build time, when the repository has the commit. */
+  subject?: string
+  author?: string
+  /** Author date, ms. */
+  date?: number
+  /** Per experiment: the commit's best group and src/judge's verdict against the previous commit's (change detection). */
+  changes: Record<string, CommitChange>
+}
+
+/** One experiment at one commit: its best eligible group on the first primary metric, judged against the previous commit's. */
+export interface CommitChange {
+  metric: string
+  goal: Goal
+  group: GroupView
+  /** The nearest earlier commit (in git's history order) with an eligible group. */
+  previous?: string
+  verdict?: Verdict
+  /** mean(this) − mean(previous), with Welch's 95% interval. */
+  diff?: number
+  ci?: [number, number]
+  /** Why the verdict is what it is (one sentence from src/judge). */
+  reason?: string
+}
+
+/** What a parent row says about its children (src/site/table-view.ts `withChildSummaries`). */
+export interface ChildSummary {
+  n: number
+  /** The children's run ids (for *Compare children*). */
+  ids: string[]
+  /** Best eligible child on the first primary metric (src/judge). */
+  best?: { id: string; name: string }
+  /** Metric keys whose cell shows the best child's value (the parent logged none itself). */
+  filled: string[]
 }
 
 /** A run as the browser table gets it (`data/experiments/<id>/runs.json`): the summary without the description. */
-export type TableRun = Omit<RunSummary, 'description'> & { duration?: number; children?: number; commitUrl?: string }
+export type TableRun = Omit<RunSummary, 'description'> & { duration?: number; children?: number; commitUrl?: string; summary?: ChildSummary }
 
 export interface Problem { run?: string; message: string }
 
@@ -144,6 +177,8 @@ export interface SiteData {
   /** Per run id: the model versions registered from it. */
   modelRefs: Record<string, ModelRef[]>
   problems: Problem[]
+  /** The judgement keys of labbook.config.yaml the build used (goals, primary, seed params, min_effect). */
+  judge?: JudgeConfig
 }
 
 export type { ParamValue, RunStatus, RunSummary, SourceInfo, MetricSummary }

@@ -10,7 +10,8 @@ import { encodeSeries } from '../browser/charts/series.js'
 import { renderMarkdown } from './markdown.js'
 import { imageSeries, seriesPaths } from '../browser/image-steps.js'
 import { modelViews } from './model-views.js'
-import { bestRun, eligibleValue, judgeExperiment, type JudgeConfig, type GroupScore } from '../../judge/index.js'
+import { bestRun, commitSteps, eligibleValue, judgeExperiment, metricGoal, type JudgeConfig, type GroupScore } from '../../judge/index.js'
+import type { CodeHistory } from './code-commits.js'
 import { commitUrl, lfsDownloadUrl } from '../browser/links.js'
 import type { ArtifactView, CommitView, ExperimentView, GroupView, JudgeData, MetricFile, Problem, RunDetail, SiteData, TableRun } from '../browser/snapshot.js'
 import type { SiteSource } from './source.js'
@@ -31,6 +32,8 @@ export interface CollectOptions {
   concurrency?: number
   /** Goals, primary metrics and seed params (labbook.config.yaml, read by `loadConfig`). @default {} */
   judge?: JudgeConfig
+  /** Subject, author, date and history order of the code commits (from git, `readCodeHistory`). @default run start order, no subjects */
+  codeHistory?: (ids: string[]) => Promise<CodeHistory>
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
@@ -125,10 +128,11 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     experiments: expViews,
     runs,
     details,
-    commits: commitViews(runs, expViews),
+    commits: await commitViews(runs, expViews, known, o),
     models,
     modelRefs,
     problems,
+    judge: o.judge ?? {},
   }
 }
 
@@ -171,7 +175,7 @@ export function groupView(s: GroupScore<RunSummary>, key: string): GroupView {
   }
 }
 
-function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
+async function commitViews(runs: RunSummary[], exps: ExperimentView[], known: Map<string, Experiment>, o: CollectOptions): Promise<CommitView[]> {
   const goalOf = new Map(exps.map((e) => [e.id, e]))
   const by = new Map<string, CommitView>()
   const runsOf = new Map<string, RunSummary[]>()
@@ -179,7 +183,7 @@ function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
     const sha = r.source?.commit
     if (!sha || !/^[0-9a-f]{7,64}$/i.test(sha)) continue
     let c = by.get(sha)
-    if (!c) by.set(sha, (c = { sha, runs: 0, firstTime: r.startTime, lastTime: r.startTime, experiments: [], url: commitUrl(r.source.remote, sha), best: {} }))
+    if (!c) by.set(sha, (c = { sha, runs: 0, firstTime: r.startTime, lastTime: r.startTime, experiments: [], url: commitUrl(r.source.remote, sha), best: {}, changes: {} }))
     c.runs++
     c.firstTime = Math.min(c.firstTime, r.startTime)
     c.lastTime = Math.max(c.lastTime, r.startTime)
@@ -196,8 +200,29 @@ function commitViews(runs: RunSummary[], exps: ExperimentView[]): CommitView[] {
       if (top) c.best[exp] = { id: top.id, name: top.name, value: top.metrics[e.primaryMetric]!.value, metric: e.primaryMetric }
     }
   }
-  // Newest first by the first run made from the commit: commit dates are not on the branch.
-  return [...by.values()].sort((a, b) => b.firstTime - a.firstTime)
+  // History order from git when it knows every commit (parents before children); else the order of their first runs.
+  const history = o.codeHistory ? await o.codeHistory([...by.keys()]) : undefined
+  for (const [sha, h] of history?.info ?? []) Object.assign(by.get(sha)!, { subject: h.subject, author: h.author, date: h.date })
+  const order = history && history.order.length === by.size ? history.order : [...by.values()].sort((a, b) => a.firstTime - b.firstTime).map((c) => c.sha)
+  // Change detection per experiment: each commit's best group against the previous commit's, src/judge's rule.
+  const byExp = new Map<string, RunSummary[]>()
+  for (const r of runs) if (r.source?.commit && by.has(r.source.commit)) (byExp.get(r.experiment) ?? byExp.set(r.experiment, []).get(r.experiment)!).push(r)
+  for (const [exp, mine] of byExp) {
+    const e = goalOf.get(exp)
+    if (!e?.primaryMetric || !e.goal) continue
+    const minEffect = metricGoal(e.primaryMetric, { config: o.judge, tags: known.get(exp)?.tags ?? {} }).minEffect
+    for (const step of commitSteps(mine, (r) => r.source?.commit, order, e.primaryMetric, e.goal, { config: o.judge, minEffect })) {
+      if (!step.best) continue
+      const v = step.verdict
+      by.get(step.commit)!.changes[exp] = {
+        metric: e.primaryMetric, goal: e.goal, group: groupView(step.best, e.primaryMetric),
+        ...(step.previous ? { previous: step.previous } : {}),
+        ...(v ? { verdict: v.verdict, reason: v.reason, ...(v.diff !== undefined ? { diff: v.diff } : {}), ...(v.ci ? { ci: v.ci } : {}) } : {}),
+      }
+    }
+  }
+  // Newest first.
+  return order.map((sha) => by.get(sha)!).reverse()
 }
 
 /** Copies one artifact into the site; a large one (a file in the LFS store) is copied file to file, never loaded. Returns the bytes when `wantBytes`, for previews. */

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import { LabbookError } from '../../errors.js'
+import { readCodeHistory } from './code-commits.js'
 import { withScriptHashes } from './csp.js'
 import { loadConfig } from '../../format/config-file.js'
 import type { JudgeConfig } from '../../judge/index.js'
@@ -107,6 +108,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
       commit: opened?.commit ?? null,
       maxPoints: o.maxPoints,
       judge: o.judge ?? loadConfig(repoRoot),
+      ...(opened ? { codeHistory: (ids: string[]) => readCodeHistory(opened.gitdir, ids) } : {}),
       maxArtifactBytes: o.maxArtifactBytes,
     })
     const t1 = performance.now()

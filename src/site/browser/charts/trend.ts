@@ -2,11 +2,28 @@
 import * as Plot from '@observablehq/plot'
 import type { PlotOptions } from '@observablehq/plot'
 
-export interface TrendRow { commit: string; index: number; value: number; time: Date }
+export interface TrendRow {
+  commit: string
+  index: number
+  /** The commit's value: its best group's mean (or best run's value). */
+  value: number
+  time: Date
+  /** The 95% CI of the group mean, drawn as a whisker. */
+  lo?: number
+  hi?: number
+  /** src/judge's verdict against the previous commit: better and worse points stand out. */
+  verdict?: string
+}
 export interface TrendOptions { metric: string; width?: number; height?: number }
+
+/** Point colours by verdict (palette greens and reds, readable on light and dark). */
+export const VERDICT_COLORS: Record<string, string> = { better: '#3ca951', worse: '#ff725c' }
+const PLAIN = '#4269d0'
 
 /** @example Plot.plot(trendSpec(rows, { metric: 'val_loss' })) */
 export function trendSpec(rows: TrendRow[], o: TrendOptions): PlotOptions {
+  const whiskers = rows.filter((r) => r.lo !== undefined && r.hi !== undefined && r.hi > r.lo)
+  const changed = rows.filter((r) => r.verdict === 'better' || r.verdict === 'worse')
   return {
     width: o.width ?? 720,
     height: o.height ?? 240,
@@ -20,11 +37,14 @@ export function trendSpec(rows: TrendRow[], o: TrendOptions): PlotOptions {
       ticks: rows.filter((_, i) => i % Math.max(1, Math.ceil(rows.length / 12)) === 0).map((r) => r.index),
       tickFormat: (i: number) => rows.find((r) => r.index === i)?.commit.slice(0, 7) ?? '',
     },
-    y: { label: `best ${o.metric}`, grid: true, nice: true },
+    y: { label: o.metric, labelArrow: 'none', grid: true, nice: true },
     marks: [
-      Plot.line(rows, { x: 'index', y: 'value', stroke: '#4269d0', strokeWidth: 1.5 }),
-      Plot.dot(rows, { x: 'index', y: 'value', fill: '#4269d0', r: 3 }),
-      Plot.tip(rows, Plot.pointerX({ x: 'index', y: 'value', title: (d: TrendRow) => `${d.commit.slice(0, 8)}  ${d.value}` })),
+      Plot.ruleX(whiskers, { x: 'index', y1: 'lo', y2: 'hi', stroke: PLAIN, strokeOpacity: 0.45, strokeWidth: 2, ariaDescription: 'ci' }),
+      Plot.line(rows, { x: 'index', y: 'value', stroke: PLAIN, strokeWidth: 1.5 }),
+      Plot.dot(rows, { x: 'index', y: 'value', fill: (d: TrendRow) => VERDICT_COLORS[d.verdict ?? ''] ?? PLAIN, r: 3 }),
+      // A changed commit gets a ring as well as a colour (colour alone is not enough to tell).
+      Plot.dot(changed, { x: 'index', y: 'value', r: 7, stroke: (d: TrendRow) => VERDICT_COLORS[d.verdict!]!, strokeWidth: 2, ariaDescription: 'change' }),
+      Plot.tip(rows, Plot.pointerX({ x: 'index', y: 'value', title: (d: TrendRow) => `${d.commit.slice(0, 8)}  ${d.value}${d.lo !== undefined ? ` (95% CI ${d.lo} … ${d.hi})` : ''}${d.verdict === 'better' || d.verdict === 'worse' ? `\n${d.verdict} than the previous commit` : d.verdict ? '\nno change beyond noise' : ''}` })),
     ],
   }
 }

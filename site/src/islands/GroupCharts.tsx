@@ -1,0 +1,67 @@
+/** Group curves: per metric, each group's mean curve with its 95% CI band (or min–max), from the members' series files. */
+import { useEffect, useMemo, useState } from 'react'
+import type { MetricFile, TableRun } from 'labbook-lib/site/browser/snapshot.js'
+import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/browser/charts/series.js'
+import { bandChartSpec, groupBandRows, type BandKind } from 'labbook-lib/site/browser/charts/band.js'
+import { colorOf } from 'labbook-lib/site/browser/charts/palette.js'
+import PlotFigure from './PlotFigure'
+import { getJson } from './url'
+
+interface Props {
+  groups: { label: string; runs: string[] }[]
+  metrics: string[]
+  /** Members read per group (the band is over these). @default 30 */
+  maxRuns?: number
+}
+
+type Loaded = Record<string, Record<string, Series[]>> // metric → group label → member series
+
+export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
+  const [band, setBand] = useState<BandKind>('ci')
+  const [loaded, setLoaded] = useState<Loaded>({})
+  const [error, setError] = useState<string | null>(null)
+  const want = JSON.stringify([groups, metrics])
+  useEffect(() => {
+    let live = true
+    const jobs = groups.flatMap((g) => g.runs.slice(0, maxRuns).map((id) => ({ g: g.label, id })))
+    const files = new Map<string, Promise<TableRun & { metricFiles: MetricFile[] }>>()
+    Promise.all(jobs.map(async ({ g, id }) => {
+      let p = files.get(id)
+      if (!p) files.set(id, (p = getJson<TableRun & { metricFiles: MetricFile[] }>(`data/runs/${id}.json`)))
+      const run = await p
+      const out: Array<{ g: string; key: string; s: Series }> = []
+      for (const m of run.metricFiles) if (metrics.includes(m.key)) out.push({ g, key: m.key, s: decodeSeries(await getJson<SeriesFile>(m.file)) })
+      return out
+    })).then((all) => {
+      if (!live) return
+      const next: Loaded = {}
+      for (const { g, key, s } of all.flat()) ((next[key] ??= {})[g] ??= []).push(s)
+      setLoaded(next)
+    }, (e: Error) => live && setError(e.message))
+    return () => { live = false }
+  }, [want])
+
+  const labels = groups.map((g) => g.label)
+  const specs = useMemo(() => metrics.filter((k) => loaded[k]).map((k) => {
+    const rows = groupBandRows(labels.filter((l) => loaded[k]![l]).map((l) => ({ group: l, series: loaded[k]![l]! })))
+    return { key: k, spec: rows.length ? bandChartSpec(rows, { band, groups: labels, title: k, width: 560 }) : null }
+  }), [loaded, band, want])
+
+  if (!groups.length) return null
+  return (
+    <section className="group-charts">
+      <h2>Group curves</h2>
+      <div className="toolbar">
+        <label>band <select aria-label="Band" value={band} onChange={(e) => setBand(e.target.value as BandKind)}>
+          <option value="ci">95% CI of the mean</option><option value="minmax">min–max</option>
+        </select></label>
+        <span className="muted hint">mean of each group's runs at each step; the band is {band === 'ci' ? 'the 95% confidence interval of the mean (Student t)' : 'the range of its runs'}</span>
+      </div>
+      <div className="legend">{labels.map((l, i) => <span key={l}><i style={{ background: colorOf(i) }} />{l} <span className="muted">(n={groups[i]!.runs.length})</span></span>)}</div>
+      {error && <p className="error">{error}</p>}
+      <div className="charts">{specs.map(({ key, spec }) => (
+        <figure key={key} data-metric={key} className="band-chart"><figcaption>{key}</figcaption>{spec ? <PlotFigure spec={spec} /> : <p className="muted">No values.</p>}</figure>
+      ))}</div>
+    </section>
+  )
+}

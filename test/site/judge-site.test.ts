@@ -1,0 +1,258 @@
+/**
+ * The site's faces of src/judge, in real headless Chromium against one real built site (one Astro build): the runs
+ * table (primary metric first, telemetry hidden, view in the address, group rows, parent rows, Compare children),
+ * group curves with bands, the compare of groups (verdicts, not deltas) and the commits page (subject, author, date,
+ * change detection). Screenshots (light/dark, desktop/phone) go to test-output/judge-site/.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../cli/main.js'
+import { Labbook } from '../../src/index.js'
+import type { SiteBuildResult } from '../../src/site/build/index.js'
+import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
+import { captureIO } from '../helpers/cli.js'
+import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { EVIL } from '../helpers/site-fixtures.js'
+import { launchChromium } from './browser.js'
+
+const SHOTS = join(process.cwd(), 'test-output', 'judge-site')
+const T0 = 1_767_225_600_000
+let repo: TestRepo
+let built: SiteBuildResult
+let srv: PreviewServer
+let browser: Browser
+let commits: Record<string, string>
+let userState: string
+const ids: Record<string, string> = {}
+let expId = ''
+
+interface Watched { page: Page; errors: string[]; dialogs: string[]; requests: string[] }
+async function open(ctx: BrowserContext, path: string): Promise<Watched> {
+  const page = await ctx.newPage()
+  const w: Watched = { page, errors: [], dialogs: [], requests: [] }
+  page.on('pageerror', (e) => w.errors.push(e.message))
+  page.on('dialog', (d) => { w.dialogs.push(d.message()); void d.dismiss() })
+  page.on('request', (r) => w.requests.push(r.url()))
+  await page.goto(srv.url + path, { waitUntil: 'networkidle' })
+  return w
+}
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+const VIEWS = [
+  { name: 'desktop', viewport: { width: 1440, height: 900 } },
+  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true },
+] as const
+
+beforeAll(async () => {
+  rmSync(SHOTS, { recursive: true, force: true })
+  mkdirSync(SHOTS, { recursive: true })
+  repo = gitRepo({ 'train.py': 'v0\n' })
+  const g = repo.git
+  const commit = (msg: string, author: string, date: string) => {
+    writeFileSync(join(repo.dir, 'train.py'), msg)
+    g('commit', '-qam', msg, `--author=${author}`, `--date=${date}`)
+    return g('rev-parse', 'HEAD').trim()
+  }
+  commits = {
+    c1: commit('Baseline model', 'Ada Lovelace <ada@example.com>', '2026-01-02T10:00:00Z'),
+    c2: commit('Tune the learning rate', 'Grace Hopper <grace@example.com>', '2026-01-03T10:00:00Z'),
+    c3: commit(`Refactor the loader ${EVIL.script}`, `Mallory ${EVIL.img} <m@example.com>`, '2026-01-04T10:00:00Z'),
+    c4: commit('Try a bigger batch', 'Ada Lovelace <ada@example.com>', '2026-01-05T10:00:00Z'),
+  }
+  const book = await Labbook.open({ repo: repo.dir })
+  let i = 0
+  const add = async (name: string, commit: string, params: Record<string, string | number>, final: number, o: { status?: 'FINISHED' | 'FAILED'; parent?: string; experiment?: string } = {}) => {
+    const start = T0 + i++ * 600_000
+    const run = await book.startRun({ experiment: o.experiment ?? 'sweep', name, params, parent: o.parent, source: { commit, branch: 'main', dirty: false }, startTime: start })
+    for (let s = 0; s < 20; s++) {
+      const p = (s + 1) / 20
+      run.logMetrics({ acc: final * (1 - Math.exp(-4 * p)) / (1 - Math.exp(-4)), loss: 1 - final + Math.exp(-3 * p), 'system/memory_mb': 900 + 10 * s }, { step: s, timestamp: start + s * 1000 })
+    }
+    await run.end(o.status ?? 'FINISHED', { endTime: start + 30_000 })
+    ids[name] = run.id
+    return run.id
+  }
+  for (const [s, v] of [0.80, 0.81, 0.79, 0.805].entries()) await add(`base-s${s}`, commits.c1!, { lr: 0.1, seed: s }, v)
+  for (const [s, v] of [0.80, 0.815, 0.795, 0.80].entries()) await add(`base2-s${s}`, commits.c2!, { lr: 0.1, seed: s }, v)
+  for (const [s, v] of [0.85, 0.86, 0.845, 0.855].entries()) await add(`tuned-s${s}`, commits.c2!, { lr: 0.03, arch: EVIL.img, seed: s }, v)
+  // A diverged run whose last acc happened to be the highest: FAILED, never crowned anywhere.
+  await add('diverged', commits.c2!, { lr: 0.3, seed: 0 }, 0.99, { status: 'FAILED' })
+  // `labbook run --repeat 3`: a parent summarising three seeds.
+  const parent = await book.startRun({ experiment: 'sweep', name: 'repeat-lr0.01', params: { lr: 0.01 }, source: { commit: commits.c2!, branch: 'main', dirty: false }, startTime: T0 + i++ * 600_000 })
+  ids.parent = parent.id
+  for (const [s, v] of [0.83, 0.835, 0.825].entries()) await add(`rep-s${s}`, commits.c2!, { lr: 0.01, seed: s }, v, { parent: parent.id })
+  await parent.end('FINISHED', { endTime: T0 + i * 600_000 })
+  for (const [s, v] of [0.70, 0.71, 0.69, 0.705].entries()) await add(`refactor-s${s}`, commits.c3!, { lr: 0.03, arch: EVIL.img, seed: s }, v)
+  await add('bigger-batch', commits.c4!, { lr: 0.03, arch: EVIL.img, seed: 0, batch: 256 }, 0.72)
+  for (const s of [0, 1]) await add(`other-${s}`, commits.c1!, { beam: 4, seed: s }, 0.5, { experiment: 'other' })
+  expId = (await book.experiment('sweep')).id
+  await book.close()
+  userState = repo.userState()
+
+  const c = captureIO(repo.dir)
+  const out = `${repo.dir}-site`
+  const res = await main(['site', 'build', '--out', out, '--json'], c.io)
+  expect(res.exitCode, c.stderr()).toBe(0)
+  built = JSON.parse(c.stdout()) as SiteBuildResult
+  srv = await previewSite({ dir: built.out, base: '/', port: 0 })
+  browser = await launchChromium()
+}, 240_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await srv?.close()
+  if (built) rmSync(built.out, { recursive: true, force: true })
+  if (repo) expect(repo.userState()).toBe(userState)
+  repo?.cleanup()
+})
+
+const colIds = (page: Page) => page.locator('.runs-island thead th[data-col]').evaluateAll((ths) => ths.map((th) => th.getAttribute('data-col')))
+
+describe('the runs table', () => {
+  it('shows the primary metric right after name and status, hides telemetry, and keeps sort and columns in the address', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    const { page, errors } = await open(ctx, `experiments/${expId}/`)
+    await page.waitForSelector('.runs-island tbody tr')
+    const cols = await colIds(page)
+    expect(cols.slice(0, 3)).toEqual(['attr:name', 'attr:status', 'metric:acc'])
+    expect(cols).not.toContain('metric:system/memory_mb')
+    // The column chooser adds telemetry; sorting by acc; both land in the address.
+    await page.locator('details.chooser summary').click()
+    await page.locator('details.chooser input[data-col="metric:system/memory_mb"]').check()
+    await page.locator('details.chooser summary').click()
+    await page.locator('th[data-col="metric:acc"]').click()
+    await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBe('-metric:acc')
+    expect(new URL(page.url()).searchParams.get('cols')).toContain('system')
+    const order = await page.locator('.runs-island tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))
+    // The FAILED run's 0.99 sorts first as a value, but it is labelled FAILED, and the header crowns a FINISHED run.
+    expect(order[0]).toBe(ids.diverged)
+    expect(await page.locator(`tr[data-run="${ids.diverged}"] .badge`).first().textContent()).toBe('FAILED')
+    expect(await page.locator('main > p.muted').first().textContent()).toContain('tuned-s1')
+    // Reload: the same view.
+    await page.reload({ waitUntil: 'networkidle' })
+    await page.waitForSelector('.runs-island tbody tr')
+    expect(await colIds(page)).toContain('metric:system/memory_mb')
+    expect(await page.locator('th[data-col="metric:acc"]').getAttribute('aria-sort')).toBe('descending')
+    expect(await page.locator('.runs-island tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))).toEqual(order)
+    expect(errors).toEqual([])
+    await ctx.close()
+  })
+
+  it('summarises a parent by its children (best child, n), expands it and offers Compare children', async () => {
+    const ctx = await browser.newContext()
+    const { page } = await open(ctx, `experiments/${expId}/`)
+    const row = page.locator(`tr.parent[data-run="${ids.parent}"]`)
+    await row.waitFor()
+    expect(await row.textContent()).toContain('3 children')
+    expect(await row.locator('td[title="best child"]').first().textContent()).toContain('0.835')
+    expect(await page.locator('tr.child').count()).toBe(0)
+    await row.locator('button.twisty').click()
+    await expect.poll(() => page.locator('tr.child').count()).toBe(3)
+    const href = await row.locator('a.compare-children').getAttribute('href')
+    expect(href).toMatch(/\/compare\/\?runs=/)
+    expect(new URL(href!, srv.url).searchParams.get('runs')!.split(',').sort()).toEqual([ids['rep-s0'], ids['rep-s1'], ids['rep-s2']].sort())
+    await ctx.close()
+  })
+
+  it('groups by configuration with expandable rows (mean ± CI, n) and draws group curves with a band', async () => {
+    for (const scheme of ['light', 'dark'] as const) for (const v of VIEWS) {
+      const ctx = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
+      const { page, errors, dialogs } = await open(ctx, `experiments/${expId}/?sort=-metric:acc`)
+      await page.getByLabel('Group by').selectOption('config')
+      await expect.poll(() => new URL(page.url()).searchParams.get('group')).toBe('config')
+      const groups = page.locator('tr.group-row')
+      await expect.poll(() => groups.count()).toBe(5)
+      // Sorted by the group mean; the hostile param value in the label is text.
+      const first = groups.first()
+      expect(await first.locator('.group-label').textContent()).toBe('lr=0.01')
+      expect(await groups.locator('.group-label').allTextContents()).toEqual(['lr=0.01', 'lr=0.1', `arch=${EVIL.img} · lr=0.03`, `arch=${EVIL.img} · batch=256 · lr=0.03`, 'lr=0.3'])
+      expect(await groups.nth(4).locator('a').count()).toBe(0) // the FAILED-only group has no best member
+      expect(await groups.nth(4).locator('td[data-metric="acc"]').count()).toBe(0)
+      expect(await first.locator('td[data-metric="acc"]').textContent()).toBe("0.830 ± 0.012")
+      await first.locator('button.twisty').click()
+      await expect.poll(() => page.locator('tr.member').count()).toBe(3)
+      const openId = await first.getAttribute('data-group')
+      expect(new URL(page.url()).searchParams.get('open')).toBe(openId)
+      // Group curves: a mean line over a shaded band per group; the band toggles to min–max.
+      const band = page.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path')
+      await expect.poll(() => band.count()).toBeGreaterThanOrEqual(3)
+      const ci = await band.first().getAttribute('d')
+      if (scheme === 'light' && v.name === 'desktop') {
+        await page.getByLabel('Band').selectOption('minmax')
+        await expect.poll(() => band.first().getAttribute('d')).not.toBe(ci)
+        await page.getByLabel('Band').selectOption('ci')
+        // Reload keeps grouping, sort and the open group.
+        await page.reload({ waitUntil: 'networkidle' })
+        await expect.poll(() => page.locator('tr.member').count()).toBe(3)
+        expect(await page.locator(`tr.group-row[data-group="${openId}"] button.twisty`).getAttribute('aria-expanded')).toBe('true')
+      }
+      await page.locator('tr.group-row').nth(1).locator('button.twisty').click()
+      await expect.poll(() => page.locator('tr.member').count()).toBe(11)
+      if (v.name === 'phone') expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
+      await page.waitForTimeout(200)
+      await shot(page, `experiment-grouped-${v.name}-${scheme}`)
+      expect(errors).toEqual([])
+      expect(dialogs).toEqual([])
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+      await ctx.close()
+    }
+  }, 300_000)
+})
+
+describe('compare of groups', () => {
+  it('compares picked groups with src/judge verdicts against the first, informational metrics without one', async () => {
+    for (const scheme of ['light', 'dark'] as const) for (const v of VIEWS) {
+      const ctx = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
+      const { page, errors, dialogs, requests } = await open(ctx, `experiments/${expId}/?group=config&sort=-metric:acc`)
+      await page.locator('tr.group-row').first().waitFor()
+      for (const i of [0, 1, 2]) await page.locator('tr.group-row').nth(i).locator('input[type=checkbox]').check()
+      await page.getByRole('button', { name: /Compare groups \(3\)/ }).click()
+      await page.waitForURL(/compare\/groups\/\?g=/)
+      const acc = page.locator('table.groups-cmp tr[data-metric="acc"]')
+      await acc.waitFor()
+      // lr=0.01 (0.83, n=3) is the baseline; lr=0.1 (8 runs ≈ 0.80) is clearly worse; lr=0.03 spans commits (0.85 and 0.70): within noise.
+      await expect.poll(() => acc.locator('[data-verdict]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')))).toEqual(['worse', 'inconclusive'])
+      expect(await acc.textContent()).toContain('n=3')
+      expect(await page.locator('table.groups-cmp tr[data-metric="system/memory_mb"] [data-verdict]').count()).toBe(0)
+      expect(await page.locator('.legend [data-group-label]').evaluateAll((els) => els.map((e) => e.getAttribute('data-group-label')))).toEqual(['lr=0.01', 'lr=0.1', `arch=${EVIL.img} · lr=0.03`])
+      await expect.poll(() => page.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path').count()).toBe(3)
+      if (v.name === 'phone') expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
+      await page.waitForTimeout(200)
+      await shot(page, `compare-groups-${v.name}-${scheme}`)
+      expect(errors).toEqual([])
+      expect(dialogs).toEqual([])
+      expect(await page.locator('img[src="x"], img[onerror]').count()).toBe(0)
+      for (const u of requests) expect(u.startsWith(srv.url)).toBe(true)
+      await ctx.close()
+    }
+  }, 300_000)
+})
+
+describe('the commits page', () => {
+  it("shows subject, author and date from git and marks changes beyond noise with the report's rule", async () => {
+    for (const scheme of ['light', 'dark'] as const) for (const v of VIEWS) {
+      const ctx = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
+      const { page, errors, dialogs } = await open(ctx, 'commits/')
+      const rows = page.locator('table.commits tbody tr')
+      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-commit')))).toEqual([commits.c4, commits.c3, commits.c2, commits.c1])
+      const row = (c: string) => page.locator(`tr[data-commit="${commits[c]}"]`)
+      expect(await row('c2').locator('.subject').textContent()).toBe('Tune the learning rate')
+      expect(await row('c2').textContent()).toContain('Grace Hopper')
+      expect(await row('c2').textContent()).toContain('2026-01-03 10:00')
+      expect(await row('c3').locator('.subject').textContent()).toBe(`Refactor the loader ${EVIL.script}`)
+      const verdict = (c: string) => row(c).locator(`.change[data-experiment="${expId}"]`).getAttribute('data-verdict')
+      expect([await verdict('c1'), await verdict('c2'), await verdict('c3'), await verdict('c4')]).toEqual(['', 'better', 'worse', 'inconclusive'])
+      // c2's best group is the tuned config, never the FAILED 0.99 run.
+      expect(await row('c2').locator(`.change[data-experiment="${expId}"]`).textContent()).toContain('lr=0.03')
+      expect(await row('c2').textContent()).not.toContain('diverged')
+      expect(await page.locator(`figure.trend[data-experiment="${expId}"] svg g[aria-description="change"] circle`).count()).toBe(2)
+      if (v.name === 'phone') expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
+      await shot(page, `commits-${v.name}-${scheme}`)
+      expect(errors).toEqual([])
+      expect(dialogs).toEqual([])
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+      await ctx.close()
+    }
+  }, 300_000)
+})
