@@ -24,7 +24,7 @@ export { searchModels, searchVersions } from './registry/search.js'
 
 export type { ErrorCode } from './errors.js'
 export type { OpenOptions, StartRunOptions } from './track/labbook.js'
-export type { MetricOptions } from './track/run.js'
+export type { EndRunOptions, MetricOptions } from './track/run.js'
 export type { ListRunsOptions } from './track/reader.js'
 export type { DeferredRun, RecoveredRun } from './track/recover.js'
 export type { ArtifactEntry } from './track/artifacts.js'

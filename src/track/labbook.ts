@@ -22,7 +22,6 @@ import { journalOwner, ownerAlive } from './journal.js'
 import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recover.js'
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
-import type { RunHost } from './run-host.js'
 import { DEFAULT_BRANCH, resolveBranch } from './branch.js'
 import { configuredThreshold, DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_COMMIT_INTERVAL, type OpenOptions } from './open-options.js'
 import { initialRun, type StartRunOptions } from './run-start.js'
@@ -40,7 +39,9 @@ export { DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_BRANCH, DEFAULT_COMMIT_INTERVAL }
  * const exp = await book.experiment('iris')
  * await exp.run({ name: 'rf', params: { n_estimators: 100 } }, async (run) => run.logMetric('accuracy', 0.93))
  */
-export class Labbook extends LiveReader implements RunHost {
+// Not `implements RunHost`: the .d.ts would then promise members that stripInternal leaves out (a Run gets the
+// Labbook structurally).
+export class Labbook extends LiveReader {
   readonly store: BranchStore
   /** The model registry on the branch (registered models, versions, aliases, stages). */
   readonly models: Registry

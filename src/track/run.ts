@@ -23,6 +23,13 @@ export interface RunWriterOptions {
   journal?: boolean
 }
 
+export interface EndRunOptions {
+  /** ms since the epoch. @default Date.now() */
+  endTime?: number
+  /** @internal recovery: remove the dead writer's journal once the branch has everything. */
+  removeJournal?: boolean
+}
+
 export interface MetricOptions {
   step?: number
   /** ms since the epoch. @default Date.now() */
@@ -66,7 +73,7 @@ export class Run {
   /** The status a run already on the branch had when this writer attached (its git note counts it once). */
   private previousStatus: RunStatus | undefined
 
-  /** @internal use Labbook.startRun / Experiment.startRun / Labbook.openRun */
+  /** Not called directly: runs come from `Labbook.startRun`, `ExperimentHandle.startRun` and `Labbook.openRun`. */
   constructor(private readonly host: RunHost, initial: RunSummary, options: RunWriterOptions = {}) {
     const existing = options.existing
     this.creating = !existing
@@ -390,7 +397,7 @@ export class Run {
   }
 
   /** Ends the run: final commit with status and end time; the journal is removed once the branch has everything. */
-  async end(status: RunStatus = 'FINISHED', options: { endTime?: number; /** @internal */ removeJournal?: boolean } = {}): Promise<void> {
+  async end(status: RunStatus = 'FINISHED', options: EndRunOptions = {}): Promise<void> {
     if (this.ended) return
     if (!RUN_STATUSES.includes(status) || status === 'RUNNING') {
       throw new LabbookError('INVALID_STATUS', `Cannot end a run with status ${JSON.stringify(status)}.`, 'Use FINISHED, FAILED or KILLED.')
