@@ -214,6 +214,11 @@ const catalog = {
     hint: 'Check free disk space and the permissions of the path in the message.',
     mlflow: 'INTERNAL_ERROR', exit: 1,
   },
+  SITE_DEPS_MISSING: {
+    title: 'The site stack is not installed',
+    hint: 'The site build needs Astro, React and Observable Plot, which `npm install labbook` leaves out (optional peer dependencies): install them where the site is built with the command in the message.',
+    mlflow: 'INTERNAL_ERROR', exit: 1,
+  },
   COMMIT_MISSING: {
     title: 'The commit a run ran on is not in this clone',
     hint: 'Fetch the branch that has it (`git fetch origin BRANCH`), then try again.',

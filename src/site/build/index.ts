@@ -13,6 +13,7 @@ import type { SiteSource } from './source.js'
 import { libDir, modulesDir, siteTemplateDir } from './template.js'
 import { openSiteSource } from './open.js'
 import { loadSiteData, siteDataPlugin, writeSiteData } from './site-data.js'
+import { requireSiteDeps } from './deps.js'
 
 export interface SiteBuildOptions {
   /** The user's repository (any folder inside it). @default process.cwd() */
@@ -89,6 +90,7 @@ export function normalizeBase(base: string | undefined): string {
 
 async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
   const t0 = performance.now()
+  requireSiteDeps() // the site stack is an optional peer dependency (deps.ts): say so before any work
   const base = normalizeBase(o.base)
   const opened = o.source ? null : await openSiteSource({ repo: o.repo, branch: o.branch, rev: o.rev })
   try {
