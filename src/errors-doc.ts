@@ -35,5 +35,5 @@ if (self?.endsWith('/src/errors-doc.ts') || self?.endsWith('/src/errors-doc.js')
   const { writeFileSync } = await import('node:fs')
   const out = new URL('../docs/errors.md', import.meta.url)
   writeFileSync(out, errorsMarkdown())
-  console.log(`wrote ${out.pathname}`)
+  process.stdout.write(`wrote ${out.pathname}\n`) // a script's output, not library printing
 }

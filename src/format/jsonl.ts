@@ -37,7 +37,7 @@ export function decodeChunk(text: string, where = 'chunk'): MetricPoint[] {
   let rows: unknown[]
   try {
     rows = JSON.parse('[' + body.replace(/\n/g, ',') + ']')
-  } catch (e) {
+  } catch {
     return decodeLines(body, where)
   }
   const out: MetricPoint[] = new Array(rows.length)

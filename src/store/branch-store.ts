@@ -1,5 +1,4 @@
 import os from 'node:os'
-import { LabbookError } from '../errors.js'
 import { checkRoot, encodeRoot } from '../format/yaml.js'
 import { FORMAT_VERSION, ROOT_FILE } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'

@@ -101,8 +101,8 @@ export function stageLocal(objects: ObjectStore, gitdir: string, localPath: stri
       const p = join(dir, d.name)
       let real = p
       if (d.isSymbolicLink()) {
-        try { real = fs.realpathSync(p) } catch { throw escape(p) }
-        if (real !== rootReal && !real.startsWith(rootReal + sep)) throw escape(p)
+        try { real = fs.realpathSync(p) } catch { throw pathEscape(p) }
+        if (real !== rootReal && !real.startsWith(rootReal + sep)) throw pathEscape(p)
       }
       const s = fs.statSync(real)
       if (s.isDirectory()) walk(p)
@@ -113,7 +113,7 @@ export function stageLocal(objects: ObjectStore, gitdir: string, localPath: stri
   return out
 }
 
-function escape(p: string): LabbookError {
+function pathEscape(p: string): LabbookError {
   return new LabbookError('PATH_ESCAPE', `${p} is a symbolic link that points outside the folder being logged.`, 'Copy the target into the folder, or log it separately.', { path: p })
 }
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { LabbookError } from '../errors.js'
+import { isLabbookError, LabbookError } from '../errors.js'
 import { decodeChunk, sortHistory } from '../format/jsonl.js'
 import { decodeExperiment, decodeRun } from '../format/yaml.js'
 import type { Experiment } from '../model/experiment.js'
@@ -201,12 +201,12 @@ export class LabbookReader {
     if (hasLfsObject(this.gitdir, pointer)) return found(lfsObjectPath(this.gitdir, ref.sha256))
     try {
       await fetchLfsObject(this.gitdir, pointer, o.remote)
-    } catch (e: any) {
-      if (ref.kind === 'v1' && e?.code === 'ARTIFACT_NOT_FOUND') {
+    } catch (e) {
+      if (ref.kind === 'v1' && isLabbookError(e, 'ARTIFACT_NOT_FOUND')) {
         throw new LabbookError('ARTIFACT_NOT_FOUND', `Artifact ${p} of run ${id} (${ref.size} bytes, sha256 ${ref.sha256.slice(0, 12)}…) was logged by labbook format 1 into .git/labbook/objects of the machine that logged it, and this clone does not have it.`,
           'On that machine, run `labbook gc --migrate-artifacts` and `labbook push`; then any clone can read it.', { id, path: p, sha256: ref.sha256 }, { cause: e })
       }
-      if (e?.code === 'ARTIFACT_NOT_FOUND') throw new LabbookError('ARTIFACT_NOT_FOUND', `Artifact ${p} of run ${id}: ${e.message}`, e.hint, { id, path: p, sha256: ref.sha256 }, { cause: e })
+      if (isLabbookError(e, 'ARTIFACT_NOT_FOUND')) throw new LabbookError('ARTIFACT_NOT_FOUND', `Artifact ${p} of run ${id}: ${e.message}`, e.hint, { id, path: p, sha256: ref.sha256 }, { cause: e })
       throw e
     }
     return found(lfsObjectPath(this.gitdir, ref.sha256))

@@ -201,7 +201,7 @@ describe('in Chromium: a page on another origin', () => {
         const body = JSON.stringify({ experiment_id: '0', run_name: 'from-evil' })
         const out: string[] = []
         const attempt = async (label: string, f: () => Promise<Response>) => {
-          try { const r = await f(); out.push(`${label}:${r.type}:${r.status}`) } catch (e) { out.push(`${label}:blocked`) }
+          try { const r = await f(); out.push(`${label}:${r.type}:${r.status}`) } catch { out.push(`${label}:blocked`) }
         }
         await attempt('text', () => fetch(`${target}/api/2.0/mlflow/runs/create`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body }))
         await attempt('json', () => fetch(`${target}/api/2.0/mlflow/runs/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }))

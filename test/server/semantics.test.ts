@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
-import { serve, type RunningServer } from '../../src/server/index.js'
+import { serve } from '../../src/server/index.js'
 import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { api, request } from './client.js'
 
