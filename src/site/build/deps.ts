@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { fail } from '../errors.js'
+import { fail } from '../../errors.js'
 import { packageRoot } from './template.js'
 
 /** The site stack as `name@version`, from labbook's package.json. */
