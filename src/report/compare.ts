@@ -215,6 +215,8 @@ export interface TextOptions {
   style?: TextStyle
   /** The label of each run id (e.g. the shortest unique prefixes). @default the first 8 characters */
   ids?: ReadonlyMap<string, string>
+  /** How start times read (the CLI: local time, the offset once in the row's name, or UTC with `--utc`). @default UTC to the minute, `Z` on each */
+  time?: { key: string; format: (ms: number) => string }
 }
 
 /** Narrowest a run column gets before runs are left out. */
@@ -237,12 +239,12 @@ export function renderComparisonText(c: Comparison, o: TextOptions = {}): string
   const section = (title: string) => rows.push({ head: cell(title, 'title'), values: c.runs.map(() => cell('')) })
   const value = (key: string, v: string): Cell => {
     if (key === 'commit') return cell(v.slice(0, SHORT_SHA), 'commit')
-    if (key === 'start') return cell(v.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z'))
+    if (key === 'start') return cell(o.time && Number.isFinite(Date.parse(v)) ? o.time.format(Date.parse(v)) : v.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z'))
     if (key === 'parent') return cell(id(v), 'id')
     if (key === 'status') return cell(v, 'status')
     return cell(clip(v, TEXT_CELL))
   }
-  const plain = (r: CompareRow) => rows.push({ head: cell(`${r.differs ? '≠ ' : '  '}${clip(r.key, TEXT_CELL)}`), marker: r.differs, values: r.values.map((v) => (v === undefined ? cell('-', 'missing') : value(r.key, v))) })
+  const plain = (r: CompareRow) => rows.push({ head: cell(`${r.differs ? '≠ ' : '  '}${clip(r.key === 'start' && o.time ? o.time.key : r.key, TEXT_CELL)}`), marker: r.differs, values: r.values.map((v) => (v === undefined ? cell('-', 'missing') : value(r.key, v))) })
   if (c.info.length) {
     section('run')
     c.info.forEach(plain)

@@ -95,7 +95,7 @@ describe('ls fits the terminal', () => {
 describe('compare fits the terminal', () => {
   const RUNS = ['lr-0.1', 'lr-0.01', 'lr-0.001', 'resnet-baseline-with-a-rather-long-name']
   it('at 80 columns: short ids and commits, long values cut with …, runs that do not fit named', async () => {
-    const r = await cli(['compare', ...RUNS], { columns: 80 })
+    const r = await cli(['compare', ...RUNS, '--utc'], { columns: 80 }) // --utc: the goldens do not depend on the machine's time zone
     expect(r.exitCode, r.stderr).toBe(0)
     for (const line of r.stdout.trimEnd().split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(80)
     expect(r.stdout).toMatch(/^ +commit +0123456(?!7)/m) // 7 characters; the full SHA is in --json
@@ -107,7 +107,7 @@ describe('compare fits the terminal', () => {
   })
 
   it('at 120 columns shows every run; piped, nothing is cut and there is no colour; --json keeps full values', async () => {
-    const r = await cli(['compare', ...RUNS], { columns: 120 })
+    const r = await cli(['compare', ...RUNS, '--utc'], { columns: 120 })
     for (const line of r.stdout.trimEnd().split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(120)
     expect(r.stdout).not.toContain('not shown')
     golden('compare-120.txt', r.stdout)
@@ -116,12 +116,26 @@ describe('compare fits the terminal', () => {
     expect(piped.stdout).not.toMatch(/\x1b\[/)
     const color = await cli(['compare', ...RUNS], { columns: 120, env: { NO_COLOR: undefined } })
     expect(color.stdout).toMatch(/\x1b\[32m0\.96 ★/) // the best finished value in green
-    expect(color.stdout.replace(/\x1b\[\d+m/g, '')).toBe(r.stdout) // colour never moves a column
+    expect(color.stdout.replace(/\x1b\[\d+m/g, '')).toBe((await cli(['compare', ...RUNS], { columns: 120 })).stdout) // colour never moves a column
     const noColor = await cli(['compare', ...RUNS], { columns: 120, env: { NO_COLOR: '1' } })
     expect(noColor.stdout).not.toMatch(/\x1b\[/)
     const json = JSON.parse((await cli(['compare', ...RUNS, '--json'])).stdout)
     expect(json.info.find((x: { key: string }) => x.key === 'commit').values[0]).toBe('0123456789abcdef0123456789abcdef01234567')
     expect(json.runs[3]).toMatchObject({ id: '01jx0004aaaaaaaaaaaaaaaaaa', name: 'resnet-baseline-with-a-rather-long-name' })
+  })
+
+  it('start times: local, the offset once in the row name; --utc for UTC; --json keeps the ISO time', async () => {
+    const utc = await cli(['compare', 'lr-0.1', 'lr-0.01', '--utc'], { columns: 120 })
+    expect(utc.stdout).toMatch(/^≠ start \(UTC\) +2025-01-15 09:31 +2025-01-15 09:32$/m)
+    const at = new Date(Date.parse('2025-01-15T09:31:00Z'))
+    const off = -at.getTimezoneOffset()
+    const zone = `${off < 0 ? '-' : '+'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`
+    const local = await cli(['compare', 'lr-0.1', 'lr-0.01'], { columns: 120 })
+    const hh = String(at.getHours()).padStart(2, '0')
+    expect(local.stdout).toContain(`≠ start (${zone})`)
+    expect(local.stdout).toMatch(new RegExp(`start \\(\\${zone}\\) +2025-01-1\\d ${hh}:31 `))
+    const json = JSON.parse((await cli(['compare', 'lr-0.1', 'lr-0.01', '--json'])).stdout)
+    expect(json.info.find((x: { key: string }) => x.key === 'start').values[0]).toMatch(/^2025-01-15T09:31:\d\d(\.\d+)?Z$/)
   })
 })
 
