@@ -6,9 +6,9 @@ import type { Experiment } from '../model/experiment.js'
 import type { DatasetInput, MetricPoint, ParamValue, RunSummary } from '../model/run.js'
 import type { StartRunOptions as CoreStartRunOptions } from '../track/labbook.js'
 import type { Registry } from '../registry/registry.js'
-import type { ArtifactContent } from '../track/reader.js'
+import type { ArtifactContent, ArtifactEntry } from '../model/artifact.js'
 
-export interface ArtifactEntry { path: string; size: number; external: boolean }
+export type { ArtifactEntry }
 
 /** The core's options, with the experiment given by name. */
 export type StartRunOptions = CoreStartRunOptions & { experiment?: string }

@@ -7,18 +7,7 @@ import { putLfsBytes, putLfsFile } from '../store/lfs-store.js'
 import type { ObjectStore } from '../store/objects.js'
 import { MODES } from '../store/objects.js'
 
-/**
- * One artifact of a run as listed. `external` ones have only a pointer on the branch: a Git LFS pointer (`pointer:
- * 'lfs'`, bytes in .git/lfs/objects and on the remote's LFS store) or, from format 1, a labbook pointer (`'v1'`,
- * bytes in .git/labbook/objects of the machine that logged it).
- */
-export interface ArtifactEntry {
-  path: string
-  size: number
-  external: boolean
-  sha256?: string
-  pointer?: 'lfs' | 'v1'
-}
+export type { ArtifactEntry } from '../model/artifact.js'
 
 /** What a pointer blob on the branch says, whichever kind it is. */
 export interface ExternalRef {

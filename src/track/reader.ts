@@ -10,18 +10,13 @@ import type { DamagedRun, SummaryIndex } from '../store/summary-index.js'
 import type { TreeView } from '../store/tree-view.js'
 import { fetchLfsObject } from '../store/lfs-transfer.js'
 import { hasLfsObject, lfsObjectPath } from '../store/lfs-store.js'
-import { decodeExternal, externalObjectPath, type ArtifactEntry } from './artifacts.js'
+import { decodeExternal, externalObjectPath } from './artifacts.js'
+import type { ArtifactContent, ArtifactEntry } from '../model/artifact.js'
 import { artifactPath } from '../model/path.js'
 import type { ModelRecord } from '../model/registry.js'
 import { readRegistry } from '../registry/read.js'
 
-/**
- * An artifact's bytes: in memory when they are a blob on the branch, else a file in this clone's store
- * (.git/lfs/objects, or .git/labbook/objects for format-1 pointers), downloaded first if it was missing.
- */
-export type ArtifactContent =
-  | { size: number; bytes: Uint8Array; file?: undefined }
-  | { size: number; file: string; sha256: string; bytes?: undefined }
+export type { ArtifactContent } from '../model/artifact.js'
 
 export interface ListRunsOptions {
   /** Experiment id (or name) to list; all experiments when omitted. */

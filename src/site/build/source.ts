@@ -3,10 +3,9 @@ import type { Experiment } from '../../model/experiment.js'
 import type { MetricPoint, RunSummary } from '../../model/run.js'
 import type { ModelRecord } from '../../model/registry.js'
 
-export interface ArtifactEntry { path: string; size: number; external: boolean }
+import type { ArtifactContent, ArtifactEntry } from '../../model/artifact.js'
 
-/** An artifact's bytes in memory, or the file in the local store that holds a large one. */
-export type ArtifactContent = { size: number; bytes: Uint8Array; file?: undefined } | { size: number; file: string; bytes?: undefined }
+export type { ArtifactContent, ArtifactEntry }
 
 export interface SiteSource {
   listExperiments(o?: { includeDeleted?: boolean }): Promise<Experiment[]>
