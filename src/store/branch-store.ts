@@ -3,7 +3,7 @@ import { checkRoot, encodeRoot } from '../format/yaml.js'
 import { FORMAT_VERSION, ROOT_FILE } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
 import { ObjectStore, type Signature } from './objects.js'
-import { lockRef, readRef } from './ref.js'
+import { assertNotCheckedOut, lockRef, readRef } from './ref.js'
 import { rebuildSummaries, summaryChanges, touchedRuns } from './summaries.js'
 import { editTree, type TreeChange } from './tree-edit.js'
 import { TreeView } from './tree-view.js'
@@ -49,6 +49,7 @@ export class BranchStore {
   readonly objects: ObjectStore
   private queue: Pending[] = []
   private running = false
+  private gatherQueued = false
   private author?: Signature
   /** labbook.yaml blob id → its format version. */
   private checkedRoots = new Map<string, number>()
@@ -91,11 +92,28 @@ export class BranchStore {
     return v
   }
 
-  /** Applies an edit on the branch (creating the branch if needed) and resolves with the edit's result. */
-  update<T>(build: EditBuilder<T>): Promise<T> {
+  /** Throws what a commit would throw up front when the branch cannot move at all (checked out in a worktree). */
+  assertMovable(): void {
+    assertNotCheckedOut(this.gitdir, this.ref)
+  }
+
+  /**
+   * Applies an edit on the branch (creating the branch if needed) and resolves with the edit's result. With `gather`,
+   * the commit starts on the next turn of the event loop instead of at once, so every edit queued until then (a group
+   * commit of many runs, each queued from its own promise chain) goes out in that one commit.
+   */
+  update<T>(build: EditBuilder<T>, o: { gather?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ build, resolve, reject })
-      if (!this.running) void this.drain()
+      if (this.running) return
+      if (!o.gather) void this.drain()
+      else if (!this.gatherQueued) {
+        this.gatherQueued = true
+        setImmediate(() => {
+          this.gatherQueued = false
+          if (!this.running && this.queue.length > 0) void this.drain()
+        })
+      }
     })
   }
 

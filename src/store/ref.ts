@@ -45,11 +45,7 @@ const STALE_LOCK_MS = 30_000
 export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): Promise<RefLock> {
   const path = join(gitdir, ref)
   const lockPath = path + '.lock'
-  const worktree = checkedOutIn(gitdir, ref)
-  if (worktree) {
-    throw new LabbookError('BRANCH_CHECKED_OUT', `${ref} is checked out in the worktree ${worktree}; moving it would make a commit there undo newer runs.`,
-      `Detach it (\`git -C ${worktree} switch --detach\`) or remove that worktree; to look at the runs, use \`git worktree add --detach <dir> ${ref.replace(/^refs\/heads\//, '')}\`.`, { ref, worktree })
-  }
+  assertNotCheckedOut(gitdir, ref)
   fs.mkdirSync(dirname(path), { recursive: true })
   const started = Date.now()
   let delay = 1
@@ -107,6 +103,15 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
       unlinkIfMine(lockPath, lockFd)
       try { fs.closeSync(lockFd) } catch { /* closed */ }
     },
+  }
+}
+
+/** Refuses a ref that a worktree has checked out (moving it would make a commit there undo newer runs). */
+export function assertNotCheckedOut(gitdir: string, ref: string): void {
+  const worktree = checkedOutIn(gitdir, ref)
+  if (worktree) {
+    throw new LabbookError('BRANCH_CHECKED_OUT', `${ref} is checked out in the worktree ${worktree}; moving it would make a commit there undo newer runs.`,
+      `Detach it (\`git -C ${worktree} switch --detach\`) or remove that worktree; to look at the runs, use \`git worktree add --detach <dir> ${ref.replace(/^refs\/heads\//, '')}\`.`, { ref, worktree })
   }
 }
 

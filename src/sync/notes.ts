@@ -200,8 +200,11 @@ export function notesStore(gitdir: string, objects: ObjectStore): BranchStore {
   return new BranchStore(gitdir, 'labbook notes', objects, { ref: NOTES_REF, plain: true })
 }
 
-/** Counts an ended run into the note of the commit it ran on, under the notes ref's lock (O(1): the note is bounded). */
-export async function addRunNote(store: BranchStore, run: RunSummary, exp?: Pick<Experiment, 'name' | 'tags'>, previous?: RunStatus): Promise<void> {
+/**
+ * Counts an ended run into the note of the commit it ran on, under the notes ref's lock (O(1): the note is bounded).
+ * `gather`: runs ended together (a group commit) count themselves into one notes commit.
+ */
+export async function addRunNote(store: BranchStore, run: RunSummary, exp?: Pick<Experiment, 'name' | 'tags'>, previous?: RunStatus, o: { gather?: boolean } = {}): Promise<void> {
   const commit = run.source.commit
   if (!commit || !/^[0-9a-f]{40}$/.test(commit)) return
   await store.update(async (view) => {
@@ -216,6 +219,6 @@ export async function addRunNote(store: BranchStore, run: RunSummary, exp?: Pick
       subject: `Notes added by labbook for run ${run.name || run.id}`,
       result: undefined,
     }
-  })
+  }, o)
 }
 

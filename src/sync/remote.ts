@@ -66,6 +66,7 @@ async function isAncestor(gitdir: string, a: string, b: string): Promise<boolean
 
 /** Fetches the remote's labbook branch and notes and merges them into ours (a merge commit when both moved). */
 export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult> {
+  await book.flush() // runs acknowledged from their journals (group commit) are merged as commits
   checkRemoteName(remote)
   const gitdir = book.gitdir
   const ls = await git(gitdir, ['ls-remote', remote, `refs/heads/${book.branch}`, NOTES_REF])
@@ -128,6 +129,7 @@ export async function push(book: Labbook, remote = 'origin', o: { attempts?: num
   checkRemoteName(remote)
   const attempts = o.attempts ?? 8
   const out: PushResult = { remote, tip: null, retries: 0, pulls: [], lfsObjects: 0, lfsBytes: 0 }
+  await book.flush() // what was acknowledged is pushed (group commit)
   for (let attempt = 0; ; attempt++) {
     const tip = book.store.tip()
     if (!tip) throw new LabbookError('BRANCH_MISSING', `No branch "${book.branch}" to push.`, 'Log a run or run `labbook init` first.')

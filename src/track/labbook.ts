@@ -18,7 +18,7 @@ import { ExperimentHandle } from './experiment.js'
 import { editExperiment, getOrCreateExperiment } from './experiments.js'
 import { LabbookReader, runNotFound } from './reader.js'
 import { LiveReader } from './live-reader.js'
-import { journalOwner, ownerAlive } from './journal.js'
+import { journalOwner, journalRoot, ownerAlive, readJournal } from './journal.js'
 import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recover.js'
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
@@ -28,6 +28,7 @@ import { initialRun, type StartRunOptions } from './run-start.js'
 import { editRunFile } from './run-edits.js'
 import { OpenRuns } from './open-runs.js'
 import { resolveRevision } from './revision.js'
+import { GroupCommit } from './group-commit.js'
 
 export type { OpenOptions, StartRunOptions }
 export { DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_BRANCH, DEFAULT_COMMIT_INTERVAL }
@@ -51,6 +52,8 @@ export class Labbook extends LiveReader {
   /** Runs this process writes, and the timers that flush and commit them (open-runs.ts). */
   private readonly openRuns: OpenRuns
   private readonly experimentIds = new Map<string, string>()
+  /** Run starts and ends acknowledged from their journals and committed in the background (group-commit.ts). */
+  private readonly group?: GroupCommit
 
   private constructor(
     readonly repo: string,
@@ -68,6 +71,7 @@ export class Labbook extends LiveReader {
     this.commitInterval = o.commitInterval ?? DEFAULT_COMMIT_INTERVAL
     this.artifactThreshold = o.artifactThreshold ?? configuredThreshold(gitdir) ?? DEFAULT_ARTIFACT_THRESHOLD
     this.openRuns = new OpenRuns(gitdir, branch, objects, this.commitInterval)
+    if (o.groupCommit ?? true) this.group = new GroupCommit(o.commitDelay)
   }
 
   static async open(o: OpenOptions = {}): Promise<Labbook> {
@@ -88,8 +92,9 @@ export class Labbook extends LiveReader {
     return { created: tip !== before, commit: tip }
   }
 
-  /** The branch's commit id, or null before the first write. */
+  /** The branch's commit id, or null before the first write (after committing what is pending: group commit). */
   async tip(): Promise<string | null> {
+    await this.group?.flush()
     return this.store.tip()
   }
 
@@ -142,7 +147,11 @@ export class Labbook extends LiveReader {
     return this.editExperiment(id, (e) => { e.description = text || undefined }, 'describe experiment')
   }
 
-  /** Starts a run in the named experiment (default "Default"); commits it at once so others see it RUNNING. */
+  /**
+   * Starts a run in the named experiment (default "Default"). It is in its journal when this returns (readers here
+   * and in other processes see it RUNNING); with group commit (the default) its first commit follows within the
+   * commit delay, shared with other runs, else before this returns.
+   */
   async startRun(o: StartRunOptions & { experiment?: string } = {}): Promise<Run> {
     return this.startRunIn(await this.ensureExperiment(o.experiment ?? DEFAULT_EXPERIMENT_NAME), o)
   }
@@ -153,6 +162,18 @@ export class Labbook extends LiveReader {
     const run = new Run(this, initial)
     if (o.params) run.logParams(o.params)
     if (o.tags) run.setTags(o.tags)
+    if (this.group && !diff) {
+      // Group commit: what the first commit would refuse is refused now; then the run is in its journal (readers
+      // see it) and that commit follows in the background.
+      this.store.assertMovable()
+      if (o.id !== undefined && ((await this.onBranch(initial.id)) || journalOwner(this.gitdir, initial.id))) {
+        throw new LabbookError('RUN_EXISTS', `A run with id ${initial.id} already exists on the branch.`, 'Leave the id out to get a new one, or open the run with book.openRun(id).', { id: initial.id })
+      }
+      run.openJournal()
+      this.track(run)
+      this.group.add(run)
+      return run
+    }
     run.openJournal()
     this.track(run)
     try {
@@ -170,6 +191,8 @@ export class Labbook extends LiveReader {
   async openRun(id: string): Promise<Run> {
     const open = this.openRuns.get(id)
     if (open) return open
+    if (this.group?.has(id)) await this.group.flush() // ended here, its commit pending: on the branch first
+    else await this.awaitCommitElsewhere(id)
     const owner = journalOwner(this.gitdir, id)
     if (owner && owner.pid !== process.pid && ownerAlive(owner)) {
       throw new LabbookError('RUN_LOCKED', `Run ${id} is being written by process ${owner.pid} on ${owner.host}; two writers of one run would lose points.`,
@@ -192,9 +215,30 @@ export class Labbook extends LiveReader {
   }
 
   private async editRun(id: string, subject: string, edit: (r: RunSummary) => void): Promise<void> {
+    if (this.group?.has(id)) await this.group.flush()
+    else await this.awaitCommitElsewhere(id)
     const live = this.liveRun(id)
     await this.store.update(editRunFile(this.objects, id, subject, edit))
     if (live) await live.commit() // the writer picks the edit up from the tip
+  }
+
+  /**
+   * A run another live writer (another process, or another Labbook here) acknowledged from its journal reaches the
+   * branch with its group commit, within its commit delay: wait for it (up to 5 s) before editing the branch's copy.
+   */
+  private async awaitCommitElsewhere(id: string): Promise<void> {
+    if (this.openRuns.get(id)) return
+    for (let waited = 0; waited < 5000; waited += 10) {
+      const owner = journalOwner(this.gitdir, id)
+      if (!owner || owner.branch !== this.branch || !ownerAlive(owner)) return
+      let ended: boolean
+      try {
+        ended = readJournal(join(journalRoot(this.gitdir), id)).ended !== undefined
+      } catch { return } // removed while we looked: committed
+      // a writer still writing (its run on the branch) is the caller's business (RUN_LOCKED, or an edit it merges)
+      if (!ended && (await this.onBranch(id))) return
+      await new Promise((r) => setTimeout(r, 10))
+    }
   }
 
   deleteRun(id: string): Promise<void> {
@@ -220,16 +264,56 @@ export class Labbook extends LiveReader {
     return recoverJournals(this, o)
   }
 
+  /** Artifacts of a run whose commit is pending (group commit) are read after committing it. */
+  override async listArtifacts(id: string, prefix?: string): ReturnType<LabbookReader['listArtifacts']> {
+    if (this.group?.has(id)) await this.group.flush()
+    return super.listArtifacts(id, prefix)
+  }
+
+  override async openArtifact(id: string, path: string, o?: { remote?: string }): ReturnType<LabbookReader['openArtifact']> {
+    if (this.group?.has(id)) await this.group.flush()
+    return super.openArtifact(id, path, o)
+  }
+
+  override async resolveRunName(ref: string): ReturnType<LabbookReader['resolveRunName']> {
+    if (this.group?.size) await this.group.flush()
+    return super.resolveRunName(ref)
+  }
+
   /** A read-only view of any revision: a commit id, `labbook~3`, `origin/labbook`, a tag. */
   async at(rev: string): Promise<LabbookReader> {
+    await this.group?.flush()
     const commit = resolveRevision(this.gitdir, rev, this.store)
     const view = await this.store.viewOfCommit(commit)
     return new LabbookReader(this.objects, this.index, this.gitdir, async () => view)
   }
 
-  /** Flushes and detaches open runs without ending them (their journals stay for recovery). */
+  /**
+   * Commits the run starts and ends acknowledged but not yet on the branch (group commit), now. They are already
+   * safe in their journals and visible to this library's readers; this is for code that reads the branch with git.
+   */
+  async flush(): Promise<void> {
+    await this.group?.flush()
+  }
+
+  /** Commits what is pending, flushes and detaches open runs without ending them (their journals stay for recovery). */
   async close(): Promise<void> {
+    let failed: unknown
+    await this.group?.flush().catch((e: unknown) => { failed = e })
+    this.group?.stop()
     await this.openRuns.closeAll()
+    // the journals of runs whose commit failed stay for `labbook recover` / the next open
+    if (failed) throw failed
+  }
+
+  /** @internal whether run starts and ends are group-committed in the background (`groupCommit`, the default). */
+  get defersCommits(): boolean {
+    return this.group !== undefined
+  }
+
+  /** @internal group commit: the run's start or end is journaled; its commit follows in the background. */
+  deferCommit(run: Run): void {
+    this.group!.add(run)
   }
 
   /** @internal */
@@ -243,11 +327,11 @@ export class Labbook extends LiveReader {
   }
 
   /** @internal counts the ended run into its code commit's note in refs/notes/labbook (a bounded summary). */
-  async afterEnd(run: RunSummary, previous?: RunStatus): Promise<void> {
+  async afterEnd(run: RunSummary, previous?: RunStatus, o: { gather?: boolean } = {}): Promise<void> {
     if (!this.notes) return
     try {
       const text = await (await this.store.head())?.readText(experimentFile(run.experiment))
-      await addRunNote(this.notes, run, text ? decodeExperiment(text) : undefined, previous)
+      await addRunNote(this.notes, run, text ? decodeExperiment(text) : undefined, previous, o)
     } catch { /* notes are a convenience; the run itself is safely on the branch */ }
   }
 

@@ -65,7 +65,7 @@ export abstract class LiveReader extends LabbookReader {
     return out
   }
 
-  private async onBranch(id: string): Promise<boolean> {
+  protected async onBranch(id: string): Promise<boolean> {
     const view = await this.view()
     return !!view && !!(await view.entry(`${runDir(id)}/${RUN_FILE}`))
   }

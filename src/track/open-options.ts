@@ -1,6 +1,6 @@
 /** How a Labbook is opened: its options, their defaults, and the settings read from git config. */
 import { LabbookError } from '../errors.js'
-import { gitConfig } from '../store/git.js'
+import { repoConfigValue } from '../store/git.js'
 
 export interface OpenOptions {
   /** A directory inside the git repository. @default process.cwd() */
@@ -15,6 +15,15 @@ export interface OpenOptions {
   recover?: boolean
   /** Add a line per ended run to its code commit's note in refs/notes/labbook. @default true */
   notes?: boolean
+  /**
+   * Group commit: `startRun` and `end()` return once the run's journal has them (`end()` after an fdatasync) and
+   * the branch commit follows in the background, one commit for every run started or ended within `commitDelay`
+   * ms; `flush()` and `close()` wait for it. `false`: every start and end is committed before it returns.
+   * @default true
+   */
+  groupCommit?: boolean
+  /** How long a start or end waits for others to share its commit, in ms. @default 20, or $LABBOOK_COMMIT_DELAY_MS */
+  commitDelay?: number
 }
 
 export const DEFAULT_COMMIT_INTERVAL = 30_000
@@ -22,7 +31,8 @@ export const DEFAULT_ARTIFACT_THRESHOLD = 10 * 1024 * 1024
 
 /** `git config labbook.artifactThreshold 50m`: bytes, with git's k/m/g suffixes. */
 export function configuredThreshold(gitdir: string): number | undefined {
-  const text = gitConfig({ gitdir }, 'labbook.artifactThreshold')
+  // from the one cached `git config --list` the branch lookup already ran (a second git spawn per command otherwise)
+  const text = repoConfigValue(gitdir, 'labbook.artifactThreshold')
   if (text === undefined || text === '') return undefined
   const m = /^(\d+)([kmg]?)$/i.exec(text)
   if (!m) {

@@ -12,5 +12,8 @@ export interface RunHost {
   readonly artifactThreshold: number
   forget(run: Run): void
   /** Called once a run's final commit landed (git notes); `previous` is the status a reopened run had. Never throws. */
-  afterEnd(run: RunSummary, previous?: RunStatus): Promise<void>
+  afterEnd(run: RunSummary, previous?: RunStatus, o?: { gather?: boolean }): Promise<void>
+  /** Group commit (group-commit.ts): whether run starts and ends are committed in the background by `deferCommit`. */
+  readonly defersCommits?: boolean
+  deferCommit?(run: Run): void
 }

@@ -63,6 +63,8 @@ export class Run {
   /** What reached the journal while a commit was in flight: it is not on the branch, so the next segment keeps it. */
   private journaledSinceSnapshot: string[] = []
   private ended = false
+  /** The group commit put the end on the branch (committed() ran). */
+  private endCommitted = false
   private readonly journal: Journal
   /** Tags this writer set or deleted (others' tag edits on the branch are kept). */
   private readonly ownTags = new Set<string>()
@@ -340,14 +342,14 @@ export class Run {
     if (this.buffer.pendingPoints >= BUFFER_POINTS || Date.now() - this.lastFlush >= 1000) this.flush()
   }
 
-  /** Commits everything logged so far to the branch. */
-  commit(): Promise<void> {
-    const next = this.commitChain.then(() => this.commitNow())
+  /** Commits everything logged so far to the branch. `gather`: join other runs' edits in one commit (group-commit.ts). */
+  commit(o: { gather?: boolean } = {}): Promise<void> {
+    const next = this.commitChain.then(() => this.commitNow(o))
     this.commitChain = next.catch(() => {})
     return next
   }
 
-  private async commitNow(): Promise<void> {
+  private async commitNow(o: { gather?: boolean }): Promise<void> {
     // Journaled without fsync: the commit that follows puts these points on the branch; a crash before it still
     // finds them in the journal (the page cache survives a killed process).
     this.flush(false)
@@ -373,7 +375,7 @@ export class Run {
         const first = this.committedPoints === 0 && points === 0 && !tipText
         const commit = runCommit({ objects: this.host.objects, run: merged, chunks: layout.chunks, staged, removed, points, first })
         return { ...commit, runs: [merged], result: undefined }
-      })
+      }, o)
     } catch (e) {
       // Nothing reached the branch: put the data back so the next commit (or recovery from the journal) has it.
       this.buffer.putBack(taken)
@@ -396,7 +398,11 @@ export class Run {
     if (!this.ended && this.journaled) this.journal.rotate(this.committedPoints, this.journaledSinceSnapshot.join('') || this.lastMark)
   }
 
-  /** Ends the run: final commit with status and end time; the journal is removed once the branch has everything. */
+  /**
+   * Ends the run with its status and end time. With group commit (the default) it returns once the end is fdatasynced
+   * in the run's journal, and the final commit follows within the book's commit delay (`book.flush()` waits for it);
+   * without, it returns after that commit. The journal is removed once the branch has everything.
+   */
   async end(status: RunStatus = 'FINISHED', options: EndRunOptions = {}): Promise<void> {
     if (this.ended) return
     if (!RUN_STATUSES.includes(status) || status === 'RUNNING') {
@@ -407,17 +413,34 @@ export class Run {
     this.state.endTime = endTime
     this.buffer.pendingOps += encodeOp({ op: 'end', status, endTime })
     this.ended = true
+    const deferred = this.journaled && this.host.defersCommits && this.host.deferCommit
     try {
-      await this.commit()
+      // Group commit: acknowledged once the journal holds the end on disk (fdatasync); the commit follows in the
+      // background, shared with the other runs that start or end meanwhile (group-commit.ts).
+      await (deferred ? this.durable() : this.commit())
     } catch (e) {
       this.ended = false
       this.state.status = 'RUNNING'
       delete this.state.endTime
       throw e
     }
+    if (deferred) {
+      this.host.forget(this)
+      this.host.deferCommit!(this)
+      return
+    }
     if (this.journaled || options.removeJournal) this.journal.remove()
     this.host.forget(this)
     await this.host.afterEnd(this.summary(), this.previousStatus)
+  }
+
+  /** @internal the group commit put this run on the branch: an ended run drops its journal and counts into its note. */
+  async committed(): Promise<void> {
+    // once: a commit that ran while end() awaited its fdatasync already carried the end
+    if (!this.ended || this.endCommitted) return
+    this.endCommitted = true
+    if (this.journaled) this.journal.remove()
+    await this.host.afterEnd(this.summary(), this.previousStatus, { gather: true })
   }
 
   /** For `await using run = await exp.startRun()`: ends FINISHED unless already ended. */

@@ -62,6 +62,7 @@ describe('the library refuses', () => {
     expect(() => run.setDescription('x\u0007')).toThrow(expect.objectContaining({ code: 'INVALID_VALUE' }))
     run.setDescription('multi\nline\tok')
     await run.end()
+    await book.flush()
     expect(repo.git('log', '--format=%B', '-n', '20', 'labbook')).not.toMatch(/x\ny/)
   })
 })
@@ -70,6 +71,7 @@ describe('the CLI refuses', () => {
   it('`labbook log artifact` of a folder holding .git: exit 1, code and hint, no commit', async () => {
     const run = await book.startRun({ name: 'cli' })
     await run.end()
+    await book.flush() // its group commit, before the tip is taken
     const ckpt = join(repo.dir, '..', `ckpt-cli-${process.pid}`)
     fs.mkdirSync(join(ckpt, 'm', '.git'), { recursive: true })
     fs.writeFileSync(join(ckpt, 'm', '.git', 'HEAD'), 'ref: refs/heads/main\n')
@@ -90,6 +92,7 @@ describe('the CLI refuses', () => {
   it('`labbook log metric --timestamp -5` fails without committing', async () => {
     const run = await book.startRun({ name: 'ts' })
     await run.end()
+    await book.flush()
     const t0 = tip()
     const c = captureIO(repo.dir)
     const r = await main(['log', 'metric', 'x=1', '--timestamp', '-5', '--run', run.id], c.io)
@@ -103,6 +106,7 @@ describe('the CLI prints data, never terminal escapes', () => {
   it('a run name with ESC written by another tool shows as a visible escape in ls and show', async () => {
     const run = await book.startRun({ name: 'plain' })
     await run.end()
+    await book.flush() // on the branch before another tool rewrites it
     const { runDir } = await import('../../src/model/layout.js')
     const { encodeRun } = await import('../../src/format/yaml.js')
     const summary = await book.getRun(run.id)

@@ -9,8 +9,8 @@ const ROOT = new URL('../../', import.meta.url).pathname
 let repo: TestRepo
 afterAll(() => repo?.cleanup())
 
-function startServe(dir: string) {
-  const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', dir, 'serve', '--port', '0', '--token', 'tok', '--site-refresh', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+function startServe(dir: string, env: Record<string, string> = {}) {
+  const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', dir, 'serve', '--port', '0', '--token', 'tok', '--site-refresh', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   let stderr = ''
   const url = new Promise<string>((resolve, reject) => {
     p.stderr.on('data', (d) => {
@@ -59,6 +59,52 @@ describe('labbook serve (a real process)', () => {
       r.cleanup()
     }
   }, 60_000)
+
+  it('acknowledges run creations and ends after the journal fsync; killed before the group commit, the next open commits all of them', async () => {
+    const r = gitRepo()
+    try {
+      // a group-commit delay far longer than the test: nothing acknowledged below can have reached the branch
+      const { p, url } = startServe(r.dir, { LABBOOK_COMMIT_DELAY_MS: '600000' })
+      const call = api(await url, { authorization: 'Bearer tok' })
+      const ids: string[] = []
+      for (let i = 0; i < 6; i++) {
+        const res = await call('POST', 'runs/create', { experiment_id: '0', run_name: `batched-${i}`, start_time: 1000 + i })
+        expect(res.status).toBe(200)
+        const id = res.json.run.info.run_id as string
+        expect((await call('POST', 'runs/log-metric', { run_id: id, key: 'loss', value: i / 10, timestamp: 5, step: 0 })).status).toBe(200)
+        expect((await call('POST', 'runs/update', { run_id: id, status: i % 2 ? 'FAILED' : 'FINISHED', end_time: 2000 + i })).status).toBe(200)
+        // read-your-writes through the server while the commit is pending
+        const got = (await call('GET', 'runs/get', { run_id: id })).json.run
+        expect(got.info.status).toBe(i % 2 ? 'FAILED' : 'FINISHED')
+        expect(got.data.metrics).toEqual([expect.objectContaining({ key: 'loss', value: i / 10 })])
+        ids.push(id)
+      }
+      const listed = (await call('POST', 'runs/search', { experiment_ids: ['0'] })).json.runs.map((x: { info: { run_id: string } }) => x.info.run_id)
+      expect(listed.sort()).toEqual([...ids].sort())
+      const exited = new Promise((res) => p.on('exit', res))
+      p.kill('SIGKILL')
+      await exited
+      // not on the branch yet: the acknowledgements came from the journals
+      const runFiles = () => {
+        try {
+          return r.git('ls-tree', '-r', '--name-only', 'labbook').split('\n').filter((f) => f.endsWith('/run.yaml'))
+        } catch { return [] } // no branch yet
+      }
+      expect(runFiles()).toEqual([])
+      const book = await Labbook.open({ repo: r.dir }) // recovers the dead server's journals
+      for (const [i, id] of ids.entries()) {
+        const run = await book.getRun(id)
+        expect(run.status).toBe(i % 2 ? 'FAILED' : 'FINISHED')
+        expect(run.endTime).toBe(2000 + i)
+        expect(run.metrics.loss?.value).toBe(i / 10)
+      }
+      expect(runFiles()).toHaveLength(6)
+      expect(r.git('fsck', '--strict', '--no-dangling').trim()).toBe('')
+      await book.close()
+    } finally {
+      r.cleanup()
+    }
+  }, 120_000)
 
   it('serves until SIGINT, then commits the runs still open and exits 0', async () => {
     repo = gitRepo()

@@ -49,3 +49,31 @@ describe('the one door to git (src/store/git.ts)', () => {
     }
   })
 })
+
+describe('tree entry order (src/store/objects.ts)', () => {
+  it('sorts as git does (byte order, directories as name + "/"), also for non-ASCII and astral names, and git accepts the trees', async () => {
+    const { compareTreeEntries, MODES, ObjectStore, sortTreeEntries } = await import('../../src/store/objects.js')
+    const fc = (await import('fast-check')).default
+    const entry = fc.record({
+      name: fc.oneof(fc.stringMatching(/^[a-z0-9.\-_]{1,6}$/), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 4 }), fc.constantFrom('a', 'a-b', 'a.b', 'a/', 'ab', '\u{1F600}', '\uffff', '\u00e9')),
+      tree: fc.boolean(),
+    })
+    fc.assert(fc.property(fc.array(entry, { maxLength: 30 }), (list) => {
+      const entries = list.filter((e) => !e.name.includes('/') && !e.name.includes('\0')).map((e) => ({ mode: e.tree ? MODES.tree : MODES.file, name: e.name, oid: '0'.repeat(40) }))
+      const uniq = [...new Map(entries.map((e) => [e.name, e])).values()]
+      expect(sortTreeEntries(uniq).map((e) => e.name)).toEqual(uniq.slice().sort(compareTreeEntries).map((e) => e.name))
+    }), { numRuns: 300 })
+    const repo = gitRepo()
+    try {
+      const objects = new ObjectStore(join(repo.dir, '.git'))
+      const blob = objects.writeBlob('x')
+      const sub = objects.writeTree([{ mode: MODES.file, name: 'f', oid: blob }])
+      const names = ['a-b', 'a.b', 'a', 'ab', '\u{1F600}', '\uffff', '\u00e9', 'Z']
+      const tree = objects.writeTree(names.map((name, i) => (i % 2 ? { mode: MODES.file, name, oid: blob } : { mode: MODES.tree, name, oid: sub })))
+      expect(repo.git('fsck', '--strict', '--no-dangling').trim()).toBe('')
+      expect(repo.git('ls-tree', '--name-only', '-z', tree).split('\0').filter(Boolean)).toHaveLength(names.length)
+    } finally {
+      repo.cleanup({ check: false })
+    }
+  })
+})

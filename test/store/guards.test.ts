@@ -48,6 +48,7 @@ describe('a labbook branch checked out in a worktree', () => {
     const book = await Labbook.open({ repo: repo.dir })
     await book.init()
     await (await book.startRun({ name: 'first' })).end()
+    await book.flush() // its group commit
     const wt = join(repo.dir, '..', `lb-wt-${process.pid}`)
     dirs.push(wt)
     repo.git('worktree', 'add', '-q', wt, 'labbook')
@@ -59,6 +60,7 @@ describe('a labbook branch checked out in a worktree', () => {
     repo.git('worktree', 'remove', '--force', wt)
     repo.git('worktree', 'add', '-q', '--detach', wt, 'labbook')
     await (await book.startRun({ name: 'second' })).end()
+    await book.flush()
     expect(repo.git('rev-parse', 'labbook').trim()).not.toBe(tip)
     await book.close()
     repo.git('worktree', 'remove', '--force', wt)

@@ -123,6 +123,7 @@ describe('git notes', () => {
     const ra2 = await bookA.startRun({ name: 'note-a2', experiment: 'iris' }); ra2.logMetric('accuracy', 0.5); await ra2.end('FAILED')
     const rb = await bookB.startRun({ name: 'note-b', experiment: 'iris' }); rb.logMetric('accuracy', 0.95); await rb.end()
     const expId = (await bookA.getExperiment('iris')).id
+    await bookA.flush() // group commit: the runs, then their note
     const log = a!.git('log', '-1', '--notes=labbook', '--format=%N', 'main')
     expect(log).toBe(`labbook: 2 runs on this commit · FINISHED 1 · FAILED 1 · list them: labbook ls --commit ${head.slice(0, 12)}\n` +
       `labbook: experiment ${expId} "iris" · FINISHED 1 · FAILED 1 · best "accuracy" max 0.91 by "note-a" [${ra.id}]\n\n`)
@@ -146,7 +147,10 @@ describe('git notes', () => {
       const r = await book.startRun({ name: `r${i}`, experiment: `exp-${i % 20}` })
       r.logMetric('val_loss', 1 / (i + 1))
       await r.end()
-      if (i === 19 || i === 29) sizes.push(a!.git('notes', '--ref=labbook', 'show', 'main').length)
+      if (i === 19 || i === 29) {
+        await book.flush()
+        sizes.push(a!.git('notes', '--ref=labbook', 'show', 'main').length)
+      }
     }
     const lines = a!.git('log', '-1', '--notes=labbook', '--format=%N', 'main').trim().split('\n')
     expect(lines.length).toBeLessThanOrEqual(20)

@@ -55,6 +55,8 @@ export const runRoutes: Route[] = [
       o.tags = tags
       const run = await ctx.book.startRun(o)
       ctx.adopt(run)
+      // answered once the run's journal is on disk; its branch commit follows, grouped with others (group-commit.ts)
+      await run.durable()
       return { run: runToJson(run.summary()) }
     },
   },
