@@ -15,6 +15,7 @@ const BENCHES = {
   server: [...tsx, 'bench/server-logbatch.mjs'],
   'server-2000': [...tsx, 'bench/server-logbatch.mjs', '--rate', '2000'],
   site: ['bench/site.mjs', '--runs', '100,1000'],
+  'site-incremental': ['bench/site-incremental.mjs', '--runs', '1000'],
   'packed-read': [...tsx, 'bench/packed-read.ts'],
   lfs: [...tsx, 'bench/lfs.ts'],
 }

@@ -18,6 +18,7 @@ const build = withExamples(defineCommand({
     title: { type: 'string', description: 'Title in the header (default: the repository folder name)', valueHint: 'TEXT' },
     force: { type: 'boolean', description: 'Replace a non-empty output folder that is not an earlier site' },
     'max-artifact-mb': { type: 'string', description: 'Copy artifacts up to this many MiB into the site (default 20); larger ones are linked on the LFS host or listed', valueHint: 'MB' },
+    full: { type: 'boolean', description: 'Render every run page again (default: reuse unchanged runs from the previous build in the folder)' },
     json: { type: 'boolean', description: 'Print the result as JSON' },
   },
   async run({ args }) {
@@ -28,13 +29,13 @@ const build = withExamples(defineCommand({
     const maxMb = parseInteger('max-artifact-mb', args['max-artifact-mb'])
     if (maxMb !== undefined && maxMb < 0) throw usage(`--max-artifact-mb must be 0 or more, got ${maxMb}.`)
     const res = await buildSite({
-      repo, branch, rev: args.rev, out: args.out ? resolve(c.io.cwd, args.out) : join(repo, '_site'), base: args.base, title: args.title, force: args.force,
+      repo, branch, rev: args.rev, out: args.out ? resolve(c.io.cwd, args.out) : join(repo, '_site'), base: args.base, title: args.title, force: args.force, incremental: !args.full,
       logLevel: c.verbose ? 'info' : 'error', maxArtifactBytes: maxMb === undefined ? undefined : maxMb * 1024 * 1024,
       onProgress: showProgress ? (p) => say(c.io, progressLine(p)) : undefined,
     })
     if (args.json) return out(c.io, toJson(res))
     for (const p of res.problems) say(c.io, `warning: ${p.message}`)
-    say(c.io, `Built ${plural(res.experiments, 'experiment')}, ${plural(res.runs, 'run')} into ${res.out} (${res.files} files, ${fmtBytes(res.bytes)}) in ${(res.timings.totalMs / 1000).toFixed(1)} s.`)
+    say(c.io, `Built ${plural(res.experiments, 'experiment')}, ${plural(res.runs, 'run')} into ${res.out} (${res.files} files, ${fmtBytes(res.bytes)}${res.reused ? `; ${res.reused} unchanged runs reused` : ''}) in ${(res.timings.totalMs / 1000).toFixed(1)} s.`)
     say(c.io, `Preview it with: labbook site preview${args.out ? ` --dir ${args.out}` : ''}`)
   },
 }), [

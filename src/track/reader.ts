@@ -3,7 +3,7 @@ import { isLabbookError, LabbookError } from '../errors.js'
 import { decodeChunk, sortHistory } from '../format/jsonl.js'
 import { decodeExperiment, decodeRun } from '../format/yaml.js'
 import type { Experiment } from '../model/experiment.js'
-import { ARTIFACTS_DIR, EXPERIMENTS_DIR, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
+import { ARTIFACTS_DIR, EXPERIMENTS_DIR, METRICS_DIR, RUN_FILE, RUNS_DIR, runDir } from '../model/layout.js'
 import type { MetricPoint, RunSummary } from '../model/run.js'
 import { isTreeMode, type ObjectStore } from '../store/objects.js'
 import type { DamagedRun, SummaryIndex } from '../store/summary-index.js'
@@ -79,6 +79,22 @@ export class LabbookReader {
     if (!view) return []
     await this.index.all(view)
     return this.index.damaged
+  }
+
+  /**
+   * The git tree id of every run folder at this revision (run id → tree id): one read per shard. A run's tree id
+   * changes exactly when its files do, so caches of what is made from a run (the site's pages) key on it.
+   * @example const trees = await (await book.at('labbook')).runTrees()
+   */
+  async runTrees(): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    const view = await this.view()
+    if (!view) return out
+    for (const shard of await view.list(RUNS_DIR)) {
+      if (!isTreeMode(shard.mode)) continue
+      for (const e of await this.objects.readTree(shard.oid)) if (isTreeMode(e.mode)) out.set(e.name, e.oid)
+    }
+    return out
   }
 
   async getRun(id: string): Promise<RunSummary> {

@@ -251,6 +251,28 @@ describe('collector', () => {
     expect(data.runs.map((r) => r.name).sort()).toEqual(['run-4'])
     expect(data.problems.map((p) => p.message).join()).toMatch(/not usable in a URL/)
   })
+  it('keys each ended run by its tree and what its page shows around it; reuses unchanged ones, never a RUNNING run', async () => {
+    const { experiments, runs } = fakeRuns({ runs: 5, steps: 20, experiments: 1 })
+    runs[4]!.summary.status = 'RUNNING'
+    delete runs[4]!.summary.endTime
+    const src = new MemorySource(experiments, runs)
+    const first = await collectSite(src, { filesDir: join(tmp, 'k1'), trees: await src.runTrees() })
+    expect(Object.keys(first.runKeys!).sort()).toEqual(runs.slice(0, 4).map((r) => r.summary.id).sort())
+    expect(first.reused).toEqual([])
+    // Same revision again: every ended run is reused, its files are not written again; the running one is read anew.
+    const again = await collectSite(src, { filesDir: join(tmp, 'k2'), trees: await src.runTrees(), previous: first.runKeys })
+    expect(again.reused!.sort()).toEqual(runs.slice(0, 4).map((r) => r.summary.id).sort())
+    expect(existsSync(join(tmp, 'k2', 'data', 'runs', `${runs[0]!.summary.id}.json`))).toBe(false)
+    expect(existsSync(join(tmp, 'k2', 'data', 'runs', `${runs[4]!.summary.id}.json`))).toBe(true)
+    expect(again.details[runs[0]!.summary.id]).toBeUndefined()
+    // A renamed run changes its tree; a changed site title changes every page.
+    runs[1]!.summary.name = 'renamed'
+    const renamed = await collectSite(src, { filesDir: join(tmp, 'k3'), trees: await src.runTrees(), previous: first.runKeys })
+    expect(renamed.reused).not.toContain(runs[1]!.summary.id)
+    expect(renamed.reused).toHaveLength(3)
+    const retitled = await collectSite(src, { filesDir: join(tmp, 'k4'), title: 'other', trees: await src.runTrees(), previous: first.runKeys })
+    expect(retitled.reused).toEqual([])
+  })
 })
 
 describe('GitHub Pages workflow template', () => {
@@ -266,6 +288,24 @@ describe('GitHub Pages workflow template', () => {
     expect(steps.some((s) => s.uses?.startsWith('actions/deploy-pages@'))).toBe(true)
     expect(steps.some((s) => /npx --yes labbook site build .*--base "\/\$REPO_NAME\/"/.test(s.run ?? ''))).toBe(true)
     expect(steps.some((s) => /git fetch .*labbook:labbook/.test(s.run ?? ''))).toBe(true)
+  })
+
+  it('restores the previous build with actions/cache before building, so the build is incremental', async () => {
+    const { parse } = await import('yaml')
+    const wf = parse(readFileSync(join(__dirname, '..', '..', 'templates', 'github', 'labbook-pages.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: { uses?: string; run?: string; with?: Record<string, string> }[] }>
+    }
+    const steps = wf.jobs.build!.steps
+    const cache = steps.findIndex((s) => s.uses?.startsWith('actions/cache@'))
+    const build = steps.findIndex((s) => /labbook site build/.test(s.run ?? ''))
+    expect(cache).toBeGreaterThanOrEqual(0)
+    expect(cache).toBeLessThan(build)
+    // The cached folder is the one the build writes (its manifest is the cache), and every run can restore the newest.
+    expect(steps[cache]!.with?.path).toBe('_site')
+    expect(steps[build]!.run).toMatch(/--out _site\b/)
+    expect(steps[build]!.run).not.toMatch(/--full/)
+    expect(steps[cache]!.with?.key).toMatch(/^labbook-site-\$\{\{ github\.run_id \}\}$/)
+    expect(steps[cache]!.with?.['restore-keys']).toBe('labbook-site-')
   })
 })
 

@@ -3,6 +3,7 @@
  * (`Astro.locals.labbook`, set per request), else the static build's (the file the driver named in the virtual
  * module `labbook:site-data`, see labbook-lib/site/build/site-data.ts). No content store, no globals.
  */
+import { statSync } from 'node:fs'
 import staticFile from 'labbook:site-data'
 import { readSiteData, type SiteContext } from 'labbook-lib/site/build/site-data.js'
 import type { SiteData } from 'labbook-lib/site/browser/snapshot.js'
@@ -10,14 +11,19 @@ import { joinBase } from 'labbook-lib/site/browser/display.js'
 
 export type { SiteContext }
 
-let staticContext: SiteContext | undefined
+let staticContext: { ctx: SiteContext; stamp: string } | undefined
 
 /** The site's data for this render. Pass `Astro` (or nothing in `getStaticPaths`, which only static builds call). */
 export function site(astro?: { locals: App.Locals }): SiteContext {
   const live = astro?.locals.labbook
   if (live) return live
   if (!staticFile) throw new Error('No labbook data: build this site with `labbook site build` (or buildSite()), not with `astro build`.')
-  return (staticContext ??= readSiteData(staticFile))
+  // Node keeps the pages' bundle of a build in its module cache, so a second build in one process (a bench, a
+  // server that rebuilds) runs this module again without re-evaluating it: reload when the file changed.
+  const st = statSync(staticFile, { bigint: true })
+  const stamp = `${st.mtimeNs}:${st.size}:${st.ino}`
+  if (staticContext?.stamp !== stamp) staticContext = { ctx: readSiteData(staticFile), stamp }
+  return staticContext.ctx
 }
 
 const indexes = new WeakMap<SiteData, { runById: Map<string, SiteData['runs'][number]>; runsByExperiment: Map<string, SiteData['runs']> }>()

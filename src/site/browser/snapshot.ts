@@ -179,6 +179,10 @@ export interface SiteData {
   problems: Problem[]
   /** The judgement keys of labbook.config.yaml the build used (goals, primary, seed params, min_effect). */
   judge?: JudgeConfig
+  /** Key of each run's output (its tree id and what around it shows on its page); RUNNING runs have none. */
+  runKeys?: Record<string, string>
+  /** Runs whose output the build takes from the previous one (incremental builds): no page is rendered for them. */
+  reused?: string[]
 }
 
 export type { ParamValue, RunStatus, RunSummary, SourceInfo, MetricSummary }

@@ -1,4 +1,5 @@
 /** Reads a revision through the library and prepares everything the site needs: the summaries and the static data files. */
+import { createHash } from 'node:crypto'
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Experiment } from '../../model/experiment.js'
@@ -34,6 +35,10 @@ export interface CollectOptions {
   judge?: JudgeConfig
   /** Subject, author, date and history order of the code commits (from git, `readCodeHistory`). @default run start order, no subjects */
   codeHistory?: (ids: string[]) => Promise<CodeHistory>
+  /** Git tree id of each run folder (`SiteSource.runTrees`): with it every run gets a key (`SiteData.runKeys`). */
+  trees?: Map<string, string>
+  /** Keys of the previous build's runs: a run whose key is unchanged is not read again (`SiteData.reused`). */
+  previous?: Record<string, string>
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
@@ -80,16 +85,6 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   const children = new Map<string, string[]>()
   for (const r of runs) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.id])
 
-  const details: Record<string, RunDetail> = {}
-  await pool(runs, o.concurrency ?? 8, async (run) => {
-    try {
-      details[run.id] = await collectRun(src, run, o.filesDir, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev: o.commit ?? o.rev })
-    } catch (e) {
-      problems.push({ run: run.id, message: `Run ${run.id}: ${(e as Error).message}` })
-      details[run.id] = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
-    }
-  })
-
   const byExp = new Map<string, RunSummary[]>()
   for (const r of runs) byExp.set(r.experiment, [...(byExp.get(r.experiment) ?? []), r])
   const expViews: ExperimentView[] = []
@@ -107,11 +102,6 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   const judgeData: JudgeData = { config: o.judge ?? {}, experiments: Object.fromEntries([...known.values()].map((e) => [e.id, e.tags ?? {}])) }
   await put(o.filesDir, 'data/judge.json', JSON.stringify(judgeData))
 
-  await pool(runs, 16, async (r) => {
-    const d = details[r.id]!
-    await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }))
-  })
-
   let registry: Awaited<ReturnType<NonNullable<SiteSource['listModels']>>> = []
   try {
     registry = (await src.listModels?.()) ?? []
@@ -119,6 +109,42 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     problems.push({ message: `The model registry could not be read: ${(e as Error).message}` })
   }
   const { models, modelRefs } = modelViews({ records: registry, runs, experiments: expViews, judge: o.judge })
+
+  // A run's output (page, data files, artifacts) is made from its folder on the branch (its tree id) and a few
+  // things around it; with the same key the previous build's output is reused. RUNNING runs have no key.
+  const names = new Map(runs.map((r) => [r.id, r.name]))
+  const expNames = new Map(expViews.map((e) => [e.id, e.name]))
+  const runKeys: Record<string, string> = {}
+  const reused: string[] = []
+  const rev = o.commit ?? o.rev
+  for (const r of runs) {
+    const tree = o.trees?.get(r.id)
+    if (!tree || r.status === 'RUNNING') continue
+    const kids = (children.get(r.id) ?? []).map((c) => [c, names.get(c) ?? ''])
+    const around = [o.title ?? 'labbook', expNames.get(r.experiment) ?? null, r.parent ? (names.get(r.parent) ?? null) : null, kids, modelRefs[r.id] ?? null, models.length > 0, maxPoints, maxArtifact, previewBytes, o.judge ?? {}]
+    const key = createHash('sha256').update(JSON.stringify([tree, around])).digest('hex').slice(0, 32)
+    const prev = o.previous?.[r.id]
+    // Links to large LFS artifacts name the built revision: such a run's key carries it (`key@rev`).
+    if (prev === key || (prev !== undefined && prev === `${key}@${rev}`)) { runKeys[r.id] = prev; reused.push(r.id) }
+    else runKeys[r.id] = key
+  }
+  const reuse = new Set(reused)
+
+  const details: Record<string, RunDetail> = {}
+  await pool(runs.filter((r) => !reuse.has(r.id)), o.concurrency ?? 8, async (run) => {
+    try {
+      details[run.id] = await collectRun(src, run, o.filesDir, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev })
+      if (runKeys[run.id] && details[run.id]!.artifacts.some((a) => a.remoteHref)) runKeys[run.id] += `@${rev}`
+    } catch (e) {
+      problems.push({ run: run.id, message: `Run ${run.id}: ${(e as Error).message}` })
+      details[run.id] = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
+      delete runKeys[run.id]
+    }
+  })
+  await pool(runs.filter((r) => !reuse.has(r.id)), 16, async (r) => {
+    const d = details[r.id]!
+    await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }))
+  })
 
   return {
     title: o.title ?? 'labbook',
@@ -133,6 +159,8 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     modelRefs,
     problems,
     judge: o.judge ?? {},
+    runKeys,
+    reused,
   }
 }
 

@@ -11,6 +11,7 @@ import type { JudgeConfig } from '../../judge/index.js'
 import type { Problem, SiteData } from '../browser/snapshot.js'
 import type { SiteSource } from './source.js'
 import { libDir, modulesDir, siteTemplateDir } from './template.js'
+import { generationOf, linkTree, packageVersions, readCache, runOutputs, writeCache } from './incremental.js'
 import { openSiteSource } from './open.js'
 import { loadSiteData, siteDataPlugin, writeSiteData } from './site-data.js'
 import { requireSiteDeps } from './deps.js'
@@ -38,6 +39,11 @@ export interface SiteBuildOptions {
   maxArtifactBytes?: number
   /** Overwrite a non-empty output folder that is not an earlier site. @default false */
   force?: boolean
+  /**
+   * Reuse the output of runs that did not change since the build in `out` (keyed by the run's git tree id; see
+   * `.labbook-cache.json` in the output). `false` renders every page. @default true
+   */
+  incremental?: boolean
   /** Goals, primary metrics and seed params. @default labbook.config.yaml of the repository */
   judge?: JudgeConfig
   /** Astro's log level. @default 'warn' */
@@ -61,6 +67,8 @@ export interface SiteBuildResult {
   experiments: number
   runs: number
   problems: Problem[]
+  /** Runs whose output was taken from the previous build (incremental); the others were rendered. */
+  reused: number
   files: number
   bytes: number
   timings: { collectMs: number; astroMs: number; totalMs: number }
@@ -101,6 +109,11 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     await prepareWork(work)
     const filesDir = join(work, 'files')
     const source = o.source ?? opened!.source
+    const maxArtifactBytes = o.maxArtifactBytes ?? 20 * 1024 * 1024
+    // Everything that makes pages: a change to any of it renders every page again.
+    const generation = await generationOf([join(work, 'src'), libDir()], { base, maxPoints: o.maxPoints ?? 1500, maxArtifactBytes, deps: packageVersions(modulesDir(), ['astro', '@astrojs/react', 'react', 'react-dom', '@observablehq/plot', 'linkedom']) })
+    const previous = o.incremental === false ? undefined : await readCache(out, generation)
+    const trees = (await source.runTrees?.()) ?? new Map<string, string>()
     const progress = (p: Omit<SiteBuildProgress, 'elapsedMs'>) => o.onProgress?.({ ...p, elapsedMs: Math.round(performance.now() - t0) })
     progress({ phase: 'collect' })
     const { data } = await loadSiteData(source, {
@@ -111,7 +124,9 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
       maxPoints: o.maxPoints,
       judge: o.judge ?? loadConfig(repoRoot),
       ...(opened ? { codeHistory: (ids: string[]) => readCodeHistory(opened.gitdir, ids) } : {}),
-      maxArtifactBytes: o.maxArtifactBytes,
+      maxArtifactBytes,
+      trees,
+      previous: previous?.runs,
     })
     const t1 = performance.now()
     progress({ phase: 'render', runs: data.runs.length, experiments: data.experiments.length })
@@ -122,6 +137,10 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     const t2 = performance.now()
     progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length })
     for (const d of await readdir(filesDir)) await move(join(filesDir, d), join(built, d))
+    // Reused runs: their page, data files and artifacts, hard-linked from the previous output (which stays whole
+    // until the swap below, so a failed build loses nothing).
+    for (const id of data.reused ?? []) for (const p of runOutputs(id)) if (existsSync(join(out, p))) await linkTree(join(out, p), join(built, p))
+    await writeCache(built, generation, data.runKeys ?? {})
     await rm(out, { recursive: true, force: true })
     await move(built, out)
     await writeFile(join(out, MARKER), JSON.stringify({ builtBy: 'labbook site build', rev: data.rev, commit: data.commit, base }) + '\n')
@@ -131,7 +150,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     if (inRepo && !inRepo.startsWith('..') && !isAbsolute(inRepo)) await writeFile(join(out, '.gitignore'), '# Written by labbook site build: this folder is build output.\n*\n')
     const { files, bytes } = await sizeOf(out)
     return {
-      out, base, experiments: data.experiments.length, runs: data.runs.length, problems: data.problems, files, bytes,
+      out, base, experiments: data.experiments.length, runs: data.runs.length, problems: data.problems, reused: data.reused?.length ?? 0, files, bytes,
       timings: { collectMs: Math.round(t1 - t0), astroMs: Math.round(t2 - t1), totalMs: Math.round(performance.now() - t0) },
     }
   } finally {

@@ -1,4 +1,5 @@
 /** An in-memory `SiteSource`: for building the site without a repository (tests of the pages, benchmarks). */
+import { createHash } from 'node:crypto'
 import { LabbookError } from '../../errors.js'
 import type { Experiment } from '../../model/experiment.js'
 import type { MetricPoint, RunSummary } from '../../model/run.js'
@@ -23,6 +24,16 @@ export class MemorySource implements SiteSource {
       .map((r) => r.summary)
       .filter((r) => (o.includeDeleted || r.lifecycle !== 'deleted') && (!o.experiment || r.experiment === o.experiment))
       .sort((a, b) => b.startTime - a.startTime)
+  }
+  /** Stands in for git tree ids: a hash of what the fake holds for each run. */
+  async runTrees(): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    for (const [id, r] of this.runs) {
+      const h = createHash('sha1').update(JSON.stringify(r.summary)).update(String(r.history?.length ?? 0))
+      for (const [p, d] of Object.entries(r.artifacts ?? {})) h.update(p).update(d)
+      out.set(id, h.digest('hex'))
+    }
+    return out
   }
   private get(id: string): MemoryRun {
     const r = this.runs.get(id)
