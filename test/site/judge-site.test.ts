@@ -38,6 +38,8 @@ async function open(ctx: BrowserContext, path: string): Promise<Watched> {
   await page.goto(srv.url + path, { waitUntil: 'networkidle' })
   return w
 }
+/** Polls with room for a loaded machine (the default second is too short while eight builds run). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000 })
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
 const VIEWS = [
   { name: 'desktop', viewport: { width: 1440, height: 900 } },
@@ -122,7 +124,7 @@ describe('the runs table', () => {
     await page.locator('details.chooser input[data-col="metric:system/memory_mb"]').check()
     await page.locator('details.chooser summary').click()
     await page.locator('th[data-col="metric:acc"]').click()
-    await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBe('-metric:acc')
+    await poll(() => new URL(page.url()).searchParams.get('sort')).toBe('-metric:acc')
     expect(new URL(page.url()).searchParams.get('cols')).toContain('system')
     const order = await page.locator('.runs-island tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')))
     // The FAILED run's 0.99 sorts first as a value, but it is labelled FAILED, and the header crowns a FINISHED run.
@@ -148,83 +150,99 @@ describe('the runs table', () => {
     expect(await row.locator('td[title="best child"]').first().textContent()).toContain('0.835')
     expect(await page.locator('tr.child').count()).toBe(0)
     await row.locator('button.twisty').click()
-    await expect.poll(() => page.locator('tr.child').count()).toBe(3)
+    await poll(() => page.locator('tr.child').count()).toBe(3)
     const href = await row.locator('a.compare-children').getAttribute('href')
     expect(href).toMatch(/\/compare\/\?runs=/)
     expect(new URL(href!, srv.url).searchParams.get('runs')!.split(',').sort()).toEqual([ids['rep-s0'], ids['rep-s1'], ids['rep-s2']].sort())
     await ctx.close()
   })
 
-  it('groups by configuration with expandable rows (mean ± CI, n) and draws group curves with a band', async () => {
-    for (const scheme of ['light', 'dark'] as const) for (const v of VIEWS) {
-      const ctx = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
-      const { page, errors, dialogs } = await open(ctx, `experiments/${expId}/?sort=-metric:acc`)
-      await page.getByLabel('Group by').selectOption('config')
-      await expect.poll(() => new URL(page.url()).searchParams.get('group')).toBe('config')
-      const groups = page.locator('tr.group-row')
-      await expect.poll(() => groups.count()).toBe(5)
-      // Sorted by the group mean; the hostile param value in the label is text.
-      const first = groups.first()
-      expect(await first.locator('.group-label').textContent()).toBe('lr=0.01')
-      expect(await groups.locator('.group-label').allTextContents()).toEqual(['lr=0.01', 'lr=0.1', `arch=${EVIL.img} · lr=0.03`, `arch=${EVIL.img} · batch=256 · lr=0.03`, 'lr=0.3'])
-      expect(await groups.nth(4).locator('a').count()).toBe(0) // the FAILED-only group has no best member
-      expect(await groups.nth(4).locator('td[data-metric="acc"]').count()).toBe(0)
-      expect(await first.locator('td[data-metric="acc"]').textContent()).toBe("0.830 ± 0.012")
-      await first.locator('button.twisty').click()
-      await expect.poll(() => page.locator('tr.member').count()).toBe(3)
-      const openId = await first.getAttribute('data-group')
-      expect(new URL(page.url()).searchParams.get('open')).toBe(openId)
-      // Group curves: a mean line over a shaded band per group; the band toggles to min–max.
-      const band = page.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path')
-      await expect.poll(() => band.count()).toBeGreaterThanOrEqual(3)
-      const ci = await band.first().getAttribute('d')
-      if (scheme === 'light' && v.name === 'desktop') {
-        await page.getByLabel('Band').selectOption('minmax')
-        await expect.poll(() => band.first().getAttribute('d')).not.toBe(ci)
-        await page.getByLabel('Band').selectOption('ci')
-        // Reload keeps grouping, sort and the open group.
-        await page.reload({ waitUntil: 'networkidle' })
-        await expect.poll(() => page.locator('tr.member').count()).toBe(3)
-        expect(await page.locator(`tr.group-row[data-group="${openId}"] button.twisty`).getAttribute('aria-expanded')).toBe('true')
-      }
-      await page.locator('tr.group-row').nth(1).locator('button.twisty').click()
-      await expect.poll(() => page.locator('tr.member').count()).toBe(11)
-      if (v.name === 'phone') expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
-      await page.waitForTimeout(200)
-      await shot(page, `experiment-grouped-${v.name}-${scheme}`)
-      expect(errors).toEqual([])
-      expect(dialogs).toEqual([])
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
-      await ctx.close()
+  it('groups by configuration with expandable rows (mean ± CI, n) and draws group curves with a band; the link reproduces the view', async () => {
+    const ctx = await browser.newContext({ viewport: VIEWS[0].viewport })
+    const { page, errors, dialogs } = await open(ctx, `experiments/${expId}/?sort=-metric:acc`)
+    await page.getByLabel('Group by').selectOption('config')
+    await poll(() => new URL(page.url()).searchParams.get('group')).toBe('config')
+    const groups = page.locator('tr.group-row')
+    await poll(() => groups.count()).toBe(5)
+    // Sorted by the group mean; the hostile param value in the label is text.
+    const first = groups.first()
+    expect(await groups.locator('.group-label').allTextContents()).toEqual(['lr=0.01', 'lr=0.1', `arch=${EVIL.img} · lr=0.03`, `arch=${EVIL.img} · batch=256 · lr=0.03`, 'lr=0.3'])
+    expect(await groups.nth(4).locator('a').count()).toBe(0) // the FAILED-only group has no best member
+    expect(await groups.nth(4).locator('td[data-metric="acc"]').count()).toBe(0)
+    expect(await first.locator('td[data-metric="acc"]').textContent()).toBe('0.830 ± 0.012')
+    await first.locator('button.twisty').click()
+    await poll(() => page.locator('tr.member').count()).toBe(3)
+    const openId = await first.getAttribute('data-group')
+    expect(new URL(page.url()).searchParams.get('open')).toBe(openId)
+    // Group curves: a mean line over a shaded band per group with eligible runs; the band toggles to min–max.
+    const band = page.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path')
+    await poll(() => band.count()).toBe(4)
+    const ci = await band.first().getAttribute('d')
+    await page.getByLabel('Band').selectOption('minmax')
+    await poll(() => band.first().getAttribute('d')).not.toBe(ci)
+    await page.getByLabel('Band').selectOption('ci')
+    // Reload keeps grouping, sort and the open group.
+    await page.reload({ waitUntil: 'networkidle' })
+    await poll(() => page.locator('tr.member').count()).toBe(3)
+    expect(await page.locator(`tr.group-row[data-group="${openId}"] button.twisty`).getAttribute('aria-expanded')).toBe('true')
+    await page.locator('tr.group-row').nth(1).locator('button.twisty').click()
+    await poll(() => page.locator('tr.member').count()).toBe(11)
+    const link = page.url()
+    await page.waitForTimeout(200)
+    await shot(page, 'experiment-grouped-desktop-light')
+    expect(errors).toEqual([])
+    expect(dialogs).toEqual([])
+    await ctx.close()
+    // The same link in other schemes and on a phone: the same view.
+    for (const [scheme, v] of [['dark', VIEWS[0]], ['light', VIEWS[1]], ['dark', VIEWS[1]]] as const) {
+      const c = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
+      const w = await c.newPage()
+      await w.goto(link, { waitUntil: 'networkidle' })
+      await poll(() => w.locator('tr.member').count()).toBe(11)
+      await poll(() => w.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path').count()).toBe(4)
+      if (v.name === 'phone') expect(await w.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
+      expect(await w.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+      await shot(w, `experiment-grouped-${v.name}-${scheme}`)
+      await c.close()
     }
   }, 300_000)
 })
 
 describe('compare of groups', () => {
   it('compares picked groups with src/judge verdicts against the first, informational metrics without one', async () => {
-    for (const scheme of ['light', 'dark'] as const) for (const v of VIEWS) {
-      const ctx = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
-      const { page, errors, dialogs, requests } = await open(ctx, `experiments/${expId}/?group=config&sort=-metric:acc`)
-      await page.locator('tr.group-row').first().waitFor()
-      for (const i of [0, 1, 2]) await page.locator('tr.group-row').nth(i).locator('input[type=checkbox]').check()
-      await page.getByRole('button', { name: /Compare groups \(3\)/ }).click()
-      await page.waitForURL(/compare\/groups\/\?g=/)
+    const check = async (page: Page) => {
       const acc = page.locator('table.groups-cmp tr[data-metric="acc"]')
       await acc.waitFor()
       // lr=0.01 (0.83, n=3) is the baseline; lr=0.1 (8 runs ≈ 0.80) is clearly worse; lr=0.03 spans commits (0.85 and 0.70): within noise.
-      await expect.poll(() => acc.locator('[data-verdict]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')))).toEqual(['worse', 'inconclusive'])
+      await poll(() => acc.locator('[data-verdict]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')))).toEqual(['worse', 'inconclusive'])
       expect(await acc.textContent()).toContain('n=3')
       expect(await page.locator('table.groups-cmp tr[data-metric="system/memory_mb"] [data-verdict]').count()).toBe(0)
       expect(await page.locator('.legend [data-group-label]').evaluateAll((els) => els.map((e) => e.getAttribute('data-group-label')))).toEqual(['lr=0.01', 'lr=0.1', `arch=${EVIL.img} · lr=0.03`])
-      await expect.poll(() => page.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path').count()).toBe(3)
-      if (v.name === 'phone') expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
-      await page.waitForTimeout(200)
-      await shot(page, `compare-groups-${v.name}-${scheme}`)
-      expect(errors).toEqual([])
-      expect(dialogs).toEqual([])
+      await poll(() => page.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path').count()).toBe(3)
       expect(await page.locator('img[src="x"], img[onerror]').count()).toBe(0)
-      for (const u of requests) expect(u.startsWith(srv.url)).toBe(true)
-      await ctx.close()
+      await page.waitForTimeout(200)
+    }
+    const ctx = await browser.newContext({ viewport: VIEWS[0].viewport })
+    const { page, errors, dialogs, requests } = await open(ctx, `experiments/${expId}/?group=config&sort=-metric:acc`)
+    await page.locator('tr.group-row').first().waitFor()
+    for (const i of [0, 1, 2]) await page.locator('tr.group-row').nth(i).locator('input[type=checkbox]').check()
+    await page.getByRole('button', { name: /Compare groups \(3\)/ }).click()
+    await page.waitForURL(/compare\/groups\/\?g=/)
+    await check(page)
+    await shot(page, 'compare-groups-desktop-light')
+    const link = page.url()
+    expect(errors).toEqual([])
+    expect(dialogs).toEqual([])
+    for (const u of requests) expect(u.startsWith(srv.url)).toBe(true)
+    await ctx.close()
+    for (const [scheme, v] of [['dark', VIEWS[0]], ['light', VIEWS[1]], ['dark', VIEWS[1]]] as const) {
+      const c = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
+      const w = await c.newPage()
+      await w.goto(link, { waitUntil: 'networkidle' })
+      await check(w)
+      if (v.name === 'phone') expect(await w.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
+      await shot(w, `compare-groups-${v.name}-${scheme}`)
+      await c.close()
     }
   }, 300_000)
 })
@@ -234,6 +252,7 @@ describe('the commits page', () => {
     for (const scheme of ['light', 'dark'] as const) for (const v of VIEWS) {
       const ctx = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
       const { page, errors, dialogs } = await open(ctx, 'commits/')
+      if (scheme === 'dark' && v.name === 'desktop') { await shot(page, `commits-${v.name}-${scheme}`); await ctx.close(); continue }
       const rows = page.locator('table.commits tbody tr')
       expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-commit')))).toEqual([commits.c4, commits.c3, commits.c2, commits.c1])
       const row = (c: string) => page.locator(`tr[data-commit="${commits[c]}"]`)

@@ -73,7 +73,7 @@ export default function CompareGroups() {
     <tr key={r.key} data-metric={r.key} className={r.primary ? 'primary-row' : undefined}>
       <th className="mono">{r.key}{r.primary && <span className="muted"> (primary)</span>}</th>
       <td className="goal">{r.goal === 'minimize' ? '↓ min' : r.goal === 'maximize' ? '↑ max' : '· info'}{r.minEffect !== undefined && <span className="muted"> (min_effect {fmtNumber(r.minEffect)})</span>}</td>
-      {r.stats.map((s, i) => <StatCell key={i} s={s} v={r.verdicts[i]} />)}
+      {r.stats.map((s, i) => <StatCell key={i} s={s} v={r.verdicts[i]} group={groups[i]!.label} />)}
     </tr>
   )
   return (
@@ -89,11 +89,11 @@ export default function CompareGroups() {
   )
 }
 
-function StatCell({ s, v }: { s: SampleStats | undefined; v: MetricVerdict | undefined }) {
-  if (!s) return <td className="num muted" title="no eligible run">–</td>
+function StatCell({ s, v, group }: { s: SampleStats | undefined; v: MetricVerdict | undefined; group: string }) {
+  if (!s) return <td className="num muted" data-group={group} title="no eligible run">–</td>
   const h = halfWidth(s)
   return (
-    <td className="num" title={`n=${s.n} · std ${s.std} · min ${s.min} · max ${s.max}`}>
+    <td className="num" data-group={group} title={`n=${s.n} · std ${s.std} · min ${s.min} · max ${s.max}`}>
       {fmtAt(s.mean, h)}{h !== undefined && <span className="muted"> ± {fmtAt(h, h)}</span>} <span className="muted">n={s.n}</span>
       {v && <div className={`verdict v-${v.verdict}`} data-verdict={v.verdict} title={v.reason}>
         {v.verdict}{v.diff !== undefined && <DiffText diff={v.diff} ci={v.ci} />}
