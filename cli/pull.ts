@@ -15,14 +15,14 @@ const WHAT: Record<string, string> = {
 }
 
 export default withExamples(defineCommand({
-  meta: { name: 'pull', description: 'Fetch the remote labbook branch and notes and merge them (union of runs, no checkout)' },
+  meta: { name: 'pull', description: 'Fetch the remote labbook branch, notes and per-host refs and merge them (union of runs, no checkout)' },
   args: REMOTE_ARGS,
   async run({ args }) {
     const { io } = ctx()
     await withBook(async (book) => {
       const r = await pull(book, args.remote || 'origin')
       if (args.json) return out(io, toJson(r))
-      say(io, `${r.remote}: branch ${WHAT[r.branch]}${r.branch === 'merged' ? ` (${r.runsAdded} new run${r.runsAdded === 1 ? '' : 's'})` : ''}; notes ${WHAT[r.notes] ?? r.notes}.`)
+      say(io, `${r.remote}: branch ${WHAT[r.branch]}${r.branch === 'merged' ? ` (${r.runsAdded} new run${r.runsAdded === 1 ? '' : 's'})` : ''}${r.hosts ? ` with ${r.hosts} host ref${r.hosts === 1 ? '' : 's'}` : ''}; notes ${WHAT[r.notes] ?? r.notes}.`)
       for (const c of r.conflicts) say(io, `  ${c.path}: ${c.reason}`)
     })
   },

@@ -1,25 +1,40 @@
 import { createHash } from 'node:crypto'
 import { LabbookError } from '../errors.js'
 import { lfsPointersToPush, pushLfsObjects } from '../store/lfs-transfer.js'
-import { readRef } from '../store/ref.js'
+import { lockRef, readRef } from '../store/ref.js'
 import type { Labbook } from '../track/labbook.js'
 import { mergeLabbookTrees, mergeNotesTrees, type MergeConflict } from './merge.js'
+import { HOST_NOTES_PREFIX, HOSTS_PREFIX, hostId, pushMode, type PushMode } from './hosts.js'
 import { NOTES_REF, notesStore } from './notes.js'
 import { gitMessage, runGit, type GitResult } from '../store/git.js'
 
 export interface PullResult {
   remote: string
-  /** What happened to the local branch. */
+  /** What happened to the local branch (the strongest outcome over the remote's branch and its host refs). */
   branch: 'no-remote-branch' | 'up-to-date' | 'fast-forward' | 'merged' | 'created'
   notes: 'none' | 'up-to-date' | 'fast-forward' | 'merged' | 'created'
   runsAdded: number
   conflicts: MergeConflict[]
   tip: string | null
+  /** Per-host refs (`refs/labbook/hosts/*`, pushed with `labbook push --hosts`) found on the remote and merged. */
+  hosts: number
+}
+
+export interface PushOptions {
+  /** Tries before giving up when others keep winning the race for the same ref. @default 8 */
+  attempts?: number
+  /** `shared` (the remote's branch) or `hosts` (this clone's own ref); see `pushMode`. @default git config labbook.push, else 'shared' */
+  mode?: PushMode
 }
 
 export interface PushResult {
   remote: string
   tip: string | null
+  mode: PushMode
+  /** The remote ref the push moved: `refs/heads/<branch>`, or `refs/labbook/hosts/<id>` in hosts mode. */
+  ref: string
+  /** Whether the remote's shared branch is now at `tip` (in hosts mode it is moved too when that is a fast-forward; never retried). */
+  shared: boolean
   /** Pushes that lost a race and were retried after a merge. */
   retries: number
   /** Git LFS objects (large artifacts) the pushed commits point to, uploaded before the branch moved. */
@@ -39,8 +54,25 @@ function trackingRef(remote: string, branch: string): string {
 }
 
 function remoteNotesRef(remote: string): string {
-  return `refs/labbook/remotes/${isRemoteName(remote) ? remote : urlKey(remote)}/notes`
+  return `refs/labbook/remotes/${remoteKey(remote)}/notes`
 }
+
+function remoteKey(remote: string): string {
+  return isRemoteName(remote) ? remote : urlKey(remote)
+}
+
+/** Where a remote ref lands here: the branch and notes as before, host refs under refs/labbook/remotes/<remote>/. */
+function trackingFor(remote: string, branch: string, ref: string): string | undefined {
+  if (ref === `refs/heads/${branch}`) return trackingRef(remote, branch)
+  if (ref === NOTES_REF) return remoteNotesRef(remote)
+  for (const [prefix, dir] of [[HOSTS_PREFIX, 'hosts'], [HOST_NOTES_PREFIX, 'host-notes']] as const) {
+    const id = ref.startsWith(prefix) ? ref.slice(prefix.length) : undefined
+    if (id && HOST_REF_ID.test(id)) return `refs/labbook/remotes/${remoteKey(remote)}/${dir}/${id}`
+  }
+  return undefined
+}
+
+const HOST_REF_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 function isRemoteName(remote: string): boolean {
   return /^[\w.-]+$/.test(remote) && !remote.startsWith('.')
@@ -64,93 +96,154 @@ async function isAncestor(gitdir: string, a: string, b: string): Promise<boolean
   return (await git(gitdir, ['merge-base', '--is-ancestor', a, b])).code === 0
 }
 
-/** Fetches the remote's labbook branch and notes and merges them into ours (a merge commit when both moved). */
+const BRANCH_RANK = { 'no-remote-branch': 0, 'up-to-date': 1, 'fast-forward': 2, created: 3, merged: 4 } as const
+const NOTES_RANK = { none: 0, 'up-to-date': 1, 'fast-forward': 2, created: 3, merged: 4 } as const
+
+/**
+ * Fetches the remote's labbook branch, its notes and every per-host ref (`refs/labbook/hosts/*`,
+ * `refs/labbook/host-notes/*`), and merges each into ours: a fast-forward when it can, else a merge commit (the
+ * union of runs, field by field; src/sync/merge.ts), no checkout.
+ */
 export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult> {
   await book.flush() // runs acknowledged from their journals (group commit) are merged as commits
   checkRemoteName(remote)
   const gitdir = book.gitdir
-  const ls = await git(gitdir, ['ls-remote', remote, `refs/heads/${book.branch}`, NOTES_REF])
+  const branchRef = `refs/heads/${book.branch}`
+  const ls = await git(gitdir, ['ls-remote', remote, branchRef, NOTES_REF, `${HOSTS_PREFIX}*`, `${HOST_NOTES_PREFIX}*`])
   if (ls.code !== 0) {
     throw new LabbookError('GIT_FAILED', `git ls-remote ${remote} failed: ${oneLine(ls.stderr)}`, `Check that the remote "${remote}" exists (git remote -v) and that you can reach it.`, { remote })
   }
-  const has = new Set(ls.stdout.split('\n').map((l) => l.split('\t')[1]).filter(Boolean))
-  const specs: string[] = []
-  if (has.has(`refs/heads/${book.branch}`)) specs.push(`+refs/heads/${book.branch}:${trackingRef(remote, book.branch)}`)
-  if (has.has(NOTES_REF)) specs.push(`+${NOTES_REF}:${remoteNotesRef(remote)}`)
-  const result: PullResult = { remote, branch: 'no-remote-branch', notes: 'none', runsAdded: 0, conflicts: [], tip: book.store.tip() }
-  if (specs.length === 0) return result
-  const f = await git(gitdir, ['fetch', '--quiet', '--no-write-fetch-head', '--no-tags', remote, ...specs])
-  if (f.code !== 0) throw new LabbookError('GIT_FAILED', `git fetch ${remote} failed: ${oneLine(f.stderr)}`, 'Check your network and credentials, then retry.', { remote })
-
-  const theirs = has.has(`refs/heads/${book.branch}`) ? readRef(gitdir, trackingRef(remote, book.branch)) : null
-  if (theirs) {
-    await book.store.viewOfCommit(theirs) // refuses a newer format before we merge anything
-    await book.store.replaceTip(async (tip) => {
-      if (!tip) { result.branch = 'created'; return theirs }
-      if (tip === theirs || (await isAncestor(gitdir, theirs, tip))) { result.branch = 'up-to-date'; return null }
-      if (await isAncestor(gitdir, tip, theirs)) { result.branch = 'fast-forward'; return theirs }
-      const ours = await book.objects.readCommit(tip), their = await book.objects.readCommit(theirs)
-      const mb = await git(gitdir, ['merge-base', tip, theirs])
-      const base = mb.code === 0 && /^[0-9a-f]{40}$/.test(mb.stdout.trim()) ? (await book.objects.readCommit(mb.stdout.trim())).tree : null
-      const later = ours.time > their.time ? 'ours' : 'theirs'
-      const merged = await mergeLabbookTrees(book.objects, ours.tree, their.tree, { base, later })
-      result.branch = 'merged'
-      result.runsAdded = merged.runsAdded
-      result.conflicts = merged.conflicts
-      const lines = merged.conflicts.slice(0, 50).map((c) => `- ${c.path}: ${c.reason} (${c.kept})`)
-      const message = `Merge labbook runs from ${remote}\n\n${merged.runsAdded} runs from ${remote}; ${merged.conflicts.length} changed on both sides${lines.length ? '\n\n' + lines.join('\n') : ''}\n`
-      return book.objects.writeCommit({ tree: merged.tree, parents: [tip, theirs], author: book.store.signature(), message })
-    })
+  const advertised = new Map<string, { oid: string; local: string }>()
+  for (const line of ls.stdout.split('\n')) {
+    const [oid, ref] = line.split('\t')
+    const local = ref && /^[0-9a-f]{40}$/.test(oid!) ? trackingFor(remote, book.branch, ref) : undefined
+    if (local) advertised.set(ref!, { oid: oid!, local })
   }
-  const theirNotes = has.has(NOTES_REF) ? readRef(gitdir, remoteNotesRef(remote)) : null
-  if (theirNotes) {
-    const store = notesStore(gitdir, book.objects)
-    await store.replaceTip(async (tip) => {
-      if (!tip) { result.notes = 'created'; return theirNotes }
-      if (tip === theirNotes || (await isAncestor(gitdir, theirNotes, tip))) { result.notes = 'up-to-date'; return null }
-      if (await isAncestor(gitdir, tip, theirNotes)) { result.notes = 'fast-forward'; return theirNotes }
-      const ours = await book.objects.readCommit(tip), their = await book.objects.readCommit(theirNotes)
-      result.notes = 'merged'
-      const mb = await git(gitdir, ['merge-base', tip, theirNotes])
-      const base = mb.code === 0 && /^[0-9a-f]{40}$/.test(mb.stdout.trim()) ? (await book.objects.readCommit(mb.stdout.trim())).tree : null
-      const tree = await mergeNotesTrees(book.objects, ours.tree, their.tree, base)
-      return book.objects.writeCommit({ tree, parents: [tip, theirNotes], author: book.store.signature(), message: `Notes merged by labbook from ${remote} (counts added three-way)\n` })
-    })
+  const result: PullResult = { remote, branch: 'no-remote-branch', notes: 'none', runsAdded: 0, conflicts: [], tip: book.store.tip(), hosts: 0 }
+  if (advertised.size === 0) return result
+  // Fetch only what moved since the last pull (32 machines' refs cost one round trip, and nothing when nothing changed).
+  const specs = [...advertised].filter(([, a]) => readRef(gitdir, a.local) !== a.oid).map(([ref, a]) => `+${ref}:${a.local}`)
+  if (specs.length) {
+    const f = await git(gitdir, ['fetch', '--quiet', '--no-write-fetch-head', '--no-tags', remote, ...specs])
+    if (f.code !== 0) throw new LabbookError('GIT_FAILED', `git fetch ${remote} failed: ${oneLine(f.stderr)}`, 'Check your network and credentials, then retry.', { remote })
+  }
+  const sources = (prefix: string, shared: string) => [...advertised]
+    .filter(([ref]) => ref === shared || ref.startsWith(prefix))
+    .sort(([a], [b]) => (a === shared ? -1 : b === shared ? 1 : a < b ? -1 : 1))
+    .map(([ref, a]) => ({ oid: a.oid, label: ref === shared ? remote : `${remote} (${ref.slice(prefix.length)})` }))
+  for (const s of sources(HOSTS_PREFIX, branchRef)) {
+    if (s.label !== remote) result.hosts++
+    const outcome = await mergeBranch(book, s.oid, s.label, result)
+    if (BRANCH_RANK[outcome] > BRANCH_RANK[result.branch]) result.branch = outcome
+  }
+  for (const s of sources(HOST_NOTES_PREFIX, NOTES_REF)) {
+    const outcome = await mergeNotesFrom(book, s.oid, s.label)
+    if (NOTES_RANK[outcome] > NOTES_RANK[result.notes]) result.notes = outcome
   }
   result.tip = book.store.tip()
   return result
 }
 
+async function mergeBaseTree(book: Labbook, a: string, b: string): Promise<string | null> {
+  const mb = await git(book.gitdir, ['merge-base', a, b])
+  return mb.code === 0 && /^[0-9a-f]{40}$/.test(mb.stdout.trim()) ? (await book.objects.readCommit(mb.stdout.trim())).tree : null
+}
+
+/** Brings one fetched commit of the branch into ours; adds what it merged to `result`. */
+async function mergeBranch(book: Labbook, theirs: string, label: string, result: PullResult): Promise<PullResult['branch']> {
+  let outcome: PullResult['branch'] = 'up-to-date'
+  await book.store.viewOfCommit(theirs) // refuses a newer format before we merge anything
+  await book.store.replaceTip(async (tip) => {
+    if (!tip) { outcome = 'created'; return theirs }
+    if (tip === theirs || (await isAncestor(book.gitdir, theirs, tip))) { outcome = 'up-to-date'; return null }
+    if (await isAncestor(book.gitdir, tip, theirs)) { outcome = 'fast-forward'; return theirs }
+    const ours = await book.objects.readCommit(tip), their = await book.objects.readCommit(theirs)
+    const base = await mergeBaseTree(book, tip, theirs)
+    const later = ours.time > their.time ? 'ours' : 'theirs'
+    const merged = await mergeLabbookTrees(book.objects, ours.tree, their.tree, { base, later })
+    outcome = 'merged'
+    result.runsAdded += merged.runsAdded
+    result.conflicts.push(...merged.conflicts)
+    const lines = merged.conflicts.slice(0, 50).map((c) => `- ${c.path}: ${c.reason} (${c.kept})`)
+    const message = `Merge labbook runs from ${label}\n\n${merged.runsAdded} runs from ${label}; ${merged.conflicts.length} changed on both sides${lines.length ? '\n\n' + lines.join('\n') : ''}\n`
+    return book.objects.writeCommit({ tree: merged.tree, parents: [tip, theirs], author: book.store.signature(), message })
+  })
+  return outcome
+}
+
+/** The same for the notes ref (counts added three-way, src/sync/notes.ts). */
+async function mergeNotesFrom(book: Labbook, theirNotes: string, label: string): Promise<PullResult['notes']> {
+  let outcome: PullResult['notes'] = 'up-to-date'
+  const store = notesStore(book.gitdir, book.objects)
+  await store.replaceTip(async (tip) => {
+    if (!tip) { outcome = 'created'; return theirNotes }
+    if (tip === theirNotes || (await isAncestor(book.gitdir, theirNotes, tip))) { outcome = 'up-to-date'; return null }
+    if (await isAncestor(book.gitdir, tip, theirNotes)) { outcome = 'fast-forward'; return theirNotes }
+    const ours = await book.objects.readCommit(tip), their = await book.objects.readCommit(theirNotes)
+    outcome = 'merged'
+    const tree = await mergeNotesTrees(book.objects, ours.tree, their.tree, await mergeBaseTree(book, tip, theirNotes))
+    return book.objects.writeCommit({ tree, parents: [tip, theirNotes], author: book.store.signature(), message: `Notes merged by labbook from ${label} (counts added three-way)\n` })
+  })
+  return outcome
+}
+
+/** The status git's `--porcelain` output gives one destination ref: ok (moved or already there), or why not. */
+function refStatus(output: string, ref: string): { ok: boolean; summary: string } | undefined {
+  for (const line of output.split('\n')) {
+    const [flag, fromTo, summary] = line.split('\t')
+    if (flag === undefined || fromTo === undefined || fromTo.slice(fromTo.indexOf(':') + 1) !== ref) continue
+    return { ok: flag === ' ' || flag === '*' || flag === '=' || flag === '+', summary: summary ?? '' }
+  }
+  return undefined
+}
+
+const LOST_RACE = /\[rejected\]|\(fetch first\)|non-fast-forward|\[remote rejected\].*(lock|cannot lock|failed to update)/i
+
 /**
- * Pushes the branch and notes. A push that loses a race fetches, merges and tries again (bounded, with backoff), so
- * any number of machines pushing at once all land.
+ * Pushes the branch and notes. In `shared` mode (the default) it moves the remote's branch; a push that loses a race
+ * fetches, merges and tries again (bounded, with backoff), so any number of machines pushing at once all land. In
+ * `hosts` mode it moves this clone's own `refs/labbook/hosts/<id>` (and `refs/labbook/host-notes/<id>`), which no
+ * other clone pushes, so there is no race to lose; the shared branch is moved too when that is a fast-forward
+ * (best effort, never retried), so plain-git readers and push-triggered workflows keep seeing new runs.
  */
-export async function push(book: Labbook, remote = 'origin', o: { attempts?: number } = {}): Promise<PushResult> {
+export async function push(book: Labbook, remote = 'origin', o: PushOptions = {}): Promise<PushResult> {
   checkRemoteName(remote)
   const attempts = o.attempts ?? 8
-  const out: PushResult = { remote, tip: null, retries: 0, pulls: [], lfsObjects: 0, lfsBytes: 0 }
+  const mode = pushMode(book.gitdir, o.mode)
+  const shared = `refs/heads/${book.branch}`
+  const id = mode === 'hosts' ? hostId(book.gitdir) : undefined
+  const target = id ? HOSTS_PREFIX + id : shared
+  const notesTarget = id ? HOST_NOTES_PREFIX + id : NOTES_REF
+  const out: PushResult = { remote, tip: null, mode, ref: target, shared: false, retries: 0, pulls: [], lfsObjects: 0, lfsBytes: 0 }
   await book.flush() // what was acknowledged is pushed (group commit)
   for (let attempt = 0; ; attempt++) {
     const tip = book.store.tip()
     if (!tip) throw new LabbookError('BRANCH_MISSING', `No branch "${book.branch}" to push.`, 'Log a run or run `labbook init` first.')
     const notes = readRef(book.gitdir, NOTES_REF)
-    const specs = [`${tip}:refs/heads/${book.branch}`, ...(notes ? [`${notes}:${NOTES_REF}`] : [])]
-    // Large artifacts first: the remote branch never points at a Git LFS pointer whose object the remote lacks.
-    const known = readRef(book.gitdir, trackingRef(remote, book.branch))
-    const pointers = await lfsPointersToPush(book.gitdir, book.objects, tip, known ? [known] : [])
+    const specs = [`${tip}:${target}`, ...(notes ? [`${notes}:${notesTarget}`] : [])]
+    if (id) specs.push(`${tip}:${shared}`, ...(notes ? [`${notes}:${NOTES_REF}`] : [])) // best effort, see above
+    // Large artifacts first: no remote ref ever points at a Git LFS pointer whose object the remote lacks.
+    const known = [trackingRef(remote, book.branch), ...(id ? [trackingFor(remote, book.branch, target)!] : [])]
+      .map((ref) => readRef(book.gitdir, ref)).filter((x): x is string => !!x)
+    const pointers = await lfsPointersToPush(book.gitdir, book.objects, tip, known)
     await pushLfsObjects(book.gitdir, remote, pointers)
     out.lfsObjects = pointers.length
     out.lfsBytes = pointers.reduce((n, p) => n + p.size, 0)
     const r = await git(book.gitdir, ['push', '--porcelain', '--quiet', remote, ...specs])
-    if (r.code === 0) {
-      await git(book.gitdir, ['update-ref', trackingRef(remote, book.branch), tip])
+    // Success is the refs this mode owns: all of them in shared mode, this host's two in hosts mode.
+    const required = [target, ...(notes ? [notesTarget] : [])].map((ref) => refStatus(r.stdout, ref))
+    if (r.code === 0 || required.every((st) => st?.ok)) {
+      out.shared = r.code === 0 || !!refStatus(r.stdout, shared)?.ok
+      const moved = [[trackingFor(remote, book.branch, target)!, tip], ...(id && out.shared ? [[trackingRef(remote, book.branch), tip]] : [])]
+      for (const [ref, oid] of moved) (await lockRef(book.gitdir, ref!)).commit(oid!) // in-process, as git update-ref does it
       out.tip = tip
       return out
     }
-    const rejected = /\[rejected\]|\(fetch first\)|non-fast-forward|\[remote rejected\].*(lock|cannot lock|failed to update)/i.test(r.stdout + r.stderr)
+    const failed = required.filter((st) => !st?.ok)
+    const rejected = LOST_RACE.test(failed.every((st) => st) ? failed.map((st) => st!.summary).join('\n') : r.stdout + r.stderr)
     if (!rejected || attempt + 1 >= attempts) {
       throw new LabbookError('GIT_FAILED', `git push ${remote} failed${rejected ? ` after ${attempt + 1} attempts` : ''}: ${oneLine(r.stderr || r.stdout)}`,
-        rejected ? 'Others keep pushing; run `labbook push` again.' : `Check that you may push to "${remote}".`, { remote })
+        rejected ? (id ? `Another clone pushes as host "${id}" too; give each its own: git config labbook.hostId NAME.` : 'Others keep pushing; run `labbook push` again, or push with --hosts (see docs/format.md).') : `Check that you may push to "${remote}".`, { remote })
     }
     out.retries++
     await new Promise((res) => setTimeout(res, Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random())))

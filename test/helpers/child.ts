@@ -15,8 +15,9 @@ async function main() {
       })
     }
   } else if (mode === 'log-and-push') {
-    // Logs runs in rounds and pushes after each round: `log-and-push REPO TAG ROUNDS PER_ROUND REMOTE`.
-    const [tag, rounds, perRound, remote] = rest
+    // Logs runs in rounds and pushes after each round: `log-and-push REPO TAG ROUNDS PER_ROUND REMOTE [MODE]`; prints
+    // each push's result as a JSON line.
+    const [tag, rounds, perRound, remote, mode] = rest
     const { push } = await import('../../src/sync/remote.js')
     const book = await Labbook.open({ repo })
     const exp = await book.experiment('shared')
@@ -24,7 +25,8 @@ async function main() {
       for (let i = 0; i < Number(perRound); i++) {
         await exp.run({ name: `${tag}-${r}-${i}` }, async (run) => run.logMetric('acc', Math.random()))
       }
-      await push(book, remote, { attempts: 30 })
+      const res = await push(book, remote, { attempts: 30, mode: mode as 'hosts' | 'shared' | undefined })
+      process.stdout.write(JSON.stringify({ retries: res.retries, ref: res.ref, shared: res.shared }) + '\n')
     }
   } else if (mode === 'hold-lock') {
     // Takes the branch's ref lock and never lets go (until killed): a labbook process dying mid-commit.

@@ -1,0 +1,183 @@
+// Per-host refs (docs/format.md "Many machines, one remote"): each clone pushes to refs/labbook/hosts/<id>, so
+// concurrent pushes never race; pull merges every host ref. Real clones, a real git daemon on loopback, real processes.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Labbook } from '../../src/index.js'
+import { hostId, pushMode } from '../../src/sync/hosts.js'
+import { pull, push } from '../../src/sync/remote.js'
+import { gitRepo } from '../helpers/git-repo.js'
+
+const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
+const cleanup: Array<() => void> = []
+afterEach(() => { while (cleanup.length) cleanup.pop()!() })
+
+function tmp(prefix: string): string {
+  const d = fs.mkdtempSync(join(os.tmpdir(), prefix))
+  cleanup.push(() => fs.rmSync(d, { recursive: true, force: true }))
+  return d
+}
+
+const gitIn = (dir: string) => (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' })
+
+/** A bare remote with main, and `n` clones of it. */
+function setup(n: number) {
+  const origin = gitRepo()
+  cleanup.push(() => origin.cleanup())
+  const root = tmp('labbook-hosts-')
+  const bare = join(root, 'remote.git')
+  execFileSync('git', ['clone', '-q', '--bare', origin.dir, bare])
+  const clones = Array.from({ length: n }, (_, i) => {
+    const dir = join(root, `clone${i}`)
+    execFileSync('git', ['clone', '-q', bare, dir])
+    gitIn(dir)('config', 'user.name', `Clone ${i}`)
+    gitIn(dir)('config', 'user.email', `c${i}@example.com`)
+    return { dir, git: gitIn(dir) }
+  })
+  return { root, bare, clones }
+}
+
+/** What of the user's repository labbook must never change: HEAD, index, working tree status, config, and every ref outside labbook's own. */
+function userState(dir: string): Record<string, string> {
+  const git = gitIn(dir)
+  const status = git('status', '--porcelain') // first: it may refresh the index's stat data
+  const hash = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+  const refs = git('for-each-ref', '--format=%(refname) %(objectname)').split('\n')
+    .filter((l) => l && !/^refs\/(heads\/labbook |notes\/labbook |labbook\/|remotes\/[^/]+\/labbook )/.test(l))
+  return { status, refs: refs.join('\n'), head: fs.readFileSync(join(dir, '.git', 'HEAD'), 'utf8'), index: hash(fs.readFileSync(join(dir, '.git', 'index'))), config: fs.readFileSync(join(dir, '.git', 'config'), 'utf8') }
+}
+
+const fsckStrict = (gitdir: string) => execFileSync('git', ['--git-dir', gitdir, 'fsck', '--strict', '--no-dangling'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+
+function remoteRefs(bare: string, prefix: string): Map<string, string> {
+  const out = execFileSync('git', ['--git-dir', bare, 'for-each-ref', '--format=%(refname) %(objectname)', prefix], { encoding: 'utf8' })
+  return new Map(out.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]))
+}
+
+function runNames(bare: string, rev: string): string[] {
+  return execFileSync('git', ['--git-dir', bare, 'grep', '-h', '^name:', rev, '--', 'runs'], { encoding: 'utf8' })
+    .split('\n').filter(Boolean).map((l) => l.replace(/^name: /, ''))
+}
+
+function child(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = '', stderr = ''
+    p.stdout.on('data', (d) => (stdout += d))
+    p.stderr.on('data', (d) => (stderr += d))
+    p.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitFor(fn: () => unknown, ms = 10_000) {
+  const t = Date.now()
+  for (;;) {
+    try { return fn() } catch (e) { if (Date.now() - t > ms) throw e }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe('per-host refs', () => {
+  it('six clones pushing at once through git daemon: no race to lose, and a fresh clone pulls every run', async () => {
+    const { root, bare, clones } = setup(6)
+    const port = await freePort()
+    const daemon: ChildProcess = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', '--listen=127.0.0.1', `--port=${port}`, `--base-path=${root}`, root], { stdio: 'ignore' })
+    cleanup.push(() => daemon.kill())
+    const url = `git://127.0.0.1:${port}/remote.git`
+    await waitFor(() => execFileSync('git', ['ls-remote', url], { stdio: 'ignore' }))
+    const before = clones.map((c) => userState(c.dir))
+
+    const results = await Promise.all(clones.map((c, i) => child(['log-and-push', c.dir, `h${i}`, '2', '2', url, 'hosts'])))
+    for (const r of results) expect(r.stderr).toBe('')
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0])
+    const pushes = results.flatMap((r) => r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { retries: number; ref: string; shared: boolean }))
+    expect(pushes).toHaveLength(12)
+    expect(pushes.map((p) => p.retries)).toEqual(Array(12).fill(0)) // no push ever lost a race
+    const ids = clones.map((c) => hostId(join(c.dir, '.git')))
+    expect(new Set(ids).size).toBe(6)
+    expect(new Set(pushes.map((p) => p.ref))).toEqual(new Set(ids.map((id) => `refs/labbook/hosts/${id}`)))
+
+    // On the remote: one ref per clone (and its notes), each holding that clone's 4 runs; 24 in all.
+    const hosts = remoteRefs(bare, 'refs/labbook/hosts/')
+    expect(hosts.size).toBe(6)
+    expect(remoteRefs(bare, 'refs/labbook/host-notes/').size).toBe(6)
+    const all = new Set([...hosts.keys()].flatMap((ref) => runNames(bare, ref)))
+    expect(all.size).toBe(24)
+    for (let c = 0; c < 6; c++) for (let r = 0; r < 2; r++) for (let i = 0; i < 2; i++) expect(all.has(`h${c}-${r}-${i}`)).toBe(true)
+    // The shared branch moved too whenever that was a fast-forward (at least the first push's).
+    expect(pushes.some((p) => p.shared)).toBe(true)
+    expect(runNames(bare, 'refs/heads/labbook').length).toBeGreaterThanOrEqual(2)
+    expect(fsckStrict(bare)).toBe('')
+
+    // A fresh clone: one pull merges every host ref (runs and notes).
+    const fresh = join(root, 'fresh')
+    execFileSync('git', ['clone', '-q', url, fresh])
+    const freshBefore = userState(fresh)
+    const book = await Labbook.open({ repo: fresh })
+    const pulled = await pull(book)
+    expect(pulled.hosts).toBe(6)
+    expect(new Set((await book.listRuns()).map((r) => r.name))).toEqual(all)
+    const note = gitIn(fresh)('log', '-1', '--notes=labbook', '--format=%N', 'main')
+    expect(note).toMatch(/^labbook: 24 runs on this commit · FINISHED 24 /)
+    expect(await pull(book)).toMatchObject({ branch: 'up-to-date', notes: 'up-to-date', runsAdded: 0, hosts: 6 })
+    await book.close()
+    expect(fsckStrict(join(fresh, '.git'))).toBe('')
+    expect(userState(fresh)).toEqual(freshBefore)
+    for (const [i, c] of clones.entries()) {
+      expect(userState(c.dir)).toEqual(before[i])
+      expect(fsckStrict(join(c.dir, '.git'))).toBe('')
+    }
+  }, 240_000)
+
+  it('mode and host id: shared by default, hosts from git config; the id is derived (deleting .git/labbook keeps it) or named', async () => {
+    const { bare, clones: [a, b] } = setup(2)
+    const gitdir = join(a!.dir, '.git')
+    expect(pushMode(gitdir, undefined, {})).toBe('shared')
+    const id = hostId(gitdir, {})
+    expect(id).toMatch(/^[0-9a-f]{16}$/)
+    fs.rmSync(join(gitdir, 'labbook'), { recursive: true, force: true })
+    expect(hostId(gitdir, {})).toBe(id)
+    expect(hostId(join(b!.dir, '.git'), {})).not.toBe(id)
+    expect(hostId(gitdir, { LABBOOK_HOST_ID: 'gpu-box-1' })).toBe('gpu-box-1')
+    expect(() => hostId(gitdir, { LABBOOK_HOST_ID: 'bad/name' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => pushMode(gitdir, undefined, { LABBOOK_PUSH: 'octopus' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+
+    const bookA = await Labbook.open({ repo: a!.dir })
+    await (await bookA.startRun({ name: 'one' })).end()
+    const shared = await push(bookA) // default: the shared branch, as before
+    expect(shared).toMatchObject({ mode: 'shared', ref: 'refs/heads/labbook', shared: true, retries: 0 })
+    expect(remoteRefs(bare, 'refs/labbook/').size).toBe(0)
+
+    a!.git('config', 'labbook.push', 'hosts')
+    a!.git('config', 'labbook.hostId', 'box-a')
+    await (await bookA.startRun({ name: 'two' })).end()
+    const hosted = await push(bookA)
+    expect(hosted).toMatchObject({ mode: 'hosts', ref: 'refs/labbook/hosts/box-a', shared: true, retries: 0 })
+    expect([...remoteRefs(bare, 'refs/labbook/').keys()].sort()).toEqual(['refs/labbook/host-notes/box-a', 'refs/labbook/hosts/box-a'])
+
+    // Two clones that name themselves alike share a ref: the second loses the race, merges and lands; nothing is lost.
+    b!.git('config', 'labbook.hostId', 'box-a')
+    const bookB = await Labbook.open({ repo: b!.dir })
+    await (await bookB.startRun({ name: 'three' })).end()
+    const clash = await push(bookB, 'origin', { mode: 'hosts' })
+    expect(clash.retries).toBe(1)
+    expect(clash.shared).toBe(true) // after the merge, B's tip fast-forwards the shared branch too
+    expect(runNames(bare, 'refs/labbook/hosts/box-a').sort()).toEqual(['one', 'three', 'two'])
+    expect(runNames(bare, 'refs/heads/labbook').sort()).toEqual(['one', 'three', 'two'])
+    await bookA.close(); await bookB.close()
+    expect(fsckStrict(bare)).toBe('')
+  }, 120_000)
+})
