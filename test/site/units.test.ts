@@ -288,6 +288,10 @@ describe('GitHub Pages workflow template', () => {
     expect(steps.some((s) => s.uses?.startsWith('actions/deploy-pages@'))).toBe(true)
     expect(steps.some((s) => /npx --yes labbook site build .*--base "\/\$REPO_NAME\/"/.test(s.run ?? ''))).toBe(true)
     expect(steps.some((s) => /git fetch .*labbook:labbook/.test(s.run ?? ''))).toBe(true)
+    // per-host refs (labbook push --hosts) are merged before the build, after Node is set up
+    const pullAt = steps.findIndex((s) => /npx --yes labbook pull origin/.test(s.run ?? ''))
+    expect(pullAt).toBeGreaterThan(steps.findIndex((s) => s.uses?.startsWith('actions/setup-node@')))
+    expect(pullAt).toBeLessThan(steps.findIndex((s) => /labbook site build/.test(s.run ?? '')))
   })
 
   it('restores the previous build with actions/cache before building, so the build is incremental', async () => {
