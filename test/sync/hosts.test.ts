@@ -3,7 +3,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -11,8 +10,8 @@ import { Labbook } from '../../src/index.js'
 import { hostId, pushMode } from '../../src/sync/hosts.js'
 import { pull, push } from '../../src/sync/remote.js'
 import { gitRepo } from '../helpers/git-repo.js'
+import { freePort, runChild, waitFor } from '../helpers/processes.js'
 
-const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
 const cleanup: Array<() => void> = []
 afterEach(() => { while (cleanup.length) cleanup.pop()!() })
 
@@ -63,33 +62,6 @@ function runNames(bare: string, rev: string): string[] {
     .split('\n').filter(Boolean).map((l) => l.replace(/^name: /, ''))
 }
 
-function child(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = '', stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
-    p.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitFor(fn: () => unknown, ms = 10_000) {
-  const t = Date.now()
-  for (;;) {
-    try { return fn() } catch (e) { if (Date.now() - t > ms) throw e }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 describe('per-host refs', () => {
   it('six clones pushing at once through git daemon: no race to lose, and a fresh clone pulls every run', async () => {
     const { root, bare, clones } = setup(6)
@@ -100,7 +72,7 @@ describe('per-host refs', () => {
     await waitFor(() => execFileSync('git', ['ls-remote', url], { stdio: 'ignore' }))
     const before = clones.map((c) => userState(c.dir))
 
-    const results = await Promise.all(clones.map((c, i) => child(['log-and-push', c.dir, `h${i}`, '2', '2', url, 'hosts'])))
+    const results = await Promise.all(clones.map((c, i) => runChild(['log-and-push', c.dir, `h${i}`, '2', '2', url, 'hosts'])))
     for (const r of results) expect(r.stderr).toBe('')
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0])
     const pushes = results.flatMap((r) => r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { retries: number; ref: string; shared: boolean }))

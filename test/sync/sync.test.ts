@@ -1,12 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { pull, push } from '../../src/sync/remote.js'
 import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { freePort, waitFor } from '../helpers/processes.js'
 
 const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
 const cleanup: Array<() => void> = []
@@ -160,20 +160,3 @@ describe('git notes', () => {
     expect(sizes[1]!).toBeLessThan(2500)
   })
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitFor(fn: () => unknown, ms = 10_000) {
-  const t = Date.now()
-  for (;;) {
-    try { return fn() } catch (e) { if (Date.now() - t > ms) throw e }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}

@@ -2,18 +2,10 @@ import { spawn, execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { runChild } from '../helpers/processes.js'
 
 const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
-
-function child(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = '', stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
-    p.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const child = runChild
 
 let repo: TestRepo
 afterEach(() => repo?.cleanup())
