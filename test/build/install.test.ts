@@ -68,7 +68,7 @@ describe.skipIf(!existsSync(join(root, 'dist', 'cli', 'main.js')))('installed pa
     expect(html).toContain('/user-project/experiments/')
     expect(existsSync(join(dir, '.astro'))).toBe(false)
     chmodSync(join(dir, 'node_modules', 'labbook'), 0o755)
-  }, 600_000)
+  }, 900_000)
 })
 
 describe('the Pages workflow template', () => {
