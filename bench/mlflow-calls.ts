@@ -30,7 +30,7 @@ function newRepo(): string {
 const dir = newRepo()
 const book = await Labbook.open({ repo: dir })
 const srv = await serve({ book, port: 0 })
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+let agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
 let url = new URL(srv.url)
 
 function call(method: string, path: string, body?: unknown): Promise<any> {
@@ -115,6 +115,9 @@ await book.store.update(async () => {
   return { changes, subject: `bench: ${MODELS} models x ${VERSIONS} versions`, result: undefined }
 })
 console.log(`registry: wrote ${MODELS} models x ${VERSIONS} versions in one commit in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+// a fresh connection: the kept-alive one idled through that write and the server may have closed it meanwhile (ECONNRESET)
+agent.destroy()
+agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
 const q = (filter: string) => api(`model-versions/search?${new URLSearchParams({ filter, max_results: '100' })}`)
 const tc = performance.now()
 const cold = await call('GET', q("name = 'model-7'"))
