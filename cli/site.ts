@@ -4,6 +4,8 @@ import { defineCommand } from 'citty'
 import { buildSite, SITE_MARKER, type SiteBuildProgress } from '../src/site/build/index.js'
 import { previewSite } from '../src/site/build/preview.js'
 import { fmtBytes } from '../src/site/browser/display.js'
+import { ensureRenderer } from '../src/site/build/renderer.js'
+import { withBook } from './book.js'
 import { parseInteger, usage } from './args.js'
 import { ctx, target } from './context.js'
 import { withExamples } from './help.js'
@@ -75,9 +77,26 @@ const preview = withExamples(defineCommand({
   'labbook site preview --dir _site --port 8080',
 ])
 
+const renderer = withExamples(defineCommand({
+  meta: { name: 'renderer', description: 'Compile the live pages `labbook serve` / `labbook ui` render per request (done on their first start; cached)' },
+  args: {
+    dir: { type: 'string', description: 'Cache folder (default: .git/labbook/live-site)', valueHint: 'DIR' },
+  },
+  async run({ args }) {
+    const c = ctx()
+    const dir = args.dir ? resolve(c.io.cwd, args.dir) : join(await withBook(async (b) => b.gitdir, { recover: false }), 'labbook', 'live-site')
+    const started = Date.now()
+    const folder = await ensureRenderer(dir, { logLevel: c.verbose ? 'info' : 'error' })
+    out(c.io, folder + '\n')
+    say(c.io, `Live pages ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`)
+  },
+}), [
+  'labbook site renderer',
+])
+
 export default withExamples(defineCommand({
   meta: { name: 'site', description: 'Build or preview the static comparison site (GitHub Pages ready)' },
-  subCommands: { build, preview },
+  subCommands: { build, preview, renderer },
 }), [
   'labbook site build --base /my-repo/ && labbook site preview',
 ])

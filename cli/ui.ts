@@ -2,7 +2,7 @@ import { defineCommand } from 'citty'
 import { withExamples } from './help.js'
 import { runServer, SERVER_ARGS } from './serve.js'
 
-const { 'link-head': _linkHead, ...UI_ARGS } = SERVER_ARGS
+const { 'link-head': _linkHead, 'api-only': _apiOnly, ...UI_ARGS } = SERVER_ARGS
 
 export default withExamples(defineCommand({
   meta: { name: 'ui', description: "Look at runs live: the site of this repo's labbook branch, tables updating as runs log (no MLflow API)" },

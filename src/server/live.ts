@@ -1,12 +1,9 @@
 /**
  * The live channel of `labbook serve` / `labbook ui`: Server-Sent Events saying "something changed" (branch tip or a
- * run's journal), and the site's data files computed per request from the branch plus the journals of runs in
- * progress, in the same shapes the static build writes (src/site/build/collect.ts `tableRun`). Pages served here carry a
- * `<meta name="labbook-live">` naming the channel; the static build has none, so its islands never look for one.
+ * run's journal). The pages and data files themselves are rendered per request (live-pages.ts). Pages served live
+ * carry a `<meta name="labbook-live">` naming the channel; the static build has none, so its islands never look for one.
  */
 import type { ServerResponse } from 'node:http'
-import type { RunSummary } from '../model/run.js'
-import { tableRun } from '../site/build/collect.js'
 import { journalGeneration } from '../track/live.js'
 import type { Book } from './book.js'
 import { ApiError } from './errors.js'
@@ -39,19 +36,7 @@ export class LiveChannel {
     const rest = path.slice(LIVE_PREFIX.length)
     if (rest === 'events') return this.subscribe(res), true
     if (rest === 'state.json') return sendJson(res, 200, JSON.stringify({ version: await this.version() })), true
-    let m = /^data\/experiments\/([\w-]{1,100})\/runs\.json$/.exec(rest)
-    if (m) {
-      const runs = await this.o.book.listRuns()
-      const children = childCounts(runs)
-      const mine = runs.filter((r) => r.experiment === m![1])
-      return sendJson(res, 200, JSON.stringify(mine.map((r) => tableRun(r, children.get(r.id))))), true
-    }
-    m = /^data\/runs\/([\w-]{1,100})\.json$/.exec(rest)
-    if (m) {
-      const run = await this.o.book.getRun(m[1]!)
-      return sendJson(res, 200, JSON.stringify(tableRun(run))), true
-    }
-    throw new ApiError('ENDPOINT_NOT_FOUND', `No live data at ${path}.`)
+    throw new ApiError('ENDPOINT_NOT_FOUND', `Nothing at ${path}.`)
   }
 
   /** The change counter pages compare: branch tip plus journal generation. */
@@ -115,12 +100,6 @@ export class LiveChannel {
 /** The `<meta>` that tells a page's islands where the live channel is (inserted into pages served live). */
 export function liveMeta(html: string): string {
   return html.replace(/<head>/i, `<head><meta name="labbook-live" content="${LIVE_PREFIX}">`)
-}
-
-function childCounts(runs: RunSummary[]): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const r of runs) if (r.parent) out.set(r.parent, (out.get(r.parent) ?? 0) + 1)
-  return out
 }
 
 function hash(s: string): string {

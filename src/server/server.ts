@@ -17,7 +17,11 @@ import { modelRoutes } from './routes/models.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { sendFile, serveStatic } from './static.js'
-import { LIVE_PREFIX, LiveChannel, liveMeta } from './live.js'
+import { LIVE_PREFIX, LiveChannel } from './live.js'
+import { LivePages } from './live-pages.js'
+import type { Renderer } from '../site/build/renderer.js'
+import type { SiteSource } from '../site/build/source.js'
+import type { JudgeConfig } from '../judge/index.js'
 
 export interface ServeOptions {
   /** The book to serve; the server never closes it. */
@@ -39,8 +43,11 @@ export interface ServeOptions {
   maxJsonBytes?: number
   /** Largest artifact upload accepted (uploads are streamed to disk). @default 512 MiB */
   maxArtifactBytes?: number
-  /** The site to serve under `/`: a built folder, or a LiveSite rebuilt as the branch moves. */
-  site?: string | { dir(): string | undefined }
+  /**
+   * The site under `/`: a built folder (served as is), or the live pages — the same pages rendered per request from
+   * the branch plus the journals of runs in progress (`labbook serve` / `labbook ui`).
+   */
+  site?: string | LiveSiteOptions
   /**
    * Link a run whose client sent no `mlflow.source.git.commit` to the served repository's HEAD (and its diff), as
    * labbook did before 0.2. Off by default: a notebook outside the repo must not get someone else's commit. @default false
@@ -58,6 +65,17 @@ export interface ServeOptions {
   api?: boolean
   /** Where warnings (truncated values) and server errors go; library code never prints. */
   log?: Logger
+}
+
+/** The live pages: the renderer (built once, src/site/build/renderer.ts) and what the pages read. */
+export interface LiveSiteOptions {
+  renderer: Promise<Renderer>
+  /** The site's data: a `Labbook` (the branch plus live journals). */
+  source: SiteSource
+  /** Shown in the header. */
+  title: string
+  /** Goals and primary metrics (labbook.config.yaml). */
+  judge?: JudgeConfig
 }
 
 export interface RunningServer {
@@ -104,6 +122,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const router = new Router(ROUTES)
   const api = o.api ?? true
   const live = new LiveChannel({ book: o.book })
+  const pages = o.site && typeof o.site !== 'string' ? new LivePages({ gitdir: o.book.gitdir, ...o.site, version: () => live.version() }) : undefined
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
 
@@ -182,11 +201,10 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       if (path === '/health') return void res.end('OK')
       if (path === '/version') return void res.end('labbook')
       if (path.startsWith(LIVE_PREFIX) && (await live.handle(res, path))) return
-      const siteDir = typeof o.site === 'string' ? o.site : o.site?.dir()
-      if (siteDir && (await serveStatic(siteDir, path, res, { head: method === 'HEAD', redirectDirs: true, search: q < 0 ? '' : url.slice(q), html: liveMeta }))) return
+      if (pages && (await pages.handle(path, q < 0 ? '' : url.slice(q), res, method === 'HEAD'))) return
+      if (typeof o.site === 'string' && (await serveStatic(o.site, path, res, { head: method === 'HEAD', redirectDirs: true, search: q < 0 ? '' : url.slice(q) }))) return
       if (path === '/') {
-        const note = o.site ? 'The site is being built; reload in a minute.' : 'No site to show: this server was started without one.'
-        const html = `<!doctype html><meta charset="utf-8"><title>labbook</title><p>labbook serves MLflow's REST API here: point <code>MLFLOW_TRACKING_URI</code> at this address.</p><p>${note}</p>\n`
+        const html = `<!doctype html><meta charset="utf-8"><title>labbook</title><p>labbook serves MLflow's REST API here: point <code>MLFLOW_TRACKING_URI</code> at this address.</p><p>No site to show: this server was started without one.</p>\n`
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         return void res.end(html)
       }

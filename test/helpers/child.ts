@@ -68,6 +68,24 @@ async function main() {
     if (hold === 'hold') await new Promise((r) => process.stdin.on('end', r).resume())
     await run.end('FINISHED')
     await book.close()
+  } else if (mode === 'log-until-stdin') {
+    // `log-until-stdin REPO EVERY_MS [EXPERIMENT]`: one point of `loss` every EVERY_MS, journaled at once, until stdin
+    // closes; then ends the run FINISHED, prints `points N` and exits.
+    const [every, experiment] = rest
+    const book = await Labbook.open({ repo, commitInterval: 3_600_000 })
+    const run = await book.startRun({ experiment: experiment ?? 'live', name: 'training', params: { lr: 0.1 } })
+    process.stdout.write(`${run.id}\n`)
+    let open = true
+    process.stdin.on('end', () => (open = false)).resume()
+    let step = 0
+    for (; open; step++) {
+      run.logMetric('loss', 1 / (step + 1), { step })
+      run.flush()
+      await new Promise((r) => setTimeout(r, Number(every)))
+    }
+    await run.end('FINISHED')
+    process.stdout.write(`points ${step}\n`)
+    await book.close()
   } else if (mode === 'serve') {
     // `labbook serve` until killed: prints its URL.
     const { serve } = await import('../../src/server/index.js')

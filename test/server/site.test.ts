@@ -3,9 +3,10 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
-import { LiveSite, serve } from '../../src/server/index.js'
+import { serve } from '../../src/server/index.js'
+import type { Renderer } from '../../src/site/build/renderer.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
-import { api, request } from './client.js'
+import { request } from './client.js'
 
 let repo: TestRepo
 const work = mkdtempSync(join(os.tmpdir(), 'labbook-site-'))
@@ -14,58 +15,48 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true })
 })
 
-// The real builder is `labbook site build` in a child process (tested by the site's own tests); here a stand-in
-// writes a page naming the revision, which is what this module is responsible for: when to build and what to serve.
-const builds: string[] = []
-async function fakeBuild(out: string, rev: string) {
-  builds.push(rev)
-  rmSync(out, { recursive: true, force: true })
-  mkdirSync(join(out, 'runs'), { recursive: true })
-  writeFileSync(join(out, 'index.html'), `<h1>site of ${rev}</h1>`)
-  writeFileSync(join(out, 'runs', 'index.html'), 'runs page')
-}
-
+// The live pages themselves are tested with the real renderer in live-pages.test.ts; here what needs no Astro build.
 describe('the site under /', () => {
-  it('is rebuilt when the branch moves, and the last complete build is served meanwhile', async () => {
+  it('a built folder (--site DIR) is served as is, with no way out of it', async () => {
     repo = gitRepo()
+    mkdirSync(join(work, 'runs'), { recursive: true })
+    writeFileSync(join(work, 'index.html'), '<h1>built</h1>')
+    writeFileSync(join(work, 'runs', 'index.html'), 'runs page')
     const book = await Labbook.open({ repo: repo.dir })
-    const site = new LiveSite({ dir: work, tip: () => book.tip(), build: async (o, r) => fakeBuild(o, r), interval: 3_600_000 })
-    const srv = await serve({ book, port: 0, site })
+    const srv = await serve({ book, port: 0, site: work })
     try {
-      const before = await request(srv.url, 'GET', '/')
-      expect(before.text).toMatch(/being built/)
-      await site.check()
-      const tip1 = (await book.tip())!
-      expect((await request(srv.url, 'GET', '/')).text).toBe(`<h1>site of ${tip1}</h1>`)
+      expect((await request(srv.url, 'GET', '/')).text).toBe('<h1>built</h1>')
       expect((await request(srv.url, 'GET', '/runs/')).text).toBe('runs page')
-      await site.check()
-      expect(builds).toEqual([tip1]) // same tip: no rebuild
-      await api(srv.url)('POST', 'experiments/create', { name: 'moves the branch' })
-      await site.check()
-      const tip2 = (await book.tip())!
-      expect(tip2).not.toBe(tip1)
-      expect((await request(srv.url, 'GET', '/')).text).toBe(`<h1>site of ${tip2}</h1>`)
-      expect(site.dir()).toMatch(/[/\\]b$/)
-      // no way out of the site folder
+      expect((await request(srv.url, 'GET', '/runs')).status).toBe(301)
       for (const p of ['/../../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd']) {
         expect((await request(srv.url, 'GET', p)).status, p).toBe(404)
       }
       expect((await request(srv.url, 'GET', '/api/2.0/mlflow/experiments/get?experiment_id=0')).json.experiment.name).toBe('Default')
     } finally {
       await srv.close()
-      await site.stop()
       await book.close()
     }
   })
 
-  it('a failed build is logged and not retried for the same revision', async () => {
-    const logs: string[] = []
-    let calls = 0
-    const site = new LiveSite({ dir: work, tip: async () => 'abc123', build: async () => { calls++; throw new Error('astro exploded') }, log: (l, m) => logs.push(`${l}: ${m}`) })
-    await site.check()
-    await site.check()
-    expect(calls).toBe(1)
-    expect(site.dir()).toBeUndefined()
-    expect(logs).toEqual(['warn: site build failed for abc123: astro exploded'])
+  it('live pages: "preparing" while the renderer compiles, the reason when it failed; the API answers meanwhile', async () => {
+    const book = await Labbook.open({ repo: repo.dir })
+    let fail!: (e: Error) => void
+    const renderer = new Promise<Renderer>((_ok, no) => (fail = no))
+    const srv = await serve({ book, port: 0, site: { renderer, source: book, title: 't' } })
+    try {
+      const wait = await request(srv.url, 'GET', '/runs/x/')
+      expect(wait.status).toBe(503)
+      expect(wait.text).toMatch(/Preparing the live pages/)
+      expect(wait.headers['retry-after']).toBe('3')
+      expect((await request(srv.url, 'GET', '/api/2.0/mlflow/experiments/get?experiment_id=0')).status).toBe(200)
+      fail(new Error('astro <exploded>'))
+      await new Promise((r) => setTimeout(r, 10))
+      const failed = await request(srv.url, 'GET', '/')
+      expect(failed.status).toBe(500)
+      expect(failed.text).toContain('astro &#60;exploded&#62;')
+    } finally {
+      await srv.close()
+      await book.close()
+    }
   })
 })

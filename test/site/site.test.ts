@@ -15,6 +15,7 @@ import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { populateSiteRepo } from '../helpers/site-repo.js'
 import { launchChromium } from './browser.js'
 import { inlineScriptHashes } from '../../src/site/build/csp.js'
+import { injected } from '../helpers/hostile.js'
 
 const SHOTS = join(process.cwd(), 'test-output', 'site')
 const BASE = '/vision/'
@@ -268,14 +269,7 @@ describe('site in chromium', () => {
     for (const p of pages) {
       const w = await open(ctx, p)
       await w.page.waitForTimeout(300)
-      const bad = await w.page.evaluate(() => ({
-        pwned: (window as unknown as { __pwned?: number }).__pwned,
-        scripts: [...document.querySelectorAll('script')].filter((s) => s.textContent?.includes('__pwned')).length,
-        imgX: document.querySelectorAll('img[src="x"], img[onerror]').length,
-        handlers: [...document.querySelectorAll('*')].filter((el) => [...el.attributes].some((a) => a.name.startsWith('on'))).length,
-        jsLinks: document.querySelectorAll('a[href^="javascript:" i], [src^="javascript:" i]').length,
-        text: document.body.textContent ?? '',
-      }))
+      const bad = await injected(w.page)
       expect(bad.pwned, p).toBeUndefined()
       expect(bad.scripts, p).toBe(0)
       expect(bad.imgX, p).toBe(0)

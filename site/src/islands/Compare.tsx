@@ -15,6 +15,7 @@ import DatasetsDiff from './DatasetsDiff'
 import ImageSteps from './ImageSteps'
 import type { ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
 import { getJson, siteUrl } from './url'
+import { useLiveTick } from './live-channel'
 
 type CRun = TableRun & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[]; label: string }
 const ID = /^[A-Za-z0-9_-]{1,100}$/
@@ -38,6 +39,8 @@ export default function Compare() {
   const [pcMetric, setPcMetric] = useState('')
   const [sx, setSx] = useState('')
   const [sy, setSy] = useState('')
+  // served live: runs and curves refetched after each change; selection, zoom and options are separate state and stay
+  const tick = useLiveTick()
 
   useEffect(() => {
     Promise.allSettled(ids.map((id) => getJson<TableRun & { metricFiles: MetricFile[] }>(`data/runs/${id}.json`))).then((res) => {
@@ -49,7 +52,7 @@ export default function Compare() {
       setRuns(ok)
       setErrors(errs)
     })
-  }, [ids])
+  }, [ids, tick])
 
   const [judge, setJudge] = useState<JudgeData>({ config: {}, experiments: {} })
   useEffect(() => { getJson<JudgeData>('data/judge.json').then(setJudge, () => {}) }, [])

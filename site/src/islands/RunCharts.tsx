@@ -10,8 +10,15 @@ import { lineChartSpec, seriesRows, tickNumber, type XAxis } from 'labbook-lib/s
 import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
 import PlotFigure from './PlotFigure'
 import { getJson } from './url'
+import { useLiveTick } from './live-channel'
 
-interface Props { metrics: MetricFile[]; startTime: number; label: string }
+interface Props {
+  metrics: MetricFile[]
+  startTime: number
+  label: string
+  /** Served live: the run whose metric list and curves are refetched after each change (zoom and options stay). */
+  runId?: string
+}
 
 /** Full histories can hold a million points; draw at most this many (min/max-preserving), keep the rest for tips. */
 const DRAW_LIMIT = 4000
@@ -35,7 +42,9 @@ function inRange(s: Series, range: [number, number], x: XAxis, startTime: number
 
 export const isSystemMetric = (key: string) => key.startsWith('system/')
 
-export default function RunCharts({ metrics, startTime, label }: Props) {
+export default function RunCharts({ metrics: initial, startTime, label, runId }: Props) {
+  const [metrics, setMetrics] = useState(initial)
+  const tick = useLiveTick()
   const [x, setX] = useState<XAxis>('step')
   const [logY, setLogY] = useState(false)
   const [fromZero, setFromZero] = useState(false)
@@ -49,10 +58,23 @@ export default function RunCharts({ metrics, startTime, label }: Props) {
   const fullRaw = useRef(new Map<string, Series>())
 
   useEffect(() => {
-    Promise.all(metrics.map(async (m) => [m.key, decodeSeries(await getJson<SeriesFile>(m.file))] as const))
-      .then((all) => { setSeries(Object.fromEntries(all)); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true })
+    if (!tick || !runId) return
+    getJson<{ metricFiles: MetricFile[] }>(`data/runs/${runId}.json`).then((r) => setMetrics((old) => (JSON.stringify(old) === JSON.stringify(r.metricFiles) ? old : r.metricFiles)), () => {})
+  }, [tick, runId])
+
+  useEffect(() => {
+    let stale = false
+    // a live refresh of a line whose full history is drawn (zoomed in) refetches that history
+    if (tick) for (const m of metrics) if (full[m.key]) fullRaw.current.delete(m.key)
+    Promise.all(metrics.map(async (m) => {
+      const z = zoom[m.key]
+      if (tick && full[m.key] && m.full) { const s = await fetchFull(m); if (s) return [m.key, z ? inRange(s, z, x, startTime) : thin(s)] as const }
+      return [m.key, decodeSeries(await getJson<SeriesFile>(m.file))] as const
+    }))
+      .then((all) => { if (stale) return; setSeries(Object.fromEntries(all)); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true })
       .catch((e: Error) => setError(e.message))
-  }, [metrics])
+    return () => { stale = true }
+  }, [metrics, tick])
 
   const fetchFull = async (m: MetricFile): Promise<Series | undefined> => {
     if (!m.full) return undefined
@@ -101,7 +123,7 @@ export default function RunCharts({ metrics, startTime, label }: Props) {
       )
     }
     return (
-      <figure key={m.key} data-metric={m.key}>
+      <figure key={m.key} data-metric={m.key} data-last-step={s?.step[s.step.length - 1]}>
         <figcaption>{m.key} <span className="muted">({m.total.toLocaleString('en')} points{m.full && !full[m.key] ? ', drawn downsampled' : ''})</span></figcaption>
         <PlotFigure spec={specs[m.key] ?? null} onZoom={(r) => zoomTo(m, r)} />
         {m.full && !full[m.key] && <button onClick={() => void loadFull(m)}>Load full history</button>}

@@ -13,7 +13,7 @@ import {
 import { ineligible, metricGoal, type JudgeConfig } from 'labbook-lib/judge/index.js'
 import { fmtAt, fmtDuration, fmtNumber, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
 import { getJson, siteUrl } from './url'
-import { getLiveJson, subscribeLive } from './live-channel'
+import { subscribeLive } from './live-channel'
 import GroupCharts from './GroupCharts'
 
 type Col = Column
@@ -52,7 +52,7 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   useEffect(() => {
     getJson<TableRun[]>(dataPath).then(setRuns, (e: Error) => setLoadError(e.message))
     // served live: new runs appear and values change in place; filter, sort, columns, selection and page are kept
-    return subscribeLive(() => void getLiveJson<TableRun[]>(dataPath).then(setRuns, () => {}))
+    return subscribeLive(() => void getJson<TableRun[]>(dataPath).then(setRuns, () => {}))
   }, [dataPath])
   useEffect(() => {
     if (!raw) return

@@ -62,10 +62,86 @@ async function put(root: string, rel: string, data: string | Uint8Array): Promis
  * @example const data = await collectSite(await book.at('labbook'), { filesDir: '/tmp/files' })
  */
 export async function collectSite(src: SiteSource, o: CollectOptions): Promise<SiteData> {
-  const problems: Problem[] = []
   const maxPoints = o.maxPoints ?? 1500
   const maxArtifact = o.maxArtifactBytes ?? 20 * 1024 * 1024
   const previewBytes = o.previewBytes ?? 8192
+  const sum = await summarizeSite(src, o)
+  const { runs, children, problems, models, modelRefs } = sum
+  const expViews = sum.experiments
+  for (const e of expViews) await put(o.filesDir, `data/experiments/${e.id}/runs.json`, JSON.stringify(experimentTable(sum, e.id)))
+  await put(o.filesDir, 'data/judge.json', JSON.stringify(sum.judgeData))
+
+
+  // A run's output (page, data files, artifacts) is made from its folder on the branch (its tree id) and a few
+  // things around it; with the same key the previous build's output is reused. RUNNING runs have no key.
+  const names = new Map(runs.map((r) => [r.id, r.name]))
+  const expNames = new Map(expViews.map((e) => [e.id, e.name]))
+  const runKeys: Record<string, string> = {}
+  const reused: string[] = []
+  const rev = o.commit ?? o.rev
+  for (const r of runs) {
+    const tree = o.trees?.get(r.id)
+    if (!tree || r.status === 'RUNNING') continue
+    const kids = (children.get(r.id) ?? []).map((c) => [c, names.get(c) ?? ''])
+    const around = [o.title ?? 'labbook', expNames.get(r.experiment) ?? null, r.parent ? (names.get(r.parent) ?? null) : null, kids, modelRefs[r.id] ?? null, models.length > 0, maxPoints, maxArtifact, previewBytes, o.judge ?? {}]
+    const key = createHash('sha256').update(JSON.stringify([tree, around])).digest('hex').slice(0, 32)
+    const prev = o.previous?.[r.id]
+    // Links to large LFS artifacts name the built revision: such a run's key carries it (`key@rev`).
+    if (prev === key || (prev !== undefined && prev === `${key}@${rev}`)) { runKeys[r.id] = prev; reused.push(r.id) }
+    else runKeys[r.id] = key
+  }
+  const reuse = new Set(reused)
+
+  const details: Record<string, RunDetail> = {}
+  await pool(runs.filter((r) => !reuse.has(r.id)), o.concurrency ?? 8, async (run) => {
+    try {
+      details[run.id] = await collectRun(src, run, folderSink(o.filesDir), { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev })
+      if (runKeys[run.id] && details[run.id]!.artifacts.some((a) => a.remoteHref)) runKeys[run.id] += `@${rev}`
+    } catch (e) {
+      problems.push({ run: run.id, message: `Run ${run.id}: ${(e as Error).message}` })
+      details[run.id] = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
+      delete runKeys[run.id]
+    }
+  })
+  await pool(runs.filter((r) => !reuse.has(r.id)), 16, async (r) => {
+    const d = details[r.id]!
+    await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }))
+  })
+
+  return {
+    title: o.title ?? 'labbook',
+    rev: o.rev ?? 'labbook',
+    commit: o.commit ?? null,
+    generatedAt: Date.now(),
+    experiments: expViews,
+    runs,
+    details,
+    commits: sum.commits,
+    models,
+    modelRefs,
+    problems,
+    judge: o.judge ?? {},
+    runKeys,
+    reused,
+  }
+}
+
+/** Everything the pages show except per-run details: what `collectSite` and the live server (per change) share. */
+export interface SiteSummaries extends Pick<SiteData, 'experiments' | 'runs' | 'commits' | 'models' | 'modelRefs' | 'problems'> {
+  /** Child run ids per parent id. */
+  children: Map<string, string[]>
+  runsByExperiment: Map<string, RunSummary[]>
+  /** `data/judge.json`. */
+  judgeData: JudgeData
+}
+
+/**
+ * Reads the experiments, run summaries, code commits and registry of a source and judges them (no metric series,
+ * no artifacts). Only `judge` and `codeHistory` of the options matter here.
+ * @example const { experiments, runs } = await summarizeSite(book, { filesDir: '', judge: loadConfig(repo) })
+ */
+export async function summarizeSite(src: SiteSource, o: Pick<CollectOptions, 'judge' | 'codeHistory'>): Promise<SiteSummaries> {
+  const problems: Problem[] = []
   const withDeleted = await src.listExperiments({ includeDeleted: true })
   // Runs of a deleted experiment are hidden with it, as in MLflow.
   const deletedExperiments = new Set(withDeleted.filter((e) => e.lifecycle === 'deleted').map((e) => e.id))
@@ -93,14 +169,10 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   for (const id of byExp.keys()) if (!known.has(id) && SAFE_ID.test(id)) known.set(id, { id, name: id, lifecycle: 'active', createdAt: 0, tags: {} })
   for (const e of known.values()) {
     if (e.lifecycle === 'deleted') continue
-    const mine = byExp.get(e.id) ?? []
-    expViews.push(experimentView(e, mine, o.judge ?? {}))
-    const table: TableRun[] = mine.map((r) => tableRun(r, children.get(r.id)?.length))
-    await put(o.filesDir, `data/experiments/${e.id}/runs.json`, JSON.stringify(table))
+    expViews.push(experimentView(e, byExp.get(e.id) ?? [], o.judge ?? {}))
   }
   expViews.sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0) || a.name.localeCompare(b.name))
   const judgeData: JudgeData = { config: o.judge ?? {}, experiments: Object.fromEntries([...known.values()].map((e) => [e.id, e.tags ?? {}])) }
-  await put(o.filesDir, 'data/judge.json', JSON.stringify(judgeData))
 
   let registry: Awaited<ReturnType<NonNullable<SiteSource['listModels']>>> = []
   try {
@@ -109,58 +181,33 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     problems.push({ message: `The model registry could not be read: ${(e as Error).message}` })
   }
   const { models, modelRefs } = modelViews({ records: registry, runs, experiments: expViews, judge: o.judge })
+  const commits = await commitViews(runs, expViews, known, o)
+  return { experiments: expViews, runs, children, runsByExperiment: byExp, commits, models, modelRefs, judgeData, problems }
+}
 
-  // A run's output (page, data files, artifacts) is made from its folder on the branch (its tree id) and a few
-  // things around it; with the same key the previous build's output is reused. RUNNING runs have no key.
-  const names = new Map(runs.map((r) => [r.id, r.name]))
-  const expNames = new Map(expViews.map((e) => [e.id, e.name]))
-  const runKeys: Record<string, string> = {}
-  const reused: string[] = []
-  const rev = o.commit ?? o.rev
-  for (const r of runs) {
-    const tree = o.trees?.get(r.id)
-    if (!tree || r.status === 'RUNNING') continue
-    const kids = (children.get(r.id) ?? []).map((c) => [c, names.get(c) ?? ''])
-    const around = [o.title ?? 'labbook', expNames.get(r.experiment) ?? null, r.parent ? (names.get(r.parent) ?? null) : null, kids, modelRefs[r.id] ?? null, models.length > 0, maxPoints, maxArtifact, previewBytes, o.judge ?? {}]
-    const key = createHash('sha256').update(JSON.stringify([tree, around])).digest('hex').slice(0, 32)
-    const prev = o.previous?.[r.id]
-    // Links to large LFS artifacts name the built revision: such a run's key carries it (`key@rev`).
-    if (prev === key || (prev !== undefined && prev === `${key}@${rev}`)) { runKeys[r.id] = prev; reused.push(r.id) }
-    else runKeys[r.id] = key
-  }
-  const reuse = new Set(reused)
+/** An experiment's `data/experiments/<id>/runs.json`. */
+export function experimentTable(s: SiteSummaries, experimentId: string): TableRun[] {
+  return (s.runsByExperiment.get(experimentId) ?? []).map((r) => tableRun(r, s.children.get(r.id)?.length))
+}
 
-  const details: Record<string, RunDetail> = {}
-  await pool(runs.filter((r) => !reuse.has(r.id)), o.concurrency ?? 8, async (run) => {
-    try {
-      details[run.id] = await collectRun(src, run, o.filesDir, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev })
-      if (runKeys[run.id] && details[run.id]!.artifacts.some((a) => a.remoteHref)) runKeys[run.id] += `@${rev}`
-    } catch (e) {
-      problems.push({ run: run.id, message: `Run ${run.id}: ${(e as Error).message}` })
-      details[run.id] = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
-      delete runKeys[run.id]
-    }
-  })
-  await pool(runs.filter((r) => !reuse.has(r.id)), 16, async (r) => {
-    const d = details[r.id]!
-    await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }))
-  })
+/** A run's `data/runs/<id>.json`: its table row, metric files and image series. */
+export function runJson(s: SiteSummaries, r: RunSummary, d: RunDetail) {
+  return { ...tableRun(r, s.children.get(r.id)?.length), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }
+}
 
+/** Where `collectRun` puts a run's files: the static build writes them under a folder; the live server keeps them in memory. */
+export interface RunFileSink {
+  /** A data file (relative path); `text` may be called later, or never (a long history's full file is made when fetched). */
+  put(rel: string, text: () => string): Promise<void>
+  /** Puts an artifact's bytes at `rel`; returns the bytes when `wantBytes`. */
+  artifact(src: SiteSource, id: string, path: string, rel: string, wantBytes: boolean): Promise<Uint8Array | undefined>
+}
+
+/** The static build's sink: every file written under `filesDir`. */
+export function folderSink(filesDir: string): RunFileSink {
   return {
-    title: o.title ?? 'labbook',
-    rev: o.rev ?? 'labbook',
-    commit: o.commit ?? null,
-    generatedAt: Date.now(),
-    experiments: expViews,
-    runs,
-    details,
-    commits: await commitViews(runs, expViews, known, o),
-    models,
-    modelRefs,
-    problems,
-    judge: o.judge ?? {},
-    runKeys,
-    reused,
+    put: (rel, text) => put(filesDir, rel, text()),
+    artifact: (src, id, path, rel, wantBytes) => copyArtifact(src, id, path, join(filesDir, rel), wantBytes),
   }
 }
 
@@ -203,7 +250,7 @@ export function groupView(s: GroupScore<RunSummary>, key: string): GroupView {
   }
 }
 
-async function commitViews(runs: RunSummary[], exps: ExperimentView[], known: Map<string, Experiment>, o: CollectOptions): Promise<CommitView[]> {
+async function commitViews(runs: RunSummary[], exps: ExperimentView[], known: Map<string, Experiment>, o: Pick<CollectOptions, 'judge' | 'codeHistory'>): Promise<CommitView[]> {
   const goalOf = new Map(exps.map((e) => [e.id, e]))
   const by = new Map<string, CommitView>()
   const runsOf = new Map<string, RunSummary[]>()
@@ -265,7 +312,8 @@ async function copyArtifact(src: SiteSource, id: string, path: string, dest: str
   return wantBytes ? readFile(content.file!) : undefined
 }
 
-async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o: { maxPoints: number; maxArtifact: number; previewBytes: number; children: string[]; rev?: string }): Promise<RunDetail> {
+/** One run's page details and data files (series, artifacts) into `sink`. */
+export async function collectRun(src: SiteSource, run: RunSummary, sink: RunFileSink, o: { maxPoints: number; maxArtifact: number; previewBytes: number; children: string[]; rev?: string }): Promise<RunDetail> {
   const metrics: MetricFile[] = []
   const keys = Object.keys(run.metrics).sort()
   if (keys.length) {
@@ -279,9 +327,9 @@ async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o:
       if (pts.length > o.maxPoints) {
         mf.full = `data/runs/${run.id}/m/${i}.full.json`
         enc.full = mf.full
-        await put(filesDir, mf.full, JSON.stringify(encodeSeries(key, pts, Infinity, true)))
+        await sink.put(mf.full, () => JSON.stringify(encodeSeries(key, pts, Infinity, true)))
       }
-      await put(filesDir, file, JSON.stringify(enc))
+      await sink.put(file, () => JSON.stringify(enc))
       metrics.push(mf)
       i++
     }
@@ -298,7 +346,7 @@ async function collectRun(src: SiteSource, run: RunSummary, filesDir: string, o:
       continue
     }
     const out = artifactOutPath(run.id, a.path)
-    const bytes = await copyArtifact(src, run.id, a.path, join(filesDir, out), !a.external || (view.kind === 'text' && previews < 10))
+    const bytes = await sink.artifact(src, run.id, a.path, out, !a.external || (view.kind === 'text' && previews < 10))
     view.href = hrefOf(out)
     if (!bytes) continue
     if (a.path === LOG_ARTIFACT || a.path === DIFF_ARTIFACT) {

@@ -170,7 +170,8 @@ async function checkOut(out: string, repoRoot: string, force: boolean): Promise<
   }
 }
 
-async function prepareWork(work: string): Promise<void> {
+/** Copies the site template into the writable work dir `work` and links the node_modules labbook runs with. */
+export async function prepareWork(work: string): Promise<void> {
   const template = siteTemplateDir()
   await mkdir(work, { recursive: true })
   await rm(join(work, 'src'), { recursive: true, force: true })
@@ -200,7 +201,6 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   let moved = false
   try { process.chdir(work); moved = true } catch { /* worker threads cannot chdir: Astro then uses <cwd>/.astro */ }
   const { build } = await import('astro')
-  const react = (await import('@astrojs/react')).default
   // The pages' data goes through a file named by the virtual module `labbook:site-data` (see site-data.ts).
   const dataFile = join(work, 'site-data.json')
   writeSiteData(dataFile, { data, filesDir })
@@ -209,32 +209,38 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   const saved: Record<string, string | undefined> = {}
   for (const k of ['BASE_URL', 'MODE', 'DEV', 'PROD', 'SSR', 'SITE', 'ASSETS_PREFIX']) { saved[k] = process.env[k]; delete process.env[k] }
   try {
-    await build({
-      root: work,
-      configFile: false,
-      outDir: out,
-      base,
-      cacheDir: join(work, '.astro-cache'),
-      logLevel,
-      trailingSlash: 'ignore',
-      build: { format: 'directory' },
-      devToolbar: { enabled: false },
-      integrations: [react()],
-      vite: {
-        cacheDir: join(work, '.vite'),
-        logLevel: logLevel === 'debug' || logLevel === 'info' ? 'info' : 'error',
-        plugins: [siteDataPlugin(dataFile)],
-        ssr: { noExternal: ['@astrojs/react'] },
-        resolve: { alias: { 'labbook-lib': libDir() } },
-        build: { chunkSizeWarningLimit: 2000 },
-      },
-    })
+    await build(await astroConfig(work, out, base, logLevel, dataFile))
   } catch (e) {
     throw new LabbookError('IO_FAILED', `Astro could not build the site: ${(e as Error).message}`, 'Run with --verbose for details; report it if it persists.', {}, { cause: e })
   } finally {
     await rm(dataFile, { force: true })
     if (moved) process.chdir(cwd)
     for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v
+  }
+}
+
+/** The Astro configuration of the static build; the live renderer (src/server/live-pages.ts) adds its adapter to it. */
+export async function astroConfig(work: string, out: string, base: string, logLevel: NonNullable<SiteBuildOptions['logLevel']>, dataFile: string | null) {
+  const react = (await import('@astrojs/react')).default
+  return {
+    root: work,
+    configFile: false as const,
+    outDir: out,
+    base,
+    cacheDir: join(work, '.astro-cache'),
+    logLevel,
+    trailingSlash: 'ignore' as const,
+    build: { format: 'directory' as const },
+    devToolbar: { enabled: false },
+    integrations: [react()],
+    vite: {
+      cacheDir: join(work, '.vite'),
+      logLevel: logLevel === 'debug' || logLevel === 'info' ? ('info' as const) : ('error' as const),
+      plugins: [siteDataPlugin(dataFile)],
+      ssr: { noExternal: ['@astrojs/react'] },
+      resolve: { alias: { 'labbook-lib': libDir() } },
+      build: { chunkSizeWarningLimit: 2000 },
+    },
   }
 }
 

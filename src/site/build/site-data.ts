@@ -19,6 +19,8 @@ export interface SiteContext {
   filesDir: string
   /** Reads one series file of `filesDir` (the first-paint charts). */
   readSeries(file: string): Series
+  /** Rendered per request by the live server (`labbook serve`/`ui`): pages keep room for what a run in progress has not logged yet. */
+  live?: boolean
 }
 
 /** The serialisable part of a `SiteContext`: what the static build writes for its pages. */

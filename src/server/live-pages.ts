@@ -1,0 +1,222 @@
+/**
+ * The site of `labbook serve` / `labbook ui`, rendered per request: the static build's pages (the live renderer, see
+ * src/site/build/renderer.ts) fed with the branch plus the journals of runs in progress, and the site's data files
+ * (`data/…`, `artifacts/…`) computed on demand in the same shapes the static build writes (src/site/collect.ts).
+ * Everything is cached per live version (branch tip + journal generation): a page nobody changed costs a lookup.
+ */
+import type { ServerResponse } from 'node:http'
+import type { RunSummary } from '../model/run.js'
+import { artifactKind, artifactOutPath, safePreviewType } from '../site/build/artifact-files.js'
+import { collectRun, experimentTable, runJson, summarizeSite, type RunFileSink, type SiteSummaries } from '../site/build/collect.js'
+import { withScriptHashes } from '../site/build/csp.js'
+import { readCodeHistory } from '../site/build/code-commits.js'
+import type { JudgeConfig } from '../judge/index.js'
+import type { Renderer } from '../site/build/renderer.js'
+import type { RunDetail, SiteData } from '../site/browser/snapshot.js'
+import type { SiteSource } from '../site/build/source.js'
+import { decodeSeries, type SeriesFile } from '../site/browser/charts/series.js'
+import { LabbookError } from '../errors.js'
+import { sendJson } from './http.js'
+import { liveMeta } from './live.js'
+import { serveStatic } from './static.js'
+
+/** What the live pages read: the site's source (a `Labbook`: branch + journals) and its change counter. */
+export interface LivePagesOptions {
+  source: SiteSource
+  /** The live channel's version (`LiveChannel.version()`): tip + journal generation. */
+  version: () => Promise<string>
+  /** The renderer, once built (`ensureRenderer` + `loadRenderer`); pages answer "being prepared" until then. */
+  renderer: Promise<Renderer>
+  title: string
+  /** The repository's git dir: code commits get their subject, author and history order, as in the static build. */
+  gitdir?: string
+  judge?: JudgeConfig
+  /** Points per drawn line, as the static build. @default 1500 */
+  maxPoints?: number
+  /** Artifacts larger than this are listed, not served (as the static build). @default 20 MB */
+  maxArtifactBytes?: number
+}
+
+interface RunFiles { detail: RunDetail; files: Map<string, () => string> }
+interface Snapshot { version: string; summaries: Promise<SiteSummaries>; data?: Promise<SiteData> }
+
+const PAGE_CACHE = 200
+const RUN_CACHE = 64
+
+/**
+ * Serves the site under `/` from the live data.
+ * @example const pages = new LivePages({ source: book, version: () => live.version(), renderer, title: 'repo' })
+ */
+export class LivePages {
+  private snap: Snapshot | undefined
+  private readonly runs = new Map<string, { key: string; files: Promise<RunFiles> }>()
+  private readonly pages = new Map<string, { version: string; status: number; body: Buffer }>()
+  private renderer: Renderer | undefined
+  private failed: Error | undefined
+
+  constructor(private readonly o: LivePagesOptions) {
+    o.renderer.then((r) => {
+      this.renderer = r
+      // the first render loads the pages' modules (Plot, React): seconds on a busy machine, so not in a user's request
+      void this.page('/').then(() => this.page('/runs/-/')).catch(() => {})
+    }, (e: Error) => (this.failed = e))
+  }
+
+  /** Answers a GET/HEAD of the site; false when nothing is at `path` (the caller answers 404). */
+  async handle(path: string, search: string, res: ServerResponse, head: boolean): Promise<boolean> {
+    if (path.startsWith('/data/')) return this.data(path.slice(1), res)
+    if (path.startsWith('/artifacts/')) return this.artifact(path.slice(1), res, head)
+    const r = this.renderer
+    if (!r) {
+      if (path.startsWith('/_astro/')) return false
+      const msg = this.failed ? `The live pages could not be prepared: ${this.failed.message}` : 'Preparing the live pages (first start of this labbook version: Astro compiles them once, under a minute)… this page reloads itself.'
+      const html = `<!doctype html><meta charset="utf-8"><meta name="color-scheme" content="light dark">${this.failed ? '' : '<meta http-equiv="refresh" content="3">'}<title>labbook</title><p>${escapeHtml(msg)}</p>\n`
+      res.writeHead(this.failed ? 500 : 503, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '3' })
+      res.end(head ? undefined : html)
+      return true
+    }
+    if (path.startsWith('/_astro/')) return serveStatic(r.clientDir, path, res, { head })
+    if (!path.endsWith('/') && !/\.[a-z]+$/i.test(path)) {
+      // as a static host does: /runs/x → /runs/x/ (relative links then resolve)
+      res.writeHead(301, { location: path + '/' + search })
+      res.end()
+      return true
+    }
+    const page = await this.page(path)
+    res.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.body.length, 'cache-control': 'no-cache' })
+    res.end(head ? undefined : page.body)
+    return true
+  }
+
+  /** A rendered page, from the cache when nothing changed since. */
+  async page(path: string): Promise<{ status: number; body: Buffer }> {
+    const version = await this.o.version()
+    const hit = this.pages.get(path)
+    if (hit && hit.version === version) return hit
+    const r = await this.o.renderer
+    const snap = this.snapshot(version)
+    const data = await this.siteData(snap)
+    const m = /^\/runs\/([\w-]{1,100})\/$/.exec(path)
+    let files: RunFiles['files'] | undefined
+    if (m && data.runs.some((x) => x.id === m[1])) {
+      const f = await this.runFiles(snap, m[1]!)
+      data.details[m[1]!] = f.detail
+      files = f.files
+    }
+    const readSeries = (file: string) => {
+      const text = files?.get(file)?.()
+      if (text === undefined) throw new LabbookError('IO_FAILED', `No series ${file} for this page.`)
+      return decodeSeries(JSON.parse(text) as SeriesFile)
+    }
+    const out = await r.render(`http://labbook.localhost${path}`, { data, filesDir: '', live: true, readSeries })
+    const body = Buffer.from(liveMeta(withScriptHashes(out.body)))
+    const page = { version, status: out.status, body }
+    this.pages.delete(path)
+    this.pages.set(path, page)
+    if (this.pages.size > PAGE_CACHE) this.pages.delete(this.pages.keys().next().value!)
+    return page
+  }
+
+  private snapshot(version: string): Snapshot {
+    if (this.snap?.version === version) return this.snap
+    const summaries = summarizeSite(this.o.source, { judge: this.o.judge, codeHistory: this.o.gitdir ? (ids) => readCodeHistory(this.o.gitdir!, ids) : undefined })
+    summaries.catch(() => {})
+    return (this.snap = { version, summaries })
+  }
+
+  private siteData(snap: Snapshot): Promise<SiteData> {
+    snap.data ??= snap.summaries.then((s) => ({
+      title: this.o.title, rev: 'live', commit: null, generatedAt: Date.now(),
+      experiments: s.experiments, runs: s.runs, details: {}, commits: s.commits, models: s.models, modelRefs: s.modelRefs, problems: s.problems, judge: this.o.judge ?? {},
+    }))
+    // each render gets its own details (the run page puts its run's in)
+    return snap.data.then((d) => ({ ...d, details: {} }))
+  }
+
+  /** A run's details and data files, recomputed only when its summary changed. */
+  private async runFiles(snap: Snapshot, id: string): Promise<RunFiles> {
+    const s = await snap.summaries
+    const run = s.runs.find((r) => r.id === id)
+    if (!run) throw new LabbookError('RUN_NOT_FOUND', `No run ${id}.`)
+    const key = JSON.stringify(run)
+    const hit = this.runs.get(id)
+    if (hit && hit.key === key) return hit.files
+    const files = this.collect(run, s.children.get(id) ?? [])
+    files.catch(() => this.runs.delete(id))
+    this.runs.delete(id)
+    this.runs.set(id, { key, files })
+    if (this.runs.size > RUN_CACHE) this.runs.delete(this.runs.keys().next().value!)
+    return files
+  }
+
+  private async collect(run: RunSummary, children: string[]): Promise<RunFiles> {
+    const files = new Map<string, () => string>()
+    const sink: RunFileSink = {
+      async put(rel, make) {
+        let memo: string | undefined
+        files.set(rel, () => (memo ??= make()))
+      },
+      // Artifacts are read from the book when fetched; only text (previews, log, diff) is read here.
+      artifact: async (src, id, path, _rel, wantBytes) => (wantBytes && artifactKind(path) === 'text' ? src.readArtifact(id, path) : undefined),
+    }
+    const detail = await collectRun(this.o.source, run, sink, {
+      maxPoints: this.o.maxPoints ?? 1500, maxArtifact: this.o.maxArtifactBytes ?? 20 * 1024 * 1024, previewBytes: 8192, children,
+    })
+    return { detail, files }
+  }
+
+  private async data(rel: string, res: ServerResponse): Promise<boolean> {
+    const snap = this.snapshot(await this.o.version())
+    const s = await snap.summaries
+    if (rel === 'data/judge.json') return json(res, s.judgeData)
+    let m = /^data\/experiments\/([\w-]{1,100})\/runs\.json$/.exec(rel)
+    if (m) return s.experiments.some((e) => e.id === m![1]) ? json(res, experimentTable(s, m[1]!)) : false
+    m = /^data\/runs\/([\w-]{1,100})\.json$/.exec(rel)
+    if (m) {
+      const run = s.runs.find((r) => r.id === m![1])
+      if (!run) return false
+      const f = await this.runFiles(snap, run.id)
+      return json(res, runJson(s, run, f.detail))
+    }
+    m = /^data\/runs\/([\w-]{1,100})\/m\/\d+(\.full)?\.json$/.exec(rel)
+    if (m) {
+      if (!s.runs.some((r) => r.id === m![1])) return false
+      const make = (await this.runFiles(snap, m[1]!)).files.get(rel)
+      if (!make) return false
+      sendJson(res, 200, make())
+      return true
+    }
+    return false
+  }
+
+  /** `artifacts/<run>/<path>` as the static build names them (off the allow-list: `<name>.txt`, a download). */
+  private async artifact(rel: string, res: ServerResponse, head: boolean): Promise<boolean> {
+    let parts: string[]
+    try { parts = rel.split('/').map(decodeURIComponent) } catch { return false }
+    const [, id, ...segs] = parts
+    if (!id || !/^[\w-]{1,100}$/.test(id) || !segs.length) return false
+    const snap = this.snapshot(await this.o.version())
+    if (!(await snap.summaries).runs.some((r) => r.id === id)) return false
+    const want = segs.join('/')
+    const list = await this.o.source.listArtifacts(id)
+    const entry = list.find((a) => artifactOutPath(id, a.path) === ['artifacts', id, ...segs].join('/'))
+    if (!entry || entry.size > (this.o.maxArtifactBytes ?? 20 * 1024 * 1024)) return false
+    const bytes = await this.o.source.readArtifact(id, entry.path)
+    const type = safePreviewType(want)
+    res.writeHead(200, {
+      'content-type': type ?? 'application/octet-stream', 'content-length': bytes.byteLength, 'cache-control': 'no-cache',
+      ...(type ? {} : { 'content-disposition': 'attachment' }),
+    })
+    res.end(head ? undefined : bytes)
+    return true
+  }
+}
+
+function json(res: ServerResponse, v: unknown): true {
+  sendJson(res, 200, JSON.stringify(v))
+  return true
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}

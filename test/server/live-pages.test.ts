@@ -1,0 +1,197 @@
+/**
+ * Issue 15: `labbook serve` renders the site's own pages per request from the branch plus the journals of runs in
+ * progress, and open pages update themselves. One static build and one live renderer (both Astro builds: the
+ * heaviest thing in the suite), then: same table text both ways, hostile strings, Host protection, and a run
+ * logged by another process watched in headless Chromium on its run page and its experiment page.
+ */
+import { spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { parseHTML } from 'linkedom'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Labbook } from '../../src/index.js'
+import { serve, type RunningServer } from '../../src/server/index.js'
+import { buildSite } from '../../src/site/build/index.js'
+import { inlineScriptHashes } from '../../src/site/build/csp.js'
+import { launchChromium } from '../site/browser.js'
+import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { injected } from '../helpers/hostile.js'
+import { testRenderer } from '../helpers/renderer.js'
+import { populateSiteRepo } from '../helpers/site-repo.js'
+import { request } from './client.js'
+
+const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
+const SHOTS = join(process.cwd(), 'test-output', 'live')
+let repo: TestRepo
+let book: Labbook
+let srv: RunningServer
+let browser: Browser
+let out = ''
+let ids: string[] = []
+let evilId = ''
+let liveExp = ''
+let userState = ''
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true })
+  repo = gitRepo()
+  const made = await populateSiteRepo(repo.dir, { runs: 4, steps: 30 })
+  ids = made.ids
+  evilId = made.evilId!
+  book = await Labbook.open({ repo: repo.dir })
+  liveExp = (await book.experiment('live')).id
+  const renderer = await testRenderer()
+  srv = await serve({ book, port: 0, site: { renderer: Promise.resolve(renderer), source: book, title: basename(repo.dir) }, log: (l, m) => console.error(`${l}: ${m}`) })
+  userState = repo.userState()
+  // the static build of the same revision (serve's Default experiment included)
+  out = `${repo.dir}-site`
+  await buildSite({ repo: repo.dir, out })
+  browser = await launchChromium()
+}, 900_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await srv?.close()
+  await book?.close()
+  rmSync(out, { recursive: true, force: true })
+  repo?.cleanup()
+})
+
+/** The text of every table of a page, whitespace collapsed. */
+function tables(html: string): string[] {
+  const { document } = parseHTML(html)
+  return [...document.querySelectorAll('main table')].map((t) => (t.textContent ?? '').replace(/\s+/g, ' ').trim())
+}
+
+describe('live pages', () => {
+  it('render the same tables as the static build of the same revision', async () => {
+    const exps = (await book.listExperiments()).map((e) => e.id)
+    const paths = ['', 'commits/', ...exps.map((e) => `experiments/${e}/`), ...[...ids, evilId].map((r) => `runs/${r}/`)]
+    let compared = 0
+    for (const p of paths) {
+      const live = await request(srv.url, 'GET', `/${p}`)
+      expect(live.status, p).toBe(200)
+      expect(live.text, p).toContain('<meta name="labbook-live" content="/live/">')
+      const stat = readFileSync(join(out, p, 'index.html'), 'utf8')
+      expect(stat, p).not.toContain('labbook-live')
+      expect(tables(live.text), p).toEqual(tables(stat))
+      compared += tables(stat).length
+      // the page's CSP lists exactly its inline scripts, as the static build's
+      const csp = /script-src ([^;"]*)/.exec(live.text.replace(/&#39;/g, "'"))![1]!
+      for (const h of inlineScriptHashes(live.text)) expect(csp, p).toContain(h)
+    }
+    expect(compared).toBeGreaterThan(20)
+    // the data files too
+    for (const p of [`data/experiments/${exps[0]}/runs.json`, `data/runs/${ids[0]}.json`, 'data/judge.json', `data/runs/${ids[0]}/m/0.json`]) {
+      const live = await request(srv.url, 'GET', `/${p}`)
+      expect(live.status, p).toBe(200)
+      expect(live.json, p).toEqual(JSON.parse(readFileSync(join(out, p), 'utf8')))
+    }
+    expect((await request(srv.url, 'GET', '/runs/nope/')).status).toBe(404)
+    expect((await request(srv.url, 'GET', '/experiments/nope/')).status).toBe(404)
+    expect(repo.userState()).toBe(userState)
+  })
+
+  it('never run hostile text: every page of the evil run, no dialog, no injected element; artifacts stay text', async () => {
+    const ctx = await browser.newContext()
+    const evilExp = (await book.listExperiments()).find((e) => e.name.startsWith('evil'))!.id
+    for (const p of ['', `experiments/${evilExp}/`, `runs/${evilId}/`, 'commits/', `compare/?runs=${evilId},${ids[0]}`]) {
+      const page = await ctx.newPage()
+      const dialogs: string[] = []
+      page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss() })
+      // not 'networkidle': a live page keeps its event stream open
+      await page.goto(`${srv.url}/${p}`)
+      await page.waitForTimeout(1000)
+      const bad = await injected(page)
+      expect(bad.pwned, p).toBeUndefined()
+      expect(bad.scripts, p).toBe(0)
+      expect(bad.imgX, p).toBe(0)
+      expect(bad.handlers, p).toBe(0)
+      expect(bad.jsLinks, p).toBe(0)
+      expect(dialogs, p).toEqual([])
+      if (p.startsWith('runs/')) {
+        expect(bad.text).toContain('<script>window.__pwned=1')
+        expect(bad.text).toContain('{{constructor')
+      }
+      await page.close()
+    }
+    // as in the static build: an HTML artifact is only ever its source, as text
+    const html = await request(srv.url, 'GET', `/artifacts/${evilId}/report.html.txt`)
+    expect(html.headers['content-type']).toBe('text/plain; charset=utf-8')
+    expect(html.text).toContain('<script>window.__pwned=1')
+    expect((await request(srv.url, 'GET', `/artifacts/${evilId}/report.html`)).status).toBe(404)
+    await ctx.close()
+  })
+
+  it('keep the Host protection on pages, data, artifacts, assets and the channel', async () => {
+    const asset = /\/_astro\/[\w.-]+\.js/.exec((await request(srv.url, 'GET', `/runs/${ids[0]}/`)).text)![0]
+    expect((await request(srv.url, 'GET', asset)).status).toBe(200)
+    for (const p of ['/', `/runs/${ids[0]}/`, `/data/runs/${ids[0]}.json`, `/artifacts/${ids[0]}/config.json`, asset, '/live/events', '/live/state.json']) {
+      expect((await request(srv.url, 'GET', p, undefined, { host: 'rebind.example' })).status, p).toBe(403)
+    }
+    expect((await request(srv.url, 'GET', `/artifacts/${ids[0]}/config.json`)).json).toEqual({ lr: 0.1, note: 'hello' })
+  })
+
+  it('a run logged by another process: its page exists at once, chart and table update by themselves, FINISHED, no reload', { timeout: 180_000 }, async () => {
+    const exp = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    const errors: string[] = []
+    exp.on('pageerror', (e) => errors.push(e.message))
+    await exp.goto(`${srv.url}/experiments/${liveExp}/`)
+    await exp.waitForSelector('.runs-island')
+    await exp.evaluate(() => { (window as unknown as { __same: boolean }).__same = true })
+
+    // a point per 100 ms until we close the child's stdin (so RUNNING and growth are seen however slow the machine is)
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-until-stdin', repo.dir, '100', 'live'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    p.stdout.on('data', (d) => (stdout += d))
+    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)))
+    const id = await new Promise<string>((resolve) => p.stdout.on('data', () => { const l = stdout.split('\n'); if (l.length > 1) resolve(l[0]!) }))
+
+    // the run's page exists the moment the run started
+    const run = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    run.on('pageerror', (e) => errors.push(e.message))
+    const res = await run.goto(`${srv.url}/runs/${id}/`)
+    expect(res?.status()).toBe(200)
+    await run.evaluate(() => { (window as unknown as { __same: boolean }).__same = true })
+    expect(await run.textContent('h1 .badge')).toBe('RUNNING')
+
+    // the chart appears and grows by itself
+    const points = (pg: Page) => pg.evaluate(() => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0))
+    await run.waitForFunction(() => document.querySelector('.run-charts figure[data-metric="loss"] svg'), undefined, { timeout: 20_000 })
+    const first = await points(run)
+    const t0 = Date.now()
+    await run.waitForFunction((n) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > n, first, { timeout: 10_000 })
+    const grew = Date.now() - t0
+    // the experiment table got the run, RUNNING, by itself
+    const row = `.runs-island tbody tr[data-run="${id}"]`
+    await exp.waitForSelector(row, { timeout: 10_000 })
+    expect(await exp.textContent(`${row} .badge`)).toBe('RUNNING')
+
+    // screenshots mid-run: run page and experiment page, light and dark, desktop and phone
+    for (const [name, pg] of [['run', run], ['experiment', exp]] as const) {
+      for (const scheme of ['light', 'dark'] as const) {
+        for (const [size, vp] of [['desktop', { width: 1440, height: 900 }], ['phone', { width: 390, height: 844 }]] as const) {
+          await pg.emulateMedia({ colorScheme: scheme })
+          await pg.setViewportSize(vp)
+          await pg.screenshot({ path: join(SHOTS, `${name}-running-${scheme}-${size}.png`), fullPage: size === 'desktop' && name === 'run' })
+        }
+      }
+      await pg.emulateMedia({ colorScheme: 'light' })
+      await pg.setViewportSize({ width: 1440, height: 900 })
+    }
+
+    expect(await run.textContent('h1 .badge')).toBe('RUNNING')
+    p.stdin.end()
+    expect(await exited).toBe(0)
+    const total = Number(/points (\d+)/.exec(stdout)![1])
+    await run.waitForFunction(() => document.querySelector('h1 .badge')?.textContent === 'FINISHED', undefined, { timeout: 15_000 })
+    await exp.waitForFunction((sel) => document.querySelector(`${sel} .badge`)?.textContent === 'FINISHED', row, { timeout: 15_000 })
+    await run.waitForFunction((n) => document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent?.includes(`(${n.toLocaleString('en')} points`), total, { timeout: 15_000 })
+    await run.screenshot({ path: join(SHOTS, 'run-finished-light-desktop.png'), fullPage: true })
+    for (const pg of [run, exp]) expect(await pg.evaluate(() => (window as unknown as { __same?: boolean }).__same)).toBe(true)
+    expect(errors).toEqual([])
+    expect(grew).toBeLessThan(10_000)
+    expect(repo.userState()).toBe(userState)
+  })
+})
