@@ -1,27 +1,76 @@
-// Issue 15's live channel, measured in one run (node --import tsx bench/live.ts [--loggers 20] [--listeners 20] [--seconds 10]):
-// 1. idle CPU of a real `labbook serve` process (--site-refresh 0) over N seconds, nobody watching, nothing logging;
-//    reference: the same process's CPU with one page listening on /live/events.
-// 2. latency from run.logMetric() in L logger processes to the point being readable by P listeners (SSE `change`
-//    event, then /live/data/runs/<id>.json shows the point's step): p50/p95 over all points.
-// 3. logging throughput of L loggers with P listeners vs with none (same run, same machine).
-// Not measured here: time to the point drawn in Chromium (the browser test checks it stays within seconds).
+// Issue 15, measured in one run against a real `labbook serve` process and headless Chromium:
+//   node --import tsx bench/live.ts [--loggers 20] [--pages 20] [--seconds 15] [--points 1000000]
+// 1. idle CPU of the serve process over 10 s, nobody watching, nothing logging; reference: one page open (SSE).
+// 2. first render of a run page with a --points metric (downsampled as the static site does); reference: the same
+//    page of a 1,000-point run, and the second (cached) render of the big one.
+// 3. latency from a point logged to the point DRAWN in an open page (the chart's last drawn step, read in the page),
+//    with --loggers loggers of three kinds in turn: run.logMetric() in another process, a $LABBOOK_METRICS line
+//    (`labbook run`), an MLflow log-batch through serve; --pages Chromium pages, each on one logger's run page.
+//    p50/p95 per kind and overall.
+// 4. logging throughput through serve (MLflow log-batch, --loggers clients, 100 points a batch) for --seconds with
+//    no page open, then with --pages pages open on those runs: the ratio.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gitRepo } from '../test/helpers/git-repo.js'
+import type { Page } from 'playwright-core'
 
 const arg = (k: string, d: number) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? Number(process.argv[i + 1]) : d }
-const LOGGERS = arg('loggers', 20), LISTENERS = arg('listeners', 20), SECONDS = arg('seconds', 10)
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CLI = `${ROOT}cli/main.ts`
-const CHILD = `${ROOT}test/helpers/child.ts`
-
-const cpuMs = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10 }
+const SELF = fileURLToPath(import.meta.url)
+const EVERY = 100 // ms between points of one logger
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+// ---- child mode: a logger process using the library (`--child lib REPO NAME`) ----
+if (process.argv[2] === '--child') {
+  const [, , , , repo, name] = process.argv
+  const { Labbook } = await import('../src/index.js')
+  const book = await Labbook.open({ repo: repo!, commitInterval: 3_600_000 })
+  const run = await book.startRun({ experiment: 'bench', name: name! })
+  process.stdout.write(`${run.id}\n`)
+  let open = true
+  process.stdin.on('end', () => (open = false)).resume()
+  for (let step = 0; open; step++) {
+    const t = Date.now()
+    run.logMetric('loss', 1 / (step + 1), { step, timestamp: t })
+    run.flush()
+    process.stdout.write(`step ${step} ${t}\n`)
+    await sleep(EVERY)
+  }
+  await run.end('FINISHED')
+  await book.close()
+  process.exit(0)
+}
+
+const LOGGERS = arg('loggers', 20), PAGES = arg('pages', 20), SECONDS = arg('seconds', 15), POINTS = arg('points', 1_000_000)
+const { gitRepo } = await import('../test/helpers/git-repo.js')
+const { launchChromium } = await import('../test/site/browser.js')
+const { ensureRenderer, rendererKey } = await import('../src/site/renderer.js')
+const { Labbook } = await import('../src/index.js')
+
+const cpuMs = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10 }
+const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN }
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+
+function call(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${path}`, { method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
+      let b = ''
+      res.on('data', (d) => (b += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: b }))
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+const mlflow = async (url: string, path: string, body: unknown) => JSON.parse((await call(url, 'POST', `/api/2.0/mlflow/${path}`, body)).text)
+
 function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
-  const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0', '--site-refresh', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   return new Promise((resolve, reject) => {
     p.stderr!.on('data', (d) => { err += d; const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err); if (m) resolve({ p, url: m[1]! }) })
@@ -29,88 +78,203 @@ function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
   })
 }
 
-/** An EventSource stand-in: calls onChange for every `change` event. */
-function listen(url: string, onChange: () => void): () => void {
-  const req = http.get(`${url}/live/events`, (res) => { res.setEncoding('utf8'); res.on('data', (d: string) => { if (d.includes('event: change')) onChange() }) })
-  req.on('error', () => {})
-  return () => req.destroy()
+/** Marks in the page when each step of `loss` is first drawn (the chart's data-last-step), by the page's clock. */
+async function watchDrawn(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __seen: Record<number, number> }
+    w.__seen = {}
+    let last = -1
+    const tick = () => {
+      const v = Number(document.querySelector('.run-charts figure[data-metric="loss"]')?.getAttribute('data-last-step') ?? -1)
+      if (v > last) { const t = Date.now(); for (let s = last + 1; s <= v; s++) w.__seen[s] = t; last = v }
+    }
+    setInterval(tick, 20)
+  })
 }
 
-const getJson = (url: string) => new Promise<any>((resolve, reject) => http.get(url, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => { try { resolve(JSON.parse(b)) } catch (e) { reject(e) } }) }).on('error', reject))
+interface Logger { kind: 'lib' | 'env' | 'mlflow'; id: string; logged: Map<number, number>; stop(): Promise<void> }
 
-async function loggers(repo: string, n: number, points: number, every: number): Promise<{ procs: ChildProcess[]; ids: Promise<string[]>; logged: Map<string, Map<number, number>>; done: Promise<number> }> {
-  const logged = new Map<string, Map<number, number>>()
-  const procs: ChildProcess[] = []
-  const ids: Promise<string>[] = []
-  const t0 = Date.now()
-  const exits: Promise<void>[] = []
-  for (let i = 0; i < n; i++) {
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-points', repo, String(points), String(every), 'bench'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
-    procs.push(p)
-    let out = '', id = ''
-    ids.push(new Promise((resolve) => p.stdout!.on('data', (d) => {
-      out += d
-      const lines = out.split('\n'); out = lines.pop()!
-      for (const l of lines) {
-        if (!id) { id = l; logged.set(id, new Map()); resolve(id); continue }
-        const m = /^step (\d+)/.exec(l)
-        if (m) logged.get(id)!.set(Number(m[1]), Date.now())
-      }
-    })))
-    exits.push(new Promise((r) => p.on('exit', () => r())))
+async function libLogger(repo: string, name: string): Promise<Logger> {
+  const p = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', 'lib', repo, name], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
+  const logged = new Map<number, number>()
+  let out = '', id = ''
+  const exited = new Promise((r) => p.on('exit', r))
+  await new Promise<void>((resolve) => p.stdout!.on('data', (d) => {
+    out += d
+    const lines = out.split('\n'); out = lines.pop()!
+    for (const l of lines) {
+      if (!id) { id = l; resolve(); continue }
+      const m = /^step (\d+) (\d+)/.exec(l)
+      if (m) logged.set(Number(m[1]), Number(m[2]))
+    }
+  }))
+  return { kind: 'lib', id, logged, stop: async () => { p.stdin!.end(); await exited } }
+}
+
+async function envLogger(repo: string, url: string, expId: string, name: string): Promise<Logger> {
+  // the training script: a $LABBOOK_METRICS line every EVERY ms until a file appears; prints each step's time
+  const stopFile = join(tmpdir(), `labbook-bench-stop-${process.pid}-${name}`)
+  const script = `const fs=require('fs');let s=0;const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(stopFile)})){clearInterval(t);return}const now=Date.now();fs.appendFileSync(process.env.LABBOOK_METRICS,JSON.stringify({loss:1/(s+1),step:s,timestamp:now})+'\\n');console.log('step '+s+' '+now);s++},${EVERY})`
+  const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', repo, 'run', '-e', 'bench', '--name', name, '--', process.execPath, '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let err = ''
+  p.stderr!.on('data', (d) => (err = (err + d).slice(-2000)))
+  let gone = false
+  p.on('exit', () => (gone = true))
+  const logged = new Map<number, number>()
+  let out = ''
+  p.stdout!.on('data', (d) => {
+    out += d
+    const lines = out.split('\n'); out = lines.pop()!
+    for (const l of lines) { const m = /^step (\d+) (\d+)/.exec(l); if (m) logged.set(Number(m[1]), Number(m[2])) }
+  })
+  const exited = new Promise((r) => p.on('exit', r))
+  let id = ''
+  while (!id) {
+    if (gone) throw new Error(`labbook run exited: ${err}`)
+    await sleep(200)
+    const runs = JSON.parse((await call(url, 'GET', `/data/experiments/${expId}/runs.json`)).text) as Array<{ id: string; name: string }>
+    id = runs.find((r) => r.name === name)?.id ?? ''
   }
-  return { procs, ids: Promise.all(ids), logged, done: Promise.all(exits).then(() => Date.now() - t0) }
+  return { kind: 'env', id, logged, stop: async () => { (await import('node:fs')).writeFileSync(stopFile, ''); await exited } }
 }
 
-const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN }
+async function mlflowLogger(url: string, expId: string, name: string): Promise<Logger> {
+  const run = (await mlflow(url, 'runs/create', { experiment_id: expId, run_name: name, start_time: Date.now() })).run.info.run_id as string
+  const logged = new Map<number, number>()
+  let open = true
+  const loop = (async () => {
+    for (let step = 0; open; step++) {
+      const t = Date.now()
+      await mlflow(url, 'runs/log-batch', { run_id: run, metrics: [{ key: 'loss', value: 1 / (step + 1), timestamp: t, step }] })
+      logged.set(step, t)
+      await sleep(EVERY)
+    }
+  })()
+  return { kind: 'mlflow', id: run, logged, stop: async () => { open = false; await loop; await mlflow(url, 'runs/update', { run_id: run, status: 'FINISHED', end_time: Date.now() }) } }
+}
 
 const repo = gitRepo()
+let serveProc: ChildProcess | undefined
+const browser = await launchChromium()
 try {
+  // The live renderer is compiled once per labbook version; share one across bench runs (as an install would).
+  const shared = (await import('../test/helpers/renderer.js')).TEST_RENDERER_DIR
+  const folder = await ensureRenderer(shared)
+  const own = join(repo.dir, '.git', 'labbook', 'live-site')
+  mkdirSync(own, { recursive: true })
+  symlinkSync(folder, join(own, `r-${await rendererKey()}`))
+  console.log(`renderer ready (${basename(folder)})`)
+
+  // 2 (prepared before serve starts): a run with POINTS points and one with 1,000
+  const book = await Labbook.open({ repo: repo.dir })
+  const mk = async (name: string, n: number) => {
+    const r = await book.startRun({ experiment: 'big', name })
+    for (let i = 0; i < n; i++) r.logMetric('loss', Math.exp(-i / n) + 0.01 * Math.sin(i), { step: i, timestamp: 1_700_000_000_000 + i })
+    await r.end('FINISHED')
+    return r.id
+  }
+  let t0 = performance.now()
+  const big = await mk('big', POINTS)
+  console.log(`logged ${POINTS.toLocaleString('en')} points in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  const small = await mk('small', 1000)
+  await book.close()
+
   const { p, url } = await startServe(repo.dir)
-  await sleep(3000) // start-up settles
+  serveProc = p
+  while ((await call(url, 'GET', '/')).status !== 200) await sleep(200)
+  await call(url, 'GET', '/runs/-/') // as the server's own warm-up: page modules loaded
+
+  // 1. idle CPU
+  await sleep(2000)
   let c0 = cpuMs(p.pid!)
-  await sleep(SECONDS * 1000)
-  const idle = (cpuMs(p.pid!) - c0) / (SECONDS * 10)
-  const stop = listen(url, () => {})
+  await sleep(10_000)
+  const idle = (cpuMs(p.pid!) - c0) / 100
+  const one = await browser.newPage()
+  await one.goto(`${url}/`)
   await sleep(1000)
   c0 = cpuMs(p.pid!)
-  await sleep(SECONDS * 1000)
-  const watched = (cpuMs(p.pid!) - c0) / (SECONDS * 10)
-  stop()
-  console.log(`idle serve CPU: ${idle.toFixed(2)}% over ${SECONDS} s (one page listening, nothing logging: ${watched.toFixed(2)}%)`)
+  await sleep(10_000)
+  const watched = (cpuMs(p.pid!) - c0) / 100
+  await one.close()
+  console.log(`idle serve CPU: ${idle.toFixed(2)}% over 10 s, nothing open (one page open, nothing logging: ${watched.toFixed(2)}%)`)
 
-  // throughput without listeners
-  const POINTS = 100, EVERY = 20
-  const base = await loggers(repo.dir, LOGGERS, POINTS, EVERY)
-  const baseMs = await base.done
-  // with listeners: each, on every change, reads each run's live summary and records when a step first shows
-  const seen = new Map<string, Map<number, number>>()
-  const run = await loggers(repo.dir, LOGGERS, POINTS, EVERY)
-  const ids = await run.ids
-  const stops: Array<() => void> = []
-  let busy = false
-  for (let i = 0; i < LISTENERS; i++) {
-    stops.push(listen(url, () => {
-      if (i !== 0 || busy) return // one reader measures; the others only hold streams and receive events
-      busy = true
-      void Promise.all(ids.map(async (id) => {
-        const r = await getJson(`${url}/live/data/runs/${id}.json`)
-        const step = r.metrics?.loss?.step
-        if (typeof step !== 'number') return
-        const m = seen.get(id) ?? seen.set(id, new Map()).get(id)!
-        for (let s = 0; s <= step; s++) if (!m.has(s)) m.set(s, Date.now())
-      })).finally(() => { busy = false })
-    }))
+  // 2. first render
+  const time = async (path: string) => { const t = performance.now(); const r = await call(url, 'GET', path); if (r.status !== 200) throw new Error(`${path}: ${r.status}`); return performance.now() - t }
+  const bigFirst = await time(`/runs/${big}/`)
+  const bigAgain = await time(`/runs/${big}/`)
+  const smallFirst = await time(`/runs/${small}/`)
+  console.log(`first render of a run page, ${POINTS.toLocaleString('en')}-point metric: ${bigFirst.toFixed(0)} ms (cached: ${bigAgain.toFixed(0)} ms; 1,000-point run, first: ${smallFirst.toFixed(0)} ms)`)
+
+  // 3. latency to drawn
+  const expId = (await mlflow(url, 'experiments/create', { name: 'bench' })).experiment_id as string
+  const loggers: Logger[] = []
+  const kinds = ['lib', 'env', 'mlflow'] as const
+  await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => {
+    const kind = kinds[i % 3]!
+    loggers[i] = kind === 'lib' ? await libLogger(repo.dir, `lib-${i}`) : kind === 'env' ? await envLogger(repo.dir, url, expId, `env-${i}`) : await mlflowLogger(url, expId, `mlflow-${i}`)
+  }))
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+  const pages: Array<{ page: Page; logger: Logger }> = []
+  for (let j = 0; j < PAGES; j++) {
+    const logger = loggers[j % LOGGERS]!
+    const page = await ctx.newPage()
+    await page.goto(`${url}/runs/${logger.id}/`)
+    await page.waitForSelector('.run-charts figure[data-metric="loss"]', { timeout: 60_000 })
+    await watchDrawn(page)
+    pages.push({ page, logger })
   }
-  const liveMs = await run.done
-  await sleep(1500)
-  stops.forEach((s) => s())
-  const lat: number[] = []
-  for (const [id, steps] of run.logged) for (const [s, t] of steps) { const v = seen.get(id)?.get(s); if (v !== undefined) lat.push(v - t) }
-  console.log(`latency logMetric → readable by a listening page: p50 ${pct(lat, 0.5)} ms, p95 ${pct(lat, 0.95)} ms (${lat.length} of ${LOGGERS * POINTS} points observed; ${LOGGERS} loggers, ${LISTENERS} listeners)`)
-  console.log(`logging wall time: ${LOGGERS} loggers × ${POINTS} points: ${baseMs} ms with no listener, ${liveMs} ms with ${LISTENERS} (ratio ${(liveMs / baseMs).toFixed(2)})`)
-  p.kill('SIGINT')
-  await new Promise((r) => p.once('exit', r))
+  const since = Date.now()
+  await sleep(SECONDS * 1000)
+  await Promise.all(loggers.map((l) => l.stop()))
+  await sleep(3000)
+  const lat: Record<string, number[]> = { lib: [], env: [], mlflow: [] }
+  let missed = 0
+  for (const { page, logger } of pages) {
+    const seen = await page.evaluate(() => (window as unknown as { __seen: Record<number, number> }).__seen)
+    for (const [step, t] of logger.logged) {
+      if (t < since) continue // logged before this page watched
+      const s = seen[step]
+      if (s === undefined) missed++
+      else lat[logger.kind]!.push(s - t)
+    }
+  }
+  await ctx.close()
+  const all = Object.values(lat).flat()
+  const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5)} ms, p95 ${pct(xs, 0.95)} ms (${xs.length} points)`
+  console.log(`latency logged → drawn, ${LOGGERS} loggers × ${PAGES} pages: ${fmt(all)}; ${missed} not drawn within 3 s of the end`)
+  for (const k of kinds) console.log(`  ${k}: ${fmt(lat[k]!)}`)
+
+  // 4. throughput through serve
+  const runs = await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => (await mlflow(url, 'runs/create', { experiment_id: expId, run_name: `tp-${i}`, start_time: Date.now() })).run.info.run_id as string))
+  let step = 0
+  const blast = async (ms: number) => {
+    let points = 0
+    const end = Date.now() + ms
+    await Promise.all(runs.map(async (run) => {
+      while (Date.now() < end) {
+        const s0 = step; step += 100
+        await mlflow(url, 'runs/log-batch', { run_id: run, metrics: Array.from({ length: 100 }, (_, k) => ({ key: 'loss', value: Math.random(), timestamp: Date.now(), step: s0 + k })) })
+        points += 100
+      }
+    }))
+    return points / (ms / 1000)
+  }
+  const none = await blast(SECONDS * 1000)
+  const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+  for (let j = 0; j < PAGES; j++) {
+    const page = await ctx2.newPage()
+    await page.goto(`${url}/runs/${runs[j % runs.length]}/`)
+  }
+  await sleep(2000)
+  const withPages = await blast(SECONDS * 1000)
+  await ctx2.close()
+  console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.toFixed(0)} points/s with no page, ${withPages.toFixed(0)} with ${PAGES} pages open (ratio ${(withPages / none).toFixed(2)})`)
 } finally {
+  await browser.close()
+  if (serveProc) {
+    serveProc.kill('SIGINT')
+    await new Promise((r) => serveProc!.once('exit', r))
+  }
+  agent.destroy()
   repo.cleanup()
 }
