@@ -48,7 +48,7 @@ if (process.argv[2] === '--child') {
 const LOGGERS = arg('loggers', 20), PAGES = arg('pages', 20), SECONDS = arg('seconds', 15), POINTS = arg('points', 1_000_000)
 const { gitRepo } = await import('../test/helpers/git-repo.js')
 const { launchChromium } = await import('../test/site/browser.js')
-const { ensureRenderer, rendererKey } = await import('../src/site/renderer.js')
+const { ensureRenderer, rendererKey } = await import('../src/site/build/renderer.js')
 const { Labbook } = await import('../src/index.js')
 
 const cpuMs = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10 }
