@@ -74,7 +74,7 @@ function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
   let err = ''
   return new Promise((resolve, reject) => {
     p.stderr!.on('data', (d) => { err += d; const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err); if (m) resolve({ p, url: m[1]! }) })
-    p.on('exit', () => reject(new Error(err)))
+    p.on('exit', (code, signal) => { if (code !== 0 && signal !== 'SIGINT') console.error(`serve exited ${code ?? signal}: ${err.slice(-3000)}`); reject(new Error(err)) })
   })
 }
 

@@ -55,16 +55,16 @@ export class LiveChannel {
     // the request itself closes as soon as its (empty) body is read; the response closes when the page goes away
     res.on('close', done)
     res.on('error', done)
-    void this.version().then((v) => {
+    this.version().then((v) => {
       this.last = v
       res.write(`event: change\ndata: ${JSON.stringify({ version: v })}\n\n`)
-    })
+    }, () => {}) // a journal rotated away mid-look: the next tick looks again
     if (!this.timer) {
       let beats = 0
       this.timer = setInterval(() => {
         // a comment now and then keeps proxies from closing an idle stream
         if (++beats % Math.round(15_000 / (this.o.interval ?? 250)) === 0) for (const l of this.listeners) l.write(': keep-alive\n\n')
-        void this.check()
+        this.check().catch(() => {}) // as above: the next tick looks again
       }, this.o.interval ?? 250)
       this.timer.unref()
     }

@@ -1,10 +1,13 @@
 /** The live renderer for tests: built once per source tree into a shared temp folder (keyed like the real cache), one builder at a time. */
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureRenderer, loadRenderer, type Renderer } from '../../src/site/build/renderer.js'
+import { packageRoot } from '../../src/site/build/template.js'
 
-export const TEST_RENDERER_DIR = join(tmpdir(), 'labbook-test-live-site')
+// one folder per checkout: builds delete older renderers in their folder, and link the checkout's node_modules
+export const TEST_RENDERER_DIR = join(tmpdir(), `labbook-test-live-site-${createHash('sha256').update(packageRoot()).digest('hex').slice(0, 8)}`)
 
 export async function testRenderer(): Promise<Renderer> {
   mkdirSync(TEST_RENDERER_DIR, { recursive: true })
