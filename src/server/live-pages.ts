@@ -28,6 +28,8 @@ export interface LivePagesOptions {
   /** The renderer, once built (`ensureRenderer` + `loadRenderer`); pages answer "being prepared" until then. */
   renderer: Promise<Renderer>
   title: string
+  /** The branch shown, named in the footer. */
+  branch?: string
   /** The repository's git dir: code commits get their subject, author and history order, as in the static build. */
   gitdir?: string
   judge?: JudgeConfig
@@ -126,7 +128,7 @@ export class LivePages {
 
   private siteData(snap: Snapshot): Promise<SiteData> {
     snap.data ??= snap.summaries.then((s) => ({
-      title: this.o.title, rev: 'live', commit: null, generatedAt: Date.now(),
+      title: this.o.title, rev: this.o.branch ?? 'labbook', commit: null, generatedAt: Date.now(),
       experiments: s.experiments, runs: s.runs, details: {}, commits: s.commits, models: s.models, modelRefs: s.modelRefs, problems: s.problems, judge: this.o.judge ?? {},
     }))
     // each render gets its own details (the run page puts its run's in)
