@@ -158,7 +158,7 @@ describe('live pages', () => {
 
     // the chart appears and grows by itself
     const points = (pg: Page) => pg.evaluate(() => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0))
-    await run.waitForFunction(() => document.querySelector('.run-charts figure[data-metric="loss"] svg'), undefined, { timeout: 20_000 })
+    await run.waitForFunction(() => document.querySelector('.run-charts figure[data-metric="loss"] svg'), undefined, { timeout: 60_000 })
     const first = await points(run)
     const t0 = Date.now()
     await run.waitForFunction((n) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > n, first, { timeout: 10_000 })
