@@ -72,6 +72,13 @@ export function overlaySummary(j: LiveJournal, onBranch: RunSummary | undefined)
     else if (op.op === 'untag') delete run.tags[op.key]
     else if (op.op === 'name') run.name = op.value
     else if (op.op === 'description') run.description = op.value === '' ? undefined : op.value
+    else if (op.op === 'dataset') {
+      // as Run.logInputs: the same name and digest is replaced (a run ended and not yet committed shows its datasets)
+      const list = (run.datasets = [...(run.datasets ?? [])])
+      const i = list.findIndex((d) => d.name === op.value.name && d.digest === op.value.digest)
+      if (i >= 0) list[i] = op.value
+      else list.push(op.value)
+    }
   }
   const fresh = summarize(uncommittedPoints(j, onBranch))
   for (const [k, s] of Object.entries(fresh)) run.metrics[k] = mergeSummaries(run.metrics[k], s)!
