@@ -56,6 +56,8 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   const [full, setFull] = useState<Record<string, boolean>>({})
   const [error, setError] = useState<string | null>(null)
   const fullRaw = useRef(new Map<string, Series>())
+  const asked = useRef(0)
+  const drawn = useRef(0)
 
   useEffect(() => {
     if (!tick || !runId) return
@@ -63,7 +65,9 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   }, [tick, runId])
 
   useEffect(() => {
-    let stale = false
+    // Requests overlap when changes come faster than answers (a run logging every 100 ms on a busy machine): draw every
+    // answer newer than the one drawn, never drop them all as stale (that starved the chart).
+    const seq = ++asked.current
     // a live refresh of a line whose full history is drawn (zoomed in) refetches that history
     if (tick) for (const m of metrics) if (full[m.key]) fullRaw.current.delete(m.key)
     Promise.all(metrics.map(async (m) => {
@@ -71,9 +75,12 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
       if (tick && full[m.key] && m.full) { const s = await fetchFull(m); if (s) return [m.key, z ? inRange(s, z, x, startTime) : thin(s)] as const }
       return [m.key, decodeSeries(await getJson<SeriesFile>(m.file))] as const
     }))
-      .then((all) => { if (stale) return; setSeries(Object.fromEntries(all)); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true })
+      .then((all) => {
+        if (seq < drawn.current) return
+        drawn.current = seq
+        setSeries(Object.fromEntries(all)); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true
+      })
       .catch((e: Error) => setError(e.message))
-    return () => { stale = true }
   }, [metrics, tick])
 
   const fetchFull = async (m: MetricFile): Promise<Series | undefined> => {
