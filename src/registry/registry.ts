@@ -11,7 +11,7 @@ import {
   type ModelRecord, type ModelVersion, type RegisteredModel, type Stage,
 } from '../model/registry.js'
 import { validateKey, validateTagValue } from '../model/validate.js'
-import type { BranchStore, Edit } from '../store/branch-store.js'
+import type { BranchStore, Edit, EditBuilder } from '../store/branch-store.js'
 import type { TreeChange } from '../store/tree-edit.js'
 import type { TreeView } from '../store/tree-view.js'
 import { readModel, readRegistry } from './read.js'
@@ -50,7 +50,21 @@ function versionNotFound(name: string, version: number | string): LabbookError {
  * await reg.setAlias('iris', 'champion', v.version)
  */
 export class Registry {
-  constructor(private readonly store: BranchStore, private readonly view: () => Promise<TreeView | null>) {}
+  /**
+   * @param settle awaited before every write: the book commits its pending run starts and ends first, so each
+   *   registry action is a commit of its own (`git log labbook -- models` reads who registered or promoted what).
+   */
+  constructor(
+    private readonly store: BranchStore,
+    private readonly view: () => Promise<TreeView | null>,
+    private readonly settle: () => Promise<void> = async () => {},
+  ) {}
+
+  /** One registry action, one commit. */
+  private async write<T>(build: EditBuilder<T>): Promise<T> {
+    await this.settle()
+    return this.store.update(build)
+  }
 
   async list(): Promise<ModelRecord[]> {
     const view = await this.view()
@@ -77,7 +91,7 @@ export class Registry {
   async createModel(name: string, o: CreateModelOptions = {}): Promise<ModelRecord> {
     validateModelName(name)
     const tags = checkTags(o.tags)
-    return this.store.update(async (view) => {
+    return this.write(async (view) => {
       if (await readModel(view, name)) throw new LabbookError('MODEL_EXISTS', `Registered Model (name=${name}) already exists.`, undefined, { name })
       const now = Date.now()
       const model: RegisteredModel = { name, createdAt: now, updatedAt: now, tags }
@@ -91,7 +105,7 @@ export class Registry {
 
   async renameModel(name: string, newName: string): Promise<RegisteredModel> {
     validateModelName(newName)
-    return this.store.update(async (view) => {
+    return this.write(async (view) => {
       const rec = await mustRead(view, name)
       if (newName !== name && (await readModel(view, newName))) throw new LabbookError('MODEL_EXISTS', `Registered Model (name=${newName}) already exists.`, undefined, { name: newName })
       const dir = await view.entry(modelDir(name))
@@ -124,7 +138,7 @@ export class Registry {
 
   /** Deletes the model with its versions and aliases; its history stays in `git log`. */
   async deleteModel(name: string): Promise<void> {
-    return this.store.update(async (view) => {
+    return this.write(async (view) => {
       await mustRead(view, name)
       return { changes: [{ path: modelDir(name), remove: true }], subject: `delete model ${name}`, trailers: trailers(name), result: undefined }
     })
@@ -135,7 +149,7 @@ export class Registry {
     validateModelName(name)
     if (typeof o.source !== 'string' || o.source === '') throw new LabbookError('INVALID_VALUE', `A model version needs a source (where its files are), got ${JSON.stringify(o.source)}.`, 'e.g. runs:/<run id>/model.')
     const tags = checkTags(o.tags)
-    return this.store.update(async (view) => {
+    return this.write(async (view) => {
       let rec = await readModel(view, name)
       const changes: TreeChange[] = []
       const now = Date.now()
@@ -175,7 +189,7 @@ export class Registry {
 
   /** Marks the version deleted (its number is never reused) and drops the aliases pointing at it. */
   async deleteVersion(name: string, version: number): Promise<void> {
-    return this.store.update(async (view) => {
+    return this.write(async (view) => {
       const rec = await mustRead(view, name)
       const v = findVersion(rec, version)
       const changes: TreeChange[] = [{ path: versionFile(name, v.id), blob: this.store.objects.writeBlob(encodeVersion({ ...v, tags: { ...v.tags }, deleted: true, updatedAt: Date.now() })) }]
@@ -187,7 +201,7 @@ export class Registry {
   /** MLflow 2.x stage transition; `archiveExisting` moves the other versions in that stage to Archived, in the same commit. */
   async transitionStage(name: string, version: number, stage: string, archiveExisting = false): Promise<ModelVersion> {
     const to: Stage = parseStage(stage)
-    return this.store.update(async (view) => {
+    return this.write(async (view) => {
       const rec = await mustRead(view, name)
       const v = findVersion(rec, version)
       const now = Date.now()
@@ -205,7 +219,7 @@ export class Registry {
   /** Points an alias at a version (moving it if it pointed elsewhere). */
   async setAlias(name: string, alias: string, version: number, user?: string): Promise<ModelVersion> {
     validateAlias(alias)
-    return this.store.update(async (view) => {
+    return this.write(async (view) => {
       const rec = await mustRead(view, name)
       const v = findVersion(rec, version)
       const prev = rec.aliases.find((a) => a.alias === alias)
@@ -217,7 +231,7 @@ export class Registry {
   }
 
   async deleteAlias(name: string, alias: string): Promise<void> {
-    return this.store.update(async (view) => {
+    return this.write(async (view) => {
       const rec = await mustRead(view, name)
       if (!rec.aliases.some((a) => a.alias === alias)) throw new LabbookError('MODEL_NOT_FOUND', `Registered model alias ${alias} not found.`, undefined, { name, alias })
       return { changes: [{ path: aliasFile(name, alias), remove: true }], subject: `remove alias ${name}@${alias}`, trailers: trailers(name), result: undefined }
@@ -225,7 +239,7 @@ export class Registry {
   }
 
   private editModel(name: string, subject: string, edit: (m: RegisteredModel) => void): Promise<RegisteredModel> {
-    return this.store.update(async (view): Promise<Edit<RegisteredModel>> => {
+    return this.write(async (view): Promise<Edit<RegisteredModel>> => {
       const rec = await mustRead(view, name)
       const m = { ...rec.model, tags: { ...rec.model.tags } }
       edit(m)
@@ -235,7 +249,7 @@ export class Registry {
   }
 
   private editVersion(name: string, version: number, subject: string, edit: (v: ModelVersion) => void): Promise<ModelVersion> {
-    return this.store.update(async (view): Promise<Edit<ModelVersion>> => {
+    return this.write(async (view): Promise<Edit<ModelVersion>> => {
       const v = { ...findVersion(await mustRead(view, name), version) }
       v.tags = { ...v.tags }
       edit(v)

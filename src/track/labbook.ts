@@ -66,7 +66,7 @@ export class Labbook extends LiveReader {
     const store = new BranchStore(gitdir, branch, objects)
     super(objects, new SummaryIndex(gitdir, objects), gitdir, () => store.head())
     this.store = store
-    this.models = new Registry(store, () => store.head())
+    this.models = new Registry(store, () => store.head(), () => this.flush())
     if (o.notes ?? true) this.notes = notesStore(gitdir, objects)
     this.commitInterval = o.commitInterval ?? DEFAULT_COMMIT_INTERVAL
     this.artifactThreshold = o.artifactThreshold ?? configuredThreshold(gitdir) ?? DEFAULT_ARTIFACT_THRESHOLD

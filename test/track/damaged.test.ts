@@ -26,6 +26,7 @@ beforeAll(async () => {
     await run.end()
     ids.push(run.id)
   }
+  await book.flush() // the runs' group commit lands before the test damages one of them
   bad = `${runDir(ids[1]!)}/run.yaml`
   await book.store.update(async () => ({ changes: [{ path: bad, blob: book.objects.writeBlob('id: [unclosed\n  : : :\n') }], subject: 'damage a run (test)', result: undefined }))
   await book.close()
