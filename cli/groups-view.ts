@@ -5,7 +5,8 @@ import {
 } from '../src/judge/index.js'
 import { type FieldRef, formatField, runValue } from '../src/query/index.js'
 import type { CliIO } from './io.js'
-import { colorsFor, formatNumber, renderTable, terminalWidth, type Column } from './output.js'
+import { colorsFor, renderTable, terminalWidth, type Column } from './output.js'
+import { formatNumber } from '../src/model/display.js'
 import type { ExperimentNames } from './runs-view.js'
 
 /** `config` groups by params minus seed params (src/judge's rule); otherwise by the values of the listed fields. */

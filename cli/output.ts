@@ -25,31 +25,6 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, nonFiniteReplacer, 2) + '\n'
 }
 
-export function formatNumberExact(v: number): string {
-  return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v)
-}
-
-/** Short human form for tables: integers as they are, others to 4 significant digits. */
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v) || Number.isInteger(v)) return formatNumberExact(v)
-  const a = Math.abs(v)
-  if (a >= 1e6 || a < 1e-4) return v.toExponential(2)
-  if (a >= 1000) return v.toFixed(1)
-  return String(Number(v.toPrecision(4)))
-}
-
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return ''
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  const s = ms / 1000
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)}s`
-  const m = Math.floor(s / 60)
-  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`
-  const h = Math.floor(m / 60)
-  if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`
-  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`
-}
-
 export function formatAge(ms: number, now = Date.now()): string {
   const d = now - ms
   if (d < 60_000) return 'just now'

@@ -14,7 +14,8 @@ import { ctx, setExit } from './context.js'
 import { loadConfig } from '../src/format/config-file.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
-import { formatNumber, out, say, toJson } from './output.js'
+import { out, say, toJson } from './output.js'
+import { formatNumber } from '../src/model/display.js'
 import { wrap } from './run.js'
 
 /** The tag a reproduction carries: the id of the run it reproduces. */

@@ -23,7 +23,8 @@ import { push } from '../src/sync/remote.js'
 import { processStartTime } from '../src/store/process.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
-import { formatDuration, say } from './output.js'
+import { say } from './output.js'
+import { formatDuration } from '../src/model/display.js'
 
 /** How many skipped $LABBOOK_METRICS lines are printed one by one; the rest are counted in the closing line. */
 const MAX_PROBLEMS_PRINTED = 20

@@ -4,7 +4,8 @@ import { runDuration } from '../src/model/run.js'
 import { ATTRIBUTES, type FieldRef } from '../src/query/index.js'
 import { bestRun, isTelemetry, type JudgeContext, metricGoal, primaryMetrics } from '../src/judge/index.js'
 import type { CliIO } from './io.js'
-import { colorsFor, formatAge, formatDuration, formatNumber, renderTable, terminalWidth, type Colors, type Column } from './output.js'
+import { colorsFor, formatAge, renderTable, terminalWidth, type Colors, type Column } from './output.js'
+import { formatDuration, formatNumber } from '../src/model/display.js'
 
 export type ExperimentNames = Map<string, string>
 

@@ -6,7 +6,8 @@ import { ctx } from './context.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
-import { colorsFor, formatDuration, formatNumber, formatTime, out, renderTable, toJson, printable } from './output.js'
+import { colorsFor, formatTime, out, renderTable, toJson, printable } from './output.js'
+import { formatDuration, formatNumber } from '../src/model/display.js'
 import { defaultColumns, runRecord, shortIds, statusColor } from './runs-view.js'
 
 export default withExamples(defineCommand({

@@ -1,5 +1,6 @@
 /** Side-by-side comparison of runs: data first (`compareRuns`), then plain-text and Markdown renderings of that data. Browser-safe. */
 import type { RunSummary } from '../model/run.js'
+import { formatDuration, formatNumber } from '../model/display.js'
 import { asText } from '../query/fields.js'
 import { bestRun, type Goal, type GoalSource, type JudgeConfig, metricGoal, primaryMetrics } from '../judge/index.js'
 
@@ -128,27 +129,6 @@ function unionKeys(objs: Record<string, unknown>[]): string[] {
 function rank(primary: string[], key: string): number {
   const i = primary.indexOf(key)
   return i < 0 ? primary.length : i
-}
-
-/** Numbers for people: integers whole, others to 4 significant digits, NaN and ±inf spelled out. */
-export function formatNumber(n: number): string {
-  if (Number.isNaN(n)) return 'NaN'
-  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf'
-  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n)
-  const a = Math.abs(n)
-  if (a !== 0 && (a < 1e-4 || a >= 1e15)) return n.toExponential(3).replace(/\.?0+e/, 'e')
-  return String(Number(n.toPrecision(4)))
-}
-
-/** 1h 02m 03s, 4m 05s, 6.2s, 950ms. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '?'
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
-  const s = Math.round(ms / 1000)
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60
-  const mm = String(m).padStart(2, '0'), ss = String(sec).padStart(2, '0')
-  return h > 0 ? `${h}h ${mm}m ${ss}s` : `${m}m ${ss}s`
 }
 
 const ARROW: Record<Goal, string> = { maximize: '↑', minimize: '↓' }

@@ -1,31 +1,13 @@
 /** Display formatting shared by pages and islands (deterministic: UTC, no locale). Browser-safe. */
+import { formatNumber as fmtNumber } from '../../model/display.js'
 
-export function fmtNumber(v: number | undefined | null): string {
-  if (v === undefined || v === null) return ''
-  if (Number.isNaN(v)) return 'NaN'
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞'
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v)
-  const a = Math.abs(v)
-  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(3)
-  return String(Number(v.toPrecision(5)))
-}
+/** Numbers and durations follow the one rule of `src/model/display.ts` (the CLI and the report use it too). */
+export { formatDuration as fmtDuration, formatNumber as fmtNumber } from '../../model/display.js'
 
 export function fmtValue(v: unknown): string {
   if (typeof v === 'number') return fmtNumber(v)
   if (v === undefined || v === null) return ''
   return String(v)
-}
-
-export function fmtDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return ''
-  if (ms < 1000) return `${Math.round(ms)} ms`
-  const s = ms / 1000
-  if (s < 60) return `${s.toFixed(1)} s`
-  const m = Math.floor(s / 60)
-  if (m < 60) return `${m}m ${Math.round(s % 60)}s`
-  const h = Math.floor(m / 60)
-  if (h < 48) return `${h}h ${m % 60}m`
-  return `${Math.floor(h / 24)}d ${h % 24}h`
 }
 
 export function fmtTime(ms: number | undefined): string {
