@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { isLabbookError } from '../errors.js'
 import type { Experiment } from '../model/experiment.js'
 import type { SourceInfo } from '../model/run.js'
-import type { Book, StartRunOptions } from '../server/book.js'
+import type { Book, StartRunOptions } from '../model/book.js'
 import { readMlruns, type MlrunsExperiment, type MlrunsProblem, type MlrunsRun } from './mlruns-reader.js'
 
 export interface ImportMlrunsOptions {
@@ -54,7 +54,7 @@ async function importRun(book: Book, exp: MlrunsExperiment, r: MlrunsRun, res: I
   const tags = { ...r.tags }
   const source: SourceInfo = {}
   if (tags[SYSTEM.commit]) source.commit = tags[SYSTEM.commit]
-  const o: StartRunOptions = { id: r.id, experiment: exp.name, tags, source }
+  const o: StartRunOptions & { experiment: string } = { id: r.id, experiment: exp.name, tags, source }
   const name = r.name ?? tags[SYSTEM.name]
   if (name) o.name = name
   const user = r.user ?? tags[SYSTEM.user]

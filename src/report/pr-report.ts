@@ -3,7 +3,8 @@
  * per experiment (never mixed) the PR's best group of runs against the baseline group, judged by src/judge.
  * Rendering lives in pr-markdown.ts; the CLI in cli/report.ts.
  */
-import { aliasesOf, liveVersions, type ModelRecord } from '../model/registry.js'
+import { aliasesOf, liveVersions } from '../model/registry.js'
+import type { BookReader } from '../model/book.js'
 import type { Experiment } from '../model/experiment.js'
 import type { RunStatus, RunSummary } from '../model/run.js'
 import type { JudgeConfig } from '../judge/index.js'
@@ -13,14 +14,8 @@ import { partitionRuns, type PrMatch } from './pr-runs.js'
 
 export const PR_REPORT_VERSION = 2
 
-/** What the report reads: the code repository, the runs and the experiments (a `Labbook` or anything shaped like it). */
-export interface PrReportSource {
-  readonly repo: string
-  listRuns(o?: { experiment?: string }): Promise<RunSummary[]>
-  listExperiments?(o?: { includeDeleted?: boolean }): Promise<Experiment[]>
-  /** The model registry on the branch (src/registry): versions registered from the PR's runs are reported. */
-  listModels?(): Promise<ModelRecord[]>
-}
+/** What the report reads: the code repository, the runs and the experiments (a `Labbook`, or any `BookReader`). */
+export type PrReportSource = { readonly repo: string } & Pick<BookReader, 'listRuns'> & Partial<Pick<BookReader, 'listExperiments' | 'listModels'>>
 
 /** A model version registered from one of the PR's runs (the registry changes the PR brings). */
 export interface PrModelVersion {

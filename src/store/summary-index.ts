@@ -6,17 +6,14 @@ import { compactRun, reviveRun, summaryReplacer } from '../format/summaries.js'
 import { readShard } from './summaries.js'
 import { ROOT_FILE, RUN_FILE, RUNS_DIR } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
+import type { DamagedRun } from '../model/book.js'
 import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
 
 /** Format-2 shards read concurrently by `all()` (their summary files are bounded: ~1/256 of the runs each). */
 const SHARD_WINDOW = 64
 
-/** A run whose run.yaml cannot be read: where, and why. */
-export interface DamagedRun {
-  path: string
-  message: string
-}
+export type { DamagedRun }
 
 /**
  * A cache of parsed run summaries under `.git/labbook/index/`, one JSON file per shard tree id. Keyed by content,

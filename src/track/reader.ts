@@ -14,21 +14,17 @@ import { decodeExternal, externalObjectPath } from './artifacts.js'
 import type { ArtifactContent, ArtifactEntry } from '../model/artifact.js'
 import { artifactPath } from '../model/path.js'
 import type { ModelRecord } from '../model/registry.js'
+import type { BookReader, ListRunsOptions } from '../model/book.js'
 import { readRegistry } from '../registry/read.js'
 
 export type { ArtifactContent } from '../model/artifact.js'
 
-export interface ListRunsOptions {
-  /** Experiment id (or name) to list; all experiments when omitted. */
-  experiment?: string
-  /** Include runs whose lifecycle is `deleted`. @default false */
-  includeDeleted?: boolean
-}
+export type { ListRunsOptions }
 
 const experimentCache = new Map<string, Experiment>()
 
 /** Read access to one revision of the branch. Every method reads git objects only, never a checkout. */
-export class LabbookReader {
+export class LabbookReader implements BookReader {
   constructor(
     readonly objects: ObjectStore,
     protected readonly index: SummaryIndex,

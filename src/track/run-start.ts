@@ -1,28 +1,13 @@
 /** What a new run starts with: the options of `startRun`, checked, and the run's first summary. */
 import os from 'node:os'
 import { newRunId } from '../model/ids.js'
-import type { ParamValue, RunSummary, SourceInfo } from '../model/run.js'
+import type { StartRunOptions } from '../model/book.js'
+import type { RunSummary } from '../model/run.js'
 import { validateDescription, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue } from '../model/validate.js'
 import { currentUser, detectCodeLink } from './code-link.js'
 import { randomRunName } from './names.js'
 
-export interface StartRunOptions {
-  /** Explicit run id (importers keep foreign ids); must match ^[a-zA-Z0-9][\w-]{0,255}$. @default a new time-sortable id */
-  id?: string
-  name?: string
-  params?: Record<string, ParamValue>
-  tags?: Record<string, string>
-  parent?: string
-  description?: string
-  /** ms since the epoch. @default Date.now() */
-  startTime?: number
-  /** Who started the run; `null` records nobody (the server, when a client sends no user). @default the OS user */
-  user?: string | null
-  /** The code link. @default detected from the repository's HEAD */
-  source?: SourceInfo
-  /** The command line recorded as `source.command` (a wrapper records what it wraps). @default this process's argv */
-  command?: string
-}
+export type { StartRunOptions }
 
 /**
  * Checks every option (nothing is written when one is bad) and builds the run's first summary; params and tags are
