@@ -9,7 +9,7 @@ import { withBook, type RunHandle, resolveRunArg } from './book.js'
 import { ctx } from './context.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
-import { encodeMetricsLine } from '../src/cli-support/metrics-lines.js'
+import { encodeMetricsLine } from '../src/format/metrics-lines.js'
 
 const RUN_ARG = { type: 'string', description: 'Run to log to (default: $LABBOOK_RUN_ID, set by `labbook run`)', valueHint: 'RUN' } as const
 

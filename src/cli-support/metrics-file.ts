@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import { StringDecoder } from 'node:string_decoder'
-import { MetricsLineParser, type IngestStats, type LineProblem, type MetricsSink } from './metrics-lines.js'
+import { MetricsLineParser, type IngestStats, type LineProblem, type MetricsSink } from '../format/metrics-lines.js'
 
 export interface TailOptions {
   /** How often to look for new bytes, in ms. @default 100 */

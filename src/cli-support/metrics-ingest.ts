@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ParamValue } from '../model/run.js'
-import type { IngestStats, LineProblem, MetricsSink } from './metrics-lines.js'
+import type { IngestStats, LineProblem, MetricsSink } from '../format/metrics-lines.js'
 
 const WORKER_URL = new URL('./metrics-worker.js', import.meta.url)
 

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { MetricsFileTailer } from './metrics-file.js'
-import type { LineProblem } from './metrics-lines.js'
+import type { LineProblem } from '../format/metrics-lines.js'
 import type { IngestBatch, IngestEvent, WorkerInit } from './metrics-ingest.js'
 
 const init = workerData as WorkerInit

@@ -18,7 +18,7 @@ import { decodeSeries, type SeriesFile } from '../site/browser/charts/series.js'
 import { LabbookError } from '../errors.js'
 import { sendJson } from './http.js'
 import { liveMeta } from './live.js'
-import { serveStatic } from './static.js'
+import { serveStatic } from '../site/build/static.js'
 
 /** What the live pages read: the site's source (a `Labbook`: branch + journals) and its change counter. */
 export interface LivePagesOptions {

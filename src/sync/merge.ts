@@ -4,7 +4,7 @@ import { isSummaryFile, rebuildSummaries } from '../store/summaries.js'
 import { editTree, lookup } from '../store/tree-edit.js'
 import type { RunSummary } from '../model/run.js'
 import { isTreeMode, MODES, type ObjectStore, type TreeEntry } from '../store/objects.js'
-import { encodeNote, mergeNotes } from './notes.js'
+import { encodeNote, mergeNotes } from '../track/notes.js'
 import { mergeRun } from './merge-run.js'
 import { MODELS_DIR } from '../model/registry.js'
 import { mergeRegistryTrees } from '../registry/merge.js'
@@ -141,7 +141,7 @@ async function pickExperiment(objects: ObjectStore, ours: TreeEntry, theirs: Tre
   }
 }
 
-/** Notes trees merge per commit by the notes' own rule (counts add up three-way against `base`, see src/sync/notes.ts). */
+/** Notes trees merge per commit by the notes' own rule (counts add up three-way against `base`, see src/track/notes.ts). */
 export async function mergeNotesTrees(objects: ObjectStore, ours: string, theirs: string, base?: string | null): Promise<string> {
   if (ours === theirs) return ours
   const collect = async (tree: string) => {

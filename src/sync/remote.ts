@@ -5,7 +5,7 @@ import { lockRef, readRef } from '../store/ref.js'
 import type { Labbook } from '../track/labbook.js'
 import { mergeLabbookTrees, mergeNotesTrees, type MergeConflict } from './merge.js'
 import { HOST_NOTES_PREFIX, HOSTS_PREFIX, hostId, pushMode, type PushMode } from './hosts.js'
-import { NOTES_REF, notesStore } from './notes.js'
+import { NOTES_REF, notesStore } from '../track/notes.js'
 import { gitMessage, runGit, type GitResult } from '../store/git.js'
 
 export interface PullResult {
@@ -171,7 +171,7 @@ async function mergeBranch(book: Labbook, theirs: string, label: string, result:
   return outcome
 }
 
-/** The same for the notes ref (counts added three-way, src/sync/notes.ts). */
+/** The same for the notes ref (counts added three-way, src/track/notes.ts). */
 async function mergeNotesFrom(book: Labbook, theirNotes: string, label: string): Promise<PullResult['notes']> {
   let outcome: PullResult['notes'] = 'up-to-date'
   const store = notesStore(book.gitdir, book.objects)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LabbookError } from '../errors.js'
 import { lfsAvailable, lfsMissing } from '../store/lfs-transfer.js'
-import { NOTES_REF } from './notes.js'
+import { NOTES_REF } from '../track/notes.js'
 import { gitConfigAdd, gitConfigAll, runGitSync } from '../store/git.js'
 
 /** Makes `git log` show labbook's notes without `--notes=labbook` (adds notes.displayRef; asked for by `init --notes`). */

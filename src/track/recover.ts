@@ -8,7 +8,7 @@ import type { Labbook } from './labbook.js'
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
-import { MetricsLineParser, type LineProblem } from '../cli-support/metrics-lines.js'
+import { MetricsLineParser, type LineProblem } from '../format/metrics-lines.js'
 import { processAlive } from '../store/process.js'
 
 export interface RecoveredRun {

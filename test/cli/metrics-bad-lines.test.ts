@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MetricsLineParser } from '../../src/cli-support/metrics-lines.js'
+import { MetricsLineParser } from '../../src/format/metrics-lines.js'
 import { ensureBuilt, runCli } from '../helpers/cli.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 

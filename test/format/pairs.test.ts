@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decodeJournalLine, encodeJournalEntry, encodeOp, type JournalEntry, type JournalOp } from '../../src/format/journal.js'
 import { decodeChunk, encodePoint, pointPrefix, pointTimestamp, pointValueStep } from '../../src/format/jsonl.js'
-import { encodeMetricsLine, MetricsLineParser, RESERVED_LINE_KEYS, type MetricsLine } from '../../src/cli-support/metrics-lines.js'
+import { encodeMetricsLine, MetricsLineParser, RESERVED_LINE_KEYS, type MetricsLine } from '../../src/format/metrics-lines.js'
 import type { ParamValue } from '../../src/model/run.js'
 
 const key = fc.string({ minLength: 1, maxLength: 30 })

@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../cli/main.js'
-import { MetricsLineParser } from '../../src/cli-support/metrics-lines.js'
+import { MetricsLineParser } from '../../src/format/metrics-lines.js'
 import { isLabbookError } from '../../src/errors.js'
 import { Labbook } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { join, resolve } from 'node:path'
 import { LabbookError } from '../../errors.js'
-import { sendFile, serveStatic } from '../../server/static.js'
+import { sendFile, serveStatic } from './static.js'
 import { normalizeBase } from './index.js'
 
 export interface PreviewOptions {

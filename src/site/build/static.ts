@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { extname, join, resolve, sep } from 'node:path'
-import { safePreviewType } from '../site/build/artifact-files.js'
+import { safePreviewType } from './artifact-files.js'
 
 /** The site's own files: what the Astro build writes. */
 const SITE_TYPES: Record<string, string> = {

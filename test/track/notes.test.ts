@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeNote, encodeNote, mergeNotes, noteRun } from '../../src/sync/notes.js'
+import { decodeNote, encodeNote, mergeNotes, noteRun } from '../../src/track/notes.js'
 import type { RunSummary } from '../../src/model/run.js'
 
 const COMMIT = '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d'

@@ -1,6 +1,6 @@
 import type { ParamValue } from '../model/run.js'
 import { fail } from '../errors.js'
-import { numberFromJson, numberToJson } from '../format/numbers.js'
+import { numberFromJson, numberToJson } from './numbers.js'
 
 /**
  * What a `$LABBOOK_METRICS` line can say. One JSON object per line:
