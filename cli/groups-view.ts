@@ -6,7 +6,7 @@ import {
 import { type FieldRef, formatField, runValue } from '../src/query/index.js'
 import type { CliIO } from './io.js'
 import { colorsFor, renderTable, terminalWidth, type Column } from './output.js'
-import { formatNumber } from '../src/model/display.js'
+import { formatNumber } from '../src/model/display-numbers.js'
 import type { ExperimentNames } from './runs-view.js'
 
 /** `config` groups by params minus seed params (src/judge's rule); otherwise by the values of the listed fields. */

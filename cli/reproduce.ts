@@ -15,7 +15,7 @@ import { loadConfig } from '../src/format/config-file.js'
 import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import { out, say, toJson } from './output.js'
-import { formatNumber } from '../src/model/display.js'
+import { formatNumber } from '../src/model/display-numbers.js'
 import { wrap } from './run.js'
 
 /** The tag a reproduction carries: the id of the run it reproduces. */

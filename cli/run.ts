@@ -24,7 +24,7 @@ import { processStartTime } from '../src/store/process.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
 import { say } from './output.js'
-import { formatDuration } from '../src/model/display.js'
+import { formatDuration } from '../src/model/display-numbers.js'
 
 /** How many skipped $LABBOOK_METRICS lines are printed one by one; the rest are counted in the closing line. */
 const MAX_PROBLEMS_PRINTED = 20

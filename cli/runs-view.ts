@@ -5,7 +5,7 @@ import { ATTRIBUTES, type FieldRef } from '../src/query/index.js'
 import { bestRun, isTelemetry, type JudgeContext, metricGoal, primaryMetrics } from '../src/judge/index.js'
 import type { CliIO } from './io.js'
 import { colorsFor, formatAge, renderTable, terminalWidth, type Colors, type Column } from './output.js'
-import { formatDuration, formatNumber } from '../src/model/display.js'
+import { formatDuration, formatNumber } from '../src/model/display-numbers.js'
 
 export type ExperimentNames = Map<string, string>
 

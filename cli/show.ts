@@ -7,7 +7,7 @@ import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
 import { colorsFor, formatTime, out, renderTable, toJson, printable } from './output.js'
-import { formatDuration, formatNumber } from '../src/model/display.js'
+import { formatDuration, formatNumber } from '../src/model/display-numbers.js'
 import { defaultColumns, runRecord, shortIds, statusColor } from './runs-view.js'
 
 export default withExamples(defineCommand({

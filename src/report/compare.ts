@@ -1,6 +1,6 @@
 /** Side-by-side comparison of runs: data first (`compareRuns`), then plain-text and Markdown renderings of that data. Browser-safe. */
 import type { RunSummary } from '../model/run.js'
-import { formatDuration, formatNumber } from '../model/display.js'
+import { formatDuration, formatNumber } from '../model/display-numbers.js'
 import { asText } from '../query/fields.js'
 import { bestRun, type Goal, type GoalSource, type JudgeConfig, metricGoal, primaryMetrics } from '../judge/index.js'
 

@@ -1,6 +1,6 @@
 /** The pull-request report as one GitHub comment (Markdown), kept under GitHub's size limit. Browser-safe, pure. */
 import { escapeMarkdownCell } from './compare.js'
-import { formatNumber } from '../model/display.js'
+import { formatNumber } from '../model/display-numbers.js'
 import { mermaidChart } from './pr-chart.js'
 import type { SampleStats, Verdict as MetricVerdictWord } from '../judge/index.js'
 import { type ExperimentVerdict, type PrExperiment, type PrGroup, type PrMetric, type PrReport, type PrRunRef, type Verdict } from './pr-report.js'

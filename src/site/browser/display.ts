@@ -1,8 +1,8 @@
 /** Display formatting shared by pages and islands (deterministic: UTC, no locale). Browser-safe. */
-import { formatNumber as fmtNumber } from '../../model/display.js'
+import { formatNumber as fmtNumber } from '../../model/display-numbers.js'
 
-/** Numbers and durations follow the one rule of `src/model/display.ts` (the CLI and the report use it too). */
-export { formatDuration as fmtDuration, formatNumber as fmtNumber } from '../../model/display.js'
+/** Numbers and durations follow the one rule of `src/model/display-numbers.ts` (the CLI and the report use it too). */
+export { formatDuration as fmtDuration, formatNumber as fmtNumber } from '../../model/display-numbers.js'
 
 export function fmtValue(v: unknown): string {
   if (typeof v === 'number') return fmtNumber(v)

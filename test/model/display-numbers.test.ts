@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration, formatNumber } from '../../src/model/display.js'
+import { formatDuration, formatNumber } from '../../src/model/display-numbers.js'
 import { fmtDuration, fmtNumber } from '../../src/site/browser/display.js'
 import { runsTable } from '../../cli/runs-view.js'
 import { compareRuns, renderComparisonMarkdown, renderComparisonText } from '../../src/report/compare.js'
