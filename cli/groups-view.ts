@@ -1,7 +1,7 @@
 /** `ls --group-by`: one aggregated row per group of runs (src/judge groups and statistics), as a table or JSON. */
 import type { RunSummary } from '../src/model/run.js'
 import {
-  bestRun, describe as describeSample, groupRuns, ineligible, type JudgeConfig, metricGoal, primaryMetrics, type RunGroup, type SampleStats,
+  bestRun, describe as describeSample, groupRuns, ineligible, type JudgeConfig, metricGoal, primaryMetrics, type RunGroup, type SampleStats, sortedKeys,
 } from '../src/judge/index.js'
 import { type FieldRef, formatField, runValue } from '../src/query/index.js'
 import type { CliIO } from './io.js'
@@ -17,6 +17,8 @@ export interface GroupRecord {
   experimentId: string
   /** What the runs share: `{field: value}` for --group-by fields, the params without seeds for `config`. */
   key: Record<string, string>
+  /** `config` only: the code commit the runs share (src/judge: the same params on other code are not repeats); null when unknown. */
+  commit?: string | null
   runs: string[]
   /** Runs that count (FINISHED, not deleted). */
   finished: number
@@ -60,28 +62,31 @@ export function groupRecords(runs: RunSummary[], by: GroupBy, names: ExperimentN
       const r = g.runs[0]!
       if (ineligible(r) === undefined) {
         finished = 1
-        for (const k of Object.keys(r.metrics).sort()) {
+        for (const k of sortedKeys(r.metrics)) {
           const v = r.metrics[k]!.value
           if (Number.isFinite(v)) metrics[k] = { n: 1, mean: v, std: 0, min: v, max: v }
         }
       }
-    }
-    const values = new Map<string, number[]>()
-    if (g.runs.length > 1) for (const r of g.runs) {
-      if (ineligible(r) !== undefined) continue
-      finished++
-      for (const k in r.metrics) {
-        const v = r.metrics[k]!.value
-        if (!Number.isFinite(v)) continue
-        const list = values.get(k)
-        if (list) list.push(v)
-        else values.set(k, [v])
+    } else {
+      const values = new Map<string, number[]>()
+      for (const r of g.runs) {
+        if (ineligible(r) !== undefined) continue
+        finished++
+        for (const k in r.metrics) {
+          const v = r.metrics[k]!.value
+          if (!Number.isFinite(v)) continue
+          const list = values.get(k)
+          if (list) list.push(v)
+          else values.set(k, [v])
+        }
       }
+      for (const k of [...values.keys()].sort()) metrics[k] = describeSample(values.get(k)!)!
     }
-    for (const k of [...values.keys()].sort()) metrics[k] = describeSample(values.get(k)!)!
-    const top = lead ? bestRun(g.runs, lead.key, lead.goal) : undefined
+    // a single member is its group's best when it counts on the lead metric (bestRun's rule, without the loop)
+    const top = !lead ? undefined : g.runs.length === 1 ? (finished && metrics[lead.key] ? g.runs[0] : undefined) : bestRun(g.runs, lead.key, lead.goal)
     out.push({
-      experiment: names.get(g.experiment) ?? g.experiment, experimentId: g.experiment, key, runs: g.runs.map((r) => r.id),
+      experiment: names.get(g.experiment) ?? g.experiment, experimentId: g.experiment, key,
+      commit: by === 'config' ? g.commit || null : undefined, runs: g.runs.length === 1 ? [g.runs[0]!.id] : g.runs.map((r) => r.id),
       finished, metrics,
       best: top && lead ? { id: top.id, name: top.name, metric: lead.key, value: top.metrics[lead.key]!.value } : null,
     })
@@ -102,6 +107,7 @@ function cell(s: SampleStats | undefined): string {
 export function groupsTable(records: GroupRecord[], runs: RunSummary[], io: CliIO, config: JudgeConfig = {}): string {
   const c = colorsFor(io.stdout, io.env)
   const many = new Set(records.map((r) => r.experimentId)).size > 1
+  const withCommit = records.some((r) => r.commit)
   const primary = primaryMetrics(runs, { config })
   const count = new Map<string, number>()
   for (const r of records) for (const k in r.metrics) count.set(k, (count.get(k) ?? 0) + 1)
@@ -111,6 +117,7 @@ export function groupsTable(records: GroupRecord[], runs: RunSummary[], io: CliI
   const cols: Column[] = [
     ...(many ? [{ header: 'experiment', max: 20 } as Column] : []),
     { header: 'group', max: 40 },
+    ...(withCommit ? [{ header: 'commit' } as Column] : []),
     { header: 'n', right: true },
     ...metricKeys.map((k, i): Column => ({ header: `${k} (mean ± std)`, right: true, ...(i > 0 ? { optional: true } : {}) })),
     { header: 'best run', optional: true, max: 28 },
@@ -118,6 +125,7 @@ export function groupsTable(records: GroupRecord[], runs: RunSummary[], io: CliI
   const rows = records.map((r) => [
     ...(many ? [r.experiment] : []),
     Object.entries(r.key).map(([k, v]) => `${k}=${v}`).join(' ') || '(no params)',
+    ...(withCommit ? [r.commit ? r.commit.slice(0, 7) : ''] : []),
     r.finished === r.runs.length ? String(r.runs.length) : `${r.finished}/${r.runs.length}`,
     ...metricKeys.map((k) => cell(r.metrics[k])),
     r.best ? `★ ${r.best.name}` : '',

@@ -1,6 +1,7 @@
 /**
- * Repeats of one configuration: runs grouped by their params minus seed-like keys (or by a `labbook.group` tag, or by
- * keys the caller names), with n, mean, std, min, max and the 95% CI of the mean per metric. Browser-safe.
+ * Repeats of one configuration: runs of one experiment on one code commit with the same params except seed-like keys
+ * (or the same `labbook.group` tag), or runs sharing keys the caller names; with n, mean, std, min, max and the 95% CI
+ * of the mean per metric. Browser-safe.
  */
 import type { Goal, JudgeConfig } from './config.js'
 import { DEFAULT_SEED_PARAMS } from './config.js'
@@ -14,57 +15,92 @@ export interface GroupOptions {
   /** Params ignored when telling configurations apart. @default config.seed_params, else seed, random_state, rng */
   seedParams?: readonly string[]
   config?: JudgeConfig
-  /** A custom identity (e.g. `ls --group-by params.lr`): runs with the same string share a group. Overrides the default rule. */
+  /** A custom identity (e.g. `ls --group-by params.lr`): runs with the same string share a group. Overrides the default rule (and its split by commit). */
   by?: (run: JudgedRun) => string
-  /** Also keep apart runs that differ in this (e.g. the code commit). */
+  /** Keep apart runs that differ in this. @default the code commit (`source.commit`) under the configuration rule; nothing with `by` */
   split?: (run: JudgedRun) => string
 }
 
 export interface RunGroup<R extends JudgedRun = JudgedRun> {
-  /** Stable identity: experiment, split value and configuration, NUL-separated. */
+  /** Stable identity: experiment, split value (by default the code commit) and configuration, NUL-separated. */
   key: string
   experiment: string
   /** What the members share: the params without seeds, or `{ 'labbook.group': NAME }`, or the `by` value. */
   label: Record<string, string>
+  /** The code commit every member ran on, under the configuration rule with the default split ('' when unknown). */
+  commit?: string
   /** Every member, eligible or not, in start order. */
   runs: R[]
 }
 
-/** The configuration of a run as canonical text: its params minus seed params (keys sorted), or its group tag. */
-function configId(r: JudgedRun, seeds: ReadonlySet<string>): string {
+/**
+ * The keys of `o` in sorted order. Run summaries keep params and metrics sorted (src/format/summaries.ts), so this is
+ * usually a linear check instead of a sort: it keeps grouping 10,000 runs cheap.
+ * @example sortedKeys({ b: 1, a: 2 }) // ['a', 'b']
+ */
+export function sortedKeys(o: object): string[] {
+  const keys = Object.keys(o)
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort()
+  return keys
+}
+
+/** The code commit of a run, the default split of the configuration rule: the same params on other code are not repeats. */
+export function codeCommit(r: JudgedRun): string {
+  return r.source?.commit ?? ''
+}
+
+/**
+ * The configuration of a run as canonical text: its params minus seed params (keys sorted, values as text), or its
+ * group tag. Leaves the param keys and texts in `pairs` (k0, v0, k1, v1, …) so a new group's label needs no second pass.
+ */
+function configId(r: JudgedRun, seeds: ReadonlySet<string>, pairs: string[]): string {
+  pairs.length = 0
   const tag = r.tags[GROUP_TAG]
   if (tag) return `g\u0000${tag}`
   let id = 'p'
-  for (const k of Object.keys(r.params).sort()) if (!seeds.has(k)) id += `\u0000${k}\u0001${String(r.params[k])}`
+  for (const k of sortedKeys(r.params)) {
+    if (seeds.has(k)) continue
+    const v = r.params[k]
+    const text = typeof v === 'string' ? v : String(v)
+    pairs.push(k, text)
+    id += `\u0000${k}\u0001${text}`
+  }
   return id
 }
 
-/** What the members of a group share, for people: the params without seeds, or the group tag. */
-function configLabel(r: JudgedRun, seeds: ReadonlySet<string>): Record<string, string> {
+/** What the members of a group share, for people: the params without seeds (from configId's `pairs`), or the group tag. */
+function configLabel(r: JudgedRun, pairs: readonly string[]): Record<string, string> {
   const tag = r.tags[GROUP_TAG]
   if (tag) return { [GROUP_TAG]: tag }
   const label: Record<string, string> = {}
-  for (const k of Object.keys(r.params).sort()) if (!seeds.has(k)) label[k] = String(r.params[k])
+  for (let i = 0; i < pairs.length; i += 2) label[pairs[i]!] = pairs[i + 1]!
   return label
 }
 
 /**
- * Groups runs of each experiment into repeats of one configuration (never across experiments). A run that has children
- * among `runs` is their summary, not a repeat, and belongs to no group. Groups come in order of their first run's start.
+ * Groups runs into repeats of one configuration: same experiment, same code commit, same params except seed params (or
+ * the same `labbook.group` tag). Never across experiments. A run that has children among `runs` is their summary, not
+ * a repeat, and belongs to no group. Groups come in order of their first run's start.
  * @example groupRuns(runs).filter((g) => g.runs.length > 1)
  */
 export function groupRuns<R extends JudgedRun>(runs: readonly R[], o: GroupOptions = {}): RunGroup<R>[] {
   const seeds = new Set(o.seedParams ?? o.config?.seed_params ?? DEFAULT_SEED_PARAMS)
   const parents = new Set<string>()
   for (const r of runs) if (r.parent) parents.add(r.parent)
+  const split = o.split ?? (o.by ? undefined : codeCommit)
   const groups = new Map<string, RunGroup<R>>()
-  const ordered = [...runs].sort(tieBreak)
-  for (const r of ordered) {
-    if (parents.has(r.id)) continue
+  const pairs: string[] = []
+  for (const r of [...runs].sort(tieBreak)) {
+    if (parents.size > 0 && parents.has(r.id)) continue
     const by = o.by ? o.by(r) : undefined
-    const key = `${r.experiment}\u0000${o.split ? o.split(r) : ''}\u0000${by === undefined ? configId(r, seeds) : `b\u0000${by}`}`
+    const part = split ? split(r) : ''
+    const key = `${r.experiment}\u0000${part}\u0000${by === undefined ? configId(r, seeds, pairs) : `b\u0000${by}`}`
     let g = groups.get(key)
-    if (!g) groups.set(key, (g = { key, experiment: r.experiment, label: by === undefined ? configLabel(r, seeds) : { by }, runs: [] }))
+    if (!g) {
+      g = { key, experiment: r.experiment, label: by === undefined ? configLabel(r, pairs) : { by }, runs: [] }
+      if (by === undefined && !o.split) g.commit = part
+      groups.set(key, g)
+    }
     g.runs.push(r)
   }
   return [...groups.values()]

@@ -3,7 +3,11 @@ import type { RunSummary } from '../model/run.js'
 import type { Goal } from './config.js'
 
 /** The fields judgement reads from a run (a `RunSummary`, the site's table row, …). */
-export type JudgedRun = Pick<RunSummary, 'id' | 'status' | 'lifecycle' | 'startTime' | 'metrics' | 'params' | 'tags' | 'experiment'> & { parent?: string }
+export type JudgedRun = Pick<RunSummary, 'id' | 'status' | 'lifecycle' | 'startTime' | 'metrics' | 'params' | 'tags' | 'experiment'> & {
+  parent?: string
+  /** Where the run's code came from: runs of one configuration on different commits are not repeats (src/judge/groups.ts). */
+  source?: { commit?: string }
+}
 
 /** Why a run does not compete: deleted, not FINISHED (RUNNING, FAILED, KILLED), no value, or a value that is not finite (NaN, ±inf). */
 export type Ineligible = 'deleted' | 'running' | 'failed' | 'killed' | 'no-value' | 'not-finite'

@@ -29,5 +29,14 @@ describe('groupRecords', () => {
     expect(b).toMatchObject({ key: { lr: '0.2' }, finished: 1, metrics: { acc: { n: 1, mean: 0.7, std: 0, min: 0.7, max: 0.7 } } })
     expect(b!.metrics.loss).toBeUndefined() // Infinity is not a value
     expect(c).toMatchObject({ key: { lr: '0.3' }, finished: 0, metrics: {}, best: null })
+    expect(a!.commit).toBeNull() // no code commit recorded
+  })
+  it('keeps the same config on two code commits apart and says which commit (config only)', () => {
+    const on = (commit: string, seed: number, acc: number) => ({ ...run({ lr: 0.1, seed }, { acc }), source: { commit } } as RunSummary)
+    const c1 = 'c1'.padEnd(40, '0'), c2 = 'c2'.padEnd(40, '0')
+    const runs = [on(c1, 0, 0.8), on(c2, 0, 0.9), on(c1, 1, 0.82)]
+    const records = groupRecords(runs, 'config', new Map())
+    expect(records.map((r) => [r.commit, r.runs.length])).toEqual([[c1, 2], [c2, 1]])
+    expect(groupRecords(runs, [{ kind: 'param', key: 'lr' }], new Map()).map((r) => [r.commit, r.runs.length])).toEqual([[undefined, 3]])
   })
 })

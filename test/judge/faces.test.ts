@@ -110,7 +110,7 @@ describe('every face names the same best run', () => {
     const r = await cli(['ls', '-e', 'vision', '--group-by', 'config', '--json'])
     const groups = JSON.parse(r.stdout) as Array<{ key: Record<string, string>; runs: string[]; finished: number; metrics: Record<string, { n: number; mean: number }>; best: { name: string } | null }>
     const b = groups.find((x) => x.key.lr === '0.2')!
-    expect(b).toMatchObject({ finished: 5, best: { name: BEST } })
+    expect(b).toMatchObject({ finished: 5, best: { name: BEST }, commit: commits.within }) // one configuration on one code commit
     expect(b.metrics.val_acc!.mean).toBeCloseTo(B.reduce((x, y) => x + y) / 5, 12)
     expect(groups.find((x) => x.key.lr === '0.5')).toMatchObject({ finished: 0, best: null })
     const table = await cli(['ls', '-e', 'vision', '--group-by', 'params.lr'])

@@ -104,6 +104,29 @@ describe('groups', () => {
     expect(sb.best?.id).toBe('b2')
     expect(bestGroup(groupRuns(sweep.filter((r) => r.experiment === 'e1')), 'acc', 'maximize')?.group.key).toBe(a!.key)
   })
+  it('splits a configuration by code commit: the same params on other code are not repeats', () => {
+    const on = (id: string, commit: string | undefined, seed: number, acc: number) =>
+      run(id, { params: { lr: 0.1, seed }, m: { acc }, ...(commit ? { source: { commit } } : {}) })
+    const runs = [on('c1a', 'c1'.padEnd(40, '0'), 0, 0.8), on('c2a', 'c2'.padEnd(40, '0'), 0, 0.9), on('c1b', 'c1'.padEnd(40, '0'), 1, 0.82), on('none', undefined, 2, 0.5)]
+    const g = groupRuns(runs)
+    expect(g.map((x) => x.runs.map((r) => r.id))).toEqual([['c1a', 'c1b'], ['c2a'], ['none']])
+    expect(g.map((x) => x.commit)).toEqual(['c1'.padEnd(40, '0'), 'c2'.padEnd(40, '0'), ''])
+    expect(g[0]!.label).toEqual({ lr: '0.1' }) // the commit is not a param
+    expect(new Set(g.map((x) => x.key)).size).toBe(3)
+    // the best group is judged per commit: c2's single 0.9 beats c1's mean 0.81
+    expect(bestGroup(g, 'acc', 'maximize')?.group.runs.map((r) => r.id)).toEqual(['c2a'])
+    // a caller's own identity (`ls --group-by params.lr`) or split replaces the rule and its split
+    expect(groupRuns(runs, { by: (r) => String(r.params.lr) }).map((x) => [x.runs.length, x.commit])).toEqual([[4, undefined]])
+    expect(groupRuns(runs, { split: () => '' }).map((x) => x.runs.length)).toEqual([4])
+  })
+  it('reads params in sorted key order whatever order they were stored in', () => {
+    const a = run('a', { params: { b: 2, a: 1, seed: 0 } }), b = run('b', { params: { a: 1, seed: 1, b: 2 } })
+    const [g, ...rest] = groupRuns([a, b])
+    expect(rest).toEqual([])
+    expect(Object.keys(g!.label)).toEqual(['a', 'b'])
+    // a number and its text are the same value (params imported from MLflow are text)
+    expect(groupRuns([run('n', { params: { lr: 0.1 } }), run('t', { params: { lr: '0.1' } })]).length).toBe(1)
+  })
   it('keeps a parent out of its children’s group', () => {
     const p = run('p', { params: { lr: 1 } })
     const kids = [0, 1].map((s) => run(`k${s}`, { parent: 'p', params: { lr: 1, seed: s }, m: { acc: s } }))

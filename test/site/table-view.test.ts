@@ -1,7 +1,7 @@
 /** The runs table's view model (columns, address, groups, parent summaries), the group band rows and change detection along commits. */
 import { describe, expect, it } from 'vitest'
 import { commitSteps, describe as stats, judgeDifference, metricGoal, type JudgedRun } from '../../src/judge/index.js'
-import { groupBandRows, bandChartSpec } from '../../src/site/browser/charts/band.js'
+import { groupBandRows, bandChartSpec, readBand, writeBand } from '../../src/site/browser/charts/band.js'
 import type { Series } from '../../src/site/browser/charts/series.js'
 import type { TableRun } from '../../src/site/browser/snapshot.js'
 import { keyColumns } from '../../src/site/browser/table.js'
@@ -43,6 +43,15 @@ describe('the address', () => {
     expect(readTableState('?group=<script>&sort=bogus').group).toBe('')
     expect(readTableState('?sort=bogus').sort).toEqual({ col: 'attr:start', desc: true })
   })
+  it('keeps the group charts’ band (95% CI or min–max) beside the table’s view', () => {
+    const u = writeBand(writeTableState(new URL('https://x.test/e/1/'), { filter: '', sort: { col: 'metric:acc', desc: true }, cols: null, group: 'config', open: [] }), 'minmax')
+    expect(u.search).toBe('?sort=-metric%3Aacc&group=config&band=minmax')
+    expect(readBand(u.search)).toBe('minmax')
+    expect(readTableState(u.search).group).toBe('config') // the table ignores it, and keeps it when it writes
+    expect(readBand(writeTableState(u, { ...readTableState(u.search), group: '' }).search)).toBe('minmax')
+    expect(writeBand(u, 'ci').search).toBe('?sort=-metric%3Aacc') // the default is left out
+    expect(readBand('?band=<script>')).toBe('ci')
+  })
 })
 
 describe('groups in the table', () => {
@@ -60,6 +69,21 @@ describe('groups in the table', () => {
     expect(g[0]!.best!.id).toBe('b1') // the FAILED 0.99 is a member, never the best
     expect(g[0]!.id).toMatch(/^[0-9a-f]{8}$/)
     expect(tableGroups(runs, 'param:seed', ['acc'], goalOf).map((x) => x.label)).toEqual(['seed=0', 'seed=1', 'seed=2', 'seed=9'])
+  })
+  it('keeps the same configuration on two commits apart (the CLI and report rule) and names the commit', () => {
+    const c1 = '1111111122222222333333334444444455555555', c2 = 'aaaaaaaabbbbbbbbccccccccddddddddeeeeeeee'
+    const two = [
+      ...[0.80, 0.82].map((v, i) => run(`x${i}`, { m: { acc: v }, params: { lr: 0.1, seed: i }, source: { commit: c1 } })),
+      ...[0.90, 0.91].map((v, i) => run(`y${i}`, { m: { acc: v }, params: { lr: 0.1, seed: i }, source: { commit: c2 } })),
+      run('z', { m: { acc: 0.5 }, params: { lr: 0.3 }, source: { commit: c2 } }),
+    ]
+    const g = tableGroups(two, 'config', ['acc'], goalOf)
+    expect(g.map((x) => [x.label, x.commit, x.runs.map((r) => r.id)])).toEqual([
+      ['lr=0.1 @ 11111111', c1, ['x0', 'x1']], ['lr=0.1 @ aaaaaaaa', c2, ['y0', 'y1']], ['lr=0.3', c2, ['z']],
+    ])
+    expect(new Set(g.map((x) => x.id)).size).toBe(3)
+    // grouping by a param is the user's own identity: no split by commit
+    expect(tableGroups(two, 'param:lr', ['acc'], goalOf).map((x) => [x.label, x.runs.length, x.commit])).toEqual([['lr=0.1', 4, undefined], ['lr=0.3', 1, undefined]])
   })
   it('lets a parent summarise its children: best child, n, and the best value where the parent logged none', () => {
     const kids = [0.7, 0.75, 0.72].map((v, i) => run(`k${i}`, { m: { acc: v }, parent: 'p' }))

@@ -28,7 +28,7 @@ interface Props {
 }
 
 const INITIAL: TableState = { filter: '', sort: { ...DEFAULT_SORT }, cols: null, group: '', open: [] }
-const GROUP_LABEL = (g: GroupBy) => (g === 'config' ? 'configuration (params without seeds)' : g.startsWith('param:') ? `param ${g.slice(6)}` : `tag ${g.slice(4)}`)
+const GROUP_LABEL = (g: GroupBy) => (g === 'config' ? 'configuration (params without seeds, per commit)' : g.startsWith('param:') ? `param ${g.slice(6)}` : `tag ${g.slice(4)}`)
 
 export default function RunsTable({ experimentId, dataPath, pageSize = 50, primary = [], judge }: Props) {
   const [raw, setRuns] = useState<TableRun[] | null>(null)
@@ -219,6 +219,10 @@ function GroupRow({ g, columns, primary, open, picked, onOpen, onPick }: { g: Ta
           const h = halfWidth(s)
           return <td key={c.id} className={`num${primary.includes(c.key) ? ' primary-cell' : ''}`} data-metric={c.key} title={`n=${s.n} · mean ${s.mean} · std ${s.std} · min ${s.min} · max ${s.max}${s.ci ? ` · 95% CI ${s.ci[0]} … ${s.ci[1]}` : ''}`}>
             {fmtAt(s.mean, h)}{h !== undefined ? <span className="muted"> ± {fmtAt(h, h)}</span> : null}</td>
+        }
+        if (c.kind === 'attr' && c.key === 'commit' && g.commit) {
+          const url = g.runs.find((r) => r.commitUrl)?.commitUrl
+          return <td key={c.id} className="mono" title="every run of this group ran on this commit">{url ? <a href={url} rel="noopener noreferrer">{shortSha(g.commit)}</a> : shortSha(g.commit)}</td>
         }
         if (c.kind === 'param' || c.kind === 'tag') {
           const vals = new Set(g.runs.map((r) => cellValue(r, c)))

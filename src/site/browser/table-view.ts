@@ -6,6 +6,7 @@
 import {
   bestRun, describe, eligibleValue, type Goal, groupRuns, type GroupOptions, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreGroup,
 } from '../../judge/index.js'
+import { shortSha } from './display.js'
 import type { ChildSummary, TableRun } from './snapshot.js'
 import { ATTR_COLUMNS, type Column } from './table.js'
 
@@ -101,8 +102,10 @@ export interface TableGroup {
   key: string
   /** Short stable id of `key` for the address (`open=`) and the DOM (`data-group`). */
   id: string
-  /** What the members share, for people: `lr=0.01 · model=cnn`. */
+  /** What the members share, for people: `lr=0.01 · model=cnn` (plus ` @ <commit>` when another group has the same params). */
   label: string
+  /** Group by configuration: the code commit every member ran on (src/judge splits configurations by commit). */
+  commit?: string
   runs: TableRun[]
   /** Per metric key: statistics over eligible members (FINISHED, finite value); undefined when none is eligible. */
   stats: Record<string, SampleStats | undefined>
@@ -132,12 +135,20 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
   if (by.startsWith('param:')) { const k = by.slice(6); o.by = (r) => (Object.hasOwn(r.params, k) ? String(r.params[k]) : MISSING) }
   else if (by.startsWith('tag:')) { const k = by.slice(4); o.by = (r) => r.tags[k] ?? MISSING }
   const lead = metrics[0]
-  return groupRuns(runs, o).map((g) => {
+  const groups = groupRuns(runs, o).map((g): TableGroup => {
     const stats: Record<string, SampleStats | undefined> = {}
     for (const k of metrics) stats[k] = scoreGroup(g, k, goalOf(k) ?? 'maximize').stats
     const top = lead ? scoreGroup(g, lead, goalOf(lead) ?? 'maximize') : undefined
-    return { key: g.key, id: shortHash(g.key), label: groupLabel(g.label, by), runs: g.runs, stats, ...(top?.best ? { best: top.best } : {}), eligible: top?.values.length ?? 0 }
+    return {
+      key: g.key, id: shortHash(g.key), label: groupLabel(g.label, by), ...(g.commit ? { commit: g.commit } : {}), runs: g.runs, stats,
+      ...(top?.best ? { best: top.best } : {}), eligible: top?.values.length ?? 0,
+    }
   })
+  // The same params on two commits are two groups: name the commit where a label would otherwise repeat.
+  const seen = new Map<string, number>()
+  for (const g of groups) seen.set(g.label, (seen.get(g.label) ?? 0) + 1)
+  for (const g of groups) if (g.commit && seen.get(g.label)! > 1) g.label += ` @ ${shortSha(g.commit)}`
+  return groups
 }
 
 /** Groups sorted by a metric's mean (groups without one last) or by label; any other column keeps first-start order. */
