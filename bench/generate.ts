@@ -13,10 +13,16 @@ import { BranchStore } from '../src/store/branch-store.js'
 import { locateRepo } from '../src/store/gitdir.js'
 import type { TreeChange } from '../src/store/tree-edit.js'
 
-export interface GenerateOptions { params?: number; metrics?: number; points?: number; experiments?: number; batch?: number; seed?: number }
+export interface GenerateOptions {
+  params?: number; metrics?: number; points?: number; experiments?: number; batch?: number; seed?: number
+  /** Repeats of each configuration (R > 1): the R runs i, i+E, …, i+(R−1)·E of one experiment share params and code
+   * commit and differ in a `seed` param 0…R−1, as `labbook run --repeat R` records them. @default 1 (all params random) */
+  repeats?: number
+}
 
 export async function generateRuns(dir: string, n: number, o: GenerateOptions = {}): Promise<void> {
-  const P = o.params ?? 20, M = o.metrics ?? 10, points = o.points ?? 3, E = o.experiments ?? 5, batch = o.batch ?? 1000
+  const P = o.params ?? 20, M = o.metrics ?? 10, points = o.points ?? 3, E = o.experiments ?? 5, batch = o.batch ?? 1000, R = o.repeats ?? 1
+  const firstOf = new Map<number, RunSummary>() // with repeats: the first run of each configuration, by run index
   if (!fs.existsSync(`${dir}/.git`)) {
     fs.mkdirSync(dir, { recursive: true })
     execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir })
@@ -44,7 +50,15 @@ export async function generateRuns(dir: string, n: number, o: GenerateOptions = 
         source: { commit: (i % 97).toString(16).padStart(40, 'a'), branch: i % 3 ? 'main' : 'feature', dirty: i % 4 === 0 },
         params: {}, tags: { team: ['vision', 'nlp', 'speech'][i % 3]!, 'mlflow.user': `user${i % 7}` }, metrics: {},
       }
-      for (let p = 0; p < P; p++) run.params[`param_${p}`] = p % 3 === 0 ? Number((rand() * 10).toFixed(4)) : p % 3 === 1 ? `choice-${Math.floor(rand() * 5)}` : Math.floor(rand() * 1000)
+      const repeat = R > 1 ? Math.floor(i / E) % R : 0
+      const first = repeat > 0 ? firstOf.get(i - repeat * E) : undefined
+      if (first) {
+        run.params = { ...first.params, seed: repeat }
+        run.source.commit = first.source.commit
+      } else {
+        for (let p = 0; p < P; p++) run.params[`param_${p}`] = p % 3 === 0 ? Number((rand() * 10).toFixed(4)) : p % 3 === 1 ? `choice-${Math.floor(rand() * 5)}` : Math.floor(rand() * 1000)
+        if (R > 1) { run.params.seed = 0; firstOf.set(i, run); firstOf.delete(i - R * E) }
+      }
       let chunk = ''
       for (let m = 0; m < M; m++) {
         const key = m === 0 ? 'accuracy' : m === 1 ? 'loss' : `metric_${m}`
