@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import type { MetricFile, TableRun } from 'labbook-lib/site/browser/snapshot.js'
 import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/browser/charts/series.js'
-import { bandChartSpec, groupBandRows, type BandKind } from 'labbook-lib/site/browser/charts/band.js'
+import { bandChartSpec, groupBandRows, readBand, writeBand, type BandKind } from 'labbook-lib/site/browser/charts/band.js'
 import { colorOf } from 'labbook-lib/site/browser/charts/palette.js'
 import PlotFigure from './PlotFigure'
 import { getJson } from './url'
@@ -18,6 +18,18 @@ type Loaded = Record<string, Record<string, Series[]>> // metric → group label
 
 export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
   const [band, setBand] = useState<BandKind>('ci')
+  // The band is part of the view a link reproduces (`?band=minmax`), kept across reload and Back like sort and group.
+  useEffect(() => {
+    const read = () => setBand(readBand(location.search))
+    read()
+    addEventListener('popstate', read)
+    return () => removeEventListener('popstate', read)
+  }, [])
+  const pickBand = (b: BandKind) => {
+    setBand(b)
+    const u = writeBand(new URL(location.href), b)
+    if (u.href !== location.href) history.replaceState(history.state, '', u)
+  }
   const [loaded, setLoaded] = useState<Loaded>({})
   const [error, setError] = useState<string | null>(null)
   const want = JSON.stringify([groups, metrics])
@@ -52,7 +64,7 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
     <section className="group-charts">
       <h2>Group curves</h2>
       <div className="toolbar">
-        <label>band <select aria-label="Band" value={band} onChange={(e) => setBand(e.target.value as BandKind)}>
+        <label>band <select aria-label="Band" value={band} onChange={(e) => pickBand(e.target.value as BandKind)}>
           <option value="ci">95% CI of the mean</option><option value="minmax">min–max</option>
         </select></label>
         <span className="muted hint">mean of each group's runs at each step; the band is {band === 'ci' ? 'the 95% confidence interval of the mean (Student t)' : 'the range of its runs'}</span>

@@ -11,6 +11,18 @@ import type { Series } from './series.js'
 
 export type BandKind = 'ci' | 'minmax'
 
+/** The band a link asks for: `?band=minmax`; anything else is the default, the 95% CI. */
+export function readBand(search: string): BandKind {
+  return new URLSearchParams(search).get('band') === 'minmax' ? 'minmax' : 'ci'
+}
+
+/** Writes the band into `url`'s query (the default left out, other parameters alone), like the table's view. */
+export function writeBand(url: URL, band: BandKind): URL {
+  if (band === 'ci') url.searchParams.delete('band')
+  else url.searchParams.set('band', band)
+  return url
+}
+
 /** One x of one group: the members' statistics there. `lo`/`hi` is the 95% CI (equal to the mean when n < 2). */
 export interface BandRow { group: string; x: number; mean: number; lo: number; hi: number; min: number; max: number; n: number }
 
