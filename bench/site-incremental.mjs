@@ -1,6 +1,7 @@
 // Incremental site builds (issue 17): build N runs in full, add 10 runs, build again into the same folder (only the
 // new runs are rendered; the others are reused by their key), and print both times, their ratio, the bytes per run
-// by kind of file and the projection to 100,000 runs. Runs have 3 metrics x STEPS steps, as in bench/site.mjs.
+// by kind of file (runs with a rendered page, runs drawn by the run-page shell), the projection to 100,000 runs and
+// the experiment page's payload. Runs have 3 metrics x STEPS steps, as in bench/site.mjs.
 // Usage: node bench/site-incremental.mjs [--runs 1000] [--steps 1000] [--added 10]
 //   (node bench/site-incremental.mjs --runs 10000: the issue's 10 new runs on a 10,000-run site; npm run bench -- site-incremental runs 1,000)
 import { register } from 'tsx/esm/api'
@@ -19,49 +20,74 @@ const { fakeRuns } = await import('../test/helpers/site-fixtures.ts')
 const n = Number(values.runs), steps = Number(values.steps), added = Number(values.added)
 const experiments = Math.max(1, Math.round(n / 1000))
 const dir = mkdtempSync(join(tmpdir(), 'labbook-site-inc-'))
-const all = fakeRuns({ runs: n + added, steps, experiments })
+const all = fakeRuns({ runs: n + added, steps, experiments, lazy: true })
 // The fake's runs are newest first by index: the `added` newest are the ones pushed later.
 const byStart = [...all.runs].sort((a, b) => a.summary.startTime - b.summary.startTime)
 const before = byStart.slice(0, n)
 const opts = { out: join(dir, 'out'), workDir: join(dir, 'work'), base: '/bench/', title: 'bench', logLevel: 'error' }
 try {
   const full = await buildSite({ ...opts, source: new MemorySource(all.experiments, before) })
-  const sizes = sizeByKind(full.out, n)
+  const sizes = sizeByKind(full.out)
   const inc = await buildSite({ ...opts, source: new MemorySource(all.experiments, byStart) })
   const expDir = join(inc.out, 'experiments')
-  let expGz = 0
-  for (const id of readdirSync(expDir)) expGz = Math.max(expGz, gzipSync(readFileSync(join(expDir, id, 'index.html'))).length + gzipSync(readFileSync(join(inc.out, 'data', 'experiments', id, 'runs.json'))).length)
-  const perRun = sizes.perRun
+  // The largest experiment page plus the runs.json its table loads, gzipped; and the same page for one experiment
+  // holding all 100,000 runs (runs.json grows by its gzipped bytes per row).
+  let exp = { gz: 0, htmlGz: 0, rows: 1, rowsGz: 0 }
+  for (const id of readdirSync(expDir)) {
+    const htmlGz = gzipSync(readFileSync(join(expDir, id, 'index.html'))).length
+    const table = readFileSync(join(inc.out, 'data', 'experiments', id, 'runs.json'))
+    const rowsGz = gzipSync(table).length
+    if (htmlGz + rowsGz > exp.gz) exp = { gz: htmlGz + rowsGz, htmlGz, rows: JSON.parse(table.toString()).length, rowsGz }
+  }
+  const fullRuns = Math.min(1000, 100 * Math.max(1, Math.round(100_000 / 1000))) // fullPageRuns at 100,000 runs in this layout
+  const projected = sizes.shared + fullRuns * sizes.full.perRun + (100_000 - fullRuns) * sizes.shell.perRun
   const row = {
     runs: n, added, steps,
     fullS: +(full.timings.totalMs / 1000).toFixed(1), fullCollectS: +(full.timings.collectMs / 1000).toFixed(1), fullAstroS: +(full.timings.astroMs / 1000).toFixed(1),
     incrementalS: +(inc.timings.totalMs / 1000).toFixed(1), incCollectS: +(inc.timings.collectMs / 1000).toFixed(1), incAstroS: +(inc.timings.astroMs / 1000).toFixed(1),
     reused: inc.reused, ratio: +(inc.timings.totalMs / full.timings.totalMs).toFixed(3),
-    bytesPerRun: Math.round(perRun), byKind: sizes.kinds, sharedMB: +(sizes.shared / 1e6).toFixed(2), totalMB: +(full.bytes / 1e6).toFixed(1),
-    projected100kGB: +((perRun * 100_000 + sizes.shared) / 1e9).toFixed(2), experimentPageGzMB: +(expGz / 1e6).toFixed(2),
+    pagesRendered: sizes.full.runs, shellRuns: sizes.shell.runs,
+    bytesPerRenderedRun: Math.round(sizes.full.perRun), bytesPerShellRun: Math.round(sizes.shell.perRun), shellByKind: sizes.shell.kinds, renderedByKind: sizes.full.kinds,
+    sharedMB: +(sizes.shared / 1e6).toFixed(2), totalMB: +(full.bytes / 1e6).toFixed(1),
+    projected100kGB: +(projected / 1e9).toFixed(3), experimentPageGzMB: +(exp.gz / 1e6).toFixed(2),
+    oneExperiment100kGzMB: +((exp.htmlGz + (exp.rowsGz / exp.rows) * 100_000) / 1e6).toFixed(2),
   }
   console.log(JSON.stringify(row))
   console.log(`\nfull build of ${n} runs: ${row.fullS} s; ${added} runs added, incremental build: ${row.incrementalS} s (${row.reused} runs reused) = ${(row.ratio * 100).toFixed(1)}% of the full build`)
-  console.log(`per run: ${(perRun / 1000).toFixed(1)} KB (${Object.entries(sizes.kinds).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} KB`).join(', ')}); shared ${row.sharedMB} MB`)
-  console.log(`100,000 runs x 3 metrics x ${steps} steps: ${row.projected100kGB} GB projected (GitHub Pages limit 1 GB)`)
+  const kinds = (k) => Object.entries(k).map(([name, v]) => `${name} ${(v / 1000).toFixed(2)} KB`).join(', ')
+  console.log(`per run drawn by the shell: ${(sizes.shell.perRun / 1000).toFixed(2)} KB (${kinds(sizes.shell.kinds)}), ${sizes.shell.runs} runs`)
+  console.log(`per run with a rendered page: ${(sizes.full.perRun / 1000).toFixed(2)} KB (${kinds(sizes.full.kinds)}), ${sizes.full.runs} runs; shared ${row.sharedMB} MB`)
+  console.log(`100,000 runs x 3 metrics x ${steps} steps (${fullRuns} rendered pages): ${row.projected100kGB} GB projected (target 1 GB)`)
+  console.log(`largest experiment page + runs.json: ${row.experimentPageGzMB} MB gzip (${exp.rows} runs); one experiment of 100,000 runs: ${row.oneExperiment100kGzMB} MB projected (target 5 MB)`)
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }
 
-/** Bytes of the output by kind: per-run files (averaged over the runs) and what the site shares. */
-function sizeByKind(out, runs) {
-  const kinds = { page: 0, summary: 0, series: 0, artifacts: 0 }
+/** Bytes of the output by kind: per-run files (averaged over runs with a rendered page and runs drawn by the shell) and what the site shares. */
+function sizeByKind(out) {
+  const groups = { full: { runs: 0, kinds: {} }, shell: { runs: 0, kinds: {} } }
+  const byRun = new Map()
   let shared = 0
   for (const e of readdirSync(out, { recursive: true, withFileTypes: true })) {
     if (!e.isFile()) continue
     const rel = relative(out, join(e.parentPath, e.name))
     const size = statSync(join(e.parentPath, e.name)).size
-    if (/^runs\/[^/]+\/index\.html$/.test(rel)) kinds.page += size
-    else if (/^data\/runs\/[^/]+\.json$/.test(rel)) kinds.summary += size
-    else if (/^data\/runs\//.test(rel)) kinds.series += size
-    else if (/^artifacts\//.test(rel)) kinds.artifacts += size
-    else shared += size
+    const m = /^(?:runs\/([^/]+)\/index\.html|data\/runs\/([^/]+)\.json|data\/runs\/([^/]+)\/page\.json|data\/runs\/([^/]+)\/.*|artifacts\/([^/]+)\/.*)$/.exec(rel)
+    if (!m) { shared += size; continue }
+    const kind = m[1] ? 'page' : m[2] ? 'runJson' : m[3] ? 'pageJson' : m[4] ? 'series' : 'artifacts'
+    const id = m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5]
+    const r = byRun.get(id) ?? byRun.set(id, { kinds: {}, shell: false }).get(id)
+    r.kinds[kind] = (r.kinds[kind] ?? 0) + size
+    if (kind === 'page' && readFileSync(join(e.parentPath, e.name), 'utf8').includes('id="run-page"')) r.shell = true
   }
-  for (const k of Object.keys(kinds)) kinds[k] = Math.round(kinds[k] / runs)
-  return { kinds, shared, perRun: Object.values(kinds).reduce((a, b) => a + b, 0) }
+  for (const r of byRun.values()) {
+    const g = groups[r.shell ? 'shell' : 'full']
+    g.runs++
+    for (const [k, v] of Object.entries(r.kinds)) g.kinds[k] = (g.kinds[k] ?? 0) + v
+  }
+  for (const g of Object.values(groups)) {
+    for (const k of Object.keys(g.kinds)) g.kinds[k] = Math.round(g.kinds[k] / Math.max(1, g.runs))
+    g.perRun = Object.values(g.kinds).reduce((a, b) => a + b, 0)
+  }
+  return { ...groups, shared }
 }

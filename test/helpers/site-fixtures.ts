@@ -14,7 +14,11 @@ export const EVIL = {
 }
 export const EVIL_ALL = Object.values(EVIL).join(' ')
 
-export interface FakeOptions { experiments?: number; runs?: number; steps?: number; metrics?: string[]; seed?: number; start?: number }
+export interface FakeOptions {
+  experiments?: number; runs?: number; steps?: number; metrics?: string[]; seed?: number; start?: number
+  /** Each run's points are made when the source asks for them (from a seed of their own), not held in memory: benches of 10,000+ runs. */
+  lazy?: boolean
+}
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1
@@ -47,16 +51,20 @@ export function fakeRuns(o: FakeOptions = {}): { experiments: Experiment[]; runs
     const batch = [32, 64, 128][i % 3]!
     const t0 = start + i * 3_600_000
     const quality = 0.5 + 0.4 * rand() + (lr === 0.01 ? 0.05 : 0)
-    const history: MetricPoint[] = []
-    for (let s = 0; s < steps; s++) {
-      const p = (s + 1) / steps
-      const ts = t0 + s * 1000
-      for (const m of metrics) {
-        const noise = (rand() - 0.5) * 0.05
-        const v = m.includes('acc') ? quality * (1 - Math.exp(-5 * p)) + noise : (1 - quality) + Math.exp(-4 * p) + noise
-        history.push({ key: m, value: v, step: s, timestamp: ts })
+    const points = (r: () => number) => {
+      const history: MetricPoint[] = []
+      for (let s = 0; s < steps; s++) {
+        const p = (s + 1) / steps
+        const ts = t0 + s * 1000
+        for (const m of metrics) {
+          const noise = (r() - 0.5) * 0.05
+          const v = m.includes('acc') ? quality * (1 - Math.exp(-5 * p)) + noise : (1 - quality) + Math.exp(-4 * p) + noise
+          history.push({ key: m, value: v, step: s, timestamp: ts })
+        }
       }
+      return history
     }
+    const history = o.lazy ? points(rng((o.seed ?? 42) * 7919 + i)) : points(rand)
     const summary: RunSummary = {
       id, name: `run-${i}`, experiment: experiments[i % nExp]!.id, status: i % 11 === 5 ? 'FAILED' : 'FINISHED', lifecycle: 'active',
       startTime: t0, endTime: t0 + steps * 1000, user: 'ada', host: 'gpu-1',
@@ -67,7 +75,8 @@ export function fakeRuns(o: FakeOptions = {}): { experiments: Experiment[]; runs
       metrics: summarize(history),
     }
     if (summary.parent && runs.find((r) => r.summary.id === summary.parent)?.summary.experiment !== summary.experiment) summary.parent = undefined
-    runs.push({ summary, history, artifacts: i < 3 ? {
+    const seed = (o.seed ?? 42) * 7919 + i
+    runs.push({ summary, history: o.lazy ? () => points(rng(seed)) : history, artifacts: i < 3 ? {
       'notes/readme.md': `# Run ${i}\nlr=${lr}\n`,
       'config.json': JSON.stringify({ lr, batch }, null, 2),
       'labbook/output.log': `epoch 1 loss 0.9\nepoch 2 loss 0.5\n`,

@@ -5,9 +5,11 @@ import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { summarize } from '../../src/model/metric.js'
+import type { MetricPoint } from '../../src/model/run.js'
 import { buildSite } from '../../src/site/build/index.js'
 import { decodeSeries, type SeriesFile } from '../../src/site/browser/charts/series.js'
 import { MemorySource } from '../../src/site/build/memory-source.js'
+import { readSeriesFile } from '../../src/site/build/site-data.js'
 import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
 import { fakeRuns } from '../helpers/site-fixtures.js'
 import { launchChromium } from './browser.js'
@@ -19,8 +21,9 @@ const N = 1_000_000, SPIKE = 654_321
 beforeAll(async () => {
   const f = fakeRuns({ runs: 1, steps: 5, experiments: 1 })
   const run = f.runs[0]!
-  for (let i = 0; i < N; i++) run.history!.push({ key: 'big', value: Math.sin(i / 5000) + (i === SPIKE ? 10 : 0), step: i, timestamp: 1_700_000_000_000 + i * 7 })
-  run.summary.metrics = summarize(run.history!)
+  const history = run.history as MetricPoint[]
+  for (let i = 0; i < N; i++) history.push({ key: 'big', value: Math.sin(i / 5000) + (i === SPIKE ? 10 : 0), step: i, timestamp: 1_700_000_000_000 + i * 7 })
+  run.summary.metrics = summarize(history)
   runId = run.summary.id
   await buildSite({ source: new MemorySource(f.experiments, f.runs), out: join(dir, 'out'), workDir: join(dir, 'work'), logLevel: 'error' })
   srv = await previewSite({ dir: join(dir, 'out'), port: 0 })
@@ -34,7 +37,7 @@ afterAll(async () => {
 
 it('draws 1,500 points with the spike, then the full history on demand', async () => {
   const files = readdirMetric()
-  const drawn = JSON.parse(readFileSync(files.drawn, 'utf8')) as SeriesFile
+  const drawn = readSeriesFile(join(dir, 'out'), files.drawn)
   expect(drawn.n).toBe(N)
   expect(drawn.dq!.length).toBeLessThanOrEqual(1500)
   const d = decodeSeries(drawn)
@@ -55,7 +58,6 @@ it('draws 1,500 points with the spike, then the full history on demand', async (
 })
 
 function readdirMetric() {
-  const base = join(dir, 'out', 'data', 'runs', runId, 'm')
   const idx = ['acc', 'big', 'loss', 'val_loss'].indexOf('big')
-  return { drawn: join(base, `${idx}.json`), full: join(base, `${idx}.full.json`) }
+  return { drawn: `data/runs/${runId}/series.bin#${idx}`, full: join(dir, 'out', 'data', 'runs', runId, 'm', `${idx}.full.json`) }
 }

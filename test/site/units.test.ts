@@ -15,6 +15,7 @@ import { lineChartSpec, seriesRows } from '../../src/site/browser/charts/line.js
 import { parallelRows } from '../../src/site/browser/charts/parallel.js'
 import { decodeSeries, encodeSeries, type SeriesFile } from '../../src/site/browser/charts/series.js'
 import { collectSite, tableRun } from '../../src/site/build/collect.js'
+import { readSeriesFile } from '../../src/site/build/site-data.js'
 import { renderMarkdown } from '../../src/site/build/markdown.js'
 import { MemorySource } from '../../src/site/build/memory-source.js'
 import { metricGoal, primaryMetrics } from '../../src/judge/index.js'
@@ -234,7 +235,8 @@ describe('collector', () => {
     const ok = runs[0]!.summary.id
     const m = data.details[ok]!.metrics.find((x) => x.key === 'loss')!
     expect(m.total).toBe(3000)
-    const drawn = JSON.parse(readFileSync(join(files, m.file), 'utf8')) as SeriesFile
+    expect(m.file).toBe(`data/runs/${ok}/series.bin#1`) // acc, loss, val_loss: one packed file per run
+    const drawn = readSeriesFile(files, m.file)
     expect(drawn.dq!.length).toBeLessThanOrEqual(1500)
     expect((JSON.parse(readFileSync(join(files, m.full!), 'utf8')) as SeriesFile).v!.length).toBe(3000)
     expect(existsSync(join(files, 'artifacts', ok, 'config.json'))).toBe(true)

@@ -1,7 +1,7 @@
 /** Compare 2–50 runs chosen in the table; the address (`?runs=a,b,c`) holds the selection so it can be shared. */
 import { useEffect, useMemo, useState } from 'react'
 import type { MetricFile, TableRun } from 'labbook-lib/site/browser/snapshot.js'
-import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/browser/charts/series.js'
+import type { Series } from 'labbook-lib/site/browser/charts/series.js'
 import { lineChartSpec, seriesRows, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
 import { parallelRows, parallelSpec } from 'labbook-lib/site/browser/charts/parallel.js'
 import { barSpec } from 'labbook-lib/site/browser/charts/bar.js'
@@ -14,7 +14,7 @@ import PlotFigure from './PlotFigure'
 import DatasetsDiff from './DatasetsDiff'
 import ImageSteps from './ImageSteps'
 import type { ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
-import { getJson, siteUrl } from './url'
+import { getJson, getSeries, siteUrl } from './url'
 import { useLiveTick } from './live-channel'
 
 type CRun = TableRun & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[]; label: string }
@@ -66,7 +66,7 @@ export default function Compare() {
     if (!runs) return
     // Series for the overlays: every shared metric, fetched in parallel; each file is already downsampled.
     const jobs = runs.flatMap((r) => r.metricFiles.map((m) => ({ r, m })))
-    Promise.all(jobs.map(async ({ r, m }) => ({ r, key: m.key, s: decodeSeries(await getJson<SeriesFile>(m.file)) }))).then((all) => {
+    Promise.all(jobs.map(async ({ r, m }) => ({ r, key: m.key, s: await getSeries(m.file) }))).then((all) => {
       const out: Record<string, Record<string, Series>> = {}
       for (const { r, key, s } of all) (out[key] ??= {})[r.label] = s
       setSeries(out)

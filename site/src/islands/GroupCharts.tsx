@@ -1,11 +1,11 @@
 /** Group curves: per metric, each group's mean curve with its 95% CI band (or min–max), from the members' series files. */
 import { useEffect, useMemo, useState } from 'react'
 import type { MetricFile, TableRun } from 'labbook-lib/site/browser/snapshot.js'
-import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/browser/charts/series.js'
+import type { Series } from 'labbook-lib/site/browser/charts/series.js'
 import { bandChartSpec, groupBandRows, readBand, writeBand, type BandKind } from 'labbook-lib/site/browser/charts/band.js'
 import { colorOf } from 'labbook-lib/site/browser/charts/palette.js'
 import PlotFigure from './PlotFigure'
-import { getJson } from './url'
+import { getJson, getSeries } from './url'
 
 interface Props {
   groups: { label: string; runs: string[] }[]
@@ -42,7 +42,7 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
       if (!p) files.set(id, (p = getJson<TableRun & { metricFiles: MetricFile[] }>(`data/runs/${id}.json`)))
       const run = await p
       const out: Array<{ g: string; key: string; s: Series }> = []
-      for (const m of run.metricFiles) if (metrics.includes(m.key)) out.push({ g, key: m.key, s: decodeSeries(await getJson<SeriesFile>(m.file)) })
+      for (const m of run.metricFiles) if (metrics.includes(m.key)) out.push({ g, key: m.key, s: await getSeries(m.file) })
       return out
     })).then((all) => {
       if (!live) return

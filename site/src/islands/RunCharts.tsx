@@ -5,11 +5,11 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { MetricFile } from 'labbook-lib/site/browser/snapshot.js'
-import { decodeSeries, type Series, type SeriesFile } from 'labbook-lib/site/browser/charts/series.js'
+import type { Series } from 'labbook-lib/site/browser/charts/series.js'
 import { lineChartSpec, seriesRows, tickNumber, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
 import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
 import PlotFigure from './PlotFigure'
-import { getJson } from './url'
+import { getJson, getSeries } from './url'
 import { useLiveTick } from './live-channel'
 
 interface Props {
@@ -73,7 +73,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     Promise.all(metrics.map(async (m) => {
       const z = zoom[m.key]
       if (tick && full[m.key] && m.full) { const s = await fetchFull(m); if (s) return [m.key, z ? inRange(s, z, x, startTime) : thin(s)] as const }
-      return [m.key, decodeSeries(await getJson<SeriesFile>(m.file))] as const
+      return [m.key, await getSeries(m.file)] as const
     }))
       .then((all) => {
         if (seq < drawn.current) return
@@ -86,7 +86,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   const fetchFull = async (m: MetricFile): Promise<Series | undefined> => {
     if (!m.full) return undefined
     let s = fullRaw.current.get(m.key)
-    if (!s) { s = decodeSeries(await getJson<SeriesFile>(m.full)); fullRaw.current.set(m.key, s) }
+    if (!s) { s = await getSeries(m.full); fullRaw.current.set(m.key, s) }
     return s
   }
   const loadFull = async (m: MetricFile) => {

@@ -1,6 +1,7 @@
 /** Browser-side links under the site base (Astro replaces BASE_URL at build time). */
 import { joinBase } from 'labbook-lib/site/browser/display.js'
 import { liveBase } from './live-channel'
+import { decodeSeries, parsePackedRef, type Series, type SeriesFile } from 'labbook-lib/site/browser/charts/series.js'
 export const siteUrl = (path: string): string => joinBase(import.meta.env.BASE_URL, path)
 
 export async function getJson<T>(path: string): Promise<T> {
@@ -8,4 +9,28 @@ export async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(siteUrl(path), liveBase() ? { cache: 'no-store' } : undefined)
   if (!res.ok) throw new Error(`${res.status} ${res.statusText} for ${path}`)
   return (await res.json()) as T
+}
+
+const packs = new Map<string, Promise<SeriesFile[]>>()
+
+/**
+ * One metric's series (`MetricFile.file` or `.full`): a JSON series file, or `<file>#<n>`, the n-th series of a run's
+ * packed file (gzip-compressed JSON, unpacked here with the browser's DecompressionStream; fetched once per page).
+ */
+export async function getSeries(ref: string): Promise<Series> {
+  const packed = parsePackedRef(ref)
+  if (!packed) return decodeSeries(await getJson<SeriesFile>(ref))
+  let all = packs.get(packed.file)
+  if (!all) {
+    all = (async () => {
+      const res = await fetch(siteUrl(packed.file))
+      if (!res.ok || !res.body) throw new Error(`${res.status} ${res.statusText} for ${packed.file}`)
+      return (await new Response(res.body.pipeThrough(new DecompressionStream('gzip'))).json()) as SeriesFile[]
+    })()
+    packs.set(packed.file, all)
+    all.catch(() => packs.delete(packed.file))
+  }
+  const s = (await all)[packed.index]
+  if (!s) throw new Error(`No series ${packed.index} in ${packed.file}`)
+  return decodeSeries(s)
 }

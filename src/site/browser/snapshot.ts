@@ -60,7 +60,26 @@ export interface ArtifactView {
   inSeries?: boolean
 }
 
+/**
+ * One metric's series files. `file` is a JSON file (`SeriesFile`), or `<path>#<n>`: the n-th series of a packed file,
+ * a gzip-compressed JSON array of series files (`data/runs/<id>/series.bin`, the static build's). `full` is always JSON.
+ */
 export interface MetricFile { key: string; file: string; total: number; full?: string }
+
+/** Rows of an experiment's table shown without JavaScript (newest first); their runs get pages rendered at build time. */
+export const STATIC_ROWS = 100
+
+/**
+ * `data/runs/<id>/page.json`: what the run-page shell needs besides `data/runs/<id>.json` (its table row, metric
+ * files and image series) to show a run whose page was not rendered at build time.
+ */
+export interface RunPageData extends Omit<RunDetail, 'metrics' | 'imageSeries'> {
+  experimentName: string | null
+  /** `exists`: the run is in the site (its page can be linked). */
+  parent: { id: string; name: string; exists: boolean } | null
+  childLinks: Array<{ id: string; name: string; exists: boolean }>
+  modelRefs: ModelRef[]
+}
 
 /** Images logged at several steps (src/site/browser/image-steps.ts), with hrefs into the site. */
 export type { ImageSeries, StepImage } from './image-steps.js'
@@ -183,6 +202,8 @@ export interface SiteData {
   runKeys?: Record<string, string>
   /** Runs whose output the build takes from the previous one (incremental builds): no page is rendered for them. */
   reused?: string[]
+  /** Runs (not reused) whose page is a copy of the run-page shell (`runs/index.html`): no page is rendered for them either. */
+  shells?: string[]
 }
 
 export type { ParamValue, RunStatus, RunSummary, SourceInfo, MetricSummary }

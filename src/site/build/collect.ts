@@ -2,19 +2,20 @@
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import type { Experiment } from '../../model/experiment.js'
 import { ARTIFACTS_DIR, DIFF_ARTIFACT, LOG_ARTIFACT, runDir } from '../../model/layout.js'
 import type { MetricPoint, RunSummary } from '../../model/run.js'
 import { runDuration } from '../../model/run.js'
 import { artifactKind, artifactOutPath, hrefOf, textPreview } from './artifact-files.js'
-import { encodeSeries } from '../browser/charts/series.js'
+import { encodeSeries, packedSeriesRef } from '../browser/charts/series.js'
 import { renderMarkdown } from './markdown.js'
 import { imageSeries, seriesPaths } from '../browser/image-steps.js'
 import { modelViews } from './model-views.js'
 import { bestRun, commitSteps, eligibleValue, judgeExperiment, metricGoal, type JudgeConfig, type GroupScore } from '../../judge/index.js'
 import type { CodeHistory } from './code-commits.js'
 import { commitUrl, lfsDownloadUrl } from '../browser/links.js'
-import type { ArtifactView, CommitView, ExperimentView, GroupView, JudgeData, MetricFile, Problem, RunDetail, SiteData, TableRun } from '../browser/snapshot.js'
+import { STATIC_ROWS, type ArtifactView, type CommitView, type ExperimentView, type GroupView, type JudgeData, type MetricFile, type Problem, type RunDetail, type RunPageData, type SiteData, type TableRun } from '../browser/snapshot.js'
 import type { SiteSource } from './source.js'
 
 export interface CollectOptions {
@@ -39,6 +40,13 @@ export interface CollectOptions {
   trees?: Map<string, string>
   /** Keys of the previous build's runs: a run whose key is unchanged is not read again (`SiteData.reused`). */
   previous?: Record<string, string>
+  /**
+   * Runs that get a page of their own, rendered at build time (readable without JavaScript, first-paint charts): the
+   * newest `STATIC_ROWS` of each experiment (the ones its no-JS table links), newest first, at most this many. Every
+   * other run's page is a copy of the shared run-page shell (`runs/index.html`), which renders it in the browser from
+   * `data/runs/<id>.json` and `data/runs/<id>/page.json`. @default 1000
+   */
+  fullPages?: number
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
@@ -79,11 +87,12 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   const runKeys: Record<string, string> = {}
   const reused: string[] = []
   const rev = o.commit ?? o.rev
+  const full = fullPageRuns(sum, o.fullPages ?? 1000)
   for (const r of runs) {
     const tree = o.trees?.get(r.id)
     if (!tree || r.status === 'RUNNING') continue
     const kids = (children.get(r.id) ?? []).map((c) => [c, names.get(c) ?? ''])
-    const around = [o.title ?? 'labbook', expNames.get(r.experiment) ?? null, r.parent ? (names.get(r.parent) ?? null) : null, kids, modelRefs[r.id] ?? null, models.length > 0, maxPoints, maxArtifact, previewBytes, o.judge ?? {}]
+    const around = [full.has(r.id) ? 'page' : 'shell', o.title ?? 'labbook', expNames.get(r.experiment) ?? null, r.parent ? (names.get(r.parent) ?? null) : null, kids, modelRefs[r.id] ?? null, models.length > 0, maxPoints, maxArtifact, previewBytes, o.judge ?? {}]
     const key = createHash('sha256').update(JSON.stringify([tree, around])).digest('hex').slice(0, 32)
     const prev = o.previous?.[r.id]
     // Links to large LFS artifacts name the built revision: such a run's key carries it (`key@rev`).
@@ -92,20 +101,26 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
   }
   const reuse = new Set(reused)
 
+  // Pages rendered at build time need their details in the pages' data; shell runs' go to their page.json only.
   const details: Record<string, RunDetail> = {}
+  const shells: string[] = []
   await pool(runs.filter((r) => !reuse.has(r.id)), o.concurrency ?? 8, async (run) => {
+    let d: RunDetail
     try {
-      details[run.id] = await collectRun(src, run, folderSink(o.filesDir), { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev })
-      if (runKeys[run.id] && details[run.id]!.artifacts.some((a) => a.remoteHref)) runKeys[run.id] += `@${rev}`
+      const sink = packingSink(o.filesDir)
+      d = await collectRun(src, run, sink, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev })
+      await sink.pack(run.id, d.metrics)
+      if (runKeys[run.id] && d.artifacts.some((a) => a.remoteHref)) runKeys[run.id] += `@${rev}`
     } catch (e) {
       problems.push({ run: run.id, message: `Run ${run.id}: ${(e as Error).message}` })
-      details[run.id] = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
+      d = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
       delete runKeys[run.id]
     }
-  })
-  await pool(runs.filter((r) => !reuse.has(r.id)), 16, async (r) => {
-    const d = details[r.id]!
-    await put(o.filesDir, `data/runs/${r.id}.json`, JSON.stringify({ ...tableRun(r, children.get(r.id)?.length), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }))
+    await put(o.filesDir, `data/runs/${run.id}.json`, JSON.stringify(runJson(sum, run, d)))
+    // Every run has one, so the shell (runs/?id=<id>) shows any run.
+    await put(o.filesDir, `data/runs/${run.id}/page.json`, JSON.stringify(runPageData(sum, run, d, names, expNames)))
+    if (full.has(run.id)) details[run.id] = d
+    else shells.push(run.id)
   })
 
   return {
@@ -123,6 +138,53 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     judge: o.judge ?? {},
     runKeys,
     reused,
+    shells,
+  }
+}
+
+/** The runs whose page is rendered at build time (see `CollectOptions.fullPages`); runs are newest first. */
+export function fullPageRuns(s: Pick<SiteSummaries, 'runs'>, max: number): Set<string> {
+  const perExp = new Map<string, number>()
+  const out = new Set<string>()
+  for (const r of s.runs) {
+    if (out.size >= max) break
+    const n = perExp.get(r.experiment) ?? 0
+    if (n >= STATIC_ROWS) continue
+    perExp.set(r.experiment, n + 1)
+    out.add(r.id)
+  }
+  return out
+}
+
+/** What a shell run's page shows besides `data/runs/<id>.json`: its details and the names around it (`data/runs/<id>/page.json`). */
+export function runPageData(s: Pick<SiteSummaries, 'modelRefs'>, r: RunSummary, d: RunDetail, names: Map<string, string>, expNames: Map<string, string>): RunPageData {
+  const { metrics: _m, imageSeries: _i, ...detail } = d
+  const name = (id: string) => ({ id, name: names.get(id) ?? '', exists: names.has(id) })
+  return {
+    ...detail,
+    experimentName: expNames.get(r.experiment) ?? null,
+    parent: r.parent ? name(r.parent) : null,
+    childLinks: d.children.map(name),
+    modelRefs: s.modelRefs[r.id] ?? [],
+  }
+}
+
+/**
+ * The static build's sink: artifacts and full histories as files under `filesDir`; the drawing series of a run
+ * gathered into one gzip-compressed file, `data/runs/<id>/series.bin` (a JSON array of the per-metric series), which
+ * `pack` writes and points the metric files at (`series.bin#<n>`, see `packedSeriesRef`).
+ */
+function packingSink(filesDir: string): RunFileSink & { pack(runId: string, metrics: MetricFile[]): Promise<void> } {
+  const drawn = new Map<string, string>()
+  return {
+    put: async (rel, text) => { if (/\/m\/\d+\.json$/.test(rel)) drawn.set(rel, text()); else await put(filesDir, rel, text()) },
+    artifact: (src, id, path, rel, wantBytes) => copyArtifact(src, id, path, join(filesDir, rel), wantBytes),
+    async pack(runId, metrics) {
+      if (!metrics.length) return
+      const file = `data/runs/${runId}/series.bin`
+      await put(filesDir, file, gzipSync('[' + metrics.map((m) => drawn.get(m.file)!).join(',') + ']', { level: 9 }))
+      metrics.forEach((m, i) => { m.file = packedSeriesRef(file, i) })
+    },
   }
 }
 
@@ -201,14 +263,6 @@ export interface RunFileSink {
   put(rel: string, text: () => string): Promise<void>
   /** Puts an artifact's bytes at `rel`; returns the bytes when `wantBytes`. */
   artifact(src: SiteSource, id: string, path: string, rel: string, wantBytes: boolean): Promise<Uint8Array | undefined>
-}
-
-/** The static build's sink: every file written under `filesDir`. */
-export function folderSink(filesDir: string): RunFileSink {
-  return {
-    put: (rel, text) => put(filesDir, rel, text()),
-    artifact: (src, id, path, rel, wantBytes) => copyArtifact(src, id, path, join(filesDir, rel), wantBytes),
-  }
 }
 
 export function tableRun(r: RunSummary, children?: number): TableRun {

@@ -15,6 +15,7 @@ import { generationOf, linkTree, packageVersions, readCache, runOutputs, writeCa
 import { openSiteSource } from './open.js'
 import { loadSiteData, siteDataPlugin, writeSiteData } from './site-data.js'
 import { requireSiteDeps } from './deps.js'
+import { escapeHtml } from './markdown.js'
 
 export interface SiteBuildOptions {
   /** The user's repository (any folder inside it). @default process.cwd() */
@@ -44,6 +45,11 @@ export interface SiteBuildOptions {
    * `.labbook-cache.json` in the output). `false` renders every page. @default true
    */
   incremental?: boolean
+  /**
+   * Runs whose page is rendered at build time: the newest 100 of each experiment (the ones its no-JS table links), at
+   * most this many. The others' pages are copies of the run-page shell, drawn in the browser. @default 1000
+   */
+  fullPages?: number
   /** Goals, primary metrics and seed params. @default labbook.config.yaml of the repository */
   judge?: JudgeConfig
   /** Astro's log level. @default 'warn' */
@@ -127,6 +133,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
       maxArtifactBytes,
       trees,
       previous: previous?.runs,
+      fullPages: o.fullPages,
     })
     const t1 = performance.now()
     progress({ phase: 'render', runs: data.runs.length, experiments: data.experiments.length })
@@ -134,6 +141,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     await rm(built, { recursive: true, force: true })
     await runAstro(work, built, base, data, filesDir, o.logLevel ?? 'warn')
     await hashInlineScripts(built)
+    await copyShell(built, data)
     const t2 = performance.now()
     progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length })
     for (const d of await readdir(filesDir)) await move(join(filesDir, d), join(built, d))
@@ -242,6 +250,28 @@ export async function astroConfig(work: string, out: string, base: string, logLe
       build: { chunkSizeWarningLimit: 2000 },
     },
   }
+}
+
+/**
+ * Runs drawn by the run-page shell (`data.shells`) get a copy of it at `runs/<id>/index.html`, with their name in the
+ * title: their address works on any static host (no rewrites, no 404 page tricks) at about 1.2 KB a run.
+ */
+async function copyShell(built: string, data: SiteData): Promise<void> {
+  const ids = data.shells ?? []
+  if (!ids.length) return
+  const shell = await readFile(join(built, 'runs', 'index.html'), 'utf8')
+  const at = shell.indexOf('<title>') + '<title>'.length, end = shell.indexOf('</title>', at)
+  if (at < '<title>'.length || end < 0) throw new LabbookError('IO_FAILED', 'The run-page shell (runs/index.html) has no <title>.', 'Report it: the site template is broken.')
+  const byId = new Map(data.runs.map((r) => [r.id, r]))
+  let next = 0
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!
+      const r = byId.get(id)!
+      await mkdir(join(built, 'runs', id), { recursive: true })
+      await writeFile(join(built, 'runs', id, 'index.html'), shell.slice(0, at) + escapeHtml(`${r.name || id.slice(0, 8)} · ${data.title}`) + shell.slice(end))
+    }
+  }))
 }
 
 /** Every page's CSP lists the hashes of its own inline scripts (no 'unsafe-inline'). */

@@ -7,7 +7,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { decodeSeries, type Series, type SeriesFile } from '../browser/charts/series.js'
+import { gunzipSync } from 'node:zlib'
+import { decodeSeries, parsePackedRef, type Series, type SeriesFile } from '../browser/charts/series.js'
 import type { SiteData } from '../browser/snapshot.js'
 import { collectSite, type CollectOptions } from './collect.js'
 import type { SiteSource } from './source.js'
@@ -26,13 +27,25 @@ export interface SiteContext {
 /** The serialisable part of a `SiteContext`: what the static build writes for its pages. */
 export interface SiteContextFile { data: SiteData; filesDir: string }
 
-/** Gives a page context its series reader. */
+/** The series of a packed file (`data/runs/<id>/series.bin`: gzip-compressed JSON, one series per metric). */
+export function readSeriesPack(dir: string, file: string): SeriesFile[] {
+  return JSON.parse(gunzipSync(readFileSync(join(dir, file))).toString('utf8')) as SeriesFile[]
+}
+
+/** One series file of a built site, undecoded: `MetricFile.file` or `.full`, a JSON file or a packed ref (`series.bin#<n>`). */
+export function readSeriesFile(dir: string, ref: string, pack: (file: string) => SeriesFile[] = (f) => readSeriesPack(dir, f)): SeriesFile {
+  const packed = parsePackedRef(ref)
+  if (!packed) return JSON.parse(readFileSync(join(dir, ref), 'utf8')) as SeriesFile
+  const s = pack(packed.file)[packed.index]
+  if (!s) throw new Error(`No series ${packed.index} in ${packed.file}`)
+  return s
+}
+
+/** Gives a page context its series reader (a page reads one run's series in a row: the last packed file is kept). */
 export function siteContext(f: SiteContextFile): SiteContext {
-  return {
-    data: f.data,
-    filesDir: f.filesDir,
-    readSeries: (file) => decodeSeries(JSON.parse(readFileSync(join(f.filesDir, file), 'utf8')) as SeriesFile),
-  }
+  let last: { file: string; series: SeriesFile[] } | undefined
+  const pack = (file: string) => (last?.file === file ? last : (last = { file, series: readSeriesPack(f.filesDir, file) })).series
+  return { data: f.data, filesDir: f.filesDir, readSeries: (ref) => decodeSeries(readSeriesFile(f.filesDir, ref, pack)) }
 }
 
 /**

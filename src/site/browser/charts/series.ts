@@ -27,6 +27,14 @@ export interface SeriesFile {
   full?: string
 }
 
+/** `file#n`: the n-th series of a packed series file. */
+export const packedSeriesRef = (file: string, n: number): string => `${file}#${n}`
+/** The packed file and index a `packedSeriesRef` names, or undefined for a plain JSON series file. */
+export function parsePackedRef(ref: string): { file: string; index: number } | undefined {
+  const m = /^(.+)#(\d+)$/.exec(ref)
+  return m ? { file: m[1]!, index: Number(m[2]) } : undefined
+}
+
 /** Decoded series: columns of equal length, sorted by step. */
 export interface Series {
   key: string
