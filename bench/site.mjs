@@ -40,7 +40,7 @@ for (const n of values.runs.split(',').map(Number)) {
     }
     await book.close()
   } else {
-    const fake = fakeRuns({ runs: n, steps, experiments })
+    const fake = fakeRuns({ runs: n, steps, experiments, lazy: true })
     source = new MemorySource(fake.experiments, fake.runs)
   }
   setupMs = performance.now() - t0
