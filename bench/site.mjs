@@ -92,6 +92,15 @@ async function keystrokes(out, expId) {
       await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))
       return performance.now() - t0
     }))
+    // Same-run reference: a fixed piece of work in the same page (sorting 200,000 numbers), so a loaded machine shows
+    // as a slow reference too; the keystroke's multiple of it is comparable across machines.
+    const refMs = await page.evaluate(() => {
+      const xs = Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 100_003)
+      const t0 = performance.now()
+      xs.sort((a, b) => a - b)
+      return performance.now() - t0
+    })
+    console.log(`keystrokes (ms): ${times.map((t) => Math.round(t)).join(', ')}; reference (sort 200,000 numbers in the same page): ${Math.round(refMs)} ms; worst keystroke = ${(Math.max(...times) / refMs).toFixed(1)}x the reference`)
     return Math.round(Math.max(...times))
   } finally {
     await browser.close()
