@@ -7,7 +7,8 @@ import { DIFF_ARTIFACT, LOG_ARTIFACT } from '../src/model/layout.js'
 import { runChild, type ChildExit } from '../src/cli-support/child.js'
 import { MetricsFileTailer } from '../src/cli-support/metrics-file.js'
 import { MetricsIngestor } from '../src/cli-support/metrics-ingest.js'
-import type { LineProblem, MetricsSink } from '../src/format/metrics-lines.js'
+import type { LineProblem } from '../src/format/metrics-lines.js'
+import { runMetricsSink, type ParamConflict } from '../src/track/metrics-sink.js'
 import { readParamsFile } from '../src/cli-support/params-file.js'
 import { ProcessTreeSampler } from '../src/cli-support/process-tree.js'
 import { probeRuntime } from '../src/cli-support/runtime.js'
@@ -197,7 +198,6 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
   const metricsPath = join(dir, `${run.id}.metrics.jsonl`)
   writeFileSync(metricsPath, '')
 
-  const pendingArtifacts: Array<Promise<void>> = []
   let printed = 0
   const onProblem = (p: LineProblem) => {
     if (printed++ < MAX_PROBLEMS_PRINTED) say(io, `labbook: $LABBOOK_METRICS line ${p.line} skipped: ${p.message}`)
@@ -205,7 +205,14 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
   }
   const conflicts: ParamConflict[] = []
   const artifactFailures = { count: 0 }
-  const sink = metricsSink(run, io, pendingArtifacts, conflicts, artifactFailures)
+  const sink = runMetricsSink(run, {
+    cwd: io.cwd,
+    onParamConflict: (c) => conflicts.push(c),
+    onArtifactError: (path, e) => {
+      artifactFailures.count++
+      say(io, `labbook: $LABBOOK_METRICS artifact ${JSON.stringify(path)} skipped: ${e.code ? e.code + ': ' : ''}${e.message}`)
+    },
+  })
   // The worker-thread ingestor needs the compiled worker; from TypeScript sources (tsx) parse in this thread.
   const tailer = MetricsIngestor.available() ? new MetricsIngestor(metricsPath, sink, { onProblem }) : new MetricsFileTailer(metricsPath, sink, { onProblem })
   await tailer.start()
@@ -278,7 +285,7 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     }
 
     const stats = { ...(await tailer.stop()) }
-    await Promise.all(pendingArtifacts)
+    await Promise.all(sink.pending)
     stats.malformed += artifactFailures.count
     if (stats.malformed > 0) run.setTag('labbook.metrics_malformed_lines', String(stats.malformed))
     if (conflicts.length > 0) run.setTag(PARAM_CONFLICTS_TAG, describeConflicts(conflicts))
@@ -329,56 +336,6 @@ async function supervise(book: Book, io: CliIO, run: RunHandle, command: string[
     // Until here a Ctrl-C only reached the (finished) child: the final commit is not cut short.
     for (const s of signals) process.off(s, onSignal)
     probeAbort.abort()
-  }
-}
-
-/** A param the command logged with a value other than the one the run already had (the first value is kept). */
-interface ParamConflict {
-  key: string
-  kept: ParamValue
-  logged: ParamValue
-}
-
-/**
- * Routes parsed $LABBOOK_METRICS records to the run; artifacts are copied right away and awaited at the end.
- * Params go key by key: one that conflicts with the value the run has (`-p lr=0.01`, then `{"params": {"lr": 0.02}}`)
- * is kept as it was and reported when the run ends; the line's other keys land. Another refusal (a bad key) is
- * thrown after the good keys are in, so the line is reported as skipped.
- */
-function metricsSink(run: RunHandle, io: CliIO, pending: Array<Promise<void>>, conflicts: ParamConflict[], artifactFailures: { count: number }): MetricsSink {
-  const opts: { step?: number; timestamp?: number } = {}
-  return {
-    metric(key, value, step, timestamp) {
-      // One options object, reused: logMetric reads it synchronously. The hot path of ingestion.
-      opts.step = step
-      opts.timestamp = timestamp
-      run.logMetric(key, value, opts)
-    },
-    params(values) {
-      let refused: unknown
-      for (const [key, value] of Object.entries(values)) {
-        try {
-          run.logParam(key, value)
-        } catch (e) {
-          const err = e as { code?: string; data?: { old?: ParamValue } }
-          if (err.code === 'PARAM_CHANGED' && err.data?.old !== undefined) {
-            if (!conflicts.some((c) => c.key === key && Object.is(c.logged, value))) conflicts.push({ key, kept: err.data.old, logged: value })
-          } else refused ??= e
-        }
-      }
-      if (refused) throw refused
-    },
-    tags(values) {
-      run.setTags(values)
-    },
-    artifact(path, to) {
-      // Reported (and counted) as soon as it fails: a rejection left for later would end this process.
-      pending.push(run.logArtifact(resolve(io.cwd, path), to ? { to } : undefined).catch((e: unknown) => {
-        artifactFailures.count++
-        const code = (e as { code?: string }).code
-        say(io, `labbook: $LABBOOK_METRICS artifact ${JSON.stringify(path)} skipped: ${code ? code + ': ' : ''}${(e as Error).message}`)
-      }))
-    },
   }
 }
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs'
-import { isAbsolute, join } from 'node:path'
+import { join } from 'node:path'
 import { decodeRun } from '../format/yaml.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
 import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
@@ -9,6 +9,7 @@ import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
 import { MetricsLineParser, type LineProblem } from '../format/metrics-lines.js'
+import { runMetricsSink } from './metrics-sink.js'
 import { processAlive } from '../store/process.js'
 
 export interface RecoveredRun {
@@ -209,35 +210,13 @@ function readFrom(path: string, offset: number): string | undefined {
  */
 async function ingestRest(run: Run, text: string, skip: number, fallbackTime: number): Promise<{ points: number; malformed: number; problems: LineProblem[] }> {
   const problems: LineProblem[] = []
-  const artifacts: Array<Promise<void>> = []
-  let points = 0
-  const parser = new MetricsLineParser({
-    metric(key, value, step, timestamp) {
-      if (skip > 0) { skip--; return }
-      run.logMetric(key, value, { step, timestamp: timestamp ?? fallbackTime })
-      points++
-    },
-    params(values) {
-      let refused: unknown
-      for (const [k, v] of Object.entries(values)) {
-        try {
-          run.logParam(k, v)
-        } catch (e) {
-          if ((e as { code?: string }).code !== 'PARAM_CHANGED') refused ??= e // a changed param keeps its first value, as in `labbook run`
-        }
-      }
-      if (refused) throw refused
-    },
-    tags(values) { run.setTags(values) },
-    artifact(path, to) {
-      if (!isAbsolute(path)) throw new Error(`relative artifact path ${JSON.stringify(path)}: the directory the command ran in is not known here`)
-      artifacts.push(run.logArtifact(path, to ? { to } : undefined).catch((e: Error & { code?: string }) => {
-        problems.push({ line: -1, message: `artifact ${JSON.stringify(path)}: ${e.code ? e.code + ': ' : ''}${e.message}` })
-      }))
-    },
-  }, (p) => problems.push(p))
+  const sink = runMetricsSink(run, {
+    skip, fallbackTime, // a changed param keeps its first value, as in `labbook run`; no cwd: relative artifacts are bad lines
+    onArtifactError: (path, e) => problems.push({ line: -1, message: `artifact ${JSON.stringify(path)}: ${e.code ? e.code + ': ' : ''}${e.message}` }),
+  })
+  const parser = new MetricsLineParser(sink, (p) => problems.push(p))
   parser.feed(text)
   parser.end()
-  await Promise.all(artifacts)
-  return { points, malformed: problems.length, problems }
+  await Promise.all(sink.pending)
+  return { points: sink.points, malformed: problems.length, problems }
 }
