@@ -6,7 +6,7 @@
  * Adding a key: add it to `LabbookConfig` and give it a reader in `KEYS` below (the reader validates the value and
  * names the key in its error). Unknown keys are an error with a did-you-mean, so a typo never silently does nothing.
  */
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
+import { yamlLib } from './yaml-lib.js'
 import { fail } from '../errors.js'
 import { closest } from '../model/suggest.js'
 
@@ -128,7 +128,7 @@ export function validateConfig(value: unknown, file = CONFIG_FILE): LabbookConfi
 export function parseConfig(text: string, file = CONFIG_FILE): LabbookConfig {
   let value: unknown
   try {
-    value = parseYaml(text)
+    value = yamlLib().parse(text)
   } catch (e) {
     throw fail('INVALID_VALUE', `${file} is not valid YAML: ${(e as Error).message}`, { hint: `Fix or remove ${CONFIG_FILE}.`, data: { file }, cause: e })
   }
@@ -138,5 +138,5 @@ export function parseConfig(text: string, file = CONFIG_FILE): LabbookConfig {
 /** Encodes a config as YAML that `parseConfig` reads back to the same value. */
 export function encodeConfig(config: LabbookConfig): string {
   const clean = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined))
-  return Object.keys(clean).length === 0 ? '' : stringifyYaml(clean)
+  return Object.keys(clean).length === 0 ? '' : yamlLib().stringify(clean)
 }

@@ -1,4 +1,5 @@
-import { Document, isMap, parse, type ToStringOptions } from 'yaml'
+import type { Document, ToStringOptions } from 'yaml'
+import { yamlLib } from './yaml-lib.js'
 import { LabbookError } from '../errors.js'
 import { fastParseYaml } from './fast-yaml.js'
 import type { Experiment } from '../model/experiment.js'
@@ -31,6 +32,7 @@ export function encodeRun(run: RunSummary): string {
     } else if (k === 'params' || k === 'tags') ordered[k] = sortedObject(v as Record<string, unknown>)
     else ordered[k] = v
   }
+  const { isMap } = yamlLib()
   return encodeSafely(ordered, (doc) => {
     for (const key of ['metrics', 'datasets']) {
       const m = doc.get(key, true)
@@ -45,6 +47,7 @@ export function encodeRun(run: RunSummary): string {
  * double-quoted instead: less pretty, always exact.
  */
 export function encodeSafely(value: Record<string, unknown>, style: (doc: Document) => void): string {
+  const { Document } = yamlLib()
   const doc = new Document(value)
   style(doc)
   const text = doc.toString(OPTS)
@@ -78,7 +81,7 @@ export function sortedObject(o: Record<string, unknown>): Record<string, unknown
 
 /** Our fast reader for what labbook writes, the full YAML parser for anything else. */
 export function readYaml(text: string): any {
-  return fastParseYaml(text) ?? parse(text, { uniqueKeys: false })
+  return fastParseYaml(text) ?? yamlLib().parse(text, { uniqueKeys: false })
 }
 
 export function parseDoc(text: string, where: string): any {
