@@ -11,7 +11,7 @@ import { runRecord, runsTable, type ExperimentNames } from './runs-view.js'
 import { runsToCsv } from '../src/report/export.js'
 import { loadConfig } from '../src/format/config-file.js'
 import { type GroupBy, groupRecords, groupsTable } from './groups-view.js'
-import { parseFieldList, searchRuns } from '../src/query/index.js'
+import { parseFieldList } from '../src/query/index.js'
 
 export default withExamples(defineCommand({
   meta: { name: 'ls', description: 'List runs, newest first' },
@@ -73,13 +73,10 @@ export default withExamples(defineCommand({
 
 export interface LsOptions { experiment?: string; all?: boolean; filter?: string; orderBy?: string[]; limit?: number; /** Code commit id or prefix. */ commit?: string }
 
-/** The runs `ls` shows: by experiment, filtered and ordered by the query library when one is asked for. */
+/** The runs `ls` shows: by experiment, filtered, ordered and limited by the query library (through the listing table). */
 export async function listRuns(book: Book, o: LsOptions, names: ExperimentNames): Promise<RunSummary[]> {
-  const experiment = o.experiment ? (await book.getExperiment(o.experiment)).id : undefined
-  let runs = await book.listRuns({ experiment, includeDeleted: o.all })
+  const runs = await book.queryRuns({ experiment: o.experiment, includeDeleted: o.all, commit: o.commit, filter: o.filter, orderBy: o.orderBy, limit: o.limit, experimentNames: Object.fromEntries(names) })
   // A damaged run.yaml is skipped, never fatal: say where it is (`labbook doctor` lists them all).
   for (const d of await book.damagedRuns()) say(ctx().io, `labbook: warning: ${d.path} skipped: ${d.message} (see \`labbook doctor\`)`)
-  if (o.commit) runs = runs.filter((r) => r.source.commit?.startsWith(o.commit!))
-  if (!o.filter && !(o.orderBy && o.orderBy.length > 0)) return o.limit !== undefined ? runs.slice(0, o.limit) : runs
-  return searchRuns(runs, o.filter, { orderBy: o.orderBy, limit: o.limit, experimentNames: Object.fromEntries(names) })
+  return runs
 }

@@ -77,33 +77,60 @@ export function reviveRun(raw: any): RunSummary {
 }
 
 /** Parses a summaries file into id → run (null for a tombstone). Lines that do not parse are skipped and counted. */
-export function decodeSummaries(text: string, into: Map<string, RunSummary | null> = new Map()): { runs: Map<string, RunSummary | null>; bad: number } {
-  // Fast path: the whole file as one JSON array (one parse call instead of one per line, ~1.5x faster); any bad
-  // line makes it throw, and the line-by-line loop below then keeps every good line and counts the bad ones.
-  const body = text.endsWith('\n') ? text.slice(0, -1) : text
-  if (body !== '' && !body.includes('\n\n')) {
-    let rows: any[] | undefined
+export function decodeSummaries(text: string | Buffer, into: Map<string, RunSummary | null> = new Map()): { runs: Map<string, RunSummary | null>; bad: number } {
+  const { rows, bad } = decodeSummaryBuffer(typeof text === 'string' ? Buffer.from(text) : text)
+  for (const r of rows) into.set(r.id, r.raw === null ? null : reviveRun(r.raw))
+  return { runs: into, bad }
+}
+
+/** One line of a summaries file: its run id, where its bytes are (without the newline), its compact object (null: a tombstone). */
+export interface SummaryLine {
+  id: string
+  start: number
+  end: number
+  raw: Record<string, any> | null
+}
+
+/**
+ * Parses the bytes of a summaries file into its lines in file order, each with its byte range and its compact
+ * object, not revived (reviveRun makes a RunSummary of one): the listing table copies the bytes and indexes the
+ * objects, without a JavaScript string per line. Lines that do not parse are skipped and counted.
+ */
+export function decodeSummaryBuffer(buf: Buffer): { rows: SummaryLine[]; bad: number } {
+  const starts: number[] = []
+  const ends: number[] = []
+  let blank = false
+  for (let at = 0; at < buf.length;) {
+    let nl = buf.indexOf(10, at)
+    if (nl < 0) nl = buf.length
+    if (nl > at) { starts.push(at); ends.push(nl) } else blank = true
+    at = nl + 1
+  }
+  const rows: SummaryLine[] = []
+  const add = (i: number, raw: any) => rows.push({ id: raw.id, start: starts[i]!, end: ends[i]!, raw: raw.removed === true ? null : raw })
+  if (starts.length > 0 && !blank) {
+    // Fast path: the whole file as one JSON array (one parse call instead of one per line, ~1.5x faster); any bad
+    // line makes it throw, and the line-by-line loop below then keeps every good line and counts the bad ones.
+    const text = buf.toString('utf8')
+    let parsed: any[] | undefined
     try {
-      rows = JSON.parse(`[${body.replaceAll('\n', ',')}]`)
-    } catch { /* a bad line: the slow path below */ }
+      parsed = JSON.parse(`[${(text.endsWith('\n') ? text.slice(0, -1) : text).replaceAll('\n', ',')}]`)
+    } catch { /* a bad line: line by line below */ }
     // one row per line (a line split in two could otherwise join into one valid row)
-    let lines = 1
-    for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lines++
-    if (rows && rows.length === lines && rows.every((raw) => typeof raw?.id === 'string')) {
-      for (const raw of rows) into.set(raw.id, raw.removed === true ? null : reviveRun(raw))
-      return { runs: into, bad: 0 }
+    if (parsed && parsed.length === starts.length && parsed.every((raw) => typeof raw?.id === 'string')) {
+      for (let i = 0; i < parsed.length; i++) add(i, parsed[i])
+      return { rows, bad: 0 }
     }
   }
   let bad = 0
-  for (const line of text.split('\n')) {
-    if (line === '') continue
+  for (let i = 0; i < starts.length; i++) {
     try {
-      const raw = JSON.parse(line)
+      const raw = JSON.parse(buf.toString('utf8', starts[i], ends[i]))
       if (typeof raw?.id !== 'string') throw new Error('no id')
-      into.set(raw.id, raw.removed === true ? null : reviveRun(raw))
+      add(i, raw)
     } catch {
       bad++
     }
   }
-  return { runs: into, bad }
+  return { rows, bad }
 }

@@ -75,3 +75,16 @@ function fmt(ast: FilterAst, parent: number): string {
       return `${formatField(ast.field)} IS ${ast.negated ? 'NOT ' : ''}NULL`
   }
 }
+
+/**
+ * Every field a filter reads, in the order they appear (repeats included): what a caller must load to evaluate it.
+ * @example filterFields(parseFilter('metrics.acc > 0.9 and params.lr = 0.1')) // [{kind:'metric',key:'acc'}, {kind:'param',key:'lr'}]
+ */
+export function filterFields(ast: FilterAst): FieldRef[] {
+  switch (ast.type) {
+    case 'all': return []
+    case 'and': case 'or': return ast.items.flatMap(filterFields)
+    case 'not': return filterFields(ast.item)
+    default: return [ast.field]
+  }
+}

@@ -1,6 +1,6 @@
 /** The filter language over run summaries: parse once at the edge, pass the AST, compile once, run fast. Browser-safe. */
 export type { CompareOp, FieldKind, FieldRef, FilterAst, Literal } from './ast.js'
-export { formatField, formatFilter } from './ast.js'
+export { filterFields, formatField, formatFilter } from './ast.js'
 export type { FieldType, FieldValue } from './fields.js'
 export { ATTRIBUTES, artifactUri, runValue } from './fields.js'
 export { parseFieldList, parseFieldRef, parseFilter } from './parser.js'

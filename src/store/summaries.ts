@@ -134,7 +134,7 @@ export async function readShard(objects: ObjectStore, shardTree: string, cache: 
     if (!e) continue
     let parsed = cache.get(e.oid)
     if (!parsed) {
-      parsed = decodeSummaries((await objects.readBlob(e.oid)).toString('utf8')).runs
+      parsed = decodeSummaries(await objects.readBlob(e.oid)).runs
       if (cache.size > 4096) cache.clear()
       cache.set(e.oid, parsed)
     }

@@ -2,13 +2,14 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { isLabbookError } from '../errors.js'
 import { checkRoot, decodeRun } from '../format/yaml.js'
-import { compactRun, reviveRun, summaryReplacer } from '../format/summaries.js'
+import { compactRun, decodeSummaryBuffer, encodeSummaryLine, reviveRun, summaryReplacer } from '../format/summaries.js'
 import { readShard } from './summaries.js'
-import { ROOT_FILE, RUN_FILE, RUNS_DIR } from '../model/layout.js'
+import { RECENT_FILE, ROOT_FILE, RUN_FILE, RUNS_DIR, SUMMARIES_FILE } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
 import type { DamagedRun } from '../model/book.js'
 import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
+import { ListingTable, type LineSource } from './listing.js'
 
 /** Format-2 shards read concurrently by `all()` (their summary files are bounded: ~1/256 of the runs each). */
 const SHARD_WINDOW = 64
@@ -33,9 +34,80 @@ export class SummaryIndex {
   private readonly damagedByShard = new Map<string, DamagedRun[]>()
   /** The damaged runs of the view `all()` last read. */
   damaged: DamagedRun[] = []
+  private readonly listingDir: string
+  /** The listing table last used (one per process is what a command needs). */
+  private table: ListingTable | undefined
 
   constructor(gitdir: string, private readonly store: ObjectStore) {
     this.dir = join(gitdir, 'labbook', 'index', 'v2')
+    this.listingDir = join(gitdir, 'labbook', 'listing')
+  }
+
+  /**
+   * The listing table of the view's runs (src/store/listing.ts): from memory, else from its file under
+   * `.git/labbook/listing/` (keyed by the runs tree id, so never stale), else built from the branch. Call
+   * saveListing after using it: what it computed (the columns a query named) goes to the file.
+   */
+  async listing(view: TreeView): Promise<ListingTable> {
+    const runs = await view.entry(RUNS_DIR)
+    const key = runs && isTreeMode(runs.mode) ? runs.oid : 'empty'
+    if (this.table?.key === key) return this.table
+    let table = key === 'empty' ? undefined : ListingTable.load(this.listingDir, key)
+    table ??= await this.buildListing(view, key)
+    this.table = table
+    return table
+  }
+
+  /** Writes the listing table's file if it holds something the file does not (best effort). */
+  saveListing(table: ListingTable): void {
+    if (table.dirty && table.key !== 'empty') table.save(this.listingDir)
+  }
+
+  /** The listing table of a view if it is in memory already (so asking costs nothing). */
+  listingInMemory(key: string | undefined): ListingTable | undefined {
+    return this.table && this.table.key === key ? this.table : undefined
+  }
+
+  private async buildListing(view: TreeView, key: string): Promise<ListingTable> {
+    const rows: LineSource[] = []
+    const fromRun = (run: RunSummary) => {
+      const line = encodeSummaryLine(run)
+      const bytes = Buffer.from(line)
+      rows.push({ raw: JSON.parse(line), bytes, start: 0, end: bytes.length - 1 })
+    }
+    if ((await this.formatOf(view)) < 2) {
+      for (const run of await this.all(view)) fromRun(run)
+      return ListingTable.build(key, rows, this.damaged)
+    }
+    // Format 2: every shard tree in one round trip to `git cat-file`, then every summary file in one more (a fresh
+    // clone's objects are packed: the round trips, not the bytes, are what costs).
+    const shards = (await view.list(RUNS_DIR)).filter((e) => isTreeMode(e.mode))
+    const trees = await Promise.all(shards.map((s) => this.store.readTree(s.oid)))
+    const blob = (entries: typeof trees[number], name: string) => {
+      const e = entries.find((x) => x.name === name)
+      return e && !isTreeMode(e.mode) ? this.store.readBlob(e.oid) : Promise.resolve(Buffer.alloc(0))
+    }
+    const files = await Promise.all(trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)])))
+    const damaged: DamagedRun[] = []
+    for (let k = 0; k < shards.length; k++) {
+      const byId = new Map<string, LineSource | null>()
+      for (const bytes of files[k]!) {
+        for (const r of decodeSummaryBuffer(bytes).rows) byId.set(r.id, r.raw && { raw: r.raw, bytes, start: r.start, end: r.end })
+      }
+      for (const e of trees[k]!) {
+        if (!isTreeMode(e.mode)) continue
+        const r = byId.get(e.name)
+        if (r) {
+          rows.push(r)
+          continue
+        }
+        // a run directory no line covers: its run.yaml, as branchShard reads it
+        const run = await this.readRun(e.oid, `${RUNS_DIR}/${shards[k]!.name}/${e.name}`).catch(() => undefined)
+        if (run) fromRun(run)
+        else if (this.damagedByRunTree.has(e.oid)) damaged.push(this.damagedByRunTree.get(e.oid)!)
+      }
+    }
+    return ListingTable.build(key, rows, damaged)
   }
 
   /** Every run summary in the view (deleted ones included), in no particular order. */

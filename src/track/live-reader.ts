@@ -35,6 +35,12 @@ export abstract class LiveReader extends LabbookReader {
     return out.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
   }
 
+  /** queryRuns with runs in progress: while any are, every run is materialised (listRuns lays the journals over them). */
+  override async queryRuns(o: Parameters<LabbookReader['queryRuns']>[0] = {}): Promise<RunSummary[]> {
+    if (!liveJournals(this.gitdir, this.branch).length) return super.queryRuns(o)
+    return this.queryAll(o)
+  }
+
   /** A run, with what its live writer journaled and did not commit yet. */
   override async getRun(id: string): Promise<RunSummary> {
     const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)

@@ -16,6 +16,8 @@ import { artifactPath } from '../model/path.js'
 import type { ModelRecord } from '../model/registry.js'
 import type { BookReader, ListRunsOptions } from '../model/book.js'
 import { readRegistry } from '../registry/read.js'
+import { searchRuns } from '../query/index.js'
+import { queryTable, type QueryRunsOptions } from './query-runs.js'
 
 export type { ArtifactContent } from '../model/artifact.js'
 
@@ -67,12 +69,45 @@ export class LabbookReader implements BookReader {
   }
 
   /**
+   * listRuns, then filter, order and limit (what `searchRuns(await listRuns(o), filter, o)` gives), answered from the
+   * listing table (src/store/listing.ts): only the runs picked are parsed in full, so a fresh clone of 100,000 runs
+   * answers `ls --filter … --limit 50` without building 100,000 run objects, and the next call reads one file.
+   * @example await book.queryRuns({ filter: 'metrics.acc > 0.9', orderBy: ['metrics.acc DESC'], limit: 10 })
+   */
+  async queryRuns(o: Omit<QueryRunsOptions, 'experimentId'> & { experiment?: string } = {}): Promise<RunSummary[]> {
+    // $LABBOOK_LISTING=full: the way before the listing table (benches measure it as their same-run reference)
+    if (process.env.LABBOOK_LISTING === 'full') return this.queryAll(o)
+    const view = await this.view()
+    if (!view) return []
+    const experimentId = o.experiment === undefined ? undefined : (await this.getExperiment(o.experiment)).id
+    const table = await this.index.listing(view)
+    const runs = queryTable(table, { ...o, experimentId })
+    this.index.saveListing(table)
+    return runs
+  }
+
+  /** queryRuns the way it was before the listing table: every run materialised, then searchRuns (tests compare). */
+  protected async queryAll(o: Omit<QueryRunsOptions, 'experimentId'> & { experiment?: string }): Promise<RunSummary[]> {
+    let runs = await this.listRuns({ experiment: o.experiment, includeDeleted: o.includeDeleted })
+    if (o.commit) runs = runs.filter((r) => r.source.commit?.startsWith(o.commit!))
+    if ((o.filter === undefined || (typeof o.filter !== 'string' && o.filter.type === 'all')) && !(o.orderBy && o.orderBy.length > 0)) {
+      const offset = o.offset ?? 0
+      return o.limit !== undefined ? runs.slice(offset, offset + o.limit) : runs.slice(offset)
+    }
+    return searchRuns(runs, o.filter, o)
+  }
+
+  /**
    * Runs whose run.yaml cannot be read (listed runs skip them): the path on the branch and why.
    * @example for (const d of await book.damagedRuns()) console.warn(`${d.path}: ${d.message}`)
    */
   async damagedRuns(): Promise<DamagedRun[]> {
     const view = await this.view()
     if (!view) return []
+    // after queryRuns the listing table knows them; reading every shard again would double a cold listing
+    const runs = await view.entry(RUNS_DIR)
+    const table = this.index.listingInMemory(runs?.oid)
+    if (table) return table.damaged
     await this.index.all(view)
     return this.index.damaged
   }

@@ -1,0 +1,329 @@
+/**
+ * The listing table: every run summary of one `runs/` tree, kept as the summary lines themselves (in listRuns order:
+ * newest first) plus one column per field (attributes, each metric's latest value, each param and tag). A query
+ * reads the few columns its filter and order name, picks its rows, and parses only those rows' lines, so
+ * `ls --filter … --limit 50` over 100,000 runs never builds 100,000 run objects.
+ *
+ * Saved under `.git/labbook/listing/<runs tree id>.bin` (docs/format.md "Private state"): keyed by content, so it
+ * can never be stale (a new run changes the runs tree id, so a new tip that changed runs gets a new file); losing it
+ * loses nothing (the next listing rebuilds it from the branch). Written to a temp name and renamed.
+ */
+import fs from 'node:fs'
+import { join } from 'node:path'
+import { numberFromJson } from '../format/numbers.js'
+import { reviveRun, summaryReplacer } from '../format/summaries.js'
+import type { DamagedRun } from '../model/book.js'
+import type { RunSummary } from '../model/run.js'
+
+
+/**
+ * One field over the rows: `rows` lists the rows that have it (ascending; absent when every row has it) and
+ * `values` their values, Float64Array when all are numbers.
+ */
+export interface Column {
+  rows?: Uint32Array
+  values: Float64Array | unknown[]
+}
+
+/** Attribute columns, by the RunSummary property they hold (`source.commit` is run.source.commit). */
+export const ATTRIBUTE_COLUMNS = ['id', 'name', 'status', 'user', 'startTime', 'endTime', 'lifecycle', 'experiment', 'parent', 'source.commit', 'source.branch', 'source.dirty'] as const
+export type AttributeColumn = (typeof ATTRIBUTE_COLUMNS)[number]
+
+/** Column names: an attribute column, or `m:`/`p:`/`t:` plus a metric, param or tag key. */
+export type ColumnName = AttributeColumn | `m:${string}` | `p:${string}` | `t:${string}`
+
+/** A summary line as build() takes it: its bytes are `bytes[start, end)` (no newline), `raw` its compact object. */
+export interface LineSource { raw: Record<string, any>; bytes: Buffer; start: number; end: number }
+
+const MAGIC = 'LBLIST1\n'
+const FILE_VERSION = 1
+/** Listing files kept: the newest few (a reader of an older revision keeps its own). */
+const KEEP_FILES = 3
+
+interface Section { at: number; len: number }
+interface ColumnHead { rows?: Section; f64?: Section; json?: Section; dict?: Section; codes?: Section; wide?: boolean }
+interface Header { v: number; key: string; n: number; damaged: DamagedRun[]; lines: Section; spans: Section; columns: Record<string, ColumnHead> }
+
+export class ListingTable {
+  /** Columns decoded from the file or computed from the rows, by name (null: no row has the field). */
+  private readonly columns = new Map<string, Column | null>()
+  /** The compact object of each row, once parsed (built in this process, or a column the file lacks was asked for). */
+  private raws: Array<Record<string, any>> | undefined
+  /** Whether a column was computed that the file does not hold yet (save() then writes it). */
+  dirty = false
+
+  private constructor(
+    /** The runs tree id it lists. */
+    readonly key: string,
+    /** Rows (runs, deleted ones included). */
+    readonly n: number,
+    /**
+     * The summary lines, in no particular order: the summary files as read, one segment each (never copied into one
+     * buffer), or the file's one segment. A span is an offset into the segments laid end to end.
+     */
+    private readonly segments: Buffer[],
+    /** Where row r's line is in `lines`: bytes [spans[2r], spans[2r+1]). */
+    private readonly spans: Uint32Array,
+    readonly damaged: DamagedRun[],
+    /** Decodes a column the file holds (undefined: the file lacks it). */
+    private readonly stored: (name: string) => Column | null | undefined = () => undefined,
+    private readonly storedNames: readonly string[] = [],
+  ) {}
+
+  /**
+   * A field's column; undefined when no row has the field. Decoded from the file on first use, or computed from the
+   * rows' lines when the file does not hold it (a field no earlier query named): the next save() keeps it.
+   */
+  column(name: ColumnName): Column | undefined {
+    let c = this.columns.get(name)
+    if (c === undefined) {
+      c = this.stored(name)
+      if (c === undefined) {
+        c = columnOf(name, this.rows())
+        this.dirty = true
+      }
+      this.columns.set(name, c)
+    }
+    return c ?? undefined
+  }
+
+  /** The full run summary of one row (parses its line). */
+  run(row: number): RunSummary {
+    return reviveRun(this.raw(row))
+  }
+
+  private raw(row: number): Record<string, any> {
+    let start = this.spans[2 * row]!, end = this.spans[2 * row + 1]!
+    let seg = 0
+    while (start >= this.segments[seg]!.length) {
+      start -= this.segments[seg]!.length
+      end -= this.segments[seg]!.length
+      seg++
+    }
+    return JSON.parse(this.segments[seg]!.toString('utf8', start, end))
+  }
+
+  private rows(): Array<Record<string, any>> {
+    if (!this.raws) {
+      this.raws = new Array(this.n)
+      for (let i = 0; i < this.n; i++) this.raws[i] = this.raw(i)
+    }
+    return this.raws
+  }
+
+  /**
+   * Builds the table from summary lines (the bytes `bytes[start, end)`, without the newline) and their compact
+   * objects (src/format/summaries.ts), in any order: rows are put in listRuns order (start time newest first, then
+   * id descending). Columns are computed when first asked for.
+   */
+  static build(key: string, rows: LineSource[], damaged: DamagedRun[]): ListingTable {
+    const n = rows.length
+    const start = new Float64Array(n)
+    for (let i = 0; i < n; i++) start[i] = rows[i]!.raw.startTime
+    const order = Array.from({ length: n }, (_, i) => i)
+    order.sort((a, b) => start[b]! - start[a]! || (rows[a]!.raw.id < rows[b]!.raw.id ? 1 : rows[a]!.raw.id > rows[b]!.raw.id ? -1 : 0))
+    // the lines stay where they are: each source buffer once into `lines`, and a span per row
+    const base = new Map<Buffer, number>()
+    const parts: Buffer[] = []
+    let total = 0
+    for (const r of rows) {
+      if (base.has(r.bytes)) continue
+      base.set(r.bytes, total)
+      parts.push(r.bytes)
+      total += r.bytes.length
+    }
+    if (total > 0xffffffff) throw new RangeError('listing larger than 4 GB')
+    const spans = new Uint32Array(2 * n)
+    const raws: Array<Record<string, any>> = new Array(n)
+    for (let row = 0; row < n; row++) {
+      const { raw, bytes, start, end } = rows[order[row]!]!
+      const at = base.get(bytes)!
+      spans[2 * row] = at + start
+      spans[2 * row + 1] = at + end
+      raws[row] = raw
+    }
+    const table = new ListingTable(key, n, parts, spans, damaged)
+    table.raws = raws
+    table.dirty = true
+    return table
+  }
+
+  /** The table as file bytes (see decode). */
+  encode(): Buffer {
+    return Buffer.concat(this.encodeParts())
+  }
+
+  private encodeParts(): Buffer[] {
+    const parts: Buffer[] = []
+    let at = 0
+    const section = (b: Buffer): Section => {
+      const pad = (8 - (at % 8)) % 8
+      if (pad) { parts.push(Buffer.alloc(pad)); at += pad }
+      parts.push(b)
+      const s = { at, len: b.length }
+      at += b.length
+      return s
+    }
+    const bytes = (a: Uint32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+    // the segments end to end, as the spans count
+    const lines = section(this.segments[0] ?? Buffer.alloc(0))
+    for (const seg of this.segments.slice(1)) {
+      parts.push(seg)
+      at += seg.length
+      lines.len += seg.length
+    }
+    const spans = section(bytes(this.spans))
+    const columns: Record<string, ColumnHead> = {}
+    const names = new Set([...this.storedNames, ...this.columns.keys()])
+    for (const name of names) {
+      const c = this.column(name as ColumnName) ?? { rows: new Uint32Array(0), values: [] }
+      const head: ColumnHead = {}
+      if (c.rows) head.rows = section(bytes(c.rows))
+      if (c.values instanceof Float64Array) head.f64 = section(bytes(c.values))
+      else {
+        // few distinct values (status, experiment, a param of a sweep): a dictionary and one code per row
+        const ids = new Map<unknown, number>()
+        for (const v of c.values) {
+          if (ids.has(v)) continue
+          if (ids.size > c.values.length / 4) break
+          ids.set(v, ids.size)
+        }
+        if (ids.size <= c.values.length / 4) {
+          const wide = ids.size > 0xffff
+          const codes = wide ? new Uint32Array(c.values.length) : new Uint16Array(c.values.length)
+          for (let i = 0; i < c.values.length; i++) codes[i] = ids.get(c.values[i])!
+          head.dict = section(Buffer.from(JSON.stringify([...ids.keys()], summaryReplacer)))
+          head.codes = section(Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength))
+          if (wide) head.wide = true
+        } else head.json = section(Buffer.from(JSON.stringify(c.values, summaryReplacer)))
+      }
+      columns[name] = head
+    }
+    const header: Header = { v: FILE_VERSION, key: this.key, n: this.n, damaged: this.damaged, lines, spans, columns }
+    const headBytes = Buffer.from(JSON.stringify(header))
+    const prefix = Buffer.alloc(MAGIC.length + 4)
+    prefix.write(MAGIC, 'latin1')
+    prefix.writeUInt32LE(headBytes.length, MAGIC.length)
+    // sections are 8-aligned relative to the body, and the body starts 8-aligned in the file
+    const lead = Buffer.concat([prefix, headBytes])
+    const pad = Buffer.alloc((8 - (lead.length % 8)) % 8)
+    return [lead, pad, ...parts]
+  }
+
+  /** Reads a table from file bytes; undefined when they are not a listing file of this version for `key`. */
+  static decode(file: Buffer, key: string): ListingTable | undefined {
+    if (file.length < MAGIC.length + 4 || file.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined
+    const headLen = file.readUInt32LE(MAGIC.length)
+    let head: Header
+    try {
+      head = JSON.parse(file.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + headLen))
+    } catch {
+      return undefined
+    }
+    if (head.v !== FILE_VERSION || head.key !== key) return undefined
+    const lead = MAGIC.length + 4 + headLen
+    const bodyAt = lead + ((8 - (lead % 8)) % 8)
+    // typed arrays need 8-aligned offsets: a Buffer from the pool may not start at one, then copy once
+    const body = (file.byteOffset + bodyAt) % 8 === 0 ? file.subarray(bodyAt) : Buffer.from(file.subarray(bodyAt))
+    const check = (s: Section) => {
+      if (!(s.at >= 0 && s.len >= 0 && s.at + s.len <= body.length)) throw new RangeError('section out of range')
+      return s
+    }
+    try {
+      const lines = check(head.lines), sp = check(head.spans)
+      const spans = new Uint32Array(body.buffer, body.byteOffset + sp.at, sp.len / 4)
+      if (spans.length !== 2 * head.n) return undefined
+      for (let i = 0; i < spans.length; i += 2) if (!(spans[i]! <= spans[i + 1]! && spans[i + 1]! <= lines.len)) return undefined
+      const source = (name: string): Column | null | undefined => {
+        if (!Object.hasOwn(head.columns, name)) return undefined
+        const c = head.columns[name]!
+        const rows = c.rows ? check(c.rows) : undefined
+        const f64 = c.f64 ? check(c.f64) : undefined
+        const json = (x: Section) => reviveValues(JSON.parse(body.toString('utf8', check(x).at, x.at + x.len)))
+        let values: Float64Array | unknown[]
+        if (f64) values = new Float64Array(body.buffer, body.byteOffset + f64.at, f64.len / 8)
+        else if (c.dict && c.codes) {
+          const dict = json(c.dict)
+          const s = check(c.codes)
+          const codes = c.wide ? new Uint32Array(body.buffer, body.byteOffset + s.at, s.len / 4) : new Uint16Array(body.buffer, body.byteOffset + s.at, s.len / 2)
+          values = new Array(codes.length)
+          for (let i = 0; i < codes.length; i++) values[i] = dict[codes[i]!]
+        } else values = json(c.json!)
+        if (values.length === 0) return null
+        return { rows: rows ? new Uint32Array(body.buffer, body.byteOffset + rows.at, rows.len / 4) : undefined, values }
+      }
+      return new ListingTable(key, head.n, [body.subarray(lines.at, lines.at + lines.len)], spans, head.damaged ?? [], source, Object.keys(head.columns))
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The saved table for `key` under `dir`, if there is a good one. */
+  static load(dir: string, key: string): ListingTable | undefined {
+    let file: Buffer
+    try {
+      file = fs.readFileSync(join(dir, `${key}.bin`))
+    } catch {
+      return undefined
+    }
+    return ListingTable.decode(file, key)
+  }
+
+  /** Saves the table under `dir` (best effort: a read-only .git still lists) and drops all but the newest few. */
+  save(dir: string): void {
+    try {
+      fs.mkdirSync(dir, { recursive: true })
+      const file = join(dir, `${this.key}.bin`)
+      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+      const fd = fs.openSync(tmp, 'w')
+      try {
+        for (const part of this.encodeParts()) for (let at = 0; at < part.length;) at += fs.writeSync(fd, part, at)
+      } finally {
+        fs.closeSync(fd)
+      }
+      fs.renameSync(tmp, file)
+      this.dirty = false
+      const old = fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).map((f) => ({ f, t: fs.statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t)
+      for (const { f } of old.slice(KEEP_FILES)) fs.rmSync(join(dir, f), { force: true })
+    } catch { /* the listing file is a cache; without it the next listing reads the branch again */ }
+  }
+}
+
+/** One column computed from the rows' compact objects (null when no row has the field). */
+function columnOf(name: string, raws: Array<Record<string, any>>): Column | null {
+  const get = getter(name)
+  const rows: number[] = []
+  const values: unknown[] = []
+  let numbers = true
+  for (let i = 0; i < raws.length; i++) {
+    const v = get(raws[i]!)
+    if (v === undefined) continue
+    rows.push(i)
+    values.push(v)
+    if (typeof v !== 'number') numbers = false
+  }
+  if (rows.length === 0) return null
+  return { rows: rows.length === raws.length ? undefined : Uint32Array.from(rows), values: numbers ? Float64Array.from(values as number[]) : values }
+}
+
+/** How a column reads a compact summary object (metric summaries are arrays, non-finite numbers `{"$n":…}`). */
+function getter(name: string): (raw: Record<string, any>) => unknown {
+  const own = (o: unknown, k: string) => (o !== null && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined)
+  const kind = name.slice(0, 2)
+  const key = name.slice(2)
+  if (kind === 'm:') return (raw) => { const a = own(raw.metrics, key) as unknown[] | undefined; return a === undefined ? undefined : num(a[0]) }
+  if (kind === 'p:') return (raw) => { const v = own(raw.params, key); return v !== null && typeof v === 'object' ? num(v) : v }
+  if (kind === 't:') return (raw) => own(raw.tags, key)
+  if (name.startsWith('source.')) { const k = name.slice(7); return (raw) => own(raw.source, k) }
+  return (raw) => own(raw, name)
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
+
+function reviveValues(values: unknown[]): unknown[] {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (v !== null && typeof v === 'object') values[i] = num(v)
+  }
+  return values
+}
