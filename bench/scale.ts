@@ -6,11 +6,10 @@
 // The API figure is per run including the group commit that puts it on the branch; the same run measures the previous
 // way (a book opened with groupCommit: false: a commit per start and end) as the reference.
 // Usage: nice -n 10 npx tsx bench/scale.ts [--max 100000] [--runs 100]   (build dist/ first: npx tsc -p tsconfig.json)
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Labbook } from '../src/index.js'
 import type { ExperimentHandle } from '../src/track/experiment.js'
 import { encodePoint } from '../src/format/jsonl.js'
@@ -20,6 +19,7 @@ import { chunkName, METRICS_DIR, RUN_FILE, runDir } from '../src/model/layout.js
 import { addToSummary } from '../src/model/metric.js'
 import type { RunSummary } from '../src/model/run.js'
 import type { TreeChange } from '../src/store/tree-edit.js'
+import { coldList, reportColdList } from './ls-clone.js'
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -28,8 +28,6 @@ const arg = (name: string, d: number) => {
 const MAX = arg('max', 100_000)
 const PER_LEVEL = arg('runs', 100)
 const MLFLOW_RUN_MS = 7.4 // create + params + metrics + end, MLflow 2.12.2 file store, recorded on this kind of machine
-const MLFLOW_SEARCH_1K_S = 1.29 // search_runs over 1,000 runs, same
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
 
 const report = (what: string, value: string, target: string) => console.log(`${what.padEnd(64)} ${value.padStart(14)}   target ${target}`)
 
@@ -107,28 +105,6 @@ async function apiCost(b: Labbook = book, e: ExperimentHandle = exp): Promise<{ 
   return { median: times[times.length >> 1]!, mean: times.reduce((a, b) => a + b, 0) / times.length, perRun }
 }
 
-/** A fresh clone of the branch (no .git/labbook), then `labbook ls --filter … --limit 50` twice: cold, then warm. */
-function coldList(): { cold: number; warm: number; rssMb: number; listed: number } {
-  const clone = fs.mkdtempSync(join(os.tmpdir(), 'labbook-scale-clone-'))
-  try {
-    execFileSync('git', ['clone', '-q', '--no-checkout', dir, clone])
-    execFileSync('git', ['fetch', '-q', 'origin', 'labbook:labbook'], { cwd: clone })
-    const ls = () => {
-      const t0 = performance.now()
-      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'ls', '--filter', 'metrics.accuracy > 0.5 and params.optimizer = "adam"', '--order-by', 'metrics.accuracy DESC', '--limit', '50', '--json'],
-        { cwd: clone, encoding: 'utf8', maxBuffer: 1 << 26 })
-      const ms = performance.now() - t0
-      if (r.status !== 0) throw new Error(r.stderr)
-      const rss = Number(r.stderr.trim().split('\n').pop()) / 1024
-      return { s: ms / 1000, rss, listed: (JSON.parse(r.stdout) as unknown[]).length }
-    }
-    const cold = ls(), warm = ls()
-    return { cold: cold.s, warm: warm.s, rssMb: Math.max(cold.rss, warm.rss), listed: cold.listed }
-  } finally {
-    fs.rmSync(clone, { recursive: true, force: true })
-  }
-}
-
 console.log(`labbook scale bench: one repository, all runs on code commit ${head.slice(0, 8)}; ${PER_LEVEL} API runs per level; MLflow's figures are recorded ones`)
 // the previous way, measured in the same run on a repository of its own: every start and end committed before it returns
 const prevDir = fs.mkdtempSync(join(os.tmpdir(), 'labbook-scale-prev-'))
@@ -148,10 +124,8 @@ for (const level of [10_000, 100_000].filter((l) => l <= MAX)) {
   const c = await apiCost()
   report(`same at ${level.toLocaleString('en')} runs on one commit, per run incl. commit`, `${c.perRun.toFixed(2)} ms`, '-')
   report(`  ratio to 0 runs (per run / median latency)`, `${(c.perRun / base.perRun).toFixed(2)}× / ${(c.median / base.median).toFixed(2)}×`, '≤ 1.3×')
-  const l = coldList()
-  const target = level === 10_000 ? '≤ 0.5 s' : '≤ 2 s cold, ≤ 1 s warm, < 500 MB'
-  report(`fresh clone, ls --filter … --limit 50 at ${level.toLocaleString('en')} runs (cold / warm)`, `${l.cold.toFixed(2)} / ${l.warm.toFixed(2)} s`, target)
-  report(`  peak RSS of that ls; rows listed`, `${Math.round(l.rssMb)} MB; ${l.listed}`, `(MLflow: ${MLFLOW_SEARCH_1K_S} s for 1,000 runs)`)
+  // the listing half (h17l): bench/ls-clone.ts, cold / warm / the previous way in the same clone
+  reportColdList(report, level, coldList(dir, ['--filter', 'metrics.accuracy > 0.5 and params.optimizer = "adam"', '--order-by', 'metrics.accuracy DESC', '--limit', '50']))
   const note = execFileSync('git', ['log', '-1', '--notes=labbook', '--format=%N', 'main'], { cwd: dir, encoding: 'utf8' }).trim().split('\n')
   report(`  git log --notes=labbook lines under that commit`, `${note.length}`, '≤ 20')
 }
