@@ -51,7 +51,7 @@ export default function Compare() {
       for (const r of ok) r.label = !r.name ? r.id.slice(0, 8) : count.get(r.name)! > 1 ? `${r.name} (${r.id.slice(0, 6)})` : r.name
       setRuns(ok)
       setErrors(errs)
-    })
+    }).catch((e: unknown) => setErrors([`Could not show the runs: ${String(e)}`]))
   }, [ids, tick])
 
   const [judge, setJudge] = useState<JudgeData>({ config: {}, experiments: {} })

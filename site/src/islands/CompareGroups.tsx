@@ -38,7 +38,7 @@ export default function CompareGroups() {
       const runs: GRun[] = []
       res.forEach((r, i) => (r.status === 'fulfilled' ? runs.push(r.value) : setErrors((e) => [...e, `Run ${w.ids[i]} is not in this site.`])))
       return { label: w.label, runs }
-    })).then(setGroups)
+    })).then(setGroups, (e: unknown) => setErrors((x) => [...x, `Could not show the groups: ${String(e)}`]))
   }, [wanted])
 
   const experiments = useMemo(() => new Set((groups ?? []).flatMap((g) => g.runs.map((r) => r.experiment))), [groups])

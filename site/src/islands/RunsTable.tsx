@@ -11,7 +11,7 @@ import {
   tableGroups, type GroupBy, type TableGroup, type TableState, withChildSummaries, writeTableState,
 } from 'labbook-lib/site/browser/table-view.js'
 import { ineligible, metricGoal, type JudgeConfig } from 'labbook-lib/judge/index.js'
-import { fmtAt, fmtDuration, fmtNumber, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
+import { fmtAt, fmtDuration, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
 import { getJson, siteUrl } from './url'
 import { subscribeLive } from './live-channel'
 import GroupCharts from './GroupCharts'
