@@ -50,30 +50,36 @@ export function codeCommit(r: JudgedRun): string {
 }
 
 /**
- * The configuration of a run as canonical text: its params minus seed params (keys sorted, values as text), or its
- * group tag. Leaves the param keys and texts in `pairs` (k0, v0, k1, v1, …) so a new group's label needs no second pass.
+ * Appends the configuration of a run to `parts`: `p` and its params minus seed params (key, value as text, …; keys in
+ * sorted order), or `g` and its group tag. Summaries store params sorted, so this is one pass with no key array.
  */
-function configId(r: JudgedRun, seeds: ReadonlySet<string>, pairs: string[]): string {
-  pairs.length = 0
+function configParts(r: JudgedRun, seeds: ReadonlySet<string>, parts: string[]): void {
   const tag = r.tags[GROUP_TAG]
-  if (tag) return `g\u0000${tag}`
-  let id = 'p'
-  for (const k of sortedKeys(r.params)) {
+  if (tag) { parts.push('g', tag); return }
+  parts.push('p')
+  const start = parts.length
+  let prev: string | undefined, sorted = true
+  for (const k in r.params) {
+    if (seeds.has(k)) continue
+    if (prev !== undefined && k < prev) sorted = false
+    prev = k
+    const v = r.params[k]
+    parts.push(k, typeof v === 'string' ? v : String(v))
+  }
+  if (sorted) return
+  parts.length = start
+  for (const k of Object.keys(r.params).sort()) {
     if (seeds.has(k)) continue
     const v = r.params[k]
-    const text = typeof v === 'string' ? v : String(v)
-    pairs.push(k, text)
-    id += `\u0000${k}\u0001${text}`
+    parts.push(k, typeof v === 'string' ? v : String(v))
   }
-  return id
 }
 
-/** What the members of a group share, for people: the params without seeds (from configId's `pairs`), or the group tag. */
-function configLabel(r: JudgedRun, pairs: readonly string[]): Record<string, string> {
-  const tag = r.tags[GROUP_TAG]
-  if (tag) return { [GROUP_TAG]: tag }
+/** What the members of a group share, for people: the params without seeds (`parts` from `from` on, as configParts left them), or the group tag. */
+function configLabel(parts: readonly string[], from: number): Record<string, string> {
   const label: Record<string, string> = {}
-  for (let i = 0; i < pairs.length; i += 2) label[pairs[i]!] = pairs[i + 1]!
+  if (parts[from] === 'g') label[GROUP_TAG] = parts[from + 1]!
+  else for (let i = from + 1; i < parts.length; i += 2) label[parts[i]!] = parts[i + 1]!
   return label
 }
 
@@ -89,19 +95,23 @@ export function groupRuns<R extends JudgedRun>(runs: readonly R[], o: GroupOptio
   for (const r of runs) if (r.parent) parents.add(r.parent)
   const split = o.split ?? (o.by ? undefined : codeCommit)
   const groups = new Map<string, RunGroup<R>>()
-  const pairs: string[] = []
+  // The key of a run, as parts joined once: experiment, split value, then `b` and the `by` value or configParts.
+  const parts: string[] = []
   for (const r of [...runs].sort(tieBreak)) {
     if (parents.size > 0 && parents.has(r.id)) continue
     const by = o.by ? o.by(r) : undefined
     const part = split ? split(r) : ''
-    const key = `${r.experiment}\u0000${part}\u0000${by === undefined ? configId(r, seeds, pairs) : `b\u0000${by}`}`
-    let g = groups.get(key)
-    if (!g) {
-      g = { key, experiment: r.experiment, label: by === undefined ? configLabel(r, pairs) : { by }, runs: [] }
-      if (by === undefined && !o.split) g.commit = part
-      groups.set(key, g)
-    }
-    g.runs.push(r)
+    parts.length = 0
+    parts.push(r.experiment, part)
+    if (by === undefined) configParts(r, seeds, parts)
+    else parts.push('b', by)
+    const key = parts.join('\u0000')
+    const g = groups.get(key)
+    if (g) { g.runs.push(r); continue }
+    // `[r]`, not `[]` + push: with no repeats nearly every group keeps one run, and an empty array's first push reserves room for 17
+    const made: RunGroup<R> = { key, experiment: r.experiment, label: by === undefined ? configLabel(parts, 2) : { by }, runs: [r] }
+    if (by === undefined && !o.split) made.commit = part
+    groups.set(key, made)
   }
   return [...groups.values()]
 }
