@@ -128,7 +128,7 @@ function blankRow(): RunSummary {
  */
 function rowFiller(table: ListingTable, fields: FieldRef[]): (r: RunSummary, row: number, fresh: boolean) => void {
   const attrs = new Set<AttributeColumn>(['id', 'startTime', 'experiment', 'lifecycle'])
-  const parts: Array<(r: any, row: number, fresh: boolean) => void> = []
+  const parts: Array<(r: RowCursor, row: number, fresh: boolean) => void> = []
   const seen = new Set<string>()
   for (const f of fields) {
     const tag = `${f.kind}:${f.key}`
@@ -159,9 +159,13 @@ function rowFiller(table: ListingTable, fields: FieldRef[]): (r: RunSummary, row
     } else parts.push((r, i) => { r[a] = at(i) })
   }
   return (r, row, fresh) => {
-    for (const p of parts) p(r, row, fresh)
+    const c = r as unknown as RowCursor
+    for (const p of parts) p(c, row, fresh)
   }
 }
+
+/** A row under construction: a RunSummary written field by field, by the names the query reads. */
+type RowCursor = Record<string, unknown> & { metrics: Record<string, unknown>; params: Record<string, unknown>; tags: Record<string, unknown>; source: Record<string, unknown> }
 
 /** A column as a value per row (undefined where the row lacks the field). */
 function spread(table: ListingTable, name: ColumnName): (row: number) => unknown {
