@@ -172,48 +172,52 @@ export class BranchStore {
     }
     const settled: Array<() => void> = []
     try {
-      const parent = lock.current
-      const parentTree = parent ? (await this.objects.readCommit(parent)).tree : undefined
-      let tree = parentTree !== undefined
-        ? parentTree
-        : await editTree(this.objects, null, this.plain ? [] : [{ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) }])
-      const format = await this.checkFormat(new TreeView(this.objects, tree))
-      const subjects: string[] = []
-      const trailers: Array<[string, string]> = []
-      const applied: TreeChange[] = []
-      const hints = new Map<string, RunSummary>()
-      // The last edit's changes are applied together with the summary lines (one rewrite of the shared trees);
-      // an edit that follows another sees the tree with the earlier one applied.
-      let pending: TreeChange[] = []
-      for (const p of batch) {
-        try {
-          if (pending.length) {
-            tree = await editTree(this.objects, tree, pending)
-            pending = []
+      // Every object of this commit goes out in one pack (objects.ts writeBatch), written before the ref moves.
+      const commit = await this.objects.writeBatch(async () => {
+        const parent = lock.current
+        const parentTree = parent ? (await this.objects.readCommit(parent)).tree : undefined
+        let tree = parentTree !== undefined
+          ? parentTree
+          : await editTree(this.objects, null, this.plain ? [] : [{ path: ROOT_FILE, blob: this.objects.writeBlob(encodeRoot()) }])
+        const format = await this.checkFormat(new TreeView(this.objects, tree))
+        const subjects: string[] = []
+        const trailers: Array<[string, string]> = []
+        const applied: TreeChange[] = []
+        const hints = new Map<string, RunSummary>()
+        // The last edit's changes are applied together with the summary lines (one rewrite of the shared trees);
+        // an edit that follows another sees the tree with the earlier one applied.
+        let pending: TreeChange[] = []
+        for (const p of batch) {
+          try {
+            if (pending.length) {
+              tree = await editTree(this.objects, tree, pending)
+              pending = []
+            }
+            const edit = await p.build!(new TreeView(this.objects, tree))
+            if (edit.changes && edit.changes.length > 0) {
+              pending = edit.changes
+              subjects.push((edit as Edit<unknown>).subject)
+              trailers.push(...((edit as Edit<unknown>).trailers ?? []))
+              applied.push(...edit.changes)
+              for (const r of (edit as Edit<unknown>).runs ?? []) hints.set(r.id, r)
+            }
+            settled.push(() => p.resolve(edit.result))
+          } catch (e) {
+            settled.push(() => p.reject(e))
           }
-          const edit = await p.build!(new TreeView(this.objects, tree))
-          if (edit.changes && edit.changes.length > 0) {
-            pending = edit.changes
-            subjects.push((edit as Edit<unknown>).subject)
-            trailers.push(...((edit as Edit<unknown>).trailers ?? []))
-            applied.push(...edit.changes)
-            for (const r of (edit as Edit<unknown>).runs ?? []) hints.set(r.id, r)
-          }
-          settled.push(() => p.resolve(edit.result))
-        } catch (e) {
-          settled.push(() => p.reject(e))
         }
-      }
-      if (!this.plain && applied.length > 0) tree = await this.keepSummaries(tree, pending, format, applied, hints, subjects)
-      else if (pending.length) tree = await editTree(this.objects, tree, pending)
-      // An edit that rewrites files with the bytes they already hold makes no commit (no empty commits on the branch).
-      if ((subjects.length > 0 && tree !== parentTree) || (!parent && !this.plain)) {
-        const message = commitMessage(subjects.length ? subjects : ['Create the labbook branch'], trailers)
-        const author = this.signature()
-        // (a plain ref with nothing to commit is not created)
-        const commit = this.objects.writeCommit({ tree, parents: parent ? [parent] : [], author, message })
-        lock.commit(commit)
-      } else lock.release()
+        if (!this.plain && applied.length > 0) tree = await this.keepSummaries(tree, pending, format, applied, hints, subjects)
+        else if (pending.length) tree = await editTree(this.objects, tree, pending)
+        // An edit that rewrites files with the bytes they already hold makes no commit (no empty commits on the branch).
+        if ((subjects.length > 0 && tree !== parentTree) || (!parent && !this.plain)) {
+          const message = commitMessage(subjects.length ? subjects : ['Create the labbook branch'], trailers)
+          // (a plain ref with nothing to commit is not created)
+          return this.objects.writeCommit({ tree, parents: parent ? [parent] : [], author: this.signature(), message })
+        }
+        return null
+      })
+      if (commit) lock.commit(commit)
+      else lock.release()
       for (const s of settled) s()
     } catch (e) {
       lock.release()

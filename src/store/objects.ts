@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
@@ -5,6 +6,7 @@ import { deflateSync, inflateSync } from 'node:zlib'
 import { LabbookError } from '../errors.js'
 import { CatFileBatch } from './git.js'
 import { assertSha1 } from './gitdir.js'
+import { buildPack, installPack, packEntry, recordOwnPack, ROLL_AT, rollUpPacks } from './pack-write.js'
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag'
 
@@ -16,6 +18,15 @@ export interface TreeEntry {
 
 const TREE_MODE = '40000'
 
+/** Objects written inside `writeBatch`, kept in memory until the batch goes out as one pack. */
+interface Batch {
+  objects: Map<string, { type: ObjectType; body: Uint8Array }>
+  open: boolean
+}
+
+/** Objects this store packed lately, kept for its own reads (a commit reads back the trees and files it just wrote). */
+const RECENT_OBJECTS = 8192
+const RECENT_BYTES = 32 << 20
 
 /**
  * The object database of one repository. Writes are our own loose objects (sync, ~0.07 ms each here, against
@@ -29,22 +40,104 @@ export class ObjectStore {
   private readonly treeCache = new Map<string, TreeEntry[]>()
   private packed: CatFileBatch | undefined
   private tmpCounter = 0
-  /** Bytes written as new loose objects since this store was opened (the repo-growth bench reads it). */
+  /** Bytes written as new loose objects and packs since this store was opened (the repo-growth bench reads it). */
   bytesWritten = 0
+  /** Loose objects written (the background packing counts them). */
   objectsWritten = 0
+  /** Objects written in packs of our own (writeBatch), and those packs. */
+  objectsPacked = 0
+  packsWritten = 0
+  /**
+   * Whether writeBatch writes packs: on unless `LABBOOK_AUTO_PACK_OBJECTS=0` (packing off: every object stays a loose
+   * file, as C git writes them).
+   */
+  readonly packWrites: boolean
+  private readonly batches = new AsyncLocalStorage<Batch>()
+  private readonly recent = new Map<string, { type: ObjectType; body: Uint8Array }>()
+  private recentBytes = 0
 
   constructor(readonly gitdir: string) {
     // A SHA-256 repository would get SHA-1 objects it cannot read (git fsck exits 2, gc fails): refuse up front.
     assertSha1(gitdir)
     this.objectsDir = join(gitdir, 'objects')
+    this.packWrites = process.env.LABBOOK_AUTO_PACK_OBJECTS !== '0'
+  }
+
+  /**
+   * Runs `fn` with the objects it writes (in its async context) kept in memory, then writes them as ONE pack file and
+   * its index, before this returns: a caller publishes them (moves a ref) only after. A failing `fn` writes nothing.
+   * Two files per commit instead of one per object (pack-write.ts).
+   */
+  async writeBatch<T>(fn: () => Promise<T>): Promise<T> {
+    // A batch inside another (a store's commit started from another's) is its own: each is written before its caller
+    // moves its ref.
+    if (!this.packWrites) return fn()
+    const batch: Batch = { objects: new Map(), open: true }
+    let result: T
+    try {
+      result = await this.batches.run(batch, fn)
+    } finally {
+      batch.open = false
+    }
+    this.flushBatch(batch)
+    return result
+  }
+
+  private flushBatch(batch: Batch): void {
+    const all = [...batch.objects]
+    if (all.length < 2) {
+      for (const [, o] of all) this.writeLoose(o.type, o.body)
+      return
+    }
+    try {
+      const built = buildPack(all.map(([oid, o]) => packEntry(oid, o.type as 'blob', Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength))))
+      this.bytesWritten += installPack(this.gitdir, built)
+      recordOwnPack(this.gitdir, built.name)
+    } catch (e) {
+      throw new LabbookError('IO_FAILED', `Could not write a pack of ${all.length} git objects: ${(e as Error).message}`, 'Check free disk space and permissions of .git/objects.', {}, { cause: e })
+    }
+    for (const [oid, o] of all) this.remember(oid, o)
+    this.objectsPacked += all.length
+    if (++this.packsWritten % ROLL_AT === 0) {
+      try { rollUpPacks(this.gitdir) } catch { /* the next one; git's gc also packs them */ }
+    }
+  }
+
+  private remember(oid: string, o: { type: ObjectType; body: Uint8Array }): void {
+    this.recent.set(oid, o)
+    this.recentBytes += o.body.byteLength
+    while (this.recent.size > RECENT_OBJECTS || this.recentBytes > RECENT_BYTES) {
+      const [first, v] = this.recent.entries().next().value as [string, { body: Uint8Array }]
+      this.recent.delete(first)
+      this.recentBytes -= v.body.byteLength
+    }
+  }
+
+  /** An object written in a batch still open in this context, or packed lately by this store. */
+  private inMemory(oid: string): { type: ObjectType; body: Buffer } | undefined {
+    const o = this.batches.getStore()?.objects.get(oid) ?? this.recent.get(oid)
+    return o ? { type: o.type, body: Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength) } : undefined
   }
 
   hash(type: ObjectType, body: Uint8Array): string {
     return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex')
   }
 
-  /** Writes an object (if it is not there yet) and returns its id. Atomic: a temp file renamed into place. */
+  /**
+   * Writes an object and returns its id: into the open batch (writeBatch), else as a loose file (if it is not there
+   * yet; atomic: a temp file renamed into place).
+   */
   write(type: ObjectType, body: Uint8Array): string {
+    const batch = this.batches.getStore()
+    if (batch?.open) {
+      const oid = this.hash(type, body)
+      if (!batch.objects.has(oid)) batch.objects.set(oid, { type, body })
+      return oid
+    }
+    return this.writeLoose(type, body)
+  }
+
+  private writeLoose(type: ObjectType, body: Uint8Array): string {
     const header = Buffer.from(`${type} ${body.length}\0`)
     const oid = createHash('sha1').update(header).update(body).digest('hex')
     const dir = join(this.objectsDir, oid.slice(0, 2))
@@ -112,6 +205,8 @@ export class ObjectStore {
   }
 
   async read(oid: string): Promise<{ type: ObjectType; body: Buffer }> {
+    const mem = this.inMemory(oid)
+    if (mem) return mem
     const file = join(this.objectsDir, oid.slice(0, 2), oid.slice(2))
     let raw: Buffer | undefined
     // A fresh clone has no loose objects: a failed open per object (an exception each) costs a cold listing of
@@ -205,6 +300,7 @@ export class ObjectStore {
 
   /** Whether the object exists (loose or packed). */
   async has(oid: string): Promise<boolean> {
+    if (this.inMemory(oid)) return true
     if (fs.existsSync(join(this.objectsDir, oid.slice(0, 2), oid.slice(2)))) return true
     try {
       return (await (this.packed ??= new CatFileBatch(this.gitdir)).read(oid)) !== undefined

@@ -81,7 +81,7 @@ function packLockPath(gitdir: string): string {
 }
 
 /** Whether a live packing process holds `.git/labbook/pack.lock`; a dead holder's (or an hour-old) lock is removed. */
-function packLockHeld(gitdir: string): boolean {
+export function packLockHeld(gitdir: string): boolean {
   const path = packLockPath(gitdir)
   try {
     const st = fs.statSync(path)

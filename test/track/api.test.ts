@@ -245,20 +245,23 @@ describe('logging API', () => {
 })
 
 describe('keeping objects packed', () => {
-  it('packs the branch\'s loose objects so C git\'s gc --auto does not stall the user\'s next commit', async () => {
+  it('writes commits as packs and keeps their number bounded, so C git\'s gc --auto does not stall the user\'s next commit', async () => {
     repo = gitRepo()
     const book = await Labbook.open({ repo: repo.dir })
+    const loose = () => Number(/^count: (\d+)/m.exec(repo.git('count-objects', '-v'))![1])
+    const packs = () => Number(/^packs: (\d+)/m.exec(repo.git('count-objects', '-v'))![1])
+    const before = loose()
     for (let i = 0; i < 20; i++) {
       const run = await book.startRun({ name: `r${i}` })
       run.logMetric('m', i)
       await run.end()
     }
     await book.flush() // the group commits of those runs
-    const loose = () => Number(/^count: (\d+)/m.exec(repo.git('count-objects', '-v'))![1])
-    const before = loose()
-    const result = book.gc()
+    expect(loose() - before).toBeLessThan(5) // each commit is one pack, not ~10 loose files
+    expect(packs()).toBeGreaterThan(0)
+    expect(packs()).toBeLessThan(20) // rolled up (gc.autoPackLimit is 50)
+    const result = book.gc() // `labbook gc`: one delta-compressed pack of the branch as well
     expect(result.objects).toBeGreaterThan(100)
-    expect(loose()).toBeLessThan(before - 100)
     expect(book.gc().objects).toBe(0) // nothing new since
     const run = await book.startRun({ name: 'after' })
     await run.end()

@@ -1,0 +1,255 @@
+/**
+ * Writing git pack files in-process: a branch commit's new objects go out as ONE pack (+ its .idx), not one loose
+ * file each. A group commit of ten runs writes ~70 objects; as loose files that is 70 temporary files and 70 renames
+ * (and the metadata journal traffic that comes with them, which is what a run's fdatasync then waits behind); as a
+ * pack it is two files. Packs we write are listed in `.git/labbook/packs` and rolled up geometrically (the smallest
+ * ones merged into one whenever ROLL_AT of them exist), so the repository holds a bounded number of them: C git's
+ * `gc --auto` starts a full repack in the user's next `git commit` past 50 packs (gc.autoPackLimit).
+ * Format: git's pack v2 (no deltas) and .idx v2 (Documentation/gitformat-pack.txt).
+ */
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import { join } from 'node:path'
+import zlib, { deflateSync } from 'node:zlib'
+import { packLockHeld } from './pack.js'
+import { thisProcess } from './process.js'
+
+export type PackObjectType = 'commit' | 'tree' | 'blob' | 'tag'
+
+const TYPE_CODE: Record<PackObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 }
+/** Own packs at which a roll-up is tried. */
+export const ROLL_AT = 16
+const IDX_MAGIC = Buffer.from([0xff, 0x74, 0x4f, 0x63])
+
+/** One object as it sits in a pack: its id and its entry bytes (type/size header + zlib data). */
+interface Entry {
+  oid: string
+  raw: Buffer
+}
+
+export function packEntry(oid: string, type: PackObjectType, body: Buffer): Entry {
+  let size = body.length
+  const head: number[] = []
+  let byte = (TYPE_CODE[type] << 4) | (size & 15)
+  size = Math.floor(size / 16)
+  while (size > 0) {
+    head.push(byte | 0x80)
+    byte = size & 0x7f
+    size = Math.floor(size / 128)
+  }
+  head.push(byte)
+  return { oid, raw: Buffer.concat([Buffer.from(head), deflateSync(body, { level: 1 })]) }
+}
+
+const crcTable = (() => {
+  const t = new Int32Array(256)
+  for (let n = 0; n < 256; n++) {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    t[n] = c
+  }
+  return t
+})()
+
+/** CRC-32 (zlib's), for the .idx; node:zlib has it from Node 20.15. */
+export function crc32(b: Uint8Array): number {
+  const native = (zlib as unknown as { crc32?: (b: Uint8Array) => number }).crc32
+  if (native) return native(b)
+  let c = -1
+  for (let i = 0; i < b.length; i++) c = crcTable[(c ^ b[i]!) & 0xff]! ^ (c >>> 8)
+  return (c ^ -1) >>> 0
+}
+
+/** The pack and .idx bytes for entries (duplicates by id are dropped: the first is kept). */
+export function buildPack(entries: Entry[]): { name: string; pack: Buffer; idx: Buffer; count: number } {
+  const seen = new Set<string>()
+  const unique = entries.filter((e) => !seen.has(e.oid) && seen.add(e.oid))
+  const header = Buffer.alloc(12)
+  header.write('PACK', 0, 'latin1')
+  header.writeUInt32BE(2, 4)
+  header.writeUInt32BE(unique.length, 8)
+  const parts: Buffer[] = [header]
+  const offsets = new Map<string, number>()
+  let offset = 12
+  for (const e of unique) {
+    offsets.set(e.oid, offset)
+    parts.push(e.raw)
+    offset += e.raw.length
+  }
+  const body = Buffer.concat(parts)
+  const packSum = createHash('sha1').update(body).digest()
+  const pack = Buffer.concat([body, packSum])
+  const sorted = unique.map((e) => e.oid).sort()
+  const raws = new Map(unique.map((e) => [e.oid, e.raw]))
+  const n = sorted.length
+  const idx = Buffer.alloc(8 + 1024 + n * 28 + 40)
+  IDX_MAGIC.copy(idx, 0)
+  idx.writeUInt32BE(2, 4)
+  const fanout = new Uint32Array(256)
+  for (const oid of sorted) fanout[parseInt(oid.slice(0, 2), 16)]!++
+  let acc = 0
+  for (let i = 0; i < 256; i++) {
+    acc += fanout[i]!
+    idx.writeUInt32BE(acc, 8 + i * 4)
+  }
+  let p = 8 + 1024
+  for (const oid of sorted) p += idx.write(oid, p, 'hex')
+  for (const oid of sorted) { idx.writeUInt32BE(crc32(raws.get(oid)!), p); p += 4 }
+  for (const oid of sorted) { idx.writeUInt32BE(offsets.get(oid)!, p); p += 4 }
+  packSum.copy(idx, p)
+  p += 20
+  createHash('sha1').update(idx.subarray(0, p)).digest().copy(idx, p)
+  return { name: `pack-${packSum.toString('hex')}`, pack, idx, count: n }
+}
+
+let tmpCounter = 0
+
+/** Puts a pack in objects/pack: the .pack first, then the .idx (git sees a pack by its .idx). Returns its size. */
+export function installPack(gitdir: string, built: { name: string; pack: Buffer; idx: Buffer }): number {
+  const dir = join(gitdir, 'objects', 'pack')
+  const tmp = join(dir, `tmp_pack_lb_${process.pid}_${++tmpCounter}`)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(tmp + '.pack', built.pack)
+      break
+    } catch (e: any) {
+      if (e.code !== 'ENOENT' || attempt > 0) throw e
+      fs.mkdirSync(dir, { recursive: true })
+    }
+  }
+  try {
+    fs.renameSync(tmp + '.pack', join(dir, built.name + '.pack'))
+    fs.writeFileSync(tmp + '.idx', built.idx)
+    fs.renameSync(tmp + '.idx', join(dir, built.name + '.idx'))
+  } catch (e) {
+    for (const f of [tmp + '.pack', tmp + '.idx']) try { fs.unlinkSync(f) } catch { /* gone */ }
+    throw e
+  }
+  return built.pack.length
+}
+
+function listFile(gitdir: string): string {
+  return join(gitdir, 'labbook', 'packs')
+}
+
+/** Records a pack as ours (a line in .git/labbook/packs; appends of one line are atomic). */
+export function recordOwnPack(gitdir: string, name: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.appendFileSync(listFile(gitdir), name + '\n')
+      return
+    } catch (e: any) {
+      if (e.code !== 'ENOENT') return // an unlisted pack is only never rolled up; git's own gc takes it
+      fs.mkdirSync(join(gitdir, 'labbook'), { recursive: true })
+    }
+  }
+}
+
+/** The entries of a pack we wrote (no deltas), read back through its .idx; undefined if it is not such a pack. */
+function readEntries(dir: string, name: string): Entry[] | undefined {
+  let idx: Buffer, pack: Buffer
+  try {
+    idx = fs.readFileSync(join(dir, name + '.idx'))
+    pack = fs.readFileSync(join(dir, name + '.pack'))
+  } catch {
+    return undefined
+  }
+  if (idx.length < 1072 || !idx.subarray(0, 4).equals(IDX_MAGIC) || idx.readUInt32BE(4) !== 2) return undefined
+  const n = idx.readUInt32BE(8 + 255 * 4)
+  if (idx.length !== 8 + 1024 + n * 28 + 40 || pack.toString('latin1', 0, 4) !== 'PACK') return undefined
+  const items: Array<{ oid: string; offset: number }> = []
+  for (let i = 0; i < n; i++) {
+    const offset = idx.readUInt32BE(8 + 1024 + n * 24 + i * 4)
+    if (offset & 0x80000000) return undefined
+    items.push({ oid: idx.toString('hex', 8 + 1024 + i * 20, 8 + 1024 + i * 20 + 20), offset })
+  }
+  items.sort((a, b) => a.offset - b.offset)
+  const out: Entry[] = []
+  for (let i = 0; i < n; i++) {
+    const start = items[i]!.offset
+    const end = i + 1 < n ? items[i + 1]!.offset : pack.length - 20
+    const type = (pack[start]! >> 4) & 7
+    if (type < 1 || type > 4) return undefined // a delta: not one of ours
+    out.push({ oid: items[i]!.oid, raw: pack.subarray(start, end) })
+  }
+  return out
+}
+
+/**
+ * Merges our smallest packs into one when ROLL_AT or more exist (geometric: the smallest, then the next while it is at
+ * most twice what is taken so far, so a big pack is not rewritten for a few small ones and each object is copied
+ * O(log n) times). Under .git/labbook/pack.lock (exclusive create; skipped when held). The merged pack is in place
+ * before the small ones go, so every object stays readable throughout. Returns the number of packs merged.
+ */
+export function rollUpPacks(gitdir: string): number {
+  const lock = join(gitdir, 'labbook', 'pack.lock')
+  let fd: number
+  try {
+    if (packLockHeld(gitdir)) return 0 // (and a dead holder's lock is removed)
+    fd = fs.openSync(lock, 'wx')
+  } catch {
+    return 0
+  }
+  try {
+    fs.writeSync(fd, JSON.stringify(thisProcess()))
+    fs.closeSync(fd)
+    const dir = join(gitdir, 'objects', 'pack')
+    let names: string[]
+    try {
+      names = [...new Set(fs.readFileSync(listFile(gitdir), 'utf8').split('\n').filter((l) => /^pack-[0-9a-f]{40}$/.test(l)))]
+    } catch {
+      return 0
+    }
+    const live = names.flatMap((name) => {
+      try {
+        fs.statSync(join(dir, name + '.idx'))
+        return [{ name, size: fs.statSync(join(dir, name + '.pack')).size - 32 }] // the entries' bytes (header and trailer: 32)
+      } catch {
+        return [] // repacked by git, or merged already
+      }
+    })
+    if (live.length < ROLL_AT) {
+      if (live.length < names.length) writeList(gitdir, live.map((p) => p.name), names)
+      return 0
+    }
+    live.sort((a, b) => a.size - b.size)
+    let take = 1
+    let sum = live[0]!.size
+    while (take < live.length && live[take]!.size <= 2 * sum) sum += live[take++]!.size
+    if (take < 2) return 0
+    const entries: Entry[] = []
+    const merged: string[] = []
+    for (const p of live.slice(0, take)) {
+      const e = readEntries(dir, p.name)
+      if (!e) continue
+      entries.push(...e)
+      merged.push(p.name)
+    }
+    if (merged.length < 2) return 0
+    const built = buildPack(entries)
+    installPack(gitdir, built)
+    for (const name of merged) {
+      if (name === built.name) continue
+      for (const ext of ['.idx', '.pack']) try { fs.unlinkSync(join(dir, name + ext)) } catch { /* gone */ }
+    }
+    const keep = live.map((p) => p.name).filter((n) => !merged.includes(n))
+    writeList(gitdir, [...keep, built.name], names)
+    return merged.length
+  } finally {
+    try { fs.unlinkSync(lock) } catch { /* gone */ }
+  }
+}
+
+/** Rewrites the list; lines appended since it was read (`seen` did not have them) are kept. */
+function writeList(gitdir: string, names: string[], seen: string[]): void {
+  const file = listFile(gitdir)
+  let added: string[] = []
+  try {
+    const known = new Set(seen)
+    added = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !known.has(l))
+  } catch { /* gone */ }
+  try {
+    fs.writeFileSync(file + '.tmp', [...names, ...added].map((n) => n + '\n').join(''))
+    fs.renameSync(file + '.tmp', file)
+  } catch { /* next roll-up */ }
+}

@@ -1,0 +1,130 @@
+// A branch commit's objects go out as one pack (src/store/pack-write.ts): git reads every object of it, fsck is clean,
+// a failed commit writes nothing, and our packs are rolled up so their number stays bounded.
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Labbook } from '../../src/index.js'
+import { ObjectStore } from '../../src/store/objects.js'
+import { ROLL_AT, rollUpPacks } from '../../src/store/pack-write.js'
+import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+
+let repo: TestRepo | undefined
+afterEach(() => {
+  repo?.cleanup()
+  repo = undefined
+})
+
+const packs = (dir: string) => fs.readdirSync(join(dir, '.git', 'objects', 'pack')).filter((f) => f.endsWith('.idx')).sort()
+const loose = (r: TestRepo) => Number(/^count: (\d+)/m.exec(r.git('count-objects', '-v'))![1])
+/** Every id is a blob git finds (one `cat-file --batch-check`). */
+function expectBlobs(dir: string, oids: string[]): void {
+  const out = execFileSync('git', ['cat-file', '--batch-check'], { cwd: dir, input: oids.join('\n') + '\n', encoding: 'utf8' })
+  expect(out.trim().split('\n').map((l) => l.split(' ')[1])).toEqual(oids.map(() => 'blob'))
+}
+const fsck = (r: TestRepo) => r.git('fsck', '--strict', '--no-progress', '--no-dangling').trim()
+
+describe('writing a batch of objects as one pack', () => {
+  it('writes one pack git reads (verify-pack, cat-file), with nothing loose; a fresh reader reads it through git', async () => {
+    repo = gitRepo()
+    const gitdir = join(repo.dir, '.git')
+    const objects = new ObjectStore(gitdir)
+    const before = loose(repo)
+    const big = Buffer.alloc(70_000, 'ab') // sizes past one header byte
+    const { blobs, tree } = await objects.writeBatch(async () => {
+      const blobs = ['one\n', 'two\n', big.toString(), ''].map((t) => objects.writeBlob(t))
+      const tree = objects.writeTree(blobs.map((oid, i) => ({ mode: '100644', name: `f${i}`, oid })))
+      // read back inside the batch: from memory
+      expect((await objects.readBlob(blobs[0]!)).toString()).toBe('one\n')
+      return { blobs, tree }
+    })
+    expect(loose(repo)).toBe(before)
+    const [idx] = packs(repo.dir)
+    expect(idx).toMatch(/^pack-[0-9a-f]{40}\.idx$/)
+    const verify = repo.git('verify-pack', '-v', join(gitdir, 'objects', 'pack', idx!))
+    expect(verify).toMatch(/ok$/m)
+    expect(verify).toMatch(new RegExp(`^${tree} tree`, 'm'))
+    expect(repo.git('cat-file', '-p', blobs[1]!)).toBe('two\n')
+    expect(repo.git('cat-file', '-s', blobs[2]!).trim()).toBe('70000')
+    expect(repo.git('ls-tree', tree).trim().split('\n')).toHaveLength(4)
+    const fresh = new ObjectStore(gitdir) // nothing in memory: through git cat-file --batch
+    expect((await fresh.readBlob(blobs[2]!)).equals(big)).toBe(true)
+    expect((await fresh.readTree(tree)).map((e) => e.name)).toEqual(['f0', 'f1', 'f2', 'f3'])
+    expect(fs.readFileSync(join(gitdir, 'labbook', 'packs'), 'utf8')).toBe(idx!.replace('.idx', '') + '\n')
+  })
+
+  it('a batch whose work fails writes nothing; with LABBOOK_AUTO_PACK_OBJECTS=0 objects stay loose', async () => {
+    repo = gitRepo()
+    const gitdir = join(repo.dir, '.git')
+    const objects = new ObjectStore(gitdir)
+    const before = loose(repo)
+    await expect(objects.writeBatch(async () => {
+      objects.writeBlob('lost 1')
+      objects.writeBlob('lost 2')
+      throw new Error('boom')
+    })).rejects.toThrow('boom')
+    expect(packs(repo.dir)).toEqual([])
+    expect(loose(repo)).toBe(before)
+    process.env.LABBOOK_AUTO_PACK_OBJECTS = '0'
+    try {
+      const plain = new ObjectStore(gitdir)
+      await plain.writeBatch(async () => { plain.writeBlob('a'); plain.writeBlob('b') })
+      expect(loose(repo)).toBe(before + 2)
+      expect(packs(repo.dir)).toEqual([])
+    } finally {
+      delete process.env.LABBOOK_AUTO_PACK_OBJECTS
+    }
+  })
+
+  it('rolls our packs up (geometric), keeping every object readable and fsck clean', async () => {
+    repo = gitRepo()
+    const gitdir = join(repo.dir, '.git')
+    const objects = new ObjectStore(gitdir)
+    const written: string[] = []
+    // 15 packs: below ROLL_AT, nothing rolls up (the store tries at every ROLL_AT-th pack it writes)
+    for (let i = 0; i < ROLL_AT - 1; i++) {
+      await objects.writeBatch(async () => { written.push(objects.writeBlob(`a${i}`), objects.writeBlob(`b${i}`)) })
+    }
+    expect(packs(repo.dir)).toHaveLength(ROLL_AT - 1)
+    expect(rollUpPacks(gitdir)).toBe(0)
+    await objects.writeBatch(async () => { written.push(objects.writeBlob('c'), objects.writeBlob('d')) }) // the 16th: rolls up
+    expect(packs(repo.dir)).toHaveLength(1)
+    expectBlobs(repo.dir, written)
+    expect(fs.readFileSync(join(gitdir, 'labbook', 'packs'), 'utf8').trim().split('\n')).toEqual([packs(repo.dir)[0]!.replace('.idx', '')])
+    // geometric: a pack is merged again only once the smaller ones add up to half its size
+    const round = async (tag: string, perPack: number) => {
+      for (let i = 0; i < ROLL_AT - 1; i++) {
+        await objects.writeBatch(async () => { for (let j = 0; j < perPack; j++) written.push(objects.writeBlob(`${tag}-${i}-${j}`)) })
+      }
+    }
+    await round('2', 4)
+    expect(rollUpPacks(gitdir)).toBe(ROLL_AT) // 15 small ones are more than half the first merge: all in one
+    expect(packs(repo.dir)).toHaveLength(1)
+    const big = packs(repo.dir)[0]
+    await round('3', 2)
+    expect(rollUpPacks(gitdir)).toBe(ROLL_AT - 1) // now the big one is over twice the small ones: it stays
+    expect(packs(repo.dir)).toHaveLength(2)
+    expect(packs(repo.dir)).toContain(big)
+    expectBlobs(repo.dir, written)
+    expect(fsck(repo)).toBe('')
+  })
+
+  it('a book\'s runs: commits are packs, the branch lists back in a new process\'s reader, fsck clean', async () => {
+    repo = gitRepo()
+    const book = await Labbook.open({ repo: repo.dir })
+    const before = loose(repo)
+    for (let i = 0; i < 12; i++) {
+      const run = await book.startRun({ name: `r${i}`, params: { i } })
+      run.logMetric('m', i)
+      await run.end()
+    }
+    await book.close()
+    expect(loose(repo)).toBeLessThanOrEqual(before + 2)
+    expect(packs(repo.dir).length).toBeGreaterThan(0)
+    expect(packs(repo.dir).length).toBeLessThanOrEqual(ROLL_AT)
+    const again = await Labbook.open({ repo: repo.dir })
+    expect((await again.listRuns()).map((r) => r.name).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `r${i}`).sort())
+    await again.close()
+    expect(fsck(repo)).toBe('')
+  })
+})
