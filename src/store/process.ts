@@ -20,8 +20,12 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+let self: ProcessId | undefined
+
+/** This process (read once: every lock and journal records it). */
 export function thisProcess(): ProcessId {
-  return { pid: process.pid, host: os.hostname(), started: processStartTime(process.pid) ?? '' }
+  if (self?.pid !== process.pid) self = { pid: process.pid, host: os.hostname(), started: processStartTime(process.pid) ?? '' }
+  return { ...self }
 }
 
 /** Whether the process is still running. A process on another host cannot be checked and counts as alive. */

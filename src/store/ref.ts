@@ -123,14 +123,36 @@ function holderFile(gitdir: string, ref: string): string {
   return join(gitdir, 'labbook', 'locks', ref.replace(/\//g, '%') + '.json')
 }
 
+/** Holder files whose directory exists (created once per process). */
+const holderDirs = new Set<string>()
+/** A record's bytes: padded, so a rewrite in place never leaves a longer old record's tail (JSON ignores the spaces). */
+const HOLDER_BYTES = 512
+
+/**
+ * Rewritten in place (one open and one write, no temporary file and rename per commit): only the lock's holder writes
+ * the record, and a reader that catches it half-written finds no record, as when a holder died before writing it.
+ */
 function recordHolder(gitdir: string, ref: string, fd: number): void {
   try {
     const st = fs.fstatSync(fd)
     const file = holderFile(gitdir, ref)
-    fs.mkdirSync(dirname(file), { recursive: true })
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify({ ...thisProcess(), ino: st.ino, ctimeMs: st.ctimeMs }))
-    fs.renameSync(tmp, file)
+    const text = JSON.stringify({ ...thisProcess(), ino: st.ino, ctimeMs: st.ctimeMs })
+    let out: number
+    try {
+      if (!holderDirs.has(dirname(file))) throw Object.assign(new Error('first'), { code: 'ENOENT' })
+      out = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644)
+    } catch (e: any) {
+      if (e.code !== 'ENOENT') throw e
+      fs.mkdirSync(dirname(file), { recursive: true })
+      holderDirs.add(dirname(file))
+      out = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644)
+    }
+    try {
+      fs.writeSync(out, text.padEnd(HOLDER_BYTES), 0)
+      if (text.length > HOLDER_BYTES) fs.ftruncateSync(out, Buffer.byteLength(text))
+    } finally {
+      fs.closeSync(out)
+    }
   } catch { /* only speeds up recovery from a crash */ }
 }
 
