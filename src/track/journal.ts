@@ -1,8 +1,7 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import { join } from 'node:path'
 import { LabbookError } from '../errors.js'
-import { processAlive, processStartTime } from '../store/process.js'
+import { processAlive, thisProcess } from '../store/process.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
 import { decodeRun } from '../format/yaml.js'
 import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
@@ -36,6 +35,8 @@ export class Journal {
   readonly dir: string
   private fd: number | undefined
   private segment = ''
+  /** What owner.json holds, as this writer wrote it. */
+  private owner: JournalOwner | undefined
   private syncing = false
   private syncAgain = false
   /** Bytes written since the last fdatasync started. */
@@ -49,8 +50,13 @@ export class Journal {
 
   open(owner: Omit<JournalOwner, 'pid' | 'host' | 'started'>, committedPoints: number): void {
     try {
-      fs.mkdirSync(this.dir, { recursive: true })
-      const full: JournalOwner = { pid: process.pid, host: os.hostname(), started: processStartTime(process.pid) ?? '', ...owner }
+      try {
+        fs.mkdirSync(this.dir)
+      } catch (e: any) {
+        if (e.code !== 'EEXIST') fs.mkdirSync(this.dir, { recursive: true }) // the journal root is made once
+      }
+      const full: JournalOwner = { ...thisProcess(), ...owner }
+      this.owner = full
       fs.writeFileSync(join(this.dir, 'owner.json'), JSON.stringify(full))
       this.startSegment(committedPoints)
     } catch (e) {
@@ -62,10 +68,12 @@ export class Journal {
   markResumable(): void {
     const path = join(this.dir, 'owner.json')
     try {
-      const owner = JSON.parse(fs.readFileSync(path, 'utf8')) as JournalOwner
+      const owner = this.owner ?? (JSON.parse(fs.readFileSync(path, 'utf8')) as JournalOwner)
       if (owner.resumable) return
-      fs.writeFileSync(path + '.tmp', JSON.stringify({ ...owner, resumable: true }))
+      const next = { ...owner, resumable: true }
+      fs.writeFileSync(path + '.tmp', JSON.stringify(next))
       fs.renameSync(path + '.tmp', path)
+      this.owner = next
     } catch (e) {
       throw new LabbookError('IO_FAILED', `Cannot update the run journal in ${this.dir}: ${(e as Error).message}`, 'Check permissions and free space of the .git directory.', {}, { cause: e })
     }
@@ -148,8 +156,16 @@ export class Journal {
 
   /** The run is committed in full: the journal goes away. */
   remove(): void {
+    const segment = this.segment
     this.close()
-    fs.rmSync(this.dir, { recursive: true, force: true })
+    // The two files it holds, then the directory (no walk of it); anything else there: removed with it.
+    try {
+      if (segment) fs.unlinkSync(segment)
+      fs.unlinkSync(join(this.dir, 'owner.json'))
+      fs.rmdirSync(this.dir)
+    } catch {
+      fs.rmSync(this.dir, { recursive: true, force: true })
+    }
   }
 
   /** Closes the segment (after any fdatasync in flight, so the number is not reused under it). */

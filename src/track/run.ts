@@ -1,5 +1,5 @@
 import { LabbookError } from '../errors.js'
-import { decodeRun, encodeRun } from '../format/yaml.js'
+import { decodeRun, encodeRun, encodeRunLine } from '../format/yaml.js'
 import { sameParam } from '../model/param.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
 import { RUN_STATUSES, type DatasetInput, type ParamValue, type RunStatus, type RunSummary } from '../model/run.js'
@@ -95,7 +95,7 @@ export class Run {
   openJournal(): void {
     if (!this.journaled) return
     this.journal.open({ runId: this.id, experiment: this.experimentId, branch: this.host.branch }, this.committedPoints)
-    this.journal.append(encodeOp({ op: 'start', run: encodeRun(this.state) }), false)
+    this.journal.append(encodeOp({ op: 'start', run: encodeRunLine(this.state) ?? encodeRun(this.state) }), false)
   }
 
   get name(): string {

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decodeSummaries, encodeSummaryLine, encodeTombstone, summaryLineId } from '../../src/format/summaries.js'
 import { decodeChunk, encodePoint } from '../../src/format/jsonl.js'
-import { checkRoot, decodeRun, encodeRun } from '../../src/format/yaml.js'
+import { checkRoot, decodeRun, encodeRun, encodeRunLine } from '../../src/format/yaml.js'
 import type { RunSummary } from '../../src/model/run.js'
 
 const base = (): RunSummary => ({
@@ -14,6 +14,8 @@ const TRICKY = ['0.10', 'yes', 'no', 'null', '~', '', ' ', 'true', 'False', '1e3
   '- item', '? q', ': v', '#comment', 'a # b', "'quoted'", '"dq"', '{a: 1}', '[1, 2]', '&anchor', '*alias', '!tag', '%dir', '@at', '`tick`',
   'line1\nline2', 'trailing\n', 'two trailing\n\n', '\nleading', '  spaced  ', 'tab\there', 'cr\r\nlf', '🧪 emoji 🚀', 'naïve ünïcode',
   'x'.repeat(6000), '---', '...', '|', '>', 'a: b: c', '\u0000nul', '\u2028sep', '\ufeffbom']
+
+const line1 = () => encodeRunLine({ ...base(), description: 'a\nb' })!
 
 describe('run.yaml', () => {
   it('reads back every tricky param and tag exactly as written', () => {
@@ -35,6 +37,18 @@ describe('run.yaml', () => {
       expect(back.params).toEqual(params)
       expect(back.description).toEqual(run.description)
     }), { numRuns: 500 })
+  })
+
+  it('the journal\'s one-line copy (encodeRunLine) reads back as the YAML does; non-finite numbers fall back to YAML', () => {
+    const value = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.double(), fc.integer(), fc.boolean())
+    fc.assert(fc.property(fc.dictionary(fc.stringMatching(/^[a-z][\w./ -]{0,20}$/), value, { maxKeys: 8 }), fc.string({ maxLength: 200 }), (params, desc) => {
+      const run = { ...base(), params, tags: { t: desc }, description: desc || undefined,
+        datasets: [{ name: 'd', digest: 'x1', sourceType: 'local', source: desc, context: 'training' }] }
+      const line = encodeRunLine(run)
+      if (Object.values(params).some((v) => typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)))) expect(line).toBeUndefined()
+      else expect(decodeRun(line!)).toEqual(decodeRun(encodeRun(run)))
+    }), { numRuns: 300 })
+    expect(line1()).not.toContain('\n')
   })
 
   it('is byte-stable: the same run gives the same text whatever the key order', () => {
