@@ -14,8 +14,10 @@ export abstract class LiveReader extends LabbookReader {
 
   /** Run summaries, newest first, with runs in progress as their journals show them (see live.ts). */
   override async listRuns(o: ListRunsOptions = {}): Promise<RunSummary[]> {
-    const runs = await super.listRuns(o)
+    // Journals first, then the branch: a run whose group commit lands in between (and whose journal then goes) is on
+    // the branch by the time it is read; the other order would find it in neither place.
     const live = liveJournals(this.gitdir, this.branch)
+    const runs = await super.listRuns(o)
     if (!live.length) return runs
     const byId = new Map(live.map((j) => [j.runId, j]))
     const out = runs.map((r) => {
