@@ -52,8 +52,8 @@ export class Journal {
     try {
       try {
         fs.mkdirSync(this.dir)
-      } catch (e: any) {
-        if (e.code !== 'EEXIST') fs.mkdirSync(this.dir, { recursive: true }) // the journal root is made once
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fs.mkdirSync(this.dir, { recursive: true }) // the journal root is made once
       }
       const full: JournalOwner = { ...thisProcess(), ...owner }
       this.owner = full
