@@ -49,6 +49,7 @@ export class ListingTable {
   private readonly columns = new Map<string, Column | null>()
   /** The compact object of each row, once parsed (built in this process, or a column the file lacks was asked for). */
   private raws: Array<Record<string, any>> | undefined
+  private bases: number[] | undefined
   /** Whether a column was computed that the file does not hold yet (save() then writes it). */
   dirty = false
 
@@ -93,14 +94,16 @@ export class ListingTable {
   }
 
   private raw(row: number): Record<string, any> {
-    let start = this.spans[2 * row]!, end = this.spans[2 * row + 1]!
-    let seg = 0
-    while (start >= this.segments[seg]!.length) {
-      start -= this.segments[seg]!.length
-      end -= this.segments[seg]!.length
-      seg++
+    const start = this.spans[2 * row]!, end = this.spans[2 * row + 1]!
+    // the segment holding `start`: binary search over where each begins
+    const bases = (this.bases ??= this.segments.reduce<number[]>((b, seg, i) => (b.push(i === 0 ? 0 : b[i - 1]! + this.segments[i - 1]!.length), b), []))
+    let lo = 0, hi = bases.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (bases[mid]! <= start) lo = mid
+      else hi = mid - 1
     }
-    return JSON.parse(this.segments[seg]!.toString('utf8', start, end))
+    return JSON.parse(this.segments[lo]!.toString('utf8', start - bases[lo]!, end - bases[lo]!))
   }
 
   private rows(): Array<Record<string, any>> {
