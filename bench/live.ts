@@ -1,8 +1,10 @@
 // Issue 15, measured in one run against a real `labbook serve` process and headless Chromium:
 //   node --import tsx bench/live.ts [--loggers 20] [--pages 20] [--seconds 15] [--points 1000000]
 // 1. idle CPU of the serve process over 10 s, nobody watching, nothing logging; reference: one page open (SSE).
-// 2. first render of a run page with a --points metric (downsampled as the static site does); reference: the same
-//    page of a 1,000-point run, and the second (cached) render of the big one.
+// 2. first render of a run page with a --points metric (downsampled as the static site does): cold (a fresh serve, no
+//    series cache: the chunks are parsed) and warm (a fresh serve reading .git/labbook/series); references: the same
+//    page of a 1,000-point run, the second (cached) render, and in this process the read the pages did before the
+//    series cache (JSON.parse of each chunk, an object per point, sort, encodeSeries) beside metricSample cold/warm.
 // 3. latency from a point logged to the point DRAWN in an open page (the chart's last drawn step, read in the page),
 //    with --loggers loggers of three kinds in turn: run.logMetric() in another process, a $LABBOOK_METRICS line
 //    (`labbook run`), an MLflow log-batch through serve; --pages Chromium pages, each on one logger's run page.
@@ -10,7 +12,7 @@
 // 4. logging throughput through serve (MLflow log-batch, --loggers clients, 100 points a batch) for --seconds with
 //    no page open, then with --pages pages open on those runs: the ratio.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -153,6 +155,22 @@ async function mlflowLogger(url: string, expId: string, name: string): Promise<L
   return { kind: 'mlflow', id: run, logged, stop: async () => { open = false; await loop; await mlflow(url, 'runs/update', { run_id: run, status: 'FINISHED', end_time: Date.now() }) } }
 }
 
+/** The run page's read before the series cache (reader.ts + collectRun then): every chunk through one JSON.parse, an object per point, a sort, encodeSeries. */
+async function previousRead(book: import('../src/index.js').Labbook, id: string) {
+  const { decodePointRow } = await import('../src/format/jsonl.js')
+  const { encodeSeries } = await import('../src/site/browser/charts/series.js')
+  const trees = await (await book.at('labbook')).runTrees()
+  const metrics = (await book.objects.readTree(trees.get(id)!)).find((e) => e.name === 'metrics')!
+  const chunks = (await book.objects.readTree(metrics.oid)).sort((a, b) => (a.name < b.name ? -1 : 1))
+  const pts: Array<{ key: string; value: number; step: number; timestamp: number }> = []
+  for (const c of chunks) {
+    const text = (await book.objects.readBlob(c.oid)).toString('utf8')
+    for (const row of JSON.parse('[' + text.trimEnd().replace(/\n/g, ',') + ']') as unknown[]) pts.push(decodePointRow(row)!)
+  }
+  pts.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp)
+  return encodeSeries('loss', pts, 1500)
+}
+
 const repo = gitRepo()
 let serveProc: ChildProcess | undefined
 const browser = await launchChromium()
@@ -179,10 +197,43 @@ try {
   const small = await mk('small', 1000)
   await book.close()
 
+  // 2, in this process: the previous read (as reader.ts did before the series cache) vs metricSample cold and warm
+  {
+    const reader = await Labbook.open({ repo: repo.dir })
+    const seriesDir = join(repo.dir, '.git', 'labbook', 'series')
+    let t = performance.now()
+    const sample = (await reader.metricSample(big, 1500)).loss!
+    const cold = performance.now() - t
+    t = performance.now()
+    await reader.metricSample(big, 1500)
+    const warm = performance.now() - t
+    t = performance.now()
+    const before = await previousRead(reader, big)
+    const previous = performance.now() - t
+    if (before.n !== sample.total || before.dq!.length !== sample.points.length) throw new Error('the previous read and metricSample disagree')
+    rmSync(seriesDir, { recursive: true, force: true })
+    await reader.close()
+    console.log(`read + downsample of a ${POINTS.toLocaleString('en')}-point metric in the library: previous way ${previous.toFixed(0)} ms; metricSample cold ${cold.toFixed(0)} ms (${(previous / cold).toFixed(1)}x faster), warm (series cache) ${warm.toFixed(1)} ms`)
+  }
+
+  // 2, through serve: a fresh process with no series cache, then a fresh process with it
+  const time = async (url: string, path: string) => { const t = performance.now(); const r = await call(url, 'GET', path); if (r.status !== 200) throw new Error(`${path}: ${r.status}`); return performance.now() - t }
+  let first = await startServe(repo.dir)
+  serveProc = first.p
+  while ((await call(first.url, 'GET', '/')).status !== 200) await sleep(200)
+  await call(first.url, 'GET', '/runs/-/') // as the server's own warm-up: page modules loaded
+  const bigCold = await time(first.url, `/runs/${big}/`)
+  const bigAgain = await time(first.url, `/runs/${big}/`)
+  first.p.kill('SIGINT')
+  await new Promise((r) => first.p.once('exit', r))
+
   const { p, url } = await startServe(repo.dir)
   serveProc = p
   while ((await call(url, 'GET', '/')).status !== 200) await sleep(200)
-  await call(url, 'GET', '/runs/-/') // as the server's own warm-up: page modules loaded
+  await call(url, 'GET', '/runs/-/')
+  const bigWarm = await time(url, `/runs/${big}/`)
+  const smallFirst = await time(url, `/runs/${small}/`)
+  console.log(`first render of a run page, ${POINTS.toLocaleString('en')}-point metric: cold ${bigCold.toFixed(0)} ms, warm (series cache) ${bigWarm.toFixed(0)} ms (same page again: ${bigAgain.toFixed(0)} ms; 1,000-point run, first: ${smallFirst.toFixed(0)} ms)`)
 
   // 1. idle CPU
   await sleep(2000)
@@ -197,13 +248,6 @@ try {
   const watched = (cpuMs(p.pid!) - c0) / 100
   await one.close()
   console.log(`idle serve CPU: ${idle.toFixed(2)}% over 10 s, nothing open (one page open, nothing logging: ${watched.toFixed(2)}%)`)
-
-  // 2. first render
-  const time = async (path: string) => { const t = performance.now(); const r = await call(url, 'GET', path); if (r.status !== 200) throw new Error(`${path}: ${r.status}`); return performance.now() - t }
-  const bigFirst = await time(`/runs/${big}/`)
-  const bigAgain = await time(`/runs/${big}/`)
-  const smallFirst = await time(`/runs/${small}/`)
-  console.log(`first render of a run page, ${POINTS.toLocaleString('en')}-point metric: ${bigFirst.toFixed(0)} ms (cached: ${bigAgain.toFixed(0)} ms; 1,000-point run, first: ${smallFirst.toFixed(0)} ms)`)
 
   // 3. latency to drawn
   const expId = (await mlflow(url, 'experiments/create', { name: 'bench' })).experiment_id as string

@@ -23,6 +23,12 @@ export interface ListRunsOptions {
   includeDeleted?: boolean
 }
 
+/** A metric's downsampled history: `points` as drawn (all of them when `total` fits), `total` logged. */
+export interface MetricSample {
+  total: number
+  points: MetricPoint[]
+}
+
 /** Reading one revision of the branch (or the branch with live journals laid over it). */
 export interface BookReader {
   listExperiments(o?: { includeDeleted?: boolean }): Promise<Experiment[]>
@@ -39,6 +45,8 @@ export interface BookReader {
   metricHistory(id: string, key: string): Promise<MetricPoint[]>
   /** Every metric's history of a run (only `onlyKey`'s when given), each sorted by step. */
   metricHistories(id: string, onlyKey?: string): Promise<Record<string, MetricPoint[]>>
+  /** Every metric downsampled to at most `maxPoints` as the pages draw it (src/model/minmax.ts), with its total. */
+  metricSample(id: string, maxPoints: number): Promise<Record<string, MetricSample>>
   listArtifacts(id: string, prefix?: string): Promise<ArtifactEntry[]>
   readArtifact(id: string, path: string): Promise<Uint8Array>
   /** Bytes in memory or, for large artifacts, a file in the local store (downloaded by oid when missing). */
@@ -49,7 +57,7 @@ export interface BookReader {
 
 /** What the site build reads: the part of `BookReader` every source has, and what only a git-backed one has. */
 export type SiteSource = Pick<BookReader, 'listExperiments' | 'listRuns' | 'metricHistories' | 'listArtifacts' | 'readArtifact'> &
-  Partial<Pick<BookReader, 'damagedRuns' | 'runTrees' | 'listModels' | 'openArtifact'>>
+  Partial<Pick<BookReader, 'damagedRuns' | 'runTrees' | 'listModels' | 'openArtifact' | 'metricSample'>>
 
 /** The options of `startRun`. */
 export interface StartRunOptions {

@@ -39,7 +39,7 @@ export interface LivePagesOptions {
   maxArtifactBytes?: number
 }
 
-interface RunFiles { detail: RunDetail; files: Map<string, () => string> }
+interface RunFiles { detail: RunDetail; files: Map<string, () => string | Promise<string>> }
 interface Snapshot { version: string; summaries: Promise<SiteSummaries>; data?: Promise<SiteData> }
 
 const PAGE_CACHE = 200
@@ -107,7 +107,7 @@ export class LivePages {
     }
     const readSeries = (file: string) => {
       const text = files?.get(file)?.()
-      if (text === undefined) throw new LabbookError('IO_FAILED', `No series ${file} for this page.`)
+      if (typeof text !== 'string') throw new LabbookError('IO_FAILED', `No series ${file} for this page.`)
       return decodeSeries(JSON.parse(text) as SeriesFile)
     }
     const out = await r.render(`http://labbook.localhost${path}`, { data, filesDir: '', live: true, readSeries })
@@ -152,17 +152,17 @@ export class LivePages {
   }
 
   private async collect(run: RunSummary, children: string[]): Promise<RunFiles> {
-    const files = new Map<string, () => string>()
+    const files = new Map<string, () => string | Promise<string>>()
     const sink: RunFileSink = {
       async put(rel, make) {
-        let memo: string | undefined
+        let memo: string | Promise<string> | undefined
         files.set(rel, () => (memo ??= make()))
       },
       // Artifacts are read from the book when fetched; only text (previews, log, diff) is read here.
       artifact: async (src, id, path, _rel, wantBytes) => (wantBytes && artifactKind(path) === 'text' ? src.readArtifact(id, path) : undefined),
     }
     const detail = await collectRun(this.o.source, run, sink, {
-      maxPoints: this.o.maxPoints ?? 1500, maxArtifact: this.o.maxArtifactBytes ?? 20 * 1024 * 1024, previewBytes: 8192, children,
+      maxPoints: this.o.maxPoints ?? 1500, maxArtifact: this.o.maxArtifactBytes ?? 20 * 1024 * 1024, previewBytes: 8192, children, sampled: true,
     })
     return { detail, files }
   }
@@ -185,7 +185,7 @@ export class LivePages {
       if (!s.runs.some((r) => r.id === m![1])) return false
       const make = (await this.runFiles(snap, m[1]!)).files.get(rel)
       if (!make) return false
-      sendJson(res, 200, make())
+      sendJson(res, 200, await make())
       return true
     }
     return false

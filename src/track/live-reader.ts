@@ -3,10 +3,11 @@
  * (live.ts reads the journals). `Labbook` is one; `book.at(rev)` is a plain LabbookReader.
  */
 import { isLabbookError } from '../errors.js'
-import { sortHistory } from '../format/jsonl.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
-import type { MetricPoint, RunSummary } from '../model/run.js'
+import type { RunSummary } from '../model/run.js'
 import { liveJournals, overlaySummary, uncommittedPoints } from './live.js'
+import type { MetricSample } from '../model/book.js'
+import { sampleSeries, withPoints, type SeriesColumns } from './history.js'
 import { LabbookReader, runNotFound, type ListRunsOptions } from './reader.js'
 
 export abstract class LiveReader extends LabbookReader {
@@ -56,20 +57,28 @@ export abstract class LiveReader extends LabbookReader {
     return s
   }
 
-  /** Histories with the points a live writer journaled and did not commit yet. */
-  override async metricHistories(id: string, onlyKey?: string): Promise<Record<string, MetricPoint[]>> {
+  /** Columns with the points a live writer journaled and did not commit yet. */
+  override async metricColumns(id: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
     const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
-    if (!j) return super.metricHistories(id, onlyKey)
+    if (!j) return super.metricColumns(id, onlyKey)
     const onBranch = await super.getRun(id).catch(() => undefined)
-    const out = onBranch ? await super.metricHistories(id, onlyKey) : {}
     if (!onBranch && !j.contents.start) throw runNotFound(id)
-    let added = false
-    for (const p of uncommittedPoints(j, onBranch)) {
-      if (onlyKey !== undefined && p.key !== onlyKey) continue
-      ;(out[p.key] ??= []).push(p)
-      added = true
-    }
-    if (added) for (const k of Object.keys(out)) sortHistory(out[k]!)
+    return withPoints(onBranch ? await super.metricColumns(id, onlyKey) : new Map(), uncommittedPoints(j, onBranch), onlyKey)
+  }
+
+  /**
+   * Samples with the journaled tail: the committed chunks come from memory after the first read, the tail is added,
+   * and the whole is downsampled again (exactly what a full read would give); a run with no tail reads the cache.
+   */
+  override async metricSample(id: string, maxPoints: number): Promise<Record<string, MetricSample>> {
+    const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
+    if (!j) return super.metricSample(id, maxPoints)
+    const onBranch = await super.getRun(id).catch(() => undefined)
+    if (!onBranch && !j.contents.start) throw runNotFound(id)
+    const tail = uncommittedPoints(j, onBranch)
+    if (onBranch && !tail.length) return super.metricSample(id, maxPoints)
+    const out: Record<string, MetricSample> = {}
+    for (const [k, s] of withPoints(onBranch ? await super.metricColumns(id) : new Map(), tail)) out[k] = sampleSeries(k, s, maxPoints)
     return out
   }
 

@@ -1,6 +1,5 @@
 import fs from 'node:fs'
 import { isLabbookError, LabbookError } from '../errors.js'
-import { decodeChunk, sortHistory } from '../format/jsonl.js'
 import { decodeExperiment, decodeRun } from '../format/yaml.js'
 import type { Experiment } from '../model/experiment.js'
 import { ARTIFACTS_DIR, EXPERIMENTS_DIR, METRICS_DIR, RUN_FILE, RUNS_DIR, runDir } from '../model/layout.js'
@@ -11,6 +10,8 @@ import type { TreeView } from '../store/tree-view.js'
 import { fetchLfsObject } from '../store/lfs-transfer.js'
 import { hasLfsObject, lfsObjectPath } from '../store/lfs-store.js'
 import { decodeExternal, externalObjectPath } from './artifacts.js'
+import type { MetricSample } from '../model/book.js'
+import { historyColumns, readStoredSample, sampleSeries, samplePath, seriesPoints, storeSample, type SeriesColumns } from './history.js'
 import type { ArtifactContent, ArtifactEntry } from '../model/artifact.js'
 import { artifactPath } from '../model/path.js'
 import type { ModelRecord } from '../model/registry.js'
@@ -169,19 +170,41 @@ export class LabbookReader implements BookReader {
   }
 
   async metricHistories(id: string, onlyKey?: string): Promise<Record<string, MetricPoint[]>> {
+    const out: Record<string, MetricPoint[]> = {}
+    for (const [k, s] of await this.metricColumns(id, onlyKey)) out[k] = seriesPoints(k, s)
+    return out
+  }
+
+  /**
+   * Each metric's history as columns (no object per point), sorted by step then timestamp; chunks parsed once per process.
+   * @example const loss = (await book.metricColumns(run.id, 'loss')).get('loss')?.value
+   */
+  async metricColumns(id: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
     const view = await this.view()
     const dir = runDir(id)
     if (!view || !(await view.entry(`${dir}/${RUN_FILE}`))) throw runNotFound(id)
     const chunks = (await view.list(`${dir}/${METRICS_DIR}`)).filter((e) => !isTreeMode(e.mode)).sort((a, b) => (a.name < b.name ? -1 : 1))
-    const out: Record<string, MetricPoint[]> = {}
-    for (const c of chunks) {
-      const text = (await this.objects.readBlob(c.oid)).toString('utf8')
-      for (const p of decodeChunk(text, `${dir}/${METRICS_DIR}/${c.name}`)) {
-        if (onlyKey !== undefined && p.key !== onlyKey) continue
-        ;(out[p.key] ??= []).push(p)
-      }
-    }
-    for (const k of Object.keys(out)) sortHistory(out[k]!)
+    return historyColumns(this.objects, chunks, `${dir}/${METRICS_DIR}`, onlyKey)
+  }
+
+  /**
+   * Each metric downsampled to at most `maxPoints` as the site draws it (src/model/minmax.ts), with its total.
+   * Kept under .git/labbook/series by the metrics folder's tree id, so a long history is read once per clone.
+   * @example const { total, points } = (await book.metricSample(run.id, 1500)).loss!
+   */
+  async metricSample(id: string, maxPoints: number): Promise<Record<string, MetricSample>> {
+    const view = await this.view()
+    const dir = runDir(id)
+    if (!view || !(await view.entry(`${dir}/${RUN_FILE}`))) throw runNotFound(id)
+    const folder = await view.entry(`${dir}/${METRICS_DIR}`)
+    if (!folder || !isTreeMode(folder.mode)) return {}
+    const file = samplePath(this.gitdir, folder.oid, maxPoints)
+    const stored = readStoredSample(file)
+    if (stored) return stored
+    const out: Record<string, MetricSample> = {}
+    for (const [k, s] of await this.metricColumns(id)) out[k] = sampleSeries(k, s, maxPoints)
+    // short histories are read faster than a cache file: keep only what was downsampled
+    if (Object.values(out).some((m) => m.total > maxPoints)) storeSample(file, out)
     return out
   }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decodeSummaries, encodeSummaryLine, encodeTombstone, summaryLineId } from '../../src/format/summaries.js'
-import { decodeChunk, encodePoint } from '../../src/format/jsonl.js'
+import { decodeChunk, decodeChunkColumns, decodePointRow, encodePoint } from '../../src/format/jsonl.js'
 import { checkRoot, decodeRun, encodeRun, encodeRunLine } from '../../src/format/yaml.js'
 import type { RunSummary } from '../../src/model/run.js'
 
@@ -133,6 +133,37 @@ describe('metric chunks', () => {
 
   it('reports a damaged line with its number', () => {
     expect(() => decodeChunk('{"k":"a","v":1,"s":0,"t":1}\n{oops\n', 'x.jsonl')).toThrow(/x.jsonl:2/)
+  })
+
+  it('the byte scanner reads every number as JSON.parse does, in any spelling JSON allows', () => {
+    // numbers as other writers spell them: exponents, 16-17 digits, long fractions, negative zero, big integers
+    const num = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => v.toExponential()),
+      fc.integer().map(String), fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }).map(String), fc.double({ min: -1, max: 1, noNaN: true }).map((v) => v.toFixed(20)),
+      fc.constantFrom('-0', '0.0', '1E5', '1e-7', '0.000000000000000000000001', '123456789012345.6', '9007199254740993', '0.1', '-0.30000000000000004'))
+    const line = fc.tuple(fc.string({ maxLength: 12 }), num, num, num, fc.constantFrom('canonical', 'spaced', 'reordered', 'crlf')).map(([k, v, s, t, how]) => {
+      const key = JSON.stringify(k)
+      return how === 'canonical' ? `{"k":${key},"v":${v},"s":${s},"t":${t}}` : how === 'spaced' ? `{ "k": ${key}, "v": ${v}, "s": ${s}, "t": ${t} }`
+        : how === 'reordered' ? `{"t":${t},"s":${s},"v":${v},"k":${key}}` : `{"k":${key},"v":${v},"s":${s},"t":${t}}\r`
+    })
+    fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), (lines) => {
+      const expected = lines.map((l) => decodePointRow(JSON.parse(l))!)
+      const c = decodeChunkColumns(Buffer.from(lines.join('\n') + '\n'))
+      const got = Array.from(c.value, (_, i) => ({ key: c.keys[c.key[i]!]!, value: c.value[i]!, step: c.step[i]!, timestamp: c.time[i]! }))
+      expect(got).toEqual(expected)
+      for (let i = 0; i < got.length; i++) for (const f of ['value', 'step', 'timestamp'] as const) expect(Object.is(got[i]![f], expected[i]![f])).toBe(true)
+    }), { numRuns: 300 })
+  })
+
+  it('the byte scanner refuses what JSON refuses, naming the line', () => {
+    for (const bad of ['01', '1.', '.5', '+1', '1e', '--1', '0x10', '1_000', 'NaN', '"nan"', '1.2.3']) {
+      const text = `{"k":"a","v":1,"s":0,"t":1}\n{"k":"a","v":${bad},"s":1,"t":2}\n`
+      expect(() => decodeChunk(text, 'c.jsonl'), bad).toThrow(/c.jsonl:2/)
+    }
+    // an escaped key reads (through JSON.parse); a raw control character is refused, as JSON does
+    expect(decodeChunk('{"k":"a\\u0001\\"","v":1,"s":0,"t":1}\n{"k":"a\\u0001\\"","v":2,"s":1,"t":1}').map((p) => p.key)).toEqual(['a\u0001"', 'a\u0001"'])
+    expect(() => decodeChunk('{"k":"a\u0001","v":1,"s":0,"t":1}', 'r.jsonl')).toThrow(/r.jsonl:1/)
+    expect(() => decodeChunk('{"k":"a","v":1,"s":0,"t":1}\n\n{"k":"a","v":1,"s":1,"t":1}', 'e.jsonl')).toThrow(/e.jsonl:2/)
+    expect(decodeChunk(' \n')).toEqual([])
   })
 })
 

@@ -177,7 +177,7 @@ export function runPageData(s: Pick<SiteSummaries, 'modelRefs'>, r: RunSummary, 
 function packingSink(filesDir: string): RunFileSink & { pack(runId: string, metrics: MetricFile[]): Promise<void> } {
   const drawn = new Map<string, string>()
   return {
-    put: async (rel, text) => { if (/\/m\/\d+\.json$/.test(rel)) drawn.set(rel, text()); else await put(filesDir, rel, text()) },
+    put: async (rel, text) => { if (/\/m\/\d+\.json$/.test(rel)) drawn.set(rel, await text()); else await put(filesDir, rel, await text()) },
     artifact: (src, id, path, rel, wantBytes) => copyArtifact(src, id, path, join(filesDir, rel), wantBytes),
     async pack(runId, metrics) {
       if (!metrics.length) return
@@ -260,7 +260,7 @@ export function runJson(s: SiteSummaries, r: RunSummary, d: RunDetail) {
 /** Where `collectRun` puts a run's files: the static build writes them under a folder; the live server keeps them in memory. */
 export interface RunFileSink {
   /** A data file (relative path); `text` may be called later, or never (a long history's full file is made when fetched). */
-  put(rel: string, text: () => string): Promise<void>
+  put(rel: string, text: () => string | Promise<string>): Promise<void>
   /** Puts an artifact's bytes at `rel`; returns the bytes when `wantBytes`. */
   artifact(src: SiteSource, id: string, path: string, rel: string, wantBytes: boolean): Promise<Uint8Array | undefined>
 }
@@ -367,21 +367,28 @@ async function copyArtifact(src: SiteSource, id: string, path: string, dest: str
 }
 
 /** One run's page details and data files (series, artifacts) into `sink`. */
-export async function collectRun(src: SiteSource, run: RunSummary, sink: RunFileSink, o: { maxPoints: number; maxArtifact: number; previewBytes: number; children: string[]; rev?: string }): Promise<RunDetail> {
+export async function collectRun(src: SiteSource, run: RunSummary, sink: RunFileSink, o: { maxPoints: number; maxArtifact: number; previewBytes: number; children: string[]; rev?: string; sampled?: boolean }): Promise<RunDetail> {
   const metrics: MetricFile[] = []
   const keys = Object.keys(run.metrics).sort()
   if (keys.length) {
-    const hist: Record<string, MetricPoint[]> = await src.metricHistories(run.id)
+    // Pages served live draw the sample (kept by the source, see track/history.ts) and read a long history in full
+    // only when its full file is fetched; the static build writes every file, so it reads everything once.
+    const sampled = o.sampled && src.metricSample ? await src.metricSample(run.id, o.maxPoints) : undefined
+    const hist: Record<string, MetricPoint[]> = sampled ? {} : await src.metricHistories(run.id)
     let i = 0
     for (const key of keys) {
-      const pts = hist[key] ?? []
       const file = `data/runs/${run.id}/m/${i}.json`
+      const pts = sampled ? sampled[key]?.points ?? [] : hist[key] ?? []
+      const total = sampled ? sampled[key]?.total ?? 0 : pts.length
       const enc = encodeSeries(key, pts, o.maxPoints)
-      const mf: MetricFile = { key, file, total: pts.length }
-      if (pts.length > o.maxPoints) {
+      enc.n = total
+      const mf: MetricFile = { key, file, total }
+      if (total > o.maxPoints) {
         mf.full = `data/runs/${run.id}/m/${i}.full.json`
         enc.full = mf.full
-        await sink.put(mf.full, () => JSON.stringify(encodeSeries(key, pts, Infinity, true)))
+        await sink.put(mf.full, sampled
+          ? async () => JSON.stringify(encodeSeries(key, (await src.metricHistories(run.id, key))[key] ?? [], Infinity, true))
+          : () => JSON.stringify(encodeSeries(key, pts, Infinity, true)))
       }
       await sink.put(file, () => JSON.stringify(enc))
       metrics.push(mf)

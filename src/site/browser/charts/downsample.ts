@@ -1,40 +1,7 @@
 /** Downsampling for drawing: keeps the shape (every spike) of a long series in a bounded number of points. Browser-safe. */
 
-/** A series in columns: x (step or time) and y, same length, x ascending. */
-export interface XY {
-  x: ArrayLike<number>
-  y: ArrayLike<number>
-}
-
-/**
- * Min/max-preserving downsampling: splits the index range into `target / 2` buckets and keeps, per bucket,
- * the points with the lowest and highest y (in x order), plus the first and last point. Spikes survive.
- * Returns the kept indices; when the series already fits, all of them.
- * @example minMaxIndices({ x: steps, y: values }, 1500)
- */
-export function minMaxIndices(s: XY, target = 1500): number[] {
-  const n = s.y.length
-  if (n <= target) return Array.from({ length: n }, (_, i) => i)
-  const buckets = Math.max(1, Math.floor((target - 2) / 2))
-  const out: number[] = [0]
-  const size = (n - 2) / buckets
-  for (let b = 0; b < buckets; b++) {
-    const from = 1 + Math.floor(b * size)
-    const to = Math.min(n - 1, 1 + Math.floor((b + 1) * size))
-    let lo = -1, hi = -1
-    for (let i = from; i < to; i++) {
-      const v = s.y[i]!
-      if (Number.isNaN(v)) continue
-      if (lo < 0 || v < s.y[lo]!) lo = i
-      if (hi < 0 || v > s.y[hi]!) hi = i
-    }
-    if (lo < 0) continue
-    if (lo === hi) out.push(lo)
-    else out.push(Math.min(lo, hi), Math.max(lo, hi))
-  }
-  out.push(n - 1)
-  return out
-}
+export { minMaxIndices, type XY } from '../../../model/minmax.js'
+import type { XY } from '../../../model/minmax.js'
 
 /**
  * Largest-Triangle-Three-Buckets: keeps `target` points that best preserve the visual shape (Steinarsson 2013).
