@@ -12,7 +12,7 @@ import { journalOwner, journalRoot, ownerAlive, readJournal, type JournalContent
 /** One run in progress: its journal, read at `generation`. */
 export interface LiveJournal { runId: string; owner: JournalOwner; contents: JournalContents }
 
-/** Tag set on summaries that include journaled points not yet on the branch (the pages label them live). */
+/** Tag set on summaries of runs in progress whose journal holds points or edits not yet on the branch, until their end is journaled (the pages label them live). */
 export const LIVE_TAG = 'labbook.live'
 
 /**
@@ -60,7 +60,7 @@ export function uncommittedPoints(j: LiveJournal, onBranch: RunSummary | undefin
 
 /**
  * A run summary with its journal laid over: edits applied, new points summarised into `metrics`, status RUNNING
- * until an end is journaled, and the `labbook.live` tag. `onBranch` is undefined for a run not committed yet.
+ * until an end is journaled, and the `labbook.live` tag until then. `onBranch` is undefined for a run not committed yet.
  */
 export function overlaySummary(j: LiveJournal, onBranch: RunSummary | undefined): RunSummary | undefined {
   const base = onBranch ?? (j.contents.start && { ...j.contents.start, metrics: {} })
@@ -91,7 +91,8 @@ export function overlaySummary(j: LiveJournal, onBranch: RunSummary | undefined)
     run.status = 'RUNNING'
     run.endTime = undefined
   }
-  run.tags[LIVE_TAG] = 'true'
+  // the label says "points still coming": a run whose end is journaled drops it at once (its final commit follows)
+  if (!j.contents.ended) run.tags[LIVE_TAG] = 'true'
   return run
 }
 

@@ -70,19 +70,32 @@ async function main() {
     await book.close()
   } else if (mode === 'log-until-stdin') {
     // `log-until-stdin REPO EVERY_MS [EXPERIMENT]`: one point of `loss` every EVERY_MS, journaled at once, until stdin
-    // closes; then ends the run FINISHED, prints `points N` and exits.
+    // closes; a line `more` on stdin adds a metric `acc`, a tag and a dataset from then on (prints `more at STEP`).
+    // Then logs an artifact notes.txt, ends the run FINISHED, prints `points N` and exits.
     const [every, experiment] = rest
     const book = await Labbook.open({ repo, commitInterval: 3_600_000 })
     const run = await book.startRun({ experiment: experiment ?? 'live', name: 'training', params: { lr: 0.1 } })
     process.stdout.write(`${run.id}\n`)
     let open = true
-    process.stdin.on('end', () => (open = false)).resume()
+    let more = false
+    process.stdin.on('data', (d) => { if (String(d).includes('more')) more = true }).on('end', () => (open = false)).resume()
     let step = 0
+    let moreFrom = -1
     for (; open; step++) {
       run.logMetric('loss', 1 / (step + 1), { step })
+      if (more) {
+        if (moreFrom < 0) {
+          moreFrom = step
+          run.setTag('phase', 'two')
+          run.logInputs([{ name: 'train-set', digest: 'd1', sourceType: 'local', source: 'data/train.csv' }])
+          process.stdout.write(`more at ${step}\n`)
+        }
+        run.logMetric('acc', step / 1000, { step })
+      }
       run.flush()
       await new Promise((r) => setTimeout(r, Number(every)))
     }
+    await run.logText('all done', 'notes.txt')
     await run.end('FINISHED')
     process.stdout.write(`points ${step}\n`)
     await book.close()

@@ -133,7 +133,7 @@ describe('live pages', () => {
     expect((await request(srv.url, 'GET', `/artifacts/${ids[0]}/config.json`)).json).toEqual({ lr: 0.1, note: 'hello' })
   })
 
-  it('a run logged by another process: its page exists at once, chart and table update by themselves, FINISHED, no reload', { timeout: 180_000 }, async () => {
+  it('a run logged by another process: its page exists at once, chart and table update by themselves, FINISHED, no reload', { timeout: 400_000 }, async () => {
     const exp = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     const errors: string[] = []
     exp.on('pageerror', (e) => errors.push(e.message))
@@ -151,7 +151,8 @@ describe('live pages', () => {
     // the run's page exists the moment the run started
     const run = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     run.on('pageerror', (e) => errors.push(e.message))
-    const res = await run.goto(`${srv.url}/runs/${id}/`)
+    // generous bounds: on a loaded machine (load 40+) a page's assets took 2-8 s each from this in-process server
+    const res = await run.goto(`${srv.url}/runs/${id}/`, { timeout: 120_000 })
     expect(res?.status()).toBe(200)
     await run.evaluate(() => { (window as unknown as { __same: boolean }).__same = true })
     expect(await run.textContent('h1 .badge')).toBe('RUNNING')
@@ -167,6 +168,15 @@ describe('live pages', () => {
     const row = `.runs-island tbody tr[data-run="${id}"]`
     await exp.waitForSelector(row, { timeout: 10_000 })
     expect(await exp.textContent(`${row} .badge`)).toBe('RUNNING')
+
+    // sections that did not exist at first render appear in place: a second metric (chart + table row), a tag, datasets
+    expect(await run.$('.run-charts figure[data-metric="acc"]')).toBeNull()
+    expect(await run.textContent('main')).not.toContain('Datasets')
+    p.stdin.write('more\n')
+    await run.waitForFunction(() => document.querySelector('.run-charts figure[data-metric="acc"] svg'), undefined, { timeout: 30_000 })
+    await run.waitForFunction(() => [...document.querySelectorAll('main h2')].some((h) => h.textContent === 'Datasets') && document.querySelector('table.datasets')?.textContent?.includes('train-set')
+      && document.querySelector('table.tags')?.textContent?.includes('phase') && document.querySelector('table.metrics')?.textContent?.includes('acc'), undefined, { timeout: 30_000 })
+    expect(await run.textContent('table.tags')).toContain('labbook.live')
 
     // screenshots mid-run: run page and experiment page, light and dark, desktop and phone
     for (const [name, pg] of [['run', run], ['experiment', exp]] as const) {
@@ -188,6 +198,9 @@ describe('live pages', () => {
     await run.waitForFunction(() => document.querySelector('h1 .badge')?.textContent === 'FINISHED', undefined, { timeout: 15_000 })
     await exp.waitForFunction((sel) => document.querySelector(`${sel} .badge`)?.textContent === 'FINISHED', row, { timeout: 15_000 })
     await run.waitForFunction((n) => document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent?.includes(`(${n.toLocaleString('en')} points`), total, { timeout: 15_000 })
+    // the live label goes with the end; the artifact logged at the end gets its section, in place
+    await run.waitForFunction(() => !document.querySelector('table.tags')?.textContent?.includes('labbook.live') && document.querySelector('table.artifacts')?.textContent?.includes('notes.txt'), undefined, { timeout: 15_000 })
+    expect(await run.textContent('table.tags')).toContain('phase')
     await run.screenshot({ path: join(SHOTS, 'run-finished-light-desktop.png'), fullPage: true })
     for (const pg of [run, exp]) expect(await pg.evaluate(() => (window as unknown as { __same?: boolean }).__same)).toBe(true)
     expect(errors).toEqual([])

@@ -1,8 +1,9 @@
 /**
  * Live regions: on a page served by `labbook serve` / `labbook ui`, the server-rendered parts marked `data-live="…"`
- * (a run's badge and info, an experiment's best run, the home cards) are replaced in place by the same parts of the
- * page rendered anew, after each change: no reload, islands and scroll untouched. The fetched page comes from our
- * own server (every user string escaped there); DOMParser never runs its scripts. On a static page: nothing.
+ * (a run's badge and info, each section of a run page — also one that did not exist yet —, an experiment's best run,
+ * the home cards) are replaced in place by the same parts of the page rendered anew, after each change: no reload,
+ * islands and scroll untouched. The fetched page comes from our own server (every user string escaped there);
+ * DOMParser never runs its scripts. On a static page: nothing.
  */
 import { liveBase, subscribeLive } from './live-channel'
 
@@ -30,9 +31,17 @@ export function refreshRegions(): void {
   subscribeLive(() => void run())
 }
 
+/** What each region held when the server last sent it: a region is replaced only when that changed, so what the
+ * reader did inside it (a preview folded open or shut) stays until the server has something new to show there. */
+const sent = new Map<string, string>()
+
 function swap(doc: Document): void {
   for (const el of document.querySelectorAll<HTMLElement>('[data-live]')) {
-    const fresh = doc.querySelector<HTMLElement>(`[data-live="${CSS.escape(el.dataset.live ?? '')}"]`)
-    if (fresh && fresh.innerHTML !== el.innerHTML) el.replaceChildren(...[...fresh.childNodes].map((n) => document.importNode(n, true)))
+    const name = el.dataset.live ?? ''
+    const fresh = doc.querySelector<HTMLElement>(`[data-live="${CSS.escape(name)}"]`)
+    if (!fresh) continue
+    const before = sent.get(name) ?? el.innerHTML
+    sent.set(name, fresh.innerHTML)
+    if (fresh.innerHTML !== before) el.replaceChildren(...[...fresh.childNodes].map((n) => document.importNode(n, true)))
   }
 }
