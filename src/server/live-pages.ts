@@ -9,7 +9,7 @@ import type { RunSummary } from '../model/run.js'
 import { artifactKind, artifactOutPath, safePreviewType } from '../site/build/artifact-files.js'
 import { collectRun, experimentTable, runJson, summarizeSite, type RunFileSink, type SiteSummaries } from '../site/build/collect.js'
 import { withScriptHashes } from '../site/build/csp.js'
-import { readCodeHistory } from '../site/build/code-commits.js'
+import { readCodeHistory, type CodeHistory } from '../site/build/code-commits.js'
 import type { JudgeConfig } from '../judge/index.js'
 import type { Renderer } from '../site/build/renderer.js'
 import type { RunDetail, SiteData } from '../site/browser/snapshot.js'
@@ -17,7 +17,7 @@ import type { SiteSource } from '../site/build/source.js'
 import { decodeSeries, type SeriesFile } from '../site/browser/charts/series.js'
 import { LabbookError } from '../errors.js'
 import { sendJson } from './http.js'
-import { liveMeta } from './live.js'
+import { liveMeta, versionTip } from './live.js'
 import { serveStatic } from '../site/build/static.js'
 
 /** What the live pages read: the site's source (a `Labbook`: branch + journals) and its change counter. */
@@ -52,7 +52,8 @@ const RUN_CACHE = 64
 export class LivePages {
   private snap: Snapshot | undefined
   private readonly runs = new Map<string, { key: string; files: Promise<RunFiles> }>()
-  private readonly pages = new Map<string, { version: string; status: number; body: Buffer }>()
+  private readonly pages = new Map<string, { key: string; status: number; body: Buffer }>()
+  private readonly code = new Map<string, Promise<CodeHistory>>()
   private renderer: Renderer | undefined
   private failed: Error | undefined
 
@@ -93,12 +94,15 @@ export class LivePages {
   /** A rendered page, from the cache when nothing changed since. */
   async page(path: string): Promise<{ status: number; body: Buffer }> {
     const version = await this.o.version()
-    const hit = this.pages.get(path)
-    if (hit && hit.version === version) return hit
-    const r = await this.o.renderer
-    const snap = this.snapshot(version)
-    const data = await this.siteData(snap)
     const m = /^\/runs\/([\w-]{1,100})\/$/.exec(path)
+    const snap = this.snapshot(version)
+    // A run page shows its run, its parent's and children's names and what the tip holds (experiments, models): while
+    // other runs log (every journal write is a new version) its render is reused.
+    const key = m ? await runPageKey(snap, m[1]!, version) : version
+    const hit = this.pages.get(path)
+    if (hit && hit.key === key) return hit
+    const r = await this.o.renderer
+    const data = await this.siteData(snap)
     let files: RunFiles['files'] | undefined
     if (m && data.runs.some((x) => x.id === m[1])) {
       const f = await this.runFiles(snap, m[1]!)
@@ -112,7 +116,7 @@ export class LivePages {
     }
     const out = await r.render(`http://labbook.localhost${path}`, { data, filesDir: '', live: true, readSeries })
     const body = Buffer.from(liveMeta(withScriptHashes(out.body)))
-    const page = { version, status: out.status, body }
+    const page = { key, status: out.status, body }
     this.pages.delete(path)
     this.pages.set(path, page)
     if (this.pages.size > PAGE_CACHE) this.pages.delete(this.pages.keys().next().value!)
@@ -121,9 +125,20 @@ export class LivePages {
 
   private snapshot(version: string): Snapshot {
     if (this.snap?.version === version) return this.snap
-    const summaries = summarizeSite(this.o.source, { judge: this.o.judge, codeHistory: this.o.gitdir ? (ids) => readCodeHistory(this.o.gitdir!, ids) : undefined })
+    const summaries = summarizeSite(this.o.source, { judge: this.o.judge, codeHistory: this.o.gitdir ? (ids) => this.codeHistory(ids) : undefined })
     summaries.catch(() => {})
     return (this.snap = { version, summaries })
+  }
+
+  /** Code commits never change: their subjects and order are read from git once per set of ids (three git processes). */
+  private codeHistory(ids: string[]): Promise<CodeHistory> {
+    const k = [...ids].sort().join(',')
+    let h = this.code.get(k)
+    if (!h) {
+      if (this.code.size > 50) this.code.clear()
+      this.code.set(k, (h = readCodeHistory(this.o.gitdir!, ids)))
+    }
+    return h
   }
 
   private siteData(snap: Snapshot): Promise<SiteData> {
@@ -212,6 +227,15 @@ export class LivePages {
     res.end(head ? undefined : bytes)
     return true
   }
+}
+
+/** What a run page's render depends on besides the template: the tip, the run, its parent's and children's summaries. */
+async function runPageKey(snap: Snapshot, id: string, version: string): Promise<string> {
+  const s = await snap.summaries
+  const run = s.runs.find((r) => r.id === id)
+  if (!run) return version
+  const related = [run.parent ?? '', ...(s.children.get(id) ?? [])].map((r) => s.runs.find((x) => x.id === r)?.name ?? '')
+  return `${versionTip(version)}|${JSON.stringify(run)}|${JSON.stringify(related)}`
 }
 
 function json(res: ServerResponse, v: unknown): true {

@@ -97,6 +97,11 @@ export class LiveChannel {
   }
 }
 
+/** The branch tip part of a `LiveChannel.version()`. */
+export function versionTip(version: string): string {
+  return version.slice(0, version.indexOf('|'))
+}
+
 /** The `<meta>` that tells a page's islands where the live channel is (inserted into pages served live). */
 export function liveMeta(html: string): string {
   return html.replace(/<head>/i, `<head><meta name="labbook-live" content="${LIVE_PREFIX}">`)
