@@ -46,6 +46,12 @@ export async function chunkColumns(objects: ObjectStore, oid: string, where: str
   return c
 }
 
+/** Drops the parsed chunks kept in memory (a benchmark's cold read; nothing else needs it). */
+export function forgetParsedChunks(): void {
+  parsed.clear()
+  cachedPoints = 0
+}
+
 /** Every metric's history of these chunks (in name order), sorted; only `onlyKey` when given. */
 export async function historyColumns(objects: ObjectStore, chunks: TreeEntry[], dir: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
   const all: PointColumns[] = []
