@@ -12,6 +12,14 @@ import { LabbookReader, runNotFound, type ListRunsOptions } from './reader.js'
 
 export abstract class LiveReader extends LabbookReader {
   abstract readonly branch: string
+  abstract tip(): Promise<string | null>
+  abstract at(rev: string): Promise<LabbookReader>
+
+  /** One revision for both reads below: a commit landing between "how many points are committed" and "read the chunks" would count the tail twice. */
+  private async pinned(): Promise<LabbookReader | undefined> {
+    const tip = await this.tip()
+    return tip ? this.at(tip) : undefined
+  }
 
   /** Run summaries, newest first, with runs in progress as their journals show them (see live.ts). */
   override async listRuns(o: ListRunsOptions = {}): Promise<RunSummary[]> {
@@ -61,9 +69,10 @@ export abstract class LiveReader extends LabbookReader {
   override async metricColumns(id: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
     const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
     if (!j) return super.metricColumns(id, onlyKey)
-    const onBranch = await super.getRun(id).catch(() => undefined)
+    const rev = await this.pinned()
+    const onBranch = await rev?.getRun(id).catch(() => undefined)
     if (!onBranch && !j.contents.start) throw runNotFound(id)
-    return withPoints(onBranch ? await super.metricColumns(id, onlyKey) : new Map(), uncommittedPoints(j, onBranch), onlyKey)
+    return withPoints(onBranch ? await rev!.metricColumns(id, onlyKey) : new Map(), uncommittedPoints(j, onBranch), onlyKey)
   }
 
   /**
@@ -73,12 +82,13 @@ export abstract class LiveReader extends LabbookReader {
   override async metricSample(id: string, maxPoints: number): Promise<Record<string, MetricSample>> {
     const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
     if (!j) return super.metricSample(id, maxPoints)
-    const onBranch = await super.getRun(id).catch(() => undefined)
+    const rev = await this.pinned()
+    const onBranch = await rev?.getRun(id).catch(() => undefined)
     if (!onBranch && !j.contents.start) throw runNotFound(id)
     const tail = uncommittedPoints(j, onBranch)
-    if (onBranch && !tail.length) return super.metricSample(id, maxPoints)
+    if (onBranch && !tail.length) return rev!.metricSample(id, maxPoints)
     const out: Record<string, MetricSample> = {}
-    for (const [k, s] of withPoints(onBranch ? await super.metricColumns(id) : new Map(), tail)) out[k] = sampleSeries(k, s, maxPoints)
+    for (const [k, s] of withPoints(onBranch ? await rev!.metricColumns(id) : new Map(), tail)) out[k] = sampleSeries(k, s, maxPoints)
     return out
   }
 
