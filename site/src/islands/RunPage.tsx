@@ -11,7 +11,6 @@ import { createRoot } from 'react-dom/client'
 import type { MetricFile, RunPageData, TableRun } from 'labbook-lib/site/browser/snapshot.js'
 import type { ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
-import { parsePackedRef } from 'labbook-lib/site/browser/charts/series.js'
 import { runDuration } from 'labbook-lib/model/run.js'
 import RunCharts from './RunCharts'
 import ImageSteps from './ImageSteps'
@@ -36,8 +35,6 @@ function Badge({ status, lifecycle }: { status: string; lifecycle?: string }) {
   return <><span className={`badge b-${KNOWN.includes(status) ? status : 'other'}`}>{status}</span>{lifecycle === 'deleted' && <> <span className="badge b-deleted">deleted</span></>}</>
 }
 
-// As runs/[id].astro: a metric's JSON file to link (its full history, or a drawn series that is not in series.bin).
-const jsonOf = (f: MetricFile) => f.full ?? (parsePackedRef(f.file) ? undefined : f.file)
 const lineClass = (l: string) => (l.startsWith('+') && !l.startsWith('+++') ? 'add' : l.startsWith('-') && !l.startsWith('---') ? 'del' : l.startsWith('@@') ? 'hunk' : undefined)
 
 export function RunView({ run, page }: { run: RunJson; page: RunPageData }) {
@@ -47,7 +44,8 @@ export function RunView({ run, page }: { run: RunJson; page: RunPageData }) {
   const tagKeys = Object.keys(run.tags).sort()
   const failTail = run.status === 'FAILED' && page.log ? page.log.text.replace(/\s+$/, '').split(NL).slice(-TAIL_LINES).join(NL) : undefined
   const previewed = page.artifacts.filter((a) => a.href && !a.inSeries && (a.kind === 'image' || a.preview !== undefined))
-  const withData = run.metricFiles.some((f) => jsonOf(f) !== undefined)
+  // as runs/[id].astro: a metric longer than its drawn series links its full history
+  const withData = run.metricFiles.some((f) => f.full !== undefined)
   const runLink = (r: { id: string; name: string }) => <a href={siteUrl(`runs/${r.id}/`)}>{r.name || r.id.slice(0, 8)}</a>
   return (
     <>
@@ -82,8 +80,7 @@ export function RunView({ run, page }: { run: RunJson; page: RunPageData }) {
           <tbody>{metricKeys.map((k) => {
             const m = run.metrics[k]!
             const f = run.metricFiles.find((x) => x.key === k)
-            const data = f && jsonOf(f)
-            return <tr key={k}><td className="wrap mono">{k}</td><td className="num">{fmtNumber(m.value)}</td><td className="num">{m.step}</td><td className="num">{fmtNumber(m.min)}</td><td className="num">{fmtNumber(m.max)}</td><td className="num">{m.count}</td>{withData && <td>{data && <a href={siteUrl(data)}>json</a>}</td>}</tr>
+            return <tr key={k}><td className="wrap mono">{k}</td><td className="num">{fmtNumber(m.value)}</td><td className="num">{m.step}</td><td className="num">{fmtNumber(m.min)}</td><td className="num">{fmtNumber(m.max)}</td><td className="num">{m.count}</td>{withData && <td>{f?.full && <a href={siteUrl(f.full)}>json</a>}</td>}</tr>
           })}</tbody>
         </table></div>
       </>}</div>
