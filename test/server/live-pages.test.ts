@@ -14,6 +14,7 @@ import { Labbook } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import { buildSite } from '../../src/site/build/index.js'
 import { inlineScriptHashes } from '../../src/site/build/csp.js'
+import { readSeriesFile } from '../../src/site/build/site-data.js'
 import { launchChromium } from '../site/browser.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { injected } from '../helpers/hostile.js'
@@ -82,12 +83,19 @@ describe('live pages', () => {
       for (const h of inlineScriptHashes(live.text)) expect(csp, p).toContain(h)
     }
     expect(compared).toBeGreaterThan(20)
-    // the data files too
-    for (const p of [`data/experiments/${exps[0]}/runs.json`, `data/runs/${ids[0]}.json`, 'data/judge.json', `data/runs/${ids[0]}/m/0.json`]) {
+    // the data files too (the static build packs a run's drawn series into series.bin; live serves one file per metric)
+    const unpacked = (run: { metricFiles: Array<{ file: string }> }) => ({ ...run, metricFiles: run.metricFiles.map((m) => ({ ...m, file: '(series)' })) })
+    for (const p of [`data/experiments/${exps[0]}/runs.json`, `data/runs/${ids[0]}.json`, 'data/judge.json']) {
       const live = await request(srv.url, 'GET', `/${p}`)
       expect(live.status, p).toBe(200)
-      expect(live.json, p).toEqual(JSON.parse(readFileSync(join(out, p), 'utf8')))
+      const stat = JSON.parse(readFileSync(join(out, p), 'utf8'))
+      if (p.startsWith('data/runs/')) expect(unpacked(live.json), p).toEqual(unpacked(stat))
+      else expect(live.json, p).toEqual(stat)
     }
+    const staticRun = JSON.parse(readFileSync(join(out, `data/runs/${ids[0]}.json`), 'utf8')) as { metricFiles: Array<{ file: string }> }
+    const liveSeries = await request(srv.url, 'GET', `/data/runs/${ids[0]}/m/0.json`)
+    expect(liveSeries.status).toBe(200)
+    expect(liveSeries.json).toEqual(readSeriesFile(out, staticRun.metricFiles[0]!.file))
     expect((await request(srv.url, 'GET', '/runs/nope/')).status).toBe(404)
     expect((await request(srv.url, 'GET', '/experiments/nope/')).status).toBe(404)
     expect(repo.userState()).toBe(userState)
