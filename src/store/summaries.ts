@@ -84,36 +84,55 @@ export async function summaryChanges(objects: ObjectStore, root: string, touched
 
 /**
  * Summary files for whole shards, regenerated from their run.yaml files: used to migrate a format-1 branch and after
- * a merge (only shards whose tree differs from `before` are rebuilt; lines of runs whose tree is unchanged are reused).
+ * a merge (only shards whose tree differs from `before` are rebuilt). A run folder identical to its folder in `before`
+ * or in one of `sides` (the merged trees) keeps that tree's line, which the commit that wrote the folder wrote; the
+ * others are decoded from their run.yaml.
  */
-export async function rebuildSummaries(objects: ObjectStore, root: string, before?: string | null): Promise<TreeChange[]> {
+export async function rebuildSummaries(objects: ObjectStore, root: string, before?: string | null, sides: string[] = []): Promise<TreeChange[]> {
   const changes: TreeChange[] = []
   const runsNow = await lookup(objects, root, RUNS_DIR)
   if (!runsNow || !isTreeMode(runsNow.mode)) return changes
-  const runsBefore = before ? await lookup(objects, before, RUNS_DIR) : undefined
-  const beforeShards = new Map(runsBefore && isTreeMode(runsBefore.mode) ? (await objects.readTree(runsBefore.oid)).map((e) => [e.name, e.oid]) : [])
-  for (const shard of await objects.readTree(runsNow.oid)) {
-    if (!isTreeMode(shard.mode) || beforeShards.get(shard.name) === shard.oid) continue
+  const shardsOf = async (tree: string | null | undefined) => {
+    const runs = tree ? await lookup(objects, tree, RUNS_DIR) : undefined
+    return new Map(runs && isTreeMode(runs.mode) ? (await objects.readTree(runs.oid)).map((e) => [e.name, e.oid]) : [])
+  }
+  const beforeShards = await shardsOf(before)
+  const sideShards = await Promise.all(sides.map(shardsOf))
+  // A shard tree's folders, and its lines, each read once however many sides share it.
+  const dirsCache = new Map<string, Promise<Map<string, string>>>(), linesCache = new Map<string, Promise<Map<string, string>>>()
+  const once = <T>(cache: Map<string, Promise<T>>, oid: string, read: () => Promise<T>) => {
+    let p = cache.get(oid)
+    if (!p) cache.set(oid, (p = read()))
+    return p
+  }
+  const dirsOf = (oid: string) => once(dirsCache, oid, async () => new Map((await objects.readTree(oid)).map((e) => [e.name, e.oid])))
+  const linesOf = (oid: string) => once(linesCache, oid, () => shardLines(objects, oid))
+  const rebuild = async (shard: TreeEntry): Promise<TreeChange[]> => {
     const old = beforeShards.get(shard.name)
-    const oldDirs = new Map(old ? (await objects.readTree(old)).map((e) => [e.name, e.oid]) : [])
-    const oldLines = old ? await shardLines(objects, old) : new Map<string, string>()
+    const sources = [...new Set([old, ...sideShards.map((m) => m.get(shard.name))].filter((x): x is string => !!x))]
+    // All reads of a shard are issued together (cat-file requests of one tick share one pipe write): the folders of
+    // every source, then the lines of the sources that hold one of the merged folders, then the run.yaml of the rest.
+    const [entries, ...srcDirs] = await Promise.all([objects.readTree(shard.oid), ...sources.map(dirsOf)])
     const lines = new Map<string, string>()
-    for (const e of await objects.readTree(shard.oid)) {
-      if (!isTreeMode(e.mode)) continue
-      const kept = oldDirs.get(e.name) === e.oid ? oldLines.get(e.name) : undefined
-      if (kept && summaryLineId(kept) === e.name && !kept.endsWith('"removed":true}\n')) {
-        lines.set(e.name, kept)
-        continue
+    await Promise.all(entries.filter((e) => isTreeMode(e.mode)).map(async (e) => {
+      for (const [i, src] of sources.entries()) {
+        if (srcDirs[i]!.get(e.name) !== e.oid) continue
+        const line = (await linesOf(src)).get(e.name)
+        if (line && summaryLineId(line) === e.name && !line.endsWith('"removed":true}\n')) { lines.set(e.name, line); return }
       }
       const yaml = (await objects.readTree(e.oid)).find((x) => x.name === RUN_FILE)
-      if (!yaml) continue
+      if (!yaml) return
       try {
         lines.set(e.name, encodeSummaryLine(decodeRun((await objects.readBlob(yaml.oid)).toString('utf8'), `${RUNS_DIR}/${shard.name}/${e.name}/${RUN_FILE}`)))
       } catch { /* a damaged run.yaml is listed by readers through their fallback, with its error */ }
-    }
-    changes.push({ path: `${RUNS_DIR}/${shard.name}/${SUMMARIES_FILE}`, blob: objects.writeBlob(joinSorted(lines)) })
-    changes.push({ path: `${RUNS_DIR}/${shard.name}/${RECENT_FILE}`, remove: true })
+    }))
+    return [
+      { path: `${RUNS_DIR}/${shard.name}/${SUMMARIES_FILE}`, blob: objects.writeBlob(joinSorted(lines)) },
+      { path: `${RUNS_DIR}/${shard.name}/${RECENT_FILE}`, remove: true },
+    ]
   }
+  const todo = (await objects.readTree(runsNow.oid)).filter((shard) => isTreeMode(shard.mode) && beforeShards.get(shard.name) !== shard.oid)
+  for (let i = 0; i < todo.length; i += 32) for (const c of await Promise.all(todo.slice(i, i + 32).map(rebuild))) changes.push(...c)
   return changes
 }
 

@@ -29,17 +29,40 @@ export interface TreeMerge {
  * (src/sync/merge-run.ts), an experiment keeps the one updated last, and the merge says so.
  */
 export async function mergeLabbookTrees(objects: ObjectStore, ours: string, theirs: string, options: MergeOptions = {}): Promise<TreeMerge> {
-  const m: TreeMerge = { tree: '', conflicts: [], runsAdded: 0 }
-  const ctx: MergeContext = { m, later: options.later ?? 'theirs' }
-  m.tree = await mergeDir(objects, ours, theirs, options.base ?? undefined, '', ctx)
+  return unionLabbookTrees(objects, ours, [{ tree: theirs, ...options }])
+}
+
+/** One side of a union: its tree, and its merge base with everything merged before it. */
+export interface MergeSide extends MergeOptions {
+  tree: string
+}
+
+/**
+ * The union of `ours` and any number of sides, in one pass: each side is merged into the result so far by the rules
+ * of `mergeLabbookTrees` (three-way against its own base), and the summary files of the shards that changed are
+ * rebuilt once at the end. What `labbook pull` writes as one merge commit with every side as a parent.
+ * @example await unionLabbookTrees(objects, tip.tree, hosts.map((h) => ({ tree: h.tree, base: h.base })))
+ */
+export async function unionLabbookTrees(objects: ObjectStore, ours: string, sides: MergeSide[]): Promise<TreeMerge & { added: number[] }> {
+  const m: TreeMerge = { tree: ours, conflicts: [], runsAdded: 0 }
+  const added: number[] = []
+  for (const side of sides) {
+    const before = m.runsAdded
+    m.tree = await mergeDir(objects, m.tree, side.tree, side.base ?? undefined, '', { m, later: side.later ?? 'theirs' })
+    added.push(m.runsAdded - before)
+  }
   // Summary lines (format 2) of every shard the merge changed are rebuilt from the merged runs: exact by construction.
   const formatOf = async (tree: string) => {
     const root = await lookup(objects, tree, ROOT_FILE)
     return root ? checkRoot((await objects.readBlob(root.oid)).toString('utf8')) : 1
   }
   // A format-1 side merged into format 2 (the higher format wins, below) has no summaries yet: rebuild every shard.
-  if ((await formatOf(m.tree)) >= 2) m.tree = await editTree(objects, m.tree, await rebuildSummaries(objects, m.tree, (await formatOf(ours)) >= 2 ? ours : null))
-  return m
+  // A run folder identical to one on a side keeps that side's line (written by the commit that wrote the folder).
+  if (m.tree !== ours && (await formatOf(m.tree)) >= 2) {
+    const before = (await formatOf(ours)) >= 2 ? ours : null
+    m.tree = await editTree(objects, m.tree, await rebuildSummaries(objects, m.tree, before, sides.map((s) => s.tree)))
+  }
+  return { ...m, added }
 }
 
 export interface MergeOptions {

@@ -3,9 +3,10 @@ import { LabbookError } from '../errors.js'
 import { lfsPointersToPush, pushLfsObjects } from '../store/lfs-transfer.js'
 import { lockRef, readRef } from '../store/ref.js'
 import type { Labbook } from '../track/labbook.js'
-import { mergeLabbookTrees, mergeNotesTrees, type MergeConflict } from './merge.js'
+import { mergeNotesTrees, unionLabbookTrees, type MergeConflict } from './merge.js'
 import { HOST_NOTES_PREFIX, HOSTS_PREFIX, hostId, pushMode, type PushMode } from './hosts.js'
 import { NOTES_REF, notesStore } from '../track/notes.js'
+import { sideBases } from './merge-bases.js'
 import { gitMessage, runGit, type GitResult } from '../store/git.js'
 
 export interface PullResult {
@@ -92,19 +93,13 @@ function oneLine(text: string): string {
   return gitMessage({ code: 1, stdout: '', stderr: text })
 }
 
-async function isAncestor(gitdir: string, a: string, b: string): Promise<boolean> {
-  return (await git(gitdir, ['merge-base', '--is-ancestor', a, b])).code === 0
-}
-
-const BRANCH_RANK = { 'no-remote-branch': 0, 'up-to-date': 1, 'fast-forward': 2, created: 3, merged: 4 } as const
-const NOTES_RANK = { none: 0, 'up-to-date': 1, 'fast-forward': 2, created: 3, merged: 4 } as const
-
 /**
  * Fetches the remote's labbook branch, its notes and every per-host ref (`refs/labbook/hosts/*`,
- * `refs/labbook/host-notes/*`), and merges each into ours: a fast-forward when it can, else a merge commit (the
- * union of runs, field by field; src/sync/merge.ts), no checkout.
+ * `refs/labbook/host-notes/*`), and brings them all into ours in ONE step: nothing, a fast-forward, or one merge
+ * commit whose parents are our tip and every fetched tip that no other contains (the union of runs, field by field;
+ * src/sync/merge.ts), no checkout. The same for the notes.
  */
-export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult> {
+export async function pull(book: Labbook, remote = 'origin', o: PullOptions = {}): Promise<PullResult> {
   await book.flush() // runs acknowledged from their journals (group commit) are merged as commits
   checkRemoteName(remote)
   const gitdir = book.gitdir
@@ -127,64 +122,115 @@ export async function pull(book: Labbook, remote = 'origin'): Promise<PullResult
     const f = await git(gitdir, ['fetch', '--quiet', '--no-write-fetch-head', '--no-tags', remote, ...specs])
     if (f.code !== 0) throw new LabbookError('GIT_FAILED', `git fetch ${remote} failed: ${oneLine(f.stderr)}`, 'Check your network and credentials, then retry.', { remote })
   }
-  const sources = (prefix: string, shared: string) => [...advertised]
+  // The shared branch first, then the host refs in id order (the order sides are merged in).
+  const sources = (prefix: string, shared: string): Source[] => [...advertised]
     .filter(([ref]) => ref === shared || ref.startsWith(prefix))
     .sort(([a], [b]) => (a === shared ? -1 : b === shared ? 1 : a < b ? -1 : 1))
     .map(([ref, a]) => ({ oid: a.oid, label: ref === shared ? remote : `${remote} (${ref.slice(prefix.length)})` }))
-  for (const s of sources(HOSTS_PREFIX, branchRef)) {
-    if (s.label !== remote) result.hosts++
-    const outcome = await mergeBranch(book, s.oid, s.label, result)
+  const branches = sources(HOSTS_PREFIX, branchRef), notes = sources(HOST_NOTES_PREFIX, NOTES_REF)
+  result.hosts = branches.filter((s) => s.label !== remote).length
+  const groups = <T>(list: T[]) => (o.merge === 'per-ref' ? list.map((x) => [x]) : list.length ? [list] : [])
+  for (const group of groups(branches)) {
+    const outcome = await mergeBranches(book, remote, group, result)
     if (BRANCH_RANK[outcome] > BRANCH_RANK[result.branch]) result.branch = outcome
   }
-  for (const s of sources(HOST_NOTES_PREFIX, NOTES_REF)) {
-    const outcome = await mergeNotesFrom(book, s.oid, s.label)
+  for (const group of groups(notes)) {
+    const outcome = await mergeNotesFrom(book, remote, group)
     if (NOTES_RANK[outcome] > NOTES_RANK[result.notes]) result.notes = outcome
   }
   result.tip = book.store.tip()
   return result
 }
 
-async function mergeBaseTree(book: Labbook, a: string, b: string): Promise<string | null> {
-  const mb = await git(book.gitdir, ['merge-base', a, b])
-  return mb.code === 0 && /^[0-9a-f]{40}$/.test(mb.stdout.trim()) ? (await book.objects.readCommit(mb.stdout.trim())).tree : null
+export interface PullOptions {
+  /**
+   * `one`: everything fetched goes into one merge commit. `per-ref`: a merge commit per fetched ref, one after
+   * another (the previous way, kept as the benches' same-run reference).
+   * @default 'one'
+   * @internal
+   */
+  merge?: 'one' | 'per-ref'
 }
 
-/** Brings one fetched commit of the branch into ours; adds what it merged to `result`. */
-async function mergeBranch(book: Labbook, theirs: string, label: string, result: PullResult): Promise<PullResult['branch']> {
-  let outcome: PullResult['branch'] = 'up-to-date'
-  await book.store.viewOfCommit(theirs) // refuses a newer format before we merge anything
-  await book.store.replaceTip(async (tip) => {
-    if (!tip) { outcome = 'created'; return theirs }
-    if (tip === theirs || (await isAncestor(book.gitdir, theirs, tip))) { outcome = 'up-to-date'; return null }
-    if (await isAncestor(book.gitdir, tip, theirs)) { outcome = 'fast-forward'; return theirs }
-    const ours = await book.objects.readCommit(tip), their = await book.objects.readCommit(theirs)
-    const base = await mergeBaseTree(book, tip, theirs)
-    const later = ours.time > their.time ? 'ours' : 'theirs'
-    const merged = await mergeLabbookTrees(book.objects, ours.tree, their.tree, { base, later })
+const BRANCH_RANK = { 'no-remote-branch': 0, 'up-to-date': 1, 'fast-forward': 2, created: 3, merged: 4 } as const
+const NOTES_RANK = { none: 0, 'up-to-date': 1, 'fast-forward': 2, created: 3, merged: 4 } as const
+
+/** A fetched tip to merge, and how the merge message names it. */
+interface Source { oid: string; label: string }
+
+/** A side of one merge: a parent after the first, with its merge base against the parents before it. */
+interface Side { oid: string; label: string; tree: string; base: string | null; later: 'ours' | 'theirs' }
+
+/**
+ * Moves `store`'s tip to the union of it and `sources` in one step, under the branch lock. The parents are our tip
+ * and every source that no other contains (one `git merge-base --independent`); none left besides ours: nothing to
+ * do; one: a fast-forward; more: one merge commit. Each side after the first merges three-way against its merge base
+ * with the parents before it (what `git merge-base SIDE P0 P1 …` gives), all from one walk (src/sync/merge-bases.ts).
+ */
+async function unite(
+  book: Labbook,
+  store: Labbook['store'] | ReturnType<typeof notesStore>,
+  remote: string,
+  sources: Source[],
+  merge: (first: string, sides: Side[], from: string) => Promise<{ tree: string; message: string }>,
+): Promise<'created' | 'up-to-date' | 'fast-forward' | 'merged'> {
+  let outcome: 'created' | 'up-to-date' | 'fast-forward' | 'merged' = 'up-to-date'
+  const labels = new Map<string, string>()
+  for (const s of sources) if (!labels.has(s.oid)) labels.set(s.oid, s.label)
+  await store.replaceTip(async (tip) => {
+    const parents = await independent(book.gitdir, [...(tip ? [tip] : []), ...labels.keys()])
+    if (parents.length === 1) {
+      outcome = !tip ? 'created' : parents[0] === tip ? 'up-to-date' : 'fast-forward'
+      return parents[0] === tip ? null : parents[0]!
+    }
+    const commits = await Promise.all(parents.map((p) => book.objects.readCommit(p)))
+    const bases = await Promise.all((await sideBases(book.gitdir, parents)).map(async (b) => (b ? (await book.objects.readCommit(b)).tree : null)))
+    const sides = parents.slice(1).map((oid, k): Side => {
+      const newest = Math.max(...commits.slice(0, k + 1).map((c) => c.time))
+      return { oid, label: labels.get(oid) ?? oid, tree: commits[k + 1]!.tree, base: bases[k]!, later: newest > commits[k + 1]!.time ? 'ours' : 'theirs' }
+    })
+    // How the message names what it merged: every parent but our tip (a fresh clone has none: all are the remote's).
+    const theirs = parents.filter((p) => p !== tip)
+    const from = theirs.length === 1 ? labels.get(theirs[0]!)! : `${theirs.length} refs of ${remote}`
+    const { tree, message } = await merge(commits[0]!.tree, sides, from)
     outcome = 'merged'
+    return book.objects.writeCommit({ tree, parents, author: book.store.signature(), message })
+  })
+  return outcome
+}
+
+/** The commits of `commits` (in their order) that no other one of them contains. */
+async function independent(gitdir: string, commits: string[]): Promise<string[]> {
+  const unique = [...new Set(commits)]
+  if (unique.length < 2) return unique
+  const r = await git(gitdir, ['merge-base', '--independent', ...unique])
+  if (r.code !== 0) throw new LabbookError('GIT_FAILED', `git merge-base --independent failed: ${oneLine(r.stderr)}`, 'Run `git fsck` on the repository, then pull again.')
+  const heads = new Set(r.stdout.split('\n').filter(Boolean))
+  return unique.filter((c) => heads.has(c))
+}
+
+
+/** Brings fetched commits of the branch (the shared one and host refs) into ours; adds what it merged to `result`. */
+async function mergeBranches(book: Labbook, remote: string, sources: Source[], result: PullResult): Promise<PullResult['branch']> {
+  for (const s of sources) await book.store.viewOfCommit(s.oid) // refuses a newer format before we merge anything
+  return unite(book, book.store, remote, sources, async (first, sides, from) => {
+    const merged = await unionLabbookTrees(book.objects, first, sides)
     result.runsAdded += merged.runsAdded
     result.conflicts.push(...merged.conflicts)
+    const shares = sides.length > 1 ? sides.slice(0, 100).map((s, i) => `- ${s.label}: ${merged.added[i]} runs`) : []
     const lines = merged.conflicts.slice(0, 50).map((c) => `- ${c.path}: ${c.reason} (${c.kept})`)
-    const message = `Merge labbook runs from ${label}\n\n${merged.runsAdded} runs from ${label}; ${merged.conflicts.length} changed on both sides${lines.length ? '\n\n' + lines.join('\n') : ''}\n`
-    return book.objects.writeCommit({ tree: merged.tree, parents: [tip, theirs], author: book.store.signature(), message })
+    const body = [`${merged.runsAdded} runs from ${from}; ${merged.conflicts.length} changed on both sides`, shares.join('\n'), lines.join('\n')].filter(Boolean)
+    return { tree: merged.tree, message: `Merge labbook runs from ${from}\n\n${body.join('\n\n')}\n` }
   })
-  return outcome
 }
 
-/** The same for the notes ref (counts added three-way, src/track/notes.ts). */
-async function mergeNotesFrom(book: Labbook, theirNotes: string, label: string): Promise<PullResult['notes']> {
-  let outcome: PullResult['notes'] = 'up-to-date'
-  const store = notesStore(book.gitdir, book.objects)
-  await store.replaceTip(async (tip) => {
-    if (!tip) { outcome = 'created'; return theirNotes }
-    if (tip === theirNotes || (await isAncestor(book.gitdir, theirNotes, tip))) { outcome = 'up-to-date'; return null }
-    if (await isAncestor(book.gitdir, tip, theirNotes)) { outcome = 'fast-forward'; return theirNotes }
-    const ours = await book.objects.readCommit(tip), their = await book.objects.readCommit(theirNotes)
-    outcome = 'merged'
-    const tree = await mergeNotesTrees(book.objects, ours.tree, their.tree, await mergeBaseTree(book, tip, theirNotes))
-    return book.objects.writeCommit({ tree, parents: [tip, theirNotes], author: book.store.signature(), message: `Notes merged by labbook from ${label} (counts added three-way)\n` })
+/** The same for the notes ref (counts added three-way per side, src/track/notes.ts). */
+async function mergeNotesFrom(book: Labbook, remote: string, sources: Source[]): Promise<PullResult['notes']> {
+  return unite(book, notesStore(book.gitdir, book.objects), remote, sources, async (first, sides, from) => {
+    let tree = first
+    for (const s of sides) tree = await mergeNotesTrees(book.objects, tree, s.tree, s.base)
+    return { tree, message: `Notes merged by labbook from ${from} (counts added three-way)\n` }
   })
-  return outcome
 }
 
 /** The status git's `--porcelain` output gives one destination ref: ok (moved or already there), or why not. */

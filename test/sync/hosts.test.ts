@@ -11,6 +11,7 @@ import { hostId, pushMode } from '../../src/sync/hosts.js'
 import { pull, push } from '../../src/sync/remote.js'
 import { gitRepo } from '../helpers/git-repo.js'
 import { freePort, runChild, waitFor } from '../helpers/processes.js'
+import { assertSummariesExact } from '../helpers/summaries.js'
 
 const cleanup: Array<() => void> = []
 afterEach(() => { while (cleanup.length) cleanup.pop()!() })
@@ -112,6 +113,72 @@ describe('per-host refs', () => {
       expect(userState(c.dir)).toEqual(before[i])
       expect(fsckStrict(join(c.dir, '.git'))).toBe('')
     }
+  }, 240_000)
+
+  it('a fresh clone pulls 32 host refs in ONE merge commit: every run and note, exact summaries', async () => {
+    const N = 32
+    const { root, bare, clones: [maker] } = setup(1)
+    const book0 = await Labbook.open({ repo: maker!.dir })
+    await (await book0.startRun({ name: 'base', experiment: 'e' })).end()
+    await push(book0)
+    // 32 machines that each pulled this branch, logged a run of their own and pushed it to their host ref. Made in
+    // one clone (the branch and notes reset to the shared state between machines) and pushed in one `git push`:
+    // what `labbook push --hosts` does from 32 machines (the six-clone test above pushes from real processes).
+    const git0 = maker!.git
+    const base = git0('rev-parse', 'labbook').trim(), baseNotes = git0('rev-parse', 'refs/notes/labbook').trim()
+    const specs: string[] = []
+    for (let i = 0; i < N; i++) {
+      git0('update-ref', 'refs/heads/labbook', base)
+      git0('update-ref', 'refs/notes/labbook', baseNotes)
+      await (await book0.experiment('e')).run({ name: `h${i}`, params: { host: i } }, async (run) => run.logMetric('acc', i / N))
+      await book0.flush()
+      const id = `h${String(i).padStart(2, '0')}`
+      specs.push(`${git0('rev-parse', 'labbook').trim()}:refs/labbook/hosts/${id}`, `${git0('rev-parse', 'refs/notes/labbook').trim()}:refs/labbook/host-notes/${id}`)
+    }
+    await book0.close()
+    git0('push', '-q', 'origin', ...specs)
+    const hostNames = Array.from({ length: N }, (_, i) => `h${i}`)
+    expect(remoteRefs(bare, 'refs/labbook/hosts/').size).toBe(N)
+    expect(remoteRefs(bare, 'refs/labbook/host-notes/').size).toBe(N)
+
+    // A fresh clone's one pull. (bench/push-hosts.ts times it against a merge commit per ref and compares the trees.)
+    const dir = join(root, 'fresh')
+    execFileSync('git', ['clone', '-q', bare, dir])
+    const before = userState(dir)
+    const one = { dir, git: gitIn(dir), book: await Labbook.open({ repo: dir }) }
+    expect(await pull(one.book)).toMatchObject({ hosts: N, branch: 'merged', notes: 'merged', conflicts: [], runsAdded: N - 1 })
+    // One merge commit, whose parents are the 32 host tips (the shared branch is below them all).
+    expect(one.git('rev-list', '--count', '--min-parents=2', 'labbook').trim()).toBe('1')
+    const parents = one.git('rev-list', '--parents', '-1', 'labbook').trim().split(' ').slice(1)
+    expect(new Set(parents)).toEqual(new Set(remoteRefs(bare, 'refs/labbook/hosts/').values()))
+    expect(one.git('log', '-1', '--format=%s', 'labbook').trim()).toBe(`Merge labbook runs from ${N} refs of origin`)
+    expect(one.git('rev-list', '--count', '--min-parents=2', 'refs/notes/labbook').trim()).toBe('1')
+    // Every run, with summaries that match their run.yaml exactly.
+    expect(new Set((await one.book.listRuns()).map((r) => r.name))).toEqual(new Set(['base', ...hostNames]))
+    expect(await assertSummariesExact(one.book)).toBe(N + 1)
+    // Notes: the counts of all 32 machines added three-way, once each.
+    const note = one.git('log', '-1', '--notes=labbook', '--format=%N', 'main')
+    expect(note).toMatch(new RegExp(`^labbook: ${N + 1} runs on this commit · FINISHED ${N + 1} `))
+    expect(await pull(one.book)).toMatchObject({ branch: 'up-to-date', notes: 'up-to-date', runsAdded: 0, hosts: N })
+
+    // Later: a run here, and two machines push again. One merge: our tip and the two moved host refs.
+    await (await one.book.experiment('e')).run({ name: 'local' }, async (run) => run.logMetric('acc', 1))
+    const again = await Labbook.open({ repo: maker!.dir })
+    for (const id of ['h03', 'h17']) {
+      git0('fetch', '-q', 'origin', `+refs/labbook/hosts/${id}:refs/heads/labbook`, `+refs/labbook/host-notes/${id}:refs/notes/labbook`) // the machine's own state
+      await (await again.experiment('e')).run({ name: `${id}-again` }, async (run) => run.logMetric('acc', 0.5))
+      await again.flush()
+      git0('push', '-q', 'origin', `labbook:refs/labbook/hosts/${id}`, `refs/notes/labbook:refs/labbook/host-notes/${id}`)
+    }
+    await again.close()
+    const tip = one.git('rev-parse', 'labbook').trim()
+    expect(await pull(one.book)).toMatchObject({ branch: 'merged', notes: 'merged', runsAdded: 2, conflicts: [] })
+    expect(one.git('rev-list', '--parents', '-1', 'labbook').trim().split(' ').slice(1)).toEqual([tip, remoteRefs(bare, 'refs/labbook/hosts/').get('refs/labbook/hosts/h03'), remoteRefs(bare, 'refs/labbook/hosts/').get('refs/labbook/hosts/h17')])
+    expect(await assertSummariesExact(one.book)).toBe(N + 4)
+    expect(one.git('log', '-1', '--notes=labbook', '--format=%N', 'main')).toMatch(new RegExp(`^labbook: ${N + 4} runs on this commit · FINISHED ${N + 4} `))
+    await one.book.close()
+    expect(fsckStrict(join(dir, '.git'))).toBe('')
+    expect(userState(dir)).toEqual(before)
   }, 240_000)
 
   it('mode and host id: shared by default, hosts from git config; the id is derived (deleting .git/labbook keeps it) or named', async () => {

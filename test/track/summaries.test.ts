@@ -5,13 +5,14 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
-import { encodeRun, decodeRun } from '../../src/format/yaml.js'
+import { encodeRun } from '../../src/format/yaml.js'
 import { newRunId } from '../../src/model/ids.js'
 import { RUN_FILE, runDir, runShard, SUMMARIES_FILE } from '../../src/model/layout.js'
 import type { RunSummary } from '../../src/model/run.js'
-import { readShard, RECENT_MAX } from '../../src/store/summaries.js'
+import { RECENT_MAX } from '../../src/store/summaries.js'
 import { pull, push } from '../../src/sync/remote.js'
 import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { assertSummariesExact } from '../helpers/summaries.js'
 
 const FIXTURE = new URL('../fixtures/format-v1/branch.bundle', import.meta.url).pathname
 const cleanup: Array<() => void> = []
@@ -21,30 +22,6 @@ const repo = (): TestRepo => {
   const r = gitRepo()
   cleanup.push(r.cleanup)
   return r
-}
-
-/** Every run's line on the branch (sealed + recent) against its run.yaml: they must agree exactly. */
-async function assertSummariesExact(book: Labbook, rev = book.branch): Promise<number> {
-  const git = (args: string[], input?: string) => execFileSync('git', ['--git-dir', book.gitdir, ...args], { encoding: 'utf8', input, maxBuffer: 1 << 28 })
-  const shards = git(['ls-tree', `${rev}:runs`]).trim().split('\n').filter(Boolean).map((l) => l.split(/\s+/))
-  const runs: RunSummary[] = []
-  for (const [, type, oid, name] of shards) {
-    if (type !== 'tree') continue
-    const shard = await readShard(book.objects, oid!, new Map())
-    expect(shard.uncovered.map((e) => e.name), `shard ${name}`).toEqual([])
-    runs.push(...shard.runs)
-  }
-  // all run.yaml files in one `git cat-file --batch`
-  const out = git(['cat-file', '--batch'], runs.map((r) => `${rev}:${runDir(r.id)}/${RUN_FILE}`).join('\n') + '\n')
-  let at = 0
-  for (const r of runs) {
-    const nl = out.indexOf('\n', at)
-    const size = Number(out.slice(at, nl).split(' ')[2])
-    const text = Buffer.from(out.slice(nl + 1)).subarray(0, size).toString('utf8')
-    at = nl + 1 + text.length + 1
-    expect(r, `run ${r.id}`).toEqual(decodeRun(text))
-  }
-  return runs.length
 }
 
 /** Run ids that all land in one shard. */
