@@ -47,9 +47,20 @@ export interface CollectOptions {
    * `data/runs/<id>.json` and `data/runs/<id>/page.json`. @default 1000
    */
   fullPages?: number
+  /**
+   * Commits the remote has (src/sync/published.ts `publishedCommits`): large LFS artifacts link at the last commit
+   * that changed them on a remote ref, not at the built revision (a merge made by the build's own `labbook pull` is
+   * on no host, and a link at it would 404). @default links name the built revision
+   */
+  published?: { commitFor(path: string): Promise<string | undefined>; has(commit: string): Promise<boolean> }
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
+
+async function everyAsync<T>(items: T[], fn: (t: T) => Promise<boolean>): Promise<boolean> {
+  for (const t of items) if (!(await fn(t))) return false
+  return true
+}
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0
@@ -95,8 +106,10 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     const around = [full.has(r.id) ? 'page' : 'shell', o.title ?? 'labbook', expNames.get(r.experiment) ?? null, r.parent ? (names.get(r.parent) ?? null) : null, kids, modelRefs[r.id] ?? null, models.length > 0, maxPoints, maxArtifact, previewBytes, o.judge ?? {}]
     const key = createHash('sha256').update(JSON.stringify([tree, around])).digest('hex').slice(0, 32)
     const prev = o.previous?.[r.id]
-    // Links to large LFS artifacts name the built revision: such a run's key carries it (`key@rev`).
-    if (prev === key || (prev !== undefined && prev === `${key}@${rev}`)) { runKeys[r.id] = prev; reused.push(r.id) }
+    // Links to large LFS artifacts name commits (the built revision, or commits the remote has): such a run's key
+    // carries them (`key@c1,c2`), and the run is reused while each still resolves.
+    const links = prev?.startsWith(`${key}@`) ? prev.slice(key.length + 1).split(',') : undefined
+    if (prev === key || (links && (await everyAsync(links, async (c) => c === rev || !!(await o.published?.has(c)))))) { runKeys[r.id] = prev!; reused.push(r.id) }
     else runKeys[r.id] = key
   }
   const reuse = new Set(reused)
@@ -108,9 +121,11 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     let d: RunDetail
     try {
       const sink = packingSink(o.filesDir)
-      d = await collectRun(src, run, sink, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev })
+      const linked = new Set<string>()
+      const linkAt = o.published && ((path: string) => o.published!.commitFor(path))
+      d = await collectRun(src, run, sink, { maxPoints, maxArtifact, previewBytes, children: children.get(run.id) ?? [], rev, linkAt, linked })
       await sink.pack(run.id, d.metrics)
-      if (runKeys[run.id] && d.artifacts.some((a) => a.remoteHref)) runKeys[run.id] += `@${rev}`
+      if (runKeys[run.id] && linked.size) runKeys[run.id] += `@${[...linked].sort().join(',')}`
     } catch (e) {
       problems.push({ run: run.id, message: `Run ${run.id}: ${(e as Error).message}` })
       d = { metrics: [], artifacts: [], children: children.get(run.id) ?? [] }
@@ -367,7 +382,11 @@ async function copyArtifact(src: SiteSource, id: string, path: string, dest: str
 }
 
 /** One run's page details and data files (series, artifacts) into `sink`. */
-export async function collectRun(src: SiteSource, run: RunSummary, sink: RunFileSink, o: { maxPoints: number; maxArtifact: number; previewBytes: number; children: string[]; rev?: string; sampled?: boolean }): Promise<RunDetail> {
+export async function collectRun(src: SiteSource, run: RunSummary, sink: RunFileSink, o: {
+  maxPoints: number; maxArtifact: number; previewBytes: number; children: string[]; rev?: string; sampled?: boolean
+  /** The commit a large LFS artifact links at (default `rev`); the commits linked are added to `linked`. */
+  linkAt?: (path: string) => Promise<string | undefined>; linked?: Set<string>
+}): Promise<RunDetail> {
   const metrics: MetricFile[] = []
   const keys = Object.keys(run.metrics).sort()
   if (keys.length) {
@@ -403,7 +422,12 @@ export async function collectRun(src: SiteSource, run: RunSummary, sink: RunFile
     const view: ArtifactView = { path: a.path, size: a.size, external: a.external, kind: artifactKind(a.path) }
     artifacts.push(view)
     if (a.size > o.maxArtifact) {
-      if (a.external) view.remoteHref = lfsDownloadUrl(run.source.remote, o.rev, `${runDir(run.id)}/${ARTIFACTS_DIR}/${a.path}`)
+      if (a.external) {
+        const file = `${runDir(run.id)}/${ARTIFACTS_DIR}/${a.path}`
+        const at = o.linkAt ? await o.linkAt(file) : o.rev
+        view.remoteHref = lfsDownloadUrl(run.source.remote, at, file)
+        if (view.remoteHref && at) o.linked?.add(at)
+      }
       continue
     }
     const out = artifactOutPath(run.id, a.path)

@@ -134,6 +134,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
       trees,
       previous: previous?.runs,
       fullPages: o.fullPages,
+      published: opened?.published,
     })
     const t1 = performance.now()
     progress({ phase: 'render', runs: data.runs.length, experiments: data.experiments.length })

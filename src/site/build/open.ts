@@ -2,6 +2,7 @@
 import { LabbookError } from '../../errors.js'
 import { revParseCommit } from '../../store/git.js'
 import { Labbook } from '../../track/labbook.js'
+import { publishedCommits, type PublishedCommits } from '../../sync/published.js'
 import type { SiteSource } from './source.js'
 
 export interface OpenedSource {
@@ -10,6 +11,8 @@ export interface OpenedSource {
   gitdir: string
   rev: string
   commit: string | null
+  /** Commits the remote has, where large LFS artifacts link (undefined: no remote fetched; links name `commit`). */
+  published?: PublishedCommits
   close(): Promise<void>
 }
 
@@ -23,7 +26,8 @@ export async function openSiteSource(o: { repo?: string; branch?: string; rev?: 
     }
     const source = await book.at(rev)
     const commit = o.rev ? revParseCommit({ gitdir: book.gitdir }, rev) : await book.tip()
-    return { source, repo: book.repo, gitdir: book.gitdir, rev, commit, close: () => book.close() }
+    const published = await publishedCommits(book.gitdir, book.objects, commit, book.branch)
+    return { source, repo: book.repo, gitdir: book.gitdir, rev, commit, published, close: () => book.close() }
   } catch (e) {
     await book.close()
     throw e
