@@ -179,7 +179,7 @@ describe('per-host refs', () => {
     await one.book.close()
     expect(fsckStrict(join(dir, '.git'))).toBe('')
     expect(userState(dir)).toEqual(before)
-  }, 240_000)
+  }, 360_000)
 
   it('mode and host id: shared by default, hosts from git config; the id is derived (deleting .git/labbook keeps it) or named', async () => {
     const { bare, clones: [a, b] } = setup(2)
