@@ -1,4 +1,4 @@
-import type { ParamValue } from '../model/run.js'
+import { keyed, type ParamValue } from '../model/run.js'
 import { fail } from '../errors.js'
 import { numberFromJson, numberToJson } from './numbers.js'
 
@@ -196,8 +196,8 @@ function isPlainObject(v: unknown): boolean {
 }
 
 function stringValues(o: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const k in o) out[k] = typeof o[k] === 'string' ? (o[k] as string) : JSON.stringify(o[k])
+  const out = keyed<string>()
+  for (const k of Object.keys(o)) out[k] = typeof o[k] === 'string' ? (o[k] as string) : JSON.stringify(o[k])
   return out
 }
 

@@ -6,12 +6,12 @@
  * Browser-safe.
  */
 import { numberFromJson } from './numbers.js'
-import type { MetricSummary, RunSummary } from '../model/run.js'
+import { keyed, type MetricSummary, type RunSummary } from '../model/run.js'
 
 const RUN_KEYS = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description'] as const
 
 function sorted<T>(o: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {}
+  const out = keyed<T>()
   for (const k of Object.keys(o).sort()) out[k] = o[k]!
   return out
 }
@@ -29,7 +29,7 @@ export function compactRun(run: RunSummary): Record<string, unknown> {
   out.source = sorted(run.source as Record<string, unknown>)
   out.params = sorted(run.params)
   out.tags = sorted(run.tags)
-  const metrics: Record<string, unknown[]> = {}
+  const metrics = keyed<unknown[]>()
   for (const k of Object.keys(run.metrics).sort()) {
     const m = run.metrics[k]!
     metrics[k] = [m.value, m.step, m.timestamp, m.min, m.max, m.count]
@@ -60,19 +60,19 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson(
 
 /** A compact object back to a run summary (mutates and returns it). */
 export function reviveRun(raw: any): RunSummary {
-  const metrics: Record<string, MetricSummary> = {}
-  for (const k in raw.metrics) {
+  const metrics: Record<string, MetricSummary> = keyed()
+  for (const k of Object.keys(raw.metrics ?? {})) {
     const a = raw.metrics[k]
     metrics[k] = { value: num(a[0]), step: a[1], timestamp: a[2], min: num(a[3]), max: num(a[4]), count: a[5] }
   }
   raw.metrics = metrics
-  for (const k in raw.params) {
+  raw.params = keyed(raw.params)
+  for (const k of Object.keys(raw.params)) {
     const v = raw.params[k]
     if (v !== null && typeof v === 'object') raw.params[k] = num(v)
   }
   raw.source ??= {}
-  raw.tags ??= {}
-  raw.params ??= {}
+  raw.tags = keyed(raw.tags)
   return raw as RunSummary
 }
 

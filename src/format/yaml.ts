@@ -4,7 +4,7 @@ import { LabbookError } from '../errors.js'
 import { fastParseYaml } from './fast-yaml.js'
 import type { Experiment } from '../model/experiment.js'
 import { FORMAT_VERSION } from '../model/layout.js'
-import { LIFECYCLES, RUN_STATUSES, type DatasetInput, type MetricSummary, type RunSummary } from '../model/run.js'
+import { keyed, LIFECYCLES, RUN_STATUSES, type DatasetInput, type MetricSummary, type RunSummary } from '../model/run.js'
 
 const OPTS: ToStringOptions = { lineWidth: 0, minContentWidth: 0 }
 const RUN_KEYS = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description', 'source', 'params', 'tags', 'metrics', 'datasets'] as const
@@ -31,7 +31,7 @@ function orderedRun(run: RunSummary): Record<string, unknown> {
     if (v === undefined) continue
     if (k === 'source') ordered[k] = pick(run.source, SOURCE_KEYS)
     else if (k === 'metrics') {
-      const m: Record<string, unknown> = {}
+      const m = keyed<unknown>()
       for (const key of Object.keys(run.metrics).sort()) m[key] = pick(run.metrics[key]!, SUMMARY_KEYS)
       ordered[k] = m
     } else if (k === 'datasets') {
@@ -93,7 +93,7 @@ export function pick<T extends object>(o: T, keys: readonly string[]): Record<st
 }
 
 export function sortedObject(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
+  const out = keyed<unknown>()
   for (const k of Object.keys(o).sort()) out[k] = o[k]
   return out
 }
@@ -139,9 +139,9 @@ export function decodeRun(text: string, where = 'run.yaml'): RunSummary {
     lifecycle: d.lifecycle,
     startTime: d.startTime,
     source: d.source && typeof d.source === 'object' ? d.source : {},
-    params: d.params && typeof d.params === 'object' ? d.params : {},
-    tags: {},
-    metrics: {},
+    params: keyed(d.params && typeof d.params === 'object' ? d.params : undefined),
+    tags: keyed(),
+    metrics: keyed(),
   }
   if (typeof d.endTime === 'number') run.endTime = d.endTime
   for (const k of ['user', 'host', 'parent', 'description'] as const) if (d[k] != null) run[k] = String(d[k])

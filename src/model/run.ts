@@ -78,3 +78,14 @@ export interface MetricPoint {
 export function runDuration(run: Pick<RunSummary, 'startTime' | 'endTime'>): number | undefined {
   return run.endTime === undefined ? undefined : run.endTime - run.startTime
 }
+
+/**
+ * A run's params, tags or metrics as a record with no prototype: user keys such as "constructor", "toString" or
+ * "__proto__" are ordinary keys (MLflow accepts them), so `k in m`, `m[k]` and `m[k] = v` see only what was logged.
+ * Every place that makes one of these records for a run (a new run, the decoders of run.yaml and summaries) uses it.
+ */
+export function keyed<T>(from?: Record<string, T> | null): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>
+  if (from) for (const k of Object.keys(from)) out[k] = from[k]!
+  return out
+}

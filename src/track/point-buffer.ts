@@ -4,7 +4,7 @@
  */
 import { pointPrefix, pointTimestamp, pointValueStep } from '../format/jsonl.js'
 import { addToSummary } from '../model/metric.js'
-import type { MetricSummary } from '../model/run.js'
+import { keyed, type MetricSummary } from '../model/run.js'
 
 /** Points buffered in memory before a synchronous journal write, whatever the clock says. */
 export const BUFFER_POINTS = 100_000
@@ -56,7 +56,7 @@ export class PointBuffer {
 
   /** The metric summaries, uncommitted points included (copies). */
   summaries(): Record<string, MetricSummary> {
-    const metrics: Record<string, MetricSummary> = {}
+    const metrics: Record<string, MetricSummary> = keyed()
     for (const [k, st] of this.keys) if (st.summary) metrics[k] = { ...st.summary }
     return metrics
   }

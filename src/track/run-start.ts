@@ -2,7 +2,7 @@
 import os from 'node:os'
 import { newRunId } from '../model/ids.js'
 import type { StartRunOptions } from '../model/book.js'
-import type { RunSummary } from '../model/run.js'
+import { keyed, type RunSummary } from '../model/run.js'
 import { validateDescription, validateKey, validateParamValue, validateRunId, validateRunName, validateTagValue } from '../model/validate.js'
 import { currentUser, detectCodeLink } from './code-link.js'
 import { randomRunName } from './names.js'
@@ -25,7 +25,7 @@ export function initialRun(repo: string, bare: boolean, experimentId: string, o:
   const initial: RunSummary = {
     id, name, experiment: experimentId, status: 'RUNNING', lifecycle: 'active',
     startTime: o.startTime ?? Date.now(), user: o.user === null ? undefined : (o.user ?? currentUser()), host: os.hostname(),
-    source: link.source, params: {}, tags: {}, metrics: {},
+    source: link.source, params: keyed(), tags: keyed(), metrics: keyed(),
   }
   if (o.parent) { validateRunId(o.parent); initial.parent = o.parent }
   if (o.description) { validateDescription(o.description); initial.description = o.description }
