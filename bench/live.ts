@@ -74,7 +74,8 @@ const mlflow = async (url: string, path: string, body: unknown) => JSON.parse((a
 let serveErr = ''
 process.on('exit', (code) => { if (code) console.error(`serve's last words:\n${serveErr}`) })
 function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
-  const p = spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const prof = process.env.BENCH_SERVE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVE_PROF}`] : []
+  const p = spawn(process.execPath, [...prof, '--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   return new Promise((resolve, reject) => {
     p.stderr!.on('data', (d) => { err += d; serveErr = (serveErr + d).slice(-4000); const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err); if (m) resolve({ p, url: m[1]! }) })
@@ -84,19 +85,22 @@ function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
 
 /** Marks in the page when each step of `loss` is first drawn (the chart's data-last-step), by the page's clock. */
 async function watchDrawn(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __seen: Record<number, number> }
-    w.__seen = {}
+  // a string, not a function: tsx (esbuild keepNames) would wrap a function's inner functions in __name(), which the
+  // page does not have
+  await page.evaluate(`(() => {
+    window.__seen = {}
     let last = -1
-    const tick = () => {
+    setInterval(() => {
       const v = Number(document.querySelector('.run-charts figure[data-metric="loss"]')?.getAttribute('data-last-step') ?? -1)
-      if (v > last) { const t = Date.now(); for (let s = last + 1; s <= v; s++) w.__seen[s] = t; last = v }
-    }
-    setInterval(tick, 20)
-  })
+      if (v > last) { const t = Date.now(); for (let s = last + 1; s <= v; s++) window.__seen[s] = t; last = v }
+    }, 20)
+  })()`)
 }
 
 interface Logger { kind: 'lib' | 'env' | 'mlflow'; id: string; logged: Map<number, number>; stop(): Promise<void> }
+/** Every logger started, stopped again in `finally` when the bench fails half-way (no process left behind). */
+const running = new Set<Logger>()
+const track = (l: Logger): Logger => { const stop = l.stop; l.stop = async () => { if (!running.delete(l)) return; await stop() }; running.add(l); return l }
 
 async function libLogger(repo: string, name: string): Promise<Logger> {
   const p = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', 'lib', repo, name], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
@@ -146,6 +150,7 @@ async function mlflowLogger(url: string, expId: string, name: string): Promise<L
   const run = (await mlflow(url, 'runs/create', { experiment_id: expId, run_name: name, start_time: Date.now() })).run.info.run_id as string
   const logged = new Map<number, number>()
   let open = true
+  let failed: unknown
   const loop = (async () => {
     for (let step = 0; open; step++) {
       const t = Date.now()
@@ -153,8 +158,8 @@ async function mlflowLogger(url: string, expId: string, name: string): Promise<L
       logged.set(step, t)
       await sleep(EVERY)
     }
-  })()
-  return { kind: 'mlflow', id: run, logged, stop: async () => { open = false; await loop; await mlflow(url, 'runs/update', { run_id: run, status: 'FINISHED', end_time: Date.now() }) } }
+  })().catch((e: unknown) => { failed = e }) // reported by stop(), so a failure elsewhere is not masked by this one
+  return { kind: 'mlflow', id: run, logged, stop: async () => { open = false; await loop; if (failed) throw failed; await mlflow(url, 'runs/update', { run_id: run, status: 'FINISHED', end_time: Date.now() }) } }
 }
 
 /** The run page's read before the series cache (reader.ts + collectRun then): every chunk through one JSON.parse, an object per point, a sort, encodeSeries. */
@@ -248,6 +253,8 @@ try {
   console.log(`first render of a run page, ${POINTS.toLocaleString('en')}-point metric: cold ${bigCold.toFixed(0)} ms, warm (series cache) ${bigWarm.toFixed(0)} ms (same page again: ${bigAgain.toFixed(0)} ms; 1,000-point run, first: ${smallFirst.toFixed(0)} ms)`)
 
   // 1. idle CPU
+  const skipIdle = process.argv.includes('--skip-idle')
+  if (!skipIdle) {
   await sleep(2000)
   let c0 = cpuMs(p.pid!)
   await sleep(10_000)
@@ -260,15 +267,19 @@ try {
   const watched = (cpuMs(p.pid!) - c0) / 100
   await one.close()
   console.log(`idle serve CPU: ${idle.toFixed(2)}% over 10 s, nothing open (one page open, nothing logging: ${watched.toFixed(2)}%)`)
+  }
 
   // 3. latency to drawn
   const expId = (await mlflow(url, 'experiments/create', { name: 'bench' })).experiment_id as string
   const loggers: Logger[] = []
-  const kinds = ['lib', 'env', 'mlflow'] as const
+  const only = process.argv.includes('--kinds') ? process.argv[process.argv.indexOf('--kinds') + 1]!.split(',') : undefined
+  const kinds = (['lib', 'env', 'mlflow'] as const).filter((k) => !only || only.includes(k))
+  console.error(`${new Date().toISOString()} starting ${LOGGERS} loggers`)
   await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => {
-    const kind = kinds[i % 3]!
-    loggers[i] = kind === 'lib' ? await libLogger(repo.dir, `lib-${i}`) : kind === 'env' ? await envLogger(repo.dir, url, expId, `env-${i}`) : await mlflowLogger(url, expId, `mlflow-${i}`)
+    const kind = kinds[i % kinds.length]!
+    loggers[i] = track(kind === 'lib' ? await libLogger(repo.dir, `lib-${i}`) : kind === 'env' ? await envLogger(repo.dir, url, expId, `env-${i}`) : await mlflowLogger(url, expId, `mlflow-${i}`))
   }))
+  console.error(`${new Date().toISOString()} loggers started; opening ${PAGES} pages`)
   const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
   const pages: Array<{ page: Page; logger: Logger }> = []
   for (let j = 0; j < PAGES; j++) {
@@ -279,14 +290,15 @@ try {
     await watchDrawn(page)
     pages.push({ page, logger })
   }
+  console.error(`${new Date().toISOString()} pages open`)
   const since = Date.now()
   await sleep(SECONDS * 1000)
   await Promise.all(loggers.map((l) => l.stop()))
   await sleep(3000)
-  const lat: Record<string, number[]> = { lib: [], env: [], mlflow: [] }
+  const lat: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]))
   let missed = 0
   for (const { page, logger } of pages) {
-    const seen = await page.evaluate(() => (window as unknown as { __seen: Record<number, number> }).__seen)
+    const seen = (await page.evaluate('window.__seen')) as Record<number, number>
     for (const [step, t] of logger.logged) {
       if (t < since) continue // logged before this page watched
       const s = seen[step]
@@ -326,6 +338,7 @@ try {
   await ctx2.close()
   console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.toFixed(0)} points/s with no page, ${withPages.toFixed(0)} with ${PAGES} pages open (ratio ${(withPages / none).toFixed(2)})`)
 } finally {
+  await Promise.all([...running].map((l) => l.stop().catch(() => {})))
   await browser.close()
   if (serveProc) {
     serveProc.kill('SIGINT')
