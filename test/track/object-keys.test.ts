@@ -45,8 +45,9 @@ describe('keys named like Object.prototype members', () => {
     }
     expect(Object.keys(run.params).sort()).toEqual([...KEYS].sort())
     const listed = (await book.listRuns()).find((r) => r.id === runId)!
-    expect(listed.params.__proto__).toBe('p-__proto__')
-    expect(listed.metrics.constructor?.value).toBe(0.5)
+    const [proto, ctor] = ['__proto__', 'constructor'] as string[]
+    expect(listed.params[proto!]).toBe('p-__proto__')
+    expect(listed.metrics[ctor!]?.value).toBe(0.5)
     expect(await book.metricHistory(runId, 'toString')).toMatchObject([{ value: 1.5 }])
     await book.close()
   })
