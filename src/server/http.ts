@@ -66,11 +66,15 @@ export class ClientGone extends Error {
   }
 }
 
-/** Errors that mean the client hung up, not that the server failed. */
+/**
+ * Errors that mean the client hung up, not that the server failed. `res.socket` is null while a keep-alive
+ * response waits behind the previous one on its connection (the client read a streamed file's last byte and sent
+ * its next request before the file stream ended), so the request's socket says whether the client is gone.
+ */
 export function isClientAbort(e: unknown, res: ServerResponse): boolean {
   if (e instanceof ClientGone) return true
   const code = (e as NodeJS.ErrnoException | undefined)?.code
-  return !res.socket || res.socket.destroyed || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error | undefined)?.message === 'aborted'
+  return (res.socket ?? res.req.socket)?.destroyed === true || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error | undefined)?.message === 'aborted'
 }
 
 function tooLarge(size: number, limit: number): ApiError {

@@ -133,7 +133,7 @@ describe('live pages', () => {
   })
 
   // retry: 1 — 'socket hang up' once in a clean-clone CI run on 2 cores (17:38); passes alone and in the full suite.
-  it('keep the Host protection on pages, data, artifacts, assets and the channel', { retry: 1 }, async () => {
+  it('keep the Host protection on pages, data, artifacts, assets and the channel', async () => {
     const asset = /\/_astro\/[\w.-]+\.js/.exec((await request(srv.url, 'GET', `/runs/${ids[0]}/`)).text)![0]
     expect((await request(srv.url, 'GET', asset)).status).toBe(200)
     for (const p of ['/', `/runs/${ids[0]}/`, `/data/runs/${ids[0]}.json`, `/artifacts/${ids[0]}/config.json`, asset, '/live/events', '/live/state.json']) {

@@ -38,6 +38,23 @@ describe('the site under /', () => {
     }
   })
 
+  it('answers an error queued behind a streamed file on the same keep-alive connection (it was a socket hang up)', async () => {
+    // the client reads the file's last byte and sends its next request before the file stream has ended: that
+    // response waits with res.socket === null, which the error path took for a client that had gone (7 of 200 here)
+    writeFileSync(join(work, 'big.bin'), Buffer.alloc(300_000, 7))
+    const book = await Labbook.open({ repo: repo.dir })
+    const srv = await serve({ book, port: 0, site: work })
+    try {
+      for (let i = 0; i < 200; i++) {
+        expect((await request(srv.url, 'GET', '/big.bin')).bytes.length).toBe(300_000)
+        expect((await request(srv.url, 'GET', '/', undefined, { host: 'rebind.example' })).status).toBe(403)
+      }
+    } finally {
+      await srv.close()
+      await book.close()
+    }
+  })
+
   it('live pages: "preparing" while the renderer compiles, the reason when it failed; the API answers meanwhile', async () => {
     const book = await Labbook.open({ repo: repo.dir })
     let fail!: (e: Error) => void
