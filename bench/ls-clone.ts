@@ -4,6 +4,7 @@
 //   warm      the listing table saved by the cold run (.git/labbook/listing/<runs tree>.bin)
 //   previous  the same command the way before the listing table ($LABBOOK_LISTING=full: every run materialised)
 //   startup   `labbook --version`: node start + CLI module load, the floor under every command
+//   floors    `node -e 0` (node start alone) and `git rev-parse labbook` (one git process), same clone
 // Each is the median of --repeat runs (cold: .git/labbook removed before each). MLflow's recorded figure is printed
 // beside: search_runs over 1,000 runs in its file store took 1.29 s on this kind of machine (docs/benchmarks.md).
 // bench/scale.ts calls coldList on the repository it grew; alone this script generates one with bench/generate.ts:
@@ -18,14 +19,19 @@ export const MLFLOW_SEARCH_1K_S = 1.29 // search_runs over 1,000 runs, MLflow 2.
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
 
 export interface LsFigure { s: number; cpu: number; rssMb: number; listed: number }
-export interface ColdList { cold: LsFigure; warm: LsFigure; previous: LsFigure; startup: LsFigure; listingMb: number; clone: string }
+export interface ColdList { cold: LsFigure; warm: LsFigure; previous: LsFigure; startup: LsFigure; node: LsFigure; git: LsFigure; listingMb: number; clone: string }
 
 /** One CLI process in `cwd`: wall seconds, CPU seconds (user+sys, children included), peak RSS, rows printed. */
 function cli(cwd: string, args: string[], env: Record<string, string> = {}): LsFigure {
+  return timed(cwd, [process.execPath, CLI, ...args], env)
+}
+
+/** One process (`argv`) in `cwd`, measured as cli() says. */
+function timed(cwd: string, argv: string[], env: Record<string, string> = {}): LsFigure {
   const t0 = performance.now()
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, CLI, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } })
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ...env } })
   const s = (performance.now() - t0) / 1000
-  if (r.status !== 0) throw new Error(`labbook ${args.join(' ')} failed: ${r.stderr}`)
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`)
   const [rss, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number)
   let listed = 0
   try { listed = (JSON.parse(r.stdout) as unknown[]).length } catch { /* --version */ }
@@ -49,7 +55,7 @@ export function coldList(repo: string, lsArgs: string[], o: { repeat?: number; k
     execFileSync('git', ['fetch', '-q', 'origin', 'labbook:labbook'], { cwd: clone })
     const args = ['ls', ...lsArgs, '--json']
     const private_ = join(clone, '.git', 'labbook')
-    const runs: Record<'cold' | 'warm' | 'previous' | 'startup', LsFigure[]> = { cold: [], warm: [], previous: [], startup: [] }
+    const runs: Record<'cold' | 'warm' | 'previous' | 'startup' | 'node' | 'git', LsFigure[]> = { cold: [], warm: [], previous: [], startup: [], node: [], git: [] }
     let listingMb = 0
     for (let i = 0; i < repeat; i++) {
       fs.rmSync(private_, { recursive: true, force: true })
@@ -60,8 +66,10 @@ export function coldList(repo: string, lsArgs: string[], o: { repeat?: number; k
       fs.rmSync(private_, { recursive: true, force: true })
       runs.previous.push(cli(clone, args, { LABBOOK_LISTING: 'full' }))
       runs.startup.push(cli(clone, ['--version']))
+      runs.node.push(timed(clone, [process.execPath, '-e', '0']))
+      runs.git.push(timed(clone, ['git', 'rev-parse', 'labbook']))
     }
-    const out = { cold: median(runs.cold), warm: median(runs.warm), previous: median(runs.previous), startup: median(runs.startup), listingMb, clone }
+    const out = { cold: median(runs.cold), warm: median(runs.warm), previous: median(runs.previous), startup: median(runs.startup), node: median(runs.node), git: median(runs.git), listingMb, clone }
     if (out.cold.listed !== out.previous.listed || out.warm.listed !== out.previous.listed) throw new Error(`listed ${out.cold.listed} / ${out.warm.listed} rows, the previous way ${out.previous.listed}`)
     return out
   } finally {
@@ -76,7 +84,8 @@ export function reportColdList(report: (what: string, value: string, target: str
   report(`fresh clone, ls --filter … --limit 50 at ${n} runs (cold / warm)`, `${l.cold.s.toFixed(2)} / ${l.warm.s.toFixed(2)} s`, target)
   report(`  the previous way (every run materialised), same clone`, `${l.previous.s.toFixed(2)} s`, `(cold ${(l.previous.s / l.cold.s).toFixed(2)}×, warm ${(l.previous.s / l.warm.s).toFixed(2)}× faster)`)
   report(`  CPU (user+sys, git included): cold / warm / previous`, `${l.cold.cpu.toFixed(2)} / ${l.warm.cpu.toFixed(2)} / ${l.previous.cpu.toFixed(2)} s`, '-')
-  report(`  labbook --version (node start + CLI load), same clone`, `${l.startup.s.toFixed(2)} s`, '-')
+  report(`  floors, same clone: node -e 0 / git rev-parse / labbook --version`, `${l.node.s.toFixed(2)} / ${l.git.s.toFixed(2)} / ${l.startup.s.toFixed(2)} s`, '-')
+  report(`  cold / warm over node -e 0 (the floor of any node CLI)`, `${(l.cold.s / l.node.s).toFixed(1)}× / ${(l.warm.s / l.node.s).toFixed(1)}×`, '-')
   report(`  peak RSS cold / warm / previous; rows listed`, `${Math.round(l.cold.rssMb)} / ${Math.round(l.warm.rssMb)} / ${Math.round(l.previous.rssMb)} MB; ${l.cold.listed}`, runs >= 100_000 ? '< 500 MB' : '-')
   report(`  listing table under .git/labbook/listing`, `${l.listingMb.toFixed(1)} MB`, '-')
   const perRunOurs = l.cold.s / runs, perRunMlflow = MLFLOW_SEARCH_1K_S / 1000

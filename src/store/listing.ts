@@ -47,7 +47,7 @@ interface Header { v: number; key: string; n: number; damaged: DamagedRun[]; lin
 export class ListingTable {
   /** Columns decoded from the file or computed from the rows, by name (null: no row has the field). */
   private readonly columns = new Map<string, Column | null>()
-  /** The compact object of each row, once parsed (built in this process, or a column the file lacks was asked for). */
+  /** The compact object of each row, once parsed (a column neither the file nor the build holds was asked for). */
   private raws: Array<Record<string, any>> | undefined
   private bases: number[] | undefined
   /** Whether a column was computed that the file does not hold yet (save() then writes it). */
@@ -76,16 +76,8 @@ export class ListingTable {
    * rows' lines when the file does not hold it (a field no earlier query named): the next save() keeps it.
    */
   column(name: ColumnName): Column | undefined {
-    let c = this.columns.get(name)
-    if (c === undefined) {
-      c = this.stored(name)
-      if (c === undefined) {
-        c = columnOf(name, this.rows())
-        this.dirty = true
-      }
-      this.columns.set(name, c)
-    }
-    return c ?? undefined
+    if (!this.columns.has(name)) this.prepare([name])
+    return this.columns.get(name) ?? undefined
   }
 
   /** The full run summary of one row (parses its line). */
@@ -117,38 +109,43 @@ export class ListingTable {
   /**
    * Builds the table from summary lines (the bytes `bytes[start, end)`, without the newline) and their compact
    * objects (src/format/summaries.ts), in any order: rows are put in listRuns order (start time newest first, then
-   * id descending). Columns are computed when first asked for.
+   * id descending). The `names` columns are computed now, others when first asked for. (A reader building from the
+   * branch uses ListingBuilder directly, so no compact object outlives its line.)
    */
-  static build(key: string, rows: LineSource[], damaged: DamagedRun[]): ListingTable {
-    const n = rows.length
-    const start = new Float64Array(n)
-    for (let i = 0; i < n; i++) start[i] = rows[i]!.raw.startTime
-    const order = Array.from({ length: n }, (_, i) => i)
-    order.sort((a, b) => start[b]! - start[a]! || (rows[a]!.raw.id < rows[b]!.raw.id ? 1 : rows[a]!.raw.id > rows[b]!.raw.id ? -1 : 0))
-    // the lines stay where they are: each source buffer once into `lines`, and a span per row
-    const base = new Map<Buffer, number>()
-    const parts: Buffer[] = []
-    let total = 0
-    for (const r of rows) {
-      if (base.has(r.bytes)) continue
-      base.set(r.bytes, total)
-      parts.push(r.bytes)
-      total += r.bytes.length
-    }
-    if (total > 0xffffffff) throw new RangeError('listing larger than 4 GB')
-    const spans = new Uint32Array(2 * n)
-    const raws: Array<Record<string, any>> = new Array(n)
-    for (let row = 0; row < n; row++) {
-      const { raw, bytes, start, end } = rows[order[row]!]!
-      const at = base.get(bytes)!
-      spans[2 * row] = at + start
-      spans[2 * row + 1] = at + end
-      raws[row] = raw
-    }
-    const table = new ListingTable(key, n, parts, spans, damaged)
-    table.raws = raws
+  static build(key: string, rows: LineSource[], damaged: DamagedRun[], names: readonly ColumnName[] = []): ListingTable {
+    const b = new ListingBuilder(names)
+    for (const r of rows) b.add(r.raw, r.bytes, r.start, r.end)
+    return b.finish(key, damaged)
+  }
+
+  /** @internal ListingBuilder's constructor of a table (its columns already computed). */
+  static fromBuilt(key: string, segments: Buffer[], spans: Uint32Array, damaged: DamagedRun[], columns: Map<string, Column | null>): ListingTable {
+    const table = new ListingTable(key, spans.length / 2, segments, spans, damaged)
+    for (const [name, c] of columns) table.columns.set(name, c)
     table.dirty = true
     return table
+  }
+
+  /**
+   * Computes every column of `names` the table does not hold yet, in one pass over the rows (parsing their lines
+   * once if this process has not), so a query naming several new fields reads the lines once, not once a field.
+   */
+  prepare(names: readonly ColumnName[]): void {
+    const missing: ColumnName[] = []
+    for (const name of new Set(names)) {
+      if (this.columns.has(name)) continue
+      const c = this.stored(name)
+      if (c === undefined) missing.push(name)
+      else this.columns.set(name, c)
+    }
+    if (missing.length === 0) return
+    const raws = this.rows()
+    const b = new ListingBuilder(missing)
+    for (let i = 0; i < raws.length; i++) b.gather(raws[i]!)
+    const identity = new Uint32Array(this.n)
+    for (let i = 0; i < this.n; i++) identity[i] = i
+    for (const [name, c] of b.columnsIn(identity)) this.columns.set(name, c)
+    this.dirty = true
   }
 
   /** The table as file bytes (see decode). */
@@ -292,21 +289,94 @@ export class ListingTable {
   }
 }
 
-/** One column computed from the rows' compact objects (null when no row has the field). */
-function columnOf(name: string, raws: Array<Record<string, any>>): Column | null {
-  const get = getter(name)
-  const rows: number[] = []
-  const values: unknown[] = []
-  let numbers = true
-  for (let i = 0; i < raws.length; i++) {
-    const v = get(raws[i]!)
-    if (v === undefined) continue
-    rows.push(i)
-    values.push(v)
-    if (typeof v !== 'number') numbers = false
+/**
+ * Gathers a listing table line by line, as the summary files are parsed: each line's place and, from its compact
+ * object, the start time and id (for the row order) and the values of the named columns. The compact object is not
+ * kept, so a cold listing holds the lines' bytes and a few columns, never every run's parsed object at once.
+ */
+export class ListingBuilder {
+  private readonly base = new Map<Buffer, number>()
+  private readonly parts: Buffer[] = []
+  private total = 0
+  private readonly at: number[] = []
+  private readonly starts: number[] = []
+  private readonly ids: string[] = []
+  private readonly cols: Array<{ name: string; get: (raw: Record<string, any>) => unknown; src: number[]; values: unknown[]; numbers: boolean }>
+  /** Rows gathered so far. */
+  private count = 0
+
+  constructor(names: readonly ColumnName[]) {
+    this.cols = [...new Set(names)].map((name) => ({ name, get: getter(name), src: [], values: [], numbers: true }))
   }
-  if (rows.length === 0) return null
-  return { rows: rows.length === raws.length ? undefined : Uint32Array.from(rows), values: numbers ? Float64Array.from(values as number[]) : values }
+
+  /** One line: its bytes `bytes[start, end)` (no newline) and its compact object. */
+  add(raw: Record<string, any>, bytes: Buffer, start: number, end: number): void {
+    let b = this.base.get(bytes)
+    if (b === undefined) {
+      b = this.total
+      this.base.set(bytes, b)
+      this.parts.push(bytes)
+      this.total += bytes.length
+      if (this.total > 0xffffffff) throw new RangeError('listing larger than 4 GB')
+    }
+    this.at.push(b + start, b + end)
+    this.starts.push(raw.startTime)
+    this.ids.push(raw.id)
+    this.gather(raw)
+  }
+
+  /** @internal the named columns' values of the next row. */
+  gather(raw: Record<string, any>): void {
+    const i = this.count++
+    for (const c of this.cols) {
+      const v = c.get(raw)
+      if (v === undefined) continue
+      c.src.push(i)
+      c.values.push(v)
+      if (typeof v !== 'number') c.numbers = false
+    }
+  }
+
+  /** The table: rows in listRuns order (start time newest first, then id descending). */
+  finish(key: string, damaged: DamagedRun[]): ListingTable {
+    const n = this.starts.length
+    const { starts, ids } = this
+    const order = Array.from({ length: n }, (_, i) => i)
+    order.sort((a, b) => starts[b]! - starts[a]! || (ids[a]! < ids[b]! ? 1 : ids[a]! > ids[b]! ? -1 : 0))
+    const spans = new Uint32Array(2 * n)
+    const rank = new Uint32Array(n)
+    for (let row = 0; row < n; row++) {
+      const src = order[row]!
+      rank[src] = row
+      spans[2 * row] = this.at[2 * src]!
+      spans[2 * row + 1] = this.at[2 * src + 1]!
+    }
+    return ListingTable.fromBuilt(key, this.parts, spans, damaged, this.columnsIn(rank))
+  }
+
+  /** @internal the gathered columns, each row placed at `rank[its index]`. */
+  columnsIn(rank: Uint32Array): Map<string, Column | null> {
+    const n = rank.length
+    const out = new Map<string, Column | null>()
+    for (const c of this.cols) {
+      const m = c.src.length
+      if (m === 0) { out.set(c.name, null); continue }
+      // by row, then the rows that have the field in ascending order
+      const slot = new Int32Array(n).fill(-1)
+      for (let j = 0; j < m; j++) slot[rank[c.src[j]!]!] = j
+      const rows = m === n ? undefined : new Uint32Array(m)
+      const values: Float64Array | unknown[] = c.numbers ? new Float64Array(m) : new Array(m)
+      let k = 0
+      for (let row = 0; row < n; row++) {
+        const j = slot[row]!
+        if (j < 0) continue
+        if (rows) rows[k] = row
+        values[k++] = c.values[j] as number
+      }
+      out.set(c.name, { rows, values })
+    }
+    return out
+  }
 }
 
 /** How a column reads a compact summary object (metric summaries are arrays, non-finite numbers `{"$n":…}`). */

@@ -9,7 +9,7 @@ import type { RunSummary } from '../model/run.js'
 import type { DamagedRun } from '../model/book.js'
 import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
-import { ListingTable, type LineSource } from './listing.js'
+import { ListingBuilder, ListingTable, type ColumnName } from './listing.js'
 
 /** Format-2 shards read concurrently by `all()` (their summary files are bounded: ~1/256 of the runs each). */
 const SHARD_WINDOW = 64
@@ -46,38 +46,57 @@ export class SummaryIndex {
   /**
    * The listing table of the view's runs (src/store/listing.ts): from memory, else from its file under
    * `.git/labbook/listing/` (keyed by the runs tree id, so never stale), else built from the branch. Call
-   * saveListing after using it: what it computed (the columns a query named) goes to the file.
+   * saveListing after using it: what it computed (the columns a query named) goes to the file. `names`: the columns
+   * the query reads, computed while the branch's summary lines are parsed when the table is built (one pass).
    */
-  async listing(view: TreeView): Promise<ListingTable> {
+  async listing(view: TreeView, names: readonly ColumnName[] = []): Promise<ListingTable> {
     const runs = await view.entry(RUNS_DIR)
     const key = runs && isTreeMode(runs.mode) ? runs.oid : 'empty'
     if (this.table?.key === key) return this.table
     let table = key === 'empty' ? undefined : ListingTable.load(this.listingDir, key)
-    table ??= await this.buildListing(view, key)
+    table ??= await this.buildListing(view, key, names)
     this.table = table
     return table
   }
 
-  /** Writes the listing table's file if it holds something the file does not (best effort). */
+  /**
+   * Writes the listing table's file if it holds something the file does not (best effort), after the caller's
+   * answer: on the next turn of the event loop, or at flushListing (Labbook.close), whichever comes first. So
+   * `labbook ls` prints first, and a query never waits for the file.
+   */
   saveListing(table: ListingTable): void {
-    if (table.dirty && table.key !== 'empty') table.save(this.listingDir)
+    if (!table.dirty || table.key === 'empty') return
+    this.unsaved = table
+    this.saveTimer ??= setImmediate(() => this.flushListing())
   }
+
+  /** Writes the listing file saveListing scheduled, now. */
+  flushListing(): void {
+    if (this.saveTimer) clearImmediate(this.saveTimer)
+    this.saveTimer = undefined
+    const table = this.unsaved
+    this.unsaved = undefined
+    if (table?.dirty) table.save(this.listingDir)
+  }
+
+  private unsaved: ListingTable | undefined
+  private saveTimer: NodeJS.Immediate | undefined
 
   /** The listing table of a view if it is in memory already (so asking costs nothing). */
   listingInMemory(key: string | undefined): ListingTable | undefined {
     return this.table && this.table.key === key ? this.table : undefined
   }
 
-  private async buildListing(view: TreeView, key: string): Promise<ListingTable> {
-    const rows: LineSource[] = []
+  private async buildListing(view: TreeView, key: string, names: readonly ColumnName[]): Promise<ListingTable> {
+    // each line's compact object goes into the builder (its place, order keys, the named columns) and is dropped
+    const b = new ListingBuilder(names)
     const fromRun = (run: RunSummary) => {
-      const line = encodeSummaryLine(run)
-      const bytes = Buffer.from(line)
-      rows.push({ raw: JSON.parse(line), bytes, start: 0, end: bytes.length - 1 })
+      const bytes = Buffer.from(encodeSummaryLine(run))
+      b.add(compactRun(run), bytes, 0, bytes.length - 1)
     }
     if ((await this.formatOf(view)) < 2) {
       for (const run of await this.all(view)) fromRun(run)
-      return ListingTable.build(key, rows, this.damaged)
+      return b.finish(key, this.damaged)
     }
     // Format 2: every shard tree in one round trip to `git cat-file`, then every summary file in one more (a fresh
     // clone's objects are packed: the round trips, not the bytes, are what costs).
@@ -90,7 +109,8 @@ export class SummaryIndex {
     const files = await Promise.all(trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)])))
     const damaged: DamagedRun[] = []
     for (let k = 0; k < shards.length; k++) {
-      const byId = new Map<string, LineSource | null>()
+      // recent.jsonl's lines win over summaries.jsonl's; a tombstone (null) removes the run
+      const byId = new Map<string, { raw: Record<string, any>; bytes: Buffer; start: number; end: number } | null>()
       for (const bytes of files[k]!) {
         for (const r of decodeSummaryBuffer(bytes).rows) byId.set(r.id, r.raw && { raw: r.raw, bytes, start: r.start, end: r.end })
       }
@@ -98,7 +118,7 @@ export class SummaryIndex {
         if (!isTreeMode(e.mode)) continue
         const r = byId.get(e.name)
         if (r) {
-          rows.push(r)
+          b.add(r.raw, r.bytes, r.start, r.end)
           continue
         }
         // a run directory no line covers: its run.yaml, as branchShard reads it
@@ -107,7 +127,7 @@ export class SummaryIndex {
         else if (this.damagedByRunTree.has(e.oid)) damaged.push(this.damagedByRunTree.get(e.oid)!)
       }
     }
-    return ListingTable.build(key, rows, damaged)
+    return b.finish(key, damaged)
   }
 
   /** Every run summary in the view (deleted ones included), in no particular order. */

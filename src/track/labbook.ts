@@ -298,6 +298,7 @@ export class Labbook extends LiveReader {
 
   /** Commits what is pending, flushes and detaches open runs without ending them (their journals stay for recovery). */
   async close(): Promise<void> {
+    this.index.flushListing() // the listing file a query left to write (src/store/summary-index.ts saveListing)
     let failed: unknown
     await this.group?.flush().catch((e: unknown) => { failed = e })
     this.group?.stop()

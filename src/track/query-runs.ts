@@ -31,15 +31,44 @@ const ATTRIBUTE_NEEDS: Record<string, AttributeColumn[]> = {
   'source.commit': ['source.commit'], 'source.branch': ['source.branch'], 'source.dirty': ['source.dirty'], parent: ['parent'],
 }
 
-/** The runs a listing query picks, as full run summaries. */
-export function queryTable(table: ListingTable, o: QueryRunsOptions): RunSummary[] {
+interface Plan { ast: FilterAst | undefined; clauses: OrderClause[]; offset: number; fields: FieldRef[] }
+
+function plan(o: QueryRunsOptions): Plan {
   const offset = o.offset ?? 0
   if (!Number.isInteger(offset) || offset < 0) throw new LabbookError('INVALID_ARGUMENT', `offset must be a whole number ≥ 0, got ${offset}.`)
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 0)) throw new LabbookError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, got ${o.limit}.`)
   const ast = o.filter === undefined ? undefined : typeof o.filter === 'string' ? parseFilter(o.filter) : o.filter
   const clauses: OrderClause[] = !o.orderBy || o.orderBy.length === 0 ? [] : typeof o.orderBy[0] === 'string' ? parseOrderBy(o.orderBy as readonly string[]) : [...(o.orderBy as readonly OrderClause[])]
+  return { ast, clauses, offset, fields: [...(ast ? filterFields(ast) : []), ...clauses.map((c) => c.field)] }
+}
+
+/**
+ * The columns a query reads (its listRuns part, filter and order), so a table built for it computes them while it
+ * parses the summary lines. Throws on a bad filter or order, before anything is read.
+ */
+export function queryColumns(o: QueryRunsOptions): ColumnName[] {
+  const { fields, ast, clauses } = plan(o)
+  const names: ColumnName[] = []
+  if (!o.includeDeleted) names.push('lifecycle')
+  if (o.experimentId !== undefined) names.push('experiment')
+  if (o.commit) names.push('source.commit')
+  if ((ast === undefined || ast.type === 'all') && clauses.length === 0) return names
+  names.push('startTime')
+  for (const f of fields) {
+    if (f.kind === 'attribute') names.push(...(ATTRIBUTE_NEEDS[f.key] ?? []))
+    else if (f.kind === 'metric') names.push(`m:${f.key}`)
+    else if (f.kind === 'param') names.push(`p:${f.key}`)
+    else if (f.kind === 'tag') names.push(`t:${f.key}`)
+  }
+  return names
+}
+
+/** The runs a listing query picks, as full run summaries. */
+export function queryTable(table: ListingTable, o: QueryRunsOptions): RunSummary[] {
+  const { ast, clauses, offset, fields } = plan(o)
   const filtered = ast !== undefined && ast.type !== 'all'
   const need = o.limit === undefined ? undefined : offset + o.limit
+  table.prepare(queryColumns(o)) // every column the query reads, in one pass if the table lacks several
   const keep = baseTest(table, o)
   if (!filtered && clauses.length === 0) {
     // listRuns order is the table's order: take the first `need` rows that pass
@@ -47,7 +76,6 @@ export function queryTable(table: ListingTable, o: QueryRunsOptions): RunSummary
     for (let i = 0; i < table.n && (need === undefined || rows.length < need); i++) if (keep(i)) rows.push(i)
     return rows.slice(offset).map((i) => table.run(i))
   }
-  const fields = [...(ast ? filterFields(ast) : []), ...clauses.map((c) => c.field)]
   let matched: RunSummary[]
   const rowOf = new Map<RunSummary, number>()
   if (fields.some((f) => f.kind === 'dataset')) {
@@ -122,13 +150,19 @@ function blankRow(): RunSummary {
 }
 
 /**
- * Writes into a row object the fields a query reads (plus id, start time, experiment and lifecycle, which the sort's
- * tie-break and the base test use), from the table's columns spread out per row. `fresh`: the object is new (a
+ * Writes into a row object the fields a query reads (plus the start time and an id-like key for the sort's
+ * tie-break), from the table's columns spread out per row. `fresh`: the object is new (a
  * metric gets an object of its own), else it is the reused cursor (holders are reused, absent fields cleared).
  */
 function rowFiller(table: ListingTable, fields: FieldRef[]): (r: RunSummary, row: number, fresh: boolean) => void {
-  const attrs = new Set<AttributeColumn>(['id', 'startTime', 'experiment', 'lifecycle'])
+  const attrs = new Set<AttributeColumn>(['startTime'])
   const parts: Array<(r: RowCursor, row: number, fresh: boolean) => void> = []
+  if (!fields.some((f) => f.kind === 'attribute' && ATTRIBUTE_NEEDS[f.key]?.includes('id'))) {
+    // sortRuns breaks ties of start time by id ascending; within one start time the table's rows run by id
+    // descending, so a key that grows as the row number falls sorts alike, without reading the id column
+    const width = String(table.n).length
+    parts.push((r, i) => { r.id = String(table.n - i).padStart(width, '0') })
+  }
   const seen = new Set<string>()
   for (const f of fields) {
     const tag = `${f.kind}:${f.key}`

@@ -18,7 +18,7 @@ import type { ModelRecord } from '../model/registry.js'
 import type { BookReader, ListRunsOptions } from '../model/book.js'
 import { readRegistry } from '../registry/read.js'
 import { searchRuns } from '../query/index.js'
-import { queryTable, type QueryRunsOptions } from './query-runs.js'
+import { queryColumns, queryTable, type QueryRunsOptions } from './query-runs.js'
 
 export type { ArtifactContent } from '../model/artifact.js'
 
@@ -81,9 +81,10 @@ export class LabbookReader implements BookReader {
     const view = await this.view()
     if (!view) return []
     const experimentId = o.experiment === undefined ? undefined : (await this.getExperiment(o.experiment)).id
-    const table = await this.index.listing(view)
-    const runs = queryTable(table, { ...o, experimentId })
-    this.index.saveListing(table)
+    const q = { ...o, experimentId }
+    const table = await this.index.listing(view, queryColumns(q))
+    const runs = queryTable(table, q)
+    this.index.saveListing(table) // after the answer (the next event-loop turn, or close())
     return runs
   }
 
