@@ -2,7 +2,7 @@ import { describe as group, expect, it } from 'vitest'
 import { describe, tCdf, tQuantile, welch } from '../../src/judge/stats.js'
 
 /*
- * Reference values, produced independently of src/judge/stats.ts (no scipy on this machine):
+ * Reference values, produced independently of src/judge/stats.ts (the Welch block below also has scipy's own outputs):
  * P(T ≤ t) = 1/2 + 1/2 · ∫₀^atan(t/√ν) cos^(ν−1)θ dθ / ∫₀^(π/2) cos^(ν−1)θ dθ   (substitute x = √ν·tanθ in the t density),
  * each integral by Simpson's rule with 200,000 intervals, quantiles by 60 bisections of that CDF. `referenceCdf` below is
  * that method, kept in the test so the literals can be re-derived; the literals were printed by it to 12 digits.
@@ -74,6 +74,38 @@ group('welch', () => {
     // CI = diff ± t(0.975, ν)·se with t from the reference table above
     expect(d.ci![0]).toBeCloseTo(d.diff - 2.05958649136 * d.se, 8)
     expect(d.ci![1]).toBeCloseTo(d.diff + 2.05958649136 * d.se, 8)
+  })
+  // scipy 1.17.1's Welch test, printed once and written here as literals:
+  //   python3 -c "from scipy import stats; A1=[...]; A2=[...]; r=stats.ttest_ind(A2, A1, equal_var=False);
+  //     ci=r.confidence_interval(0.95); print(r.statistic, r.pvalue, r.df, ci.low, ci.high)"
+  // and for the t quantiles: python3 -c "from scipy import stats; print(stats.t.ppf(0.975, 24.98852929023142))"
+  it("matches scipy's ttest_ind(equal_var=False): statistic, df, p-value and the 95% interval", () => {
+    const d = welch(describe(A1)!, describe(A2)!)
+    expect(d.diff / d.se).toBeCloseTo(2.455356398286006, 10)
+    expect(d.df).toBeCloseTo(24.988529290231416, 10)
+    expect(2 * (1 - tCdf(d.diff / d.se, d.df))).toBeCloseTo(0.021378001462866992, 9)
+    expect(d.ci![0]).toBeCloseTo(0.3492370661924069, 9)
+    expect(d.ci![1]).toBeCloseTo(3.984096267140929, 9)
+    expect(tQuantile(0.975, 24.98852929023142)).toBeCloseTo(2.0595864913656254, 9)
+    for (const [nu, q] of [[1, 12.706204736174694], [2, 4.302652729749462], [4, 2.7764451051977934], [9, 2.262157162798205], [29, 2.045229642132703], [3.5, 2.9400886379827282]] as const) {
+      expect(tQuantile(0.975, nu)).toBeCloseTo(q, 9)
+    }
+  })
+  // The end-to-end fixture (test/judge/faces.test.ts): 5 seeds of config A vs 5 of B (within noise) and of C (worse).
+  //   python3 -c "from scipy import stats; A=[0.800,0.810,0.790,0.805,0.795]; B=[0.802,0.812,0.792,0.798,0.803];
+  //     C=[0.700,0.705,0.695,0.702,0.698]; [print(r.statistic, r.pvalue, r.df, r.confidence_interval(0.95))
+  //     for r in (stats.ttest_ind(X, A, equal_var=False) for X in (B, C))]"
+  it("matches scipy on the end-to-end test's seeds: B's interval crosses zero, C's does not", () => {
+    const A = [0.800, 0.810, 0.790, 0.805, 0.795], B = [0.802, 0.812, 0.792, 0.798, 0.803], C = [0.700, 0.705, 0.695, 0.702, 0.698]
+    const b = welch(describe(A)!, describe(B)!), c = welch(describe(A)!, describe(C)!)
+    expect(b.diff / b.se).toBeCloseTo(0.29028405455721334, 9)
+    expect(b.df).toBeCloseTo(7.955480987958575, 9)
+    expect(b.ci![0]).toBeCloseTo(-0.009732382612766722, 9)
+    expect(b.ci![1]).toBeCloseTo(0.012532382612766636, 9)
+    expect(c.diff / c.se).toBeCloseTo(-25.482359571881304, 8)
+    expect(c.df).toBeCloseTo(5.761204907081258, 9)
+    expect(c.ci![0]).toBeCloseTo(-0.10969968366393713, 9)
+    expect(c.ci![1]).toBeCloseTo(-0.09030031633606327, 9)
   })
   it('has no interval when a side has one run, and a point interval when nothing varies', () => {
     expect(welch({ n: 1, mean: 1, std: 0 }, { n: 5, mean: 2, std: 1 }).ci).toBeUndefined()
