@@ -4,8 +4,9 @@
 // Builds a temp repository with generateRuns (5 experiments, 5 params, 4 metrics; each configuration repeated --repeats
 // times with a `seed` param on one code commit, as `labbook run --repeat` records them: 10,000 runs → 2,000 groups;
 // --repeats 1 gives nearly one group per run, the worst case for per-group work), then, in this process with the
-// summary cache warm, medians of --rounds (default 7), the two commands of each pair alternating (A B B A …, so load
-// swings on a shared machine hit both alike), wall time and this process's CPU time:
+// summary cache warm, --rounds (default 7) rounds, the two commands of each pair alternating (A B B A …, so load
+// swings on a shared machine hit both alike), wall time and this process's CPU time; the figure is the median over
+// rounds of the ratio B/A within a round:
 //  - `ls --json` vs `ls --group-by config --json` (every run listed; the grouped one also groups and summarises);
 //  - buildPrReport (every third run is the PR's, found by branch) vs the same plus judgePrExperiment over ALL runs
 //    (half as base, half as PR, per experiment): the worst case of what the report's judging costs.
@@ -39,16 +40,20 @@ async function cli(argv: string[]): Promise<void> {
 }
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
 interface Timing { wall: number; cpu: number }
-/** Medians of `a` and `b` over ROUNDS rounds, run alternately (a b b a …): wall time and CPU time of this process. */
-async function pair(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[Timing, Timing]> {
+/** One pair's figures: medians of each command, and the median over rounds of the ratio b/a within a round (the two
+ * ran back to back, so a load swing between rounds cancels out of that ratio). */
+interface Pair { a: Timing; b: Timing; ratio: Timing }
+const median = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
+/** `a` and `b` over ROUNDS rounds, run alternately (a b b a …): wall time and CPU time of this process. */
+async function pair(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<Pair> {
   const ta: Timing[] = [], tb: Timing[] = []
   for (let k = 0; k < ROUNDS; k++) {
     for (const [fn, into] of (k % 2 ? [[b, tb], [a, ta]] : [[a, ta], [b, tb]]) as Array<[() => Promise<unknown>, Timing[]]>) {
       const t0 = performance.now(), c0 = cpuMs(); await fn(); into.push({ wall: performance.now() - t0, cpu: cpuMs() - c0 })
     }
   }
-  const med = (t: Timing[], k: keyof Timing) => t.map((x) => x[k]).sort((x, y) => x - y)[Math.floor(t.length / 2)]!
-  return [{ wall: med(ta, 'wall'), cpu: med(ta, 'cpu') }, { wall: med(tb, 'wall'), cpu: med(tb, 'cpu') }]
+  const med = (t: Timing[]): Timing => ({ wall: median(t.map((x) => x.wall)), cpu: median(t.map((x) => x.cpu)) })
+  return { a: med(ta), b: med(tb), ratio: { wall: median(ta.map((x, k) => tb[k]!.wall / x.wall)), cpu: median(ta.map((x, k) => tb[k]!.cpu / x.cpu)) } }
 }
 
 try {
@@ -57,10 +62,12 @@ try {
   const runs = await book.listRuns()
   await cli(['ls', '--json']) // warm the summary cache
 
-  const [ls, lsGrouped] = await pair(() => cli(['ls', '--json']), () => cli(['ls', '--group-by', 'config', '--json']))
+  const ls = await pair(() => cli(['ls', '--json']), () => cli(['ls', '--group-by', 'config', '--json']))
 
+  // The report as the CLI builds it (listing, git history, PR/base split, and judging of the two sides' groups) …
   const report = () => buildPrReport(book, { base: 'main', head: 'main', headBranch: 'feature' })
-  // What the report's judging does, for ALL 10,000 runs (half base, half PR, per experiment): its worst case.
+  // … and what src/judge would add if BOTH sides held every run: grouping, statistics and verdicts over all 10,000
+  // runs again (half base, half PR, per experiment). Its share of the report is an upper bound of the judging's.
   const judgeAll = () => {
     const byExp = new Map<string, typeof runs>()
     for (const r of runs) { const l = byExp.get(r.experiment); if (l) l.push(r); else byExp.set(r.experiment, [r]) }
@@ -69,18 +76,19 @@ try {
       judgePrExperiment({ experiment: { id, name: id, tags: {} }, base: list.slice(0, half), pr: list.slice(half).map((run) => ({ run })), commitOrder: new Map() })
     }
   }
-  const [rep, repJudged] = await pair(report, async () => { await report(); judgeAll() })
+  const rep = await pair(report, async () => { await report(); judgeAll() })
   const groups = groupRuns(runs).length
   await book.close()
 
-  const pct = (a: number, b: number) => `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)}%`
-  const row = (label: string, t: Timing, ref?: Timing) =>
-    console.log(`${label.padEnd(32)}${t.wall.toFixed(0).padStart(6)} ms wall${ref ? ` (${pct(ref.wall, t.wall)})` : '         '}   ${t.cpu.toFixed(0).padStart(6)} ms CPU${ref ? ` (${pct(ref.cpu, t.cpu)})` : ''}`)
-  console.log(`runs: ${N} (listed: ${runs.length}), repeats: ${REPEATS}, groups (config): ${groups}, medians of ${ROUNDS} alternating rounds, load average ${os.loadavg()[0]!.toFixed(1)}`)
-  row('ls --json', ls)
-  row('ls --group-by config --json', lsGrouped, ls)
-  row('report (buildPrReport)', rep)
-  row('report + judging every run', repJudged, rep)
+  const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`
+  const row = (label: string, t: Timing, ratio?: Timing) =>
+    console.log(`${label.padEnd(32)}${t.wall.toFixed(0).padStart(6)} ms wall${ratio ? ` (${pct(ratio.wall).padStart(6)})` : '         '}   ${t.cpu.toFixed(0).padStart(6)} ms CPU${ratio ? ` (${pct(ratio.cpu).padStart(6)})` : ''}`)
+  console.log(`runs: ${N} (listed: ${runs.length}), repeats: ${REPEATS}, groups (config): ${groups}, ${ROUNDS} alternating rounds, load average ${os.loadavg()[0]!.toFixed(1)}`)
+  console.log('medians; (…) = median over rounds of the ratio to the reference above it in the same round')
+  row('ls --json', ls.a)
+  row('ls --group-by config --json', ls.b, ls.ratio)
+  row('report (buildPrReport)', rep.a)
+  row('report + judging every run', rep.b, rep.ratio)
 } finally {
   fs.rmSync(dir, { recursive: true, force: true })
 }

@@ -1,5 +1,5 @@
 import pc from 'picocolors'
-import { nonFiniteReplacer } from '../src/format/numbers.js'
+import { hasNonFinite, nonFiniteReplacer } from '../src/format/numbers.js'
 import { isLabbookError } from '../src/errors.js'
 import type { CliIO, OutStream } from './io.js'
 
@@ -22,7 +22,7 @@ export function say(io: CliIO, text: string): void {
 }
 
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, nonFiniteReplacer, 2) + '\n'
+  return JSON.stringify(value, hasNonFinite(value) ? nonFiniteReplacer : undefined, 2) + '\n'
 }
 
 export function formatAge(ms: number, now = Date.now()): string {

@@ -84,6 +84,20 @@ function configLabel(parts: readonly string[], from: number): Record<string, str
 }
 
 /**
+ * `runs` in start order (tieBreak) without a second sort when they already come sorted either way (`ls` lists newest
+ * first): 'asc' or 'desc' to walk them forwards or backwards, else a sorted copy.
+ */
+function startOrder<R extends JudgedRun>(runs: readonly R[]): 'asc' | 'desc' | R[] {
+  let asc = true, desc = true
+  for (let i = 1; i < runs.length && (asc || desc); i++) {
+    const c = tieBreak(runs[i - 1]!, runs[i]!)
+    if (c > 0) asc = false
+    else if (c < 0) desc = false
+  }
+  return asc ? 'asc' : desc ? 'desc' : [...runs].sort(tieBreak)
+}
+
+/**
  * Groups runs into repeats of one configuration: same experiment, same code commit, same params except seed params (or
  * the same `labbook.group` tag). Never across experiments. A run that has children among `runs` is their summary, not
  * a repeat, and belongs to no group. Groups come in order of their first run's start.
@@ -97,7 +111,9 @@ export function groupRuns<R extends JudgedRun>(runs: readonly R[], o: GroupOptio
   const groups = new Map<string, RunGroup<R>>()
   // The key of a run, as parts joined once: experiment, split value, then `b` and the `by` value or configParts.
   const parts: string[] = []
-  for (const r of [...runs].sort(tieBreak)) {
+  const order = startOrder(runs)
+  for (let i = 0; i < runs.length; i++) {
+    const r = order === 'asc' ? runs[i]! : order === 'desc' ? runs[runs.length - 1 - i]! : order[i]!
     if (parents.size > 0 && parents.has(r.id)) continue
     const by = o.by ? o.by(r) : undefined
     const part = split ? split(r) : ''
@@ -151,18 +167,24 @@ export function scoreGroup<R extends JudgedRun>(group: RunGroup<R>, key: string,
  * @example bestGroup(groupRuns(runs), 'acc', 'maximize')?.stats?.mean
  */
 export function bestGroup<R extends JudgedRun>(groups: readonly RunGroup<R>[], key: string, goal: Goal): GroupScore<R> | undefined {
-  let top: GroupScore<R> | undefined
+  // One pass per group with no allocation (mean, n and best member, as scoreGroup computes them); only the winner is scored.
+  let top: RunGroup<R> | undefined, topMean = 0, topN = 0, topBest: R | undefined
   for (const g of groups) {
-    const s = scoreGroup(g, key, goal)
-    if (!s.stats) continue
-    if (!top || betterScore(s, top, goal)) top = s
+    let n = 0, sum = 0, best: R | undefined, bestValue = 0
+    for (const r of g.runs) {
+      const v = eligibleValue(r, key)
+      if (v === undefined) continue
+      n++
+      sum += v
+      if (!best || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(r, best) < 0)) { best = r; bestValue = v }
+    }
+    if (n === 0) continue
+    const mean = sum / n
+    if (top) {
+      const c = compareValues(mean, topMean, goal)
+      if (c > 0 || (c === 0 && (n < topN || (n === topN && tieBreak(best!, topBest!) >= 0)))) continue
+    }
+    top = g; topMean = mean; topN = n; topBest = best
   }
-  return top
-}
-
-function betterScore(a: GroupScore, b: GroupScore, goal: Goal): boolean {
-  const c = compareValues(a.stats!.mean, b.stats!.mean, goal)
-  if (c !== 0) return c < 0
-  if (a.stats!.n !== b.stats!.n) return a.stats!.n > b.stats!.n
-  return tieBreak(a.best!, b.best!) < 0
+  return top ? scoreGroup(top, key, goal) : undefined
 }
