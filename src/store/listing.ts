@@ -40,6 +40,15 @@ const FILE_VERSION = 1
 /** Listing files kept: the newest few (a reader of an older revision keeps its own). */
 const KEEP_FILES = 3
 
+/** Rows' lines read one by one from a loaded file before the whole lines section is read instead. */
+const LINE_READS = 256
+
+/** The lines section of a loaded file: `read(at, len)` reads bytes of it. */
+interface LinesInFile { len: number; reads: number; read: (at: number, len: number) => Buffer }
+
+/** Closes a loaded table's file when the table is collected. */
+const closeWhenCollected = new FinalizationRegistry<number>((fd) => { try { fs.closeSync(fd) } catch { /* closed */ } })
+
 interface Section { at: number; len: number }
 interface ColumnHead { rows?: Section; f64?: Section; json?: Section; dict?: Section; codes?: Section; wide?: boolean }
 interface Header { v: number; key: string; n: number; damaged: DamagedRun[]; lines: Section; spans: Section; columns: Record<string, ColumnHead> }
@@ -60,9 +69,10 @@ export class ListingTable {
     readonly n: number,
     /**
      * The summary lines, in no particular order: the summary files as read, one segment each (never copied into one
-     * buffer), or the file's one segment. A span is an offset into the segments laid end to end.
+     * buffer), or the file's one segment. A span is an offset into the segments laid end to end. A table loaded
+     * from its file reads them from there: the lines of the rows asked for, all of them once many are.
      */
-    private readonly segments: Buffer[],
+    private segments: Buffer[] | LinesInFile,
     /** Where row r's line is in `lines`: bytes [spans[2r], spans[2r+1]). */
     private readonly spans: Uint32Array,
     readonly damaged: DamagedRun[],
@@ -87,15 +97,22 @@ export class ListingTable {
 
   private raw(row: number): Record<string, any> {
     const start = this.spans[2 * row]!, end = this.spans[2 * row + 1]!
+    const inFile = this.segments
+    if (!Array.isArray(inFile)) {
+      // a few rows (the answer to a limited query): their lines only; many: the whole lines section once
+      if (inFile.reads++ < LINE_READS) return JSON.parse(inFile.read(start, end - start).toString('utf8'))
+      this.segments = [inFile.read(0, inFile.len)]
+    }
+    const segments = this.segments as Buffer[]
     // the segment holding `start`: binary search over where each begins
-    const bases = (this.bases ??= this.segments.reduce<number[]>((b, seg, i) => (b.push(i === 0 ? 0 : b[i - 1]! + this.segments[i - 1]!.length), b), []))
+    const bases = (this.bases ??= segments.reduce<number[]>((b, seg, i) => (b.push(i === 0 ? 0 : b[i - 1]! + segments[i - 1]!.length), b), []))
     let lo = 0, hi = bases.length - 1
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1
       if (bases[mid]! <= start) lo = mid
       else hi = mid - 1
     }
-    return JSON.parse(this.segments[lo]!.toString('utf8', start - bases[lo]!, end - bases[lo]!))
+    return JSON.parse(segments[lo]!.toString('utf8', start - bases[lo]!, end - bases[lo]!))
   }
 
   private rows(): Array<Record<string, any>> {
@@ -166,6 +183,7 @@ export class ListingTable {
     }
     const bytes = (a: Uint32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
     // the segments end to end, as the spans count
+    if (!Array.isArray(this.segments)) this.segments = [this.segments.read(0, this.segments.len)]
     const lines = section(this.segments[0] ?? Buffer.alloc(0))
     for (const seg of this.segments.slice(1)) {
       parts.push(seg)
@@ -212,61 +230,105 @@ export class ListingTable {
 
   /** Reads a table from file bytes; undefined when they are not a listing file of this version for `key`. */
   static decode(file: Buffer, key: string): ListingTable | undefined {
-    if (file.length < MAGIC.length + 4 || file.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined
-    const headLen = file.readUInt32LE(MAGIC.length)
+    return ListingTable.open(file.length, (at, len) => file.subarray(at, at + len), key)
+  }
+
+  /**
+   * The saved table for `key` under `dir`, if there is a good one. Only its header and row spans are read now; a
+   * column when a query asks for it, and a row's line when the row is returned (the lines are ~90% of the file).
+   */
+  static load(dir: string, key: string): ListingTable | undefined {
+    let fd: number
+    try {
+      fd = fs.openSync(join(dir, `${key}.bin`), 'r')
+    } catch {
+      return undefined
+    }
+    let keep = false
+    try {
+      const size = fs.fstatSync(fd).size
+      // a fresh ArrayBuffer per read: 8-aligned for the typed arrays over it
+      const read = (at: number, len: number) => {
+        const b = Buffer.from(new ArrayBuffer(len))
+        if (fs.readSync(fd, b, 0, len, at) !== len) throw new RangeError('short read')
+        return b
+      }
+      const table = ListingTable.open(size, read, key)
+      // The file stays open while the table lives: rows' lines are read from it (a save renames a new file over
+      // it, and a replaced or pruned file stays readable through its descriptor).
+      if (table) { keep = true; closeWhenCollected.register(table, fd) }
+      return table
+    } catch {
+      return undefined
+    } finally {
+      if (!keep) fs.closeSync(fd)
+    }
+  }
+
+  /** A table over a file of `size` bytes that `read(at, len)` reads; undefined when it is not one for `key`. */
+  private static open(size: number, read: (at: number, len: number) => Buffer, key: string): ListingTable | undefined {
+    if (size < MAGIC.length + 4) return undefined
+    const prefix = read(0, MAGIC.length + 4)
+    if (prefix.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined
+    const headLen = prefix.readUInt32LE(MAGIC.length)
+    if (MAGIC.length + 4 + headLen > size) return undefined
     let head: Header
     try {
-      head = JSON.parse(file.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + headLen))
+      head = JSON.parse(read(MAGIC.length + 4, headLen).toString('utf8'))
     } catch {
       return undefined
     }
     if (head.v !== FILE_VERSION || head.key !== key) return undefined
     const lead = MAGIC.length + 4 + headLen
     const bodyAt = lead + ((8 - (lead % 8)) % 8)
-    // typed arrays need 8-aligned offsets: a Buffer from the pool may not start at one, then copy once
-    const body = (file.byteOffset + bodyAt) % 8 === 0 ? file.subarray(bodyAt) : Buffer.from(file.subarray(bodyAt))
+    const bodyLen = size - bodyAt
     const check = (s: Section) => {
-      if (!(s.at >= 0 && s.len >= 0 && s.at + s.len <= body.length)) throw new RangeError('section out of range')
+      if (!(s.at >= 0 && s.len >= 0 && s.at + s.len <= bodyLen)) throw new RangeError('section out of range')
       return s
     }
+    // typed arrays need 8-aligned offsets: bytes that do not start at one are copied once
+    const section = (s: Section) => {
+      const b = read(bodyAt + check(s).at, s.len)
+      return b.byteOffset % 8 === 0 ? b : Buffer.from(b)
+    }
     try {
-      const lines = check(head.lines), sp = check(head.spans)
-      const spans = new Uint32Array(body.buffer, body.byteOffset + sp.at, sp.len / 4)
+      const lines = check(head.lines)
+      const sp = section(head.spans)
+      const spans = new Uint32Array(sp.buffer, sp.byteOffset, sp.length / 4)
       if (spans.length !== 2 * head.n) return undefined
       for (let i = 0; i < spans.length; i += 2) if (!(spans[i]! <= spans[i + 1]! && spans[i + 1]! <= lines.len)) return undefined
+      // a column the file cannot give (damaged since it was opened) is computed from the lines instead
       const source = (name: string): Column | null | undefined => {
+        try {
+          return stored(name)
+        } catch {
+          return undefined
+        }
+      }
+      const stored = (name: string): Column | null | undefined => {
         if (!Object.hasOwn(head.columns, name)) return undefined
         const c = head.columns[name]!
-        const rows = c.rows ? check(c.rows) : undefined
-        const f64 = c.f64 ? check(c.f64) : undefined
-        const json = (x: Section) => reviveValues(JSON.parse(body.toString('utf8', check(x).at, x.at + x.len)))
+        const json = (x: Section) => reviveValues(JSON.parse(section(x).toString('utf8')))
         let values: Float64Array | unknown[]
-        if (f64) values = new Float64Array(body.buffer, body.byteOffset + f64.at, f64.len / 8)
-        else if (c.dict && c.codes) {
+        if (c.f64) {
+          const b = section(c.f64)
+          values = new Float64Array(b.buffer, b.byteOffset, b.length / 8)
+        } else if (c.dict && c.codes) {
           const dict = json(c.dict)
-          const s = check(c.codes)
-          const codes = c.wide ? new Uint32Array(body.buffer, body.byteOffset + s.at, s.len / 4) : new Uint16Array(body.buffer, body.byteOffset + s.at, s.len / 2)
+          const b = section(c.codes)
+          const codes = c.wide ? new Uint32Array(b.buffer, b.byteOffset, b.length / 4) : new Uint16Array(b.buffer, b.byteOffset, b.length / 2)
           values = new Array(codes.length)
           for (let i = 0; i < codes.length; i++) values[i] = dict[codes[i]!]
         } else values = json(c.json!)
         if (values.length === 0) return null
-        return { rows: rows ? new Uint32Array(body.buffer, body.byteOffset + rows.at, rows.len / 4) : undefined, values }
+        const rows = c.rows && section(c.rows)
+        return { rows: rows ? new Uint32Array(rows.buffer, rows.byteOffset, rows.length / 4) : undefined, values }
       }
-      return new ListingTable(key, head.n, [body.subarray(lines.at, lines.at + lines.len)], spans, head.damaged ?? [], source, Object.keys(head.columns))
+      const linesInFile: LinesInFile = { len: lines.len, reads: 0, read: (at, len) => read(bodyAt + lines.at + at, len) }
+      return new ListingTable(key, head.n, linesInFile, spans, head.damaged ?? [], source, Object.keys(head.columns))
     } catch {
       return undefined
     }
-  }
-
-  /** The saved table for `key` under `dir`, if there is a good one. */
-  static load(dir: string, key: string): ListingTable | undefined {
-    let file: Buffer
-    try {
-      file = fs.readFileSync(join(dir, `${key}.bin`))
-    } catch {
-      return undefined
-    }
-    return ListingTable.decode(file, key)
   }
 
   /** Saves the table under `dir` (best effort: a read-only .git still lists) and drops all but the newest few. */
