@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
+import { decodeTable } from '../src/site/browser/table-data.js'
 
 const arg = (k: string, d: number) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? Number(process.argv[i + 1]) : d }
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -140,7 +141,7 @@ async function envLogger(repo: string, url: string, expId: string, name: string)
   while (!id) {
     if (gone) throw new Error(`labbook run exited: ${err}`)
     await sleep(200)
-    const runs = JSON.parse((await call(url, 'GET', `/data/experiments/${expId}/runs.json`)).text) as Array<{ id: string; name: string }>
+    const runs = decodeTable(JSON.parse((await call(url, 'GET', `/data/experiments/${expId}/runs.json`)).text))
     id = runs.find((r) => r.name === name)?.id ?? ''
   }
   return { kind: 'env', id, logged, stop: async () => { (await import('node:fs')).writeFileSync(stopFile, ''); await exited } }

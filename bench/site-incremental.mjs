@@ -37,7 +37,7 @@ try {
     const htmlGz = gzipSync(readFileSync(join(expDir, id, 'index.html'))).length
     const table = readFileSync(join(inc.out, 'data', 'experiments', id, 'runs.json'))
     const rowsGz = gzipSync(table).length
-    if (htmlGz + rowsGz > exp.gz) exp = { gz: htmlGz + rowsGz, htmlGz, rows: JSON.parse(table.toString()).length, rowsGz }
+    if (htmlGz + rowsGz > exp.gz) exp = { gz: htmlGz + rowsGz, htmlGz, rows: JSON.parse(table.toString()).n, rowsGz } // columnar (src/site/browser/table-data.ts)
   }
   const fullRuns = Math.min(1000, 100 * Math.max(1, Math.round(100_000 / 1000))) // fullPageRuns at 100,000 runs in this layout
   const projected = sizes.shared + fullRuns * sizes.full.perRun + (100_000 - fullRuns) * sizes.shell.perRun

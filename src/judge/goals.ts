@@ -106,7 +106,7 @@ function taggedPrimary(tags?: Record<string, string>): string[] {
  * Informational metrics are never primary. Empty when no run logged a judged metric.
  * @example primaryMetrics(runs, { config, tags: experiment.tags }) // ['val_loss']
  */
-export function primaryMetrics(runs: readonly Pick<RunSummary, 'metrics' | 'lifecycle'>[], ctx: JudgeContext = {}): string[] {
+export function primaryMetrics(runs: readonly { metrics: Record<string, unknown>; lifecycle: RunSummary['lifecycle'] }[], ctx: JudgeContext = {}): string[] {
   const count = new Map<string, number>()
   for (const r of runs) {
     if (r.lifecycle === 'deleted') continue

@@ -1,9 +1,11 @@
 /** Which runs may compete (eligibility) and which one wins (best run, with a documented tie-break). Browser-safe. */
-import type { RunSummary } from '../model/run.js'
+import type { MetricSummary, RunSummary } from '../model/run.js'
 import type { Goal } from './config.js'
 
 /** The fields judgement reads from a run (a `RunSummary`, the site's table row, …). */
-export type JudgedRun = Pick<RunSummary, 'id' | 'status' | 'lifecycle' | 'startTime' | 'metrics' | 'params' | 'tags' | 'experiment'> & {
+export type JudgedRun = Pick<RunSummary, 'id' | 'status' | 'lifecycle' | 'startTime' | 'params' | 'tags' | 'experiment'> & {
+  /** Judgement reads each metric's latest value only (the site's table keeps no more). */
+  metrics: Record<string, Pick<MetricSummary, 'value'> & Partial<MetricSummary>>
   parent?: string
   /** Where the run's code came from: runs of one configuration on different commits are not repeats (src/judge/groups.ts). */
   source?: { commit?: string }

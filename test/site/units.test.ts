@@ -18,6 +18,7 @@ import { collectSite, tableRun } from '../../src/site/build/collect.js'
 import { readSeriesFile } from '../../src/site/build/site-data.js'
 import { renderMarkdown } from '../../src/site/build/markdown.js'
 import { MemorySource } from '../../src/site/build/memory-source.js'
+import { decodeTable } from '../../src/site/browser/table-data.js'
 import { metricGoal, primaryMetrics } from '../../src/judge/index.js'
 import { commitUrl } from '../../src/site/browser/links.js'
 import { ATTR_COLUMNS, compileTableFilter, tableRows } from '../../src/site/browser/table.js'
@@ -241,7 +242,7 @@ describe('collector', () => {
     expect((JSON.parse(readFileSync(join(files, m.full!), 'utf8')) as SeriesFile).v!.length).toBe(3000)
     expect(existsSync(join(files, 'artifacts', ok, 'config.json'))).toBe(true)
     expect(data.details[ok]!.log?.text).toContain('epoch 1')
-    expect(JSON.parse(readFileSync(join(files, 'data', 'experiments', '1', 'runs.json'), 'utf8'))).toHaveLength(4)
+    expect(decodeTable(JSON.parse(readFileSync(join(files, 'data', 'experiments', '1', 'runs.json'), 'utf8')))).toHaveLength(4)
   })
   it('leaves out deleted runs, deleted experiments with their runs, and ids unusable in a URL', async () => {
     const { experiments, runs } = fakeRuns({ runs: 6, steps: 2, experiments: 2 })

@@ -1,6 +1,6 @@
 /** Compare 2–50 runs chosen in the table; the address (`?runs=a,b,c`) holds the selection so it can be shared. */
 import { useEffect, useMemo, useState } from 'react'
-import type { MetricFile, TableRun } from 'labbook-lib/site/browser/snapshot.js'
+import type { MetricFile, RunRow } from 'labbook-lib/site/browser/snapshot.js'
 import type { Series } from 'labbook-lib/site/browser/charts/series.js'
 import { lineChartSpec, seriesRows, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
 import { parallelRows, parallelSpec } from 'labbook-lib/site/browser/charts/parallel.js'
@@ -17,7 +17,7 @@ import type { ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
 import { getJson, getSeries, siteUrl } from './url'
 import { useLiveTick } from './live-channel'
 
-type CRun = TableRun & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[]; label: string }
+type CRun = RunRow & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[]; label: string }
 const ID = /^[A-Za-z0-9_-]{1,100}$/
 
 function selection(): string[] {
@@ -43,7 +43,7 @@ export default function Compare() {
   const tick = useLiveTick()
 
   useEffect(() => {
-    Promise.allSettled(ids.map((id) => getJson<TableRun & { metricFiles: MetricFile[] }>(`data/runs/${id}.json`))).then((res) => {
+    Promise.allSettled(ids.map((id) => getJson<RunRow & { metricFiles: MetricFile[] }>(`data/runs/${id}.json`))).then((res) => {
       const ok: CRun[] = [], errs: string[] = []
       res.forEach((r, i) => (r.status === 'fulfilled' ? ok.push({ ...r.value, label: '' }) : errs.push(`Run ${ids[i]} is not in this site.`)))
       const count = new Map<string, number>()

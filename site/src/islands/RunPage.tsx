@@ -8,7 +8,7 @@
  */
 import { Fragment, useEffect, useState } from 'react'
 import { createRoot } from 'react-dom/client'
-import type { MetricFile, RunPageData, TableRun } from 'labbook-lib/site/browser/snapshot.js'
+import type { MetricFile, RunPageData, RunRow } from 'labbook-lib/site/browser/snapshot.js'
 import type { ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
 import { runDuration } from 'labbook-lib/model/run.js'
@@ -16,7 +16,7 @@ import RunCharts from './RunCharts'
 import ImageSteps from './ImageSteps'
 import { getJson, siteUrl } from './url'
 
-type RunJson = TableRun & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[] }
+type RunJson = RunRow & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[] }
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
 const NL = '\n'

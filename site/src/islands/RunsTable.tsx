@@ -12,6 +12,7 @@ import {
 } from 'labbook-lib/site/browser/table-view.js'
 import { ineligible, metricGoal, type JudgeConfig } from 'labbook-lib/judge/index.js'
 import { fmtAt, fmtDuration, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
+import { decodeTable, type TableData } from 'labbook-lib/site/browser/table-data.js'
 import { getJson, siteUrl } from './url'
 import { subscribeLive } from './live-channel'
 import GroupCharts from './GroupCharts'
@@ -50,9 +51,11 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
     return () => removeEventListener('popstate', read)
   }, [])
   useEffect(() => {
-    getJson<TableRun[]>(dataPath).then(setRuns, (e: Error) => setLoadError(e.message))
+    // The data is columnar (src/site/browser/table-data.ts): rows are made once per fetch, after the page is up.
+    const load = () => getJson<TableData>(dataPath).then(decodeTable)
+    load().then(setRuns, (e: Error) => setLoadError(e.message))
     // served live: new runs appear and values change in place; filter, sort, columns, selection and page are kept
-    return subscribeLive(() => void getJson<TableRun[]>(dataPath).then(setRuns, () => {}))
+    return subscribeLive(() => void load().then(setRuns, () => {}))
   }, [dataPath])
   useEffect(() => {
     if (!raw) return

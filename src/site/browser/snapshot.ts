@@ -176,8 +176,17 @@ export interface ChildSummary {
   filled: string[]
 }
 
-/** A run as the browser table gets it (`data/experiments/<id>/runs.json`): the summary without the description. */
-export type TableRun = Omit<RunSummary, 'description'> & { duration?: number; children?: number; commitUrl?: string; summary?: ChildSummary }
+/** A metric in the runs table: its latest value (the table's data, runs.json, keeps no step, min, max or count). */
+export type TableMetric = Pick<MetricSummary, 'value'> & Partial<MetricSummary>
+
+/**
+ * A run as the browser table gets it (`data/experiments/<id>/runs.json`, columnar: src/site/browser/table-data.ts): the
+ * summary without the description, each metric's latest value only.
+ */
+export type TableRun = Omit<RunSummary, 'description' | 'metrics'> & { metrics: Record<string, TableMetric>; duration?: number; children?: number; commitUrl?: string; summary?: ChildSummary }
+
+/** A run's row in `data/runs/<id>.json`: the table's row with each metric's full summary (step, min, max, count). */
+export type RunRow = TableRun & Pick<RunSummary, 'metrics'>
 
 export interface Problem { run?: string; message: string }
 

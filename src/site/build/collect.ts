@@ -15,7 +15,8 @@ import { modelViews } from './model-views.js'
 import { bestRun, commitSteps, eligibleValue, judgeExperiment, metricGoal, type JudgeConfig, type GroupScore } from '../../judge/index.js'
 import type { CodeHistory } from './code-commits.js'
 import { commitUrl, lfsDownloadUrl } from '../browser/links.js'
-import { STATIC_ROWS, type ArtifactView, type CommitView, type ExperimentView, type GroupView, type JudgeData, type MetricFile, type Problem, type RunDetail, type RunPageData, type SiteData, type TableRun } from '../browser/snapshot.js'
+import { encodeTable, type TableData } from '../browser/table-data.js'
+import { STATIC_ROWS, type ArtifactView, type CommitView, type ExperimentView, type GroupView, type JudgeData, type MetricFile, type Problem, type RunDetail, type RunPageData, type RunRow, type SiteData, type TableRun } from '../browser/snapshot.js'
 import type { SiteSource } from './source.js'
 
 export interface CollectOptions {
@@ -262,9 +263,9 @@ export async function summarizeSite(src: SiteSource, o: Pick<CollectOptions, 'ju
   return { experiments: expViews, runs, children, runsByExperiment: byExp, commits, models, modelRefs, judgeData, problems }
 }
 
-/** An experiment's `data/experiments/<id>/runs.json`. */
-export function experimentTable(s: SiteSummaries, experimentId: string): TableRun[] {
-  return (s.runsByExperiment.get(experimentId) ?? []).map((r) => tableRun(r, s.children.get(r.id)?.length))
+/** An experiment's `data/experiments/<id>/runs.json`: its table's rows, newest first, in columns (src/site/browser/table-data.ts). */
+export function experimentTable(s: SiteSummaries, experimentId: string): TableData {
+  return encodeTable((s.runsByExperiment.get(experimentId) ?? []).map((r) => tableRun(r, s.children.get(r.id)?.length)), experimentId)
 }
 
 /** A run's `data/runs/<id>.json`: its table row, metric files and image series. */
@@ -280,9 +281,10 @@ export interface RunFileSink {
   artifact(src: SiteSource, id: string, path: string, rel: string, wantBytes: boolean): Promise<Uint8Array | undefined>
 }
 
-export function tableRun(r: RunSummary, children?: number): TableRun {
+/** A run's row with its full metric summaries (step, min, max, count): `data/runs/<id>.json` keeps them; the table's columns keep the value. */
+export function tableRun(r: RunSummary, children?: number): RunRow {
   const { description: _d, ...rest } = r
-  const t: TableRun = { ...rest, duration: runDuration(r) }
+  const t: RunRow = { ...rest, duration: runDuration(r) }
   if (children) t.children = children
   const url = commitUrl(r.source?.remote, r.source?.commit)
   if (url) t.commitUrl = url
