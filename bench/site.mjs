@@ -16,6 +16,7 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '100,
 const { buildSite } = await import('../src/site/build/index.ts')
 const { MemorySource } = await import('../src/site/build/memory-source.ts')
 const { fakeRuns } = await import('../test/helpers/site-fixtures.ts')
+const { keystrokes } = await import('./site-keystrokes.mjs')
 
 const steps = Number(values.steps)
 const results = []
@@ -55,7 +56,7 @@ for (const n of values.runs.split(',').map(Number)) {
     if (gz > expGz) { expGz = gz; expId = id }
   }
   let keystrokeMs
-  if (values.browser) keystrokeMs = await keystrokes(res.out, expId)
+  if (values.browser) keystrokeMs = (await keystrokes(res.out, '/bench/', [expId]))[0].worstMs
   const row = { runs: n, steps, source: values.source, setupS: +(setupMs / 1000).toFixed(1), collectS: +(res.timings.collectMs / 1000).toFixed(1), astroS: +(res.timings.astroMs / 1000).toFixed(1), totalS: +(res.timings.totalMs / 1000).toFixed(1), files: res.files, sizeMB: +(res.bytes / 1e6).toFixed(1), experimentPageGzMB: +(expGz / 1e6).toFixed(2), rssMB: Math.round(Math.max(rss, rss0) / 1e6), keystrokeMs }
   results.push(row)
   console.log(JSON.stringify(row))
@@ -64,46 +65,3 @@ for (const n of values.runs.split(',').map(Number)) {
 }
 console.log('\n| runs | source | collect s | astro s | total s | files | size MB | exp. page+data gzip MB | filter keystroke ms |\n|---|---|---|---|---|---|---|---|---|')
 for (const r of results) console.log(`| ${r.runs} | ${r.source} | ${r.collectS} | ${r.astroS} | ${r.totalS} | ${r.files} | ${r.sizeMB} | ${r.experimentPageGzMB} | ${r.keystrokeMs ?? ''} |`)
-
-async function keystrokes(out, expId) {
-  const { previewSite } = await import('../src/site/build/preview.ts')
-  const { launchChromium } = await import('../test/site/browser.ts')
-  const srv = await previewSite({ dir: out, base: '/bench/', port: 0 })
-  const browser = await launchChromium()
-  try {
-    const page = await browser.newPage()
-    await page.goto(`${srv.url}experiments/${expId}/`, { waitUntil: 'networkidle' })
-    await page.waitForSelector('.runs-island tbody tr')
-    const times = []
-    for (const text of ['m', 'metrics.acc > 0.5', "metrics.acc > 0.5 and params.model = 'cnn'", 'metrics.loss < 0.6', '']) {
-      times.push(await page.evaluate(async (text) => {
-        const input = document.querySelector('input.filter')
-        const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set
-        const t0 = performance.now()
-        set.call(input, text)
-        input.dispatchEvent(new Event('input', { bubbles: true }))
-        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))
-        return performance.now() - t0
-      }, text))
-    }
-    times.push(await page.evaluate(async () => {
-      const t0 = performance.now()
-      document.querySelector('th[data-col="metric:acc"]').click()
-      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))
-      return performance.now() - t0
-    }))
-    // Same-run reference: a fixed piece of work in the same page (sorting 200,000 numbers), so a loaded machine shows
-    // as a slow reference too; the keystroke's multiple of it is comparable across machines.
-    const refMs = await page.evaluate(() => {
-      const xs = Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 100_003)
-      const t0 = performance.now()
-      xs.sort((a, b) => a - b)
-      return performance.now() - t0
-    })
-    console.log(`keystrokes (ms): ${times.map((t) => Math.round(t)).join(', ')}; reference (sort 200,000 numbers in the same page): ${Math.round(refMs)} ms; worst keystroke = ${(Math.max(...times) / refMs).toFixed(1)}x the reference`)
-    return Math.round(Math.max(...times))
-  } finally {
-    await browser.close()
-    await srv.close()
-  }
-}

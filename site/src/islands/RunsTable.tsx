@@ -107,6 +107,8 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   }, [group, rows, groupMetrics.join('\u0000'), goalOf, ctx, sortCol, sort.desc])
 
   useEffect(() => setPage(0), [filter, sort.col, sort.desc, group])
+  // every param of every run: once per fetch, not per keystroke
+  const choices = useMemo(() => (runs ? groupChoices(runs) : []), [runs])
 
   if (loadError) return <p className="error">Could not load runs: {loadError}</p>
   if (!runs) return <p className="muted">Loading runs…</p>
@@ -130,7 +132,7 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
         <input className="filter" type="search" aria-label="Filter runs" placeholder={`Filter, e.g. metrics.acc > 0.9 and params.model = 'cnn'`} value={filter} onChange={(e) => patch({ filter: e.target.value })} spellCheck={false} />
         <label className="group-by">Group by <select aria-label="Group by" value={group} onChange={(e) => patch({ group: e.target.value as GroupBy, open: [] })}>
           <option value="">none</option>
-          {groupChoices(runs).map((g) => <option key={g} value={g}>{GROUP_LABEL(g)}</option>)}
+          {choices.map((g) => <option key={g} value={g}>{GROUP_LABEL(g)}</option>)}
         </select></label>
         <details className="chooser">
           <summary className="button">Columns</summary>
