@@ -4,7 +4,8 @@ import { LabbookError } from '../errors.js'
 import { processAlive, thisProcess } from '../store/process.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
 import { decodeRun } from '../format/yaml.js'
-import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
+import { addToSummary, mergeSummaries } from '../model/metric.js'
+import type { MetricPoint, MetricSummary, RunStatus, RunSummary } from '../model/run.js'
 
 /** Who writes a journal: enough to tell, after a crash, whether that process is still alive. */
 export interface JournalOwner {
@@ -208,54 +209,123 @@ export interface JournalContents {
   /** Points in order; `index` counts points from the first segment's base (points committed when it started). */
   points: Array<MetricPoint & { index: number }>
   ended?: { status: RunStatus; endTime: number }
+  /** `summarize(points)`, kept up to date as the journal grows (the live view's summaries cost nothing per read). */
+  pointSummaries: Record<string, MetricSummary>
 }
 
-const readCache = new Map<string, { key: string; contents: JournalContents }>()
+/** One segment as parsed so far: only bytes after `offset` are read again (segments are append-only between rotations). */
+interface SegmentState {
+  ino: number
+  size: number
+  mtimeMs: number
+  /** Bytes of complete lines parsed. */
+  offset: number
+  /** The segment's first bytes (up to HEAD_BYTES): a rotation that truncated and rewrote it under the same name differs here. */
+  head: Buffer
+  /** Index of the next point. */
+  next: number
+  /** A line that is no JSON (a torn write) ended the segment: what follows is not read (as recovery does). */
+  stopped: boolean
+  start?: RunSummary
+  ops: JournalOp[]
+  points: Array<MetricPoint & { index: number }>
+  ended?: { status: RunStatus; endTime: number }
+  sums: Record<string, MetricSummary>
+}
+
+const HEAD_BYTES = 64
+const readCache = new Map<string, { names: string; segments: Map<string, SegmentState>; contents: JournalContents }>()
 
 /**
  * Reads every segment of a journal through the format's decoder; a torn last line (a crash mid-write) ends its
- * segment. Unchanged journals (same segments, sizes and mtimes) come from a small cache: the live view reads them on
- * every request.
+ * segment. Incremental: the live view reads journals on every request while writers append to them, so each
+ * segment's parsed entries are kept and only the bytes appended since are parsed; a segment that was rotated
+ * (truncated, renamed, rewritten: other name, inode, size or first bytes) is parsed again from its start. An unchanged
+ * journal returns the same object.
  */
 export function readJournal(dir: string): JournalContents {
-  const segments = fs.readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort()
-  let key = ''
-  for (const seg of segments) {
-    try {
-      const st = fs.statSync(join(dir, seg))
-      key += `${seg}:${st.size}:${st.mtimeMs};`
-    } catch { key += `${seg}:gone;` }
-  }
+  const names = fs.readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort()
   const hit = readCache.get(dir)
-  if (hit && hit.key === key) return hit.contents
-  const contents = parseSegments(dir, segments)
+  let changed = !hit || hit.names !== names.join(',')
+  const segments = new Map<string, SegmentState>()
+  for (const name of names) {
+    const old = hit?.segments.get(name)
+    let seg: SegmentState | undefined
+    try {
+      seg = readSegment(join(dir, name), parseInt(name, 10), old)
+    } catch {
+      changed = true
+      continue // rotated away while we listed: its points are on the branch now
+    }
+    if (seg !== old) changed = true
+    segments.set(name, seg)
+  }
+  if (hit && !changed) return hit.contents
+  const contents = assemble([...segments.values()])
   if (readCache.size > 256) readCache.clear()
-  readCache.set(dir, { key, contents })
+  readCache.set(dir, { names: names.join(','), segments, contents })
   return contents
 }
 
-function parseSegments(dir: string, segments: string[]): JournalContents {
-  const out: JournalContents = { ops: [], points: [] }
-  for (const seg of segments) {
-    let index = parseInt(seg, 10)
-    let text: string
-    try {
-      text = fs.readFileSync(join(dir, seg), 'utf8')
-    } catch {
-      continue // rotated away while we listed: its points are on the branch now
-    }
-    for (const line of text.split('\n')) {
+/** The segment's state after reading what was appended since `old` (a new state when anything changed). */
+function readSegment(path: string, base: number, old: SegmentState | undefined): SegmentState {
+  const st = fs.statSync(path)
+  if (old && old.ino === st.ino && old.size === st.size && old.mtimeMs === st.mtimeMs) return old
+  const fd = fs.openSync(path, 'r')
+  try {
+    const head = Buffer.alloc(Math.min(HEAD_BYTES, st.size))
+    const got = fs.readSync(fd, head, 0, head.length, 0)
+    const same = old && old.ino === st.ino && st.size >= old.offset && head.subarray(0, old.head.length).equals(old.head) && got >= old.head.length
+    const seg: SegmentState = same
+      // points are appended in place (contents hand out copies; the old state is dropped), the small parts copied
+      ? { ...old, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ops: old.ops.slice(), sums: copySums(old.sums) }
+      : { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, offset: 0, head: Buffer.alloc(0), next: base, stopped: false, ops: [], points: [], sums: {} }
+    if (seg.stopped || st.size <= seg.offset) return seg
+    const buf = Buffer.alloc(st.size - seg.offset)
+    const n = fs.readSync(fd, buf, 0, buf.length, seg.offset)
+    const end = buf.lastIndexOf(10, n - 1) + 1 // complete lines only: a line being written is read next time
+    if (end === 0) return seg
+    for (const line of buf.toString('utf8', 0, end).split('\n')) {
       if (!line) continue
       const entry = decodeJournalLine(line)
-      if (!entry) break
-      if (entry.kind === 'point') out.points.push({ ...entry.point, index: index++ })
-      else if (entry.kind === 'op') {
+      if (!entry) { seg.stopped = true; break }
+      if (entry.kind === 'point') {
+        const p = entry.point
+        seg.points.push({ ...p, index: seg.next++ })
+        seg.sums[p.key] = addToSummary(seg.sums[p.key], p.value, p.step, p.timestamp)
+      } else if (entry.kind === 'op') {
         const op = entry.op
-        if (op.op === 'start') out.start ??= decodeRun(op.run)
-        else if (op.op === 'end') out.ended = { status: op.status, endTime: op.endTime }
-        else out.ops.push(op)
+        if (op.op === 'start') seg.start ??= decodeRun(op.run)
+        else if (op.op === 'end') seg.ended = { status: op.status, endTime: op.endTime }
+        else seg.ops.push(op)
       }
     }
+    seg.offset += end
+    if (seg.head.length < HEAD_BYTES) seg.head = Buffer.from(head.subarray(0, Math.min(got, seg.offset)))
+    return seg
+  } finally {
+    fs.closeSync(fd)
   }
+}
+
+function assemble(segments: SegmentState[]): JournalContents {
+  if (segments.length === 1) {
+    const s = segments[0]!
+    return { start: s.start, ops: s.ops.slice(), points: s.points.slice(), ended: s.ended, pointSummaries: copySums(s.sums) }
+  }
+  const out: JournalContents = { ops: [], points: [], pointSummaries: {} }
+  for (const s of segments) {
+    out.start ??= s.start
+    if (s.ended) out.ended = s.ended
+    out.ops = out.ops.concat(s.ops)
+    out.points = out.points.concat(s.points)
+    for (const [k, m] of Object.entries(s.sums)) out.pointSummaries[k] = mergeSummaries(out.pointSummaries[k], m)!
+  }
+  return out
+}
+
+function copySums(sums: Record<string, MetricSummary>): Record<string, MetricSummary> {
+  const out: Record<string, MetricSummary> = {}
+  for (const [k, m] of Object.entries(sums)) out[k] = { ...m }
   return out
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { mergeSummaries, summarize } from '../model/metric.js'
-import type { MetricPoint, RunSummary } from '../model/run.js'
+import type { MetricPoint, MetricSummary, RunSummary } from '../model/run.js'
 import { journalOwner, journalRoot, ownerAlive, readJournal, type JournalContents, type JournalOwner } from './journal.js'
 
 /** One run in progress: its journal, read at `generation`. */
@@ -16,24 +16,47 @@ export interface LiveJournal { runId: string; owner: JournalOwner; contents: Jou
 export const LIVE_TAG = 'labbook.live'
 
 /**
- * A number that changes whenever any journal of the branch changes (segment sizes and mtimes): the cache key of
+ * A string that changes whenever any journal of the branch changes (segment sizes and mtimes): the cache key of
  * the live view, beside the branch tip. Cheap: a readdir and a few stats.
  */
 export function journalGeneration(gitdir: string, branch: string): string {
-  const root = journalRoot(gitdir)
   let parts = ''
+  for (const [id, g] of journalGenerations(gitdir, branch)) parts += `${id}/${g}`
+  return parts
+}
+
+/** `journalGeneration` per run (run id → its journal's segment sizes and mtimes), in run id order: which runs moved. */
+export function journalGenerations(gitdir: string, branch: string): Map<string, string> {
+  const root = journalRoot(gitdir)
+  const out = new Map<string, string>()
   for (const name of safeReaddir(root).sort()) {
     const dir = join(root, name)
     const owner = journalOwner(gitdir, name)
     if (!owner || owner.branch !== branch) continue
+    let parts = ''
     for (const seg of safeReaddir(dir)) {
       try {
         const st = fs.statSync(join(dir, seg))
-        parts += `${name}/${seg}:${st.size}:${st.mtimeMs};`
+        parts += `${seg}:${st.size}:${st.mtimeMs};`
       } catch { /* rotated away */ }
     }
+    out.set(name, parts)
   }
-  return parts
+  return out
+}
+
+/** Whether a journal's writer lives, as seen at most ALIVE_MS ago: the live view lists journals on every read, and each look costs two /proc reads. */
+const ALIVE_MS = 500
+const alive = new Map<string, { at: number; alive: boolean }>()
+function writerAlive(owner: JournalOwner): boolean {
+  const key = `${owner.host}:${owner.pid}:${owner.started}`
+  const now = performance.now()
+  const hit = alive.get(key)
+  if (hit && now - hit.at < ALIVE_MS) return hit.alive
+  if (alive.size > 1024) alive.clear()
+  const v = ownerAlive(owner)
+  alive.set(key, { at: now, alive: v })
+  return v
 }
 
 /** Journals of runs on `branch` whose writer is alive. */
@@ -43,7 +66,7 @@ export function liveJournals(gitdir: string, branch: string): LiveJournal[] {
   for (const name of safeReaddir(root)) {
     const dir = join(root, name)
     const owner = journalOwner(gitdir, name)
-    if (!owner || owner.branch !== branch || !ownerAlive(owner)) continue
+    if (!owner || owner.branch !== branch || !writerAlive(owner)) continue
     try {
       out.push({ runId: owner.runId, owner, contents: readJournal(dir) })
     } catch { /* removed while we read: the run is committed in full */ }
@@ -53,9 +76,24 @@ export function liveJournals(gitdir: string, branch: string): LiveJournal[] {
 
 /** Points of a journal the branch does not have yet (the branch summary says how many it has). */
 export function uncommittedPoints(j: LiveJournal, onBranch: RunSummary | undefined): MetricPoint[] {
+  const committed = committedCount(onBranch)
+  const pts = j.contents.points
+  // the usual case, no copy: every journaled point is past what the branch has (the journal rotates after each commit)
+  if (!pts.length || pts[0]!.index >= committed) return pts
+  return pts.filter((p) => p.index >= committed)
+}
+
+function committedCount(onBranch: RunSummary | undefined): number {
   let committed = 0
   for (const s of Object.values(onBranch?.metrics ?? {})) committed += s.count
-  return j.contents.points.filter((p) => p.index >= committed).map(({ key, value, step, timestamp }) => ({ key, value, step, timestamp }))
+  return committed
+}
+
+/** `summarize(uncommittedPoints(j, onBranch))`, without a pass over the points in the usual case (see readJournal). */
+function uncommittedSummaries(j: LiveJournal, onBranch: RunSummary | undefined): Record<string, MetricSummary> {
+  const pts = j.contents.points
+  if (!pts.length || pts[0]!.index >= committedCount(onBranch)) return j.contents.pointSummaries
+  return summarize(uncommittedPoints(j, onBranch))
 }
 
 /**
@@ -80,7 +118,7 @@ export function overlaySummary(j: LiveJournal, onBranch: RunSummary | undefined)
       else list.push(op.value)
     }
   }
-  const fresh = summarize(uncommittedPoints(j, onBranch))
+  const fresh = uncommittedSummaries(j, onBranch)
   for (const [k, s] of Object.entries(fresh)) run.metrics[k] = mergeSummaries(run.metrics[k], s)!
   // a finished run reopened to take late points keeps its status unless the writer resumed it
   const resumed = j.contents.ops.some((op) => op.op === 'resume')

@@ -1,0 +1,88 @@
+// The live view reads run journals incrementally (src/track/journal.ts readJournal): only bytes appended since the
+// last read are parsed. Whatever the writer does between two reads (appends, a line written in two pieces, a
+// rotation to a new base, a rotation that rewrites the same segment), the result equals a fresh parse of the same
+// files, and the running summaries equal summarize() of the points.
+import fs from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { encodeOp } from '../../src/format/journal.js'
+import { encodePoint } from '../../src/format/jsonl.js'
+import { summarize } from '../../src/model/metric.js'
+import { Journal, readJournal, type JournalContents } from '../../src/track/journal.js'
+
+const root = fs.mkdtempSync(join(os.tmpdir(), 'labbook-journal-read-'))
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+
+let copies = 0
+/** A fresh parse: the same files under another directory (the incremental state is kept per directory). */
+function fresh(dir: string): JournalContents {
+  const to = join(root, `copy-${copies++}`)
+  fs.cpSync(dir, to, { recursive: true })
+  return readJournal(to)
+}
+
+function expectSame(dir: string): JournalContents {
+  const got = readJournal(dir)
+  const want = fresh(dir)
+  expect(got).toEqual(want)
+  expect(got.pointSummaries).toEqual(summarize(got.points))
+  return got
+}
+
+const pt = (i: number) => encodePoint(i % 3 ? 'loss' : 'acc', 1 / (i + 1), i, 1_700_000_000_000 + i)
+
+describe('readJournal, incremental', () => {
+  it('equals a fresh parse through appends, a torn line, rotations to a new base and onto the same base', () => {
+    const gitdir = join(root, 'git')
+    const j = new Journal(gitdir, 'r1')
+    j.open({ runId: 'r1', experiment: 'e', branch: 'labbook' }, 0)
+    j.append(encodeOp({ op: 'param', key: 'lr', value: 0.1 }))
+    let i = 0
+    for (let k = 0; k < 5; k++) j.append(pt(i++))
+    const first = expectSame(j.dir)
+    expect(first.points).toHaveLength(5)
+    // unchanged: the same object, nothing parsed
+    expect(readJournal(j.dir)).toBe(first)
+
+    // a line written in two pieces: the half is not read, then all of it is
+    const line = pt(i++)
+    j.append(line.slice(0, 10))
+    expect(expectSame(j.dir).points).toHaveLength(5)
+    j.append(line.slice(10) + pt(i++) + encodeOp({ op: 'tag', key: 't', value: 'x' }))
+    const grown = expectSame(j.dir)
+    expect(grown.points).toHaveLength(7)
+    expect(grown.ops.map((o) => o.op)).toEqual(['param', 'tag'])
+    // what was handed out before does not change afterwards (a snapshot stays one moment)
+    expect(first.points).toHaveLength(5)
+
+    // the first 7 points committed: the segment is emptied, renamed to base 7, the carry written back
+    j.rotate(7, pt(i++))
+    const rotated = expectSame(j.dir)
+    expect(rotated.points.map((p) => p.index)).toEqual([7])
+    for (let k = 0; k < 4; k++) j.append(pt(i++))
+    expect(expectSame(j.dir).points.map((p) => p.index)).toEqual([7, 8, 9, 10, 11])
+
+    // a commit with no new points (an edit): same segment name, truncated and rewritten with a longer carry
+    j.rotate(7, Array.from({ length: 8 }, (_, k) => pt(100 + k)).join(''))
+    const same = expectSame(j.dir)
+    expect(same.points.map((p) => p.step)).toEqual([100, 101, 102, 103, 104, 105, 106, 107])
+    j.append(encodeOp({ op: 'end', status: 'FINISHED', endTime: 5 }))
+    expect(expectSame(j.dir).ended).toEqual({ status: 'FINISHED', endTime: 5 })
+    j.close()
+  })
+
+  it('a line that is no JSON ends its segment, as recovery reads it', () => {
+    const gitdir = join(root, 'git2')
+    const j = new Journal(gitdir, 'r2')
+    j.open({ runId: 'r2', experiment: 'e', branch: 'labbook' }, 3)
+    j.append(pt(0) + pt(1))
+    expectSame(j.dir)
+    j.append('{"key":\n' + pt(2))
+    const got = expectSame(j.dir)
+    expect(got.points.map((p) => p.index)).toEqual([3, 4])
+    j.append(pt(3))
+    expect(expectSame(j.dir).points).toHaveLength(2)
+    j.close()
+  })
+})
