@@ -205,9 +205,10 @@ try {
   const small = await mk('small', 1000)
   await book.close()
 
+  const skipRender = process.argv.includes('--skip-render')
   // 2, in this process: the previous read (as reader.ts did before the series cache) vs metricSample cold and warm,
   // three rounds alternating (medians): cold = no series file and no parsed chunk in memory
-  {
+  if (!skipRender) {
     const { forgetParsedChunks } = await import('../src/track/history.js')
     const reader = await Labbook.open({ repo: repo.dir })
     const seriesDir = join(repo.dir, '.git', 'labbook', 'series')
@@ -235,15 +236,18 @@ try {
 
   // 2, through serve: a fresh process with no series cache, then a fresh process with it
   const time = async (url: string, path: string) => { const t = performance.now(); const r = await call(url, 'GET', path); if (r.status !== 200) throw new Error(`${path}: ${r.status}`); return performance.now() - t }
-  let first = await startServe(repo.dir)
+  let bigCold = NaN, bigAgain = NaN
+  if (!skipRender) {
+  const first = await startServe(repo.dir)
   serveProc = first.p
   while ((await call(first.url, 'GET', '/')).status !== 200) await sleep(200)
   await call(first.url, 'GET', '/runs/-/') // as the server's own warm-up: page modules loaded
   await time(first.url, `/runs/${small}/`) // the run page's own code warmed up, so the big page measures the read
-  const bigCold = await time(first.url, `/runs/${big}/`)
-  const bigAgain = await time(first.url, `/runs/${big}/`)
+  bigCold = await time(first.url, `/runs/${big}/`)
+  bigAgain = await time(first.url, `/runs/${big}/`)
   first.p.kill('SIGINT')
   await new Promise((r) => first.p.once('exit', r))
+  }
 
   const { p, url } = await startServe(repo.dir)
   serveProc = p
@@ -251,7 +255,7 @@ try {
   await call(url, 'GET', '/runs/-/')
   const smallFirst = await time(url, `/runs/${small}/`)
   const bigWarm = await time(url, `/runs/${big}/`)
-  console.log(`first render of a run page, ${POINTS.toLocaleString('en')}-point metric: cold ${bigCold.toFixed(0)} ms, warm (series cache) ${bigWarm.toFixed(0)} ms (same page again: ${bigAgain.toFixed(0)} ms; 1,000-point run, first: ${smallFirst.toFixed(0)} ms)`)
+  if (!skipRender) console.log(`first render of a run page, ${POINTS.toLocaleString('en')}-point metric: cold ${bigCold.toFixed(0)} ms, warm (series cache) ${bigWarm.toFixed(0)} ms (same page again: ${bigAgain.toFixed(0)} ms; 1,000-point run, first: ${smallFirst.toFixed(0)} ms)`)
 
   // 1. idle CPU
   const skipIdle = process.argv.includes('--skip-idle')
@@ -338,6 +342,7 @@ try {
   const withPages = await blast(SECONDS * 1000)
   await ctx2.close()
   console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.toFixed(0)} points/s with no page, ${withPages.toFixed(0)} with ${PAGES} pages open (ratio ${(withPages / none).toFixed(2)})`)
+  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages / none).toFixed(2)} (target ≥ 0.90)`)
 } finally {
   await Promise.all([...running].map((l) => l.stop().catch(() => {})))
   await browser.close()

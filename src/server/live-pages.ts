@@ -17,12 +17,17 @@ import type { SiteSource } from '../site/build/source.js'
 import { decodeSeries, type SeriesFile } from '../site/browser/charts/series.js'
 import { LabbookError } from '../errors.js'
 import { sendJson } from './http.js'
-import { liveMeta, versionTip } from './live.js'
+import { liveMeta } from './live.js'
 import { serveStatic } from '../site/build/static.js'
 
 /** What the live pages read: the site's source (a `Labbook`: branch + journals) and its change counter. */
 export interface LivePagesOptions {
   source: SiteSource
+  /**
+   * One moment of `source` (`LiveReader.snapshot()`): each version's pages and data are read from one, so a run
+   * page's metrics table and its charts count the same points. Without it, `source` is read as it goes.
+   */
+  snapshot?: () => Promise<SiteSource>
   /** The live channel's version (`LiveChannel.version()`): tip + journal generation. */
   version: () => Promise<string>
   /** The renderer, once built (`ensureRenderer` + `loadRenderer`); pages answer "being prepared" until then. */
@@ -40,17 +45,19 @@ export interface LivePagesOptions {
 }
 
 interface RunFiles { detail: RunDetail; files: Map<string, () => string | Promise<string>> }
-interface Snapshot { version: string; summaries: Promise<SiteSummaries>; data?: Promise<SiteData> }
+interface Snapshot { version: string; source: Promise<SiteSource>; summaries: Promise<SiteSummaries>; data?: Promise<SiteData> }
 
 const PAGE_CACHE = 200
 const RUN_CACHE = 64
+/** Snapshots kept after a newer one: a page asking for the version its event named (`?v=`) gets that one. */
+const SNAPSHOTS = 4
 
 /**
  * Serves the site under `/` from the live data.
  * @example const pages = new LivePages({ source: book, version: () => live.version(), renderer, title: 'repo' })
  */
 export class LivePages {
-  private snap: Snapshot | undefined
+  private readonly snaps = new Map<string, Snapshot>()
   private readonly runs = new Map<string, { key: string; files: Promise<RunFiles> }>()
   private readonly pages = new Map<string, { key: string; status: number; body: Buffer }>()
   private readonly code = new Map<string, Promise<CodeHistory>>()
@@ -67,7 +74,11 @@ export class LivePages {
 
   /** Answers a GET/HEAD of the site; false when nothing is at `path` (the caller answers 404). */
   async handle(path: string, search: string, res: ServerResponse, head: boolean): Promise<boolean> {
-    if (path.startsWith('/data/')) return this.data(path.slice(1), res)
+    // `?v=<version>`: the version a change event named; answered from that snapshot while it is kept (the page's
+    // table and its charts, fetched apart, then show one moment)
+    const v = /[?&]v=([^&]*)/.exec(search)?.[1]
+    const asked = v === undefined ? undefined : safeDecode(v)
+    if (path.startsWith('/data/')) return this.data(path.slice(1), res, asked)
     if (path.startsWith('/artifacts/')) return this.artifact(path.slice(1), res, head)
     const r = this.renderer
     if (!r) {
@@ -85,17 +96,17 @@ export class LivePages {
       res.end()
       return true
     }
-    const page = await this.page(path)
+    const page = await this.page(path, asked)
     res.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.body.length, 'cache-control': 'no-cache' })
     res.end(head ? undefined : page.body)
     return true
   }
 
   /** A rendered page, from the cache when nothing changed since. */
-  async page(path: string): Promise<{ status: number; body: Buffer }> {
-    const version = await this.o.version()
+  async page(path: string, asked?: string): Promise<{ status: number; body: Buffer }> {
+    const snap = await this.at(asked)
+    const version = snap.version
     const m = /^\/runs\/([\w-]{1,100})\/$/.exec(path)
-    const snap = this.snapshot(version)
     // A run page shows its run, its parent's and children's names and what the tip holds (experiments, models): while
     // other runs log (every journal write is a new version) its render is reused.
     const key = m ? await runPageKey(snap, m[1]!, version) : version
@@ -123,11 +134,22 @@ export class LivePages {
     return page
   }
 
+  /** The snapshot a request reads: the version it asked for while kept, else the current one. */
+  private async at(asked: string | undefined): Promise<Snapshot> {
+    const kept = asked === undefined ? undefined : this.snaps.get(asked)
+    return kept ?? this.snapshot(await this.o.version())
+  }
+
   private snapshot(version: string): Snapshot {
-    if (this.snap?.version === version) return this.snap
-    const summaries = summarizeSite(this.o.source, { judge: this.o.judge, codeHistory: this.o.gitdir ? (ids) => this.codeHistory(ids) : undefined })
-    summaries.catch(() => {})
-    return (this.snap = { version, summaries })
+    const hit = this.snaps.get(version)
+    if (hit) return hit
+    const source = this.o.snapshot ? this.o.snapshot() : Promise.resolve(this.o.source)
+    const summaries = source.then((src) => summarizeSite(src, { judge: this.o.judge, codeHistory: this.o.gitdir ? (ids) => this.codeHistory(ids) : undefined }))
+    summaries.catch(() => this.snaps.delete(version))
+    const snap: Snapshot = { version, source, summaries }
+    this.snaps.set(version, snap)
+    if (this.snaps.size > SNAPSHOTS) this.snaps.delete(this.snaps.keys().next().value!)
+    return snap
   }
 
   /** Code commits never change: their subjects and order are read from git once per set of ids (three git processes). */
@@ -158,7 +180,7 @@ export class LivePages {
     const key = JSON.stringify(run)
     const hit = this.runs.get(id)
     if (hit && hit.key === key) return hit.files
-    const files = this.collect(run, s.children.get(id) ?? [])
+    const files = snap.source.then((src) => this.collect(src, run, s.children.get(id) ?? []))
     files.catch(() => this.runs.delete(id))
     this.runs.delete(id)
     this.runs.set(id, { key, files })
@@ -166,7 +188,7 @@ export class LivePages {
     return files
   }
 
-  private async collect(run: RunSummary, children: string[]): Promise<RunFiles> {
+  private async collect(source: SiteSource, run: RunSummary, children: string[]): Promise<RunFiles> {
     const files = new Map<string, () => string | Promise<string>>()
     const sink: RunFileSink = {
       async put(rel, make) {
@@ -176,14 +198,14 @@ export class LivePages {
       // Artifacts are read from the book when fetched; only text (previews, log, diff) is read here.
       artifact: async (src, id, path, _rel, wantBytes) => (wantBytes && artifactKind(path) === 'text' ? src.readArtifact(id, path) : undefined),
     }
-    const detail = await collectRun(this.o.source, run, sink, {
+    const detail = await collectRun(source, run, sink, {
       maxPoints: this.o.maxPoints ?? 1500, maxArtifact: this.o.maxArtifactBytes ?? 20 * 1024 * 1024, previewBytes: 8192, children, sampled: true,
     })
     return { detail, files }
   }
 
-  private async data(rel: string, res: ServerResponse): Promise<boolean> {
-    const snap = this.snapshot(await this.o.version())
+  private async data(rel: string, res: ServerResponse, asked?: string): Promise<boolean> {
+    const snap = await this.at(asked)
     const s = await snap.summaries
     if (rel === 'data/judge.json') return json(res, s.judgeData)
     let m = /^data\/experiments\/([\w-]{1,100})\/runs\.json$/.exec(rel)
@@ -229,18 +251,27 @@ export class LivePages {
   }
 }
 
-/** What a run page's render depends on besides the template: the tip, the run, its parent's and children's summaries. */
+/**
+ * What a run page's render depends on besides the template: the run, its parent's and children's names, its
+ * experiment's name, the models that name it (and whether there are models: the nav). Not the tip: while 20 runs log
+ * and commit, a page whose run did not change is not rendered again.
+ */
 async function runPageKey(snap: Snapshot, id: string, version: string): Promise<string> {
   const s = await snap.summaries
   const run = s.runs.find((r) => r.id === id)
   if (!run) return version
   const related = [run.parent ?? '', ...(s.children.get(id) ?? [])].map((r) => s.runs.find((x) => x.id === r)?.name ?? '')
-  return `${versionTip(version)}|${JSON.stringify(run)}|${JSON.stringify(related)}`
+  const exp = s.experiments.find((e) => e.id === run.experiment)?.name
+  return JSON.stringify([run, related, exp, s.models.length > 0, s.modelRefs[id] ?? []])
 }
 
 function json(res: ServerResponse, v: unknown): true {
   sendJson(res, 200, JSON.stringify(v))
   return true
+}
+
+function safeDecode(s: string): string | undefined {
+  try { return decodeURIComponent(s) } catch { return undefined }
 }
 
 function escapeHtml(s: string): string {

@@ -4,7 +4,7 @@
  * carry a `<meta name="labbook-live">` naming the channel; the static build has none, so its islands never look for one.
  */
 import type { ServerResponse } from 'node:http'
-import { journalGeneration } from '../track/live.js'
+import { journalGenerations } from '../track/live.js'
 import type { Book } from './book.js'
 import { ApiError } from './errors.js'
 import { sendJson } from './http.js'
@@ -27,6 +27,11 @@ export class LiveChannel {
   private readonly listeners = new Set<ServerResponse>()
   private timer: NodeJS.Timeout | undefined
   private last = ''
+  /** What `last` was made of: the tip and each run's journal generation (which runs an event names). */
+  private lastTip: string | undefined
+  private lastGens = new Map<string, string>()
+  /** When `last` was read (performance.now()). */
+  private lastAt = 0
   private checking = false
 
   constructor(private readonly o: LiveOptions) {}
@@ -41,7 +46,26 @@ export class LiveChannel {
 
   /** The change counter pages compare: branch tip plus journal generation. */
   async version(): Promise<string> {
-    return `${(await this.o.book.tip()) ?? ''}|${hash(journalGeneration(this.o.book.gitdir, this.o.book.branch))}`
+    return (await this.read()).version
+  }
+
+  /**
+   * The version the pages are told about: while the channel watches (someone listens), the one it last announced,
+   * if read within the last interval; so every page refreshing after one event is answered from one snapshot
+   * (live-pages.ts), not one per request while writers keep appending. Otherwise read now.
+   */
+  async current(): Promise<string> {
+    if (this.timer && this.last && performance.now() - this.lastAt < 2 * (this.o.interval ?? 250)) return this.last
+    return this.version()
+  }
+
+  private async read(): Promise<{ version: string; tip: string; gens: Map<string, string> }> {
+    // journals first, then the tip (as LiveReader.listRuns): a commit landing in between moves the tip, never hides
+    const gens = journalGenerations(this.o.book.gitdir, this.o.book.branch)
+    const tip = (await this.o.book.tip()) ?? ''
+    let all = ''
+    for (const [id, g] of gens) all += `${id}/${g}`
+    return { version: `${tip}|${hash(all)}`, tip, gens }
   }
 
   private subscribe(res: ServerResponse): void {
@@ -55,9 +79,9 @@ export class LiveChannel {
     // the request itself closes as soon as its (empty) body is read; the response closes when the page goes away
     res.on('close', done)
     res.on('error', done)
-    this.version().then((v) => {
-      this.last = v
-      res.write(`event: change\ndata: ${JSON.stringify({ version: v })}\n\n`)
+    this.read().then((r) => {
+      this.remember(r)
+      res.write(`event: change\ndata: ${JSON.stringify({ version: r.version, tip: true })}\n\n`)
     }, () => {}) // a journal rotated away mid-look: the next tick looks again
     if (!this.timer) {
       let beats = 0
@@ -74,14 +98,26 @@ export class LiveChannel {
     if (this.checking) return
     this.checking = true
     try {
-      const v = await this.version()
-      if (v === this.last) return
-      this.last = v
-      const msg = `event: change\ndata: ${JSON.stringify({ version: v })}\n\n`
+      const r = await this.read()
+      const before = { tip: this.lastTip, gens: this.lastGens, version: this.last }
+      this.remember(r)
+      if (r.version === before.version) return
+      // which runs' journals moved (a page on one run refetches only when its run or the tip moved)
+      const runs: string[] = []
+      for (const [id, g] of r.gens) if (before.gens.get(id) !== g) runs.push(id)
+      for (const id of before.gens.keys()) if (!r.gens.has(id)) runs.push(id)
+      const msg = `event: change\ndata: ${JSON.stringify({ version: r.version, tip: r.tip !== before.tip, runs })}\n\n`
       for (const l of this.listeners) l.write(msg)
     } finally {
       this.checking = false
     }
+  }
+
+  private remember(r: { version: string; tip: string; gens: Map<string, string> }): void {
+    this.last = r.version
+    this.lastTip = r.tip
+    this.lastGens = r.gens
+    this.lastAt = performance.now()
   }
 
   private stop(): void {
@@ -95,11 +131,6 @@ export class LiveChannel {
     for (const l of this.listeners) l.end()
     this.listeners.clear()
   }
-}
-
-/** The branch tip part of a `LiveChannel.version()`. */
-export function versionTip(version: string): string {
-  return version.slice(0, version.indexOf('|'))
 }
 
 /** The `<meta>` that tells a page's islands where the live channel is (inserted into pages served live). */

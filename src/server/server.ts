@@ -72,6 +72,8 @@ export interface LiveSiteOptions {
   renderer: Promise<Renderer>
   /** The site's data: a `Labbook` (the branch plus live journals). */
   source: SiteSource
+  /** One moment of `source` (`Labbook.snapshot()`): each version of the pages reads one. */
+  snapshot?: () => Promise<SiteSource>
   /** Shown in the header. */
   title: string
   /** Goals and primary metrics (labbook.config.yaml). */
@@ -122,7 +124,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const router = new Router(ROUTES)
   const api = o.api ?? true
   const live = new LiveChannel({ book: o.book })
-  const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, ...o.site, version: () => live.version() }) : undefined
+  const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, ...o.site, version: () => live.current() }) : undefined
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
 

@@ -18,6 +18,7 @@ import { ExperimentHandle } from './experiment.js'
 import { editExperiment, getOrCreateExperiment } from './experiments.js'
 import { LabbookReader, runNotFound } from './reader.js'
 import { LiveReader } from './live-reader.js'
+import type { TreeView } from '../store/tree-view.js'
 import { journalOwner, journalRoot, ownerAlive, readJournal } from './journal.js'
 import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recover.js'
 import { existingRunState } from './chunks.js'
@@ -286,6 +287,11 @@ export class Labbook extends LiveReader {
     const commit = resolveRevision(this.gitdir, rev, this.store)
     const view = await this.store.viewOfCommit(commit)
     return new LabbookReader(this.objects, this.index, this.gitdir, async () => view)
+  }
+
+  /** @internal */
+  viewOf(commit: string): Promise<TreeView> {
+    return this.store.viewOfCommit(commit)
   }
 
   /**

@@ -5,7 +5,10 @@
 import { isLabbookError } from '../errors.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
-import { liveJournals, overlaySummary, uncommittedPoints } from './live.js'
+import { liveJournals, overlaySummary, uncommittedPoints, type LiveJournal } from './live.js'
+import type { TreeView } from '../store/tree-view.js'
+import type { ObjectStore } from '../store/objects.js'
+import type { SummaryIndex } from '../store/summary-index.js'
 import type { MetricSample } from '../model/book.js'
 import { sampleSeries, withPoints, type SeriesColumns } from './history.js'
 import { LabbookReader, runNotFound, type ListRunsOptions } from './reader.js'
@@ -14,6 +17,24 @@ export abstract class LiveReader extends LabbookReader {
   abstract readonly branch: string
   abstract tip(): Promise<string | null>
   abstract at(rev: string): Promise<LabbookReader>
+  /** @internal The tree of a commit of the branch (a snapshot's pinned view). */
+  abstract viewOf(commit: string): Promise<TreeView>
+
+  /** The journals of runs in progress, read anew on each call (a `LiveSnapshot` keeps one read). */
+  protected journals(): LiveJournal[] {
+    return liveJournals(this.gitdir, this.branch)
+  }
+
+  /**
+   * One moment of this book: the journals read once, then the tip pinned (that order, as in listRuns). Every read of
+   * it agrees with every other: a live run page's metrics table and its charts count the same points.
+   */
+  async snapshot(): Promise<LiveSnapshot> {
+    const live = this.journals()
+    const tip = await this.tip()
+    const view = tip ? await this.viewOf(tip) : null
+    return new LiveSnapshot(this.objects, this.index, this.gitdir, async () => view, this.branch, tip, live, this)
+  }
 
   /** One revision for both reads below: a commit landing between "how many points are committed" and "read the chunks" would count the tail twice. */
   private async pinned(): Promise<LabbookReader | undefined> {
@@ -25,7 +46,7 @@ export abstract class LiveReader extends LabbookReader {
   override async listRuns(o: ListRunsOptions = {}): Promise<RunSummary[]> {
     // Journals first, then the branch: a run whose group commit lands in between (and whose journal then goes) is on
     // the branch by the time it is read; the other order would find it in neither place.
-    const live = liveJournals(this.gitdir, this.branch)
+    const live = this.journals()
     const runs = await super.listRuns(o)
     if (!live.length) return runs
     const byId = new Map(live.map((j) => [j.runId, j]))
@@ -48,13 +69,13 @@ export abstract class LiveReader extends LabbookReader {
 
   /** queryRuns with runs in progress: while any are, every run is materialised (listRuns lays the journals over them). */
   override async queryRuns(o: Parameters<LabbookReader['queryRuns']>[0] = {}): Promise<RunSummary[]> {
-    if (!liveJournals(this.gitdir, this.branch).length) return super.queryRuns(o)
+    if (!this.journals().length) return super.queryRuns(o)
     return this.queryAll(o)
   }
 
   /** A run, with what its live writer journaled and did not commit yet. */
   override async getRun(id: string): Promise<RunSummary> {
-    const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
+    const j = this.journals().find((x) => x.runId === id)
     if (!j) return super.getRun(id)
     const onBranch = await super.getRun(id).catch((e: unknown) => {
       if (isLabbookError(e, 'RUN_NOT_FOUND')) return undefined
@@ -67,7 +88,7 @@ export abstract class LiveReader extends LabbookReader {
 
   /** Columns with the points a live writer journaled and did not commit yet. */
   override async metricColumns(id: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
-    const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
+    const j = this.journals().find((x) => x.runId === id)
     if (!j) return super.metricColumns(id, onlyKey)
     const rev = await this.pinned()
     const onBranch = await rev?.getRun(id).catch(() => undefined)
@@ -80,7 +101,7 @@ export abstract class LiveReader extends LabbookReader {
    * and the whole is downsampled again (exactly what a full read would give); a run with no tail reads the cache.
    */
   override async metricSample(id: string, maxPoints: number): Promise<Record<string, MetricSample>> {
-    const j = liveJournals(this.gitdir, this.branch).find((x) => x.runId === id)
+    const j = this.journals().find((x) => x.runId === id)
     if (!j) return super.metricSample(id, maxPoints)
     const rev = await this.pinned()
     const onBranch = await rev?.getRun(id).catch(() => undefined)
@@ -95,5 +116,31 @@ export abstract class LiveReader extends LabbookReader {
   protected async onBranch(id: string): Promise<boolean> {
     const view = await this.view()
     return !!view && !!(await view.entry(`${runDir(id)}/${RUN_FILE}`))
+  }
+}
+
+/** A `LiveReader` at one moment (`book.snapshot()`): fixed tip, journals as they were read. */
+export class LiveSnapshot extends LiveReader {
+  constructor(
+    objects: ObjectStore, index: SummaryIndex, gitdir: string, view: () => Promise<TreeView | null>,
+    readonly branch: string, private readonly pinnedTip: string | null, private readonly live: LiveJournal[], private readonly book: LiveReader,
+  ) {
+    super(objects, index, gitdir, view)
+  }
+
+  async tip(): Promise<string | null> {
+    return this.pinnedTip
+  }
+
+  at(rev: string): Promise<LabbookReader> {
+    return this.book.at(rev)
+  }
+
+  viewOf(commit: string): Promise<TreeView> {
+    return this.book.viewOf(commit)
+  }
+
+  protected override journals(): LiveJournal[] {
+    return this.live
   }
 }

@@ -11,6 +11,7 @@ import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
 import PlotFigure from './PlotFigure'
 import { getJson, getSeries } from './url'
 import { useLiveTick } from './live-channel'
+import { liveRun } from './regions'
 
 interface Props {
   metrics: MetricFile[]
@@ -44,7 +45,8 @@ export const isSystemMetric = (key: string) => key.startsWith('system/')
 
 export default function RunCharts({ metrics: initial, startTime, label, runId }: Props) {
   const [metrics, setMetrics] = useState(initial)
-  const tick = useLiveTick()
+  // its run's changes only (and the tip's), at most one refresh per half second, at the version the table shows
+  const tick = useLiveTick(runId ? [runId] : undefined)
   const [x, setX] = useState<XAxis>('step')
   const [logY, setLogY] = useState(false)
   const [fromZero, setFromZero] = useState(false)
@@ -61,7 +63,10 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
 
   useEffect(() => {
     if (!tick || !runId) return
-    getJson<{ metricFiles: MetricFile[] }>(`data/runs/${runId}.json`).then((r) => setMetrics((old) => (JSON.stringify(old) === JSON.stringify(r.metricFiles) ? old : r.metricFiles)), () => {})
+    getJson<{ metricFiles: MetricFile[] } & Record<string, unknown>>(`data/runs/${runId}.json`).then((r) => {
+      setMetrics((old) => (JSON.stringify(old) === JSON.stringify(r.metricFiles) ? old : r.metricFiles))
+      liveRun(r) // the metrics table's numbers from the same answer as the headers' counts
+    }, () => {})
   }, [tick, runId])
 
   useEffect(() => {

@@ -1,7 +1,13 @@
 /**
  * Live updates for islands, when the page is served by `labbook serve` / `labbook ui`: the server marks its pages
  * with `<meta name="labbook-live" content="/live/">`. Server-Sent Events say when the branch or a run's journal
- * moved; without EventSource the island polls. A page of the static build has no such meta: no channel, no request.
+ * moved, and which runs; without EventSource the island polls. A page of the static build has no such meta: no
+ * channel, no request.
+ *
+ * One refresh per page per GAP at most, whatever the rate of changes: the events of a gap are merged and every
+ * listener is called once with them. Each event names the server's version; `liveVersion()` is the one last passed
+ * on, and the page's fetches name it (`?v=`), so the parts of one page refreshed apart (its table, its charts) show
+ * one moment of the server.
  */
 import { useEffect, useState } from 'react'
 
@@ -10,40 +16,92 @@ export function liveBase(): string | null {
   return document.querySelector('meta[name="labbook-live"]')?.getAttribute('content') ?? null
 }
 
-const listeners = new Set<() => void>()
-let stop: (() => void) | undefined
+/** A change as the server announces it: its version, whether the branch tip moved, the runs whose journals moved. */
+export interface LiveChange { version: string; tip: boolean; runs?: string[] }
 
-/** Calls `onChange` whenever the served data changed; returns the unsubscribe function (a no-op on static pages). One stream per page, shared by its islands. */
-export function subscribeLive(onChange: () => void): () => void {
+/** Least time between two refreshes of a page, ms: pages cost the server nothing while runs log faster than this. */
+const GAP = 500
+
+interface Listener { fn: (c: LiveChange) => void; runs?: string[] }
+const listeners = new Set<Listener>()
+let stop: (() => void) | undefined
+let version = ''
+let pending: LiveChange | undefined
+let lastFire = 0
+let timer: ReturnType<typeof setTimeout> | undefined
+
+/** The version of the change last passed on to the page's listeners ('' before the first). */
+export function liveVersion(): string {
+  return version
+}
+
+/**
+ * Calls `onChange` whenever the served data changed (at most once per GAP); with `runs`, only when one of those runs
+ * or the branch tip moved. Returns the unsubscribe function (a no-op on static pages). One stream per page.
+ */
+export function subscribeLive(onChange: (c: LiveChange) => void, runs?: string[]): () => void {
   const base = liveBase()
   if (!base) return () => {}
-  listeners.add(onChange)
+  const l: Listener = { fn: onChange, runs }
+  listeners.add(l)
   stop ??= open(base)
   return () => {
-    listeners.delete(onChange)
+    listeners.delete(l)
     if (!listeners.size) { stop?.(); stop = undefined }
   }
 }
 
+function merge(a: LiveChange | undefined, b: LiveChange): LiveChange {
+  if (!a) return b
+  return { version: b.version, tip: a.tip || b.tip, runs: a.runs && b.runs ? [...new Set([...a.runs, ...b.runs])] : undefined }
+}
+
+function receive(c: LiveChange): void {
+  pending = merge(pending, c)
+  if (timer) return
+  timer = setTimeout(flush, Math.max(0, lastFire + GAP - Date.now()))
+}
+
+function flush(): void {
+  timer = undefined
+  const c = pending
+  pending = undefined
+  if (!c) return
+  lastFire = Date.now()
+  version = c.version
+  for (const l of [...listeners]) if (!l.runs || c.tip || !c.runs || c.runs.some((r) => l.runs!.includes(r))) l.fn(c)
+}
+
 function open(base: string): () => void {
-  const fire = () => { for (const l of [...listeners]) l() }
   if (typeof EventSource !== 'undefined') {
     const es = new EventSource(`${base}events`)
-    es.addEventListener('change', fire)
+    es.addEventListener('change', (e) => {
+      try {
+        const d = JSON.parse((e as MessageEvent<string>).data) as Partial<LiveChange>
+        receive({ version: String(d.version ?? ''), tip: d.tip !== false, runs: Array.isArray(d.runs) ? d.runs.map(String) : undefined })
+      } catch { receive({ version: '', tip: true }) }
+    })
     return () => es.close()
   }
   let last = ''
-  const timer = setInterval(() => {
+  const poll = setInterval(() => {
     fetch(`${base}state.json`, { cache: 'no-store' }).then((r) => r.json()).then((s: { version: string }) => {
-      if (s.version !== last) { last = s.version; fire() }
+      if (s.version !== last) { last = s.version; receive({ version: s.version, tip: true }) }
     }, () => {})
   }, 2000)
-  return () => clearInterval(timer)
+  return () => clearInterval(poll)
 }
 
-/** A counter that moves whenever the served data changed (0 forever on a static page): put it in an effect's dependencies to refetch. */
-export function useLiveTick(): number {
+/** `path` naming the version last passed on (`?v=`), on a live page; unchanged elsewhere. */
+export function atLiveVersion(path: string): string {
+  if (!version || !liveBase()) return path
+  return `${path}${path.includes('?') ? '&' : '?'}v=${encodeURIComponent(version)}`
+}
+
+/** A counter that moves whenever the served data changed (0 forever on a static page): put it in an effect's dependencies to refetch. With `runs`, only changes of those runs (or the tip) count. */
+export function useLiveTick(runs?: string[]): number {
   const [tick, setTick] = useState(0)
-  useEffect(() => subscribeLive(() => setTick((t) => t + 1)), [])
+  const key = runs?.join(',')
+  useEffect(() => subscribeLive(() => setTick((t) => t + 1), key === undefined ? undefined : key.split(',')), [key])
   return tick
 }

@@ -5,30 +5,67 @@
  * islands and scroll untouched. The fetched page comes from our own server (every user string escaped there);
  * DOMParser never runs its scripts. On a static page: nothing.
  */
-import { liveBase, subscribeLive } from './live-channel'
+import type { MetricSummary } from 'labbook-lib/model/run.js'
+import { fmtNumber } from 'labbook-lib/site/browser/display.js'
+import { atLiveVersion, liveBase, subscribeLive } from './live-channel'
 
-/** At most one refresh per this many ms (the charts react to every change; these parts can wait a little). */
-const MIN_GAP = 1000
+/** Refetches the page and swaps its regions (set by refreshRegions; a no-op before). */
+let refresh: () => void = () => {}
 
 export function refreshRegions(): void {
   if (!liveBase() || !document.querySelector('[data-live]')) return
   let busy = false
   let again = false
-  let last = 0
+  // At the version of the change that asked (live-channel.ts): what the page shows comes from one moment.
   const run = async (): Promise<void> => {
     if (busy) { again = true; return }
     busy = true
-    const wait = last + MIN_GAP - Date.now()
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-    last = Date.now()
     try {
-      const res = await fetch(location.href, { cache: 'no-store' })
+      const res = await fetch(atLiveVersion(location.pathname + location.search), { cache: 'no-store' })
       if (res.ok) swap(new DOMParser().parseFromString(await res.text(), 'text/html'))
     } catch { /* the next change retries */ }
     busy = false
     if (again) { again = false; void run() }
   }
-  subscribeLive(() => void run())
+  refresh = () => void run()
+  // A run page re-renders when the branch moved (a commit: artifacts, related runs); while its run only logs, its
+  // charts island fetches the run (liveRun below) and the page is refetched only when more than numbers changed.
+  const runPage = /\/runs\/([\w-]+)\/$/.exec(location.pathname)?.[1]
+  if (runPage && runPage !== '-' && document.querySelector('.run-charts, [data-live="metrics"]')) subscribeLive((c) => { if (c.tip) refresh() }, [runPage])
+  else subscribeLive(refresh)
+}
+
+const COLUMNS = ['Metric', 'Latest', 'Step', 'Min', 'Max', 'Points']
+let lastRest: string | undefined
+
+/**
+ * A live run page's run as its charts island fetched it (`data/runs/<id>.json`, at the version of the change): the
+ * metrics table's numbers are set from it, so the table and the charts' headers count the same points (one source);
+ * anything else of the run that changed (status, tags, params, a new metric) refetches the page's regions.
+ */
+export function liveRun(run: { metrics?: Record<string, MetricSummary> } & Record<string, unknown>): void {
+  const { metrics = {}, metricFiles: _f, duration: _d, ...rest } = run
+  const key = JSON.stringify(rest)
+  const changed = lastRest !== undefined && key !== lastRest
+  lastRest = key
+  if (!setMetricsTable(metrics) || changed) refresh()
+}
+
+/** Sets the numbers of the metrics table (`data-live="metrics"`); false when its rows are not the run's metrics. */
+function setMetricsTable(metrics: Record<string, MetricSummary>): boolean {
+  const table = document.querySelector('[data-live="metrics"] table')
+  if (!table) return Object.keys(metrics).length === 0
+  const head = [...table.querySelectorAll('thead th')].map((th) => th.textContent ?? '')
+  if (COLUMNS.some((c, i) => head[i] !== c)) return false
+  const rows = [...table.querySelectorAll<HTMLTableRowElement>('tbody tr')]
+  if (rows.length !== Object.keys(metrics).length) return false
+  for (const tr of rows) {
+    const m = metrics[tr.cells[0]?.textContent ?? '']
+    if (!m || tr.cells.length < COLUMNS.length) return false
+    const text = [fmtNumber(m.value), String(m.step), fmtNumber(m.min), fmtNumber(m.max), String(m.count)]
+    text.forEach((t, i) => { const td = tr.cells[i + 1]!; if (td.textContent !== t) td.textContent = t })
+  }
+  return true
 }
 
 /** What each region held when the server last sent it: a region is replaced only when that changed, so what the
