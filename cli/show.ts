@@ -8,7 +8,8 @@ import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
 import { colorsFor, formatTime, out, renderTable, toJson, printable } from './output.js'
 import { formatDuration, formatNumber } from '../src/model/display-numbers.js'
-import { defaultColumns, runRecord, shortIds, statusColor } from './runs-view.js'
+import { bestRuns, defaultColumns, runRecord, shortIds, statusColor } from './runs-view.js'
+import { loadConfig } from '../src/format/config-file.js'
 
 export default withExamples(defineCommand({
   meta: { name: 'show', description: 'Everything about one run: params, metrics, tags, code, artifacts' },
@@ -30,12 +31,12 @@ export default withExamples(defineCommand({
         for (const k of Object.keys(histories).sort()) history[k] = histories[k]!.map((p) => ({ step: p.step, value: p.value, timestamp: p.timestamp }))
         return out(io, toJson({ ...runRecord(run, names), history, artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, external: a.external, ...(a.pointer ? { storage: a.pointer, sha256: a.sha256, local: book.hasArtifactContent(a) } : {}) })), children: children.map((r) => r.id) }))
       }
-      io.stdout.write(showText(run, names.get(run.experiment) ?? run.experiment, artifacts.map((a) => ({ ...a, local: a.external ? book.hasArtifactContent(a) : true })), children, io, !!args.utc))
+      io.stdout.write(showText(run, names.get(run.experiment) ?? run.experiment, artifacts.map((a) => ({ ...a, local: a.external ? book.hasArtifactContent(a) : true })), children, io, !!args.utc, bestRuns(children, { config: loadConfig(book.repo) })))
     })
   },
 }), ['labbook show 01jf3k', 'labbook show best-rf --json', 'labbook show sweep --utc'])
 
-function showText(r: RunSummary, experiment: string, artifacts: Array<ArtifactEntry & { local: boolean }>, children: RunSummary[], io: CliIO, utc: boolean): string {
+function showText(r: RunSummary, experiment: string, artifacts: Array<ArtifactEntry & { local: boolean }>, children: RunSummary[], io: CliIO, utc: boolean, best: ReadonlySet<string> = new Set()): string {
   const c = colorsFor(io.stdout, io.env)
   const lines: string[] = []
   const field = (k: string, v: string | undefined) => { if (v) lines.push(`${c.dim(k.padEnd(12))}${v}`) }
@@ -66,12 +67,12 @@ function showText(r: RunSummary, experiment: string, artifacts: Array<ArtifactEn
     ).trimEnd())
   }
   if (children.length) {
-    section(`Children (${children.length})`)
+    section(`Children (${children.length})`) // ★ the best eligible child (src/judge), as `ls` stars it
     const ids = shortIds(children.map((x) => x.id))
     const metric = defaultColumns(children).filter((f) => f.kind === 'metric').slice(0, 2)
     lines.push(renderTable(
       [{ header: 'id' }, { header: 'name' }, { header: 'status' }, ...metric.map((m) => ({ header: m.key, right: true }))],
-      children.map((x) => [ids.get(x.id) ?? x.id, x.name, x.status, ...metric.map((m) => (x.metrics[m.key] ? formatNumber(x.metrics[m.key]!.value) : ''))]),
+      children.map((x) => [ids.get(x.id) ?? x.id, (best.has(x.id) ? '★ ' : '') + x.name, x.status, ...metric.map((m) => (x.metrics[m.key] ? formatNumber(x.metrics[m.key]!.value) : ''))]),
     ).trimEnd())
   }
   const tags = Object.keys(r.tags).sort()

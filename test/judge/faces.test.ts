@@ -169,5 +169,9 @@ describe('labbook run --repeat', () => {
     const groups = JSON.parse((await cli(['ls', '-e', 'rep', '--group-by', 'config', '--json'])).stdout)
     expect(groups).toHaveLength(1) // the parent summarises, the children are the group
     expect(groups[0]).toMatchObject({ key: { lr: '0.1' }, finished: 3, best: { name: 'sweep-seed2' } })
+    // `show` on the parent stars the same best child, once
+    const shown = (await cli(['show', 'sweep'])).stdout.split('\n').filter((l) => l.includes('★'))
+    expect(shown).toHaveLength(1)
+    expect(shown[0]).toContain('★ sweep-seed2')
   }, 120_000)
 })
