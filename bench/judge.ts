@@ -8,15 +8,16 @@
 // swings on a shared machine hit both alike), wall time and this process's CPU time; the figure is the median over
 // rounds of the ratio B/A within a round:
 //  - `ls --json` vs `ls --group-by config --json` (every run listed; the grouped one also groups and summarises);
-//  - buildPrReport (every third run is the PR's, found by branch) vs the same plus judgePrExperiment over ALL runs
-//    (half as base, half as PR, per experiment): the worst case of what the report's judging costs.
+//  - buildPrReport (every third run is the PR's, found by branch) plus the judgement of ALL runs (half as base, half as
+//    PR, per experiment) the ungrouped way (best run per side, difference of values) vs src/judge's way
+//    (judgePrExperiment: groups, mean ± CI, Welch verdicts): what grouping and verdicts add to a report of 10,000 runs.
 import fs from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { main } from '../cli/main.js'
 import { Labbook } from '../src/index.js'
-import { groupRuns } from '../src/judge/index.js'
+import { bestRun, groupRuns, metricGoal, primaryMetrics } from '../src/judge/index.js'
 import { judgePrExperiment } from '../src/report/pr-experiment.js'
 import { buildPrReport } from '../src/report/pr-report.js'
 import { generateRuns } from './generate.js'
@@ -64,19 +65,27 @@ try {
 
   const ls = await pair(() => cli(['ls', '--json']), () => cli(['ls', '--group-by', 'config', '--json']))
 
-  // The report as the CLI builds it (listing, git history, PR/base split, and judging of the two sides' groups) …
+  // The report as the CLI builds it (listing, git history, the PR/base split and its own judging), plus the judgement
+  // of ALL 10,000 runs (half base, half PR, per experiment) done two ways: the ungrouped way (each side's best run by
+  // the primary metric, and the difference of the two values: what the report did before groups) and src/judge's
+  // (groups of repeats, mean ± CI, Welch verdicts: judgePrExperiment). The ratio is what grouping and verdicts add.
   const report = () => buildPrReport(book, { base: 'main', head: 'main', headBranch: 'feature' })
-  // … and what src/judge would add if BOTH sides held every run: grouping, statistics and verdicts over all 10,000
-  // runs again (half base, half PR, per experiment). Its share of the report is an upper bound of the judging's.
-  const judgeAll = () => {
-    const byExp = new Map<string, typeof runs>()
-    for (const r of runs) { const l = byExp.get(r.experiment); if (l) l.push(r); else byExp.set(r.experiment, [r]) }
-    for (const [id, list] of byExp) {
-      const half = Math.floor(list.length / 2)
-      judgePrExperiment({ experiment: { id, name: id, tags: {} }, base: list.slice(0, half), pr: list.slice(half).map((run) => ({ run })), commitOrder: new Map() })
+  const byExp = new Map<string, typeof runs>()
+  for (const r of runs) { const l = byExp.get(r.experiment); if (l) l.push(r); else byExp.set(r.experiment, [r]) }
+  const sides = [...byExp].map(([id, list]) => ({ id, base: list.slice(0, list.length >> 1), pr: list.slice(list.length >> 1) }))
+  const ungroupedAll = () => {
+    for (const { base, pr } of sides) {
+      const lead = primaryMetrics([...base, ...pr])[0]
+      const goal = lead === undefined ? undefined : metricGoal(lead).goal
+      if (lead === undefined || !goal) continue
+      const b = bestRun(base, lead, goal), p = bestRun(pr, lead, goal)
+      if (b && p) void (p.metrics[lead]!.value - b.metrics[lead]!.value)
     }
   }
-  const rep = await pair(report, async () => { await report(); judgeAll() })
+  const judgeAll = () => {
+    for (const { id, base, pr } of sides) judgePrExperiment({ experiment: { id, name: id, tags: {} }, base, pr: pr.map((run) => ({ run })), commitOrder: new Map() })
+  }
+  const rep = await pair(async () => { await report(); ungroupedAll() }, async () => { await report(); judgeAll() })
   const groups = groupRuns(runs).length
   await book.close()
 
@@ -87,8 +96,8 @@ try {
   console.log('medians; (…) = median over rounds of the ratio to the reference above it in the same round')
   row('ls --json', ls.a)
   row('ls --group-by config --json', ls.b, ls.ratio)
-  row('report (buildPrReport)', rep.a)
-  row('report + judging every run', rep.b, rep.ratio)
+  row('report + best runs (ungrouped)', rep.a)
+  row('report + groups and verdicts', rep.b, rep.ratio)
 } finally {
   fs.rmSync(dir, { recursive: true, force: true })
 }
