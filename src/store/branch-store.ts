@@ -216,7 +216,7 @@ export class BranchStore {
         }
         return null
       })
-      if (commit) lock.commit(commit)
+      if (commit) await lock.commitAsync(commit)
       else lock.release()
       for (const s of settled) s()
     } catch (e) {

@@ -64,6 +64,9 @@ export function assertSha1(gitdir: string): void {
  * move a branch under someone's feet. The main worktree of a bare repository checks nothing out.
  */
 export function checkedOutIn(gitdir: string, ref: string): string | undefined {
+  // HEAD (and a rebase's head-name) can only name a branch: git refuses to point them anywhere else, so no read is
+  // needed for refs/notes/labbook, which every group commit also moves.
+  if (!ref.startsWith('refs/heads/')) return undefined
   const holds = (dir: string): boolean => {
     for (const f of ['HEAD', 'rebase-merge/head-name', 'rebase-apply/head-name', 'BISECT_START']) {
       try {

@@ -2,11 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
-import { deflateSync, inflateSync } from 'node:zlib'
+import { inflateSync } from 'node:zlib'
 import { LabbookError } from '../errors.js'
 import { CatFileBatch } from './git.js'
 import { assertSha1 } from './gitdir.js'
-import { buildPack, installPack, packEntry, recordOwnPack, ROLL_AT, rollUpPacks } from './pack-write.js'
+import { buildPack, deflateObject, installPack, packEntry, recordOwnPack, ROLL_AT, rollUpPacks } from './pack-write.js'
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag'
 
@@ -79,11 +79,11 @@ export class ObjectStore {
     } finally {
       batch.open = false
     }
-    this.flushBatch(batch)
+    await this.flushBatch(batch)
     return result
   }
 
-  private flushBatch(batch: Batch): void {
+  private async flushBatch(batch: Batch): Promise<void> {
     const all = [...batch.objects]
     if (all.length < 2) {
       for (const [, o] of all) this.writeLoose(o.type, o.body)
@@ -91,7 +91,7 @@ export class ObjectStore {
     }
     try {
       const built = buildPack(all.map(([oid, o]) => packEntry(oid, o.type as 'blob', Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength))))
-      this.bytesWritten += installPack(this.gitdir, built)
+      this.bytesWritten += await installPack(this.gitdir, built)
       recordOwnPack(this.gitdir, built.name)
     } catch (e) {
       throw new LabbookError('IO_FAILED', `Could not write a pack of ${all.length} git objects: ${(e as Error).message}`, 'Check free disk space and permissions of .git/objects.', {}, { cause: e })
@@ -99,7 +99,7 @@ export class ObjectStore {
     for (const [oid, o] of all) this.remember(oid, o)
     this.objectsPacked += all.length
     if (++this.packsWritten % ROLL_AT === 0) {
-      try { rollUpPacks(this.gitdir) } catch { /* the next one; git's gc also packs them */ }
+      await rollUpPacks(this.gitdir).catch(() => { /* the next one; git's gc also packs them */ })
     }
   }
 
@@ -147,7 +147,7 @@ export class ObjectStore {
       fs.mkdirSync(dir, { recursive: true })
       this.knownDirs.add(dir)
     }
-    const data = deflateSync(Buffer.concat([header, body]), { level: 1 })
+    const data = deflateObject(Buffer.concat([header, body]))
     const tmp = join(dir, `tmp_obj_lb_${process.pid}_${++this.tmpCounter}`)
     try {
       // C git's prune-packed removes emptied fan-out directories, possibly between our mkdir and our write.

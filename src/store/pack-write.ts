@@ -38,7 +38,17 @@ export function packEntry(oid: string, type: PackObjectType, body: Buffer): Entr
     size = Math.floor(size / 128)
   }
   head.push(byte)
-  return { oid, raw: Buffer.concat([Buffer.from(head), deflateSync(body, { level: 1 })]) }
+  return { oid, raw: Buffer.concat([Buffer.from(head), deflateObject(body)]) }
+}
+
+/**
+ * zlib level 1 with a window no larger than the object needs (git inflates any window size up to 32 KB): the default
+ * 32 KB window and 8 memLevel allocate ~384 KB of state per call, which for a 300-byte run.yaml or tree costs more
+ * than compressing it (allocation, page faults, GC); the compressed size is the same while the object fits the window.
+ */
+export function deflateObject(body: Uint8Array): Buffer {
+  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(body.length + 262))))
+  return deflateSync(body, { level: 1, windowBits, memLevel: Math.min(8, windowBits - 7) })
 }
 
 const crcTable = (() => {
@@ -104,25 +114,30 @@ export function buildPack(entries: Entry[]): { name: string; pack: Buffer; idx: 
 
 let tmpCounter = 0
 
-/** Puts a pack in objects/pack: the .pack first, then the .idx (git sees a pack by its .idx). Returns its size. */
-export function installPack(gitdir: string, built: { name: string; pack: Buffer; idx: Buffer }): number {
+/**
+ * Puts a pack in objects/pack: the .pack first, then the .idx (git sees a pack by its .idx). Returns its size.
+ * Through the thread pool: a commit in the background must not hold the event loop while these creates and renames
+ * wait for the filesystem's journal (on ext4 they queue behind a concurrent fdatasync's journal commit, which is
+ * exactly when the foreground is waiting for its own).
+ */
+export async function installPack(gitdir: string, built: { name: string; pack: Buffer; idx: Buffer }): Promise<number> {
   const dir = join(gitdir, 'objects', 'pack')
   const tmp = join(dir, `tmp_pack_lb_${process.pid}_${++tmpCounter}`)
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(tmp + '.pack', built.pack)
+      await fs.promises.writeFile(tmp + '.pack', built.pack)
       break
     } catch (e: any) {
       if (e.code !== 'ENOENT' || attempt > 0) throw e
-      fs.mkdirSync(dir, { recursive: true })
+      await fs.promises.mkdir(dir, { recursive: true })
     }
   }
   try {
-    fs.renameSync(tmp + '.pack', join(dir, built.name + '.pack'))
-    fs.writeFileSync(tmp + '.idx', built.idx)
-    fs.renameSync(tmp + '.idx', join(dir, built.name + '.idx'))
+    await fs.promises.rename(tmp + '.pack', join(dir, built.name + '.pack'))
+    await fs.promises.writeFile(tmp + '.idx', built.idx)
+    await fs.promises.rename(tmp + '.idx', join(dir, built.name + '.idx'))
   } catch (e) {
-    for (const f of [tmp + '.pack', tmp + '.idx']) try { fs.unlinkSync(f) } catch { /* gone */ }
+    for (const f of [tmp + '.pack', tmp + '.idx']) await fs.promises.unlink(f).catch(() => { /* gone */ })
     throw e
   }
   return built.pack.length
@@ -181,7 +196,7 @@ function readEntries(dir: string, name: string): Entry[] | undefined {
  * O(log n) times). Under .git/labbook/pack.lock (exclusive create; skipped when held). The merged pack is in place
  * before the small ones go, so every object stays readable throughout. Returns the number of packs merged.
  */
-export function rollUpPacks(gitdir: string): number {
+export async function rollUpPacks(gitdir: string): Promise<number> {
   const lock = join(gitdir, 'labbook', 'pack.lock')
   let fd: number
   try {
@@ -227,7 +242,7 @@ export function rollUpPacks(gitdir: string): number {
     }
     if (merged.length < 2) return 0
     const built = buildPack(entries)
-    installPack(gitdir, built)
+    await installPack(gitdir, built)
     for (const name of merged) {
       if (name === built.name) continue
       for (const ext of ['.idx', '.pack']) try { fs.unlinkSync(join(dir, name + ext)) } catch { /* gone */ }

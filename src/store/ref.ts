@@ -30,6 +30,8 @@ export interface RefLock {
   readonly current: string | null
   /** Points the ref at `oid` and releases the lock (write the lock file, rename it onto the ref: C git's protocol). */
   commit(oid: string): void
+  /** The same, with the final rename in the thread pool (a background commit must not hold the event loop). */
+  commitAsync(oid: string): Promise<void>
   release(): void
 }
 
@@ -74,27 +76,46 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
   recordHolder(gitdir, ref, lockFd)
   testDelay('recorded')
   const current = readRef(gitdir, ref)
+  const claim = (): void => {
+    if (done) throw new Error('ref lock already released')
+    done = true
+  }
+  /** Writes the lock file and checks it is still ours; the caller renames it onto the ref. */
+  const prepare = (oid: string): void => {
+    // No fsync, as C git by default: a killed process loses nothing once rename() returned; the journal's
+    // fsync covers the points themselves.
+    fs.writeSync(lockFd, oid + '\n')
+    testDelay('written')
+    // Only our own lock file may become the ref: if a waiter took it away (it judged us dead), the path may now
+    // hold another writer's empty lock, and renaming that would leave the ref an empty file.
+    const mine = fs.fstatSync(lockFd, { bigint: true })
+    const there = statOrNull(lockPath)
+    fs.closeSync(lockFd)
+    if (!there || there.ino !== mine.ino || there.dev !== mine.dev) throw new Error(`the lock ${lockPath} was taken away`)
+  }
+  const failed = (e: unknown): LabbookError => {
+    unlinkIfMine(lockPath, lockFd)
+    return new LabbookError('IO_FAILED', `Could not move ${ref}: ${(e as Error).message}`, undefined, {}, { cause: e })
+  }
   return {
     ref,
     current,
     commit(oid: string) {
-      if (done) throw new Error('ref lock already released')
-      done = true
+      claim()
       try {
-        // No fsync, as C git by default: a killed process loses nothing once rename() returned; the journal's
-        // fsync covers the points themselves.
-        fs.writeSync(lockFd, oid + '\n')
-        testDelay('written')
-        // Only our own lock file may become the ref: if a waiter took it away (it judged us dead), the path may now
-        // hold another writer's empty lock, and renaming that would leave the ref an empty file.
-        const mine = fs.fstatSync(lockFd, { bigint: true })
-        const there = statOrNull(lockPath)
-        fs.closeSync(lockFd)
-        if (!there || there.ino !== mine.ino || there.dev !== mine.dev) throw new Error(`the lock ${lockPath} was taken away`)
+        prepare(oid)
         fs.renameSync(lockPath, path)
       } catch (e) {
-        unlinkIfMine(lockPath, lockFd)
-        throw new LabbookError('IO_FAILED', `Could not move ${ref}: ${(e as Error).message}`, undefined, {}, { cause: e })
+        throw failed(e)
+      }
+    },
+    async commitAsync(oid: string) {
+      claim()
+      try {
+        prepare(oid)
+        await fs.promises.rename(lockPath, path)
+      } catch (e) {
+        throw failed(e)
       }
     },
     release() {

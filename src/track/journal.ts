@@ -155,17 +155,21 @@ export class Journal {
     this.fd = fs.openSync(this.segment, 'a')
   }
 
-  /** The run is committed in full: the journal goes away. */
-  remove(): void {
+  /**
+   * The run is committed in full: the journal goes away. The two files it holds, then the directory (no walk of it);
+   * anything else there: removed with it. Through the thread pool: the unlinks and the rmdir wait for the
+   * filesystem's journal (on ext4 behind a concurrent fdatasync's commit), and the group commit that calls this runs
+   * in the background of the event loop the next run's start and end are waiting on.
+   */
+  async remove(): Promise<void> {
     const segment = this.segment
     this.close()
-    // The two files it holds, then the directory (no walk of it); anything else there: removed with it.
     try {
-      if (segment) fs.unlinkSync(segment)
-      fs.unlinkSync(join(this.dir, 'owner.json'))
-      fs.rmdirSync(this.dir)
+      if (segment) await fs.promises.unlink(segment)
+      await fs.promises.unlink(join(this.dir, 'owner.json'))
+      await fs.promises.rmdir(this.dir)
     } catch {
-      fs.rmSync(this.dir, { recursive: true, force: true })
+      await fs.promises.rm(this.dir, { recursive: true, force: true })
     }
   }
 

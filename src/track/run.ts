@@ -429,7 +429,7 @@ export class Run {
       this.host.deferCommit!(this)
       return
     }
-    if (this.journaled || options.removeJournal) this.journal.remove()
+    if (this.journaled || options.removeJournal) await this.journal.remove()
     this.host.forget(this)
     await this.host.afterEnd(this.summary(), this.previousStatus)
   }
@@ -439,7 +439,7 @@ export class Run {
     // once: a commit that ran while end() awaited its fdatasync already carried the end
     if (!this.ended || this.endCommitted) return
     this.endCommitted = true
-    if (this.journaled) this.journal.remove()
+    if (this.journaled) await this.journal.remove()
     await this.host.afterEnd(this.summary(), this.previousStatus, { gather: true })
   }
 

@@ -86,7 +86,7 @@ describe('writing a batch of objects as one pack', () => {
       await objects.writeBatch(async () => { written.push(objects.writeBlob(`a${i}`), objects.writeBlob(`b${i}`)) })
     }
     expect(packs(repo.dir)).toHaveLength(ROLL_AT - 1)
-    expect(rollUpPacks(gitdir)).toBe(0)
+    expect(await rollUpPacks(gitdir)).toBe(0)
     await objects.writeBatch(async () => { written.push(objects.writeBlob('c'), objects.writeBlob('d')) }) // the 16th: rolls up
     expect(packs(repo.dir)).toHaveLength(1)
     expectBlobs(repo.dir, written)
@@ -98,11 +98,11 @@ describe('writing a batch of objects as one pack', () => {
       }
     }
     await round('2', 4)
-    expect(rollUpPacks(gitdir)).toBe(ROLL_AT) // 15 small ones are more than half the first merge: all in one
+    expect(await rollUpPacks(gitdir)).toBe(ROLL_AT) // 15 small ones are more than half the first merge: all in one
     expect(packs(repo.dir)).toHaveLength(1)
     const big = packs(repo.dir)[0]
     await round('3', 2)
-    expect(rollUpPacks(gitdir)).toBe(ROLL_AT - 1) // now the big one is over twice the small ones: it stays
+    expect(await rollUpPacks(gitdir)).toBe(ROLL_AT - 1) // now the big one is over twice the small ones: it stays
     expect(packs(repo.dir)).toHaveLength(2)
     expect(packs(repo.dir)).toContain(big)
     expectBlobs(repo.dir, written)
