@@ -290,8 +290,9 @@ try {
   for (let j = 0; j < PAGES; j++) {
     const logger = loggers[j % LOGGERS]!
     const page = await ctx.newPage()
-    await page.goto(`${url}/runs/${logger.id}/`)
-    await page.waitForSelector('.run-charts figure[data-metric="loss"]', { timeout: 60_000 })
+    // a loaded machine can take longer than playwright's 30 s to the load event; the chart is what counts
+    await page.goto(`${url}/runs/${logger.id}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
+    await page.waitForSelector('.run-charts figure[data-metric="loss"]', { timeout: 180_000 })
     await watchDrawn(page)
     pages.push({ page, logger })
   }
@@ -336,7 +337,7 @@ try {
   const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 900 } })
   for (let j = 0; j < PAGES; j++) {
     const page = await ctx2.newPage()
-    await page.goto(`${url}/runs/${runs[j % runs.length]}/`)
+    await page.goto(`${url}/runs/${runs[j % runs.length]}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
   }
   await sleep(2000)
   const withPages = await blast(SECONDS * 1000)
