@@ -45,9 +45,13 @@ export abstract class LiveReader extends LabbookReader {
   /** Run summaries, newest first, with runs in progress as their journals show them (see live.ts). */
   override async listRuns(o: ListRunsOptions = {}): Promise<RunSummary[]> {
     // Journals first, then the branch: a run whose group commit lands in between (and whose journal then goes) is on
-    // the branch by the time it is read; the other order would find it in neither place.
+    // the branch by the time it is read; the other order would find it in neither place. And ONE revision of the
+    // branch for both "what it lists" and "is this journaled run on it": with two reads of the tip, a commit landing
+    // in between left a run in neither (not listed at the old tip, skipped as on the branch at the new one).
     const live = this.journals()
-    const runs = await super.listRuns(o)
+    const view = await this.view()
+    const branch = new LabbookReader(this.objects, this.index, this.gitdir, async () => view)
+    const runs = await branch.listRuns(o)
     if (!live.length) return runs
     const byId = new Map(live.map((j) => [j.runId, j]))
     const out = runs.map((r) => {
@@ -58,9 +62,9 @@ export abstract class LiveReader extends LabbookReader {
     })
     if (byId.size === 0) return out
     // journaled but not yet on the branch (the first commit is in flight), unless the filters left it out
-    const exp = o.experiment === undefined ? undefined : (await this.getExperiment(o.experiment)).id
+    const exp = o.experiment === undefined ? undefined : (await branch.getExperiment(o.experiment)).id
     for (const j of byId.values()) {
-      if (await this.onBranch(j.runId)) continue
+      if (await this.onBranch(j.runId, view)) continue
       const s = overlaySummary(j, undefined)
       if (s && (exp === undefined || s.experiment === exp) && (o.includeDeleted || s.lifecycle === 'active')) out.push(s)
     }
@@ -113,8 +117,9 @@ export abstract class LiveReader extends LabbookReader {
     return out
   }
 
-  protected async onBranch(id: string): Promise<boolean> {
-    const view = await this.view()
+  /** Whether the run is on the branch: at `view` when given (a read pinned to one revision), else at the tip. */
+  protected async onBranch(id: string, at?: TreeView | null): Promise<boolean> {
+    const view = at === undefined ? await this.view() : at
     return !!view && !!(await view.entry(`${runDir(id)}/${RUN_FILE}`))
   }
 }

@@ -63,7 +63,9 @@ export class Run {
   /** What reached the journal while a commit was in flight: it is not on the branch, so the next segment keeps it. */
   private journaledSinceSnapshot: string[] = []
   private ended = false
-  /** The group commit put the end on the branch (committed() ran). */
+  /** A commit whose snapshot was taken after end() reached the branch: the end is there, the journal may go. */
+  private endOnBranch = false
+  /** committed() ran for the end (drops the journal and counts the note once). */
   private endCommitted = false
   private readonly journal: Journal
   /** Tags this writer set or deleted (others' tag edits on the branch are kept). */
@@ -363,6 +365,8 @@ export class Run {
     const layout = layoutChunks(this.openChunk, this.nextChunk, taken.text)
     const dir = runDir(this.id)
     const mine = this.summary()
+    // end() may run while this commit is in flight: its snapshot (taken here) then still says RUNNING
+    const carriesEnd = this.ended
     let written: RunSummary | undefined
     try {
       await this.host.store.update(async (view) => {
@@ -384,6 +388,7 @@ export class Run {
       throw e
     }
     this.creating = false
+    if (carriesEnd) this.endOnBranch = true
     this.committedPoints += points
     this.nextChunk = layout.nextChunk
     this.openChunk = layout.open
@@ -436,8 +441,10 @@ export class Run {
 
   /** @internal the group commit put this run on the branch: an ended run drops its journal and counts into its note. */
   async committed(): Promise<void> {
-    // once: a commit that ran while end() awaited its fdatasync already carried the end
-    if (!this.ended || this.endCommitted) return
+    // Only once the branch has the end: a commit whose snapshot was taken before end() (the start's, in flight while
+    // end() was called) must not drop the journal, or the run reads RUNNING (and a crash keeps it so) until the
+    // end's own commit. Once: a commit that ran while end() awaited its fdatasync already carried the end.
+    if (!this.endOnBranch || this.endCommitted) return
     this.endCommitted = true
     if (this.journaled) await this.journal.remove()
     await this.host.afterEnd(this.summary(), this.previousStatus, { gather: true })
