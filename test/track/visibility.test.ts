@@ -1,13 +1,16 @@
 // Read-after-write: a run whose end() returned is visible at once, ended, to every reader (this book, another
 // Labbook, another process's `ls`), whether its group commit has landed, is landing, or has not started.
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { journalRoot } from '../../src/track/journal.js'
-import { ensureBuilt, runCli } from '../helpers/cli.js'
+import { collect } from '../helpers/cli.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 
+const ROOT = new URL('../..', import.meta.url).pathname
+const CLI = new URL('../../cli/main.ts', import.meta.url).pathname
 let repo: TestRepo
 afterEach(() => repo?.cleanup())
 
@@ -85,8 +88,7 @@ describe('a run end() acknowledged is visible at once', () => {
     const pending = await Labbook.open({ repo: repo.dir, commitDelay: 60_000 })
     const last = await pending.startRun({ name: 'pending' })
     await last.end()
-    ensureBuilt()
-    const ls = await runCli(['ls', '--json'], { cwd: repo.dir })
+    const ls = await collect(spawn(process.execPath, ['--import', 'tsx', CLI, '--repo', repo.dir, 'ls', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
     expect(ls.stderr).toBe('')
     const listed = JSON.parse(ls.stdout) as Array<{ id: string; status: string }>
     expect(listed.length).toBe(ids.size + 1)
