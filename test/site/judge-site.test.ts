@@ -210,7 +210,7 @@ describe('the runs table', () => {
     expect(dialogs).toEqual([])
     await ctx.close()
     // The same link in other schemes and on a phone: the same view.
-    for (const [scheme, v] of [['dark', VIEWS[0]], ['light', VIEWS[1]], ['dark', VIEWS[1]]] as const) {
+    for (const [scheme, v] of [['light', VIEWS[0]], ['dark', VIEWS[0]], ['light', VIEWS[1]], ['dark', VIEWS[1]]] as const) {
       const c = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
       const w = await c.newPage()
       await w.goto(link, { waitUntil: 'networkidle' })
@@ -218,7 +218,23 @@ describe('the runs table', () => {
       await poll(() => w.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path').count()).toBe(6)
       if (v.name === 'phone') expect(await w.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
       expect(await w.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
+      // A repeat row is as tall as its content: a long param value (the hostile arch) keeps to two lines, so the
+      // four repeats of that configuration are not drawn several times taller than their one-line name and status.
+      const rows = await w.locator('tr.member').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height))
+      const line = await w.locator('tr.member td.name').first().evaluate((e) => parseFloat(getComputedStyle(e).lineHeight))
+      expect(Math.max(...rows)).toBeLessThan(3.5 * line)
       await shot(w, `experiment-grouped-${v.name}-${scheme}`)
+      // Collapsed (nothing open): a group's label keeps to three lines; every row is still one group.
+      const closed = new URL(link)
+      closed.searchParams.delete('open')
+      await w.goto(closed.href, { waitUntil: 'networkidle' })
+      await poll(() => w.locator('tr.group-row').count()).toBe(7)
+      expect(await w.locator('tr.member').count()).toBe(0)
+      const labels = await w.locator('tr.group-row .group-label').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)))
+      expect(Math.max(...labels)).toBeLessThan(3.5)
+      // … and its best run's name is never broken mid-word (one line box per link), also on a phone.
+      expect(await w.locator('tr.group-row td.group-name .small a').evaluateAll((els) => els.map((e) => e.getClientRects().length))).toEqual([1, 1, 1, 1, 1, 1])
+      await shot(w, `experiment-grouped-collapsed-${v.name}-${scheme}`)
       await c.close()
     }
   }, 300_000)

@@ -214,7 +214,7 @@ function GroupRow({ g, columns, primary, open, picked, onOpen, onPick }: { g: Ta
       <td><input type="checkbox" aria-label={`Select group ${g.label}`} checked={picked} onChange={onPick} /></td>
       {columns.map((c) => {
         if (c.kind === 'attr' && c.key === 'name') {
-          return <td key={c.id} className="wrap"><button type="button" className="twisty" aria-expanded={open} onClick={onOpen} title={open ? 'Hide the runs' : 'Show the runs'}>{open ? '▾' : '▸'}</button> <span className="group-label">{g.label}</span>
+          return <td key={c.id} className="group-name"><div className="group-head"><button type="button" className="twisty" aria-expanded={open} onClick={onOpen} title={open ? 'Hide the runs' : 'Show the runs'}>{open ? '▾' : '▸'}</button><span className="group-label" title={g.label}>{g.label}</span></div>
             {g.best && <div className="muted small">best <a href={siteUrl(`runs/${g.best.id}/`)}>{g.best.name || g.best.id.slice(0, 8)}</a></div>}</td>
         }
         if (c.kind === 'attr' && c.key === 'status') return <td key={c.id} className="num" title={`${finished} of ${g.runs.length} runs finished; ${g.eligible} count`}>n={g.eligible}{g.eligible !== g.runs.length ? <span className="muted">/{g.runs.length}</span> : null}</td>
@@ -232,7 +232,8 @@ function GroupRow({ g, columns, primary, open, picked, onOpen, onPick }: { g: Ta
         if (c.kind === 'param' || c.kind === 'tag') {
           const vals = new Set(g.runs.map((r) => cellValue(r, c)))
           const one = vals.size === 1 ? [...vals][0] : undefined
-          return <td key={c.id} className={vals.size === 1 && typeof one === 'number' ? 'num' : 'wrap'}>{vals.size === 1 ? fmtValue(one) : <span className="muted">{vals.size} values</span>}</td>
+          if (vals.size === 1 && typeof one === 'number') return <td key={c.id} className="num">{fmtValue(one)}</td>
+          return <td key={c.id} className="wrap">{vals.size === 1 ? <ClippedText text={fmtValue(one)} /> : <span className="muted">{vals.size} values</span>}</td>
         }
         return <td key={c.id} />
       })}
@@ -274,5 +275,11 @@ function Cell({ run: r, col: c, depth, open, onOpen }: { run: TableRun; col: Col
   }
   const v = cellValue(r, c)
   const fromChild = c.kind === 'metric' && r.summary?.filled.includes(c.key)
-  return <td className={typeof v === 'number' ? 'num' : 'wrap'} title={fromChild ? 'best child' : undefined}>{fromChild ? <span className="muted">best </span> : null}{fmtValue(v)}</td>
+  if (typeof v !== 'number') return <td className="wrap"><ClippedText text={fmtValue(v)} /></td>
+  return <td className="num" title={fromChild ? 'best child' : undefined}>{fromChild ? <span className="muted">best </span> : null}{fmtValue(v)}</td>
+}
+
+/** A param or tag value: at most two lines in the table (a long value would make its row, and every repeat of it, tall); the whole value on hover and on the run page. */
+function ClippedText({ text }: { text: string }) {
+  return text ? <span className="clip" title={text}>{text}</span> : null
 }
