@@ -1,26 +1,27 @@
 /**
- * The run-page shell: a run's page drawn in the browser, for runs whose page the static build did not render (all but
- * the newest of each experiment, see `fullPageRuns` in src/site/build/collect.ts). Every such run's
- * `runs/<id>/index.html` is a copy of the one shell page (`runs/index.html`, which also takes `?id=`); this reads
- * `data/runs/<id>.json` and `data/runs/<id>/page.json` and shows what `pages/runs/[id].astro` shows, with the same
- * markup and classes, so both look the same. Everything is text (React escapes it); the description is the build's
- * escaped Markdown, as on the rendered pages.
+ * A run's page, the one markup for every way it is drawn:
+ * - `RunView` is rendered server-side by `pages/runs/[id].astro`, for the static build's pages and for `labbook serve`'s
+ *   live pages; the page passes its islands (the charts with their server-drawn first paint, the image steps) as the
+ *   `charts` and `images` slots, so only those hydrate.
+ * - The run-page shell draws the same `RunView` in the browser, for runs whose page the static build did not render
+ *   (all but the newest of each experiment, see `fullPageRuns` in src/site/build/collect.ts). Every such run's
+ *   `runs/<id>/index.html` is a copy of the one shell page (`runs/index.html`, which also takes `?id=`); it reads
+ *   `data/runs/<id>.json` and `data/runs/<id>/page.json`, made by the same functions (src/site/browser/run-view.ts).
+ * Everything is text (React escapes it); the description is the build's escaped Markdown.
  */
-import { Fragment, useEffect, useState } from 'react'
+import { Fragment, useEffect, useState, type ReactNode } from 'react'
 import { createRoot } from 'react-dom/client'
-import type { MetricFile, RunPageData, RunRow } from 'labbook-lib/site/browser/snapshot.js'
-import type { ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
+import type { RunPageData } from 'labbook-lib/site/browser/snapshot.js'
+import type { RunJson } from 'labbook-lib/site/browser/run-view.js'
 import { fmtBytes, fmtDuration, fmtNumber, fmtTime, fmtValue, shortSha } from 'labbook-lib/site/browser/display.js'
 import { runDuration } from 'labbook-lib/model/run.js'
 import RunCharts from './RunCharts'
 import ImageSteps from './ImageSteps'
 import { getJson, siteUrl } from './url'
 
-type RunJson = RunRow & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[] }
-
 const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/
 const NL = '\n'
-// A failed run shows the end of its output (the traceback) right under its FAILED badge (as pages/runs/[id].astro).
+// A failed run shows the end of its output (the traceback) right under its FAILED badge.
 const TAIL_LINES = 15
 const KNOWN = ['RUNNING', 'FINISHED', 'FAILED', 'KILLED']
 
@@ -37,21 +38,32 @@ function Badge({ status, lifecycle }: { status: string; lifecycle?: string }) {
 
 const lineClass = (l: string) => (l.startsWith('+') && !l.startsWith('+++') ? 'add' : l.startsWith('-') && !l.startsWith('---') ? 'del' : l.startsWith('@@') ? 'hunk' : undefined)
 
-export function RunView({ run, page }: { run: RunJson; page: RunPageData }) {
+export interface RunViewProps {
+  run: RunJson
+  page: RunPageData
+  /** Drawn after the metrics table instead of the charts island (the Astro page's islands, hydrated on their own). */
+  charts?: ReactNode
+  /** Drawn under "Images by step" instead of the image-steps island. */
+  images?: ReactNode
+}
+
+/** A run's page (inside `<main>`). Each section sits in an element that is always there (`data-live`), so a live page gains it in place when it first appears (regions.ts). */
+export function RunView({ run, page, charts, images }: RunViewProps) {
   const label = run.name || run.id.slice(0, 8)
   const metricKeys = Object.keys(run.metrics).sort()
   const paramKeys = Object.keys(run.params).sort()
   const tagKeys = Object.keys(run.tags).sort()
   const failTail = run.status === 'FAILED' && page.log ? page.log.text.replace(/\s+$/, '').split(NL).slice(-TAIL_LINES).join(NL) : undefined
   const previewed = page.artifacts.filter((a) => a.href && !a.inSeries && (a.kind === 'image' || a.preview !== undefined))
-  // as runs/[id].astro: a metric longer than its drawn series links its full history
+  // A metric longer than the drawn series links its full history (JSON); the drawn series of a static build are packed
+  // in series.bin, so short metrics link nothing, live or static alike.
   const withData = run.metricFiles.some((f) => f.full !== undefined)
   const runLink = (r: { id: string; name: string }) => <a href={siteUrl(`runs/${r.id}/`)}>{r.name || r.id.slice(0, 8)}</a>
   return (
     <>
       <div className="crumbs"><a href={siteUrl('')}>Experiments</a> / {page.experimentName !== null ? <a href={siteUrl(`experiments/${run.experiment}/`)}>{page.experimentName}</a> : <span>{run.experiment}</span>} /</div>
       <h1 data-live="title">{label} <Badge status={run.status} lifecycle={run.lifecycle} /></h1>
-      {failTail && <div className="fail-tail" id="fail-tail"><p>Last lines of output.log{run.tags['labbook.exit_code'] ? ` (exit ${run.tags['labbook.exit_code']})` : ''}</p><pre className="box log">{failTail}</pre></div>}
+      <div data-live="fail">{failTail && <div className="fail-tail" id="fail-tail"><p>Last lines of output.log{run.tags['labbook.exit_code'] ? ` (exit ${run.tags['labbook.exit_code']})` : ''}</p><pre className="box log">{failTail}</pre></div>}</div>
 
       <div className="grid2" data-live="info">
         <div className="scroll"><table className="kv info">
@@ -84,19 +96,19 @@ export function RunView({ run, page }: { run: RunJson; page: RunPageData }) {
           })}</tbody>
         </table></div>
       </>}</div>
-      {metricKeys.length > 0 && <RunCharts metrics={run.metricFiles} startTime={run.startTime} label={label} />}
+      {charts ?? (metricKeys.length > 0 && <RunCharts metrics={run.metricFiles} startTime={run.startTime} label={label} />)}
 
       {run.imageSeries && <>
         <h2>Images by step</h2>
-        <ImageSteps runs={[{ id: run.id, label, series: run.imageSeries }]} />
+        {images ?? <ImageSteps runs={[{ id: run.id, label, series: run.imageSeries }]} />}
       </>}
 
-      {paramKeys.length > 0 && <>
+      <div data-live="params">{paramKeys.length > 0 && <>
         <h2>Params</h2>
-        <div className="scroll" data-live="params"><table className="kv params"><tbody>{paramKeys.map((k) => <tr key={k}><th className="mono">{k}</th><td className="wrap">{fmtValue(run.params[k])}</td></tr>)}</tbody></table></div>
-      </>}
+        <div className="scroll"><table className="kv params"><tbody>{paramKeys.map((k) => <tr key={k}><th className="mono">{k}</th><td className="wrap">{fmtValue(run.params[k])}</td></tr>)}</tbody></table></div>
+      </>}</div>
 
-      {(run.datasets?.length ?? 0) > 0 && <>
+      <div data-live="datasets">{(run.datasets?.length ?? 0) > 0 && <>
         <h2>Datasets</h2>
         <div className="scroll"><table className="datasets">
           <thead><tr><th>Name</th><th>Digest</th><th>Context</th><th>Source</th></tr></thead>
@@ -104,14 +116,14 @@ export function RunView({ run, page }: { run: RunJson; page: RunPageData }) {
             <tr key={i}><td className="mono">{d.name}</td><td className="mono">{d.digest}</td><td>{d.context ?? ''}</td><td className="wrap mono">{d.sourceType}{d.source ? `: ${d.source}` : ''}</td></tr>
           ))}</tbody>
         </table></div>
-      </>}
+      </>}</div>
 
-      {tagKeys.length > 0 && <>
+      <div data-live="tags">{tagKeys.length > 0 && <>
         <h2>Tags</h2>
-        <div className="scroll" data-live="tags"><table className="kv tags"><tbody>{tagKeys.map((k) => <tr key={k}><th className="mono">{k}</th><td className="wrap">{run.tags[k]}</td></tr>)}</tbody></table></div>
-      </>}
+        <div className="scroll"><table className="kv tags"><tbody>{tagKeys.map((k) => <tr key={k}><th className="mono">{k}</th><td className="wrap">{run.tags[k]}</td></tr>)}</tbody></table></div>
+      </>}</div>
 
-      {page.artifacts.length > 0 && <>
+      <div data-live="artifacts">{page.artifacts.length > 0 && <>
         <h2>Artifacts</h2>
         <div className="scroll"><table className="artifacts">
           <thead><tr><th>Path</th><th className="num">Size</th><th></th></tr></thead>
@@ -126,10 +138,10 @@ export function RunView({ run, page }: { run: RunJson; page: RunPageData }) {
             {a.kind === 'image' ? <img src={siteUrl(a.href!)} alt={a.path} loading="lazy" /> : <pre className="box">{a.truncated ? a.preview + NL + '…' : a.preview}</pre>}
           </details>
         ))}
-      </>}
+      </>}</div>
 
-      {page.log && <><h2>Output log</h2>{page.log.truncated && <p className="muted">Last 64 KB.</p>}<pre className="box log">{page.log.text}</pre></>}
-      {page.diff && <><h2>Uncommitted changes</h2><pre className="box diff">{page.diff.text.split('\n').map((l, i) => <span key={i} className={lineClass(l)}>{l + NL}</span>)}</pre></>}
+      <div data-live="log">{page.log && <><h2>Output log</h2>{page.log.truncated && <p className="muted">Last 64 KB.</p>}<pre className="box log">{page.log.text}</pre></>}</div>
+      <div data-live="diff">{page.diff && <><h2>Uncommitted changes</h2><pre className="box diff">{page.diff.text.split('\n').map((l, i) => <span key={i} className={lineClass(l)}>{l + NL}</span>)}</pre></>}</div>
     </>
   )
 }

@@ -6,7 +6,6 @@ import { gzipSync } from 'node:zlib'
 import type { Experiment } from '../../model/experiment.js'
 import { ARTIFACTS_DIR, DIFF_ARTIFACT, LOG_ARTIFACT, runDir } from '../../model/layout.js'
 import type { MetricPoint, RunSummary } from '../../model/run.js'
-import { runDuration } from '../../model/run.js'
 import { artifactKind, artifactOutPath, hrefOf, textPreview } from './artifact-files.js'
 import { encodeSeries, packedSeriesRef } from '../browser/charts/series.js'
 import { renderMarkdown } from './markdown.js'
@@ -16,7 +15,10 @@ import { bestRun, commitSteps, eligibleValue, judgeExperiment, metricGoal, type 
 import type { CodeHistory } from './code-commits.js'
 import { commitUrl, lfsDownloadUrl } from '../browser/links.js'
 import { encodeTable, type TableData } from '../browser/table-data.js'
-import { STATIC_ROWS, type ArtifactView, type CommitView, type ExperimentView, type GroupView, type JudgeData, type MetricFile, type Problem, type RunDetail, type RunPageData, type RunRow, type SiteData, type TableRun } from '../browser/snapshot.js'
+import { runJson as runJsonOf, runPageData, tableRun, type RunJson } from '../browser/run-view.js'
+import { STATIC_ROWS, type ArtifactView, type CommitView, type ExperimentView, type GroupView, type JudgeData, type MetricFile, type Problem, type RunDetail, type SiteData } from '../browser/snapshot.js'
+
+export { tableRun }
 import type { SiteSource } from './source.js'
 
 export interface CollectOptions {
@@ -134,7 +136,7 @@ export async function collectSite(src: SiteSource, o: CollectOptions): Promise<S
     }
     await put(o.filesDir, `data/runs/${run.id}.json`, JSON.stringify(runJson(sum, run, d)))
     // Every run has one, so the shell (runs/?id=<id>) shows any run.
-    await put(o.filesDir, `data/runs/${run.id}/page.json`, JSON.stringify(runPageData(sum, run, d, names, expNames)))
+    await put(o.filesDir, `data/runs/${run.id}/page.json`, JSON.stringify(runPageData(sum.modelRefs, run, d, names, expNames.get(run.experiment))))
     if (full.has(run.id)) details[run.id] = d
     else shells.push(run.id)
   })
@@ -170,19 +172,6 @@ export function fullPageRuns(s: Pick<SiteSummaries, 'runs'>, max: number): Set<s
     out.add(r.id)
   }
   return out
-}
-
-/** What a shell run's page shows besides `data/runs/<id>.json`: its details and the names around it (`data/runs/<id>/page.json`). */
-export function runPageData(s: Pick<SiteSummaries, 'modelRefs'>, r: RunSummary, d: RunDetail, names: Map<string, string>, expNames: Map<string, string>): RunPageData {
-  const { metrics: _m, imageSeries: _i, ...detail } = d
-  const name = (id: string) => ({ id, name: names.get(id) ?? '', exists: names.has(id) })
-  return {
-    ...detail,
-    experimentName: expNames.get(r.experiment) ?? null,
-    parent: r.parent ? name(r.parent) : null,
-    childLinks: d.children.map(name),
-    modelRefs: s.modelRefs[r.id] ?? [],
-  }
 }
 
 /**
@@ -269,8 +258,8 @@ export function experimentTable(s: SiteSummaries, experimentId: string): TableDa
 }
 
 /** A run's `data/runs/<id>.json`: its table row, metric files and image series. */
-export function runJson(s: SiteSummaries, r: RunSummary, d: RunDetail) {
-  return { ...tableRun(r, s.children.get(r.id)?.length), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }
+export function runJson(s: SiteSummaries, r: RunSummary, d: RunDetail): RunJson {
+  return runJsonOf(r, d, s.children.get(r.id)?.length)
 }
 
 /** Where `collectRun` puts a run's files: the static build writes them under a folder; the live server keeps them in memory. */
@@ -279,16 +268,6 @@ export interface RunFileSink {
   put(rel: string, text: () => string | Promise<string>): Promise<void>
   /** Puts an artifact's bytes at `rel`; returns the bytes when `wantBytes`. */
   artifact(src: SiteSource, id: string, path: string, rel: string, wantBytes: boolean): Promise<Uint8Array | undefined>
-}
-
-/** A run's row with its full metric summaries (step, min, max, count): `data/runs/<id>.json` keeps them; the table's columns keep the value. */
-export function tableRun(r: RunSummary, children?: number): RunRow {
-  const { description: _d, ...rest } = r
-  const t: RunRow = { ...rest, duration: runDuration(r) }
-  if (children) t.children = children
-  const url = commitUrl(r.source?.remote, r.source?.commit)
-  if (url) t.commitUrl = url
-  return t
 }
 
 function experimentView(e: Experiment, runs: RunSummary[], config: JudgeConfig): ExperimentView {
