@@ -1,4 +1,4 @@
-import { defineCommand, type CommandDef } from 'citty'
+import { defineCommand } from 'citty'
 import { appendFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { LabbookError } from '../src/errors.js'
@@ -7,7 +7,7 @@ import type { ParamValue } from '../src/model/run.js'
 import { parseInteger, parseMetricValue, parseParamValue, splitPair, usage } from './args.js'
 import { withBook, type RunHandle, resolveRunArg } from './book.js'
 import { ctx } from './context.js'
-import { withExamples } from './help.js'
+import { withExamples, type AnyCommand } from './help.js'
 import type { CliIO } from './io.js'
 import { encodeMetricsLine } from '../src/format/metrics-lines.js'
 
@@ -121,5 +121,5 @@ const artifact = withExamples(defineCommand({
 
 export default withExamples(defineCommand({
   meta: { name: 'log', description: 'Log metrics, params, tags or artifacts to a run (from any language)' },
-  subCommands: { metric, param, tag, artifact } as Record<string, CommandDef<any>>,
+  subCommands: { metric, param, tag, artifact } as Record<string, AnyCommand>,
 }), ['labbook log metric loss=0.3 --step 12', 'labbook log param lr=0.01', 'labbook log tag stage=eval', 'labbook log artifact model.pt'])

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { constants } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { renderUsage, type ArgsDef, type CommandDef } from 'citty'
+import { renderUsage, type ArgsDef } from 'citty'
 import { ERRORS, isLabbookError } from '../src/errors.js'
 import { closest } from '../src/model/suggest.js'
 import { beforeDashes, usage } from './args.js'
@@ -17,10 +17,10 @@ import { parseCommandArgs } from './parse.js'
 import { withContext, type CliContext } from './context.js'
 import { processIO, type CliIO } from './io.js'
 import { colorsFor, printError, say } from './output.js'
-import { examplesOf } from './help.js'
+import { examplesOf, type AnyCommand } from './help.js'
 
-type Loader = () => Promise<CommandDef<any>>
-const load = (p: Promise<{ default: CommandDef<any> }>) => p.then((m) => m.default)
+type Loader = () => Promise<AnyCommand>
+const load = (p: Promise<{ default: AnyCommand }>) => p.then((m) => m.default)
 
 /** Our subcommands, one file each, imported only when used. */
 const COMMANDS: Record<string, Loader> = {
@@ -62,7 +62,7 @@ function version(): string {
   return '0.0.0'
 }
 
-function rootCommand(): CommandDef<any> {
+function rootCommand(): AnyCommand {
   return {
     meta: { name: 'labbook', version: version(), description: 'Git-backed ML experiment tracking: runs as plain files on a branch of your repo' },
     subCommands: COMMANDS,
@@ -81,7 +81,7 @@ export interface CliResult {
  */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<CliResult> {
   const c: CliContext = { io, verbose: false, exit: { code: 0 } }
-  const chain: Array<{ name: string; cmd: CommandDef<any> }> = [{ name: 'labbook', cmd: rootCommand() }]
+  const chain: Array<{ name: string; cmd: AnyCommand }> = [{ name: 'labbook', cmd: rootCommand() }]
   try {
     const rest = takeGlobals(argv, c)
     if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
@@ -117,7 +117,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Cli
     const path = chain.map((x) => x.name).join(' ')
     const args = parseCommandArgs(tokens, ((await resolve(leaf.args)) ?? {}) as ArgsDef, path,
       path === 'labbook run' ? 'Options of the wrapped command go after --: `labbook run [options] -- python train.py --epochs 3`.' : undefined)
-    await withContext(c, async () => { await leaf.run?.({ rawArgs: tokens, args: args as any, cmd: leaf }) })
+    await withContext(c, async () => { await leaf.run?.({ rawArgs: tokens, args, cmd: leaf } as Parameters<NonNullable<AnyCommand['run']>>[0]) })
     return { exitCode: c.exit.code, signal: c.exit.signal }
   } catch (e) {
     if (isLabbookError(e, 'USAGE')) {
@@ -157,7 +157,7 @@ function takeGlobals(argv: string[], c: CliContext): string[] {
   return out
 }
 
-async function helpText(chain: Array<{ name: string; cmd: CommandDef<any> }>, io: CliIO): Promise<string> {
+async function helpText(chain: Array<{ name: string; cmd: AnyCommand }>, io: CliIO): Promise<string> {
   const leaf = chain[chain.length - 1]!
   // citty names the command by its meta.name; give it the full path ("labbook log metric").
   const meta = { ...((await resolve(leaf.cmd.meta)) ?? {}), name: chain.map((x) => x.name).join(' ') }

@@ -66,13 +66,14 @@ const str = (v: unknown): v is string => typeof v === 'string'
  * leaves: recovery stops there); `unknown` for JSON that is no entry it knows (skipped).
  */
 export function decodeJournalLine(line: string): JournalEntry | UnknownEntry | undefined {
-  let row: any
+  let parsed: unknown
   try {
-    row = JSON.parse(line)
+    parsed = JSON.parse(line)
   } catch {
     return undefined
   }
-  if (row === null || typeof row !== 'object') return { kind: 'unknown' }
+  if (parsed === null || typeof parsed !== 'object') return { kind: 'unknown' }
+  const row = parsed as Record<string, unknown>
   if (typeof row.op !== 'string') {
     const point = decodePointRow(row)
     return point ? { kind: 'point', point } : { kind: 'unknown' }

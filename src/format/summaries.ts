@@ -23,7 +23,7 @@ export function summaryReplacer(_k: string, v: unknown): unknown {
 }
 
 /** The compact object of a run (metric summaries as arrays), keys in a fixed order. */
-export function compactRun(run: RunSummary): Record<string, unknown> {
+export function compactRun(run: RunSummary): CompactRun {
   const out: Record<string, unknown> = {}
   for (const k of RUN_KEYS) if (run[k] !== undefined) out[k] = run[k]
   out.source = sorted(run.source as Record<string, unknown>)
@@ -37,7 +37,7 @@ export function compactRun(run: RunSummary): Record<string, unknown> {
   out.metrics = metrics
   // MLflow's dataset inputs (run.yaml `datasets`), as logged; absent when none
   if (run.datasets?.length) out.datasets = run.datasets.map((d) => ({ ...d }))
-  return out
+  return out as CompactRun // id and startTime are among RUN_KEYS
 }
 
 /** One line (with its newline). The id comes first: `{"id":"<id>",…`. */
@@ -58,22 +58,31 @@ export function summaryLineId(line: string): string | undefined {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
 
-/** A compact object back to a run summary (mutates and returns it). */
-export function reviveRun(raw: any): RunSummary {
+/**
+ * A summaries line as JSON.parse gives it back (`compactRun`'s shape, not revived): the id and start time every line
+ * has, the rest read where it is used (metric summaries are `[value, step, timestamp, min, max, count]`, non-finite
+ * numbers `{"$n":…}`).
+ */
+export interface CompactRun { id: string; startTime: number; [field: string]: unknown }
+
+/** A compact object back to a run summary (mutates and returns it: listing revives thousands of them). */
+export function reviveRun(raw: CompactRun): RunSummary {
   const metrics: Record<string, MetricSummary> = keyed()
-  for (const k of Object.keys(raw.metrics ?? {})) {
-    const a = raw.metrics[k]
+  const compact = (raw.metrics ?? {}) as Record<string, [unknown, number, number, unknown, unknown, number]>
+  for (const k of Object.keys(compact)) {
+    const a = compact[k]!
     metrics[k] = { value: num(a[0]), step: a[1], timestamp: a[2], min: num(a[3]), max: num(a[4]), count: a[5] }
   }
-  raw.metrics = metrics
-  raw.params = keyed(raw.params)
-  for (const k of Object.keys(raw.params)) {
-    const v = raw.params[k]
-    if (v !== null && typeof v === 'object') raw.params[k] = num(v)
+  const params = keyed(raw.params as Record<string, unknown> | undefined)
+  for (const k of Object.keys(params)) {
+    const v = params[k]
+    if (v !== null && typeof v === 'object') params[k] = num(v)
   }
+  raw.metrics = metrics
+  raw.params = params
   raw.source ??= {}
-  raw.tags = keyed(raw.tags)
-  return raw as RunSummary
+  raw.tags = keyed(raw.tags as Record<string, string> | undefined)
+  return raw as unknown as RunSummary
 }
 
 /** Parses a summaries file into id → run (null for a tombstone). Lines that do not parse are skipped and counted. */
@@ -88,7 +97,7 @@ export interface SummaryLine {
   id: string
   start: number
   end: number
-  raw: Record<string, any> | null
+  raw: CompactRun | null
 }
 
 /**
@@ -107,17 +116,17 @@ export function decodeSummaryBuffer(buf: Buffer): { rows: SummaryLine[]; bad: nu
     at = nl + 1
   }
   const rows: SummaryLine[] = []
-  const add = (i: number, raw: any) => rows.push({ id: raw.id, start: starts[i]!, end: ends[i]!, raw: raw.removed === true ? null : raw })
+  const add = (i: number, raw: CompactRun) => rows.push({ id: raw.id, start: starts[i]!, end: ends[i]!, raw: raw.removed === true ? null : raw })
   if (starts.length > 0 && !blank) {
     // Fast path: the whole file as one JSON array (one parse call instead of one per line, ~1.5x faster); any bad
     // line makes it throw, and the line-by-line loop below then keeps every good line and counts the bad ones.
     const text = buf.toString('utf8')
-    let parsed: any[] | undefined
+    let parsed: CompactRun[] | undefined
     try {
       parsed = JSON.parse(`[${(text.endsWith('\n') ? text.slice(0, -1) : text).replaceAll('\n', ',')}]`)
     } catch { /* a bad line: line by line below */ }
     // one row per line (a line split in two could otherwise join into one valid row)
-    if (parsed && parsed.length === starts.length && parsed.every((raw) => typeof raw?.id === 'string')) {
+    if (parsed && parsed.length === starts.length && parsed.every((raw) => typeof (raw as CompactRun | null)?.id === 'string')) {
       for (let i = 0; i < parsed.length; i++) add(i, parsed[i])
       return { rows, bad: 0 }
     }

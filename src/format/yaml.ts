@@ -82,13 +82,14 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false
   const ka = Object.keys(a), kb = Object.keys(b)
   if (ka.length !== kb.length) return false
-  for (const k of ka) if (!sameValue((a as any)[k], (b as any)[k])) return false
+  for (const k of ka) if (!sameValue((a as Fields)[k], (b as Fields)[k])) return false
   return true
 }
 
 export function pick<T extends object>(o: T, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const k of keys) if ((o as any)[k] !== undefined) out[k] = (o as any)[k]
+  const from = o as Fields
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k]
   return out
 }
 
@@ -98,13 +99,21 @@ export function sortedObject(o: Record<string, unknown>): Record<string, unknown
   return out
 }
 
+/** A parsed document's mapping: every field is checked where a decoder reads it. */
+export type Fields = Record<string, unknown>
+
+/** The value as a mapping, or undefined when it is something else (a scalar, a list, nothing). */
+export function mappingOf(v: unknown): Fields | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Fields) : undefined
+}
+
 /** Our fast reader for what labbook writes, the full YAML parser for anything else. */
-export function readYaml(text: string): any {
+export function readYaml(text: string): unknown {
   return fastParseYaml(text) ?? yamlLib().parse(text, { uniqueKeys: false })
 }
 
 /** A flow mapping that is JSON (encodeRunLine's) parses as JSON; anything else through the YAML reader. */
-function jsonOrYaml(text: string, where: string): any {
+function jsonOrYaml(text: string, where: string): unknown {
   try {
     return JSON.parse(text)
   } catch {
@@ -112,7 +121,7 @@ function jsonOrYaml(text: string, where: string): any {
   }
 }
 
-export function parseDoc(text: string, where: string): any {
+export function parseDoc(text: string, where: string): unknown {
   try {
     return readYaml(text)
   } catch (e) {
@@ -125,21 +134,24 @@ export function corrupt(where: string, what: string): LabbookError {
 }
 
 export function decodeRun(text: string, where = 'run.yaml'): RunSummary {
-  const d = text.startsWith('{') ? jsonOrYaml(text, where) : parseDoc(text, where)
-  if (d === null || typeof d !== 'object') throw corrupt(where, 'expected a mapping')
+  const d = mappingOf(text.startsWith('{') ? jsonOrYaml(text, where) : parseDoc(text, where))
+  if (!d) throw corrupt(where, 'expected a mapping')
   if (typeof d.id !== 'string' || d.id === '') throw corrupt(where, 'missing id')
-  if (!RUN_STATUSES.includes(d.status)) throw corrupt(where, `status ${JSON.stringify(d.status)} is not one of ${RUN_STATUSES.join(', ')}`)
-  if (!LIFECYCLES.includes(d.lifecycle)) throw corrupt(where, `lifecycle ${JSON.stringify(d.lifecycle)} is not active or deleted`)
+  const status = RUN_STATUSES.find((s) => s === d.status)
+  if (!status) throw corrupt(where, `status ${JSON.stringify(d.status)} is not one of ${RUN_STATUSES.join(', ')}`)
+  const lifecycle = LIFECYCLES.find((l) => l === d.lifecycle)
+  if (!lifecycle) throw corrupt(where, `lifecycle ${JSON.stringify(d.lifecycle)} is not active or deleted`)
   if (typeof d.startTime !== 'number') throw corrupt(where, 'missing startTime')
+  const params = mappingOf(d.params) as RunSummary['params'] | undefined
   const run: RunSummary = {
     id: d.id,
     name: d.name == null ? '' : String(d.name),
     experiment: String(d.experiment ?? '0'),
-    status: d.status,
-    lifecycle: d.lifecycle,
+    status,
+    lifecycle,
     startTime: d.startTime,
-    source: d.source && typeof d.source === 'object' ? d.source : {},
-    params: keyed(d.params && typeof d.params === 'object' ? d.params : undefined),
+    source: (mappingOf(d.source) ?? {}) as RunSummary['source'],
+    params: keyed(params),
     tags: keyed(),
     metrics: keyed(),
   }
@@ -147,16 +159,19 @@ export function decodeRun(text: string, where = 'run.yaml'): RunSummary {
   for (const k of ['user', 'host', 'parent', 'description'] as const) if (d[k] != null) run[k] = String(d[k])
   if (d.tags && typeof d.tags === 'object') for (const [k, v] of Object.entries(d.tags)) run.tags[k] = typeof v === 'string' ? v : String(v)
   if (d.metrics && typeof d.metrics === 'object') {
-    for (const [k, v] of Object.entries<any>(d.metrics)) {
+    for (const [k, x] of Object.entries(d.metrics)) {
+      const v = mappingOf(x)
       if (!v || typeof v.value !== 'number' || typeof v.count !== 'number') throw corrupt(where, `metric summary ${k} is incomplete`)
+      // step, timestamp, min and max as written (numbers: run.yaml is ours; a hand edit that breaks them shows as such)
       run.metrics[k] = { value: v.value, step: v.step ?? 0, timestamp: v.timestamp ?? 0, min: v.min ?? v.value, max: v.max ?? v.value, count: v.count } as MetricSummary
     }
   }
   if (d.datasets && typeof d.datasets === 'object') {
     const list: DatasetInput[] = []
-    for (const [k, v] of Object.entries<any>(d.datasets)) {
+    for (const [k, raw] of Object.entries(d.datasets)) {
       const at = k.lastIndexOf('@')
-      if (at < 0 || !v || typeof v !== 'object') throw corrupt(where, `dataset ${k} is not name@digest with a mapping`)
+      const v = mappingOf(raw)
+      if (at < 0 || !v) throw corrupt(where, `dataset ${k} is not name@digest with a mapping`)
       const x: DatasetInput = { name: k.slice(0, at), digest: k.slice(at + 1), sourceType: String(v.sourceType ?? ''), source: String(v.source ?? '') }
       for (const f of ['context', 'schema', 'profile'] as const) if (v[f] != null) x[f] = String(v[f])
       list.push(x)
@@ -180,8 +195,8 @@ export function encodeExperiment(e: Experiment): string {
 }
 
 export function decodeExperiment(text: string, where = 'experiment'): Experiment {
-  const d = parseDoc(text, where)
-  if (!d || typeof d !== 'object' || d.id == null || typeof d.name !== 'string') throw corrupt(where, 'expected id and name')
+  const d = mappingOf(parseDoc(text, where))
+  if (!d || d.id == null || typeof d.name !== 'string') throw corrupt(where, 'expected id and name')
   const e: Experiment = { id: String(d.id), name: d.name, lifecycle: d.lifecycle === 'deleted' ? 'deleted' : 'active', createdAt: Number(d.createdAt ?? 0), tags: {} }
   if (typeof d.updatedAt === 'number') e.updatedAt = d.updatedAt
   if (typeof d.description === 'string') e.description = d.description
@@ -195,8 +210,7 @@ export function encodeRoot(): string {
 
 /** Refuses a branch written by a newer major format rather than guessing at it. */
 export function checkRoot(text: string, where = 'labbook.yaml'): number {
-  const d = parseDoc(text, where)
-  const v = d?.format
+  const v = mappingOf(parseDoc(text, where))?.format
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw corrupt(where, `format ${JSON.stringify(v)} is not a version number`)
   if (v > FORMAT_VERSION) {
     throw new LabbookError('FORMAT_TOO_NEW', `The branch uses labbook format ${v}; this labbook reads format ${FORMAT_VERSION} and older.`, 'Upgrade labbook (npm install labbook@latest).', { version: v })

@@ -28,7 +28,9 @@ interface Pending {
   build?: EditBuilder<unknown>
   /** Moves the tip to a commit made by the caller (a merge): gets the current tip, returns the new one or null. */
   replace?: (tip: string | null) => Promise<string | null>
-  resolve: (v: any) => void
+  /** Settles the promise of `edit<T>` or of a tip replacement with what its own builder made (a method, so each
+   *  queued entry keeps its own `T`). */
+  resolve(v: unknown): void
   reject: (e: unknown) => void
 }
 

@@ -55,7 +55,8 @@ export function lfsHelperDir(gitdir: string): string {
   try { fs.rmSync(join(dir, 'lfs'), { force: true }) } catch { /* not there */ }
   try {
     fs.symlinkSync(join(abs, 'lfs'), join(dir, 'lfs'), 'dir')
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException
     if (e.code !== 'EEXIST') throw new LabbookError('IO_FAILED', `Cannot link ${join(dir, 'lfs')} to .git/lfs: ${e.message}`, 'Check permissions of .git/labbook.', {}, { cause: e })
   }
   return dir

@@ -11,7 +11,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { numberFromJson } from '../format/numbers.js'
-import { reviveRun, summaryReplacer } from '../format/summaries.js'
+import { reviveRun, summaryReplacer, type CompactRun } from '../format/summaries.js'
 import type { DamagedRun } from '../model/book.js'
 import type { RunSummary } from '../model/run.js'
 
@@ -33,7 +33,7 @@ export type AttributeColumn = (typeof ATTRIBUTE_COLUMNS)[number]
 export type ColumnName = AttributeColumn | `m:${string}` | `p:${string}` | `t:${string}`
 
 /** A summary line as build() takes it: its bytes are `bytes[start, end)` (no newline), `raw` its compact object. */
-export interface LineSource { raw: Record<string, any>; bytes: Buffer; start: number; end: number }
+export interface LineSource { raw: CompactRun; bytes: Buffer; start: number; end: number }
 
 const MAGIC = 'LBLIST1\n'
 const FILE_VERSION = 1
@@ -57,7 +57,7 @@ export class ListingTable {
   /** Columns decoded from the file or computed from the rows, by name (null: no row has the field). */
   private readonly columns = new Map<string, Column | null>()
   /** The compact object of each row, once parsed (a column neither the file nor the build holds was asked for). */
-  private raws: Array<Record<string, any>> | undefined
+  private raws: Array<CompactRun> | undefined
   private bases: number[] | undefined
   /** Whether a column was computed that the file does not hold yet (save() then writes it). */
   dirty = false
@@ -95,7 +95,7 @@ export class ListingTable {
     return reviveRun(this.raw(row))
   }
 
-  private raw(row: number): Record<string, any> {
+  private raw(row: number): CompactRun {
     const start = this.spans[2 * row]!, end = this.spans[2 * row + 1]!
     const inFile = this.segments
     if (!Array.isArray(inFile)) {
@@ -115,7 +115,7 @@ export class ListingTable {
     return JSON.parse(segments[lo]!.toString('utf8', start - bases[lo]!, end - bases[lo]!))
   }
 
-  private rows(): Array<Record<string, any>> {
+  private rows(): Array<CompactRun> {
     if (!this.raws) {
       this.raws = new Array(this.n)
       for (let i = 0; i < this.n; i++) this.raws[i] = this.raw(i)
@@ -363,7 +363,7 @@ export class ListingBuilder {
   private readonly at: number[] = []
   private readonly starts: number[] = []
   private readonly ids: string[] = []
-  private readonly cols: Array<{ name: string; get: (raw: Record<string, any>) => unknown; src: number[]; values: unknown[]; numbers: boolean }>
+  private readonly cols: Array<{ name: string; get: (raw: CompactRun) => unknown; src: number[]; values: unknown[]; numbers: boolean }>
   /** Rows gathered so far. */
   private count = 0
 
@@ -372,7 +372,7 @@ export class ListingBuilder {
   }
 
   /** One line: its bytes `bytes[start, end)` (no newline) and its compact object. */
-  add(raw: Record<string, any>, bytes: Buffer, start: number, end: number): void {
+  add(raw: CompactRun, bytes: Buffer, start: number, end: number): void {
     let b = this.base.get(bytes)
     if (b === undefined) {
       b = this.total
@@ -388,7 +388,7 @@ export class ListingBuilder {
   }
 
   /** @internal the named columns' values of the next row. */
-  gather(raw: Record<string, any>): void {
+  gather(raw: CompactRun): void {
     const i = this.count++
     for (const c of this.cols) {
       const v = c.get(raw)
@@ -442,7 +442,7 @@ export class ListingBuilder {
 }
 
 /** How a column reads a compact summary object (metric summaries are arrays, non-finite numbers `{"$n":…}`). */
-function getter(name: string): (raw: Record<string, any>) => unknown {
+function getter(name: string): (raw: CompactRun) => unknown {
   const own = (o: unknown, k: string) => (o !== null && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined)
   const kind = name.slice(0, 2)
   const key = name.slice(2)

@@ -156,7 +156,8 @@ export class ObjectStore {
           fs.writeFileSync(tmp, data)
           fs.renameSync(tmp, file)
           break
-        } catch (e: any) {
+        } catch (caught) {
+          const e = caught as NodeJS.ErrnoException
           if (e.code !== 'ENOENT' || attempt >= 20) throw e
           fs.mkdirSync(dir, { recursive: true })
         }
@@ -215,7 +216,8 @@ export class ObjectStore {
     if (this.mayBeLoose(oid)) {
       try {
         raw = inflateSync(fs.readFileSync(file))
-      } catch (e: any) {
+      } catch (caught) {
+        const e = caught as NodeJS.ErrnoException
         if (e?.code !== 'ENOENT') throw new LabbookError('CORRUPT_DATA', `Git object ${oid} is damaged: ${e.message}`, 'Run `git fsck` on the repository.', { oid }, { cause: e })
       }
     }

@@ -127,7 +127,8 @@ export async function installPack(gitdir: string, built: { name: string; pack: B
     try {
       await fs.promises.writeFile(tmp + '.pack', built.pack)
       break
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException
       if (e.code !== 'ENOENT' || attempt > 0) throw e
       await fs.promises.mkdir(dir, { recursive: true })
     }
@@ -153,7 +154,8 @@ export function recordOwnPack(gitdir: string, name: string): void {
     try {
       fs.appendFileSync(listFile(gitdir), name + '\n')
       return
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException
       if (e.code !== 'ENOENT') return // an unlisted pack is only never rolled up; git's own gc takes it
       fs.mkdirSync(join(gitdir, 'labbook'), { recursive: true })
     }

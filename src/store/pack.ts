@@ -87,7 +87,8 @@ export function packLockHeld(gitdir: string): boolean {
     const st = fs.statSync(path)
     const holder = JSON.parse(fs.readFileSync(path, 'utf8'))
     if (processAlive(holder) && Date.now() - st.mtimeMs < PACK_LOCK_STALE_MS) return true
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException
     if (e.code === 'ENOENT') return false
     // Empty or half-written: its writer is still starting unless it is old.
     try {

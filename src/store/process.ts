@@ -33,7 +33,8 @@ export function processAlive(p: ProcessId): boolean {
   if (p.host !== os.hostname()) return true
   try {
     process.kill(p.pid, 0)
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException
     if (e.code === 'ESRCH') return false
   }
   const started = processStartTime(p.pid)

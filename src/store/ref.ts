@@ -10,7 +10,8 @@ export function readRef(gitdir: string, ref: string): string | null {
     const text = fs.readFileSync(join(gitdir, ref), 'utf8').trim()
     if (/^[0-9a-f]{40}$/.test(text)) return text
     if (text.startsWith('ref:')) return readRef(gitdir, text.slice(4).trim())
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException
     if (e.code !== 'ENOENT' && e.code !== 'EISDIR') throw e
   }
   try {
@@ -18,7 +19,8 @@ export function readRef(gitdir: string, ref: string): string | null {
     for (const line of packed.split('\n')) {
       if (line.length > 41 && line[40] === ' ' && line.slice(41) === ref) return line.slice(0, 40)
     }
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException
     if (e.code !== 'ENOENT') throw e
   }
   return null
@@ -55,7 +57,8 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
   while (fd === undefined) {
     try {
       fd = fs.openSync(lockPath, 'wx')
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException
       if (e.code !== 'EEXIST') throw new LabbookError('IO_FAILED', `Cannot create ${lockPath}: ${e.message}`, undefined, {}, { cause: e })
       const judged = staleLock(gitdir, ref, lockPath)
       if (judged) {
@@ -162,7 +165,8 @@ function recordHolder(gitdir: string, ref: string, fd: number): void {
     try {
       if (!holderDirs.has(dirname(file))) throw Object.assign(new Error('first'), { code: 'ENOENT' })
       out = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644)
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException
       if (e.code !== 'ENOENT') throw e
       fs.mkdirSync(dirname(file), { recursive: true })
       holderDirs.add(dirname(file))

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { isLabbookError } from '../errors.js'
 import { checkRoot, decodeRun } from '../format/yaml.js'
-import { compactRun, decodeSummaryBuffer, encodeSummaryLine, reviveRun, summaryReplacer } from '../format/summaries.js'
+import { compactRun, decodeSummaryBuffer, type CompactRun, encodeSummaryLine, reviveRun, summaryReplacer } from '../format/summaries.js'
 import { readShard } from './summaries.js'
 import { RECENT_FILE, ROOT_FILE, RUN_FILE, RUNS_DIR, SUMMARIES_FILE } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
@@ -110,7 +110,7 @@ export class SummaryIndex {
     const damaged: DamagedRun[] = []
     for (let k = 0; k < shards.length; k++) {
       // recent.jsonl's lines win over summaries.jsonl's; a tombstone (null) removes the run
-      const byId = new Map<string, { raw: Record<string, any>; bytes: Buffer; start: number; end: number } | null>()
+      const byId = new Map<string, { raw: CompactRun; bytes: Buffer; start: number; end: number } | null>()
       for (const bytes of files[k]!) {
         for (const r of decodeSummaryBuffer(bytes).rows) byId.set(r.id, r.raw && { raw: r.raw, bytes, start: r.start, end: r.end })
       }
@@ -249,7 +249,7 @@ export class SummaryIndex {
       return undefined
     }
     try {
-      const rows = JSON.parse(text) as Array<[string, any, DamagedRun?]>
+      const rows = JSON.parse(text) as Array<[string, CompactRun | null, DamagedRun?]>
       const out: RunSummary[] = []
       const damaged: DamagedRun[] = []
       for (const [treeOid, raw, problem] of rows) {

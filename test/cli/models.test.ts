@@ -39,7 +39,7 @@ describe('labbook models', () => {
     const ls = await cli(['models', 'ls'])
     expect(ls.stdout).toMatch(/iris\s+2\s+v2\s+@champion→2/)
     const show = JSON.parse((await cli(['models', 'show', 'iris', '--json'])).stdout)
-    expect(show.versions.map((v: any) => [v.version, v.stage, v.aliases, v.source])).toEqual([
+    expect((show.versions as Array<{ version: number; stage: string; aliases: string[]; source: string }>).map((v) => [v.version, v.stage, v.aliases, v.source])).toEqual([
       [1, 'None', [], `runs:/${runId}/model`], [2, 'Production', ['champion'], `runs:/${runId}/model`],
     ])
     expect((await cli(['models', 'show', 'iris'])).stdout).toContain('Production')

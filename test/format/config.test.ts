@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/format/config-file.js'
 import { resolveBranch } from '../../src/track/branch.js'
 import { locateRepo } from '../../src/store/gitdir.js'
 import { gitRepo } from '../helpers/git-repo.js'
+import type { LabbookError } from '../../src/errors.js'
 
 describe('labbook.config.yaml', () => {
   it('round-trips every valid config (property)', () => {
@@ -40,11 +41,11 @@ describe('labbook.config.yaml', () => {
       ['a: [\n', /cfg\.yaml is not valid YAML/],
     ]
     for (const [text, message] of cases) {
-      let err: any
-      try { parseConfig(text, 'cfg.yaml') } catch (e) { err = e }
+      let err: LabbookError | undefined
+      try { parseConfig(text, 'cfg.yaml') } catch (e) { err = e as LabbookError }
       expect(err, text).toMatchObject({ code: 'INVALID_VALUE' })
-      expect(err.message, text).toMatch(message)
-      expect(err.hint, text).toMatch(/\S/)
+      expect(err?.message, text).toMatch(message)
+      expect(err?.hint, text).toMatch(/\S/)
     }
   })
 

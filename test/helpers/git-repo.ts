@@ -79,7 +79,8 @@ export function assertPushable(dir: string): void {
   const run = (args: string[], cwd = dir) => execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   try {
     run(['fsck', '--strict', '--no-dangling', '--no-progress'])
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as { stdout?: string; stderr?: string }
     throw new Error(`git fsck --strict failed in ${dir}:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
   }
   const format = run(['rev-parse', '--show-object-format']).trim()
@@ -89,7 +90,8 @@ export function assertPushable(dir: string): void {
     run(['config', 'receive.fsckObjects', 'true'], bare)
     try {
       run(['push', '-q', bare, 'refs/heads/*:refs/heads/*', 'refs/notes/*:refs/notes/*', 'refs/labbook/*:refs/labbook/*'])
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as { stdout?: string; stderr?: string }
       throw new Error(`push to a receive.fsckObjects remote failed from ${dir}:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
     }
   } finally {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { LabbookError } from '../../src/errors.js'
 import { artifactPath, pathComponentProblem } from '../../src/model/path.js'
 import { validateDescription, validateExperimentName, validateParamValue, validateRunName, validateTagValue } from '../../src/model/validate.js'
 
@@ -37,7 +38,8 @@ describe('the artifact path rule', () => {
     try {
       artifactPath('ckpt/m/.git/config')
       expect.unreachable()
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as LabbookError
       expect(e.code).toBe('INVALID_PATH')
       expect(e.message).toContain('.git')
       expect(e.hint).toMatch(/\.gitmodules/)
@@ -60,7 +62,8 @@ describe('the artifact path rule', () => {
       let out = ''
       try {
         out = execFileSync('git', ['fsck', '--strict', '--no-dangling', '--no-progress', ...trees.keys()], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-      } catch (e: any) {
+      } catch (caught) {
+        const e = caught as { stdout?: string; stderr?: string }
         out = `${e.stdout}${e.stderr}`
       }
       const rejected = new Set<string>()

@@ -35,8 +35,8 @@ function watchRef(gitdir: string) {
     try {
       const t = fs.readFileSync(join(gitdir, REF), 'utf8')
       if (!/^[0-9a-f]{40}\n$/.test(t)) bad.push(JSON.stringify(t))
-    } catch (e: any) {
-      bad.push(e.code)
+    } catch (e) {
+      bad.push(String((e as NodeJS.ErrnoException).code))
     }
   }, 2)
   return { stop: () => { clearInterval(timer); return bad } }
