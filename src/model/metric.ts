@@ -1,4 +1,4 @@
-import type { MetricPoint, MetricSummary } from './run.js'
+import { keyed, type MetricPoint, type MetricSummary } from './run.js'
 
 /** MLflow's "latest" rule: the point with the highest step, then timestamp, then value. */
 export function isLater(step: number, timestamp: number, value: number, than: MetricSummary): boolean {
@@ -31,7 +31,7 @@ export function addToSummary(s: MetricSummary | undefined, value: number, step: 
 }
 
 export function summarize(points: Iterable<MetricPoint>): Record<string, MetricSummary> {
-  const out: Record<string, MetricSummary> = {}
+  const out = keyed<MetricSummary>()
   for (const p of points) out[p.key] = addToSummary(out[p.key], p.value, p.step, p.timestamp)
   return out
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { mergeSummaries, summarize } from '../model/metric.js'
-import type { MetricPoint, MetricSummary, RunSummary } from '../model/run.js'
+import { keyed, type MetricPoint, type MetricSummary, type RunSummary } from '../model/run.js'
 import { journalOwner, journalRoot, ownerAlive, readJournal, type JournalContents, type JournalOwner } from './journal.js'
 
 /** One run in progress: its journal, read at `generation`. */
@@ -101,9 +101,10 @@ function uncommittedSummaries(j: LiveJournal, onBranch: RunSummary | undefined):
  * until an end is journaled, and the `labbook.live` tag until then. `onBranch` is undefined for a run not committed yet.
  */
 export function overlaySummary(j: LiveJournal, onBranch: RunSummary | undefined): RunSummary | undefined {
-  const base = onBranch ?? (j.contents.start && { ...j.contents.start, metrics: {} })
+  const base = onBranch ?? (j.contents.start && { ...j.contents.start, metrics: keyed<MetricSummary>() })
   if (!base) return undefined
-  const run: RunSummary = { ...base, params: { ...base.params }, tags: { ...base.tags }, metrics: { ...base.metrics } }
+  // prototype-free copies: a live param, tag or metric named "constructor" or "__proto__" is an ordinary key
+  const run: RunSummary = { ...base, params: keyed(base.params), tags: keyed(base.tags), metrics: keyed(base.metrics) }
   for (const op of j.contents.ops) {
     if (op.op === 'param' && !(op.key in run.params)) run.params[op.key] = op.value
     else if (op.op === 'tag') run.tags[op.key] = op.value

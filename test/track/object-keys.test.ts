@@ -52,6 +52,32 @@ describe('keys named like Object.prototype members', () => {
     await book.close()
   })
 
+  it('read back exactly while the run is RUNNING (the journal laid over the branch)', async () => {
+    const book = await Labbook.open({ repo: repo.dir })
+    const run = await book.startRun({ name: 'live-object-keys' })
+    await book.flush() // the start is on the branch; the params and tags below are only in the journal
+    run.logParams(JSON.parse(`{${KEYS.map((k) => `"${k}": "p-${k}"`).join(',')}}`) as Record<string, string>)
+    for (const k of KEYS) run.setTag(k, `t-${k}`)
+    run.flush()
+    const reader = await Labbook.open({ repo: repo.dir })
+    for (const b of [book, reader]) {
+      const got = await b.getRun(run.id)
+      const listed = (await b.listRuns()).find((r) => r.id === run.id)!
+      for (const r of [got, listed]) {
+        expect(r.status).toBe('RUNNING')
+        for (const k of KEYS) {
+          expect(Object.hasOwn(r.params, k), `param ${k}`).toBe(true)
+          expect(r.params[k]).toBe(`p-${k}`)
+          expect(r.tags[k]).toBe(`t-${k}`)
+        }
+        expect(Object.keys(r.params).sort()).toEqual([...KEYS].sort())
+      }
+    }
+    await run.end()
+    await book.close()
+    await reader.close()
+  })
+
   it('leaves the repository fsck-clean and the user state untouched', () => {
     expect(fsck(repo)).not.toMatch(/error/i)
     expect(repo.userState()).toBe(before)
