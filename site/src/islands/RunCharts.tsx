@@ -10,7 +10,7 @@ import { lineChartSpec, seriesRows, tickNumber, type XAxis } from 'labbook-lib/s
 import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
 import PlotFigure from './PlotFigure'
 import { getJson, getSeries } from './url'
-import { useLiveTick } from './live-channel'
+import { liveSeq, useLiveTick } from './live-channel'
 import { liveRun } from './regions'
 
 interface Props {
@@ -63,9 +63,10 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
 
   useEffect(() => {
     if (!tick || !runId) return
+    const at = liveSeq()
     getJson<{ metricFiles: MetricFile[] } & Record<string, unknown>>(`data/runs/${runId}.json`).then((r) => {
-      setMetrics((old) => (JSON.stringify(old) === JSON.stringify(r.metricFiles) ? old : r.metricFiles))
-      liveRun(r) // the metrics table's numbers from the same answer as the headers' counts
+      // the metrics table's numbers from the same answer as the headers' counts (an older answer arriving late: neither)
+      if (liveRun(r, at)) setMetrics((old) => (JSON.stringify(old) === JSON.stringify(r.metricFiles) ? old : r.metricFiles))
     }, () => {})
   }, [tick, runId])
 

@@ -26,9 +26,15 @@ interface Listener { fn: (c: LiveChange) => void; runs?: string[] }
 const listeners = new Set<Listener>()
 let stop: (() => void) | undefined
 let version = ''
+let seq = 0
 let pending: LiveChange | undefined
 let lastFire = 0
 let timer: ReturnType<typeof setTimeout> | undefined
+
+/** How many changes were passed on so far: answers fetched after a later one are newer (versions are not ordered). */
+export function liveSeq(): number {
+  return seq
+}
 
 /** The version of the change last passed on to the page's listeners ('' before the first). */
 export function liveVersion(): string {
@@ -69,6 +75,7 @@ function flush(): void {
   if (!c) return
   lastFire = Date.now()
   version = c.version
+  seq++
   for (const l of [...listeners]) if (!l.runs || c.tip || !c.runs || c.runs.some((r) => l.runs!.includes(r))) l.fn(c)
 }
 

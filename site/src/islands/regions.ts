@@ -7,7 +7,7 @@
  */
 import type { MetricSummary } from 'labbook-lib/model/run.js'
 import { fmtNumber } from 'labbook-lib/site/browser/display.js'
-import { atLiveVersion, liveBase, subscribeLive } from './live-channel'
+import { atLiveVersion, liveBase, liveSeq, subscribeLive } from './live-channel'
 
 /** Refetches the page and swaps its regions (set by refreshRegions; a no-op before). */
 let refresh: () => void = () => {}
@@ -21,8 +21,9 @@ export function refreshRegions(): void {
     if (busy) { again = true; return }
     busy = true
     try {
+      const at = liveSeq()
       const res = await fetch(atLiveVersion(location.pathname + location.search), { cache: 'no-store' })
-      if (res.ok) swap(new DOMParser().parseFromString(await res.text(), 'text/html'))
+      if (res.ok) swap(new DOMParser().parseFromString(await res.text(), 'text/html'), at)
     } catch { /* the next change retries */ }
     busy = false
     if (again) { again = false; void run() }
@@ -37,18 +38,23 @@ export function refreshRegions(): void {
 
 const COLUMNS = ['Metric', 'Latest', 'Step', 'Min', 'Max', 'Points']
 let lastRest: string | undefined
+/** The change (liveSeq) of the newest answer the metrics table shows: an older page or run answer never overwrites it. */
+let metricsAt = -1
 
 /**
  * A live run page's run as its charts island fetched it (`data/runs/<id>.json`, at the version of the change): the
  * metrics table's numbers are set from it, so the table and the charts' headers count the same points (one source);
  * anything else of the run that changed (status, tags, params, a new metric) refetches the page's regions.
  */
-export function liveRun(run: { metrics?: Record<string, MetricSummary> } & Record<string, unknown>): void {
+export function liveRun(run: { metrics?: Record<string, MetricSummary> } & Record<string, unknown>, at: number): boolean {
+  if (at < metricsAt) return false // a slower answer to an older change
+  metricsAt = at
   const { metrics = {}, metricFiles: _f, duration: _d, ...rest } = run
   const key = JSON.stringify(rest)
   const changed = lastRest !== undefined && key !== lastRest
   lastRest = key
   if (!setMetricsTable(metrics) || changed) refresh()
+  return true
 }
 
 /** Sets the numbers of the metrics table (`data-live="metrics"`); false when its rows are not the run's metrics. */
@@ -72,9 +78,13 @@ function setMetricsTable(metrics: Record<string, MetricSummary>): boolean {
  * reader did inside it (a preview folded open or shut) stays until the server has something new to show there. */
 const sent = new Map<string, string>()
 
-function swap(doc: Document): void {
+function swap(doc: Document, at: number): void {
   for (const el of document.querySelectorAll<HTMLElement>('[data-live]')) {
     const name = el.dataset.live ?? ''
+    if (name === 'metrics') {
+      if (at < metricsAt) continue // the charts' answer to a later change already set it (one moment with the headers)
+      metricsAt = at
+    }
     const fresh = doc.querySelector<HTMLElement>(`[data-live="${CSS.escape(name)}"]`)
     if (!fresh) continue
     const before = sent.get(name) ?? el.innerHTML
