@@ -5,7 +5,7 @@ import { processAlive, thisProcess } from '../store/process.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
 import { decodeRun } from '../format/yaml.js'
 import { addToSummary, mergeSummaries } from '../model/metric.js'
-import type { MetricPoint, MetricSummary, RunStatus, RunSummary } from '../model/run.js'
+import { keyed, type MetricPoint, type MetricSummary, type RunStatus, type RunSummary } from '../model/run.js'
 
 /** Who writes a journal: enough to tell, after a crash, whether that process is still alive. */
 export interface JournalOwner {
@@ -283,7 +283,7 @@ function readSegment(path: string, base: number, old: SegmentState | undefined):
     const seg: SegmentState = same
       // points are appended in place (contents hand out copies; the old state is dropped), the small parts copied
       ? { ...old, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ops: old.ops.slice(), sums: copySums(old.sums) }
-      : { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, offset: 0, head: Buffer.alloc(0), next: base, stopped: false, ops: [], points: [], sums: {} }
+      : { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, offset: 0, head: Buffer.alloc(0), next: base, stopped: false, ops: [], points: [], sums: keyed<MetricSummary>() }
     if (seg.stopped || st.size <= seg.offset) return seg
     const buf = Buffer.alloc(st.size - seg.offset)
     const n = fs.readSync(fd, buf, 0, buf.length, seg.offset)
@@ -317,7 +317,7 @@ function assemble(segments: SegmentState[]): JournalContents {
     const s = segments[0]!
     return { start: s.start, ops: s.ops.slice(), points: s.points.slice(), ended: s.ended, pointSummaries: copySums(s.sums) }
   }
-  const out: JournalContents = { ops: [], points: [], pointSummaries: {} }
+  const out: JournalContents = { ops: [], points: [], pointSummaries: keyed<MetricSummary>() }
   for (const s of segments) {
     out.start ??= s.start
     if (s.ended) out.ended = s.ended
@@ -329,7 +329,7 @@ function assemble(segments: SegmentState[]): JournalContents {
 }
 
 function copySums(sums: Record<string, MetricSummary>): Record<string, MetricSummary> {
-  const out: Record<string, MetricSummary> = {}
-  for (const [k, m] of Object.entries(sums)) out[k] = { ...m }
+  const out = keyed<MetricSummary>()
+  for (const k of Object.keys(sums)) out[k] = { ...sums[k]! }
   return out
 }

@@ -58,6 +58,7 @@ describe('keys named like Object.prototype members', () => {
     await book.flush() // the start is on the branch; the params and tags below are only in the journal
     run.logParams(JSON.parse(`{${KEYS.map((k) => `"${k}": "p-${k}"`).join(',')}}`) as Record<string, string>)
     for (const k of KEYS) run.setTag(k, `t-${k}`)
+    for (const k of KEYS) { run.logMetric(k, KEYS.indexOf(k) + 0.25, 0); run.logMetric(k, KEYS.indexOf(k) + 0.75, 1) }
     run.flush()
     const reader = await Labbook.open({ repo: repo.dir })
     for (const b of [book, reader]) {
@@ -69,8 +70,11 @@ describe('keys named like Object.prototype members', () => {
           expect(Object.hasOwn(r.params, k), `param ${k}`).toBe(true)
           expect(r.params[k]).toBe(`p-${k}`)
           expect(r.tags[k]).toBe(`t-${k}`)
+          expect(Object.hasOwn(r.metrics, k), `metric ${k}`).toBe(true)
+          expect(r.metrics[k]).toMatchObject({ value: KEYS.indexOf(k) + 0.75, step: 1, count: 2, min: KEYS.indexOf(k) + 0.25 })
         }
         expect(Object.keys(r.params).sort()).toEqual([...KEYS].sort())
+        expect(Object.keys(r.metrics).sort()).toEqual([...KEYS].sort())
       }
     }
     await run.end()
