@@ -158,7 +158,7 @@ export class ListingTable {
     if (missing.length === 0) return
     const raws = this.rows()
     const b = new ListingBuilder(missing)
-    for (let i = 0; i < raws.length; i++) b.gather(raws[i]!)
+    for (let i = 0; i < raws.length; i++) b.gatherRow(raws[i]!)
     const identity = new Uint32Array(this.n)
     for (let i = 0; i < this.n; i++) identity[i] = i
     for (const [name, c] of b.columnsIn(identity)) this.columns.set(name, c)
@@ -384,11 +384,11 @@ export class ListingBuilder {
     this.at.push(b + start, b + end)
     this.starts.push(raw.startTime)
     this.ids.push(raw.id)
-    this.gather(raw)
+    this.gatherRow(raw)
   }
 
   /** @internal the named columns' values of the next row. */
-  gather(raw: CompactRun): void {
+  gatherRow(raw: CompactRun): void {
     const i = this.count++
     for (const c of this.cols) {
       const v = c.get(raw)
