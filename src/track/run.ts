@@ -393,9 +393,11 @@ export class Run {
     this.nextChunk = layout.nextChunk
     this.openChunk = layout.open
     if (written) {
-      this.state.lifecycle = written.lifecycle
-      this.state.name = written.name
-      this.state.description = written.description
+      // Take the branch's value only where nothing was set here while this commit was in flight (its snapshot is
+      // `mine`): a name or description set meanwhile is newer and goes out with the next commit.
+      if (this.state.lifecycle === mine.lifecycle) this.state.lifecycle = written.lifecycle
+      if (this.state.name === mine.name) this.state.name = written.name
+      if (this.state.description === mine.description) this.state.description = written.description
       for (const [k, v] of Object.entries(written.tags)) if (!this.ownTags.has(k)) this.state.tags[k] = v
       for (const [k, v] of Object.entries(written.params)) if (!(k in this.state.params)) this.state.params[k] = v
       this.lastWritten = { lifecycle: written.lifecycle, name: written.name, description: written.description }
