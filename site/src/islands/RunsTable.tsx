@@ -258,7 +258,7 @@ function Cell({ run: r, col: c, depth, open, onOpen }: { run: TableRun; col: Col
         return <td className="wrap name" style={depth ? { paddingLeft: `${0.6 + depth * 1.2}rem` } : undefined}>
           {s && onOpen ? <><button type="button" className="twisty" aria-expanded={!!open} onClick={onOpen} title={open ? 'Hide the children' : 'Show the children'}>{open ? '▾' : '▸'}</button> </> : depth ? '↳ ' : ''}
           <a href={siteUrl(`runs/${r.id}/`)}>{r.name || r.id.slice(0, 8)}</a>
-          {s ? <div className="muted small">{s.n} children{s.best && <> · best <a href={siteUrl(`runs/${s.best.id}/`)}>{s.best.name || s.best.id.slice(0, 8)}</a></>}{s.n >= 2 && s.n <= 50 && <> · <a className="compare-children" href={siteUrl(`compare/?runs=${s.ids.map(encodeURIComponent).join(',')}`)}>Compare children</a></>}</div> : r.children ? <span className="muted"> ({r.children})</span> : null}
+          {s ? <div className="muted small">{s.n} {s.n === 1 ? 'child' : 'children'}{s.best && <> · best <a href={siteUrl(`runs/${s.best.id}/`)}>{s.best.name || s.best.id.slice(0, 8)}</a></>}{s.n >= 2 && s.n <= 50 && <> · <a className="compare-children" href={siteUrl(`compare/?runs=${s.ids.map(encodeURIComponent).join(',')}`)}>Compare children</a></>}</div> : r.children ? <span className="muted"> ({r.children})</span> : null}
         </td>
       }
       case 'status':
