@@ -1,7 +1,7 @@
 /** `ls --group-by`: one aggregated row per group of runs (src/judge groups and statistics), as a table or JSON. */
 import type { RunSummary } from '../src/model/run.js'
 import {
-  bestRun, describe as describeSample, groupRuns, ineligible, type JudgeConfig, metricGoal, primaryMetrics, type RunGroup, type SampleStats, sortedKeys,
+  bestRun, describe as describeSample, describeOne, groupRuns, ineligible, type JudgeConfig, metricGoal, primaryMetrics, type RunGroup, type SampleStats, sortedKeys,
 } from '../src/judge/index.js'
 import { type FieldRef, formatField, runValue } from '../src/query/index.js'
 import type { CliIO } from './io.js'
@@ -64,7 +64,7 @@ export function groupRecords(runs: RunSummary[], by: GroupBy, names: ExperimentN
         finished = 1
         for (const k of sortedKeys(r.metrics)) {
           const v = r.metrics[k]!.value
-          if (Number.isFinite(v)) metrics[k] = { n: 1, mean: v, std: 0, min: v, max: v }
+          if (Number.isFinite(v)) metrics[k] = describeOne(v)
         }
       }
     } else {

@@ -16,12 +16,21 @@ export interface SampleStats {
 }
 
 /**
+ * The statistics of a single value: itself as mean, min and max, std 0, no interval (`describe([v])`, without the array).
+ * @example describeOne(0.9) // { n: 1, mean: 0.9, std: 0, min: 0.9, max: 0.9 }
+ */
+export function describeOne(v: number): SampleStats {
+  return { n: 1, mean: v, std: 0, min: v, max: v }
+}
+
+/**
  * Summary of a sample of finite numbers; undefined for an empty sample.
  * @example describe([1, 2, 3]) // { n: 3, mean: 2, std: 1, min: 1, max: 3, ci: [-0.484…, 4.484…] }
  */
 export function describe(values: readonly number[]): SampleStats | undefined {
   const n = values.length
   if (n === 0) return undefined
+  if (n === 1) return describeOne(values[0]!)
   let sum = 0, min = Infinity, max = -Infinity
   for (const v of values) { sum += v; if (v < min) min = v; if (v > max) max = v }
   const mean = sum / n
