@@ -273,11 +273,27 @@ describe('image step slider in chromium', () => {
     await shots(`runs/${ids.tuned}/`, 'run-slider', async (p) => { await p.waitForSelector('.image-steps input:not([disabled])'); await p.locator('.image-steps').scrollIntoViewIfNeeded() })
   }, 180_000)
 
+  it('run page: the slider stays disabled until its island hydrates, so an early key press is never lost (CI saw one)', async () => {
+    const ctx = await browser.newContext()
+    const page = await ctx.newPage()
+    // hold the page's scripts back, as a slow machine does
+    await page.route('**/*.js', async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue() })
+    await page.goto(`${root()}/runs/${ids.tuned}/`, { waitUntil: 'domcontentloaded' })
+    expect(await page.getAttribute('.image-steps input', 'disabled')).not.toBeNull()
+    await page.waitForSelector('.image-steps input:not([disabled])')
+    await page.focus('.image-steps input')
+    await page.keyboard.press('Home')
+    expect(await page.textContent('.image-steps output')).toBe('step 0')
+    await ctx.close()
+  }, 60_000)
+
   it('run page without JavaScript shows the images at the last step', async () => {
     const ctx = await browser.newContext({ javaScriptEnabled: false })
     const page = await ctx.newPage()
     await page.goto(`${root()}/runs/${ids.baseline}/`)
     expect(await page.textContent('.image-steps output')).toBe('step 20')
+    // moving it could change nothing without JavaScript, so it is disabled (and so until the island hydrates)
+    expect(await page.getAttribute('.image-steps input', 'disabled')).not.toBeNull()
     expect(await page.getAttribute('.image-steps img', 'src')).toContain(encodeURIComponent('%step%20%'))
     await ctx.close()
   })

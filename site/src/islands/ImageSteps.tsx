@@ -1,10 +1,10 @@
 /**
  * One step slider over images logged at several steps (src/site/browser/image-steps.ts). On a run page it moves every image
  * key of the run; on Compare every selected run together: each shows its image at the chosen step, or its nearest
- * earlier one. The slider is a native range input (arrows, Page Up/Down, Home/End), and it renders without JavaScript
- * at the last step.
+ * earlier one. The slider is a native range input (arrows, Page Up/Down, Home/End). Without JavaScript (and until the
+ * island hydrates) it shows the last step with the slider disabled.
  */
-import { useId, useMemo, useState } from 'react'
+import { useEffect, useId, useMemo, useState } from 'react'
 import { imageAt, unionSteps, type ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
 import { siteUrl } from './url'
 
@@ -14,6 +14,9 @@ export default function ImageSteps({ runs }: { runs: ImageStepsRun[] }) {
   const steps = useMemo(() => unionSteps(runs.flatMap((r) => r.series)), [runs])
   const keys = useMemo(() => [...new Set(runs.flatMap((r) => r.series.map((s) => s.key)))].sort(), [runs])
   const [index, setIndex] = useState(steps.length - 1)
+  // The server renders the slider disabled: until this island has hydrated, moving it would change nothing it shows.
+  const [live, setLive] = useState(false)
+  useEffect(() => setLive(true), [])
   const id = useId()
   if (!steps.length) return null
   const i = Math.min(Math.max(index, 0), steps.length - 1)
@@ -36,7 +39,7 @@ export default function ImageSteps({ runs }: { runs: ImageStepsRun[] }) {
       <div className="step-control">
         <label htmlFor={id}>Step</label>
         <input
-          id={id} type="range" min={0} max={steps.length - 1} step={1} value={i} disabled={steps.length < 2}
+          id={id} type="range" min={0} max={steps.length - 1} step={1} value={i} disabled={!live || steps.length < 2}
           aria-valuetext={`step ${step} (${i + 1} of ${steps.length})`}
           onChange={(e) => setIndex(Number(e.target.value))}
         />
