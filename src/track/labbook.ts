@@ -19,14 +19,14 @@ import { editExperiment, getOrCreateExperiment } from './experiments.js'
 import { LabbookReader, runNotFound } from './reader.js'
 import { LiveReader } from './live-reader.js'
 import type { TreeView } from '../store/tree-view.js'
-import { journalOwner, journalRoot, ownerAlive, readJournal } from './journal.js'
+import { journalOwner, ownerAlive } from './journal.js'
 import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recover.js'
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
 import { DEFAULT_BRANCH, resolveBranch } from './branch.js'
 import { configuredThreshold, DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_COMMIT_INTERVAL, type OpenOptions } from './open-options.js'
 import { initialRun, type StartRunOptions } from './run-start.js'
-import { editRunFile } from './run-edits.js'
+import { awaitCommitElsewhere, editRunFile } from './run-edits.js'
 import { OpenRuns } from './open-runs.js'
 import { resolveRevision } from './revision.js'
 import { GroupCommit } from './group-commit.js'
@@ -193,7 +193,7 @@ export class Labbook extends LiveReader {
     const open = this.openRuns.get(id)
     if (open) return open
     if (this.group?.has(id)) await this.group.flush() // ended here, its commit pending: on the branch first
-    else await this.awaitCommitElsewhere(id)
+    else if (!this.openRuns.get(id)) await awaitCommitElsewhere(this.gitdir, this.branch, id, (x) => this.onBranch(x))
     const owner = journalOwner(this.gitdir, id)
     if (owner && owner.pid !== process.pid && ownerAlive(owner)) {
       throw new LabbookError('RUN_LOCKED', `Run ${id} is being written by process ${owner.pid} on ${owner.host}; two writers of one run would lose points.`,
@@ -217,29 +217,10 @@ export class Labbook extends LiveReader {
 
   private async editRun(id: string, subject: string, edit: (r: RunSummary) => void): Promise<void> {
     if (this.group?.has(id)) await this.group.flush()
-    else await this.awaitCommitElsewhere(id)
+    else if (!this.liveRun(id)) await awaitCommitElsewhere(this.gitdir, this.branch, id, (x) => this.onBranch(x))
     const live = this.liveRun(id)
     await this.store.update(editRunFile(this.objects, id, subject, edit))
     if (live) await live.commit() // the writer picks the edit up from the tip
-  }
-
-  /**
-   * A run another live writer (another process, or another Labbook here) acknowledged from its journal reaches the
-   * branch with its group commit, within its commit delay: wait for it (up to 5 s) before editing the branch's copy.
-   */
-  private async awaitCommitElsewhere(id: string): Promise<void> {
-    if (this.openRuns.get(id)) return
-    for (let waited = 0; waited < 5000; waited += 10) {
-      const owner = journalOwner(this.gitdir, id)
-      if (!owner || owner.branch !== this.branch || !ownerAlive(owner)) return
-      let ended: boolean
-      try {
-        ended = readJournal(join(journalRoot(this.gitdir), id)).ended !== undefined
-      } catch { return } // removed while we looked: committed
-      // a writer still writing (its run on the branch) is the caller's business (RUN_LOCKED, or an edit it merges)
-      if (!ended && (await this.onBranch(id))) return
-      await new Promise((r) => setTimeout(r, 10))
-    }
   }
 
   deleteRun(id: string): Promise<void> {

@@ -58,3 +58,16 @@ export function runCommit(i: RunCommitInput): { changes: TreeChange[]; subject: 
     trailers: [['Labbook-Run', i.run.id], ...(i.run.source.commit ? [['Code-Commit', i.run.source.commit] as [string, string]] : [])],
   }
 }
+
+/**
+ * After a commit: the writer's state takes the branch's value (`written`) only where nothing was set here while the
+ * commit was in flight (its snapshot is `mine`): a name or description set meanwhile is newer and goes out with the
+ * next commit. Tags and params edited elsewhere are taken unless this writer set them.
+ */
+export function adoptWritten(state: RunSummary, mine: RunSummary, written: RunSummary, ownTags: ReadonlySet<string>): void {
+  if (state.lifecycle === mine.lifecycle) state.lifecycle = written.lifecycle
+  if (state.name === mine.name) state.name = written.name
+  if (state.description === mine.description) state.description = written.description
+  for (const [k, v] of Object.entries(written.tags)) if (!ownTags.has(k)) state.tags[k] = v
+  for (const [k, v] of Object.entries(written.params)) if (!(k in state.params)) state.params[k] = v
+}

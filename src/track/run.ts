@@ -1,20 +1,19 @@
 import { LabbookError } from '../errors.js'
-import { decodeRun, encodeRun, encodeRunLine } from '../format/yaml.js'
+import { encodeRun, encodeRunLine } from '../format/yaml.js'
 import { sameParam } from '../model/param.js'
-import { RUN_FILE, runDir } from '../model/layout.js'
 import { RUN_STATUSES, type DatasetInput, type ParamValue, type RunStatus, type RunSummary } from '../model/run.js'
 import {
   normalizeDatasetInputs, validateDescription, validateKey, validateMetricValue, validateParamValue, validateRunName, validateStep, validateTagValue,
   validateTimestamp,
 } from '../model/validate.js'
-import { stageBytes, stageLocal, type StagedFile } from './artifacts.js'
+import { stageBytes, stageLocal } from './artifacts.js'
 import { artifactPath } from '../model/path.js'
-import { layoutChunks } from './chunks.js'
-import { Journal } from './journal.js'
 import type { RunHost } from './run-host.js'
 import { encodeOp, type JournalOp } from '../format/journal.js'
-import { BUFFER_POINTS, PointBuffer } from './point-buffer.js'
-import { mergeWithTip, runCommit, type WrittenFields } from './run-commit.js'
+import { PointBuffer } from './point-buffer.js'
+import { adoptWritten } from './run-commit.js'
+import { RunCommitter } from './run-committer.js'
+import { RunJournal } from './run-journal.js'
 
 export interface RunWriterOptions {
   /** Attaching to a run already on the branch. */
@@ -38,8 +37,9 @@ export interface MetricOptions {
 
 /**
  * A run being written. Logging calls are synchronous and cheap: they update the in-memory summary and append to a
- * text buffer. About once a second the buffer goes to the fsynced journal; every commitInterval and at the end the
- * run's new points become one bounded chunk and its run.yaml is rewritten on the branch.
+ * text buffer (point-buffer.ts). About once a second the buffer goes to the fsynced journal (run-journal.ts); every
+ * commitInterval and at the end the run's new points become one bounded chunk and its run.yaml is rewritten on the
+ * branch (run-committer.ts). This module holds the logging API and the run's lifecycle (start, end, resume).
  */
 export class Run {
   readonly id: string
@@ -47,57 +47,37 @@ export class Run {
   private state: RunSummary
   /** Points and operations logged and not yet journaled or committed (point-buffer.ts). */
   private readonly buffer: PointBuffer
-  private committedPoints: number
-  private nextChunk: number
-  private openChunk: { seq: number; text: string } | undefined
-  private stagedFiles: StagedFile[] = []
-  private removedFiles: string[] = []
-  /** Values of fields others may edit (rm, rename) as this writer last committed them: a differing tip wins. */
-  private lastWritten: WrittenFields
-  private commitChain: Promise<void> = Promise.resolve()
-  private lastFlush = Date.now()
-  /** Asked at every journal write for an op that says how far an outside source is (`labbook run`'s metrics file). */
-  private journalMark: (() => JournalOp | undefined) | undefined
-  /** The last such op written: a rotated journal starts with it again, so recovery always finds it. */
-  private lastMark = ''
-  /** What reached the journal while a commit was in flight: it is not on the branch, so the next segment keeps it. */
-  private journaledSinceSnapshot: string[] = []
+  /** The run's journal writes and their clock (run-journal.ts). */
+  private readonly journal: RunJournal
+  /** The run's commits, chunk positions and staged artifacts (run-committer.ts). */
+  private readonly branch: RunCommitter
   private ended = false
   /** A commit whose snapshot was taken after end() reached the branch: the end is there, the journal may go. */
   private endOnBranch = false
   /** committed() ran for the end (drops the journal and counts the note once). */
   private endCommitted = false
-  private readonly journal: Journal
   /** Tags this writer set or deleted (others' tag edits on the branch are kept). */
   private readonly ownTags = new Set<string>()
-
-  /** True until the run's first commit: that commit refuses a run id already on the branch. */
-  private creating: boolean
-  private readonly journaled: boolean
   /** The status a run already on the branch had when this writer attached (its git note counts it once). */
   private previousStatus: RunStatus | undefined
 
   /** Not called directly: runs come from `Labbook.startRun`, `ExperimentHandle.startRun` and `Labbook.openRun`. */
   constructor(private readonly host: RunHost, initial: RunSummary, options: RunWriterOptions = {}) {
     const existing = options.existing
-    this.creating = !existing
     this.previousStatus = existing ? initial.status : undefined
-    this.journaled = options.journal ?? true
     this.id = initial.id
     this.experimentIdValue = initial.experiment
     this.state = initial
-    this.committedPoints = existing?.committedPoints ?? 0
-    this.nextChunk = existing?.nextChunk ?? 0
     this.buffer = new PointBuffer(initial.metrics)
-    this.lastWritten = existing ? { lifecycle: initial.lifecycle, name: initial.name, description: initial.description } : { lifecycle: 'active', name: '', description: undefined }
-    this.journal = new Journal(host.gitdir, this.id)
+    this.branch = new RunCommitter(host, this.id, initial, existing)
+    this.journal = new RunJournal(host.gitdir, this.id, options.journal ?? true)
   }
 
   /** @internal */
   openJournal(): void {
-    if (!this.journaled) return
-    this.journal.open({ runId: this.id, experiment: this.experimentId, branch: this.host.branch }, this.committedPoints)
-    this.journal.append(encodeOp({ op: 'start', run: encodeRunLine(this.state) ?? encodeRun(this.state) }), false)
+    if (!this.journal.enabled) return
+    const start = encodeOp({ op: 'start', run: encodeRunLine(this.state) ?? encodeRun(this.state) })
+    this.journal.begin({ runId: this.id, experiment: this.experimentId, branch: this.host.branch }, this.branch.committedPoints, start)
   }
 
   get name(): string {
@@ -259,7 +239,7 @@ export class Run {
   /** Copies a file or directory into the run's artifacts (under `to`) and commits it. */
   async logArtifact(localPath: string, options: { to?: string } = {}): Promise<void> {
     this.assertOpen()
-    this.stagedFiles.push(...stageLocal(this.host.objects, this.host.gitdir, localPath, options.to, this.host.artifactThreshold))
+    this.branch.stage(...stageLocal(this.host.objects, this.host.gitdir, localPath, options.to, this.host.artifactThreshold))
     await this.commit()
   }
 
@@ -267,7 +247,7 @@ export class Run {
   async logBytes(path: string, data: Uint8Array | string): Promise<void> {
     this.assertOpen()
     const bytes = typeof data === 'string' ? Buffer.from(data) : data
-    this.stagedFiles.push(stageBytes(this.host.objects, this.host.gitdir, path, bytes, this.host.artifactThreshold))
+    this.branch.stage(stageBytes(this.host.objects, this.host.gitdir, path, bytes, this.host.artifactThreshold))
     await this.commit()
   }
 
@@ -281,12 +261,12 @@ export class Run {
 
   /** Stages a blob already in the object database (written by another process) as an artifact. */
   async addArtifactBlob(path: string, blob: string, size: number): Promise<void> {
-    this.stagedFiles.push({ path: artifactPath(path), blob, mode: '100644', size })
+    this.branch.stage({ path: artifactPath(path), blob, mode: '100644', size })
     await this.commit()
   }
 
   async deleteArtifact(path: string): Promise<void> {
-    this.removedFiles.push(artifactPath(path))
+    this.branch.unstage(artifactPath(path))
     await this.commit()
   }
 
@@ -310,25 +290,15 @@ export class Run {
    * recovery knows exactly which part of the `$LABBOOK_METRICS` file the journal already holds.
    */
   setJournalMark(mark: () => JournalOp | undefined): void {
-    this.journalMark = mark
+    this.journal.setMark(mark)
   }
 
   /** Writes buffered points and operations to the journal (fsync). Cheap to call; done about once a second anyway. */
   flush(sync = true): void {
-    let text = this.buffer.journalText()
+    const text = this.buffer.journalText()
     if (text === '') return
-    const mark = this.journalMark?.()
-    if (mark) {
-      // After the points: everything before it in the journal is what the mark says was taken in.
-      this.lastMark = encodeOp(mark)
-      text += this.lastMark
-    }
-    if (this.journaled) {
-      this.journal.append(text, sync)
-      this.journaledSinceSnapshot.push(text)
-    }
+    this.journal.write(text, sync)
     this.buffer.journaled()
-    this.lastFlush = Date.now()
   }
 
   /**
@@ -337,72 +307,38 @@ export class Run {
    */
   durable(): Promise<void> {
     this.flush(false)
-    return this.journaled ? this.journal.durable() : Promise.resolve()
+    return this.journal.durable()
   }
 
   private maybeFlush(): void {
-    if (this.buffer.pendingPoints >= BUFFER_POINTS || Date.now() - this.lastFlush >= 1000) this.flush()
+    if (this.journal.due(this.buffer.pendingPoints)) this.flush()
   }
 
   /** Commits everything logged so far to the branch. `gather`: join other runs' edits in one commit (group-commit.ts). */
   commit(o: { gather?: boolean } = {}): Promise<void> {
-    const next = this.commitChain.then(() => this.commitNow(o))
-    this.commitChain = next.catch(() => {})
-    return next
+    return this.branch.queue(() => this.commitNow(o))
   }
 
   private async commitNow(o: { gather?: boolean }): Promise<void> {
     // Journaled without fsync: the commit that follows puts these points on the branch; a crash before it still
     // finds them in the journal (the page cache survives a killed process).
     this.flush(false)
-    this.journaledSinceSnapshot = []
+    this.journal.snapshotTaken()
     const taken = this.buffer.takeUncommitted()
-    const points = taken.points
-    const staged = this.stagedFiles
-    const removed = this.removedFiles
-    this.stagedFiles = []
-    this.removedFiles = []
-    const layout = layoutChunks(this.openChunk, this.nextChunk, taken.text)
-    const dir = runDir(this.id)
     const mine = this.summary()
     // end() may run while this commit is in flight: its snapshot (taken here) then still says RUNNING
     const carriesEnd = this.ended
     let written: RunSummary | undefined
     try {
-      await this.host.store.update(async (view) => {
-        const tipText = await view.readText(`${dir}/${RUN_FILE}`)
-        if (tipText && this.creating) {
-          throw new LabbookError('RUN_EXISTS', `A run with id ${this.id} already exists on the branch.`, 'Leave the id out to get a new one, or open the run with book.openRun(id).', { id: this.id })
-        }
-        const merged = mergeWithTip(tipText ? decodeRun(tipText, `${dir}/${RUN_FILE}`) : undefined, mine, this.ownTags, this.lastWritten)
-        written = merged
-        const first = this.committedPoints === 0 && points === 0 && !tipText
-        const commit = runCommit({ objects: this.host.objects, run: merged, chunks: layout.chunks, staged, removed, points, first })
-        return { ...commit, runs: [merged], result: undefined }
-      }, o)
+      written = await this.branch.write(mine, taken.text, taken.points, this.ownTags, o)
     } catch (e) {
-      // Nothing reached the branch: put the data back so the next commit (or recovery from the journal) has it.
+      // Nothing reached the branch: put the points back so the next commit (or recovery from the journal) has them.
       this.buffer.putBack(taken)
-      this.stagedFiles = staged.concat(this.stagedFiles)
-      this.removedFiles = removed.concat(this.removedFiles)
       throw e
     }
-    this.creating = false
     if (carriesEnd) this.endOnBranch = true
-    this.committedPoints += points
-    this.nextChunk = layout.nextChunk
-    this.openChunk = layout.open
-    if (written) {
-      // Take the branch's value only where nothing was set here while this commit was in flight (its snapshot is
-      // `mine`): a name or description set meanwhile is newer and goes out with the next commit.
-      if (this.state.lifecycle === mine.lifecycle) this.state.lifecycle = written.lifecycle
-      if (this.state.name === mine.name) this.state.name = written.name
-      if (this.state.description === mine.description) this.state.description = written.description
-      for (const [k, v] of Object.entries(written.tags)) if (!this.ownTags.has(k)) this.state.tags[k] = v
-      for (const [k, v] of Object.entries(written.params)) if (!(k in this.state.params)) this.state.params[k] = v
-      this.lastWritten = { lifecycle: written.lifecycle, name: written.name, description: written.description }
-    }
-    if (!this.ended && this.journaled) this.journal.rotate(this.committedPoints, this.journaledSinceSnapshot.join('') || this.lastMark)
+    if (written) adoptWritten(this.state, mine, written, this.ownTags)
+    if (!this.ended) this.journal.rotate(this.branch.committedPoints)
   }
 
   /**
@@ -420,7 +356,7 @@ export class Run {
     this.state.endTime = endTime
     this.buffer.pendingOps += encodeOp({ op: 'end', status, endTime })
     this.ended = true
-    const deferred = this.journaled && this.host.defersCommits && this.host.deferCommit
+    const deferred = this.journal.enabled && this.host.defersCommits && this.host.deferCommit
     try {
       // Group commit: acknowledged once the journal holds the end on disk (fdatasync); the commit follows in the
       // background, shared with the other runs that start or end meanwhile (group-commit.ts).
@@ -436,7 +372,7 @@ export class Run {
       this.host.deferCommit!(this)
       return
     }
-    if (this.journaled || options.removeJournal) await this.journal.remove()
+    await this.journal.remove(options.removeJournal)
     this.host.forget(this)
     await this.host.afterEnd(this.summary(), this.previousStatus)
   }
@@ -448,7 +384,7 @@ export class Run {
     // end's own commit. Once: a commit that ran while end() awaited its fdatasync already carried the end.
     if (!this.endOnBranch || this.endCommitted) return
     this.endCommitted = true
-    if (this.journaled) await this.journal.remove()
+    await this.journal.remove()
     await this.host.afterEnd(this.summary(), this.previousStatus, { gather: true })
   }
 
@@ -466,13 +402,13 @@ export class Run {
    * KILLED: for a server, whose client keeps logging after a restart.
    */
   keepRunningOnRecovery(): void {
-    if (this.journaled) this.journal.markResumable()
+    this.journal.markResumable()
   }
 
   /** @internal detach without ending (process shutting down): flush the journal and close it. */
   detach(): void {
     this.flush()
-    if (this.journaled) this.journal.close()
+    this.journal.close()
   }
 
   private assertOpen(): void {

@@ -1,0 +1,89 @@
+/**
+ * One run writer's side of the branch: its commits in order, where its metric chunks stand, the artifacts staged for
+ * the next commit, and what it last wrote of the fields others may edit. The tree a commit writes and the merge with
+ * the tip are pure (run-commit.ts); the Run hands in its snapshot and points.
+ */
+import { LabbookError } from '../errors.js'
+import { decodeRun } from '../format/yaml.js'
+import { RUN_FILE, runDir } from '../model/layout.js'
+import type { RunSummary } from '../model/run.js'
+import type { StagedFile } from './artifacts.js'
+import { layoutChunks } from './chunks.js'
+import { mergeWithTip, runCommit, type WrittenFields } from './run-commit.js'
+import type { RunHost } from './run-host.js'
+
+export class RunCommitter {
+  /** Points on the branch (this writer's and, for a run it attached to, those before). */
+  committedPoints: number
+  private nextChunk: number
+  private openChunk: { seq: number; text: string } | undefined
+  private staged: StagedFile[] = []
+  private removed: string[] = []
+  /** Values of fields others may edit (rm, rename) as this writer last committed them: a differing tip wins. */
+  private lastWritten: WrittenFields
+  /** True until the run's first commit: that commit refuses a run id already on the branch. */
+  private creating: boolean
+  private chain: Promise<void> = Promise.resolve()
+
+  constructor(private readonly host: RunHost, private readonly id: string, initial: RunSummary, existing?: { committedPoints: number; nextChunk: number }) {
+    this.creating = !existing
+    this.committedPoints = existing?.committedPoints ?? 0
+    this.nextChunk = existing?.nextChunk ?? 0
+    this.lastWritten = existing ? { lifecycle: initial.lifecycle, name: initial.name, description: initial.description } : { lifecycle: 'active', name: '', description: undefined }
+  }
+
+  /** Artifact files (blobs already written) for the next commit. */
+  stage(...files: StagedFile[]): void {
+    this.staged.push(...files)
+  }
+
+  /** An artifact path to remove with the next commit. */
+  unstage(path: string): void {
+    this.removed.push(path)
+  }
+
+  /** Runs `commit` after every commit queued before it; a failed one does not stop the next. */
+  queue(commit: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(commit)
+    this.chain = next.catch(() => {})
+    return next
+  }
+
+  /**
+   * Commits `mine` (the run's snapshot) over the tip with `chunkText` (`points` new points) and the staged artifacts.
+   * Returns the run as written. On failure nothing reached the branch: the artifacts stay staged and the error is
+   * thrown (the caller puts its points back).
+   */
+  async write(mine: RunSummary, chunkText: string, points: number, ownTags: ReadonlySet<string>, o: { gather?: boolean }): Promise<RunSummary | undefined> {
+    const staged = this.staged
+    const removed = this.removed
+    this.staged = []
+    this.removed = []
+    const layout = layoutChunks(this.openChunk, this.nextChunk, chunkText)
+    const dir = runDir(this.id)
+    let written: RunSummary | undefined
+    try {
+      await this.host.store.update(async (view) => {
+        const tipText = await view.readText(`${dir}/${RUN_FILE}`)
+        if (tipText && this.creating) {
+          throw new LabbookError('RUN_EXISTS', `A run with id ${this.id} already exists on the branch.`, 'Leave the id out to get a new one, or open the run with book.openRun(id).', { id: this.id })
+        }
+        const merged = mergeWithTip(tipText ? decodeRun(tipText, `${dir}/${RUN_FILE}`) : undefined, mine, ownTags, this.lastWritten)
+        written = merged
+        const first = this.committedPoints === 0 && points === 0 && !tipText
+        const commit = runCommit({ objects: this.host.objects, run: merged, chunks: layout.chunks, staged, removed, points, first })
+        return { ...commit, runs: [merged], result: undefined }
+      }, o)
+    } catch (e) {
+      this.staged = staged.concat(this.staged)
+      this.removed = removed.concat(this.removed)
+      throw e
+    }
+    this.creating = false
+    this.committedPoints += points
+    this.nextChunk = layout.nextChunk
+    this.openChunk = layout.open
+    if (written) this.lastWritten = { lifecycle: written.lifecycle, name: written.name, description: written.description }
+    return written
+  }
+}
