@@ -47,66 +47,88 @@ export interface PointColumns {
   time: Float64Array
 }
 
-/**
- * Reads a chunk into columns, with no object or string per point: a line spelled exactly as `encodePoint` spells it is
- * scanned byte by byte (numbers of up to 15 digits computed exactly, longer ones through `Number`, which rounds as
- * JSON.parse does); any other line goes through JSON.parse, so every valid spelling reads and a bad line is an error
- * naming it. ~4× faster than JSON.parse of the chunk as one array (docs/benchmarks.md "Live pages").
- * @example const c = decodeChunkColumns(await objects.readBlob(oid), 'runs/ab/x/metrics/000000.jsonl')
- */
 /** Whether buf[a, a+len) equals buf[b, b+len): a key is a few bytes, and Buffer.compare costs more per call than this loop. */
-function sameBytes(buf: Buffer, a: number, b: number, len: number): boolean {
+function sameBytes(buf: Uint8Array, a: number, b: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (buf[a + i] !== buf[b + i]) return false
   return true
 }
 
+/**
+ * Metric names as small numbers, for readers that keep points in columns: a run of lines with the same key makes
+ * no string (the last key's bytes are compared in place). `keys` only grows, so an index handed out stays valid.
+ */
+export class KeyTable {
+  readonly keys: string[] = []
+  private readonly index = new Map<string, number>()
+  private lastBuf: Uint8Array | undefined
+  private lastStart = -1
+  private lastLen = -1
+  private last = 0
+
+  /** The index of the key spelled (JSON-escape-free) at buf[a, b). */
+  of(buf: Buffer, a: number, b: number): number {
+    if (b - a === this.lastLen && this.lastBuf === buf && sameBytes(buf, a, this.lastStart, this.lastLen)) return this.last
+    const k = this.name(buf.toString('utf8', a, b))
+    this.lastBuf = buf; this.lastStart = a; this.lastLen = b - a; this.last = k
+    return k
+  }
+
+  /** The index of a key given as a string. */
+  name(key: string): number {
+    let k = this.index.get(key)
+    if (k === undefined) this.index.set(key, (k = this.keys.push(key) - 1))
+    return k
+  }
+}
+
+/**
+ * The fast path of reading a point line: whether buf[a, b) (one line, without its newline) is spelled exactly as
+ * `encodePoint` spells it, `{"k":"<key>","v":<number or "NaN"…>,"s":<number>,"t":<number>}`; its parts are then in
+ * `scanned` (module state: no object per line). Numbers of up to 15 digits are computed exactly, longer ones through
+ * `Number`, which rounds as JSON.parse does. False for any other spelling: the caller reads the line with JSON.parse.
+ */
+export function scanPointLine(buf: Buffer, a: number, b: number): boolean {
+  if (!(b - a > 24 && buf[a] === 123 && buf[a + 1] === 34 && buf[a + 2] === 107 && buf[a + 3] === 34 && buf[a + 4] === 58 && buf[a + 5] === 34)) return false
+  const k0 = a + 6
+  let q = k0
+  while (q < b && buf[q] !== 34 && buf[q] !== 92 && buf[q]! >= 32) q++
+  if (!(q < b && buf[q] === 34 && field(buf, q + 1, 118))) return false
+  const v = buf[q + 6] === 34 ? special(buf, q + 6) : scanNumber(buf, q + 6, b)
+  if (Number.isNaN(v) && scanEnd === 0) return false
+  const vEnd = scanEnd
+  const s = field(buf, vEnd, 115) ? scanNumber(buf, vEnd + 5, b) : NaN
+  const sEnd = scanEnd
+  if (Number.isNaN(s) || !field(buf, sEnd, 116)) return false
+  const t = scanNumber(buf, sEnd + 5, b)
+  if (Number.isNaN(t) || buf[scanEnd] !== 125 || !(scanEnd + 1 === b || (scanEnd + 2 === b && buf[b - 1] === 13))) return false
+  scanned.keyStart = k0; scanned.keyEnd = q; scanned.value = v; scanned.step = s; scanned.time = t
+  return true
+}
+
+/** What the last successful `scanPointLine` read: the key's byte range and the three numbers. */
+export const scanned = { keyStart: 0, keyEnd: 0, value: 0, step: 0, time: 0 }
+
+/**
+ * Reads a chunk into columns, with no object or string per point: lines spelled as `encodePoint` spells them go
+ * through `scanPointLine`; any other line goes through JSON.parse, so every valid spelling reads and a bad line is an
+ * error naming it. ~4× faster than JSON.parse of the chunk as one array (docs/benchmarks.md "Live pages").
+ * @example const c = decodeChunkColumns(await objects.readBlob(oid), 'runs/ab/x/metrics/000000.jsonl')
+ */
 export function decodeChunkColumns(bytes: Uint8Array, where = 'chunk'): PointColumns {
   let end = bytes.length
   while (end > 0 && (bytes[end - 1] === 10 || bytes[end - 1] === 13 || bytes[end - 1] === 32 || bytes[end - 1] === 9)) end--
   let n = end === 0 ? 0 : 1
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, end)
   for (let p = buf.indexOf(10); p >= 0; p = buf.indexOf(10, p + 1)) n++
-  const cols: PointColumns = { keys: [], key: new Uint32Array(n), value: new Float64Array(n), step: new Float64Array(n), time: new Float64Array(n) }
-  const index = new Map<string, number>()
-  const keyIndex = (name: string) => {
-    let k = index.get(name)
-    if (k === undefined) index.set(name, (k = cols.keys.push(name) - 1))
-    return k
-  }
-  let lastStart = -1, lastLen = -1, last = 0
+  const table = new KeyTable()
+  const cols: PointColumns = { keys: table.keys, key: new Uint32Array(n), value: new Float64Array(n), step: new Float64Array(n), time: new Float64Array(n) }
   let a = 0
   for (let i = 0; i < n; i++) {
     let b = buf.indexOf(10, a)
     if (b < 0) b = end
-    // the fast path: {"k":"<key>","v":<number or "NaN"…>,"s":<number>,"t":<number>}
-    let ok = false
-    if (b - a > 24 && buf[a] === 123 && buf[a + 1] === 34 && buf[a + 2] === 107 && buf[a + 3] === 34 && buf[a + 4] === 58 && buf[a + 5] === 34) {
-      const k0 = a + 6
-      let q = k0
-      while (q < b && buf[q] !== 34 && buf[q] !== 92 && buf[q]! >= 32) q++
-      if (q < b && buf[q] === 34 && field(buf, q + 1, 118)) {
-        let k: number
-        if (q - k0 === lastLen && sameBytes(buf, k0, lastStart, lastLen)) k = last
-        else {
-          k = keyIndex(buf.toString('utf8', k0, q))
-          lastStart = k0; lastLen = q - k0; last = k
-        }
-        const v = buf[q + 6] === 34 ? special(buf, q + 6) : scanNumber(buf, q + 6, b)
-        if (!Number.isNaN(v) || scanEnd > 0) {
-          const vEnd = scanEnd
-          const s = field(buf, vEnd, 115) ? scanNumber(buf, vEnd + 5, b) : NaN
-          const sEnd = scanEnd
-          if (!Number.isNaN(s) && field(buf, sEnd, 116)) {
-            const t = scanNumber(buf, sEnd + 5, b)
-            if (!Number.isNaN(t) && buf[scanEnd] === 125 && (scanEnd + 1 === b || (scanEnd + 2 === b && buf[b - 1] === 13))) {
-              cols.key[i] = k; cols.value[i] = v; cols.step[i] = s; cols.time[i] = t
-              ok = true
-            }
-          }
-        }
-      }
-    }
-    if (!ok) {
+    if (scanPointLine(buf, a, b)) {
+      cols.key[i] = table.of(buf, scanned.keyStart, scanned.keyEnd); cols.value[i] = scanned.value; cols.step[i] = scanned.step; cols.time[i] = scanned.time
+    } else {
       let row: unknown
       try {
         row = JSON.parse(buf.toString('utf8', a, b))
@@ -114,7 +136,7 @@ export function decodeChunkColumns(bytes: Uint8Array, where = 'chunk'): PointCol
         throw new LabbookError('CORRUPT_DATA', `${where}:${i + 1} is not valid JSON.`, 'The branch holds a damaged metric chunk; check `git log` of the branch.', { where, line: i + 1 }, { cause: e })
       }
       const p = toPoint(row, where, i + 1)
-      cols.key[i] = keyIndex(p.key); cols.value[i] = p.value; cols.step[i] = p.step; cols.time[i] = p.timestamp
+      cols.key[i] = table.name(p.key); cols.value[i] = p.value; cols.step[i] = p.step; cols.time[i] = p.timestamp
     }
     a = b + 1
   }
@@ -126,7 +148,7 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Math.pow(10, i))
 let scanEnd = 0
 
 /** `,"<name>":` at `at` (name one byte). */
-function field(buf: Buffer, at: number, name: number): boolean {
+function field(buf: Uint8Array, at: number, name: number): boolean {
   return buf[at] === 44 && buf[at + 1] === 34 && buf[at + 2] === name && buf[at + 3] === 34 && buf[at + 4] === 58
 }
 

@@ -92,23 +92,6 @@ export async function historyColumns(objects: ObjectStore, chunks: TreeEntry[], 
   return out
 }
 
-/** Appends points (a run's journaled tail) to their series and sorts again; returns a new map. */
-export function withPoints(series: Map<string, SeriesColumns>, points: MetricPoint[], onlyKey?: string): Map<string, SeriesColumns> {
-  const byKey = new Map<string, MetricPoint[]>()
-  for (const p of points) if (onlyKey === undefined || p.key === onlyKey) (byKey.get(p.key) ?? byKey.set(p.key, []).get(p.key)!).push(p)
-  if (!byKey.size) return series
-  const out = new Map(series)
-  for (const [k, pts] of byKey) {
-    const old = out.get(k)
-    const n = old?.value.length ?? 0
-    const s: SeriesColumns = { step: new Float64Array(n + pts.length), value: new Float64Array(n + pts.length), time: new Float64Array(n + pts.length) }
-    if (old) { s.step.set(old.step); s.value.set(old.value); s.time.set(old.time) }
-    pts.forEach((p, i) => { s.step[n + i] = p.step; s.value[n + i] = p.value; s.time[n + i] = p.timestamp })
-    out.set(k, sortColumns(s))
-  }
-  return out
-}
-
 /** The points of a series, as objects. */
 export function seriesPoints(key: string, s: SeriesColumns, indices?: ArrayLike<number>): MetricPoint[] {
   const n = indices ? indices.length : s.value.length
@@ -126,8 +109,8 @@ export function sampleSeries(key: string, s: SeriesColumns, maxPoints: number): 
   return { total: n, points: seriesPoints(key, s, n > maxPoints ? minMaxIndices({ x: { length: n } as ArrayLike<number>, y: s.value }, maxPoints) : undefined) }
 }
 
-/** Sorts by step then timestamp, keeping the order of equal pairs; in place of nothing when already sorted (the usual case). */
-function sortColumns(s: SeriesColumns): SeriesColumns {
+/** Sorts by step then timestamp, keeping the order of equal pairs; the same columns when already sorted (the usual case), else a sorted copy. */
+export function sortColumns(s: SeriesColumns): SeriesColumns {
   const n = s.value.length
   let sorted = true
   for (let i = 1; i < n && sorted; i++) sorted = s.step[i - 1]! < s.step[i]! || (s.step[i - 1] === s.step[i] && s.time[i - 1]! <= s.time[i]!)

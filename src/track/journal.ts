@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { LabbookError } from '../errors.js'
 import { processAlive, thisProcess } from '../store/process.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
+import { KeyTable, scanPointLine, scanned } from '../format/jsonl.js'
 import { decodeRun } from '../format/yaml.js'
 import { addToSummary, mergeSummaries } from '../model/metric.js'
 import { keyed, type MetricPoint, type MetricSummary, type RunStatus, type RunSummary } from '../model/run.js'
@@ -210,11 +211,69 @@ export interface JournalContents {
   start?: RunSummary
   /** Edits in order (param, tag, untag, name, description, resume, dataset). */
   ops: JournalOp[]
-  /** Points in order; `index` counts points from the first segment's base (points committed when it started). */
-  points: Array<MetricPoint & { index: number }>
+  /** Points in order, in columns (`journalPoints` makes objects of them). */
+  points: JournalPoints
   ended?: { status: RunStatus; endTime: number }
   /** `summarize(points)`, kept up to date as the journal grows (the live view's summaries cost nothing per read). */
   pointSummaries: Record<string, MetricSummary>
+}
+
+/**
+ * Journaled points in columns: point i is key `keys[key[i]]`, `value[i]`, `step[i]`, timestamp `time[i]`, and
+ * `index[i]` counts points from the first segment's base (points committed when it started).
+ * An append-only view: this read holds points [0, count); a later read of the same segment writes past `count` in the
+ * same arrays (or moves to larger ones), never below, so what a reader was handed stays one moment while the live
+ * view extends its series by the points past what it saw (src/track/live-series.ts), without a copy of the journal.
+ */
+export interface JournalPoints {
+  readonly keys: readonly string[]
+  readonly key: Uint32Array
+  readonly value: Float64Array
+  readonly step: Float64Array
+  readonly time: Float64Array
+  readonly index: Float64Array
+  readonly count: number
+  /** Which append-only log the arrays belong to: two views of one log agree below the smaller count. */
+  readonly log: object
+}
+
+/** Points [from, count) of a journal as objects. */
+export function journalPoints(p: JournalPoints, from = 0): Array<MetricPoint & { index: number }> {
+  const out: Array<MetricPoint & { index: number }> = new Array(Math.max(0, p.count - from))
+  for (let i = from; i < p.count; i++) out[i - from] = { key: p.keys[p.key[i]!]!, value: p.value[i]!, step: p.step[i]!, timestamp: p.time[i]!, index: p.index[i]! }
+  return out
+}
+
+/** A segment's points as growable columns, appended in place (see JournalPoints). */
+class PointLog {
+  readonly table = new KeyTable()
+  key = new Uint32Array(64)
+  value = new Float64Array(64)
+  step = new Float64Array(64)
+  time = new Float64Array(64)
+  index = new Float64Array(64)
+  count = 0
+
+  push(k: number, value: number, step: number, time: number, index: number): void {
+    const i = this.count
+    if (i === this.value.length) this.grow(i * 2)
+    this.key[i] = k; this.value[i] = value; this.step[i] = step; this.time[i] = time; this.index[i] = index
+    this.count = i + 1
+  }
+
+  /** Larger arrays, points copied: views handed out keep the old ones (still right below their count). */
+  private grow(size: number): void {
+    const n = this.count
+    const key = new Uint32Array(size); key.set(this.key.subarray(0, n)); this.key = key
+    const value = new Float64Array(size); value.set(this.value.subarray(0, n)); this.value = value
+    const step = new Float64Array(size); step.set(this.step.subarray(0, n)); this.step = step
+    const time = new Float64Array(size); time.set(this.time.subarray(0, n)); this.time = time
+    const index = new Float64Array(size); index.set(this.index.subarray(0, n)); this.index = index
+  }
+
+  view(): JournalPoints {
+    return { keys: this.table.keys, key: this.key, value: this.value, step: this.step, time: this.time, index: this.index, count: this.count, log: this }
+  }
 }
 
 /** One segment as parsed so far: only bytes after `offset` are read again (segments are append-only between rotations). */
@@ -232,7 +291,9 @@ interface SegmentState {
   stopped: boolean
   start?: RunSummary
   ops: JournalOp[]
-  points: Array<MetricPoint & { index: number }>
+  /** Shared by the states of one segment, each owning its first `count` points. */
+  log: PointLog
+  count: number
   ended?: { status: RunStatus; endTime: number }
   sums: Record<string, MetricSummary>
 }
@@ -243,9 +304,9 @@ const readCache = new Map<string, { names: string; segments: Map<string, Segment
 /**
  * Reads every segment of a journal through the format's decoder; a torn last line (a crash mid-write) ends its
  * segment. Incremental: the live view reads journals on every request while writers append to them, so each
- * segment's parsed entries are kept and only the bytes appended since are parsed; a segment that was rotated
- * (truncated, renamed, rewritten: other name, inode, size or first bytes) is parsed again from its start. An unchanged
- * journal returns the same object.
+ * segment's parsed entries are kept and only the bytes appended since are parsed (point lines straight into columns,
+ * no object per point); a segment that was rotated (truncated, renamed, rewritten: other name, inode, size or first
+ * bytes) is parsed again from its start. An unchanged journal returns the same object.
  */
 export function readJournal(dir: string): JournalContents {
   const names = fs.readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort()
@@ -280,30 +341,37 @@ function readSegment(path: string, base: number, old: SegmentState | undefined):
     const head = Buffer.alloc(Math.min(HEAD_BYTES, st.size))
     const got = fs.readSync(fd, head, 0, head.length, 0)
     const same = old && old.ino === st.ino && st.size >= old.offset && head.subarray(0, old.head.length).equals(old.head) && got >= old.head.length
+    // a read that failed half-way after `old` may have written past old.count: nobody was handed those points
+    if (same) old.log.count = old.count
     const seg: SegmentState = same
-      // points are appended in place (contents hand out copies; the old state is dropped), the small parts copied
+      // points are appended in place to the shared log (handed-out views end at their count), the small parts copied
       ? { ...old, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ops: old.ops.slice(), sums: copySums(old.sums) }
-      : { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, offset: 0, head: Buffer.alloc(0), next: base, stopped: false, ops: [], points: [], sums: keyed<MetricSummary>() }
+      : { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, offset: 0, head: Buffer.alloc(0), next: base, stopped: false, ops: [], log: new PointLog(), count: 0, sums: keyed<MetricSummary>() }
     if (seg.stopped || st.size <= seg.offset) return seg
     const buf = Buffer.alloc(st.size - seg.offset)
     const n = fs.readSync(fd, buf, 0, buf.length, seg.offset)
     const end = buf.lastIndexOf(10, n - 1) + 1 // complete lines only: a line being written is read next time
     if (end === 0) return seg
-    for (const line of buf.toString('utf8', 0, end).split('\n')) {
-      if (!line) continue
-      const entry = decodeJournalLine(line)
-      if (!entry) { seg.stopped = true; break }
-      if (entry.kind === 'point') {
-        const p = entry.point
-        seg.points.push({ ...p, index: seg.next++ })
-        seg.sums[p.key] = addToSummary(seg.sums[p.key], p.value, p.step, p.timestamp)
-      } else if (entry.kind === 'op') {
-        const op = entry.op
-        if (op.op === 'start') seg.start ??= decodeRun(op.run)
-        else if (op.op === 'end') seg.ended = { status: op.status, endTime: op.endTime }
-        else seg.ops.push(op)
+    const log = seg.log
+    for (let a = 0; a < end;) {
+      const b = buf.indexOf(10, a)
+      if (b > a) {
+        if (scanPointLine(buf, a, b)) addPoint(seg, log.table.of(buf, scanned.keyStart, scanned.keyEnd), scanned.value, scanned.step, scanned.time)
+        else {
+          const entry = decodeJournalLine(buf.toString('utf8', a, b))
+          if (!entry) { seg.stopped = true; break }
+          if (entry.kind === 'point') addPoint(seg, log.table.name(entry.point.key), entry.point.value, entry.point.step, entry.point.timestamp)
+          else if (entry.kind === 'op') {
+            const op = entry.op
+            if (op.op === 'start') seg.start ??= decodeRun(op.run)
+            else if (op.op === 'end') seg.ended = { status: op.status, endTime: op.endTime }
+            else seg.ops.push(op)
+          }
+        }
       }
+      a = b + 1
     }
+    seg.count = log.count
     seg.offset += end
     if (seg.head.length < HEAD_BYTES) seg.head = Buffer.from(head.subarray(0, Math.min(got, seg.offset)))
     return seg
@@ -312,19 +380,31 @@ function readSegment(path: string, base: number, old: SegmentState | undefined):
   }
 }
 
+function addPoint(seg: SegmentState, k: number, value: number, step: number, time: number): void {
+  seg.log.push(k, value, step, time, seg.next++)
+  const key = seg.log.table.keys[k]!
+  seg.sums[key] = addToSummary(seg.sums[key], value, step, time)
+}
+
 function assemble(segments: SegmentState[]): JournalContents {
+  const view = (s: SegmentState): JournalPoints => ({ ...s.log.view(), count: s.count })
   if (segments.length === 1) {
+    // the state's ops and sums are copied by the next read before it changes them: no copy here
     const s = segments[0]!
-    return { start: s.start, ops: s.ops.slice(), points: s.points.slice(), ended: s.ended, pointSummaries: copySums(s.sums) }
+    return { start: s.start, ops: s.ops, points: view(s), ended: s.ended, pointSummaries: s.sums }
   }
-  const out: JournalContents = { ops: [], points: [], pointSummaries: keyed<MetricSummary>() }
+  // several segments (a crash or resume left one behind): their points copied into one log
+  const out: JournalContents = { ops: [], points: new PointLog().view(), pointSummaries: keyed<MetricSummary>() }
+  const log = new PointLog()
   for (const s of segments) {
     out.start ??= s.start
     if (s.ended) out.ended = s.ended
     out.ops = out.ops.concat(s.ops)
-    out.points = out.points.concat(s.points)
+    const p = view(s)
+    for (let i = 0; i < p.count; i++) log.push(log.table.name(p.keys[p.key[i]!]!), p.value[i]!, p.step[i]!, p.time[i]!, p.index[i]!)
     for (const [k, m] of Object.entries(s.sums)) out.pointSummaries[k] = mergeSummaries(out.pointSummaries[k], m)!
   }
+  out.points = log.view()
   return out
 }
 

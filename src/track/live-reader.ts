@@ -5,12 +5,13 @@
 import { isLabbookError } from '../errors.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
-import { liveJournals, overlaySummary, uncommittedPoints, type LiveJournal } from './live.js'
+import { liveJournals, overlaySummary, uncommittedFrom, type LiveJournal } from './live.js'
+import { liveSeries } from './live-series.js'
 import type { TreeView } from '../store/tree-view.js'
 import type { ObjectStore } from '../store/objects.js'
 import type { SummaryIndex } from '../store/summary-index.js'
 import type { MetricSample } from '../model/book.js'
-import { sampleSeries, withPoints, type SeriesColumns } from './history.js'
+import { sampleSeries, type SeriesColumns } from './history.js'
 import { LabbookReader, runNotFound, type ListRunsOptions } from './reader.js'
 
 export abstract class LiveReader extends LabbookReader {
@@ -90,31 +91,37 @@ export abstract class LiveReader extends LabbookReader {
     return s
   }
 
-  /** Columns with the points a live writer journaled and did not commit yet. */
+  /** Columns with the points a live writer journaled and did not commit yet (copies: the caller may keep them). */
   override async metricColumns(id: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
     const j = this.journals().find((x) => x.runId === id)
     if (!j) return super.metricColumns(id, onlyKey)
-    const rev = await this.pinned()
-    const onBranch = await rev?.getRun(id).catch(() => undefined)
-    if (!onBranch && !j.contents.start) throw runNotFound(id)
-    return withPoints(onBranch ? await rev!.metricColumns(id, onlyKey) : new Map(), uncommittedPoints(j, onBranch), onlyKey)
+    const out = new Map<string, SeriesColumns>()
+    for (const [k, s] of await this.liveColumns(j)) {
+      if (onlyKey === undefined || k === onlyKey) out.set(k, { step: s.step.slice(), value: s.value.slice(), time: s.time.slice() })
+    }
+    return out
   }
 
   /**
-   * Samples with the journaled tail: the committed chunks come from memory after the first read, the tail is added,
-   * and the whole is downsampled again (exactly what a full read would give); a run with no tail reads the cache.
+   * Samples with the journaled tail, downsampled from the run's series as a full read would give it; the series is
+   * kept per run and extended by the new points only (live-series.ts), so a page refreshing while the run logs costs
+   * the new points plus one downsampling pass, not a rebuild.
    */
   override async metricSample(id: string, maxPoints: number): Promise<Record<string, MetricSample>> {
     const j = this.journals().find((x) => x.runId === id)
     if (!j) return super.metricSample(id, maxPoints)
-    const rev = await this.pinned()
-    const onBranch = await rev?.getRun(id).catch(() => undefined)
-    if (!onBranch && !j.contents.start) throw runNotFound(id)
-    const tail = uncommittedPoints(j, onBranch)
-    if (onBranch && !tail.length) return rev!.metricSample(id, maxPoints)
     const out: Record<string, MetricSample> = {}
-    for (const [k, s] of withPoints(onBranch ? await rev!.metricColumns(id) : new Map(), tail)) out[k] = sampleSeries(k, s, maxPoints)
+    for (const [k, s] of await this.liveColumns(j)) out[k] = sampleSeries(k, s, maxPoints)
     return out
+  }
+
+  /** A live run's series: its chunks at one revision, then the journal's points the branch lacks (views: read only). */
+  private async liveColumns(j: LiveJournal): Promise<Map<string, SeriesColumns>> {
+    const rev = await this.pinned()
+    const onBranch = await rev?.getRun(j.runId).catch(() => undefined)
+    if (!onBranch && !j.contents.start) throw runNotFound(j.runId)
+    const { dir, chunks } = onBranch ? await rev!.metricChunks(j.runId) : { dir: '', chunks: [] }
+    return liveSeries(this.objects, `${this.gitdir}\0${j.runId}`, chunks, dir, j.contents.points, uncommittedFrom(j, onBranch))
   }
 
   /** Whether the run is on the branch: at `view` when given (a read pinned to one revision), else at the tip. */

@@ -6,8 +6,8 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { mergeSummaries, summarize } from '../model/metric.js'
-import { keyed, type MetricPoint, type MetricSummary, type RunSummary } from '../model/run.js'
-import { journalOwner, journalRoot, ownerAlive, readJournal, type JournalContents, type JournalOwner } from './journal.js'
+import { keyed, type MetricSummary, type RunSummary } from '../model/run.js'
+import { journalOwner, journalPoints, journalRoot, ownerAlive, readJournal, type JournalContents, type JournalOwner } from './journal.js'
 
 /** One run in progress: its journal, read at `generation`. */
 export interface LiveJournal { runId: string; owner: JournalOwner; contents: JournalContents }
@@ -74,13 +74,16 @@ export function liveJournals(gitdir: string, branch: string): LiveJournal[] {
   return out
 }
 
-/** Points of a journal the branch does not have yet (the branch summary says how many it has). */
-export function uncommittedPoints(j: LiveJournal, onBranch: RunSummary | undefined): MetricPoint[] {
+/**
+ * Where the points the branch does not have yet start in the journal's columns (the branch summary says how many it
+ * has): 0 in the usual case, where the journal rotated after the last commit; past a few while a commit is in flight.
+ */
+export function uncommittedFrom(j: LiveJournal, onBranch: RunSummary | undefined): number {
   const committed = committedCount(onBranch)
-  const pts = j.contents.points
-  // the usual case, no copy: every journaled point is past what the branch has (the journal rotates after each commit)
-  if (!pts.length || pts[0]!.index >= committed) return pts
-  return pts.filter((p) => p.index >= committed)
+  const p = j.contents.points
+  let from = 0
+  while (from < p.count && p.index[from]! < committed) from++
+  return from
 }
 
 function committedCount(onBranch: RunSummary | undefined): number {
@@ -89,11 +92,10 @@ function committedCount(onBranch: RunSummary | undefined): number {
   return committed
 }
 
-/** `summarize(uncommittedPoints(j, onBranch))`, without a pass over the points in the usual case (see readJournal). */
+/** `summarize` of the uncommitted points, without a pass over them in the usual case (see readJournal). */
 function uncommittedSummaries(j: LiveJournal, onBranch: RunSummary | undefined): Record<string, MetricSummary> {
-  const pts = j.contents.points
-  if (!pts.length || pts[0]!.index >= committedCount(onBranch)) return j.contents.pointSummaries
-  return summarize(uncommittedPoints(j, onBranch))
+  const from = uncommittedFrom(j, onBranch)
+  return from === 0 ? j.contents.pointSummaries : summarize(journalPoints(j.contents.points, from))
 }
 
 /**

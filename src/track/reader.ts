@@ -4,7 +4,7 @@ import { decodeExperiment, decodeRun } from '../format/yaml.js'
 import type { Experiment } from '../model/experiment.js'
 import { ARTIFACTS_DIR, EXPERIMENTS_DIR, METRICS_DIR, RUN_FILE, RUNS_DIR, runDir } from '../model/layout.js'
 import type { MetricPoint, RunSummary } from '../model/run.js'
-import { isTreeMode, type ObjectStore } from '../store/objects.js'
+import { isTreeMode, type ObjectStore, type TreeEntry } from '../store/objects.js'
 import type { DamagedRun, SummaryIndex } from '../store/summary-index.js'
 import type { TreeView } from '../store/tree-view.js'
 import { fetchLfsObject } from '../store/lfs-transfer.js'
@@ -181,11 +181,17 @@ export class LabbookReader implements BookReader {
    * @example const loss = (await book.metricColumns(run.id, 'loss')).get('loss')?.value
    */
   async metricColumns(id: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
+    const { dir, chunks } = await this.metricChunks(id)
+    return historyColumns(this.objects, chunks, dir, onlyKey)
+  }
+
+  /** @internal The run's metric chunks in name order (the order their points are read in), and their folder. */
+  async metricChunks(id: string): Promise<{ dir: string; chunks: TreeEntry[] }> {
     const view = await this.view()
     const dir = runDir(id)
     if (!view || !(await view.entry(`${dir}/${RUN_FILE}`))) throw runNotFound(id)
     const chunks = (await view.list(`${dir}/${METRICS_DIR}`)).filter((e) => !isTreeMode(e.mode)).sort((a, b) => (a.name < b.name ? -1 : 1))
-    return historyColumns(this.objects, chunks, `${dir}/${METRICS_DIR}`, onlyKey)
+    return { dir: `${dir}/${METRICS_DIR}`, chunks }
   }
 
   /**

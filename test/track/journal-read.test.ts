@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { encodeOp } from '../../src/format/journal.js'
 import { encodePoint } from '../../src/format/jsonl.js'
 import { summarize } from '../../src/model/metric.js'
-import { Journal, readJournal, type JournalContents } from '../../src/track/journal.js'
+import { Journal, journalPoints, readJournal, type JournalContents } from '../../src/track/journal.js'
 
 const root = fs.mkdtempSync(join(os.tmpdir(), 'labbook-journal-read-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -22,12 +22,18 @@ function fresh(dir: string): JournalContents {
   return readJournal(to)
 }
 
-function expectSame(dir: string): JournalContents {
-  const got = readJournal(dir)
-  const want = fresh(dir)
-  expect(got).toEqual(want)
+/** Contents with their points as objects (the columns' arrays may be longer than the points they hold). */
+function shape(c: JournalContents) {
+  const { points, ...rest } = c
+  return { ...rest, points: journalPoints(points) }
+}
+
+function expectSame(dir: string) {
+  const raw = readJournal(dir)
+  const got = shape(raw)
+  expect(got).toEqual(shape(fresh(dir)))
   expect(got.pointSummaries).toEqual(summarize(got.points))
-  return got
+  return { ...got, raw }
 }
 
 const pt = (i: number) => encodePoint(i % 3 ? 'loss' : 'acc', 1 / (i + 1), i, 1_700_000_000_000 + i)
@@ -43,7 +49,7 @@ describe('readJournal, incremental', () => {
     const first = expectSame(j.dir)
     expect(first.points).toHaveLength(5)
     // unchanged: the same object, nothing parsed
-    expect(readJournal(j.dir)).toBe(first)
+    expect(readJournal(j.dir)).toBe(first.raw)
 
     // a line written in two pieces: the half is not read, then all of it is
     const line = pt(i++)
@@ -55,6 +61,8 @@ describe('readJournal, incremental', () => {
     expect(grown.ops.map((o) => o.op)).toEqual(['param', 'tag'])
     // what was handed out before does not change afterwards (a snapshot stays one moment)
     expect(first.points).toHaveLength(5)
+    expect(shape(first.raw).points).toEqual(first.points)
+    expect(first.raw.points.count).toBe(5)
 
     // the first 7 points committed: the segment is emptied, renamed to base 7, the carry written back
     j.rotate(7, pt(i++))
@@ -83,6 +91,22 @@ describe('readJournal, incremental', () => {
     expect(got.points.map((p) => p.index)).toEqual([3, 4])
     j.append(pt(3))
     expect(expectSame(j.dir).points).toHaveLength(2)
+    j.close()
+  })
+
+  it('reads points in columns: the spelling encodePoint writes by the byte scanner, any other valid spelling as JSON', () => {
+    const gitdir = join(root, 'git3')
+    const j = new Journal(gitdir, 'r3')
+    j.open({ runId: 'r3', experiment: 'e', branch: 'labbook' }, 0)
+    j.append(encodePoint('a"b', 0.1, 1, 5) + '{"t":6,"s":2,"v":"NaN","k":"a\\"b"}\n' + encodePoint('loss', -Infinity, 3, 7) + encodePoint('loss', 12345678.123456789, 4, 8))
+    const got = expectSame(j.dir)
+    expect(got.points).toEqual([
+      { key: 'a"b', value: 0.1, step: 1, timestamp: 5, index: 0 },
+      { key: 'a"b', value: NaN, step: 2, timestamp: 6, index: 1 },
+      { key: 'loss', value: -Infinity, step: 3, timestamp: 7, index: 2 },
+      { key: 'loss', value: 12345678.123456789, step: 4, timestamp: 8, index: 3 },
+    ])
+    expect(got.raw.points.keys).toEqual(['a"b', 'loss'])
     j.close()
   })
 })
