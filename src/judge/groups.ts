@@ -52,35 +52,143 @@ export function codeCommit(r: JudgedRun): string {
 /**
  * Appends the configuration of a run to `parts`: `p` and its params minus seed params (key, value as text, …; keys in
  * sorted order), or `g` and its group tag. Summaries store params sorted, so this is one pass with no key array.
+ * Only a group's `key` and `label` use it (once per group, when asked): telling runs apart goes through `Identities`.
  */
 function configParts(r: JudgedRun, seeds: ReadonlySet<string>, parts: string[]): void {
   const tag = r.tags[GROUP_TAG]
   if (tag) { parts.push('g', tag); return }
   parts.push('p')
-  const start = parts.length
-  let prev: string | undefined, sorted = true
-  for (const k in r.params) {
-    if (seeds.has(k)) continue
-    if (prev !== undefined && k < prev) sorted = false
-    prev = k
-    const v = r.params[k]
-    parts.push(k, typeof v === 'string' ? v : String(v))
-  }
-  if (sorted) return
-  parts.length = start
-  for (const k of Object.keys(r.params).sort()) {
-    if (seeds.has(k)) continue
+  for (const k of paramKeys(r, seeds)) {
     const v = r.params[k]
     parts.push(k, typeof v === 'string' ? v : String(v))
   }
 }
 
-/** What the members of a group share, for people: the params without seeds (`parts` from `from` on, as configParts left them), or the group tag. */
-function configLabel(parts: readonly string[], from: number): Record<string, string> {
-  const label: Record<string, string> = {}
-  if (parts[from] === 'g') label[GROUP_TAG] = parts[from + 1]!
-  else for (let i = from + 1; i < parts.length; i += 2) label[parts[i]!] = parts[i + 1]!
-  return label
+/** The params of `r` minus seed params, in sorted order (one pass: summaries store them sorted). */
+function paramKeys(r: JudgedRun, seeds: ReadonlySet<string>): string[] {
+  const keys: string[] = []
+  let sorted = true
+  for (const k in r.params) {
+    if (seeds.has(k)) continue
+    if (keys.length > 0 && k < keys[keys.length - 1]!) sorted = false
+    keys.push(k)
+  }
+  return sorted ? keys : keys.sort()
+}
+
+/**
+ * Numbers for the identity of a group, so that telling 10,000 runs apart never turns a number into text: each distinct
+ * string (experiment, split value, group tag, `by` value, param key, text value) gets a small integer once, and a run's
+ * identity is a tuple of them plus its numeric param values as they are. A text value that spells a number exactly
+ * (`'0.1'`, String(0.1) === '0.1') counts as that number, and a boolean as its text, as they share a group.
+ * One per groupRuns call.
+ */
+class Identities {
+  private readonly ids = new Map<string, number>()
+  /** By string id: the number that string spells exactly, if any. */
+  private readonly spells: (number | undefined)[] = []
+  /** The identity being built: integers, and the numbers that NUM entries in it stand for. */
+  readonly tuple: number[] = []
+  readonly nums: number[] = []
+
+  id(s: string): number {
+    let id = this.ids.get(s)
+    if (id === undefined) {
+      id = this.spells.length
+      this.ids.set(s, id)
+      const c = s.charCodeAt(0)
+      const n = (c >= 48 && c <= 57) || c === 45 || s === 'Infinity' || s === 'NaN' ? Number(s) : undefined
+      this.spells.push(n !== undefined && String(n) === s ? n : undefined)
+    }
+    return id
+  }
+
+  /** Appends param `k` with value `v`. */
+  param(k: string, v: unknown): void {
+    this.tuple.push(this.id(k))
+    if (typeof v === 'number') { this.tuple.push(NUM); this.nums.push(v); return }
+    const id = this.id(typeof v === 'string' ? v : String(v))
+    const n = this.spells[id]
+    if (n === undefined) this.tuple.push(id)
+    else { this.tuple.push(NUM); this.nums.push(n) }
+  }
+
+  /** FNV-1a over the integers and the numbers' bits (−0 as 0, one NaN). */
+  hash(): number {
+    let h = 0x811c9dc5
+    const t = this.tuple, nums = this.nums
+    for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t[i]!, 0x01000193)
+    for (let i = 0; i < nums.length; i++) {
+      const n = nums[i]!
+      F64[0] = n === 0 ? 0 : n === n ? n : Number.NaN
+      h = Math.imul(Math.imul(h ^ I32[0]!, 0x01000193) ^ I32[1]!, 0x01000193)
+    }
+    return h
+  }
+
+  /** Whether the identity being built is `t` with numbers `nums`. */
+  is(t: readonly number[], nums: readonly number[]): boolean {
+    const a = this.tuple, b = this.nums
+    if (t.length !== a.length || nums.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (t[i] !== a[i]) return false
+    for (let i = 0; i < b.length; i++) if (nums[i] !== b[i] && (nums[i] === nums[i] || b[i] === b[i])) return false
+    return true
+  }
+}
+
+/** Marks in an identity tuple: what follows is a group tag, a `by` value, or (param, value) pairs; NUM: a numeric value (in `nums`). */
+const TAG = -1, BY = -2, PARAMS = -3, NUM = -4
+const F64 = new Float64Array(1), I32 = new Int32Array(F64.buffer)
+
+/** A group as groupRuns makes it: `key` and `label` are spelled out from the first member when first read. */
+class Group<R extends JudgedRun> implements RunGroup<R> {
+  experiment: string
+  declare commit?: string
+  runs: R[]
+  #key?: string
+  #label?: Record<string, string>
+  readonly #part: string
+  readonly #by: string | undefined
+  readonly #seeds: ReadonlySet<string>
+
+  constructor(r: R, part: string, by: string | undefined, seeds: ReadonlySet<string>) {
+    this.experiment = r.experiment
+    // `[r]`, not `[]` + push: with no repeats nearly every group keeps one run, and an empty array's first push reserves room for 17
+    this.runs = [r]
+    this.#part = part
+    this.#by = by
+    this.#seeds = seeds
+  }
+
+  get key(): string {
+    if (this.#key === undefined) {
+      const parts = [this.experiment, this.#part]
+      if (this.#by === undefined) configParts(this.runs[0]!, this.#seeds, parts)
+      else parts.push('b', this.#by)
+      this.#key = parts.join('\u0000')
+    }
+    return this.#key
+  }
+
+  get label(): Record<string, string> {
+    if (this.#label === undefined) {
+      if (this.#by !== undefined) this.#label = { by: this.#by }
+      else {
+        const parts: string[] = []
+        configParts(this.runs[0]!, this.#seeds, parts)
+        const label: Record<string, string> = {}
+        if (parts[0] === 'g') label[GROUP_TAG] = parts[1]!
+        else for (let i = 1; i < parts.length; i += 2) label[parts[i]!] = parts[i + 1]!
+        this.#label = label
+      }
+    }
+    return this.#label
+  }
+
+  /** The plain fields, as a RunGroup literal would serialise. */
+  toJSON(): RunGroup<R> {
+    return { key: this.key, experiment: this.experiment, label: this.label, ...(this.commit === undefined ? {} : { commit: this.commit }), runs: this.runs }
+  }
 }
 
 /**
@@ -108,29 +216,61 @@ export function groupRuns<R extends JudgedRun>(runs: readonly R[], o: GroupOptio
   const parents = new Set<string>()
   for (const r of runs) if (r.parent) parents.add(r.parent)
   const split = o.split ?? (o.by ? undefined : codeCommit)
-  const groups = new Map<string, RunGroup<R>>()
-  // The key of a run, as parts joined once: experiment, split value, then `b` and the `by` value or configParts.
-  const parts: string[] = []
+  const ids = new Identities()
+  const { tuple, nums } = ids
+  const groups: Group<R>[] = []
+  // Per group (same index): its identity, and the next group whose identity has the same hash (-1: none).
+  const tuples: number[][] = [], numbers: number[][] = [], chain: number[] = []
+  const byHash = new Map<number, number>()
   const order = startOrder(runs)
   for (let i = 0; i < runs.length; i++) {
     const r = order === 'asc' ? runs[i]! : order === 'desc' ? runs[runs.length - 1 - i]! : order[i]!
     if (parents.size > 0 && parents.has(r.id)) continue
     const by = o.by ? o.by(r) : undefined
     const part = split ? split(r) : ''
-    parts.length = 0
-    parts.push(r.experiment, part)
-    if (by === undefined) configParts(r, seeds, parts)
-    else parts.push('b', by)
-    const key = parts.join('\u0000')
-    const g = groups.get(key)
-    if (g) { g.runs.push(r); continue }
-    // `[r]`, not `[]` + push: with no repeats nearly every group keeps one run, and an empty array's first push reserves room for 17
-    const made: RunGroup<R> = { key, experiment: r.experiment, label: by === undefined ? configLabel(parts, 2) : { by }, runs: [r] }
+    // The identity of a run: experiment, split value, then TAG and the tag, BY and the `by` value, or PARAMS and its
+    // (param, value) pairs in key order; hashed, and compared in full on a hash match.
+    tuple.length = 0
+    nums.length = 0
+    tuple.push(ids.id(r.experiment), ids.id(part))
+    const tag = by === undefined ? r.tags[GROUP_TAG] : undefined
+    if (by !== undefined) tuple.push(BY, ids.id(by))
+    else if (tag) tuple.push(TAG, ids.id(tag))
+    else {
+      tuple.push(PARAMS)
+      // Object.keys, not for…in: summaries' params have no prototype (src/model/run.ts keyed), and this is faster on them
+      const keys = Object.keys(r.params)
+      let sorted = true
+      for (let j = 0, prev: string | undefined; j < keys.length; j++) {
+        const k = keys[j]!
+        if (seeds.has(k)) continue
+        if (prev !== undefined && k < prev) { sorted = false; break }
+        prev = k
+        ids.param(k, r.params[k])
+      }
+      if (!sorted) {
+        tuple.length = 3
+        nums.length = 0
+        for (const k of paramKeys(r, seeds)) ids.param(k, r.params[k])
+      }
+    }
+    const h = ids.hash()
+    const head = byHash.get(h)
+    let at = head ?? -1
+    while (at >= 0 && !ids.is(tuples[at]!, numbers[at]!)) at = chain[at]!
+    if (at >= 0) { groups[at]!.runs.push(r); continue }
+    const made = new Group(r, part, by, seeds)
     if (by === undefined && !o.split) made.commit = part
-    groups.set(key, made)
+    if (head === undefined) { byHash.set(h, groups.length); chain.push(-1) }
+    else { chain.push(chain[head]!); chain[head] = groups.length }
+    tuples.push(tuple.slice())
+    numbers.push(nums.length ? nums.slice() : NO_NUMS)
+    groups.push(made)
   }
-  return [...groups.values()]
+  return groups
 }
+
+const NO_NUMS: number[] = []
 
 /** A group judged on one metric: statistics over its eligible members, and the best member. */
 export interface GroupScore<R extends JudgedRun = JudgedRun> {

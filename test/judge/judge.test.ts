@@ -127,6 +127,32 @@ describe('groups', () => {
     // a number and its text are the same value (params imported from MLflow are text)
     expect(groupRuns([run('n', { params: { lr: 0.1 } }), run('t', { params: { lr: '0.1' } })]).length).toBe(1)
   })
+  it('tells configurations apart by their values as text, without turning numbers into text', () => {
+    // the text of a value decides, whichever comes first: String(v) === text
+    const same: Array<[unknown, unknown]> = [[0.1, '0.1'], ['0.1', 0.1], [true, 'true'], ['false', false], [-0, '0'], [0, -0], ['0', -0], [Number.NaN, 'NaN'],
+      [Number.NaN, Number.NaN], [Number.POSITIVE_INFINITY, 'Infinity'], [-1.5e-7, '-1.5e-7'], [1e21, '1e+21'], [12, '12']]
+    const apart: Array<[unknown, unknown]> = [[1, '1.0'], [0.1, '0.10'], [1e21, '1e21'], [1, true], ['-0', 0], [1, '01'], [Number.NaN, 'nan'], [2, 3], ['a', 'b'], [0.1 + 0.2, 0.3]]
+    for (const [expected, pairs] of [[1, same], [2, apart]] as const) {
+      for (const [x, y] of pairs) {
+        const g = groupRuns([run('x', { params: { lr: x as never, seed: 0 } }), run('y', { params: { lr: y as never, seed: 1 } })])
+        expect(g.length, `${String(x)} (${typeof x}) vs ${String(y)} (${typeof y})`).toBe(expected)
+        // key and label spell the first member's values as text
+        expect(g[0]!.key).toBe(['e1', '', 'p', 'lr', String(x)].join('\u0000'))
+        expect(g[0]!.label).toEqual({ lr: String(x) })
+      }
+    }
+    // a group serialises as its plain fields
+    const [g] = groupRuns([run('j', { params: { lr: 1, seed: 0 }, source: { commit: 'c'.repeat(40) } })])
+    expect(JSON.parse(JSON.stringify(g))).toEqual({ key: ['e1', 'c'.repeat(40), 'p', 'lr', '1'].join('\u0000'), experiment: 'e1', label: { lr: '1' }, commit: 'c'.repeat(40), runs: [expect.objectContaining({ id: 'j' })] })
+    expect(Object.keys(g!)).toEqual(['experiment', 'runs', 'commit'])
+  })
+  it('keeps apart configurations whose identities hash alike', () => {
+    // {a: 9, b: 80} and {a: 11, b: 1} have the same 32-bit FNV-1a identity hash in groupRuns (found by brute force over
+    // a, b < 1024 with the hash of src/judge/groups.ts); so do {a: 9, b: 1} and {a: 11, b: 80}
+    const runs = [[9, 80], [11, 1], [9, 1], [11, 80], [11, 1], [9, 80], [9, 1]].map(([a, b], i) => run(`r${i}`, { params: { a: a!, b: b!, seed: i } }))
+    expect(groupRuns(runs).map((g) => g.runs.map((r) => r.id))).toEqual([['r0', 'r5'], ['r1', 'r4'], ['r2', 'r6'], ['r3']])
+    expect(groupRuns(runs).map((g) => g.label)).toEqual([{ a: '9', b: '80' }, { a: '11', b: '1' }, { a: '9', b: '1' }, { a: '11', b: '80' }])
+  })
   it('keeps a parent out of its children’s group', () => {
     const p = run('p', { params: { lr: 1 } })
     const kids = [0, 1].map((s) => run(`k${s}`, { parent: 'p', params: { lr: 1, seed: s }, m: { acc: s } }))
