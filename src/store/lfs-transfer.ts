@@ -12,7 +12,7 @@ import { decodeLfsPointer, encodeLfsPointer, LFS_POINTER_MAX, type LfsPointer } 
 import { ARTIFACTS_DIR } from '../model/layout.js'
 import { runGit, runGitSync } from './git.js'
 import { hasLfsObject } from './lfs-store.js'
-import type { ObjectStore } from './objects.js'
+import { isTreeMode, type ObjectStore } from './objects.js'
 
 let available: boolean | undefined
 
@@ -152,6 +152,7 @@ export async function fetchLfsObject(gitdir: string, p: LfsPointer, preferred?: 
  * trees and larger blobs, then read in-process.
  */
 export async function lfsPointersToPush(gitdir: string, objects: ObjectStore, tip: string, exclude: string[]): Promise<LfsPointer[]> {
+  if (await noArtifactChanges(objects, tip, exclude)) return []
   const list = await runGit(['rev-list', '--objects', `--filter=combine:object:type=blob+blob:limit=${LFS_POINTER_MAX}`, tip, '--not', ...exclude, '--'], { gitdir })
   if (list.code !== 0) throw new LabbookError('GIT_FAILED', `git rev-list failed: ${list.stderr.trim()}`, 'Run `git fsck` on the repository.')
   const out = new Map<string, LfsPointer>()
@@ -165,4 +166,42 @@ export async function lfsPointersToPush(gitdir: string, objects: ObjectStore, ti
     if (p) out.set(p.oid, p)
   }
   return [...out.values()]
+}
+
+/** How far `noArtifactChanges` walks before it leaves the question to `git rev-list`. */
+const CHAIN_MAX = 64
+
+/**
+ * True when `tip` reaches one of `known` through at most CHAIN_MAX single-parent commits none of which changes an
+ * `artifacts` folder: then nothing a push of `tip` over `known` sends can be an LFS pointer (a pointer among the
+ * sent objects sits under an `artifacts/` folder of some sent commit, which is not its parent's: the walk would
+ * have seen that folder change), and the push needs no `git rev-list`. The steady state of a machine that logs runs
+ * and pushes; a merge, a root or a longer chain answers false (the rev-list decides, as before). Reads trees
+ * in-process, only where a commit differs from its parent.
+ */
+async function noArtifactChanges(objects: ObjectStore, tip: string, known: string[]): Promise<boolean> {
+  const stops = new Set(known)
+  let commit = tip
+  for (let i = 0; i <= CHAIN_MAX; i++) {
+    if (stops.has(commit)) return true
+    const c = await objects.readCommit(commit)
+    if (c.parents.length !== 1) return false
+    const parent = await objects.readCommit(c.parents[0]!)
+    if (await touchesArtifacts(objects, c.tree, parent.tree)) return false
+    commit = c.parents[0]!
+  }
+  return false
+}
+
+/** Whether tree `now` differs from `before` (null: absent) inside, or at, a folder named `artifacts`. */
+async function touchesArtifacts(objects: ObjectStore, now: string, before: string | null): Promise<boolean> {
+  if (now === before) return false
+  const old = new Map(before ? (await objects.readTree(before)).map((e) => [e.name, e]) : [])
+  for (const e of await objects.readTree(now)) {
+    const o = old.get(e.name)
+    if (o?.oid === e.oid || !isTreeMode(e.mode)) continue
+    if (e.name === ARTIFACTS_DIR) return true
+    if (await touchesArtifacts(objects, e.oid, o && isTreeMode(o.mode) ? o.oid : null)) return true
+  }
+  return false
 }

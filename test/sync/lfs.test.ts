@@ -219,6 +219,56 @@ describe('large artifacts through Git LFS', () => {
     await book.close()
   }, 60_000)
 
+  it('a push after a push: no git rev-list when no new commit changes an artifacts folder; an LFS artifact below the tip is still found', async () => {
+    const { bare, clones: [a] } = remoteAndClones(1)
+    a!.git('config', 'labbook.artifactThreshold', '1k')
+    const config = fs.readFileSync(join(a!.dir, '.git', 'config'), 'utf8')
+    const book = await Labbook.open({ repo: a!.dir })
+    const trace = tmp('labbook-lfs-trace-')
+    /** One push with git's trace2 on: the result and how many `git rev-list` it started. */
+    const tracedPush = async () => {
+      for (const f of fs.readdirSync(trace)) fs.rmSync(join(trace, f))
+      process.env.GIT_TRACE2_EVENT = trace
+      try {
+        const result = await push(book, 'origin', { mode: 'hosts' })
+        const argvs = fs.readdirSync(trace).flatMap((f) => fs.readFileSync(join(trace, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)))
+          .filter((e) => e.event === 'start').map((e) => e.argv as string[])
+        return { result, revLists: argvs.filter((argv) => argv.includes('rev-list') && argv.some((x) => x.startsWith('--filter='))).length }
+      } finally {
+        delete process.env.GIT_TRACE2_EVENT
+      }
+    }
+    const logRun = async (name: string, bytes?: Buffer) => {
+      const run = await book.startRun({ name })
+      await run.logMetric('loss', 1)
+      if (bytes) await run.logBytes('weights.bin', bytes)
+      await run.end()
+      await book.flush() // a commit of its own: the artifact's commit is not the tip
+    }
+    await logRun('first')
+    expect((await tracedPush()).revLists).toBe(1) // nothing on the remote yet: the rev-list decides
+    await logRun('second')
+    await logRun('third')
+    const steady = await tracedPush()
+    expect(steady.revLists).toBe(0)
+    expect(steady.result.lfsObjects).toBe(0)
+    const weights = randomBytes(5000)
+    await logRun('with-artifact', weights)
+    await logRun('after-it')
+    const withLfs = await tracedPush()
+    expect(withLfs.revLists).toBe(1)
+    expect(withLfs.result.lfsObjects).toBe(1)
+    // The remote's branch (moved with the host ref: one clone, a fast-forward) holds the pointer, its LFS store the object.
+    expect(withLfs.result.shared).toBe(true)
+    expect(execFileSync('git', ['--git-dir', bare, 'rev-parse', withLfs.result.ref, 'labbook'], { encoding: 'utf8' }).split('\n').filter(Boolean)).toEqual([withLfs.result.tip, withLfs.result.tip])
+    expect(remoteComplete(bare).pointers).toBe(1)
+    const lfsObject = join(bare, 'lfs', 'objects')
+    expect(remoteLfsFiles(bare).map((f) => f.slice(lfsObject.length + 1).split('/').pop())).toEqual([createHash('sha256').update(weights).digest('hex')])
+    await book.close()
+    execFileSync('git', ['--git-dir', bare, 'fsck', '--strict', '--no-dangling'], { stdio: 'pipe' })
+    expect(fs.readFileSync(join(a!.dir, '.git', 'config'), 'utf8')).toBe(config)
+  }, 60_000)
+
   it('kill -9 during the upload: the remote ref never points at a missing object, and a rerun completes', async () => {
     const { bare, clones: [a] } = remoteAndClones(1)
     const work = tmp('labbook-lfs-kill-')
