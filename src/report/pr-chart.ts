@@ -13,10 +13,15 @@ export function mermaidNumber(v: number): string {
   return Math.abs(v) < 1 ? v.toFixed(12).replace(/\.?0+$/, '') : BigInt(Math.round(v)).toString()
 }
 
-/** Axis labels may only hold safe characters: Mermaid has no escape for quotes inside them. */
-function label(s: string, max = 14): string {
+/**
+ * Axis labels may only hold safe characters: Mermaid has no escape for quotes inside them. A long one is cut in the
+ * middle (`middle`: run names of repeats differ at the end: `rf-n5-d…-seed0`), else at the end.
+ */
+function label(s: string, max = 14, middle = false): string {
   const t = s.replace(/[^\w.\-+/: ]/g, '').trim() || '?'
-  return t.length > max ? t.slice(0, max - 1) + '…' : t
+  if (t.length <= max) return t
+  const head = middle ? Math.ceil((max - 1) / 2) : max - 1
+  return t.slice(0, head) + '…' + t.slice(t.length - (max - 1 - head))
 }
 
 /**
@@ -37,7 +42,7 @@ export function mermaidChart(m: PrMetric, o: MermaidChartOptions = {}): string |
   const lines = [
     'xychart-beta',
     `  title "${label(m.key, 40)} (${m.goal === 'maximize' ? 'higher' : 'lower'} is better)"`,
-    `  x-axis [${points.map((p) => `"${label(p.label)}"`).join(', ')}]`,
+    `  x-axis [${points.map((p) => `"${label(p.label, 14, true)}"`).join(', ')}]`,
     `  y-axis ${mermaidNumber(lo)} --> ${mermaidNumber(hi)}`,
     `  line [${values.map(mermaidNumber).join(', ')}]`,
   ]

@@ -100,4 +100,8 @@ describe('Mermaid chart', () => {
     ].join('\n'))
     expect(mermaidChart({ ...m, series: [{ label: 'one', value: 1 }] })).toBeUndefined()
   })
+  it('keeps the end of long run names, where repeats differ (npm run demo: three "rf-n5-d2-seed…" looked alike)', () => {
+    const m: PrMetric = { key: 'accuracy', goal: 'maximize', goalSource: 'config', primary: true, series: [0, 1, 2].map((i) => ({ label: `rf-n5-d2-seeds-seed${i}`, value: i })) }
+    expect(mermaidChart(m)!.split('\n')[2]).toBe('  x-axis ["rf-n5-d…-seed0", "rf-n5-d…-seed1", "rf-n5-d…-seed2"]')
+  })
 })
