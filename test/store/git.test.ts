@@ -1,7 +1,8 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { git, gitConfig, gitConfigAdd, gitConfigAll, gitSync, revParseCommit, runGitSync } from '../../src/store/git.js'
+import { CatFileBatch, git, gitConfig, gitConfigAdd, gitConfigAll, gitSync, revParseCommit, runGitSync } from '../../src/store/git.js'
 import { gitRepo } from '../helpers/git-repo.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -44,6 +45,34 @@ describe('the one door to git (src/store/git.ts)', () => {
       expect(runGitSync(['cat-file', '-t', 'f'.repeat(40)], { gitdir }).code).not.toBe(0)
       await expect(git(['log', 'no-such-ref'], { cwd: r.dir })).rejects.toMatchObject({ code: 'GIT_FAILED', message: expect.stringMatching(/git log no-such-ref failed \(exit 128\): fatal: /) })
       expect(await git(['hash-object', '--stdin'], { cwd: r.dir, input: 'x' })).toMatch(/^[0-9a-f]{40}\n$/)
+    } finally {
+      r.cleanup()
+    }
+  })
+})
+
+describe('git cat-file --batch (CatFileBatch)', () => {
+  it('reads objects of every size in one request, bodies within and across pipe reads, and answers undefined for a missing one', async () => {
+    const r = gitRepo()
+    try {
+      // sizes around the 64 KiB pipe read and a header split by one: 0 bytes, 1, many small, 65,535…65,537, 1 MiB
+      const sizes = [0, 1, 7, 100, 4095, 4096, 65_535, 65_536, 65_537, 30_000, 30_001, 1 << 20, 3, 200_000]
+      for (let i = 0; i < 40; i++) sizes.push(1000 + i * 997)
+      const bodies = sizes.map((n, i) => { const b = Buffer.alloc(n); for (let k = 0; k < n; k++) b[k] = (k * 31 + i * 7) % 251; return b })
+      const files = bodies.map((b, i) => { const f = join(r.dir, `body-${i}`); writeFileSync(f, b); return f })
+      const oids = execFileSync('git', ['hash-object', '-w', ...files], { cwd: r.dir, encoding: 'utf8' }).trim().split('\n')
+      const batch = new CatFileBatch(join(r.dir, '.git'))
+      const missing = '0123456789abcdef0123456789abcdef01234567'
+      const asked = [...oids.slice(0, 7), missing, ...oids.slice(7)]
+      const got = await Promise.all(asked.map((o) => batch.read(o)))
+      expect(got[7]).toBeUndefined()
+      const found = got.filter((x) => x !== undefined)
+      expect(found.map((x) => x!.type)).toEqual(bodies.map(() => 'blob'))
+      for (let i = 0; i < bodies.length; i++) expect(Buffer.compare(found[i]!.body, bodies[i]!), `object ${i} (${sizes[i]} bytes)`).toBe(0)
+      // and one at a time after the batch (the reader keeps no stale bytes)
+      expect((await batch.read(oids[11]!))!.body.equals(bodies[11]!)).toBe(true)
+      expect((await batch.read(oids[0]!))!.body.length).toBe(0)
+      batch.close()
     } finally {
       r.cleanup()
     }
