@@ -35,8 +35,12 @@ const PARAM_CONFLICTS_TAG = 'labbook.param_conflicts'
 const REQUIREMENTS_ARTIFACT = 'requirements.txt'
 /** How long the end of a run waits for the runtime probe once the command has ended. */
 const RUNTIME_WAIT_MS = 10_000
-/** The journal is flushed this often while the command runs, so a killed wrapper loses at most this much. */
-const FLUSH_EVERY_MS = 1000
+/**
+ * The journal is flushed this often while the command runs (only when lines came), so a killed wrapper loses at most
+ * this much, and an open live page (`labbook ui`) sees a `$LABBOOK_METRICS` line within it: at 1 s this delay alone
+ * was half the latency budget from a line to the point drawn.
+ */
+const FLUSH_EVERY_MS = 250
 
 export default withExamples(defineCommand({
   meta: { name: 'run', description: 'Run a command as a tracked run: code link, params, output log, metrics, exit status' },

@@ -4,6 +4,7 @@
  * (`data/…`, `artifacts/…`) computed on demand in the same shapes the static build writes (src/site/collect.ts).
  * Everything is cached per live version (branch tip + journal generation): a page nobody changed costs a lookup.
  */
+import { createHash } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { RunSummary } from '../model/run.js'
 import { artifactKind, artifactOutPath, safePreviewType } from '../site/build/artifact-files.js'
@@ -126,7 +127,8 @@ export class LivePages {
       return decodeSeries(JSON.parse(text) as SeriesFile)
     }
     const out = await r.render(`http://labbook.localhost${path}`, { data, filesDir: '', live: true, readSeries })
-    const body = Buffer.from(liveMeta(withScriptHashes(out.body)))
+    const run = m ? (await snap.summaries).runs.find((x) => x.id === m[1]) : undefined
+    const body = Buffer.from(liveMeta(withScriptHashes(out.body), run && pageShape(await snap.summaries, run)))
     const page = { key, status: out.status, body }
     this.pages.delete(path)
     this.pages.set(path, page)
@@ -215,7 +217,7 @@ export class LivePages {
       const run = s.runs.find((r) => r.id === m![1])
       if (!run) return false
       const f = await this.runFiles(snap, run.id)
-      return json(res, runJson(s, run, f.detail))
+      return json(res, { ...runJson(s, run, f.detail), page: pageShape(s, run) })
     }
     m = /^data\/runs\/([\w-]{1,100})\/m\/\d+(\.full)?\.json$/.exec(rel)
     if (m) {
@@ -259,10 +261,27 @@ export class LivePages {
 async function runPageKey(snap: Snapshot, id: string, version: string): Promise<string> {
   const s = await snap.summaries
   const run = s.runs.find((r) => r.id === id)
-  if (!run) return version
-  const related = [run.parent ?? '', ...(s.children.get(id) ?? [])].map((r) => s.runs.find((x) => x.id === r)?.name ?? '')
+  return run ? pageKeyOf(s, run, run) : version
+}
+
+function pageKeyOf(s: SiteSummaries, run: RunSummary, shown: unknown): string {
+  const related = [run.parent ?? '', ...(s.children.get(run.id) ?? [])].map((r) => s.runs.find((x) => x.id === r)?.name ?? '')
   const exp = s.experiments.find((e) => e.id === run.experiment)?.name
-  return JSON.stringify([run, related, exp, s.models.length > 0, s.modelRefs[id] ?? []])
+  return JSON.stringify([shown, related, exp, s.models.length > 0, s.modelRefs[run.id] ?? []])
+}
+
+/**
+ * What a live run page shows besides its metrics' numbers (those the page sets from the run JSON itself), as a short
+ * hash sent in the run JSON (`page`): the page refetches itself only when this changes, not on every commit of any
+ * run (with 20 runs logging, 20 open run pages re-rendered on every tip move cost the server more than the logging).
+ */
+function pageShape(s: SiteSummaries, run: RunSummary): string {
+  const { metrics, ...rest } = run
+  return hash(pageKeyOf(s, run, [rest, Object.keys(metrics).sort()]))
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 16)
 }
 
 function json(res: ServerResponse, v: unknown): true {

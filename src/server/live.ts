@@ -133,9 +133,14 @@ export class LiveChannel {
   }
 }
 
-/** The `<meta>` that tells a page's islands where the live channel is (inserted into pages served live). */
-export function liveMeta(html: string): string {
-  return html.replace(/<head>/i, `<head><meta name="labbook-live" content="${LIVE_PREFIX}">`)
+/**
+ * The `<meta>` that tells a page's islands where the live channel is (inserted into pages served live); on a run page
+ * also the `page` key its run JSON carries (live-pages.ts pageShape; a hash, nothing to escape), so the page knows
+ * when what it shows is older than the run.
+ */
+export function liveMeta(html: string, page?: string): string {
+  const key = page && /^[\w-]+$/.test(page) ? `<meta name="labbook-page" content="${page}">` : ''
+  return html.replace(/<head>/i, `<head><meta name="labbook-live" content="${LIVE_PREFIX}">${key}`)
 }
 
 function hash(s: string): string {

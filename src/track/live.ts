@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { mergeSummaries, summarize } from '../model/metric.js'
+import { thisProcess } from '../store/process.js'
 import { keyed, type MetricSummary, type RunSummary } from '../model/run.js'
 import { journalOwner, journalPoints, journalRoot, ownerAlive, readJournal, type JournalContents, type JournalOwner } from './journal.js'
 
@@ -45,10 +46,15 @@ export function journalGenerations(gitdir: string, branch: string): Map<string, 
   return out
 }
 
-/** Whether a journal's writer lives, as seen at most ALIVE_MS ago: the live view lists journals on every read, and each look costs two /proc reads. */
-const ALIVE_MS = 500
+/**
+ * Whether a journal's writer lives, as seen at most ALIVE_MS ago: the live view lists journals on every read, and each
+ * look costs two /proc reads (this process, the writer of every run `serve` logs for MLflow clients, needs none).
+ */
+const ALIVE_MS = 1000
 const alive = new Map<string, { at: number; alive: boolean }>()
 function writerAlive(owner: JournalOwner): boolean {
+  const me = thisProcess()
+  if (owner.pid === me.pid && owner.host === me.host && owner.started === me.started) return true
   const key = `${owner.host}:${owner.pid}:${owner.started}`
   const now = performance.now()
   const hit = alive.get(key)

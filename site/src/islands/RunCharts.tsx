@@ -45,7 +45,7 @@ export const isSystemMetric = (key: string) => key.startsWith('system/')
 
 export default function RunCharts({ metrics: initial, startTime, label, runId }: Props) {
   const [metrics, setMetrics] = useState(initial)
-  // its run's changes only (and the tip's), at most one refresh per half second, at the version the table shows
+  // its run's changes only (and the tip's), at most one refresh a second, at the version the table shows
   const tick = useLiveTick(runId ? [runId] : undefined)
   const [x, setX] = useState<XAxis>('step')
   const [logY, setLogY] = useState(false)
@@ -70,6 +70,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     }, () => {})
   }, [tick, runId])
 
+  const files = metrics.map((m) => `${m.key}\0${m.file}\0${m.full ?? ''}`).join('\n')
   useEffect(() => {
     // Requests overlap when changes come faster than answers (a run logging every 100 ms on a busy machine): draw every
     // answer newer than the one drawn, never drop them all as stale (that starved the chart).
@@ -87,7 +88,9 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
         setSeries(Object.fromEntries(all)); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true
       })
       .catch((e: Error) => setError(e.message))
-  }, [metrics, tick])
+    // the files drawn, not their counts: a run JSON answering the same change with new totals would fetch and draw
+    // every series a second time (twice the page's redraws and the server's series answers)
+  }, [files, tick])
 
   const fetchFull = async (m: MetricFile): Promise<Series | undefined> => {
     if (!m.full) return undefined

@@ -5,7 +5,7 @@
  * channel, no request.
  *
  * One refresh per page per GAP at most, whatever the rate of changes: the events of a gap are merged and every
- * listener is called once with them. Each event names the server's version; `liveVersion()` is the one last passed
+ * listener is called once with them. A hidden page (background tab) does not refresh; it refreshes once when shown. Each event names the server's version; `liveVersion()` is the one last passed
  * on, and the page's fetches name it (`?v=`), so the parts of one page refreshed apart (its table, its charts) show
  * one moment of the server.
  */
@@ -19,8 +19,12 @@ export function liveBase(): string | null {
 /** A change as the server announces it: its version, whether the branch tip moved, the runs whose journals moved. */
 export interface LiveChange { version: string; tip: boolean; runs?: string[] }
 
-/** Least time between two refreshes of a page, ms: pages cost the server nothing while runs log faster than this. */
-const GAP = 500
+/**
+ * Least time between two refreshes of a page, ms. A refresh refetches and redraws (a chart of up to 1,500 points per
+ * metric): 20 open pages at one per 0.5 s took most of a 2-core machine's CPU in the browser alone while runs logged.
+ * One a second keeps a point drawn within about 2 s of being logged (bench/live.ts) at half that cost.
+ */
+const GAP = 1000
 
 interface Listener { fn: (c: LiveChange) => void; runs?: string[] }
 const listeners = new Set<Listener>()
@@ -68,8 +72,21 @@ function receive(c: LiveChange): void {
   timer = setTimeout(flush, Math.max(0, lastFire + GAP - Date.now()))
 }
 
+/** A page nobody sees (a background tab, a minimised window) does not refresh; it catches up once when shown. */
+function hidden(): boolean {
+  return typeof document !== 'undefined' && document.visibilityState === 'hidden'
+}
+let watchingVisibility = false
+
 function flush(): void {
   timer = undefined
+  if (hidden()) {
+    if (!watchingVisibility) {
+      watchingVisibility = true
+      document.addEventListener('visibilitychange', () => { if (!hidden() && pending && !timer) timer = setTimeout(flush, Math.max(0, lastFire + GAP - Date.now())) })
+    }
+    return
+  }
   const c = pending
   pending = undefined
   if (!c) return

@@ -29,30 +29,37 @@ export function refreshRegions(): void {
     if (again) { again = false; void run() }
   }
   refresh = () => void run()
-  // A run page re-renders when the branch moved (a commit: artifacts, related runs); while its run only logs, its
-  // charts island fetches the run (liveRun below) and the page is refetched only when more than numbers changed.
+  // A live run page's charts island (always there, live) fetches the run after each change of the run or the branch
+  // (liveRun below), and the page is refetched only when more than its numbers changed: the run JSON's `page` names
+  // what the rest of the page shows (status, tags, artifacts, related runs, models). Not on every commit of any run.
   const runPage = /\/runs\/([\w-]+)\/$/.exec(location.pathname)?.[1]
-  if (runPage && runPage !== '-' && document.querySelector('.run-charts, [data-live="metrics"]')) subscribeLive((c) => { if (c.tip) refresh() }, [runPage])
-  else subscribeLive(refresh)
+  if (!runPage || runPage === '-') subscribeLive(refresh)
 }
 
 const COLUMNS = ['Metric', 'Latest', 'Step', 'Min', 'Max', 'Points']
 let lastRest: string | undefined
+/** The server's key of what the page shows besides numbers: as rendered (its meta), then as last swapped in. */
+let lastPage: string | null | undefined
 /** The change (liveSeq) of the newest answer the metrics table shows: an older page or run answer never overwrites it. */
 let metricsAt = -1
 
 /**
  * A live run page's run as its charts island fetched it (`data/runs/<id>.json`, at the version of the change): the
  * metrics table's numbers are set from it, so the table and the charts' headers count the same points (one source);
- * anything else of the run that changed (status, tags, params, a new metric) refetches the page's regions.
+ * anything else of the run or its page that changed (status, tags, params, a new metric, the server's `page` key)
+ * refetches the page's regions.
  */
 export function liveRun(run: { metrics?: Record<string, MetricSummary> } & Record<string, unknown>, at: number): boolean {
   if (at < metricsAt) return false // a slower answer to an older change
   metricsAt = at
-  const { metrics = {}, metricFiles: _f, duration: _d, ...rest } = run
+  const { metrics = {}, metricFiles: _f, duration: _d, page, ...rest } = run
   const key = JSON.stringify(rest)
-  const changed = lastRest !== undefined && key !== lastRest
+  lastPage ??= document.querySelector('meta[name="labbook-page"]')?.getAttribute('content') ?? null
+  // the page as rendered is older than this answer (it changed between the render and the first change event), or
+  // the run changed since the last answer
+  const changed = (lastRest !== undefined && key !== lastRest) || (typeof page === 'string' && page !== lastPage)
   lastRest = key
+  if (typeof page === 'string') lastPage = page
   if (!setMetricsTable(metrics) || changed) refresh()
   return true
 }
