@@ -10,11 +10,14 @@
 //    (`labbook run`), an MLflow log-batch through serve; --pages Chromium pages, each on one logger's run page.
 //    p50/p95 per kind and overall.
 // 4. logging throughput through serve (MLflow log-batch, --loggers clients, 100 points a batch) for --seconds with
-//    no page open, then with --pages pages open on those runs: the ratio.
+//    no page open, then with --pages pages open on those runs: the ratio. The browser runs on the same cores as serve
+//    and the clients, so beside it: serve's CPU per 1,000 points logged in each phase (what the open pages cost the
+//    server itself) and the cores each of serve, Chromium (every chromium process under this one) and the bench's
+//    clients used in each phase.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
@@ -54,7 +57,31 @@ const { launchChromium } = await import('../test/site/browser.js')
 const { ensureRenderer, rendererKey } = await import('../src/site/build/renderer.js')
 const { Labbook } = await import('../src/index.js')
 
-const cpuMs = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10 }
+const statOf = (pid: number) => { try { const t = readFileSync(`/proc/${pid}/stat`, 'utf8'); return { comm: t.slice(t.indexOf('(') + 1, t.lastIndexOf(')')), f: t.slice(t.lastIndexOf(')') + 2).split(' ') } } catch { return undefined } }
+const cpuMs = (pid: number) => { const f = statOf(pid)?.f; return f ? (Number(f[11]) + Number(f[12])) * 10 : 0 }
+/** CPU ms of the browser: every live process under this one whose name says Chromium (the loggers and serve are node). */
+function chromiumCpuMs(): number {
+  const kids = new Map<number, number[]>()
+  const comm = new Map<number, string>()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    const st = statOf(Number(d))
+    if (!st) continue
+    comm.set(Number(d), st.comm)
+    const pp = Number(st.f[1])
+    ;(kids.get(pp) ?? kids.set(pp, []).get(pp)!).push(Number(d))
+  }
+  let ms = 0
+  const todo = [process.pid]
+  while (todo.length) {
+    const pid = todo.pop()!
+    for (const k of kids.get(pid) ?? []) {
+      todo.push(k)
+      if (/chrom/i.test(comm.get(k) ?? '')) ms += cpuMs(k)
+    }
+  }
+  return ms
+}
 const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN }
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
 
@@ -298,7 +325,9 @@ try {
   }
   console.error(`${new Date().toISOString()} pages open`)
   const since = Date.now()
+  const lat0 = { serve: cpuMs(p.pid!), chrome: chromiumCpuMs(), t: performance.now() }
   await sleep(SECONDS * 1000)
+  const latCores = { serve: (cpuMs(p.pid!) - lat0.serve) / (performance.now() - lat0.t), chrome: (chromiumCpuMs() - lat0.chrome) / (performance.now() - lat0.t) }
   await Promise.all(loggers.map((l) => l.stop()))
   await sleep(3000)
   const lat: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]))
@@ -315,7 +344,7 @@ try {
   await ctx.close()
   const all = Object.values(lat).flat()
   const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5)} ms, p95 ${pct(xs, 0.95)} ms (${xs.length} points)`
-  console.log(`latency logged → drawn, ${LOGGERS} loggers × ${PAGES} pages: ${fmt(all)}; ${missed} not drawn within 3 s of the end`)
+  console.log(`latency logged → drawn, ${LOGGERS} loggers × ${PAGES} pages: ${fmt(all)}; ${missed} not drawn within 3 s of the end (meanwhile serve ${latCores.serve.toFixed(2)}, Chromium ${latCores.chrome.toFixed(2)} cores; load ${loadavg()[0]!.toFixed(1)})`)
   for (const k of kinds) console.log(`  ${k}: ${fmt(lat[k]!)}`)
 
   // 4. throughput through serve
@@ -331,19 +360,35 @@ try {
         points += 100
       }
     }))
-    return points / (ms / 1000)
+    return points
   }
-  const none = await blast(SECONDS * 1000)
+  /** One phase: points/s, and where the 2 cores went meanwhile (serve, the browser, this process's clients). */
+  const phase = async (ms: number) => {
+    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpuMs(), self0 = process.cpuUsage(), t0 = performance.now()
+    const points = await blast(ms)
+    const wall = performance.now() - t0
+    const self = process.cpuUsage(self0)
+    return {
+      rate: points / (ms / 1000),
+      serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
+      serveCores: (cpuMs(p.pid!) - serve0) / wall,
+      chromeCores: (chromiumCpuMs() - chrome0) / wall,
+      clientCores: (self.user + self.system) / 1000 / wall,
+    }
+  }
+  const none = await phase(SECONDS * 1000)
   const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 900 } })
   for (let j = 0; j < PAGES; j++) {
     const page = await ctx2.newPage()
     await page.goto(`${url}/runs/${runs[j % runs.length]}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
   }
   await sleep(2000)
-  const withPages = await blast(SECONDS * 1000)
+  const withPages = await phase(SECONDS * 1000)
   await ctx2.close()
-  console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.toFixed(0)} points/s with no page, ${withPages.toFixed(0)} with ${PAGES} pages open (ratio ${(withPages / none).toFixed(2)})`)
-  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages / none).toFixed(2)} (target ≥ 0.90)`)
+  const cores = (x: typeof none) => `serve ${x.serveCores.toFixed(2)}, Chromium ${x.chromeCores.toFixed(2)}, bench clients ${x.clientCores.toFixed(2)} cores`
+  console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.rate.toFixed(0)} points/s with no page (${cores(none)}), ${withPages.rate.toFixed(0)} with ${PAGES} pages open (${cores(withPages)}): ratio ${(withPages.rate / none.rate).toFixed(2)}`)
+  console.log(`serve CPU per 1,000 points logged: ${none.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
+  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / none.rate).toFixed(2)} (target ≥ 0.90); serve CPU per point with pages / without ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
 } finally {
   await Promise.all([...running].map((l) => l.stop().catch(() => {})))
   await browser.close()
