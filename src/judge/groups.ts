@@ -50,25 +50,29 @@ export function codeCommit(r: JudgedRun): string {
 }
 
 /**
- * Appends the configuration of a run to `parts`: `p` and its params minus seed params (key, value as text, …; keys in
- * sorted order), or `g` and its group tag. Summaries store params sorted, so this is one pass with no key array.
- * Only a group's `key` and `label` use it (once per group, when asked): telling runs apart goes through `Identities`.
+ * What a run's configuration is, for people: `{ 'labbook.group': NAME }` for a tagged run, else its params minus seed
+ * params, values as text, keys in sorted order. Only a group's `label` (and `key`) use it, once per group when read:
+ * telling runs apart goes through `Identities`.
  */
-function configParts(r: JudgedRun, seeds: ReadonlySet<string>, parts: string[]): void {
+function configLabel(r: JudgedRun, seeds: ReadonlySet<string>): Record<string, string> {
   const tag = r.tags[GROUP_TAG]
-  if (tag) { parts.push('g', tag); return }
-  parts.push('p')
+  if (tag) return { [GROUP_TAG]: tag }
+  const label: Record<string, string> = {}
   for (const k of paramKeys(r, seeds)) {
     const v = r.params[k]
-    parts.push(k, typeof v === 'string' ? v : String(v))
+    const t = typeof v === 'string' ? v : String(v)
+    if (k === '__proto__') Object.defineProperty(label, k, { value: t, enumerable: true, writable: true, configurable: true })
+    else label[k] = t
   }
+  return label
 }
 
 /** The params of `r` minus seed params, in sorted order (one pass: summaries store them sorted). */
 function paramKeys(r: JudgedRun, seeds: ReadonlySet<string>): string[] {
-  const keys: string[] = []
+  const all = Object.keys(r.params), keys: string[] = []
   let sorted = true
-  for (const k in r.params) {
+  for (let i = 0; i < all.length; i++) {
+    const k = all[i]!
     if (seeds.has(k)) continue
     if (keys.length > 0 && k < keys[keys.length - 1]!) sorted = false
     keys.push(k)
@@ -163,8 +167,14 @@ class Group<R extends JudgedRun> implements RunGroup<R> {
   get key(): string {
     if (this.#key === undefined) {
       const parts = [this.experiment, this.#part]
-      if (this.#by === undefined) configParts(this.runs[0]!, this.#seeds, parts)
-      else parts.push('b', this.#by)
+      const r = this.runs[0]!, tag = r.tags[GROUP_TAG]
+      if (this.#by !== undefined) parts.push('b', this.#by)
+      else if (tag) parts.push('g', tag)
+      else {
+        parts.push('p')
+        const label = this.label
+        for (const k of paramKeys(r, this.#seeds)) parts.push(k, label[k]!)
+      }
       this.#key = parts.join('\u0000')
     }
     return this.#key
@@ -172,15 +182,7 @@ class Group<R extends JudgedRun> implements RunGroup<R> {
 
   get label(): Record<string, string> {
     if (this.#label === undefined) {
-      if (this.#by !== undefined) this.#label = { by: this.#by }
-      else {
-        const parts: string[] = []
-        configParts(this.runs[0]!, this.#seeds, parts)
-        const label: Record<string, string> = {}
-        if (parts[0] === 'g') label[GROUP_TAG] = parts[1]!
-        else for (let i = 1; i < parts.length; i += 2) label[parts[i]!] = parts[i + 1]!
-        this.#label = label
-      }
+      this.#label = this.#by !== undefined ? { by: this.#by } : configLabel(this.runs[0]!, this.#seeds)
     }
     return this.#label
   }

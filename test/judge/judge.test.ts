@@ -145,6 +145,12 @@ describe('groups', () => {
     const [g] = groupRuns([run('j', { params: { lr: 1, seed: 0 }, source: { commit: 'c'.repeat(40) } })])
     expect(JSON.parse(JSON.stringify(g))).toEqual({ key: ['e1', 'c'.repeat(40), 'p', 'lr', '1'].join('\u0000'), experiment: 'e1', label: { lr: '1' }, commit: 'c'.repeat(40), runs: [expect.objectContaining({ id: 'j' })] })
     expect(Object.keys(g!)).toEqual(['experiment', 'runs', 'commit'])
+    // a param named like an Object.prototype key is an ordinary entry of the label
+    const params = Object.assign(Object.create(null) as Record<string, number>, { constructor: 1, ['__proto__']: 2 })
+    Object.defineProperty(params, '__proto__', { value: 2, enumerable: true })
+    const [p] = groupRuns([run('proto', { params })])
+    expect(Object.entries(p!.label)).toEqual([['__proto__', '2'], ['constructor', '1']])
+    expect(p!.key).toBe(['e1', '', 'p', '__proto__', '2', 'constructor', '1'].join('\u0000'))
   })
   it('keeps apart configurations whose identities hash alike', () => {
     // {a: 9, b: 80} and {a: 11, b: 1} have the same 32-bit FNV-1a identity hash in groupRuns (found by brute force over
