@@ -8,9 +8,8 @@ import { experimentNames } from './experiment-names.js'
 import { withExamples } from './help.js'
 import { out, say, toJson } from './output.js'
 import { runRecord, runsTable, type ExperimentNames } from './runs-view.js'
-import { runsToCsv } from '../src/report/export.js'
 import { loadConfig } from '../src/format/config-file.js'
-import { type GroupBy, groupRecords, groupsTable } from './groups-view.js'
+import type { GroupBy } from './groups-view.js'
 import { parseFieldList } from '../src/query/index.js'
 
 export default withExamples(defineCommand({
@@ -45,13 +44,15 @@ export default withExamples(defineCommand({
       const runs = await listRuns(book, { experiment: args.experiment, all: args.all, filter: args.filter, orderBy, limit, commit }, names)
       const config = loadConfig(book.repo)
       if (groupBy !== undefined) {
+        // --group-by and --csv load their modules when asked for (a plain `ls` loads only what it prints with)
+        const { groupRecords, groupsTable } = await import('./groups-view.js')
         const records = groupRecords(runs, groupBy, names, config)
         if (args.json) return out(io, toJson(records))
         if (records.length === 0) return say(io, 'No runs to group.')
         return io.stdout.write(groupsTable(records, runs, io, config))
       }
       if (args.json) return out(io, toJson(runs.map((r) => runRecord(r, names))))
-      if (args.csv) return io.stdout.write(runsToCsv(runs))
+      if (args.csv) return io.stdout.write((await import('../src/report/export.js')).runsToCsv(runs))
       if (runs.length === 0) {
         say(io, args.filter ? 'No runs match the filter.' : 'No runs yet. Record one with `labbook run -- <command>`.')
         return

@@ -2,7 +2,9 @@
 import type { RunSummary } from '../src/model/run.js'
 import { runDuration } from '../src/model/run.js'
 import { ATTRIBUTES, type FieldRef } from '../src/query/index.js'
-import { bestRun, isTelemetry, type JudgeContext, metricGoal, primaryMetrics } from '../src/judge/index.js'
+// the two judge modules this needs, not src/judge/index.js (its ten modules cost `labbook ls` ~20 ms of loading)
+import { isTelemetry, type JudgeContext, metricGoal, primaryMetrics } from '../src/judge/goals.js'
+import { bestRun } from '../src/judge/runs.js'
 import type { CliIO } from './io.js'
 import { colorsFor, formatAge, renderTable, terminalWidth, type Colors, type Column } from './output.js'
 import { formatDuration, formatNumber } from '../src/model/display-numbers.js'

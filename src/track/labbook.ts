@@ -12,26 +12,27 @@ import { locateRepo } from '../store/gitdir.js'
 import { ObjectStore } from '../store/objects.js'
 import { packBranchObjects, type PackResult } from '../store/pack.js'
 import { SummaryIndex } from '../store/summary-index.js'
-import { migrateArtifacts, type MigrateResult } from './migrate-artifacts.js'
-import { addRunNote, notesStore } from './notes.js'
-import { ExperimentHandle } from './experiment.js'
-import { editExperiment, getOrCreateExperiment } from './experiments.js'
+import type { MigrateResult } from './migrate-artifacts.js'
+import type { ExperimentHandle } from './experiment.js'
 import { LabbookReader, runNotFound } from './reader.js'
 import { LiveReader } from './live-reader.js'
 import type { TreeView } from '../store/tree-view.js'
-import { journalOwner, ownerAlive } from './journal.js'
-import { recoverJournals, type RecoveredRun, type RecoverOptions } from './recover.js'
-import { existingRunState } from './chunks.js'
-import { Run } from './run.js'
+import { journalOwner, journalRoot, ownerAlive } from './journal.js'
+import type { RecoveredRun, RecoverOptions } from './recover.js'
+import type { Run } from './run.js'
 import { DEFAULT_BRANCH, resolveBranch } from './branch.js'
 import { configuredThreshold, DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_COMMIT_INTERVAL, type OpenOptions } from './open-options.js'
-import { initialRun, type StartRunOptions } from './run-start.js'
-import { awaitCommitElsewhere, editRunFile } from './run-edits.js'
+import type { StartRunOptions } from './run-start.js'
 import { OpenRuns } from './open-runs.js'
-import { resolveRevision } from './revision.js'
 import { GroupCommit } from './group-commit.js'
 
 export type { OpenOptions, StartRunOptions }
+
+// The write path (runs, experiments, notes, recovery, artifact migration) is imported when first used, not with this
+// module: `labbook ls` and other readers never load it (issue 17: each module costs a command ~2 ms of CPU at start).
+const runModule = () => import('./run.js')
+const experimentsModule = () => import('./experiments.js')
+const runEditsModule = () => import('./run-edits.js')
 export { DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_BRANCH, DEFAULT_COMMIT_INTERVAL }
 
 /**
@@ -47,7 +48,9 @@ export class Labbook extends LiveReader {
   readonly store: BranchStore
   /** The model registry on the branch (registered models, versions, aliases, stages). */
   readonly models: Registry
-  private readonly notes?: BranchStore
+  /** The notes ref's store, made on the first run end (`notes: false`: never). */
+  private notes?: BranchStore
+  private readonly notesOn: boolean
   readonly commitInterval: number
   readonly artifactThreshold: number
   /** Runs this process writes, and the timers that flush and commit them (open-runs.ts). */
@@ -68,7 +71,7 @@ export class Labbook extends LiveReader {
     super(objects, new SummaryIndex(gitdir, objects), gitdir, () => store.head())
     this.store = store
     this.models = new Registry(store, () => store.head(), () => this.flush())
-    if (o.notes ?? true) this.notes = notesStore(gitdir, objects)
+    this.notesOn = o.notes ?? true
     this.commitInterval = o.commitInterval ?? DEFAULT_COMMIT_INTERVAL
     this.artifactThreshold = o.artifactThreshold ?? configuredThreshold(gitdir) ?? DEFAULT_ARTIFACT_THRESHOLD
     this.openRuns = new OpenRuns(gitdir, branch, objects, this.commitInterval)
@@ -101,7 +104,9 @@ export class Labbook extends LiveReader {
 
   /** Gets or creates an experiment by name; many processes racing on a new name end with one experiment. */
   async experiment(name: string = DEFAULT_EXPERIMENT_NAME): Promise<ExperimentHandle> {
-    return new ExperimentHandle(this, await this.ensureExperiment(name), name)
+    const id = await this.ensureExperiment(name)
+    const { ExperimentHandle } = await import('./experiment.js')
+    return new ExperimentHandle(this, id, name)
   }
 
   /** @internal */
@@ -109,12 +114,14 @@ export class Labbook extends LiveReader {
     validateExperimentName(name)
     const known = this.experimentIds.get(name)
     if (known) return known
+    const { getOrCreateExperiment } = await experimentsModule()
     const id = await this.store.update(getOrCreateExperiment(this.objects, name))
     this.experimentIds.set(name, id)
     return id
   }
 
   private async editExperiment(id: string, edit: (e: Experiment, all: Experiment[]) => void, subject: string): Promise<void> {
+    const { editExperiment } = await experimentsModule()
     await this.store.update(editExperiment(this.objects, id, edit, subject))
     this.experimentIds.clear()
   }
@@ -159,6 +166,7 @@ export class Labbook extends LiveReader {
 
   /** @internal */
   async startRunIn(experimentId: string, o: StartRunOptions): Promise<Run> {
+    const [{ initialRun }, { Run }] = await Promise.all([import('./run-start.js'), runModule()])
     const { initial, diff } = initialRun(this.repo, this.bare, experimentId, o)
     const run = new Run(this, initial)
     if (o.params) run.logParams(o.params)
@@ -193,7 +201,7 @@ export class Labbook extends LiveReader {
     const open = this.openRuns.get(id)
     if (open) return open
     if (this.group?.has(id)) await this.group.flush() // ended here, its commit pending: on the branch first
-    else if (!this.openRuns.get(id)) await awaitCommitElsewhere(this.gitdir, this.branch, id, (x) => this.onBranch(x))
+    else if (!this.openRuns.get(id)) await (await runEditsModule()).awaitCommitElsewhere(this.gitdir, this.branch, id, (x) => this.onBranch(x))
     const owner = journalOwner(this.gitdir, id)
     if (owner && owner.pid !== process.pid && ownerAlive(owner)) {
       throw new LabbookError('RUN_LOCKED', `Run ${id} is being written by process ${owner.pid} on ${owner.host}; two writers of one run would lose points.`,
@@ -202,6 +210,7 @@ export class Labbook extends LiveReader {
     if (owner && owner.pid !== process.pid) await this.recover() // its writer died: commit what it left first
     const view = await this.store.head()
     if (!view || !(await view.entry(`${runDir(id)}/${RUN_FILE}`))) throw runNotFound(id)
+    const [{ existingRunState }, { Run }] = await Promise.all([import('./chunks.js'), runModule()])
     const existing = await existingRunState(view, id)
     const summary = decodeRun(await view.mustReadText(`${runDir(id)}/${RUN_FILE}`))
     const run = new Run(this, summary, { existing })
@@ -216,6 +225,7 @@ export class Labbook extends LiveReader {
   }
 
   private async editRun(id: string, subject: string, edit: (r: RunSummary) => void): Promise<void> {
+    const { awaitCommitElsewhere, editRunFile } = await runEditsModule()
     if (this.group?.has(id)) await this.group.flush()
     else if (!this.liveRun(id)) await awaitCommitElsewhere(this.gitdir, this.branch, id, (x) => this.onBranch(x))
     const live = this.liveRun(id)
@@ -242,7 +252,14 @@ export class Labbook extends LiveReader {
   }
 
   /** Commits journals whose writer process is gone and marks those runs KILLED (or the status they ended with). */
-  recover(o: RecoverOptions = {}): Promise<RecoveredRun[]> {
+  async recover(o: RecoverOptions = {}): Promise<RecoveredRun[]> {
+    // every open recovers: with no journals there is nothing to load (src/track/recover.ts reads the same folder)
+    try {
+      if (fs.readdirSync(journalRoot(this.gitdir)).length === 0) return []
+    } catch {
+      return []
+    }
+    const { recoverJournals } = await import('./recover.js')
     return recoverJournals(this, o)
   }
 
@@ -265,6 +282,7 @@ export class Labbook extends LiveReader {
   /** A read-only view of any revision: a commit id, `labbook~3`, `origin/labbook`, a tag. */
   async at(rev: string): Promise<LabbookReader> {
     await this.group?.flush()
+    const { resolveRevision } = await import('./revision.js')
     const commit = resolveRevision(this.gitdir, rev, this.store)
     const view = await this.store.viewOfCommit(commit)
     return new LabbookReader(this.objects, this.index, this.gitdir, async () => view)
@@ -316,8 +334,10 @@ export class Labbook extends LiveReader {
 
   /** @internal counts the ended run into its code commit's note in refs/notes/labbook (a bounded summary). */
   async afterEnd(run: RunSummary, previous?: RunStatus, o: { gather?: boolean } = {}): Promise<void> {
-    if (!this.notes) return
+    if (!this.notesOn) return
     try {
+      const { addRunNote, notesStore } = await import('./notes.js')
+      this.notes ??= notesStore(this.gitdir, this.objects)
       const text = await (await this.store.head())?.readText(experimentFile(run.experiment))
       await addRunNote(this.notes, run, text ? decodeExperiment(text) : undefined, previous, o)
     } catch { /* notes are a convenience; the run itself is safely on the branch */ }
@@ -329,7 +349,8 @@ export class Labbook extends LiveReader {
   }
 
   /** Moves format-1 large artifacts (.git/labbook/objects) to Git LFS pointers and .git/lfs/objects, in one commit. */
-  migrateArtifacts(): Promise<MigrateResult> {
+  async migrateArtifacts(): Promise<MigrateResult> {
+    const { migrateArtifacts } = await import('./migrate-artifacts.js')
     return migrateArtifacts(this.store, this.gitdir)
   }
 }

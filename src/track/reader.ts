@@ -7,11 +7,10 @@ import type { MetricPoint, RunSummary } from '../model/run.js'
 import { isTreeMode, type ObjectStore, type TreeEntry } from '../store/objects.js'
 import type { DamagedRun, SummaryIndex } from '../store/summary-index.js'
 import type { TreeView } from '../store/tree-view.js'
-import { fetchLfsObject } from '../store/lfs-transfer.js'
 import { hasLfsObject, lfsObjectPath } from '../store/lfs-store.js'
 import { decodeExternal, externalObjectPath } from './artifacts.js'
 import type { MetricSample } from '../model/book.js'
-import { historyColumns, readStoredSample, sampleSeries, samplePath, seriesPoints, storeSample, type SeriesColumns } from './history.js'
+import type { SeriesColumns } from './history.js'
 import type { ArtifactContent, ArtifactEntry } from '../model/artifact.js'
 import { artifactPath } from '../model/path.js'
 import type { ModelRecord } from '../model/registry.js'
@@ -21,6 +20,9 @@ import { searchRuns } from '../query/index.js'
 import { queryColumns, queryTable, type QueryRunsOptions } from './query-runs.js'
 
 export type { ArtifactContent } from '../model/artifact.js'
+
+// Metric histories and LFS downloads are imported when first read: a listing never loads them (issue 17).
+const historyModule = () => import('./history.js')
 
 export type { ListRunsOptions }
 
@@ -172,6 +174,7 @@ export class LabbookReader implements BookReader {
 
   async metricHistories(id: string, onlyKey?: string): Promise<Record<string, MetricPoint[]>> {
     const out: Record<string, MetricPoint[]> = {}
+    const { seriesPoints } = await historyModule()
     for (const [k, s] of await this.metricColumns(id, onlyKey)) out[k] = seriesPoints(k, s)
     return out
   }
@@ -182,6 +185,7 @@ export class LabbookReader implements BookReader {
    */
   async metricColumns(id: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
     const { dir, chunks } = await this.metricChunks(id)
+    const { historyColumns } = await historyModule()
     return historyColumns(this.objects, chunks, dir, onlyKey)
   }
 
@@ -205,6 +209,7 @@ export class LabbookReader implements BookReader {
     if (!view || !(await view.entry(`${dir}/${RUN_FILE}`))) throw runNotFound(id)
     const folder = await view.entry(`${dir}/${METRICS_DIR}`)
     if (!folder || !isTreeMode(folder.mode)) return {}
+    const { readStoredSample, sampleSeries, samplePath, storeSample } = await historyModule()
     const file = samplePath(this.gitdir, folder.oid, maxPoints)
     const stored = readStoredSample(file)
     if (stored) return stored
@@ -272,6 +277,7 @@ export class LabbookReader implements BookReader {
     }
     if (hasLfsObject(this.gitdir, pointer)) return found(lfsObjectPath(this.gitdir, ref.sha256))
     try {
+      const { fetchLfsObject } = await import('../store/lfs-transfer.js')
       await fetchLfsObject(this.gitdir, pointer, o.remote)
     } catch (e) {
       if (ref.kind === 'v1' && isLabbookError(e, 'ARTIFACT_NOT_FOUND')) {
