@@ -283,8 +283,3 @@ export function fail(code: ErrorCode, message: string, o: FailOptions = {}): Lab
 export function isLabbookError(e: unknown, code?: ErrorCode): e is LabbookError {
   return e instanceof LabbookError && (code === undefined || e.code === code)
 }
-
-/** `message` of any thrown value, for wrapping it in a LabbookError with `{ cause }`. */
-export function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
-}

@@ -61,15 +61,6 @@ export function artifactPath(path: unknown, options: { allowRoot?: boolean } = {
   return p
 }
 
-/** Whether `path` passes the rule (for filters that skip rather than throw). */
-export function isValidArtifactPath(path: string): boolean {
-  try {
-    return artifactPath(path) === path
-  } catch {
-    return false
-  }
-}
-
 /** The first C0 control character, DEL or C1 control character in `s`, as a code point; undefined when none. */
 export function controlCharacter(s: string, allow = ''): number | undefined {
   for (let i = 0; i < s.length; i++) {

@@ -4,7 +4,7 @@
  * statistics (src/judge), and parent rows that summarise their children. Browser-safe, no React.
  */
 import {
-  bestRun, describe, eligibleValue, type Goal, groupRuns, type GroupOptions, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreGroup,
+  bestRun, type Goal, groupRuns, type GroupOptions, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreGroup,
 } from '../../judge/index.js'
 import { shortSha } from './display.js'
 import type { ChildSummary, TableRun } from './snapshot.js'
@@ -205,11 +205,6 @@ export function withChildSummaries(runs: readonly TableRun[], primary: readonly 
     const summary: ChildSummary = { n: children.length, ids: children.map((c) => c.id), filled, ...(best ? { best: { id: best.id, name: best.name } } : {}) }
     return { ...r, metrics, summary }
   })
-}
-
-/** Mean of a metric over a set of runs' eligible values (used by parent tooltips). */
-export function eligibleStats(runs: readonly TableRun[], key: string): SampleStats | undefined {
-  return describe(runs.flatMap((r) => { const v = eligibleValue(r, key); return v === undefined ? [] : [v] }))
 }
 
 /** FNV-1a of a string as 8 hex digits: a short, stable handle for a group in the address. */

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { LabbookError } from '../../errors.js'
@@ -100,9 +100,4 @@ export async function loadRenderer(folder: string): Promise<Renderer> {
   if (!file || !existsSync(join(folder, BUILT))) throw new LabbookError('IO_FAILED', `No live renderer in ${folder}.`, 'It is rebuilt on the next start of labbook serve / ui.')
   const mod = (await import(pathToFileURL(join(server, file)).href)) as { render: Renderer['render'] }
   return { render: mod.render, clientDir: join(folder, 'client') }
-}
-
-/** For tests: the renderer's build marker. */
-export async function rendererInfo(folder: string): Promise<{ key: string; builtAt: string }> {
-  return JSON.parse(await readFile(join(folder, BUILT), 'utf8')) as { key: string; builtAt: string }
 }
