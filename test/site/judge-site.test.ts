@@ -8,36 +8,22 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../cli/main.js'
 import { Labbook } from '../../src/index.js'
-import type { SiteBuildResult } from '../../src/site/build/index.js'
-import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
-import { captureIO } from '../helpers/cli.js'
-import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import type { PreviewServer } from '../../src/site/build/preview.js'
+import { builtSite, type BuiltSite, type Watched } from '../helpers/built-site.js'
 import { EVIL } from '../helpers/site-fixtures.js'
-import { launchChromium } from './browser.js'
 
 const SHOTS = join(process.cwd(), 'test-output', 'judge-site')
 const T0 = 1_767_225_600_000
-let repo: TestRepo
-let built: SiteBuildResult
+let site: BuiltSite<void>
 let srv: PreviewServer
 let browser: Browser
 let commits: Record<string, string>
-let userState: string
 const ids: Record<string, string> = {}
 let expId = ''
 
-interface Watched { page: Page; errors: string[]; dialogs: string[]; requests: string[] }
-async function open(ctx: BrowserContext, path: string): Promise<Watched> {
-  const page = await ctx.newPage()
-  const w: Watched = { page, errors: [], dialogs: [], requests: [] }
-  page.on('pageerror', (e) => w.errors.push(e.message))
-  page.on('dialog', (d) => { w.dialogs.push(d.message()); void d.dismiss() })
-  page.on('request', (r) => w.requests.push(r.url()))
-  await page.goto(srv.url + path, { waitUntil: 'networkidle' })
-  return w
-}
+/** Every request, dialog and script error of the page (test/helpers/built-site.ts). */
+const open = (ctx: BrowserContext, path: string): Promise<Watched> => site.open(path, { context: ctx })
 /** Polls with room for a loaded machine (the default second is too short while eight builds run). */
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 20_000 })
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
@@ -49,65 +35,53 @@ const VIEWS = [
 beforeAll(async () => {
   rmSync(SHOTS, { recursive: true, force: true })
   mkdirSync(SHOTS, { recursive: true })
-  repo = gitRepo({ 'train.py': 'v0\n' })
-  const g = repo.git
-  const commit = (msg: string, author: string, date: string) => {
-    writeFileSync(join(repo.dir, 'train.py'), msg)
-    g('commit', '-qam', msg, `--author=${author}`, `--date=${date}`)
-    return g('rev-parse', 'HEAD').trim()
-  }
-  commits = {
-    c1: commit('Baseline model', 'Ada Lovelace <ada@example.com>', '2026-01-02T10:00:00Z'),
-    c2: commit('Tune the learning rate', 'Grace Hopper <grace@example.com>', '2026-01-03T10:00:00Z'),
-    c3: commit(`Refactor the loader ${EVIL.script}`, `Mallory ${EVIL.img} <m@example.com>`, '2026-01-04T10:00:00Z'),
-    c4: commit('Try a bigger batch', 'Ada Lovelace <ada@example.com>', '2026-01-05T10:00:00Z'),
-  }
-  const book = await Labbook.open({ repo: repo.dir })
-  let i = 0
-  const add = async (name: string, commit: string, params: Record<string, string | number>, final: number, o: { status?: 'FINISHED' | 'FAILED'; parent?: string; experiment?: string } = {}) => {
-    const start = T0 + i++ * 600_000
-    const run = await book.startRun({ experiment: o.experiment ?? 'sweep', name, params, parent: o.parent, source: { commit, branch: 'main', dirty: false }, startTime: start })
-    for (let s = 0; s < 20; s++) {
-      const p = (s + 1) / 20
-      run.logMetrics({ acc: final * (1 - Math.exp(-4 * p)) / (1 - Math.exp(-4)), loss: 1 - final + Math.exp(-3 * p), 'system/memory_mb': 900 + 10 * s }, { step: s, timestamp: start + s * 1000 })
+  site = await builtSite({ files: { 'train.py': 'v0\n' }, populate: async (repo) => {
+    const g = repo.git
+    const commit = (msg: string, author: string, date: string) => {
+      writeFileSync(join(repo.dir, 'train.py'), msg)
+      g('commit', '-qam', msg, `--author=${author}`, `--date=${date}`)
+      return g('rev-parse', 'HEAD').trim()
     }
-    await run.end(o.status ?? 'FINISHED', { endTime: start + 30_000 })
-    ids[name] = run.id
-    return run.id
-  }
-  for (const [s, v] of [0.80, 0.81, 0.79, 0.805].entries()) await add(`base-s${s}`, commits.c1!, { lr: 0.1, seed: s }, v)
-  for (const [s, v] of [0.80, 0.815, 0.795, 0.80].entries()) await add(`base2-s${s}`, commits.c2!, { lr: 0.1, seed: s }, v)
-  for (const [s, v] of [0.85, 0.86, 0.845, 0.855].entries()) await add(`tuned-s${s}`, commits.c2!, { lr: 0.03, arch: EVIL.img, seed: s }, v)
-  // A diverged run whose last acc happened to be the highest: FAILED, never crowned anywhere.
-  await add('diverged', commits.c2!, { lr: 0.3, seed: 0 }, 0.99, { status: 'FAILED' })
-  // `labbook run --repeat 3`: a parent summarising three seeds.
-  const parent = await book.startRun({ experiment: 'sweep', name: 'repeat-lr0.01', params: { lr: 0.01 }, source: { commit: commits.c2!, branch: 'main', dirty: false }, startTime: T0 + i++ * 600_000 })
-  ids.parent = parent.id
-  for (const [s, v] of [0.83, 0.835, 0.825].entries()) await add(`rep-s${s}`, commits.c2!, { lr: 0.01, seed: s }, v, { parent: parent.id })
-  await parent.end('FINISHED', { endTime: T0 + i * 600_000 })
-  for (const [s, v] of [0.70, 0.71, 0.69, 0.705].entries()) await add(`refactor-s${s}`, commits.c3!, { lr: 0.03, arch: EVIL.img, seed: s }, v)
-  await add('bigger-batch', commits.c4!, { lr: 0.03, arch: EVIL.img, seed: 0, batch: 256 }, 0.72)
-  for (const s of [0, 1]) await add(`other-${s}`, commits.c1!, { beam: 4, seed: s }, 0.5, { experiment: 'other' })
-  expId = (await book.experiment('sweep')).id
-  await book.close()
-  userState = repo.userState()
-
-  const c = captureIO(repo.dir)
-  const out = `${repo.dir}-site`
-  const res = await main(['site', 'build', '--out', out, '--json'], c.io)
-  expect(res.exitCode, c.stderr()).toBe(0)
-  built = JSON.parse(c.stdout()) as SiteBuildResult
-  srv = await previewSite({ dir: built.out, base: '/', port: 0 })
-  browser = await launchChromium()
+    commits = {
+      c1: commit('Baseline model', 'Ada Lovelace <ada@example.com>', '2026-01-02T10:00:00Z'),
+      c2: commit('Tune the learning rate', 'Grace Hopper <grace@example.com>', '2026-01-03T10:00:00Z'),
+      c3: commit(`Refactor the loader ${EVIL.script}`, `Mallory ${EVIL.img} <m@example.com>`, '2026-01-04T10:00:00Z'),
+      c4: commit('Try a bigger batch', 'Ada Lovelace <ada@example.com>', '2026-01-05T10:00:00Z'),
+    }
+    const book = await Labbook.open({ repo: repo.dir })
+    let i = 0
+    const add = async (name: string, commit: string, params: Record<string, string | number>, final: number, o: { status?: 'FINISHED' | 'FAILED'; parent?: string; experiment?: string } = {}) => {
+      const start = T0 + i++ * 600_000
+      const run = await book.startRun({ experiment: o.experiment ?? 'sweep', name, params, parent: o.parent, source: { commit, branch: 'main', dirty: false }, startTime: start })
+      for (let s = 0; s < 20; s++) {
+        const p = (s + 1) / 20
+        run.logMetrics({ acc: final * (1 - Math.exp(-4 * p)) / (1 - Math.exp(-4)), loss: 1 - final + Math.exp(-3 * p), 'system/memory_mb': 900 + 10 * s }, { step: s, timestamp: start + s * 1000 })
+      }
+      await run.end(o.status ?? 'FINISHED', { endTime: start + 30_000 })
+      ids[name] = run.id
+      return run.id
+    }
+    for (const [s, v] of [0.80, 0.81, 0.79, 0.805].entries()) await add(`base-s${s}`, commits.c1!, { lr: 0.1, seed: s }, v)
+    for (const [s, v] of [0.80, 0.815, 0.795, 0.80].entries()) await add(`base2-s${s}`, commits.c2!, { lr: 0.1, seed: s }, v)
+    for (const [s, v] of [0.85, 0.86, 0.845, 0.855].entries()) await add(`tuned-s${s}`, commits.c2!, { lr: 0.03, arch: EVIL.img, seed: s }, v)
+    // A diverged run whose last acc happened to be the highest: FAILED, never crowned anywhere.
+    await add('diverged', commits.c2!, { lr: 0.3, seed: 0 }, 0.99, { status: 'FAILED' })
+    // `labbook run --repeat 3`: a parent summarising three seeds.
+    const parent = await book.startRun({ experiment: 'sweep', name: 'repeat-lr0.01', params: { lr: 0.01 }, source: { commit: commits.c2!, branch: 'main', dirty: false }, startTime: T0 + i++ * 600_000 })
+    ids.parent = parent.id
+    for (const [s, v] of [0.83, 0.835, 0.825].entries()) await add(`rep-s${s}`, commits.c2!, { lr: 0.01, seed: s }, v, { parent: parent.id })
+    await parent.end('FINISHED', { endTime: T0 + i * 600_000 })
+    for (const [s, v] of [0.70, 0.71, 0.69, 0.705].entries()) await add(`refactor-s${s}`, commits.c3!, { lr: 0.03, arch: EVIL.img, seed: s }, v)
+    await add('bigger-batch', commits.c4!, { lr: 0.03, arch: EVIL.img, seed: 0, batch: 256 }, 0.72)
+    for (const s of [0, 1]) await add(`other-${s}`, commits.c1!, { beam: 4, seed: s }, 0.5, { experiment: 'other' })
+    expId = (await book.experiment('sweep')).id
+    await book.close()
+  } })
+  ;({ srv, browser } = site)
 }, 240_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await srv?.close()
-  if (built) rmSync(built.out, { recursive: true, force: true })
-  if (repo) expect(repo.userState()).toBe(userState)
-  repo?.cleanup()
-})
+// close() also checks the user's repository is as populate left it
+afterAll(() => site?.close())
 
 const colIds = (page: Page) => page.locator('.runs-island thead th[data-col]').evaluateAll((ths) => ths.map((th) => th.getAttribute('data-col')))
 

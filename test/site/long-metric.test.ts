@@ -1,6 +1,4 @@
 /** A 1,000,000-point metric: drawn from 1,500 points with its spike kept, the full history loads on demand without freezing the page. */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -10,12 +8,12 @@ import { buildSite } from '../../src/site/build/index.js'
 import { decodeSeries } from '../../src/site/browser/charts/series.js'
 import { MemorySource } from '../../src/site/build/memory-source.js'
 import { readSeriesFile } from '../../src/site/build/site-data.js'
-import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
+import type { PreviewServer } from '../../src/site/build/preview.js'
+import { builtSite, type BuiltSite } from '../helpers/built-site.js'
 import { fakeRuns } from '../helpers/site-fixtures.js'
-import { launchChromium } from './browser.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'labbook-site-long-'))
-let srv: PreviewServer, browser: Browser, runId: string
+let site: BuiltSite<void, { out: string }>
+let out: string, srv: PreviewServer, browser: Browser, runId: string
 const N = 1_000_000, SPIKE = 654_321
 
 beforeAll(async () => {
@@ -25,19 +23,19 @@ beforeAll(async () => {
   for (let i = 0; i < N; i++) history.push({ key: 'big', value: Math.sin(i / 5000) + (i === SPIKE ? 10 : 0), step: i, timestamp: 1_700_000_000_000 + i * 7 })
   run.summary.metrics = summarize(history)
   runId = run.summary.id
-  await buildSite({ source: new MemorySource(f.experiments, f.runs), out: join(dir, 'out'), workDir: join(dir, 'work'), logLevel: 'error' })
-  srv = await previewSite({ dir: join(dir, 'out'), port: 0 })
-  browser = await launchChromium()
+  // From a MemorySource (the repository stays empty); the Astro scratch folder in its .git/labbook, as a repo build's
+  site = await builtSite({ populate: async () => {}, build: async (r, out) => {
+    await buildSite({ source: new MemorySource(f.experiments, f.runs), out, workDir: join(r.dir, '.git', 'labbook', 'site-work'), logLevel: 'error' })
+    return { out }
+  } })
+  ;({ srv, browser } = site)
+  out = site.built.out
 }, 120_000)
-afterAll(async () => {
-  await browser?.close()
-  await srv?.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => site?.close())
 
 it('draws 1,500 points with the spike, then the full history on demand', async () => {
   const files = readdirMetric()
-  const drawn = readSeriesFile(join(dir, 'out'), files.drawn)
+  const drawn = readSeriesFile(out, files.drawn)
   expect(drawn.n).toBe(N)
   expect(drawn.dq!.length).toBeLessThanOrEqual(1500)
   const d = decodeSeries(drawn)
@@ -59,5 +57,5 @@ it('draws 1,500 points with the spike, then the full history on demand', async (
 
 function readdirMetric() {
   const idx = ['acc', 'big', 'loss', 'val_loss'].indexOf('big')
-  return { drawn: `data/runs/${runId}/series.bin#${idx}`, full: join(dir, 'out', 'data', 'runs', runId, 'm', `${idx}.full.json`) }
+  return { drawn: `data/runs/${runId}/series.bin#${idx}`, full: join(out, 'data', 'runs', runId, 'm', `${idx}.full.json`) }
 }

@@ -8,67 +8,53 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildSite, type SiteBuildResult } from '../../src/site/build/index.js'
-import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
+import type { SiteBuildResult } from '../../src/site/build/index.js'
+import type { PreviewServer } from '../../src/site/build/preview.js'
 import { Labbook } from '../../src/track/labbook.js'
-import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { builtSite, type BuiltSite, type OpenOptions } from '../helpers/built-site.js'
+import type { TestRepo } from '../helpers/git-repo.js'
 import { populateSiteRepo } from '../helpers/site-repo.js'
 import { injected } from '../helpers/hostile.js'
 import { EVIL, EVIL_ALL } from '../helpers/site-fixtures.js'
-import { launchChromium } from './browser.js'
 
 const SHOTS = join(process.cwd(), 'test-output', 'site-shell')
 const BASE = '/lab/'
+let site: BuiltSite<{ ids: string[]; evilId: string; oldEvilId: string }>
 let repo: TestRepo
 let built: SiteBuildResult
 let ids: string[]
 let evilId: string
 let oldEvilId: string
 let srv: PreviewServer
-let browser: Browser
 let userState: string
 
 beforeAll(async () => {
   rmSync(SHOTS, { recursive: true, force: true })
   mkdirSync(SHOTS, { recursive: true })
-  repo = gitRepo()
-  const made = await populateSiteRepo(repo.dir)
-  ids = made.ids
-  evilId = made.evilId!
-  // An old hostile run: drawn by the shell, its name in a copied page's <title>.
-  const book = await Labbook.open({ repo: repo.dir })
-  try {
-    const run = await (await book.experiment('mnist-cnn')).startRun({ name: `old ${EVIL.script}${EVIL.svg}`, params: { payload: EVIL_ALL }, tags: { note: EVIL.img }, startTime: 1_700_000_000_000, description: `**${EVIL.script}** [x](${EVIL.js})` })
-    for (let s = 0; s < 5; s++) run.logMetric('loss', 1 / (s + 1), { step: s, timestamp: 1_700_000_000_000 + s })
-    await run.end('FINISHED', { endTime: 1_700_000_010_000 })
-    oldEvilId = run.id
-  } finally { await book.close() }
-  userState = repo.userState()
-  built = await buildSite({ repo: repo.dir, out: `${repo.dir}-site`, base: BASE, fullPages: 2 })
-  srv = await previewSite({ dir: built.out, base: BASE, port: 0 })
-  browser = await launchChromium()
+  site = await builtSite({
+    base: BASE, build: { fullPages: 2 },
+    populate: async (r) => {
+      const made = await populateSiteRepo(r.dir)
+      // An old hostile run: drawn by the shell, its name in a copied page's <title>.
+      const book = await Labbook.open({ repo: r.dir })
+      try {
+        const run = await (await book.experiment('mnist-cnn')).startRun({ name: `old ${EVIL.script}${EVIL.svg}`, params: { payload: EVIL_ALL }, tags: { note: EVIL.img }, startTime: 1_700_000_000_000, description: `**${EVIL.script}** [x](${EVIL.js})` })
+        for (let s = 0; s < 5; s++) run.logMetric('loss', 1 / (s + 1), { step: s, timestamp: 1_700_000_000_000 + s })
+        await run.end('FINISHED', { endTime: 1_700_000_010_000 })
+        return { ids: made.ids, evilId: made.evilId!, oldEvilId: run.id }
+      } finally { await book.close() }
+    },
+  })
+  ;({ repo, built, srv, userState } = site)
+  ;({ ids, evilId, oldEvilId } = site.made)
 }, 240_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await srv?.close()
-  if (built) rmSync(built.out, { recursive: true, force: true })
-  repo?.cleanup()
-})
+afterAll(() => site?.close())
 
-/** Opens a page (a path under the base) and waits until its run's charts are drawn; collects requests, dialogs and script errors. */
-async function open(path: string, o: { dark?: boolean; phone?: boolean } = {}) {
-  const ctx = await browser.newContext({ viewport: o.phone ? { width: 390, height: 844 } : { width: 1440, height: 900 }, colorScheme: o.dark ? 'dark' : 'light' })
-  const page = await ctx.newPage()
-  const w = { page, requests: [] as string[], dialogs: [] as string[], errors: [] as string[], close: () => ctx.close() }
-  page.on('request', (r) => w.requests.push(r.url()))
-  page.on('dialog', (d) => { w.dialogs.push(d.message()); void d.dismiss() })
-  page.on('pageerror', (e) => w.errors.push(e.message))
-  await page.goto(srv.url + path, { waitUntil: 'networkidle' })
-  return w
-}
+/** Opens a page (a path under the base); collects requests, dialogs and script errors (test/helpers/built-site.ts). */
+const open = (path: string, o: OpenOptions = {}) => site.open(path, o)
 const chartsDrawn = (page: Page, n: number) => page.waitForFunction((k) => document.querySelectorAll('.run-charts figure svg').length >= k, n, { timeout: 30_000 })
 const mainText = (page: Page) => page.evaluate(() => (document.querySelector('main') as HTMLElement).innerText.replace(/[ \t]+/g, ' ').trim())
 
