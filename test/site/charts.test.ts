@@ -12,12 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../cli/main.js'
 import { Labbook } from '../../src/index.js'
 import { crosshairRows, tickNumber } from '../../src/site/browser/charts/line.js'
-import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
+import type { PreviewServer } from '../../src/site/build/preview.js'
 import { captureIO } from '../helpers/cli.js'
-import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
-import { launchChromium } from './browser.js'
+import { builtSite, hydrated, type BuiltSite } from '../helpers/built-site.js'
+import type { TestRepo } from '../helpers/git-repo.js'
 
 const SHOTS = join(process.cwd(), 'test-output', 'site-h16')
+let site: BuiltSite<void, { out: string }>
 let repo: TestRepo
 let srv: PreviewServer
 let browser: Browser
@@ -30,51 +31,49 @@ let expId = ''
 beforeAll(async () => {
   rmSync(SHOTS, { recursive: true, force: true })
   mkdirSync(SHOTS, { recursive: true })
-  repo = gitRepo()
-  const book = await Labbook.open({ repo: repo.dir })
-  await book.init()
-  const t0 = Date.UTC(2026, 0, 5, 9)
-  const exp = await book.experiment('sklearn-sweep')
-  expId = exp.id
-  await book.experiment('empty-one')
-  for (const [i, name] of ['mlp-64', 'mlp-128'].entries()) {
-    const run = await exp.startRun({ name, params: { hidden: 64 * (i + 1), lr: 0.001 }, startTime: t0 + i * 3_600_000, source: { commit: 'ab'.repeat(20), branch: 'main' } })
-    // 5,000 points: the site draws 1,500 and keeps the full history for zooming.
-    for (let s = 0; s < 5000; s++) run.logMetrics({ val_accuracy: 0.85 + 0.13 * (1 - Math.exp(-s / 800)) - 0.005 * i + (s === 2500 ? 0.01 : 0) }, { step: s, timestamp: t0 + s * 100 })
-    for (let s = 0; s < 40; s++) run.logMetrics({ train_loss: 1 / (s + 1 + i) }, { step: s, timestamp: t0 + s * 1000 })
-    run.logMetric('test_accuracy', 0.93 + 0.01 * i, { step: 0, timestamp: t0 + 999_000 })
-    for (let s = 0; s < 5; s++) run.logMetrics({ 'system/cpu_utilization_percentage': 90 + s, 'system/memory_rss_megabytes': 800 + s }, { step: s, timestamp: t0 + s * 10_000 })
-    await run.logBytes('labbook/output.log', `epoch 1\nepoch 2\n`)
-    await run.end('FINISHED', { endTime: t0 + 1_000_000 })
-    ids[name] = run.id
-  }
-  const failed = await exp.startRun({ name: 'mlp-broken', params: { hidden: 512 }, startTime: t0 + 3 * 3_600_000 })
-  failed.logMetric('train_loss', 0.9, { step: 0 })
-  failed.setTag('labbook.exit_code', '1')
-  await failed.logBytes('labbook/output.log', `${Array.from({ length: 40 }, (_, i) => `epoch ${i}`).join('\n')}\nTraceback (most recent call last):\n  File "train.py", line 12, in <module>\nValueError: hidden=512 does not fit in memory\n`)
-  await failed.end('FAILED')
-  ids['mlp-broken'] = failed.id
-  const running = await exp.startRun({ name: 'mlp-live', startTime: t0 + 4 * 3_600_000 })
-  running.logMetric('train_loss', 0.5)
-  await running.commit()
-  ids['mlp-live'] = running.id
-  await book.close()
-
-  // Built through the CLI into the default _site/, with a terminal on stderr so progress shows.
-  const c = captureIO(repo.dir)
-  ;(c.io.stderr as { isTTY?: boolean }).isTTY = true
-  const res = await main(['site', 'build'], c.io)
-  buildErr = c.stderr()
-  expect(res.exitCode, buildErr).toBe(0)
-  srv = await previewSite({ dir: join(repo.dir, '_site'), port: 0 })
-  browser = await launchChromium()
+  site = await builtSite({ populate: async (r) => {
+    repo = r
+    const book = await Labbook.open({ repo: repo.dir })
+    await book.init()
+    const t0 = Date.UTC(2026, 0, 5, 9)
+    const exp = await book.experiment('sklearn-sweep')
+    expId = exp.id
+    await book.experiment('empty-one')
+    for (const [i, name] of ['mlp-64', 'mlp-128'].entries()) {
+      const run = await exp.startRun({ name, params: { hidden: 64 * (i + 1), lr: 0.001 }, startTime: t0 + i * 3_600_000, source: { commit: 'ab'.repeat(20), branch: 'main' } })
+      // 5,000 points: the site draws 1,500 and keeps the full history for zooming.
+      for (let s = 0; s < 5000; s++) run.logMetrics({ val_accuracy: 0.85 + 0.13 * (1 - Math.exp(-s / 800)) - 0.005 * i + (s === 2500 ? 0.01 : 0) }, { step: s, timestamp: t0 + s * 100 })
+      for (let s = 0; s < 40; s++) run.logMetrics({ train_loss: 1 / (s + 1 + i) }, { step: s, timestamp: t0 + s * 1000 })
+      run.logMetric('test_accuracy', 0.93 + 0.01 * i, { step: 0, timestamp: t0 + 999_000 })
+      for (let s = 0; s < 5; s++) run.logMetrics({ 'system/cpu_utilization_percentage': 90 + s, 'system/memory_rss_megabytes': 800 + s }, { step: s, timestamp: t0 + s * 10_000 })
+      await run.logBytes('labbook/output.log', `epoch 1\nepoch 2\n`)
+      await run.end('FINISHED', { endTime: t0 + 1_000_000 })
+      ids[name] = run.id
+    }
+    const failed = await exp.startRun({ name: 'mlp-broken', params: { hidden: 512 }, startTime: t0 + 3 * 3_600_000 })
+    failed.logMetric('train_loss', 0.9, { step: 0 })
+    failed.setTag('labbook.exit_code', '1')
+    await failed.logBytes('labbook/output.log', `${Array.from({ length: 40 }, (_, i) => `epoch ${i}`).join('\n')}\nTraceback (most recent call last):\n  File "train.py", line 12, in <module>\nValueError: hidden=512 does not fit in memory\n`)
+    await failed.end('FAILED')
+    ids['mlp-broken'] = failed.id
+    const running = await exp.startRun({ name: 'mlp-live', startTime: t0 + 4 * 3_600_000 })
+    running.logMetric('train_loss', 0.5)
+    await running.commit()
+    ids['mlp-live'] = running.id
+    await book.close()
+  }, build: async (r) => {
+    // Built through the CLI into the default _site/, with a terminal on stderr so progress shows.
+    const c = captureIO(r.dir)
+    ;(c.io.stderr as { isTTY?: boolean }).isTTY = true
+    const res = await main(['site', 'build'], c.io)
+    buildErr = c.stderr()
+    expect(res.exitCode, buildErr).toBe(0)
+    return { out: join(r.dir, '_site') }
+  } })
+  ;({ srv, browser } = site)
 }, 240_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await srv?.close()
-  repo?.cleanup()
-})
+afterAll(() => site?.close())
 
 describe('chart helpers', () => {
   it('log ticks read as numbers, the crosshair lists every run at x', () => {
@@ -117,6 +116,7 @@ describe('run page charts in chromium', () => {
     expect(Math.min(...fitted)).toBeGreaterThanOrEqual(0.8)
     expect(await page.$('.run-charts figure[data-metric="val_accuracy"] svg [aria-label="y-axis label"]')).not.toBeNull()
     expect(await page.textContent('.run-charts figure[data-metric="val_accuracy"] svg [aria-label="y-axis label"]')).not.toMatch(/[↑↓]/)
+    await hydrated(page, '.run-charts') // its toolbar is server-rendered, inert until then
     await page.check('.run-charts input[name="from-zero"]')
     await page.waitForFunction(() => [...document.querySelectorAll('.run-charts figure[data-metric="val_accuracy"] svg g[aria-label="y-axis tick label"] text')].some((t) => t.textContent === '0'))
     // test_accuracy was logged once: a value, not an empty chart.

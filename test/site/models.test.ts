@@ -12,14 +12,13 @@ import { crc32, deflateSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
-import { buildSite } from '../../src/site/build/index.js'
 import { datasetRows } from '../../src/site/browser/datasets.js'
 import { imageAt, imageSeries, unionSteps } from '../../src/site/browser/image-steps.js'
 import { modelSlug } from '../../src/site/build/model-views.js'
-import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
-import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import type { PreviewServer } from '../../src/site/build/preview.js'
+import { builtSite, hydrated, type BuiltSite, type OpenOptions } from '../helpers/built-site.js'
+import type { TestRepo } from '../helpers/git-repo.js'
 import { EVIL } from '../helpers/site-fixtures.js'
-import { launchChromium } from './browser.js'
 
 const SHOTS = join(process.cwd(), 'test-output', 'site-h13')
 const SCREENSHOTS = process.env.LABBOOK_SCREENSHOTS === '1'
@@ -87,6 +86,7 @@ describe('pure parts', () => {
   })
 })
 
+let site: BuiltSite<void>
 let repo: TestRepo
 let srv: PreviewServer
 let browser: Browser
@@ -98,69 +98,55 @@ const EVIL_DATASET = `train ${EVIL.script}`
 
 beforeAll(async () => {
   if (SCREENSHOTS) { rmSync(SHOTS, { recursive: true, force: true }); mkdirSync(SHOTS, { recursive: true }) }
-  repo = gitRepo()
-  const before = repo.userState()
-  const book = await Labbook.open({ repo: repo.dir })
-  await book.init()
-  const t0 = Date.UTC(2026, 0, 5, 9)
-  const exp = await book.experiment('iris')
-  const colours: Array<[number, number, number]> = [[47, 91, 211], [31, 122, 61], [163, 32, 32]]
-  const specs = [
-    { name: 'baseline', acc: 0.91, steps: [0, 10, 20], datasets: [{ name: 'iris', digest: 'a1b2c3d4', sourceType: 'local', source: 'data/iris.csv', context: 'training' }, { name: 'holdout', digest: 'f00d', sourceType: 'local', source: 'data/holdout.csv', context: 'eval' }] },
-    { name: 'tuned', acc: 0.95, steps: [0, 15], datasets: [{ name: 'iris', digest: 'e5f6a7b8', sourceType: 'local', source: 'data/iris-v2.csv', context: 'training' }, { name: 'holdout', digest: 'f00d', sourceType: 'local', source: 'data/holdout.csv', context: 'eval' }, { name: EVIL_DATASET, digest: '0bad', sourceType: 'http', source: EVIL.js, context: EVIL.tpl }] },
-    { name: `evil ${EVIL.script}`, acc: 0.5, steps: [], datasets: [] },
-  ]
-  for (const [i, s] of specs.entries()) {
-    const run = await exp.startRun({ name: s.name, params: { lr: 0.01 * (i + 1) }, startTime: t0 + i * 3_600_000, source: { commit: 'ab'.repeat(20), branch: 'main' } })
-    for (let k = 0; k < 20; k++) run.logMetrics({ val_accuracy: s.acc - 0.3 * Math.exp(-k / 4), loss: 1 / (k + 1) }, { step: k, timestamp: t0 + k * 1000 })
-    if (s.datasets.length) run.logInputs(s.datasets)
-    for (const step of s.steps) {
-      const bytes = png(96, 64, colours[i]!, 6 + step * 4)
-      await run.logBytes(mlflowImage('samples/pred', step, t0 + step, `0000-${i}-${step}`), bytes)
-      await run.logBytes(mlflowImage('samples/pred', step, t0 + step, `0000-${i}-${step}`, true), bytes)
+  let before = ''
+  site = await builtSite({ build: { judge: { primary: ['val_accuracy'] } }, populate: async (r) => {
+    repo = r
+    before = repo.userState()
+    const book = await Labbook.open({ repo: repo.dir })
+    await book.init()
+    const t0 = Date.UTC(2026, 0, 5, 9)
+    const exp = await book.experiment('iris')
+    const colours: Array<[number, number, number]> = [[47, 91, 211], [31, 122, 61], [163, 32, 32]]
+    const specs = [
+      { name: 'baseline', acc: 0.91, steps: [0, 10, 20], datasets: [{ name: 'iris', digest: 'a1b2c3d4', sourceType: 'local', source: 'data/iris.csv', context: 'training' }, { name: 'holdout', digest: 'f00d', sourceType: 'local', source: 'data/holdout.csv', context: 'eval' }] },
+      { name: 'tuned', acc: 0.95, steps: [0, 15], datasets: [{ name: 'iris', digest: 'e5f6a7b8', sourceType: 'local', source: 'data/iris-v2.csv', context: 'training' }, { name: 'holdout', digest: 'f00d', sourceType: 'local', source: 'data/holdout.csv', context: 'eval' }, { name: EVIL_DATASET, digest: '0bad', sourceType: 'http', source: EVIL.js, context: EVIL.tpl }] },
+      { name: `evil ${EVIL.script}`, acc: 0.5, steps: [], datasets: [] },
+    ]
+    for (const [i, s] of specs.entries()) {
+      const run = await exp.startRun({ name: s.name, params: { lr: 0.01 * (i + 1) }, startTime: t0 + i * 3_600_000, source: { commit: 'ab'.repeat(20), branch: 'main' } })
+      for (let k = 0; k < 20; k++) run.logMetrics({ val_accuracy: s.acc - 0.3 * Math.exp(-k / 4), loss: 1 / (k + 1) }, { step: k, timestamp: t0 + k * 1000 })
+      if (s.datasets.length) run.logInputs(s.datasets)
+      for (const step of s.steps) {
+        const bytes = png(96, 64, colours[i]!, 6 + step * 4)
+        await run.logBytes(mlflowImage('samples/pred', step, t0 + step, `0000-${i}-${step}`), bytes)
+        await run.logBytes(mlflowImage('samples/pred', step, t0 + step, `0000-${i}-${step}`, true), bytes)
+      }
+      if (i === 1) for (const step of [5, 15]) await run.logBytes(`grid/epoch_${step}.png`, png(64, 64, [120, 60, 160], step * 4))
+      await run.logBytes('plots/one.png', png(32, 32, [200, 200, 0], 10))
+      await run.end('FINISHED', { endTime: t0 + i * 3_600_000 + 60_000 })
+      ids[s.name] = run.id
     }
-    if (i === 1) for (const step of [5, 15]) await run.logBytes(`grid/epoch_${step}.png`, png(64, 64, [120, 60, 160], step * 4))
-    await run.logBytes('plots/one.png', png(32, 32, [200, 200, 0], 10))
-    await run.end('FINISHED', { endTime: t0 + i * 3_600_000 + 60_000 })
-    ids[s.name] = run.id
-  }
-  const evilRun = ids[specs[2]!.name]!
-  await book.models.createModel(MODEL, { description: `Classifies **iris** flowers.\n\n${EVIL.script} ${EVIL.img}`, tags: { team: 'vision', 'evil tag': EVIL.svg } })
-  await book.models.createVersion(MODEL, { source: `runs:/${ids.baseline}/model`, runId: ids.baseline, description: 'first cut' })
-  await book.models.createVersion(MODEL, { source: `runs:/${ids.tuned}/model`, runId: ids.tuned, modelId: 'm-0123456789abcdef', tags: { note: EVIL.img } })
-  await book.models.createVersion(MODEL, { source: 'runs:/0000notinthissite/model', runId: '0000notinthissite' })
-  await book.models.setAlias(MODEL, 'champion', 2)
-  await book.models.setAlias(MODEL, 'challenger', 3)
-  await book.models.transitionStage(MODEL, 2, 'Production')
-  await book.models.transitionStage(MODEL, 1, 'Archived')
-  await book.models.createVersion(EVIL_MODEL, { source: `runs:/${evilRun}/model`, runId: evilRun, createModel: true, description: EVIL.script })
-  await book.close()
-
-  const res = await buildSite({ repo: repo.dir, judge: { primary: ['val_accuracy'] }, out: join(repo.dir, '..', `${repo.dir.split('/').pop()}-site`) })
-  expect(res.problems).toEqual([])
+    const evilRun = ids[specs[2]!.name]!
+    await book.models.createModel(MODEL, { description: `Classifies **iris** flowers.\n\n${EVIL.script} ${EVIL.img}`, tags: { team: 'vision', 'evil tag': EVIL.svg } })
+    await book.models.createVersion(MODEL, { source: `runs:/${ids.baseline}/model`, runId: ids.baseline, description: 'first cut' })
+    await book.models.createVersion(MODEL, { source: `runs:/${ids.tuned}/model`, runId: ids.tuned, modelId: 'm-0123456789abcdef', tags: { note: EVIL.img } })
+    await book.models.createVersion(MODEL, { source: 'runs:/0000notinthissite/model', runId: '0000notinthissite' })
+    await book.models.setAlias(MODEL, 'champion', 2)
+    await book.models.setAlias(MODEL, 'challenger', 3)
+    await book.models.transitionStage(MODEL, 2, 'Production')
+    await book.models.transitionStage(MODEL, 1, 'Archived')
+    await book.models.createVersion(EVIL_MODEL, { source: `runs:/${evilRun}/model`, runId: evilRun, createModel: true, description: EVIL.script })
+    await book.close()
+  } })
+  expect(site.built.problems).toEqual([])
   expect(repo.userState()).toBe(before)
-  srv = await previewSite({ dir: res.out, port: 0 })
-  browser = await launchChromium()
+  ;({ srv, browser } = site)
 }, 240_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await srv?.close()
-  if (srv) rmSync(join(repo.dir, '..', `${repo.dir.split('/').pop()}-site`), { recursive: true, force: true })
-  repo?.cleanup()
-})
+afterAll(() => site?.close())
 
-/** A page that records dialogs, page errors and requests leaving the site. */
-async function open(path: string, o: { dark?: boolean; phone?: boolean } = {}): Promise<{ page: Page; problems: string[]; close(): Promise<void> }> {
-  const ctx = await browser.newContext({ colorScheme: o.dark ? 'dark' : 'light', viewport: o.phone ? { width: 390, height: 844 } : { width: 1440, height: 900 } })
-  const page = await ctx.newPage()
-  const problems: string[] = []
-  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss() })
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
-  page.on('request', (r) => { if (!r.url().startsWith(root()) && !r.url().startsWith('data:')) problems.push(`external: ${r.url()}`) })
-  await page.goto(`${root()}/${path}`, { waitUntil: 'networkidle' })
-  return { page, problems, close: () => ctx.close() }
-}
+/** A page that records dialogs, page errors and requests leaving the site (`problems`, test/helpers/built-site.ts). */
+const open = (path: string, o: OpenOptions = {}) => site.open(path, o)
 async function safe(page: Page, problems: string[]) {
   expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined()
   expect(await page.$$eval('svg[onload], img[onerror], a[href^="javascript:"]', (els) => els.length)).toBe(0)
@@ -251,7 +237,7 @@ async function sliderState(page: Page) {
 describe('image step slider in chromium', () => {
   it('run page: one slider over the run\'s stepped images, by keyboard; the images are not also previewed one by one', async () => {
     const { page, problems, close } = await open(`runs/${ids.tuned}/`)
-    await page.waitForSelector('.image-steps input[type=range]:not([disabled])')
+    await hydrated(page, '.image-steps')
     // MLflow key samples/pred at 0, 15 and the grid/epoch_# files at 5, 15: the slider has the union 0, 5, 15
     expect(await page.getAttribute('.image-steps input', 'aria-valuetext')).toBe('step 15 (3 of 3)')
     await page.focus('.image-steps input')
@@ -270,7 +256,7 @@ describe('image step slider in chromium', () => {
     expect(await page.$$eval('table.artifacts tbody tr', (r) => r.length)).toBe(7)
     await safe(page, problems)
     await close()
-    await shots(`runs/${ids.tuned}/`, 'run-slider', async (p) => { await p.waitForSelector('.image-steps input:not([disabled])'); await p.locator('.image-steps').scrollIntoViewIfNeeded() })
+    await shots(`runs/${ids.tuned}/`, 'run-slider', async (p) => { await hydrated(p, '.image-steps') })
   }, 180_000)
 
   it('run page: the slider stays disabled until its island hydrates, so an early key press is never lost (CI saw one)', async () => {
@@ -280,7 +266,9 @@ describe('image step slider in chromium', () => {
     await page.route('**/*.js', async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue() })
     await page.goto(`${root()}/runs/${ids.tuned}/`, { waitUntil: 'domcontentloaded' })
     expect(await page.getAttribute('.image-steps input', 'disabled')).not.toBeNull()
-    await page.waitForSelector('.image-steps input:not([disabled])')
+    expect(await page.getAttribute('.image-steps', 'data-hydrated')).toBe('false')
+    await hydrated(page, '.image-steps')
+    expect(await page.getAttribute('.image-steps input', 'disabled')).toBeNull()
     await page.focus('.image-steps input')
     await page.keyboard.press('Home')
     expect(await page.textContent('.image-steps output')).toBe('step 0')
@@ -320,7 +308,7 @@ describe('compare in chromium', () => {
 
   it('one slider moves every run to the same step; a run without that step shows its nearest earlier image', async () => {
     const { page, problems, close } = await open(path())
-    await page.waitForSelector('.image-steps input')
+    await hydrated(page, '.image-steps') // drawn by Compare, enabled once its effects ran
     // union of the two runs' steps (baseline 0, 10, 20; tuned 0, 15 and grid 5, 15)
     expect(await page.getAttribute('.image-steps input', 'aria-valuetext')).toBe('step 20 (5 of 5)')
     await page.focus('.image-steps input')
@@ -338,7 +326,7 @@ describe('compare in chromium', () => {
     await safe(page, problems)
     await close()
     await shots(path(), 'compare-datasets-slider', async (p) => {
-      await p.waitForSelector('.image-steps input')
+      await hydrated(p, '.image-steps')
       await p.focus('.image-steps input')
       await p.keyboard.press('Home'); await p.keyboard.press('ArrowRight'); await p.keyboard.press('ArrowRight')
       await p.waitForFunction(() => [...document.querySelectorAll('.image-steps img')].every((i) => (i as HTMLImageElement).complete))

@@ -10,15 +10,16 @@ import { main } from '../../cli/main.js'
 import type { SiteBuildResult } from '../../src/site/build/index.js'
 import { captureIO } from '../helpers/cli.js'
 import { writeFileSync } from 'node:fs'
-import { previewSite, type PreviewServer } from '../../src/site/build/preview.js'
+import type { PreviewServer } from '../../src/site/build/preview.js'
+import { builtSite, hydrated, type BuiltSite, type Watched } from '../helpers/built-site.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { populateSiteRepo } from '../helpers/site-repo.js'
-import { launchChromium } from './browser.js'
 import { inlineScriptHashes } from '../../src/site/build/csp.js'
 import { injected } from '../helpers/hostile.js'
 
 const SHOTS = join(process.cwd(), 'test-output', 'site')
 const BASE = '/vision/'
+let site: BuiltSite<{ ids: string[]; evilId?: string }>
 let repo: TestRepo
 let built: SiteBuildResult
 let ids: string[]
@@ -27,42 +28,21 @@ let srv: PreviewServer
 let browser: Browser
 let userState: string
 
-/** Every request the page makes, every dialog it opens, every script error. */
-interface Watched { page: Page; requests: string[]; dialogs: string[]; errors: string[] }
-async function open(ctx: BrowserContext, path: string): Promise<Watched> {
-  const page = await ctx.newPage()
-  const w: Watched = { page, requests: [], dialogs: [], errors: [] }
-  page.on('request', (r) => w.requests.push(r.url()))
-  page.on('dialog', (d) => { w.dialogs.push(d.message()); void d.dismiss() })
-  page.on('pageerror', (e) => w.errors.push(e.message))
-  await page.goto(srv.url + path, { waitUntil: 'networkidle' })
-  return w
-}
+/** Every request the page makes, every dialog it opens, every script error (test/helpers/built-site.ts). */
+const open = (ctx: BrowserContext, path: string): Promise<Watched> => site.open(path, { context: ctx })
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
 
 beforeAll(async () => {
   rmSync(SHOTS, { recursive: true, force: true })
   mkdirSync(SHOTS, { recursive: true })
-  repo = gitRepo()
-  const made = await populateSiteRepo(repo.dir)
-  ids = made.ids
-  evilId = made.evilId!
-  userState = repo.userState()
   // Built once, through the CLI as a user would: `labbook site build --out … --base /vision/ --json`.
-  const c = captureIO(repo.dir)
-  const res = await main(['site', 'build', '--out', `../${repo.dir.split('/').pop()}-site`, '--base', BASE, '--json'], c.io)
-  expect(res.exitCode, c.stderr()).toBe(0)
-  built = JSON.parse(c.stdout()) as SiteBuildResult
-  srv = await previewSite({ dir: built.out, base: BASE, port: 0 })
-  browser = await launchChromium()
+  site = await builtSite({ base: BASE, populate: (r) => populateSiteRepo(r.dir) })
+  ;({ repo, built, srv, browser, userState } = site)
+  ids = site.made.ids
+  evilId = site.made.evilId!
 }, 180_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await srv?.close()
-  if (built) rmSync(built.out, { recursive: true, force: true })
-  repo?.cleanup()
-})
+afterAll(() => site?.close())
 
 describe('site build', () => {
   it('builds every page from the branch without touching the user repo', () => {
@@ -220,6 +200,7 @@ describe('site in chromium', () => {
     expect(await page.locator('details.artifact[data-artifact="plots/pixel.png"] img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1)
     expect(await page.locator('table.info a[href^="https://github.com/acme/vision/commit/"]').count()).toBe(1)
     // Wall-time x axis and log scale redraw the island's charts.
+    await hydrated(page, '.run-charts') // its toolbar is server-rendered, inert until then
     await page.locator('.run-charts select').selectOption('wall')
     await page.getByLabel('log y').check()
     await expect.poll(() => page.locator('.run-charts figure[data-metric="loss"] svg').textContent()).toMatch(/time/)
@@ -229,6 +210,9 @@ describe('site in chromium', () => {
     const nojs = await browser.newContext({ javaScriptEnabled: false })
     const n = await open(nojs, `runs/${ids[0]}/`)
     expect(await n.page.locator('#ssr-charts figure svg').count()).toBe(2)
+    // the island's toolbar is in the markup but inert: nothing would redraw a choice made there
+    expect(await n.page.getAttribute('.run-charts', 'data-hydrated')).toBe('false')
+    expect(await n.page.locator('.run-charts select, .run-charts input').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).disabled))).toEqual([true, true, true, true])
     expect(await n.page.locator('table.metrics tbody tr').count()).toBe(2)
     await nojs.close()
     const nojs2 = await browser.newContext({ javaScriptEnabled: false })

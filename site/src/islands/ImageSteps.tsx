@@ -4,9 +4,10 @@
  * earlier one. The slider is a native range input (arrows, Page Up/Down, Home/End). Without JavaScript (and until the
  * island hydrates) it shows the last step with the slider disabled.
  */
-import { useEffect, useId, useMemo, useState } from 'react'
+import { useId, useMemo, useState } from 'react'
 import { imageAt, unionSteps, type ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
 import { siteUrl } from './url'
+import { hydrationMark, useHydrated } from './hydrated'
 
 export interface ImageStepsRun { id: string; label: string; series: ImageSeries[] }
 
@@ -15,8 +16,7 @@ export default function ImageSteps({ runs }: { runs: ImageStepsRun[] }) {
   const keys = useMemo(() => [...new Set(runs.flatMap((r) => r.series.map((s) => s.key)))].sort(), [runs])
   const [index, setIndex] = useState(steps.length - 1)
   // The server renders the slider disabled: until this island has hydrated, moving it would change nothing it shows.
-  const [live, setLive] = useState(false)
-  useEffect(() => setLive(true), [])
+  const live = useHydrated()
   const id = useId()
   if (!steps.length) return null
   const i = Math.min(Math.max(index, 0), steps.length - 1)
@@ -35,7 +35,7 @@ export default function ImageSteps({ runs }: { runs: ImageStepsRun[] }) {
     )
   }
   return (
-    <section className="image-steps" aria-label="Images by step">
+    <section className="image-steps" aria-label="Images by step" {...hydrationMark(live)}>
       <div className="step-control">
         <label htmlFor={id}>Step</label>
         <input

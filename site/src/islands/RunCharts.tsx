@@ -12,6 +12,7 @@ import PlotFigure from './PlotFigure'
 import { getJson, getSeries } from './url'
 import { liveSeq, useLiveTick } from './live-channel'
 import { liveRun } from './regions'
+import { hydrationMark, useHydrated } from './hydrated'
 
 interface Props {
   metrics: MetricFile[]
@@ -60,6 +61,8 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   const fullRaw = useRef(new Map<string, Series>())
   const asked = useRef(0)
   const drawn = useRef(0)
+  // The toolbar is in the server's markup: inert until hydrated, or a choice made meanwhile is lost (hydrated.ts).
+  const hydrated = useHydrated()
 
   useEffect(() => {
     if (!tick || !runId) return
@@ -147,12 +150,12 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     )
   }
   return (
-    <div className="run-charts">
+    <div className="run-charts" {...hydrationMark(hydrated)}>
       <div className="toolbar">
-        <label>x <select value={x} onChange={(e) => setX(e.target.value as XAxis)}><option value="step">step</option><option value="wall">wall time</option><option value="relative">relative time</option></select></label>
-        <label><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> log y</label>
-        <label><input type="checkbox" name="from-zero" checked={fromZero} onChange={(e) => setFromZero(e.target.checked)} /> y from zero</label>
-        <label>smoothing <input type="range" min="0" max="0.99" step="0.01" value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> <span className="mono">{smoothing.toFixed(2)}</span></label>
+        <label>x <select value={x} disabled={!hydrated} onChange={(e) => setX(e.target.value as XAxis)}><option value="step">step</option><option value="wall">wall time</option><option value="relative">relative time</option></select></label>
+        <label><input type="checkbox" checked={logY} disabled={!hydrated} onChange={(e) => setLogY(e.target.checked)} /> log y</label>
+        <label><input type="checkbox" name="from-zero" checked={fromZero} disabled={!hydrated} onChange={(e) => setFromZero(e.target.checked)} /> y from zero</label>
+        <label>smoothing <input type="range" min="0" max="0.99" step="0.01" value={smoothing} disabled={!hydrated} onChange={(e) => setSmoothing(Number(e.target.value))} /> <span className="mono">{smoothing.toFixed(2)}</span></label>
         {zoomed ? <button className="reset-zoom" onClick={() => setZoom({})}>Reset zoom</button> : <span className="muted hint">drag across a chart to zoom</span>}
       </div>
       {error && <p className="error">{error}</p>}
