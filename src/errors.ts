@@ -95,8 +95,8 @@ const catalog = {
     mlflow: 'INVALID_STATE', exit: 1,
   },
   RUN_NOT_ACTIVE: {
-    title: 'The run is not active',
-    hint: 'Start or reopen the run before logging to it.',
+    title: 'The run is deleted and takes no more data',
+    hint: 'Restore it first (`labbook restore <run>`, MLflow `restore_run`); a deleted run still takes artifacts.',
     mlflow: 'INVALID_PARAMETER_VALUE', exit: 1,
   },
   RUN_ENDED: {

@@ -6,7 +6,7 @@ import { journalRoot, ownerAlive, type JournalOwner } from '../track/journal.js'
 import type { RunSummary, SourceInfo } from '../model/run.js'
 import { fail, isLabbookError } from '../errors.js'
 import type { Book, RunWriter } from './book.js'
-import { invalid, notFound } from './errors.js'
+import { notFound } from './errors.js'
 
 /** A run the server logs to but does not own: `labbook run`'s run, which ends when the wrapped command exits. */
 export interface HeldRun {
@@ -173,5 +173,5 @@ export class ServerContext {
 }
 
 function notActive(runId: string) {
-  return invalid(`The run ${runId} must be in the 'active' state. Current state is deleted.`)
+  return fail('RUN_NOT_ACTIVE', `The run ${runId} must be in the 'active' state. Current state is deleted.`, { data: { id: runId } })
 }
