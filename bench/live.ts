@@ -59,8 +59,8 @@ const { Labbook } = await import('../src/index.js')
 
 const statOf = (pid: number) => { try { const t = readFileSync(`/proc/${pid}/stat`, 'utf8'); return { comm: t.slice(t.indexOf('(') + 1, t.lastIndexOf(')')), f: t.slice(t.lastIndexOf(')') + 2).split(' ') } } catch { return undefined } }
 const cpuMs = (pid: number) => { const f = statOf(pid)?.f; return f ? (Number(f[11]) + Number(f[12])) * 10 : 0 }
-/** CPU ms of the browser: every live process under this one whose name says Chromium (the loggers and serve are node). */
-function chromiumCpuMs(): number {
+/** CPU ms of each live Chromium process under this one (the loggers and serve are node): pid → ms. */
+function chromiumCpu(): Map<number, number> {
   const kids = new Map<number, number[]>()
   const comm = new Map<number, string>()
   for (const d of readdirSync('/proc')) {
@@ -71,15 +71,21 @@ function chromiumCpuMs(): number {
     const pp = Number(st.f[1])
     ;(kids.get(pp) ?? kids.set(pp, []).get(pp)!).push(Number(d))
   }
-  let ms = 0
+  const out = new Map<number, number>()
   const todo = [process.pid]
   while (todo.length) {
     const pid = todo.pop()!
     for (const k of kids.get(pid) ?? []) {
       todo.push(k)
-      if (/chrom/i.test(comm.get(k) ?? '')) ms += cpuMs(k)
+      if (/chrom/i.test(comm.get(k) ?? '')) out.set(k, cpuMs(k))
     }
   }
+  return out
+}
+/** Chromium's CPU ms since `before` (processes that exited meanwhile are not counted: a slight undercount). */
+function chromiumSince(before: Map<number, number>): number {
+  let ms = 0
+  for (const [pid, now] of chromiumCpu()) ms += now - (before.get(pid) ?? 0)
   return ms
 }
 const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN }
@@ -325,9 +331,9 @@ try {
   }
   console.error(`${new Date().toISOString()} pages open`)
   const since = Date.now()
-  const lat0 = { serve: cpuMs(p.pid!), chrome: chromiumCpuMs(), t: performance.now() }
+  const lat0 = { serve: cpuMs(p.pid!), chrome: chromiumCpu(), t: performance.now() }
   await sleep(SECONDS * 1000)
-  const latCores = { serve: (cpuMs(p.pid!) - lat0.serve) / (performance.now() - lat0.t), chrome: (chromiumCpuMs() - lat0.chrome) / (performance.now() - lat0.t) }
+  const latCores = { serve: (cpuMs(p.pid!) - lat0.serve) / (performance.now() - lat0.t), chrome: chromiumSince(lat0.chrome) / (performance.now() - lat0.t) }
   await Promise.all(loggers.map((l) => l.stop()))
   await sleep(3000)
   const lat: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]))
@@ -364,7 +370,7 @@ try {
   }
   /** One phase: points/s, and where the 2 cores went meanwhile (serve, the browser, this process's clients). */
   const phase = async (ms: number) => {
-    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpuMs(), self0 = process.cpuUsage(), t0 = performance.now()
+    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), self0 = process.cpuUsage(), t0 = performance.now()
     const points = await blast(ms)
     const wall = performance.now() - t0
     const self = process.cpuUsage(self0)
@@ -372,7 +378,7 @@ try {
       rate: points / (ms / 1000),
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
-      chromeCores: (chromiumCpuMs() - chrome0) / wall,
+      chromeCores: chromiumSince(chrome0) / wall,
       clientCores: (self.user + self.system) / 1000 / wall,
     }
   }
