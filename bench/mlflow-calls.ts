@@ -1,9 +1,12 @@
 // Per-call latency through `labbook serve` for what an MLflow client does most: create run, log_metric,
-// log_batch(10), set_terminated; and the registry: search_model_versions over 1,000 models x 10 versions.
-//   npx tsx bench/mlflow-calls.ts [--runs 40]
-// References measured in the same run: GET /health through the same server (the HTTP floor on this machine), and a
-// cold registry read (no parsed-folder cache) beside the warm one. MLflow's own recorded figures are in
-// docs/benchmarks.md (we cannot run MLflow here).
+// log_batch(10), set_terminated; the same calls from 20 concurrent clients shaped like MLflow's own server benchmark
+// (mlflow/mlflow-go-backend benchmarks/, k6 with 20 virtual users); and the registry: search_model_versions over
+// 1,000 models x 10 versions.
+//   npx tsx bench/mlflow-calls.ts [--runs 40] [--concurrent 25]
+// References measured in the same run: GET /health through the same server (the HTTP floor on this machine); the same
+// calls with spare journals on ($LABBOOK_JOURNAL_SPARES=1, opt-in), alternating with the default in rounds;
+// a server whose book commits every start and end (groupCommit: false, the way before group commit); a cold registry
+// read beside the warm one. MLflow's recorded figures (we cannot run MLflow here) are printed with their source.
 import { execFileSync } from 'node:child_process'
 import http from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -20,6 +23,8 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def
 }
 const RUNS = arg('runs', 40)
+/** Calls per client in the 20-client phase (k6's -u 20; it ran for 30 s instead). */
+const PER_CLIENT = arg('concurrent', 25)
 /** A repository with a first commit, for one server. */
 function newRepo(): string {
   const d = mkdtempSync(join(os.tmpdir(), 'labbook-bench-'))
@@ -53,8 +58,9 @@ const api = (p: string) => `/api/2.0/mlflow/${p}`
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const CALLS = ['create', 'log_metric', 'log_batch_10', 'set_terminated'] as const
 
-/** RUNS × (create, 5 × log_metric, log_batch of 10, set_terminated) against the server at `url`; medians per call. */
-async function perCall(): Promise<Record<'health' | (typeof CALLS)[number], number>> {
+type Times = Record<'health' | (typeof CALLS)[number], number[]>
+/** `runs` × (create, 5 × log_metric, log_batch of 10, set_terminated) against the server at `url`: every call's time. */
+async function perCall(runs = RUNS): Promise<Times> {
   const times: Record<string, number[]> = { health: [], create: [], log_metric: [], log_batch_10: [], set_terminated: [] }
   async function timed(name: string, f: () => Promise<unknown>) {
     const t = performance.now()
@@ -63,7 +69,7 @@ async function perCall(): Promise<Record<'health' | (typeof CALLS)[number], numb
     return r
   }
   for (let i = 0; i < 5; i++) await call('GET', '/health') // warm up
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     await timed('health', () => call('GET', '/health'))
     const run = (await timed('create', () => call('POST', api('runs/create'), { experiment_id: '0', run_name: `r${i}`, start_time: Date.now(), user_id: 'bench', tags: [{ key: 'mlflow.user', value: 'bench' }] }))) as any
     const id = run.run.info.run_id
@@ -71,8 +77,10 @@ async function perCall(): Promise<Record<'health' | (typeof CALLS)[number], numb
     await timed('log_batch_10', () => call('POST', api('runs/log-batch'), { run_id: id, metrics: Array.from({ length: 10 }, (_, k) => ({ key: `m${k}`, value: k, timestamp: Date.now(), step: 0 })) }))
     await timed('set_terminated', () => call('POST', api('runs/update'), { run_id: id, status: 'FINISHED', end_time: Date.now() }))
   }
-  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as any
+  return times as Times
 }
+const medians = (t: Times) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<keyof Times, number>
+const concat = (a: Times, b: Times) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.concat(b[k as keyof Times])])) as Times
 
 // MLflow 2.12.2's recorded figures (we cannot run MLflow here). `server`: measured on its tracking server, the same call
 // over HTTP, so ours / it is a direct ratio (other machine and moment). `inProcess`: its store called in-process, no
@@ -86,28 +94,81 @@ const MLFLOW: Record<(typeof CALLS)[number], Ref> = {
   log_batch_10: { ms: 1, kind: 'inProcess', what: 'file store, 10,300 points/s in-process (~1 ms per 10); its server: 58 ms per batch at 20 concurrent clients', source: 'docs/benchmarks.md "MLflow-compatible server" (recorded)' },
   set_terminated: { ms: 25, kind: 'server', what: 'update_run on its tracking server', source: 'issue 13 ("25 ms on MLflow\'s server", recorded)' },
 }
-const ours = await perCall()
+// the default server and the same server with spare journals on (opt-in, journal-pool.ts), alternating in 4 rounds
+// (the machine's load drifts)
+let oursT: Times | undefined, spareT: Times | undefined
+for (let round = 0; round < 4; round++) {
+  const n = Math.ceil(RUNS / 4)
+  const a = await perCall(n)
+  oursT = oursT ? concat(oursT, a) : a
+  process.env.LABBOOK_JOURNAL_SPARES = '1'
+  const b = await perCall(n)
+  delete process.env.LABBOOK_JOURNAL_SPARES
+  spareT = spareT ? concat(spareT, b) : b
+}
+const ours = medians(oursT!)
+const spare = medians(spareT!)
 // the previous way, same run: a server whose book commits every run start and end before answering
 const prevDir = newRepo()
 const prevBook = await Labbook.open({ repo: prevDir, groupCommit: false })
 const prevSrv = await serve({ book: prevBook, port: 0 })
 url = new URL(prevSrv.url)
-const prev = await perCall()
+const prev = medians(await perCall())
 await prevSrv.close()
 await prevBook.close()
 rmSync(prevDir, { recursive: true, force: true })
 url = new URL(srv.url)
-console.log(`per call through labbook serve, median of ${RUNS} (ms); the HTTP floor, GET /health on the same server in the same run: ${ours.health.toFixed(2)} ms; "previous" = the same calls on a second server whose book has groupCommit: false (a commit per start and end), same run`)
+console.log(`per call through labbook serve, one client, median of ${oursT!.create.length} (ms); the HTTP floor, GET /health on the same server in the same run: ${ours.health.toFixed(2)} ms; "spares" = the same server with $LABBOOK_JOURNAL_SPARES=1 (opt-in), alternating with ours in 4 rounds; "previous" = a second server whose book has groupCommit: false (a commit per start and end), same run`)
 for (const k of CALLS) {
   const m = MLFLOW[k]
   const ratio = m.ms / ours[k]
   const bound = m.kind === 'server'
     ? `MLflow / ours = ${ratio.toFixed(2)}x (direct: the same call on its tracking server; recorded elsewhere, not in this run)`
     : `MLflow / ours >= ${ratio.toFixed(2)}x (a lower bound: its in-process work alone, no HTTP); >= ${((m.ms + ours.health) / ours[k]).toFixed(2)}x adding our HTTP floor for its round trip`
-  console.log(`  ${k.padEnd(15)} ${ours[k].toFixed(2).padStart(7)} ms   ${(ours[k] / ours.health).toFixed(1)}x the floor   previous ${prev[k].toFixed(2)} ms (${(prev[k] / ours[k]).toFixed(1)}x)`)
+  console.log(`  ${k.padEnd(15)} ${ours[k].toFixed(2).padStart(7)} ms   ${(ours[k] / ours.health).toFixed(1)}x the floor   spares ${spare[k].toFixed(2)} ms (${(ours[k] / spare[k]).toFixed(2)}x faster)   previous ${prev[k].toFixed(2)} ms (${(prev[k] / ours[k]).toFixed(1)}x)`)
   console.log(`  ${''.padEnd(15)} MLflow ${m.ms} ms: ${m.what} [${m.source}]`)
   console.log(`  ${''.padEnd(15)} ${bound}; target >= 2x`)
 }
+await book.flush()
+
+// 20 concurrent clients, shaped like the benchmark MLflow's maintainers ran against its own server (k6 scripts in
+// mlflow/mlflow-go-backend benchmarks/: 20 virtual users, keep-alive): CreateRun = runs/create with an mlflow.user tag
+// (runs left RUNNING), LogMetricBatch10 = log-batch of 10 metrics at step 0, every client to ONE shared run. Here the
+// clients run in the server's own process (k6 was a separate one), so their CPU is counted against us.
+const CLIENTS = 20
+const MLFLOW_K6 = {
+  source: 'mlflow/mlflow-go-backend benchmarks/README.md (#82, 2024-11-07): MLflow >= 2.17 Python server, PostgreSQL store, k6 -u 20 -d 30s, other machine; average per request',
+  create: { avg: 25.33, iterations: 23525 },
+  log_batch_10: { avg: 58.43, iterations: 10224 },
+}
+async function concurrently(body: () => Promise<unknown>): Promise<{ avg: number; p50: number; perSec: number; n: number }> {
+  const times: number[] = []
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    for (let i = 0; i < PER_CLIENT; i++) {
+      const t = performance.now()
+      await body()
+      times.push(performance.now() - t)
+    }
+  }))
+  const wall = performance.now() - t0
+  return { avg: times.reduce((a, b) => a + b, 0) / times.length, p50: median(times), perSec: times.length / (wall / 1000), n: times.length }
+}
+agent.destroy()
+agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS })
+const created: string[] = []
+const k6Create = await concurrently(async () => {
+  const r = await call('POST', api('runs/create'), { experiment_id: '0', start_time: Date.now(), tags: [{ key: 'mlflow.user', value: 'k6' }] })
+  created.push(r.run.info.run_id)
+})
+const shared = (await call('POST', api('runs/create'), { experiment_id: '0', start_time: Date.now(), tags: [{ key: 'mlflow.user', value: 'k6' }] })).run.info.run_id
+const k6Batch = await concurrently(() => call('POST', api('runs/log-batch'), { run_id: shared, metrics: Array.from({ length: 10 }, (_, k) => ({ key: `metric_${k}`, value: k * Math.random(), timestamp: Date.now(), step: 0 })) }))
+console.log(`${CLIENTS} concurrent clients x ${PER_CLIENT} calls each through labbook serve (the clients in this process), beside MLflow's server at 20 k6 users [${MLFLOW_K6.source}]:`)
+for (const [k, r] of [['create', k6Create], ['log_batch_10', k6Batch]] as const) {
+  const m = MLFLOW_K6[k]
+  console.log(`  ${k.padEnd(15)} avg ${r.avg.toFixed(2)} ms (p50 ${r.p50.toFixed(2)}), ${r.perSec.toFixed(0)} calls/s; MLflow's server avg ${m.avg} ms, ${(m.iterations / 30).toFixed(0)} calls/s; MLflow / ours = ${(m.avg / r.avg).toFixed(1)}x per call (other machine); target >= 2x`)
+}
+await Promise.all([...created, shared].map((id) => call('POST', api('runs/update'), { run_id: id, status: 'FINISHED', end_time: Date.now() })))
 await book.flush()
 
 // registry: 1,000 models x 10 versions, written as one commit of files (what 10,000 registrations leave behind)

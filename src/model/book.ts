@@ -76,6 +76,11 @@ export interface StartRunOptions {
   source?: SourceInfo
   /** The command line recorded as `source.command` (a wrapper records what it wraps). @default this process's argv */
   command?: string
+  /**
+   * Recovery after this process dies leaves the run RUNNING, resumable by its client (as `keepRunningOnRecovery()`,
+   * recorded with the journal's first write instead of rewriting it; the server sets it). @default false
+   */
+  resumable?: boolean
 }
 
 /** One open run, as a writer sees it (`Run`, src/track/run.ts). */

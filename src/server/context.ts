@@ -55,8 +55,13 @@ export class ServerContext {
     return this.options.held?.get(runId)
   }
 
+  /** Whether runs created through this server stay RUNNING when recovered after a crash (see ContextOptions). */
+  get resumesRuns(): boolean {
+    return this.options.resumableRuns ?? true
+  }
+
   private markResumable(w: RunWriter): void {
-    if ((this.options.resumableRuns ?? true) && !this.held(w.id)) w.keepRunningOnRecovery()
+    if (this.resumesRuns && !this.held(w.id)) w.keepRunningOnRecovery()
   }
 
   adopt(writer: RunWriter): void {

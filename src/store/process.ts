@@ -51,3 +51,11 @@ function zombie(pid: number): boolean {
     return false
   }
 }
+
+/**
+ * Crash tests only: `LABBOOK_TEST_CRASH_AT=<point>` makes this process SIGKILL itself there, so a test can stop a
+ * real writer between two given steps (test/track/journal-pool.test.ts).
+ */
+export function testCrashPoint(point: string): void {
+  if (process.env.LABBOOK_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL')
+}

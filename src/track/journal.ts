@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { LabbookError } from '../errors.js'
-import { processAlive, thisProcess } from '../store/process.js'
+import { processAlive, testCrashPoint, thisProcess } from '../store/process.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
 import { KeyTable, scanPointLine, scanned } from '../format/jsonl.js'
 import { decodeRun } from '../format/yaml.js'
@@ -22,6 +22,20 @@ export interface JournalOwner {
    * commits what the branch lacks and leaves the run RUNNING instead of ending it KILLED.
    */
   resumable?: boolean
+}
+
+/** Every journal's first segment of a new run: base 0 (segments are named by their base, 12 digits). */
+export const FIRST_SEGMENT = `${'0'.repeat(12)}.jsonl`
+
+/**
+ * Spare journals (journal-pool.ts) plug in here when the write path loads them, so readers (`labbook ls`) never load
+ * that module: `take` hands out a spare for a new run, `release` drops this process's spares on close.
+ */
+export const spareHooks: { take?: (gitdir: string) => string | undefined; release?: (gitdir: string) => Promise<void> } = {}
+
+/** Where spare journals wait (journal-pool.ts). */
+export function spareRoot(gitdir: string): string {
+  return join(gitdir, 'labbook', 'journal-spare')
 }
 
 export function journalRoot(gitdir: string): string {
@@ -46,24 +60,64 @@ export class Journal {
   /** Callers of durable() waiting for the next fdatasync. */
   private nextWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = []
 
-  constructor(gitdir: string, readonly runId: string) {
+  constructor(private readonly gitdir: string, readonly runId: string) {
     this.dir = join(journalRoot(gitdir), runId)
   }
 
-  open(owner: Omit<JournalOwner, 'pid' | 'host' | 'started'>, committedPoints: number): void {
+  /**
+   * Makes the journal: owner.json, the first segment and `first` in it (the run's start op; not fsynced: durable()
+   * does that). A new run (nothing committed) takes a spare journal made ahead of need (journal-pool.ts): owner.json
+   * and `first` go into the spare, then one rename puts it in place, complete.
+   */
+  open(owner: Omit<JournalOwner, 'pid' | 'host' | 'started'>, committedPoints: number, first = ''): void {
+    const full: JournalOwner = { ...thisProcess(), ...owner }
+    if (committedPoints === 0 && this.openSpare(full, first)) return
     try {
       try {
         fs.mkdirSync(this.dir)
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fs.mkdirSync(this.dir, { recursive: true }) // the journal root is made once
       }
-      const full: JournalOwner = { ...thisProcess(), ...owner }
       this.owner = full
       fs.writeFileSync(join(this.dir, 'owner.json'), JSON.stringify(full))
       this.startSegment(committedPoints)
+      if (first) this.append(first, false)
     } catch (e) {
       throw new LabbookError('IO_FAILED', `Cannot write the run journal in ${this.dir}: ${(e as Error).message}`, 'Check permissions and free space of the .git directory.', {}, { cause: e })
     }
+  }
+
+  /** open() through a spare; false (nothing visible changed) when none is ready or this run's directory exists. */
+  private openSpare(owner: JournalOwner, first: string): boolean {
+    if (fs.existsSync(this.dir)) return false
+    const spare = spareHooks.take?.(this.gitdir)
+    if (!spare) return false
+    let fd: number | undefined
+    try {
+      fs.writeFileSync(join(spare, 'owner.json'), JSON.stringify(owner))
+      testCrashPoint('spare-owner')
+      fd = fs.openSync(join(spare, FIRST_SEGMENT), 'a')
+      if (first) fs.writeSync(fd, first)
+      testCrashPoint('spare-claimed')
+      try {
+        fs.renameSync(spare, this.dir)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+        fs.mkdirSync(journalRoot(this.gitdir), { recursive: true }) // the journal root is made once
+        fs.renameSync(spare, this.dir)
+      }
+    } catch {
+      if (fd !== undefined) fs.closeSync(fd)
+      fs.rmSync(spare, { recursive: true, force: true }) // never visible: the ordinary way makes the journal instead
+      return false
+    }
+    testCrashPoint('spare-renamed')
+    this.close()
+    this.owner = owner
+    this.segment = join(this.dir, FIRST_SEGMENT) // the open fd follows the directory's rename
+    this.fd = fd
+    this.unsynced = first !== ''
+    return true
   }
 
   /** Marks the journal's owner record resumable (see JournalOwner.resumable). */
@@ -111,6 +165,7 @@ export class Journal {
       this.syncAgain = this.syncing
       return
     }
+    testCrashPoint('journal-sync')
     this.syncing = true
     this.unsynced = false
     const fd = this.fd

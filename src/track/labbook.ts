@@ -17,7 +17,7 @@ import type { ExperimentHandle } from './experiment.js'
 import { LabbookReader, runNotFound } from './reader.js'
 import { LiveReader } from './live-reader.js'
 import type { TreeView } from '../store/tree-view.js'
-import { journalOwner, journalRoot, ownerAlive } from './journal.js'
+import { journalOwner, journalRoot, ownerAlive, spareHooks, spareRoot } from './journal.js'
 import type { RecoveredRun, RecoverOptions } from './recover.js'
 import type { Run } from './run.js'
 import { DEFAULT_BRANCH, resolveBranch } from './branch.js'
@@ -168,7 +168,7 @@ export class Labbook extends LiveReader {
   async startRunIn(experimentId: string, o: StartRunOptions): Promise<Run> {
     const [{ initialRun }, { Run }] = await Promise.all([import('./run-start.js'), runModule()])
     const { initial, diff } = initialRun(this.repo, this.bare, experimentId, o)
-    const run = new Run(this, initial)
+    const run = new Run(this, initial, { resumable: o.resumable })
     if (o.params) run.logParams(o.params)
     if (o.tags) run.setTags(o.tags)
     if (this.group && !diff) {
@@ -253,12 +253,10 @@ export class Labbook extends LiveReader {
 
   /** Commits journals whose writer process is gone and marks those runs KILLED (or the status they ended with). */
   async recover(o: RecoverOptions = {}): Promise<RecoveredRun[]> {
-    // every open recovers: with no journals there is nothing to load (src/track/recover.ts reads the same folder)
-    try {
-      if (fs.readdirSync(journalRoot(this.gitdir)).length === 0) return []
-    } catch {
-      return []
-    }
+    // every open recovers: with no journals (and no spare journals, journal-pool.ts) there is nothing to load
+    // (src/track/recover.ts reads the same folders)
+    const entries = (dir: string) => { try { return fs.readdirSync(dir).length } catch { return 0 } }
+    if (entries(journalRoot(this.gitdir)) === 0 && entries(spareRoot(this.gitdir)) === 0) return []
     const { recoverJournals } = await import('./recover.js')
     return recoverJournals(this, o)
   }
@@ -308,6 +306,7 @@ export class Labbook extends LiveReader {
     await this.group?.flush().catch((e: unknown) => { failed = e })
     this.group?.stop()
     await this.openRuns.closeAll()
+    await spareHooks.release?.(this.gitdir) // spare journals (journal-pool.ts), if this process made any
     // the journals of runs whose commit failed stay for `labbook recover` / the next open
     if (failed) throw failed
   }

@@ -4,6 +4,7 @@ import { decodeRun } from '../format/yaml.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
 import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
 import { journalRoot, ownerAlive, type JournalOwner } from './journal.js'
+import { sweepSpares } from './journal-pool.js'
 import type { Labbook } from './labbook.js'
 import { existingRunState } from './chunks.js'
 import { Run } from './run.js'
@@ -41,6 +42,7 @@ export interface RecoverOptions {
 /** Finds journals of dead writers on this branch, commits what the branch lacks and ends those runs. */
 export async function recoverJournals(book: Labbook, o: RecoverOptions = {}): Promise<RecoveredRun[]> {
   const root = journalRoot(book.gitdir)
+  sweepSpares(book.gitdir, root) // spares of dead processes: removed, or (claimed for a run) moved into the journals
   let dirs: string[]
   try {
     dirs = fs.readdirSync(root)

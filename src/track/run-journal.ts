@@ -6,6 +6,7 @@
  */
 import { encodeOp, type JournalOp } from '../format/journal.js'
 import { Journal, type JournalOwner } from './journal.js'
+import './journal-pool.js' // spare journals plug into journal.ts (spareHooks) with the write path
 import { BUFFER_POINTS } from './point-buffer.js'
 
 /** The longest a logged point waits in memory before its journal write (ms). */
@@ -28,8 +29,7 @@ export class RunJournal {
   /** Creates the journal with its owner header and the run's start line. */
   begin(owner: Omit<JournalOwner, 'pid' | 'host' | 'started'>, committedPoints: number, startLine: string): void {
     if (!this.enabled) return
-    this.journal.open(owner, committedPoints)
-    this.journal.append(startLine, false)
+    this.journal.open(owner, committedPoints, startLine)
   }
 
   setMark(mark: () => JournalOp | undefined): void {

@@ -20,6 +20,8 @@ export interface RunWriterOptions {
   existing?: { committedPoints: number; nextChunk: number }
   /** Keep a journal (off only for recovery, whose data is still in the dead writer's journal). @default true */
   journal?: boolean
+  /** Recovery leaves the run RUNNING (as keepRunningOnRecovery(), recorded when the journal is made). */
+  resumable?: boolean
 }
 
 export interface EndRunOptions {
@@ -49,6 +51,7 @@ export class Run {
   private readonly buffer: PointBuffer
   /** The run's journal writes and their clock (run-journal.ts). */
   private readonly journal: RunJournal
+  private readonly resumable: boolean
   /** The run's commits, chunk positions and staged artifacts (run-committer.ts). */
   private readonly branch: RunCommitter
   private ended = false
@@ -71,13 +74,14 @@ export class Run {
     this.buffer = new PointBuffer(initial.metrics)
     this.branch = new RunCommitter(host, this.id, initial, existing)
     this.journal = new RunJournal(host.gitdir, this.id, options.journal ?? true)
+    this.resumable = options.resumable ?? false
   }
 
   /** @internal */
   openJournal(): void {
     if (!this.journal.enabled) return
     const start = encodeOp({ op: 'start', run: encodeRunLine(this.state) ?? encodeRun(this.state) })
-    this.journal.begin({ runId: this.id, experiment: this.experimentId, branch: this.host.branch }, this.branch.committedPoints, start)
+    this.journal.begin({ runId: this.id, experiment: this.experimentId, branch: this.host.branch, ...(this.resumable ? { resumable: true } : {}) }, this.branch.committedPoints, start)
   }
 
   get name(): string {

@@ -28,6 +28,24 @@ async function main() {
       const res = await push(book, remote, { attempts: 30, mode: mode as 'hosts' | 'shared' | undefined })
       process.stdout.write(JSON.stringify({ retries: res.retries, ref: res.ref, shared: res.shared }) + '\n')
     }
+  } else if (mode === 'pool-crash') {
+    // `pool-crash REPO POINT ID`: starts and ends a run (which starts this process's spare journals), waits for a
+    // spare, then arms LABBOOK_TEST_CRASH_AT=POINT and starts run ID from a spare; prints `acked` once that run's
+    // journal is fdatasynced and stays alive until killed. POINT `spare-dir` is armed before the first run instead.
+    const [point, id] = rest
+    process.env.LABBOOK_JOURNAL_SPARES = '1' // opt-in (journal-pool.ts sparesOn)
+    const { readySpares } = await import('../../src/track/journal-pool.js')
+    if (point === 'spare-dir') process.env.LABBOOK_TEST_CRASH_AT = point
+    const book = await Labbook.open({ repo })
+    const first = await book.startRun({ experiment: 'pool', name: 'first' })
+    await first.end('FINISHED')
+    await book.flush()
+    while (readySpares(book.gitdir) === 0) await new Promise((r) => setTimeout(r, 10))
+    process.env.LABBOOK_TEST_CRASH_AT = point
+    const run = await book.startRun({ experiment: 'pool', name: 'victim', id })
+    await run.durable()
+    process.stdout.write('acked\n')
+    setInterval(() => {}, 1000) // alive until killed
   } else if (mode === 'hold-lock') {
     // Takes the branch's ref lock and never lets go (until killed): a labbook process dying mid-commit.
     const { lockRef } = await import('../../src/store/ref.js')

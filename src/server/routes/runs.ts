@@ -53,6 +53,7 @@ export const runRoutes: Route[] = [
       else if (!ctx.linkHead) o.source = {}
       for (const k of [RUN_NAME_TAG, USER_TAG, PARENT_TAG, NOTE_TAG]) delete tags[k]
       o.tags = tags
+      o.resumable = ctx.resumesRuns // in its journal's owner record from the start (adopt() then has nothing to rewrite)
       const run = await ctx.book.startRun(o)
       ctx.adopt(run)
       // answered once the run's journal is on disk; its branch commit follows, grouped with others (group-commit.ts)
