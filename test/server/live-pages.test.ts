@@ -147,6 +147,37 @@ describe('live pages', () => {
     expect((await request(srv.url, 'GET', `/artifacts/${ids[0]}/config.json`)).json).toEqual({ lr: 0.1, note: 'hello' })
   })
 
+  it('ten tabs of one server in one browser all load and all update: one change stream shared by the tabs', { timeout: 300_000 }, async () => {
+    // A browser opens ~6 HTTP/1.1 connections per host; with an EventSource per tab the seventh tab never loaded.
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-until-stdin', repo.dir, '100', 'live'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    p.stdout.on('data', (d) => (stdout += d))
+    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)))
+    const id = await new Promise<string>((resolve) => p.stdout.on('data', () => { const l = stdout.split('\n'); if (l.length > 1) resolve(l[0]!) }))
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+    const streams: string[] = []
+    ctx.on('request', (r) => { if (r.url().endsWith('/live/events')) streams.push(r.url()) })
+    const points = (pg: Page) => pg.evaluate(() => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0))
+    const tabs: Page[] = []
+    for (let k = 0; k < 10; k++) {
+      const tab = await ctx.newPage()
+      await tab.goto(`${srv.url}/runs/${id}/`, { waitUntil: 'domcontentloaded', timeout: 30_000 })
+      await tab.waitForFunction(() => document.querySelector('.run-charts figure[data-metric="loss"] svg'), undefined, { timeout: 60_000 })
+      tabs.push(tab)
+    }
+    const before = await Promise.all(tabs.map(points))
+    for (const [k, tab] of tabs.entries()) await tab.waitForFunction((n) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > n, before[k]!, { timeout: 20_000 })
+    expect(streams).toHaveLength(1)
+    // the streaming tab closes: another takes the stream over and every tab keeps updating
+    await tabs.shift()!.close()
+    const after = await Promise.all(tabs.map(points))
+    for (const [k, tab] of tabs.entries()) await tab.waitForFunction((n) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > n, after[k]!, { timeout: 20_000 })
+    expect(streams).toHaveLength(2)
+    await ctx.close()
+    p.stdin.end()
+    expect(await exited).toBe(0)
+  })
+
   it('a run logged by another process: its page exists at once, chart and table update by themselves, FINISHED, no reload', { timeout: 400_000 }, async () => {
     const exp = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     const errors: string[] = []

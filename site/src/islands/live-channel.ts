@@ -97,23 +97,71 @@ function flush(): void {
 }
 
 function open(base: string): () => void {
-  if (typeof EventSource !== 'undefined') {
-    const es = new EventSource(`${base}events`)
-    es.addEventListener('change', (e) => {
-      try {
-        const d = JSON.parse((e as MessageEvent<string>).data) as Partial<LiveChange>
-        receive({ version: String(d.version ?? ''), tip: d.tip !== false, runs: Array.isArray(d.runs) ? d.runs.map(String) : undefined })
-      } catch { receive({ version: '', tip: true }) }
-    })
-    return () => es.close()
+  if (typeof EventSource === 'undefined') return poll(base)
+  if (typeof BroadcastChannel === 'undefined' || typeof navigator === 'undefined' || !navigator.locks) return stream(base, receive)
+  return shared(base)
+}
+
+/** Reads the server's change stream; `onChange` gets each change. Returns the close function. */
+function stream(base: string, onChange: (c: LiveChange) => void): () => void {
+  const es = new EventSource(`${base}events`)
+  es.addEventListener('change', (e) => {
+    try {
+      const d = JSON.parse((e as MessageEvent<string>).data) as Partial<LiveChange>
+      onChange({ version: String(d.version ?? ''), tip: d.tip !== false, runs: Array.isArray(d.runs) ? d.runs.map(String) : undefined })
+    } catch { onChange({ version: '', tip: true }) }
+  })
+  return () => es.close()
+}
+
+/** What the tabs of one server say to each other: a change for every tab (or, with `to`, for the tab that just joined), or a tab joining. */
+type TabMessage = { kind: 'change'; change: LiveChange; to?: string } | { kind: 'hello'; from: string }
+
+/**
+ * One change stream for all the tabs of one server in this browser. A browser opens at most ~6 HTTP/1.1 connections
+ * per host and an EventSource holds one for as long as its page is open, so with one stream per page the seventh tab
+ * of `labbook serve` never loaded (bench/live.ts at 20 pages). The tab holding the Web Lock reads the stream and
+ * passes each change on over a BroadcastChannel; when it closes, the lock and the stream go to another tab, whose
+ * stream's first event (the server's current version, tip moved) refreshes every tab, so nothing in between is missed.
+ * A tab that joins asks the streaming tab for the last change, as its own stream's first event would have told it.
+ * Without Web Locks (an http:// address other than loopback is not a secure context) each page has its own stream.
+ */
+function shared(base: string): () => void {
+  const name = `labbook-live ${location.origin}${base}`
+  const me = Math.random().toString(36).slice(2)
+  const channel = new BroadcastChannel(name)
+  let closed = false
+  let leading = false
+  let last: LiveChange | undefined
+  let closeStream: (() => void) | undefined
+  let release: (() => void) | undefined
+  channel.onmessage = (e: MessageEvent<TabMessage>) => {
+    const m = e.data
+    if (m.kind === 'hello') { if (leading && last) channel.postMessage({ kind: 'change', change: { ...last, tip: true }, to: m.from } satisfies TabMessage) }
+    else if (!m.to || m.to === me) receive(m.change)
   }
+  channel.postMessage({ kind: 'hello', from: me } satisfies TabMessage)
+  void navigator.locks.request(name, () => new Promise<void>((resolve) => {
+    if (closed) return resolve()
+    leading = true
+    release = resolve
+    closeStream = stream(base, (c) => {
+      last = c
+      channel.postMessage({ kind: 'change', change: c } satisfies TabMessage)
+      receive(c)
+    })
+  }))
+  return () => { closed = true; channel.close(); closeStream?.(); release?.() }
+}
+
+function poll(base: string): () => void {
   let last = ''
-  const poll = setInterval(() => {
+  const timer = setInterval(() => {
     fetch(`${base}state.json`, { cache: 'no-store' }).then((r) => r.json()).then((s: { version: string }) => {
       if (s.version !== last) { last = s.version; receive({ version: s.version, tip: true }) }
     }, () => {})
   }, 2000)
-  return () => clearInterval(poll)
+  return () => clearInterval(timer)
 }
 
 /** `path` naming the version last passed on (`?v=`), on a live page; unchanged elsewhere. */
