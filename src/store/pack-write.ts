@@ -116,16 +116,25 @@ let tmpCounter = 0
 
 /**
  * Puts a pack in objects/pack: the .pack first, then the .idx (git sees a pack by its .idx). Returns its size.
+ * C git's `repack -d` (run by `git gc`) lists the packs it deletes afterwards by their `*.pack` files, while its
+ * pack-objects sees only packs with an .idx: a .pack whose .idx is not there yet would be deleted unread, and the
+ * objects in it lost once a ref names them. So, as git's index-pack does for a fetch, a `.keep` is written before the
+ * .pack (repack leaves kept packs alone) and removed once the .idx is in place (from then on repack reads the pack);
+ * and the temporary files' names end in neither `.pack` nor `.idx` (git's own `tmp_pack_`/`tmp_idx_`; a C git
+ * `prune` removes them two weeks after a crash). test/store/pack-write.test.ts runs repack in that window.
  * Through the thread pool: a commit in the background must not hold the event loop while these creates and renames
  * wait for the filesystem's journal (on ext4 they queue behind a concurrent fdatasync's journal commit, which is
  * exactly when the foreground is waiting for its own).
  */
 export async function installPack(gitdir: string, built: { name: string; pack: Buffer; idx: Buffer }): Promise<number> {
   const dir = join(gitdir, 'objects', 'pack')
-  const tmp = join(dir, `tmp_pack_lb_${process.pid}_${++tmpCounter}`)
+  const n = `lb_${process.pid}_${++tmpCounter}`
+  const tmpPack = join(dir, `tmp_pack_${n}`)
+  const tmpIdx = join(dir, `tmp_idx_${n}`)
+  const final = join(dir, built.name)
   for (let attempt = 0; ; attempt++) {
     try {
-      await fs.promises.writeFile(tmp + '.pack', built.pack)
+      await fs.promises.writeFile(final + '.keep', `labbook ${process.pid}: installing\n`)
       break
     } catch (caught) {
       const e = caught as NodeJS.ErrnoException
@@ -134,14 +143,27 @@ export async function installPack(gitdir: string, built: { name: string; pack: B
     }
   }
   try {
-    await fs.promises.rename(tmp + '.pack', join(dir, built.name + '.pack'))
-    await fs.promises.writeFile(tmp + '.idx', built.idx)
-    await fs.promises.rename(tmp + '.idx', join(dir, built.name + '.idx'))
+    await fs.promises.writeFile(tmpPack, built.pack)
+    await fs.promises.rename(tmpPack, final + '.pack')
+    await testPause()
+    await fs.promises.writeFile(tmpIdx, built.idx)
+    await fs.promises.rename(tmpIdx, final + '.idx')
   } catch (e) {
-    for (const f of [tmp + '.pack', tmp + '.idx']) await fs.promises.unlink(f).catch(() => { /* gone */ })
+    for (const f of [tmpPack, tmpIdx]) await fs.promises.unlink(f).catch(() => { /* gone */ })
     throw e
+  } finally {
+    await fs.promises.unlink(final + '.keep').catch(() => { /* gone */ })
   }
   return built.pack.length
+}
+
+/**
+ * Test-only: `LABBOOK_TEST_PACK_DELAY_MS=ms` waits (without blocking the event loop) between the .pack and the .idx of
+ * installPack, so a test can run C git in that window. Unset, it costs one lookup.
+ */
+function testPause(): Promise<void> | undefined {
+  const ms = Number(process.env.LABBOOK_TEST_PACK_DELAY_MS)
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : undefined
 }
 
 function listFile(gitdir: string): string {

@@ -27,8 +27,8 @@ export { spareRoot }
 /**
  * Opt-in (`$LABBOOK_JOURNAL_SPARES=1`) since 2026-11-30: with spares on, test/track/concurrency.test.ts's 8 writers
  * racing C git's `gc` ended with missing objects in 3 of 4 runs on a loaded machine (1 of 1 clean with them off, and
- * 3 of 3 clean in a standalone repro). Spares touch no git object, so the likelier cause is a race between our
- * writers and `git gc` that their timing exposes; until it is found they stay off by default.
+ * 3 of 3 clean in a standalone repro). The cause was not the spares but `git gc`'s repack deleting a pack of ours
+ * caught between its .pack and .idx (fixed in pack-write.ts installPack); whether to turn them on by default is open.
  */
 export function sparesOn(): boolean {
   return process.env.LABBOOK_JOURNAL_SPARES === '1'

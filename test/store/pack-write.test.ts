@@ -127,4 +127,38 @@ describe('writing a batch of objects as one pack', () => {
     await again.close()
     expect(fsck(repo)).toBe('')
   })
+
+  it('C git\'s repack (as git gc runs it) in the window between a pack\'s .pack and its .idx deletes nothing of it', async () => {
+    // git 2.39's repack lists the packs it will delete by their .pack files, while pack-objects sees packs by their .idx:
+    // a .pack whose .idx is not there yet was deleted unread, and the commit in it lost once a ref named it. A .keep
+    // written before the .pack (as git's own index-pack does for a fetch) keeps repack off it.
+    repo = gitRepo()
+    const gitdir = join(repo.dir, '.git')
+    const dir = join(gitdir, 'objects', 'pack')
+    const objects = new ObjectStore(gitdir)
+    let commit = ''
+    process.env.LABBOOK_TEST_PACK_DELAY_MS = '1000'
+    const writing = objects.writeBatch(async () => {
+      const tree = objects.writeTree([{ mode: '100644', name: 'f', oid: objects.writeBlob('in a half-installed pack\n') }])
+      commit = objects.writeCommit({ tree, parents: [], author: { name: 'T', email: 't@e', time: Date.now() }, message: 'half\n' })
+    })
+    const halfInstalled = () => fs.readdirSync(dir).some((f) => /^pack-[0-9a-f]{40}\.pack$/.test(f) && !fs.existsSync(join(dir, f.replace(/\.pack$/, '.idx'))))
+    try {
+      const t = Date.now()
+      while (!halfInstalled()) {
+        if (Date.now() - t > 10_000) throw new Error('the pack was never half installed')
+        await new Promise((r) => setTimeout(r, 2))
+      }
+      // Synchronous: the writer's pause cannot end while it runs.
+      repo.git('repack', '-d', '-l', '-A', '--unpack-unreachable=2.weeks.ago', '-q')
+    } finally {
+      delete process.env.LABBOOK_TEST_PACK_DELAY_MS
+    }
+    await writing
+    repo.git('update-ref', 'refs/heads/half', commit)
+    expect(repo.git('cat-file', '-t', commit).trim()).toBe('commit')
+    expect(fsck(repo)).toBe('')
+    expect(fs.readdirSync(dir).filter((f) => !/^pack-[0-9a-f]{40}\.(pack|idx)$/.test(f))).toEqual([]) // no .keep or temporary file left
+    repo.git('update-ref', '-d', 'refs/heads/half')
+  })
 })
