@@ -56,7 +56,9 @@ export function summaryLineId(line: string): string | undefined {
   return end < 0 ? undefined : line.slice(7, end)
 }
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
+/** A number of a summaries line as parsed: a plain number, or a non-finite one written `{"$n":…}` (summaryReplacer). */
+export const summaryNumber = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
+const num = summaryNumber
 
 /**
  * A summaries line as JSON.parse gives it back (`compactRun`'s shape, not revived): the id and start time every line

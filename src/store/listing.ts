@@ -10,8 +10,7 @@
  */
 import fs from 'node:fs'
 import { join } from 'node:path'
-import { numberFromJson } from '../format/numbers.js'
-import { reviveRun, summaryReplacer, type CompactRun } from '../format/summaries.js'
+import { reviveRun, summaryNumber, summaryReplacer, type CompactRun } from '../format/summaries.js'
 import type { DamagedRun } from '../model/book.js'
 import type { RunSummary } from '../model/run.js'
 
@@ -453,7 +452,7 @@ function getter(name: string): (raw: CompactRun) => unknown {
   return (raw) => own(raw, name)
 }
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
+const num = summaryNumber
 
 function reviveValues(values: unknown[]): unknown[] {
   for (let i = 0; i < values.length; i++) {
