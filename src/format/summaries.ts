@@ -58,7 +58,6 @@ export function summaryLineId(line: string): string | undefined {
 
 /** A number of a summaries line as parsed: a plain number, or a non-finite one written `{"$n":…}` (summaryReplacer). */
 export const summaryNumber = (v: unknown): number => (typeof v === 'number' ? v : numberFromJson((v as { $n?: unknown })?.$n) ?? NaN)
-const num = summaryNumber
 
 /**
  * A summaries line as JSON.parse gives it back (`compactRun`'s shape, not revived): the id and start time every line
@@ -73,12 +72,12 @@ export function reviveRun(raw: CompactRun): RunSummary {
   const compact = (raw.metrics ?? {}) as Record<string, [unknown, number, number, unknown, unknown, number]>
   for (const k of Object.keys(compact)) {
     const a = compact[k]!
-    metrics[k] = { value: num(a[0]), step: a[1], timestamp: a[2], min: num(a[3]), max: num(a[4]), count: a[5] }
+    metrics[k] = { value: summaryNumber(a[0]), step: a[1], timestamp: a[2], min: summaryNumber(a[3]), max: summaryNumber(a[4]), count: a[5] }
   }
   const params = keyed(raw.params as Record<string, unknown> | undefined)
   for (const k of Object.keys(params)) {
     const v = params[k]
-    if (v !== null && typeof v === 'object') params[k] = num(v)
+    if (v !== null && typeof v === 'object') params[k] = summaryNumber(v)
   }
   raw.metrics = metrics
   raw.params = params

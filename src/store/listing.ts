@@ -445,19 +445,18 @@ function getter(name: string): (raw: CompactRun) => unknown {
   const own = (o: unknown, k: string) => (o !== null && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined)
   const kind = name.slice(0, 2)
   const key = name.slice(2)
-  if (kind === 'm:') return (raw) => { const a = own(raw.metrics, key) as unknown[] | undefined; return a === undefined ? undefined : num(a[0]) }
-  if (kind === 'p:') return (raw) => { const v = own(raw.params, key); return v !== null && typeof v === 'object' ? num(v) : v }
+  if (kind === 'm:') return (raw) => { const a = own(raw.metrics, key) as unknown[] | undefined; return a === undefined ? undefined : summaryNumber(a[0]) }
+  if (kind === 'p:') return (raw) => { const v = own(raw.params, key); return v !== null && typeof v === 'object' ? summaryNumber(v) : v }
   if (kind === 't:') return (raw) => own(raw.tags, key)
   if (name.startsWith('source.')) { const k = name.slice(7); return (raw) => own(raw.source, k) }
   return (raw) => own(raw, name)
 }
 
-const num = summaryNumber
 
 function reviveValues(values: unknown[]): unknown[] {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
-    if (v !== null && typeof v === 'object') values[i] = num(v)
+    if (v !== null && typeof v === 'object') values[i] = summaryNumber(v)
   }
   return values
 }

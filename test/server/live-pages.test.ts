@@ -65,6 +65,21 @@ function tables(html: string): string[] {
   return [...document.querySelectorAll('main table')].map((t) => (t.textContent ?? '').replace(/\s+/g, ' ').trim())
 }
 
+/** A run logged by another process: one `loss` point per 100 ms until its stdin closes (test/helpers/child.ts log-until-stdin). */
+async function startLogger() {
+  const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-until-stdin', repo.dir, '100', 'live'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  p.stdout.on('data', (d) => (stdout += d))
+  const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)))
+  const id = await new Promise<string>((resolve) => p.stdout.on('data', () => { const l = stdout.split('\n'); if (l.length > 1) resolve(l[0]!) }))
+  return { p, exited, id, stdout: () => stdout }
+}
+
+/** The point count a run page's `loss` chart header shows. */
+const lossPoints = (pg: Page) => pg.evaluate(() => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0))
+/** Waits until that count is above `n`. */
+const morePoints = (pg: Page, n: number, timeout: number) => pg.waitForFunction((m) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > m, n, { timeout })
+
 describe('live pages', () => {
   it('render the same tables as the static build of the same revision', async () => {
     const exps = (await book.listExperiments()).map((e) => e.id)
@@ -149,15 +164,10 @@ describe('live pages', () => {
 
   it('ten tabs of one server in one browser all load and all update: one change stream shared by the tabs', { timeout: 300_000 }, async () => {
     // A browser opens ~6 HTTP/1.1 connections per host; with an EventSource per tab the seventh tab never loaded.
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-until-stdin', repo.dir, '100', 'live'], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)))
-    const id = await new Promise<string>((resolve) => p.stdout.on('data', () => { const l = stdout.split('\n'); if (l.length > 1) resolve(l[0]!) }))
+    const { p, exited, id } = await startLogger()
     const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
     const streams: string[] = []
     ctx.on('request', (r) => { if (r.url().endsWith('/live/events')) streams.push(r.url()) })
-    const points = (pg: Page) => pg.evaluate(() => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0))
     const tabs: Page[] = []
     for (let k = 0; k < 10; k++) {
       const tab = await ctx.newPage()
@@ -165,13 +175,13 @@ describe('live pages', () => {
       await tab.waitForFunction(() => document.querySelector('.run-charts figure[data-metric="loss"] svg'), undefined, { timeout: 60_000 })
       tabs.push(tab)
     }
-    const before = await Promise.all(tabs.map(points))
-    for (const [k, tab] of tabs.entries()) await tab.waitForFunction((n) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > n, before[k]!, { timeout: 20_000 })
+    const before = await Promise.all(tabs.map(lossPoints))
+    for (const [k, tab] of tabs.entries()) await morePoints(tab, before[k]!, 20_000)
     expect(streams).toHaveLength(1)
     // the streaming tab closes: another takes the stream over and every tab keeps updating
     await tabs.shift()!.close()
-    const after = await Promise.all(tabs.map(points))
-    for (const [k, tab] of tabs.entries()) await tab.waitForFunction((n) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > n, after[k]!, { timeout: 20_000 })
+    const after = await Promise.all(tabs.map(lossPoints))
+    for (const [k, tab] of tabs.entries()) await morePoints(tab, after[k]!, 20_000)
     expect(streams).toHaveLength(2)
     await ctx.close()
     p.stdin.end()
@@ -187,11 +197,8 @@ describe('live pages', () => {
     await exp.evaluate(() => { (window as unknown as { __same: boolean }).__same = true })
 
     // a point per 100 ms until we close the child's stdin (so RUNNING and growth are seen however slow the machine is)
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-until-stdin', repo.dir, '100', 'live'], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)))
-    const id = await new Promise<string>((resolve) => p.stdout.on('data', () => { const l = stdout.split('\n'); if (l.length > 1) resolve(l[0]!) }))
+    const logger = await startLogger()
+    const { p, exited, id } = logger
 
     // the run's page exists the moment the run started
     const run = await browser.newPage({ viewport: { width: 1440, height: 900 } })
@@ -203,11 +210,10 @@ describe('live pages', () => {
     expect(await run.textContent('h1 .badge')).toBe('RUNNING')
 
     // the chart appears and grows by itself
-    const points = (pg: Page) => pg.evaluate(() => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0))
     await run.waitForFunction(() => document.querySelector('.run-charts figure[data-metric="loss"] svg'), undefined, { timeout: 60_000 })
-    const first = await points(run)
+    const first = await lossPoints(run)
     const t0 = Date.now()
-    await run.waitForFunction((n) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > n, first, { timeout: 10_000 })
+    await morePoints(run, first, 10_000)
     const grew = Date.now() - t0
 
     // a page nobody sees (visibilityState hidden) makes no refresh while the run logs; shown, it catches up by itself
@@ -225,9 +231,9 @@ describe('live pages', () => {
     const hydrated = asked.length
     await unseen.waitForTimeout(3000)
     expect(asked.slice(hydrated)).toEqual([])
-    const shown = await points(unseen)
+    const shown = await lossPoints(unseen)
     await unseen.evaluate(() => (window as unknown as { __show(): void }).__show())
-    await unseen.waitForFunction((n) => Number(/\(([\d,]+) points/.exec(document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent ?? '')?.[1]?.replace(/,/g, '') ?? 0) > n, shown, { timeout: 10_000 })
+    await morePoints(unseen, shown, 10_000)
     await unseen.close()
     // the experiment table got the run, RUNNING, by itself
     const row = `.runs-island tbody tr[data-run="${id}"]`
@@ -259,7 +265,7 @@ describe('live pages', () => {
     expect(await run.textContent('h1 .badge')).toBe('RUNNING')
     p.stdin.end()
     expect(await exited).toBe(0)
-    const total = Number(/points (\d+)/.exec(stdout)![1])
+    const total = Number(/points (\d+)/.exec(logger.stdout())![1])
     await run.waitForFunction(() => document.querySelector('h1 .badge')?.textContent === 'FINISHED', undefined, { timeout: 15_000 })
     await exp.waitForFunction((sel) => document.querySelector(`${sel} .badge`)?.textContent === 'FINISHED', row, { timeout: 15_000 })
     await run.waitForFunction((n) => document.querySelector('.run-charts figure[data-metric="loss"] figcaption')?.textContent?.includes(`(${n.toLocaleString('en')} points`), total, { timeout: 15_000 })
