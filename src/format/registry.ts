@@ -1,6 +1,7 @@
 /** The model registry's files (docs/format.md): model.yaml, versions/<id>.yaml, aliases/<alias>.yaml. Encoder beside decoder. */
 import type { ModelAlias, ModelVersion, RegisteredModel } from '../model/registry.js'
 import { STAGES } from '../model/registry.js'
+import { keyed } from '../model/run.js'
 import { corrupt, encodeSafely, mappingOf, parseDoc, pick, sortedObject } from './yaml.js'
 
 const MODEL_KEYS = ['name', 'createdAt', 'updatedAt', 'description', 'tags'] as const
@@ -55,7 +56,7 @@ export function decodeAlias(text: string, where = 'alias'): ModelAlias {
 }
 
 function stringMap(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {}
+  const out = keyed<string>()
   if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out[k] = typeof x === 'string' ? x : String(x)
   return out
 }

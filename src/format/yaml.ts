@@ -197,7 +197,7 @@ export function encodeExperiment(e: Experiment): string {
 export function decodeExperiment(text: string, where = 'experiment'): Experiment {
   const d = mappingOf(parseDoc(text, where))
   if (!d || d.id == null || typeof d.name !== 'string') throw corrupt(where, 'expected id and name')
-  const e: Experiment = { id: String(d.id), name: d.name, lifecycle: d.lifecycle === 'deleted' ? 'deleted' : 'active', createdAt: Number(d.createdAt ?? 0), tags: {} }
+  const e: Experiment = { id: String(d.id), name: d.name, lifecycle: d.lifecycle === 'deleted' ? 'deleted' : 'active', createdAt: Number(d.createdAt ?? 0), tags: keyed() }
   if (typeof d.updatedAt === 'number') e.updatedAt = d.updatedAt
   if (typeof d.description === 'string') e.description = d.description
   if (d.tags && typeof d.tags === 'object') for (const [k, v] of Object.entries(d.tags)) e.tags[k] = String(v)

@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
-import type { Lifecycle, MetricPoint, RunStatus } from '../model/run.js'
+import { keyed, type Lifecycle, type MetricPoint, type RunStatus } from '../model/run.js'
 
 export interface MlrunsProblem { path: string; message: string; run?: string; experiment?: string }
 
@@ -75,7 +75,7 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 async function keyValues(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {}
+  const out = keyed<string>()
   for (const key of await walk(dir)) out[key] = await readFile(join(dir, key), 'utf8')
   return out
 }

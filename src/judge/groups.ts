@@ -7,6 +7,7 @@ import type { Goal, JudgeConfig } from './config.js'
 import { DEFAULT_SEED_PARAMS } from './config.js'
 import { compareValues, eligibleValue, type JudgedRun, tieBreak } from './runs.js'
 import { describe, type SampleStats } from './stats.js'
+import { keyed } from '../model/run.js'
 
 /** A run tagged `labbook.group: NAME` belongs to group NAME whatever its params. */
 export const GROUP_TAG = 'labbook.group'
@@ -57,12 +58,10 @@ export function codeCommit(r: JudgedRun): string {
 function configLabel(r: JudgedRun, seeds: ReadonlySet<string>): Record<string, string> {
   const tag = r.tags[GROUP_TAG]
   if (tag) return { [GROUP_TAG]: tag }
-  const label: Record<string, string> = {}
+  const label = keyed<string>()
   for (const k of paramKeys(r, seeds)) {
     const v = r.params[k]
-    const t = typeof v === 'string' ? v : String(v)
-    if (k === '__proto__') Object.defineProperty(label, k, { value: t, enumerable: true, writable: true, configurable: true })
-    else label[k] = t
+    label[k] = typeof v === 'string' ? v : String(v)
   }
   return label
 }

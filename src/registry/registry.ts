@@ -6,6 +6,7 @@
 import { LabbookError } from '../errors.js'
 import { encodeAlias, encodeModel, encodeVersion } from '../format/registry.js'
 import { newRunId } from '../model/ids.js'
+import { keyed } from '../model/run.js'
 import {
   aliasFile, liveVersions, modelDir, parseStage, STAGES, validateAlias, validateModelName, versionFile,
   type ModelRecord, type ModelVersion, type RegisteredModel, type Stage,
@@ -155,7 +156,7 @@ export class Registry {
       const now = Date.now()
       if (!rec) {
         if (!o.createModel) throw modelNotFound(name)
-        rec = { model: { name, createdAt: now, updatedAt: now, tags: {} }, versions: [], aliases: [] }
+        rec = { model: { name, createdAt: now, updatedAt: now, tags: keyed() }, versions: [], aliases: [] }
       }
       const number = rec.versions.reduce((m, v) => Math.max(m, v.version), 0) + 1
       const v: ModelVersion = { id: newRunId(now), model: name, version: number, createdAt: now, updatedAt: now, source: o.source, stage: 'None', status: 'READY', tags }
@@ -272,7 +273,7 @@ function trailers(name: string, version?: number): Array<[string, string]> {
 }
 
 function checkTags(tags: Record<string, string> = {}): Record<string, string> {
-  const out: Record<string, string> = {}
+  const out = keyed<string>()
   for (const [k, v] of Object.entries(tags)) {
     validateKey(k, 'tag')
     out[k] = validateTagValue(k, v)

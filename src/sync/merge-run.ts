@@ -15,7 +15,7 @@ import { decodeRun, encodeRun } from '../format/yaml.js'
 import { decodeChunk, encodePoint } from '../format/jsonl.js'
 import { mergeSummaries, summarize } from '../model/metric.js'
 import { chunkName, METRICS_DIR, RUN_FILE } from '../model/layout.js'
-import type { MetricPoint, RunSummary } from '../model/run.js'
+import { keyed, type MetricPoint, type RunSummary } from '../model/run.js'
 import { isTreeMode, MODES, type ObjectStore, type TreeEntry } from '../store/objects.js'
 import { layoutChunks } from '../track/chunks.js'
 
@@ -75,7 +75,7 @@ function mergeFields(a: RunSummary, b: RunSummary, base: RunSummary | undefined,
     if (base !== undefined && same(o, was)) return t
     return later === 'ours' ? o : t
   }
-  const run: RunSummary = { ...a, params: { ...a.params }, tags: {}, metrics: { ...a.metrics } }
+  const run: RunSummary = { ...a, params: keyed(a.params), tags: keyed(), metrics: keyed(a.metrics) }
   const keys = new Set([...Object.keys(a.tags), ...Object.keys(b.tags), ...Object.keys(base?.tags ?? {})])
   for (const k of keys) {
     const v = pick(a.tags[k], b.tags[k], base?.tags[k])

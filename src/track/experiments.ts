@@ -3,6 +3,7 @@ import { LabbookError } from '../errors.js'
 import { encodeExperiment } from '../format/yaml.js'
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, type Experiment } from '../model/experiment.js'
 import { experimentFile } from '../model/layout.js'
+import { keyed } from '../model/run.js'
 import type { EditBuilder } from '../store/branch-store.js'
 import type { ObjectStore } from '../store/objects.js'
 import { readExperiments } from './reader.js'
@@ -22,7 +23,7 @@ export function getOrCreateExperiment(objects: ObjectStore, name: string): EditB
       return { result: found.id }
     }
     const id = experimentIdFor(name, new Set(all.map((e) => e.id)))
-    const exp: Experiment = { id, name, lifecycle: 'active', createdAt: Date.now(), tags: {} }
+    const exp: Experiment = { id, name, lifecycle: 'active', createdAt: Date.now(), tags: keyed() }
     return {
       changes: [{ path: experimentFile(id), blob: objects.writeBlob(encodeExperiment(exp)) }],
       subject: `create experiment ${name}`,

@@ -119,6 +119,19 @@ describe('format pairs', () => {
     }))
   })
 
+  // A tag or param key is any MLflow key, `__proto__` included (CI's fast-check found one lost in version tags): every
+  // decoder builds user-keyed maps with `keyed()`, which has no prototype to assign to.
+  it('a key named __proto__ survives every YAML format that carries user keys', () => {
+    const tags = { ['__proto__']: 'x', constructor: 'y' }
+    const own = (o: Record<string, string>) => Object.entries(o).sort()
+    const exp: Experiment = { id: '1', name: 'e', lifecycle: 'active', createdAt: 0, tags: JSON.parse(JSON.stringify(tags)) }
+    expect(own(decodeExperiment(encodeExperiment(exp)).tags)).toEqual([['__proto__', 'x'], ['constructor', 'y']])
+    const m: RegisteredModel = { name: 'm', createdAt: 0, updatedAt: 0, tags: JSON.parse(JSON.stringify(tags)) }
+    expect(own(decodeModel(encodeModel(m)).tags)).toEqual([['__proto__', 'x'], ['constructor', 'y']])
+    const v: ModelVersion = { id: 'aaaa', model: 'm', version: 1, createdAt: 0, updatedAt: 0, source: 's', stage: 'None', status: 'READY', tags: JSON.parse(JSON.stringify(tags)) }
+    expect(own(decodeVersion(encodeVersion(v), 'm').tags)).toEqual([['__proto__', 'x'], ['constructor', 'y']])
+  })
+
   it('summary lines (recent.jsonl): any run, non-finite numbers included, reads back exactly; a tombstone reads as null', () => {
     const num = fc.oneof(fc.double({ noDefaultInfinity: false }), fc.constantFrom(NaN, Infinity, -Infinity))
     const summary = fc.record({ value: num, step: int, timestamp: int, min: num, max: num, count: fc.integer({ min: 1, max: 1e6 }) })

@@ -4,6 +4,7 @@
  */
 import type { ModelRecord, ModelVersion } from '../../model/registry.js'
 import { aliasesOf, parseVersionNumber } from '../../model/registry.js'
+import { keyed } from '../../model/run.js'
 import { findVersion, latestVersions } from '../../registry/registry.js'
 import { searchModels, searchVersions } from '../../registry/search.js'
 import type { ServerContext } from '../context.js'
@@ -53,7 +54,7 @@ function version(f: Fields): number {
 }
 
 function tags(ctx: ServerContext, f: Fields): Record<string, string> {
-  const out: Record<string, string> = {}
+  const out = keyed<string>()
   for (const t of f.list('tags').map((x) => tagIn(ctx, x))) out[t.key] = t.value
   return out
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_EXPERIMENT_ID } from '../../model/experiment.js'
-import type { RunSummary } from '../../model/run.js'
+import { keyed, type RunSummary } from '../../model/run.js'
 import { datasetIn } from '../protocol.js'
 import { validateRunName } from '../../model/validate.js'
 import type { RunWriter, StartRunOptions } from '../book.js'
@@ -32,7 +32,7 @@ export const runRoutes: Route[] = [
     path: 'runs/create',
     async handler({ fields, ctx }) {
       const experimentId = fields.str('experiment_id') || DEFAULT_EXPERIMENT_ID
-      const tags: Record<string, string> = {}
+      const tags = keyed<string>()
       for (const t of fields.list('tags').map((x) => tagIn(ctx, x))) tags[t.key] = t.value
       const exp = await ctx.experiment(experimentId)
       if (exp.lifecycle !== 'active') {
