@@ -1,7 +1,7 @@
 import type { Document, ToStringOptions } from 'yaml'
 import { yamlLib } from './yaml-lib.js'
 import { LabbookError } from '../errors.js'
-import { fastParseYaml } from './fast-yaml.js'
+import { fastParseYaml, fastStringifyYaml } from './fast-yaml.js'
 import type { Experiment } from '../model/experiment.js'
 import { FORMAT_VERSION } from '../model/layout.js'
 import { keyed, LIFECYCLES, RUN_STATUSES, type DatasetInput, type MetricSummary, type RunSummary } from '../model/run.js'
@@ -14,9 +14,30 @@ const SUMMARY_KEYS = ['value', 'step', 'timestamp', 'min', 'max', 'count'] as co
 
 /** Stable key order and flow-style metric summaries, so the same run always gives the same bytes and diffs stay small. */
 export function encodeRun(run: RunSummary): string {
+  const ordered = orderedRun(run)
+  return fastStringifyYaml(ordered, FLOW_KEYS) ?? yamlOfRun(ordered)
+}
+
+/** The fast writer's run.yaml, or undefined where encodeRun leaves it to the yaml package (for the differential test). */
+export function encodeRunFast(run: RunSummary): string | undefined {
+  return fastStringifyYaml(orderedRun(run), FLOW_KEYS)
+}
+
+/** run.yaml's keys whose entries are written as flow mappings, one line each. */
+const FLOW_KEYS: ReadonlySet<string> = new Set(['metrics', 'datasets'])
+
+/**
+ * run.yaml through the yaml package: what encodeRun writes for what the fast writer (fast-yaml.ts) leaves out
+ * (quoted or multi-line strings, non-ASCII, non-finite numbers), and the reference the differential test holds it to.
+ */
+export function encodeRunYaml(run: RunSummary): string {
+  return yamlOfRun(orderedRun(run))
+}
+
+function yamlOfRun(ordered: Record<string, unknown>): string {
   const { isMap } = yamlLib()
-  return encodeSafely(orderedRun(run), (doc) => {
-    for (const key of ['metrics', 'datasets']) {
+  return encodeSafely(ordered, (doc) => {
+    for (const key of FLOW_KEYS) {
       const m = doc.get(key, true)
       if (isMap(m)) for (const item of m.items) if (isMap(item.value)) item.value.flow = true
     }
@@ -61,19 +82,28 @@ export function encodeRunLine(run: RunSummary): string | undefined {
 }
 
 /**
- * Stringifies and proves the text parses back to the same value. The yaml package round-trips what we have tried
- * (the property test in test/format covers the corners), but if some string ever would not, every string is written
- * double-quoted instead: less pretty, always exact.
+ * Stringifies and proves the text parses back to the same value. The yaml package round-trips nearly everything (the
+ * property tests in test/format cover the corners; a `:` alone as a flow mapping's value it writes plain and cannot
+ * read back), and where it would not, every string is written double-quoted instead: less pretty, always exact.
  */
 export function encodeSafely(value: Record<string, unknown>, style: (doc: Document) => void): string {
   const { Document } = yamlLib()
   const doc = new Document(value)
   style(doc)
   const text = doc.toString(OPTS)
-  if (sameValue(readYaml(text), value)) return text
+  if (readsBack(text, value)) return text
   const quoted = new Document(value)
   style(quoted)
   return quoted.toString({ ...OPTS, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' })
+}
+
+/** Whether `text` parses to `value` (the yaml package writes a `:` alone in a flow mapping plain, which it cannot read). */
+function readsBack(text: string, value: unknown): boolean {
+  try {
+    return sameValue(readYaml(text), value)
+  } catch {
+    return false
+  }
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

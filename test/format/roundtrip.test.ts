@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decodeSummaries, encodeSummaryLine, encodeTombstone, summaryLineId } from '../../src/format/summaries.js'
 import { decodeChunk, decodeChunkColumns, decodePointRow, encodePoint } from '../../src/format/jsonl.js'
-import { checkRoot, decodeRun, encodeRun, encodeRunLine } from '../../src/format/yaml.js'
+import { checkRoot, decodeRun, encodeRun, encodeRunFast, encodeRunLine, encodeRunYaml } from '../../src/format/yaml.js'
 import type { RunSummary } from '../../src/model/run.js'
 
 const base = (): RunSummary => ({
@@ -75,6 +75,40 @@ describe('run.yaml', () => {
       metrics: {}
       "
     `)
+  })
+
+  it('the fast writer gives the yaml package\'s bytes, and takes the common runs (differential property)', () => {
+    // Strings of plain-safe characters (the common case), and strings of any mix with YAML's indicators, quotes,
+    // newlines and non-ASCII, numbers spelled as text: both writers' paths are taken. Numbers of every kind.
+    const plainText = fc.stringMatching(/^[a-zA-Z0-9_./](?:[a-zA-Z0-9_./@+=~()<>%$^;*&!? -]{0,10}[a-zA-Z0-9_./@+=~()<>%$^;*&!?-])?$/)
+    const anyText = fc.oneof(plainText,
+      fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', '_', '.', '/', '@', '+', '-', ' ', ':', '#', ',', '{', '"', "'", 'e', 'x', 'o', '\n', 'ü'), maxLength: 10 }),
+      fc.constantFrom(...TRICKY, 'true', 'NULL', 'Null', 'null', '1_000', '0b101', 'on', 'off', '1e5', '12e', '0x', '0o8', 'a-', 'a @b', 'a/', 'x '.repeat(600),
+        '/usr/bin/python train.py --lr=0.1', './run.sh', '.', '..', '...', '.a', '.5', '.inf', '~', '~x', '-x', '--', '-', '- x', 'a ?b', 'a !b', 'a &b', 'a *b', 'a%', 'x=1;y=2'),
+      fc.double().map(String), fc.integer().map(String))
+    const num = fc.oneof({ arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }), weight: 8 }, fc.double(), fc.constant(-0))
+    const summary = fc.record({ value: num, step: fc.integer(), timestamp: fc.nat(), min: num, max: num, count: fc.nat() })
+    const runOf = (text: fc.Arbitrary<string>) => fc.record({
+      params: fc.dictionary(text, fc.oneof(text, num, fc.integer(), fc.boolean()), { maxKeys: 5 }), tags: fc.dictionary(text, text, { maxKeys: 4 }),
+      metrics: fc.dictionary(text, summary, { maxKeys: 3 }), name: text, experiment: fc.oneof(text, fc.nat().map(String)), desc: fc.option(text),
+    }).map(({ params, tags, metrics, name, experiment, desc }): RunSummary => ({ ...base(), name, experiment, params, tags, metrics, user: 'u', host: 'h',
+      source: { commit: 'ab'.repeat(20), branch: name, dirty: true }, ...(desc === null ? {} : { description: desc }),
+      datasets: [{ name, digest: 'd1', sourceType: 'local', source: desc ?? 'x', context: 'training' }] }))
+    let fast = 0
+    fc.assert(fc.property(fc.oneof(runOf(plainText), runOf(anyText)), (run) => {
+      const reference = encodeRunYaml(run)
+      expect(encodeRun(run)).toBe(reference)
+      const quick = encodeRunFast(run)
+      if (quick !== undefined) {
+        expect(quick).toBe(reference)
+        fast++
+      }
+    }), { numRuns: 400 })
+    // not vacuous: a good share of these runs goes through the fast writer
+    expect(fast).toBeGreaterThan(60)
+    const common = { ...base(), params: { lr: 0.01, depth: 6, optimizer: 'adam' }, tags: { stage: 'bench' },
+      metrics: { accuracy: { value: 0.9, step: 0, timestamp: 1, min: 0.9, max: 0.9, count: 1 } } }
+    expect(encodeRunFast(common)).toBe(encodeRunYaml(common))
   })
 
   it('refuses a newer major format instead of guessing', () => {
@@ -189,7 +223,8 @@ describe('the fast YAML reader', () => {
   it('reads metric summaries (flow maps of any double) exactly as yaml does', async () => {
     const { parse } = await import('yaml')
     const { fastParseYaml } = await import('../../src/format/fast-yaml.js')
-    const summary = fc.record({ value: fc.double(), step: fc.integer(), timestamp: fc.nat(), min: fc.double(), max: fc.double(), count: fc.nat() })
+    const num = fc.oneof({ arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }), weight: 8 }, fc.double())
+    const summary = fc.record({ value: num, step: fc.integer(), timestamp: fc.nat(), min: num, max: num, count: fc.nat() })
     fc.assert(fc.property(fc.dictionary(fc.stringMatching(/^[a-z][\w./ -]{0,12}$/), summary, { maxKeys: 5 }), (metrics) => {
       const text = encodeRun({ ...base(), metrics })
       const fast = fastParseYaml(text)
