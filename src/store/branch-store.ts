@@ -6,7 +6,7 @@ import { ObjectStore, type Signature } from './objects.js'
 import { assertNotCheckedOut, lockRef, readRef } from './ref.js'
 import { rebuildSummaries, summaryChanges, touchedRuns } from './summaries.js'
 import { editTree, type TreeChange } from './tree-edit.js'
-import { TreeView } from './tree-view.js'
+import { PendingTree, TreeView } from './tree-view.js'
 import { repoConfigValue } from './git.js'
 
 /** What an update wants to do to the branch, computed from the tip it is applied to. */
@@ -186,18 +186,14 @@ export class BranchStore {
         const trailers: Array<[string, string]> = []
         const applied: TreeChange[] = []
         const hints = new Map<string, RunSummary>()
-        // The last edit's changes are applied together with the summary lines (one rewrite of the shared trees);
-        // an edit that follows another sees the tree with the earlier one applied.
-        let pending: TreeChange[] = []
+        // Each edit is built against the tree with the edits before it; their changes stay pending (PendingTree) until
+        // the one rewrite at the end, together with the summary lines, so the shared trees are written once.
+        const layers = new PendingTree(this.objects, tree)
         for (const p of batch) {
           try {
-            if (pending.length) {
-              tree = await editTree(this.objects, tree, pending)
-              pending = []
-            }
-            const edit = await p.build!(new TreeView(this.objects, tree))
+            const edit = await p.build!(layers.view())
             if (edit.changes && edit.changes.length > 0) {
-              pending = edit.changes
+              await layers.add(edit.changes)
               subjects.push((edit as Edit<unknown>).subject)
               trailers.push(...((edit as Edit<unknown>).trailers ?? []))
               applied.push(...edit.changes)
@@ -208,6 +204,8 @@ export class BranchStore {
             settled.push(() => p.reject(e))
           }
         }
+        const { tree: under, pending } = layers.take()
+        tree = under
         if (!this.plain && applied.length > 0) tree = await this.keepSummaries(tree, pending, format, applied, hints, subjects)
         else if (pending.length) tree = await editTree(this.objects, tree, pending)
         // An edit that rewrites files with the bytes they already hold makes no commit (no empty commits on the branch).
