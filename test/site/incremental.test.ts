@@ -58,8 +58,8 @@ beforeAll(async () => {
 }, 600_000)
 
 afterAll(() => {
-  for (const d of [outA(), outC()]) rmSync(d, { recursive: true, force: true })
-  repo?.cleanup()
+  if (!process.env.H17S_KEEP) for (const d of [outA(), outC()]) rmSync(d, { recursive: true, force: true }); else console.log("KEEP", outA(), outC())
+  if (!process.env.H17S_KEEP) repo?.cleanup()
 })
 
 describe('incremental site build', () => {

@@ -1,5 +1,5 @@
 /** `labbook site build`: reads a revision of the branch through the library and renders the Astro site to static files. */
-import { chmod, cp, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, cp, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
@@ -11,9 +11,10 @@ import type { JudgeConfig } from '../../judge/index.js'
 import type { Problem, SiteData } from '../browser/snapshot.js'
 import type { SiteSource } from './source.js'
 import { libDir, modulesDir, siteTemplateDir } from './template.js'
-import { generationOf, linkTree, packageVersions, readCache, runOutputs, writeCache } from './incremental.js'
+import { CACHE_FILE, generationOf, linkTree, measureOutput, moveInto, packageVersions, pagesOf, pruneOutput, readCache, runOutputs, writeCache } from './incremental.js'
 import { openSiteSource } from './open.js'
-import { loadSiteData, siteDataPlugin, writeSiteData } from './site-data.js'
+import { loadSiteData, siteDataPlugin, writeSiteData, type SiteContext } from './site-data.js'
+import { ensureRenderer, loadRenderer } from './renderer.js'
 import { requireSiteDeps } from './deps.js'
 import { escapeHtml } from './markdown.js'
 
@@ -75,6 +76,8 @@ export interface SiteBuildResult {
   problems: Problem[]
   /** Runs whose output was taken from the previous build (incremental); the others were rendered. */
   reused: number
+  /** The changed pages were rendered into the previous output through the compiled pages, with no Astro build (see refreshInPlace). */
+  inPlace: boolean
   files: number
   bytes: number
   timings: { collectMs: number; astroMs: number; totalMs: number }
@@ -122,7 +125,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     const trees = (await source.runTrees?.()) ?? new Map<string, string>()
     const progress = (p: Omit<SiteBuildProgress, 'elapsedMs'>) => o.onProgress?.({ ...p, elapsedMs: Math.round(performance.now() - t0) })
     progress({ phase: 'collect' })
-    const { data } = await loadSiteData(source, {
+    const ctx = await loadSiteData(source, {
       filesDir,
       title: o.title ?? repoRoot.split(/[\\/]/).pop() ?? 'labbook',
       rev: o.rev ?? opened?.rev ?? 'labbook',
@@ -136,35 +139,108 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
       fullPages: o.fullPages,
       published: opened?.published,
     })
+    const { data } = ctx
     const t1 = performance.now()
     progress({ phase: 'render', runs: data.runs.length, experiments: data.experiments.length })
-    const built = join(work, 'dist')
-    await rm(built, { recursive: true, force: true })
-    await runAstro(work, built, base, data, filesDir, o.logLevel ?? 'warn')
-    await hashInlineScripts(built)
-    await copyShell(built, data)
-    const t2 = performance.now()
-    progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length })
-    for (const d of await readdir(filesDir)) await move(join(filesDir, d), join(built, d))
-    // Reused runs: their page, data files and artifacts, hard-linked from the previous output (which stays whole
-    // until the swap below, so a failed build loses nothing).
-    for (const id of data.reused ?? []) for (const p of runOutputs(id)) if (existsSync(join(out, p))) await linkTree(join(out, p), join(built, p))
-    await writeCache(built, generation, data.runKeys ?? {})
-    await rm(out, { recursive: true, force: true })
-    await move(built, out)
+    // Same code and settings as the build in `out`: render only the pages whose data changed, into it, through the
+    // pages compiled once for this template (no Astro build); else build every page with Astro into a new folder.
+    const inPlace = previous !== undefined && (await refreshInPlace(out, work, base, ctx, o.logLevel ?? 'warn', () => progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length })))
+    const t2 = inPlace ? inPlace : await buildAside(out, work, base, ctx, filesDir, o.logLevel ?? 'warn', () => progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length }))
     await writeFile(join(out, MARKER), JSON.stringify({ builtBy: 'labbook site build', rev: data.rev, commit: data.commit, base }) + '\n')
     await writeFile(join(out, '.nojekyll'), '')
     // Inside the repository the site ignores itself (as a Python venv does), so `git status` and `git add .` pass it by.
     const inRepo = relative(repoRoot, out)
     if (inRepo && !inRepo.startsWith('..') && !isAbsolute(inRepo)) await writeFile(join(out, '.gitignore'), '# Written by labbook site build: this folder is build output.\n*\n')
-    const { files, bytes } = await sizeOf(out)
+    // Sizes: a reused run's share comes from the previous build's ledger, so 10,000 reused runs cost no stat each.
+    const reused = new Set(data.reused ?? [])
+    const ledger = Object.fromEntries(Object.entries(previous?.sizes ?? {}).filter(([id]) => reused.has(id)))
+    const { files, bytes, sizes } = await measureOutput(out, data.runs.map((r) => r.id), ledger)
+    // Written last: an output without its manifest (a build killed half way) gets a full build next time.
+    await writeCache(out, generation, data.runKeys ?? {}, sizes)
     return {
-      out, base, experiments: data.experiments.length, runs: data.runs.length, problems: data.problems, reused: data.reused?.length ?? 0, files, bytes,
+      out, base, experiments: data.experiments.length, runs: data.runs.length, problems: data.problems, reused: data.reused?.length ?? 0, inPlace: inPlace !== false, files, bytes,
       timings: { collectMs: Math.round(t1 - t0), astroMs: Math.round(t2 - t1), totalMs: Math.round(performance.now() - t0) },
     }
   } finally {
     await opened?.close()
   }
+}
+
+/** A build into a new folder with Astro, then swapped for `out` (which stays whole until then). Returns when rendering ended. */
+async function buildAside(out: string, work: string, base: string, ctx: SiteContext, filesDir: string, logLevel: NonNullable<SiteBuildOptions['logLevel']>, writing: () => void): Promise<number> {
+  const { data } = ctx
+  const built = join(work, 'dist')
+  await rm(built, { recursive: true, force: true })
+  await runAstro(work, built, base, data, filesDir, logLevel)
+  await hashInlineScripts(built)
+  await copyShell(built, data)
+  const rendered = performance.now()
+  writing()
+  for (const d of await readdir(filesDir)) await move(join(filesDir, d), join(built, d))
+  // Reused runs: their page, data files and artifacts, hard-linked from the previous output (which stays whole
+  // until the swap below, so a failed build loses nothing).
+  for (const id of data.reused ?? []) for (const p of runOutputs(id)) if (existsSync(join(out, p))) await linkTree(join(out, p), join(built, p))
+  await rm(out, { recursive: true, force: true })
+  await move(built, out)
+  return rendered
+}
+
+/**
+ * The incremental build proper: the pages whose data changed (the summary pages, every experiment and model page, the
+ * run pages not reused) rendered through the site's pages compiled once per template and base (the same renderer
+ * `labbook serve` uses, src/site/build/renderer.ts; built on first need, tens of seconds, kept in the work folder as
+ * `r-<key>`),
+ * then written into `out` over the previous build; reused runs' files stay where they are. The pages are rendered
+ * before `out` is touched; from then until the manifest is written again, `out` has none, so a build killed half
+ * way is followed by a full one. Returns when rendering ended, or `false` (nothing touched) when the compiled
+ * pages' client bundle is not the one `out` links, or the template has a page this does not know how to list.
+ */
+async function refreshInPlace(out: string, work: string, base: string, ctx: SiteContext, logLevel: NonNullable<SiteBuildOptions['logLevel']>, writing: () => void): Promise<number | false> {
+  const { data } = ctx
+  const pages = await pagesOf(join(work, 'src', 'pages'), data)
+  if (!pages) return false
+  // Compiled in the work folder itself: an island's id hashes its source's path, which must be the static build's.
+  const folder = await ensureRenderer(work, { base, prepared: true, logLevel: logLevel === 'warn' ? 'error' : logLevel })
+  // The compiled pages link their client bundle by name: it must be the one in `out` (it is, for the same template).
+  const client = join(folder, 'client', '_astro')
+  const bundle = (await readdir(client)).sort().join('\n')
+  if (bundle !== (await readdir(join(out, '_astro')).catch(() => [])).sort().join('\n')) return false
+  const renderer = await loadRenderer(folder)
+  const html = new Map<string, string>()
+  const restore = hideViteEnv()
+  try {
+    for (const p of pages) {
+      const r = await renderer.render(`http://labbook.localhost${base}${p.url}`, ctx)
+      if (r.status !== 200 && !(p.url === '404' && r.status === 404)) throw new LabbookError('IO_FAILED', `The page ${base}${p.url} rendered with status ${r.status}.`, 'Build with --full; report it if it persists.')
+      html.set(p.file, withScriptHashes(r.body))
+    }
+  } finally {
+    restore()
+  }
+  const rendered = performance.now()
+  writing()
+  await rm(join(out, CACHE_FILE), { force: true })
+  const reused = new Set(data.reused ?? [])
+  await pruneOutput(out, reused, new Set(pages.map((p) => p.file.split('/')[0]!).filter((d) => !d.endsWith('.html'))))
+  await moveInto(ctx.filesDir, out)
+  for (const [file, body] of html) {
+    await mkdir(join(out, file, '..'), { recursive: true })
+    await writeFile(join(out, file), body)
+  }
+  await copyShell(out, data, (data.shells ?? []).filter((id) => !reused.has(id)))
+  return rendered
+}
+
+/**
+ * Astro's server build reads unknown import.meta.env keys from process.env at render time; test runners (vitest) put
+ * BASE_URL, MODE… there, which would override the base. Hidden while Astro builds or renders; returns the undo.
+ */
+export function hideViteEnv(): () => void {
+  const saved: Record<string, string | undefined> = {}
+  for (const k of ['BASE_URL', 'MODE', 'DEV', 'PROD', 'SSR', 'SITE', 'ASSETS_PREFIX']) { saved[k] = process.env[k]; delete process.env[k] }
+  // React picks its dev or prod build from NODE_ENV at first import; Astro's CLI sets it, a programmatic build must too.
+  process.env.NODE_ENV = 'production'
+  return () => { for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v }
 }
 
 async function checkOut(out: string, repoRoot: string, force: boolean): Promise<void> {
@@ -203,8 +279,6 @@ export async function prepareWork(work: string): Promise<void> {
 
 async function runAstro(work: string, out: string, base: string, data: SiteData, filesDir: string, logLevel: NonNullable<SiteBuildOptions['logLevel']>): Promise<void> {
   process.env.ASTRO_TELEMETRY_DISABLED = '1'
-  // React picks its dev or prod build from NODE_ENV at first import; Astro's CLI sets it, a programmatic build must too.
-  process.env.NODE_ENV = 'production'
   // Astro puts its temporary server build under <cwd>/.astro when outDir is outside cwd: keep cwd in the work dir.
   const cwd = process.cwd()
   let moved = false
@@ -213,10 +287,7 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   // The pages' data goes through a file named by the virtual module `labbook:site-data` (see site-data.ts).
   const dataFile = join(work, 'site-data.json')
   writeSiteData(dataFile, { data, filesDir })
-  // Astro's server build reads unknown import.meta.env keys from process.env at render time; test runners
-  // (vitest) put BASE_URL, MODE… there, which would override the base. Hide them during the build.
-  const saved: Record<string, string | undefined> = {}
-  for (const k of ['BASE_URL', 'MODE', 'DEV', 'PROD', 'SSR', 'SITE', 'ASSETS_PREFIX']) { saved[k] = process.env[k]; delete process.env[k] }
+  const restore = hideViteEnv()
   try {
     await build(await astroConfig(work, out, base, logLevel, dataFile))
   } catch (e) {
@@ -224,7 +295,7 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   } finally {
     await rm(dataFile, { force: true })
     if (moved) process.chdir(cwd)
-    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v
+    restore()
   }
 }
 
@@ -257,8 +328,7 @@ export async function astroConfig(work: string, out: string, base: string, logLe
  * Runs drawn by the run-page shell (`data.shells`) get a copy of it at `runs/<id>/index.html`, with their name in the
  * title: their address works on any static host (no rewrites, no 404 page tricks) at about 1.2 KB a run.
  */
-async function copyShell(built: string, data: SiteData): Promise<void> {
-  const ids = data.shells ?? []
+async function copyShell(built: string, data: SiteData, ids = data.shells ?? []): Promise<void> {
   if (!ids.length) return
   const shell = await readFile(join(built, 'runs', 'index.html'), 'utf8')
   const at = shell.indexOf('<title>') + '<title>'.length, end = shell.indexOf('</title>', at)
@@ -302,14 +372,4 @@ async function move(from: string, to: string): Promise<void> {
     await cp(from, to, { recursive: true })
     await rm(from, { recursive: true, force: true })
   }
-}
-
-async function sizeOf(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0, bytes = 0
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue
-    files++
-    bytes += (await stat(join(e.parentPath, e.name))).size
-  }
-  return { files, bytes }
 }

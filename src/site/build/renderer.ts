@@ -10,7 +10,7 @@ import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { LabbookError } from '../../errors.js'
-import { astroConfig, prepareWork } from './index.js'
+import { astroConfig, hideViteEnv, prepareWork } from './index.js'
 import { libDir, siteTemplateDir } from './template.js'
 
 /** What `site/src/live/entry.ts` exports once built (see there). */
@@ -24,8 +24,9 @@ export interface Renderer {
 const BUILT = 'renderer.json'
 
 /** A key of everything the renderer is compiled from: the template's files and the library's (name, size, mtime), server code aside. */
-export async function rendererKey(): Promise<string> {
+export async function rendererKey(base = '/'): Promise<string> {
   const h = createHash('sha256')
+  if (base !== '/') h.update(`base\0${base}\n`) // the live server's key ('/') stays what it was
   for (const root of [join(siteTemplateDir(), 'src'), libDir()]) {
     // the server's own code is not in the pages' bundle: changing it needs no new renderer
     const entries = (await readdir(root, { withFileTypes: true, recursive: true })).filter((e) => e.isFile() && !e.parentPath.startsWith(join(libDir(), 'server'))).map((e) => join(e.parentPath, e.name)).sort()
@@ -39,28 +40,29 @@ export async function rendererKey(): Promise<string> {
 
 /**
  * The renderer folder for the current template and library under `dir` (`<gitdir>/labbook/live-site`), built if
- * missing (tens of seconds: Astro and Vite compile every page once). Older builds are removed.
+ * missing (tens of seconds: Astro and Vite compile every page once). Older builds are removed. `base`: the URL path the
+ * pages are served under (the live server's is `/`; an incremental static build's is its `--base`). `prepared`: `dir`
+ * already holds the template (prepareWork ran: a static build's work folder, whose path the islands' ids hash).
  * @example const folder = await ensureRenderer(join(gitdir, 'labbook', 'live-site'))
  */
-export async function ensureRenderer(dir: string, o: { logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent' } = {}): Promise<string> {
-  const key = await rendererKey()
+export async function ensureRenderer(dir: string, o: { logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent'; base?: string; prepared?: boolean } = {}): Promise<string> {
+  const base = o.base ?? '/'
+  const key = await rendererKey(base)
   const out = join(dir, `r-${key}`)
   if (existsSync(join(out, BUILT))) return out
   // The build goes inside the work folder: the server bundle imports astro, react… through its node_modules link.
   const work = dir
-  await prepareWork(work)
+  if (!o.prepared) await prepareWork(work)
   const tmp = join(dir, `tmp-${process.pid}-${Date.now()}`)
   process.env.ASTRO_TELEMETRY_DISABLED = '1'
-  process.env.NODE_ENV = 'production'
   const cwd = process.cwd()
   let moved = false
   try { process.chdir(work); moved = true } catch { /* worker threads cannot chdir */ }
-  const saved: Record<string, string | undefined> = {}
-  for (const k of ['BASE_URL', 'MODE', 'DEV', 'PROD', 'SSR', 'SITE', 'ASSETS_PREFIX']) { saved[k] = process.env[k]; delete process.env[k] }
+  const restore = hideViteEnv()
   try {
     const { build } = await import('astro')
     // no data file: pages get their data per request (Astro.locals.labbook, see site-data.ts)
-    const config = await astroConfig(work, tmp, '/', o.logLevel ?? 'error', null)
+    const config = await astroConfig(work, tmp, base, o.logLevel ?? 'error', null)
     const entry = join(work, 'src', 'live', 'entry.ts')
     await build({
       ...config,
@@ -87,7 +89,7 @@ export async function ensureRenderer(dir: string, o: { logLevel?: 'debug' | 'inf
     throw new LabbookError('IO_FAILED', `Astro could not build the live pages: ${(e as Error).message}`, 'Run with --verbose for details; report it if it persists.', {}, { cause: e })
   } finally {
     if (moved) process.chdir(cwd)
-    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v
+    restore()
   }
   for (const d of await readdir(dir)) if (d.startsWith('r-') && d !== `r-${key}`) await rm(join(dir, d), { recursive: true, force: true })
   return out
