@@ -15,6 +15,7 @@ import { populateSiteRepo } from '../helpers/site-repo.js'
 
 let repo: TestRepo
 let ids: string[]
+let evilId: string
 let newId: string
 let first: SiteBuildResult, incremental: SiteBuildResult, afterCacheLoss: SiteBuildResult
 let userState: string
@@ -36,13 +37,17 @@ function snapshot(dir: string): Map<string, string> {
 
 beforeAll(async () => {
   repo = gitRepo()
-  ids = (await populateSiteRepo(repo.dir, { runs: 5, steps: 40, evil: false })).ids
+  const made = await populateSiteRepo(repo.dir, { runs: 5, steps: 40, evil: true })
+  ids = made.ids
+  evilId = made.evilId!
   userState = repo.userState()
   first = await buildSite({ repo: repo.dir, out: outA(), title: 'inc' })
-  // A push: one run described anew (its tree changes), one deleted, one added.
+  // A push: two runs described anew (their trees change; one is the run whose every field is hostile, so its page
+  // goes through the compiled pages), one deleted, one added.
   const book = await Labbook.open({ repo: repo.dir })
   try {
     await book.setRunDescription(ids[2]!, 'Described **after** the first build.')
+    await book.setRunDescription(evilId, 'Described again: <script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">')
     await book.deleteRun(ids[3]!)
     const run = await (await book.experiment('mnist-cnn')).startRun({ name: 'run-new', params: { lr: 0.5 }, startTime: 1_767_225_600_000 + 50 * 600_000 })
     for (let s = 0; s < 40; s++) run.logMetric('loss', 1 / (s + 1), { step: s, timestamp: 1_767_225_600_000 + 50 * 600_000 + s * 1000 })
@@ -64,9 +69,9 @@ afterAll(() => {
 })
 
 describe('incremental site build', () => {
-  it('renders only what changed: the described run and the new one; the three untouched runs are reused', () => {
+  it('renders only what changed: the two described runs and the new one; the three untouched runs are reused', () => {
     expect(first.reused).toBe(0)
-    expect(incremental.runs).toBe(5)
+    expect(incremental.runs).toBe(6)
     expect(incremental.reused).toBe(3)
     expect(afterCacheLoss.reused).toBe(0)
     // the second build rendered its pages into the first's folder through the compiled pages; the others ran Astro
@@ -78,6 +83,9 @@ describe('incremental site build', () => {
 
   it('the changed run is rebuilt, the deleted run is gone, the new run is there', () => {
     expect(readFileSync(join(outA(), 'runs', ids[2]!, 'index.html'), 'utf8')).toContain('Described <strong>after</strong> the first build.')
+    const evil = readFileSync(join(outA(), 'runs', evilId, 'index.html'), 'utf8')
+    expect(evil).toContain('Described again: &lt;script&gt;')
+    expect(evil).not.toMatch(/<script>window|<img src=x/)
     expect(existsSync(join(outA(), 'runs', ids[3]!))).toBe(false)
     expect(existsSync(join(outA(), 'data', 'runs', `${ids[3]}.json`))).toBe(false)
     expect(existsSync(join(outA(), 'data', 'runs', ids[3]!))).toBe(false)

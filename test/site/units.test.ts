@@ -309,7 +309,8 @@ describe('GitHub Pages workflow template', () => {
     expect(cache).toBeGreaterThanOrEqual(0)
     expect(cache).toBeLessThan(build)
     // The cached folder is the one the build writes (its manifest is the cache), and every run can restore the newest.
-    expect(steps[cache]!.with?.path).toBe('_site')
+    // with the compiled pages, so the next build renders only the changed pages, in place (no Astro build)
+    expect(steps[cache]!.with?.path?.trim().split('\n')).toEqual(['_site', '.git/labbook/site-work/r-*'])
     expect(steps[build]!.run).toMatch(/--out _site\b/)
     expect(steps[build]!.run).not.toMatch(/--full/)
     expect(steps[cache]!.with?.key).toMatch(/^labbook-site-\$\{\{ github\.run_id \}\}$/)
