@@ -146,15 +146,20 @@ export async function moveInto(from: string, to: string): Promise<void> {
   for (const e of await readdir(from, { withFileTypes: true })) {
     const src = join(from, e.name), dst = join(to, e.name)
     const there = await stat(dst).catch(() => null)
-    if (there?.isDirectory() && e.isDirectory()) { await moveInto(src, dst); continue }
-    if (there) await rm(dst, { recursive: true, force: true })
-    try {
-      await rename(src, dst)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
-      await cp(src, dst, { recursive: true })
-      await rm(src, { recursive: true, force: true })
-    }
+    if (there?.isDirectory() && e.isDirectory()) await moveInto(src, dst)
+    else await move(src, dst)
+  }
+}
+
+/** Renames a file or folder over another (which is removed first), copying across file systems. */
+export async function move(from: string, to: string): Promise<void> {
+  await rm(to, { recursive: true, force: true })
+  try {
+    await rename(from, to)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e
+    await cp(from, to, { recursive: true })
+    await rm(from, { recursive: true, force: true })
   }
 }
 

@@ -11,7 +11,7 @@ import type { JudgeConfig } from '../../judge/index.js'
 import type { Problem, SiteData } from '../browser/snapshot.js'
 import type { SiteSource } from './source.js'
 import { libDir, modulesDir, siteTemplateDir } from './template.js'
-import { CACHE_FILE, generationOf, linkTree, measureOutput, moveInto, packageVersions, pagesOf, pruneOutput, readCache, runOutputs, writeCache } from './incremental.js'
+import { CACHE_FILE, generationOf, linkTree, measureOutput, move, moveInto, packageVersions, pagesOf, pruneOutput, readCache, runOutputs, writeCache } from './incremental.js'
 import { openSiteSource } from './open.js'
 import { loadSiteData, siteDataPlugin, writeSiteData, type SiteContext } from './site-data.js'
 import { ensureRenderer, loadRenderer } from './renderer.js'
@@ -363,13 +363,3 @@ async function makeWritable(dir: string): Promise<void> {
   }
 }
 
-async function move(from: string, to: string): Promise<void> {
-  await rm(to, { recursive: true, force: true })
-  try {
-    await rename(from, to)
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e
-    await cp(from, to, { recursive: true })
-    await rm(from, { recursive: true, force: true })
-  }
-}
