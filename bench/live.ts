@@ -106,13 +106,19 @@ function call(url: string, method: string, path: string, body?: unknown): Promis
 const mlflow = async (url: string, path: string, body: unknown) => JSON.parse((await call(url, 'POST', `/api/2.0/mlflow/${path}`, body)).text)
 
 let serveErr = ''
+/** The probe's lines (bench/serve-probe.mjs, preloaded into serve): when read, and its figures for the second before. */
+const probes: Array<{ at: number; loopP99: number; loopMax: number; syncs: number; syncMean: number; syncMax: number }> = []
 process.on('exit', (code) => { if (code) console.error(`serve's last words:\n${serveErr}`) })
 function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
   const prof = process.env.BENCH_SERVE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVE_PROF}`] : []
-  const p = spawn(process.execPath, [...prof, '--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const probe = ['--import', fileURLToPath(new URL('./serve-probe.mjs', import.meta.url))]
+  const p = spawn(process.execPath, [...prof, ...probe, '--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   return new Promise((resolve, reject) => {
-    p.stderr!.on('data', (d) => { err += d; serveErr = (serveErr + d).slice(-4000); const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err); if (m) resolve({ p, url: m[1]! }) })
+    p.stderr!.on('data', (d) => {
+      for (const m of String(d).matchAll(/^probe (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$/gm)) probes.push({ at: Date.now(), loopP99: Number(m[2]), loopMax: Number(m[3]), syncs: Number(m[4]), syncMean: Number(m[5]), syncMax: Number(m[6]) })
+      d = String(d).replace(/^probe .*\n/gm, '')
+      err += d; serveErr = (serveErr + d).slice(-4000); const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err); if (m) resolve({ p, url: m[1]! }) })
     p.on('exit', (code, signal) => { if (!p.killed) console.error(`serve exited ${code ?? signal}: ${err.slice(-3000)}`); reject(new Error(err)) })
   })
 }
@@ -309,72 +315,81 @@ try {
 
   // 3. latency to drawn
   const expId = (await mlflow(url, 'experiments/create', { name: 'bench' })).experiment_id as string
-  const loggers: Logger[] = []
-  const only = process.argv.includes('--kinds') ? process.argv[process.argv.indexOf('--kinds') + 1]!.split(',') : undefined
-  const kinds = (['lib', 'env', 'mlflow'] as const).filter((k) => !only || only.includes(k))
-  console.error(`${new Date().toISOString()} starting ${LOGGERS} loggers`)
-  await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => {
-    const kind = kinds[i % kinds.length]!
-    loggers[i] = track(kind === 'lib' ? await libLogger(repo.dir, `lib-${i}`) : kind === 'env' ? await envLogger(repo.dir, url, expId, `env-${i}`) : await mlflowLogger(url, expId, `mlflow-${i}`))
-  }))
-  console.error(`${new Date().toISOString()} loggers started; opening ${PAGES} pages`)
-  const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
-  const pages: Array<{ page: Page; logger: Logger }> = []
-  for (let j = 0; j < PAGES; j++) {
-    const logger = loggers[j % LOGGERS]!
-    const page = await ctx.newPage()
-    // a loaded machine can take longer than playwright's 30 s to the load event; the chart is what counts
-    await page.goto(`${url}/runs/${logger.id}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
-    await page.waitForSelector('.run-charts figure[data-metric="loss"]', { timeout: 180_000 })
-    await watchDrawn(page)
-    pages.push({ page, logger })
-  }
-  console.error(`${new Date().toISOString()} pages open`)
-  const since = Date.now()
-  const lat0 = { serve: cpuMs(p.pid!), chrome: chromiumCpu(), t: performance.now() }
-  await sleep(SECONDS * 1000)
-  const latCores = { serve: (cpuMs(p.pid!) - lat0.serve) / (performance.now() - lat0.t), chrome: chromiumSince(lat0.chrome) / (performance.now() - lat0.t) }
-  await Promise.all(loggers.map((l) => l.stop()))
-  await sleep(3000)
-  const lat: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]))
-  let missed = 0
-  for (const { page, logger } of pages) {
-    const seen = (await page.evaluate('window.__seen')) as Record<number, number>
-    for (const [step, t] of logger.logged) {
-      if (t < since) continue // logged before this page watched
-      const s = seen[step]
-      if (s === undefined) missed++
-      else lat[logger.kind]!.push(s - t)
+  let all: number[] = []
+  if (!process.argv.includes('--skip-latency')) {
+    const loggers: Logger[] = []
+    const only = process.argv.includes('--kinds') ? process.argv[process.argv.indexOf('--kinds') + 1]!.split(',') : undefined
+    const kinds = (['lib', 'env', 'mlflow'] as const).filter((k) => !only || only.includes(k))
+    console.error(`${new Date().toISOString()} starting ${LOGGERS} loggers`)
+    await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => {
+      const kind = kinds[i % kinds.length]!
+      loggers[i] = track(kind === 'lib' ? await libLogger(repo.dir, `lib-${i}`) : kind === 'env' ? await envLogger(repo.dir, url, expId, `env-${i}`) : await mlflowLogger(url, expId, `mlflow-${i}`))
+    }))
+    console.error(`${new Date().toISOString()} loggers started; opening ${PAGES} pages`)
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+    const pages: Array<{ page: Page; logger: Logger }> = []
+    for (let j = 0; j < PAGES; j++) {
+      const logger = loggers[j % LOGGERS]!
+      const page = await ctx.newPage()
+      // a loaded machine can take longer than playwright's 30 s to the load event; the chart is what counts
+      await page.goto(`${url}/runs/${logger.id}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
+      await page.waitForSelector('.run-charts figure[data-metric="loss"]', { timeout: 180_000 })
+      await watchDrawn(page)
+      pages.push({ page, logger })
     }
+    console.error(`${new Date().toISOString()} pages open`)
+    const since = Date.now()
+    const lat0 = { serve: cpuMs(p.pid!), chrome: chromiumCpu(), t: performance.now() }
+    await sleep(SECONDS * 1000)
+    const latCores = { serve: (cpuMs(p.pid!) - lat0.serve) / (performance.now() - lat0.t), chrome: chromiumSince(lat0.chrome) / (performance.now() - lat0.t) }
+    await Promise.all(loggers.map((l) => l.stop()))
+    await sleep(3000)
+    const lat: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]))
+    let missed = 0
+    for (const { page, logger } of pages) {
+      const seen = (await page.evaluate('window.__seen')) as Record<number, number>
+      for (const [step, t] of logger.logged) {
+        if (t < since) continue // logged before this page watched
+        const s = seen[step]
+        if (s === undefined) missed++
+        else lat[logger.kind]!.push(s - t)
+      }
+    }
+    await ctx.close()
+    all = Object.values(lat).flat()
+    const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5)} ms, p95 ${pct(xs, 0.95)} ms (${xs.length} points)`
+    console.log(`latency logged → drawn, ${LOGGERS} loggers × ${PAGES} pages: ${fmt(all)}; ${missed} not drawn within 3 s of the end (meanwhile serve ${latCores.serve.toFixed(2)}, Chromium ${latCores.chrome.toFixed(2)} cores; load ${loadavg()[0]!.toFixed(1)})`)
+    for (const k of kinds) console.log(`  ${k}: ${fmt(lat[k]!)}`)
   }
-  await ctx.close()
-  const all = Object.values(lat).flat()
-  const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5)} ms, p95 ${pct(xs, 0.95)} ms (${xs.length} points)`
-  console.log(`latency logged → drawn, ${LOGGERS} loggers × ${PAGES} pages: ${fmt(all)}; ${missed} not drawn within 3 s of the end (meanwhile serve ${latCores.serve.toFixed(2)}, Chromium ${latCores.chrome.toFixed(2)} cores; load ${loadavg()[0]!.toFixed(1)})`)
-  for (const k of kinds) console.log(`  ${k}: ${fmt(lat[k]!)}`)
 
   // 4. throughput through serve
   const runs = await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => (await mlflow(url, 'runs/create', { experiment_id: expId, run_name: `tp-${i}`, start_time: Date.now() })).run.info.run_id as string))
   let step = 0
   const blast = async (ms: number) => {
     let points = 0
+    const took: number[] = []
     const end = Date.now() + ms
     await Promise.all(runs.map(async (run) => {
       while (Date.now() < end) {
         const s0 = step; step += 100
+        const t = performance.now()
         await mlflow(url, 'runs/log-batch', { run_id: run, metrics: Array.from({ length: 100 }, (_, k) => ({ key: 'loss', value: Math.random(), timestamp: Date.now(), step: s0 + k })) })
+        took.push(performance.now() - t)
         points += 100
       }
     }))
-    return points
+    return { points, took }
   }
   /** One phase: points/s, and where the 2 cores went meanwhile (serve, the browser, this process's clients). */
   const phase = async (ms: number) => {
-    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), self0 = process.cpuUsage(), t0 = performance.now()
-    const points = await blast(ms)
+    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now()
+    const { points, took } = await blast(ms)
     const wall = performance.now() - t0
     const self = process.cpuUsage(self0)
+    const seen = probes.filter((x) => x.at > from + 1000 && x.at <= Date.now())
+    const syncs = seen.reduce((a, x) => a + x.syncs, 0)
     return {
+      call: `log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms`,
       rate: points / (ms / 1000),
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
@@ -393,6 +408,8 @@ try {
   await ctx2.close()
   const cores = (x: typeof none) => `serve ${x.serveCores.toFixed(2)}, Chromium ${x.chromeCores.toFixed(2)}, bench clients ${x.clientCores.toFixed(2)} cores`
   console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.rate.toFixed(0)} points/s with no page (${cores(none)}), ${withPages.rate.toFixed(0)} with ${PAGES} pages open (${cores(withPages)}): ratio ${(withPages.rate / none.rate).toFixed(2)}`)
+  console.log(`  no page: ${none.call}`)
+  console.log(`  ${PAGES} pages: ${withPages.call}`)
   console.log(`serve CPU per 1,000 points logged: ${none.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
   console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / none.rate).toFixed(2)} (target ≥ 0.90); serve CPU per point with pages / without ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
 } finally {

@@ -4,7 +4,7 @@
  * carry a `<meta name="labbook-live">` naming the channel; the static build has none, so its islands never look for one.
  */
 import type { ServerResponse } from 'node:http'
-import { journalGenerations } from '../track/live.js'
+import { journalGenerations, readJournalsAhead } from '../track/live.js'
 import type { Book } from './book.js'
 import { ApiError } from './errors.js'
 import { sendJson } from './http.js'
@@ -106,6 +106,9 @@ export class LiveChannel {
       const runs: string[] = []
       for (const [id, g] of r.gens) if (before.gens.get(id) !== g) runs.push(id)
       for (const id of before.gens.keys()) if (!r.gens.has(id)) runs.push(id)
+      // the pages this event sends refreshing read these journals: their new points parsed now, in slices between
+      // log calls, not in one synchronous read when the first page asks
+      await readJournalsAhead(this.o.book.gitdir, runs.filter((id) => r.gens.has(id)))
       const msg = `event: change\ndata: ${JSON.stringify({ version: r.version, tip: r.tip !== before.tip, runs })}\n\n`
       for (const l of this.listeners) l.write(msg)
     } finally {

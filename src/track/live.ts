@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { mergeSummaries, summarize } from '../model/metric.js'
 import { thisProcess } from '../store/process.js'
 import { keyed, type MetricSummary, type RunSummary } from '../model/run.js'
-import { journalOwner, journalPoints, journalRoot, ownerAlive, readJournal, type JournalContents, type JournalOwner } from './journal.js'
+import { journalOwner, journalPoints, journalRoot, ownerAlive, readJournal, readJournalAhead, type JournalContents, type JournalOwner } from './journal.js'
 
 /** One run in progress: its journal, read at `generation`. */
 export interface LiveJournal { runId: string; owner: JournalOwner; contents: JournalContents }
@@ -44,6 +44,26 @@ export function journalGenerations(gitdir: string, branch: string): Map<string, 
     out.set(name, parts)
   }
   return out
+}
+
+/** Bytes of a journal parsed per slice by readJournalsAhead: about 3,500 points, a few ms. */
+const AHEAD_SLICE = 256 * 1024
+
+/**
+ * Parses what was appended to these runs' journals (`journalGenerations` keys) in slices, yielding to the event loop
+ * between them, so the next read of them (a snapshot for a page) finds little left to parse: the live channel calls
+ * this on its tick for the journals that moved, and log calls wait behind a slice, not behind a second of points.
+ */
+export async function readJournalsAhead(gitdir: string, names: Iterable<string>): Promise<void> {
+  const root = journalRoot(gitdir)
+  for (const name of names) {
+    for (;;) {
+      let done = true
+      try { done = readJournalAhead(join(root, name), AHEAD_SLICE) } catch { /* committed and removed meanwhile */ }
+      await new Promise((r) => setImmediate(r))
+      if (done) break
+    }
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { encodeOp } from '../../src/format/journal.js'
 import { encodePoint } from '../../src/format/jsonl.js'
 import { summarize } from '../../src/model/metric.js'
-import { Journal, journalPoints, readJournal, type JournalContents } from '../../src/track/journal.js'
+import { Journal, journalPoints, readJournal, readJournalAhead, type JournalContents } from '../../src/track/journal.js'
 
 const root = fs.mkdtempSync(join(os.tmpdir(), 'labbook-journal-read-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -77,6 +77,44 @@ describe('readJournal, incremental', () => {
     expect(same.points.map((p) => p.step)).toEqual([100, 101, 102, 103, 104, 105, 106, 107])
     j.append(encodeOp({ op: 'end', status: 'FINISHED', endTime: 5 }))
     expect(expectSame(j.dir).ended).toEqual({ status: 'FINISHED', endTime: 5 })
+    j.close()
+  })
+
+  it('readJournalAhead parses in slices of at most maxBytes into the same state: readJournal then parses only the rest', () => {
+    const gitdir = join(root, 'git-ahead')
+    const j = new Journal(gitdir, 'ra')
+    j.open({ runId: 'ra', experiment: 'e', branch: 'labbook' }, 0)
+    let i = 0
+    for (let k = 0; k < 300; k++) j.append(pt(i++))
+    j.append(encodeOp({ op: 'tag', key: 't', value: 'x' }))
+    const bytes = fs.statSync(join(j.dir, '000000000000.jsonl')).size
+    const slice = 1000 // about 15 lines
+    let slices = 0
+    while (!readJournalAhead(j.dir, slice)) {
+      slices++
+      expect(slices).toBeLessThan(1000)
+    }
+    // each slice parsed complete lines only, within its budget: as many slices as the budget needs
+    expect(slices).toBeGreaterThanOrEqual(Math.floor(bytes / slice) - 1)
+    expect(slices).toBeLessThanOrEqual(Math.ceil(bytes / (slice - 100)))
+    // nothing left: readJournal hands out what the slices parsed, equal to a fresh parse
+    const all = expectSame(j.dir)
+    expect(all.points).toHaveLength(300)
+    expect(all.ops.map((o) => o.op)).toEqual(['tag'])
+    // appends meanwhile: slices go on from where the last stopped; a half-written line waits
+    for (let k = 0; k < 50; k++) j.append(pt(i++))
+    j.append(pt(i).slice(0, 12))
+    expect(readJournalAhead(j.dir, slice)).toBe(false)
+    expect(shape(readJournal(j.dir)).points).toHaveLength(350)
+    j.append(pt(i++).slice(12))
+    while (!readJournalAhead(j.dir, slice));
+    expect(expectSame(j.dir).points).toHaveLength(351)
+    // a slice that ends mid-line leaves the line whole for the next: no point is cut or lost
+    for (let k = 0; k < 40; k++) j.append(pt(i++))
+    expect(readJournalAhead(j.dir, 777)).toBe(false)
+    const mid = shape(readJournal(j.dir)).points // the rest, after a slice that stopped mid-line
+    expect(mid).toHaveLength(391)
+    expect(mid.map((p) => p.index)).toEqual(Array.from({ length: 391 }, (_, k) => k))
     j.close()
   })
 
