@@ -201,7 +201,7 @@ const catalog = {
   },
   LOCK_TIMEOUT: {
     title: 'The branch stayed locked',
-    hint: 'Another git process holds the branch; if none is running, delete the .lock file named in the message.',
+    hint: 'Another labbook or git command (gc, pack-refs, update-ref) holds the branch\'s .lock file: wait for it. labbook removes a lock only when it proves a labbook process that is gone left it; if no such command is running, delete the .lock file named in the message.',
     mlflow: 'TEMPORARILY_UNAVAILABLE', exit: 1,
   },
   GIT_FAILED: {

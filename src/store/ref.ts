@@ -37,14 +37,18 @@ export interface RefLock {
   release(): void
 }
 
-const STALE_LOCK_MS = 30_000
+/** How long a lock labbook cannot prove was left by a dead labbook process (git's own, another tool's) is waited for. */
+const FOREIGN_LOCK_MS = 10_000
 
 /**
  * Takes `<gitdir>/<ref>.lock` with an exclusive create, exactly as C git does, so our writers, other labbook
- * processes and C git's own `update-ref`/`gc` exclude each other. Waits with jittered backoff. A lock left by a
- * labbook process that died holding it (killed mid-commit) is removed at once, an empty one after 1 s, any other
- * once it is 30 s old (ours are held for milliseconds). Removal is compare-and-delete (`removeIfSame`), and `commit`
- * renames only its own lock file onto the ref.
+ * processes and C git's own `update-ref`/`gc` exclude each other. Waits with jittered backoff. labbook removes a lock
+ * only when it proves the lock is its own and its holder is dead: the lock file is born holding its taker's identity
+ * (created aside and hard-linked into place, so it is never empty) until the object id replaces it, and from then on
+ * `.git/labbook/locks/<ref>.json` names it (inode and birth time). Any other lock (C git's — empty while `git
+ * pack-refs`/`gc` prunes a loose ref —, another tool's, or one labbook cannot read) is never removed: it is waited for
+ * up to 10 s, then LOCK_TIMEOUT names it. Removal is compare-and-delete (`removeIfSame`), and `commit` renames only
+ * its own lock file onto the ref.
  */
 export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): Promise<RefLock> {
   const path = join(gitdir, ref)
@@ -52,26 +56,43 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
   assertNotCheckedOut(gitdir, ref)
   fs.mkdirSync(dirname(path), { recursive: true })
   const started = Date.now()
+  let foreignSince: number | undefined
   let delay = 1
   let fd: number | undefined
-  while (fd === undefined) {
-    try {
-      fd = fs.openSync(lockPath, 'wx')
-    } catch (caught) {
-      const e = caught as NodeJS.ErrnoException
-      if (e.code !== 'EEXIST') throw new LabbookError('IO_FAILED', `Cannot create ${lockPath}: ${e.message}`, undefined, {}, { cause: e })
-      const judged = staleLock(gitdir, ref, lockPath)
-      if (judged) {
-        testDelay('judged')
-        removeIfSame(lockPath, judged)
-        continue
+  const born = bornLock(gitdir, ref)
+  try {
+    while (fd === undefined) {
+      try {
+        fd = born.take(lockPath)
+      } catch (caught) {
+        const e = caught as NodeJS.ErrnoException
+        if (e.code !== 'EEXIST') throw new LabbookError('IO_FAILED', `Cannot create ${lockPath}: ${e.message}`, undefined, {}, { cause: e })
+        const judged = staleLock(gitdir, ref, lockPath)
+        if (judged === null) continue // released meanwhile
+        if (typeof judged === 'object') {
+          testDelay('judged')
+          removeIfSame(lockPath, judged)
+          continue
+        }
+        const now = Date.now()
+        if (judged === 'foreign') {
+          foreignSince ??= now
+          if (now - foreignSince > Math.min(FOREIGN_LOCK_MS, timeoutMs)) {
+            throw new LabbookError('LOCK_TIMEOUT', `${lockPath} is held by another program (not a labbook process labbook can check) and stayed for ${now - foreignSince} ms; labbook removes a ref lock only when it proves a labbook process that is gone left it.`,
+              `If no git command (gc, pack-refs, update-ref, fetch) is running in this repository, delete ${lockPath} and run the command again.`, { lockPath })
+          }
+        } else {
+          foreignSince = undefined
+        }
+        if (now - started > timeoutMs) {
+          throw new LabbookError('LOCK_TIMEOUT', `${lockPath} stayed locked for ${timeoutMs} ms by a running labbook process.`, `Wait for the other labbook command to finish; if none is running, delete ${lockPath}.`, { lockPath })
+        }
+        await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())))
+        delay = Math.min(delay * 2, 25)
       }
-      if (Date.now() - started > timeoutMs) {
-        throw new LabbookError('LOCK_TIMEOUT', `${lockPath} stayed locked for ${timeoutMs} ms.`, 'Another git process holds the branch; if none is running, delete the .lock file.', { lockPath })
-      }
-      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())))
-      delay = Math.min(delay * 2, 25)
     }
+  } finally {
+    born.done(fd)
   }
   const lockFd = fd
   let done = false
@@ -87,7 +108,9 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
   const prepare = (oid: string): void => {
     // No fsync, as C git by default: a killed process loses nothing once rename() returned; the journal's
     // fsync covers the points themselves.
-    fs.writeSync(lockFd, oid + '\n')
+    // The identity the lock was born with gives way to the object id (the holder record names the lock from here on).
+    fs.ftruncateSync(lockFd, 0)
+    fs.writeSync(lockFd, oid + '\n', 0)
     testDelay('written')
     // Only our own lock file may become the ref: if a waiter took it away (it judged us dead), the path may now
     // hold another writer's empty lock, and renaming that would leave the ref an empty file.
@@ -155,12 +178,13 @@ const HOLDER_BYTES = 512
 /**
  * Rewritten in place (one open and one write, no temporary file and rename per commit): only the lock's holder writes
  * the record, and a reader that catches it half-written finds no record, as when a holder died before writing it.
+ * The lock's inode and birth time identify it (an inode number alone is reused once a lock is gone).
  */
 function recordHolder(gitdir: string, ref: string, fd: number): void {
   try {
-    const st = fs.fstatSync(fd)
+    const st = fs.fstatSync(fd, { bigint: true })
     const file = holderFile(gitdir, ref)
-    const text = JSON.stringify({ ...thisProcess(), ino: st.ino, ctimeMs: st.ctimeMs })
+    const text = JSON.stringify({ ...thisProcess(), ino: String(st.ino), birthNs: String(st.birthtimeNs) })
     let out: number
     try {
       if (!holderDirs.has(dirname(file))) throw Object.assign(new Error('first'), { code: 'ENOENT' })
@@ -181,31 +205,89 @@ function recordHolder(gitdir: string, ref: string, fd: number): void {
   } catch { /* only speeds up recovery from a crash */ }
 }
 
+/** How a labbook ref lock starts: its taker's identity (JSON on one line), until the object id replaces it. */
+const LOCK_TAG = '{"labbook":"ref lock"'
+
+/**
+ * A lock file that is never empty: created under `.git/labbook/locks/` with this process's identity and hard-linked
+ * onto the lock path (link() fails with EEXIST like an exclusive create). Where hard links are refused, the lock is
+ * created in place and the identity written right after (a writer killed in between leaves an empty lock, which is
+ * then treated as foreign: LOCK_TIMEOUT names it).
+ */
+function bornLock(gitdir: string, ref: string): { take(lockPath: string): number; done(taken: number | undefined): void } {
+  const identity = JSON.stringify({ labbook: 'ref lock', ...thisProcess() }) + '\n'
+  const dir = join(gitdir, 'labbook', 'locks')
+  const tmp = join(dir, `${ref.replace(/\//g, '%')}.${process.pid}-${Math.random().toString(36).slice(2)}.lock`)
+  let fd: number | undefined
+  let linkable = true
+  try {
+    if (!holderDirs.has(dir)) { fs.mkdirSync(dir, { recursive: true }); holderDirs.add(dir) }
+    fd = fs.openSync(tmp, 'wx')
+    fs.writeSync(fd, identity)
+  } catch {
+    if (fd !== undefined) fs.closeSync(fd)
+    fd = undefined
+    linkable = false
+  }
+  return {
+    take(lockPath) {
+      if (linkable && fd !== undefined) {
+        try {
+          fs.linkSync(tmp, lockPath)
+          return fd
+        } catch (caught) {
+          const e = caught as NodeJS.ErrnoException
+          if (e.code === 'EEXIST' || e.code === 'ENOENT') throw e
+          linkable = false
+        }
+      }
+      const own = fs.openSync(lockPath, 'wx')
+      fs.writeSync(own, identity)
+      return own
+    },
+    done(taken) {
+      if (fd === undefined) return
+      try { fs.unlinkSync(tmp) } catch { /* gone */ }
+      if (taken !== fd) fs.closeSync(fd)
+    },
+  }
+}
+
 /** What a waiter judged stale: the lock file's identity at that moment (rename keeps inode and mtime). */
 interface Judged { ino: bigint; dev: bigint; mtimeNs: bigint }
 
-/** A lock file created but left empty by a writer that died before it recorded itself: C git and we write at once. */
-const EMPTY_LOCK_MS = 1_000
-
 /**
- * Whether the lock at `lockPath` is stale: held by a labbook process that is gone (its pid is dead or belongs to a
- * process started at another time), empty for over a second with no live labbook holder (a writer died between
- * creating and recording it), or older than 30 s and not held by a live labbook process.
+ * Who holds the lock at `lockPath`: null when it is gone, `live` when a running labbook process does, `foreign` when
+ * labbook cannot prove it is a labbook lock (git's own, another tool's), or the lock's identity when the labbook
+ * process that took it is gone (its pid is dead, a zombie, or belongs to a process started at another time).
  */
-function staleLock(gitdir: string, ref: string, lockPath: string): Judged | null {
-  const st = statOrNull(lockPath)
-  if (!st) return null
-  const judged = { ino: st.ino, dev: st.dev, mtimeNs: st.mtimeNs }
-  let holder: (ProcessId & { ino: number; ctimeMs: number }) | undefined
+function staleLock(gitdir: string, ref: string, lockPath: string): Judged | 'live' | 'foreign' | null {
+  let fd: number
   try {
-    holder = JSON.parse(fs.readFileSync(holderFile(gitdir, ref), 'utf8'))
-  } catch { /* no record */ }
-  // Same inode as recorded (ctime moves when the holder writes the oid, so it is not compared).
-  const ours = holder !== undefined && BigInt(holder.ino) === st.ino
-  if (ours) return processAlive(holder!) ? null : judged
-  const age = Date.now() - Number(st.mtimeNs / 1_000_000n)
-  if (st.size === 0n && age > EMPTY_LOCK_MS) return judged
-  return age > STALE_LOCK_MS ? judged : null
+    fd = fs.openSync(lockPath, 'r')
+  } catch (caught) {
+    return (caught as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'foreign'
+  }
+  let st: fs.BigIntStats
+  let text: string
+  try {
+    st = fs.fstatSync(fd, { bigint: true })
+    const buf = Buffer.alloc(HOLDER_BYTES)
+    text = buf.toString('utf8', 0, fs.readSync(fd, buf, 0, HOLDER_BYTES, 0))
+  } finally {
+    fs.closeSync(fd)
+  }
+  let holder: ProcessId | undefined
+  try {
+    if (text.startsWith(LOCK_TAG)) {
+      holder = JSON.parse(text)
+    } else {
+      const h = JSON.parse(fs.readFileSync(holderFile(gitdir, ref), 'utf8'))
+      if (st.birthtimeNs !== 0n && h.ino === String(st.ino) && h.birthNs === String(st.birthtimeNs)) holder = h
+    }
+  } catch { /* no record, or half-written */ }
+  if (!holder || typeof holder.pid !== 'number') return 'foreign'
+  return processAlive(holder) ? 'live' : { ino: st.ino, dev: st.dev, mtimeNs: st.mtimeNs }
 }
 
 /**

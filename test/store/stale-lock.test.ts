@@ -1,7 +1,11 @@
-// Stale ref locks: a dead holder is recognised at once, an empty leftover in ~1 s, and removal is compare-and-delete.
-// Real processes (the built CLI) are stopped or killed between the lock protocol's steps (LABBOOK_TEST_LOCK_DELAY_MS).
+// Stale ref locks: a dead labbook holder is recognised at once, a lock labbook cannot prove is its own (C git's) is
+// never removed, and removal is compare-and-delete. Real processes (the built CLI, C git) are stopped or killed
+// between the lock protocol's steps (LABBOOK_TEST_LOCK_DELAY_MS; C git through its reference-transaction hook).
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { join } from 'node:path'
+import { LabbookError } from '../../src/errors.js'
+import { lockRef, readRef } from '../../src/store/ref.js'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { collect, ensureBuilt, runCli, startCli } from '../helpers/cli.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
@@ -67,7 +71,7 @@ describe('stale ref locks', () => {
       const next = await runCli(['log', 'metric', 'next=1', '--run', 'R'], { cwd: dir })
       const took = Date.now() - t0
       expect(next.code, next.stderr).toBe(0)
-      expect(took).toBeLessThan(8_000) // ~1 s for an empty lock plus process start; 30 s before
+      expect(took).toBeLessThan(8_000) // at once (the lock names its dead taker) plus process start
       expect(watch.stop()).toEqual([])
       expect(await metricKeys(dir)).toEqual(expect.arrayContaining(['next']))
       expect(fs.existsSync(join(gitdir, REF + '.lock'))).toBe(false)
@@ -103,5 +107,76 @@ describe('stale ref locks', () => {
     expect(watch.stop()).toEqual([])
     expect(await metricKeys(dir)).toEqual(expect.arrayContaining(['fast', 'slow']))
     expect(fs.existsSync(join(gitdir, REF + '.lock'))).toBe(false)
+  }, 60_000)
+
+  /**
+   * `git pack-refs --all` prunes the loose ref after writing packed-refs: it holds `<ref>.lock` EMPTY (a deletion has
+   * no object id to write), then unlinks the loose ref. The reference-transaction hook runs while git holds that lock,
+   * so a hook that sleeps holds git's real lock as long as a slow or loaded git would.
+   */
+  function gitPruningSlowly(dir: string, holdMs: number) {
+    const hooks = join(dir, '.git', 'test-hooks')
+    const marker = join(dir, '.git', 'git-holds-lock')
+    fs.mkdirSync(hooks, { recursive: true })
+    fs.writeFileSync(join(hooks, 'reference-transaction'), `#!/bin/sh
+in=$(cat)
+case "$1 $in" in
+  "prepared "*" 0000000000000000000000000000000000000000 ${REF}"*) : > '${marker}'; sleep ${holdMs / 1000};;
+esac
+exit 0
+`, { mode: 0o755 })
+    const git = spawn('git', ['-c', `core.hooksPath=${hooks}`, 'pack-refs', '--all'], { cwd: dir, stdio: 'ignore' })
+    const exited = new Promise<number | null>((resolve) => git.on('exit', resolve))
+    return { marker, exited }
+  }
+
+  it('C git pruning the loose ref holds its empty lock for 2.5 s: the writer waits instead of removing it, and the branch keeps its commit', async () => {
+    repo = gitRepo()
+    const { dir } = repo
+    const gitdir = join(dir, '.git')
+    expect((await runCli(['run', '--name', 'R', '--', 'true'], { cwd: dir })).code).toBe(0)
+    const before = readRef(gitdir, REF)!
+    const git = gitPruningSlowly(dir, 2500)
+    await until(() => fs.existsSync(git.marker), 'git holding the lock')
+    expect(fs.statSync(join(gitdir, REF + '.lock')).size).toBe(0) // git's lock, empty by design
+    const writer = runCli(['log', 'metric', 'next=1', '--run', 'R'], { cwd: dir })
+    const [code, w] = await Promise.all([git.exited, writer])
+    expect(code).toBe(0)
+    expect(w.code, w.stderr).toBe(0)
+    // Removing git's lock after 1 s (the old rule) let the writer commit to the loose ref, which git then unlinked: the
+    // branch went back to the packed value and `next` was gone.
+    const tip = readRef(gitdir, REF)!
+    expect(tip).not.toBe(before)
+    expect(repo.git('rev-parse', `${tip}^`).trim()).toBe(before)
+    expect(await metricKeys(dir)).toEqual(expect.arrayContaining(['next']))
+    expect(repo.git('fsck', '--strict', '--no-progress', '--no-dangling').trim()).toBe('')
+    expect(fs.existsSync(join(gitdir, REF + '.lock'))).toBe(false)
+  }, 60_000)
+
+  it('a lock labbook cannot prove is its own is waited for, then LOCK_TIMEOUT names it; it is never removed', async () => {
+    repo = gitRepo()
+    const { dir } = repo
+    const gitdir = join(dir, '.git')
+    expect((await runCli(['run', '--name', 'R', '--', 'true'], { cwd: dir })).code).toBe(0)
+    const before = readRef(gitdir, REF)!
+    const git = gitPruningSlowly(dir, 3000)
+    await until(() => fs.existsSync(git.marker), 'git holding the lock')
+    const lockPath = join(gitdir, REF + '.lock')
+    const ino = fs.statSync(lockPath).ino
+    const t0 = Date.now()
+    const err = await lockRef(gitdir, REF, 1200).then(() => undefined, (e: unknown) => e)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1200)
+    expect(err).toBeInstanceOf(LabbookError)
+    expect((err as LabbookError).code).toBe('LOCK_TIMEOUT')
+    expect((err as LabbookError).message).toContain(lockPath)
+    expect((err as LabbookError).message).toContain('labbook removes a ref lock only when')
+    expect((err as LabbookError).hint).toContain(`delete ${lockPath}`)
+    expect(fs.statSync(lockPath).ino).toBe(ino) // git's lock, still there
+    expect(await git.exited).toBe(0)
+    expect(readRef(gitdir, REF)).toBe(before)
+    // Once git is done the branch is free again.
+    const lock = await lockRef(gitdir, REF, 5000)
+    lock.release()
+    expect(fs.existsSync(lockPath)).toBe(false)
   }, 60_000)
 })
