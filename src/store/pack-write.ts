@@ -12,7 +12,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import zlib, { deflateSync } from 'node:zlib'
 import { packLockHeld } from './pack.js'
-import { thisProcess } from './process.js'
+import { processAlive, testCrashPoint, thisProcess, type ProcessId } from './process.js'
 
 export type PackObjectType = 'commit' | 'tree' | 'blob' | 'tag'
 
@@ -134,7 +134,7 @@ export async function installPack(gitdir: string, built: { name: string; pack: B
   const final = join(dir, built.name)
   for (let attempt = 0; ; attempt++) {
     try {
-      await fs.promises.writeFile(final + '.keep', `labbook ${process.pid}: installing\n`)
+      await fs.promises.writeFile(final + '.keep', keepText())
       break
     } catch (caught) {
       const e = caught as NodeJS.ErrnoException
@@ -148,13 +148,56 @@ export async function installPack(gitdir: string, built: { name: string; pack: B
     await testPause()
     await fs.promises.writeFile(tmpIdx, built.idx)
     await fs.promises.rename(tmpIdx, final + '.idx')
+    testCrashPoint('pack-installed')
   } catch (e) {
     for (const f of [tmpPack, tmpIdx]) await fs.promises.unlink(f).catch(() => { /* gone */ })
     throw e
   } finally {
     await fs.promises.unlink(final + '.keep').catch(() => { /* gone */ })
   }
+  if (!swept.has(gitdir)) {
+    swept.add(gitdir)
+    removeDeadKeeps(gitdir)
+  }
   return built.pack.length
+}
+
+/** Repositories whose leftover .keep files this process has looked for (once each, at its first pack). */
+const swept = new Set<string>()
+const KEEP_TAG = 'labbook installing '
+
+/** What installPack's .keep says: who is installing (pid, host, start time), so a leftover can be proven dead. */
+function keepText(): string {
+  return KEEP_TAG + JSON.stringify(thisProcess()) + '\n'
+}
+
+/**
+ * Removes the `.keep` files a killed labbook writer left between its .idx and the keep's removal (the pack then stays
+ * out of every `git repack`, forever). Only keeps installPack wrote (`labbook installing {pid, host, started}`), whose
+ * writer is dead (processAlive: same host, pid gone or reused) and whose .pack and .idx are both in place (a complete
+ * pack: git reads it from then on, so nothing depends on the keep any more, even if a live writer is installing a
+ * byte-identical pack at that moment). Keeps git or the user wrote are never touched. Runs at each process's first
+ * pack and in `labbook gc`; returns the keeps removed.
+ */
+export function removeDeadKeeps(gitdir: string): string[] {
+  const dir = join(gitdir, 'objects', 'pack')
+  const removed: string[] = []
+  try {
+    for (const f of fs.readdirSync(dir)) {
+      if (!/^pack-[0-9a-f]{40}(?:[0-9a-f]{24})?\.keep$/.test(f)) continue
+      const base = join(dir, f.slice(0, -'.keep'.length))
+      try {
+        const text = fs.readFileSync(base + '.keep', 'utf8')
+        if (!text.startsWith(KEEP_TAG) || !text.endsWith('\n')) continue
+        const who = JSON.parse(text.slice(KEEP_TAG.length)) as ProcessId
+        if (typeof who.pid !== 'number' || typeof who.host !== 'string' || processAlive(who)) continue
+        if (!fs.existsSync(base + '.pack') || !fs.existsSync(base + '.idx')) continue
+        fs.unlinkSync(base + '.keep')
+        removed.push(f)
+      } catch { /* unreadable or gone: not ours to judge */ }
+    }
+  } catch { /* no pack directory */ }
+  return removed
 }
 
 /**

@@ -11,6 +11,7 @@ import { Registry } from '../registry/registry.js'
 import { locateRepo } from '../store/gitdir.js'
 import { ObjectStore } from '../store/objects.js'
 import { packBranchObjects, type PackResult } from '../store/pack.js'
+import { removeDeadKeeps } from '../store/pack-write.js'
 import { SummaryIndex } from '../store/summary-index.js'
 import type { MigrateResult } from './migrate-artifacts.js'
 import type { ExperimentHandle } from './experiment.js'
@@ -344,6 +345,7 @@ export class Labbook extends LiveReader {
 
   /** Packs the branch's loose objects now (`labbook gc`); labbook also does it in the background every ~2,000 objects. */
   gc(): PackResult {
+    removeDeadKeeps(this.gitdir)
     return packBranchObjects(this.gitdir, this.branch)
   }
 

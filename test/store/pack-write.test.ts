@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { ObjectStore } from '../../src/store/objects.js'
 import { ROLL_AT, rollUpPacks } from '../../src/store/pack-write.js'
+import { thisProcess } from '../../src/store/process.js'
+import { collect, ensureBuilt, runCli, startCli } from '../helpers/cli.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 
 let repo: TestRepo | undefined
@@ -161,4 +163,47 @@ describe('writing a batch of objects as one pack', () => {
     expect(fs.readdirSync(dir).filter((f) => !/^pack-[0-9a-f]{40}\.(pack|idx)$/.test(f))).toEqual([]) // no .keep or temporary file left
     repo.git('update-ref', '-d', 'refs/heads/half')
   })
+
+  it('a .keep left by a killed writer is removed by the next labbook write and by labbook gc; keeps git, the user or a live writer made stay', async () => {
+    ensureBuilt()
+    repo = gitRepo()
+    const { dir } = repo
+    const pdir = join(dir, '.git', 'objects', 'pack')
+    expect((await runCli(['run', '--name', 'R', '--', 'true'], { cwd: dir })).code).toBe(0)
+    const keeps = () => fs.readdirSync(pdir).filter((f) => f.endsWith('.keep')).sort()
+    // A real writer killed between its .idx and the removal of its .keep.
+    const killed = await collect(startCli(['log', 'metric', 'killed=1', '--run', 'R'], { cwd: dir, env: { LABBOOK_TEST_CRASH_AT: 'pack-installed' } }))
+    expect(killed.signal).toBe('SIGKILL')
+    expect(keeps()).toHaveLength(1)
+    const dead = keeps()[0]!
+    const deadText = fs.readFileSync(join(pdir, dead), 'utf8')
+    expect(deadText).toMatch(/^labbook installing \{"pid":\d+,/)
+    // C git's own keep (index-pack --keep, as fetch writes it), a user's, a live labbook writer's, and a dead writer's
+    // whose pack is not complete: none of them may go.
+    const packed = execFileSync('git', ['pack-objects', '--stdout', '--revs'], { cwd: dir, input: 'HEAD\n' })
+    const gitPack = /(?:pack|keep)\t([0-9a-f]{40})/.exec(execFileSync('git', ['index-pack', '--stdin', '--keep=fetch-pack 4242 on elsewhere'], { cwd: dir, input: packed, encoding: 'utf8' }))![1]
+    expect(fs.readFileSync(join(pdir, `pack-${gitPack}.keep`), 'utf8')).toBe('fetch-pack 4242 on elsewhere\n')
+    const other = (name: string, text: string) => fs.writeFileSync(join(pdir, `pack-${name.repeat(40)}.keep`), text)
+    other('a', 'mine, do not repack\n')
+    other('b', `labbook installing ${JSON.stringify(thisProcess())}\n`)
+    fs.copyFileSync(join(pdir, dead.replace('.keep', '.pack')), join(pdir, `pack-${'c'.repeat(40)}.pack`))
+    other('c', deadText)
+    const stays = keeps().filter((f) => f !== dead)
+    expect(stays).toHaveLength(4)
+    const staysText = stays.map((f) => fs.readFileSync(join(pdir, f), 'utf8'))
+    // The next write removes the dead writer's keep.
+    const next = await runCli(['log', 'metric', 'next=1', '--run', 'R'], { cwd: dir })
+    expect(next.code, next.stderr).toBe(0)
+    expect(keeps()).toEqual(stays)
+    expect(stays.map((f) => fs.readFileSync(join(pdir, f), 'utf8'))).toEqual(staysText)
+    // And so does `labbook gc` (the same leftover put back).
+    fs.writeFileSync(join(pdir, dead), deadText)
+    expect((await runCli(['gc'], { cwd: dir })).code).toBe(0)
+    expect(keeps()).toEqual(stays)
+    // Unkept, the killed writer's pack is repacked like any other; everything stays readable.
+    fs.unlinkSync(join(pdir, `pack-${'c'.repeat(40)}.pack`))
+    repo.git('repack', '-a', '-d', '-q')
+    expect(fs.existsSync(join(pdir, dead.replace('.keep', '.pack')))).toBe(false)
+    expect(fsck(repo)).toBe('')
+  }, 60_000)
 })
