@@ -77,15 +77,15 @@ export async function lockRef(gitdir: string, ref: string, timeoutMs = 60_000): 
         const now = Date.now()
         if (judged === 'foreign') {
           foreignSince ??= now
-          if (now - foreignSince > Math.min(FOREIGN_LOCK_MS, timeoutMs)) {
+          if (now - foreignSince > Math.min(FOREIGN_LOCK_MS, timeoutMs) || now - started > timeoutMs) {
             throw new LabbookError('LOCK_TIMEOUT', `${lockPath} is held by another program (not a labbook process labbook can check) and stayed for ${now - foreignSince} ms; labbook removes a ref lock only when it proves a labbook process that is gone left it.`,
               `If no git command (gc, pack-refs, update-ref, fetch) is running in this repository, delete ${lockPath} and run the command again.`, { lockPath })
           }
         } else {
           foreignSince = undefined
-        }
-        if (now - started > timeoutMs) {
-          throw new LabbookError('LOCK_TIMEOUT', `${lockPath} stayed locked for ${timeoutMs} ms by a running labbook process.`, `Wait for the other labbook command to finish; if none is running, delete ${lockPath}.`, { lockPath })
+          if (now - started > timeoutMs) {
+            throw new LabbookError('LOCK_TIMEOUT', `${lockPath} stayed locked for ${timeoutMs} ms by a running labbook process.`, `Wait for the other labbook command to finish; if none is running, delete ${lockPath}.`, { lockPath })
+          }
         }
         await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())))
         delay = Math.min(delay * 2, 25)

@@ -114,7 +114,12 @@ describe('stale ref locks', () => {
    * no object id to write), then unlinks the loose ref. The reference-transaction hook runs while git holds that lock,
    * so a hook that sleeps holds git's real lock as long as a slow or loaded git would.
    */
-  function gitPruningSlowly(dir: string, holdMs: number) {
+  async function gitPruningSlowly(holdMs: number) {
+    repo = gitRepo()
+    const { dir } = repo
+    const gitdir = join(dir, '.git')
+    expect((await runCli(['run', '--name', 'R', '--', 'true'], { cwd: dir })).code).toBe(0)
+    const before = readRef(gitdir, REF)!
     const hooks = join(dir, '.git', 'test-hooks')
     const marker = join(dir, '.git', 'git-holds-lock')
     fs.mkdirSync(hooks, { recursive: true })
@@ -127,20 +132,15 @@ exit 0
 `, { mode: 0o755 })
     const git = spawn('git', ['-c', `core.hooksPath=${hooks}`, 'pack-refs', '--all'], { cwd: dir, stdio: 'ignore' })
     const exited = new Promise<number | null>((resolve) => git.on('exit', resolve))
-    return { marker, exited }
+    await until(() => fs.existsSync(marker), 'git holding the lock')
+    return { repo, dir, gitdir, before, exited }
   }
 
   it('C git pruning the loose ref holds its empty lock for 2.5 s: the writer waits instead of removing it, and the branch keeps its commit', async () => {
-    repo = gitRepo()
-    const { dir } = repo
-    const gitdir = join(dir, '.git')
-    expect((await runCli(['run', '--name', 'R', '--', 'true'], { cwd: dir })).code).toBe(0)
-    const before = readRef(gitdir, REF)!
-    const git = gitPruningSlowly(dir, 2500)
-    await until(() => fs.existsSync(git.marker), 'git holding the lock')
+    const { repo, dir, gitdir, before, exited } = await gitPruningSlowly(2500)
     expect(fs.statSync(join(gitdir, REF + '.lock')).size).toBe(0) // git's lock, empty by design
     const writer = runCli(['log', 'metric', 'next=1', '--run', 'R'], { cwd: dir })
-    const [code, w] = await Promise.all([git.exited, writer])
+    const [code, w] = await Promise.all([exited, writer])
     expect(code).toBe(0)
     expect(w.code, w.stderr).toBe(0)
     // Removing git's lock after 1 s (the old rule) let the writer commit to the loose ref, which git then unlinked: the
@@ -154,13 +154,7 @@ exit 0
   }, 60_000)
 
   it('a lock labbook cannot prove is its own is waited for, then LOCK_TIMEOUT names it; it is never removed', async () => {
-    repo = gitRepo()
-    const { dir } = repo
-    const gitdir = join(dir, '.git')
-    expect((await runCli(['run', '--name', 'R', '--', 'true'], { cwd: dir })).code).toBe(0)
-    const before = readRef(gitdir, REF)!
-    const git = gitPruningSlowly(dir, 3000)
-    await until(() => fs.existsSync(git.marker), 'git holding the lock')
+    const { gitdir, before, exited } = await gitPruningSlowly(3000)
     const lockPath = join(gitdir, REF + '.lock')
     const ino = fs.statSync(lockPath).ino
     const t0 = Date.now()
@@ -172,7 +166,7 @@ exit 0
     expect((err as LabbookError).message).toContain('labbook removes a ref lock only when')
     expect((err as LabbookError).hint).toContain(`delete ${lockPath}`)
     expect(fs.statSync(lockPath).ino).toBe(ino) // git's lock, still there
-    expect(await git.exited).toBe(0)
+    expect(await exited).toBe(0)
     expect(readRef(gitdir, REF)).toBe(before)
     // Once git is done the branch is free again.
     const lock = await lockRef(gitdir, REF, 5000)
