@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const N = Number(process.argv[2] ?? 1_000_000)
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
+const cli = fileURLToPath(new URL('../dist/bundle/labbook.js', import.meta.url)) // the bin users run
 const dir = mkdtempSync(join(tmpdir(), 'labbook-ingest-'))
 const git = (...a) => spawnSync('git', a, { cwd: dir, encoding: 'utf8' })
 try {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 const N = Number(process.argv[2] ?? 10_000)
 const root = fileURLToPath(new URL('..', import.meta.url))
-const cli = join(root, 'dist', 'cli', 'main.js')
+const cli = join(root, 'dist', 'bundle', 'labbook.js') // the bin users run
 const dir = mkdtempSync(join(tmpdir(), 'labbook-ls-'))
 try {
   const gen = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bench', 'generate.ts'), dir, String(N)], { encoding: 'utf8' })

@@ -39,7 +39,7 @@ try {
   const repo = join(work, 'light')
   sh('git', ['init', '-q', '-b', 'main'], repo)
   sh('git', ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '--allow-empty', '-m', 'init'], repo)
-  const bin = join(repo, 'node_modules', 'labbook', 'dist', 'cli', 'main.js')
+  const bin = join(repo, 'node_modules', 'labbook', 'dist', 'bundle', 'labbook.js') // package.json bin
   sh(process.execPath, [bin, 'init'], repo)
   const commands: Record<string, string[]> = {
     'node -e 0': ['-e', '0'],

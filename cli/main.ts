@@ -6,12 +6,13 @@
  * did-you-mean), help output to the injected streams, the error format and exit codes (0 ok, 1 failed operation,
  * 2 bad usage; src/errors.ts says which code is which), and it alone sets `process.exitCode`.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { realpathSync } from 'node:fs'
 import { constants } from 'node:os'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { renderUsage, type ArgsDef } from 'citty'
 import { ERRORS, isLabbookError } from '../src/errors.js'
 import { closest } from '../src/model/suggest.js'
+import { packageVersion } from '../src/package-files.js'
 import { beforeDashes, usage } from './args.js'
 import { parseCommandArgs } from './parse.js'
 import { withContext, type CliContext } from './context.js'
@@ -51,20 +52,9 @@ const COMMANDS: Record<string, Loader> = {
 }
 
 
-function version(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url))
-    if (existsSync(p)) {
-      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'labbook') return pkg.version ?? '0.0.0'
-    }
-  }
-  return '0.0.0'
-}
-
 function rootCommand(): AnyCommand {
   return {
-    meta: { name: 'labbook', version: version(), description: 'Git-backed ML experiment tracking: runs as plain files on a branch of your repo' },
+    meta: { name: 'labbook', version: packageVersion(), description: 'Git-backed ML experiment tracking: runs as plain files on a branch of your repo' },
     subCommands: COMMANDS,
   }
 }
@@ -85,7 +75,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Cli
   try {
     const rest = takeGlobals(argv, c)
     if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
-      io.stdout.write(version() + '\n')
+      io.stdout.write(packageVersion() + '\n')
       return { exitCode: 0 }
     }
     const head = beforeDashes(rest)

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ParamValue } from '../model/run.js'
+import { scriptPath } from '../package-files.js'
 import type { IngestStats, LineProblem, MetricsSink } from '../format/metrics-lines.js'
 
-const WORKER_URL = new URL('./metrics-worker.js', import.meta.url)
 
 /** @internal What the worker is started with. */
 export interface WorkerInit {
@@ -61,7 +60,7 @@ export class MetricsIngestor {
 
   /** Whether the compiled worker is there (it is in dist/; not when running the TypeScript sources directly). */
   static available(): boolean {
-    return existsSync(fileURLToPath(WORKER_URL))
+    return existsSync(scriptPath('metrics-worker'))
   }
 
   get stats(): IngestStats {
@@ -75,7 +74,7 @@ export class MetricsIngestor {
 
   async start(): Promise<void> {
     const init: WorkerInit = { path: this.path, intervalMs: this.options.intervalMs ?? 100 }
-    const worker = new Worker(WORKER_URL, { workerData: init })
+    const worker = new Worker(scriptPath('metrics-worker'), { workerData: init })
     this.worker = worker
     this.stopped = new Promise((resolve) => (this.finish = resolve))
     worker.on('message', (m: IngestBatch | { type: 'started' }) => {

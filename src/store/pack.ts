@@ -121,7 +121,7 @@ export function packWithLock(gitdir: string, branch: string): PackResult | false
   }
 }
 
-/** Runs the packing in a detached background process (node running this file, which then calls git through the door) so the caller (a finishing run) does not wait. */
+/** Runs the packing in a detached background process (node running pack-main.js, which then calls git through the door) so the caller (a finishing run) does not wait. */
 export function packInBackground(gitdir: string, branch: string, script: string): void {
   try {
     const child = spawn(process.execPath, [script, gitdir, branch], { detached: true, stdio: 'ignore' })
@@ -131,9 +131,4 @@ export function packInBackground(gitdir: string, branch: string, script: string)
 
 function hasObject(gitdir: string, oid: string): boolean {
   return runGitSync(['cat-file', '-e', oid], { gitdir }).code === 0
-}
-
-// Entry point for packInBackground: `node pack.js GITDIR BRANCH`.
-if (process.argv[1] && import.meta.url === `file://${process.argv[1]}` && process.argv.length === 4) {
-  packWithLock(process.argv[2]!, process.argv[3]!)
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { LabbookError } from '../errors.js'
+import { packageRoot } from '../package-files.js'
 import { lfsAvailable, lfsMissing } from '../store/lfs-transfer.js'
 import { NOTES_REF } from '../track/notes.js'
 import { gitConfigAdd, gitConfigAll, runGitSync } from '../store/git.js'
@@ -39,10 +39,8 @@ export type WorkflowName = keyof typeof WORKFLOWS
 
 /** The workflow templates shipped with the package (templates/github/). */
 export function templatesDir(): string {
-  for (const rel of ['../../templates/github', '../../../templates/github']) {
-    const dir = fileURLToPath(new URL(rel, import.meta.url))
-    if (fs.existsSync(dir)) return dir
-  }
+  const dir = join(packageRoot(), 'templates', 'github')
+  if (fs.existsSync(dir)) return dir
   throw new LabbookError('IO_FAILED', 'The workflow templates are missing from this labbook installation.', 'Reinstall labbook.')
 }
 

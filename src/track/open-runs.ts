@@ -3,14 +3,13 @@
  * journal write when the process exits, and packing once enough loose objects piled up. The runs' buffers are in
  * point-buffer.ts, their commits in run-commit.ts.
  */
-import { fileURLToPath } from 'node:url'
+import { scriptPath } from '../package-files.js'
 import { autoPack, packInBackground } from '../store/pack.js'
 import type { ObjectStore } from '../store/objects.js'
 import type { Run } from './run.js'
 
 /** Loose objects this process writes before it packs the branch in the background (C git's gc.auto is 6,700). */
 export const PACK_EVERY_OBJECTS = 2000
-const PACK_SCRIPT = fileURLToPath(new URL('../store/pack.js', import.meta.url))
 /** How often open runs' buffers go to their journals (fdatasync). */
 const FLUSH_EVERY_MS = 1000
 
@@ -61,7 +60,7 @@ export class OpenRuns implements Iterable<Run> {
     if (this.runs.size === 0) this.stop()
     if (this.objects.objectsWritten - this.packedAt >= PACK_EVERY_OBJECTS) {
       this.packedAt = this.objects.objectsWritten
-      packInBackground(this.gitdir, this.branch, PACK_SCRIPT)
+      packInBackground(this.gitdir, this.branch, scriptPath('pack'))
     }
   }
 
@@ -77,7 +76,7 @@ export class OpenRuns implements Iterable<Run> {
     if (this.objects.objectsWritten > this.packedAt) {
       this.packedAt = this.objects.objectsWritten
       const env = Number(process.env.LABBOOK_AUTO_PACK_OBJECTS)
-      autoPack(this.gitdir, this.branch, PACK_SCRIPT, Number.isFinite(env) && process.env.LABBOOK_AUTO_PACK_OBJECTS !== '' ? env : PACK_EVERY_OBJECTS)
+      autoPack(this.gitdir, this.branch, scriptPath('pack'), Number.isFinite(env) && process.env.LABBOOK_AUTO_PACK_OBJECTS !== '' ? env : PACK_EVERY_OBJECTS)
     }
   }
 

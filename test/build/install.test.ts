@@ -4,7 +4,7 @@
  *    at most 30 packages and 25 MB; init, run, log, ls and report work; `site build` answers SITE_DEPS_MISSING with
  *    the install command.
  * 2. That command, run as printed, makes `npx labbook site build` work (twice, with node_modules/labbook read-only).
- * Needs `dist/` (npm test runs tsc first) and npm's cache (filled by `npm ci`). Cold start is measured by
+ * Needs `dist/` (npm test runs `npm run build` first) and npm's cache (filled by `npm ci`). Cold start is measured by
  * bench/install.ts, not here.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -23,7 +23,7 @@ afterAll(() => {
 const env = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' }
 const sh = (cmd: string, args: string[], cwd = dir) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env })
 
-describe.skipIf(!existsSync(join(root, 'dist', 'cli', 'main.js')))('installed package', () => {
+describe.skipIf(!existsSync(join(root, 'dist', 'bundle', 'labbook.js')))('installed package', () => {
   it('installs light (no site stack), logs, lists and reports; site build names the install command, which then works', async () => {
     const tgz = sh('npm', ['pack', '--silent', '--pack-destination', dir], root).trim().split('\n').pop()!
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }))

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { collect, ensureBuilt, runCli, startCli, waitForOutput } from '../helpers/cli.js'
+import { CLI, collect, ensureBuilt, runCli, startCli, waitForOutput } from '../helpers/cli.js'
 import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
 
 let repo: TestRepo
@@ -16,7 +16,7 @@ beforeAll(() => {
   repo = gitRepo({ 'train.py': 'print("hi")\n' })
   scratch = mkdtempSync(join(tmpdir(), 'labbook-e2e-scratch-'))
   before = repo.userState()
-  execFileSync(process.execPath, [join(__dirname, '../../dist/cli/main.js'), 'init'], { cwd: repo.dir, stdio: 'ignore' })
+  execFileSync(process.execPath, [CLI, 'init'], { cwd: repo.dir, stdio: 'ignore' })
 }, 120_000)
 afterAll(() => {
   repo.cleanup()

@@ -4,14 +4,14 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MetricsLineParser } from '../../src/format/metrics-lines.js'
-import { ensureBuilt, runCli } from '../helpers/cli.js'
+import { CLI, ensureBuilt, runCli } from '../helpers/cli.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 
 let repo: TestRepo
 beforeAll(() => {
   ensureBuilt()
   repo = gitRepo()
-  execFileSync(process.execPath, [join(__dirname, '../../dist/cli/main.js'), 'init'], { cwd: repo.dir, stdio: 'ignore' })
+  execFileSync(process.execPath, [CLI, 'init'], { cwd: repo.dir, stdio: 'ignore' })
 }, 120_000)
 afterAll(() => repo.cleanup())
 

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { collect, ensureBuilt, runCli, startCli, waitForOutput } from '../helpers/cli.js'
+import { CLI, collect, ensureBuilt, runCli, startCli, waitForOutput } from '../helpers/cli.js'
 import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
 
 let repo: TestRepo
@@ -14,7 +14,7 @@ beforeAll(() => {
   ensureBuilt()
   repo = gitRepo()
   before = repo.userState()
-  execFileSync(process.execPath, [join(__dirname, '../../dist/cli/main.js'), 'init'], { cwd: repo.dir, stdio: 'ignore' })
+  execFileSync(process.execPath, [CLI, 'init'], { cwd: repo.dir, stdio: 'ignore' })
 }, 120_000)
 afterAll(() => repo.cleanup())
 

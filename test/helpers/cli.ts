@@ -5,7 +5,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js')
+/** The bin users run (package.json `bin`): the bundled CLI, built by `npm run build`. */
+export const CLI = join(ROOT, 'dist', 'bundle', 'labbook.js')
+/** A module only tsc writes (tests import dist/src too). */
+const COMPILED = join(ROOT, 'dist', 'src', 'index.js')
 
 function newest(dir: string): number {
   let t = 0
@@ -16,11 +19,11 @@ function newest(dir: string): number {
   return t
 }
 
-/** Builds dist/ when it is missing or older than src/ or cli/ (npm test builds first, so this is usually a no-op). */
+/** Builds dist/ (`npm run build`: tsc, then the bundle) when it is missing or older than src/ or cli/ (npm test builds first, so this is usually a no-op). */
 export function ensureBuilt(): void {
-  const built = existsSync(CLI) ? statSync(CLI).mtimeMs : 0
+  const built = Math.min(...[CLI, COMPILED].map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)))
   if (built >= Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'cli')))) return
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' })
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' })
 }
 
 /** Streams for main(argv, io) that collect what was written. */
@@ -50,7 +53,7 @@ export interface CliRun {
   stderr: string
 }
 
-/** Runs the built CLI as a process (node dist/cli/main.js ...). */
+/** Runs the built CLI as a process (node dist/bundle/labbook.js ..., the bin users run). */
 export function runCli(args: string[], o: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliRun> {
   return collect(startCli(args, o))
 }
