@@ -103,44 +103,28 @@ export interface SummaryLine {
 
 /**
  * Parses the bytes of a summaries file into its lines in file order, each with its byte range and its compact
- * object, not revived (reviveRun makes a RunSummary of one): the listing table copies the bytes and indexes the
- * objects, without a JavaScript string per line. Lines that do not parse are skipped and counted.
+ * object, not revived (reviveRun makes a RunSummary of one): the listing table keeps the bytes (no line's string
+ * outlives its parse) and indexes the objects. Lines that do not parse are skipped and counted.
  */
 export function decodeSummaryBuffer(buf: Buffer): { rows: SummaryLine[]; bad: number } {
-  const starts: number[] = []
-  const ends: number[] = []
-  let blank = false
+  // One JSON.parse per line, on that line's bytes. Parsing the whole file as one array (lines joined by commas) was
+  // as fast at 10,000 runs (~40 KB files) and 2.5-3x slower at 100,000 (~400 KB files: 2.2 s vs 0.8 s CPU for the
+  // 97 MB of a fresh clone's summary files, each way in a fresh process), and a bad line made it parse twice.
+  const rows: SummaryLine[] = []
+  let bad = 0
   for (let at = 0; at < buf.length;) {
     let nl = buf.indexOf(10, at)
     if (nl < 0) nl = buf.length
-    if (nl > at) { starts.push(at); ends.push(nl) } else blank = true
+    if (nl > at) {
+      try {
+        const raw = JSON.parse(buf.toString('utf8', at, nl)) as CompactRun | null
+        if (typeof raw?.id !== 'string') throw new Error('no id')
+        rows.push({ id: raw.id, start: at, end: nl, raw: raw.removed === true ? null : raw })
+      } catch {
+        bad++
+      }
+    }
     at = nl + 1
-  }
-  const rows: SummaryLine[] = []
-  const add = (i: number, raw: CompactRun) => rows.push({ id: raw.id, start: starts[i]!, end: ends[i]!, raw: raw.removed === true ? null : raw })
-  if (starts.length > 0 && !blank) {
-    // Fast path: the whole file as one JSON array (one parse call instead of one per line, ~1.5x faster); any bad
-    // line makes it throw, and the line-by-line loop below then keeps every good line and counts the bad ones.
-    const text = buf.toString('utf8')
-    let parsed: CompactRun[] | undefined
-    try {
-      parsed = JSON.parse(`[${(text.endsWith('\n') ? text.slice(0, -1) : text).replaceAll('\n', ',')}]`)
-    } catch { /* a bad line: line by line below */ }
-    // one row per line (a line split in two could otherwise join into one valid row)
-    if (parsed && parsed.length === starts.length && parsed.every((raw) => typeof (raw as CompactRun | null)?.id === 'string')) {
-      for (let i = 0; i < parsed.length; i++) add(i, parsed[i])
-      return { rows, bad: 0 }
-    }
-  }
-  let bad = 0
-  for (let i = 0; i < starts.length; i++) {
-    try {
-      const raw = JSON.parse(buf.toString('utf8', starts[i], ends[i]))
-      if (typeof raw?.id !== 'string') throw new Error('no id')
-      add(i, raw)
-    } catch {
-      bad++
-    }
   }
   return { rows, bad }
 }
