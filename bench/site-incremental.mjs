@@ -47,8 +47,8 @@ try {
   const row = {
     runs: n, added, steps,
     fullS: +(full.timings.totalMs / 1000).toFixed(1), fullCollectS: +(full.timings.collectMs / 1000).toFixed(1), fullAstroS: +(full.timings.astroMs / 1000).toFixed(1),
-    firstIncrementalS: +(first.timings.totalMs / 1000).toFixed(1), firstIncRenderS: +(first.timings.astroMs / 1000).toFixed(1), firstInPlace: first.inPlace,
-    incrementalS: +(inc.timings.totalMs / 1000).toFixed(1), incCollectS: +(inc.timings.collectMs / 1000).toFixed(1), incRenderS: +(inc.timings.astroMs / 1000).toFixed(1), inPlace: inc.inPlace,
+    firstIncrementalS: +(first.timings.totalMs / 1000).toFixed(1), firstIncRenderS: +(first.timings.astroMs / 1000).toFixed(1), firstIncCompileS: +((first.timings.compileMs ?? 0) / 1000).toFixed(1), firstInPlace: first.inPlace,
+    incrementalS: +(inc.timings.totalMs / 1000).toFixed(1), incCollectS: +(inc.timings.collectMs / 1000).toFixed(1), incRenderS: +(inc.timings.astroMs / 1000).toFixed(1), incWriteS: +((inc.timings.totalMs - inc.timings.collectMs - inc.timings.astroMs) / 1000).toFixed(1), inPlace: inc.inPlace,
     reused: inc.reused, ratio: +(inc.timings.totalMs / full.timings.totalMs).toFixed(3),
     pagesRendered: sizes.full.runs, shellRuns: sizes.shell.runs,
     bytesPerRenderedRun: Math.round(sizes.full.perRun), bytesPerShellRun: Math.round(sizes.shell.perRun), shellByKind: sizes.shell.kinds, renderedByKind: sizes.full.kinds,
@@ -57,7 +57,7 @@ try {
     oneExperiment100kGzMB: +((exp.htmlGz + (exp.rowsGz / exp.rows) * 100_000) / 1e6).toFixed(2),
   }
   console.log(JSON.stringify(row))
-  console.log(`\nfull build of ${n} runs: ${row.fullS} s; ${added} runs added, first incremental build (compiles the pages once): ${row.firstIncrementalS} s; ${added} more, incremental build: ${row.incrementalS} s (${row.reused} runs reused; collect ${row.incCollectS} s, rendering ${row.incRenderS} s, in place: ${row.inPlace}) = ${(row.ratio * 100).toFixed(1)}% of the full build`)
+  console.log(`\nfull build of ${n} runs: ${row.fullS} s; ${added} runs added, first incremental build: ${row.firstIncrementalS} s (of which compiling the pages once: ${row.firstIncCompileS} s); ${added} more, incremental build: ${row.incrementalS} s (${row.reused} runs reused; collect ${row.incCollectS} s, rendering ${row.incRenderS} s, writing and sizing ${row.incWriteS} s, in place: ${row.inPlace}) = ${(row.ratio * 100).toFixed(1)}% of the full build`)
   const kinds = (k) => Object.entries(k).map(([name, v]) => `${name} ${(v / 1000).toFixed(2)} KB`).join(', ')
   console.log(`per run drawn by the shell: ${(sizes.shell.perRun / 1000).toFixed(2)} KB (${kinds(sizes.shell.kinds)}), ${sizes.shell.runs} runs`)
   console.log(`per run with a rendered page: ${(sizes.full.perRun / 1000).toFixed(2)} KB (${kinds(sizes.full.kinds)}), ${sizes.full.runs} runs; shared ${row.sharedMB} MB`)

@@ -80,7 +80,8 @@ export interface SiteBuildResult {
   inPlace: boolean
   files: number
   bytes: number
-  timings: { collectMs: number; astroMs: number; totalMs: number }
+  /** `astroMs`: rendering pages (an Astro build, or in place: compiling the pages when not yet compiled, then rendering them), of which `compileMs` compiling. */
+  timings: { collectMs: number; astroMs: number; compileMs?: number; totalMs: number }
 }
 
 export const SITE_MARKER = '.labbook-site'
@@ -144,7 +145,8 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     progress({ phase: 'render', runs: data.runs.length, experiments: data.experiments.length })
     // Same code and settings as the build in `out`: render only the pages whose data changed, into it, through the
     // pages compiled once for this template (no Astro build); else build every page with Astro into a new folder.
-    const inPlace = previous !== undefined && (await refreshInPlace(out, work, base, ctx, o.logLevel ?? 'warn', () => progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length })))
+    const compiled = { ms: 0 }
+    const inPlace = previous !== undefined && (await refreshInPlace(compiled, out, work, base, ctx, o.logLevel ?? 'warn', () => progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length })))
     const t2 = inPlace ? inPlace : await buildAside(out, work, base, ctx, filesDir, o.logLevel ?? 'warn', () => progress({ phase: 'write', runs: data.runs.length, experiments: data.experiments.length }))
     await writeFile(join(out, MARKER), JSON.stringify({ builtBy: 'labbook site build', rev: data.rev, commit: data.commit, base }) + '\n')
     await writeFile(join(out, '.nojekyll'), '')
@@ -159,7 +161,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     await writeCache(out, generation, data.runKeys ?? {}, sizes)
     return {
       out, base, experiments: data.experiments.length, runs: data.runs.length, problems: data.problems, reused: data.reused?.length ?? 0, inPlace: inPlace !== false, files, bytes,
-      timings: { collectMs: Math.round(t1 - t0), astroMs: Math.round(t2 - t1), totalMs: Math.round(performance.now() - t0) },
+      timings: { collectMs: Math.round(t1 - t0), astroMs: Math.round(t2 - t1), ...(inPlace ? { compileMs: Math.round(compiled.ms) } : {}), totalMs: Math.round(performance.now() - t0) },
     }
   } finally {
     await opened?.close()
@@ -195,12 +197,14 @@ async function buildAside(out: string, work: string, base: string, ctx: SiteCont
  * way is followed by a full one. Returns when rendering ended, or `false` (nothing touched) when the compiled
  * pages' client bundle is not the one `out` links, or the template has a page this does not know how to list.
  */
-async function refreshInPlace(out: string, work: string, base: string, ctx: SiteContext, logLevel: NonNullable<SiteBuildOptions['logLevel']>, writing: () => void): Promise<number | false> {
+async function refreshInPlace(compiled: { ms: number }, out: string, work: string, base: string, ctx: SiteContext, logLevel: NonNullable<SiteBuildOptions['logLevel']>, writing: () => void): Promise<number | false> {
   const { data } = ctx
   const pages = await pagesOf(join(work, 'src', 'pages'), data)
   if (!pages) return false
   // Compiled in the work folder itself: an island's id hashes its source's path, which must be the static build's.
+  const c0 = performance.now()
   const folder = await ensureRenderer(work, { base, prepared: true, logLevel: logLevel === 'warn' ? 'error' : logLevel })
+  compiled.ms = performance.now() - c0
   // The compiled pages link their client bundle by name: it must be the one in `out` (it is, for the same template).
   const client = join(folder, 'client', '_astro')
   const bundle = (await readdir(client)).sort().join('\n')
