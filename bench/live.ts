@@ -147,15 +147,19 @@ async function libLogger(repo: string, name: string): Promise<Logger> {
   const logged = new Map<number, number>()
   let out = '', id = ''
   const exited = new Promise((r) => p.on('exit', r))
-  await new Promise<void>((resolve) => p.stdout!.on('data', (d) => {
-    out += d
-    const lines = out.split('\n'); out = lines.pop()!
-    for (const l of lines) {
-      if (!id) { id = l; resolve(); continue }
-      const m = /^step (\d+) (\d+)/.exec(l)
-      if (m) logged.set(Number(m[1]), Number(m[2]))
-    }
-  }))
+  await new Promise<void>((resolve, reject) => {
+    // a child that fails to start its run (its error is on stderr) stops the bench instead of hanging it
+    p.on('exit', (code, signal) => { if (!id) reject(new Error(`logger ${name} exited ${code ?? signal} before starting its run`)) })
+    p.stdout!.on('data', (d) => {
+      out += d
+      const lines = out.split('\n'); out = lines.pop()!
+      for (const l of lines) {
+        if (!id) { id = l; resolve(); continue }
+        const m = /^step (\d+) (\d+)/.exec(l)
+        if (m) logged.set(Number(m[1]), Number(m[2]))
+      }
+    })
+  })
   return { kind: 'lib', id, logged, stop: async () => { p.stdin!.end(); await exited } }
 }
 
@@ -313,6 +317,9 @@ try {
   console.log(`idle serve CPU: ${idle.toFixed(2)}% over 10 s, nothing open (one page open, nothing logging: ${watched.toFixed(2)}%)`)
   }
 
+  // the probe on from here (off during the idle measurement: its delay monitor wakes the loop every 5 ms)
+  p.kill('SIGUSR2')
+
   // 3. latency to drawn
   const expId = (await mlflow(url, 'experiments/create', { name: 'bench' })).experiment_id as string
   let all: number[] = []
@@ -321,10 +328,13 @@ try {
     const only = process.argv.includes('--kinds') ? process.argv[process.argv.indexOf('--kinds') + 1]!.split(',') : undefined
     const kinds = (['lib', 'env', 'mlflow'] as const).filter((k) => !only || only.includes(k))
     console.error(`${new Date().toISOString()} starting ${LOGGERS} loggers`)
-    await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => {
+    // all settled before a failure is thrown: every logger that did start is tracked, so `finally` stops it
+    const started = await Promise.allSettled(Array.from({ length: LOGGERS }, async (_, i) => {
       const kind = kinds[i % kinds.length]!
       loggers[i] = track(kind === 'lib' ? await libLogger(repo.dir, `lib-${i}`) : kind === 'env' ? await envLogger(repo.dir, url, expId, `env-${i}`) : await mlflowLogger(url, expId, `mlflow-${i}`))
     }))
+    const failed = started.filter((x): x is PromiseRejectedResult => x.status === 'rejected')
+    if (failed.length) throw new Error(`${failed.length} of ${LOGGERS} loggers did not start: ${String(failed[0]!.reason)}`)
     console.error(`${new Date().toISOString()} loggers started; opening ${PAGES} pages`)
     const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
     const pages: Array<{ page: Page; logger: Logger }> = []

@@ -5,20 +5,24 @@
 import fs from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
-const h = monitorEventLoopDelay({ resolution: 5 })
-h.enable()
+// Off until the bench sends SIGUSR2 (after the idle measurement: the delay monitor's 5 ms timer is itself CPU).
+process.on('SIGUSR2', () => {
+  if (fs.fdatasync !== fdatasync) return
+  const h = monitorEventLoopDelay({ resolution: 5 })
+  h.enable()
+  fs.fdatasync = function (fd, cb) {
+    const t = performance.now()
+    return fdatasync.call(fs, fd, (err) => {
+      const d = performance.now() - t
+      syncs++; syncMs += d; syncMax = Math.max(syncMax, d)
+      cb(err)
+    })
+  }
+  setInterval(() => {
+    process.stderr.write(`probe ${ms(h.percentile(50))} ${ms(h.percentile(99))} ${ms(h.max)} ${syncs} ${(syncs ? syncMs / syncs : 0).toFixed(1)} ${syncMax.toFixed(1)}\n`)
+    h.reset(); syncs = 0; syncMs = 0; syncMax = 0
+  }, 1000).unref()
+})
 let syncs = 0, syncMs = 0, syncMax = 0
 const fdatasync = fs.fdatasync
-fs.fdatasync = function (fd, cb) {
-  const t = performance.now()
-  return fdatasync.call(fs, fd, (err) => {
-    const d = performance.now() - t
-    syncs++; syncMs += d; syncMax = Math.max(syncMax, d)
-    cb(err)
-  })
-}
 const ms = (ns) => (ns / 1e6).toFixed(1)
-setInterval(() => {
-  process.stderr.write(`probe ${ms(h.percentile(50))} ${ms(h.percentile(99))} ${ms(h.max)} ${syncs} ${(syncs ? syncMs / syncs : 0).toFixed(1)} ${syncMax.toFixed(1)}\n`)
-  h.reset(); syncs = 0; syncMs = 0; syncMax = 0
-}, 1000).unref()
