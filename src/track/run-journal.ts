@@ -67,8 +67,8 @@ export class RunJournal {
   }
 
   /** The commit landed: start a new segment from `committedPoints`, carrying what was written while it was in flight. */
-  rotate(committedPoints: number): void {
-    if (this.enabled) this.journal.rotate(committedPoints, this.sinceSnapshot.join('') || this.lastMark)
+  rotate(committedPoints: number): Promise<void> {
+    return this.enabled ? this.journal.rotate(committedPoints, this.sinceSnapshot.join('') || this.lastMark) : Promise.resolve()
   }
 
   markResumable(): void {

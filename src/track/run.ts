@@ -342,7 +342,7 @@ export class Run {
     }
     if (carriesEnd) this.endOnBranch = true
     if (written) adoptWritten(this.state, mine, written, this.ownTags)
-    if (!this.ended) this.journal.rotate(this.branch.committedPoints)
+    if (!this.ended) await this.journal.rotate(this.branch.committedPoints) // off the event loop (journal.ts)
   }
 
   /**

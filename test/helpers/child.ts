@@ -46,6 +46,28 @@ async function main() {
     await run.durable()
     process.stdout.write('acked\n')
     setInterval(() => {}, 1000) // alive until killed
+  } else if (mode === 'rotate-crash') {
+    // `rotate-crash REPO POINT`: a run with a tag on the branch; then a commit during which (after its snapshot) a tag
+    // `late` is set and acknowledged (fdatasynced, `acked` printed), so the rotation after that commit carries it;
+    // LABBOOK_TEST_CRASH_AT=POINT is armed for that rotation. Stays alive until killed.
+    const [point] = rest
+    const book = await Labbook.open({ repo })
+    const run = await book.startRun({ experiment: 'rotate', name: 'victim', tags: { early: 'yes' } })
+    await run.durable()
+    await book.flush()
+    const update = book.store.update.bind(book.store)
+    book.store.update = (async (...args: Parameters<typeof update>) => {
+      book.store.update = update
+      run.setTag('late', 'acked')
+      await run.durable()
+      process.stdout.write('acked\n')
+      process.env.LABBOOK_TEST_CRASH_AT = point
+      return update(...args)
+    }) as typeof update
+    run.setTag('edit', 'committed')
+    await run.commit()
+    process.stdout.write('rotated\n')
+    setInterval(() => {}, 1000) // alive until killed
   } else if (mode === 'hold-lock') {
     // Takes the branch's ref lock and never lets go (until killed): a labbook process dying mid-commit.
     const { lockRef } = await import('../../src/store/ref.js')

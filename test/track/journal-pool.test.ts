@@ -115,3 +115,26 @@ describe('spare journals in one process', () => {
     expect(fsck(repo)).toBe('')
   }, 60_000)
 })
+
+describe('a journal rotated off the event loop (the segment replaced after a commit with no new points)', () => {
+  it.each(['journal-replace', 'journal-replaced'])('killed at %s: what was acknowledged after the commit\'s snapshot survives', async (point) => {
+    repo = gitRepo()
+    const before = repo.userState()
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'rotate-crash', repo.dir, point], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = '', err = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (err += d))
+    const signal = await new Promise<NodeJS.Signals | null>((r) => p.on('close', (_code, s) => r(s)))
+    expect(err).toBe('')
+    expect(signal).toBe('SIGKILL') // died at the point, inside the rotation
+    expect(out).toBe('acked\n') // the late tag was acknowledged, the rotation never finished
+    const book = await Labbook.open({ repo: repo.dir }) // recovers
+    const run = (await book.listRuns()).find((r) => r.name === 'victim')!
+    expect(run.status).toBe('KILLED')
+    expect(run.tags).toMatchObject({ early: 'yes', edit: 'committed', late: 'acked' })
+    expect(entries(journalRoot(join(repo.dir, '.git')))).toEqual([])
+    await book.close()
+    expect(fsck(repo)).toBe('')
+    expect(repo.userState()).toBe(before)
+  }, 60_000)
+})

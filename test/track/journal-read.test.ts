@@ -39,7 +39,7 @@ function expectSame(dir: string) {
 const pt = (i: number) => encodePoint(i % 3 ? 'loss' : 'acc', 1 / (i + 1), i, 1_700_000_000_000 + i)
 
 describe('readJournal, incremental', () => {
-  it('equals a fresh parse through appends, a torn line, rotations to a new base and onto the same base', () => {
+  it('equals a fresh parse through appends, a torn line, rotations to a new base and onto the same base', async () => {
     const gitdir = join(root, 'git')
     const j = new Journal(gitdir, 'r1')
     j.open({ runId: 'r1', experiment: 'e', branch: 'labbook' }, 0)
@@ -65,16 +65,24 @@ describe('readJournal, incremental', () => {
     expect(first.raw.points.count).toBe(5)
 
     // the first 7 points committed: the segment is emptied, renamed to base 7, the carry written back
-    j.rotate(7, pt(i++))
+    await j.rotate(7, pt(i++))
     const rotated = expectSame(j.dir)
     expect(rotated.points.map((p) => p.index)).toEqual([7])
     for (let k = 0; k < 4; k++) j.append(pt(i++))
     expect(expectSame(j.dir).points.map((p) => p.index)).toEqual([7, 8, 9, 10, 11])
 
-    // a commit with no new points (an edit): same segment name, truncated and rewritten with a longer carry
-    j.rotate(7, Array.from({ length: 8 }, (_, k) => pt(100 + k)).join(''))
+    // a commit with no new points (an edit): same segment name, replaced (off the event loop) by one holding a longer
+    // carry; what is appended meanwhile waits and follows it, and durable() waits for both
+    const before = readJournal(j.dir)
+    const replacing = j.rotate(7, Array.from({ length: 8 }, (_, k) => pt(100 + k)).join(''))
+    j.append(pt(200))
+    expect(readJournal(j.dir)).toBe(before) // not written yet: the old segment, whole, until the rename
+    const durable = j.durable()
+    await replacing
+    await durable
     const same = expectSame(j.dir)
-    expect(same.points.map((p) => p.step)).toEqual([100, 101, 102, 103, 104, 105, 106, 107])
+    expect(same.points.map((p) => p.step)).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 200])
+    expect(fs.readdirSync(j.dir).sort()).toEqual(['000000000007.jsonl', 'owner.json'])
     j.append(encodeOp({ op: 'end', status: 'FINISHED', endTime: 5 }))
     expect(expectSame(j.dir).ended).toEqual({ status: 'FINISHED', endTime: 5 })
     j.close()
