@@ -94,10 +94,19 @@ export class BranchStore {
     return v
   }
 
-  /** Throws what a commit would throw up front when the branch cannot move at all (checked out in a worktree). */
+  /**
+   * Throws what a commit would throw up front when the branch cannot move at all (checked out in a worktree). A pass
+   * holds for the rest of this turn of the event loop: a server's creates that arrive together read HEAD and the
+   * worktrees once (a few file reads, most of them failing, per create), and every commit checks again under its lock.
+   */
   assertMovable(): void {
+    if (this.movableThisTurn) return
     assertNotCheckedOut(this.gitdir, this.ref)
+    this.movableThisTurn = true
+    setImmediate(() => { this.movableThisTurn = false })
   }
+
+  private movableThisTurn = false
 
   /**
    * Applies an edit on the branch (creating the branch if needed) and resolves with the edit's result. With `gather`,

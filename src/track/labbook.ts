@@ -31,9 +31,17 @@ export type { OpenOptions, StartRunOptions }
 
 // The write path (runs, experiments, notes, recovery, artifact migration) is imported when first used, not with this
 // module: `labbook ls` and other readers never load it (issue 17: each module costs a command ~2 ms of CPU at start).
-const runModule = () => import('./run.js')
-const experimentsModule = () => import('./experiments.js')
-const runEditsModule = () => import('./run-edits.js')
+// Loaded on first use (`labbook ls` never loads the write path), then the same promise: a server's every create would
+// otherwise resolve its import() again (through tsx's loader thread in the benches: ~0.7 ms a create at 20 clients).
+const once = <T>(load: () => Promise<T>): (() => Promise<T>) => {
+  let p: Promise<T> | undefined
+  return () => (p ??= load())
+}
+const runModule = once(() => import('./run.js'))
+const runStartModule = once(() => import('./run-start.js'))
+const experimentModule = once(() => import('./experiment.js'))
+const experimentsModule = once(() => import('./experiments.js'))
+const runEditsModule = once(() => import('./run-edits.js'))
 export { DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_BRANCH, DEFAULT_COMMIT_INTERVAL }
 
 /**
@@ -106,7 +114,7 @@ export class Labbook extends LiveReader {
   /** Gets or creates an experiment by name; many processes racing on a new name end with one experiment. */
   async experiment(name: string = DEFAULT_EXPERIMENT_NAME): Promise<ExperimentHandle> {
     const id = await this.ensureExperiment(name)
-    const { ExperimentHandle } = await import('./experiment.js')
+    const { ExperimentHandle } = await experimentModule()
     return new ExperimentHandle(this, id, name)
   }
 
@@ -167,7 +175,7 @@ export class Labbook extends LiveReader {
 
   /** @internal */
   async startRunIn(experimentId: string, o: StartRunOptions): Promise<Run> {
-    const [{ initialRun }, { Run }] = await Promise.all([import('./run-start.js'), runModule()])
+    const [{ initialRun }, { Run }] = await Promise.all([runStartModule(), runModule()])
     const { initial, diff } = initialRun(this.repo, this.bare, experimentId, o)
     const run = new Run(this, initial, { resumable: o.resumable })
     if (o.params) run.logParams(o.params)
