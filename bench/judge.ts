@@ -1,6 +1,6 @@
 // What src/judge (groups of repeats, statistics, verdicts) adds to `labbook ls` and `labbook report` on 10,000 runs
 // (target: ≤ 10%), measured in the same run against the ungrouped command.
-// Usage: npx tsx bench/judge.ts [--runs 10000] [--rounds 7] [--repeats 5]
+// Usage: npx tsx bench/judge.ts [--runs 10000] [--rounds 7] [--repeats 5] [--repo DIR]
 // Builds a temp repository with generateRuns (5 experiments, 5 params, 4 metrics; each configuration repeated --repeats
 // times with a `seed` param on one code commit, as `labbook run --repeat` records them: 10,000 runs → 2,000 groups;
 // --repeats 1 gives nearly one group per run, the worst case for per-group work), then, in this process with the
@@ -29,7 +29,10 @@ const j = args.indexOf('--rounds')
 const ROUNDS = j >= 0 ? Number(args[j + 1]) : 7
 const q = args.indexOf('--repeats')
 const REPEATS = q >= 0 ? Number(args[q + 1]) : 5
-const dir = fs.mkdtempSync(join(os.tmpdir(), 'labbook-bench-judge-'))
+// --repo DIR: generate the repository there once and reuse it on later runs (kept); else a temporary one, removed.
+const d = args.indexOf('--repo')
+const KEEP = d >= 0 ? args[d + 1]! : undefined
+const dir = KEEP ?? fs.mkdtempSync(join(os.tmpdir(), 'labbook-bench-judge-'))
 
 function sink(): NodeJS.WritableStream & { isTTY: boolean } {
   return Object.assign(new Writable({ write(_c, _e, cb) { cb() } }), { isTTY: false })
@@ -58,7 +61,8 @@ async function pair(a: () => Promise<unknown>, b: () => Promise<unknown>): Promi
 }
 
 try {
-  await generateRuns(dir, N, { params: 5, metrics: 4, points: 1, batch: 2000, repeats: REPEATS })
+  if (KEEP) fs.mkdirSync(dir, { recursive: true })
+  if (!KEEP || !fs.existsSync(join(dir, '.git'))) await generateRuns(dir, N, { params: 5, metrics: 4, points: 1, batch: 2000, repeats: REPEATS })
   const book = await Labbook.open({ repo: dir, recover: false })
   const runs = await book.listRuns()
   await cli(['ls', '--json']) // warm the summary cache
@@ -72,7 +76,12 @@ try {
   const report = () => buildPrReport(book, { base: 'main', head: 'main', headBranch: 'feature' })
   const byExp = new Map<string, typeof runs>()
   for (const r of runs) { const l = byExp.get(r.experiment); if (l) l.push(r); else byExp.set(r.experiment, [r]) }
-  const sides = [...byExp].map(([id, list]) => ({ id, base: list.slice(0, list.length >> 1), pr: list.slice(list.length >> 1) }))
+  // Both sides get the same inputs, made once outside the timed rounds: each experiment's base half, PR half, and the
+  // PR half as the report hands it to judgePrExperiment ({ run } entries).
+  const sides = [...byExp].map(([id, list]) => {
+    const pr = list.slice(list.length >> 1)
+    return { id, base: list.slice(0, list.length >> 1), pr, entries: pr.map((run) => ({ run })) }
+  })
   const ungroupedAll = () => {
     for (const { base, pr } of sides) {
       const lead = primaryMetrics([...base, ...pr])[0]
@@ -83,9 +92,12 @@ try {
     }
   }
   const judgeAll = () => {
-    for (const { id, base, pr } of sides) judgePrExperiment({ experiment: { id, name: id, tags: {} }, base, pr: pr.map((run) => ({ run })), commitOrder: new Map() })
+    for (const { id, base, entries } of sides) judgePrExperiment({ experiment: { id, name: id, tags: {} }, base, pr: entries, commitOrder: new Map() })
   }
-  const rep = await pair(async () => { await report(); ungroupedAll() }, async () => { await report(); judgeAll() })
+  // The judging part of each side on its own, CPU time of this process (the figure least moved by other processes).
+  const judging = { a: [] as number[], b: [] as number[] }
+  const timed = (fn: () => void, into: number[]) => { const c0 = cpuMs(); fn(); into.push(cpuMs() - c0) }
+  const rep = await pair(async () => { await report(); timed(ungroupedAll, judging.a) }, async () => { await report(); timed(judgeAll, judging.b) })
   const groups = groupRuns(runs).length
   await book.close()
 
@@ -98,6 +110,8 @@ try {
   row('ls --group-by config --json', ls.b, ls.ratio)
   row('report + best runs (ungrouped)', rep.a)
   row('report + groups and verdicts', rep.b, rep.ratio)
+  const ja = median(judging.a), jb = median(judging.b)
+  console.log(`judging alone (CPU, medians): best runs ${ja.toFixed(1)} ms, groups and verdicts ${jb.toFixed(1)} ms; the difference is ${pct(1 + (jb - ja) / rep.a.cpu)} of the ungrouped side's CPU`)
 } finally {
-  fs.rmSync(dir, { recursive: true, force: true })
+  if (!KEEP) fs.rmSync(dir, { recursive: true, force: true })
 }

@@ -100,9 +100,10 @@ export interface JudgeExperimentInput {
 export function judgePrExperiment(i: JudgeExperimentInput): PrExperiment {
   const { experiment: e, base, pr } = i
   const ctx = { config: i.config, tags: e.tags ?? {} }
-  const prRuns = pr.map((x) => x.run)
-  const prCommitOf = new Map(pr.map((x) => [x.run.id, x.prCommit ?? 'branch']))
-  const out: PrExperiment = { id: e.id, name: e.name, verdict: 'no-pr-runs', baselineRuns: base.filter((r) => r.status === 'FINISHED').length, prRuns: pr.length, metrics: [], params: [] }
+  const prRuns: RunSummary[] = new Array(pr.length)
+  const prCommitOf = new Map<string, string>()
+  for (let k = 0; k < pr.length; k++) { const x = pr[k]!; prRuns[k] = x.run; prCommitOf.set(x.run.id, x.prCommit ?? 'branch') }
+  const out: PrExperiment = { id: e.id, name: e.name, verdict: 'no-pr-runs', baselineRuns: finished(base), prRuns: pr.length, metrics: [], params: [] }
   if (pr.length === 0) return out
   const all = [...base, ...prRuns]
   const primary = i.metrics?.length
@@ -165,13 +166,32 @@ function experimentVerdict(e: PrExperiment): ExperimentVerdict {
   return better && worse ? 'mixed' : better ? 'better' : worse ? 'worse' : 'inconclusive'
 }
 
+/** How many of `runs` are FINISHED (counted, not filtered into an array). */
+function finished(runs: readonly RunSummary[]): number {
+  let n = 0
+  for (const r of runs) if (r.status === 'FINISHED') n++
+  return n
+}
+
 function series(entries: ReadonlyArray<{ run: RunSummary; prCommit?: string }>, key: string, goal: Goal | undefined, order: ReadonlyMap<string, number>): PrSeriesPoint[] {
+  // One pass while the eligible runs share one PR commit (the usual case: a point per run); per commit otherwise.
+  const points: PrSeriesPoint[] = []
+  let commit: string | undefined, first = true
+  for (const e of entries) {
+    const v = eligibleValue(e.run, key)
+    if (v === undefined) continue
+    if (first) { commit = e.prCommit; first = false }
+    else if (e.prCommit !== commit) return perCommit(entries, key, goal, order)
+    points.push({ label: e.run.name || e.run.id.slice(0, 8), value: v })
+  }
+  return points
+}
+
+function perCommit(entries: ReadonlyArray<{ run: RunSummary; prCommit?: string }>, key: string, goal: Goal | undefined, order: ReadonlyMap<string, number>): PrSeriesPoint[] {
   const done = entries.filter((e) => eligibleValue(e.run, key) !== undefined)
-  const commits = new Set(done.map((e) => e.prCommit))
-  if (commits.size <= 1) return done.map((e) => ({ label: e.run.name || e.run.id.slice(0, 8), value: e.run.metrics[key]!.value }))
   const out: PrSeriesPoint[] = []
   const at = new Map<string | undefined, number>()
-  const sorted = [...done].sort((a, b) => (a.prCommit ? order.get(a.prCommit)! : Infinity) - (b.prCommit ? order.get(b.prCommit)! : Infinity))
+  const sorted = done.sort((a, b) => (a.prCommit ? order.get(a.prCommit)! : Infinity) - (b.prCommit ? order.get(b.prCommit)! : Infinity))
   for (const e of sorted) {
     const v = e.run.metrics[key]!.value
     const idx = at.get(e.prCommit)
