@@ -42,6 +42,7 @@ const runStartModule = once(() => import('./run-start.js'))
 const experimentModule = once(() => import('./experiment.js'))
 const experimentsModule = once(() => import('./experiments.js'))
 const runEditsModule = once(() => import('./run-edits.js'))
+const notesModule = once(() => import('./notes.js'))
 export { DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_BRANCH, DEFAULT_COMMIT_INTERVAL }
 
 /**
@@ -344,7 +345,7 @@ export class Labbook extends LiveReader {
   async afterEnd(run: RunSummary, previous?: RunStatus, o: { gather?: boolean } = {}): Promise<void> {
     if (!this.notesOn) return
     try {
-      const { addRunNote, notesStore } = await import('./notes.js')
+      const { addRunNote, notesStore } = await notesModule()
       this.notes ??= notesStore(this.gitdir, this.objects)
       const text = await (await this.store.head())?.readText(experimentFile(run.experiment))
       await addRunNote(this.notes, run, text ? decodeExperiment(text) : undefined, previous, o)

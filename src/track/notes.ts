@@ -1,8 +1,9 @@
 import type { Experiment } from '../model/experiment.js'
 import { compareValues, metricGoal, PRIMARY_TAGS, primaryMetrics } from '../judge/index.js'
 import { RUN_STATUSES, type RunStatus, type RunSummary } from '../model/run.js'
-import { BranchStore } from '../store/branch-store.js'
+import { BranchStore, type EditBuilder } from '../store/branch-store.js'
 import { isTreeMode, type ObjectStore } from '../store/objects.js'
+import type { TreeChange } from '../store/tree-edit.js'
 import type { TreeView } from '../store/tree-view.js'
 
 export const NOTES_REF = 'refs/notes/labbook'
@@ -200,25 +201,59 @@ export function notesStore(gitdir: string, objects: ObjectStore): BranchStore {
   return new BranchStore(gitdir, 'labbook notes', objects, { ref: NOTES_REF, plain: true })
 }
 
+/** One ended run to count into its commit's note. */
+interface NoteItem {
+  run: RunSummary
+  exp?: Pick<Experiment, 'name' | 'tags'>
+  previous?: RunStatus
+}
+
+/** Runs ended together, waiting for their notes edit to be built (one edit per notes store and group commit). */
+const gathering = new WeakMap<BranchStore, { items: NoteItem[]; done: Promise<void> }>()
+
 /**
  * Counts an ended run into the note of the commit it ran on, under the notes ref's lock (O(1): the note is bounded).
- * `gather`: runs ended together (a group commit) count themselves into one notes commit.
+ * `gather`: runs ended together (a group commit) are counted in ONE edit of one notes commit, each note read and
+ * written once however many of them ran on its commit (not a note blob and a notes tree per run).
  */
 export async function addRunNote(store: BranchStore, run: RunSummary, exp?: Pick<Experiment, 'name' | 'tags'>, previous?: RunStatus, o: { gather?: boolean } = {}): Promise<void> {
   const commit = run.source.commit
   if (!commit || !/^[0-9a-f]{40}$/.test(commit)) return
-  await store.update(async (view) => {
-    const path = await notePath(view, commit)
-    const old = await readNote(view, commit)
-    const state = decodeNote(old)
-    noteRun(state, run, exp, previous)
-    const text = encodeNote(state, commit)
-    if (text === old) return { result: undefined }
-    return {
-      changes: [{ path, blob: store.objects.writeBlob(text) }],
-      subject: `Notes added by labbook for run ${run.name || run.id}`,
-      result: undefined,
-    }
+  if (!o.gather) return store.update(noteEdit(store, [{ run, exp, previous }]))
+  const open = gathering.get(store)
+  if (open) {
+    open.items.push({ run, exp, previous })
+    return open.done
+  }
+  const items: NoteItem[] = [{ run, exp, previous }]
+  const build = noteEdit(store, items)
+  // runs that end until the edit is built join it; later ones start the next
+  const done = store.update(async (view) => {
+    if (gathering.get(store)?.items === items) gathering.delete(store)
+    return build(view)
   }, o)
+  gathering.set(store, { items, done })
+  return done
 }
 
+function noteEdit(store: BranchStore, items: NoteItem[]): EditBuilder<undefined> {
+  return async (view) => {
+    const byCommit = new Map<string, NoteItem[]>()
+    for (const item of items) {
+      const commit = item.run.source.commit!
+      byCommit.set(commit, [...(byCommit.get(commit) ?? []), item])
+    }
+    const changes: TreeChange[] = []
+    for (const [commit, list] of byCommit) {
+      const path = await notePath(view, commit)
+      const old = await readNote(view, commit)
+      const state = decodeNote(old)
+      for (const { run, exp, previous } of list) noteRun(state, run, exp, previous)
+      const text = encodeNote(state, commit)
+      if (text !== old) changes.push({ path, blob: store.objects.writeBlob(text) })
+    }
+    if (changes.length === 0) return { result: undefined }
+    const one = items.length === 1 ? items[0]!.run : undefined
+    return { changes, subject: one ? `Notes added by labbook for run ${one.name || one.id}` : `Notes added by labbook for ${items.length} runs`, result: undefined }
+  }
+}

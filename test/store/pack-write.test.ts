@@ -1,12 +1,14 @@
 // A branch commit's objects go out as one pack (src/store/pack-write.ts): git reads every object of it, fsck is clean,
 // a failed commit writes nothing, and our packs are rolled up so their number stays bounded.
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
+import { inflateSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { ObjectStore } from '../../src/store/objects.js'
-import { ROLL_AT, rollUpPacks } from '../../src/store/pack-write.js'
+import { deflateObject, ROLL_AT, rollUpPacks, STORED_BELOW, storedZlib } from '../../src/store/pack-write.js'
 import { thisProcess } from '../../src/store/process.js'
 import { collect, ensureBuilt, runCli, startCli } from '../helpers/cli.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
@@ -53,6 +55,22 @@ describe('writing a batch of objects as one pack', () => {
     expect((await fresh.readBlob(blobs[2]!)).equals(big)).toBe(true)
     expect((await fresh.readTree(tree)).map((e) => e.name)).toEqual(['f0', 'f1', 'f2', 'f3'])
     expect(fs.readFileSync(join(gitdir, 'labbook', 'packs'), 'utf8')).toBe(idx!.replace('.idx', '') + '\n')
+  })
+
+  it('stores small objects in a zlib stream of one stored block that zlib inflates and checks (Adler-32), any bytes', () => {
+    for (const n of [0, 1, 2, 100, 1023, 5552, 5553, 65535]) {
+      for (const body of [randomBytes(n), Buffer.alloc(n, 0xff), Buffer.alloc(n, 0)]) {
+        const z = storedZlib(body)
+        expect(z.length).toBe(n + 11)
+        expect(inflateSync(z).equals(body)).toBe(true) // zlib verifies the header check bits and the Adler-32
+      }
+    }
+    const small = Buffer.from('id: x\n'.repeat(100))
+    expect(small.length).toBeLessThan(STORED_BELOW)
+    expect(deflateObject(small)).toEqual(storedZlib(small))
+    const large = Buffer.from('id: x\n'.repeat(1000))
+    expect(deflateObject(large).length).toBeLessThan(large.length / 10)
+    expect(inflateSync(deflateObject(large)).equals(large)).toBe(true)
   })
 
   it('a batch whose work fails writes nothing; with LABBOOK_AUTO_PACK_OBJECTS=0 objects stay loose', async () => {

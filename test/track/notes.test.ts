@@ -1,6 +1,14 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Labbook } from '../../src/index.js'
 import { decodeNote, encodeNote, mergeNotes, noteRun } from '../../src/track/notes.js'
 import type { RunSummary } from '../../src/model/run.js'
+import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+
+let repo: TestRepo | undefined
+afterEach(() => {
+  repo?.cleanup()
+  repo = undefined
+})
 
 const COMMIT = '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d'
 const run = (id: string, status: RunSummary['status'], acc?: number, experiment = '7'): RunSummary => ({
@@ -43,4 +51,27 @@ describe('bounded git notes', () => {
     const legacy = 'labbook: old run FINISHED accuracy=0.9 [01abc]\nlabbook: other FAILED [01abd]\n'
     expect(decodeNote(legacy).get('?')!.counts).toEqual({ FINISHED: 1, FAILED: 1 })
   })
+
+  it('counts runs ended together in one notes commit, each commit\'s note written once', async () => {
+    repo = gitRepo()
+    const first = repo.git('rev-parse', 'HEAD').trim()
+    repo.git('commit', '-q', '--allow-empty', '-m', 'second')
+    const second = repo.git('rev-parse', 'HEAD').trim()
+    const book = await Labbook.open({ repo: repo.dir, commitDelay: 50 })
+    const exp = await book.experiment('sweep')
+    const notesBefore = () => repo!.git('rev-list', '--count', 'refs/notes/labbook').trim()
+    const started = await Promise.all(Array.from({ length: 12 }, (_, i) => exp.startRun({ name: `r${i}`, source: { commit: i % 3 ? first : second } })))
+    await Promise.all(started.map((r, i) => { r.logMetric('accuracy', i / 10); return r.end(i === 5 ? 'FAILED' : 'FINISHED') }))
+    await book.flush()
+    await book.close()
+    // 12 runs ended within one commit delay: their notes go out together (the group commit may split them in two)
+    expect(Number(notesBefore())).toBeLessThanOrEqual(2)
+    const note = (c: string) => repo!.git('notes', '--ref=labbook', 'show', c).trim().split('\n')
+    expect(note(first)[0]).toBe(`labbook: 8 runs on this commit · FINISHED 7 · FAILED 1 · list them: labbook ls --commit ${first.slice(0, 12)}`)
+    expect(note(second)[0]).toBe(`labbook: 4 runs on this commit · FINISHED 4 · list them: labbook ls --commit ${second.slice(0, 12)}`)
+    expect(note(first)[1]).toContain('best "accuracy" max 1.1 by "r11"')
+    // and no note blob per run on the side: every note written is reachable (a notes edit per run wrote 12)
+    expect(repo.git('fsck', '--unreachable', '--no-reflogs', '--no-progress').split('\n').filter((l) => l.includes(' blob '))).toEqual([])
+  })
 })
+
