@@ -4,7 +4,7 @@
 // 1,000 models x 10 versions.
 //   npx tsx bench/mlflow-calls.ts [--runs 40] [--concurrent 25]
 // References measured in the same run: GET /health through the same server (the HTTP floor on this machine); the same
-// calls with spare journals on ($LABBOOK_JOURNAL_SPARES=1, opt-in), alternating with the default in rounds;
+// calls with spare journals off ($LABBOOK_JOURNAL_SPARES=0; on by default), alternating with the default in rounds;
 // a server whose book commits every start and end (groupCommit: false, the way before group commit); a cold registry
 // read beside the warm one. MLflow's recorded figures (we cannot run MLflow here) are printed with their source.
 import { execFileSync, spawn } from 'node:child_process'
@@ -137,14 +137,14 @@ const MLFLOW: Record<(typeof CALLS)[number], Ref> = {
   log_batch_10: { ms: 1, kind: 'inProcess', what: 'file store, 10,300 points/s in-process (~1 ms per 10); its server: 58 ms per batch at 20 concurrent clients', source: 'docs/benchmarks.md "MLflow-compatible server" (recorded)' },
   set_terminated: { ms: 25, kind: 'server', what: 'update_run on its tracking server', source: 'issue 13 ("25 ms on MLflow\'s server", recorded)' },
 }
-// the default server and the same server with spare journals on (opt-in, journal-pool.ts), alternating in 4 rounds
+// the default server and the same server with spare journals off (on by default, journal-pool.ts), alternating in 4 rounds
 // (the machine's load drifts)
 let oursT: Times | undefined, spareT: Times | undefined
 for (let round = 0; round < 4; round++) {
   const n = Math.ceil(RUNS / 4)
   const a = await perCall(n)
   oursT = oursT ? concat(oursT, a) : a
-  process.env.LABBOOK_JOURNAL_SPARES = '1'
+  process.env.LABBOOK_JOURNAL_SPARES = '0'
   const b = await perCall(n)
   delete process.env.LABBOOK_JOURNAL_SPARES
   spareT = spareT ? concat(spareT, b) : b
@@ -161,14 +161,14 @@ await prevSrv.close()
 await prevBook.close()
 rmSync(prevDir, { recursive: true, force: true })
 url = new URL(srv.url)
-console.log(`per call through labbook serve, one client, median of ${oursT!.create.length} (ms); the HTTP floor, GET /health on the same server in the same run: ${ours.health.toFixed(2)} ms; "spares" = the same server with $LABBOOK_JOURNAL_SPARES=1 (opt-in), alternating with ours in 4 rounds; "previous" = a second server whose book has groupCommit: false (a commit per start and end), same run`)
+console.log(`per call through labbook serve, one client, median of ${oursT!.create.length} (ms); the HTTP floor, GET /health on the same server in the same run: ${ours.health.toFixed(2)} ms; "no spares" = the same server with $LABBOOK_JOURNAL_SPARES=0 (spare journals off; on by default), alternating with ours in 4 rounds; "previous" = a second server whose book has groupCommit: false (a commit per start and end), same run`)
 for (const k of CALLS) {
   const m = MLFLOW[k]
   const ratio = m.ms / ours[k]
   const bound = m.kind === 'server'
     ? `MLflow / ours = ${ratio.toFixed(2)}x (direct: the same call on its tracking server; recorded elsewhere, not in this run)`
     : `MLflow / ours >= ${ratio.toFixed(2)}x (a lower bound: its in-process work alone, no HTTP); >= ${((m.ms + ours.health) / ours[k]).toFixed(2)}x adding our HTTP floor for its round trip`
-  console.log(`  ${k.padEnd(15)} ${ours[k].toFixed(2).padStart(7)} ms   ${(ours[k] / ours.health).toFixed(1)}x the floor   spares ${spare[k].toFixed(2)} ms (${(ours[k] / spare[k]).toFixed(2)}x faster)   previous ${prev[k].toFixed(2)} ms (${(prev[k] / ours[k]).toFixed(1)}x)`)
+  console.log(`  ${k.padEnd(15)} ${ours[k].toFixed(2).padStart(7)} ms   ${(ours[k] / ours.health).toFixed(1)}x the floor   no spares ${spare[k].toFixed(2)} ms (${(spare[k] / ours[k]).toFixed(2)}x ours)   previous ${prev[k].toFixed(2)} ms (${(prev[k] / ours[k]).toFixed(1)}x)`)
   console.log(`  ${''.padEnd(15)} MLflow ${m.ms} ms: ${m.what} [${m.source}]`)
   console.log(`  ${''.padEnd(15)} ${bound}; target >= 2x`)
 }

@@ -21,17 +21,18 @@ export { spareRoot }
  * - after owner.json was written into a spare but before the rename: `sweepSpares` renames it into `journal/<run>/`,
  *   and recovery treats it as every journal (no start op yet: removed; a start op: that run, recovered);
  * - after the rename: an ordinary journal.
- * docs/format.md ("Private state") describes the layout. Off unless `$LABBOOK_JOURNAL_SPARES=1` (see sparesOn).
+ * docs/format.md ("Private state") describes the layout. On unless `$LABBOOK_JOURNAL_SPARES=0` (see sparesOn).
  */
 
 /**
- * Opt-in (`$LABBOOK_JOURNAL_SPARES=1`) since 2026-11-30: with spares on, test/track/concurrency.test.ts's 8 writers
- * racing C git's `gc` ended with missing objects in 3 of 4 runs on a loaded machine (1 of 1 clean with them off, and
- * 3 of 3 clean in a standalone repro). The cause was not the spares but `git gc`'s repack deleting a pack of ours
- * caught between its .pack and .idx (fixed in pack-write.ts installPack); whether to turn them on by default is open.
+ * On unless `$LABBOOK_JOURNAL_SPARES=0`. Opt-in from 2026-11-30 until 2026-12-01: with spares on,
+ * test/track/concurrency.test.ts's 8 writers racing C git's `gc` ended with missing objects in 3 of 4 runs on a loaded
+ * machine. The cause was not the spares but `git gc`'s repack deleting a pack of ours caught between its .pack and
+ * .idx (fixed in pack-write.ts installPack, 8aa04ab); with the fix the test passed with spares on (docs/format.md).
+ * A spare holds no data: removing them loses nothing.
  */
 export function sparesOn(): boolean {
-  return process.env.LABBOOK_JOURNAL_SPARES === '1'
+  return process.env.LABBOOK_JOURNAL_SPARES !== '0'
 }
 
 /** Spares kept ready per process and repository: a burst of creates larger than this falls back to making one. */

@@ -33,7 +33,7 @@ async function main() {
     // spare, then arms LABBOOK_TEST_CRASH_AT=POINT and starts run ID from a spare; prints `acked` once that run's
     // journal is fdatasynced and stays alive until killed. POINT `spare-dir` is armed before the first run instead.
     const [point, id] = rest
-    process.env.LABBOOK_JOURNAL_SPARES = '1' // opt-in (journal-pool.ts sparesOn)
+    process.env.LABBOOK_JOURNAL_SPARES = '1' // the default, explicit (journal-pool.ts sparesOn)
     const { readySpares } = await import('../../src/track/journal-pool.js')
     if (point === 'spare-dir') process.env.LABBOOK_TEST_CRASH_AT = point
     const book = await Labbook.open({ repo })

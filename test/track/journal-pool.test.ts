@@ -11,7 +11,7 @@ const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
 const VICTIM = 'victim0000000000000000000000000a'
 
 let repo: TestRepo
-// spares are opt-in (journal-pool.ts sparesOn); the crash children turn them on themselves
+// spares are on by default (journal-pool.ts sparesOn; $LABBOOK_JOURNAL_SPARES=0 turns them off): on explicitly here
 beforeAll(() => { process.env.LABBOOK_JOURNAL_SPARES = '1' })
 afterAll(() => { delete process.env.LABBOOK_JOURNAL_SPARES })
 afterEach(() => repo?.cleanup())
