@@ -56,15 +56,22 @@ interface Pool {
 }
 
 const pools = new Map<string, Pool>()
+/** Repositories this process made a new run in (the pool starts at the second). */
+const firstRun = new Set<string>()
 
 /**
  * A spare journal directory for a new run (its empty first segment fsynced), or undefined when none is ready; the
  * caller then makes the journal the ordinary way. Taking one starts making its replacement in the background. The
- * first call in a process for a repository only starts the pool.
+ * first call in a process for a repository does nothing (a one-run process pays nothing), the second starts the pool.
  */
 export function takeSpare(gitdir: string): string | undefined {
   if (!sparesOn()) return undefined
   let pool = pools.get(gitdir)
+  if (!pool && !firstRun.has(gitdir)) {
+    // a process that makes one run (`labbook run`, a script) makes no spares: the pool starts at its second new run
+    firstRun.add(gitdir)
+    return undefined
+  }
   if (!pool) {
     pool = { dir: join(spareRoot(gitdir), `${process.pid}-${randomBytes(4).toString('hex')}`), ready: [], making: 0, next: 0, inFlight: new Set(), closed: false, failed: false }
     pools.set(gitdir, pool)

@@ -29,7 +29,7 @@ async function main() {
       process.stdout.write(JSON.stringify({ retries: res.retries, ref: res.ref, shared: res.shared }) + '\n')
     }
   } else if (mode === 'pool-crash') {
-    // `pool-crash REPO POINT ID`: starts and ends a run (which starts this process's spare journals), waits for a
+    // `pool-crash REPO POINT ID`: starts and ends two runs (the second starts this process's spare journals), waits for a
     // spare, then arms LABBOOK_TEST_CRASH_AT=POINT and starts run ID from a spare; prints `acked` once that run's
     // journal is fdatasynced and stays alive until killed. POINT `spare-dir` is armed before the first run instead.
     const [point, id] = rest
@@ -37,8 +37,7 @@ async function main() {
     const { readySpares } = await import('../../src/track/journal-pool.js')
     if (point === 'spare-dir') process.env.LABBOOK_TEST_CRASH_AT = point
     const book = await Labbook.open({ repo })
-    const first = await book.startRun({ experiment: 'pool', name: 'first' })
-    await first.end('FINISHED')
+    for (let i = 0; i < 2; i++) await (await book.startRun({ experiment: 'pool', name: 'first' })).end('FINISHED') // the pool starts at the 2nd
     await book.flush()
     while (readySpares(book.gitdir) === 0) await new Promise((r) => setTimeout(r, 10))
     process.env.LABBOOK_TEST_CRASH_AT = point
