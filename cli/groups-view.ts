@@ -8,6 +8,7 @@ import type { CliIO } from './io.js'
 import { colorsFor, renderTable, terminalWidth, type Column } from './output.js'
 import { formatNumber } from '../src/model/display-numbers.js'
 import type { ExperimentNames } from './runs-view.js'
+import { keyed } from '../src/model/run.js'
 
 /** `config` groups by params minus seed params (src/judge's rule); otherwise by the values of the listed fields. */
 export type GroupBy = 'config' | FieldRef[]
@@ -55,7 +56,7 @@ export function groupRecords(runs: RunSummary[], by: GroupBy, names: ExperimentN
       : Object.fromEntries(by.map((f, i) => [formatField(f), (JSON.parse(g.label.by!) as (string | null)[])[i] ?? '']))
     // One pass over the members: the eligible (FINISHED, not deleted) runs' finite values per metric (src/judge's
     // eligibility, as eligibleValue decides it), instead of one scan of the group per metric.
-    const metrics: Record<string, SampleStats> = {}
+    const metrics = keyed<SampleStats>()
     let finished = 0
     if (g.runs.length === 1) {
       // One member (most groups when nothing repeats): its values are the statistics; no arrays, no map.

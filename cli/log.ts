@@ -10,6 +10,7 @@ import { ctx } from './context.js'
 import { withExamples, type AnyCommand } from './help.js'
 import type { CliIO } from './io.js'
 import { encodeMetricsLine } from '../src/format/metrics-lines.js'
+import { keyed } from '../src/model/run.js'
 
 const RUN_ARG = { type: 'string', description: 'Run to log to (default: $LABBOOK_RUN_ID, set by `labbook run`)', valueHint: 'RUN' } as const
 
@@ -61,7 +62,7 @@ const metric = withExamples(defineCommand({
     const { io } = ctx()
     const step = parseInteger('step', args.step)
     const timestamp = parseInteger('timestamp', args.timestamp) ?? Date.now()
-    const values: Record<string, number> = {}
+    const values = keyed<number>()
     for (const [k, v] of pairs(args, 'metric')) {
       validateKey(k, 'metric')
       values[k] = parseMetricValue(k, v)
@@ -79,7 +80,7 @@ const param = withExamples(defineCommand({
   args: { pairs: { type: 'positional', description: 'One or more KEY=VALUE', valueHint: 'KEY=VALUE...' }, run: RUN_ARG },
   async run({ args }) {
     const { io } = ctx()
-    const values: Record<string, ParamValue> = {}
+    const values = keyed<ParamValue>()
     for (const [k, v] of pairs(args, 'param')) {
       validateKey(k, 'param')
       const value = parseParamValue(v)
@@ -95,7 +96,7 @@ const tag = withExamples(defineCommand({
   args: { pairs: { type: 'positional', description: 'One or more KEY=VALUE', valueHint: 'KEY=VALUE...' }, run: RUN_ARG },
   async run({ args }) {
     const { io } = ctx()
-    const values: Record<string, string> = {}
+    const values = keyed<string>()
     for (const [k, v] of pairs(args, 'tag')) {
       validateKey(k, 'tag')
       values[k] = validateTagValue(k, v)

@@ -26,6 +26,7 @@ import { withExamples } from './help.js'
 import type { CliIO } from './io.js'
 import { say } from './output.js'
 import { formatDuration } from '../src/model/display-numbers.js'
+import { keyed } from '../src/model/run.js'
 
 /** How many skipped $LABBOOK_METRICS lines are printed one by one; the rest are counted in the closing line. */
 const MAX_PROBLEMS_PRINTED = 20
@@ -67,13 +68,13 @@ export default withExamples(defineCommand({
     const logLimit = parseSize(String(args['log-limit']))
     if (logLimit === undefined) throw usage(`--log-limit must be a size like 1048576, 512k or 10MB, got ${JSON.stringify(args['log-limit'])}.`)
 
-    const params: Record<string, ParamValue> = {}
+    const params = keyed<ParamValue>()
     for (const file of collect(rawArgs, ['params-file', 'paramsFile'])) Object.assign(params, await readParamsFile(resolve(io.cwd, file)))
     for (const pair of collect(rawArgs, ['p', 'param'])) {
       const [k, v] = splitPair(pair, '-p')
       params[k] = parseParamValue(v)
     }
-    const tags: Record<string, string> = {}
+    const tags = keyed<string>()
     for (const pair of collect(rawArgs, ['t', 'tag'])) {
       const [k, v] = splitPair(pair, '-t')
       tags[k] = v

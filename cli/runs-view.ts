@@ -8,6 +8,7 @@ import { bestRun } from '../src/judge/runs.js'
 import type { CliIO } from './io.js'
 import { colorsFor, formatAge, renderTable, terminalWidth, type Colors, type Column } from './output.js'
 import { formatDuration, formatNumber } from '../src/model/display-numbers.js'
+import { keyed } from '../src/model/run.js'
 
 export type ExperimentNames = Map<string, string>
 
@@ -16,7 +17,7 @@ export type ExperimentNames = Map<string, string>
  * (key → latest value), tags, source {commit, branch, dirty}, parent. Absent values are null so every key is there.
  */
 export function runRecord(r: RunSummary, names: ExperimentNames) {
-  const metrics: Record<string, number> = {}
+  const metrics = keyed<number>()
   for (const k of Object.keys(r.metrics).sort()) metrics[k] = r.metrics[k]!.value
   return {
     id: r.id,
@@ -39,7 +40,7 @@ export function runRecord(r: RunSummary, names: ExperimentNames) {
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {}
+  const out = keyed<T>()
   for (const k of Object.keys(o).sort()) out[k] = o[k]!
   return out
 }
@@ -81,7 +82,7 @@ interface ColumnSpec extends Column {
 export function columnSpecs(fields: FieldRef[], names: ExperimentNames, ids: Map<string, string>, c: Colors, now: number): ColumnSpec[] {
   return fields.map(({ kind, key }) => {
     if (kind === 'metric') return { header: key, right: true, drop: key.startsWith('system/') ? DROP.system : DROP.metric, max: 14, get: (r) => (r.metrics[key] ? formatNumber(r.metrics[key]!.value) : '') }
-    if (kind === 'param') return { header: key, drop: DROP.param, max: 16, get: (r) => (key in r.params ? String(r.params[key]) : '') }
+    if (kind === 'param') return { header: key, drop: DROP.param, max: 16, get: (r) => (Object.hasOwn(r.params, key) ? String(r.params[key]) : '') }
     if (kind === 'tag') return { header: key, drop: DROP.param, max: 20, get: (r) => r.tags[key] ?? '' }
     return attributeColumn(key, names, ids, c, now)
   })

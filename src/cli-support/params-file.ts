@@ -3,6 +3,7 @@ import { extname } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { LabbookError } from '../errors.js'
 import type { ParamValue } from '../model/run.js'
+import { keyed } from '../model/run.js'
 
 /**
  * Reads a YAML or JSON params file (DVC's `params.yaml` habit) and flattens its leaves to dotted keys:
@@ -32,7 +33,7 @@ export async function readParamsFile(path: string): Promise<Record<string, Param
 }
 
 /** Flattens nested objects to dotted keys (see readParamsFile). */
-export function flattenParams(value: Record<string, unknown>, prefix = '', out: Record<string, ParamValue> = {}): Record<string, ParamValue> {
+export function flattenParams(value: Record<string, unknown>, prefix = '', out: Record<string, ParamValue> = keyed()): Record<string, ParamValue> {
   for (const [k, v] of Object.entries(value)) {
     const key = prefix ? `${prefix}.${k}` : k
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) flattenParams(v as Record<string, unknown>, key, out)

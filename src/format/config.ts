@@ -9,6 +9,7 @@
 import { yamlLib } from './yaml-lib.js'
 import { fail } from '../errors.js'
 import { closest } from '../model/suggest.js'
+import { keyed } from '../model/run.js'
 
 export const CONFIG_FILE = 'labbook.config.yaml'
 
@@ -87,7 +88,7 @@ const KEYS: { [K in keyof LabbookConfig]-?: Reader<NonNullable<LabbookConfig[K]>
   },
   metrics: (v, at, file) => {
     if (!isMapping(v)) throw configError(file, at, 'must map metric keys to { goal: maximize | minimize | none, min_effect: NUMBER }')
-    const out: Record<string, MetricConfig> = {}
+    const out = keyed<MetricConfig>()
     for (const [key, spec] of Object.entries(v)) out[key] = readMetric(spec, `${at}.${key}`, file)
     return out
   },

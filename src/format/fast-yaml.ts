@@ -143,7 +143,7 @@ function flowMap(s: string): Record<string, Value> | typeof FAIL {
     const colon = part.indexOf(': ')
     if (colon <= 0) return FAIL
     const k = part.slice(0, colon), v = part.slice(colon + 2)
-    if (!(k in SUMMARY_FIELDS) && !/^[A-Za-z_][\w]*$/.test(k)) return FAIL
+    if (k === '__proto__' || (!Object.hasOwn(SUMMARY_FIELDS, k) && !/^[A-Za-z_][\w]*$/.test(k))) return FAIL
     // Numbers are nearly all a flow map holds (metric summaries): one regex decides, Number() converts.
     const value = DECIMAL.test(v) ? Number(v) : /^[-+.\w]+$/.test(v) ? plain(v) : FAIL
     if (value === FAIL || typeof value === 'string' || Object.prototype.hasOwnProperty.call(out, k)) return FAIL

@@ -58,7 +58,7 @@ function orderedRun(run: RunSummary): Record<string, unknown> {
     } else if (k === 'datasets') {
       // `name@digest: {sourceType, source, context, schema, profile}`: one line per dataset, two levels deep like metrics
       if (!run.datasets?.length) continue
-      const d: Record<string, unknown> = {}
+      const d = keyed<unknown>()
       for (const x of run.datasets) d[datasetKey(x)] = pick(x, DATASET_KEYS) // in the order logged, as MLflow lists them
       ordered[k] = d
     } else if (k === 'params' || k === 'tags') ordered[k] = sortedObject(v as Record<string, unknown>)

@@ -132,7 +132,7 @@ export class Registry {
 
   async deleteModelTag(name: string, key: string): Promise<RegisteredModel> {
     return this.editModel(name, `untag model ${name}`, (m) => {
-      if (!(key in m.tags)) throw new LabbookError('MODEL_NOT_FOUND', `No tag with key ${JSON.stringify(key)} on registered model ${name}.`, undefined, { name, key })
+      if (!Object.hasOwn(m.tags, key)) throw new LabbookError('MODEL_NOT_FOUND', `No tag with key ${JSON.stringify(key)} on registered model ${name}.`, undefined, { name, key })
       delete m.tags[key]
     })
   }
@@ -183,7 +183,7 @@ export class Registry {
 
   async deleteVersionTag(name: string, version: number, key: string): Promise<ModelVersion> {
     return this.editVersion(name, version, `untag ${name} version ${version}`, (v) => {
-      if (!(key in v.tags)) throw new LabbookError('MODEL_NOT_FOUND', `No tag with key ${JSON.stringify(key)} on ${name} version ${version}.`, undefined, { name, version, key })
+      if (!Object.hasOwn(v.tags, key)) throw new LabbookError('MODEL_NOT_FOUND', `No tag with key ${JSON.stringify(key)} on ${name} version ${version}.`, undefined, { name, version, key })
       delete v.tags[key]
     })
   }

@@ -5,6 +5,7 @@ import { compileFilter, parseFilter } from '../query/index.js'
 import { renameAttributes } from '../query/rename.js'
 import { invalid } from './errors.js'
 import type { KeyValue } from './protocol.js'
+import { keyed } from '../model/run.js'
 
 /** What the filter sees of a logged model (see routes/models.ts for the record). */
 export interface FilterableModel {
@@ -40,7 +41,7 @@ export function compileModelFilter(text: string): (m: FilterableModel) => boolea
 }
 
 function asRun(m: FilterableModel): RunSummary {
-  const metrics: Record<string, MetricSummary> = {}
+  const metrics = keyed<MetricSummary>()
   for (const x of m.data.metrics as Array<{ key?: string; value?: number; step?: number; timestamp?: number }>) {
     if (typeof x?.key === 'string' && typeof x.value === 'number') metrics[x.key] = addToSummary(metrics[x.key], x.value, x.step ?? 0, x.timestamp ?? 0)
   }

@@ -42,7 +42,7 @@ export async function mergeRun(objects: ObjectStore, ours: TreeEntry, theirs: Tr
   // params: a real conflict is kept as ours and reported
   const conflicts: string[] = []
   for (const [k, v] of Object.entries(b.params)) {
-    if (!(k in a.params)) run.params[k] = v
+    if (!Object.hasOwn(a.params, k)) run.params[k] = v
     else if (a.params[k] !== v) conflicts.push(`${k}: ${String(a.params[k])} -> ${String(v)}`)
   }
   if (conflicts.length > 0) {

@@ -13,6 +13,7 @@ import { minMaxIndices } from '../model/minmax.js'
 import type { MetricSample } from '../model/book.js'
 import type { MetricPoint } from '../model/run.js'
 import type { ObjectStore, TreeEntry } from '../store/objects.js'
+import { keyed } from '../model/run.js'
 
 /** One metric's history in columns, sorted by step then timestamp (stable: chunk order for equal pairs). */
 export interface SeriesColumns {
@@ -140,7 +141,7 @@ export function readStoredSample(file: string): Record<string, MetricSample> | u
   } catch {
     return undefined
   }
-  const out: Record<string, MetricSample> = {}
+  const out = keyed<MetricSample>()
   for (const [key, e] of Object.entries(stored)) {
     if (!e || !Array.isArray(e.s) || !Array.isArray(e.v) || !Array.isArray(e.t) || e.s.length !== e.v.length || e.t.length !== e.v.length) return undefined
     const points: MetricPoint[] = new Array(e.v.length)

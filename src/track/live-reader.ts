@@ -13,6 +13,7 @@ import type { SummaryIndex } from '../store/summary-index.js'
 import type { MetricSample } from '../model/book.js'
 import { sampleSeries, type SeriesColumns } from './history.js'
 import { LabbookReader, runNotFound, type ListRunsOptions } from './reader.js'
+import { keyed } from '../model/run.js'
 
 export abstract class LiveReader extends LabbookReader {
   abstract readonly branch: string
@@ -110,7 +111,7 @@ export abstract class LiveReader extends LabbookReader {
   override async metricSample(id: string, maxPoints: number): Promise<Record<string, MetricSample>> {
     const j = this.journals().find((x) => x.runId === id)
     if (!j) return super.metricSample(id, maxPoints)
-    const out: Record<string, MetricSample> = {}
+    const out = keyed<MetricSample>()
     for (const [k, s] of await this.liveColumns(j)) out[k] = sampleSeries(k, s, maxPoints)
     return out
   }

@@ -134,7 +134,7 @@ export function overlaySummary(j: LiveJournal, onBranch: RunSummary | undefined)
   // prototype-free copies: a live param, tag or metric named "constructor" or "__proto__" is an ordinary key
   const run: RunSummary = { ...base, params: keyed(base.params), tags: keyed(base.tags), metrics: keyed(base.metrics) }
   for (const op of j.contents.ops) {
-    if (op.op === 'param' && !(op.key in run.params)) run.params[op.key] = op.value
+    if (op.op === 'param' && !Object.hasOwn(run.params, op.key)) run.params[op.key] = op.value
     else if (op.op === 'tag') run.tags[op.key] = op.value
     else if (op.op === 'untag') delete run.tags[op.key]
     else if (op.op === 'name') run.name = op.value

@@ -18,6 +18,7 @@ import type { BookReader, ListRunsOptions } from '../model/book.js'
 import { readRegistry } from '../registry/read.js'
 import { searchRuns } from '../query/index.js'
 import { queryColumns, queryTable, type QueryRunsOptions } from './query-runs.js'
+import { keyed } from '../model/run.js'
 
 export type { ArtifactContent } from '../model/artifact.js'
 
@@ -173,7 +174,7 @@ export class LabbookReader implements BookReader {
   }
 
   async metricHistories(id: string, onlyKey?: string): Promise<Record<string, MetricPoint[]>> {
-    const out: Record<string, MetricPoint[]> = {}
+    const out = keyed<MetricPoint[]>()
     const { seriesPoints } = await historyModule()
     for (const [k, s] of await this.metricColumns(id, onlyKey)) out[k] = seriesPoints(k, s)
     return out
@@ -213,7 +214,7 @@ export class LabbookReader implements BookReader {
     const file = samplePath(this.gitdir, folder.oid, maxPoints)
     const stored = readStoredSample(file)
     if (stored) return stored
-    const out: Record<string, MetricSample> = {}
+    const out = keyed<MetricSample>()
     for (const [k, s] of await this.metricColumns(id)) out[k] = sampleSeries(k, s, maxPoints)
     // short histories are read faster than a cache file: keep only what was downsampled
     if (Object.values(out).some((m) => m.total > maxPoints)) storeSample(file, out)

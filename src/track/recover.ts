@@ -151,9 +151,9 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner, o: Re
   book.track(run)
   for (const op of ops) {
     try {
-      if (op.op === 'param' && !(op.key in run.summary().params)) run.logParam(op.key, op.value)
+      if (op.op === 'param' && !Object.hasOwn(run.summary().params, op.key)) run.logParam(op.key, op.value)
       else if (op.op === 'tag') run.setTag(op.key, op.value)
-      else if (op.op === 'untag' && op.key in run.summary().tags) run.deleteTag(op.key)
+      else if (op.op === 'untag' && Object.hasOwn(run.summary().tags, op.key)) run.deleteTag(op.key)
       else if (op.op === 'name') run.setName(op.value)
       else if (op.op === 'description') run.setDescription(op.value)
       else if (op.op === 'resume') run.resume()

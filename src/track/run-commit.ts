@@ -18,7 +18,7 @@ export function mergeWithTip(tip: RunSummary | undefined, mine: RunSummary, ownT
   if (!tip) return mine
   const out = { ...mine, params: { ...tip.params, ...mine.params }, tags: { ...tip.tags } }
   for (const k of ownTags) {
-    if (k in mine.tags) out.tags[k] = mine.tags[k]!
+    if (Object.hasOwn(mine.tags, k)) out.tags[k] = mine.tags[k]!
     else delete out.tags[k]
   }
   if (tip.lifecycle !== lastWritten.lifecycle) out.lifecycle = tip.lifecycle

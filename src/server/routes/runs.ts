@@ -169,7 +169,7 @@ export const runRoutes: Route[] = [
       const id = runId(fields)
       const key = fields.requiredStr('key')
       const run = await ctx.run(id)
-      if (!(key in run.tags)) throw notFound(`No tag with name: ${key} in run with id ${id}`)
+      if (!Object.hasOwn(run.tags, key)) throw notFound(`No tag with name: ${key} in run with id ${id}`)
       const w = await ctx.writer(id)
       w.deleteTag(key)
       await w.durable()
@@ -258,7 +258,7 @@ export const runRoutes: Route[] = [
         if (w && (!wanted.size || wanted.has(w.experimentId))) byId.set(id, w.summary())
       }
       const runs = [...byId.values()].filter((r) => matchesView(r.lifecycle, view))
-      const names: Record<string, string> = {}
+      const names = keyed<string>()
       for (const e of await ctx.book.listExperiments({ includeDeleted: true })) names[e.id] = e.name
       const { runs: page, total } = searchRunSummaries(runs, fields.str('filter'), fields.strList('order_by'), limit, offset, names)
       const out: Record<string, unknown> = { runs: page.map(runToJson) }

@@ -9,6 +9,7 @@ import {
 import { shortSha } from './display.js'
 import type { ChildSummary, TableRun } from './snapshot.js'
 import { ATTR_COLUMNS, type Column } from './table.js'
+import { keyed } from '../../model/run.js'
 
 /** Name and status lead every row; the other attributes follow the chosen key columns. */
 export const LEAD_ATTRS: readonly Column[] = ATTR_COLUMNS.filter((c) => c.key === 'name' || c.key === 'status')
@@ -136,7 +137,7 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
   else if (by.startsWith('tag:')) { const k = by.slice(4); o.by = (r) => r.tags[k] ?? MISSING }
   const lead = metrics[0]
   const groups = groupRuns(runs, o).map((g): TableGroup => {
-    const stats: Record<string, SampleStats | undefined> = {}
+    const stats = keyed<SampleStats | undefined>()
     for (const k of metrics) stats[k] = scoreGroup(g, k, goalOf(k) ?? 'maximize').stats
     const top = lead ? scoreGroup(g, lead, goalOf(lead) ?? 'maximize') : undefined
     return {

@@ -4,6 +4,7 @@ import { LabbookError } from '../../errors.js'
 import type { Experiment } from '../../model/experiment.js'
 import type { MetricPoint, RunSummary } from '../../model/run.js'
 import type { ArtifactEntry, SiteSource } from './source.js'
+import { keyed } from '../../model/run.js'
 
 export interface MemoryRun {
   summary: RunSummary
@@ -42,7 +43,7 @@ export class MemorySource implements SiteSource {
     return r
   }
   async metricHistories(id: string): Promise<Record<string, MetricPoint[]>> {
-    const out: Record<string, MetricPoint[]> = {}
+    const out = keyed<MetricPoint[]>()
     const h = this.get(id).history
     for (const p of (typeof h === 'function' ? h() : h) ?? []) (out[p.key] ??= []).push(p)
     for (const k in out) out[k]!.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp)

@@ -4,6 +4,7 @@ import type { RunSummary } from '../../model/run.js'
 import { metricGoal, type Goal, type JudgeConfig } from '../../judge/index.js'
 import { renderMarkdown } from './markdown.js'
 import type { ExperimentView, ModelRef, ModelVersionView, ModelView } from '../browser/snapshot.js'
+import { keyed } from '../../model/run.js'
 
 /** How many primary metrics of a source run a version row shows. */
 const METRICS_SHOWN = 3
@@ -46,7 +47,7 @@ export function modelViews(o: ModelViewsInput): { models: ModelView[]; modelRefs
   const runById = new Map(o.runs.map((r) => [r.id, r]))
   const expById = new Map(o.experiments.map((e) => [e.id, e]))
   const taken = new Set<string>()
-  const modelRefs: Record<string, ModelRef[]> = {}
+  const modelRefs = keyed<ModelRef[]>()
   const goals = new Map<string, Goal | undefined>()
   const goalOf = (exp: string, key: string, tags?: Record<string, string>) => {
     const k = `${exp}\u0000${key}`
