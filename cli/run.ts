@@ -118,7 +118,7 @@ const SEED_PARAM = 'seed'
  */
 async function wrapRepeats(book: Book, io: CliIO, command: string[], o: WrapOptions, n: number): Promise<{ exitCode: number; signal?: NodeJS.Signals }> {
   const parent = await book.startRun({
-    experiment: o.experiment, name: o.name, params: o.params, tags: { ...o.tags, 'labbook.repeat': String(n) }, description: o.description, parent: o.parent,
+    experiment: o.experiment, name: o.name, params: o.params, tags: keyed({ ...o.tags, 'labbook.repeat': String(n) }), description: o.description, parent: o.parent,
     command: command.map(shellQuote).join(' '),
   })
   say(io, `labbook: ${n} repeats of ${command.map(shellQuote).join(' ')} under parent run ${parent.id} (${parent.name})`)
@@ -126,7 +126,7 @@ async function wrapRepeats(book: Book, io: CliIO, command: string[], o: WrapOpti
   try {
     for (let i = 0; i < n; i++) {
       const r = await wrap(book, io, command, {
-        ...o, name: `${parent.name}-seed${i}`, parent: parent.id, params: { ...o.params, [SEED_PARAM]: i }, env: { LABBOOK_SEED: String(i) },
+        ...o, name: `${parent.name}-seed${i}`, parent: parent.id, params: keyed({ ...o.params, [SEED_PARAM]: i }), env: { LABBOOK_SEED: String(i) },
       })
       if ((r.exitCode !== 0 || r.signal) && !first) first = { exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) }
       if (r.signal === 'SIGINT' || r.signal === 'SIGTERM') break // the user stopped it: no more repeats

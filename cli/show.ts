@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty'
 import type { RunSummary } from '../src/model/run.js'
+import { keyed } from '../src/model/run.js'
 import { runDuration } from '../src/model/run.js'
 import { withBook, type ArtifactEntry, resolveRunArg } from './book.js'
 import { ctx } from './context.js'
@@ -27,7 +28,7 @@ export default withExamples(defineCommand({
       const children = (await book.listRuns({ includeDeleted: false })).filter((r) => r.parent === run.id)
       if (args.json) {
         const histories = await book.metricHistories(run.id)
-        const history: Record<string, Array<{ step: number; value: number; timestamp: number }>> = {}
+        const history = keyed<Array<{ step: number; value: number; timestamp: number }>>()
         for (const k of Object.keys(histories).sort()) history[k] = histories[k]!.map((p) => ({ step: p.step, value: p.value, timestamp: p.timestamp }))
         return out(io, toJson({ ...runRecord(run, names), history, artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, external: a.external, ...(a.pointer ? { storage: a.pointer, sha256: a.sha256, local: book.hasArtifactContent(a) } : {}) })), children: children.map((r) => r.id) }))
       }

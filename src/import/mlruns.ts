@@ -8,6 +8,7 @@ import type { Experiment } from '../model/experiment.js'
 import type { SourceInfo } from '../model/run.js'
 import type { Book, StartRunOptions } from '../model/book.js'
 import { readMlruns, type MlrunsExperiment, type MlrunsProblem, type MlrunsRun } from './mlruns-reader.js'
+import { keyed } from '../model/run.js'
 
 export interface ImportMlrunsOptions {
   /** Import only the experiment with this name (or MLflow id). @default every experiment */
@@ -51,7 +52,7 @@ function parentsFirst(runs: MlrunsRun[]): MlrunsRun[] {
 }
 
 async function importRun(book: Book, exp: MlrunsExperiment, r: MlrunsRun, res: ImportMlrunsResult): Promise<void> {
-  const tags = { ...r.tags }
+  const tags = keyed(r.tags)
   const source: SourceInfo = {}
   if (tags[SYSTEM.commit]) source.commit = tags[SYSTEM.commit]
   const o: StartRunOptions & { experiment: string } = { id: r.id, experiment: exp.name, tags, source }

@@ -193,7 +193,7 @@ export class Registry {
     return this.write(async (view) => {
       const rec = await mustRead(view, name)
       const v = findVersion(rec, version)
-      const changes: TreeChange[] = [{ path: versionFile(name, v.id), blob: this.store.objects.writeBlob(encodeVersion({ ...v, tags: { ...v.tags }, deleted: true, updatedAt: Date.now() })) }]
+      const changes: TreeChange[] = [{ path: versionFile(name, v.id), blob: this.store.objects.writeBlob(encodeVersion({ ...v, tags: keyed(v.tags), deleted: true, updatedAt: Date.now() })) }]
       for (const a of rec.aliases) if (a.versionId === v.id) changes.push({ path: aliasFile(name, a.alias), remove: true })
       return { changes, subject: `delete ${name} version ${version}`, trailers: trailers(name, version), result: undefined }
     })
@@ -206,7 +206,7 @@ export class Registry {
       const rec = await mustRead(view, name)
       const v = findVersion(rec, version)
       const now = Date.now()
-      const next = { ...v, tags: { ...v.tags }, stage: to, updatedAt: now }
+      const next = { ...v, tags: keyed(v.tags), stage: to, updatedAt: now }
       const changes: TreeChange[] = [{ path: versionFile(name, v.id), blob: this.store.objects.writeBlob(encodeVersion(next)) }]
       if (archiveExisting && (to === 'Staging' || to === 'Production')) {
         for (const o of liveVersions(rec)) {
@@ -242,7 +242,7 @@ export class Registry {
   private editModel(name: string, subject: string, edit: (m: RegisteredModel) => void): Promise<RegisteredModel> {
     return this.write(async (view): Promise<Edit<RegisteredModel>> => {
       const rec = await mustRead(view, name)
-      const m = { ...rec.model, tags: { ...rec.model.tags } }
+      const m = { ...rec.model, tags: keyed(rec.model.tags) }
       edit(m)
       m.updatedAt = Date.now()
       return { changes: [{ path: `${modelDir(name)}/model.yaml`, blob: this.store.objects.writeBlob(encodeModel(m)) }], subject, trailers: trailers(name), result: m }
@@ -252,7 +252,7 @@ export class Registry {
   private editVersion(name: string, version: number, subject: string, edit: (v: ModelVersion) => void): Promise<ModelVersion> {
     return this.write(async (view): Promise<Edit<ModelVersion>> => {
       const v = { ...findVersion(await mustRead(view, name), version) }
-      v.tags = { ...v.tags }
+      v.tags = keyed(v.tags)
       edit(v)
       v.updatedAt = Date.now()
       return { changes: [{ path: versionFile(name, v.id), blob: this.store.objects.writeBlob(encodeVersion(v)) }], subject, trailers: trailers(name, version), result: v }

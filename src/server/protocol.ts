@@ -6,6 +6,7 @@
 import type { Experiment } from '../model/experiment.js'
 import type { DatasetInput, MetricPoint, RunStatus, RunSummary } from '../model/run.js'
 import { invalid } from './errors.js'
+import { keyed } from '../model/run.js'
 
 /** The fields of one request: the JSON body merged over the query string. */
 export class Fields {
@@ -228,7 +229,7 @@ export function runInfoToJson(r: RunSummary): Record<string, unknown> {
 
 /** The run's tags as MLflow has them: labbook's fields reappear as MLflow's system tags (one home for search, order and replies). */
 export function systemTags(r: RunSummary): Record<string, string> {
-  const tags: Record<string, string> = { ...r.tags }
+  const tags = keyed(r.tags)
   tags[RUN_NAME_TAG] = r.name
   if (r.user !== undefined && tags[USER_TAG] === undefined) tags[USER_TAG] = r.user
   if (r.parent !== undefined) tags[PARENT_TAG] = r.parent

@@ -306,7 +306,7 @@ export async function readExperiments(view: TreeView): Promise<Experiment[]> {
       if (experimentCache.size > 10_000) experimentCache.clear()
       experimentCache.set(e.oid, exp)
     }
-    out.push({ ...exp, tags: { ...exp.tags } })
+    out.push({ ...exp, tags: keyed(exp.tags) })
   }
   return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
 }

@@ -4,7 +4,7 @@
  * Pure: the Run calls these inside `BranchStore.update`.
  */
 import { ARTIFACTS_DIR, chunkName, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
-import type { RunSummary } from '../model/run.js'
+import { keyed, type RunSummary } from '../model/run.js'
 import type { ObjectStore } from '../store/objects.js'
 import type { TreeChange } from '../store/tree-edit.js'
 import { encodeRun } from '../format/yaml.js'
@@ -16,7 +16,7 @@ export type WrittenFields = Pick<RunSummary, 'lifecycle' | 'name' | 'description
 /** Our state over the tip's: fields edited elsewhere since we last wrote them keep the other edit. */
 export function mergeWithTip(tip: RunSummary | undefined, mine: RunSummary, ownTags: ReadonlySet<string>, lastWritten: WrittenFields): RunSummary {
   if (!tip) return mine
-  const out = { ...mine, params: { ...tip.params, ...mine.params }, tags: { ...tip.tags } }
+  const out = { ...mine, params: keyed({ ...tip.params, ...mine.params }), tags: keyed(tip.tags) }
   for (const k of ownTags) {
     if (Object.hasOwn(mine.tags, k)) out.tags[k] = mine.tags[k]!
     else delete out.tags[k]
@@ -25,7 +25,7 @@ export function mergeWithTip(tip: RunSummary | undefined, mine: RunSummary, ownT
   if (tip.name !== lastWritten.name && mine.name === lastWritten.name) out.name = tip.name
   if (tip.description !== lastWritten.description && mine.description === lastWritten.description) out.description = tip.description
   // Points committed to this run by another writer (a log to a finished run) are kept in the summary.
-  for (const [k, s] of Object.entries(tip.metrics)) if (!(k in out.metrics)) out.metrics[k] = s
+  for (const [k, s] of Object.entries(tip.metrics)) if (!Object.hasOwn(out.metrics, k)) out.metrics[k] = s
   const theirs = (tip.datasets ?? []).filter((d) => !mine.datasets?.some((m) => m.name === d.name && m.digest === d.digest))
   if (theirs.length) out.datasets = [...(mine.datasets ?? []), ...theirs]
   return out

@@ -1,7 +1,7 @@
 import { LabbookError } from '../errors.js'
 import { encodeRun, encodeRunLine } from '../format/yaml.js'
 import { sameParam } from '../model/param.js'
-import { RUN_STATUSES, type DatasetInput, type ParamValue, type RunStatus, type RunSummary } from '../model/run.js'
+import { RUN_STATUSES, type DatasetInput, type ParamValue, type RunStatus, type RunSummary, keyed } from '../model/run.js'
 import {
   normalizeDatasetInputs, validateDescription, validateKey, validateMetricValue, validateParamValue, validateRunName, validateStep, validateTagValue,
   validateTimestamp,
@@ -286,7 +286,7 @@ export class Run {
   /** The run as it stands in memory, uncommitted points included. */
   summary(): RunSummary {
     const metrics = this.buffer.summaries()
-    return { ...this.state, source: { ...this.state.source }, params: { ...this.state.params }, tags: { ...this.state.tags }, metrics }
+    return { ...this.state, source: { ...this.state.source }, params: keyed(this.state.params), tags: keyed(this.state.tags), metrics }
   }
 
   /**

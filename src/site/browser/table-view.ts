@@ -192,7 +192,7 @@ export function withChildSummaries(runs: readonly TableRun[], primary: readonly 
   return runs.map((r) => {
     const children = kids.get(r.id)
     if (!children) return r
-    const metrics = { ...r.metrics }
+    const metrics = keyed(r.metrics)
     const filled: string[] = []
     const keys = new Set(children.flatMap((c) => Object.keys(c.metrics)))
     for (const k of keys) {
