@@ -66,6 +66,21 @@ export function gitRepo(files: Record<string, string> = { 'train.py': 'print("hi
 }
 
 /** `git fsck --strict` output; throws if git reports errors. */
+/**
+ * A fresh repository, a bare remote cloned from it and clones of that remote (`names`), under one temporary root.
+ * The caller removes `dirs` (origin and root) when done.
+ */
+export function clonesOfRemote(names: string[]): { root: string; clones: string[]; dirs: string[] } {
+  const origin = gitRepo()
+  const root = fs.mkdtempSync(join(os.tmpdir(), 'labbook-clones-'))
+  execFileSync('git', ['clone', '-q', '--bare', origin.dir, join(root, 'remote.git')], { env: ENV })
+  const clones = names.map((c) => {
+    execFileSync('git', ['clone', '-q', join(root, 'remote.git'), join(root, c)], { env: ENV })
+    return join(root, c)
+  })
+  return { root, clones, dirs: [origin.dir, root] }
+}
+
 export function fsck(repo: TestRepo): string {
   return execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: repo.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 }

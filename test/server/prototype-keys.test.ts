@@ -3,16 +3,13 @@
 // (log-batch, set-tag, registry tags), `labbook ls`/`show`, the server's runs/get and runs/search, and a push/pull
 // merge of one run edited in two clones. Stop 22's CI failed on a model-version tag `__proto__` read back empty
 // (a `{}` map assigned `out[k] = v`); maps keyed by user strings are built with keyed() (src/model/run.ts).
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
-import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { main } from '../../cli/main.js'
 import { Labbook } from '../../src/index.js'
 import { serve } from '../../src/server/index.js'
 import { captureIO } from '../helpers/cli.js'
-import { assertPushable, gitRepo } from '../helpers/git-repo.js'
+import { assertPushable, clonesOfRemote } from '../helpers/git-repo.js'
 import { api } from './client.js'
 
 const KEYS = ['__proto__', 'constructor', 'toString']
@@ -39,17 +36,9 @@ async function shown(cwd: string, id: string) {
 }
 
 it('params, tags and metrics named __proto__, constructor and toString keep their values through every door and a merge', async () => {
-  const origin = gitRepo()
-  dirs.push(origin.dir)
-  const root = fs.mkdtempSync(join(os.tmpdir(), 'labbook-proto-'))
-  dirs.push(root)
-  execFileSync('git', ['clone', '-q', '--bare', origin.dir, join(root, 'remote.git')])
-  const [a, b] = ['a', 'b'].map((c) => {
-    const d = join(root, c)
-    execFileSync('git', ['clone', '-q', join(root, 'remote.git'), d])
-    for (const [k, v] of [['user.name', 'T'], ['user.email', 't@e'], ['gc.auto', '0']]) execFileSync('git', ['-C', d, 'config', k!, v!])
-    return d
-  }) as [string, string]
+  const { clones, dirs: made } = clonesOfRemote(['a', 'b'])
+  dirs.push(...made)
+  const [a, b] = clones as [string, string]
 
   // The library API.
   const book = await Labbook.open({ repo: a })

@@ -4,7 +4,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ensureBuilt, runCli } from '../helpers/cli.js'
-import { gitRepo } from '../helpers/git-repo.js'
+import { clonesOfRemote, gitRepo } from '../helpers/git-repo.js'
 
 const dirs: string[] = []
 afterEach(() => { while (dirs.length) fs.rmSync(dirs.pop()!, { recursive: true, force: true }) })
@@ -12,12 +12,8 @@ beforeAll(() => ensureBuilt())
 
 describe('labbook push / pull', () => {
   it('pushes, pulls and reports merges; errors carry a code and a hint', async () => {
-    const origin = gitRepo()
-    dirs.push(origin.dir)
-    const root = fs.mkdtempSync(join(os.tmpdir(), 'labbook-cli-sync-'))
-    dirs.push(root)
-    execFileSync('git', ['clone', '-q', '--bare', origin.dir, join(root, 'remote.git')])
-    for (const c of ['a', 'b']) execFileSync('git', ['clone', '-q', join(root, 'remote.git'), join(root, c)])
+    const { root, dirs: made } = clonesOfRemote(['a', 'b'])
+    dirs.push(...made)
     for (const c of ['a', 'b']) {
       const r = await runCli(['run', '-n', `run-${c}`, '--', 'sh', '-c', 'exit 0'], { cwd: join(root, c) })
       expect(r.code).toBe(0)
