@@ -1,7 +1,6 @@
 // Issue 10 item 4 (and the 50 MB line): one bad line of $LABBOOK_METRICS, for any key, is reported and skipped; the
 // wrapped command keeps being watched and every later point lands.
 import { execFileSync } from 'node:child_process'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MetricsLineParser } from '../../src/format/metrics-lines.js'
 import { CLI, ensureBuilt, runCli } from '../helpers/cli.js'
