@@ -9,15 +9,21 @@ export interface ProcessId {
   started: string
 }
 
-/** The 22nd field of /proc/<pid>/stat (start time in clock ticks since boot), or undefined off Linux. */
-export function processStartTime(pid: number): string | undefined {
+/** Fields 3 (state) and 22 (start time in clock ticks since boot) of /proc/<pid>/stat, or undefined off Linux. */
+function procStat(pid: number): { state: string; started: string } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the command name (field 2) may hold spaces and parentheses: fields start after the last ')'
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19]
+    return { state: fields[0]!, started: fields[19]! }
   } catch {
     return undefined
   }
+}
+
+/** The 22nd field of /proc/<pid>/stat (start time in clock ticks since boot), or undefined off Linux. */
+export function processStartTime(pid: number): string | undefined {
+  return procStat(pid)?.started
 }
 
 let self: ProcessId | undefined
@@ -37,19 +43,10 @@ export function processAlive(p: ProcessId): boolean {
     const e = caught as NodeJS.ErrnoException
     if (e.code === 'ESRCH') return false
   }
-  const started = processStartTime(p.pid)
-  if (zombie(p.pid)) return false
-  return !(p.started && started && started !== p.started)
-}
-
-/** A killed process its parent has not reaped yet still answers kill(pid, 0); /proc says Z. */
-function zombie(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat[stat.lastIndexOf(')') + 2] === 'Z'
-  } catch {
-    return false
-  }
+  const stat = procStat(p.pid)
+  // a killed process its parent has not reaped yet still answers kill(pid, 0); /proc says Z
+  if (stat?.state === 'Z') return false
+  return !(p.started && stat && stat.started !== p.started)
 }
 
 /**
