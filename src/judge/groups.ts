@@ -207,6 +207,38 @@ function startOrder<R extends JudgedRun>(runs: readonly R[]): 'asc' | 'desc' | R
 }
 
 /**
+ * Builds the identity of `r` in `ids.tuple` and `ids.nums`: experiment, split value, then TAG and the tag, BY and the
+ * `by` value, or PARAMS and its (param, value) pairs in key order. Hashed, and compared in full on a hash match.
+ */
+function identify(ids: Identities, r: JudgedRun, by: string | undefined, part: string, seeds: ReadonlySet<string>): void {
+  const { tuple, nums } = ids
+  tuple.length = 0
+  nums.length = 0
+  tuple.push(ids.id(r.experiment), ids.id(part))
+  const tag = by === undefined ? r.tags[GROUP_TAG] : undefined
+  if (by !== undefined) tuple.push(BY, ids.id(by))
+  else if (tag) tuple.push(TAG, ids.id(tag))
+  else {
+    tuple.push(PARAMS)
+    // Object.keys, not for…in: summaries' params have no prototype (src/model/run.ts keyed), and this is faster on them
+    const keys = Object.keys(r.params)
+    let sorted = true
+    for (let j = 0, prev: string | undefined; j < keys.length; j++) {
+      const k = keys[j]!
+      if (seeds.has(k)) continue
+      if (prev !== undefined && k < prev) { sorted = false; break }
+      prev = k
+      ids.param(k, r.params[k])
+    }
+    if (!sorted) {
+      tuple.length = 3
+      nums.length = 0
+      for (const k of paramKeys(r, seeds)) ids.param(k, r.params[k])
+    }
+  }
+}
+
+/**
  * Groups runs into repeats of one configuration: same experiment, same code commit, same params except seed params (or
  * the same `labbook.group` tag). Never across experiments. A run that has children among `runs` is their summary, not
  * a repeat, and belongs to no group. Groups come in order of their first run's start.
@@ -229,32 +261,7 @@ export function groupRuns<R extends JudgedRun>(runs: readonly R[], o: GroupOptio
     if (parents.size > 0 && parents.has(r.id)) continue
     const by = o.by ? o.by(r) : undefined
     const part = split ? split(r) : ''
-    // The identity of a run: experiment, split value, then TAG and the tag, BY and the `by` value, or PARAMS and its
-    // (param, value) pairs in key order; hashed, and compared in full on a hash match.
-    tuple.length = 0
-    nums.length = 0
-    tuple.push(ids.id(r.experiment), ids.id(part))
-    const tag = by === undefined ? r.tags[GROUP_TAG] : undefined
-    if (by !== undefined) tuple.push(BY, ids.id(by))
-    else if (tag) tuple.push(TAG, ids.id(tag))
-    else {
-      tuple.push(PARAMS)
-      // Object.keys, not for…in: summaries' params have no prototype (src/model/run.ts keyed), and this is faster on them
-      const keys = Object.keys(r.params)
-      let sorted = true
-      for (let j = 0, prev: string | undefined; j < keys.length; j++) {
-        const k = keys[j]!
-        if (seeds.has(k)) continue
-        if (prev !== undefined && k < prev) { sorted = false; break }
-        prev = k
-        ids.param(k, r.params[k])
-      }
-      if (!sorted) {
-        tuple.length = 3
-        nums.length = 0
-        for (const k of paramKeys(r, seeds)) ids.param(k, r.params[k])
-      }
-    }
+    identify(ids, r, by, part, seeds)
     const h = ids.hash()
     const head = byHash.get(h)
     let at = head ?? -1
@@ -302,6 +309,28 @@ export function scoreGroup<R extends JudgedRun>(group: RunGroup<R>, key: string,
   return { group, values, excluded: group.runs.length - values.length, ...(stats ? { stats } : {}), ...(best ? { best } : {}) }
 }
 
+/** One group's standing on a metric, as bestGroup ranks groups: eligible members, their sum, and the best member. Reused (no allocation per group). */
+interface Tally<R extends JudgedRun> { n: number; sum: number; best: R | undefined; bestValue: number }
+
+/** Counts `runs` (one group's members, in member order) into `t`: the arithmetic bestGroup and bestGroupOf share. */
+function tally<R extends JudgedRun>(runs: readonly R[], key: string, goal: Goal, t: Tally<R>): void {
+  let n = 0, sum = 0, best: R | undefined, bestValue = 0
+  for (const r of runs) {
+    const v = eligibleValue(r, key)
+    if (v === undefined) continue
+    n++
+    sum += v
+    if (!best || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(r, best) < 0)) { best = r; bestValue = v }
+  }
+  t.n = n; t.sum = sum; t.best = best; t.bestValue = bestValue
+}
+
+/** Whether a group of mean `mean`, `n` eligible members and best member `best` ranks below the leader (`top*`): worse mean, then fewer eligible runs, then its best member loses the run tie-break. */
+function ranksBelow<R extends JudgedRun>(mean: number, n: number, best: R, topMean: number, topN: number, topBest: R, goal: Goal): boolean {
+  const c = compareValues(mean, topMean, goal)
+  return c > 0 || (c === 0 && (n < topN || (n === topN && tieBreak(best, topBest) >= 0)))
+}
+
 /**
  * The best group on `key`: the best mean over eligible members. Ties: more eligible runs, then the group whose best
  * member wins the run tie-break (earlier start, smaller id). Undefined when no group has an eligible run.
@@ -310,22 +339,96 @@ export function scoreGroup<R extends JudgedRun>(group: RunGroup<R>, key: string,
 export function bestGroup<R extends JudgedRun>(groups: readonly RunGroup<R>[], key: string, goal: Goal): GroupScore<R> | undefined {
   // One pass per group with no allocation (mean, n and best member, as scoreGroup computes them); only the winner is scored.
   let top: RunGroup<R> | undefined, topMean = 0, topN = 0, topBest: R | undefined
+  const t: Tally<R> = { n: 0, sum: 0, best: undefined, bestValue: 0 }
   for (const g of groups) {
-    let n = 0, sum = 0, best: R | undefined, bestValue = 0
-    for (const r of g.runs) {
-      const v = eligibleValue(r, key)
-      if (v === undefined) continue
-      n++
-      sum += v
-      if (!best || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(r, best) < 0)) { best = r; bestValue = v }
-    }
-    if (n === 0) continue
-    const mean = sum / n
-    if (top) {
-      const c = compareValues(mean, topMean, goal)
-      if (c > 0 || (c === 0 && (n < topN || (n === topN && tieBreak(best!, topBest!) >= 0)))) continue
-    }
-    top = g; topMean = mean; topN = n; topBest = best
+    tally(g.runs, key, goal, t)
+    if (t.n === 0) continue
+    const mean = t.sum / t.n
+    if (top && ranksBelow(mean, t.n, t.best!, topMean, topN, topBest!, goal)) continue
+    top = g; topMean = mean; topN = t.n; topBest = t.best
   }
   return top ? scoreGroup(top, key, goal) : undefined
+}
+
+/** How many groups bestGroupOf builds one scan at a time before it groups every run instead. */
+const SCANNED_GROUPS = 8
+
+/**
+ * `bestGroup(groupRuns(runs, o), key, goal)`, the same GroupScore, without telling every run apart (the report judges
+ * each side of a PR this way). A group's mean is never better than its best eligible member, beyond a rounding bound
+ * (`margin`), so the groups are built best run first, each by one scan of the runs (a cheap test of one param, the full
+ * identity only where it passes), until the best run left is worse than the best mean found: no group of the runs left
+ * can beat it. After SCANNED_GROUPS groups (many groups of near-equal runs) it groups every run instead.
+ * @example bestGroupOf(runs, 'val_loss', 'minimize', { config })?.group.runs
+ */
+export function bestGroupOf<R extends JudgedRun>(runs: readonly R[], key: string, goal: Goal, o: GroupOptions = {}): GroupScore<R> | undefined {
+  if (o.by) return bestGroup(groupRuns(runs, o), key, goal)
+  const order = startOrder(runs)
+  const list = order === 'asc' ? runs : order === 'desc' ? [...runs].reverse() : order
+  const parents = new Set<string>()
+  for (const r of list) if (r.parent) parents.add(r.parent)
+  // Each run's eligible value (NaN: not eligible, a parent, or already in a built group), and the largest magnitude.
+  const n = list.length, values = new Float64Array(n)
+  let most = 0
+  for (let i = 0; i < n; i++) {
+    const r = list[i]!
+    const v = parents.size > 0 && parents.has(r.id) ? undefined : eligibleValue(r, key)
+    values[i] = v ?? Number.NaN
+    if (v !== undefined && Math.abs(v) > most) most = Math.abs(v)
+  }
+  // |computed mean − exact mean| ≤ k·2⁻⁵³·most for k summed values (recursive summation and one division); 4(n+4)·2⁻⁵³·most
+  // also covers rounding `value ± margin`. Near the top of the double range a sum may overflow: group every run there.
+  if (most > 1e300) return bestGroup(groupRuns(runs, o), key, goal)
+  const margin = (n + 4) * 2 ** -51 * most
+  const seeds = new Set(o.seedParams ?? o.config?.seed_params ?? DEFAULT_SEED_PARAMS)
+  const split = o.split ?? codeCommit
+  const ids = new Identities()
+  const t: Tally<R> = { n: 0, sum: 0, best: undefined, bestValue: 0 }
+  let top: Group<R> | undefined, topMean = 0, topN = 0, topBest: R | undefined
+  for (let built = 0; ; built++) {
+    let at = -1
+    for (let i = 0; i < n; i++) { const v = values[i]!; if (v === v && (at < 0 || compareValues(v, values[at]!, goal) < 0)) at = i }
+    if (at < 0) break
+    if (top && (goal === 'maximize' ? values[at]! + margin < topMean : values[at]! - margin > topMean)) break
+    if (built === SCANNED_GROUPS) return bestGroup(groupRuns(runs, o), key, goal)
+    // The group of run `s`: one scan in start order, as groupRuns would fill it.
+    const s = list[at]!, part = split(s)
+    identify(ids, s, undefined, part, seeds)
+    const tuple = ids.tuple.slice(), nums = ids.nums.slice()
+    const tag = s.tags[GROUP_TAG]
+    const probeKey = tag ? undefined : paramKeys(s, seeds)[0]
+    const probe = probeKey === undefined ? undefined : s.params[probeKey]
+    let g: Group<R> | undefined
+    for (let i = 0; i < n; i++) {
+      const r = list[i]!
+      if (r !== s) {
+        if (r.experiment !== s.experiment) continue
+        // Necessary for the same identity: the same group tag, or the same value of the first param (cheap to test)
+        if (tag ? r.tags[GROUP_TAG] !== tag : probeKey !== undefined && differs(r.params[probeKey], probe)) continue
+        if (parents.size > 0 && parents.has(r.id)) continue
+        const p = split(r)
+        if (p !== part) continue
+        identify(ids, r, undefined, p, seeds)
+        if (!ids.is(tuple, nums)) continue
+      }
+      if (g) g.runs.push(r)
+      else { g = new Group(r, part, undefined, seeds); if (!o.split) g.commit = part }
+      values[i] = Number.NaN
+    }
+    tally(g!.runs, key, goal, t)
+    const mean = t.sum / t.n
+    if (top && ranksBelow(mean, t.n, t.best!, topMean, topN, topBest!, goal)) continue
+    top = g; topMean = mean; topN = t.n; topBest = t.best
+  }
+  return top ? scoreGroup(top, key, goal) : undefined
+}
+
+/**
+ * True only when param values `a` and `b` can never count as the same in a group identity: two numbers that differ
+ * (NaN equals NaN, −0 equals 0), or two different strings (a string that spells a number is that number's one
+ * spelling, so two different strings never stand for one value). Anything else: maybe the same (the full identity decides).
+ */
+function differs(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number') return typeof b === 'number' && a !== b && (a === a || b === b)
+  return typeof a === 'string' && typeof b === 'string' && a !== b
 }

@@ -5,7 +5,7 @@
 import type { Experiment } from '../model/experiment.js'
 import type { ParamValue, RunSummary } from '../model/run.js'
 import {
-  bestGroup, compareValues, eligibleValue, type Goal, type GoalSource, groupRuns, type GroupScore, judgeDifference, type JudgeConfig, metricGoal,
+  bestGroupOf, codeCommit, compareValues, eligibleValue, type Goal, type GoalSource, type GroupScore, judgeDifference, type JudgeConfig, metricGoal,
   primaryMetrics, type SampleStats, scoreGroup, type Verdict, describe,
 } from '../judge/index.js'
 import { asText } from '../query/fields.js'
@@ -100,9 +100,17 @@ export interface JudgeExperimentInput {
 export function judgePrExperiment(i: JudgeExperimentInput): PrExperiment {
   const { experiment: e, base, pr } = i
   const ctx = { config: i.config, tags: e.tags ?? {} }
+  // The PR commit of each PR run ('branch' for a match by branch): usually one for all, else looked up by run id
   const prRuns: RunSummary[] = new Array(pr.length)
-  const prCommitOf = new Map<string, string>()
-  for (let k = 0; k < pr.length; k++) { const x = pr[k]!; prRuns[k] = x.run; prCommitOf.set(x.run.id, x.prCommit ?? 'branch') }
+  const one = pr[0]?.prCommit ?? 'branch'
+  let prCommitOf: Map<string, string> | undefined
+  for (let k = 0; k < pr.length; k++) {
+    const x = pr[k]!
+    prRuns[k] = x.run
+    if (!prCommitOf && (x.prCommit ?? 'branch') !== one) prCommitOf = new Map(pr.slice(0, k).map((y) => [y.run.id, one]))
+    prCommitOf?.set(x.run.id, x.prCommit ?? 'branch')
+  }
+  const prCommit = (r: { id: string }) => (prCommitOf ? prCommitOf.get(r.id) ?? '' : one)
   const out: PrExperiment = { id: e.id, name: e.name, verdict: 'no-pr-runs', baselineRuns: finished(base), prRuns: pr.length, metrics: [], params: [] }
   if (pr.length === 0) return out
   const all = [...base, ...prRuns]
@@ -111,12 +119,11 @@ export function judgePrExperiment(i: JudgeExperimentInput): PrExperiment {
     : primaryMetrics(all, ctx)
   const lead = primary[0]
   const leadGoal = lead ? metricGoal(lead, ctx).goal! : 'maximize'
-  const baseGroups = groupRuns(base, { config: i.config, split: (r) => (r as RunSummary).source?.commit ?? '' })
-  const prGroups = groupRuns(prRuns, { config: i.config, split: (r) => prCommitOf.get(r.id) ?? '' })
-  const b = lead ? bestGroup(baseGroups, lead, leadGoal) : undefined
-  const p = lead ? bestGroup(prGroups, lead, leadGoal) : undefined
+  // Each side's best group (only built when there is a metric to rank by); base groups split by code commit, the PR's by PR commit
+  const b = lead ? bestGroupOf(base, lead, leadGoal, { config: i.config, split: codeCommit }) : undefined
+  const p = lead ? bestGroupOf(prRuns, lead, leadGoal, { config: i.config, split: prCommit }) : undefined
   if (b) out.baseline = groupRef(b, b.group.runs[0]?.source?.commit)
-  if (p) out.pr = groupRef(p, prCommitOf.get(p.group.runs[0]!.id) === 'branch' ? p.group.runs[0]!.source?.commit : prCommitOf.get(p.group.runs[0]!.id))
+  if (p) { const c = prCommit(p.group.runs[0]!); out.pr = groupRef(p, c === 'branch' ? p.group.runs[0]!.source?.commit : c) }
 
   const shown = new Set<string>()
   for (const g of [b, p]) for (const r of g?.group.runs ?? []) for (const k in r.metrics) shown.add(k)
