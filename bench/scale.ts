@@ -8,7 +8,10 @@
 // book.flush() is inside the timing), divided by the runs. Printed beside it: the latency the caller waits for one
 // run (ends at its journal fdatasync), and this process's CPU per run. The same run measures the previous way (a book
 // opened with groupCommit: false: a commit per start and end) as the reference.
-// Usage: nice -n 10 npx tsx bench/scale.ts [--max 100000] [--runs 100]   (build dist/ first: npx tsc -p tsconfig.json)
+// --repo DIR keeps the grown repository at DIR (created and grown if missing or smaller; kept at the end), so a quiet
+// re-run measures without growing again; a level below the runs DIR already holds is skipped (grow one DIR per level).
+// The 0-run figure is always measured on a fresh repository of its own, in the same process, before the levels.
+// Usage: nice -n 10 npx tsx bench/scale.ts [--max 100000] [--runs 100] [--repo DIR]   (build dist/ first: npx tsc -p tsconfig.json)
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -30,18 +33,26 @@ const arg = (name: string, d: number) => {
 }
 const MAX = arg('max', 100_000)
 const PER_LEVEL = arg('runs', 100)
+const repoIdx = process.argv.indexOf('--repo')
+const KEEP = repoIdx > 0 ? process.argv[repoIdx + 1] : undefined
 const MLFLOW_RUN_MS = 7.4 // create + params + metrics + end, MLflow 2.12.2 file store, recorded on this kind of machine
 
 const report = (what: string, value: string, target: string) => console.log(`${what.padEnd(64)} ${value.padStart(14)}   target ${target}`)
 
-const dir = fs.mkdtempSync(join(os.tmpdir(), 'labbook-scale-'))
-const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, encoding: 'utf8' })
-git('init', '-q', '-b', 'main')
-fs.writeFileSync(join(dir, 'train.py'), 'print(1)\n')
-git('add', '.')
-git('-c', 'user.name=bench', '-c', 'user.email=b@x', 'commit', '-qm', 'code')
-git('config', 'gc.auto', '0')
-const head = git('rev-parse', 'HEAD').trim()
+/** A fresh repository with one code commit (train.py) at `at` (a new temporary directory if undefined). */
+function codeRepo(at?: string): string {
+  const d = at ?? fs.mkdtempSync(join(os.tmpdir(), 'labbook-scale-'))
+  fs.mkdirSync(d, { recursive: true })
+  const g = (...a: string[]) => execFileSync('git', a, { cwd: d, encoding: 'utf8' })
+  g('init', '-q', '-b', 'main')
+  fs.writeFileSync(join(d, 'train.py'), 'print(1)\n')
+  g('add', '.')
+  g('-c', 'user.name=bench', '-c', 'user.email=b@x', 'commit', '-qm', 'code')
+  g('config', 'gc.auto', '0')
+  return d
+}
+const dir = KEEP && fs.existsSync(join(KEEP, '.git')) ? KEEP : codeRepo(KEEP)
+const head = execFileSync('git', ['rev-parse', 'main'], { cwd: dir, encoding: 'utf8' }).trim()
 const book = await Labbook.open({ repo: dir })
 const exp = await book.experiment('sweep')
 
@@ -49,6 +60,7 @@ const exp = await book.experiment('sweep')
 async function grow(to: number): Promise<number> {
   const t0 = performance.now()
   let have = (await book.listRuns({ includeDeleted: true })).length
+  if (have >= to) return 0
   while (have < to) {
     const n = Math.min(1000, to - have)
     const changes: TreeChange[] = []
@@ -76,6 +88,10 @@ async function grow(to: number): Promise<number> {
     have += n
   }
   book.gc() // pack, as a long-lived repository would be
+  // ... and in the state C git's gc leaves it: one pack. Without this the 1,000-run packs grown above (listed as
+  // labbook's own) would all be merged by the first roll-up during the measured runs, a state labbook's own writes
+  // never leave behind (their packs roll up geometrically as they go, each roll-up capped: src/store/pack-write.ts).
+  execFileSync('git', ['repack', '-a', '-d', '-q'], { cwd: dir })
   return (performance.now() - t0) / 1000
 }
 
@@ -119,12 +135,22 @@ const prevBook = await Labbook.open({ repo: prevDir, groupCommit: false })
 const prev = await apiCost(prevBook, await prevBook.experiment('sweep'))
 await prevBook.close()
 fs.rmSync(prevDir, { recursive: true, force: true })
-const base = await apiCost()
+// the 0-run figure: a fresh repository of its own, this process, before any level
+const zeroDir = codeRepo()
+const zeroBook = await Labbook.open({ repo: zeroDir })
+const base = await apiCost(zeroBook, await zeroBook.experiment('sweep'))
+await zeroBook.close()
+fs.rmSync(zeroDir, { recursive: true, force: true })
 report('create+3 params+2 metrics+tag+end at 0 runs, per run incl. its commit', `${base.perRun.toFixed(2)} ms`, `≤ ${MLFLOW_RUN_MS / 2} ms (MLflow file store ${MLFLOW_RUN_MS} ms: ${(MLFLOW_RUN_MS / base.perRun).toFixed(2)}× faster)`)
 report('  latency the caller waits (median / mean)', `${base.median.toFixed(2)} / ${base.mean.toFixed(2)} ms`, '-')
 report('  CPU of this process per run (user + system, commit included)', `${base.cpu.toFixed(2)} ms`, `(previous way ${prev.cpu.toFixed(2)} ms)`)
 report('  the previous way (a commit per start and end), same run', `${prev.perRun.toFixed(2)} ms`, `(group commit ${(prev.perRun / base.perRun).toFixed(2)}× faster)`)
 for (const level of [10_000, 100_000].filter((l) => l <= MAX)) {
+  const had = (await book.listRuns({ includeDeleted: true })).length
+  if (had > level * 1.05) {
+    report(`  ${level.toLocaleString('en')} runs: skipped, ${dir} holds ${had.toLocaleString('en')} already`, '-', '-')
+    continue
+  }
   const secs = await grow(level)
   report(`  grew to ${level.toLocaleString('en')} runs through the store`, `${secs.toFixed(1)} s`, '-')
   const c = await apiCost()
@@ -136,4 +162,5 @@ for (const level of [10_000, 100_000].filter((l) => l <= MAX)) {
   report(`  git log --notes=labbook lines under that commit`, `${note.length}`, '≤ 20')
 }
 await book.close()
-fs.rmSync(dir, { recursive: true, force: true })
+if (KEEP) console.log(`kept the grown repository at ${dir} (re-run with --repo ${dir})`)
+else fs.rmSync(dir, { recursive: true, force: true })

@@ -19,6 +19,16 @@ export type PackObjectType = 'commit' | 'tree' | 'blob' | 'tag'
 const TYPE_CODE: Record<PackObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 }
 /** Own packs at which a roll-up is tried. */
 export const ROLL_AT = 16
+/**
+ * The most entry bytes one roll-up writes (16 MiB; `$LABBOOK_ROLL_MAX_BYTES` for tests). Geometric merging alone copies
+ * each object O(log n) times, but then one run's commit may rewrite half the repository (a 100,000-run branch's packs
+ * in one go); capped, a roll-up costs at most this (~0.2 s) and each object is copied at most ~log2(cap / one commit)
+ * times, whatever the repository's size. Packs this big are left to `labbook gc` and C git's gc (past 50 packs).
+ */
+export function rollMaxBytes(): number {
+  const n = Number(process.env.LABBOOK_ROLL_MAX_BYTES)
+  return n > 0 ? n : 16 << 20
+}
 const IDX_MAGIC = Buffer.from([0xff, 0x74, 0x4f, 0x63])
 
 /** One object as it sits in a pack: its id and its entry bytes (type/size header + zlib data). */
@@ -289,7 +299,7 @@ function readEntries(dir: string, name: string): Entry[] | undefined {
 /**
  * Merges our smallest packs into one when ROLL_AT or more exist (geometric: the smallest, then the next while it is at
  * most twice what is taken so far, so a big pack is not rewritten for a few small ones and each object is copied
- * O(log n) times). Under .git/labbook/pack.lock (exclusive create; skipped when held). The merged pack is in place
+ * O(log n) times; and never more than rollMaxBytes() in all, so no run's commit pays for the repository's size). Under .git/labbook/pack.lock (exclusive create; skipped when held). The merged pack is in place
  * before the small ones go, so every object stays readable throughout. Returns the number of packs merged.
  */
 export async function rollUpPacks(gitdir: string): Promise<number> {
@@ -324,9 +334,10 @@ export async function rollUpPacks(gitdir: string): Promise<number> {
       return 0
     }
     live.sort((a, b) => a.size - b.size)
+    const cap = rollMaxBytes()
     let take = 1
     let sum = live[0]!.size
-    while (take < live.length && live[take]!.size <= 2 * sum) sum += live[take++]!.size
+    while (take < live.length && live[take]!.size <= 2 * sum && sum + live[take]!.size <= cap) sum += live[take++]!.size
     if (take < 2) return 0
     const entries: Entry[] = []
     const merged: string[] = []

@@ -129,6 +129,37 @@ describe('writing a batch of objects as one pack', () => {
     expect(fsck(repo)).toBe('')
   })
 
+  it('a roll-up never writes more than its cap: packs that big stay as they are, whatever the repository holds', async () => {
+    repo = gitRepo()
+    const gitdir = join(repo.dir, '.git')
+    const objects = new ObjectStore(gitdir)
+    const written: string[] = []
+    const pack = async (tag: string, blobs: number) => {
+      await objects.writeBatch(async () => { for (let j = 0; j < blobs; j++) written.push(objects.writeBlob(`${tag}-${j}-${'x'.repeat(200)}`)) })
+    }
+    const sizes = () => packs(repo.dir).map((p) => fs.statSync(join(repo.dir, '.git', 'objects', 'pack', p.replace('.idx', '.pack'))).size).sort((a, b) => a - b)
+    for (let i = 0; i < 4; i++) await pack(`big${i}`, 40) // 4 packs of ~40 objects (~1.3 KB of entries each)
+    for (let i = 0; i < ROLL_AT - 5; i++) await pack(`small${i}`, 3)
+    const big = sizes().slice(-4)
+    process.env.LABBOOK_ROLL_MAX_BYTES = String(big[0]! + 200) // room for the small ones, not for any big one on top
+    try {
+      await pack('last', 3) // the 16th pack this store wrote: it tries a roll-up
+      // geometric alone would take every pack here (each big one is at most twice what precedes it); the cap stops it
+      // before the first big one, so only the small ones merge, and the merged pack is within the cap
+      expect(packs(repo.dir)).toHaveLength(5)
+      const after = sizes()
+      expect(after.slice(-4)).toEqual(big)
+      expect(after[0]! - 32).toBeLessThanOrEqual(big[0]! + 200)
+      delete process.env.LABBOOK_ROLL_MAX_BYTES
+      for (let i = 0; i < ROLL_AT - 1; i++) await pack(`more${i}`, 3)
+      expect(await rollUpPacks(gitdir)).toBeGreaterThan(ROLL_AT) // uncapped, the big ones join
+    } finally {
+      delete process.env.LABBOOK_ROLL_MAX_BYTES
+    }
+    expectBlobs(repo.dir, written)
+    expect(fsck(repo)).toBe('')
+  })
+
   it('a book\'s runs: commits are packs, the branch lists back in a new process\'s reader, fsck clean', async () => {
     repo = gitRepo()
     const book = await Labbook.open({ repo: repo.dir })
