@@ -130,14 +130,15 @@ describe('writing a batch of objects as one pack', () => {
   })
 
   it('a roll-up never writes more than its cap: packs that big stay as they are, whatever the repository holds', async () => {
-    repo = gitRepo()
-    const gitdir = join(repo.dir, '.git')
+    const r = gitRepo()
+    repo = r
+    const gitdir = join(r.dir, '.git')
     const objects = new ObjectStore(gitdir)
     const written: string[] = []
     const pack = async (tag: string, blobs: number) => {
       await objects.writeBatch(async () => { for (let j = 0; j < blobs; j++) written.push(objects.writeBlob(`${tag}-${j}-${'x'.repeat(200)}`)) })
     }
-    const sizes = () => packs(repo.dir).map((p) => fs.statSync(join(repo.dir, '.git', 'objects', 'pack', p.replace('.idx', '.pack'))).size).sort((a, b) => a - b)
+    const sizes = () => packs(r.dir).map((p) => fs.statSync(join(gitdir, 'objects', 'pack', p.replace('.idx', '.pack'))).size).sort((a, b) => a - b)
     for (let i = 0; i < 4; i++) await pack(`big${i}`, 40) // 4 packs of ~40 objects (~1.3 KB of entries each)
     for (let i = 0; i < ROLL_AT - 5; i++) await pack(`small${i}`, 3)
     const big = sizes().slice(-4)
