@@ -1,5 +1,6 @@
 import { LabbookError } from '../errors.js'
 import type { MetricPoint } from '../model/run.js'
+import { decimalEnd, scanDecimal } from './decimal.js'
 import { numberFromJson, numberToJson } from './numbers.js'
 
 /**
@@ -84,8 +85,8 @@ export class KeyTable {
 /**
  * The fast path of reading a point line: whether buf[a, b) (one line, without its newline) is spelled exactly as
  * `encodePoint` spells it, `{"k":"<key>","v":<number or "NaN"…>,"s":<number>,"t":<number>}`; its parts are then in
- * `scanned` (module state: no object per line). Numbers of up to 15 digits are computed exactly, longer ones through
- * `Number`, which rounds as JSON.parse does. False for any other spelling: the caller reads the line with JSON.parse.
+ * `scanned` (module state: no object per line). Numbers are read by scanDecimal (src/format/decimal.ts), which
+ * rounds as JSON.parse does. False for any other spelling: the caller reads the line with JSON.parse.
  */
 export function scanPointLine(buf: Buffer, a: number, b: number): boolean {
   if (!(b - a > 24 && buf[a] === 123 && buf[a + 1] === 34 && buf[a + 2] === 107 && buf[a + 3] === 34 && buf[a + 4] === 58 && buf[a + 5] === 34)) return false
@@ -143,7 +144,6 @@ export function decodeChunkColumns(bytes: Uint8Array, where = 'chunk'): PointCol
   return cols
 }
 
-const POW10 = Array.from({ length: 23 }, (_, i) => Math.pow(10, i))
 /** Where the last scanNumber/special stopped (0 when it failed). Module state keeps the hot loop free of allocations. */
 let scanEnd = 0
 
@@ -152,43 +152,11 @@ function field(buf: Uint8Array, at: number, name: number): boolean {
   return buf[at] === 44 && buf[at + 1] === 34 && buf[at + 2] === name && buf[at + 3] === 34 && buf[at + 4] === 58
 }
 
-/** A JSON number at `at` (strict grammar); NaN with scanEnd = 0 when it is not one (the caller takes the slow path). */
+/** A JSON number at `at` (strict grammar, src/format/decimal.ts); NaN with scanEnd = 0 when it is not one (the caller takes the slow path). */
 function scanNumber(buf: Buffer, at: number, limit: number): number {
-  scanEnd = 0
-  let j = at
-  const neg = buf[j] === 45
-  if (neg) j++
-  const first = j
-  let m = 0, digits = 0, frac = 0
-  while (j < limit && buf[j]! >= 48 && buf[j]! <= 57) {
-    m = m * 10 + (buf[j]! - 48)
-    if (m !== 0) digits++
-    j++
-  }
-  if (j === first || (buf[first] === 48 && j - first > 1)) return NaN
-  if (buf[j] === 46) {
-    const f0 = ++j
-    while (j < limit && buf[j]! >= 48 && buf[j]! <= 57) {
-      m = m * 10 + (buf[j]! - 48)
-      if (m !== 0) digits++
-      j++
-    }
-    if (j === f0) return NaN
-    frac = j - f0
-  }
-  let exact = digits <= 15 && frac <= 22
-  if (buf[j] === 101 || buf[j] === 69) {
-    j++
-    if (buf[j] === 43 || buf[j] === 45) j++
-    const e0 = j
-    while (j < limit && buf[j]! >= 48 && buf[j]! <= 57) j++
-    if (j === e0) return NaN
-    exact = false
-  }
-  scanEnd = j
-  // m and 10^frac are both exact below 2^53, so one division rounds correctly; otherwise Number rounds as JSON.parse
-  const v = exact ? (frac ? m / POW10[frac]! : m) : Number(buf.toString('latin1', neg ? at + 1 : at, j))
-  return neg ? -v : v
+  const v = scanDecimal(buf, at, limit)
+  scanEnd = decimalEnd
+  return v
 }
 
 /** `"NaN"`, `"Infinity"` or `"-Infinity"` at `at` (the spelling of numbers.ts); NaN with scanEnd = 0 otherwise. */
