@@ -16,20 +16,37 @@ export interface XY {
  * @example minMaxIndices({ x: steps, y: values }, 1500)
  */
 export function minMaxIndices(s: XY, target = 1500): number[] {
-  const n = s.y.length
+  return minMaxOfPieces([s.y], target)
+}
+
+/**
+ * minMaxIndices of the y values held in consecutive pieces (a long history read chunk by chunk: no joined copy);
+ * indices count across the pieces, as if they were one array.
+ * @example minMaxOfPieces([chunk0.value, chunk1.value], 1500)
+ */
+export function minMaxOfPieces(ys: readonly ArrayLike<number>[], target = 1500): number[] {
+  let n = 0
+  for (const y of ys) n += y.length
   if (n <= target) return Array.from({ length: n }, (_, i) => i)
   const buckets = Math.max(1, Math.floor((target - 2) / 2))
   const out: number[] = [0]
   const size = (n - 2) / buckets
+  // the piece holding index i starts at `base`; buckets only move forward
+  let p = 0, base = 0
   for (let b = 0; b < buckets; b++) {
     const from = 1 + Math.floor(b * size)
     const to = Math.min(n - 1, 1 + Math.floor((b + 1) * size))
-    let lo = -1, hi = -1
-    for (let i = from; i < to; i++) {
-      const v = s.y[i]!
-      if (Number.isNaN(v)) continue
-      if (lo < 0 || v < s.y[lo]!) lo = i
-      if (hi < 0 || v > s.y[hi]!) hi = i
+    let lo = -1, hi = -1, loV = 0, hiV = 0
+    for (let i = from; i < to;) {
+      while (i - base >= ys[p]!.length) base += ys[p++]!.length
+      const y = ys[p]!
+      const end = Math.min(to, base + y.length)
+      for (; i < end; i++) {
+        const v = y[i - base]!
+        if (Number.isNaN(v)) continue
+        if (lo < 0 || v < loV) { lo = i; loV = v }
+        if (hi < 0 || v > hiV) { hi = i; hiV = v }
+      }
     }
     if (lo < 0) continue
     if (lo === hi) out.push(lo)

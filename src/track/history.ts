@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { decodeChunkColumns, type PointColumns } from '../format/jsonl.js'
 import { numberFromJson, numberToJson } from '../format/numbers.js'
-import { minMaxIndices } from '../model/minmax.js'
+import { minMaxOfPieces } from '../model/minmax.js'
 import type { MetricSample } from '../model/book.js'
 import type { MetricPoint } from '../model/run.js'
 import type { ObjectStore, TreeEntry } from '../store/objects.js'
@@ -28,15 +28,46 @@ const MAX_CACHED_POINTS = 3_000_000
 const parsed = new Map<string, PointColumns>()
 let cachedPoints = 0
 
-/** A chunk blob as columns, parsed once per process. */
-export async function chunkColumns(objects: ObjectStore, oid: string, where: string): Promise<PointColumns> {
+/** Chunks read ahead of the one being parsed: git inflates the next ones (on the other core) meanwhile. ≤ 1 MiB each. */
+const READ_AHEAD = 8
+
+/**
+ * Chunk blobs as columns, in order, each parsed once per process (kept by blob id: a blob never changes). The
+ * blobs not parsed yet are asked for READ_AHEAD ahead, so reading a long history overlaps git's inflating (another
+ * process) with our parsing instead of waiting for each blob in turn.
+ * @example const cols = await chunksColumns(objects, chunks, 'runs/ab/x/metrics')
+ */
+export async function chunksColumns(objects: ObjectStore, chunks: readonly TreeEntry[], dir: string): Promise<PointColumns[]> {
+  const reads: Array<Promise<Buffer> | undefined> = new Array(chunks.length)
+  let asked = 0
+  const out: PointColumns[] = []
+  for (let i = 0; i < chunks.length; i++) {
+    for (; asked < chunks.length && asked <= i + READ_AHEAD; asked++) {
+      if (parsed.has(chunks[asked]!.oid)) continue
+      const read = objects.readBlob(chunks[asked]!.oid)
+      read.catch(() => {}) // a failed read is reported when its turn comes; one after a failure is never awaited
+      reads[asked] = read
+    }
+    const c = chunks[i]!
+    const read = reads[i]
+    reads[i] = undefined
+    out.push(cachedChunk(c.oid) ?? rememberChunk(c.oid, decodeChunkColumns(await (read ?? objects.readBlob(c.oid)), `${dir}/${c.name}`)))
+  }
+  return out
+}
+
+function cachedChunk(oid: string): PointColumns | undefined {
   const hit = parsed.get(oid)
   if (hit) {
     parsed.delete(oid)
     parsed.set(oid, hit)
-    return hit
   }
-  const c = decodeChunkColumns(await objects.readBlob(oid), where)
+  return hit
+}
+
+function rememberChunk(oid: string, c: PointColumns): PointColumns {
+  const had = parsed.get(oid) // parsed meanwhile by another reader
+  if (had) return had
   parsed.set(oid, c)
   cachedPoints += c.value.length
   while (cachedPoints > MAX_CACHED_POINTS && parsed.size > 1) {
@@ -55,8 +86,33 @@ export function forgetParsedChunks(): void {
 
 /** Every metric's history of these chunks (in name order), sorted; only `onlyKey` when given. */
 export async function historyColumns(objects: ObjectStore, chunks: TreeEntry[], dir: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
-  const all: PointColumns[] = []
-  for (const c of chunks) all.push(await chunkColumns(objects, c.oid, `${dir}/${c.name}`))
+  return joinColumns(await chunksColumns(objects, chunks, dir), onlyKey)
+}
+
+/**
+ * Every metric of these chunks downsampled to at most `maxPoints` by the site's rule (src/model/minmax.ts), with
+ * its total: what a page draws. When each chunk holds one metric and the points are in order (a long single-metric
+ * history), the chunks' columns are sampled where they are, with no joined copy of the whole history; otherwise as
+ * `historyColumns` then `sampleSeries`. Same answer either way.
+ * @example const { total, points } = (await historySample(objects, chunks, dir, 1500)).loss!
+ */
+export async function historySample(objects: ObjectStore, chunks: TreeEntry[], dir: string, maxPoints: number): Promise<Record<string, MetricSample>> {
+  const all = await chunksColumns(objects, chunks, dir)
+  const out = keyed<MetricSample>()
+  const pieces = new Map<string, PointColumns[]>()
+  for (const c of all) {
+    if (c.keys.length > 1) {
+      for (const [k, s] of joinColumns(all)) out[k] = sampleSeries(k, s, maxPoints)
+      return out
+    }
+    if (c.keys.length === 1) (pieces.get(c.keys[0]!) ?? pieces.set(c.keys[0]!, []).get(c.keys[0]!)!).push(c)
+  }
+  for (const [k, ps] of pieces) out[k] = inOrder(ps) ? samplePieces(k, ps, maxPoints) : sampleSeries(k, joinColumns(ps).get(k)!, maxPoints)
+  return out
+}
+
+/** The chunks' columns as one sorted series per metric (copied out in chunk order). */
+function joinColumns(all: readonly PointColumns[], onlyKey?: string): Map<string, SeriesColumns> {
   // count per key, then copy each key's points out in chunk order
   const count = new Map<string, number>()
   for (const c of all) {
@@ -106,16 +162,43 @@ export function seriesPoints(key: string, s: SeriesColumns, indices?: ArrayLike<
 
 /** A series downsampled to at most `maxPoints` by the site's rule (src/model/minmax.ts). */
 export function sampleSeries(key: string, s: SeriesColumns, maxPoints: number): MetricSample {
-  const n = s.value.length
-  return { total: n, points: seriesPoints(key, s, n > maxPoints ? minMaxIndices({ x: { length: n } as ArrayLike<number>, y: s.value }, maxPoints) : undefined) }
+  return samplePieces(key, [s], maxPoints)
+}
+
+/** sampleSeries of a series held in consecutive pieces (in order), indices counted across them. */
+function samplePieces(key: string, pieces: readonly SeriesColumns[], maxPoints: number): MetricSample {
+  let n = 0
+  for (const s of pieces) n += s.value.length
+  const idx = n > maxPoints ? minMaxOfPieces(pieces.map((s) => s.value), maxPoints) : undefined
+  const m = idx ? idx.length : n
+  const points: MetricPoint[] = new Array(m)
+  let p = 0, base = 0
+  for (let j = 0; j < m; j++) {
+    const i = idx ? idx[j]! : j
+    while (i - base >= pieces[p]!.value.length) base += pieces[p++]!.value.length
+    const s = pieces[p]!, at = i - base
+    points[j] = { key, value: s.value[at]!, step: s.step[at]!, timestamp: s.time[at]! }
+  }
+  return { total: n, points }
+}
+
+/** Whether the pieces, one after another, are sorted by step then timestamp (equal pairs allowed). */
+function inOrder(pieces: readonly SeriesColumns[]): boolean {
+  let first = true, ps = 0, pt = 0
+  for (const s of pieces) {
+    for (let i = 0; i < s.value.length; i++) {
+      const st = s.step[i]!, t = s.time[i]!
+      if (!first && !(ps < st || (ps === st && pt <= t))) return false
+      first = false; ps = st; pt = t
+    }
+  }
+  return true
 }
 
 /** Sorts by step then timestamp, keeping the order of equal pairs; the same columns when already sorted (the usual case), else a sorted copy. */
 export function sortColumns(s: SeriesColumns): SeriesColumns {
   const n = s.value.length
-  let sorted = true
-  for (let i = 1; i < n && sorted; i++) sorted = s.step[i - 1]! < s.step[i]! || (s.step[i - 1] === s.step[i] && s.time[i - 1]! <= s.time[i]!)
-  if (sorted) return s
+  if (inOrder([s])) return s
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => s.step[a]! - s.step[b]! || s.time[a]! - s.time[b]! || a - b)
   const out: SeriesColumns = { step: new Float64Array(n), value: new Float64Array(n), time: new Float64Array(n) }
   idx.forEach((i, j) => { out.step[j] = s.step[i]!; out.value[j] = s.value[i]!; out.time[j] = s.time[i]! })

@@ -21,7 +21,7 @@
  */
 import type { PointColumns } from '../format/jsonl.js'
 import type { ObjectStore, TreeEntry } from '../store/objects.js'
-import { chunkColumns, sortColumns, type SeriesColumns } from './history.js'
+import { chunksColumns, sortColumns, type SeriesColumns } from './history.js'
 import type { JournalPoints } from './journal.js'
 
 /** One metric's sequence: points [0, len) of the arrays. */
@@ -70,7 +70,8 @@ export async function liveSeries(objects: ObjectStore, cacheKey: string, chunks:
     const state = kept.get(cacheKey)
     // the chunks past what is remembered are parsed before the walk (it runs without awaiting, so nothing moves under it)
     const known = attempt === 0 && state ? commonPrefix(state.chunks, chunks) : 0
-    for (const c of chunks.slice(known)) if (!cols.has(c.oid)) cols.set(c.oid, await chunkColumns(objects, c.oid, `${dir}/${c.name}`))
+    const fresh = chunks.slice(known).filter((c) => !cols.has(c.oid))
+    ;(await chunksColumns(objects, fresh, dir)).forEach((c, i) => cols.set(fresh[i]!.oid, c))
     const now = kept.get(cacheKey)
     const prefix = now ? commonPrefix(now.chunks, chunks) : 0
     // another read moved the remembered state meanwhile: walk what it does not cover, if parsed; else parse all

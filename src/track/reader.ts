@@ -220,12 +220,12 @@ export class LabbookReader implements BookReader {
     if (!view || !(await view.entry(`${dir}/${RUN_FILE}`))) throw runNotFound(id)
     const folder = await view.entry(`${dir}/${METRICS_DIR}`)
     if (!folder || !isTreeMode(folder.mode)) return {}
-    const { readStoredSample, sampleSeries, samplePath, storeSample } = await historyModule()
+    const { readStoredSample, historySample, samplePath, storeSample } = await historyModule()
     const file = samplePath(this.gitdir, folder.oid, maxPoints)
     const stored = readStoredSample(file)
     if (stored) return stored
-    const out = keyed<MetricSample>()
-    for (const [k, s] of await this.metricColumns(id)) out[k] = sampleSeries(k, s, maxPoints)
+    const { chunks } = await this.metricChunks(id)
+    const out = await historySample(this.objects, chunks, `${dir}/${METRICS_DIR}`, maxPoints)
     // short histories are read faster than a cache file: keep only what was downsampled
     if (Object.values(out).some((m) => m.total > maxPoints)) storeSample(file, out)
     return out

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Plot from '@observablehq/plot'
 import { parseHTML } from 'linkedom'
+import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { MetricPoint } from '../../src/model/run.js'
 import { artifactKind, artifactOutPath, hrefOf } from '../../src/site/build/artifact-files.js'
@@ -11,6 +12,7 @@ import { SITE_CSP, withScriptHashes } from '../../src/site/build/csp.js'
 import { contentType } from '../../src/site/build/static.js'
 import { createHash } from 'node:crypto'
 import { lttbIndices, minMaxIndices, smooth } from '../../src/site/browser/charts/downsample.js'
+import { minMaxOfPieces } from '../../src/model/minmax.js'
 import { lineChartSpec, seriesRows } from '../../src/site/browser/charts/line.js'
 import { parallelRows } from '../../src/site/browser/charts/parallel.js'
 import { decodeSeries, encodeSeries, type SeriesFile } from '../../src/site/browser/charts/series.js'
@@ -44,6 +46,30 @@ describe('downsampling', () => {
     expect(idx[0]).toBe(0)
     expect(idx.at(-1)).toBe(y.length - 1)
     expect([...idx].sort((a, b) => a - b)).toEqual(idx)
+  })
+  it('min/max over pieces picks what the rule picks over the joined array (property)', () => {
+    // the rule written plainly over one array (the implementation walks pieces)
+    const plain = (y: number[], target: number) => {
+      const n = y.length
+      if (n <= target) return Array.from({ length: n }, (_, i) => i)
+      const buckets = Math.max(1, Math.floor((target - 2) / 2)), size = (n - 2) / buckets, out = [0]
+      for (let b = 0; b < buckets; b++) {
+        let lo = -1, hi = -1
+        for (let i = 1 + Math.floor(b * size); i < Math.min(n - 1, 1 + Math.floor((b + 1) * size)); i++) {
+          if (Number.isNaN(y[i])) continue
+          if (lo < 0 || y[i]! < y[lo]!) lo = i
+          if (hi < 0 || y[i]! > y[hi]!) hi = i
+        }
+        if (lo >= 0) out.push(...(lo === hi ? [lo] : [Math.min(lo, hi), Math.max(lo, hi)]))
+      }
+      return [...out, n - 1]
+    }
+    const value = fc.oneof({ arbitrary: fc.double({ noDefaultInfinity: true }), weight: 5 }, fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1))
+    fc.assert(fc.property(fc.array(fc.array(value, { maxLength: 400 }), { maxLength: 8 }), fc.integer({ min: 1, max: 600 }), (pieces, target) => {
+      const joined = pieces.flat()
+      expect(minMaxOfPieces(pieces, target)).toEqual(plain(joined, target))
+      expect(minMaxIndices({ x: { length: joined.length } as ArrayLike<number>, y: Float64Array.from(joined) }, target)).toEqual(plain(joined, target))
+    }), { numRuns: 300 })
   })
   it('LTTB returns exactly the target, in order', () => {
     const s = { x: Array.from({ length: 5000 }, (_, i) => i), y: Array.from({ length: 5000 }, (_, i) => Math.cos(i / 30)) }

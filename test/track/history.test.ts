@@ -82,6 +82,39 @@ describe('metric history reads', () => {
     expect(repo.userState()).toEqual(user)
   })
 
+  it('one metric over many chunks is sampled where it lies (no joined copy), in order or not, as a full read', { timeout: 60_000 }, async () => {
+    repo = gitRepo()
+    const book = await Labbook.open({ repo: repo.dir })
+    // each commit closes a chunk (> 64 KB): three chunks holding one key; the second run logs an early step last
+    const make = async (name: string, late: boolean) => {
+      const run = await book.startRun({ experiment: 'h', name })
+      for (let part = 0; part < 3; part++) {
+        for (let i = 0; i < 2500; i++) {
+          const step = part * 2500 + i
+          run.logMetric('loss', step === 4321 ? 99 : step % 1009 === 0 ? NaN : Math.exp(-step / 3000) + 0.01 * Math.sin(step), { step, timestamp: 1_700_000_000_000 + step })
+        }
+        if (late && part === 2) run.logMetric('loss', -7, { step: 10, timestamp: 1_600_000_000_000 })
+        await run.commit()
+      }
+      await run.end('FINISHED')
+      return run.id
+    }
+    for (const [id, late] of [[await make('in-order', false), false], [await make('late', true), true]] as const) {
+      expect((await book.metricChunks(id)).chunks.length).toBe(3)
+      const ref = await reference(book, id)
+      expect(ref.loss!.length).toBe(late ? 7501 : 7500)
+      for (const max of [300, 1501, 20_000]) {
+        rmSync(join(book.gitdir, 'labbook', 'series'), { recursive: true, force: true })
+        const sample = await book.metricSample(id, max)
+        expect(sample).toEqual({ loss: { total: ref.loss!.length, points: sampleOf(ref.loss!, max) } })
+        if (max < 7500) expect(sample.loss!.points.some((p) => p.value === 99)).toBe(true)
+        if (late && max < 7500) expect(sample.loss!.points.some((p) => p.value === -7)).toBe(true)
+      }
+    }
+    await book.close()
+    expect(fsck(repo)).toBe('')
+  })
+
   it('a run in progress: the journaled tail is added to the committed part, exactly as a full read', { timeout: 60_000 }, async () => {
     repo = gitRepo()
     const writer = await Labbook.open({ repo: repo.dir, commitInterval: 3_600_000 })
