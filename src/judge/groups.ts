@@ -358,7 +358,8 @@ const SCANNED_GROUPS = 8
  * each side of a PR this way). A group's mean is never better than its best eligible member, beyond a rounding bound
  * (`margin`), so the groups are built best run first, each by one scan of the runs (a cheap test of one param, the full
  * identity only where it passes), until the best run left is worse than the best mean found: no group of the runs left
- * can beat it. After SCANNED_GROUPS groups (many groups of near-equal runs) it groups every run instead.
+ * can beat it. When more runs than SCANNED_GROUPS could still beat it (many groups of near-equal runs), it groups every
+ * run instead.
  * @example bestGroupOf(runs, 'val_loss', 'minimize', { config })?.group.runs
  */
 export function bestGroupOf<R extends JudgedRun>(runs: readonly R[], key: string, goal: Goal, o: GroupOptions = {}): GroupScore<R> | undefined {
@@ -386,11 +387,17 @@ export function bestGroupOf<R extends JudgedRun>(runs: readonly R[], key: string
   const t: Tally<R> = { n: 0, sum: 0, best: undefined, bestValue: 0 }
   let top: Group<R> | undefined, topMean = 0, topN = 0, topBest: R | undefined
   for (let built = 0; ; built++) {
-    let at = -1
-    for (let i = 0; i < n; i++) { const v = values[i]!; if (v === v && (at < 0 || compareValues(v, values[at]!, goal) < 0)) at = i }
+    // The best run not yet in a built group, among those that could still make a group that beats or ties the leader;
+    // each group left to build takes at least one of them, so more of them than the groups left to scan: group every run.
+    let at = -1, open = 0
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!
+      if (v !== v || (top && (goal === 'maximize' ? v + margin < topMean : v - margin > topMean))) continue
+      open++
+      if (at < 0 || compareValues(v, values[at]!, goal) < 0) at = i
+    }
     if (at < 0) break
-    if (top && (goal === 'maximize' ? values[at]! + margin < topMean : values[at]! - margin > topMean)) break
-    if (built === SCANNED_GROUPS) return bestGroup(groupRuns(runs, o), key, goal)
+    if (top && open > SCANNED_GROUPS - built) return bestGroup(groupRuns(runs, o), key, goal)
     // The group of run `s`: one scan in start order, as groupRuns would fill it.
     const s = list[at]!, part = split(s)
     identify(ids, s, undefined, part, seeds)
