@@ -11,7 +11,8 @@
 // --repo DIR keeps the grown repository at DIR (created and grown if missing or smaller; kept at the end), so a quiet
 // re-run measures without growing again; a level below the runs DIR already holds is skipped (grow one DIR per level).
 // The 0-run figure is always measured on a fresh repository of its own, in the same process, before the levels.
-// Usage: nice -n 10 npx tsx bench/scale.ts [--max 100000] [--runs 100] [--repo DIR]   (build dist/ first: npx tsc -p tsconfig.json)
+// --no-ls skips the listing half (the write path alone).
+// Usage: nice -n 10 npx tsx bench/scale.ts [--max 100000] [--runs 100] [--repo DIR] [--no-ls]   (build dist/ first: npx tsc -p tsconfig.json)
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -103,27 +104,52 @@ async function grow(to: number): Promise<number> {
  * opened with `groupCommit: false`, the way before it (every start and end committed before it returns).
  */
 async function apiCost(b: Labbook = book, e: ExperimentHandle = exp): Promise<{ median: number; mean: number; perRun: number; cpu: number }> {
+  await apiBlock(b, e, 10) // the first 10 warm up the JIT
+  const m = await apiBlock(b, e, PER_LEVEL)
+  const times = m.times.sort((x, y) => x - y)
+  return { median: times[times.length >> 1]!, mean: times.reduce((x, y) => x + y, 0) / times.length, perRun: m.wall / PER_LEVEL, cpu: m.cpu / PER_LEVEL }
+}
+
+let apiRuns = 0
+/** `n` runs on `e` one after the other, then `b.flush()`: each one's latency, the wall time and this process's CPU (ms). */
+async function apiBlock(b: Labbook, e: ExperimentHandle, n: number): Promise<{ times: number[]; wall: number; cpu: number }> {
   const times: number[] = []
-  const one = async (i: number) => {
-    const t0 = performance.now()
-    const run = await e.startRun({ name: `api-${i}` })
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) {
+    const t1 = performance.now()
+    const run = await e.startRun({ name: `api-${apiRuns++}` })
     run.logParams({ lr: 0.01, depth: 6, optimizer: 'adam' })
     run.logMetric('accuracy', 0.9)
     run.logMetric('loss', 0.1)
     run.setTag('stage', 'bench')
     await run.end()
-    return performance.now() - t0
+    times.push(performance.now() - t1)
   }
-  for (let i = 0; i < 10; i++) await one(i) // the first 10 warm up the JIT
   await b.flush()
-  const c0 = process.cpuUsage()
-  const t0 = performance.now()
-  for (let i = 10; i < PER_LEVEL + 10; i++) times.push(await one(i))
-  await b.flush()
-  const perRun = (performance.now() - t0) / PER_LEVEL
   const c = process.cpuUsage(c0)
-  times.sort((a, b) => a - b)
-  return { median: times[times.length >> 1]!, mean: times.reduce((a, b) => a + b, 0) / times.length, perRun, cpu: (c.user + c.system) / 1000 / PER_LEVEL }
+  return { times, wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 }
+}
+
+/**
+ * The growth ratio on a noisy machine: blocks of runs on the grown book and on a small one (`zero`, the 0-run
+ * repository, a few hundred runs), alternating ROUNDS times in this process, so a change of load hits both alike.
+ * Returns grown / small for wall time and CPU per run, summed over the blocks.
+ */
+async function interleaved(zero: { book: Labbook; exp: ExperimentHandle }): Promise<{ wall: number; cpu: number; zeroCpu: number; grownCpu: number }> {
+  const ROUNDS = 5
+  const per = Math.max(10, Math.round(PER_LEVEL / ROUNDS))
+  const sum = { zw: 0, zc: 0, gw: 0, gc: 0 }
+  await apiBlock(book, exp, 10)
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? ['grown', 'zero'] : ['zero', 'grown']
+    for (const which of order) {
+      const m = which === 'zero' ? await apiBlock(zero.book, zero.exp, per) : await apiBlock(book, exp, per)
+      if (which === 'zero') { sum.zw += m.wall; sum.zc += m.cpu } else { sum.gw += m.wall; sum.gc += m.cpu }
+    }
+  }
+  const n = per * ROUNDS
+  return { wall: sum.gw / sum.zw, cpu: sum.gc / sum.zc, zeroCpu: sum.zc / n, grownCpu: sum.gc / n }
 }
 
 console.log(`labbook scale bench: one repository, all runs on code commit ${head.slice(0, 8)}; ${PER_LEVEL} API runs per level; MLflow's figures are recorded ones`)
@@ -138,9 +164,8 @@ fs.rmSync(prevDir, { recursive: true, force: true })
 // the 0-run figure: a fresh repository of its own, this process, before any level
 const zeroDir = codeRepo()
 const zeroBook = await Labbook.open({ repo: zeroDir })
-const base = await apiCost(zeroBook, await zeroBook.experiment('sweep'))
-await zeroBook.close()
-fs.rmSync(zeroDir, { recursive: true, force: true })
+const zero = { book: zeroBook, exp: await zeroBook.experiment('sweep') }
+const base = await apiCost(zero.book, zero.exp)
 report('create+3 params+2 metrics+tag+end at 0 runs, per run incl. its commit', `${base.perRun.toFixed(2)} ms`, `≤ ${MLFLOW_RUN_MS / 2} ms (MLflow file store ${MLFLOW_RUN_MS} ms: ${(MLFLOW_RUN_MS / base.perRun).toFixed(2)}× faster)`)
 report('  latency the caller waits (median / mean)', `${base.median.toFixed(2)} / ${base.mean.toFixed(2)} ms`, '-')
 report('  CPU of this process per run (user + system, commit included)', `${base.cpu.toFixed(2)} ms`, `(previous way ${prev.cpu.toFixed(2)} ms)`)
@@ -152,15 +177,19 @@ for (const level of [10_000, 100_000].filter((l) => l <= MAX)) {
     continue
   }
   const secs = await grow(level)
-  report(`  grew to ${level.toLocaleString('en')} runs through the store`, `${secs.toFixed(1)} s`, '-')
+  report(`  grew to ${level.toLocaleString('en')} runs through the store`, secs ? `${secs.toFixed(1)} s` : `kept (${had.toLocaleString('en')})`, '-')
   const c = await apiCost()
   report(`same at ${level.toLocaleString('en')} runs on one commit, per run incl. commit`, `${c.perRun.toFixed(2)} ms`, '-')
   report(`  ratio to 0 runs (per run / median latency / CPU per run)`, `${(c.perRun / base.perRun).toFixed(2)}× / ${(c.median / base.median).toFixed(2)}× / ${(c.cpu / base.cpu).toFixed(2)}×`, '≤ 1.3×')
+  const il = await interleaved(zero)
+  report(`  interleaved with the 0-run repository (5 rounds): per run / CPU`, `${il.wall.toFixed(2)}× / ${il.cpu.toFixed(2)}×`, `≤ 1.3× (CPU ${il.grownCpu.toFixed(2)} vs ${il.zeroCpu.toFixed(2)} ms)`)
   // the listing half (h17l): bench/ls-clone.ts, cold / warm / the previous way in the same clone
-  reportColdList(report, level, coldList(dir, ['--filter', 'metrics.accuracy > 0.5 and params.optimizer = "adam"', '--order-by', 'metrics.accuracy DESC', '--limit', '50']))
+  if (!process.argv.includes('--no-ls')) reportColdList(report, level, coldList(dir, ['--filter', 'metrics.accuracy > 0.5 and params.optimizer = "adam"', '--order-by', 'metrics.accuracy DESC', '--limit', '50']))
   const note = execFileSync('git', ['log', '-1', '--notes=labbook', '--format=%N', 'main'], { cwd: dir, encoding: 'utf8' }).trim().split('\n')
   report(`  git log --notes=labbook lines under that commit`, `${note.length}`, '≤ 20')
 }
 await book.close()
+await zeroBook.close()
+fs.rmSync(zeroDir, { recursive: true, force: true })
 if (KEEP) console.log(`kept the grown repository at ${dir} (re-run with --repo ${dir})`)
 else fs.rmSync(dir, { recursive: true, force: true })
