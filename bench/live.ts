@@ -88,6 +88,19 @@ function chromiumSince(before: Map<number, number>): number {
   for (const [pid, now] of chromiumCpu()) ms += now - (before.get(pid) ?? 0)
   return ms
 }
+/** A Chromium process's kind from its command line: renderer (one per page), gpu, utility (network), browser. */
+const kindOf = (pid: number) => { try { return /--type=([\w-]+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))?.[1] ?? 'browser' } catch { return 'gone' } }
+/** Chromium's CPU since `before` per kind of process, in cores over `wall` ms, and the busiest renderer's. */
+function chromiumKinds(before: Map<number, number>, wall: number): string {
+  const by = new Map<string, number>()
+  let top = 0
+  for (const [pid, now] of chromiumCpu()) {
+    const ms = now - (before.get(pid) ?? 0), k = kindOf(pid)
+    by.set(k, (by.get(k) ?? 0) + ms)
+    if (k === 'renderer') top = Math.max(top, ms)
+  }
+  return [...by].sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${(ms / wall).toFixed(2)}`).join(', ') + ` (busiest renderer ${(top / wall).toFixed(3)})`
+}
 const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN }
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
 
@@ -351,7 +364,7 @@ try {
     const since = Date.now()
     const lat0 = { serve: cpuMs(p.pid!), chrome: chromiumCpu(), t: performance.now() }
     await sleep(SECONDS * 1000)
-    const latCores = { serve: (cpuMs(p.pid!) - lat0.serve) / (performance.now() - lat0.t), chrome: chromiumSince(lat0.chrome) / (performance.now() - lat0.t) }
+    const latCores = { serve: (cpuMs(p.pid!) - lat0.serve) / (performance.now() - lat0.t), chrome: chromiumSince(lat0.chrome) / (performance.now() - lat0.t), kinds: chromiumKinds(lat0.chrome, performance.now() - lat0.t) }
     await Promise.all(loggers.map((l) => l.stop()))
     await sleep(3000)
     const lat: Record<string, number[]> = Object.fromEntries(kinds.map((k) => [k, []]))
@@ -370,6 +383,7 @@ try {
     const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5)} ms, p95 ${pct(xs, 0.95)} ms (${xs.length} points)`
     console.log(`latency logged → drawn, ${LOGGERS} loggers × ${PAGES} pages: ${fmt(all)}; ${missed} not drawn within 3 s of the end (meanwhile serve ${latCores.serve.toFixed(2)}, Chromium ${latCores.chrome.toFixed(2)} cores; load ${loadavg()[0]!.toFixed(1)})`)
     for (const k of kinds) console.log(`  ${k}: ${fmt(lat[k]!)}`)
+    console.log(`  Chromium cores by process meanwhile: ${latCores.kinds}`)
   }
 
   // 4. throughput through serve
@@ -404,22 +418,42 @@ try {
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
       chromeCores: chromiumSince(chrome0) / wall,
+      chromeKinds: chromiumKinds(chrome0, wall),
       clientCores: (self.user + self.system) / 1000 / wall,
     }
   }
   const none = await phase(SECONDS * 1000)
   const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+  const tpPages: Page[] = []
   for (let j = 0; j < PAGES; j++) {
     const page = await ctx2.newPage()
     await page.goto(`${url}/runs/${runs[j % runs.length]}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
+    tpPages.push(page)
   }
   await sleep(2000)
+  // BENCH_PAGE_PROF=1: where the first page's main thread spends its time meanwhile (CDP Profiler, self time)
+  const prof = process.env.BENCH_PAGE_PROF && tpPages[0] ? await ctx2.newCDPSession(tpPages[0]) : undefined
+  if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.start') }
   const withPages = await phase(SECONDS * 1000)
+  if (prof) {
+    const { profile } = await prof.send('Profiler.stop')
+    const self = new Map<string, number>()
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+    const dt = profile.timeDeltas ?? []
+    ;(profile.samples ?? []).forEach((id, i) => {
+      const f = byId.get(id)!.callFrame
+      const k = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber}`
+      self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000)
+    })
+    const total = [...self.values()].reduce((a, b) => a + b, 0)
+    console.log(`page 1's main thread over ${(total / 1000).toFixed(1)} s (self ms): ${[...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join('; ')}`)
+  }
   await ctx2.close()
   const cores = (x: typeof none) => `serve ${x.serveCores.toFixed(2)}, Chromium ${x.chromeCores.toFixed(2)}, bench clients ${x.clientCores.toFixed(2)} cores`
   console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.rate.toFixed(0)} points/s with no page (${cores(none)}), ${withPages.rate.toFixed(0)} with ${PAGES} pages open (${cores(withPages)}): ratio ${(withPages.rate / none.rate).toFixed(2)}`)
   console.log(`  no page: ${none.call}`)
   console.log(`  ${PAGES} pages: ${withPages.call}`)
+  console.log(`  Chromium cores by process with ${PAGES} pages: ${withPages.chromeKinds}`)
   console.log(`serve CPU per 1,000 points logged: ${none.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
   console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / none.rate).toFixed(2)} (target ≥ 0.90); serve CPU per point with pages / without ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
 } finally {

@@ -65,9 +65,9 @@ function tables(html: string): string[] {
   return [...document.querySelectorAll('main table')].map((t) => (t.textContent ?? '').replace(/\s+/g, ' ').trim())
 }
 
-/** A run logged by another process: one `loss` point per 100 ms until its stdin closes (test/helpers/child.ts log-until-stdin). */
-async function startLogger() {
-  const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-until-stdin', repo.dir, '100', 'live'], { stdio: ['pipe', 'pipe', 'pipe'] })
+/** A run logged by another process: one `loss` point per `every` ms until its stdin closes (test/helpers/child.ts log-until-stdin). */
+async function startLogger(every = 100) {
+  const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-until-stdin', repo.dir, String(every), 'live'], { stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   p.stdout.on('data', (d) => (stdout += d))
   const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)))
@@ -186,6 +186,51 @@ describe('live pages', () => {
     await ctx.close()
     p.stdin.end()
     expect(await exited).toBe(0)
+  })
+
+  it('a run logging 50 points a second: its page draws at most once a second, mostly the line alone, and ends on the last point', { timeout: 300_000 }, async () => {
+    const { p, exited, id, stdout } = await startLogger(20)
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(`${srv.url}/runs/${id}/`, { timeout: 120_000 })
+    const fig = '.run-charts figure[data-metric="loss"]'
+    await page.waitForFunction((f) => document.querySelector(`${f} svg`) && document.querySelector('.run-charts[data-hydrated="true"]'), fig, { timeout: 60_000 })
+    // count what the page draws while the run logs: whole charts (a new svg) and lines redrawn in place (a path's d)
+    await page.evaluate((f) => {
+      const w = window as unknown as { __charts: number; __lines: number }
+      w.__charts = 0
+      w.__lines = 0
+      new MutationObserver((ms) => {
+        for (const m of ms) {
+          if (m.type === 'attributes') w.__lines++
+          else if ([...m.addedNodes].some((n) => n.nodeName.toLowerCase() === 'svg')) w.__charts++
+        }
+      }).observe(document.querySelector(`${f} .plot`)!, { subtree: true, childList: true, attributes: true, attributeFilter: ['d'] })
+    }, fig)
+    const t0 = Date.now()
+    await page.waitForTimeout(6000)
+    const { charts, lines } = await page.evaluate(() => { const w = window as unknown as { __charts: number; __lines: number }; return { charts: w.__charts, lines: w.__lines } })
+    const seconds = (Date.now() - t0) / 1000
+    // ~300 points arrived: at most one draw per second (live-channel GAP), and most of them the line alone
+    expect(charts + lines).toBeGreaterThanOrEqual(2)
+    expect(charts + lines).toBeLessThanOrEqual(Math.ceil(seconds) + 1)
+    expect(lines).toBeGreaterThan(0)
+    p.stdin.end()
+    expect(await exited).toBe(0)
+    const total = Number(/points (\d+)/.exec(stdout())![1])
+    await page.waitForFunction(([f, n]) => document.querySelector(`${f} figcaption`)?.textContent?.includes(`(${n.toLocaleString('en')} points`), [fig, total] as const, { timeout: 20_000 })
+    // the last point is the one drawn: the chart's last step, and its line ends on that step on the chart's own x scale
+    await page.waitForFunction(([f, last]) => Number(document.querySelector(`${f}`)?.getAttribute('data-last-step')) === last, [fig, total - 1] as const, { timeout: 20_000 })
+    const ends = await page.evaluate((f) => {
+      const svg = document.querySelector(`${f} svg`) as unknown as { scale(n: string): { apply(v: number): number } } & Element
+      const d = svg.querySelector('g[aria-label="line"] path')!.getAttribute('d')!
+      const last = /([-\d.]+),([-\d.]+)$/.exec(d)!
+      return { x: Number(last[1]), want: svg.scale('x').apply(Number(document.querySelector(f)!.getAttribute('data-last-step'))) }
+    }, fig)
+    expect(Math.abs(ends.x - ends.want)).toBeLessThan(0.5)
+    expect(errors).toEqual([])
+    await page.close()
   })
 
   it('a run logged by another process: its page exists at once, chart and table update by themselves, FINISHED, no reload', { timeout: 400_000 }, async () => {

@@ -11,25 +11,78 @@ interface Props {
   className?: string
   /** Called with the dragged x range (in data units; ms for time axes), or null on double-click. */
   onZoom?: (domain: [number, number] | null) => void
+  /**
+   * A live chart's one line: `key` names everything drawn but its points. When only the points changed and they all
+   * fit the axes drawn (lineChartSpec `headroom`), the line's path is redrawn in place instead of a new chart: a live
+   * page's update costs a path, not Plot's scales, axes and a new SVG (most of 20 open pages' CPU, bench/live.ts).
+   * The chart is drawn anew when the pointer comes over it (its tip then knows every point) or the points leave the axes.
+   */
+  line?: { key: string; rows: Array<{ x: number | Date; y: number }> }
 }
 
 /** Drags shorter than this many pixels are clicks, not zooms. */
 const MIN_DRAG_PX = 6
 
-export default function PlotFigure({ spec, className, onZoom }: Props) {
+interface Drawn { chart: HTMLElement | SVGSVGElement; key: string | undefined; stale: boolean; remove: () => void }
+type Scale = { apply?: (v: unknown) => number; domain?: unknown[] }
+
+/**
+ * Redraws the one line of `chart` through `rows` when they all fit its x and y domains; false (nothing changed) when
+ * they do not, or the chart is not a single line.
+ */
+export function redrawLine(chart: Element & { scale?: (name: string) => unknown }, rows: Array<{ x: number | Date; y: number }>): boolean {
+  const paths = chart.querySelectorAll('g[aria-label="line"] path')
+  if (paths.length !== 1 || !chart.scale) return false
+  const x = chart.scale('x') as Scale | undefined, y = chart.scale('y') as Scale | undefined
+  if (!x?.apply || !y?.apply || x.domain?.length !== 2 || y.domain?.length !== 2) return false
+  const [x0, x1] = (x.domain as Array<number | Date>).map(Number) as [number, number]
+  const [y0, y1] = (y.domain as number[]).map(Number) as [number, number]
+  let d = ''
+  for (const r of rows) {
+    const vx = +r.x
+    if (!(vx >= Math.min(x0, x1) && vx <= Math.max(x0, x1) && r.y >= Math.min(y0, y1) && r.y <= Math.max(y0, y1))) return false
+    const px = x.apply(r.x), py = y.apply(r.y)
+    if (!Number.isFinite(px) || !Number.isFinite(py)) return false
+    d += `${d ? 'L' : 'M'}${px.toFixed(2)},${py.toFixed(2)}`
+  }
+  if (rows.length < 2) return false
+  paths[0]!.setAttribute('d', d)
+  return true
+}
+
+export default function PlotFigure({ spec, className, onZoom, line }: Props) {
   const ref = useRef<HTMLDivElement>(null)
   const zoomRef = useRef(onZoom)
   zoomRef.current = onZoom
+  const latest = useRef({ spec, key: line?.key })
+  latest.current = { spec, key: line?.key }
+  const drawn = useRef<Drawn | null>(null)
+  useEffect(() => () => { drawn.current?.remove(); drawn.current = null }, [])
   useEffect(() => {
     const el = ref.current
-    if (!el || !spec) return
+    if (!el) return
+    const d = drawn.current
+    if (spec && d && line && d.key === line.key && redrawLine(d.chart, line.rows)) { d.stale = true; return }
+    d?.remove()
+    drawn.current = spec ? draw(el, spec, line?.key) : null
+  }, [spec])
+
+  /** Draws `spec` into `el`, with the drag-to-zoom handlers; `remove` takes both away. */
+  function draw(el: HTMLDivElement, spec: PlotOptions, key: string | undefined): Drawn {
     // Fit the container (phones), never wider than the spec asks.
     const avail = el.clientWidth || spec.width || 640
     const chart = Plot.plot({ ...spec, width: Math.max(240, Math.min(spec.width ?? avail, avail)) })
     el.replaceChildren(chart)
-    if (!zoomRef.current) return () => chart.remove()
-    const x = chart.scale('x') as { invert?: (px: number) => number | Date; range?: number[] } | undefined
-    if (!x?.invert) return () => chart.remove()
+    const self: Drawn = { chart, key, stale: false, remove: () => chart.remove() }
+    // a line redrawn in place: the tip's points are the chart's; draw it anew before the pointer uses them
+    const fresh = () => {
+      if (!self.stale || drawn.current !== self || !latest.current.spec) return
+      self.remove()
+      drawn.current = draw(el, latest.current.spec, latest.current.key)
+    }
+    chart.addEventListener('pointerenter', fresh)
+    const x = zoomRef.current ? chart.scale('x') as { invert?: (px: number) => number | Date; range?: number[] } | undefined : undefined
+    if (!x?.invert) return self
     const band = document.createElement('div')
     band.className = 'zoom-band'
     band.hidden = true
@@ -75,13 +128,14 @@ export default function PlotFigure({ spec, className, onZoom }: Props) {
     window.addEventListener('pointermove', move)
     window.addEventListener('pointerup', up)
     chart.addEventListener('dblclick', reset)
-    return () => {
+    self.remove = () => {
       el.removeEventListener('pointerdown', down, true)
       window.removeEventListener('pointermove', move)
       window.removeEventListener('pointerup', up)
       band.remove()
       chart.remove()
     }
-  }, [spec])
+    return self
+  }
   return <div ref={ref} className={className ?? 'plot'} data-zoomable={onZoom ? '' : undefined} />
 }

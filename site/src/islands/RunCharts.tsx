@@ -6,7 +6,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { MetricFile } from 'labbook-lib/site/browser/snapshot.js'
 import type { Series } from 'labbook-lib/site/browser/charts/series.js'
-import { lineChartSpec, seriesRows, tickNumber, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
+import { lineChartSpec, seriesRows, SPARSE_POINTS, tickNumber, type LineRow, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
+import type { PlotOptions } from '@observablehq/plot'
 import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
 import PlotFigure from './PlotFigure'
 import { getJson, getSeries } from './url'
@@ -46,6 +47,8 @@ export const isSystemMetric = (key: string) => key.startsWith('system/')
 
 export default function RunCharts({ metrics: initial, startTime, label, runId }: Props) {
   const [metrics, setMetrics] = useState(initial)
+  // served live and still logging: the charts leave room on x for the next points (lineChartSpec headroom)
+  const [running, setRunning] = useState(false)
   // its run's changes only (and the tip's), at most one refresh a second, at the version the table shows
   const tick = useLiveTick(runId ? [runId] : undefined)
   const [x, setX] = useState<XAxis>('step')
@@ -69,7 +72,9 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     const at = liveSeq()
     getJson<{ metricFiles: MetricFile[] } & Record<string, unknown>>(`data/runs/${runId}.json`).then((r) => {
       // the metrics table's numbers from the same answer as the headers' counts (an older answer arriving late: neither)
-      if (liveRun(r, at)) setMetrics((old) => (JSON.stringify(old) === JSON.stringify(r.metricFiles) ? old : r.metricFiles))
+      if (!liveRun(r, at)) return
+      setMetrics((old) => (JSON.stringify(old) === JSON.stringify(r.metricFiles) ? old : r.metricFiles))
+      setRunning(r.status === 'RUNNING')
     }, () => {})
   }, [tick, runId])
 
@@ -120,12 +125,22 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   }
   useEffect(() => setZoom({}), [x])
 
+  // Per chart: its spec and, while the run logs (no zoom, no smoothing), its line for PlotFigure to redraw in place
+  // when only the points changed. A spec is made again only for a series that changed (the others keep theirs).
+  const made = useRef(new Map<string, { s: Series; opts: string; spec: PlotOptions; line?: { key: string; rows: LineRow[] } }>())
   const specs = useMemo(() => Object.fromEntries(metrics.map((m) => {
     const s = series[m.key]
     if (!s || s.value.length <= 1) return [m.key, null]
+    const grows = running && !zoom[m.key] && !smoothing
+    const opts = JSON.stringify([x, logY, smoothing, fromZero, zoom[m.key], label, startTime, grows])
+    const old = made.current.get(m.key)
+    if (old && old.s === s && old.opts === opts) return [m.key, old]
     const rows = seriesRows([{ run: label, series: s }], { x, logY, startTimes: { [label]: startTime } })
-    return [m.key, lineChartSpec(rows, { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: 560, height: 240 })]
-  })), [metrics, series, x, logY, smoothing, fromZero, zoom, label, startTime])
+    const spec = lineChartSpec(rows, { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: 560, height: 240, headroom: grows ? 0.25 : 0 })
+    const made1 = { s, opts, spec, line: grows && rows.length > SPARSE_POINTS ? { key: opts, rows } : undefined }
+    made.current.set(m.key, made1)
+    return [m.key, made1]
+  })), [metrics, series, x, logY, smoothing, fromZero, zoom, label, startTime, running])
 
   if (!metrics.length) return null
   const model = metrics.filter((m) => !isSystemMetric(m.key))
@@ -144,7 +159,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     return (
       <figure key={m.key} data-metric={m.key} data-last-step={s?.step[s.step.length - 1]}>
         <figcaption>{m.key} <span className="muted">({m.total.toLocaleString('en')} points{m.full && !full[m.key] ? ', drawn downsampled' : ''})</span></figcaption>
-        <PlotFigure spec={specs[m.key] ?? null} onZoom={(r) => zoomTo(m, r)} />
+        <PlotFigure spec={specs[m.key]?.spec ?? null} line={specs[m.key]?.line} onZoom={(r) => zoomTo(m, r)} />
         {m.full && !full[m.key] && <button onClick={() => void loadFull(m)}>Load full history</button>}
       </figure>
     )

@@ -30,6 +30,12 @@ export interface LineChartOptions {
   fromZero?: boolean
   /** Show only this x range (drag-to-zoom); points outside it are left out. Numbers (ms for wall time). */
   xDomain?: [number, number]
+  /**
+   * A line still growing (a live run): the x axis reaches this fraction of the data's x span past its last point, so
+   * the points of the next updates fit the axes drawn and only the line is redrawn (site PlotFigure `line`), not the
+   * whole chart. Unused with `xDomain`. @default 0
+   */
+  headroom?: number
 }
 
 /** Log-axis and other ticks as plain numbers (`0.1`, `1,000`, `1e-6`), never SI prefixes (`100m`). */
@@ -144,7 +150,7 @@ export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOp
     x: {
       label: o.x === 'wall' ? 'time' : o.x === 'relative' ? 'seconds since start' : 'step', type: o.x === 'wall' ? 'time' : 'linear', grid: true,
       // Every point at one x (a metric logged once): give the axis room instead of a zero-width domain.
-      ...(flatX ? { domain: [xs[0]! - 1, xs[0]! + 1] } : {}),
+      ...(flatX ? { domain: [xs[0]! - 1, xs[0]! + 1] } : o.headroom && xs.length ? { domain: grow(xs, o.headroom, o.x === 'wall') } : {}),
       ...(o.xDomain ? { domain: o.x === 'wall' ? o.xDomain.map((v) => new Date(v)) : o.xDomain } : {}),
       tickFormat: o.x === 'wall' ? undefined : tickNumber,
     },
@@ -153,4 +159,12 @@ export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOp
     color: { domain: o.runs ?? [...new Set(rows.map((r) => r.run))], range: PALETTE, legend: false },
     marks,
   }
+}
+
+/** The x extent of `xs` with `headroom` of its span (at least 1 unit) added past the end: a live line's room to grow. */
+function grow(xs: number[], headroom: number, wall: boolean): Array<number | Date> {
+  let lo = Infinity, hi = -Infinity
+  for (const x of xs) { if (x < lo) lo = x; if (x > hi) hi = x }
+  const end = hi + Math.max(wall ? 1000 : 1, (hi - lo) * headroom)
+  return wall ? [new Date(lo), new Date(end)] : [lo, end]
 }
