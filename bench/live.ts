@@ -150,6 +150,33 @@ async function watchDrawn(page: Page): Promise<void> {
   })()`)
 }
 
+/** The browser's requests not yet finished, with when each began (the navigation stall: what is the page waiting on?). */
+function watchRequests(ctx: import('playwright-core').BrowserContext): Map<import('playwright-core').Request, number> {
+  const open = new Map<import('playwright-core').Request, number>()
+  ctx.on('request', (r) => open.set(r, Date.now()))
+  ctx.on('requestfinished', (r) => open.delete(r))
+  ctx.on('requestfailed', (r) => open.delete(r))
+  return open
+}
+/**
+ * Runs `open` (a page's navigation); if it has not finished after 60 s, prints what the browser is still waiting for
+ * (every unfinished request, oldest first) and whether serve answers the same address to this process meanwhile, once.
+ */
+async function stalled(url: string, path: string, open: Map<import('playwright-core').Request, number>, go: () => Promise<void>): Promise<void> {
+  let done = false
+  const watch = (async () => {
+    for (let t = 0; t < 600 && !done; t++) await sleep(100)
+    if (done) return
+    const now = Date.now()
+    const list = [...open].sort((a, b) => a[1] - b[1]).map(([r, t]) => `${r.method()} ${r.url().replace(url, '')} (${r.resourceType()}, ${((now - t) / 1000).toFixed(0)} s)`)
+    console.error(`STALL: ${path} not loaded after 60 s; the browser's unfinished requests (${list.length}): ${list.join('; ')}`)
+    const t0 = performance.now()
+    const r = await Promise.race([call(url, 'GET', path).then((x) => `${x.status} in ${(performance.now() - t0).toFixed(0)} ms`, (e: Error) => e.message), sleep(20_000).then(() => 'no answer in 20 s')])
+    console.error(`STALL: serve answers ${path} to the bench: ${r}`)
+  })()
+  try { await go() } finally { done = true; await watch }
+}
+
 interface Logger { kind: 'lib' | 'env' | 'mlflow'; id: string; logged: Map<number, number>; stop(): Promise<void> }
 /** Every logger started, stopped again in `finally` when the bench fails half-way (no process left behind). */
 const running = new Set<Logger>()
@@ -350,13 +377,17 @@ try {
     if (failed.length) throw new Error(`${failed.length} of ${LOGGERS} loggers did not start: ${String(failed[0]!.reason)}`)
     console.error(`${new Date().toISOString()} loggers started; opening ${PAGES} pages`)
     const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+    const inFlight = watchRequests(ctx)
     const pages: Array<{ page: Page; logger: Logger }> = []
     for (let j = 0; j < PAGES; j++) {
       const logger = loggers[j % LOGGERS]!
       const page = await ctx.newPage()
       // a loaded machine can take longer than playwright's 30 s to the load event; the chart is what counts
-      await page.goto(`${url}/runs/${logger.id}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
-      await page.waitForSelector('.run-charts figure[data-metric="loss"]', { timeout: 180_000 })
+      await stalled(url, `/runs/${logger.id}/`, inFlight, async () => {
+        await page.goto(`${url}/runs/${logger.id}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
+        await page.waitForSelector('.run-charts figure[data-metric="loss"]', { timeout: 180_000 })
+      })
+      console.error(`${new Date().toISOString()} page ${j + 1} open`)
       await watchDrawn(page)
       pages.push({ page, logger })
     }
