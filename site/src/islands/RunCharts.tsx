@@ -78,27 +78,32 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     }, () => {})
   }, [tick, runId])
 
-  const files = metrics.map((m) => `${m.key}\0${m.file}\0${m.full ?? ''}`).join('\n')
+  // What each drawn series was fetched for (its file and point count): a refresh fetches only the series whose
+  // count moved, after the run JSON said so (a run page with system metrics asked for every series every second)
+  const fetched = useRef(new Map<string, string>())
+  const files = metrics.map((m) => `${m.key}\0${m.file}\0${m.full ?? ''}\0${m.total}`).join('\n')
   useEffect(() => {
+    const want = (m: MetricFile) => `${m.file}\0${m.full ?? ''}\0${m.total}`
+    const changed = metrics.filter((m) => fetched.current.get(m.key) !== want(m))
+    if (!changed.length) return
     // Requests overlap when changes come faster than answers (a run logging every 100 ms on a busy machine): draw every
     // answer newer than the one drawn, never drop them all as stale (that starved the chart).
     const seq = ++asked.current
-    // a live refresh of a line whose full history is drawn (zoomed in) refetches that history
-    if (tick) for (const m of metrics) if (full[m.key]) fullRaw.current.delete(m.key)
-    Promise.all(metrics.map(async (m) => {
+    // a refresh of a line whose full history is drawn (zoomed in) refetches that history
+    for (const m of changed) if (full[m.key]) fullRaw.current.delete(m.key)
+    Promise.all(changed.map(async (m) => {
       const z = zoom[m.key]
-      if (tick && full[m.key] && m.full) { const s = await fetchFull(m); if (s) return [m.key, z ? inRange(s, z, x, startTime) : thin(s)] as const }
-      return [m.key, await getSeries(m.file)] as const
+      if (full[m.key] && m.full) { const s = await fetchFull(m); if (s) return [m.key, z ? inRange(s, z, x, startTime) : thin(s), want(m)] as const }
+      return [m.key, await getSeries(m.file), want(m)] as const
     }))
       .then((all) => {
         if (seq < drawn.current) return
         drawn.current = seq
-        setSeries(Object.fromEntries(all)); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true
+        for (const [k, , w] of all) fetched.current.set(k, w)
+        setSeries((old) => ({ ...old, ...Object.fromEntries(all.map(([k, s]) => [k, s])) })); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true
       })
       .catch((e: Error) => setError(e.message))
-    // the files drawn, not their counts: a run JSON answering the same change with new totals would fetch and draw
-    // every series a second time (twice the page's redraws and the server's series answers)
-  }, [files, tick])
+  }, [files])
 
   const fetchFull = async (m: MetricFile): Promise<Series | undefined> => {
     if (!m.full) return undefined

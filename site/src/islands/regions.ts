@@ -7,7 +7,7 @@
  */
 import type { MetricSummary } from 'labbook-lib/model/run.js'
 import { fmtNumber } from 'labbook-lib/site/browser/display.js'
-import { atLiveVersion, liveBase, liveSeq, subscribeLive } from './live-channel'
+import { atLiveVersion, LIVE_FETCH, liveBase, liveRequest, liveSeq, subscribeLive } from './live-channel'
 
 /** Refetches the page and swaps its regions (set by refreshRegions; a no-op before). */
 let refresh: () => void = () => {}
@@ -22,8 +22,8 @@ export function refreshRegions(): void {
     busy = true
     try {
       const at = liveSeq()
-      const res = await fetch(atLiveVersion(location.pathname + location.search), { cache: 'no-store' })
-      if (res.ok) swap(new DOMParser().parseFromString(await res.text(), 'text/html'), at)
+      const text = await liveRequest(fetch(atLiveVersion(location.pathname + location.search), LIVE_FETCH).then((r) => (r.ok ? r.text() : undefined)))
+      if (text !== undefined) swap(new DOMParser().parseFromString(text, 'text/html'), at)
     } catch { /* the next change retries */ }
     busy = false
     if (again) { again = false; void run() }

@@ -1,16 +1,20 @@
 /** Browser-side links under the site base (Astro replaces BASE_URL at build time). */
 import { joinBase } from 'labbook-lib/site/browser/display.js'
-import { atLiveVersion, liveBase } from './live-channel'
+import { atLiveVersion, LIVE_FETCH, liveBase, liveRequest } from './live-channel'
 import { decodeSeries, parsePackedRef, type Series, type SeriesFile } from 'labbook-lib/site/browser/charts/series.js'
 export const siteUrl = (path: string): string => joinBase(import.meta.env.BASE_URL, path)
 
 export async function getJson<T>(path: string): Promise<T> {
   // Served live, the same address answers newer data after each change: never from the cache; and at the version of
   // the last change the page was told about, so what it fetches apart shows one moment (live-channel.ts).
+  // Counted until its body is read: the page's next refresh waits for it (liveRequest).
   const live = liveBase()
-  const res = await fetch(siteUrl(live ? atLiveVersion(path) : path), live ? { cache: 'no-store' } : undefined)
-  if (!res.ok) throw new Error(`${res.status} ${res.statusText} for ${path}`)
-  return (await res.json()) as T
+  const get = async () => {
+    const res = await fetch(siteUrl(live ? atLiveVersion(path) : path), live ? LIVE_FETCH : undefined)
+    if (!res.ok) throw new Error(`${res.status} ${res.statusText} for ${path}`)
+    return (await res.json()) as T
+  }
+  return live ? liveRequest(get()) : get()
 }
 
 const packs = new Map<string, Promise<SeriesFile[]>>()
