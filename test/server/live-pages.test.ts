@@ -193,6 +193,12 @@ describe('live pages', () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(e.message))
+    // the page's data requests in flight at once: a refresh starts only when the last one's were answered
+    let inFlight = 0, most = 0
+    const data = (r: { url(): string }) => r.url().includes('/data/runs/')
+    page.on('request', (r) => { if (data(r)) most = Math.max(most, ++inFlight) })
+    page.on('requestfinished', (r) => { if (data(r)) inFlight-- })
+    page.on('requestfailed', (r) => { if (data(r)) inFlight-- })
     await page.goto(`${srv.url}/runs/${id}/`, { timeout: 120_000 })
     const fig = '.run-charts figure[data-metric="loss"]'
     await page.waitForFunction((f) => document.querySelector(`${f} svg`) && document.querySelector('.run-charts[data-hydrated="true"]'), fig, { timeout: 60_000 })
@@ -216,6 +222,7 @@ describe('live pages', () => {
     expect(charts + lines).toBeGreaterThanOrEqual(2)
     expect(charts + lines).toBeLessThanOrEqual(Math.ceil(seconds) + 1)
     expect(lines).toBeGreaterThan(0)
+    expect(most).toBeLessThanOrEqual(2)
     p.stdin.end()
     expect(await exited).toBe(0)
     const total = Number(/points (\d+)/.exec(stdout())![1])
