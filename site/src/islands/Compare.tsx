@@ -15,6 +15,8 @@ import DatasetsDiff from './DatasetsDiff'
 import ImageSteps from './ImageSteps'
 import type { ImageSeries } from 'labbook-lib/site/browser/image-steps.js'
 import { getJson, getSeries, siteUrl } from './url'
+import { keyedRun } from 'labbook-lib/site/browser/run-view.js'
+import { keyed } from 'labbook-lib/model/run.js'
 import { useLiveTick } from './live-channel'
 
 type CRun = RunRow & { metricFiles: MetricFile[]; imageSeries?: ImageSeries[]; label: string }
@@ -34,8 +36,9 @@ export default function Compare() {
   const [logY, setLogY] = useState(false)
   const [smoothing, setSmoothing] = useState(0)
   const [fromZero, setFromZero] = useState(false)
-  const [zoom, setZoom] = useState<Record<string, [number, number]>>({})
-  const [series, setSeries] = useState<Record<string, Record<string, Series>>>({})
+  // maps keyed by metric names and run labels (user strings): no prototype (src/model/run.ts keyed)
+  const [zoom, setZoom] = useState(() => keyed<[number, number]>())
+  const [series, setSeries] = useState(() => keyed<Record<string, Series>>())
   const [pcMetric, setPcMetric] = useState('')
   const [sx, setSx] = useState('')
   const [sy, setSy] = useState('')
@@ -45,7 +48,7 @@ export default function Compare() {
   useEffect(() => {
     Promise.allSettled(ids.map((id) => getJson<RunRow & { metricFiles: MetricFile[] }>(`data/runs/${id}.json`))).then((res) => {
       const ok: CRun[] = [], errs: string[] = []
-      res.forEach((r, i) => (r.status === 'fulfilled' ? ok.push({ ...r.value, label: '' }) : errs.push(`Run ${ids[i]} is not in this site.`)))
+      res.forEach((r, i) => (r.status === 'fulfilled' ? ok.push({ ...keyedRun(r.value), label: '' }) : errs.push(`Run ${ids[i]} is not in this site.`)))
       const count = new Map<string, number>()
       for (const r of ok) count.set(r.name, (count.get(r.name) ?? 0) + 1)
       for (const r of ok) r.label = !r.name ? r.id.slice(0, 8) : count.get(r.name)! > 1 ? `${r.name} (${r.id.slice(0, 6)})` : r.name
@@ -67,8 +70,8 @@ export default function Compare() {
     // Series for the overlays: every shared metric, fetched in parallel; each file is already downsampled.
     const jobs = runs.flatMap((r) => r.metricFiles.map((m) => ({ r, m })))
     Promise.all(jobs.map(async ({ r, m }) => ({ r, key: m.key, s: await getSeries(m.file) }))).then((all) => {
-      const out: Record<string, Record<string, Series>> = {}
-      for (const { r, key, s } of all) (out[key] ??= {})[r.label] = s
+      const out = keyed<Record<string, Series>>()
+      for (const { r, key, s } of all) (out[key] ??= keyed())[r.label] = s
       setSeries(out)
     }, (e: Error) => setErrors((x) => [...x, e.message]))
     if (!pcMetric && metricKeys.length) setPcMetric(metricKeys[0]!)
@@ -80,7 +83,7 @@ export default function Compare() {
   const labels = useMemo(() => (runs ?? []).map((r) => r.label), [runs])
   const startTimes = useMemo(() => Object.fromEntries((runs ?? []).map((r) => [r.label, r.startTime])), [runs])
   // Specs are memoised: every chart redraws only when its own inputs change (50 runs × many metrics is heavy).
-  useEffect(() => setZoom({}), [x])
+  useEffect(() => setZoom(keyed()), [x])
   // A metric every run logged once is a bar per run, not lines of one point each.
   const lineSpecs = useMemo(() => metricKeys.filter((k) => series[k]).map((k) => {
     const all = Object.entries(series[k]!)
@@ -91,7 +94,7 @@ export default function Compare() {
     return { key: k, bar: false, spec: lineChartSpec(rows, { x, logY, smoothing, fromZero, xDomain: zoom[k], title: k, runs: labels, width: 560, height: 260 }) }
   }), [metricKeys, series, x, logY, smoothing, fromZero, zoom, startTimes, labels])
   const figure = ({ key, spec, bar }: (typeof lineSpecs)[number]) => (
-    <figure key={key} data-metric={key} className={bar ? 'bars' : undefined}><figcaption>{key}{bar && <span className="muted"> (logged once per run)</span>}</figcaption><PlotFigure spec={spec} onZoom={bar ? undefined : (r) => setZoom((z) => { const n = { ...z }; if (r) n[key] = r; else delete n[key]; return n })} /></figure>
+    <figure key={key} data-metric={key} className={bar ? 'bars' : undefined}><figcaption>{key}{bar && <span className="muted"> (logged once per run)</span>}</figcaption><PlotFigure spec={spec} onZoom={bar ? undefined : (r) => setZoom((z) => { const n = keyed(z); if (r) n[key] = r; else delete n[key]; return n })} /></figure>
   )
   const pick = (r: CRun, field: string) => field.startsWith('params.') ? r.params[field.slice(7)] : field.startsWith('metrics.') ? r.metrics[field.slice(8)]?.value : undefined
   const pc = useMemo(() => {
@@ -149,7 +152,7 @@ export default function Compare() {
         <label><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> log y</label>
         <label><input type="checkbox" name="from-zero" checked={fromZero} onChange={(e) => setFromZero(e.target.checked)} /> y from zero</label>
         <label>smoothing <input type="range" min="0" max="0.99" step="0.01" value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /></label>
-        {Object.keys(zoom).length ? <button className="reset-zoom" onClick={() => setZoom({})}>Reset zoom</button> : <span className="muted hint">drag across a chart to zoom; hover for every run's value</span>}
+        {Object.keys(zoom).length ? <button className="reset-zoom" onClick={() => setZoom(keyed())}>Reset zoom</button> : <span className="muted hint">drag across a chart to zoom; hover for every run's value</span>}
       </div>
       <div className="charts">{lineSpecs.filter((c) => !c.key.startsWith('system/')).map(figure)}</div>
       {lineSpecs.some((c) => c.key.startsWith('system/')) && (

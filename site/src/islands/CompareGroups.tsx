@@ -11,6 +11,7 @@ import { colorOf } from 'labbook-lib/site/browser/charts/palette.js'
 import { fmtAt, fmtNumber } from 'labbook-lib/site/browser/display.js'
 import GroupCharts from './GroupCharts'
 import { getJson, siteUrl } from './url'
+import { keyedRun } from 'labbook-lib/site/browser/run-view.js'
 
 const ID = /^[A-Za-z0-9_-]{1,100}$/
 type GRun = TableRun & { metricFiles: MetricFile[] }
@@ -36,7 +37,7 @@ export default function CompareGroups() {
     Promise.all(wanted.map(async (w) => {
       const res = await Promise.allSettled(w.ids.map((id) => getJson<GRun>(`data/runs/${id}.json`)))
       const runs: GRun[] = []
-      res.forEach((r, i) => (r.status === 'fulfilled' ? runs.push(r.value) : setErrors((e) => [...e, `Run ${w.ids[i]} is not in this site.`])))
+      res.forEach((r, i) => (r.status === 'fulfilled' ? runs.push(keyedRun(r.value)) : setErrors((e) => [...e, `Run ${w.ids[i]} is not in this site.`])))
       return { label: w.label, runs }
     })).then(setGroups, (e: unknown) => setErrors((x) => [...x, `Could not show the groups: ${String(e)}`]))
   }, [wanted])

@@ -6,6 +6,7 @@ import { bandChartSpec, groupBandRows, readBand, writeBand, type BandKind } from
 import { colorOf } from 'labbook-lib/site/browser/charts/palette.js'
 import PlotFigure from './PlotFigure'
 import { getJson, getSeries } from './url'
+import { keyed } from 'labbook-lib/model/run.js'
 
 interface Props {
   groups: { label: string; runs: string[] }[]
@@ -30,7 +31,7 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
     const u = writeBand(new URL(location.href), b)
     if (u.href !== location.href) history.replaceState(history.state, '', u)
   }
-  const [loaded, setLoaded] = useState<Loaded>({})
+  const [loaded, setLoaded] = useState<Loaded>(() => keyed())
   const [error, setError] = useState<string | null>(null)
   const want = JSON.stringify([groups, metrics])
   useEffect(() => {
@@ -46,8 +47,9 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
       return out
     })).then((all) => {
       if (!live) return
-      const next: Loaded = {}
-      for (const { g, key, s } of all.flat()) ((next[key] ??= {})[g] ??= []).push(s)
+      // keyed by metric names and group labels (user strings, a label may come from the address): no prototype
+      const next: Loaded = keyed()
+      for (const { g, key, s } of all.flat()) ((next[key] ??= keyed())[g] ??= []).push(s)
       setLoaded(next)
     }, (e: Error) => live && setError(e.message))
     return () => { live = false }

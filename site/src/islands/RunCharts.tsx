@@ -14,6 +14,7 @@ import { getJson, getSeries } from './url'
 import { liveSeq, useLiveTick } from './live-channel'
 import { liveRun } from './regions'
 import { hydrationMark, useHydrated } from './hydrated'
+import { keyed } from 'labbook-lib/model/run.js'
 
 interface Props {
   metrics: MetricFile[]
@@ -56,10 +57,11 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   const [fromZero, setFromZero] = useState(false)
   const [smoothing, setSmoothing] = useState(0)
   // Per chart: a zoom applies to the chart it was dragged on (metrics logged at other steps would go blank).
-  const [zoom, setZoom] = useState<Record<string, [number, number]>>({})
+  // keyed by metric names (user strings): no prototype, so a metric named `constructor` is not zoomed by Object's (src/model/run.ts keyed)
+  const [zoom, setZoom] = useState(() => keyed<[number, number]>())
   const zoomed = Object.keys(zoom).length > 0
-  const [series, setSeries] = useState<Record<string, Series>>({})
-  const [full, setFull] = useState<Record<string, boolean>>({})
+  const [series, setSeries] = useState(() => keyed<Series>())
+  const [full, setFull] = useState(() => keyed<boolean>())
   const [error, setError] = useState<string | null>(null)
   const fullRaw = useRef(new Map<string, Series>())
   const asked = useRef(0)
@@ -100,7 +102,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
         if (seq < drawn.current) return
         drawn.current = seq
         for (const [k, , w] of all) fetched.current.set(k, w)
-        setSeries((old) => ({ ...old, ...Object.fromEntries(all.map(([k, s]) => [k, s])) })); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true
+        setSeries((old) => keyed({ ...old, ...Object.fromEntries(all.map(([k, s]) => [k, s])) })); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true
       })
       .catch((e: Error) => setError(e.message))
   }, [files])
@@ -115,25 +117,25 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     const s = await fetchFull(m)
     if (!s) return
     const z = zoom[m.key]
-    setSeries((old) => ({ ...old, [m.key]: z ? inRange(s, z, x, startTime) : thin(s) }))
-    setFull((f) => ({ ...f, [m.key]: true }))
+    setSeries((old) => keyed({ ...old, [m.key]: z ? inRange(s, z, x, startTime) : thin(s) }))
+    setFull((f) => keyed({ ...f, [m.key]: true }))
   }
   // Zoomed in on a downsampled line: its full history for the zoomed range, so the detail is really there.
   const zoomTo = (m: MetricFile, range: [number, number] | null) => {
-    setZoom((z) => { const next = { ...z }; if (range) next[m.key] = range; else delete next[m.key]; return next })
+    setZoom((z) => { const next = keyed(z); if (range) next[m.key] = range; else delete next[m.key]; return next })
     if (!range || !m.full) return
     void fetchFull(m).then((s) => {
       if (!s) return
-      setSeries((old) => ({ ...old, [m.key]: inRange(s, range, x, startTime) }))
-      setFull((f) => ({ ...f, [m.key]: true }))
+      setSeries((old) => keyed({ ...old, [m.key]: inRange(s, range, x, startTime) }))
+      setFull((f) => keyed({ ...f, [m.key]: true }))
     }).catch((e: Error) => setError(e.message))
   }
-  useEffect(() => setZoom({}), [x])
+  useEffect(() => setZoom(keyed()), [x])
 
   // Per chart: its spec and, while the run logs (no zoom, no smoothing), its line for PlotFigure to redraw in place
   // when only the points changed. A spec is made again only for a series that changed (the others keep theirs).
   const made = useRef(new Map<string, { s: Series; opts: string; spec: PlotOptions; line?: { key: string; rows: LineRow[] } }>())
-  const specs = useMemo(() => Object.fromEntries(metrics.map((m) => {
+  const specs = useMemo(() => keyed(Object.fromEntries(metrics.map((m) => {
     const s = series[m.key]
     if (!s || s.value.length <= 1) return [m.key, null]
     const grows = running && !zoom[m.key] && !smoothing
@@ -145,7 +147,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     const made1 = { s, opts, spec, line: grows && rows.length > SPARSE_POINTS ? { key: opts, rows } : undefined }
     made.current.set(m.key, made1)
     return [m.key, made1]
-  })), [metrics, series, x, logY, smoothing, fromZero, zoom, label, startTime, running])
+  }))), [metrics, series, x, logY, smoothing, fromZero, zoom, label, startTime, running])
 
   if (!metrics.length) return null
   const model = metrics.filter((m) => !isSystemMetric(m.key))
@@ -176,7 +178,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
         <label><input type="checkbox" checked={logY} disabled={!hydrated} onChange={(e) => setLogY(e.target.checked)} /> log y</label>
         <label><input type="checkbox" name="from-zero" checked={fromZero} disabled={!hydrated} onChange={(e) => setFromZero(e.target.checked)} /> y from zero</label>
         <label>smoothing <input type="range" min="0" max="0.99" step="0.01" value={smoothing} disabled={!hydrated} onChange={(e) => setSmoothing(Number(e.target.value))} /> <span className="mono">{smoothing.toFixed(2)}</span></label>
-        {zoomed ? <button className="reset-zoom" onClick={() => setZoom({})}>Reset zoom</button> : <span className="muted hint">drag across a chart to zoom</span>}
+        {zoomed ? <button className="reset-zoom" onClick={() => setZoom(keyed())}>Reset zoom</button> : <span className="muted hint">drag across a chart to zoom</span>}
       </div>
       {error && <p className="error">{error}</p>}
       {Object.keys(series).length > 0 && <>

@@ -73,7 +73,8 @@ function setMetricsTable(metrics: Record<string, MetricSummary>): boolean {
   const rows = [...table.querySelectorAll<HTMLTableRowElement>('tbody tr')]
   if (rows.length !== Object.keys(metrics).length) return false
   for (const tr of rows) {
-    const m = metrics[tr.cells[0]?.textContent ?? '']
+    const k = tr.cells[0]?.textContent ?? ''
+    const m = Object.hasOwn(metrics, k) ? metrics[k] : undefined // a metric named `constructor` (parsed JSON has a prototype)
     if (!m || tr.cells.length < COLUMNS.length) return false
     const text = [fmtNumber(m.value), String(m.step), fmtNumber(m.min), fmtNumber(m.max), String(m.count)]
     text.forEach((t, i) => { const td = tr.cells[i + 1]!; if (td.textContent !== t) td.textContent = t })

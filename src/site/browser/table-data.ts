@@ -5,7 +5,7 @@
  * ~37 bytes gzip per row, against ~125 for the row objects it replaced. Encoder and decoder live side by side here
  * (browser-safe); docs/site.md describes the format.
  */
-import type { ParamValue } from '../../model/run.js'
+import { keyed, type ParamValue } from '../../model/run.js'
 import type { TableRun } from './snapshot.js'
 
 /** The format's name and version; a reader refuses any other. */
@@ -126,7 +126,7 @@ export function decodeTable(t: TableData): TableRun[] {
     const r = {
       id: t.id[row]!, name: t.name[row]!, experiment: t.experiment,
       status: t.status.d[t.status.i[row]!], lifecycle: t.lifecycle.d[t.lifecycle.i[row]!],
-      startTime, source: {}, params: Object.create(null), tags: Object.create(null), metrics: Object.create(null),
+      startTime, source: {}, params: keyed(), tags: keyed(), metrics: keyed(),
     } as TableRun & Record<string, unknown>
     if (d !== null && d !== undefined) { r.endTime = startTime + d; r.duration = d }
     for (const [k, d, i] of attrs) if (i[row]! >= 0) r[k] = d[i[row]!]

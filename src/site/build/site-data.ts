@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { decodeSeries, parsePackedRef, type Series, type SeriesFile } from '../browser/charts/series.js'
 import type { SiteData } from '../browser/snapshot.js'
+import { keyedRun } from '../browser/run-view.js'
 import { collectSite, type CollectOptions } from './collect.js'
 import type { SiteSource } from './source.js'
 
@@ -62,9 +63,14 @@ export function writeSiteData(file: string, ctx: SiteContextFile): void {
   writeFileSync(file, JSON.stringify({ data: ctx.data, filesDir: ctx.filesDir } satisfies SiteContextFile))
 }
 
-/** Reads what `writeSiteData` wrote: what the `labbook:site-data` module of a static build evaluates to. */
+/**
+ * Reads what `writeSiteData` wrote: what the `labbook:site-data` module of a static build evaluates to. The runs'
+ * params, tags and metrics come back prototype-less, as the live server's are (a metric named `constructor` is a key).
+ */
 export function readSiteData(file: string): SiteContext {
-  return siteContext(JSON.parse(readFileSync(file, 'utf8')) as SiteContextFile)
+  const f = JSON.parse(readFileSync(file, 'utf8')) as SiteContextFile
+  f.data.runs = f.data.runs.map(keyedRun)
+  return siteContext(f)
 }
 
 export const SITE_DATA_MODULE = 'labbook:site-data'
