@@ -49,11 +49,8 @@ const LINE_READS = 256
 /** The lines section of a loaded file: `read(at, len)` reads bytes of it. */
 interface LinesInFile { len: number; reads: number; read: (at: number, len: number) => Buffer }
 
-/**
- * Reads blobs by id, synchronously (ObjectStore.readBlobsSync); throws when one is missing. `async`: the same without
- * blocking (ObjectStore.readBlob over the `git cat-file` already running), used by wantAsync.
- */
-export type BlobReader = ((oids: readonly string[]) => Buffer[]) & { async?: (oids: readonly string[]) => Promise<Buffer[]> }
+/** Reads blobs by id, synchronously (ObjectStore.readBlobsSync); throws when one is missing. */
+export type BlobReader = (oids: readonly string[]) => Buffer[]
 
 /**
  * A stretch of the lines (the segments laid end to end make the byte space the row spans point into): `at` is where
@@ -154,33 +151,15 @@ export class ListingTable {
    * one `git cat-file`, not one each.
    */
   want(rows?: Iterable<number>): void {
-    const missing = this.missing(rows)
-    if (missing.length > 0) this.fetch(missing)
-  }
-
-  /** want() without blocking, when the reader can (the reads go to the `git cat-file` already running). */
-  async wantAsync(rows?: Iterable<number>): Promise<void> {
-    const missing = this.missing(rows)
-    if (missing.length === 0) return
-    const read = this.readBlobs?.async
-    if (!read) return this.fetch(missing)
-    this.fill(missing, await read(missing.map((s) => s.oid!)))
-  }
-
-  /** The segments of `rows` (all when omitted) that are summary files not read yet. */
-  private missing(rows?: Iterable<number>): Segment[] {
     const missing = new Set<Segment>()
     if (rows === undefined) for (const s of this.segments) { if (!s.bytes && s.oid !== undefined) missing.add(s) }
     else for (const row of rows) { const s = this.segmentAt(this.spans[2 * row]!); if (!s.bytes && s.oid !== undefined) missing.add(s) }
-    return [...missing]
+    if (missing.size > 0) this.fetch([...missing])
   }
 
   private fetch(segs: Segment[]): void {
     if (!this.readBlobs) throw new LabbookError('CORRUPT_DATA', 'This listing table names summary files but has no repository to read them from.')
-    this.fill(segs, this.readBlobs(segs.map((s) => s.oid!)))
-  }
-
-  private fill(segs: Segment[], bodies: Buffer[]): void {
+    const bodies = this.readBlobs(segs.map((s) => s.oid!))
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!, b = bodies[i]!
       if (b.length !== s.len) throw new LabbookError('CORRUPT_DATA', `Summary file ${s.oid} has ${b.length} bytes, the listing table says ${s.len}.`, 'Delete .git/labbook/listing (a cache): the next listing rebuilds it from the branch.')

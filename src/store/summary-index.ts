@@ -54,8 +54,7 @@ export class SummaryIndex {
     const runs = await view.entry(RUNS_DIR)
     const key = runs && isTreeMode(runs.mode) ? runs.oid : 'empty'
     if (this.table?.key === key && !rebuild) return this.table
-    const readBlobs = Object.assign((oids: readonly string[]) => this.store.readBlobsSync(oids), { async: (oids: readonly string[]) => Promise.all(oids.map((oid) => this.store.readBlob(oid))) })
-    let table = key === 'empty' || rebuild ? undefined : ListingTable.load(this.listingDir, key, readBlobs)
+    let table = key === 'empty' || rebuild ? undefined : ListingTable.load(this.listingDir, key, (oids) => this.store.readBlobsSync(oids))
     table ??= await this.buildListing(view, key, names)
     this.table = table
     return table

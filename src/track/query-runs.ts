@@ -63,11 +63,8 @@ export function queryColumns(o: QueryRunsOptions): ColumnName[] {
   return names
 }
 
-/**
- * The runs a listing query picks, as full run summaries. The summary files their lines are in are read first,
- * together (ListingTable.wantAsync: a table loaded from its file reads them through git).
- */
-export async function queryTable(table: ListingTable, o: QueryRunsOptions): Promise<RunSummary[]> {
+/** The runs a listing query picks, as full run summaries. */
+export function queryTable(table: ListingTable, o: QueryRunsOptions): RunSummary[] {
   const { ast, clauses, offset, fields } = plan(o)
   const filtered = ast !== undefined && ast.type !== 'all'
   const need = o.limit === undefined ? undefined : offset + o.limit
@@ -85,7 +82,7 @@ export async function queryTable(table: ListingTable, o: QueryRunsOptions): Prom
     // datasets have no column: whole runs
     const kept: number[] = []
     for (let i = 0; i < table.n; i++) if (keep(i)) kept.push(i)
-    const candidates = await runsOf(table, kept)
+    const candidates = runsOf(table, kept)
     for (let k = 0; k < kept.length; k++) rowOf.set(candidates[k]!, kept[k]!)
     matched = filtered ? candidates.filter(compileFilter(ast!, { experimentNames: o.experimentNames })) : candidates
   } else {
@@ -111,9 +108,9 @@ export async function queryTable(table: ListingTable, o: QueryRunsOptions): Prom
   return runsOf(table, picked.map((r) => rowOf.get(r)!))
 }
 
-/** The full summaries of `rows`: the summary files they are in are read first, together. */
-async function runsOf(table: ListingTable, rows: number[]): Promise<RunSummary[]> {
-  await table.wantAsync(rows)
+/** The full summaries of `rows`: the summary files they are in are read first, together (ListingTable.want). */
+function runsOf(table: ListingTable, rows: number[]): RunSummary[] {
+  table.want(rows)
   return rows.map((i) => table.run(i))
 }
 

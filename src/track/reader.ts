@@ -89,13 +89,13 @@ export class LabbookReader implements BookReader {
     let table = await this.index.listing(view, names)
     let runs: RunSummary[]
     try {
-      runs = await queryTable(table, q)
+      runs = queryTable(table, q)
     } catch (e) {
       // a saved table names a summary file git cannot give (objects lost since): built again from the branch, which
       // fails with the branch's own error if the branch itself lacks it
       if (!table.fromFile || !isLabbookError(e, 'CORRUPT_DATA')) throw e
       table = await this.index.listing(view, names, true)
-      runs = await queryTable(table, q)
+      runs = queryTable(table, q)
     }
     this.index.saveListing(table) // after the answer (the next event-loop turn, or close())
     return runs
