@@ -59,37 +59,6 @@ export function runGitSync(args: readonly string[], o: GitOptions = {}): GitResu
   return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error?.message ?? '') }
 }
 
-/**
- * Reads objects by id with one `git cat-file --batch` that runs to completion (the synchronous twin of CatFileBatch,
- * for a caller that cannot wait on a promise: the listing table reads the few summary files a query's rows are in).
- * Each answer is `{ type, body }`, or undefined when git has no such object.
- */
-export function catFileSync(gitdir: string, oids: readonly string[]): Array<{ type: string; body: Buffer } | undefined> {
-  if (oids.length === 0) return []
-  const args = ['cat-file', '--batch']
-  const r = spawnSync('git', gitArgs(args, { gitdir }), { input: oids.join('\n') + '\n', env: gitEnv(), maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'ignore'] })
-  if (r.error) throw (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? cannotRun(r.error, args) : fail('GIT_FAILED', `git cat-file --batch failed: ${r.error.message}.`, { cause: r.error })
-  const out = r.stdout
-  const answers: Array<{ type: string; body: Buffer } | undefined> = []
-  let at = 0
-  for (let i = 0; i < oids.length; i++) {
-    const nl = out.indexOf(10, at)
-    if (nl < 0) throw fail('GIT_FAILED', `git cat-file --batch ended after ${i} of ${oids.length} objects (exit code ${r.status}).`)
-    const header = out.toString('latin1', at, nl)
-    if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-      answers.push(undefined)
-      at = nl + 1
-      continue
-    }
-    const [, type, size] = header.split(' ')
-    const n = Number(size)
-    if (!(n >= 0) || nl + 1 + n > out.length) throw fail('GIT_FAILED', `git cat-file --batch gave a short object (${header}).`)
-    answers.push({ type: type!, body: out.subarray(nl + 1, nl + 1 + n) })
-    at = nl + 1 + n + 1
-  }
-  return answers
-}
-
 /** Runs git without blocking the event loop (network, long history walks); resolves with the exit code. */
 export function runGit(args: readonly string[], o: GitOptions = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {

@@ -6,15 +6,12 @@
  *
  * Saved under `.git/labbook/listing/<runs tree id>.bin` (docs/format.md "Private state"): keyed by content, so it
  * can never be stale (a new run changes the runs tree id, so a new tip that changed runs gets a new file); losing it
- * loses nothing (the next listing rebuilds it from the branch). Written to a temp name and renamed. Lines that are
- * the branch's summary files are not copied into it: the file names those blobs (reachable from the runs tree it is
- * keyed by), and a query reads the few its rows are in; only lines made from run.yaml files are kept in the file.
+ * loses nothing (the next listing rebuilds it from the branch). Written to a temp name and renamed.
  */
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { reviveRun, summaryNumber, summaryReplacer, type CompactRun } from '../format/summaries.js'
 import type { DamagedRun } from '../model/book.js'
-import { LabbookError } from '../errors.js'
 import type { RunSummary } from '../model/run.js'
 
 
@@ -38,8 +35,7 @@ export type ColumnName = AttributeColumn | `m:${string}` | `p:${string}` | `t:${
 export interface LineSource { raw: CompactRun; bytes: Buffer; start: number; end: number }
 
 const MAGIC = 'LBLIST1\n'
-/** 2: summary files named by blob id, not copied (1 copied every line). */
-const FILE_VERSION = 2
+const FILE_VERSION = 1
 /** Listing files kept: the newest few (a reader of an older revision keeps its own). */
 const KEEP_FILES = 3
 
@@ -49,30 +45,19 @@ const LINE_READS = 256
 /** The lines section of a loaded file: `read(at, len)` reads bytes of it. */
 interface LinesInFile { len: number; reads: number; read: (at: number, len: number) => Buffer }
 
-/** Reads blobs by id, synchronously (ObjectStore.readBlobsSync); throws when one is missing. */
-export type BlobReader = (oids: readonly string[]) => Buffer[]
-
-/**
- * A stretch of the lines (the segments laid end to end make the byte space the row spans point into): `at` is where
- * it starts in that space. Its bytes are in memory, or a blob of the branch (`oid`: read when a row in it is asked
- * for), or in the file's lines section at `fileAt`.
- */
-interface Segment { at: number; len: number; bytes?: Buffer; oid?: string; fileAt?: number }
-
 /** Closes a loaded table's file when the table is collected. */
 const closeWhenCollected = new FinalizationRegistry<number>((fd) => { try { fs.closeSync(fd) } catch { /* closed */ } })
 
 interface Section { at: number; len: number }
 interface ColumnHead { rows?: Section; f64?: Section; json?: Section; dict?: Section; codes?: Section; wide?: boolean }
-/** A segment in the file: `[len, blob id]` (a summary file of the branch) or `[len, offset in the lines section]`. */
-type SegmentHead = [number, string | number]
-interface Header { v: number; key: string; n: number; damaged: DamagedRun[]; lines: Section; segments: SegmentHead[]; spans: Section; columns: Record<string, ColumnHead> }
+interface Header { v: number; key: string; n: number; damaged: DamagedRun[]; lines: Section; spans: Section; columns: Record<string, ColumnHead> }
 
 export class ListingTable {
   /** Columns decoded from the file or computed from the rows, by name (null: no row has the field). */
   private readonly columns = new Map<string, Column | null>()
   /** The compact object of each row, once parsed (a column neither the file nor the build holds was asked for). */
   private raws: Array<CompactRun> | undefined
+  private bases: number[] | undefined
   /** Whether a column was computed that the file does not hold yet (save() then writes it). */
   dirty = false
 
@@ -83,21 +68,16 @@ export class ListingTable {
     readonly n: number,
     /**
      * The summary lines, in no particular order: the summary files as read, one segment each (never copied into one
-     * buffer). A span is an offset into the segments laid end to end. A table loaded from its file reads them when
-     * asked: a summary file of the branch through git, lines kept in the file from there (the lines of the rows
-     * asked for, all of them once many are).
+     * buffer), or the file's one segment. A span is an offset into the segments laid end to end. A table loaded
+     * from its file reads them from there: the lines of the rows asked for, all of them once many are.
      */
-    private readonly segments: Segment[],
-    /** Where row r's line is in the segments: bytes [spans[2r], spans[2r+1]). */
+    private segments: Buffer[] | LinesInFile,
+    /** Where row r's line is in `lines`: bytes [spans[2r], spans[2r+1]). */
     private readonly spans: Uint32Array,
     readonly damaged: DamagedRun[],
     /** Decodes a column the file holds (undefined: the file lacks it). */
     private readonly stored: (name: string) => Column | null | undefined = () => undefined,
     private readonly storedNames: readonly string[] = [],
-    /** The file's lines section (segments with a `fileAt`). */
-    private readonly file?: LinesInFile,
-    /** Reads segments that are blobs of the branch. */
-    private readonly readBlobs?: BlobReader,
   ) {}
 
   /**
@@ -109,11 +89,6 @@ export class ListingTable {
     return this.columns.get(name) ?? undefined
   }
 
-  /** Whether the table was read from its file (its summary files are read from the repository when asked for). */
-  get fromFile(): boolean {
-    return this.file !== undefined
-  }
-
   /** The full run summary of one row (parses its line). */
   run(row: number): RunSummary {
     return reviveRun(this.raw(row))
@@ -121,61 +96,26 @@ export class ListingTable {
 
   private raw(row: number): CompactRun {
     const start = this.spans[2 * row]!, end = this.spans[2 * row + 1]!
-    const seg = this.segmentAt(start)
-    if (!seg.bytes) {
-      if (seg.oid !== undefined) this.fetch([seg])
-      else {
-        // kept in the file: a few rows (the answer to a limited query) read their lines only; many the section once
-        if (this.file!.reads++ < LINE_READS) return JSON.parse(this.file!.read(seg.fileAt! + start - seg.at, end - start).toString('utf8'))
-        this.readFileLines()
-      }
+    const inFile = this.segments
+    if (!Array.isArray(inFile)) {
+      // a few rows (the answer to a limited query): their lines only; many: the whole lines section once
+      if (inFile.reads++ < LINE_READS) return JSON.parse(inFile.read(start, end - start).toString('utf8'))
+      this.segments = [inFile.read(0, inFile.len)]
     }
-    return JSON.parse(seg.bytes!.toString('utf8', start - seg.at, end - seg.at))
-  }
-
-  /** The segment holding byte `at`: binary search over where each begins. */
-  private segmentAt(at: number): Segment {
-    const segs = this.segments
-    let lo = 0, hi = segs.length - 1
+    const segments = this.segments as Buffer[]
+    // the segment holding `start`: binary search over where each begins
+    const bases = (this.bases ??= segments.reduce<number[]>((b, seg, i) => (b.push(i === 0 ? 0 : b[i - 1]! + segments[i - 1]!.length), b), []))
+    let lo = 0, hi = bases.length - 1
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1
-      if (segs[mid]!.at <= at) lo = mid
+      if (bases[mid]! <= start) lo = mid
       else hi = mid - 1
     }
-    return segs[lo]!
-  }
-
-  /**
-   * Reads, in one go, the summary files of the branch that `rows` (every row when omitted) have their lines in and
-   * that are not in memory yet. Callers about to parse many rows call it first, so a limited query's 50 rows cost
-   * one `git cat-file`, not one each.
-   */
-  want(rows?: Iterable<number>): void {
-    const missing = new Set<Segment>()
-    if (rows === undefined) for (const s of this.segments) { if (!s.bytes && s.oid !== undefined) missing.add(s) }
-    else for (const row of rows) { const s = this.segmentAt(this.spans[2 * row]!); if (!s.bytes && s.oid !== undefined) missing.add(s) }
-    if (missing.size > 0) this.fetch([...missing])
-  }
-
-  private fetch(segs: Segment[]): void {
-    if (!this.readBlobs) throw new LabbookError('CORRUPT_DATA', 'This listing table names summary files but has no repository to read them from.')
-    const bodies = this.readBlobs(segs.map((s) => s.oid!))
-    for (let i = 0; i < segs.length; i++) {
-      const s = segs[i]!, b = bodies[i]!
-      if (b.length !== s.len) throw new LabbookError('CORRUPT_DATA', `Summary file ${s.oid} has ${b.length} bytes, the listing table says ${s.len}.`, 'Delete .git/labbook/listing (a cache): the next listing rebuilds it from the branch.')
-      s.bytes = b
-    }
-  }
-
-  /** The file's whole lines section, read once: every segment kept in the file gets its bytes. */
-  private readFileLines(): void {
-    const all = this.file!.read(0, this.file!.len)
-    for (const s of this.segments) if (!s.bytes && s.fileAt !== undefined) s.bytes = all.subarray(s.fileAt, s.fileAt + s.len)
+    return JSON.parse(segments[lo]!.toString('utf8', start - bases[lo]!, end - bases[lo]!))
   }
 
   private rows(): Array<CompactRun> {
     if (!this.raws) {
-      this.want()
       this.raws = new Array(this.n)
       for (let i = 0; i < this.n; i++) this.raws[i] = this.raw(i)
     }
@@ -195,7 +135,7 @@ export class ListingTable {
   }
 
   /** @internal ListingBuilder's constructor of a table (its columns already computed). */
-  static fromBuilt(key: string, segments: Segment[], spans: Uint32Array, damaged: DamagedRun[], columns: Map<string, Column | null>): ListingTable {
+  static fromBuilt(key: string, segments: Buffer[], spans: Uint32Array, damaged: DamagedRun[], columns: Map<string, Column | null>): ListingTable {
     const table = new ListingTable(key, spans.length / 2, segments, spans, damaged)
     for (const [name, c] of columns) table.columns.set(name, c)
     table.dirty = true
@@ -241,19 +181,13 @@ export class ListingTable {
       return s
     }
     const bytes = (a: Uint32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
-    // the segments in order: a blob of the branch by its id; any other bytes into the lines section (neighbours
-    // there share one entry: a format-1 branch's lines, made one per run.yaml, are one)
-    if (this.segments.some((s) => !s.bytes && s.oid === undefined)) this.readFileLines()
-    const lines = section(Buffer.alloc(0))
-    const segments: SegmentHead[] = []
-    for (const s of this.segments) {
-      if (s.oid !== undefined) { segments.push([s.len, s.oid]); continue }
-      const last = segments[segments.length - 1]
-      if (last && typeof last[1] === 'number' && last[1] + last[0] === lines.len) last[0] += s.len
-      else segments.push([s.len, lines.len])
-      parts.push(s.bytes!)
-      at += s.len
-      lines.len += s.len
+    // the segments end to end, as the spans count
+    if (!Array.isArray(this.segments)) this.segments = [this.segments.read(0, this.segments.len)]
+    const lines = section(this.segments[0] ?? Buffer.alloc(0))
+    for (const seg of this.segments.slice(1)) {
+      parts.push(seg)
+      at += seg.length
+      lines.len += seg.length
     }
     const spans = section(bytes(this.spans))
     const columns: Record<string, ColumnHead> = {}
@@ -282,7 +216,7 @@ export class ListingTable {
       }
       columns[name] = head
     }
-    const header: Header = { v: FILE_VERSION, key: this.key, n: this.n, damaged: this.damaged, lines, segments, spans, columns }
+    const header: Header = { v: FILE_VERSION, key: this.key, n: this.n, damaged: this.damaged, lines, spans, columns }
     const headBytes = Buffer.from(JSON.stringify(header))
     const prefix = Buffer.alloc(MAGIC.length + 4)
     prefix.write(MAGIC, 'latin1')
@@ -293,19 +227,16 @@ export class ListingTable {
     return [lead, pad, ...parts]
   }
 
-  /**
-   * Reads a table from file bytes; undefined when they are not a listing file of this version for `key`.
-   * `readBlobs` reads the summary files it names.
-   */
-  static decode(file: Buffer, key: string, readBlobs?: BlobReader): ListingTable | undefined {
-    return ListingTable.open(file.length, (at, len) => file.subarray(at, at + len), key, readBlobs)
+  /** Reads a table from file bytes; undefined when they are not a listing file of this version for `key`. */
+  static decode(file: Buffer, key: string): ListingTable | undefined {
+    return ListingTable.open(file.length, (at, len) => file.subarray(at, at + len), key)
   }
 
   /**
    * The saved table for `key` under `dir`, if there is a good one. Only its header and row spans are read now; a
    * column when a query asks for it, and a row's line when the row is returned (the lines are ~90% of the file).
    */
-  static load(dir: string, key: string, readBlobs?: BlobReader): ListingTable | undefined {
+  static load(dir: string, key: string): ListingTable | undefined {
     let fd: number
     try {
       fd = fs.openSync(join(dir, `${key}.bin`), 'r')
@@ -321,7 +252,7 @@ export class ListingTable {
         if (fs.readSync(fd, b, 0, len, at) !== len) throw new RangeError('short read')
         return b
       }
-      const table = ListingTable.open(size, read, key, readBlobs)
+      const table = ListingTable.open(size, read, key)
       // The file stays open while the table lives: rows' lines are read from it (a save renames a new file over
       // it, and a replaced or pruned file stays readable through its descriptor).
       if (table) { keep = true; closeWhenCollected.register(table, fd) }
@@ -334,7 +265,7 @@ export class ListingTable {
   }
 
   /** A table over a file of `size` bytes that `read(at, len)` reads; undefined when it is not one for `key`. */
-  private static open(size: number, read: (at: number, len: number) => Buffer, key: string, readBlobs?: BlobReader): ListingTable | undefined {
+  private static open(size: number, read: (at: number, len: number) => Buffer, key: string): ListingTable | undefined {
     if (size < MAGIC.length + 4) return undefined
     const prefix = read(0, MAGIC.length + 4)
     if (prefix.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined
@@ -361,21 +292,10 @@ export class ListingTable {
     }
     try {
       const lines = check(head.lines)
-      if (!Array.isArray(head.segments)) return undefined
-      const segments: Segment[] = []
-      let total = 0
-      for (const e of head.segments) {
-        const [len, where] = Array.isArray(e) ? e : []
-        if (!(Number.isInteger(len) && len! >= 0)) return undefined
-        if (typeof where === 'string' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(where)) segments.push({ at: total, len: len!, oid: where })
-        else if (typeof where === 'number' && Number.isInteger(where) && where >= 0 && where + len! <= lines.len) segments.push({ at: total, len: len!, fileAt: where })
-        else return undefined
-        total += len!
-      }
       const sp = section(head.spans)
       const spans = new Uint32Array(sp.buffer, sp.byteOffset, sp.length / 4)
       if (spans.length !== 2 * head.n) return undefined
-      for (let i = 0; i < spans.length; i += 2) if (!(spans[i]! <= spans[i + 1]! && spans[i + 1]! <= total)) return undefined
+      for (let i = 0; i < spans.length; i += 2) if (!(spans[i]! <= spans[i + 1]! && spans[i + 1]! <= lines.len)) return undefined
       // a column the file cannot give (damaged since it was opened) is computed from the lines instead
       const source = (name: string): Column | null | undefined => {
         try {
@@ -404,7 +324,7 @@ export class ListingTable {
         return { rows: rows ? new Uint32Array(rows.buffer, rows.byteOffset, rows.length / 4) : undefined, values }
       }
       const linesInFile: LinesInFile = { len: lines.len, reads: 0, read: (at, len) => read(bodyAt + lines.at + at, len) }
-      return new ListingTable(key, head.n, segments, spans, head.damaged ?? [], source, Object.keys(head.columns), linesInFile, readBlobs)
+      return new ListingTable(key, head.n, linesInFile, spans, head.damaged ?? [], source, Object.keys(head.columns))
     } catch {
       return undefined
     }
@@ -437,7 +357,7 @@ export class ListingTable {
  */
 export class ListingBuilder {
   private readonly base = new Map<Buffer, number>()
-  private readonly parts: Segment[] = []
+  private readonly parts: Buffer[] = []
   private total = 0
   private readonly at: number[] = []
   private readonly starts: number[] = []
@@ -450,16 +370,13 @@ export class ListingBuilder {
     this.cols = [...new Set(names)].map((name) => ({ name, get: getter(name), src: [], values: [], numbers: true }))
   }
 
-  /**
-   * One line: its bytes `bytes[start, end)` (no newline) and its compact object. `oid`: `bytes` is that blob of the
-   * branch, whole (a summary file), so the saved table names it instead of copying it.
-   */
-  add(raw: CompactRun, bytes: Buffer, start: number, end: number, oid?: string): void {
+  /** One line: its bytes `bytes[start, end)` (no newline) and its compact object. */
+  add(raw: CompactRun, bytes: Buffer, start: number, end: number): void {
     let b = this.base.get(bytes)
     if (b === undefined) {
       b = this.total
       this.base.set(bytes, b)
-      this.parts.push(oid === undefined ? { at: b, len: bytes.length, bytes } : { at: b, len: bytes.length, bytes, oid })
+      this.parts.push(bytes)
       this.total += bytes.length
       if (this.total > 0xffffffff) throw new RangeError('listing larger than 4 GB')
     }

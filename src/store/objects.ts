@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
 import { LabbookError } from '../errors.js'
-import { CatFileBatch, catFileSync } from './git.js'
+import { CatFileBatch } from './git.js'
 import { assertSha1 } from './gitdir.js'
 import { buildPack, deflateObject, installPack, packEntry, recordOwnPack, ROLL_AT, rollUpPacks } from './pack-write.js'
 
@@ -285,28 +285,6 @@ export class ObjectStore {
     const { type, body } = await this.read(oid)
     if (type !== 'blob') throw new LabbookError('CORRUPT_DATA', `Object ${oid} is a ${type}, expected a blob.`)
     return body
-  }
-
-  /**
-   * Blobs by id without waiting on a promise: this store's own recent and loose objects, the rest through one
-   * `git cat-file --batch` run to completion (catFileSync). Throws CORRUPT_DATA for a missing one or a non-blob.
-   */
-  readBlobsSync(oids: readonly string[]): Buffer[] {
-    const out: Array<Buffer | undefined> = oids.map((oid) => {
-      const o = this.inMemory(oid) ?? (this.mayBeLoose(oid) ? this.readLoose(oid) : undefined)
-      if (o && o.type !== 'blob') throw new LabbookError('CORRUPT_DATA', `Object ${oid} is a ${o.type}, expected a blob.`)
-      return o?.body
-    })
-    const rest = oids.filter((_, i) => out[i] === undefined)
-    const got = catFileSync(this.gitdir, rest)
-    let k = 0
-    return out.map((b, i) => {
-      if (b) return b
-      const o = got[k++]
-      if (!o) throw new LabbookError('CORRUPT_DATA', `Git object ${oids[i]} is missing from ${this.gitdir}.`, 'The branch refers to an object that is not in the repository: fetch it again or run `git fsck`.', { oid: oids[i] })
-      if (o.type !== 'blob') throw new LabbookError('CORRUPT_DATA', `Object ${oids[i]} is a ${o.type}, expected a blob.`)
-      return o.body
-    })
   }
 
   async readCommit(oid: string): Promise<{ tree: string; parents: string[]; message: string; time: number }> {

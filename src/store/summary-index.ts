@@ -48,13 +48,12 @@ export class SummaryIndex {
    * `.git/labbook/listing/` (keyed by the runs tree id, so never stale), else built from the branch. Call
    * saveListing after using it: what it computed (the columns a query named) goes to the file. `names`: the columns
    * the query reads, computed while the branch's summary lines are parsed when the table is built (one pass).
-   * `rebuild`: build it from the branch even if a file has it (that file named a summary file git could not give).
    */
-  async listing(view: TreeView, names: readonly ColumnName[] = [], rebuild = false): Promise<ListingTable> {
+  async listing(view: TreeView, names: readonly ColumnName[] = []): Promise<ListingTable> {
     const runs = await view.entry(RUNS_DIR)
     const key = runs && isTreeMode(runs.mode) ? runs.oid : 'empty'
-    if (this.table?.key === key && !rebuild) return this.table
-    let table = key === 'empty' || rebuild ? undefined : ListingTable.load(this.listingDir, key, (oids) => this.store.readBlobsSync(oids))
+    if (this.table?.key === key) return this.table
+    let table = key === 'empty' ? undefined : ListingTable.load(this.listingDir, key)
     table ??= await this.buildListing(view, key, names)
     this.table = table
     return table
@@ -103,25 +102,23 @@ export class SummaryIndex {
     // clone's objects are packed: the round trips, not the bytes, are what costs).
     const shards = (await view.list(RUNS_DIR)).filter((e) => isTreeMode(e.mode))
     const trees = await Promise.all(shards.map((s) => this.store.readTree(s.oid)))
-    const blob = async (entries: typeof trees[number], name: string) => {
+    const blob = (entries: typeof trees[number], name: string) => {
       const e = entries.find((x) => x.name === name)
-      return e && !isTreeMode(e.mode) ? { oid: e.oid, bytes: await this.store.readBlob(e.oid) } : undefined
+      return e && !isTreeMode(e.mode) ? this.store.readBlob(e.oid) : Promise.resolve(Buffer.alloc(0))
     }
     const files = await Promise.all(trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)])))
     const damaged: DamagedRun[] = []
     for (let k = 0; k < shards.length; k++) {
       // recent.jsonl's lines win over summaries.jsonl's; a tombstone (null) removes the run
-      const byId = new Map<string, { raw: CompactRun; bytes: Buffer; oid: string; start: number; end: number } | null>()
-      for (const file of files[k]!) {
-        if (!file) continue
-        const { oid, bytes } = file
-        for (const r of decodeSummaryBuffer(bytes).rows) byId.set(r.id, r.raw && { raw: r.raw, bytes, oid, start: r.start, end: r.end })
+      const byId = new Map<string, { raw: CompactRun; bytes: Buffer; start: number; end: number } | null>()
+      for (const bytes of files[k]!) {
+        for (const r of decodeSummaryBuffer(bytes).rows) byId.set(r.id, r.raw && { raw: r.raw, bytes, start: r.start, end: r.end })
       }
       for (const e of trees[k]!) {
         if (!isTreeMode(e.mode)) continue
         const r = byId.get(e.name)
         if (r) {
-          b.add(r.raw, r.bytes, r.start, r.end, r.oid)
+          b.add(r.raw, r.bytes, r.start, r.end)
           continue
         }
         // a run directory no line covers: its run.yaml, as branchShard reads it

@@ -74,16 +74,14 @@ export function queryTable(table: ListingTable, o: QueryRunsOptions): RunSummary
     // listRuns order is the table's order: take the first `need` rows that pass
     const rows: number[] = []
     for (let i = 0; i < table.n && (need === undefined || rows.length < need); i++) if (keep(i)) rows.push(i)
-    return runsOf(table, rows.slice(offset))
+    return rows.slice(offset).map((i) => table.run(i))
   }
   let matched: RunSummary[]
   const rowOf = new Map<RunSummary, number>()
   if (fields.some((f) => f.kind === 'dataset')) {
     // datasets have no column: whole runs
-    const kept: number[] = []
-    for (let i = 0; i < table.n; i++) if (keep(i)) kept.push(i)
-    const candidates = runsOf(table, kept)
-    for (let k = 0; k < kept.length; k++) rowOf.set(candidates[k]!, kept[k]!)
+    const candidates: RunSummary[] = []
+    for (let i = 0; i < table.n; i++) if (keep(i)) { const r = table.run(i); rowOf.set(r, i); candidates.push(r) }
     matched = filtered ? candidates.filter(compileFilter(ast!, { experimentNames: o.experimentNames })) : candidates
   } else {
     // The filter runs over one reused row object holding the fields it reads; the rows it keeps get objects of
@@ -105,13 +103,7 @@ export function queryTable(table: ListingTable, o: QueryRunsOptions): RunSummary
     }
   }
   const picked = sortRuns(matched, clauses, need, o.textOrder).slice(offset)
-  return runsOf(table, picked.map((r) => rowOf.get(r)!))
-}
-
-/** The full summaries of `rows`: the summary files they are in are read first, together (ListingTable.want). */
-function runsOf(table: ListingTable, rows: number[]): RunSummary[] {
-  table.want(rows)
-  return rows.map((i) => table.run(i))
+  return picked.map((r) => table.run(rowOf.get(r)!))
 }
 
 /** The listRuns part of a query: lifecycle, experiment, commit prefix. */

@@ -85,18 +85,8 @@ export class LabbookReader implements BookReader {
     if (!view) return []
     const experimentId = o.experiment === undefined ? undefined : (await this.getExperiment(o.experiment)).id
     const q = { ...o, experimentId }
-    const names = queryColumns(q)
-    let table = await this.index.listing(view, names)
-    let runs: RunSummary[]
-    try {
-      runs = queryTable(table, q)
-    } catch (e) {
-      // a saved table names a summary file git cannot give (objects lost since): built again from the branch, which
-      // fails with the branch's own error if the branch itself lacks it
-      if (!table.fromFile || !isLabbookError(e, 'CORRUPT_DATA')) throw e
-      table = await this.index.listing(view, names, true)
-      runs = queryTable(table, q)
-    }
+    const table = await this.index.listing(view, queryColumns(q))
+    const runs = queryTable(table, q)
     this.index.saveListing(table) // after the answer (the next event-loop turn, or close())
     return runs
   }

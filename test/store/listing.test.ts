@@ -166,44 +166,6 @@ describe('queryRuns over the listing table', () => {
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: clone, encoding: 'utf8' })).toBe(status)
   }, 60_000)
 
-  it('names the branch\'s summary files instead of copying them, reads those a query needs in one go, and rebuilds when git lacks one', async () => {
-    const q: Q = { filter: 'metrics.accuracy > 0.3', orderBy: ['metrics.accuracy DESC'], limit: 20 }
-    fs.rmSync(join(clone, '.git', 'labbook'), { recursive: true, force: true })
-    let book = await Labbook.open({ repo: clone })
-    const want = await fast(book, q)
-    await book.close()
-    const file = join(listingDir(clone), `${runsTree(clone)}.bin`)
-    const good = fs.readFileSync(file)
-    // the summary files of the branch, by id: the file names them (40 hex digits each) and does not hold their bytes
-    const blobs = execFileSync('git', ['ls-tree', '-r', 'labbook', 'runs/'], { cwd: clone, encoding: 'utf8' }).split('\n').filter((l) => /\t.*\/(summaries|recent)\.jsonl$/.test(l)).map((l) => l.split(/\s+/)[2]!)
-    expect(blobs.length).toBeGreaterThan(100)
-    const text = good.toString('latin1')
-    for (const oid of blobs) expect(text.includes(oid)).toBe(true)
-    const blobBytes = execFileSync('git', ['cat-file', '--batch-check=%(objectsize)'], { cwd: clone, input: blobs.join('\n') + '\n', encoding: 'utf8' }).trim().split('\n').reduce((n, size) => n + Number(size), 0)
-    expect(good.length).toBeLessThan(blobBytes / 2)
-    // a table loaded from the file reads only the summary files its answer's rows are in, in one call
-    const calls: string[][] = []
-    const readBlobs = (oids: readonly string[]) => { calls.push([...oids]); return oids.map((oid) => execFileSync('git', ['cat-file', 'blob', oid], { cwd: clone, maxBuffer: 1 << 26 })) }
-    const table = ListingTable.decode(good, runsTree(clone), readBlobs)!
-    const rows = [0, 1, 2, table.n - 1]
-    table.want(rows)
-    expect(calls).toHaveLength(1)
-    expect(calls[0]!.length).toBeLessThanOrEqual(rows.length)
-    expect(rows.map((i) => table.run(i).id)).toHaveLength(4)
-    expect(calls).toHaveLength(1) // the rows' lines came from what want() read
-    // a summary file whose bytes differ from what the table recorded is an error, not a wrong answer
-    const short = ListingTable.decode(good, runsTree(clone), (oids) => oids.map(() => Buffer.from('{}')))!
-    expect(() => short.run(0)).toThrow(expect.objectContaining({ code: 'CORRUPT_DATA' }))
-    // a file naming a blob git does not have (objects lost since): the query rebuilds from the branch, same answer
-    const lost = Buffer.from(text.replace(blobs[0]!, '0'.repeat(40)).split(blobs[1]!).join('f'.repeat(40)), 'latin1')
-    fs.writeFileSync(file, lost)
-    book = await Labbook.open({ repo: clone })
-    expect(await fast(book, { includeDeleted: true })).toEqual(await slow(book, { includeDeleted: true })) // every row: every summary file
-    expect(await fast(book, q)).toEqual(want)
-    await book.close()
-    expect(fs.readFileSync(file).toString('latin1').includes('0'.repeat(40))).toBe(false) // the rebuilt table's file replaced it
-  }, 60_000)
-
   it('round-trips a table through its file bytes, columns included', () => {
     const lines = [
       { id: 'b', name: 'x', experiment: '1', status: 'FINISHED', lifecycle: 'active', startTime: 2, source: { commit: 'c1' }, params: { p: 1, q: 'a' }, tags: {}, metrics: { m: [{ $n: 'NaN' }, 0, 0, 0, 0, 1] } },
