@@ -76,11 +76,13 @@ export class Journal {
   }
 
   /**
-   * Makes the journal of a run being reopened: owner.json, the segment from `committedPoints` and `first` in it (not
-   * fsynced: durable() does that). A new run's journal is made by openNew().
+   * Makes the journal: owner.json, the first segment and `first` in it (the run's start op; not fsynced: durable()
+   * does that). A new run (nothing committed) takes a spare journal made ahead of need (journal-pool.ts): owner.json
+   * and `first` go into the spare, then one rename puts it in place, complete.
    */
   open(owner: Omit<JournalOwner, 'pid' | 'host' | 'started'>, committedPoints: number, first = ''): void {
     const full: JournalOwner = { ...thisProcess(), ...owner }
+    if (committedPoints === 0 && this.openSpare(full, first)) return
     try {
       try {
         fs.mkdirSync(this.dir)
@@ -96,63 +98,28 @@ export class Journal {
     }
   }
 
-  /**
-   * open() for a new run (nothing committed), its file work in the thread pool: the directory (or a spare's rename),
-   * owner.json, the first segment and `first` in it (not fsynced: durable() does that). A server taking 20 creates at
-   * once spent ~1.6 ms of its event loop per create in these calls (mkdir, owner.json, open, each waiting on the
-   * filesystem's journal behind the concurrent fdatasyncs); here they overlap in the pool while the loop answers others.
-   * The same files and order as open(); the caller awaits it before the run is used (nothing is appended meanwhile).
-   */
-  async openNew(owner: Omit<JournalOwner, 'pid' | 'host' | 'started'>, first = ''): Promise<void> {
-    const full: JournalOwner = { ...thisProcess(), ...owner }
-    if (await this.openSpareAsync(full, first)) return
-    let fd: number | undefined
-    try {
-      try {
-        await fs.promises.mkdir(this.dir)
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await fs.promises.mkdir(this.dir, { recursive: true }) // the journal root is made once
-      }
-      this.owner = full
-      await fs.promises.writeFile(join(this.dir, 'owner.json'), JSON.stringify(full))
-      const segment = this.segmentPath(0)
-      fd = await openFd(segment, 'a')
-      if (first) await writeFd(fd, first)
-      this.close()
-      this.segment = segment
-      this.fd = fd
-      this.unsynced = first !== ''
-    } catch (e) {
-      if (fd !== undefined && fd !== this.fd) fs.close(fd, () => {})
-      throw new LabbookError('IO_FAILED', `Cannot write the run journal in ${this.dir}: ${(e as Error).message}`, 'Check permissions and free space of the .git directory.', {}, { cause: e })
-    }
-  }
-
-  /**
-   * openNew() through a spare journal (journal-pool.ts): owner.json and `first` go into the spare, then one rename puts
-   * it in place, complete. False (nothing visible changed) when none is ready or this run's directory exists.
-   */
-  private async openSpareAsync(owner: JournalOwner, first: string): Promise<boolean> {
-    if (await exists(this.dir)) return false
+  /** open() through a spare; false (nothing visible changed) when none is ready or this run's directory exists. */
+  private openSpare(owner: JournalOwner, first: string): boolean {
+    if (fs.existsSync(this.dir)) return false
     const spare = spareHooks.take?.(this.gitdir)
     if (!spare) return false
     let fd: number | undefined
     try {
-      await fs.promises.writeFile(join(spare, 'owner.json'), JSON.stringify(owner))
+      fs.writeFileSync(join(spare, 'owner.json'), JSON.stringify(owner))
       testCrashPoint('spare-owner')
-      fd = await openFd(join(spare, FIRST_SEGMENT), 'a')
-      if (first) await writeFd(fd, first)
+      fd = fs.openSync(join(spare, FIRST_SEGMENT), 'a')
+      if (first) fs.writeSync(fd, first)
       testCrashPoint('spare-claimed')
       try {
-        await fs.promises.rename(spare, this.dir)
+        fs.renameSync(spare, this.dir)
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-        await fs.promises.mkdir(journalRoot(this.gitdir), { recursive: true }) // the journal root is made once
-        await fs.promises.rename(spare, this.dir)
+        fs.mkdirSync(journalRoot(this.gitdir), { recursive: true }) // the journal root is made once
+        fs.renameSync(spare, this.dir)
       }
     } catch {
-      if (fd !== undefined) fs.close(fd, () => {})
-      await fs.promises.rm(spare, { recursive: true, force: true }) // never visible: the ordinary way makes the journal instead
+      if (fd !== undefined) fs.closeSync(fd)
+      fs.rmSync(spare, { recursive: true, force: true }) // never visible: the ordinary way makes the journal instead
       return false
     }
     testCrashPoint('spare-renamed')
@@ -282,9 +249,10 @@ export class Journal {
     let fresh: number | undefined
     let failure: unknown
     try {
-      fresh = await openFd(tmp, REPLACE_FLAGS)
+      fresh = await new Promise<number>((resolve, reject) => fs.open(tmp, REPLACE_FLAGS, 0o644, (e, fd) => (e ? reject(e) : resolve(fd))))
       if (carry) {
-        await writeFd(fresh, carry)
+        const bytes = Buffer.from(carry)
+        await new Promise<void>((resolve, reject) => fs.write(fresh!, bytes, 0, bytes.length, null, (e) => (e ? reject(e) : resolve())))
         await new Promise<void>((resolve, reject) => fs.fdatasync(fresh!, (e) => (e ? reject(e) : resolve())))
       }
       testCrashPoint('journal-replace')
@@ -369,23 +337,6 @@ export class Journal {
       fs.close(fd, () => {})
     }, 5)
   }
-}
-
-/** fs.open in the thread pool, as a number (the journal keeps numeric descriptors). */
-function openFd(path: string, flags: string | number): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(path, flags, 0o644, (e, fd) => (e ? reject(e) : resolve(fd))))
-}
-
-/** Writes all of `text` at the descriptor's position (appends for O_APPEND), in the thread pool. */
-async function writeFd(fd: number, text: string): Promise<void> {
-  const bytes = Buffer.from(text)
-  for (let at = 0; at < bytes.length;) {
-    at += await new Promise<number>((resolve, reject) => fs.write(fd, bytes, at, bytes.length - at, null, (e, n) => (e ? reject(e) : resolve(n))))
-  }
-}
-
-function exists(path: string): Promise<boolean> {
-  return new Promise((resolve) => fs.access(path, (e) => resolve(!e)))
 }
 
 /** The owner of a run's journal, if the run has one. */

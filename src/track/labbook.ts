@@ -66,8 +66,6 @@ export class Labbook extends LiveReader {
   /** Runs this process writes, and the timers that flush and commit them (open-runs.ts). */
   private readonly openRuns: OpenRuns
   private readonly experimentIds = new Map<string, string>()
-  /** Ids of new runs whose journals are being made (startRunIn): a second start with the same id is refused meanwhile. */
-  private readonly starting = new Set<string>()
   /** Run starts and ends acknowledged from their journals and committed in the background (group-commit.ts). */
   private readonly group?: GroupCommit
 
@@ -187,15 +185,15 @@ export class Labbook extends LiveReader {
       // Group commit: what the first commit would refuse is refused now; then the run is in its journal (readers
       // see it) and that commit follows in the background.
       this.store.assertMovable()
-      if (o.id !== undefined && (this.starting.has(initial.id) || (await this.onBranch(initial.id)) || journalOwner(this.gitdir, initial.id))) {
+      if (o.id !== undefined && ((await this.onBranch(initial.id)) || journalOwner(this.gitdir, initial.id))) {
         throw new LabbookError('RUN_EXISTS', `A run with id ${initial.id} already exists on the branch.`, 'Leave the id out to get a new one, or open the run with book.openRun(id).', { id: initial.id })
       }
-      await this.openNewJournal(run)
+      run.openJournal()
       this.track(run)
       this.group.add(run)
       return run
     }
-    await this.openNewJournal(run)
+    run.openJournal()
     this.track(run)
     try {
       if (diff) await run.logBytes(DIFF_ARTIFACT, diff)
@@ -206,16 +204,6 @@ export class Labbook extends LiveReader {
       throw e
     }
     return run
-  }
-
-  /** A new run's journal, made in the thread pool while the event loop serves others (ids being made: `starting`). */
-  private async openNewJournal(run: Run): Promise<void> {
-    this.starting.add(run.id)
-    try {
-      await run.openNewJournal()
-    } finally {
-      this.starting.delete(run.id)
-    }
   }
 
   /** Attaches a writer to a run already on the branch, e.g. to log to a finished run as MLflow allows. */

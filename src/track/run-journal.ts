@@ -32,11 +32,6 @@ export class RunJournal {
     this.journal.open(owner, committedPoints, startLine)
   }
 
-  /** begin() for a new run, the file work in the thread pool (Journal.openNew); awaited before the run is used. */
-  async beginNew(owner: Omit<JournalOwner, 'pid' | 'host' | 'started'>, startLine: string): Promise<void> {
-    if (this.enabled) await this.journal.openNew(owner, startLine)
-  }
-
   setMark(mark: () => JournalOp | undefined): void {
     this.mark = mark
   }

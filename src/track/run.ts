@@ -77,22 +77,11 @@ export class Run {
     this.resumable = options.resumable ?? false
   }
 
-  /** @internal a run being reopened (Labbook.openRun) */
+  /** @internal */
   openJournal(): void {
-    if (this.journal.enabled) this.journal.begin(this.journalOwner(), this.branch.committedPoints, this.startOp())
-  }
-
-  /** @internal a new run (Labbook.startRun): its journal made in the thread pool, awaited before the run is used */
-  openNewJournal(): Promise<void> {
-    return this.journal.beginNew(this.journalOwner(), this.startOp())
-  }
-
-  private journalOwner() {
-    return { runId: this.id, experiment: this.experimentId, branch: this.host.branch, ...(this.resumable ? { resumable: true } : {}) }
-  }
-
-  private startOp(): string {
-    return this.journal.enabled ? encodeOp({ op: 'start', run: encodeRunLine(this.state) ?? encodeRun(this.state) }) : ''
+    if (!this.journal.enabled) return
+    const start = encodeOp({ op: 'start', run: encodeRunLine(this.state) ?? encodeRun(this.state) })
+    this.journal.begin({ runId: this.id, experiment: this.experimentId, branch: this.host.branch, ...(this.resumable ? { resumable: true } : {}) }, this.branch.committedPoints, start)
   }
 
   get name(): string {
