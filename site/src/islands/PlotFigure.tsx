@@ -23,7 +23,8 @@ interface Props {
 /** Drags shorter than this many pixels are clicks, not zooms. */
 const MIN_DRAG_PX = 6
 
-interface Drawn { chart: HTMLElement | SVGSVGElement; key: string | undefined; stale: boolean; remove: () => void }
+/** A drawn chart; `avail` is the container width it was fitted to (a line is redrawn in place only at that width). */
+interface Drawn { chart: HTMLElement | SVGSVGElement; key: string | undefined; avail: number; stale: boolean; remove: () => void }
 type Scale = { apply?: (v: unknown) => number; domain?: unknown[] }
 
 /**
@@ -50,6 +51,11 @@ export function redrawLine(chart: Element & { scale?: (name: string) => unknown 
   return true
 }
 
+/** The width a chart in `el` is fitted to: the container's (phones), else the spec's. */
+function availWidth(el: HTMLDivElement, spec: PlotOptions): number {
+  return el.clientWidth || spec.width || 640
+}
+
 export default function PlotFigure({ spec, className, onZoom, line }: Props) {
   const ref = useRef<HTMLDivElement>(null)
   const zoomRef = useRef(onZoom)
@@ -62,7 +68,7 @@ export default function PlotFigure({ spec, className, onZoom, line }: Props) {
     const el = ref.current
     if (!el) return
     const d = drawn.current
-    if (spec && d && line && d.key === line.key && redrawLine(d.chart, line.rows)) { d.stale = true; return }
+    if (spec && d && line && d.key === line.key && d.avail === availWidth(el, spec) && redrawLine(d.chart, line.rows)) { d.stale = true; return }
     d?.remove()
     drawn.current = spec ? draw(el, spec, line?.key) : null
   }, [spec])
@@ -70,10 +76,10 @@ export default function PlotFigure({ spec, className, onZoom, line }: Props) {
   /** Draws `spec` into `el`, with the drag-to-zoom handlers; `remove` takes both away. */
   function draw(el: HTMLDivElement, spec: PlotOptions, key: string | undefined): Drawn {
     // Fit the container (phones), never wider than the spec asks.
-    const avail = el.clientWidth || spec.width || 640
+    const avail = availWidth(el, spec)
     const chart = Plot.plot({ ...spec, width: Math.max(240, Math.min(spec.width ?? avail, avail)) })
     el.replaceChildren(chart)
-    const self: Drawn = { chart, key, stale: false, remove: () => chart.remove() }
+    const self: Drawn = { chart, key, avail, stale: false, remove: () => chart.remove() }
     // a line redrawn in place: the tip's points are the chart's; draw it anew before the pointer uses them
     const fresh = () => {
       if (!self.stale || drawn.current !== self || !latest.current.spec) return
