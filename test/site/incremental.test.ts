@@ -19,7 +19,8 @@ let evilId: string
 let newId: string
 let first: SiteBuildResult, incremental: SiteBuildResult, afterCacheLoss: SiteBuildResult
 let userState: string
-const outA = () => `${repo.dir}-site-a`
+// The first build goes into a folder whose parents do not exist yet (`--out a/b/c` on a fresh checkout).
+const outA = () => join(`${repo.dir}-site-a`, 'deep', 'out')
 const outC = () => `${repo.dir}-site-c`
 
 /** Every file of a built site, by path; the build stamp (time of the build) in page footers is cut out. */
@@ -64,7 +65,7 @@ beforeAll(async () => {
 }, 600_000)
 
 afterAll(() => {
-  for (const d of [outA(), outC()]) rmSync(d, { recursive: true, force: true })
+  for (const d of [`${repo.dir}-site-a`, outC()]) rmSync(d, { recursive: true, force: true })
   repo?.cleanup()
 })
 

@@ -154,6 +154,7 @@ export async function moveInto(from: string, to: string): Promise<void> {
 /** Renames a file or folder over another (which is removed first), copying across file systems. */
 export async function move(from: string, to: string): Promise<void> {
   await rm(to, { recursive: true, force: true })
+  await mkdir(dirname(to), { recursive: true })
   try {
     await rename(from, to)
   } catch (e) {
