@@ -49,7 +49,7 @@ export function compileFilter(ast: FilterAst, options: CompileOptions = {}): Run
       if (ast.field.kind === 'attribute' && ast.field.key === 'experiment' && names) {
         // Match the id or the name; a negative test must hold for both.
         const byId = leaf(ast, fieldGetter(ast.field))
-        const byName = leaf(ast, (r) => (Object.hasOwn(names, r.experiment) ? names[r.experiment] : undefined))
+        const byName = leaf(ast, (r: RunSummary) => (Object.hasOwn(names, r.experiment) ? names[r.experiment] : undefined))
         const negative = (ast.type === 'compare' && ast.op === '!=') || ((ast.type === 'in' || ast.type === 'like') && ast.negated)
         if (ast.type === 'null') return byId
         return negative ? (r) => byId(r) && byName(r) : (r) => byId(r) || byName(r)
@@ -57,11 +57,11 @@ export function compileFilter(ast: FilterAst, options: CompileOptions = {}): Run
       if (ast.field.kind === 'dataset') {
         // MLflow: a run matches when any of its datasets does
         const key = ast.field.key as DatasetField
-        const one = leaf(ast, (d) => (d as unknown as DatasetInput)[key])
+        const one = leaf(ast, (d: DatasetInput) => d[key])
         return (r) => {
           const ds = r.datasets
           if (!ds) return false
-          for (const d of ds) if (one(d as unknown as RunSummary)) return true
+          for (const d of ds) if (one(d)) return true
           return false
         }
       }
@@ -84,9 +84,20 @@ function cost(ast: FilterAst): number {
   }
 }
 
-type Leaf = Extract<FilterAst, { field: FieldRef }>
+/** A filter's leaf: one test of one field (a comparison, LIKE, IN or IS NULL). */
+export type FilterLeaf = Extract<FilterAst, { field: FieldRef }>
 
-function leaf(ast: Leaf, get: (r: RunSummary) => FieldValue): RunPredicate {
+/**
+ * A leaf's test on one value of its field (`undefined`: the run lacks it), with exactly the semantics `compileFilter`
+ * gives the leaf on a run: for callers that hold a field's values apart from the runs (the site's runs table tests each
+ * distinct value of a column once). Dataset leaves test one dataset's field; a run matches when any of its datasets does.
+ * @example valueTest(parseFilter('metrics.acc > 0.9') as FilterLeaf)(0.95) // true
+ */
+export function valueTest(ast: FilterLeaf): (value: FieldValue) => boolean {
+  return leaf(ast, (v: FieldValue) => v)
+}
+
+function leaf<R>(ast: FilterLeaf, get: (r: R) => FieldValue): (r: R) => boolean {
   const type = fieldType(ast.field)
   switch (ast.type) {
     case 'null':
@@ -132,7 +143,7 @@ function leaf(ast: Leaf, get: (r: RunSummary) => FieldValue): RunPredicate {
   }
 }
 
-function compare(type: ReturnType<typeof fieldType>, op: CompareOp, value: Literal, get: (r: RunSummary) => FieldValue): RunPredicate {
+function compare<R>(type: ReturnType<typeof fieldType>, op: CompareOp, value: Literal, get: (r: R) => FieldValue): (r: R) => boolean {
   if (typeof value === 'number') {
     const cmp = numberOp(op, value)
     if (type === 'number') {

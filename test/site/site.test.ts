@@ -162,6 +162,28 @@ describe('site in chromium', () => {
     expect(cnn).toBeGreaterThan(0)
     expect(cnn).toBeLessThan(total)
     expect(page.url()).toContain('filter=')
+    // The rows are the library's search over the same runs (the table filters columns of runs.json, src/site/browser/table-filter.ts).
+    const { openSiteSource } = await import('../../src/site/build/open.js')
+    const { searchRuns } = await import('../../src/query/index.js')
+    const tip = await openSiteSource({ repo: repo.dir, rev: 'labbook' })
+    const expId = await page.locator('.runs-island').getAttribute('data-experiment')
+    const mine = (await tip.source.listRuns()).filter((r) => r.experiment === expId && r.lifecycle !== 'deleted')
+    await tip.close()
+    const shownIds = () => page.locator('.runs-island tbody tr[data-run]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')!).sort())
+    expect(await page.locator('.runs-island .count').textContent()).toBe(`${cnn} of ${mine.length} runs`)
+    for (const f of ["params.model = 'cnn' and metrics.acc > 0", 'metrics.loss < 0.5 or params.lr in (0.1)', "not params.model like 'c%'"]) {
+      await filter.fill(f)
+      const want = searchRuns(mine, f).map((r) => r.id)
+      await expect.poll(() => page.locator('.runs-island .count').textContent(), { message: f }).toBe(`${want.length} of ${mine.length} runs`)
+      // a child shows under its parent once the parent is opened: rows on screen are the others
+      const onScreen = want.filter((id) => !want.includes(mine.find((r) => r.id === id)!.parent ?? '')).sort()
+      expect(await shownIds(), f).toEqual(onScreen)
+    }
+    // Half typed: the error shows, the last filter that parsed keeps its rows (no jump to every run and back).
+    const kept = await shownIds()
+    await filter.fill("not params.model like 'c%' and metrics.")
+    await expect.poll(() => page.locator('.runs-island .error').textContent()).toMatch(/Invalid filter[\s\S]*last filter that parsed: NOT params\.model LIKE 'c%'/)
+    expect(await shownIds()).toEqual(kept)
     await filter.fill('')
 
     await page.locator('th[data-col="metric:acc"]').click() // numbers sort descending first

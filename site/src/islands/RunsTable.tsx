@@ -5,7 +5,9 @@
  */
 import { Fragment, useEffect, useMemo, useState } from 'react'
 import type { TableRun } from 'labbook-lib/site/browser/snapshot.js'
-import { cellValue, compileTableFilter, keyColumns, tableRows, type Column } from 'labbook-lib/site/browser/table.js'
+import { cellValue, compileTableFilter, keyColumns, openRows, rowList, rowsOf, type Column, type RowList, type TableFilter } from 'labbook-lib/site/browser/table.js'
+import { filterMask } from 'labbook-lib/site/browser/table-filter.js'
+import { formatFilter } from 'labbook-lib/query/index.js'
 import {
   defaultColumns, DEFAULT_SORT, groupChoices, halfWidth, isTelemetryColumn, layoutColumns, orderColumns, readTableState, sortGroups,
   tableGroups, type GroupBy, type TableGroup, type TableState, withChildSummaries, writeTableState,
@@ -28,6 +30,7 @@ interface Props {
   judge?: { config: JudgeConfig; tags: Record<string, string> }
 }
 
+const EMPTY_ROWS: RowList = { index: new Uint32Array(0), depth: new Uint16Array(0), length: 0 }
 const INITIAL: TableState = { filter: '', sort: { ...DEFAULT_SORT }, cols: null, group: '', open: [] }
 const GROUP_LABEL = (g: GroupBy) => (g === 'config' ? 'configuration (params without seeds, per commit)' : g.startsWith('param:') ? `param ${g.slice(6)}` : `tag ${g.slice(4)}`)
 
@@ -79,32 +82,28 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   const columns = layoutColumns(keys, visible)
   const metricCols = columns.filter((c) => c.kind === 'metric').map((c) => c.key)
   const compiled = useMemo(() => compileTableFilter(filter), [filter])
+  // A filter that does not parse (often half typed: `metrics.acc >`) shows its error and keeps the last filter that
+  // parsed, and its rows: nothing is computed for it and the table does not jump to every run and back.
+  // A filter that means what the last one meant (a space typed, `AND` for `and`) reuses its rows as well.
+  const [lastGood, setLastGood] = useState<TableFilter>(compiled)
+  const same = compiled.ast !== null && lastGood.ast !== null && formatFilter(compiled.ast) === formatFilter(lastGood.ast)
+  if (!compiled.error && compiled !== lastGood && !same) setLastGood(compiled)
+  const applied = compiled.error || same ? lastGood : compiled
   const sortCol = [...columns, ...keys].find((c) => c.id === sort.col) ?? columns.find((c) => c.id === DEFAULT_SORT.col)!
 
-  const rows = useMemo(() => {
-    if (!runs) return []
-    // A filter that does not parse shows its error and keeps the table unfiltered.
-    return tableRows(runs, compiled.error ? null : compiled.pred, sortCol, sort.desc)
-  }, [runs, compiled, sortCol, sort.desc])
+  // Per keystroke: one mask over columns (src/site/browser/table-filter.ts), one pass over the cached sort order;
+  // row objects only for the page drawn.
+  const mask = useMemo(() => (runs && applied.ast ? filterMask(runs, applied.ast) : null), [runs, applied])
+  const rows = useMemo((): RowList => (runs ? rowList(runs, mask, sortCol, sort.desc) : EMPTY_ROWS), [runs, mask, sortCol, sort.desc])
   const open = useMemo(() => new Set(view.open), [view.open])
   // Children show under their parent only while it is open.
-  const flat = useMemo(() => {
-    const out: typeof rows = []
-    let hideBelow = Infinity
-    for (const r of rows) {
-      if (r.depth > hideBelow) continue
-      hideBelow = Infinity
-      out.push(r)
-      if (r.run.summary && !open.has(r.run.id)) hideBelow = r.depth
-    }
-    return out
-  }, [rows, open])
+  const flat = useMemo(() => (runs ? openRows(runs, rows, (r) => open.has(r.id)) : rows), [runs, rows, open])
   const groupMetrics = [...new Set([...primary, ...metricCols])]
   const groups = useMemo(() => {
     if (!group || !runs) return []
-    const members = rows.map((r) => r.run)
+    const members = Array.from(rows.index.subarray(0, rows.length), (i) => runs[i]!)
     return sortGroups(tableGroups(members, group, groupMetrics, goalOf, ctx.config), sortCol, sort.desc)
-  }, [group, rows, groupMetrics.join('\u0000'), goalOf, ctx, sortCol, sort.desc])
+  }, [group, runs, rows, groupMetrics.join('\u0000'), goalOf, ctx, sortCol, sort.desc])
 
   useEffect(() => setPage(0), [filter, sort.col, sort.desc, group])
   // every param of every run: once per fetch, not per keystroke
@@ -115,7 +114,7 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
 
   const units = group ? groups.length : flat.length
   const pages = Math.max(1, Math.ceil(units / pageSize))
-  const shown = group ? [] : flat.slice(page * pageSize, (page + 1) * pageSize)
+  const shown = group ? [] : rowsOf(runs, flat, page * pageSize, (page + 1) * pageSize)
   const shownGroups = group ? groups.slice(page * pageSize, (page + 1) * pageSize) : []
   const toggle = (id: string) => setSelected((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n })
   const toggleOpen = (id: string) => patch({ open: open.has(id) ? view.open.filter((x) => x !== id) : [...view.open, id] })
@@ -161,7 +160,7 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
         </button>}
         <span className="muted count">{group ? `${groups.length} groups of ` : ''}{rows.length} of {runs.length} runs</span>
       </div>
-      {compiled.error && <div className="error" role="alert">{compiled.error}</div>}
+      {compiled.error && <div className="error" role="alert">{compiled.error}{applied.ast && <div className="muted small">The table shows the last filter that parsed: <code>{formatFilter(applied.ast)}</code></div>}</div>}
       <div className="scroll">
         <table className={`runs${group ? ' grouped' : ''}`}>
           <thead>

@@ -1,5 +1,5 @@
 /** The runs table's model: columns, filtering with the filter language, sorting, parent/child nesting. Browser-safe, no React. */
-import { compileFilter, parseFilter } from '../../query/index.js'
+import { compileFilter, parseFilter, type FilterAst } from '../../query/index.js'
 import type { RunSummary } from '../../model/run.js'
 import type { TableRun } from './snapshot.js'
 
@@ -49,14 +49,18 @@ export function keyColumns(runs: readonly TableRun[]): Column[] {
 
 export type Predicate = (r: TableRun) => boolean
 
+/** A filter compiled once per keystroke: its AST (for `filterMask`), a predicate over one run, or the parse error (with its caret line). */
+export interface TableFilter { ast: FilterAst | null; pred: Predicate | null; error: string | null }
+
 /** Parses and compiles a filter once; the error message (with its caret line) when it does not parse. */
-export function compileTableFilter(text: string): { pred: Predicate | null; error: string | null } {
-  if (!text.trim()) return { pred: null, error: null }
+export function compileTableFilter(text: string): TableFilter {
+  if (!text.trim()) return { ast: null, pred: null, error: null }
   try {
-    const p = compileFilter(parseFilter(text))
-    return { pred: (r) => p(r as unknown as RunSummary), error: null }
+    const ast = parseFilter(text)
+    const p = compileFilter(ast)
+    return { ast, pred: (r) => p(r as unknown as RunSummary), error: null }
   } catch (e) {
-    return { pred: null, error: (e as Error).message }
+    return { ast: null, pred: null, error: (e as Error).message }
   }
 }
 
@@ -69,58 +73,108 @@ function cmp(a: unknown, b: unknown): number {
 
 export interface Row { run: TableRun; depth: number }
 
+/** The table's rows without one object per row: `index[k]` is the k-th row's position in the runs, `depth[k]` its nesting. */
+export interface RowList { index: Uint32Array; depth: Uint16Array; length: number }
+
 /**
  * Filters, sorts and nests: children follow their parent when both are shown.
- * Works on indices into `runs` (cached per list): after a sort the run objects lie scattered in memory, and reading
- * them in sorted order cost several times more than the filter itself at 10,000 rows.
  * @example tableRows(runs, compileTableFilter('metrics.acc > 0.9').pred, ATTR_COLUMNS[2], true)
  */
 export function tableRows(runs: readonly TableRun[], pred: Predicate | null, col: Column, desc: boolean): Row[] {
-  const n = runs.length
-  const ix = indexOf(runs)
-  const order = sortOrder(runs, col, desc)
-  const shown = new Uint8Array(n)
-  if (pred) { for (let i = 0; i < n; i++) if (pred(runs[i]!)) shown[i] = 1 }
-  else shown.fill(1)
+  let shown: Uint8Array | null = null
+  if (pred) { shown = new Uint8Array(runs.length); for (let i = 0; i < runs.length; i++) if (pred(runs[i]!)) shown[i] = 1 }
+  return rowsOf(runs, rowList(runs, shown, col, desc))
+}
+
+/** Row objects for part of a list (a page): only what is drawn gets one. */
+export function rowsOf(runs: readonly TableRun[], list: RowList, from = 0, to = list.length): Row[] {
   const out: Row[] = []
-  if (!ix.hasChildren) {
-    for (let k = 0; k < n; k++) { const i = order[k]!; if (shown[i]) out.push({ run: runs[i]!, depth: 0 }) }
-    return out
-  }
-  const parent = ix.parent
-  const isChild = (i: number) => parent[i]! >= 0 && shown[parent[i]!] === 1
-  // Children of each shown parent, in sorted order.
-  const kids = new Map<number, number[]>()
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!
-    if (shown[i] && isChild(i)) (kids.get(parent[i]!) ?? kids.set(parent[i]!, []).get(parent[i]!)!).push(i)
-  }
-  const placed = new Uint8Array(n)
-  const visit = (i: number, depth: number) => {
-    placed[i] = 1
-    out.push({ run: runs[i]!, depth })
-    const ks = kids.get(i)
-    if (ks) for (const c of ks) if (!placed[c]) visit(c, depth + 1)
-  }
-  for (let k = 0; k < n; k++) { const i = order[k]!; if (shown[i] && !isChild(i)) visit(i, 0) }
-  for (let k = 0; k < n; k++) { const i = order[k]!; if (shown[i] && !placed[i]) visit(i, 0) } // parent cycles: the rest, flat
+  for (let k = Math.max(0, from); k < Math.min(to, list.length); k++) out.push({ run: runs[list.index[k]!]!, depth: list.depth[k]! })
   return out
 }
 
-interface Index { parent: Int32Array; hasChildren: boolean; orders: Map<string, Uint32Array> }
+/**
+ * The shown rows (`shown[i] === 1`; every row when null, e.g. `filterMask`'s answer) in sort order, children after
+ * their parent when both are shown. Works on indices (the sort order is cached per list): after a sort the run objects
+ * lie scattered in memory, and reading them in sorted order cost several times more than the filter itself.
+ * @example rowList(runs, filterMask(runs, parseFilter('metrics.acc > 0.9')), ATTR_COLUMNS[2], true).length
+ */
+export function rowList(runs: readonly TableRun[], shown: Uint8Array | null, col: Column, desc: boolean): RowList {
+  const n = runs.length
+  const ix = indexOf(runs)
+  const order = sortOrder(runs, col, desc)
+  const index = new Uint32Array(n), depth = new Uint16Array(n)
+  let len = 0
+  if (!ix.hasChildren) {
+    if (shown === null) index.set(order)
+    else for (let k = 0; k < n; k++) { const i = order[k]!; if (shown[i] === 1) index[len++] = i }
+    return { index, depth, length: shown === null ? n : len }
+  }
+  const parent = ix.parent
+  const on = (i: number) => shown === null || shown[i] === 1
+  const isChild = (i: number) => parent[i]! >= 0 && on(parent[i]!)
+  // Children of each shown parent, in sorted order: counted, then laid out parent by parent (start[p] .. start[p+1]).
+  const start = new Int32Array(n + 1)
+  for (let k = 0; k < n; k++) { const i = order[k]!; if (on(i) && isChild(i)) start[parent[i]! + 1]!++ }
+  for (let p = 0; p < n; p++) start[p + 1]! += start[p]!
+  const fill = start.slice(0, n), kids = new Uint32Array(start[n]!)
+  for (let k = 0; k < n; k++) { const i = order[k]!; if (on(i) && isChild(i)) kids[fill[parent[i]!]!++] = i }
+  const placed = new Uint8Array(n)
+  // depth-first, children in sorted order; a stack instead of recursion (a long chain of parents)
+  const stack = new Uint32Array(n), stackDepth = new Uint16Array(n)
+  const visit = (root: number) => {
+    let top = 0
+    stack[top] = root
+    stackDepth[top++] = 0
+    while (top > 0) {
+      const i = stack[--top]!, d = stackDepth[top]!
+      if (placed[i]) continue
+      placed[i] = 1
+      index[len] = i
+      depth[len++] = Math.min(d, 0xffff)
+      for (let c = start[i + 1]! - 1; c >= start[i]!; c--) if (!placed[kids[c]!]) { stack[top] = kids[c]!; stackDepth[top++] = d + 1 }
+    }
+  }
+  for (let k = 0; k < n; k++) { const i = order[k]!; if (on(i) && !isChild(i)) visit(i) }
+  for (let k = 0; k < n; k++) { const i = order[k]!; if (on(i) && !placed[i]) visit(i) } // parent cycles: the rest, flat
+  return { index, depth, length: len }
+}
+
+/**
+ * The rows on screen: children show under their parent only while it is open (`isOpen(run)`; runs without a child
+ * summary are never asked).
+ */
+export function openRows(runs: readonly TableRun[], list: RowList, isOpen: (r: TableRun) => boolean): RowList {
+  const ix = indexOf(runs)
+  if (!ix.hasChildren) return list
+  const index = new Uint32Array(list.length), depth = new Uint16Array(list.length)
+  let len = 0, hideBelow = Infinity
+  for (let k = 0; k < list.length; k++) {
+    const i = list.index[k]!, d = list.depth[k]!
+    if (d > hideBelow) continue
+    hideBelow = Infinity
+    index[len] = i
+    depth[len++] = d
+    if (ix.summary[i] === 1 && !isOpen(runs[i]!)) hideBelow = d
+  }
+  return { index, depth, length: len }
+}
+
+interface Index { parent: Int32Array; hasChildren: boolean; summary: Uint8Array; orders: Map<string, Uint32Array> }
 const indexCache = new WeakMap<readonly TableRun[], Index>()
 function indexOf(runs: readonly TableRun[]): Index {
   let ix = indexCache.get(runs)
   if (!ix) {
     const pos = new Map<string, number>()
     runs.forEach((r, i) => pos.set(r.id, i))
-    const parent = new Int32Array(runs.length).fill(-1)
+    const parent = new Int32Array(runs.length).fill(-1), summary = new Uint8Array(runs.length)
     let hasChildren = false
     runs.forEach((r, i) => {
       const p = r.parent === undefined ? undefined : pos.get(r.parent)
       if (p !== undefined && p !== i) { parent[i] = p; hasChildren = true }
+      if (r.summary) summary[i] = 1
     })
-    indexCache.set(runs, (ix = { parent, hasChildren, orders: new Map() }))
+    indexCache.set(runs, (ix = { parent, hasChildren, summary, orders: new Map() }))
   }
   return ix
 }
@@ -131,14 +185,55 @@ export function sortOrder(runs: readonly TableRun[], col: Column, desc: boolean)
   const key = `${col.id}\u0000${desc}`
   let order = ix.orders.get(key)
   if (order) return order
-  // Decorate once: reading a cell per comparison would cost more than the sort itself at 10,000 rows.
-  const keyed = runs.map((run, i) => ({ i, v: cellValue(run, col) }))
-  keyed.sort((a, b) => {
-    if (a.v === undefined || b.v === undefined) return a.v === b.v ? a.i - b.i : a.v === undefined ? 1 : -1
-    const c = cmp(a.v, b.v)
-    return (desc ? -c : c) || a.i - b.i
-  })
-  order = Uint32Array.from(keyed, (k) => k.i)
+  order = numberOrder(runs, col, desc)
+  if (!order) {
+    // Decorate once: reading a cell per comparison would cost more than the sort itself at 10,000 rows.
+    const keyed = runs.map((run, i) => ({ i, v: cellValue(run, col) }))
+    keyed.sort((a, b) => {
+      if (a.v === undefined || b.v === undefined) return a.v === b.v ? a.i - b.i : a.v === undefined ? 1 : -1
+      const c = cmp(a.v, b.v)
+      return (desc ? -c : c) || a.i - b.i
+    })
+    order = Uint32Array.from(keyed, (k) => k.i)
+  }
   ix.orders.set(key, order)
   return order
+}
+
+/**
+ * `sortOrder` for a column of numbers (metrics, start, duration), without a comparison per pair: the numbers sorted
+ * natively, then each row placed at its value's next slot, so ties keep row order. The same order as the comparison
+ * (numbers, then NaN, ascending; NaN first then numbers descending; missing last; ties by row). Undefined when a
+ * value is not a number.
+ */
+function numberOrder(runs: readonly TableRun[], col: Column, desc: boolean): Uint32Array | undefined {
+  const n = runs.length
+  const values = new Float64Array(n), kind = new Uint8Array(n) // 0 number, 1 NaN, 2 missing
+  const numbers = new Float64Array(n)
+  let count = 0, nan = 0
+  for (let i = 0; i < n; i++) {
+    const v = cellValue(runs[i]!, col)
+    if (v === undefined) kind[i] = 2
+    else if (typeof v !== 'number') return undefined
+    else if (Number.isNaN(v)) { kind[i] = 1; nan++ }
+    else { values[i] = v; numbers[count++] = v }
+  }
+  const sorted = numbers.subarray(0, count).sort()
+  // first slot of each value (a Map key is SameValueZero: 0 and -0 tie, as a - b says)
+  const slot = new Map<number, number>()
+  let at = desc ? nan : 0
+  for (let k = 0; k < count; k++) {
+    const v = sorted[desc ? count - 1 - k : k]!
+    if (!slot.has(v)) slot.set(v, at)
+    at++
+  }
+  let nanAt = desc ? 0 : count, missingAt = count + nan
+  const out = new Uint32Array(n)
+  for (let i = 0; i < n; i++) {
+    const k = kind[i]
+    if (k === 0) { const v = values[i]!, p = slot.get(v)!; out[p] = i; slot.set(v, p + 1) }
+    else if (k === 1) out[nanAt++] = i
+    else out[missingAt++] = i
+  }
+  return out
 }
