@@ -12,7 +12,8 @@ const TYPED = ["metrics.acc > 0.5 and params.model = 'cnn'", 'metrics.loss < 0.6
  * @param {string} out a built site folder
  * @param {string} base its base path
  * @param {string[]} expIds experiment pages to measure
- * @param {{ profile?: string }} [o] profile: also record a CPU profile of the first page's keystrokes (Chrome DevTools
+ * @param {{ profile?: string, query?: string }} [o] query: appended to each page's address (e.g. `?group=config`, to type
+ *   into a grouped table); profile: also record a CPU profile of the first page's keystrokes (Chrome DevTools
  *   Protocol) and print where its time went by function (self time); the .cpuprofile is written to this path
  * @returns {Promise<Array<{ expId: string, rows: number, keystrokes: number, medianMs: number, p95Ms: number, worstMs: number, sortMs: number, refMs: number, times: number[] }>>}
  */
@@ -27,7 +28,7 @@ export async function keystrokes(out, base, expIds, o = {}) {
       const page = await browser.newPage()
       const errors = []
       page.on('pageerror', (e) => errors.push(e.message))
-      await page.goto(`${srv.url}experiments/${expId}/`, { waitUntil: 'networkidle' })
+      await page.goto(`${srv.url}experiments/${expId}/${o.query ?? ''}`, { waitUntil: 'networkidle' })
       await page.waitForSelector('.runs-island tbody tr')
       const rows = await page.evaluate(() => Number(/of (\d+) runs/.exec(document.querySelector('.runs-island .count')?.textContent ?? '')?.[1] ?? 0))
       const cdp = o.profile && results.length === 0 ? await page.context().newCDPSession(page) : undefined
