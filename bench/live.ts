@@ -14,7 +14,7 @@
 //    and the clients, so beside it: serve's CPU per 1,000 points logged in each phase (what the open pages cost the
 //    server itself) and the cores each of serve, Chromium (every chromium process under this one) and the bench's
 //    clients used in each phase.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -435,16 +435,21 @@ try {
     }))
     return { points, took }
   }
+  /** Commits on the branch so far (the group commits serve made). */
+  const commitCount = () => Number(spawnSync('git', ['-C', repo.dir, 'rev-list', '--count', 'labbook'], { encoding: 'utf8' }).stdout.trim() || 0)
   /** One phase: points/s, and where the 2 cores went meanwhile (serve, the browser, this process's clients). */
   const phase = async (ms: number) => {
-    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now()
+    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
     const { points, took } = await blast(ms)
     const wall = performance.now() - t0
+    const commits = commitCount() - commits0
     const self = process.cpuUsage(self0)
     const seen = probes.filter((x) => x.at > from + 1000 && x.at <= Date.now())
     const syncs = seen.reduce((a, x) => a + x.syncs, 0)
     return {
-      call: `log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms`,
+      // serve commits its open runs every 30 s (DEFAULT_COMMIT_INTERVAL): a phase that holds a commit pays for the
+      // points logged before it too (chunks, trees, the journals' rotation), so the count is printed beside the figures
+      call: `${commits} commit${commits === 1 ? '' : 's'} of the branch; log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms`,
       rate: points / (ms / 1000),
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
@@ -486,6 +491,12 @@ try {
   console.log(`  ${PAGES} pages: ${withPages.call}`)
   console.log(`  Chromium cores by process with ${PAGES} pages: ${withPages.chromeKinds}`)
   console.log(`serve CPU per 1,000 points logged: ${none.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
+  // Where the drop comes from. Throughput = serve's cores ÷ serve's CPU per point, so the ratio is the product of
+  // (a) serve's cores with pages ÷ without: below 1 when others (Chromium, the clients) took the cores serve had,
+  //     a property of a 2-core box shared with a browser; and
+  // (b) serve's CPU per point without ÷ with: below 1 when serving the pages costs serve itself CPU, ours.
+  const share = withPages.serveCores / none.serveCores, perPoint = none.serveMsPerK / withPages.serveMsPerK
+  console.log(`  the drop: ${(withPages.rate / none.rate).toFixed(2)} ≈ serve's cores with pages / without ${share.toFixed(2)} (the cores Chromium ${withPages.chromeCores.toFixed(2)} and the clients ${withPages.clientCores.toFixed(2)} left it: the box) × serve's CPU per point without / with ${perPoint.toFixed(2)} (what serving the pages cost serve: ours)`)
   console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / none.rate).toFixed(2)} (target ≥ 0.90); serve CPU per point with pages / without ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
 } finally {
   await Promise.all([...running].map((l) => l.stop().catch(() => {})))
