@@ -223,8 +223,10 @@ export class BranchStore {
           // (a plain ref with nothing to commit is not created)
           return this.objects.writeCommit({ tree, parents: parent ? [parent] : [], author: this.signature(), message })
         }
+        // No commit, no pack: the tree is the tip's, so the branch has every object it names. (Written, a server's close,
+        // which commits each open run, left a pack per running run, each one more for every roll-up to stat.)
         return null
-      })
+      }, (commit) => commit === null)
       if (commit) await lock.commitAsync(commit)
       else lock.release()
       for (const s of settled) s()

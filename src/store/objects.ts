@@ -66,9 +66,10 @@ export class ObjectStore {
   /**
    * Runs `fn` with the objects it writes (in its async context) kept in memory, then writes them as ONE pack file and
    * its index, before this returns: a caller publishes them (moves a ref) only after. A failing `fn` writes nothing.
-   * Two files per commit instead of one per object (pack-write.ts).
+   * Two files per commit instead of one per object (pack-write.ts). `unused(result)` true: nothing will name the
+   * objects (a commit that changed nothing is not made), so none is written.
    */
-  async writeBatch<T>(fn: () => Promise<T>): Promise<T> {
+  async writeBatch<T>(fn: () => Promise<T>, unused?: (result: T) => boolean): Promise<T> {
     // A batch inside another (a store's commit started from another's) is its own: each is written before its caller
     // moves its ref.
     if (!this.packWrites) return fn()
@@ -79,7 +80,7 @@ export class ObjectStore {
     } finally {
       batch.open = false
     }
-    await this.flushBatch(batch)
+    if (!unused?.(result)) await this.flushBatch(batch)
     return result
   }
 

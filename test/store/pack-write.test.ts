@@ -180,6 +180,25 @@ describe('writing a batch of objects as one pack', () => {
     expect(fsck(repo)).toBe('')
   })
 
+  it('a commit that changes nothing writes no pack (a closing book commits each open run: no pack a run)', async () => {
+    repo = gitRepo()
+    const book = await Labbook.open({ repo: repo.dir })
+    const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => book.startRun({ name: `r${i}` })))
+    await book.flush()
+    const tip = await book.tip()
+    const had = packs(repo.dir)
+    // nothing new in any run: each commit is built, finds the tip's tree, and makes no commit
+    for (const r of runs) await r.commit()
+    expect(await book.tip()).toBe(tip)
+    expect(packs(repo.dir)).toEqual(had)
+    await book.close() // commits the open runs again: still nothing new
+    expect(packs(repo.dir)).toEqual(had)
+    const again = await Labbook.open({ repo: repo.dir })
+    expect((await again.listRuns()).length).toBe(10)
+    await again.close()
+    expect(fsck(repo)).toBe('')
+  })
+
   it('C git\'s repack (as git gc runs it) in the window between a pack\'s .pack and its .idx deletes nothing of it', async () => {
     // git 2.39's repack lists the packs it will delete by their .pack files, while pack-objects sees packs by their .idx:
     // a .pack whose .idx is not there yet was deleted unread, and the commit in it lost once a ref named it. A .keep
