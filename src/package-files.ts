@@ -49,8 +49,8 @@ export function libDir(): string {
   return bundled ? join(packageRoot(), 'dist', 'src') : here
 }
 
-/** Scripts run apart from the caller: `pack` in a detached process, `metrics-worker` in a worker thread. */
-const SCRIPTS = { pack: 'store/pack-main.js', 'metrics-worker': 'cli-support/metrics-worker.js' } as const
+/** Scripts run apart from the caller: `pack` in a detached process, `metrics-worker` and `commit-worker` in worker threads. */
+const SCRIPTS = { pack: 'store/pack-main.js', 'metrics-worker': 'cli-support/metrics-worker.js', 'commit-worker': 'track/commit-worker.js' } as const
 
 /**
  * The file of one of those scripts: an entry of its own in the bundle, else the compiled module. From source it
@@ -58,4 +58,11 @@ const SCRIPTS = { pack: 'store/pack-main.js', 'metrics-worker': 'cli-support/met
  */
 export function scriptPath(name: keyof typeof SCRIPTS): string {
   return bundled ? join(here, `${name}.js`) : join(here, SCRIPTS[name])
+}
+
+/** From the TypeScript sources (tsx, vitest): the `.ts` file of one of those scripts; undefined compiled or bundled. */
+export function sourceScript(name: keyof typeof SCRIPTS): string | undefined {
+  if (bundled || !import.meta.url.endsWith('.ts')) return undefined
+  const file = join(here, SCRIPTS[name].replace(/\.js$/, '.ts'))
+  return existsSync(file) ? file : undefined
 }

@@ -92,3 +92,13 @@ export function keyed<T>(from?: Record<string, T> | null): Record<string, T> {
   if (from) for (const k of Object.keys(from)) out[k] = from[k]!
   return out
 }
+
+/**
+ * A run as parsed or posted (the site's `data/runs/<id>.json`; a run crossing to the commit thread), whose maps are
+ * ordinary objects, with its params, tags and metrics as prototype-less records (`keyed`): a run without a metric named `constructor` has none, not
+ * Object.prototype's, and src/judge reads it as it reads a summary.
+ * @example keyedRun(await getJson<RunJson>(`data/runs/${id}.json`)).metrics.toString // undefined unless logged
+ */
+export function keyedRun<T extends Pick<RunSummary, 'params' | 'tags'> & { metrics: Record<string, unknown> }>(r: T): T {
+  return { ...r, params: keyed(r.params), tags: keyed(r.tags), metrics: keyed(r.metrics) as T['metrics'] }
+}

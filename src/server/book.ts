@@ -14,4 +14,6 @@ export type StartRunOptions = CoreStartRunOptions & { experiment?: string }
 export interface Book extends BookContract {
   /** The model registry on the branch. */
   readonly models: Registry
+  /** Make the book's group commits in a worker thread (Labbook: src/track/commit-thread.ts), off the server's event loop. */
+  useCommitThread?(): Promise<void>
 }

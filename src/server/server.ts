@@ -115,6 +115,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
       'Generate one, e.g. `openssl rand -hex 24`, and pass it with --token or LABBOOK_TOKEN.')
   }
   const log = o.log ?? (() => {})
+  // a server's group commits run beside its event loop (not for `labbook run`'s endpoint: one client, one run)
+  if (!o.held) await o.book.useCommitThread?.()
   const ctx = new ServerContext(o.book, log, { linkHead: o.linkHead, held: o.held, defaultSource: o.defaultSource, resumableRuns: o.resumableRuns })
   try {
     if (o.createDefaultExperiment ?? true) await o.book.experiment('Default')

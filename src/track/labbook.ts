@@ -25,6 +25,7 @@ import { DEFAULT_BRANCH, resolveBranch } from './branch.js'
 import { configuredThreshold, DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_COMMIT_INTERVAL, type OpenOptions } from './open-options.js'
 import type { StartRunOptions } from './run-start.js'
 import { OpenRuns } from './open-runs.js'
+import type { CommitThread } from './commit-thread.js'
 import { GroupCommit } from './group-commit.js'
 
 export type { OpenOptions, StartRunOptions }
@@ -68,6 +69,8 @@ export class Labbook extends LiveReader {
   private readonly experimentIds = new Map<string, string>()
   /** Run starts and ends acknowledged from their journals and committed in the background (group-commit.ts). */
   private readonly group?: GroupCommit
+  /** The worker thread group commits are made in (commit-thread.ts), when the book uses one. */
+  private thread?: CommitThread
 
   private constructor(
     readonly repo: string,
@@ -94,6 +97,7 @@ export class Labbook extends LiveReader {
     fs.mkdirSync(join(loc.gitdir, 'labbook'), { recursive: true })
     const book = new Labbook(loc.root, loc.gitdir, branch, loc.bare, new ObjectStore(loc.gitdir), o)
     if (o.recover ?? true) await book.recover()
+    if (commitThreadFromEnv() ?? o.commitThread ?? false) await book.useCommitThread()
     return book
   }
 
@@ -316,6 +320,7 @@ export class Labbook extends LiveReader {
     await this.group?.flush().catch((e: unknown) => { failed = e })
     this.group?.stop()
     await this.openRuns.closeAll()
+    await this.thread?.close()
     await spareHooks.release?.(this.gitdir) // spare journals (journal-pool.ts), if this process made any
     // the journals of runs whose commit failed stay for `labbook recover` / the next open
     if (failed) throw failed
@@ -324,6 +329,25 @@ export class Labbook extends LiveReader {
   /** @internal whether run starts and ends are group-committed in the background (`groupCommit`, the default). */
   get defersCommits(): boolean {
     return this.group !== undefined
+  }
+
+  /** @internal the thread group commits are made in (`commitThread`, `useCommitThread`), if any. */
+  commitThread(): CommitThread | undefined {
+    return this.thread
+  }
+
+  /**
+   * @internal Group commits in a worker thread from now on (commit-thread.ts), started now: `labbook serve` (a server
+   * taking creates from many clients then spends its event loop on the requests and journals) and the `commitThread`
+   * option. Not with $LABBOOK_COMMIT_THREAD=0, without group commit, or where the worker's script is missing.
+   */
+  async useCommitThread(): Promise<void> {
+    if (this.thread || !this.group || commitThreadFromEnv() === false) return
+    // loaded here: a reader (`labbook ls`) does not load the write path (docs/architecture.md)
+    const { CommitThread } = await import('./commit-thread.js')
+    if (this.thread || !CommitThread.available()) return
+    this.thread = new CommitThread({ gitdir: this.gitdir, branch: this.branch })
+    this.thread.warm()
   }
 
   /** @internal group commit: the run's start or end is journaled; its commit follows in the background. */
@@ -365,3 +389,8 @@ export class Labbook extends LiveReader {
   }
 }
 
+/** `$LABBOOK_COMMIT_THREAD=1` / `0` turns the commit thread on / off over the option. */
+function commitThreadFromEnv(): boolean | undefined {
+  const v = process.env.LABBOOK_COMMIT_THREAD
+  return v === '1' ? true : v === '0' ? false : undefined
+}

@@ -24,6 +24,11 @@ export interface OpenOptions {
   groupCommit?: boolean
   /** How long a start or end waits for others to share its commit, in ms. @default 20, or $LABBOOK_COMMIT_DELAY_MS */
   commitDelay?: number
+  /**
+   * Make the group commits in a worker thread (commit-thread.ts), so their CPU work runs beside the event loop
+   * instead of on it. @default false, or $LABBOOK_COMMIT_THREAD (1 / 0)
+   */
+  commitThread?: boolean
 }
 
 export const DEFAULT_COMMIT_INTERVAL = 30_000

@@ -3,11 +3,13 @@
  * have renamed it, tagged it or logged to it since), and the tree changes, subject and trailers of the commit.
  * Pure: the Run calls these inside `BranchStore.update`.
  */
+import { LabbookError } from '../errors.js'
 import { ARTIFACTS_DIR, chunkName, METRICS_DIR, RUN_FILE, runDir } from '../model/layout.js'
 import { keyed, type RunSummary } from '../model/run.js'
+import type { EditBuilder } from '../store/branch-store.js'
 import type { ObjectStore } from '../store/objects.js'
 import type { TreeChange } from '../store/tree-edit.js'
-import { encodeRun } from '../format/yaml.js'
+import { decodeRun, encodeRun } from '../format/yaml.js'
 import type { StagedFile } from './artifacts.js'
 
 /** The fields others may edit (rm, rename, describe), as this writer last committed them. */
@@ -56,6 +58,42 @@ export function runCommit(i: RunCommitInput): { changes: TreeChange[]; subject: 
     changes,
     subject: `${what} run ${i.run.name || i.run.id}${i.points ? ` (+${i.points} points)` : ''}`,
     trailers: [['Labbook-Run', i.run.id], ...(i.run.source.commit ? [['Code-Commit', i.run.source.commit] as [string, string]] : [])],
+  }
+}
+
+/**
+ * Everything one commit of a run needs from its writer, as plain data: what the writer has (`mine`, its new chunks,
+ * staged artifacts) and what it last committed. Plain so that it can be posted to the commit thread
+ * (commit-thread.ts), which runs the same `runEdit` on its own store.
+ */
+export interface RunEditInput {
+  id: string
+  mine: RunSummary
+  chunks: Array<{ seq: number; text: string }>
+  staged: StagedFile[]
+  removed: string[]
+  points: number
+  /** Tags this writer set (they win over the tip's). */
+  ownTags: string[]
+  lastWritten: WrittenFields
+  /** The run's first commit: a run id already on the branch is refused (RUN_EXISTS). */
+  creating: boolean
+  /** Points this writer committed before (0: a start may be the `start run` commit). */
+  committedPoints: number
+}
+
+/** The branch edit of one run commit: the tip's run.yaml read, merged with the writer's, and the run's tree changes. */
+export function runEdit(objects: ObjectStore, i: RunEditInput): EditBuilder<RunSummary> {
+  const dir = runDir(i.id)
+  return async (view) => {
+    const tipText = await view.readText(`${dir}/${RUN_FILE}`)
+    if (tipText && i.creating) {
+      throw new LabbookError('RUN_EXISTS', `A run with id ${i.id} already exists on the branch.`, 'Leave the id out to get a new one, or open the run with book.openRun(id).', { id: i.id })
+    }
+    const merged = mergeWithTip(tipText ? decodeRun(tipText, `${dir}/${RUN_FILE}`) : undefined, i.mine, new Set(i.ownTags), i.lastWritten)
+    const first = i.committedPoints === 0 && i.points === 0 && !tipText
+    const commit = runCommit({ objects, run: merged, chunks: i.chunks, staged: i.staged, removed: i.removed, points: i.points, first })
+    return { ...commit, runs: [merged], result: merged }
   }
 }
 

@@ -3,13 +3,10 @@
  * the next commit, and what it last wrote of the fields others may edit. The tree a commit writes and the merge with
  * the tip are pure (run-commit.ts); the Run hands in its snapshot and points.
  */
-import { LabbookError } from '../errors.js'
-import { decodeRun } from '../format/yaml.js'
-import { RUN_FILE, runDir } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
 import type { StagedFile } from './artifacts.js'
 import { layoutChunks } from './chunks.js'
-import { mergeWithTip, runCommit, type WrittenFields } from './run-commit.js'
+import { runEdit, type RunEditInput, type WrittenFields } from './run-commit.js'
 import type { RunHost } from './run-host.js'
 
 export class RunCommitter {
@@ -60,20 +57,15 @@ export class RunCommitter {
     this.staged = []
     this.removed = []
     const layout = layoutChunks(this.openChunk, this.nextChunk, chunkText)
-    const dir = runDir(this.id)
+    const input: RunEditInput = {
+      id: this.id, mine, chunks: layout.chunks, staged, removed, points, ownTags: [...ownTags],
+      lastWritten: this.lastWritten, creating: this.creating, committedPoints: this.committedPoints,
+    }
     let written: RunSummary | undefined
     try {
-      await this.host.store.update(async (view) => {
-        const tipText = await view.readText(`${dir}/${RUN_FILE}`)
-        if (tipText && this.creating) {
-          throw new LabbookError('RUN_EXISTS', `A run with id ${this.id} already exists on the branch.`, 'Leave the id out to get a new one, or open the run with book.openRun(id).', { id: this.id })
-        }
-        const merged = mergeWithTip(tipText ? decodeRun(tipText, `${dir}/${RUN_FILE}`) : undefined, mine, ownTags, this.lastWritten)
-        written = merged
-        const first = this.committedPoints === 0 && points === 0 && !tipText
-        const commit = runCommit({ objects: this.host.objects, run: merged, chunks: layout.chunks, staged, removed, points, first })
-        return { ...commit, runs: [merged], result: undefined }
-      }, o)
+      // a group commit goes to the book's commit thread when it has one (the same runEdit, run there)
+      const thread = o.gather ? this.host.commitThread?.() : undefined
+      written = thread ? await thread.commit(input) : await this.host.store.update(runEdit(this.host.objects, input), o)
     } catch (e) {
       this.staged = staged.concat(this.staged)
       this.removed = removed.concat(this.removed)

@@ -1,5 +1,6 @@
 import type { BranchStore } from '../store/branch-store.js'
 import type { ObjectStore } from '../store/objects.js'
+import type { CommitThread } from './commit-thread.js'
 import type { Run } from './run.js'
 import type { RunStatus, RunSummary } from '../model/run.js'
 
@@ -16,4 +17,6 @@ export interface RunHost {
   /** Group commit (group-commit.ts): whether run starts and ends are committed in the background by `deferCommit`. */
   readonly defersCommits?: boolean
   deferCommit?(run: Run): void
+  /** The thread group commits are made in (commit-thread.ts), when the book uses one. */
+  commitThread?(): CommitThread | undefined
 }

@@ -5,7 +5,7 @@
  * same functions). Pure: no Node imports.
  */
 import type { RunSummary } from '../../model/run.js'
-import { keyed, runDuration } from '../../model/run.js'
+import { runDuration } from '../../model/run.js'
 import { commitUrl } from './links.js'
 import type { ImageSeries } from './image-steps.js'
 import type { MetricFile, ModelRef, RunDetail, RunPageData, RunRow } from './snapshot.js'
@@ -28,15 +28,8 @@ export function runJson(r: RunSummary, d: RunDetail, children?: number): RunJson
   return { ...tableRun(r, children), metricFiles: d.metrics, ...(d.imageSeries ? { imageSeries: d.imageSeries } : {}) }
 }
 
-/**
- * A run as fetched (`data/runs/<id>.json`, parsed into ordinary objects) with its params, tags and metrics as
- * prototype-less records (src/model/run.ts `keyed`): a run without a metric named `constructor` has none, not
- * Object.prototype's, and src/judge reads it as it reads a summary.
- * @example keyedRun(await getJson<RunJson>(`data/runs/${id}.json`)).metrics.toString // undefined unless logged
- */
-export function keyedRun<T extends Pick<RunSummary, 'params' | 'tags'> & { metrics: Record<string, unknown> }>(r: T): T {
-  return { ...r, params: keyed(r.params), tags: keyed(r.tags), metrics: keyed(r.metrics) as T['metrics'] }
-}
+/** Re-exported from its owner, src/model/run.ts (the site's pages import it from here). */
+export { keyedRun } from '../../model/run.js'
 
 /** Run names by id: a Map, or a view over the site's runs (a page must not build a map of 10,000 runs for itself). */
 export interface RunNames { get(id: string): string | undefined; has(id: string): boolean }
