@@ -104,27 +104,73 @@ export interface SummaryLine {
 /**
  * Parses the bytes of a summaries file into its lines in file order, each with its byte range and its compact
  * object, not revived (reviveRun makes a RunSummary of one): the listing table keeps the bytes (no line's string
- * outlives its parse) and indexes the objects. Lines that do not parse are skipped and counted.
+ * outlives its parse) and indexes the objects. Lines that do not parse are skipped and counted. The bytes may come
+ * in pieces (as git's pipe delivered them): ranges count over the pieces laid end to end.
  */
-export function decodeSummaryBuffer(buf: Buffer): { rows: SummaryLine[]; bad: number } {
+export function decodeSummaryBuffer(input: Buffer | readonly Buffer[]): { rows: SummaryLine[]; bad: number } {
   // One JSON.parse per line, on that line's bytes. Parsing the whole file as one array (lines joined by commas) was
   // as fast at 10,000 runs (~40 KB files) and 2.5-3x slower at 100,000 (~400 KB files: 2.2 s vs 0.8 s CPU for the
   // 97 MB of a fresh clone's summary files, each way in a fresh process), and a bad line made it parse twice.
   const rows: SummaryLine[] = []
   let bad = 0
-  for (let at = 0; at < buf.length;) {
-    let nl = buf.indexOf(10, at)
-    if (nl < 0) nl = buf.length
-    if (nl > at) {
-      try {
-        const raw = JSON.parse(buf.toString('utf8', at, nl)) as CompactRun | null
-        if (typeof raw?.id !== 'string') throw new Error('no id')
-        rows.push({ id: raw.id, start: at, end: nl, raw: raw.removed === true ? null : raw })
-      } catch {
-        bad++
-      }
+  const line = (text: string, start: number, end: number) => {
+    try {
+      const raw = JSON.parse(text) as CompactRun | null
+      if (typeof raw?.id !== 'string') throw new Error('no id')
+      rows.push({ id: raw.id, start, end, raw: raw.removed === true ? null : raw })
+    } catch {
+      bad++
     }
-    at = nl + 1
   }
+  const pieces = Buffer.isBuffer(input) ? [input] : input
+  // a line begun in an earlier piece: its bytes so far, and where it starts
+  let carry: Buffer[] = []
+  let carryAt = 0
+  let base = 0
+  for (const buf of pieces) {
+    let at = 0
+    if (carry.length > 0) {
+      const nl = buf.indexOf(10)
+      if (nl < 0) {
+        carry.push(buf)
+        base += buf.length
+        continue
+      }
+      const bytes = Buffer.concat([...carry, buf.subarray(0, nl)])
+      if (bytes.length > 0) line(bytes.toString('utf8'), carryAt, base + nl)
+      carry = []
+      at = nl + 1
+    }
+    // the whole lines of this piece end at its last newline; what follows it is carried into the next piece
+    const cut = buf.lastIndexOf(10) + 1
+    if (cut > at) {
+      // ASCII bytes (the usual case) are decoded once and their lines found and cut in the string (its offsets are
+      // byte offsets): a Buffer indexOf and toString per line cost a cold 10,000-run listing more than half of what
+      // its JSON.parse calls did. Same characters as decoding line by line. Decoded length equal to the byte length
+      // with no U+FFFD means every byte was ASCII (a multi-byte sequence shortens it; an invalid byte is a U+FFFD).
+      const text = buf.toString('utf8', at, cut)
+      if (text.length === cut - at && !text.includes('\ufffd')) {
+        for (let i = 0; i < text.length;) {
+          const nl = text.indexOf('\n', i)
+          if (nl > i) line(text.slice(i, nl), base + at + i, base + at + nl)
+          i = nl + 1
+        }
+      } else {
+        for (let i = at; i < cut;) {
+          const nl = buf.indexOf(10, i)
+          if (nl > i) line(buf.toString('utf8', i, nl), base + i, base + nl)
+          i = nl + 1
+        }
+      }
+      at = cut
+    }
+    if (at < buf.length) {
+      carry.push(buf.subarray(at))
+      carryAt = base + at
+    }
+    base += buf.length
+  }
+  // the last line, with no newline after it
+  if (carry.length > 0) line(Buffer.concat(carry).toString('utf8'), carryAt, base)
   return { rows, bad }
 }

@@ -190,14 +190,28 @@ export class CatFileBatch {
   private need = 0
   private outgoing = ''
   private flushQueued = false
-  private readonly waiting: Array<{ resolve: (r: { type: string; body: Buffer } | undefined) => void; reject: (e: unknown) => void }> = []
+  private readonly waiting: Array<{ resolve: (r: { type: string; body: Buffer; parts?: Buffer[] } | undefined) => void; reject: (e: unknown) => void; parts: boolean }> = []
 
   constructor(private readonly gitdir: string) {}
 
   read(oid: string): Promise<{ type: string; body: Buffer } | undefined> {
+    return this.request(oid, false)
+  }
+
+  /**
+   * read(), with the body as the views into the pipe reads that hold it, in order, never copied into one buffer
+   * (`body` is then the first of them). For large bodies read to be scanned, not kept whole: a fresh clone's 100,000
+   * runs are ~97 MB of summary files of ~400 KB each, nearly all spanning pipe reads, and copying them cost a cold
+   * listing ~10% of its time.
+   */
+  readParts(oid: string): Promise<{ type: string; body: Buffer; parts?: Buffer[] } | undefined> {
+    return this.request(oid, true)
+  }
+
+  private request(oid: string, parts: boolean): Promise<{ type: string; body: Buffer; parts?: Buffer[] } | undefined> {
     this.start()
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject })
+      this.waiting.push({ resolve, reject, parts })
       if (this.waiting.length === 1) this.ref(true)
       // Requests made in one tick go out in one write: readers that ask for many objects at once (a listing reads
       // 256 shards) pay one pipe round trip, not one per object, which on a loaded machine is a scheduler slice each.
@@ -275,10 +289,11 @@ export class CatFileBatch {
           return
         }
         this.skip(nl + 1)
-        const body = this.peek(n)
+        const parts = w.parts ? this.views(n) : undefined
+        const body = parts ? parts[0] ?? Buffer.alloc(0) : this.peek(n)
         this.skip(n + 1)
         this.waiting.shift()
-        w.resolve({ type: type!, body })
+        w.resolve(parts && parts.length > 1 ? { type: type!, body, parts } : { type: type!, body })
       }
       if (this.waiting.length === 0) this.ref(false)
     }
@@ -307,6 +322,19 @@ export class CatFileBatch {
       const c = this.chunks[i]!
       const from = i === 0 ? this.off : 0
       got += c.copy(out, got, from, Math.min(c.length, from + n - got))
+    }
+    return out
+  }
+
+  /** The next `n` bytes (available) as views into the chunks that hold them, in order. */
+  private views(n: number): Buffer[] {
+    const out: Buffer[] = []
+    for (let i = 0, got = 0; got < n; i++) {
+      const c = this.chunks[i]!
+      const from = i === 0 ? this.off : 0
+      const to = Math.min(c.length, from + n - got)
+      out.push(c.subarray(from, to))
+      got += to - from
     }
     return out
   }

@@ -31,8 +31,11 @@ export type AttributeColumn = (typeof ATTRIBUTE_COLUMNS)[number]
 /** Column names: an attribute column, or `m:`/`p:`/`t:` plus a metric, param or tag key. */
 export type ColumnName = AttributeColumn | `m:${string}` | `p:${string}` | `t:${string}`
 
-/** A summary line as build() takes it: its bytes are `bytes[start, end)` (no newline), `raw` its compact object. */
-export interface LineSource { raw: CompactRun; bytes: Buffer; start: number; end: number }
+/**
+ * A summary line as build() takes it: its bytes are `bytes[start, end)` (no newline), `raw` its compact object.
+ * `bytes` may be pieces (as git's pipe delivered a file): the range counts over them laid end to end.
+ */
+export interface LineSource { raw: CompactRun; bytes: Buffer | readonly Buffer[]; start: number; end: number }
 
 const MAGIC = 'LBLIST1\n'
 const FILE_VERSION = 1
@@ -111,7 +114,17 @@ export class ListingTable {
       if (bases[mid]! <= start) lo = mid
       else hi = mid - 1
     }
-    return JSON.parse(segments[lo]!.toString('utf8', start - bases[lo]!, end - bases[lo]!))
+    const seg = segments[lo]!
+    if (end - bases[lo]! <= seg.length) return JSON.parse(seg.toString('utf8', start - bases[lo]!, end - bases[lo]!))
+    // a line that runs on into the next segments (a file read in pieces)
+    const bytes: Buffer[] = []
+    for (let i = lo, at = start; at < end; i++) {
+      const from = at - bases[i]!
+      const to = Math.min(segments[i]!.length, end - bases[i]!)
+      bytes.push(segments[i]!.subarray(from, to))
+      at += to - from
+    }
+    return JSON.parse(Buffer.concat(bytes).toString('utf8'))
   }
 
   private rows(): Array<CompactRun> {
@@ -356,7 +369,7 @@ export class ListingTable {
  * kept, so a cold listing holds the lines' bytes and a few columns, never every run's parsed object at once.
  */
 export class ListingBuilder {
-  private readonly base = new Map<Buffer, number>()
+  private readonly base = new Map<Buffer | readonly Buffer[], number>()
   private readonly parts: Buffer[] = []
   private total = 0
   private readonly at: number[] = []
@@ -370,14 +383,16 @@ export class ListingBuilder {
     this.cols = [...new Set(names)].map((name) => ({ name, get: getter(name), src: [], values: [], numbers: true }))
   }
 
-  /** One line: its bytes `bytes[start, end)` (no newline) and its compact object. */
-  add(raw: CompactRun, bytes: Buffer, start: number, end: number): void {
+  /** One line: its bytes `bytes[start, end)` (no newline; over pieces laid end to end) and its compact object. */
+  add(raw: CompactRun, bytes: Buffer | readonly Buffer[], start: number, end: number): void {
     let b = this.base.get(bytes)
     if (b === undefined) {
       b = this.total
       this.base.set(bytes, b)
-      this.parts.push(bytes)
-      this.total += bytes.length
+      for (const piece of Buffer.isBuffer(bytes) ? [bytes] : bytes) {
+        this.parts.push(piece)
+        this.total += piece.length
+      }
       if (this.total > 0xffffffff) throw new RangeError('listing larger than 4 GB')
     }
     this.at.push(b + start, b + end)

@@ -288,6 +288,19 @@ export class ObjectStore {
     return body
   }
 
+  /**
+   * A blob as the pieces git's pipe delivered it in (CatFileBatch.readParts: laid end to end they are the blob), for
+   * a reader that scans it and keeps views, not one copy. A blob this process holds or that may be loose, and any
+   * failed read, go the way of readBlob (one piece).
+   */
+  async readBlobParts(oid: string): Promise<Buffer[]> {
+    if (!this.inMemory(oid) && !this.mayBeLoose(oid)) {
+      const r = await (this.packed ??= new CatFileBatch(this.gitdir)).readParts(oid).catch(() => undefined)
+      if (r?.type === 'blob') return r.parts ?? [r.body]
+    }
+    return [await this.readBlob(oid)]
+  }
+
   async readCommit(oid: string): Promise<{ tree: string; parents: string[]; message: string; time: number }> {
     const { type, body } = await this.read(oid)
     if (type !== 'commit') throw new LabbookError('CORRUPT_DATA', `Object ${oid} is a ${type}, expected a commit.`)

@@ -104,14 +104,19 @@ export class SummaryIndex {
     const trees = await Promise.all(shards.map((s) => this.store.readTree(s.oid)))
     const blob = (entries: typeof trees[number], name: string) => {
       const e = entries.find((x) => x.name === name)
-      return e && !isTreeMode(e.mode) ? this.store.readBlob(e.oid) : Promise.resolve(Buffer.alloc(0))
+      return e && !isTreeMode(e.mode) ? this.store.readBlobParts(e.oid) : Promise.resolve([])
     }
-    const files = await Promise.all(trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)])))
+    // Every file is asked for at once (one write to `git cat-file`), then each shard is parsed as soon as its files
+    // are in, in shard order, while git still inflates and sends the later ones (before, every file was awaited
+    // first: git and the parse took turns). A failed read behind the shard being parsed is held (handled) until its
+    // turn comes, then thrown as before.
+    const files = trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)]))
+    Promise.all(files).catch(() => {})
     const damaged: DamagedRun[] = []
     for (let k = 0; k < shards.length; k++) {
       // recent.jsonl's lines win over summaries.jsonl's; a tombstone (null) removes the run
-      const byId = new Map<string, { raw: CompactRun; bytes: Buffer; start: number; end: number } | null>()
-      for (const bytes of files[k]!) {
+      const byId = new Map<string, { raw: CompactRun; bytes: readonly Buffer[]; start: number; end: number } | null>()
+      for (const bytes of await files[k]!) {
         for (const r of decodeSummaryBuffer(bytes).rows) byId.set(r.id, r.raw && { raw: r.raw, bytes, start: r.start, end: r.end })
       }
       for (const e of trees[k]!) {

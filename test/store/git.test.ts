@@ -69,6 +69,13 @@ describe('git cat-file --batch (CatFileBatch)', () => {
       const found = got.filter((x) => x !== undefined)
       expect(found.map((x) => x!.type)).toEqual(bodies.map(() => 'blob'))
       for (let i = 0; i < bodies.length; i++) expect(Buffer.compare(found[i]!.body, bodies[i]!), `object ${i} (${sizes[i]} bytes)`).toBe(0)
+      // readParts: the same bodies as the pipe's pieces, no copy (laid end to end they are the body), mixed with read
+      const parts = await Promise.all(asked.map((o, i) => (i % 2 ? batch.read(o) : batch.readParts(o))))
+      expect(parts[7]).toBeUndefined()
+      const pieces = (x: { body: Buffer; parts?: Buffer[] }) => x.parts ?? [x.body]
+      const whole = parts.filter((x) => x !== undefined).map((x) => Buffer.concat(pieces(x)))
+      for (let i = 0; i < bodies.length; i++) expect(Buffer.compare(whole[i]!, bodies[i]!), `object ${i} in parts`).toBe(0)
+      expect(parts.some((x) => x !== undefined && pieces(x).length > 1)).toBe(true) // some spanned pipe reads
       // and one at a time after the batch (the reader keeps no stale bytes)
       expect((await batch.read(oids[11]!))!.body.equals(bodies[11]!)).toBe(true)
       expect((await batch.read(oids[0]!))!.body.length).toBe(0)

@@ -10,6 +10,7 @@ import { generateRuns } from '../../bench/generate.js'
 import { Labbook, search } from '../../src/index.js'
 import type { RunSummary } from '../../src/model/run.js'
 import { ListingTable } from '../../src/store/listing.js'
+import { decodeSummaryBuffer } from '../../src/format/summaries.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 
 let repo: TestRepo
@@ -194,5 +195,13 @@ describe('queryRuns over the listing table', () => {
     expect(back.column('t:t')!.values).toEqual(['v']) // one the file lacks: computed from the lines
     expect(back.dirty).toBe(true)
     expect(ListingTable.decode(back.encode(), 'k')!.column('t:t')!.rows).toEqual(new Uint32Array([1]))
+    // lines read in pieces (a summary file as git's pipe delivered it, cut inside lines): the same table and file
+    const file = Buffer.concat(lines.map((l) => l.bytes))
+    const pieces = [file.subarray(0, 7), file.subarray(7, 8), file.subarray(8, 300), file.subarray(300)]
+    const rows = decodeSummaryBuffer(pieces).rows.map((r) => ({ raw: r.raw!, bytes: pieces, start: r.start, end: r.end }))
+    const cut = ListingTable.build('k', rows, [{ path: 'runs/00/x/run.yaml', message: 'bad' }])
+    for (const name of names) cut.column(name)
+    expect([0, 1, 2].map((i) => cut.run(i))).toEqual([0, 1, 2].map((i) => t.run(i)))
+    expect(ListingTable.decode(cut.encode(), 'k')!.run(1)).toEqual(t.run(1))
   })
 })
