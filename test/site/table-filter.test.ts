@@ -121,19 +121,22 @@ describe('the runs table filter over columns', () => {
     }
   })
 
-  it('filters with passes over typed arrays, faster than the predicate over row objects (10,000 rows)', () => {
+  it('filters 10,000 rows with passes over typed arrays, keeping what the predicate over row objects keeps', () => {
     const { runs: fake } = fakeRuns({ runs: 10_000, steps: 1, experiments: 1, lazy: true })
     const big = withChildSummaries(decodeTable(JSON.parse(JSON.stringify(encodeTable(fake.map((r) => tableRun(r.summary)), '1')))), ['acc'], (k) => metricGoal(k).goal)
     const text = "metrics.acc > 0.5 and params.model = 'cnn'"
     const ast = parseFilter(text)
     const pred = compileTableFilter(text).pred!
-    const best = (f: () => void) => { for (let i = 0; i < 3; i++) f(); let t = Infinity; for (let i = 0; i < 7; i++) { const t0 = performance.now(); f(); t = Math.min(t, performance.now() - t0) } return t }
-    // first use makes the columns and the sort order, once per list; then each keystroke's filter is a pass over typed arrays
-    const mask = best(() => filterMask(big, ast))
-    const objects = best(() => { const s = new Uint8Array(big.length); for (let i = 0; i < big.length; i++) if (pred(big[i]!)) s[i] = 1 })
-    expect(mask, `mask ${mask.toFixed(2)} ms vs the predicate over row objects ${objects.toFixed(2)} ms`).toBeLessThan(objects)
-    // the rows in order for that mask: passes over typed arrays (the page's figure is bench/site-table.mjs, in Chromium)
-    const rows = rowList(big, filterMask(big, ast), acc, true)
-    expect(rows.length).toBe(big.filter(pred).length)
+    // The speed of the pass is bench/site-table.mjs's figure, in Chromium: a sub-millisecond timing here only measures
+    // the machine's other load (it failed 1 in 2 on a loaded box with 0.44 vs 0.42 ms).
+    const mask = filterMask(big, ast)
+    const kept = big.filter(pred)
+    expect(mask.reduce((n, m) => n + m, 0)).toBe(kept.length)
+    expect(kept.length).toBeGreaterThan(0)
+    expect(kept.length).toBeLessThan(big.length)
+    big.forEach((r, i) => { if (Boolean(mask[i]) !== pred(r)) throw new Error(`row ${i} (${r.id}): mask ${mask[i]} vs predicate ${pred(r)}`) })
+    // the rows in order for that mask
+    const rows = rowList(big, mask, acc, true)
+    expect(rows.length).toBe(kept.length)
   })
 })
