@@ -29,8 +29,8 @@ export interface LivePagesOptions {
    * page's metrics table and its charts count the same points. Without it, `source` is read as it goes.
    */
   snapshot?: () => Promise<SiteSource>
-  /** The live channel's version (`LiveChannel.current()`): tip + journal generation; `asked`, the version a request named. */
-  version: (asked?: string) => Promise<string>
+  /** The live channel's version (`LiveChannel.version()`): tip + journal generation. */
+  version: () => Promise<string>
   /** The renderer, once built (`ensureRenderer` + `loadRenderer`); pages answer "being prepared" until then. */
   renderer: Promise<Renderer>
   title: string
@@ -139,7 +139,7 @@ export class LivePages {
   /** The snapshot a request reads: the version it asked for while kept, else the current one. */
   private async at(asked: string | undefined): Promise<Snapshot> {
     const kept = asked === undefined ? undefined : this.snaps.get(asked)
-    return kept ?? this.snapshot(await this.o.version(asked))
+    return kept ?? this.snapshot(await this.o.version())
   }
 
   private snapshot(version: string): Snapshot {

@@ -14,19 +14,9 @@ export const LIVE_PREFIX = '/live/'
 
 export interface LiveOptions {
   book: Book
-  /** How often to look for changes while someone listens (and so at most how often a change is announced), ms. @default 1000 */
+  /** How often to look for changes while someone listens, ms. @default 250 */
   interval?: number
 }
-
-/**
- * One look, and at most one announced change, per second: a page refreshes at most once a second anyway (live-channel.ts
- * GAP), and with one announcement a second every open page refreshes at the same version, so serve reads one snapshot
- * of the book (journals, tip, the site's summaries) per second for all of them. At 250 ms the pages, each on its own
- * second, asked for four versions a second: four snapshots, and four looks at every journal (bench/live.ts 20 × 20).
- */
-const INTERVAL = 1000
-/** How old an announced version may be to answer a request that names none (a page opened: it shows the run started just now). */
-const FRESH = 500
 
 /**
  * Watches the branch tip and the journals only while at least one page listens (an idle server runs no timer),
@@ -60,15 +50,12 @@ export class LiveChannel {
   }
 
   /**
-   * The version the pages are told about: while the channel watches (someone listens), the one it last announced, for
-   * a request that names a version (`asked`: a page refreshing after an event, which is never newer than the last
-   * announced) or one within FRESH ms of that look; so every page refreshing after one event is answered from one
-   * snapshot (live-pages.ts), and a refresh costs no look at every journal. Otherwise read now. Before, a refresh
-   * asking for a version no longer kept looked at every journal again and made a snapshot of its own: under load
-   * about one per request (profile of serve, bench/live.ts 20 × 20).
+   * The version the pages are told about: while the channel watches (someone listens), the one it last announced,
+   * if read within the last interval; so every page refreshing after one event is answered from one snapshot
+   * (live-pages.ts), not one per request while writers keep appending. Otherwise read now.
    */
-  async current(asked?: string): Promise<string> {
-    if (this.timer && this.last && (asked !== undefined || performance.now() - this.lastAt < Math.min(2 * (this.o.interval ?? INTERVAL), FRESH))) return this.last
+  async current(): Promise<string> {
+    if (this.timer && this.last && performance.now() - this.lastAt < 2 * (this.o.interval ?? 250)) return this.last
     return this.version()
   }
 
@@ -100,9 +87,9 @@ export class LiveChannel {
       let beats = 0
       this.timer = setInterval(() => {
         // a comment now and then keeps proxies from closing an idle stream
-        if (++beats % Math.round(15_000 / (this.o.interval ?? INTERVAL)) === 0) for (const l of this.listeners) l.write(': keep-alive\n\n')
+        if (++beats % Math.round(15_000 / (this.o.interval ?? 250)) === 0) for (const l of this.listeners) l.write(': keep-alive\n\n')
         this.check().catch(() => {}) // as above: the next tick looks again
-      }, this.o.interval ?? INTERVAL)
+      }, this.o.interval ?? 250)
       this.timer.unref()
     }
   }
