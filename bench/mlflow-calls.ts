@@ -3,13 +3,14 @@
 // (mlflow/mlflow-go-backend benchmarks/, k6 with 20 virtual users); and the registry: search_model_versions over
 // 1,000 models x 10 versions.
 //   npx tsx bench/mlflow-calls.ts [--runs 40] [--concurrent 25]
-// References measured in the same run: GET /health through the same server (the HTTP floor on this machine); the same
+// References measured in the same run: GET /health through the same server (the HTTP floor on this machine, from one
+// client and from 20, with the server's CPU per request split by thread beside the create's); the same
 // calls with spare journals off ($LABBOOK_JOURNAL_SPARES=0; on by default), alternating with the default in rounds;
 // a server whose book commits every start and end (groupCommit: false, the way before group commit); a cold registry
 // read beside the warm one. MLflow's recorded figures (we cannot run MLflow here) are printed with their source.
 import { execFileSync, spawn } from 'node:child_process'
 import http from 'node:http'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { Labbook } from '../src/index.ts'
@@ -53,12 +54,14 @@ function call(method: string, path: string, body?: unknown): Promise<any> {
 const api = (p: string) => `/api/2.0/mlflow/${p}`
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const CALLS = ['create', 'log_metric', 'log_batch_10', 'set_terminated'] as const
-interface Concurrent { avg: number; p50: number; perSec: number; n: number }
+/** `cpu`: the calling process's CPU (all its threads) per call, ms. */
+interface Concurrent { avg: number; p50: number; perSec: number; n: number; cpu: number }
 /** `n` clients on their own keep-alive connections, each making `per` calls of `body` one after another. */
 async function concurrently(n: number, per: number, body: () => Promise<unknown>): Promise<Concurrent> {
   agent.destroy()
   agent = new http.Agent({ keepAlive: true, maxSockets: n })
   const times: number[] = []
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   await Promise.all(Array.from({ length: n }, async () => {
     for (let i = 0; i < per; i++) {
@@ -68,7 +71,8 @@ async function concurrently(n: number, per: number, body: () => Promise<unknown>
     }
   }))
   const wall = performance.now() - t0
-  return { avg: times.reduce((a, b) => a + b, 0) / times.length, p50: median(times), perSec: times.length / (wall / 1000), n: times.length }
+  const c = process.cpuUsage(c0)
+  return { avg: times.reduce((a, b) => a + b, 0) / times.length, p50: median(times), perSec: times.length / (wall / 1000), n: times.length, cpu: (c.user + c.system) / 1000 / times.length }
 }
 
 const CLIENTS = 20
@@ -82,12 +86,13 @@ if (process.argv[2] === '--clients-of') {
   url = new URL(u!)
   console.log(JSON.stringify(await concurrently(Number(n), Number(per), kind === 'create'
     ? () => call('POST', api('runs/create'), { experiment_id: '0', start_time: Date.now(), tags: [{ key: 'mlflow.user', value: 'k6' }] })
+    : kind === 'health' ? () => call('GET', '/health')
     : () => call('POST', api('runs/log-batch'), { run_id: shared, metrics: Array.from({ length: 10 }, (_, k) => ({ key: `metric_${k}`, value: k * Math.random(), timestamp: Date.now(), step: 0 })) }))))
   agent.destroy()
   process.exit(0)
 }
 /** `concurrently` in a child process (this file with --clients-of) against `url`. */
-function clientsProcess(kind: 'create' | 'log_batch_10', n: number, per: number, shared = ''): Promise<Concurrent> {
+function clientsProcess(kind: 'create' | 'log_batch_10' | 'health', n: number, per: number, shared = ''): Promise<Concurrent> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--clients-of', url.href, kind, String(n), String(per), shared], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
@@ -96,8 +101,28 @@ function clientsProcess(kind: 'create' | 'log_batch_10', n: number, per: number,
     p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`clients process exited ${code}`))))
   })
 }
+/**
+ * CPU time (ms) of each thread of this process, by thread id, from /proc (Linux; empty elsewhere): utime + stime in
+ * clock ticks of 1/100 s (USER_HZ). Node does not name its threads, so they are told apart by when they started
+ * (`threadsBefore`): the main thread (the server's event loop), threads started after the server (the commit worker,
+ * commit-thread.ts), and the rest (V8's GC and compiler helpers, libuv's pool: fs calls, fdatasyncs).
+ */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>()
+  let tids: string[] = []
+  try { tids = readdirSync('/proc/self/task') } catch { return out }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // fields from the 3rd (state) on
+      out.set(tid, ((Number(f[11]) + Number(f[12])) * 1000) / 100)
+    } catch { /* ended */ }
+  }
+  return out
+}
 const dir = newRepo()
 const book = await Labbook.open({ repo: dir })
+const threadsBefore = new Set(threadCpu().keys())
 const srv = await serve({ book, port: 0 })
 url = new URL(srv.url)
 
@@ -197,9 +222,27 @@ function loopCpuMs(): number | undefined {
     return undefined
   }
 }
+/** Where the server's CPU went between two threadCpu() samples, ms per call (see threadCpu). */
+function split(a: Map<string, number>, b: Map<string, number>, n: number): { loop: number; commit: number; other: number; all: number } {
+  const r = { loop: 0, commit: 0, other: 0, all: 0 }
+  for (const [tid, ms] of b) {
+    const d = (ms - (a.get(tid) ?? 0)) / n
+    if (tid === String(process.pid)) r.loop += d
+    else if (!threadsBefore.has(tid)) r.commit += d
+    else r.other += d
+    r.all += d
+  }
+  return r
+}
 const oneCreate = await clientsProcess('create', 1, PER_CLIENT * 2)
+// the HTTP floor at 20 clients: GET /health, the same clients process shape, just before the creates
+const h0 = threadCpu()
+const k6Health = await clientsProcess('health', CLIENTS, PER_CLIENT)
+const healthCpu = split(h0, threadCpu(), k6Health.n)
 const loop0 = loopCpuMs()
+const t0Create = threadCpu()
 const k6Create = await clientsProcess('create', CLIENTS, PER_CLIENT)
+const createCpu = split(t0Create, threadCpu(), k6Create.n)
 const loop1 = loopCpuMs()
 const shared = (await call('POST', api('runs/create'), { experiment_id: '0', start_time: Date.now(), tags: [{ key: 'mlflow.user', value: 'k6' }] })).run.info.run_id
 const k6Batch = await clientsProcess('log_batch_10', CLIENTS, PER_CLIENT, shared)
@@ -212,6 +255,16 @@ console.log(`  create, ONE client (same clients process, just before): avg ${one
 if (loop0 !== undefined && loop1 !== undefined) {
   const perCreate = (loop1 - loop0) / k6Create.n
   console.log(`  the server's event loop (main thread CPU, /proc) during the 20-client creates: ${perCreate.toFixed(2)} ms a create, so >= ${(CLIENTS * perCreate).toFixed(1)} ms at ${CLIENTS} clients on an idle machine (<= ${(1000 / perCreate).toFixed(0)} creates/s); the target needs <= ${(MLFLOW_K6.create.avg / 2 / CLIENTS).toFixed(2)} ms a create. Commits still pending after the phase are not in it`)
+}
+if (createCpu.all > 0) {
+  // every process on this machine shares its cores: at 20 clients the latency is 20 / throughput, and throughput is at
+  // most cores / (CPU of everything per call), the clients' own CPU included (k6 ran on a machine not stated)
+  const cores = os.availableParallelism()
+  const budget = (cores * MLFLOW_K6.create.avg) / 2 / CLIENTS
+  const f = (c: { loop: number; commit: number; other: number; all: number }, clientsCpu: number) =>
+    `${c.all.toFixed(2)} ms (event loop ${c.loop.toFixed(2)}, commit worker ${c.commit.toFixed(2)}, other threads: V8 GC/compiler and libuv's fs pool ${c.other.toFixed(2)}) + the clients process ${clientsCpu.toFixed(2)} ms = ${(c.all + clientsCpu).toFixed(2)} ms`
+  console.log(`  CPU per call (/proc, every thread of the server; the clients' process.cpuUsage): create ${f(createCpu, k6Create.cpu)}; GET /health at ${CLIENTS} clients (avg ${k6Health.avg.toFixed(2)} ms, ${k6Health.perSec.toFixed(0)}/s, the HTTP floor) ${f(healthCpu, k6Health.cpu)}`)
+  console.log(`  with the clients on these ${cores} cores, ${CLIENTS} clients at <= ${(MLFLOW_K6.create.avg / 2).toFixed(1)} ms need <= ${budget.toFixed(2)} ms of CPU per create for everything (server + clients); this run: ${(createCpu.all + k6Create.cpu).toFixed(2)} ms (${((createCpu.all + k6Create.cpu) / budget).toFixed(1)}x the budget), the HTTP floor alone ${(healthCpu.all + k6Health.cpu).toFixed(2)} ms (${((healthCpu.all + k6Health.cpu) / budget).toFixed(1)}x)`)
 }
 await book.flush()
 
