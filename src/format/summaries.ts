@@ -113,7 +113,7 @@ export function decodeSummaryBuffer(input: Buffer | readonly Buffer[]): { rows: 
   // 97 MB of a fresh clone's summary files, each way in a fresh process), and a bad line made it parse twice.
   const rows: SummaryLine[] = []
   let bad = 0
-  const line = (text: string, start: number, end: number) => {
+  eachSummaryLine(input, (text, start, end) => {
     try {
       const raw = JSON.parse(text) as CompactRun | null
       if (typeof raw?.id !== 'string') throw new Error('no id')
@@ -121,7 +121,16 @@ export function decodeSummaryBuffer(input: Buffer | readonly Buffer[]): { rows: 
     } catch {
       bad++
     }
-  }
+  })
+  return { rows, bad }
+}
+
+/**
+ * Calls `line` with each non-empty line of a summaries file's bytes (decoded as UTF-8, without its newline) and where
+ * its bytes are. The bytes may come in pieces (as git's pipe delivered them): ranges count over the pieces laid end
+ * to end, and a line may span pieces.
+ */
+export function eachSummaryLine(input: Buffer | readonly Buffer[], line: (text: string, start: number, end: number) => void): void {
   const pieces = Buffer.isBuffer(input) ? [input] : input
   // a line begun in an earlier piece: its bytes so far, and where it starts
   let carry: Buffer[] = []
@@ -172,5 +181,4 @@ export function decodeSummaryBuffer(input: Buffer | readonly Buffer[]): { rows: 
   }
   // the last line, with no newline after it
   if (carry.length > 0) line(Buffer.concat(carry).toString('utf8'), carryAt, base)
-  return { rows, bad }
 }

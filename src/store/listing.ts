@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { reviveRun, summaryNumber, summaryReplacer, type CompactRun } from '../format/summaries.js'
 import type { DamagedRun } from '../model/book.js'
 import type { RunSummary } from '../model/run.js'
+import { columnGetter, lineScanner, type LineScan, type ScannedLine } from './summary-scan.js'
 
 
 /**
@@ -380,11 +381,27 @@ export class ListingBuilder {
   private count = 0
 
   constructor(names: readonly ColumnName[]) {
-    this.cols = [...new Set(names)].map((name) => ({ name, get: getter(name), src: [], values: [], numbers: true }))
+    this.cols = [...new Set(names)].map((name) => ({ name, get: columnGetter(name), src: [], values: [], numbers: true }))
   }
 
   /** One line: its bytes `bytes[start, end)` (no newline; over pieces laid end to end) and its compact object. */
   add(raw: CompactRun, bytes: Buffer | readonly Buffer[], start: number, end: number): void {
+    this.place(bytes, start, end, raw.startTime, raw.id)
+    this.gatherRow(raw)
+  }
+
+  /** One line as this builder's scanner read it (not a tombstone), and its bytes as add() takes them. */
+  addScanned(line: ScannedLine, bytes: Buffer | readonly Buffer[], start: number, end: number): void {
+    this.place(bytes, start, end, line.startTime, line.id)
+    this.gatherValues(line.values!)
+  }
+
+  /** Reads summary lines for this builder's columns, in its order (addScanned takes what it gives). */
+  scanner(): LineScan {
+    return lineScanner(this.cols.map((c) => c.name as ColumnName))
+  }
+
+  private place(bytes: Buffer | readonly Buffer[], start: number, end: number, startTime: number, id: string): void {
     let b = this.base.get(bytes)
     if (b === undefined) {
       b = this.total
@@ -396,16 +413,21 @@ export class ListingBuilder {
       if (this.total > 0xffffffff) throw new RangeError('listing larger than 4 GB')
     }
     this.at.push(b + start, b + end)
-    this.starts.push(raw.startTime)
-    this.ids.push(raw.id)
-    this.gatherRow(raw)
+    this.starts.push(startTime)
+    this.ids.push(id)
   }
 
   /** @internal the named columns' values of the next row. */
   gatherRow(raw: CompactRun): void {
+    this.gatherValues(this.cols.map((c) => c.get(raw)))
+  }
+
+  /** The next row's values of the named columns, in their order (undefined: the row lacks the field). */
+  private gatherValues(values: readonly unknown[]): void {
     const i = this.count++
-    for (const c of this.cols) {
-      const v = c.get(raw)
+    for (let k = 0; k < this.cols.length; k++) {
+      const c = this.cols[k]!
+      const v = values[k]
       if (v === undefined) continue
       c.src.push(i)
       c.values.push(v)
@@ -454,19 +476,6 @@ export class ListingBuilder {
     return out
   }
 }
-
-/** How a column reads a compact summary object (metric summaries are arrays, non-finite numbers `{"$n":…}`). */
-function getter(name: string): (raw: CompactRun) => unknown {
-  const own = (o: unknown, k: string) => (o !== null && typeof o === 'object' && Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined)
-  const kind = name.slice(0, 2)
-  const key = name.slice(2)
-  if (kind === 'm:') return (raw) => { const a = own(raw.metrics, key) as unknown[] | undefined; return a === undefined ? undefined : summaryNumber(a[0]) }
-  if (kind === 'p:') return (raw) => { const v = own(raw.params, key); return v !== null && typeof v === 'object' ? summaryNumber(v) : v }
-  if (kind === 't:') return (raw) => own(raw.tags, key)
-  if (name.startsWith('source.')) { const k = name.slice(7); return (raw) => own(raw.source, k) }
-  return (raw) => own(raw, name)
-}
-
 
 function reviveValues(values: unknown[]): unknown[] {
   for (let i = 0; i < values.length; i++) {

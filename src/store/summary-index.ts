@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import { isLabbookError } from '../errors.js'
 import { checkRoot, decodeRun } from '../format/yaml.js'
-import { compactRun, decodeSummaryBuffer, type CompactRun, encodeSummaryLine, reviveRun, summaryReplacer } from '../format/summaries.js'
+import { compactRun, eachSummaryLine, type CompactRun, encodeSummaryLine, reviveRun, summaryReplacer } from '../format/summaries.js'
 import { readShard } from './summaries.js'
 import { RECENT_FILE, ROOT_FILE, RUN_FILE, RUNS_DIR, SUMMARIES_FILE } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
@@ -10,6 +10,7 @@ import type { DamagedRun } from '../model/book.js'
 import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
 import { ListingBuilder, ListingTable, type ColumnName } from './listing.js'
+import type { ScannedLine } from './summary-scan.js'
 
 /** Format-2 shards read concurrently by `all()` (their summary files are bounded: ~1/256 of the runs each). */
 const SHARD_WINDOW = 64
@@ -113,17 +114,22 @@ export class SummaryIndex {
     const files = trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)]))
     Promise.all(files).catch(() => {})
     const damaged: DamagedRun[] = []
+    // each line read for the columns named (summary-scan.ts: most lines without JSON.parse)
+    const scan = b.scanner()
     for (let k = 0; k < shards.length; k++) {
-      // recent.jsonl's lines win over summaries.jsonl's; a tombstone (null) removes the run
-      const byId = new Map<string, { raw: CompactRun; bytes: readonly Buffer[]; start: number; end: number } | null>()
+      // recent.jsonl's lines win over summaries.jsonl's; a tombstone removes the run
+      const byId = new Map<string, { line: ScannedLine; bytes: readonly Buffer[]; start: number; end: number } | null>()
       for (const bytes of await files[k]!) {
-        for (const r of decodeSummaryBuffer(bytes).rows) byId.set(r.id, r.raw && { raw: r.raw, bytes, start: r.start, end: r.end })
+        eachSummaryLine(bytes, (text, start, end) => {
+          const line = scan(text)
+          if (line) byId.set(line.id, line.values && { line, bytes, start, end })
+        })
       }
       for (const e of trees[k]!) {
         if (!isTreeMode(e.mode)) continue
         const r = byId.get(e.name)
         if (r) {
-          b.add(r.raw, r.bytes, r.start, r.end)
+          b.addScanned(r.line, r.bytes, r.start, r.end)
           continue
         }
         // a run directory no line covers: its run.yaml, as branchShard reads it
