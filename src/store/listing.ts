@@ -52,6 +52,98 @@ interface LinesInFile { len: number; reads: number; read: (at: number, len: numb
 /** Closes a loaded table's file when the table is collected. */
 const closeWhenCollected = new FinalizationRegistry<number>((fd) => { try { fs.closeSync(fd) } catch { /* closed */ } })
 
+/**
+ * Where the lines section starts in a file written while its table was built (ListingFile): the header before it is
+ * padded with spaces to this length (JSON allows them), so the lines can be written before the header is known.
+ */
+const STREAMED_BODY_AT = 64 * 1024
+/** A temp file older than this in the listing directory was left by a process that died while building (removed). */
+const STALE_TEMP_MS = 60 * 60 * 1000
+
+/** The disk refused the lines of a listing file being written while its table was built (internal: never surfaces). */
+export class ListingWriteError extends Error {}
+
+/**
+ * A listing file being written while its table is built from the branch: each summary file's bytes go to the temp file
+ * as git delivers them, at STREAMED_BODY_AT, and are not kept in memory (a fresh clone's 100,000 runs are ~97 MB of
+ * lines; holding them cost a cold listing a fault per fresh page, ~0.3-0.5 s, and writing them at the end ~0.2 s).
+ * The table reads the lines of the rows it returns back from the file; save() writes the rest and renames it.
+ */
+export class ListingFile {
+  private written = 0
+
+  private constructor(private readonly tmp: string, private readonly fd: number) {}
+
+  /** A new temp file under `dir` for the table of `key`; undefined when it cannot be made (a read-only .git). */
+  static create(dir: string, key: string): ListingFile | undefined {
+    try {
+      fs.mkdirSync(dir, { recursive: true })
+      const tmp = join(dir, `${key}.bin.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`)
+      return new ListingFile(tmp, fs.openSync(tmp, 'w+'))
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Appends bytes to the lines section (ListingWriteError when the disk refuses them: build in memory instead). */
+  append(piece: Buffer): void {
+    try {
+      for (let at = 0; at < piece.length;) at += fs.writeSync(this.fd, piece, at, piece.length - at, STREAMED_BODY_AT + this.written + at)
+    } catch (e) {
+      throw new ListingWriteError((e as Error).message, { cause: e })
+    }
+    this.written += piece.length
+  }
+
+  /** The lines section written so far, as a table reads it. */
+  lines(): LinesInFile {
+    const fd = this.fd
+    return {
+      len: this.written,
+      reads: 0,
+      read: (at, len) => {
+        const b = Buffer.from(new ArrayBuffer(len))
+        if (fs.readSync(fd, b, 0, len, STREAMED_BODY_AT + at) !== len) throw new RangeError('short read')
+        return b
+      },
+    }
+  }
+
+  /**
+   * Writes the header and `tail` (the sections after the lines, laid out from the lines' end) and renames the file to
+   * `<key>.bin`; false when the header does not fit before the lines (the caller writes the whole file instead). The
+   * descriptor stays open for the table's reads, closed when the table is collected.
+   */
+  finish(table: ListingTable, header: (linesLen: number) => { head: Buffer; tail: Buffer[] }, file: string): boolean {
+    const { head, tail } = header(this.written)
+    if (MAGIC.length + 4 + head.length > STREAMED_BODY_AT) return false
+    let at = STREAMED_BODY_AT + this.written
+    for (const part of tail) {
+      for (let i = 0; i < part.length;) i += fs.writeSync(this.fd, part, i, part.length - i, at + i)
+      at += part.length
+    }
+    const lead = Buffer.alloc(STREAMED_BODY_AT, 0x20)
+    lead.write(MAGIC, 'latin1')
+    lead.writeUInt32LE(STREAMED_BODY_AT - MAGIC.length - 4, MAGIC.length)
+    head.copy(lead, MAGIC.length + 4)
+    for (let i = 0; i < lead.length;) i += fs.writeSync(this.fd, lead, i, lead.length - i, i)
+    fs.renameSync(this.tmp, file)
+    closeWhenCollected.register(table, this.fd)
+    return true
+  }
+
+  /** Closes and removes the temp file (the table was built another way, or holds its lines in memory now). */
+  discard(): void {
+    try { fs.closeSync(this.fd) } catch { /* closed */ }
+    this.removeTemp()
+  }
+
+  /** Removes the temp file's name (an open descriptor still reads it). */
+  removeTemp(): void {
+    try { fs.rmSync(this.tmp, { force: true }) } catch { /* best effort */ }
+  }
+}
+
 interface Section { at: number; len: number }
 interface ColumnHead { rows?: Section; f64?: Section; json?: Section; dict?: Section; codes?: Section; wide?: boolean }
 interface Header { v: number; key: string; n: number; damaged: DamagedRun[]; lines: Section; spans: Section; columns: Record<string, ColumnHead> }
@@ -64,6 +156,8 @@ export class ListingTable {
   private bases: number[] | undefined
   /** Whether a column was computed that the file does not hold yet (save() then writes it). */
   dirty = false
+  /** The file its lines were written to while it was built, until save() completes it. */
+  private pending: ListingFile | undefined
 
   private constructor(
     /** The runs tree id it lists. */
@@ -149,8 +243,10 @@ export class ListingTable {
   }
 
   /** @internal ListingBuilder's constructor of a table (its columns already computed). */
-  static fromBuilt(key: string, segments: Buffer[], spans: Uint32Array, damaged: DamagedRun[], columns: Map<string, Column | null>): ListingTable {
-    const table = new ListingTable(key, spans.length / 2, segments, spans, damaged)
+  static fromBuilt(key: string, segments: Buffer[] | ListingFile, spans: Uint32Array, damaged: DamagedRun[], columns: Map<string, Column | null>): ListingTable {
+    const inFile = segments instanceof ListingFile
+    const table = new ListingTable(key, spans.length / 2, inFile ? segments.lines() : segments, spans, damaged)
+    if (inFile) table.pending = segments
     for (const [name, c] of columns) table.columns.set(name, c)
     table.dirty = true
     return table
@@ -184,25 +280,36 @@ export class ListingTable {
   }
 
   private encodeParts(): Buffer[] {
-    const parts: Buffer[] = []
-    let at = 0
+    // the segments end to end, as the spans count
+    if (!Array.isArray(this.segments)) this.segments = [this.segments.read(0, this.segments.len)]
+    const linesLen = this.segments.reduce((n, seg) => n + seg.length, 0)
+    const { head, tail } = this.header(linesLen)
+    const prefix = Buffer.alloc(MAGIC.length + 4)
+    prefix.write(MAGIC, 'latin1')
+    prefix.writeUInt32LE(head.length, MAGIC.length)
+    // sections are 8-aligned relative to the body, and the body starts 8-aligned in the file
+    const lead = Buffer.concat([prefix, head])
+    const pad = Buffer.alloc((8 - (lead.length % 8)) % 8)
+    return [lead, pad, ...this.segments, ...tail]
+  }
+
+  /**
+   * The header (JSON) and the sections after the lines (row spans, then columns, each 8-aligned), for a body whose
+   * lines section is its first `linesLen` bytes.
+   */
+  private header(linesLen: number): { head: Buffer; tail: Buffer[] } {
+    const tail: Buffer[] = []
+    let at = linesLen
     const section = (b: Buffer): Section => {
       const pad = (8 - (at % 8)) % 8
-      if (pad) { parts.push(Buffer.alloc(pad)); at += pad }
-      parts.push(b)
+      if (pad) { tail.push(Buffer.alloc(pad)); at += pad }
+      tail.push(b)
       const s = { at, len: b.length }
       at += b.length
       return s
     }
     const bytes = (a: Uint32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
-    // the segments end to end, as the spans count
-    if (!Array.isArray(this.segments)) this.segments = [this.segments.read(0, this.segments.len)]
-    const lines = section(this.segments[0] ?? Buffer.alloc(0))
-    for (const seg of this.segments.slice(1)) {
-      parts.push(seg)
-      at += seg.length
-      lines.len += seg.length
-    }
+    const lines = { at: 0, len: linesLen }
     const spans = section(bytes(this.spans))
     const columns: Record<string, ColumnHead> = {}
     const names = new Set([...this.storedNames, ...this.columns.keys()])
@@ -231,14 +338,7 @@ export class ListingTable {
       columns[name] = head
     }
     const header: Header = { v: FILE_VERSION, key: this.key, n: this.n, damaged: this.damaged, lines, spans, columns }
-    const headBytes = Buffer.from(JSON.stringify(header))
-    const prefix = Buffer.alloc(MAGIC.length + 4)
-    prefix.write(MAGIC, 'latin1')
-    prefix.writeUInt32LE(headBytes.length, MAGIC.length)
-    // sections are 8-aligned relative to the body, and the body starts 8-aligned in the file
-    const lead = Buffer.concat([prefix, headBytes])
-    const pad = Buffer.alloc((8 - (lead.length % 8)) % 8)
-    return [lead, pad, ...parts]
+    return { head: Buffer.from(JSON.stringify(header)), tail }
   }
 
   /** Reads a table from file bytes; undefined when they are not a listing file of this version for `key`. */
@@ -349,6 +449,23 @@ export class ListingTable {
     try {
       fs.mkdirSync(dir, { recursive: true })
       const file = join(dir, `${this.key}.bin`)
+      const pending = this.pending
+      this.pending = undefined
+      // the lines are in the file already (written while the table was built): add the header and the rest
+      if (pending) {
+        let done = false
+        try {
+          done = pending.finish(this, (len) => this.header(len), file)
+        } catch {
+          pending.removeTemp() // the table still reads its lines through the open descriptor
+          return
+        }
+        if (done) {
+          this.dirty = false
+          this.prune(dir)
+          return
+        }
+      }
       const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
       const fd = fs.openSync(tmp, 'w')
       try {
@@ -357,10 +474,19 @@ export class ListingTable {
         fs.closeSync(fd)
       }
       fs.renameSync(tmp, file)
+      pending?.discard()
       this.dirty = false
-      const old = fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).map((f) => ({ f, t: fs.statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.t - a.t)
-      for (const { f } of old.slice(KEEP_FILES)) fs.rmSync(join(dir, f), { force: true })
+      this.prune(dir)
     } catch { /* the listing file is a cache; without it the next listing reads the branch again */ }
+  }
+
+  /** Drops all but the newest few files, and temp files left by processes that died while writing one. */
+  private prune(dir: string): void {
+    const now = Date.now()
+    const files = fs.readdirSync(dir).map((f) => ({ f, t: fs.statSync(join(dir, f)).mtimeMs }))
+    for (const { f, t } of files) if (f.endsWith('.tmp') && now - t > STALE_TEMP_MS) fs.rmSync(join(dir, f), { force: true })
+    const old = files.filter(({ f }) => f.endsWith('.bin')).sort((a, b) => b.t - a.t)
+    for (const { f } of old.slice(KEEP_FILES)) fs.rmSync(join(dir, f), { force: true })
   }
 }
 
@@ -370,7 +496,8 @@ export class ListingTable {
  * kept, so a cold listing holds the lines' bytes and a few columns, never every run's parsed object at once.
  */
 export class ListingBuilder {
-  private readonly base = new Map<Buffer | readonly Buffer[], number>()
+  /** Where each file's bytes begin in the lines section (weak: a file written to `file` is not kept). */
+  private readonly base = new WeakMap<Buffer | readonly Buffer[], number>()
   private readonly parts: Buffer[] = []
   private total = 0
   private readonly at: number[] = []
@@ -380,7 +507,11 @@ export class ListingBuilder {
   /** Rows gathered so far. */
   private count = 0
 
-  constructor(names: readonly ColumnName[]) {
+  /**
+   * @param names the columns computed while the lines are added
+   * @param file where the lines go as they are added (ListingFile), instead of being kept in memory
+   */
+  constructor(names: readonly ColumnName[], private readonly file?: ListingFile) {
     this.cols = [...new Set(names)].map((name) => ({ name, get: columnGetter(name), src: [], values: [], numbers: true }))
   }
 
@@ -407,7 +538,8 @@ export class ListingBuilder {
       b = this.total
       this.base.set(bytes, b)
       for (const piece of Buffer.isBuffer(bytes) ? [bytes] : bytes) {
-        this.parts.push(piece)
+        if (this.file) this.file.append(piece)
+        else this.parts.push(piece)
         this.total += piece.length
       }
       if (this.total > 0xffffffff) throw new RangeError('listing larger than 4 GB')
@@ -449,7 +581,7 @@ export class ListingBuilder {
       spans[2 * row] = this.at[2 * src]!
       spans[2 * row + 1] = this.at[2 * src + 1]!
     }
-    return ListingTable.fromBuilt(key, this.parts, spans, damaged, this.columnsIn(rank))
+    return ListingTable.fromBuilt(key, this.file ?? this.parts, spans, damaged, this.columnsIn(rank))
   }
 
   /** @internal the gathered columns, each row placed at `rank[its index]`. */

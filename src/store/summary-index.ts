@@ -9,7 +9,7 @@ import type { RunSummary } from '../model/run.js'
 import type { DamagedRun } from '../model/book.js'
 import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
-import { ListingBuilder, ListingTable, type ColumnName } from './listing.js'
+import { ListingBuilder, ListingFile, ListingTable, ListingWriteError, type ColumnName } from './listing.js'
 import type { ScannedLine } from './summary-scan.js'
 
 /** Format-2 shards read concurrently by `all()` (their summary files are bounded: ~1/256 of the runs each). */
@@ -89,8 +89,22 @@ export class SummaryIndex {
   }
 
   private async buildListing(view: TreeView, key: string, names: readonly ColumnName[]): Promise<ListingTable> {
-    // each line's compact object goes into the builder (its place, order keys, the named columns) and is dropped
-    const b = new ListingBuilder(names)
+    // The lines go to the listing file as they are read (ListingFile), not kept in memory; when the disk refuses
+    // them partway, the table is built again in memory (the file is a cache: losing it loses nothing).
+    const file = ListingFile.create(this.listingDir, key)
+    if (!file) return this.buildListingInto(view, key, names, undefined)
+    try {
+      return await this.buildListingInto(view, key, names, file)
+    } catch (e) {
+      file.discard()
+      if (!(e instanceof ListingWriteError)) throw e
+      return this.buildListingInto(view, key, names, undefined)
+    }
+  }
+
+  private async buildListingInto(view: TreeView, key: string, names: readonly ColumnName[], file: ListingFile | undefined): Promise<ListingTable> {
+    // each line's named fields go into the builder (its place, order keys, the named columns) and the line is dropped
+    const b = new ListingBuilder(names, file)
     const fromRun = (run: RunSummary) => {
       const bytes = Buffer.from(encodeSummaryLine(run))
       b.add(compactRun(run), bytes, 0, bytes.length - 1)
@@ -111,15 +125,18 @@ export class SummaryIndex {
     // are in, in shard order, while git still inflates and sends the later ones (before, every file was awaited
     // first: git and the parse took turns). A failed read behind the shard being parsed is held (handled) until its
     // turn comes, then thrown as before.
-    const files = trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)]))
-    Promise.all(files).catch(() => {})
+    const files: Array<Promise<Buffer[][]> | undefined> = trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)]))
+    // handled one by one (Promise.all would hold every shard's bytes until the last is in)
+    for (const f of files) f!.catch(() => {})
     const damaged: DamagedRun[] = []
     // each line read for the columns named (summary-scan.ts: most lines without JSON.parse)
     const scan = b.scanner()
     for (let k = 0; k < shards.length; k++) {
       // recent.jsonl's lines win over summaries.jsonl's; a tombstone removes the run
       const byId = new Map<string, { line: ScannedLine; bytes: readonly Buffer[]; start: number; end: number } | null>()
-      for (const bytes of await files[k]!) {
+      const shardFiles = await files[k]!
+      files[k] = undefined // a settled promise keeps its value: drop it, so the shard's bytes go once written
+      for (const bytes of shardFiles) {
         eachSummaryLine(bytes, (text, start, end) => {
           const line = scan(text)
           if (line) byId.set(line.id, line.values && { line, bytes, start, end })
