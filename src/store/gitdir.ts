@@ -69,8 +69,12 @@ export function checkedOutIn(gitdir: string, ref: string): string | undefined {
   if (!ref.startsWith('refs/heads/')) return undefined
   const holds = (dir: string): boolean => {
     for (const f of ['HEAD', 'rebase-merge/head-name', 'rebase-apply/head-name', 'BISECT_START']) {
+      const path = join(dir, f)
+      // the last three are nearly always absent: a stat each, not a failed open and its exception (a server checks
+      // this for every create that starts a turn of its event loop)
+      if (f !== 'HEAD' && !existsSync(path)) continue
       try {
-        const text = readFileSync(join(dir, f), 'utf8').trim()
+        const text = readFileSync(path, 'utf8').trim()
         if (text === `ref: ${ref}` || text === ref || (f === 'BISECT_START' && `refs/heads/${text}` === ref)) return true
       } catch { /* not there */ }
     }
@@ -78,8 +82,10 @@ export function checkedOutIn(gitdir: string, ref: string): string | undefined {
   }
   if (!isBareConfig(gitdir) && holds(gitdir)) return dirname(gitdir)
   let names: string[] = []
+  const worktrees = join(gitdir, 'worktrees')
+  if (!existsSync(worktrees)) return undefined
   try {
-    names = readdirSync(join(gitdir, 'worktrees'))
+    names = readdirSync(worktrees)
   } catch {
     return undefined
   }

@@ -65,4 +65,26 @@ describe('a labbook branch checked out in a worktree', () => {
     await book.close()
     repo.git('worktree', 'remove', '--force', wt)
   })
+
+  it('is never moved while a rebase or bisect of it is in progress in the main worktree', async () => {
+    repo = gitRepo()
+    const book = await Labbook.open({ repo: repo.dir })
+    await (await book.startRun({ name: 'first' })).end()
+    await book.flush()
+    const gitdir = join(repo.dir, '.git')
+    const tip = repo.git('rev-parse', 'labbook').trim()
+    // what git leaves while it rebases or bisects a branch (HEAD detached meanwhile)
+    for (const [file, text] of [['rebase-merge/head-name', 'refs/heads/labbook\n'], ['rebase-apply/head-name', 'refs/heads/labbook\n'], ['BISECT_START', 'labbook\n']] as const) {
+      fs.mkdirSync(join(gitdir, file, '..'), { recursive: true })
+      fs.writeFileSync(join(gitdir, file), text)
+      await expect(book.startRun({ name: 'refused' }), file).rejects.toMatchObject({ code: 'BRANCH_CHECKED_OUT' })
+      expect(repo.git('rev-parse', 'labbook').trim()).toBe(tip)
+      fs.rmSync(join(gitdir, file))
+    }
+    fs.rmSync(join(gitdir, 'rebase-merge'), { recursive: true })
+    fs.rmSync(join(gitdir, 'rebase-apply'), { recursive: true })
+    await (await book.startRun({ name: 'second' })).end()
+    await book.close()
+    expect(repo.git('rev-parse', 'labbook').trim()).not.toBe(tip)
+  })
 })
