@@ -143,47 +143,46 @@ class Identities {
 const TAG = -1, BY = -2, PARAMS = -3, NUM = -4
 const F64 = new Float64Array(1), I32 = new Int32Array(F64.buffer)
 
-/** A group as groupRuns makes it: `key` and `label` are spelled out from the first member when first read. */
+/** What the members of one group share (one per group in a GroupIndex, reused by every groupsOf call): the split value, the `by` value, and the key and label once spelled out. */
+interface GroupIdent { part: string; by: string | undefined; key?: string; label?: Record<string, string> }
+
+/** A group as groupRuns makes it: `key` and `label` are spelled out from the first member when first read (every member spells the same). */
 class Group<R extends JudgedRun> implements RunGroup<R> {
   experiment: string
   declare commit?: string
   runs: R[]
-  #key?: string
-  #label?: Record<string, string>
-  readonly #part: string
-  readonly #by: string | undefined
+  readonly #ident: GroupIdent
   readonly #seeds: ReadonlySet<string>
 
-  constructor(r: R, part: string, by: string | undefined, seeds: ReadonlySet<string>) {
+  constructor(r: R, ident: GroupIdent, seeds: ReadonlySet<string>) {
     this.experiment = r.experiment
     // `[r]`, not `[]` + push: with no repeats nearly every group keeps one run, and an empty array's first push reserves room for 17
     this.runs = [r]
-    this.#part = part
-    this.#by = by
+    this.#ident = ident
     this.#seeds = seeds
   }
 
   get key(): string {
-    if (this.#key === undefined) {
-      const parts = [this.experiment, this.#part]
+    const ident = this.#ident
+    if (ident.key === undefined) {
+      const parts = [this.experiment, ident.part]
       const r = this.runs[0]!, tag = r.tags[GROUP_TAG]
-      if (this.#by !== undefined) parts.push('b', this.#by)
+      if (ident.by !== undefined) parts.push('b', ident.by)
       else if (tag) parts.push('g', tag)
       else {
         parts.push('p')
         const label = this.label
         for (const k of paramKeys(r, this.#seeds)) parts.push(k, label[k]!)
       }
-      this.#key = parts.join('\u0000')
+      ident.key = parts.join('\u0000')
     }
-    return this.#key
+    return ident.key
   }
 
   get label(): Record<string, string> {
-    if (this.#label === undefined) {
-      this.#label = this.#by !== undefined ? { by: this.#by } : configLabel(this.runs[0]!, this.#seeds)
-    }
-    return this.#label
+    const ident = this.#ident
+    if (ident.label === undefined) ident.label = ident.by !== undefined ? { by: ident.by } : configLabel(this.runs[0]!, this.#seeds)
+    return ident.label
   }
 
   /** The plain fields, as a RunGroup literal would serialise. */
@@ -197,13 +196,18 @@ class Group<R extends JudgedRun> implements RunGroup<R> {
  * first): 'asc' or 'desc' to walk them forwards or backwards, else a sorted copy.
  */
 function startOrder<R extends JudgedRun>(runs: readonly R[]): 'asc' | 'desc' | R[] {
+  return startDirection(runs) ?? [...runs].sort(tieBreak)
+}
+
+/** 'asc' or 'desc' when `runs` already come in start order (tieBreak) forwards or backwards, else undefined. */
+function startDirection(runs: readonly JudgedRun[]): 'asc' | 'desc' | undefined {
   let asc = true, desc = true
   for (let i = 1; i < runs.length && (asc || desc); i++) {
     const c = tieBreak(runs[i - 1]!, runs[i]!)
     if (c > 0) asc = false
     else if (c < 0) desc = false
   }
-  return asc ? 'asc' : desc ? 'desc' : [...runs].sort(tieBreak)
+  return asc ? 'asc' : desc ? 'desc' : undefined
 }
 
 /**
@@ -245,20 +249,48 @@ function identify(ids: Identities, r: JudgedRun, by: string | undefined, part: s
  * @example groupRuns(runs).filter((g) => g.runs.length > 1)
  */
 export function groupRuns<R extends JudgedRun>(runs: readonly R[], o: GroupOptions = {}): RunGroup<R>[] {
+  return groupsOf(groupIndex(runs, o))
+}
+
+/**
+ * Which configuration each run of a list is, worked out once (the part of groupRuns that does not depend on which
+ * runs are in the set), for a list that is grouped many times over different subsets: the experiment table groups
+ * the runs its filter keeps at every keystroke (`groupsOf`).
+ */
+export interface GroupIndex<R extends JudgedRun> {
+  readonly runs: readonly R[]
+  /** Positions in `runs`, in start order (tieBreak). */
+  readonly order: Uint32Array
+  /** Each run's configuration number (by position in `runs`): runs with the same number are repeats of each other. */
+  readonly config: Int32Array
+  /** 1 for a run that is some run's parent in `runs`: only those can be a summary instead of a member. */
+  readonly parent: Uint8Array
+  readonly idents: readonly GroupIdent[]
+  readonly seeds: ReadonlySet<string>
+  /** Whether groups carry the code commit (the configuration rule with its default split). */
+  readonly commit: boolean
+}
+
+/**
+ * The configurations of a list of runs, for `groupsOf`; `groupsOf(groupIndex(runs, o))` is `groupRuns(runs, o)`.
+ * @example const ix = groupIndex(runs); groupsOf(ix, shown).length
+ */
+export function groupIndex<R extends JudgedRun>(runs: readonly R[], o: GroupOptions = {}): GroupIndex<R> {
   const seeds = new Set(o.seedParams ?? o.config?.seed_params ?? DEFAULT_SEED_PARAMS)
-  const parents = new Set<string>()
-  for (const r of runs) if (r.parent) parents.add(r.parent)
+  const parentIds = new Set<string>()
+  for (const r of runs) if (r.parent) parentIds.add(r.parent)
   const split = o.split ?? (o.by ? undefined : codeCommit)
   const ids = new Identities()
   const { tuple, nums } = ids
-  const groups: Group<R>[] = []
-  // Per group (same index): its identity, and the next group whose identity has the same hash (-1: none).
+  const n = runs.length
+  const order = startPositions(runs), config = new Int32Array(n), parent = new Uint8Array(n)
+  const idents: GroupIdent[] = []
+  // Per configuration (same number): its identity, and the next one whose identity has the same hash (-1: none).
   const tuples: number[][] = [], numbers: number[][] = [], chain: number[] = []
   const byHash = new Map<number, number>()
-  const order = startOrder(runs)
-  for (let i = 0; i < runs.length; i++) {
-    const r = order === 'asc' ? runs[i]! : order === 'desc' ? runs[runs.length - 1 - i]! : order[i]!
-    if (parents.size > 0 && parents.has(r.id)) continue
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!, r = runs[i]!
+    if (parentIds.size > 0 && parentIds.has(r.id)) parent[i] = 1
     const by = o.by ? o.by(r) : undefined
     const part = split ? split(r) : ''
     identify(ids, r, by, part, seeds)
@@ -266,16 +298,59 @@ export function groupRuns<R extends JudgedRun>(runs: readonly R[], o: GroupOptio
     const head = byHash.get(h)
     let at = head ?? -1
     while (at >= 0 && !ids.is(tuples[at]!, numbers[at]!)) at = chain[at]!
-    if (at >= 0) { groups[at]!.runs.push(r); continue }
-    const made = new Group(r, part, by, seeds)
-    if (by === undefined && !o.split) made.commit = part
-    if (head === undefined) { byHash.set(h, groups.length); chain.push(-1) }
-    else { chain.push(chain[head]!); chain[head] = groups.length }
+    if (at >= 0) { config[i] = at; continue }
+    config[i] = idents.length
+    if (head === undefined) { byHash.set(h, idents.length); chain.push(-1) }
+    else { chain.push(chain[head]!); chain[head] = idents.length }
     tuples.push(tuple.slice())
     numbers.push(nums.length ? nums.slice() : NO_NUMS)
-    groups.push(made)
+    idents.push({ part, by })
   }
-  return groups
+  return { runs, order, config, parent, idents, seeds, commit: !o.by && !o.split }
+}
+
+/**
+ * The groups of the runs of an index that are in a set (`shown[i] === 1`; every run when null), exactly as
+ * `groupRuns` groups that subset: a run with a child in the set is its summary, not a member; groups in order of
+ * their first member's start; key and label spelled once per index.
+ * @example groupsOf(groupIndex(runs, { config }), mask).map((g) => g.runs.length)
+ */
+export function groupsOf<R extends JudgedRun>(ix: GroupIndex<R>, shown: Uint8Array | null = null): RunGroup<R>[] {
+  const { runs, order, config, parent, idents, seeds } = ix
+  const n = runs.length
+  // the rule that depends on the set: parents of the runs in it
+  const parents = new Set<string>()
+  for (let i = 0; i < n; i++) {
+    if (shown !== null && shown[i] !== 1) continue
+    const p = runs[i]!.parent
+    if (p) parents.add(p)
+  }
+  const made: (Group<R> | undefined)[] = new Array(idents.length)
+  const out: Group<R>[] = []
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!
+    if (shown !== null && shown[i] !== 1) continue
+    const r = runs[i]!
+    if (parent[i] === 1 && parents.has(r.id)) continue
+    const c = config[i]!, g = made[c]
+    if (g) { g.runs.push(r); continue }
+    const ident = idents[c]!
+    const m = new Group(r, ident, seeds)
+    if (ix.commit) m.commit = ident.part
+    made[c] = m
+    out.push(m)
+  }
+  return out
+}
+
+/** Positions of `runs` in start order (tieBreak), as startOrder walks them: no sort when they already come sorted either way. */
+function startPositions(runs: readonly JudgedRun[]): Uint32Array {
+  const n = runs.length
+  const dir = startDirection(runs)
+  if (dir === 'asc') return Uint32Array.from({ length: n }, (_, i) => i)
+  if (dir === 'desc') return Uint32Array.from({ length: n }, (_, i) => n - 1 - i)
+  // a stable sort of positions: the order of startOrder's sorted copy
+  return Uint32Array.from(Array.from({ length: n }, (_, i) => i).sort((x, y) => tieBreak(runs[x]!, runs[y]!)))
 }
 
 const NO_NUMS: number[] = []
@@ -419,7 +494,7 @@ export function bestGroupOf<R extends JudgedRun>(runs: readonly R[], key: string
         if (!ids.is(tuple, nums)) continue
       }
       if (g) g.runs.push(r)
-      else { g = new Group(r, part, undefined, seeds); if (!o.split) g.commit = part }
+      else { g = new Group(r, { part, by: undefined }, seeds); if (!o.split) g.commit = part }
       values[i] = Number.NaN
     }
     tally(g!.runs, key, goal, t)

@@ -1,9 +1,10 @@
 // bestGroupOf (the report's way to find each side's best group without grouping every run) against the plain rule,
 // bestGroup(groupRuns(runs)), on generated runs full of the cases that decide groups and winners: ties, NaN and ±inf,
 // failed, running, killed and deleted runs, seeds, group tags, parents, text that spells a number, -0, two experiments
-// and two commits, runs in any order.
+// and two commits, runs in any order. And groupsOf over one groupIndex of a list (the experiment table's way to group
+// what each filter keystroke keeps) against groupRuns of that subset.
 import { describe, expect, it } from 'vitest'
-import { bestGroup, bestGroupOf, type Goal, type GroupOptions, type GroupScore, groupRuns, type JudgedRun } from '../../src/judge/index.js'
+import { bestGroup, bestGroupOf, type Goal, type GroupOptions, type GroupScore, groupIndex, groupRuns, groupsOf, type JudgedRun, type RunGroup } from '../../src/judge/index.js'
 
 function rng(seed: number): () => number {
   return () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff)
@@ -98,5 +99,31 @@ describe('bestGroupOf', () => {
     expect(view(fast)).toEqual(view(bestGroup(groupRuns(list, { split }), 'acc', 'maximize')))
     expect(calls).toBe(list.length)
     expect(fastCalls).toBeLessThan(list.length / 10)
+  })
+})
+
+describe('groupsOf(groupIndex(list), mask)', () => {
+  const group = (g: RunGroup) => ({ key: g.key, experiment: g.experiment, label: g.label, commit: g.commit, runs: g.runs.map((r) => r.id) })
+  it('groups the runs of a subset as groupRuns(subset) does: parents with a child in the subset are summaries, others members', () => {
+    let cases = 0
+    for (let seed = 1; seed <= 12; seed++) {
+      const list = runs(seed, 30 + (seed % 4) * 50, { configs: seed % 2 ? 4 : 60, values: [0.1, 0.2, Number.NaN] })
+      // parents that are members of some subsets and summaries in others: chains and a run that is its own parent
+      const r = rng(seed * 31)
+      for (let i = 0; i < list.length / 6; i++) pick(r, list).parent = pick(r, list).id
+      for (const [label, o] of [['default', {}], ['no seed params', { seedParams: [] }], ['by', { by: (x: JudgedRun) => String(x.params.depth) }], ['split', { split: (x: JudgedRun) => x.id.slice(-1) }]] as Array<[string, GroupOptions]>) {
+        const ix = groupIndex(list, o)
+        expect(groupsOf(ix).map(group), `${seed} ${label} all`).toEqual(groupRuns(list, o).map(group))
+        for (let m = 0; m < 6; m++) {
+          const mask = new Uint8Array(list.length)
+          const p = [0.05, 0.3, 0.5, 0.9, 1, 0][m]!
+          for (let i = 0; i < list.length; i++) mask[i] = r() < p ? 1 : 0
+          const subset = list.filter((_, i) => mask[i] === 1)
+          expect(groupsOf(ix, mask).map(group), `${seed} ${label} mask ${p}`).toEqual(groupRuns(subset, o).map(group))
+          cases++
+        }
+      }
+    }
+    expect(cases).toBe(12 * 4 * 6)
   })
 })
