@@ -161,7 +161,8 @@ describe('site in chromium', () => {
     const cnn = await rows.count()
     expect(cnn).toBeGreaterThan(0)
     expect(cnn).toBeLessThan(total)
-    expect(page.url()).toContain('filter=')
+    // the address follows the filter once typing pauses (one replaceState per pause, not per keystroke)
+    await expect.poll(() => page.url()).toContain('filter=')
     // The rows are the library's search over the same runs (the table filters columns of runs.json, src/site/browser/table-filter.ts).
     const { openSiteSource } = await import('../../src/site/build/open.js')
     const { searchRuns } = await import('../../src/query/index.js')

@@ -39,6 +39,7 @@ function table(): { runs: TableRun[]; summaries: RunSummary[] } {
 const FILTERS = [
   'metrics.acc > 0.5', "metrics.acc > 0.5 and params.model = 'cnn'", 'metrics.loss < 0.6', 'metrics.acc != 0.5', 'metrics.acc = 0.7',
   'metrics.val_loss IS NULL', 'metrics.val_loss IS NOT NULL', 'NOT metrics.acc > 0.6', 'metrics.loss > 1e308', 'metrics.loss < -1e308',
+  'metrics.acc >= 0.7', 'metrics.acc <= 0.7', 'metrics.loss >= 0', 'metrics.loss <= -0', 'metrics.loss < 1.7e308', 'metrics.acc > 0.5 and metrics.loss <= 0.6',
   "params.lr IN (0.01, 0.1) AND tags.stage != 'prod'", "params.lr = '0.1'", 'params.lr = 0.1', 'params.lr > 0.005', "params.lr NOT IN ('0.03', 0.001)",
   "params.model LIKE 'c%'", "params.model ILIKE '%N_'", "params.model NOT LIKE 'm%'", 'params.model IS NULL', "params.model != 'cnn'",
   'params.seed < 100', 'params.seed IN (1, 2, 3000, 2999)', "params.seed = '42'", "params.flag = 'true'", "params.flag != 'false'", 'source.dirty != true', 'params.zero = 0', 'params.zero = -0', "params.zero = '0'",

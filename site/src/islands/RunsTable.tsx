@@ -3,10 +3,10 @@
  * group rows (src/judge statistics), parent rows summarising their children, selection, paging. The view lives in the
  * address (`?filter=&sort=&cols=&group=&open=`), so a link reproduces it and reload or Back keeps it.
  */
-import { Fragment, useEffect, useMemo, useState } from 'react'
+import { Fragment, memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { TableRun } from 'labbook-lib/site/browser/snapshot.js'
 import { cellValue, compileTableFilter, keyColumns, openRows, rowList, rowsOf, type Column, type RowList, type TableFilter } from 'labbook-lib/site/browser/table.js'
-import { filterMask } from 'labbook-lib/site/browser/table-filter.js'
+import { filterMask, prepareColumns, readAheadFields, warmFilter } from 'labbook-lib/site/browser/table-filter.js'
 import { formatFilter } from 'labbook-lib/query/index.js'
 import {
   defaultColumns, DEFAULT_SORT, groupChoices, halfWidth, isTelemetryColumn, layoutColumns, orderColumns, readTableState, sortGroups,
@@ -30,6 +30,7 @@ interface Props {
   judge?: { config: JudgeConfig; tags: Record<string, string> }
 }
 
+const NONE_OPEN = () => false
 const EMPTY_ROWS: RowList = { index: new Uint32Array(0), depth: new Uint16Array(0), length: 0 }
 const INITIAL: TableState = { filter: '', sort: { ...DEFAULT_SORT }, cols: null, group: '', open: [] }
 const GROUP_LABEL = (g: GroupBy) => (g === 'config' ? 'configuration (params without seeds, per commit)' : g.startsWith('param:') ? `param ${g.slice(6)}` : `tag ${g.slice(4)}`)
@@ -44,7 +45,10 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   const [page, setPage] = useState(0)
   const [colSearch, setColSearch] = useState('')
   const { filter, sort, group } = view
-  const patch = (p: Partial<TableState>) => setView((v) => ({ ...v, ...p }))
+  // whether the last change was typing in the filter (the address and the group curves then wait for a pause)
+  const typing = useRef(false)
+  const patch = (p: Partial<TableState>) => { typing.current = false; setView((v) => ({ ...v, ...p })) }
+  const flushAddress = useRef<(() => void) | null>(null)
 
   useEffect(() => {
     const read = () => setView(readTableState(location.search))
@@ -65,22 +69,50 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
     const st = document.getElementById('static-runs')
     if (st) st.hidden = true
   }, [raw])
-  // The address follows the view (replaceState: typing in the filter does not fill the history).
+  // The address follows the view (replaceState: typing in the filter does not fill the history). While typing in the
+  // filter it follows once typing pauses, the filter box loses focus or the page is left: one replaceState per pause
+  // instead of one per keystroke (each costs a same-document navigation; Chromium also throttles a page that calls it
+  // too often). Any other change is written at once.
   useEffect(() => {
     if (!ready || typeof history === 'undefined') return
-    const u = writeTableState(new URL(location.href), view)
-    if (u.href !== location.href) history.replaceState(null, '', u)
+    const write = () => {
+      flushAddress.current = null
+      const u = writeTableState(new URL(location.href), view)
+      if (u.href !== location.href) history.replaceState(null, '', u)
+    }
+    if (!typing.current) { write(); return }
+    const t = setTimeout(write, ADDRESS_PAUSE_MS)
+    const flush = () => { clearTimeout(t); write() }
+    flushAddress.current = flush
+    addEventListener('pagehide', flush)
+    return () => { clearTimeout(t); removeEventListener('pagehide', flush); if (flushAddress.current === flush) flushAddress.current = null }
   }, [view, ready])
 
   const ctx = useMemo(() => ({ config: judge?.config ?? {}, tags: judge?.tags ?? {} }), [judge])
   const goalOf = useMemo(() => { const memo = new Map<string, ReturnType<typeof metricGoal>['goal']>(); return (k: string) => { if (!memo.has(k)) memo.set(k, metricGoal(k, ctx).goal); return memo.get(k) } }, [ctx])
   const runs = useMemo(() => (raw ? withChildSummaries(raw, primary, goalOf) : null), [raw, primary, goalOf])
   const keys = useMemo(() => orderColumns(keyColumns(runs ?? []), primary), [runs, primary])
-  const visible = view.cols ?? defaultColumns(keys, primary)
+  const visible = useMemo(() => view.cols ?? defaultColumns(keys, primary), [view.cols, keys, primary])
   const needle = colSearch.trim().toLowerCase()
   const matching = keys.filter((c) => !needle || c.label.toLowerCase().includes(needle))
-  const columns = layoutColumns(keys, visible)
+  // the same array while the columns stay the same: rows that did not change are not drawn again (memo)
+  const columns = useMemo(() => layoutColumns(keys, visible), [keys, visible])
   const metricCols = columns.filter((c) => c.kind === 'metric').map((c) => c.key)
+  // While the browser is idle after the runs load: read the columns a filter may name (metrics, params, tags, a few
+  // attributes) ahead of the keystroke that first names one, and run the filter language's code once, so the first
+  // keystrokes do not pay for either (at 100,000 runs, reading one column is tens of milliseconds).
+  useEffect(() => {
+    if (!runs) return
+    const fields = readAheadFields(keys, primary)
+    let done = 0, warm = false, handle = 0
+    const step = (deadline: { timeRemaining(): number }) => {
+      if (!warm) { warmFilter(runs); warm = true }
+      done += prepareColumns(runs, fields.slice(done), () => deadline.timeRemaining() > 4)
+      if (done < fields.length) handle = whenIdle(step)
+    }
+    handle = whenIdle(step)
+    return () => cancelIdle(handle)
+  }, [runs, keys, primary])
   const compiled = useMemo(() => compileTableFilter(filter), [filter])
   // A filter that does not parse (often half typed: `metrics.acc >`) shows its error and keeps the last filter that
   // parsed, and its rows: nothing is computed for it and the table does not jump to every run and back.
@@ -97,30 +129,37 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   const rows = useMemo((): RowList => (runs ? rowList(runs, mask, sortCol, sort.desc) : EMPTY_ROWS), [runs, mask, sortCol, sort.desc])
   const open = useMemo(() => new Set(view.open), [view.open])
   // Children show under their parent only while it is open.
-  const flat = useMemo(() => (runs ? openRows(runs, rows, (r) => open.has(r.id)) : rows), [runs, rows, open])
+  const flat = useMemo(() => (runs ? openRows(runs, rows, open.size ? (r) => open.has(r.id) : NONE_OPEN) : rows), [runs, rows, open])
   const groupMetrics = [...new Set([...primary, ...metricCols])]
-  const groups = useMemo(() => {
-    if (!group || !runs) return []
-    const members = Array.from(rows.index.subarray(0, rows.length), (i) => runs[i]!)
-    return sortGroups(tableGroups(members, group, groupMetrics, goalOf, ctx.config), sortCol, sort.desc)
-  }, [group, runs, rows, groupMetrics.join('\u0000'), goalOf, ctx, sortCol, sort.desc])
+  // Grouped: src/judge knows each run's configuration once per list (tableGroups' index); a keystroke groups and
+  // scores the runs its mask keeps.
+  const unsorted = useMemo(() => (group && runs ? tableGroups(runs, group, groupMetrics, goalOf, ctx.config, mask) : []), [group, runs, mask, groupMetrics.join('\u0000'), goalOf, ctx])
+  const groups = useMemo(() => sortGroups(unsorted, sortCol, sort.desc), [unsorted, sortCol, sort.desc])
 
   useEffect(() => setPage(0), [filter, sort.col, sort.desc, group])
   // every param of every run: once per fetch, not per keystroke
   const choices = useMemo(() => (runs ? groupChoices(runs) : []), [runs])
+  const toggle = useCallback((id: string) => setSelected((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n }), [])
+  const toggleOpen = useCallback((id: string) => { typing.current = false; setView((v) => ({ ...v, open: v.open.includes(id) ? v.open.filter((x) => x !== id) : [...v.open, id] })) }, [])
+  const pickGroup = useCallback((key: string) => setPickedGroups((s) => { const n = new Set(s); if (n.has(key)) n.delete(key); else n.add(key); return n }), [])
+  const units = group ? groups.length : flat.length
+  const shownGroups = useMemo(() => (group ? groups.slice(page * pageSize, (page + 1) * pageSize) : []), [group, groups, page, pageSize])
+  const picked = useMemo(() => groups.filter((g) => pickedGroups.has(g.key)), [groups, pickedGroups])
+  // The group curves load members' series: they follow the filter once typing pauses, not at every keystroke.
+  const curves = useMemo(() => (group && groups.length > 0 && primary.length > 0
+    ? (picked.length ? picked : shownGroups).slice(0, 8).map((g) => ({ label: g.label, runs: g.runs.filter((r) => ineligible(r) === undefined).map((r) => r.id) })).filter((g) => g.runs.length > 0)
+    : []), [group, groups, primary, picked, shownGroups])
+  const settledCurves = useSettled(curves, typing.current ? ADDRESS_PAUSE_MS : 0)
+  const curvesKey = JSON.stringify(settledCurves)
+  const groupCharts = useMemo(() => (settledCurves.length > 0 ? <GroupCharts groups={settledCurves} metrics={primary} /> : null), [curvesKey, primary])
 
   if (loadError) return <p className="error">Could not load runs: {loadError}</p>
   if (!runs) return <p className="muted">Loading runs…</p>
 
-  const units = group ? groups.length : flat.length
   const pages = Math.max(1, Math.ceil(units / pageSize))
   const shown = group ? [] : rowsOf(runs, flat, page * pageSize, (page + 1) * pageSize)
-  const shownGroups = group ? groups.slice(page * pageSize, (page + 1) * pageSize) : []
-  const toggle = (id: string) => setSelected((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n })
-  const toggleOpen = (id: string) => patch({ open: open.has(id) ? view.open.filter((x) => x !== id) : [...view.open, id] })
   const sel = [...selected]
   const compareHref = siteUrl(`compare/?runs=${sel.map(encodeURIComponent).join(',')}`)
-  const picked = groups.filter((g) => pickedGroups.has(g.key))
   const groupsHref = siteUrl(`compare/groups/?${picked.map((g) => `g=${g.runs.map((r) => encodeURIComponent(r.id)).join(',')}&l=${encodeURIComponent(g.label)}`).join('&')}`)
   const pageRuns = group ? shownGroups.flatMap((g) => (open.has(g.id) ? g.runs : [])) : shown.map((r) => r.run)
   const setCols = (cols: string[]) => patch({ cols })
@@ -128,7 +167,7 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   return (
     <div className="runs-island" data-experiment={experimentId}>
       <div className="toolbar">
-        <input className="filter" type="search" aria-label="Filter runs" placeholder={`Filter, e.g. metrics.acc > 0.9 and params.model = 'cnn'`} value={filter} onChange={(e) => patch({ filter: e.target.value })} spellCheck={false} />
+        <input className="filter" type="search" aria-label="Filter runs" placeholder={`Filter, e.g. metrics.acc > 0.9 and params.model = 'cnn'`} value={filter} onChange={(e) => { setView((v) => ({ ...v, filter: e.target.value })); typing.current = true }} onBlur={() => flushAddress.current?.()} spellCheck={false} />
         <label className="group-by">Group by <select aria-label="Group by" value={group} onChange={(e) => patch({ group: e.target.value as GroupBy, open: [] })}>
           <option value="">none</option>
           {choices.map((g) => <option key={g} value={g}>{GROUP_LABEL(g)}</option>)}
@@ -178,13 +217,13 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
           <tbody>
             {shownGroups.map((g) => (
               <Fragment key={g.key}>
-                <GroupRow g={g} columns={columns} primary={primary} open={open.has(g.id)} picked={pickedGroups.has(g.key)}
-                  onOpen={() => toggleOpen(g.id)} onPick={() => setPickedGroups((s) => { const n = new Set(s); if (n.has(g.key)) n.delete(g.key); else n.add(g.key); return n })} />
-                {open.has(g.id) && g.runs.map((r) => <RunRow key={r.id} run={r} depth={1} columns={columns} selected={selected.has(r.id)} onSelect={() => toggle(r.id)} member />)}
+                <GroupRow g={g} columns={columns} primary={primary} open={open.has(g.id)} picked={pickedGroups.has(g.key)} onOpen={toggleOpen} onPick={pickGroup} />
+                {open.has(g.id) && g.runs.map((r) => <RunRow key={r.id} run={r} depth={1} columns={columns} selected={selected.has(r.id)} onSelect={toggle} member />)}
               </Fragment>
             ))}
-            {shown.map(({ run: r, depth }) => (
-              <RunRow key={r.id} run={r} depth={depth} columns={columns} selected={selected.has(r.id)} onSelect={() => toggle(r.id)} open={open.has(r.id)} onOpen={() => toggleOpen(r.id)} />
+            {/* keyed by place on the page: when a keystroke changes the rows, the page's rows are updated in place, not removed and made anew */}
+            {shown.map(({ run: r, depth }, k) => (
+              <RunRow key={k} run={r} depth={depth} columns={columns} selected={selected.has(r.id)} onSelect={toggle} open={open.has(r.id)} onOpen={toggleOpen} />
             ))}
           </tbody>
         </table>
@@ -196,9 +235,8 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
           <button disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>Next ›</button>
         </div>
       )}
-      {group && groups.length > 0 && primary.length > 0 && (
-        <GroupCharts groups={(picked.length ? picked : shownGroups).slice(0, 8).map((g) => ({ label: g.label, runs: g.runs.filter((r) => ineligible(r) === undefined).map((r) => r.id) })).filter((g) => g.runs.length > 0)} metrics={primary} />
-      )}
+      {/* not unmounted while a keystroke shows no group: the curves follow the filter once typing pauses */}
+      {group && groupCharts}
     </div>
   )
 }
@@ -206,14 +244,32 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
 const kindOf = (c: Col) => (isTelemetryColumn(c) ? 'telemetry' : c.kind)
 const goalText = (goal: string | undefined, primary: boolean) => `${primary ? 'primary metric, ' : ''}${goal === 'minimize' ? 'lower is better' : goal === 'maximize' ? 'higher is better' : 'informational (no goal)'}`
 
-function GroupRow({ g, columns, primary, open, picked, onOpen, onPick }: { g: TableGroup; columns: Col[]; primary: string[]; open: boolean; picked: boolean; onOpen: () => void; onPick: () => void }) {
+/** How long typing in the filter pauses before the address and the group curves follow it. */
+const ADDRESS_PAUSE_MS = 300
+
+const whenIdle = (f: (d: { timeRemaining(): number }) => void): number =>
+  typeof requestIdleCallback === 'function' ? requestIdleCallback(f, { timeout: 2000 }) : (setTimeout(() => f({ timeRemaining: () => 10 }), 50) as unknown as number)
+const cancelIdle = (h: number) => (typeof cancelIdleCallback === 'function' ? cancelIdleCallback(h) : clearTimeout(h))
+
+/** `value` once it has not changed for `wait` ms (at once when `wait` is 0). */
+function useSettled<T>(value: T, wait: number): T {
+  const [settled, setSettled] = useState(value)
+  useEffect(() => {
+    if (wait <= 0) { setSettled(value); return }
+    const t = setTimeout(() => setSettled(value), wait)
+    return () => clearTimeout(t)
+  }, [value, wait])
+  return wait <= 0 ? value : settled
+}
+
+const GroupRow = memo(function GroupRow({ g, columns, primary, open, picked, onOpen, onPick }: { g: TableGroup; columns: Col[]; primary: string[]; open: boolean; picked: boolean; onOpen: (id: string) => void; onPick: (key: string) => void }) {
   const finished = g.runs.filter((r) => r.status === 'FINISHED').length
   return (
     <tr className={`group-row${open ? ' open' : ''}`} data-group={g.id}>
-      <td><input type="checkbox" aria-label={`Select group ${g.label}`} checked={picked} onChange={onPick} /></td>
+      <td><input type="checkbox" aria-label={`Select group ${g.label}`} checked={picked} onChange={() => onPick(g.key)} /></td>
       {columns.map((c) => {
         if (c.kind === 'attr' && c.key === 'name') {
-          return <td key={c.id} className="group-name"><div className="group-head"><button type="button" className="twisty" aria-expanded={open} onClick={onOpen} title={open ? 'Hide the runs' : 'Show the runs'}>{open ? '▾' : '▸'}</button><span className="group-label" title={g.label}>{g.label}</span></div>
+          return <td key={c.id} className="group-name"><div className="group-head"><button type="button" className="twisty" aria-expanded={open} onClick={() => onOpen(g.id)} title={open ? 'Hide the runs' : 'Show the runs'}>{open ? '▾' : '▸'}</button><span className="group-label" title={g.label}>{g.label}</span></div>
             {g.best && <div className="muted small">best <a href={siteUrl(`runs/${g.best.id}/`)}>{g.best.name || g.best.id.slice(0, 8)}</a></div>}</td>
         }
         if (c.kind === 'attr' && c.key === 'status') return <td key={c.id} className="num" title={`${finished} of ${g.runs.length} runs finished; ${g.eligible} count`}>n={g.eligible}{g.eligible !== g.runs.length ? <span className="muted">/{g.runs.length}</span> : null}</td>
@@ -238,16 +294,18 @@ function GroupRow({ g, columns, primary, open, picked, onOpen, onPick }: { g: Ta
       })}
     </tr>
   )
-}
+})
 
-function RunRow({ run: r, depth, columns, selected, onSelect, open, onOpen, member }: { run: TableRun; depth: number; columns: Col[]; selected: boolean; onSelect: () => void; open?: boolean; onOpen?: () => void; member?: boolean }) {
+/** One run's row; drawn again only when its run, place or state changes (memo: the callbacks are the island's, stable). */
+const RunRow = memo(function RunRow({ run: r, depth, columns, selected, onSelect, open, onOpen, member }: { run: TableRun; depth: number; columns: Col[]; selected: boolean; onSelect: (id: string) => void; open?: boolean; onOpen?: (id: string) => void; member?: boolean }) {
+  const openThis = useMemo(() => (onOpen ? () => onOpen(r.id) : undefined), [onOpen, r.id])
   return (
     <tr className={depth ? (member ? 'child member' : 'child') : r.summary ? 'parent' : undefined} data-run={r.id}>
-      <td><input type="checkbox" aria-label={`Select ${r.name}`} checked={selected} onChange={onSelect} /></td>
-      {columns.map((c) => <Cell key={c.id} run={r} col={c} depth={depth} open={open} onOpen={onOpen} />)}
+      <td><input type="checkbox" aria-label={`Select ${r.name}`} checked={selected} onChange={() => onSelect(r.id)} /></td>
+      {columns.map((c) => <Cell key={c.id} run={r} col={c} depth={depth} open={open} onOpen={openThis} />)}
     </tr>
   )
-}
+})
 
 function Cell({ run: r, col: c, depth, open, onOpen }: { run: TableRun; col: Col; depth: number; open?: boolean; onOpen?: () => void }) {
   if (c.kind === 'attr') {

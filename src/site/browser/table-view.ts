@@ -4,7 +4,7 @@
  * statistics (src/judge), and parent rows that summarise their children. Browser-safe, no React.
  */
 import {
-  bestRun, type Goal, groupRuns, type GroupOptions, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreGroup,
+  bestRun, type Goal, groupIndex, type GroupIndex, type GroupScore, type GroupOptions, groupsOf, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreGroup,
 } from '../../judge/index.js'
 import { shortSha } from './display.js'
 import type { ChildSummary, TableRun } from './snapshot.js'
@@ -127,22 +127,34 @@ const MISSING = '∅'
 
 /**
  * Groups the table's runs as src/judge does (never across experiments; a parent run is its children's summary, not a
- * member) and scores each group on `metrics` with the goals given.
+ * member) and scores each group on `metrics` with the goals given. `shown` (a filter's mask, 1 per kept run) groups
+ * only those runs, as grouping that subset would: which configuration each run is is worked out once per list and
+ * grouping (src/judge `groupIndex`), so a keystroke only collects and scores the runs it keeps.
  * @example tableGroups(runs, 'config', ['acc'], (k) => 'maximize', {})
  */
-export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: readonly string[], goalOf: (key: string) => Goal | undefined, config: JudgeConfig = {}): TableGroup[] {
+export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: readonly string[], goalOf: (key: string) => Goal | undefined, config: JudgeConfig = {}, shown: Uint8Array | null = null): TableGroup[] {
   if (!by) return []
-  const o: GroupOptions = { config }
-  if (by.startsWith('param:')) { const k = by.slice(6); o.by = (r) => (Object.hasOwn(r.params, k) ? String(r.params[k]) : MISSING) }
-  else if (by.startsWith('tag:')) { const k = by.slice(4); o.by = (r) => r.tags[k] ?? MISSING }
   const lead = metrics[0]
-  const groups = groupRuns(runs, o).map((g): TableGroup => {
+  // Scored when read: a keystroke groups every run it keeps, but only the sorted metric of every group and the
+  // groups on the page are read, so only those are scored (each once).
+  const groups = groupsOf(tableGroupIndex(runs, by, config), shown).map((g): TableGroup => {
     const stats = keyed<SampleStats | undefined>()
-    for (const k of metrics) stats[k] = scoreGroup(g, k, goalOf(k) ?? 'maximize').stats
-    const top = lead ? scoreGroup(g, lead, goalOf(lead) ?? 'maximize') : undefined
+    for (const k of metrics) {
+      Object.defineProperty(stats, k, {
+        enumerable: true, configurable: true,
+        get: () => {
+          const v = scoreGroup(g, k, goalOf(k) ?? 'maximize').stats
+          Object.defineProperty(stats, k, { value: v, enumerable: true, writable: true })
+          return v
+        },
+      })
+    }
+    let top: GroupScore<TableRun> | undefined | null = null
+    const score = () => (top === null ? (top = lead ? scoreGroup(g, lead, goalOf(lead) ?? 'maximize') : undefined) : top)
     return {
       key: g.key, id: shortHash(g.key), label: groupLabel(g.label, by), ...(g.commit ? { commit: g.commit } : {}), runs: g.runs, stats,
-      ...(top?.best ? { best: top.best } : {}), eligible: top?.values.length ?? 0,
+      get best() { return score()?.best },
+      get eligible() { return score()?.values.length ?? 0 },
     }
   })
   // The same params on two commits are two groups: name the commit where a label would otherwise repeat.
@@ -150,6 +162,23 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
   for (const g of groups) seen.set(g.label, (seen.get(g.label) ?? 0) + 1)
   for (const g of groups) if (g.commit && seen.get(g.label)! > 1) g.label += ` @ ${shortSha(g.commit)}`
   return groups
+}
+
+const indexes = new WeakMap<readonly TableRun[], Map<string, GroupIndex<TableRun>>>()
+
+/** src/judge's group index of a list, once per list, grouping and seed params. */
+function tableGroupIndex(runs: readonly TableRun[], by: GroupBy, config: JudgeConfig): GroupIndex<TableRun> {
+  let byKey = indexes.get(runs)
+  if (!byKey) indexes.set(runs, (byKey = new Map()))
+  const id = `${by}\u0000${JSON.stringify(config.seed_params ?? null)}`
+  let ix = byKey.get(id)
+  if (!ix) {
+    const o: GroupOptions = { config }
+    if (by.startsWith('param:')) { const k = by.slice(6); o.by = (r) => (Object.hasOwn(r.params, k) ? String(r.params[k]) : MISSING) }
+    else if (by.startsWith('tag:')) { const k = by.slice(4); o.by = (r) => r.tags[k] ?? MISSING }
+    byKey.set(id, (ix = groupIndex(runs, o)))
+  }
+  return ix
 }
 
 /** Groups sorted by a metric's mean (groups without one last) or by label; any other column keeps first-start order. */
