@@ -4,7 +4,7 @@
 // The table reads only runs.json, so this measures what a site of N runs in one experiment does per keystroke; the
 // page's server-rendered no-JS rows are the newest 100 either way. (bench/site.mjs --runs N --browser builds it all.)
 // Usage: node bench/site-table.mjs [--runs 10000] [--reference 1000] [--shots DIR] [--site DIR] [--keep DIR]
-//   [--ab DIR] [--rounds R] [--profile FILE] [--query '?group=config']
+//   [--ab DIR] [--rounds R] [--profile FILE] [--trace FILE] [--query '?group=config']
 // --shots DIR: screenshots of the N-run page, light and dark, 1440x900 and 390x844.
 // --site DIR: use a site already built with base /bench/ (the output `bench/site.mjs --keep` left, or `--keep`'s)
 //   instead of building a small one: its experiments 1 and 2 get the tables for the run, and their own runs.json files
@@ -14,6 +14,7 @@
 //   measured alternately, R rounds (default 3), A B then B A; prints each side's keystroke figures and the ratio.
 // --query Q: appended to the experiment pages' address (e.g. '?group=config': keystrokes into a grouped table).
 // --profile FILE: a CPU profile of the N-run page's keystrokes (first site, first round) to FILE, summarised by function.
+// --trace FILE: a Chrome trace of the same keystrokes to FILE, main-thread time summarised by event (layout, style, GC…).
 import { register } from 'tsx/esm/api'
 import { gzipSync } from 'node:zlib'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,7 +23,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
 register()
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10000' }, reference: { type: 'string', default: '1000' }, shots: { type: 'string' }, site: { type: 'string' }, keep: { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string' }, profile: { type: 'string' }, query: { type: 'string' } } })
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10000' }, reference: { type: 'string', default: '1000' }, shots: { type: 'string' }, site: { type: 'string' }, keep: { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string' }, profile: { type: 'string' }, trace: { type: 'string' }, query: { type: 'string' } } })
 const { buildSite } = await import('../src/site/build/index.ts')
 const { MemorySource } = await import('../src/site/build/memory-source.ts')
 const { tableRun } = await import('../src/site/build/collect.ts')
@@ -56,7 +57,7 @@ try {
     const order = r % 2 ? [...sites.keys()].reverse() : [...sites.keys()]
     for (const k of order) {
       if (sites.length > 1) console.log(`round ${r + 1}, site ${k ? 'B' : 'A'} (${sites[k]})`)
-      const [atN, atRef] = await keystrokes(sites[k], '/bench/', ['1', '2'], { query: values.query, ...(k === 0 && r === 0 && values.profile ? { profile: values.profile } : {}) })
+      const [atN, atRef] = await keystrokes(sites[k], '/bench/', ['1', '2'], { query: values.query, ...(k === 0 && r === 0 && values.profile ? { profile: values.profile } : {}), ...(k === 0 && r === 0 && values.trace ? { trace: values.trace } : {}) })
       all[k].n.push(...atN.times); all[k].ref.push(...atRef.times); all[k].sort.push(atN.sortMs); all[k].sortRef.push(atRef.sortMs); all[k].refMs.push(atN.refMs, atRef.refMs)
     }
   }
