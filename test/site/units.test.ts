@@ -243,6 +243,13 @@ describe('chart specs', () => {
     expect(svg).toBe(readFileSync(golden, 'utf8'))
     expect((svg.match(/<path /g) ?? []).length).toBeGreaterThanOrEqual(2)
   })
+  it('a line with more points than the plot has pixel columns is drawn 1 px wide (painted as a hairline), a sparser one 1.5 px', () => {
+    // the line's group; no stroke-width attribute is SVG's default, 1
+    const width = (n: number) => /stroke-width="([\d.]+)"/.exec(/<g[^>]*aria-label="line"[^>]*>/.exec(render(lineChartSpec(seriesRows([{ run: 'a', series: decodeSeries(encodeSeries('loss', pts(n, (i) => Math.sin(i)))) }]), { width: 400, height: 200 })))![0])?.[1] ?? '1'
+    expect(width(300)).toBe('1.5')
+    expect(width(325)).toBe('1')
+    expect(width(1500)).toBe('1')
+  })
   it('parallel coordinates normalise numbers and categories to [0, 1]', () => {
     const rows = parallelRows([{ run: 'a', values: { lr: 0.1, m: 'cnn' } }, { run: 'b', values: { lr: 0.3, m: 'mlp' } }], ['lr', 'm'])
     expect(rows.map((r) => r.pos)).toEqual([0, 1, 0, 1])

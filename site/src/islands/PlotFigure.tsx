@@ -6,8 +6,12 @@ import { useEffect, useRef } from 'react'
 import * as Plot from '@observablehq/plot'
 import type { PlotOptions } from '@observablehq/plot'
 
+/** A chart's spec, or the function making it: a live line redrawn in place never needs its spec made (RunCharts). */
+export type SpecOf = PlotOptions | (() => PlotOptions)
+const specOf = (s: SpecOf): PlotOptions => (typeof s === 'function' ? s() : s)
+
 interface Props {
-  spec: PlotOptions | null
+  spec: SpecOf | null
   className?: string
   /** Called with the dragged x range (in data units; ms for time axes), or null on double-click. */
   onZoom?: (domain: [number, number] | null) => void
@@ -16,8 +20,9 @@ interface Props {
    * fit the axes drawn (lineChartSpec `headroom`), the line's path is redrawn in place instead of a new chart: a live
    * page's update costs a path, not Plot's scales, axes and a new SVG (most of 20 open pages' CPU, bench/live.ts).
    * The chart is drawn anew when the pointer comes over it (its tip then knows every point) or the points leave the axes.
+   * `width` is the spec's: whether the chart drawn still fits is known without making the spec.
    */
-  line?: { key: string; rows: Array<{ x: number | Date; y: number }> }
+  line?: { key: string; width: number; rows: Array<{ x: number | Date; y: number }> }
 }
 
 /** Drags shorter than this many pixels are clicks, not zooms. */
@@ -52,8 +57,8 @@ export function redrawLine(chart: Element & { scale?: (name: string) => unknown 
 }
 
 /** The width a chart in `el` is fitted to: the container's (phones), else the spec's. */
-function availWidth(el: HTMLDivElement, spec: PlotOptions): number {
-  return el.clientWidth || spec.width || 640
+function availWidth(el: HTMLDivElement, specWidth: number | undefined): number {
+  return el.clientWidth || specWidth || 640
 }
 
 export default function PlotFigure({ spec, className, onZoom, line }: Props) {
@@ -68,15 +73,15 @@ export default function PlotFigure({ spec, className, onZoom, line }: Props) {
     const el = ref.current
     if (!el) return
     const d = drawn.current
-    if (spec && d && line && d.key === line.key && d.avail === availWidth(el, spec) && redrawLine(d.chart, line.rows)) { d.stale = true; return }
+    if (spec && d && line && d.key === line.key && d.avail === availWidth(el, line.width) && redrawLine(d.chart, line.rows)) { d.stale = true; return }
     d?.remove()
-    drawn.current = spec ? draw(el, spec, line?.key) : null
+    drawn.current = spec ? draw(el, specOf(spec), line?.key) : null
   }, [spec])
 
   /** Draws `spec` into `el`, with the drag-to-zoom handlers; `remove` takes both away. */
   function draw(el: HTMLDivElement, spec: PlotOptions, key: string | undefined): Drawn {
     // Fit the container (phones), never wider than the spec asks.
-    const avail = availWidth(el, spec)
+    const avail = availWidth(el, spec.width)
     const chart = Plot.plot({ ...spec, width: Math.max(240, Math.min(spec.width ?? avail, avail)) })
     el.replaceChildren(chart)
     const self: Drawn = { chart, key, avail, stale: false, remove: () => chart.remove() }
@@ -84,7 +89,7 @@ export default function PlotFigure({ spec, className, onZoom, line }: Props) {
     const fresh = () => {
       if (!self.stale || drawn.current !== self || !latest.current.spec) return
       self.remove()
-      drawn.current = draw(el, latest.current.spec, latest.current.key)
+      drawn.current = draw(el, specOf(latest.current.spec), latest.current.key)
     }
     chart.addEventListener('pointerenter', fresh)
     const x = zoomRef.current ? chart.scale('x') as { invert?: (px: number) => number | Date; range?: number[] } | undefined : undefined

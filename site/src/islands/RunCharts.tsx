@@ -9,7 +9,7 @@ import type { Series } from 'labbook-lib/site/browser/charts/series.js'
 import { lineChartSpec, seriesRows, SPARSE_POINTS, tickNumber, type LineRow, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
 import type { PlotOptions } from '@observablehq/plot'
 import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
-import PlotFigure from './PlotFigure'
+import PlotFigure, { type SpecOf } from './PlotFigure'
 import { getJson, getSeries } from './url'
 import { liveSeq, useLiveTick } from './live-channel'
 import { liveRun } from './regions'
@@ -32,9 +32,21 @@ function pick(s: Series, idx: number[]): Series {
 }
 
 function thin(s: Series): Series {
-  if (s.value.length <= DRAW_LIMIT) return s
-  return pick(s, minMaxIndices({ x: s.step, y: s.value }, DRAW_LIMIT))
+  return thinTo(s, DRAW_LIMIT)
 }
+
+function thinTo(s: Series, limit: number): Series {
+  if (s.value.length <= limit) return s
+  return pick(s, minMaxIndices({ x: s.step, y: s.value }, limit))
+}
+
+/** A chart's width (px). */
+const WIDTH = 560
+/**
+ * Points of a growing line (a live run's, redrawn after each change): about two per pixel column of its plot area
+ * (min and max), so the path the browser rebuilds and paints every second is no longer than the chart can show.
+ */
+const LIVE_POINTS = 1000
 
 /** The points of a full history inside an x range (in the axis' units), thinned to the drawing limit. */
 function inRange(s: Series, range: [number, number], x: XAxis, startTime: number): Series {
@@ -134,7 +146,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
 
   // Per chart: its spec and, while the run logs (no zoom, no smoothing), its line for PlotFigure to redraw in place
   // when only the points changed. A spec is made again only for a series that changed (the others keep theirs).
-  const made = useRef(new Map<string, { s: Series; opts: string; spec: PlotOptions; line?: { key: string; rows: LineRow[] } }>())
+  const made = useRef(new Map<string, { s: Series; opts: string; spec: SpecOf; line?: { key: string; width: number; rows: LineRow[] } }>())
   const specs = useMemo(() => keyed(Object.fromEntries(metrics.map((m) => {
     const s = series[m.key]
     if (!s || s.value.length <= 1) return [m.key, null]
@@ -142,9 +154,12 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     const opts = JSON.stringify([x, logY, smoothing, fromZero, zoom[m.key], label, startTime, grows])
     const old = made.current.get(m.key)
     if (old && old.s === s && old.opts === opts) return [m.key, old]
-    const rows = seriesRows([{ run: label, series: s }], { x, logY, startTimes: { [label]: startTime } })
-    const spec = lineChartSpec(rows, { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: 560, height: 240, headroom: grows ? 0.25 : 0 })
-    const made1 = { s, opts, spec, line: grows && rows.length > SPARSE_POINTS ? { key: opts, rows } : undefined }
+    const rows = seriesRows([{ run: label, series: grows ? thinTo(s, LIVE_POINTS) : s }], { x, logY, startTimes: { [label]: startTime } })
+    let spec: PlotOptions | undefined
+    const make = () => (spec ??= lineChartSpec(rows, { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: WIDTH, height: 240, headroom: grows ? 0.25 : 0 }))
+    // a growing line: PlotFigure redraws its path in place and makes the spec only when the chart is drawn anew
+    const line = grows && rows.length > SPARSE_POINTS ? { key: opts, width: WIDTH, rows } : undefined
+    const made1 = { s, opts, spec: line ? make : make(), line }
     made.current.set(m.key, made1)
     return [m.key, made1]
   }))), [metrics, series, x, logY, smoothing, fromZero, zoom, label, startTime, running])

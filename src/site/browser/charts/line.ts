@@ -113,8 +113,12 @@ export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOp
   // The y axis fits the data; "from zero" draws the zero line, which pulls the axis down to it.
   const marks: Plot.Markish[] = [Plot.ruleY(o.fromZero && !o.logY ? [0] : [], { strokeOpacity: 0.15 })]
   const many = new Set(rows.map((r) => r.run)).size > 1
+  // A counts pass for the dots below and the line width: points per run
+  const counts = new Map<string, number>()
+  for (const r of rows) counts.set(r.run, (counts.get(r.run) ?? 0) + 1)
+  const stroke = lineWidth(Math.max(0, ...counts.values()), o.width ?? 640)
   if (w > 0) {
-    marks.push(Plot.line(rows, { x: 'x', y: 'y', z: 'run', stroke: 'run', strokeOpacity: 0.25 }))
+    marks.push(Plot.line(rows, { x: 'x', y: 'y', z: 'run', stroke: 'run', strokeOpacity: 0.25, strokeWidth: stroke }))
     const smoothed: LineRow[] = []
     for (const run of new Set(rows.map((r) => r.run))) {
       const mine = rows.filter((r) => r.run === run)
@@ -123,11 +127,9 @@ export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOp
     }
     marks.push(Plot.line(smoothed, { x: 'x', y: 'y', z: 'run', stroke: 'run', strokeWidth: 1.5, tip: many ? undefined : { format: { stroke: false } } }))
   } else {
-    marks.push(Plot.line(rows, { x: 'x', y: 'y', z: 'run', stroke: 'run', strokeWidth: 1.5 }))
+    marks.push(Plot.line(rows, { x: 'x', y: 'y', z: 'run', stroke: 'run', strokeWidth: stroke }))
   }
   // A line through one point draws nothing: runs with few points get their points marked as well.
-  const counts = new Map<string, number>()
-  for (const r of rows) counts.set(r.run, (counts.get(r.run) ?? 0) + 1)
   const sparse = rows.filter((r) => counts.get(r.run)! <= SPARSE_POINTS)
   if (sparse.length) marks.push(Plot.dot(sparse, { x: 'x', y: 'y', fill: 'run', r: 3 }))
   const xLabel = o.x === 'wall' ? 'time' : o.x === 'relative' ? 'seconds' : 'step'
@@ -159,6 +161,16 @@ export function lineChartSpec(rows: LineRow[], o: LineChartOptions = {}): PlotOp
     color: { domain: o.runs ?? [...new Set(rows.map((r) => r.run))], range: PALETTE, legend: false },
     marks,
   }
+}
+
+/**
+ * A line's stroke width: 1.5 px, or 1 px when a run has more points than the plot has pixel columns. A dense line
+ * (a long history downsampled to min/max pairs, a live run's) is a band of strokes either way, and a 1 px stroke is
+ * painted as a hairline: about a quarter of the paint time of 1.5 px with round joins, in Chromium without a GPU
+ * (bench/live-page-cost.ts), which a live page pays on every redraw.
+ */
+export function lineWidth(points: number, width: number): number {
+  return points > width - 76 ? 1 : 1.5
 }
 
 /** The x extent of `xs` with `headroom` of its span (at least 1 unit) added past the end: a live line's room to grow. */
