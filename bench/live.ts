@@ -22,6 +22,7 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { decodeTable } from '../src/site/browser/table-data.js'
+import { threadCores, threadCpu } from './thread-cpu.js'
 
 const arg = (k: string, d: number) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? Number(process.argv[i + 1]) : d }
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -82,6 +83,10 @@ function chromiumCpu(): Map<number, number> {
   }
   return out
 }
+/** CPU ms of each thread of Chromium's renderers (one per page). */
+const rendererThreads = () => threadCpu([...chromiumCpu().keys()].filter((pid) => kindOf(pid) === 'renderer'))
+/** The renderers' cores since `before` per kind of thread (main, compositor, raster, …). */
+const threadsSince = (before: ReturnType<typeof rendererThreads>, wall: number) => threadCores(before, rendererThreads(), wall)
 /** Chromium's CPU ms since `before` (processes that exited meanwhile are not counted: a slight undercount). */
 function chromiumSince(before: Map<number, number>): number {
   let ms = 0
@@ -439,7 +444,7 @@ try {
   const commitCount = () => Number(spawnSync('git', ['-C', repo.dir, 'rev-list', '--count', 'labbook'], { encoding: 'utf8' }).stdout.trim() || 0)
   /** One phase: points/s, and where the 2 cores went meanwhile (serve, the browser, this process's clients). */
   const phase = async (ms: number) => {
-    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
+    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), threads0 = rendererThreads(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
     const { points, took } = await blast(ms)
     const wall = performance.now() - t0
     const commits = commitCount() - commits0
@@ -455,6 +460,7 @@ try {
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
       chromeCores: chromiumSince(chrome0) / wall,
       chromeKinds: chromiumKinds(chrome0, wall),
+      threads: threadsSince(threads0, wall),
       clientCores: (self.user + self.system) / 1000 / wall,
     }
   }
@@ -473,6 +479,7 @@ try {
   const withPages = await phase(SECONDS * 1000)
   if (prof) {
     const { profile } = await prof.send('Profiler.stop')
+    if (process.env.BENCH_PAGE_PROF !== '1') (await import('node:fs')).writeFileSync(process.env.BENCH_PAGE_PROF!, JSON.stringify(profile)) // a file name: the whole profile
     const self = new Map<string, number>()
     const byId = new Map(profile.nodes.map((n) => [n.id, n]))
     const dt = profile.timeDeltas ?? []
@@ -489,7 +496,7 @@ try {
   console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.rate.toFixed(0)} points/s with no page (${cores(none)}), ${withPages.rate.toFixed(0)} with ${PAGES} pages open (${cores(withPages)}): ratio ${(withPages.rate / none.rate).toFixed(2)}`)
   console.log(`  no page: ${none.call}`)
   console.log(`  ${PAGES} pages: ${withPages.call}`)
-  console.log(`  Chromium cores by process with ${PAGES} pages: ${withPages.chromeKinds}`)
+  console.log(`  Chromium cores by process with ${PAGES} pages: ${withPages.chromeKinds}; the renderers' threads: ${withPages.threads}`)
   console.log(`serve CPU per 1,000 points logged: ${none.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
   // Where the drop comes from. Throughput = serve's cores ÷ serve's CPU per point, so the ratio is the product of
   // (a) serve's cores with pages ÷ without: below 1 when others (Chromium, the clients) took the cores serve had,
