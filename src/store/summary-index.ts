@@ -7,7 +7,7 @@ import { readShard } from './summaries.js'
 import { RECENT_FILE, ROOT_FILE, RUN_FILE, RUNS_DIR, SUMMARIES_FILE } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
 import type { DamagedRun } from '../model/book.js'
-import { isTreeMode, type ObjectStore, type TreeEntry } from './objects.js'
+import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
 import { ListingBuilder, ListingFile, ListingTable, ListingWriteError, type ColumnName } from './listing.js'
 import type { ScannedLine } from './summary-scan.js'
@@ -113,18 +113,19 @@ export class SummaryIndex {
       for (const run of await this.all(view)) fromRun(run)
       return b.finish(key, this.damaged)
     }
-    // Format 2: every shard tree in one write to `git cat-file`, and each shard's summary files asked for as soon as
-    // its tree is in (not after all 256: git inflates the first shards' files while the later trees are parsed), then
-    // each shard parsed as soon as its files are in, in shard order, while git still sends the later ones. A fresh
-    // clone's objects are packed: the round trips, not the bytes, are what costs. A failed read behind the shard being
-    // parsed is held (handled) until its turn comes, then thrown as before.
+    // Format 2: every shard tree in one round trip to `git cat-file`, then every summary file in one more (a fresh
+    // clone's objects are packed: the round trips, not the bytes, are what costs).
     const shards = (await view.list(RUNS_DIR)).filter((e) => isTreeMode(e.mode))
-    const trees = shards.map((s) => this.store.readTree(s.oid))
-    const blob = (entries: TreeEntry[], name: string) => {
+    const trees = await Promise.all(shards.map((s) => this.store.readTree(s.oid)))
+    const blob = (entries: typeof trees[number], name: string) => {
       const e = entries.find((x) => x.name === name)
       return e && !isTreeMode(e.mode) ? this.store.readBlobParts(e.oid) : Promise.resolve([])
     }
-    const files: Array<Promise<Buffer[][]> | undefined> = trees.map((t) => t.then((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)])))
+    // Every file is asked for at once (one write to `git cat-file`), then each shard is parsed as soon as its files
+    // are in, in shard order, while git still inflates and sends the later ones (before, every file was awaited
+    // first: git and the parse took turns). A failed read behind the shard being parsed is held (handled) until its
+    // turn comes, then thrown as before.
+    const files: Array<Promise<Buffer[][]> | undefined> = trees.map((entries) => Promise.all([blob(entries, SUMMARIES_FILE), blob(entries, RECENT_FILE)]))
     // handled one by one (Promise.all would hold every shard's bytes until the last is in)
     for (const f of files) f!.catch(() => {})
     const damaged: DamagedRun[] = []
@@ -133,7 +134,6 @@ export class SummaryIndex {
     for (let k = 0; k < shards.length; k++) {
       // recent.jsonl's lines win over summaries.jsonl's; a tombstone removes the run
       const byId = new Map<string, { line: ScannedLine; bytes: readonly Buffer[]; start: number; end: number } | null>()
-      const entries = await trees[k]!
       const shardFiles = await files[k]!
       files[k] = undefined // a settled promise keeps its value: drop it, so the shard's bytes go once written
       for (const bytes of shardFiles) {
@@ -142,7 +142,7 @@ export class SummaryIndex {
           if (line) byId.set(line.id, line.values && { line, bytes, start, end })
         })
       }
-      for (const e of entries) {
+      for (const e of trees[k]!) {
         if (!isTreeMode(e.mode)) continue
         const r = byId.get(e.name)
         if (r) {
