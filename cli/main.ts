@@ -201,4 +201,9 @@ if (isBin()) {
   } else {
     process.exitCode = r.exitCode
   }
+  // Once nothing is left to do (the event loop is empty: output written, the listing file saved, children and timers
+  // done or unref'd, just as node's own exit waits), end at once with process.exitCode: node's own exit first tears
+  // the V8 heap down page by page (~45 ms CPU at the end of a cold `ls` of 10,000 runs on a loaded machine, issue 17)
+  // for a process that ends anyway. 'exit' listeners run either way.
+  process.once('beforeExit', () => process.exit())
 }
