@@ -15,7 +15,7 @@ import { closest } from '../src/model/suggest.js'
 import { packageVersion } from '../src/package-files.js'
 import { beforeDashes, usage } from './args.js'
 import { parseCommandArgs } from './parse.js'
-import { withContext, type CliContext } from './context.js'
+import { soleInvocation, withContext, type CliContext } from './context.js'
 import { processIO, type CliIO } from './io.js'
 import { colorsFor, printError, say } from './output.js'
 import { examplesOf, type AnyCommand } from './help.js'
@@ -190,6 +190,7 @@ if (isBin()) {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0)
   })
+  soleInvocation()
   const r = await main(process.argv.slice(2))
   if (r.signal) {
     const n = constants.signals[r.signal] ?? 0
