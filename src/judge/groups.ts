@@ -265,6 +265,8 @@ export interface GroupIndex<R extends JudgedRun> {
   readonly config: Int32Array
   /** 1 for a run that is some run's parent in `runs`: only those can be a summary instead of a member. */
   readonly parent: Uint8Array
+  /** Whether any run of `runs` is another's parent (when none, no subset has a summary to leave out). */
+  readonly hasParents: boolean
   readonly idents: readonly GroupIdent[]
   readonly seeds: ReadonlySet<string>
   /** Whether groups carry the code commit (the configuration rule with its default split). */
@@ -306,26 +308,30 @@ export function groupIndex<R extends JudgedRun>(runs: readonly R[], o: GroupOpti
     numbers.push(nums.length ? nums.slice() : NO_NUMS)
     idents.push({ part, by })
   }
-  return { runs, order, config, parent, idents, seeds, commit: !o.by && !o.split }
+  return { runs, order, config, parent, hasParents: parent.includes(1), idents, seeds, commit: !o.by && !o.split }
 }
 
 /**
  * The groups of the runs of an index that are in a set (`shown[i] === 1`; every run when null), exactly as
  * `groupRuns` groups that subset: a run with a child in the set is its summary, not a member; groups in order of
- * their first member's start; key and label spelled once per index.
+ * their first member's start; key and label spelled once per index. `positions`, when given, gets one array per group
+ * (in the same order): its members' positions in `ix.runs`, for columns read by position (`scoreAt`).
  * @example groupsOf(groupIndex(runs, { config }), mask).map((g) => g.runs.length)
  */
-export function groupsOf<R extends JudgedRun>(ix: GroupIndex<R>, shown: Uint8Array | null = null): RunGroup<R>[] {
+export function groupsOf<R extends JudgedRun>(ix: GroupIndex<R>, shown: Uint8Array | null = null, positions?: number[][]): RunGroup<R>[] {
   const { runs, order, config, parent, idents, seeds } = ix
   const n = runs.length
-  // the rule that depends on the set: parents of the runs in it
+  // the rule that depends on the set: parents of the runs in it (none to look for when no run is a parent: this pass
+  // reads every run object, the rest of groupsOf only typed arrays)
   const parents = new Set<string>()
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; ix.hasParents && i < n; i++) {
     if (shown !== null && shown[i] !== 1) continue
     const p = runs[i]!.parent
     if (p) parents.add(p)
   }
   const made: (Group<R> | undefined)[] = new Array(idents.length)
+  // with `positions`: each group's members' positions in `runs`, by configuration number while filling
+  const at: number[][] = positions ? new Array(idents.length) : []
   const out: Group<R>[] = []
   for (let k = 0; k < n; k++) {
     const i = order[k]!
@@ -333,14 +339,45 @@ export function groupsOf<R extends JudgedRun>(ix: GroupIndex<R>, shown: Uint8Arr
     const r = runs[i]!
     if (parent[i] === 1 && parents.has(r.id)) continue
     const c = config[i]!, g = made[c]
-    if (g) { g.runs.push(r); continue }
+    if (g) { g.runs.push(r); if (positions) at[c]!.push(i); continue }
     const ident = idents[c]!
     const m = new Group(r, ident, seeds)
     if (ix.commit) m.commit = ident.part
     made[c] = m
     out.push(m)
+    if (positions) { at[c] = [i]; positions.push(at[c]!) }
   }
   return out
+}
+
+/**
+ * Each run's value of `key` where src/judge counts it (`eligibleValue`), NaN where it does not (an eligible value is
+ * finite): a column for `scoreAt`, read once per list and metric instead of once per group and keystroke.
+ * @example scoreAt(runs, positions[0], eligibleColumn(runs, 'acc'), 'maximize').stats?.mean
+ */
+export function eligibleColumn(runs: readonly JudgedRun[], key: string): Float64Array {
+  const out = new Float64Array(runs.length)
+  for (let i = 0; i < runs.length; i++) out[i] = eligibleValue(runs[i]!, key) ?? Number.NaN
+  return out
+}
+
+/**
+ * `scoreGroup` of the group whose members are `runs[at[0]], runs[at[1]], …` (member order), over a column of their
+ * eligible values (`eligibleColumn`): the same statistics and best member, reading typed arrays instead of the run
+ * objects (only tied values read their runs, for the tie-break).
+ * @example scoreAt(runs, [0, 3, 4], eligibleColumn(runs, 'acc'), 'maximize').best?.id
+ */
+export function scoreAt<R extends JudgedRun>(runs: readonly R[], at: ArrayLike<number>, column: Float64Array, goal: Goal): { stats?: SampleStats; best?: R; eligible: number } {
+  const values: number[] = []
+  let best = -1, bestValue = 0
+  for (let k = 0; k < at.length; k++) {
+    const i = at[k]!, v = column[i]!
+    if (v !== v) continue
+    values.push(v)
+    if (best < 0 || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(runs[i]!, runs[best]!) < 0)) { best = i; bestValue = v }
+  }
+  const stats = describe(values)
+  return { eligible: values.length, ...(stats ? { stats } : {}), ...(best >= 0 ? { best: runs[best]! } : {}) }
 }
 
 /** Positions of `runs` in start order (tieBreak), as startOrder walks them: no sort when they already come sorted either way. */

@@ -4,7 +4,7 @@
 // and two commits, runs in any order. And groupsOf over one groupIndex of a list (the experiment table's way to group
 // what each filter keystroke keeps) against groupRuns of that subset.
 import { describe, expect, it } from 'vitest'
-import { bestGroup, bestGroupOf, type Goal, type GroupOptions, type GroupScore, groupIndex, groupRuns, groupsOf, type JudgedRun, type RunGroup } from '../../src/judge/index.js'
+import { bestGroup, bestGroupOf, eligibleColumn, type Goal, type GroupOptions, type GroupScore, groupIndex, groupRuns, groupsOf, type JudgedRun, type RunGroup, scoreAt, scoreGroup } from '../../src/judge/index.js'
 
 function rng(seed: number): () => number {
   return () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff)
@@ -119,11 +119,33 @@ describe('groupsOf(groupIndex(list), mask)', () => {
           const p = [0.05, 0.3, 0.5, 0.9, 1, 0][m]!
           for (let i = 0; i < list.length; i++) mask[i] = r() < p ? 1 : 0
           const subset = list.filter((_, i) => mask[i] === 1)
-          expect(groupsOf(ix, mask).map(group), `${seed} ${label} mask ${p}`).toEqual(groupRuns(subset, o).map(group))
+          const positions: number[][] = []
+          const groups = groupsOf(ix, mask, positions)
+          expect(groups.map(group), `${seed} ${label} mask ${p}`).toEqual(groupRuns(subset, o).map(group))
+          // each group's members' positions, and scoring from columns by position as scoreGroup scores the group
+          expect(positions.map((at) => at.map((i) => list[i]!.id))).toEqual(groups.map((g) => g.runs.map((x) => x.id)))
+          for (const key of ['acc', 'loss', 'missing']) {
+            const column = eligibleColumn(list, key)
+            for (const goal of ['maximize', 'minimize'] as Goal[]) {
+              groups.forEach((g, gi) => {
+                const s = scoreGroup(g, key, goal), c = scoreAt(list, positions[gi]!, column, goal)
+                expect({ stats: c.stats, best: c.best?.id, eligible: c.eligible }, `${seed} ${label} ${key} ${goal}`).toEqual({ stats: s.stats, best: s.best?.id, eligible: s.values.length })
+              })
+            }
+          }
           cases++
         }
       }
     }
     expect(cases).toBe(12 * 4 * 6)
+  })
+
+  it('groups a list where no run is a parent (the index skips the summary rule) as groupRuns does', () => {
+    const list = runs(5, 300, { configs: 20, values: [0.1, 0.2, Number.NaN] }).map((r) => ({ ...r, parent: undefined }))
+    const ix = groupIndex(list)
+    expect(ix.hasParents).toBe(false)
+    const mask = Uint8Array.from(list, (_, i) => (i % 3 === 0 ? 1 : 0))
+    expect(groupsOf(ix, mask).map(group)).toEqual(groupRuns(list.filter((_, i) => mask[i] === 1)).map(group))
+    expect(groupIndex(runs(5, 300, { configs: 20, values: [0.1] })).hasParents).toBe(true)
   })
 })

@@ -68,6 +68,14 @@ describe('groups in the table', () => {
     expect(g[0]!.stats.acc).toEqual(stats([0.90, 0.91]))
     expect(g[0]!.best!.id).toBe('b1') // the FAILED 0.99 is a member, never the best
     expect(g[0]!.id).toMatch(/^[0-9a-f]{8}$/)
+    // what a group row shows of its members, read from columns: finished runs, distinct values of a param (a missing one counts)
+    expect([g[0]!.finished, g[1]!.finished]).toEqual([2, 3])
+    const col = (key: string) => ({ id: `param:${key}`, kind: 'param' as const, key, label: key })
+    expect(g[0]!.distinct(col('lr'))).toEqual({ count: 1, one: 0.2 })
+    expect(g[0]!.distinct(col('seed'))).toEqual({ count: 3 })
+    expect(g[0]!.distinct(col('nope'))).toEqual({ count: 1 })
+    const masked = tableGroups(runs, 'config', ['acc'], goalOf, {}, Uint8Array.from([0, 0, 1, 1, 0, 0]))
+    expect(masked.map((x) => [x.label, x.finished, x.distinct(col('seed')), x.stats.acc?.n, x.best?.id])).toEqual([['lr=0.1', 1, { count: 1, one: 2 }, 1, 'a2'], ['lr=0.2', 1, { count: 1, one: 0 }, 1, 'b0']])
     expect(tableGroups(runs, 'param:seed', ['acc'], goalOf).map((x) => x.label)).toEqual(['seed=0', 'seed=1', 'seed=2', 'seed=9'])
   })
   it('keeps the same configuration on two commits apart (the CLI and report rule) and names the commit', () => {

@@ -4,11 +4,11 @@
  * statistics (src/judge), and parent rows that summarise their children. Browser-safe, no React.
  */
 import {
-  bestRun, type Goal, groupIndex, type GroupIndex, type GroupScore, type GroupOptions, groupsOf, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreGroup,
+  bestRun, eligibleColumn, type Goal, groupIndex, type GroupIndex, type GroupOptions, groupsOf, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreAt,
 } from '../../judge/index.js'
 import { shortSha } from './display.js'
 import type { ChildSummary, TableRun } from './snapshot.js'
-import { ATTR_COLUMNS, type Column } from './table.js'
+import { ATTR_COLUMNS, cellValue, type Column } from './table.js'
 import { keyed } from '../../model/run.js'
 
 /** Name and status lead every row; the other attributes follow the chosen key columns. */
@@ -114,6 +114,10 @@ export interface TableGroup {
   best?: TableRun
   /** Members that count on the first primary metric. */
   eligible: number
+  /** Members that FINISHED. */
+  finished: number
+  /** How many distinct values a column has among the members (a missing value counts as one), and the value when one. */
+  distinct(col: Column): { count: number; one?: string | number | boolean }
 }
 
 /** The label of a group: its shared params (or tag, or grouped value) as `k=v` joined by ` · `. */
@@ -137,24 +141,30 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
   const lead = metrics[0]
   // Scored when read: a keystroke groups every run it keeps, but only the sorted metric of every group and the
   // groups on the page are read, so only those are scored (each once).
-  const groups = groupsOf(tableGroupIndex(runs, by, config), shown).map((g): TableGroup => {
+  // Scored from columns (src/judge `scoreAt`): each metric's eligible values are read from the runs once per list, so
+  // a sort on a metric (every group) or a page of groups reads typed arrays, not every member's objects again.
+  const positions: number[][] = []
+  const groups = groupsOf(tableGroupIndex(runs, by, config), shown, positions).map((g, gi): TableGroup => {
+    const at = positions[gi]!
     const stats = keyed<SampleStats | undefined>()
     for (const k of metrics) {
       Object.defineProperty(stats, k, {
         enumerable: true, configurable: true,
         get: () => {
-          const v = scoreGroup(g, k, goalOf(k) ?? 'maximize').stats
+          const v = scoreAt(runs, at, eligibleOf(runs, k), goalOf(k) ?? 'maximize').stats
           Object.defineProperty(stats, k, { value: v, enumerable: true, writable: true })
           return v
         },
       })
     }
-    let top: GroupScore<TableRun> | undefined | null = null
-    const score = () => (top === null ? (top = lead ? scoreGroup(g, lead, goalOf(lead) ?? 'maximize') : undefined) : top)
+    let top: ReturnType<typeof scoreAt<TableRun>> | undefined | null = null
+    const score = () => (top === null ? (top = lead ? scoreAt(runs, at, eligibleOf(runs, lead), goalOf(lead) ?? 'maximize') : undefined) : top)
     return {
       key: g.key, id: shortHash(g.key), label: groupLabel(g.label, by), ...(g.commit ? { commit: g.commit } : {}), runs: g.runs, stats,
       get best() { return score()?.best },
-      get eligible() { return score()?.values.length ?? 0 },
+      get eligible() { return score()?.eligible ?? 0 },
+      get finished() { const f = finishedOf(runs); let n = 0; for (const i of at) n += f[i]!; return n },
+      distinct: (col) => distinctAt(runs, at, col),
     }
   })
   // The same params on two commits are two groups: name the commit where a label would otherwise repeat.
@@ -162,6 +172,58 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
   for (const g of groups) seen.set(g.label, (seen.get(g.label) ?? 0) + 1)
   for (const g of groups) if (g.commit && seen.get(g.label)! > 1) g.label += ` @ ${shortSha(g.commit)}`
   return groups
+}
+
+const eligibleColumns = new WeakMap<readonly TableRun[], Map<string, Float64Array>>()
+
+/** src/judge's eligible values of one metric over a list (NaN: not counted), once per list and metric. */
+function eligibleOf(runs: readonly TableRun[], key: string): Float64Array {
+  let byKey = eligibleColumns.get(runs)
+  if (!byKey) eligibleColumns.set(runs, (byKey = new Map()))
+  let c = byKey.get(key)
+  if (!c) byKey.set(key, (c = eligibleColumn(runs, key)))
+  return c
+}
+
+const finishedColumns = new WeakMap<readonly TableRun[], Uint8Array>()
+
+/** 1 for each run of a list that FINISHED, once per list. */
+function finishedOf(runs: readonly TableRun[]): Uint8Array {
+  let f = finishedColumns.get(runs)
+  if (!f) { f = new Uint8Array(runs.length); for (let i = 0; i < runs.length; i++) if (runs[i]!.status === 'FINISHED') f[i] = 1; finishedColumns.set(runs, f) }
+  return f
+}
+
+/** A column's values over a list as numbers (one per distinct value, undefined included), and a scratch array to count them. */
+interface ValueIds { ids: Int32Array; values: (string | number | boolean | undefined)[]; seen: Uint32Array; stamp: number }
+const valueIds = new WeakMap<readonly TableRun[], Map<string, ValueIds>>()
+
+/** The distinct values of `col` among `runs[at[…]]`, as `new Set(members.map(cellValue))` counts them, from a column made once per list. */
+function distinctAt(runs: readonly TableRun[], at: readonly number[], col: Column): { count: number; one?: string | number | boolean } {
+  let byCol = valueIds.get(runs)
+  if (!byCol) valueIds.set(runs, (byCol = new Map()))
+  let v = byCol.get(col.id)
+  if (!v) {
+    const ids = new Int32Array(runs.length), values: ValueIds['values'] = [], pos = new Map<unknown, number>()
+    for (let i = 0; i < runs.length; i++) {
+      const x = cellValue(runs[i]!, col)
+      let k = pos.get(x) // SameValueZero, as a Set counts
+      if (k === undefined) { k = values.length; values.push(x); pos.set(x, k) }
+      ids[i] = k
+    }
+    byCol.set(col.id, (v = { ids, values, seen: new Uint32Array(values.length), stamp: 0 }))
+  }
+  const stamp = ++v.stamp
+  if (stamp === 0xffffffff) { v.seen.fill(0); v.stamp = 1 }
+  let count = 0, first = -1
+  for (const i of at) {
+    const k = v.ids[i]!
+    if (v.seen[k] === v.stamp) continue
+    v.seen[k] = v.stamp
+    if (count++ === 0) first = k
+  }
+  const one = count === 1 ? v.values[first] : undefined
+  return { count, ...(one !== undefined ? { one } : {}) }
 }
 
 const indexes = new WeakMap<readonly TableRun[], Map<string, GroupIndex<TableRun>>>()
