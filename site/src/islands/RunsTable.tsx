@@ -126,7 +126,9 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   // Per keystroke: one mask over columns (src/site/browser/table-filter.ts), one pass over the cached sort order;
   // row objects only for the page drawn.
   const mask = useMemo(() => (runs && applied.ast ? filterMask(runs, applied.ast) : null), [runs, applied])
-  const rows = useMemo((): RowList => (runs ? rowList(runs, mask, sortCol, sort.desc) : EMPTY_ROWS), [runs, mask, sortCol, sort.desc])
+  // Grouped, the table shows groups: the runs' row order is not needed, only how many runs the filter keeps.
+  const rows = useMemo((): RowList => (runs && !group ? rowList(runs, mask, sortCol, sort.desc) : EMPTY_ROWS), [runs, group, mask, sortCol, sort.desc])
+  const kept = useMemo(() => (!runs ? 0 : !group ? rows.length : mask ? countOnes(mask) : runs.length), [runs, group, rows, mask])
   const open = useMemo(() => new Set(view.open), [view.open])
   // Children show under their parent only while it is open.
   const flat = useMemo(() => (runs ? openRows(runs, rows, open.size ? (r) => open.has(r.id) : NONE_OPEN) : rows), [runs, rows, open])
@@ -145,7 +147,8 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   const units = group ? groups.length : flat.length
   const shownGroups = useMemo(() => (group ? groups.slice(page * pageSize, (page + 1) * pageSize) : []), [group, groups, page, pageSize])
   const picked = useMemo(() => groups.filter((g) => pickedGroups.has(g.key)), [groups, pickedGroups])
-  // The group curves load members' series: they follow the filter once typing pauses, not at every keystroke.
+  // The group curves load members' series (up to 240 requests): they follow the filter once typing pauses, not at
+  // every keystroke, and any other change (sort, page, group picked) once the table's frame is drawn.
   const curves = useMemo(() => (group && groups.length > 0 && primary.length > 0
     ? (picked.length ? picked : shownGroups).slice(0, 8).map((g) => ({ label: g.label, runs: g.runs.filter((r) => ineligible(r) === undefined).map((r) => r.id) })).filter((g) => g.runs.length > 0)
     : []), [group, groups, primary, picked, shownGroups])
@@ -197,7 +200,7 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
         {group && <button className="primary compare-groups" disabled={picked.length < 2 || picked.length > 8} onClick={() => { location.href = groupsHref }} title="Select 2 to 8 groups">
           Compare groups {picked.length ? `(${picked.length})` : ''}
         </button>}
-        <span className="muted count">{group ? `${groups.length} groups of ` : ''}{rows.length} of {runs.length} runs</span>
+        <span className="muted count">{group ? `${groups.length} groups of ` : ''}{kept} of {runs.length} runs</span>
       </div>
       {compiled.error && <div className="error" role="alert">{compiled.error}{applied.ast && <div className="muted small">The table shows the last filter that parsed: <code>{formatFilter(applied.ast)}</code></div>}</div>}
       <div className="scroll">
@@ -247,23 +250,34 @@ const goalText = (goal: string | undefined, primary: boolean) => `${primary ? 'p
 /** How long typing in the filter pauses before the address and the group curves follow it. */
 const ADDRESS_PAUSE_MS = 300
 
+/** How many rows a filter's mask keeps. */
+function countOnes(mask: Uint8Array): number {
+  let n = 0
+  for (let i = 0; i < mask.length; i++) n += mask[i]!
+  return n
+}
+
 const whenIdle = (f: (d: { timeRemaining(): number }) => void): number =>
   typeof requestIdleCallback === 'function' ? requestIdleCallback(f, { timeout: 2000 }) : (setTimeout(() => f({ timeRemaining: () => 10 }), 50) as unknown as number)
 const cancelIdle = (h: number) => (typeof cancelIdleCallback === 'function' ? cancelIdleCallback(h) : clearTimeout(h))
 
-/** `value` once it has not changed for `wait` ms (at once when `wait` is 0). */
+/**
+ * `value` once it has not changed for `wait` ms; with `wait` 0, once the frame that shows the change is drawn (what
+ * follows it, e.g. the group curves' requests, then never delays that frame).
+ */
 function useSettled<T>(value: T, wait: number): T {
   const [settled, setSettled] = useState(value)
   useEffect(() => {
-    if (wait <= 0) { setSettled(value); return }
-    const t = setTimeout(() => setSettled(value), wait)
-    return () => clearTimeout(t)
+    let t: ReturnType<typeof setTimeout> | undefined, f = 0
+    if (wait > 0 || typeof requestAnimationFrame !== 'function') t = setTimeout(() => setSettled(value), wait)
+    else f = requestAnimationFrame(() => { t = setTimeout(() => setSettled(value), 0) })
+    return () => { clearTimeout(t); if (f) cancelAnimationFrame(f) }
   }, [value, wait])
-  return wait <= 0 ? value : settled
+  return settled
 }
 
 const GroupRow = memo(function GroupRow({ g, columns, primary, open, picked, onOpen, onPick }: { g: TableGroup; columns: Col[]; primary: string[]; open: boolean; picked: boolean; onOpen: (id: string) => void; onPick: (key: string) => void }) {
-  const finished = g.runs.filter((r) => r.status === 'FINISHED').length
+  const finished = g.finished
   return (
     <tr className={`group-row${open ? ' open' : ''}`} data-group={g.id}>
       <td><input type="checkbox" aria-label={`Select group ${g.label}`} checked={picked} onChange={() => onPick(g.key)} /></td>
@@ -285,10 +299,9 @@ const GroupRow = memo(function GroupRow({ g, columns, primary, open, picked, onO
           return <td key={c.id} className="mono" title="every run of this group ran on this commit">{url ? <a href={url} rel="noopener noreferrer">{shortSha(g.commit)}</a> : shortSha(g.commit)}</td>
         }
         if (c.kind === 'param' || c.kind === 'tag') {
-          const vals = new Set(g.runs.map((r) => cellValue(r, c)))
-          const one = vals.size === 1 ? [...vals][0] : undefined
-          if (vals.size === 1 && typeof one === 'number') return <td key={c.id} className="num">{fmtValue(one)}</td>
-          return <td key={c.id} className="wrap">{vals.size === 1 ? <ClippedText text={fmtValue(one)} /> : <span className="muted">{vals.size} values</span>}</td>
+          const { count, one } = g.distinct(c)
+          if (count === 1 && typeof one === 'number') return <td key={c.id} className="num">{fmtValue(one)}</td>
+          return <td key={c.id} className="wrap">{count === 1 ? <ClippedText text={fmtValue(one)} /> : <span className="muted">{count} values</span>}</td>
         }
         return <td key={c.id} />
       })}
