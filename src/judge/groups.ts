@@ -267,6 +267,10 @@ export interface GroupIndex<R extends JudgedRun> {
   readonly parent: Uint8Array
   /** Whether any run of `runs` is another's parent (when none, no subset has a summary to leave out). */
   readonly hasParents: boolean
+  /** By position: the number of the run's id among the parent ids named in `runs` (-1: no run names it as parent). */
+  readonly asParent: Int32Array
+  /** By position: the number of the run's parent id, as `asParent` numbers them (-1: no parent). */
+  readonly parentOf: Int32Array
   readonly idents: readonly GroupIdent[]
   readonly seeds: ReadonlySet<string>
   /** Whether groups carry the code commit (the configuration rule with its default split). */
@@ -308,44 +312,96 @@ export function groupIndex<R extends JudgedRun>(runs: readonly R[], o: GroupOpti
     numbers.push(nums.length ? nums.slice() : NO_NUMS)
     idents.push({ part, by })
   }
-  return { runs, order, config, parent, hasParents: parent.includes(1), idents, seeds, commit: !o.by && !o.split }
+  // Parent ids as numbers, so a subset's summaries are found without reading the run objects (groupMembers).
+  const asParent = new Int32Array(parentIds.size ? n : 0).fill(-1), parentOf = new Int32Array(parentIds.size ? n : 0).fill(-1)
+  if (parentIds.size) {
+    const num = new Map<string, number>()
+    for (const p of parentIds) num.set(p, num.size)
+    for (let i = 0; i < n; i++) {
+      const r = runs[i]!
+      asParent[i] = num.get(r.id) ?? -1
+      if (r.parent) parentOf[i] = num.get(r.parent)!
+    }
+  }
+  return { runs, order, config, parent, hasParents: parent.includes(1), asParent, parentOf, idents, seeds, commit: !o.by && !o.split }
 }
 
 /**
  * The groups of the runs of an index that are in a set (`shown[i] === 1`; every run when null), exactly as
  * `groupRuns` groups that subset: a run with a child in the set is its summary, not a member; groups in order of
- * their first member's start; key and label spelled once per index. `positions`, when given, gets one array per group
- * (in the same order): its members' positions in `ix.runs`, for columns read by position (`scoreAt`).
+ * their first member's start; key and label spelled once per index.
  * @example groupsOf(groupIndex(runs, { config }), mask).map((g) => g.runs.length)
  */
-export function groupsOf<R extends JudgedRun>(ix: GroupIndex<R>, shown: Uint8Array | null = null, positions?: number[][]): RunGroup<R>[] {
-  const { runs, order, config, parent, idents, seeds } = ix
+export function groupsOf<R extends JudgedRun>(ix: GroupIndex<R>, shown: Uint8Array | null = null): RunGroup<R>[] {
+  return groupsAt(ix, groupMembers(ix, shown), false)
+}
+
+/** Which runs of an index each group of a subset has, as positions (`groupMembers`). */
+export interface GroupMembers {
+  /** Each group's configuration number (`GroupIndex.config`), groups in order of their first member's start. */
+  readonly configs: Int32Array
+  /** The members' positions in the index's runs, group after group, each group's in start order. */
+  readonly members: Uint32Array
+  /** Group g's members are `members[from[g]]` up to `members[from[g + 1]]` (excluded). */
+  readonly from: Uint32Array
+}
+
+/**
+ * The members of `groupsOf(ix, shown)`'s groups as positions, from typed arrays only (no run object is read): for
+ * columns read by position (`scoreAt`), and for `groupsAt`.
+ * @example const m = groupMembers(ix, mask); m.members.subarray(m.from[0], m.from[1])
+ */
+export function groupMembers<R extends JudgedRun>(ix: GroupIndex<R>, shown: Uint8Array | null = null): GroupMembers {
+  const { runs, order, config, parent, asParent, parentOf } = ix
   const n = runs.length
-  // the rule that depends on the set: parents of the runs in it (none to look for when no run is a parent: this pass
-  // reads every run object, the rest of groupsOf only typed arrays)
-  const parents = new Set<string>()
+  // the rule that depends on the set: parents of the runs in it (by number, none to look for when no run is a parent)
+  const parents = new Uint8Array(ix.hasParents ? n : 0)
   for (let i = 0; ix.hasParents && i < n; i++) {
     if (shown !== null && shown[i] !== 1) continue
-    const p = runs[i]!.parent
-    if (p) parents.add(p)
+    const p = parentOf[i]!
+    if (p >= 0) parents[p] = 1
   }
-  const made: (Group<R> | undefined)[] = new Array(idents.length)
-  // with `positions`: each group's members' positions in `runs`, by configuration number while filling
-  const at: number[][] = positions ? new Array(idents.length) : []
-  const out: Group<R>[] = []
+  const count = new Uint32Array(ix.idents.length), rank = new Int32Array(ix.idents.length).fill(-1)
+  const kept = new Uint32Array(n), configs: number[] = []
+  let total = 0
   for (let k = 0; k < n; k++) {
     const i = order[k]!
     if (shown !== null && shown[i] !== 1) continue
-    const r = runs[i]!
-    if (parent[i] === 1 && parents.has(r.id)) continue
-    const c = config[i]!, g = made[c]
-    if (g) { g.runs.push(r); if (positions) at[c]!.push(i); continue }
-    const ident = idents[c]!
-    const m = new Group(r, ident, seeds)
-    if (ix.commit) m.commit = ident.part
-    made[c] = m
-    out.push(m)
-    if (positions) { at[c] = [i]; positions.push(at[c]!) }
+    if (parent[i] === 1 && parents[asParent[i]!] === 1) continue
+    const c = config[i]!
+    if (rank[c]! < 0) { rank[c] = configs.length; configs.push(c) }
+    count[c]!++
+    kept[total++] = i
+  }
+  const from = new Uint32Array(configs.length + 1), next = new Uint32Array(configs.length)
+  for (let g = 0; g < configs.length; g++) { next[g] = from[g]!; from[g + 1] = from[g]! + count[configs[g]!]! }
+  const members = new Uint32Array(total)
+  for (let k = 0; k < total; k++) { const i = kept[k]!; members[next[rank[config[i]!]!]!++] = i }
+  return { configs: Int32Array.from(configs), members, from }
+}
+
+/**
+ * The groups of `groupMembers(ix, …)`: what `groupsOf` gives. `lazy`: each group's `runs` is made when first read
+ * (a table that shows 50 of 162 groups does not gather 100,000 run objects at every keystroke).
+ * @example groupsAt(ix, groupMembers(ix, mask), true)[0].key
+ */
+export function groupsAt<R extends JudgedRun>(ix: GroupIndex<R>, m: GroupMembers, lazy = true): RunGroup<R>[] {
+  const { runs, idents, seeds } = ix, { configs, members, from } = m
+  const out: Group<R>[] = new Array(configs.length)
+  for (let g = 0; g < configs.length; g++) {
+    const ident = idents[configs[g]!]!, a = from[g]!, b = from[g + 1]!
+    const grp = new Group(runs[members[a]!]!, ident, seeds)
+    if (ix.commit) grp.commit = ident.part
+    const make = () => { const list: R[] = new Array(b - a); for (let k = a; k < b; k++) list[k - a] = runs[members[k]!]!; return list }
+    if (!lazy) grp.runs = make()
+    else if (b - a > 1) {
+      Object.defineProperty(grp, 'runs', {
+        configurable: true, enumerable: true,
+        get: () => { const list = make(); Object.defineProperty(grp, 'runs', { value: list, writable: true, enumerable: true, configurable: true }); return list },
+        set: (v: R[]) => Object.defineProperty(grp, 'runs', { value: v, writable: true, enumerable: true, configurable: true }),
+      })
+    }
+    out[g] = grp
   }
   return out
 }
@@ -353,7 +409,7 @@ export function groupsOf<R extends JudgedRun>(ix: GroupIndex<R>, shown: Uint8Arr
 /**
  * Each run's value of `key` where src/judge counts it (`eligibleValue`), NaN where it does not (an eligible value is
  * finite): a column for `scoreAt`, read once per list and metric instead of once per group and keystroke.
- * @example scoreAt(runs, positions[0], eligibleColumn(runs, 'acc'), 'maximize').stats?.mean
+ * @example scoreAt(runs, m.members.subarray(m.from[0], m.from[1]), eligibleColumn(runs, 'acc'), 'maximize').stats?.mean
  */
 export function eligibleColumn(runs: readonly JudgedRun[], key: string): Float64Array {
   const out = new Float64Array(runs.length)

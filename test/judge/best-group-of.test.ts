@@ -4,7 +4,7 @@
 // and two commits, runs in any order. And groupsOf over one groupIndex of a list (the experiment table's way to group
 // what each filter keystroke keeps) against groupRuns of that subset.
 import { describe, expect, it } from 'vitest'
-import { bestGroup, bestGroupOf, eligibleColumn, type Goal, type GroupOptions, type GroupScore, groupIndex, groupRuns, groupsOf, type JudgedRun, type RunGroup, scoreAt, scoreGroup } from '../../src/judge/index.js'
+import { bestGroup, bestGroupOf, eligibleColumn, type Goal, type GroupOptions, type GroupScore, groupIndex, groupMembers, groupRuns, groupsAt, groupsOf, type JudgedRun, type RunGroup, scoreAt, scoreGroup } from '../../src/judge/index.js'
 
 function rng(seed: number): () => number {
   return () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff)
@@ -119,11 +119,14 @@ describe('groupsOf(groupIndex(list), mask)', () => {
           const p = [0.05, 0.3, 0.5, 0.9, 1, 0][m]!
           for (let i = 0; i < list.length; i++) mask[i] = r() < p ? 1 : 0
           const subset = list.filter((_, i) => mask[i] === 1)
-          const positions: number[][] = []
-          const groups = groupsOf(ix, mask, positions)
+          const groups = groupsOf(ix, mask)
           expect(groups.map(group), `${seed} ${label} mask ${p}`).toEqual(groupRuns(subset, o).map(group))
-          // each group's members' positions, and scoring from columns by position as scoreGroup scores the group
+          // each group's members as positions, the same groups with runs gathered when read, and scoring from
+          // columns by position as scoreGroup scores the group
+          const mem = groupMembers(ix, mask)
+          const positions = Array.from(mem.configs, (_, g) => [...mem.members.subarray(mem.from[g]!, mem.from[g + 1]!)])
           expect(positions.map((at) => at.map((i) => list[i]!.id))).toEqual(groups.map((g) => g.runs.map((x) => x.id)))
+          expect(groupsAt(ix, mem).map(group)).toEqual(groups.map(group))
           for (const key of ['acc', 'loss', 'missing']) {
             const column = eligibleColumn(list, key)
             for (const goal of ['maximize', 'minimize'] as Goal[]) {

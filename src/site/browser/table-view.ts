@@ -4,7 +4,7 @@
  * statistics (src/judge), and parent rows that summarise their children. Browser-safe, no React.
  */
 import {
-  bestRun, eligibleColumn, type Goal, groupIndex, type GroupIndex, type GroupOptions, groupsOf, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreAt,
+  bestRun, eligibleColumn, type Goal, groupIndex, type GroupIndex, groupMembers, type GroupOptions, groupsAt, GROUP_TAG, isTelemetry, type JudgeConfig, type SampleStats, scoreAt,
 } from '../../judge/index.js'
 import { shortSha } from './display.js'
 import type { ChildSummary, TableRun } from './snapshot.js'
@@ -143,9 +143,10 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
   // groups on the page are read, so only those are scored (each once).
   // Scored from columns (src/judge `scoreAt`): each metric's eligible values are read from the runs once per list, so
   // a sort on a metric (every group) or a page of groups reads typed arrays, not every member's objects again.
-  const positions: number[][] = []
-  const groups = groupsOf(tableGroupIndex(runs, by, config), shown, positions).map((g, gi): TableGroup => {
-    const at = positions[gi]!
+  // Members as positions (typed arrays); a group's run objects are gathered only when read (the page's groups).
+  const ix = tableGroupIndex(runs, by, config), m = groupMembers(ix, shown)
+  const groups = groupsAt(ix, m).map((g, gi): TableGroup => {
+    const at = m.members.subarray(m.from[gi]!, m.from[gi + 1]!)
     const stats = keyed<SampleStats | undefined>()
     for (const k of metrics) {
       Object.defineProperty(stats, k, {
@@ -160,10 +161,11 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
     let top: ReturnType<typeof scoreAt<TableRun>> | undefined | null = null
     const score = () => (top === null ? (top = lead ? scoreAt(runs, at, eligibleOf(runs, lead), goalOf(lead) ?? 'maximize') : undefined) : top)
     return {
-      key: g.key, id: shortHash(g.key), label: groupLabel(g.label, by), ...(g.commit ? { commit: g.commit } : {}), runs: g.runs, stats,
+      key: g.key, id: shortHash(g.key), label: groupLabel(g.label, by), ...(g.commit ? { commit: g.commit } : {}), stats,
+      get runs() { return g.runs },
       get best() { return score()?.best },
       get eligible() { return score()?.eligible ?? 0 },
-      get finished() { const f = finishedOf(runs); let n = 0; for (const i of at) n += f[i]!; return n },
+      get finished() { const f = finishedOf(runs); let n = 0; for (let k = 0; k < at.length; k++) n += f[at[k]!]!; return n },
       distinct: (col) => distinctAt(runs, at, col),
     }
   })
@@ -199,7 +201,7 @@ interface ValueIds { ids: Int32Array; values: (string | number | boolean | undef
 const valueIds = new WeakMap<readonly TableRun[], Map<string, ValueIds>>()
 
 /** The distinct values of `col` among `runs[at[…]]`, as `new Set(members.map(cellValue))` counts them, from a column made once per list. */
-function distinctAt(runs: readonly TableRun[], at: readonly number[], col: Column): { count: number; one?: string | number | boolean } {
+function distinctAt(runs: readonly TableRun[], at: Uint32Array, col: Column): { count: number; one?: string | number | boolean } {
   let byCol = valueIds.get(runs)
   if (!byCol) valueIds.set(runs, (byCol = new Map()))
   let v = byCol.get(col.id)
@@ -216,8 +218,8 @@ function distinctAt(runs: readonly TableRun[], at: readonly number[], col: Colum
   const stamp = ++v.stamp
   if (stamp === 0xffffffff) { v.seen.fill(0); v.stamp = 1 }
   let count = 0, first = -1
-  for (const i of at) {
-    const k = v.ids[i]!
+  for (let j = 0; j < at.length; j++) {
+    const k = v.ids[at[j]!]!
     if (v.seen[k] === v.stamp) continue
     v.seen[k] = v.stamp
     if (count++ === 0) first = k
