@@ -6,6 +6,7 @@ import { bandChartSpec, groupBandRows, readBand, writeBand, type BandKind } from
 import { colorOf } from 'labbook-lib/site/browser/charts/palette.js'
 import PlotFigure from './PlotFigure'
 import { getJson, getSeries } from './url'
+import { liveBase } from './live-channel'
 import { keyed } from 'labbook-lib/model/run.js'
 
 interface Props {
@@ -16,6 +17,8 @@ interface Props {
 }
 
 type Loaded = Record<string, Record<string, Series[]>> // metric → group label → member series
+type RunFile = TableRun & { metricFiles: MetricFile[] }
+const staticRunFiles = new Map<string, Promise<RunFile>>()
 
 export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
   const [band, setBand] = useState<BandKind>('ci')
@@ -37,10 +40,12 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
   useEffect(() => {
     let live = true
     const jobs = groups.flatMap((g) => g.runs.slice(0, maxRuns).map((id) => ({ g: g.label, id })))
-    const files = new Map<string, Promise<TableRun & { metricFiles: MetricFile[] }>>()
+    // A static site's run files never change: kept for the page, so curves that follow a filter or a sort do not ask
+    // for the same members again. Served live they do change: read anew each time.
+    const files = liveBase() ? new Map<string, Promise<RunFile>>() : staticRunFiles
     Promise.all(jobs.map(async ({ g, id }) => {
       let p = files.get(id)
-      if (!p) files.set(id, (p = getJson<TableRun & { metricFiles: MetricFile[] }>(`data/runs/${id}.json`)))
+      if (!p) files.set(id, (p = getJson<RunFile>(`data/runs/${id}.json`)))
       const run = await p
       const out: Array<{ g: string; key: string; s: Series }> = []
       for (const m of run.metricFiles) if (metrics.includes(m.key)) out.push({ g, key: m.key, s: await getSeries(m.file) })
