@@ -5,7 +5,7 @@
  */
 import type { Goal, JudgeConfig } from './config.js'
 import { DEFAULT_SEED_PARAMS } from './config.js'
-import { compareValues, eligibleValue, type JudgedRun, tieBreak } from './runs.js'
+import { beats, compareValues, eligibleValue, type JudgedRun, tieBreak } from './runs.js'
 import { describe, type SampleStats } from './stats.js'
 import { keyed } from '../model/run.js'
 
@@ -430,7 +430,7 @@ export function scoreAt<R extends JudgedRun>(runs: readonly R[], at: ArrayLike<n
     const i = at[k]!, v = column[i]!
     if (v !== v) continue
     values.push(v)
-    if (best < 0 || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(runs[i]!, runs[best]!) < 0)) { best = i; bestValue = v }
+    if (beats(v, runs[i]!, bestValue, best < 0 ? undefined : runs[best]!, goal)) { best = i; bestValue = v }
   }
   const stats = describe(values)
   return { eligible: values.length, ...(stats ? { stats } : {}), ...(best >= 0 ? { best: runs[best]! } : {}) }
@@ -471,7 +471,7 @@ export function scoreGroup<R extends JudgedRun>(group: RunGroup<R>, key: string,
     const v = eligibleValue(r, key)
     if (v === undefined) continue
     values.push(v)
-    if (!best || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(r, best) < 0)) { best = r; bestValue = v }
+    if (beats(v, r, bestValue, best, goal)) { best = r; bestValue = v }
   }
   const stats = describe(values)
   return { group, values, excluded: group.runs.length - values.length, ...(stats ? { stats } : {}), ...(best ? { best } : {}) }
@@ -488,7 +488,7 @@ function tally<R extends JudgedRun>(runs: readonly R[], key: string, goal: Goal,
     if (v === undefined) continue
     n++
     sum += v
-    if (!best || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(r, best) < 0)) { best = r; bestValue = v }
+    if (beats(v, r, bestValue, best, goal)) { best = r; bestValue = v }
   }
   t.n = n; t.sum = sum; t.best = best; t.bestValue = bestValue
 }

@@ -44,6 +44,15 @@ export function tieBreak(a: Pick<JudgedRun, 'startTime' | 'id'>, b: Pick<JudgedR
 }
 
 /**
+ * Whether run `r` with value `v` takes the place of `best` (value `bestValue`; none yet: undefined): a better value,
+ * or an equal one that wins the tie-break. The one rule of "best member" that bestRun, scoreGroup, scoreAt and
+ * bestGroup's tally share.
+ */
+export function beats<R extends Pick<JudgedRun, 'startTime' | 'id'>>(v: number, r: R, bestValue: number, best: R | undefined, goal: Goal): boolean {
+  return !best || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(r, best) < 0)
+}
+
+/**
  * The best eligible run on `key` (by the latest value; ties: earlier start, then smaller id); undefined when none is eligible.
  * @example bestRun(runs, 'val_loss', 'minimize')?.id
  */
@@ -52,7 +61,7 @@ export function bestRun<R extends JudgedRun>(runs: readonly R[], key: string, go
   for (const r of runs) {
     const v = eligibleValue(r, key)
     if (v === undefined) continue
-    if (!best || compareValues(v, bestValue, goal) < 0 || (v === bestValue && tieBreak(r, best) < 0)) { best = r; bestValue = v }
+    if (beats(v, r, bestValue, best, goal)) { best = r; bestValue = v }
   }
   return best
 }
