@@ -8,7 +8,8 @@
 import { numberFromJson } from './numbers.js'
 import { keyed, type MetricSummary, type RunSummary } from '../model/run.js'
 
-const RUN_KEYS = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description'] as const
+/** The top-level scalar fields of a line, in the order they are written (source, params, tags, metrics follow). */
+export const RUN_KEYS = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description'] as const
 
 function sorted<T>(o: Record<string, T>): Record<string, T> {
   const out = keyed<T>()

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { reviveRun, summaryNumber, summaryReplacer, type CompactRun } from '../format/summaries.js'
 import type { DamagedRun } from '../model/book.js'
 import type { RunSummary } from '../model/run.js'
-import { columnGetter, lineScanner, type LineScan, type ScannedLine } from './summary-scan.js'
+import { columnGetter, lineScanner, type LineScan, type ScannedLine } from '../format/summary-scan.js'
 
 
 /**

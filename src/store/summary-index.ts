@@ -10,7 +10,7 @@ import type { DamagedRun } from '../model/book.js'
 import { isTreeMode, type ObjectStore } from './objects.js'
 import type { TreeView } from './tree-view.js'
 import { ListingBuilder, ListingFile, ListingTable, ListingWriteError, type ColumnName } from './listing.js'
-import type { ScannedLine } from './summary-scan.js'
+import type { ScannedLine } from '../format/summary-scan.js'
 
 /** Format-2 shards read concurrently by `all()` (their summary files are bounded: ~1/256 of the runs each). */
 const SHARD_WINDOW = 64
@@ -129,7 +129,7 @@ export class SummaryIndex {
     // handled one by one (Promise.all would hold every shard's bytes until the last is in)
     for (const f of files) f!.catch(() => {})
     const damaged: DamagedRun[] = []
-    // each line read for the columns named (summary-scan.ts: most lines without JSON.parse)
+    // each line read for the columns named (src/format/summary-scan.ts: most lines without JSON.parse)
     const scan = b.scanner()
     for (let k = 0; k < shards.length; k++) {
       // recent.jsonl's lines win over summaries.jsonl's; a tombstone removes the run

@@ -1,15 +1,14 @@
 /**
- * The named fields of summary lines (src/format/summaries.ts), read without building each line's object: what a cold
+ * The named fields of summary lines (summaries.ts, the format's owner: the key order comes from its RUN_KEYS), read without building each line's object: what a cold
  * listing does with every line of a fresh clone (issue 17: JSON.parse of 100,000 lines, ~30 numbers each, was most
  * of a cold `ls`). A line of the shape encodeSummaryLine writes is checked whole by one regular expression (every
  * string, number, bracket and key of that shape, keys without escapes), and each named field is read where its key
  * is. Any other line (a tombstone, datasets, an escaped key, another key order, a bad line), and every line when a
  * named key could be misread (`$n`, a key JSON would escape), goes through JSON.parse and columnGetter, as before.
- * Both ways give the same answer for any line (test/store/summary-scan.test.ts).
+ * Both ways give the same answer for any line (test/format/summary-scan.test.ts).
  */
-import { numberFromJson } from '../format/numbers.js'
-import { summaryNumber, type CompactRun } from '../format/summaries.js'
-import type { ColumnName } from './listing.js'
+import { numberFromJson } from './numbers.js'
+import { RUN_KEYS, summaryNumber, type CompactRun } from './summaries.js'
 
 /** One line as a listing needs it: its run id, start time, and the named fields' values (undefined: absent). */
 export interface ScannedLine {
@@ -44,10 +43,14 @@ const SCALAR = `(?:${STR}|${NUM}|true|false|null)`
 const object = (value: string) => `\\{(?:${KEY}:${value}(?:,${KEY}:${value})*)?\\}`
 const METRIC = `\\[(?:${NUM}|${NONFINITE})(?:,(?:${NUM}|${NONFINITE}))*\\]`
 /** Top-level fields and the capture group holding each (source, params, tags, metrics are whole objects). */
-const TOP = ['id', 'name', 'experiment', 'status', 'lifecycle', 'startTime', 'endTime', 'user', 'host', 'parent', 'description', 'source', 'params', 'tags', 'metrics'] as const
+const TOP = [...RUN_KEYS, 'source', 'params', 'tags', 'metrics'] as const
+/** compactRun's scalar fields as written: id and startTime always there, the times numbers, the rest strings. */
+const scalarField = (k: (typeof RUN_KEYS)[number], i: number) => {
+  const part = `${i === 0 ? '' : ','}"${k}":(${k === 'startTime' || k === 'endTime' ? NUM : STR})`
+  return k === 'id' || k === 'startTime' ? part : `(?:${part})?`
+}
 const CANONICAL = new RegExp(
-  `^\\{"id":(${STR})(?:,"name":(${STR}))?(?:,"experiment":(${STR}))?(?:,"status":(${STR}))?(?:,"lifecycle":(${STR}))?` +
-  `,"startTime":(${NUM})(?:,"endTime":(${NUM}))?(?:,"user":(${STR}))?(?:,"host":(${STR}))?(?:,"parent":(${STR}))?(?:,"description":(${STR}))?` +
+  `^\\{${RUN_KEYS.map(scalarField).join('')}` +
   `,"source":(${object(SCALAR)}),"params":(${object(`(?:${SCALAR}|${NONFINITE})`)}),"tags":(${object(STR)}),"metrics":(${object(METRIC)})\\}$`,
 )
 const group = (field: (typeof TOP)[number]) => TOP.indexOf(field) + 1
@@ -101,7 +104,7 @@ function fastRead(name: string): FastRead | undefined {
  * id is bad: undefined; a tombstone has values null), reading most lines without JSON.parse.
  * @example lineScanner(['lifecycle', 'm:acc'])('{"id":"r1","lifecycle":"active","startTime":1,…}')?.values // ['active', 0.9]
  */
-export function lineScanner(names: readonly ColumnName[]): LineScan {
+export function lineScanner(names: readonly string[]): LineScan {
   const getters = names.map(columnGetter)
   const slow: LineScan = (text) => {
     let raw: CompactRun | null

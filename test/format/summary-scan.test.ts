@@ -1,5 +1,5 @@
 // A cold listing reads the columns a query names from each summary line without JSON.parse when the line has the
-// shape encodeSummaryLine writes (src/store/summary-scan.ts, issue 17). For any line and any columns it must give
+// shape encodeSummaryLine writes (src/format/summary-scan.ts, issue 17). For any line and any columns it must give
 // what JSON.parse and the column getters give: the same values (NaN, -0 and non-finite numbers included), the same
 // tombstones, and the same lines refused, including lines one character away from a good one.
 import fc from 'fast-check'
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeSummaryLine, encodeTombstone, type CompactRun } from '../../src/format/summaries.js'
 import { keyed, type RunSummary } from '../../src/model/run.js'
 import type { ColumnName } from '../../src/store/listing.js'
-import { columnGetter, lineScanner, type ScannedLine } from '../../src/store/summary-scan.js'
+import { columnGetter, lineScanner, type ScannedLine } from '../../src/format/summary-scan.js'
 
 /** The reference: JSON.parse, then each column's getter (what a cold listing did before the scanner). */
 function reference(text: string, names: readonly ColumnName[]): ScannedLine | undefined {
