@@ -60,6 +60,11 @@ const STREAMED_BODY_AT = 64 * 1024
 /** A temp file older than this in the listing directory was left by a process that died while building (removed). */
 const STALE_TEMP_MS = 60 * 60 * 1000
 
+/** Writes all of `b` at `pos` of `fd` (writeSync may write less than asked). */
+function writeAt(fd: number, b: Buffer, pos: number): void {
+  for (let i = 0; i < b.length;) i += fs.writeSync(fd, b, i, b.length - i, pos + i)
+}
+
 /** The disk refused the lines of a listing file being written while its table was built (internal: never surfaces). */
 export class ListingWriteError extends Error {}
 
@@ -88,7 +93,7 @@ export class ListingFile {
   /** Appends bytes to the lines section (ListingWriteError when the disk refuses them: build in memory instead). */
   append(piece: Buffer): void {
     try {
-      for (let at = 0; at < piece.length;) at += fs.writeSync(this.fd, piece, at, piece.length - at, STREAMED_BODY_AT + this.written + at)
+      writeAt(this.fd, piece, STREAMED_BODY_AT + this.written)
     } catch (e) {
       throw new ListingWriteError((e as Error).message, { cause: e })
     }
@@ -119,14 +124,14 @@ export class ListingFile {
     if (MAGIC.length + 4 + head.length > STREAMED_BODY_AT) return false
     let at = STREAMED_BODY_AT + this.written
     for (const part of tail) {
-      for (let i = 0; i < part.length;) i += fs.writeSync(this.fd, part, i, part.length - i, at + i)
+      writeAt(this.fd, part, at)
       at += part.length
     }
     const lead = Buffer.alloc(STREAMED_BODY_AT, 0x20)
     lead.write(MAGIC, 'latin1')
     lead.writeUInt32LE(STREAMED_BODY_AT - MAGIC.length - 4, MAGIC.length)
     head.copy(lead, MAGIC.length + 4)
-    for (let i = 0; i < lead.length;) i += fs.writeSync(this.fd, lead, i, lead.length - i, i)
+    writeAt(this.fd, lead, 0)
     fs.renameSync(this.tmp, file)
     closeWhenCollected.register(table, this.fd)
     return true
@@ -469,7 +474,8 @@ export class ListingTable {
       const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
       const fd = fs.openSync(tmp, 'w')
       try {
-        for (const part of this.encodeParts()) for (let at = 0; at < part.length;) at += fs.writeSync(fd, part, at)
+        let pos = 0
+        for (const part of this.encodeParts()) { writeAt(fd, part, pos); pos += part.length }
       } finally {
         fs.closeSync(fd)
       }
