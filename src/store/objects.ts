@@ -28,9 +28,6 @@ interface Batch {
 const RECENT_OBJECTS = 8192
 const RECENT_BYTES = 32 << 20
 
-/** Commits kept parsed by readCommit (a history walk reads many once; a server reads the tip again and again). */
-const COMMIT_CACHE = 64
-
 /**
  * The object database of one repository. Writes are our own loose objects (sync, ~0.07 ms each here, against
  * ~1.5 ms through isomorphic-git's writeBlob); reads try the loose file first and fall back to one long-lived
@@ -117,7 +114,7 @@ export class ObjectStore {
     }
   }
 
-  /** An object written in a batch still open in this context, or packed lately by this store. */
+  /** An object written in a batch still open in this context, packed lately by this store, or a commit it read lately. */
   private inMemory(oid: string): { type: ObjectType; body: Buffer } | undefined {
     const o = this.batches.getStore()?.objects.get(oid) ?? this.recent.get(oid)
     return o ? { type: o.type, body: Buffer.from(o.body.buffer, o.body.byteOffset, o.body.byteLength) } : undefined
@@ -306,21 +303,12 @@ export class ObjectStore {
 
   async readCommit(oid: string): Promise<{ tree: string; parents: string[]; message: string; time: number }> {
     // a commit never changes under its id: the branch tip is read on every head() (a server reads it for each
-    // create, to look its experiment up), and each read of it through cat-file was a pipe round trip to git
-    const hit = this.commitCache.get(oid)
-    if (hit) return { ...hit, parents: hit.parents.slice() }
-    const c = await this.parseCommit(oid)
-    if (this.commitCache.size >= COMMIT_CACHE) this.commitCache.delete(this.commitCache.keys().next().value!)
-    this.commitCache.set(oid, c)
-    return { ...c, parents: c.parents.slice() }
-  }
-
-  /** Commits read lately, by id (readCommit). */
-  private readonly commitCache = new Map<string, { tree: string; parents: string[]; message: string; time: number }>()
-
-  private async parseCommit(oid: string): Promise<{ tree: string; parents: string[]; message: string; time: number }> {
+    // create, to look its experiment up), so a commit read through git is kept with the objects this store holds in
+    // memory (remember) and read again from there, not through a pipe round trip to git each time
+    const held = this.inMemory(oid) !== undefined
     const { type, body } = await this.read(oid)
     if (type !== 'commit') throw new LabbookError('CORRUPT_DATA', `Object ${oid} is a ${type}, expected a commit.`)
+    if (!held) this.remember(oid, { type, body })
     const text = body.toString('utf8')
     const end = text.indexOf('\n\n')
     const head = text.slice(0, end < 0 ? text.length : end)
