@@ -5,9 +5,9 @@ import { compileFilter, parseFilter, searchRuns } from '../../src/query/index.js
 import { tableRun } from '../../src/site/build/collect.js'
 import type { TableRun } from '../../src/site/browser/snapshot.js'
 import { decodeTable, encodeTable } from '../../src/site/browser/table-data.js'
-import { filterMask } from '../../src/site/browser/table-filter.js'
-import { ATTR_COLUMNS, compileTableFilter, openRows, rowList, rowsOf, sortOrder, tableRows, type Column } from '../../src/site/browser/table.js'
-import { withChildSummaries } from '../../src/site/browser/table-view.js'
+import { filterMask, prepareSteps, readAheadFields } from '../../src/site/browser/table-filter.js'
+import { ATTR_COLUMNS, compileTableFilter, keyColumns, openRows, orderByNumber, rowList, rowsOf, SLICE_ROWS, sortOrder, tableRows, type Column } from '../../src/site/browser/table.js'
+import { orderColumns, withChildSummaries } from '../../src/site/browser/table-view.js'
 import { metricGoal } from '../../src/judge/index.js'
 import { fakeRuns } from '../helpers/site-fixtures.js'
 
@@ -64,6 +64,36 @@ describe('the runs table filter over columns', () => {
       expect(ids(kept), f).toEqual(ids((runs as unknown as RunSummary[]).filter(compileFilter(parseFilter(f)))))
     }
     expect(filterMask(runs, parseFilter("metrics.acc > 0.5 and params.model = 'cnn'")).reduce((a, b) => a + b, 0)).toBeGreaterThan(100)
+  })
+
+  it('reads columns ahead in slices: a keystroke between any two slices, and the filters after, keep the same rows', () => {
+    // 7 copies of the list: 21,000 rows, more than one slice per column and per radix pass
+    const copies = 7, big = Array.from({ length: copies }, () => runs).flat()
+    expect(big.length).toBeGreaterThan(SLICE_ROWS)
+    const want = (f: string) => { const m = filterMask(runs, parseFilter(f)); return Array.from({ length: copies }, () => Array.from(m)).flat() }
+    const fields = [...readAheadFields(orderColumns(keyColumns(big), ['acc']), ['acc']), { kind: 'param', key: 'seed' } as const]
+    const steps = prepareSteps(big, fields)
+    let n = 0
+    for (;;) {
+      const done = steps.next().done
+      // a keystroke in the middle of the reading: it reads what it needs at once, the reading goes on after it
+      if (n++ % 5 === 2 || done) {
+        const f = FILTERS[n % FILTERS.length]!
+        expect(Array.from(filterMask(big, parseFilter(f))), f).toEqual(want(f))
+      }
+      if (done) break
+    }
+    expect(n).toBeGreaterThan(fields.length * 2)
+    for (const f of FILTERS) expect(Array.from(filterMask(big, parseFilter(f))), f).toEqual(want(f))
+  })
+
+  it('orders rows by a number as the comparison does (a subset of rows, both directions, ties in the order given)', () => {
+    const values = Float64Array.from({ length: 40_000 }, (_, i) => [0, -0, 1.5, -2, Infinity, -Infinity, 1e-300, (i * 7919) % 1000 / 7][i % 8]!)
+    const rows = Uint32Array.from({ length: 30_000 }, (_, k) => (k * 4 + (k % 3)) % 40_000)
+    for (const desc of [false, true]) {
+      const oracle = Array.from(rows, (i, k) => ({ i, k })).sort((a, b) => (desc ? values[b.i]! - values[a.i]! : values[a.i]! - values[b.i]!) || a.k - b.k).map((x) => x.i)
+      expect(Array.from(orderByNumber(values, rows, desc)), `desc ${desc}`).toEqual(oracle)
+    }
   })
 
   it('gives the rows in the sort order, children after their shown parent, and the page as row objects', () => {

@@ -6,7 +6,7 @@
 import { Fragment, memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { TableRun } from 'labbook-lib/site/browser/snapshot.js'
 import { cellValue, compileTableFilter, keyColumns, openRows, rowList, rowsOf, type Column, type RowList, type TableFilter } from 'labbook-lib/site/browser/table.js'
-import { filterMask, prepareColumns, readAheadFields, warmFilter } from 'labbook-lib/site/browser/table-filter.js'
+import { filterMask, prepareSteps, readAheadFields, warmFilter } from 'labbook-lib/site/browser/table-filter.js'
 import { formatFilter } from 'labbook-lib/query/index.js'
 import {
   defaultColumns, DEFAULT_SORT, groupChoices, halfWidth, isTelemetryColumn, layoutColumns, orderColumns, readTableState, sortGroups,
@@ -100,15 +100,19 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
   const metricCols = columns.filter((c) => c.kind === 'metric').map((c) => c.key)
   // While the browser is idle after the runs load: read the columns a filter may name (metrics, params, tags, a few
   // attributes) ahead of the keystroke that first names one, and run the filter language's code once, so the first
-  // keystrokes do not pay for either (at 100,000 runs, reading one column is tens of milliseconds).
+  // keystrokes do not pay for either (at 100,000 runs, reading one column is tens of milliseconds). In slices of a few
+  // milliseconds (prepareSteps), stopping when the idle time is used up or input waits: a keystroke typed meanwhile
+  // waits for one slice, not a column.
   useEffect(() => {
     if (!runs) return
-    const fields = readAheadFields(keys, primary)
-    let done = 0, warm = false, handle = 0
+    const steps = prepareSteps(runs, readAheadFields(keys, primary))
+    let warm = false, handle = 0
     const step = (deadline: { timeRemaining(): number }) => {
       if (!warm) { warmFilter(runs); warm = true }
-      done += prepareColumns(runs, fields.slice(done), () => deadline.timeRemaining() > 4)
-      if (done < fields.length) handle = whenIdle(step)
+      do {
+        if (steps.next().done) return
+      } while (deadline.timeRemaining() > 4 && !inputPending())
+      handle = whenIdle(step)
     }
     handle = whenIdle(step)
     return () => cancelIdle(handle)
@@ -260,6 +264,8 @@ function countOnes(mask: Uint8Array): number {
 const whenIdle = (f: (d: { timeRemaining(): number }) => void): number =>
   typeof requestIdleCallback === 'function' ? requestIdleCallback(f, { timeout: 2000 }) : (setTimeout(() => f({ timeRemaining: () => 10 }), 50) as unknown as number)
 const cancelIdle = (h: number) => (typeof cancelIdleCallback === 'function' ? cancelIdleCallback(h) : clearTimeout(h))
+/** Whether input waits to be handled (Chromium's `navigator.scheduling.isInputPending`); false where nothing can tell. */
+const inputPending = (): boolean => (globalThis.navigator as { scheduling?: { isInputPending?: () => boolean } } | undefined)?.scheduling?.isInputPending?.() ?? false
 
 /**
  * `value` once it has not changed for `wait` ms; with `wait` 0, once the frame that shows the change is drawn (what

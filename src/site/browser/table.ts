@@ -221,31 +221,94 @@ export function sortOrder(runs: readonly TableRun[], col: Column, desc: boolean)
 function numberOrder(runs: readonly TableRun[], col: Column, desc: boolean): Uint32Array | undefined {
   const n = runs.length
   const values = new Float64Array(n), kind = new Uint8Array(n) // 0 number, 1 NaN, 2 missing
-  const numbers = new Float64Array(n)
+  const numbered = new Uint32Array(n)
   let count = 0, nan = 0
   for (let i = 0; i < n; i++) {
     const v = cellValue(runs[i]!, col)
     if (v === undefined) kind[i] = 2
     else if (typeof v !== 'number') return undefined
     else if (Number.isNaN(v)) { kind[i] = 1; nan++ }
-    else { values[i] = v; numbers[count++] = v }
+    else { values[i] = v; numbered[count++] = i }
   }
-  const sorted = numbers.subarray(0, count).sort()
-  // first slot of each value (a Map key is SameValueZero: 0 and -0 tie, as a - b says)
-  const slot = new Map<number, number>()
-  let at = desc ? nan : 0
-  for (let k = 0; k < count; k++) {
-    const v = sorted[desc ? count - 1 - k : k]!
-    if (!slot.has(v)) slot.set(v, at)
-    at++
-  }
-  let nanAt = desc ? 0 : count, missingAt = count + nan
   const out = new Uint32Array(n)
+  out.set(orderByNumber(values, numbered.subarray(0, count), desc), desc ? nan : 0)
+  let nanAt = desc ? 0 : count, missingAt = count + nan
   for (let i = 0; i < n; i++) {
     const k = kind[i]
-    if (k === 0) { const v = values[i]!, p = slot.get(v)!; out[p] = i; slot.set(v, p + 1) }
-    else if (k === 1) out[nanAt++] = i
-    else out[missingAt++] = i
+    if (k === 1) out[nanAt++] = i
+    else if (k === 2) out[missingAt++] = i
   }
   return out
+}
+
+/** Whether this machine stores numbers little-endian (every browser's does): which 32-bit half of a double is its high one. */
+const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0
+
+/**
+ * `rows` (indices into `values`; none NaN) ordered by their number, ascending or descending, ties in the order given
+ * (0 and -0 tie, as `a - b` says), without a comparison per pair: a radix sort of the doubles' bits, 16 at a time. At
+ * 100,000 rows a comparator sort costs 50-100 ms, this a few. Both the table's number columns (`sortOrder`) and the
+ * filter's (table-filter.ts, for `<`/`>` over a sorted column) are ordered by it.
+ * @example Array.from(orderByNumber(Float64Array.of(2, 1, 2, -0, 0), Uint32Array.of(0, 1, 2, 3, 4), false)) // [3, 4, 1, 0, 2]
+ */
+export function orderByNumber(values: Float64Array, rows: Uint32Array, desc: boolean): Uint32Array {
+  return finish(orderSteps(values, rows, desc))
+}
+
+/** `orderByNumber` a slice at a time: yields after about SLICE_ROWS rows of work (see `finish`). */
+export function* orderSteps(values: Float64Array, rows: Uint32Array, desc: boolean): Generator<void, Uint32Array> {
+  // The loops are plain functions called once per slice: the browser compiles a function that is called often, not
+  // a generator resumed often (its first column would run uncompiled: 100-200 ms instead of 15).
+  const n = rows.length, hi = new Uint32Array(n), lo = new Uint32Array(n)
+  for (let from = 0; from < n; from += SLICE_ROWS) { sortKeys(values, rows, desc, hi, lo, from, Math.min(n, from + SLICE_ROWS)); yield }
+  let order = new Uint32Array(n), next = new Uint32Array(n)
+  for (let k = 0; k < n; k++) order[k] = k
+  const count = new Uint32Array(65536)
+  for (const [key, shift] of [[lo, 0], [lo, 16], [hi, 0], [hi, 16]] as const) {
+    if (!digitStarts(key, shift, count)) continue // every row has this digit: nothing to move
+    yield
+    for (let from = 0; from < n; from += SLICE_ROWS) { moveByDigit(key, shift, count, order, next, from, Math.min(n, from + SLICE_ROWS)); yield }
+    ;[order, next] = [next, order]
+  }
+  for (let j = 0; j < n; j++) order[j] = rows[order[j]!]!
+  return order
+}
+
+/** Each double of `rows[from…to)` as two 32-bit keys that sort as unsigned numbers in the double's order (descending: inverted). */
+function sortKeys(values: Float64Array, rows: Uint32Array, desc: boolean, hi: Uint32Array, lo: Uint32Array, from: number, to: number): void {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length * 2)
+  for (let k = from; k < to; k++) {
+    const i = rows[k]!
+    let h = bits[2 * i + HIGH]!, l = bits[2 * i + 1 - HIGH]!
+    if (h === 0x80000000 && l === 0) h = 0 // -0 is 0
+    if (h & 0x80000000) { h = ~h; l = ~l } else h |= 0x80000000
+    hi[k] = desc ? ~h : h
+    lo[k] = desc ? ~l : l
+  }
+}
+
+/** Where each 16-bit digit's rows start in the next order (`count`); false when every key has the same digit. */
+function digitStarts(key: Uint32Array, shift: number, count: Uint32Array): boolean {
+  const n = key.length
+  count.fill(0)
+  for (let k = 0; k < n; k++) count[(key[k]! >>> shift) & 0xffff]!++
+  if (n === 0 || count[(key[0]! >>> shift) & 0xffff] === n) return false
+  for (let d = 0, at = 0; d < 65536; d++) { const c = count[d]!; count[d] = at; at += c }
+  return true
+}
+
+/** One radix pass over `order[from…to)`: each row to its digit's next place in `next` (stable). */
+function moveByDigit(key: Uint32Array, shift: number, count: Uint32Array, order: Uint32Array, next: Uint32Array, from: number, to: number): void {
+  for (let j = from; j < to; j++) { const k = order[j]!; next[count[(key[k]! >>> shift) & 0xffff]!++] = k }
+}
+
+/**
+ * Rows of work between two steps of a sliced job (a column read, a sort): a few milliseconds at most, so a keystroke
+ * that arrives during a job the page runs while idle waits for one slice, not the job.
+ */
+export const SLICE_ROWS = 16384
+
+/** Runs a sliced job (a generator of steps) to its end at once and returns what it makes. */
+export function finish<T>(steps: Generator<void, T>): T {
+  for (;;) { const s = steps.next(); if (s.done) return s.value }
 }
