@@ -187,9 +187,20 @@ describe('the runs table', () => {
     for (const [scheme, v] of [['light', VIEWS[0]], ['dark', VIEWS[0]], ['light', VIEWS[1]], ['dark', VIEWS[1]]] as const) {
       const c = await browser.newContext({ viewport: v.viewport, isMobile: 'isMobile' in v, colorScheme: scheme })
       const w = await c.newPage()
+      const runFiles: string[] = []
+      w.on('request', (r) => { if (/\/data\/runs\/[^/]+\.json$/.test(r.url())) runFiles.push(r.url()) })
       await w.goto(link, { waitUntil: 'networkidle' })
       await poll(() => w.locator('tr.member').count()).toBe(7)
+      // The curves below the table load once their section comes near the screen (on a phone the table is taller
+      // than the screen): nothing is asked for them before.
+      const curves = w.locator('section.group-charts')
+      if (v.name === 'phone') {
+        expect(await curves.evaluate((e) => e.getBoundingClientRect().top - window.innerHeight)).toBeGreaterThan(400)
+        expect(runFiles).toEqual([])
+      }
+      await curves.scrollIntoViewIfNeeded()
       await poll(() => w.locator('figure.band-chart[data-metric="acc"] svg g[aria-description="band"] path').count()).toBe(6)
+      expect(runFiles.length).toBeGreaterThan(0)
       if (v.name === 'phone') expect(await w.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1)
       expect(await w.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
       // A repeat row is as tall as its content: a long param value (the hostile arch) keeps to two lines, so the

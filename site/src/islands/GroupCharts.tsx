@@ -1,5 +1,5 @@
 /** Group curves: per metric, each group's mean curve with its 95% CI band (or min–max), from the members' series files. */
-import { useEffect, useMemo, useState } from 'react'
+import { useEffect, useMemo, useRef, useState, type RefObject } from 'react'
 import type { MetricFile, TableRun } from 'labbook-lib/site/browser/snapshot.js'
 import type { Series } from 'labbook-lib/site/browser/charts/series.js'
 import { bandChartSpec, groupBandRows, readBand, writeBand, type BandKind } from 'labbook-lib/site/browser/charts/band.js'
@@ -37,7 +37,13 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
   const [loaded, setLoaded] = useState<Loaded>(() => keyed())
   const [error, setError] = useState<string | null>(null)
   const want = JSON.stringify([groups, metrics])
+  // Below the table, the curves wait until their section comes near the screen: a page of groups asks for up to 240
+  // run files (and draws a chart per metric), work that would otherwise land on the first keystrokes of someone
+  // typing into the filter as soon as the table shows.
+  const section = useRef<HTMLElement>(null)
+  const near = useNear(section, groups.length > 0)
   useEffect(() => {
+    if (!near) return
     let live = true
     const jobs = groups.flatMap((g) => g.runs.slice(0, maxRuns).map((id) => ({ g: g.label, id })))
     // A static site's run files never change: kept for the page, so curves that follow a filter or a sort do not ask
@@ -58,7 +64,7 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
       setLoaded(next)
     }, (e: Error) => live && setError(e.message))
     return () => { live = false }
-  }, [want])
+  }, [want, near])
 
   const labels = groups.map((g) => g.label)
   const specs = useMemo(() => metrics.filter((k) => loaded[k]).map((k) => {
@@ -68,7 +74,7 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
 
   if (!groups.length) return null
   return (
-    <section className="group-charts">
+    <section className="group-charts" ref={section}>
       <h2>Group curves</h2>
       <div className="toolbar">
         <label>band <select aria-label="Band" value={band} onChange={(e) => pickBand(e.target.value as BandKind)}>
@@ -84,3 +90,19 @@ export default function GroupCharts({ groups, metrics, maxRuns = 30 }: Props) {
     </section>
   )
 }
+
+/** Whether `ref`'s element has come within NEAR_PX of the screen (once true, stays true); true where nothing can tell. */
+function useNear(ref: RefObject<Element | null>, shown: boolean): boolean {
+  const [near, setNear] = useState(() => typeof IntersectionObserver === 'undefined')
+  useEffect(() => {
+    const el = ref.current
+    if (near || !el) return
+    const io = new IntersectionObserver((seen) => { if (seen.some((e) => e.isIntersecting)) setNear(true) }, { rootMargin: `${NEAR_PX}px 0px` })
+    io.observe(el)
+    return () => io.disconnect()
+  }, [near, shown])
+  return near
+}
+
+/** How far below (or above) the screen the curves' section starts loading. */
+const NEAR_PX = 400
