@@ -222,8 +222,9 @@ export default function RunsTable({ experimentId, dataPath, pageSize = 50, prima
             </tr>
           </thead>
           <tbody>
-            {shownGroups.map((g) => (
-              <Fragment key={g.key}>
+            {/* keyed by place on the page too: a keystroke that changes which groups are shown updates the rows in place */}
+            {shownGroups.map((g, k) => (
+              <Fragment key={k}>
                 <GroupRow g={g} columns={columns} primary={primary} open={open.has(g.id)} picked={pickedGroups.has(g.key)} onOpen={toggleOpen} onPick={pickGroup} />
                 {open.has(g.id) && g.runs.map((r) => <RunRow key={r.id} run={r} depth={1} columns={columns} selected={selected.has(r.id)} onSelect={toggle} member />)}
               </Fragment>
