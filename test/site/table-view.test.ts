@@ -93,6 +93,31 @@ describe('groups in the table', () => {
     // grouping by a param is the user's own identity: no split by commit
     expect(tableGroups(two, 'param:lr', ['acc'], goalOf).map((x) => [x.label, x.runs.length, x.commit])).toEqual([['lr=0.1', 4, undefined], ['lr=0.3', 1, undefined]])
   })
+  it('gives a group whose members and label did not change since an earlier keystroke the same object (its row is not drawn again)', () => {
+    const c1 = '1111111122222222333333334444444455555555', c2 = 'aaaaaaaabbbbbbbbccccccccddddddddeeeeeeee'
+    const two = [
+      ...[0.80, 0.82].map((v, i) => run(`x${i}`, { m: { acc: v }, params: { lr: 0.1, seed: i }, source: { commit: c1 } })),
+      ...[0.90, 0.91].map((v, i) => run(`y${i}`, { m: { acc: v }, params: { lr: 0.1, seed: i }, source: { commit: c2 } })),
+      run('z', { m: { acc: 0.5 }, params: { lr: 0.3 }, source: { commit: c2 } }),
+    ]
+    const at = (mask: number[] | null) => tableGroups(two, 'config', ['acc'], goalOf, {}, mask && Uint8Array.from(mask))
+    const all = at(null)
+    expect(all.map((g) => g.stats.acc?.n)).toEqual([2, 2, 1])
+    // every run kept again (a filter every run passes): the same three objects
+    expect(at([1, 1, 1, 1, 1]).every((g, i) => g === all[i])).toBe(true)
+    // one member of x gone: that group is new (and scored anew), the others are the same objects
+    const less = at([1, 0, 1, 1, 1])
+    expect(less.map((g) => g === all[all.findIndex((a) => a.key === g.key)])).toEqual([false, true, true])
+    expect(less[0]!.stats.acc?.n).toBe(1)
+    expect(less[0]!.runs.map((r) => r.id)).toEqual(['x0'])
+    // the y group alone: the same members, but no other group shares its params, so its label loses the commit: a new object
+    const alone = at([0, 0, 1, 1, 0])
+    expect(alone.map((g) => g.label)).toEqual(['lr=0.1'])
+    expect(alone[0]).not.toBe(all[1])
+    expect(at(null).map((g) => g.label)).toEqual(['lr=0.1 @ 11111111', 'lr=0.1 @ aaaaaaaa', 'lr=0.3'])
+    // other metrics: other objects
+    expect(tableGroups(two, 'config', ['acc', 'loss'], goalOf)[2]).not.toBe(all[2])
+  })
   it('lets a parent summarise its children: best child, n, and the best value where the parent logged none', () => {
     const kids = [0.7, 0.75, 0.72].map((v, i) => run(`k${i}`, { m: { acc: v }, parent: 'p' }))
     const failed = run('kf', { m: { acc: 0.99 }, parent: 'p', status: 'FAILED' })

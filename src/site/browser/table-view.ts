@@ -144,9 +144,21 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
   // Scored from columns (src/judge `scoreAt`): each metric's eligible values are read from the runs once per list, so
   // a sort on a metric (every group) or a page of groups reads typed arrays, not every member's objects again.
   // Members as positions (typed arrays); a group's run objects are gathered only when read (the page's groups).
-  const ix = tableGroupIndex(runs, by, config), m = groupMembers(ix, shown)
-  const groups = groupsAt(ix, m).map((g, gi): TableGroup => {
-    const at = m.members.subarray(m.from[gi]!, m.from[gi + 1]!)
+  const ix = tableGroupIndex(runs, by, config), m = groupMembers(ix, shown), found = groupsAt(ix, m)
+  // The same params on two commits are two groups: name the commit where a label would otherwise repeat.
+  const labels = found.map((g) => groupLabel(g.label, by)), seen = new Map<string, number>()
+  for (const l of labels) seen.set(l, (seen.get(l) ?? 0) + 1)
+  // A group whose members and label are what they were at an earlier keystroke is that keystroke's object again: its
+  // statistics are not worked out anew, and its row (memoised on it) is not drawn again: a filter every run passes,
+  // or clearing one that kept every run, changes nothing on the page.
+  const kept = keptGroups(runs, by, config, metrics, goalOf)
+  return found.map((g, gi): TableGroup => {
+    const from = m.from[gi]!, to = m.from[gi + 1]!
+    const label = g.commit && seen.get(labels[gi]!)! > 1 ? `${labels[gi]} @ ${shortSha(g.commit)}` : labels[gi]!
+    const before = kept.get(g.key)
+    if (before && before.group.label === label && sameMembers(before.at, m.members, from, to)) return before.group
+    // its own copy of the member positions: a group kept for later keystrokes holds these, not this keystroke's arrays
+    const at = m.members.slice(from, to)
     const stats = keyed<SampleStats | undefined>()
     for (const k of metrics) {
       Object.defineProperty(stats, k, {
@@ -158,22 +170,38 @@ export function tableGroups(runs: readonly TableRun[], by: GroupBy, metrics: rea
         },
       })
     }
-    let top: ReturnType<typeof scoreAt<TableRun>> | undefined | null = null
+    let top: ReturnType<typeof scoreAt<TableRun>> | undefined | null = null, members: TableRun[] | undefined
     const score = () => (top === null ? (top = lead ? scoreAt(runs, at, eligibleOf(runs, lead), goalOf(lead) ?? 'maximize') : undefined) : top)
-    return {
-      key: g.key, id: shortHash(g.key), label: groupLabel(g.label, by), ...(g.commit ? { commit: g.commit } : {}), stats,
-      get runs() { return g.runs },
+    const group: TableGroup = {
+      key: g.key, id: shortHash(g.key), label, ...(g.commit ? { commit: g.commit } : {}), stats,
+      get runs() { return (members ??= Array.from(at, (i) => runs[i]!)) },
       get best() { return score()?.best },
       get eligible() { return score()?.eligible ?? 0 },
       get finished() { const f = finishedOf(runs); let n = 0; for (let k = 0; k < at.length; k++) n += f[at[k]!]!; return n },
       distinct: (col) => distinctAt(runs, at, col),
     }
+    kept.set(g.key, { at, group })
+    return group
   })
-  // The same params on two commits are two groups: name the commit where a label would otherwise repeat.
-  const seen = new Map<string, number>()
-  for (const g of groups) seen.set(g.label, (seen.get(g.label) ?? 0) + 1)
-  for (const g of groups) if (g.commit && seen.get(g.label)! > 1) g.label += ` @ ${shortSha(g.commit)}`
-  return groups
+}
+
+/** Whether `at` holds the same positions as `members[from…to)`. */
+function sameMembers(at: Uint32Array, members: Uint32Array, from: number, to: number): boolean {
+  if (at.length !== to - from) return false
+  for (let k = 0; k < at.length; k++) if (at[k] !== members[from + k]) return false
+  return true
+}
+
+const keptByList = new WeakMap<readonly TableRun[], Map<string, { goalOf: (key: string) => Goal | undefined; groups: Map<string, { at: Uint32Array; group: TableGroup }> }>>()
+
+/** The last group object made for each group key, per list, grouping, seed params, metrics and goals. */
+function keptGroups(runs: readonly TableRun[], by: GroupBy, config: JudgeConfig, metrics: readonly string[], goalOf: (key: string) => Goal | undefined): Map<string, { at: Uint32Array; group: TableGroup }> {
+  let byKey = keptByList.get(runs)
+  if (!byKey) keptByList.set(runs, (byKey = new Map()))
+  const id = `${by}\u0000${JSON.stringify(config.seed_params ?? null)}\u0000${metrics.join('\u0000')}`
+  let k = byKey.get(id)
+  if (!k || k.goalOf !== goalOf) byKey.set(id, (k = { goalOf, groups: new Map() }))
+  return k.groups
 }
 
 const eligibleColumns = new WeakMap<readonly TableRun[], Map<string, Float64Array>>()
