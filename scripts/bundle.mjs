@@ -1,6 +1,6 @@
 // `npm run build:bundle`: the published bin and its helper scripts, into dist/bundle/ (docs/architecture.md, "The
 // published bin is a bundle"):
-//   labbook.js          the bin (cli/launch.ts): requires labbook-cli.cjs
+//   labbook.js          the bin (cli/launch.ts): runs labbook-cli.cjs, compiled with V8's code cache
 //   labbook-cli.cjs     all of cli/ (entry cli/bin.ts) as one CommonJS file: one file to load, not ~36 ES module
 //                       chunks (Node 20 resolves, links and evaluates each ES module apart); subcommands stay lazy
 //                       (esbuild wraps each in an init function, run on first import())
