@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The published bin (dist/bundle/labbook.js, package.json `bin`): runs the CLI bundle, labbook-cli.cjs, all of cli/
- * in one CommonJS file (scripts/bundle.mjs). One file, not ~36 ES module chunks: Node 20 resolves, links and
+ * in one CommonJS file (cli/bundle.mjs). One file, not ~36 ES module chunks: Node 20 resolves, links and
  * evaluates each ES module apart, which cost a cold `labbook ls` of 10,000 runs ~35 ms of CPU (issue 17).
  *
  * One file means parsing all of it (~0.9 MB) for any command, so it is compiled with V8's code cache: Node 20 has no
