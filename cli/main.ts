@@ -185,7 +185,8 @@ function isBin(): boolean {
   }
 }
 
-if (isBin()) {
+/** The bin: runs main() on the process's argv and sets the process's exit. */
+export async function runBin(): Promise<void> {
   // `labbook ls | head` closes our stdout early: that is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0)
@@ -208,3 +209,6 @@ if (isBin()) {
   // for a process that ends anyway. 'exit' listeners run either way.
   process.once('beforeExit', () => process.exit())
 }
+
+// no top-level await: the published bin is this module inside a CommonJS bundle (cli/bin.ts calls runBin)
+if (isBin()) void runBin()

@@ -5,7 +5,7 @@
  *   - from source (tsx, vitest):  this file is src/package-files.ts
  *   - compiled (tsc):             dist/src/package-files.js
  *   - bundled (the published bin, `npm run build`): one of the files in dist/bundle/, which esbuild builds with
- *     LABBOOK_BUNDLE defined (package.json `build:bundle`); every module of the bundle sits in that one folder.
+ *     LABBOOK_BUNDLE defined (cli/bundle.mjs, `npm run build:bundle`); every file of the bundle sits in that one folder.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'

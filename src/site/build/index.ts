@@ -17,6 +17,7 @@ import { loadSiteData, siteDataPlugin, writeSiteData, type SiteContext } from '.
 import { ensureRenderer, loadRenderer } from './renderer.js'
 import { requireSiteDeps } from './deps.js'
 import { escapeHtml } from './markdown.js'
+import { importExternal } from './external-import.js'
 
 export interface SiteBuildOptions {
   /** The user's repository (any folder inside it). @default process.cwd() */
@@ -287,7 +288,7 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
   const cwd = process.cwd()
   let moved = false
   try { process.chdir(work); moved = true } catch { /* worker threads cannot chdir: Astro then uses <cwd>/.astro */ }
-  const { build } = await import('astro')
+  const { build } = await importExternal<typeof import('astro')>('astro')
   // The pages' data goes through a file named by the virtual module `labbook:site-data` (see site-data.ts).
   const dataFile = join(work, 'site-data.json')
   writeSiteData(dataFile, { data, filesDir })
@@ -305,7 +306,7 @@ async function runAstro(work: string, out: string, base: string, data: SiteData,
 
 /** The Astro configuration of the static build; the live renderer (src/server/live-pages.ts) adds its adapter to it. */
 export async function astroConfig(work: string, out: string, base: string, logLevel: NonNullable<SiteBuildOptions['logLevel']>, dataFile: string | null) {
-  const react = (await import('@astrojs/react')).default
+  const react = (await importExternal<typeof import('@astrojs/react')>('@astrojs/react')).default
   return {
     root: work,
     configFile: false as const,

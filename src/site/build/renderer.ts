@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { LabbookError } from '../../errors.js'
 import { astroConfig, hideViteEnv, prepareWork } from './index.js'
 import { libDir, siteTemplateDir } from './template.js'
+import { importExternal } from './external-import.js'
 
 /** What `site/src/live/entry.ts` exports once built (see there). */
 export interface Renderer {
@@ -60,7 +61,7 @@ export async function ensureRenderer(dir: string, o: { logLevel?: 'debug' | 'inf
   try { process.chdir(work); moved = true } catch { /* worker threads cannot chdir */ }
   const restore = hideViteEnv()
   try {
-    const { build } = await import('astro')
+    const { build } = await importExternal<typeof import('astro')>('astro')
     // no data file: pages get their data per request (Astro.locals.labbook, see site-data.ts)
     const config = await astroConfig(work, tmp, base, o.logLevel ?? 'error', null)
     const entry = join(work, 'src', 'live', 'entry.ts')
@@ -100,6 +101,6 @@ export async function loadRenderer(folder: string): Promise<Renderer> {
   const server = join(folder, 'server')
   const file = (await readdir(server)).find((f) => f === 'entry.mjs')
   if (!file || !existsSync(join(folder, BUILT))) throw new LabbookError('IO_FAILED', `No live renderer in ${folder}.`, 'It is rebuilt on the next start of labbook serve / ui.')
-  const mod = (await import(pathToFileURL(join(server, file)).href)) as { render: Renderer['render'] }
+  const mod = await importExternal<{ render: Renderer['render'] }>(pathToFileURL(join(server, file)).href)
   return { render: mod.render, clientDir: join(folder, 'client') }
 }
