@@ -366,7 +366,10 @@ export class Labbook extends LiveReader {
   /** @internal */
   track(run: Run): void {
     this.openRuns.add(run)
-    if (run.keepsSeries) this.seriesKept.set(run.id, run)
+    if (!run.keepsSeries) return
+    this.seriesKept.set(run.id, run)
+    // runs whose end is committed leave at the live view's next look; with no page ever looking, every 64 runs here
+    if (this.seriesKept.size % 64 === 0) for (const [id, r] of this.seriesKept) if (!r.keepsSeries) this.seriesKept.delete(id)
   }
 
   /**
