@@ -108,7 +108,8 @@ export class LiveChannel {
       for (const id of before.gens.keys()) if (!r.gens.has(id)) runs.push(id)
       // the pages this event sends refreshing read these journals: their new points parsed now, in slices between
       // log calls, not in one synchronous read when the first page asks
-      await readJournalsAhead(this.o.book.gitdir, runs.filter((id) => r.gens.has(id)))
+      // (not this process's own runs, read from their writers' memory: Book.writesLive)
+      await readJournalsAhead(this.o.book.gitdir, runs.filter((id) => r.gens.has(id) && !this.o.book.writesLive?.(id)))
       const msg = `event: change\ndata: ${JSON.stringify({ version: r.version, tip: r.tip !== before.tip, runs })}\n\n`
       for (const l of this.listeners) l.write(msg)
     } finally {
