@@ -54,7 +54,7 @@ export default withExamples(defineCommand({
       if (args.json) return out(io, toJson(runs.map((r) => runRecord(r, names))))
       if (args.csv) return io.stdout.write((await import('../src/report/export.js')).runsToCsv(runs))
       if (runs.length === 0) {
-        say(io, args.filter ? 'No runs match the filter.' : 'No runs yet. Record one with `labbook run -- <command>`.')
+        say(io, args.filter ? 'No runs match the filter.' : await noRunsYet(book))
         return
       }
       const columns = args.columns ? parseFieldList(String(args.columns)) : undefined
@@ -80,4 +80,18 @@ export async function listRuns(book: Book, o: LsOptions, names: ExperimentNames)
   // A damaged run.yaml is skipped, never fatal: say where it is (`labbook doctor` lists them all).
   for (const d of await book.damagedRuns()) say(ctx().io, `labbook: warning: ${d.path} skipped: ${d.message} (see \`labbook doctor\`)`)
   return runs
+}
+
+/**
+ * What to say when the branch lists no run: in a fresh clone of a repository whose remote has the branch (git clone
+ * makes no local `labbook`), that `labbook pull` brings its runs, rather than that there are none.
+ */
+async function noRunsYet(book: Book): Promise<string> {
+  if ((await book.tip()) === null) {
+    const { remoteCopies } = await import('../src/sync/published.js')
+    const [first] = await remoteCopies(book.gitdir, book.branch)
+    const remote = first && /^refs\/remotes\/([^/]+)\//.exec(first[1])?.[1]
+    if (remote) return `No local \`${book.branch}\` branch yet, but ${remote} has one: \`labbook pull${remote === 'origin' ? '' : ` ${remote}`}\` brings its runs here.`
+  }
+  return 'No runs yet. Record one with `labbook run -- <command>`.'
 }

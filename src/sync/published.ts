@@ -19,19 +19,29 @@ export interface PublishedCommits {
 }
 
 /**
+ * The remote copies of `branch` this clone knows, as [commit, ref] pairs, origin's first: its tracking refs as
+ * `git fetch` and `labbook pull` leave them (`refs/remotes/<remote>/<branch>`, `refs/labbook/remotes/<remote>/branch`
+ * for a URL, `…/hosts/<id>`). Empty when there are none (a clone that never fetched) or git fails.
+ * @example const [first] = await remoteCopies(book.gitdir, 'labbook') // ['3f2a…', 'refs/remotes/origin/labbook']
+ */
+export async function remoteCopies(gitdir: string, branch: string): Promise<Array<[string, string]>> {
+  const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/remotes/', 'refs/labbook/remotes/'], { gitdir })
+  if (r.code !== 0) return []
+  const shared = (ref: string) => ref === `refs/remotes/${ref.split('/')[2]}/${branch}` || /^refs\/labbook\/remotes\/[^/]+\/branch$/.test(ref)
+  const rank = (ref: string) => (ref === `refs/remotes/origin/${branch}` ? 0 : shared(ref) ? 1 : 2)
+  return r.stdout.split('\n').map((l) => l.split(' ') as [string, string])
+    .filter(([oid, ref]) => oid && ref && (shared(ref) || /^refs\/labbook\/remotes\/[^/]+\/hosts\/[^/]+$/.test(ref)))
+    .sort(([, a], [, b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/**
  * The remote refs of `branch` this clone knows (its tracking refs, as `labbook pull` and `git fetch` leave them:
  * `refs/remotes/<remote>/<branch>`, `refs/labbook/remotes/<remote>/branch` for a URL, `…/hosts/<id>`), for links from
  * a build of `built`. Undefined when there are none (a clone that never fetched: links name the built revision).
  * @example const pub = await publishedCommits(book.gitdir, book.objects, tip, 'labbook'); await pub?.commitFor('runs/3f/…/artifacts/model.ckpt')
  */
 export async function publishedCommits(gitdir: string, objects: ObjectStore, built: string | null, branch: string): Promise<PublishedCommits | undefined> {
-  const r = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/remotes/', 'refs/labbook/remotes/'], { gitdir })
-  if (r.code !== 0) return undefined
-  const shared = (ref: string) => ref === `refs/remotes/${ref.split('/')[2]}/${branch}` || /^refs\/labbook\/remotes\/[^/]+\/branch$/.test(ref)
-  const rank = (ref: string) => (ref === `refs/remotes/origin/${branch}` ? 0 : shared(ref) ? 1 : 2)
-  const refs = r.stdout.split('\n').map((l) => l.split(' ') as [string, string])
-    .filter(([oid, ref]) => oid && ref && (shared(ref) || /^refs\/labbook\/remotes\/[^/]+\/hosts\/[^/]+$/.test(ref)))
-    .sort(([, a], [, b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
+  const refs = await remoteCopies(gitdir, branch)
   if (refs.length === 0) return undefined
   const treeOf = async (commit: string) => (await objects.readCommit(commit)).tree
   const blobAt = async (commit: string, path: string) => {

@@ -34,6 +34,30 @@ describe('labbook push / pull', () => {
   }, 60_000)
 })
 
+describe('a fresh git clone of a repository whose remote has the labbook branch', () => {
+  it('ls says that `labbook pull` brings the runs (git clone makes no local labbook branch), and pull does', async () => {
+    const { root, dirs: made } = clonesOfRemote(['a'])
+    dirs.push(...made)
+    expect((await runCli(['run', '-n', 'shared-run', '--', 'sh', '-c', 'exit 0'], { cwd: join(root, 'a') })).code).toBe(0)
+    expect((await runCli(['push'], { cwd: join(root, 'a') })).code).toBe(0)
+    execFileSync('git', ['clone', '-q', join(root, 'remote.git'), join(root, 'fresh')])
+    const fresh = join(root, 'fresh')
+    const before = execFileSync('git', ['for-each-ref'], { cwd: fresh, encoding: 'utf8' })
+    const ls = await runCli(['ls'], { cwd: fresh })
+    expect(ls.code).toBe(0)
+    expect(ls.stdout + ls.stderr).toContain('No local `labbook` branch yet, but origin has one: `labbook pull` brings its runs here.')
+    expect(execFileSync('git', ['for-each-ref'], { cwd: fresh, encoding: 'utf8' })).toBe(before) // ls made no branch
+    expect((await runCli(['pull'], { cwd: fresh })).code).toBe(0)
+    const after = await runCli(['ls', '--json'], { cwd: fresh })
+    expect(JSON.parse(after.stdout).map((r: { name: string }) => r.name)).toEqual(['shared-run'])
+    // a repository with no remote copy keeps the first-run hint
+    const lone = gitRepo()
+    dirs.push(lone.dir)
+    const empty = await runCli(['ls'], { cwd: lone.dir })
+    expect(empty.stdout + empty.stderr).toContain('No runs yet. Record one with `labbook run -- <command>`.')
+  }, 60_000)
+})
+
 describe('labbook init --github --notes', () => {
   it('writes both workflow templates (keeping existing ones) and makes git log show the notes', async () => {
     const repo = gitRepo()
