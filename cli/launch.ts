@@ -11,7 +11,7 @@
  * length; our first line names the bundle's size and mtime, node's version and the CRC-32 of the rest) and written
  * again, whole (temp file and rename), after the next run that succeeds. Node 20 cannot run an import() written in
  * code read from a cache (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so the bundle's few imports of what lies outside
- * it (src/site/build/external-import.ts) go through this module's import, handed in as globalThis.__labbookImport.
+ * it (src/external-import.ts) go through this module's import, handed in as globalThis.__labbookImport.
  */
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'

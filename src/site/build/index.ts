@@ -17,7 +17,7 @@ import { loadSiteData, siteDataPlugin, writeSiteData, type SiteContext } from '.
 import { ensureRenderer, loadRenderer } from './renderer.js'
 import { requireSiteDeps } from './deps.js'
 import { escapeHtml } from './markdown.js'
-import { importExternal } from './external-import.js'
+import { importExternal } from '../../external-import.js'
 
 export interface SiteBuildOptions {
   /** The user's repository (any folder inside it). @default process.cwd() */

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { LabbookError } from '../../errors.js'
 import { astroConfig, hideViteEnv, prepareWork } from './index.js'
 import { libDir, siteTemplateDir } from './template.js'
-import { importExternal } from './external-import.js'
+import { importExternal } from '../../external-import.js'
 
 /** What `site/src/live/entry.ts` exports once built (see there). */
 export interface Renderer {
