@@ -266,7 +266,7 @@ const whenIdle = (f: (d: { timeRemaining(): number }) => void): number =>
   typeof requestIdleCallback === 'function' ? requestIdleCallback(f, { timeout: 2000 }) : (setTimeout(() => f({ timeRemaining: () => 10 }), 50) as unknown as number)
 const cancelIdle = (h: number) => (typeof cancelIdleCallback === 'function' ? cancelIdleCallback(h) : clearTimeout(h))
 /** Whether input waits to be handled (Chromium's `navigator.scheduling.isInputPending`); false where nothing can tell. */
-const inputPending = (): boolean => (globalThis.navigator as { scheduling?: { isInputPending?: () => boolean } } | undefined)?.scheduling?.isInputPending?.() ?? false
+const inputPending = (): boolean => typeof navigator !== 'undefined' && ((navigator as { scheduling?: { isInputPending?: () => boolean } }).scheduling?.isInputPending?.() ?? false)
 
 /**
  * `value` once it has not changed for `wait` ms; with `wait` 0, once the frame that shows the change is drawn (what
