@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** Rank of each layer: a file may import only from its own layer or one of lower rank. Same as docs/architecture.md. */
 const RANK: Record<string, number> = {
   errors: 0,
-  'package-files': 1,
+  'package-files': 1, 'external-import': 1,
   model: 1,
   format: 2,
   query: 3, judge: 3,
