@@ -16,8 +16,4 @@ export interface Book extends BookContract {
   readonly models: Registry
   /** Make the book's group commits in a worker thread (Labbook: src/track/commit-thread.ts), off the server's event loop. */
   useCommitThread?(): Promise<void>
-  /** Keep new runs' series in memory for the live pages, read from there, not from their journals (Labbook.keepLiveSeries). */
-  keepLiveSeries?(): void
-  /** Whether the live view reads this run from its writer in this process (then its journal is not read ahead). */
-  writesLive?(id: string): boolean
 }

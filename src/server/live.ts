@@ -108,8 +108,7 @@ export class LiveChannel {
       for (const id of before.gens.keys()) if (!r.gens.has(id)) runs.push(id)
       // the pages this event sends refreshing read these journals: their new points parsed now, in slices between
       // log calls, not in one synchronous read when the first page asks
-      // (not this process's own runs, read from their writers' memory: Book.writesLive)
-      await readJournalsAhead(this.o.book.gitdir, runs.filter((id) => r.gens.has(id) && !this.o.book.writesLive?.(id)))
+      await readJournalsAhead(this.o.book.gitdir, runs.filter((id) => r.gens.has(id)))
       const msg = `event: change\ndata: ${JSON.stringify({ version: r.version, tip: r.tip !== before.tip, runs })}\n\n`
       for (const l of this.listeners) l.write(msg)
     } finally {

@@ -126,8 +126,6 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const router = new Router(ROUTES)
   const api = o.api ?? true
   const live = new LiveChannel({ book: o.book })
-  // the live pages read the runs this server writes from its memory, not from the journals it just wrote
-  if (o.site && typeof o.site !== 'string') o.book.keepLiveSeries?.()
   const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, ...o.site, version: () => live.current() }) : undefined
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024

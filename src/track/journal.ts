@@ -465,11 +465,6 @@ export function readJournal(dir: string): JournalContents {
   return readJournalUpTo(dir, Infinity)
 }
 
-/** Drops what readJournal keeps of a journal (its writer in this process stands in for it: Labbook.readOwnSeries). */
-export function forgetJournal(dir: string): void {
-  readCache.delete(dir)
-}
-
 /**
  * Parses up to `maxBytes` more of each segment of a journal into readJournal's cache (the same state, so the next
  * readJournal parses only what is left) and says whether nothing is left. The live channel (src/server/live.ts) calls it

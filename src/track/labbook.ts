@@ -17,12 +17,8 @@ import type { MigrateResult } from './migrate-artifacts.js'
 import type { ExperimentHandle } from './experiment.js'
 import { LabbookReader, runNotFound } from './reader.js'
 import { LiveReader } from './live-reader.js'
-import type { OwnRun } from './live.js'
 import type { TreeView } from '../store/tree-view.js'
-import { forgetJournal, journalOwner, journalRoot, ownerAlive, readJournal, spareHooks, spareRoot, type JournalContents } from './journal.js'
-import { forgetLiveSeries } from './live-series.js'
-import { readJournalsAhead } from './live.js'
-import type { SeriesColumns } from './history.js'
+import { journalOwner, journalRoot, ownerAlive, spareHooks, spareRoot } from './journal.js'
 import type { RecoveredRun, RecoverOptions } from './recover.js'
 import type { Run } from './run.js'
 import { DEFAULT_BRANCH, resolveBranch } from './branch.js'
@@ -75,10 +71,6 @@ export class Labbook extends LiveReader {
   private readonly group?: GroupCommit
   /** The worker thread group commits are made in (commit-thread.ts), when the book uses one. */
   private thread?: CommitThread
-  /** @internal see keepLiveSeries. */
-  keepsLiveSeries = false
-  /** Runs that may keep their series (keepLiveSeries), until their end is committed: ended runs stay till then. */
-  private readonly seriesKept = new Map<string, Run>()
 
   private constructor(
     readonly repo: string,
@@ -366,69 +358,6 @@ export class Labbook extends LiveReader {
   /** @internal */
   track(run: Run): void {
     this.openRuns.add(run)
-    if (!run.keepsSeries) return
-    this.seriesKept.set(run.id, run)
-    // runs whose end is committed leave at the live view's next look; with no page ever looking, every 64 runs here
-    if (this.seriesKept.size % 64 === 0) for (const [id, r] of this.seriesKept) if (!r.keepsSeries) this.seriesKept.delete(id)
-  }
-
-  /**
-   * @internal From now on this book's live view reads the runs this process writes (those it starts or opens after
-   * this) from their writers' memory instead of reading their journals back (live.ts OwnRun): the summary, and the
-   * series, kept by the writer while it is read. `labbook serve` while it serves live pages: it parsed its MLflow runs'
-   * points again from the journals it had just written, and copied them into a second series, per page refresh.
-   */
-  keepLiveSeries(): void {
-    this.keepsLiveSeries = true
-  }
-
-  /** @internal whether this process's live view reads the run from its writer (`keepLiveSeries`). */
-  writesLive(id: string): boolean {
-    return this.seriesKept.get(id)?.keepsSeries === true
-  }
-
-  protected override ownRunIds(): ReadonlySet<string> | undefined {
-    if (!this.seriesKept.size) return undefined
-    const ids = new Set<string>()
-    for (const [id, r] of this.seriesKept) {
-      if (r.keepsSeries) ids.add(id)
-      else this.seriesKept.delete(id) // its end is committed (or it keeps no series): read like any other run
-    }
-    return ids
-  }
-
-  protected override ownRun(id: string): OwnRun | undefined {
-    return this.seriesKept.get(id)?.liveView()
-  }
-
-  /**
-   * @internal An own run's series read from the branch and its journal (as any other run's), handed to its writer to
-   * keep from then on: once the read holds exactly the points logged so far. Points that come in while the chunks
-   * are read make it read again (the journal's new lines and no chunk: at once); after three tries it answers the
-   * read as is and the next request tries again.
-   */
-  override async readOwnSeries(id: string): Promise<Map<string, SeriesColumns> | undefined> {
-    let cols: Map<string, SeriesColumns> | undefined
-    for (let tries = 0; tries < 3; tries++) {
-      const run = this.seriesKept.get(id)
-      if (!run?.keepsSeries) return cols
-      try { run.flush(false) } catch { return cols } // the journal holds every point logged (fsync: its own clock)
-      const dir = join(journalRoot(this.gitdir), id)
-      // what the writer wrote since its last commit: parsed in slices with the event loop free between them, as the
-      // live channel does for other writers' journals, not in one synchronous read
-      await readJournalsAhead(this.gitdir, [id])
-      const owner = journalOwner(this.gitdir, id)
-      let contents: JournalContents | undefined
-      try { contents = readJournal(dir) } catch { /* committed in full and removed meanwhile */ }
-      if (!owner || !contents) return cols
-      cols = await this.liveColumns({ runId: id, owner, contents })
-      if (!run.keepSeries(cols)) continue
-      // kept by the writer now: the journal's parsed columns and the series built from them are not needed again
-      forgetJournal(dir)
-      forgetLiveSeries(this.seriesKey(id))
-      break
-    }
-    return cols
   }
 
   /** @internal */

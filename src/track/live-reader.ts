@@ -5,7 +5,7 @@
 import { isLabbookError } from '../errors.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
-import { liveJournals, overlaySummary, uncommittedFrom, type LiveJournal, type LiveState, type OwnRun } from './live.js'
+import { liveJournals, overlaySummary, uncommittedFrom, type LiveJournal } from './live.js'
 import { liveSeries } from './live-series.js'
 import type { TreeView } from '../store/tree-view.js'
 import type { ObjectStore } from '../store/objects.js'
@@ -22,43 +22,17 @@ export abstract class LiveReader extends LabbookReader {
   /** @internal The tree of a commit of the branch (a snapshot's pinned view). */
   abstract viewOf(commit: string): Promise<TreeView>
 
-  /**
-   * The runs in progress, read anew on each call (a `LiveSnapshot` keeps one read): this process's own runs as their
-   * writers hold them (`ownRuns`), then the journals of the others (own runs' journals are not read).
-   */
-  protected live(): LiveState {
-    const ids = this.ownRunIds()
-    const own = new Map<string, OwnRun>()
-    for (const id of ids ?? []) {
-      const r = this.ownRun(id)
-      if (r) own.set(id, r)
-    }
-    return { own, journals: liveJournals(this.gitdir, this.branch, ids) }
-  }
-
-  /** One run in progress, as live() would have it: this process's own (from its writer), or its journal. */
-  protected liveOne(id: string): { own?: OwnRun; journal?: LiveJournal } {
-    const own = this.ownRun(id)
-    if (own) return { own }
-    return { journal: liveJournals(this.gitdir, this.branch, this.ownRunIds()).find((j) => j.runId === id) }
-  }
-
-  /** The ids of the runs this process writes and keeps the series of (see OwnRun; `Labbook` has them): their journals are not read. */
-  protected ownRunIds(): ReadonlySet<string> | undefined {
-    return undefined
-  }
-
-  /** One of those runs as its writer has it now (undefined: not one of them). */
-  protected ownRun(_id: string): OwnRun | undefined {
-    return undefined
+  /** The journals of runs in progress, read anew on each call (a `LiveSnapshot` keeps one read). */
+  protected journals(): LiveJournal[] {
+    return liveJournals(this.gitdir, this.branch)
   }
 
   /**
-   * One moment of this book: the runs in progress read once, then the tip pinned (that order, as in listRuns). Every
-   * read of it agrees with every other: a live run page's metrics table and its charts count the same points.
+   * One moment of this book: the journals read once, then the tip pinned (that order, as in listRuns). Every read of
+   * it agrees with every other: a live run page's metrics table and its charts count the same points.
    */
   async snapshot(): Promise<LiveSnapshot> {
-    const live = this.live()
+    const live = this.journals()
     const tip = await this.tip()
     const view = tip ? await this.viewOf(tip) : null
     return new LiveSnapshot(this.objects, this.index, this.gitdir, async () => view, this.branch, tip, live, this)
@@ -76,27 +50,24 @@ export abstract class LiveReader extends LabbookReader {
     // the branch by the time it is read; the other order would find it in neither place. And ONE revision of the
     // branch for both "what it lists" and "is this journaled run on it": with two reads of the tip, a commit landing
     // in between left a run in neither (not listed at the old tip, skipped as on the branch at the new one).
-    const { journals, own } = this.live()
+    const live = this.journals()
     const view = await this.view()
     const branch = new LabbookReader(this.objects, this.index, this.gitdir, async () => view)
     const runs = await branch.listRuns(o)
-    if (!journals.length && !own.size) return runs
-    // each run in progress: its summary laid over its branch summary (undefined: not on the branch yet)
-    const byId = new Map<string, (onBranch: RunSummary | undefined) => RunSummary | undefined>()
-    for (const j of journals) byId.set(j.runId, (r) => overlaySummary(j, r))
-    for (const [id, x] of own) byId.set(id, () => ownSummary(x))
+    if (!live.length) return runs
+    const byId = new Map(live.map((j) => [j.runId, j]))
     const out = runs.map((r) => {
-      const over = byId.get(r.id)
-      if (!over) return r
+      const j = byId.get(r.id)
+      if (!j) return r
       byId.delete(r.id)
-      return over(r) ?? r
+      return overlaySummary(j, r) ?? r
     })
     if (byId.size === 0) return out
     // journaled but not yet on the branch (the first commit is in flight), unless the filters left it out
     const exp = o.experiment === undefined ? undefined : (await branch.getExperiment(o.experiment)).id
-    for (const [id, over] of byId) {
-      if (await this.onBranch(id, view)) continue
-      const s = over(undefined)
+    for (const j of byId.values()) {
+      if (await this.onBranch(j.runId, view)) continue
+      const s = overlaySummary(j, undefined)
       if (s && (exp === undefined || s.experiment === exp) && (o.includeDeleted || s.lifecycle === 'active')) out.push(s)
     }
     return out.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
@@ -104,15 +75,13 @@ export abstract class LiveReader extends LabbookReader {
 
   /** queryRuns with runs in progress: while any are, every run is materialised (listRuns lays the journals over them). */
   override async queryRuns(o: Parameters<LabbookReader['queryRuns']>[0] = {}): Promise<RunSummary[]> {
-    const { journals, own } = this.live()
-    if (!journals.length && !own.size) return super.queryRuns(o)
+    if (!this.journals().length) return super.queryRuns(o)
     return this.queryAll(o)
   }
 
   /** A run, with what its live writer journaled and did not commit yet. */
   override async getRun(id: string): Promise<RunSummary> {
-    const { own: mine, journal: j } = this.liveOne(id)
-    if (mine) return ownSummary(mine)
+    const j = this.journals().find((x) => x.runId === id)
     if (!j) return super.getRun(id)
     const onBranch = await super.getRun(id).catch((e: unknown) => {
       if (isLabbookError(e, 'RUN_NOT_FOUND')) return undefined
@@ -125,11 +94,10 @@ export abstract class LiveReader extends LabbookReader {
 
   /** Columns with the points a live writer journaled and did not commit yet (copies: the caller may keep them). */
   override async metricColumns(id: string, onlyKey?: string): Promise<Map<string, SeriesColumns>> {
-    const { own, journal: j } = this.liveOne(id)
-    const mine = own && (await this.ownSeries(id, own))
-    if (!j && !mine) return super.metricColumns(id, onlyKey)
+    const j = this.journals().find((x) => x.runId === id)
+    if (!j) return super.metricColumns(id, onlyKey)
     const out = new Map<string, SeriesColumns>()
-    for (const [k, s] of mine ?? (await this.liveColumns(j!))) {
+    for (const [k, s] of await this.liveColumns(j)) {
       if (onlyKey === undefined || k === onlyKey) out.set(k, { step: s.step.slice(), value: s.value.slice(), time: s.time.slice() })
     }
     return out
@@ -141,50 +109,20 @@ export abstract class LiveReader extends LabbookReader {
    * the new points plus one downsampling pass, not a rebuild.
    */
   override async metricSample(id: string, maxPoints: number): Promise<Record<string, MetricSample>> {
-    const { own, journal: j } = this.liveOne(id)
-    const mine = own && (await this.ownSeries(id, own))
-    if (!j && !mine) return super.metricSample(id, maxPoints)
+    const j = this.journals().find((x) => x.runId === id)
+    if (!j) return super.metricSample(id, maxPoints)
     const out = keyed<MetricSample>()
-    for (const [k, s] of mine ?? (await this.liveColumns(j!))) out[k] = sampleSeries(k, s, maxPoints)
+    for (const [k, s] of await this.liveColumns(j)) out[k] = sampleSeries(k, s, maxPoints)
     return out
-  }
-
-  /**
-   * An own run's series: its writer's while it keeps one; else read now from the branch and the journal (and kept by
-   * the writer from then on, `readOwnSeries`), as many points per metric as `own` counts (the moment it was taken).
-   */
-  private async ownSeries(id: string, own: OwnRun): Promise<Map<string, SeriesColumns> | undefined> {
-    if (own.series) return own.series
-    const now = await this.readOwnSeries(id)
-    if (!now) return undefined
-    const out = new Map<string, SeriesColumns>()
-    for (const [k, s] of now) {
-      const n = Math.min(s.value.length, own.summary.metrics[k]?.count ?? 0)
-      if (n > 0) out.set(k, n === s.value.length ? s : { step: s.step.subarray(0, n), value: s.value.subarray(0, n), time: s.time.subarray(0, n) })
-    }
-    return out
-  }
-
-  /**
-   * @internal An own run's whole series read now from the branch and its journal, its writer keeping it from then on
-   * (`Labbook` has own runs); undefined when the run is not one (any more).
-   */
-  async readOwnSeries(_id: string): Promise<Map<string, SeriesColumns> | undefined> {
-    return undefined
   }
 
   /** A live run's series: its chunks at one revision, then the journal's points the branch lacks (views: read only). */
-  protected async liveColumns(j: LiveJournal): Promise<Map<string, SeriesColumns>> {
+  private async liveColumns(j: LiveJournal): Promise<Map<string, SeriesColumns>> {
     const rev = await this.pinned()
     const onBranch = await rev?.getRun(j.runId).catch(() => undefined)
     if (!onBranch && !j.contents.start) throw runNotFound(j.runId)
     const { dir, chunks } = onBranch ? await rev!.metricChunks(j.runId) : { dir: '', chunks: [] }
-    return liveSeries(this.objects, this.seriesKey(j.runId), chunks, dir, j.contents.points, uncommittedFrom(j, onBranch))
-  }
-
-  /** The key live-series.ts keeps a run's series under. */
-  protected seriesKey(id: string): string {
-    return `${this.gitdir}\0${id}`
+    return liveSeries(this.objects, `${this.gitdir}\0${j.runId}`, chunks, dir, j.contents.points, uncommittedFrom(j, onBranch))
   }
 
   /** Whether the run is on the branch: at `view` when given (a read pinned to one revision), else at the tip. */
@@ -198,7 +136,7 @@ export abstract class LiveReader extends LabbookReader {
 export class LiveSnapshot extends LiveReader {
   constructor(
     objects: ObjectStore, index: SummaryIndex, gitdir: string, view: () => Promise<TreeView | null>,
-    readonly branch: string, private readonly pinnedTip: string | null, private readonly state: LiveState, private readonly book: LiveReader,
+    readonly branch: string, private readonly pinnedTip: string | null, private readonly live: LiveJournal[], private readonly book: LiveReader,
   ) {
     super(objects, index, gitdir, view)
   }
@@ -215,22 +153,7 @@ export class LiveSnapshot extends LiveReader {
     return this.book.viewOf(commit)
   }
 
-  protected override live(): LiveState {
-    return this.state
+  protected override journals(): LiveJournal[] {
+    return this.live
   }
-
-  override readOwnSeries(id: string): Promise<Map<string, SeriesColumns> | undefined> {
-    return this.book.readOwnSeries(id)
-  }
-
-  protected override liveOne(id: string): { own?: OwnRun; journal?: LiveJournal } {
-    const own = this.state.own.get(id)
-    return own ? { own } : { journal: this.state.journals.find((j) => j.runId === id) }
-  }
-}
-
-/** An own run's summary (a copy: callers may change theirs). */
-function ownSummary(x: OwnRun): RunSummary {
-  const s = x.summary
-  return { ...s, params: keyed(s.params), tags: keyed(s.tags), metrics: keyed(s.metrics) }
 }

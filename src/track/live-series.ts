@@ -24,61 +24,6 @@ import type { ObjectStore, TreeEntry } from '../store/objects.js'
 import { chunksColumns, sortColumns, type SeriesColumns } from './history.js'
 import type { JournalPoints } from './journal.js'
 
-/**
- * One metric's points as the run's writer in this process logs them (point-buffer.ts keeps one per metric of a run
- * `labbook serve` writes for MLflow clients, while a live page reads it): appended in place, arrays moved only when
- * full, so a view handed out stays one moment (points past its length are the only ones ever written). The live view
- * of such a run reads these views (live.ts OwnRun): no journal read back, no copy into a second series.
- */
-export class SeriesLog {
-  step = new Float64Array(64)
-  value = new Float64Array(64)
-  time = new Float64Array(64)
-  len = 0
-  /** As KeySeries.inversion: the first i ≥ 1 where point i sorts before point i − 1; Infinity while sorted. */
-  inversion = Infinity
-
-  /** Appends a point as a read of its journal line gives it back; false (nothing appended) past the process's budget. */
-  push(step: number, value: number, time: number): boolean {
-    const p = this.len
-    if (p === this.value.length) {
-      if (ownPoints + p > OWN_POINTS) return false
-      ownPoints += p
-      const size = p * 2
-      const step2 = new Float64Array(size), value2 = new Float64Array(size), time2 = new Float64Array(size)
-      step2.set(this.step); value2.set(this.value); time2.set(this.time)
-      this.step = step2; this.value = value2; this.time = time2
-    }
-    // the text spells a step or timestamp of -0 as 0 (a value keeps its sign): what a read gives
-    step += 0
-    time += 0
-    this.step[p] = step; this.value[p] = value; this.time[p] = time
-    this.len = p + 1
-    if (p > 0 && p < this.inversion && !(this.step[p - 1]! < step || (this.step[p - 1] === step && this.time[p - 1]! <= time))) this.inversion = p
-    return true
-  }
-
-  /** The points so far as a fresh read sorts them: views of the arrays when sorted (the usual case), else a sorted copy. */
-  view(): SeriesColumns {
-    const v = { step: this.step.subarray(0, this.len), value: this.value.subarray(0, this.len), time: this.time.subarray(0, this.len) }
-    return this.inversion >= this.len ? v : sortColumns(v)
-  }
-
-  /** Gives its arrays' room back to the process's budget (the log is not used after). */
-  release(): void {
-    ownPoints -= Math.max(0, this.value.length - 64)
-    this.len = 0
-    this.step = this.value = this.time = new Float64Array(0)
-  }
-}
-
-/**
- * Points' room all SeriesLogs of this process may hold beyond their first 64 (24 bytes each: 96 MB): a run whose log
- * would grow past it stops keeping one, and its live view reads its journal as for any other writer's run.
- */
-const OWN_POINTS = 4_000_000
-let ownPoints = 0
-
 /** One metric's sequence: points [0, len) of the arrays. */
 interface KeySeries {
   step: Float64Array
@@ -110,10 +55,9 @@ const kept = new Map<string, RunSeries>()
 /** @internal Points walked (compared or written) so far, in this process: what a test reads to see a refresh cost the new points only. */
 export const liveSeriesWork = { walked: 0 }
 
-/** Drops the kept series of one run (`cacheKey`: its writer keeps it now), or every one (tests comparing with a fresh computation). */
-export function forgetLiveSeries(cacheKey?: string): void {
-  if (cacheKey === undefined) kept.clear()
-  else kept.delete(cacheKey)
+/** Drops every kept series (tests comparing with a fresh computation; nothing else needs it). */
+export function forgetLiveSeries(): void {
+  kept.clear()
 }
 
 /**

@@ -8,24 +8,10 @@ import { join } from 'node:path'
 import { mergeSummaries, summarize } from '../model/metric.js'
 import { thisProcess } from '../store/process.js'
 import { keyed, type MetricSummary, type RunSummary } from '../model/run.js'
-import type { SeriesColumns } from './history.js'
 import { journalOwner, journalPoints, journalRoot, ownerAlive, readJournal, readJournalAhead, type JournalContents, type JournalOwner } from './journal.js'
 
 /** One run in progress: its journal, read at `generation`. */
 export interface LiveJournal { runId: string; owner: JournalOwner; contents: JournalContents }
-
-/**
- * A run in progress that this process writes (`labbook serve`'s MLflow runs while it serves live pages:
- * Labbook.keepLiveSeries), as its writer has it in memory: the summary overlaySummary would make of its journal
- * (uncommitted points and edits included, `labbook.live` until its end), and, while someone watches it, every point
- * of every metric (views: read only; point-buffer.ts `series`). The live view reads this instead of the run's
- * journal: nothing parsed back, nothing copied. A series not kept yet is read once from the branch and the journal
- * and handed to the writer (Labbook.readOwnSeries); one nobody reads for 30 s is dropped.
- */
-export interface OwnRun { summary: RunSummary; series?: Map<string, SeriesColumns> }
-
-/** What the live view lays over the branch at one moment: other writers' journals, and this process's own runs. */
-export interface LiveState { journals: LiveJournal[]; own: Map<string, OwnRun> }
 
 /** Tag set on summaries of runs in progress whose journal holds points or edits not yet on the branch, until their end is journaled (the pages label them live). */
 export const LIVE_TAG = 'labbook.live'
@@ -99,12 +85,11 @@ function writerAlive(owner: JournalOwner): boolean {
   return v
 }
 
-/** Journals of runs on `branch` whose writer is alive; not those of runs in `skip` (this process's own runs: not read). */
-export function liveJournals(gitdir: string, branch: string, skip?: { has(id: string): boolean }): LiveJournal[] {
+/** Journals of runs on `branch` whose writer is alive. */
+export function liveJournals(gitdir: string, branch: string): LiveJournal[] {
   const root = journalRoot(gitdir)
   const out: LiveJournal[] = []
   for (const name of safeReaddir(root)) {
-    if (skip?.has(name)) continue // a journal's folder is named by its run
     const dir = join(root, name)
     const owner = journalOwner(gitdir, name)
     if (!owner || owner.branch !== branch || !writerAlive(owner)) continue

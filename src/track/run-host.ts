@@ -17,8 +17,6 @@ export interface RunHost {
   /** Group commit (group-commit.ts): whether run starts and ends are committed in the background by `deferCommit`. */
   readonly defersCommits?: boolean
   deferCommit?(run: Run): void
-  /** Whether new runs keep their whole series in memory for this process's live view (point-buffer.ts `series`). */
-  readonly keepsLiveSeries?: boolean
   /** The thread group commits are made in (commit-thread.ts), when the book uses one. */
   commitThread?(): CommitThread | undefined
 }

@@ -14,8 +14,6 @@ import { PointBuffer } from './point-buffer.js'
 import { adoptWritten } from './run-commit.js'
 import { RunCommitter } from './run-committer.js'
 import { RunJournal } from './run-journal.js'
-import { LIVE_TAG, type OwnRun } from './live.js'
-import type { SeriesColumns } from './history.js'
 
 export interface RunWriterOptions {
   /** Attaching to a run already on the branch. */
@@ -73,7 +71,7 @@ export class Run {
     this.id = initial.id
     this.experimentIdValue = initial.experiment
     this.state = initial
-    this.buffer = new PointBuffer(initial.metrics, host.keepsLiveSeries === true && (options.journal ?? true))
+    this.buffer = new PointBuffer(initial.metrics)
     this.branch = new RunCommitter(host, this.id, initial, existing)
     this.journal = new RunJournal(host.gitdir, this.id, options.journal ?? true)
     this.resumable = options.resumable ?? false
@@ -292,32 +290,6 @@ export class Run {
   }
 
   /**
-   * @internal The run as this process's live view shows it (live.ts OwnRun): its summary with what is not committed
-   * yet and `labbook.live` until the end, and its whole series while the writer keeps it (`keepSeries`); undefined when
-   * this writer does not stand in for its journal (then the live view reads the journal).
-   */
-  liveView(): OwnRun | undefined {
-    if (!this.buffer.keepsSeries) return undefined
-    const summary = this.summary()
-    if (!this.ended) summary.tags[LIVE_TAG] = 'true'
-    return { summary, series: this.buffer.series() }
-  }
-
-  /**
-   * @internal Keeps the run's series from now on (the live view watches it), starting from `seed`, a read of the
-   * branch and the journal; false when the seed is not every point logged so far. Points waiting for their journal
-   * write are written first (the caller reads the journal after this).
-   */
-  keepSeries(seed: Map<string, SeriesColumns>): boolean {
-    return this.buffer.startSeries(seed)
-  }
-
-  /** @internal whether liveView() answers (the host asked, and the run's end is not committed yet). */
-  get keepsSeries(): boolean {
-    return this.buffer.keepsSeries
-  }
-
-  /**
    * @internal `labbook run`: `mark` is called at each journal write and its op written after the points, so a
    * recovery knows exactly which part of the `$LABBOOK_METRICS` file the journal already holds.
    */
@@ -405,7 +377,6 @@ export class Run {
       return
     }
     await this.journal.remove(options.removeJournal)
-    this.buffer.stopSeries(true) // the branch has everything: the live view reads it from there
     this.host.forget(this)
     await this.host.afterEnd(this.summary(), this.previousStatus)
   }
@@ -418,7 +389,6 @@ export class Run {
     if (!this.endOnBranch || this.endCommitted) return
     this.endCommitted = true
     await this.journal.remove()
-    this.buffer.stopSeries(true) // the branch has everything: the live view reads it from there
     await this.host.afterEnd(this.summary(), this.previousStatus, { gather: true })
   }
 
@@ -443,7 +413,6 @@ export class Run {
   detach(): void {
     this.flush()
     this.journal.close()
-    this.buffer.stopSeries(true)
   }
 
   private assertOpen(): void {

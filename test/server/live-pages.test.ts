@@ -20,7 +20,7 @@ import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { injected } from '../helpers/hostile.js'
 import { testRenderer } from '../helpers/renderer.js'
 import { populateSiteRepo } from '../helpers/site-repo.js'
-import { api, request } from './client.js'
+import { request } from './client.js'
 
 const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
 const SHOTS = join(process.cwd(), 'test-output', 'live')
@@ -236,39 +236,6 @@ describe('live pages', () => {
       return { x: Number(last[1]), want: svg.scale('x').apply(Number(document.querySelector(f)!.getAttribute('data-last-step'))) }
     }, fig)
     expect(Math.abs(ends.x - ends.want)).toBeLessThan(0.5)
-    expect(errors).toEqual([])
-    await page.close()
-  })
-
-  it('an MLflow run logged through serve (read from serve\'s memory, not its journal): the page takes batch after batch and ends on the last point and count', { timeout: 300_000 }, async () => {
-    const call = api(srv.url)
-    const id = (await call('POST', 'runs/create', { experiment_id: liveExp, run_name: 'through-serve', start_time: Date.now() })).json.run.info.run_id as string
-    let step = 0
-    const batch = async (n: number) => {
-      const t = Date.now()
-      const metrics = Array.from({ length: n }, () => ({ key: 'loss', value: 1 / (step + 1), timestamp: t, step: step++ }))
-      expect((await call('POST', 'runs/log-batch', { run_id: id, metrics })).status).toBe(200)
-    }
-    await batch(50)
-    expect(book.writesLive(id)).toBe(true)
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    const errors: string[] = []
-    page.on('pageerror', (e) => errors.push(e.message))
-    await page.goto(`${srv.url}/runs/${id}/`, { timeout: 120_000 })
-    const fig = '.run-charts figure[data-metric="loss"]'
-    await page.waitForFunction((f) => document.querySelector(`${f} svg`) && document.querySelector('.run-charts[data-hydrated="true"]'), fig, { timeout: 60_000 })
-    // a batch every 20 ms for 4 s: many more changes than the page draws
-    const until = Date.now() + 4000
-    while (Date.now() < until) { await batch(100); await new Promise((r) => setTimeout(r, 20)) }
-    const total = step
-    await page.waitForFunction(([f, n]) => document.querySelector(`${f} figcaption`)?.textContent?.includes(`(${n.toLocaleString('en')} points`), [fig, total] as const, { timeout: 20_000 })
-    await page.waitForFunction(([f, last]) => Number(document.querySelector(`${f}`)?.getAttribute('data-last-step')) === last, [fig, total - 1] as const, { timeout: 20_000 })
-    // the run's data as the page reads it: every point, as a reader of the journal in another process counts them
-    const other = await Labbook.open({ repo: repo.dir })
-    expect((await book.getRun(id)).metrics.loss).toMatchObject({ count: total })
-    expect(await book.getRun(id)).toEqual(await other.getRun(id))
-    expect(Array.from((await book.metricColumns(id)).get('loss')!.step)).toEqual(Array.from((await other.metricColumns(id)).get('loss')!.step))
-    await other.close()
     expect(errors).toEqual([])
     await page.close()
   })
