@@ -38,12 +38,13 @@ describe('metric history reads', () => {
     const user = repo.userState()
     const book = await Labbook.open({ repo: repo.dir })
     const run = await book.startRun({ experiment: 'h', name: 'long' })
-    // several commits (several chunks), two keys interleaved, a step logged again later, NaN and ±Infinity
+    // several commits (several chunks), two keys interleaved, a step logged again later, NaN, ±Infinity and -0 (kept
+    // as -0 through the sample file too)
     for (let part = 0; part < 3; part++) {
       for (let i = 0; i < 3000; i++) {
         const step = part * 3000 + i
         run.logMetric('loss', step % 997 === 0 ? NaN : Math.exp(-step / 5000) + 0.01 * Math.sin(step), { step, timestamp: 1_700_000_000_000 + step })
-        if (i % 500 === 0) run.logMetric('acc', step === 0 ? -Infinity : step / 9000, { step, timestamp: 1_700_000_000_000 + step })
+        if (i % 500 === 0) run.logMetric('acc', step === 0 ? -Infinity : step === 1500 ? -0 : step / 9000, { step, timestamp: 1_700_000_000_000 + step })
       }
       run.logMetric('loss', 42, { step: 7, timestamp: 1_800_000_000_000 + part })
       await run.commit()
