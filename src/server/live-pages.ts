@@ -43,11 +43,15 @@ export interface LivePagesOptions {
   maxPoints?: number
   /** Artifacts larger than this are listed, not served (as the static build). @default 20 MB */
   maxArtifactBytes?: number
+  /** How long after a page last asked for a run the run counts as watched (`watched`), ms. @default 5000 */
+  watchMs?: number
 }
 
 interface RunFiles { detail: RunDetail; files: Map<string, () => string | Promise<string>> }
 interface Snapshot { version: string; source: Promise<SiteSource>; summaries: Promise<SiteSummaries>; data?: Promise<SiteData> }
 
+/** How long after a page last asked for a run (its page, its JSON, its series) the run counts as watched, ms. */
+const WATCH_MS = 5000
 const PAGE_CACHE = 200
 const RUN_CACHE = 64
 /** Snapshots kept after a newer one: a page asking for the version its event named (`?v=`) gets that one. */
@@ -64,6 +68,9 @@ export class LivePages {
   private readonly code = new Map<string, Promise<CodeHistory>>()
   private renderer: Renderer | undefined
   private failed: Error | undefined
+  /** When a page last asked for each run, and for a page showing every run (home, experiments, compare, models). */
+  private readonly asked = new Map<string, number>()
+  private askedAll = -Infinity
 
   constructor(private readonly o: LivePagesOptions) {
     o.renderer.then((r) => {
@@ -73,8 +80,27 @@ export class LivePages {
     }, (e: Error) => (this.failed = e))
   }
 
+  /**
+   * Whether an open page looks at run `id`: it asked for the run (page, JSON, series) or for a page of every run within
+   * the last `watchMs`. An open page asks at least once a second while its run changes (live-channel.ts).
+   */
+  watched(id: string): boolean {
+    const now = performance.now(), ms = this.o.watchMs ?? WATCH_MS
+    return now - this.askedAll < ms || now - (this.asked.get(id) ?? -Infinity) < ms
+  }
+
+  private note(path: string): void {
+    if (path.startsWith('/_astro/') || path.startsWith('/artifacts/')) return
+    const now = performance.now()
+    const run = /^\/(?:data\/)?runs\/([\w-]{1,100})(?:\/|\.json)/.exec(path)?.[1]
+    if (!run || run === '-') { this.askedAll = now; return }
+    if (this.asked.size > 4096) for (const [k, t] of this.asked) if (now - t >= (this.o.watchMs ?? WATCH_MS)) this.asked.delete(k)
+    this.asked.set(run, now)
+  }
+
   /** Answers a GET/HEAD of the site; false when nothing is at `path` (the caller answers 404). */
   async handle(path: string, search: string, res: ServerResponse, head: boolean): Promise<boolean> {
+    this.note(path)
     // `?v=<version>`: the version a change event named; answered from that snapshot while it is kept (the page's
     // table and its charts, fetched apart, then show one moment)
     const v = /[?&]v=([^&]*)/.exec(search)?.[1]

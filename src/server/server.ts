@@ -125,7 +125,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   }
   const router = new Router(ROUTES)
   const api = o.api ?? true
-  const live = new LiveChannel({ book: o.book })
+  // the channel reads ahead only the journals of runs an open page looks at (LivePages.watched)
+  const live: LiveChannel = new LiveChannel({ book: o.book, watched: (id) => pages?.watched(id) ?? true })
   const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, ...o.site, version: () => live.current() }) : undefined
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
