@@ -48,6 +48,40 @@ export function journalRoot(gitdir: string): string {
 }
 
 /**
+ * Journals holding an open descriptor, least recently used first. Each open run holds its segment open, and a server
+ * whose clients leave runs open (MLflow's own k6 benchmark creates 23,525 runs in 30 s and ends none) ran out of file
+ * descriptors (EMFILE) at the process limit. Beyond OPEN_LIMIT, the least recently used journals with nothing in
+ * flight (everything written and fdatasynced) close their descriptor ("parked") and reopen it on their next write.
+ */
+const openJournals = new Map<Journal, true>()
+let openLimit = 512
+
+/** @internal tests: how many journals may hold a descriptor at once (parked beyond it). Returns the previous limit. */
+export function setOpenJournalLimit(n: number): number {
+  const was = openLimit
+  openLimit = Math.max(1, n)
+  return was
+}
+
+/** @internal how many journals hold a descriptor now. */
+export function openJournalCount(): number {
+  return openJournals.size
+}
+
+function touchOpen(j: Journal): void {
+  openJournals.delete(j)
+  openJournals.set(j, true)
+  if (openJournals.size <= openLimit) return
+  // the oldest first; a busy one (an fdatasync or rotation in flight) goes to the back, and a call tries a few at
+  // most: when thousands rotate at once (a commit of every open run) a full scan per touch was quadratic
+  let tries = 0
+  for (const other of openJournals.keys()) {
+    if (openJournals.size <= openLimit || tries++ >= 8) break
+    if (other !== j && !other.park()) { openJournals.delete(other); openJournals.set(other, true) }
+  }
+}
+
+/**
  * The write-ahead log of one open run: `.git/labbook/journal/<run>/` holds owner.json and segments `<base>.jsonl`,
  * where base is the number of points already committed when the segment started. Appends are fsynced. After each
  * commit a new segment starts and older ones are removed, so a crash replays at most what the branch lacks.
@@ -70,6 +104,8 @@ export class Journal {
   private held = ''
   /** Counts rotations started: an fdatasync that began before one does not make what it rewrites durable. */
   private rotations = 0
+  /** The descriptor was closed to stay under the open limit (touchOpen); the segment reopens on the next write. */
+  private parked = false
 
   constructor(private readonly gitdir: string, readonly runId: string) {
     this.dir = join(journalRoot(gitdir), runId)
@@ -128,6 +164,7 @@ export class Journal {
     this.segment = join(this.dir, FIRST_SEGMENT) // the open fd follows the directory's rename
     this.fd = fd
     this.unsynced = first !== ''
+    touchOpen(this)
     return true
   }
 
@@ -148,7 +185,9 @@ export class Journal {
 
   /** Appends and fsyncs. Called at most about once a second by the run's flusher, and before every commit. */
   append(text: string, sync = true): void {
-    if (this.fd === undefined || text === '') return
+    if (text === '') return
+    this.unpark()
+    if (this.fd === undefined) return
     if (this.rotating) {
       this.held += text // written and fsynced when the rotation ends; durable() waits for that
       this.unsynced = true
@@ -226,6 +265,7 @@ export class Journal {
    * the carry back, on the event loop as before.
    */
   rotate(committedPoints: number, carry = ''): Promise<void> {
+    this.unpark()
     if (this.fd === undefined) return Promise.resolve()
     if (this.rotating) return this.rotating.then(() => this.rotate(committedPoints, carry))
     const next = this.segmentPath(committedPoints)
@@ -294,6 +334,36 @@ export class Journal {
     this.close()
     this.segment = this.segmentPath(base)
     this.fd = fs.openSync(this.segment, 'a')
+    touchOpen(this)
+  }
+
+  /**
+   * Closes the descriptor of a journal with nothing in flight (all written and fdatasynced, no rotation, nobody
+   * waiting) to stay under the open limit; false when busy or not open. The next write reopens it (unpark).
+   */
+  park(): boolean {
+    if (this.fd === undefined || this.parked || this.syncing || this.rotating || this.unsynced || this.held || this.nextWaiters.length > 0) return false
+    const fd = this.fd
+    this.fd = undefined
+    this.parked = true
+    openJournals.delete(this)
+    fs.closeSync(fd)
+    return true
+  }
+
+  /** Reopens a parked journal's segment (append mode: it goes on where it was); otherwise marks it recently used. */
+  private unpark(): void {
+    if (!this.parked) {
+      if (this.fd !== undefined) touchOpen(this)
+      return
+    }
+    try {
+      this.fd = fs.openSync(this.segment, 'a')
+    } catch (e) {
+      throw new LabbookError('IO_FAILED', `Cannot reopen the run journal in ${this.dir}: ${(e as Error).message}`, 'Check permissions of the .git directory, and the open-files limit (ulimit -n).', {}, { cause: e })
+    }
+    this.parked = false
+    touchOpen(this)
   }
 
   /**
@@ -318,6 +388,8 @@ export class Journal {
   close(): void {
     const fd = this.fd
     this.fd = undefined
+    this.parked = false
+    openJournals.delete(this)
     if (!this.syncing) for (const w of this.nextWaiters.splice(0)) w.resolve() // whoever closes has committed or synced
     if (fd === undefined) return
     if (!this.syncing && !this.rotating) fs.closeSync(fd)

@@ -45,6 +45,26 @@ async function main() {
     await run.durable()
     process.stdout.write('acked\n')
     setInterval(() => {}, 1000) // alive until killed
+  } else if (mode === 'park-crash') {
+    // `park-crash REPO LIMIT`: 12 runs with the open-journal limit at LIMIT, each logging steps 0-5 of `loss` in turns
+    // (fdatasynced each time, so most journals are parked), nothing committed after the start; prints `run <id>` per
+    // run, then `acked`, and stays alive until killed.
+    const [limit] = rest
+    const { setOpenJournalLimit } = await import('../../src/track/journal.js')
+    setOpenJournalLimit(Number(limit))
+    const book = await Labbook.open({ repo, commitInterval: 3_600_000 })
+    const runs = []
+    for (let i = 0; i < 12; i++) runs.push(await book.startRun({ experiment: 'park', name: `r${i}` }))
+    for (let step = 0; step < 6; step++) {
+      for (const r of runs) {
+        r.logMetric('loss', step / 10, { step })
+        r.flush()
+        await r.durable()
+      }
+    }
+    for (const r of runs) process.stdout.write(`run ${r.id}\n`)
+    process.stdout.write('acked\n')
+    setInterval(() => {}, 1000) // alive until killed
   } else if (mode === 'rotate-crash') {
     // `rotate-crash REPO POINT`: a run with a tag on the branch; then a commit during which (after its snapshot) a tag
     // `late` is set and acknowledged (fdatasynced, `acked` printed), so the rotation after that commit carries it;
