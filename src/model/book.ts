@@ -101,7 +101,8 @@ export interface RunWriter {
   flush(): void | Promise<void>
   /** Resolves once everything logged so far survives a kill (journal fdatasync); writes are acknowledged after it. */
   durable(): Promise<void>
-  commit(): Promise<void>
+  /** Puts what was logged on the branch; `gather`: with every commit queued in the same turn, as one commit. */
+  commit(o?: { gather?: boolean }): Promise<void>
   end(status?: 'FINISHED' | 'FAILED' | 'KILLED', o?: { endTime?: number }): Promise<void>
   /** Recovery after this process dies leaves the run RUNNING, resumable by the client. */
   keepRunningOnRecovery(): void

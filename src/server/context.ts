@@ -161,19 +161,21 @@ export class ServerContext {
 
   /** Commits every open writer (nothing is ended: a client may come back, and journals cover a crash). */
   async commitAll(): Promise<void> {
-    for (const w of this.writers.values()) {
+    // all at once, gathered into a few commits of the branch: one after another, the 39,302 runs a 30 s k6 load left
+    // open took one commit each (each rewriting the runs' tree) and the server's close ran for over ten minutes
+    await Promise.all([...this.writers.values()].map(async (w) => {
       let writer: RunWriter
       try {
         writer = await w
       } catch {
-        continue // a run that failed to open has nothing to commit
+        return // a run that failed to open has nothing to commit
       }
       try {
-        await writer.commit()
+        await writer.commit({ gather: true })
       } catch (e) {
         this.log('error', `Could not commit run ${writer.id}: ${(e as Error).message}; its journal keeps the data for recovery.`)
       }
-    }
+    }))
   }
 }
 

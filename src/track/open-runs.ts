@@ -14,7 +14,8 @@ export const PACK_EVERY_OBJECTS = 2000
 const FLUSH_EVERY_MS = 1000
 
 export class OpenRuns implements Iterable<Run> {
-  private readonly runs = new Set<Run>()
+  /** By id: a server holding tens of thousands of open runs looks one up per request. */
+  private readonly runs = new Map<string, Run>()
   private flushTimer?: NodeJS.Timeout
   private commitTimer?: NodeJS.Timeout
   private readonly onExit = () => this.flushAll()
@@ -28,7 +29,7 @@ export class OpenRuns implements Iterable<Run> {
   ) {}
 
   [Symbol.iterator](): Iterator<Run> {
-    return this.runs[Symbol.iterator]()
+    return this.runs.values()
   }
 
   get size(): number {
@@ -37,18 +38,17 @@ export class OpenRuns implements Iterable<Run> {
 
   /** The open writer of a run, if any. */
   get(id: string): Run | undefined {
-    for (const r of this.runs) if (r.id === id) return r
-    return undefined
+    return this.runs.get(id)
   }
 
   /** Starts the timers with the first open run. */
   add(run: Run): void {
-    this.runs.add(run)
+    this.runs.set(run.id, run)
     if (this.flushTimer) return
     this.flushTimer = setInterval(() => this.flushAll(), FLUSH_EVERY_MS)
     this.flushTimer.unref()
     this.commitTimer = setInterval(() => {
-      for (const r of this.runs) r.commit().catch(() => { /* retried next interval; the journal has the data */ })
+      for (const r of this.runs.values()) r.commit().catch(() => { /* retried next interval; the journal has the data */ })
     }, this.commitInterval)
     this.commitTimer.unref()
     process.on('exit', this.onExit)
@@ -56,7 +56,7 @@ export class OpenRuns implements Iterable<Run> {
 
   /** Stops the timers with the last run; packs in the background once this process wrote enough objects. */
   delete(run: Run): void {
-    this.runs.delete(run)
+    if (this.runs.get(run.id) === run) this.runs.delete(run.id)
     if (this.runs.size === 0) this.stop()
     if (this.objects.objectsWritten - this.packedAt >= PACK_EVERY_OBJECTS) {
       this.packedAt = this.objects.objectsWritten
@@ -66,7 +66,7 @@ export class OpenRuns implements Iterable<Run> {
 
   /** Commits and detaches every open run without ending it (their journals stay for recovery); stops the timers. */
   async closeAll(): Promise<void> {
-    const runs = [...this.runs]
+    const runs = [...this.runs.values()]
     await Promise.allSettled(runs.map((r) => r.commit()))
     for (const r of runs) r.detach()
     this.runs.clear()
@@ -88,7 +88,7 @@ export class OpenRuns implements Iterable<Run> {
   }
 
   private flushAll(): void {
-    for (const r of this.runs) {
+    for (const r of this.runs.values()) {
       try { r.flush() } catch { /* a full disk must not kill the training loop; the next flush retries */ }
     }
   }

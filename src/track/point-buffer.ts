@@ -77,6 +77,11 @@ export class PointBuffer {
     this.pendingPoints = 0
   }
 
+  /** Whether points were journaled that no commit took yet. */
+  get hasUncommitted(): boolean {
+    return this.uncommittedPoints > 0 || this.uncommitted.length > 0
+  }
+
   /** Takes the journaled points for a commit; `putBack` returns them if the commit fails. */
   takeUncommitted(): { text: string; points: number; parts: string[] } {
     const parts = this.uncommitted

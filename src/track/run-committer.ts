@@ -29,6 +29,11 @@ export class RunCommitter {
     this.lastWritten = existing ? { lifecycle: initial.lifecycle, name: initial.name, description: initial.description } : { lifecycle: 'active', name: '', description: undefined }
   }
 
+  /** Nothing staged or removed, and the run's first commit is done: a commit of an unchanged run would write nothing. */
+  get settled(): boolean {
+    return !this.creating && this.staged.length === 0 && this.removed.length === 0
+  }
+
   /** Artifact files (blobs already written) for the next commit. */
   stage(...files: StagedFile[]): void {
     this.staged.push(...files)
