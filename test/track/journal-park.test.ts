@@ -5,7 +5,7 @@
  * write (journal.ts `park`). Here the limit is 4 and 40 runs log in turns: the descriptors stay at the limit and not
  * a point is lost, on the branch, in the journals before the commit, and after a writer killed with runs parked.
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
@@ -62,6 +62,37 @@ describe('journals beyond the open limit', () => {
     await book.close()
     expect(fsck(repo)).toBe('')
     expect(repo.userState()).toEqual(user)
+  })
+
+  it('a commit of an open run with nothing new since its last writes no commit; a point, a tag, an artifact or a rename does', { timeout: 60_000 }, async () => {
+    repo = gitRepo()
+    const book = await Labbook.open({ repo: repo.dir })
+    const count = () => Number(execFileSync('git', ['-C', repo.dir, 'rev-list', '--count', 'labbook'], { encoding: 'utf8' }).trim())
+    const run = await book.startRun({ experiment: 'idle', name: 'r' })
+    await run.commit()
+    const c0 = count()
+    await run.commit()
+    await run.commit()
+    expect(count()).toBe(c0)
+    const steps: Array<[string, () => void | Promise<void>]> = [
+      ['point', () => run.logMetric('loss', 1, { step: 1 })],
+      ['tag', () => run.setTag('t', 'v')],
+      ['artifact', () => run.logText('hello', 'a.txt')],
+      ['rename', () => run.setName('r2')],
+    ]
+    for (const [what, change] of steps) {
+      const before = count()
+      await change()
+      await run.commit()
+      expect(count(), what).toBe(before + 1)
+      await run.commit()
+      expect(count(), `${what}, then nothing new`).toBe(before + 1)
+    }
+    const seen = await (await book.at('labbook')).getRun(run.id) // the branch as committed
+    expect([seen.name, seen.tags.t, seen.metrics.loss?.value, seen.status]).toEqual(['r2', 'v', 1, 'RUNNING'])
+    await run.end('FINISHED')
+    await book.close()
+    expect(fsck(repo)).toBe('')
   })
 
   it('a writer killed while most of its runs are parked loses nothing it acknowledged: recovery commits every point', { timeout: 60_000 }, async () => {
