@@ -2,7 +2,7 @@
 // log_batch(10), set_terminated; the same calls from 20 concurrent clients shaped like MLflow's own server benchmark
 // (mlflow/mlflow-go-backend benchmarks/, k6 with 20 virtual users); and the registry: search_model_versions over
 // 1,000 models x 10 versions.
-//   npx tsx bench/mlflow-calls.ts [--runs 40] [--concurrent 25]
+//   npx tsx bench/mlflow-calls.ts [--runs 40] [--concurrent 25] [--sustain 10]
 // References measured in the same run: GET /health through the same server (the HTTP floor on this machine, from one
 // client and from 20, with the server's CPU per request split by thread beside the create's); the same
 // calls with spare journals off ($LABBOOK_JOURNAL_SPARES=0; on by default), alternating with the default in rounds;
@@ -25,6 +25,8 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def
 }
 const RUNS = arg('runs', 40)
+/** Seconds of the k6-shaped sustained create phase with k6-light clients (k6 ran -d 30s); 0 skips it. */
+const SUSTAIN = arg('sustain', 10)
 /** Calls per client in the 20-client phase (k6's -u 20; it ran for 30 s instead). */
 const PER_CLIENT = arg('concurrent', 25)
 let agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
@@ -57,15 +59,19 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const CALLS = ['create', 'log_metric', 'log_batch_10', 'set_terminated'] as const
 /** `cpu`: the calling process's CPU (all its threads) per call, ms. */
 interface Concurrent { avg: number; p50: number; perSec: number; n: number; cpu: number }
-/** `n` clients on their own keep-alive connections, each making `per` calls of `body` one after another. */
-async function concurrently(n: number, per: number, body: () => Promise<unknown>): Promise<Concurrent> {
+/**
+ * `n` clients on their own keep-alive connections, each making `per` calls of `body` one after another; with `seconds`,
+ * each calls until that time is up instead (k6's -d).
+ */
+async function concurrently(n: number, per: number, body: () => Promise<unknown>, seconds = 0): Promise<Concurrent> {
   agent.destroy()
   agent = new http.Agent({ keepAlive: true, maxSockets: n })
   const times: number[] = []
   const c0 = process.cpuUsage()
   const t0 = performance.now()
+  const until = t0 + seconds * 1000
   await Promise.all(Array.from({ length: n }, async () => {
-    for (let i = 0; i < per; i++) {
+    for (let i = 0; seconds > 0 ? performance.now() < until : i < per; i++) {
       const t = performance.now()
       await body()
       times.push(performance.now() - t)
@@ -116,22 +122,22 @@ const CLIENTS = 20
  * log_batch_10 to RUN); prints {avg, p50, perSec, n} as JSON.
  */
 if (process.argv[2] === '--clients-of') {
-  const [u, kind, n, per, shared, how] = process.argv.slice(3)
+  const [u, kind, n, per, shared, how, seconds] = process.argv.slice(3)
   url = new URL(u!)
   const lean = how === 'lean'
   const post = lean ? leanCall : call
   console.log(JSON.stringify(await concurrently(Number(n), Number(per), kind === 'create'
     ? () => post('POST', api('runs/create'), { experiment_id: '0', start_time: Date.now(), tags: [{ key: 'mlflow.user', value: 'k6' }] })
     : kind === 'health' ? () => post('GET', '/health')
-    : () => post('POST', api('runs/log-batch'), { run_id: shared, metrics: Array.from({ length: 10 }, (_, k) => ({ key: `metric_${k}`, value: k * Math.random(), timestamp: Date.now(), step: 0 })) }))))
+    : () => post('POST', api('runs/log-batch'), { run_id: shared, metrics: Array.from({ length: 10 }, (_, k) => ({ key: `metric_${k}`, value: k * Math.random(), timestamp: Date.now(), step: 0 })) }), Number(seconds ?? 0))))
   agent.destroy()
   for (const sock of leanSockets) sock.destroy()
   process.exit(0)
 }
 /** `concurrently` in a child process (this file with --clients-of) against `url`; `how`: Node's http client, or leanCall. */
-function clientsProcess(kind: 'create' | 'log_batch_10' | 'health', n: number, per: number, shared = '', how: 'node' | 'lean' = 'node'): Promise<Concurrent> {
+function clientsProcess(kind: 'create' | 'log_batch_10' | 'health', n: number, per: number, shared = '', how: 'node' | 'lean' = 'node', seconds = 0): Promise<Concurrent> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--clients-of', url.href, kind, String(n), String(per), shared, how], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const p = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--clients-of', url.href, kind, String(n), String(per), shared, how, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     p.stdout.on('data', (d) => (out += d))
     p.on('error', reject)
@@ -294,6 +300,11 @@ const leanHealthCpu = split(h0Lean, threadCpu(), leanHealth.n)
 const t0Lean = threadCpu()
 const leanCreate = await clientsProcess('create', CLIENTS, PER_CLIENT, '', 'lean')
 const leanCreateCpu = split(t0Lean, threadCpu(), leanCreate.n)
+// k6's shape in full: 20 k6-light clients creating runs for SUSTAIN seconds (k6 -u 20 -d 30s), every run left open
+const t0Sustain = threadCpu()
+const sustained = SUSTAIN > 0 ? await clientsProcess('create', CLIENTS, 0, '', 'lean', SUSTAIN) : undefined
+const sustainedCpu = sustained ? split(t0Sustain, threadCpu(), sustained.n) : undefined
+const sustainedRss = process.memoryUsage().rss
 const shared = (await call('POST', api('runs/create'), { experiment_id: '0', start_time: Date.now(), tags: [{ key: 'mlflow.user', value: 'k6' }] })).run.info.run_id
 const k6Batch = await clientsProcess('log_batch_10', CLIENTS, PER_CLIENT, shared)
 console.log(`${CLIENTS} concurrent clients x ${PER_CLIENT} calls each through labbook serve (the clients in a process of their own, as k6), beside MLflow's server at 20 k6 users [${MLFLOW_K6.source}]:`)
@@ -316,6 +327,7 @@ if (createCpu.all > 0) {
   console.log(`  the same ${CLIENTS}-client create phase again right after (warm: the create path JIT-compiled, ${k6Create.n * 2 + oneCreate.n} runs in the repository): avg ${k6Warm.avg.toFixed(2)} ms (p50 ${k6Warm.p50.toFixed(2)}), ${k6Warm.perSec.toFixed(0)} calls/s; CPU per create ${f(warmCpu, k6Warm.cpu)}`)
   console.log(`  CPU per call (/proc, every thread of the server; the clients' process.cpuUsage): create (first phase) ${f(createCpu, k6Create.cpu)}; GET /health at ${CLIENTS} clients (avg ${k6Health.avg.toFixed(2)} ms, ${k6Health.perSec.toFixed(0)}/s, the HTTP floor) ${f(healthCpu, k6Health.cpu)}`)
   console.log(`  the same create phase a third time with k6-light clients (raw keep-alive sockets, leanCall): avg ${leanCreate.avg.toFixed(2)} ms (p50 ${leanCreate.p50.toFixed(2)}), ${leanCreate.perSec.toFixed(0)} calls/s; MLflow / ours = ${(MLFLOW_K6.create.avg / leanCreate.avg).toFixed(2)}x; CPU per create ${f(leanCreateCpu, leanCreate.cpu)}; GET /health with the same clients: avg ${leanHealth.avg.toFixed(2)} ms, ${leanHealth.perSec.toFixed(0)}/s, ${f(leanHealthCpu, leanHealth.cpu)}`)
+  if (sustained && sustainedCpu) console.log(`  k6's shape in full: ${CLIENTS} k6-light clients creating runs for ${SUSTAIN} s (k6 -d 30s): ${sustained.n} runs, avg ${sustained.avg.toFixed(2)} ms (p50 ${sustained.p50.toFixed(2)}), ${sustained.perSec.toFixed(0)} calls/s; MLflow / ours = ${(MLFLOW_K6.create.avg / sustained.avg).toFixed(2)}x; CPU per create ${f(sustainedCpu, sustained.cpu)}; the server's RSS after it ${(sustainedRss / 2 ** 20).toFixed(0)} MB with every run still open`)
   console.log(`  with the clients on these ${cores} cores, ${CLIENTS} clients at <= ${(MLFLOW_K6.create.avg / 2).toFixed(1)} ms need <= ${budget.toFixed(2)} ms of CPU per create for everything (server + clients); this run: ${(createCpu.all + k6Create.cpu).toFixed(2)} ms (${((createCpu.all + k6Create.cpu) / budget).toFixed(1)}x the budget), the HTTP floor alone ${(healthCpu.all + k6Health.cpu).toFixed(2)} ms (${((healthCpu.all + k6Health.cpu) / budget).toFixed(1)}x)`)
 }
 await book.flush()
@@ -358,6 +370,9 @@ await call('GET', api(`registered-models/search?max_results=1000`))
 console.log(`search_registered_models (1,000 models, warm): ${(performance.now() - tl).toFixed(1)} ms`)
 
 agent.destroy()
+const openRuns = srv.context.openRunIds().length
+const tClose = performance.now()
 await srv.close()
 await book.close()
+console.log(`closing the server (every run still open committed, not ended): ${openRuns} open runs in ${((performance.now() - tClose) / 1000).toFixed(1)} s`)
 rmSync(dir, { recursive: true, force: true })
