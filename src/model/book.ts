@@ -103,6 +103,8 @@ export interface RunWriter {
   durable(): Promise<void>
   /** Puts what was logged on the branch; `gather`: with every commit queued in the same turn, as one commit. */
   commit(o?: { gather?: boolean }): Promise<void>
+  /** Commits everything, removes the journal and lets go of the run, still RUNNING (a server's clean stop). */
+  release(): Promise<void>
   end(status?: 'FINISHED' | 'FAILED' | 'KILLED', o?: { endTime?: number }): Promise<void>
   /** Recovery after this process dies leaves the run RUNNING, resumable by the client. */
   keepRunningOnRecovery(): void

@@ -171,7 +171,10 @@ export class ServerContext {
         return // a run that failed to open has nothing to commit
       }
       try {
-        await writer.commit({ gather: true })
+        // a run the client may come back to (MLflow's file store keeps it RUNNING): on the branch in full, its journal
+        // removed; a run held for `labbook run` is committed and left to its owner
+        if (this.resumesRuns && !this.held(writer.id)) await writer.release()
+        else await writer.commit({ gather: true })
       } catch (e) {
         this.log('error', `Could not commit run ${writer.id}: ${(e as Error).message}; its journal keeps the data for recovery.`)
       }

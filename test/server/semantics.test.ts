@@ -129,6 +129,41 @@ describe('lifecycle', () => {
     fsck(repo)
   }, 30_000)
 
+  it('a clean stop puts every open run on the branch, RUNNING, with no journal left; the client logs to it after a restart', async () => {
+    const repo = gitRepo()
+    repos.push(repo)
+    let book = await Labbook.open({ repo: repo.dir })
+    let srv = await serve({ book, port: 0 })
+    let call = api(srv.url)
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const id = (await call('POST', 'runs/create', { experiment_id: '0', run_name: `open-${i}`, start_time: 1000 + i })).json.run.info.run_id as string
+      expect((await call('POST', 'runs/log-batch', { run_id: id, metrics: [0, 1].map((s) => ({ key: 'loss', value: i + s / 10, timestamp: 2000 + s, step: s })), params: [{ key: 'lr', value: '0.1' }] })).status).toBe(200)
+      ids.push(id)
+    }
+    await srv.close()
+    await book.close()
+    const journals = join(repo.dir, '.git', 'labbook', 'journal')
+    expect(fs.existsSync(journals) ? fs.readdirSync(journals) : []).toEqual([])
+    book = await Labbook.open({ repo: repo.dir })
+    for (const [i, id] of ids.entries()) {
+      expect(await book.getRun(id)).toMatchObject({ status: 'RUNNING', params: { lr: '0.1' } })
+      expect((await book.metricHistory(id, 'loss')).map((p) => p.value)).toEqual([i, i + 0.1])
+    }
+    srv = await serve({ book, port: 0 })
+    call = api(srv.url)
+    expect((await call('POST', 'runs/log-metric', { run_id: ids[0], key: 'loss', value: 9, timestamp: 3000, step: 2 })).status).toBe(200)
+    expect((await call('POST', 'runs/update', { run_id: ids[0], status: 'FINISHED', end_time: 4000 })).status).toBe(200)
+    await srv.close()
+    await book.close()
+    const fresh = await Labbook.open({ repo: repo.dir })
+    expect(await fresh.getRun(ids[0]!)).toMatchObject({ status: 'FINISHED', endTime: 4000 })
+    expect((await fresh.metricHistory(ids[0]!, 'loss')).map((p) => p.step)).toEqual([0, 1, 2])
+    expect((await fresh.getRun(ids[1]!)).status).toBe('RUNNING')
+    await fresh.close()
+    expect(fsck(repo)).toBe('')
+  }, 30_000)
+
   it('an artifact upload to a deleted run is stored, as MLflow does; logging a metric to it is an MLflow error', async () => {
     const { book, srv, call, close } = await start()
     const id = (await call('POST', 'runs/create', { experiment_id: '0' })).json.run.info.run_id
