@@ -329,14 +329,14 @@ export class Run {
     // Journaled without fsync: the commit that follows puts these points on the branch; a crash before it still
     // finds them in the journal (the page cache survives a killed process).
     this.flush(false)
-    // Nothing since the last commit (the run as committed, no points, no artifacts): nothing to write. The interval
-    // commit of a server holding 33,000 runs its clients left open rewrote every one of them every 30 s.
-    const shape = this.ended || !this.branch.settled || this.buffer.hasUncommitted ? undefined : JSON.stringify(this.summary())
+    // Nothing since the last commit: nothing to write. The interval commit of a server holding 33,000 runs its
+    // clients left open rewrote every one of them every 30 s.
+    const shape = this.shapeIfSettled()
     if (shape !== undefined && shape === this.committedShape) return
     this.journal.snapshotTaken()
     const taken = this.buffer.takeUncommitted()
     const mine = this.summary()
-    const mineShape = JSON.stringify(mine)
+    const mineShape = shape ?? JSON.stringify(mine) // taking the journaled points changes no field of the summary
     // end() may run while this commit is in flight: its snapshot (taken here) then still says RUNNING
     const carriesEnd = this.ended
     let written: RunSummary | undefined
@@ -418,6 +418,15 @@ export class Run {
   }
 
   /**
+   * The run's summary as JSON when nothing but its fields could differ from its last commit (not ended, its first
+   * commit done, no artifact staged, no journaled point uncommitted); undefined otherwise. Equal to `committedShape`:
+   * the branch has everything.
+   */
+  private shapeIfSettled(): string | undefined {
+    return this.ended || !this.branch.settled || this.buffer.hasUncommitted ? undefined : JSON.stringify(this.summary())
+  }
+
+  /**
    * Commits everything and, once the branch holds all of it, removes the journal and lets go of the run without
    * ending it: it stays RUNNING on the branch and a later writer opens it from there (`openRun`). For a server's
    * clean stop, where every run a client left open is resumable anyway: 35,000 kept journals made every `labbook ls`
@@ -426,7 +435,7 @@ export class Run {
   async release(): Promise<void> {
     if (this.ended) return
     await this.commit({ gather: true })
-    if (this.ended || this.buffer.hasUncommitted || this.buffer.journalText() !== '' || !this.branch.settled || JSON.stringify(this.summary()) !== this.committedShape) return // something came meanwhile: kept
+    if (this.buffer.journalText() !== '' || this.shapeIfSettled() !== this.committedShape) return // something came meanwhile: kept
     this.host.forget(this)
     await this.journal.remove()
   }
