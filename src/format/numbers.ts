@@ -12,6 +12,21 @@ export function numberFromJson(v: unknown): number | undefined {
   return undefined
 }
 
+/**
+ * A number as a value to hand to JSON.stringify, which writes NaN and ±Infinity as null and -0 as 0: those four as
+ * the strings "NaN", "Infinity", "-Infinity", "-0"; any other number as itself. `numberFromJsonValue` reads it back.
+ * For files only labbook reads (the series cache); input formats keep `numberFromJson`, which takes no "-0".
+ */
+export function numberToJsonValue(v: number): number | string {
+  if (Number.isFinite(v)) return v === 0 && 1 / v < 0 ? '-0' : v
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'
+}
+
+/** The number `numberToJsonValue` wrote; undefined for anything else. */
+export function numberFromJsonValue(v: unknown): number | undefined {
+  return v === '-0' ? -0 : numberFromJson(v)
+}
+
 /** A JSON.stringify replacer for data whose numbers may be non-finite (output of `labbook ls --json` and friends). */
 export function nonFiniteReplacer(_key: string, v: unknown): unknown {
   if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'

@@ -8,7 +8,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { decodeChunkColumns, type PointColumns } from '../format/jsonl.js'
-import { numberFromJson, numberToJson } from '../format/numbers.js'
+import { numberFromJsonValue, numberToJsonValue } from '../format/numbers.js'
 import { minMaxOfPieces } from '../model/minmax.js'
 import type { MetricSample } from '../model/book.js'
 import type { MetricPoint } from '../model/run.js'
@@ -215,7 +215,7 @@ export function samplePath(gitdir: string, metricsTree: string, maxPoints: numbe
   return join(gitdir, 'labbook', 'series', `v${SAMPLE_VERSION}`, metricsTree.slice(0, 2), `${metricsTree.slice(2)}-${maxPoints}.json`)
 }
 
-/** `v`: a value is a JSON number, or "NaN", "Infinity", "-Infinity", "-0" (what JSON.stringify cannot write). */
+/** `v`: each value as `numberToJsonValue` writes it (a JSON number, or "NaN", "Infinity", "-Infinity", "-0"). */
 type StoredSample = Record<string, { n: number; s: number[]; v: Array<number | string>; t: number[] }>
 
 /** The cached sample, or undefined when absent or unreadable (then it is made again). */
@@ -231,7 +231,7 @@ export function readStoredSample(file: string): Record<string, MetricSample> | u
     if (!e || !Array.isArray(e.s) || !Array.isArray(e.v) || !Array.isArray(e.t) || e.s.length !== e.v.length || e.t.length !== e.v.length) return undefined
     const points: MetricPoint[] = new Array(e.v.length)
     for (let i = 0; i < points.length; i++) {
-      const value = e.v[i] === '-0' ? -0 : numberFromJson(e.v[i])
+      const value = numberFromJsonValue(e.v[i])
       if (value === undefined) return undefined
       points[i] = { key, value, step: e.s[i]!, timestamp: e.t[i]! }
     }
@@ -244,7 +244,7 @@ export function readStoredSample(file: string): Record<string, MetricSample> | u
 export function storeSample(file: string, sample: Record<string, MetricSample>): void {
   const stored: StoredSample = {}
   for (const [key, m] of Object.entries(sample)) {
-    stored[key] = { n: m.total, s: m.points.map((p) => p.step), v: m.points.map((p) => (Object.is(p.value, -0) ? '-0' : Number.isFinite(p.value) ? p.value : JSON.parse(numberToJson(p.value)) as string)), t: m.points.map((p) => p.timestamp) }
+    stored[key] = { n: m.total, s: m.points.map((p) => p.step), v: m.points.map((p) => numberToJsonValue(p.value)), t: m.points.map((p) => p.timestamp) }
   }
   const tmp = `${file}.${process.pid}.tmp`
   try {
