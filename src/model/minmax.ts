@@ -9,13 +9,16 @@ export interface XY {
   y: ArrayLike<number>
 }
 
+/** Points a drawn line holds, the site's default (static build and live pages alike); longer histories are downsampled to it. */
+export const DRAWN_POINTS = 1500
+
 /**
  * Min/max-preserving downsampling: splits the index range into `target / 2` buckets and keeps, per bucket,
  * the points with the lowest and highest y (in x order), plus the first and last point. Spikes survive.
  * Returns the kept indices; when the series already fits, all of them.
  * @example minMaxIndices({ x: steps, y: values }, 1500)
  */
-export function minMaxIndices(s: XY, target = 1500): number[] {
+export function minMaxIndices(s: XY, target = DRAWN_POINTS): number[] {
   return minMaxOfPieces([s.y], target)
 }
 
@@ -24,7 +27,7 @@ export function minMaxIndices(s: XY, target = 1500): number[] {
  * indices count across the pieces, as if they were one array.
  * @example minMaxOfPieces([chunk0.value, chunk1.value], 1500)
  */
-export function minMaxOfPieces(ys: readonly ArrayLike<number>[], target = 1500): number[] {
+export function minMaxOfPieces(ys: readonly ArrayLike<number>[], target = DRAWN_POINTS): number[] {
   let n = 0
   for (const y of ys) n += y.length
   if (n <= target) return Array.from({ length: n }, (_, i) => i)

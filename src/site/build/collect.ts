@@ -1,4 +1,5 @@
 /** Reads a revision through the library and prepares everything the site needs: the summaries and the static data files. */
+import { DRAWN_POINTS } from '../../model/minmax.js'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -84,7 +85,7 @@ async function put(root: string, rel: string, data: string | Uint8Array): Promis
  * @example const data = await collectSite(await book.at('labbook'), { filesDir: '/tmp/files' })
  */
 export async function collectSite(src: SiteSource, o: CollectOptions): Promise<SiteData> {
-  const maxPoints = o.maxPoints ?? 1500
+  const maxPoints = o.maxPoints ?? DRAWN_POINTS
   const maxArtifact = o.maxArtifactBytes ?? 20 * 1024 * 1024
   const previewBytes = o.previewBytes ?? 8192
   const sum = await summarizeSite(src, o)

@@ -1,4 +1,5 @@
 /** `labbook site build`: reads a revision of the branch through the library and renders the Astro site to static files. */
+import { DRAWN_POINTS } from '../../model/minmax.js'
 import { chmod, cp, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -122,7 +123,7 @@ async function buildOnce(o: SiteBuildOptions): Promise<SiteBuildResult> {
     const source = o.source ?? opened!.source
     const maxArtifactBytes = o.maxArtifactBytes ?? 20 * 1024 * 1024
     // Everything that makes pages: a change to any of it renders every page again.
-    const generation = await generationOf([join(work, 'src'), libDir()], { base, maxPoints: o.maxPoints ?? 1500, maxArtifactBytes, deps: packageVersions(modulesDir(), ['astro', '@astrojs/react', 'react', 'react-dom', '@observablehq/plot', 'linkedom']) })
+    const generation = await generationOf([join(work, 'src'), libDir()], { base, maxPoints: o.maxPoints ?? DRAWN_POINTS, maxArtifactBytes, deps: packageVersions(modulesDir(), ['astro', '@astrojs/react', 'react', 'react-dom', '@observablehq/plot', 'linkedom']) })
     const previous = o.incremental === false ? undefined : await readCache(out, generation)
     const trees = (await source.runTrees?.()) ?? new Map<string, string>()
     const progress = (p: Omit<SiteBuildProgress, 'elapsedMs'>) => o.onProgress?.({ ...p, elapsedMs: Math.round(performance.now() - t0) })
