@@ -16,6 +16,11 @@ import type { Renderer } from '../site/build/renderer.js'
 import type { RunDetail, SiteData } from '../site/browser/snapshot.js'
 import type { SiteSource } from '../site/build/source.js'
 import { decodeSeries, type SeriesFile } from '../site/browser/charts/series.js'
+import { encodeTail, type RunTick, type TailJson } from '../site/browser/live-tick.js'
+import { tableRun } from '../site/browser/run-view.js'
+import type { SeriesColumns } from '../track/history.js'
+import { keyed } from '../model/run.js'
+import { DRAWN_POINTS } from '../model/minmax.js'
 import { LabbookError } from '../errors.js'
 import { sendJson } from './http.js'
 import { liveMeta } from './live.js'
@@ -45,6 +50,17 @@ export interface LivePagesOptions {
   maxArtifactBytes?: number
   /** How long after a page last asked for a run the run counts as watched (`watched`), ms. @default 5000 */
   watchMs?: number
+  /**
+   * One moment of the book for the ticks pushed to pages (`ticks`): a `LiveSnapshot` (`book.snapshot()`). Without it
+   * nothing is pushed and pages ask for what they draw.
+   */
+  tickSource?: () => Promise<TickSource>
+}
+
+/** What `ticks` reads: a run and its series in progress (LiveReader). */
+export interface TickSource {
+  getRun(id: string): Promise<RunSummary>
+  liveMetricColumns(id: string): Promise<Map<string, SeriesColumns> | undefined>
 }
 
 interface RunFiles { detail: RunDetail; files: Map<string, () => string | Promise<string>> }
@@ -71,6 +87,8 @@ export class LivePages {
   /** When a page last asked for each run, and for a page showing every run (home, experiments, compare, models). */
   private readonly asked = new Map<string, number>()
   private askedAll = -Infinity
+  /** Per run a tick was pushed for: how many points of each metric it held (the next tick sends those past them). */
+  private readonly sent = new Map<string, Map<string, number>>()
 
   constructor(private readonly o: LivePagesOptions) {
     o.renderer.then((r) => {
@@ -89,12 +107,51 @@ export class LivePages {
     return now - this.askedAll < ms || now - (this.asked.get(id) ?? -Infinity) < ms
   }
 
+  /** Runs an open page shows, as its live channel names them (`/live/watch`): watched as if the page had asked. */
+  noteWatched(ids: string[]): void {
+    const now = performance.now()
+    for (const id of ids) { this.asked.delete(id); this.asked.set(id, now) }
+    this.trimAsked(now)
+  }
+
+  private trimAsked(now: number): void {
+    if (this.asked.size > 4096) for (const [k, t] of this.asked) if (now - t >= (this.o.watchMs ?? WATCH_MS)) this.asked.delete(k)
+  }
+
+  /**
+   * What the change event naming `ids` (runs whose journals moved) pushes to the pages (src/site/browser/live-tick.ts):
+   * for each run an open page watches and still in progress, its row and each metric's points past those the last
+   * tick sent, all read from one moment of the book. A page following the stream redraws from these alone.
+   */
+  async ticks(ids: string[]): Promise<Record<string, RunTick>> {
+    const out = keyed<RunTick>()
+    const want = ids.filter((id) => this.watched(id))
+    for (const id of this.sent.keys()) if (!this.watched(id)) this.sent.delete(id)
+    if (!want.length || !this.o.tickSource) return out
+    const src = await this.o.tickSource()
+    for (const id of want) {
+      const cols = await src.liveMetricColumns(id)
+      if (!cols) { this.sent.delete(id); continue }
+      const run = await src.getRun(id)
+      const before = this.sent.get(id), now = new Map<string, number>()
+      const series = keyed<TailJson>()
+      for (const [k, c] of cols) {
+        const n = c.value.length
+        series[k] = encodeTail(c, Math.min(before?.get(k) ?? n, n), this.o.maxPoints ?? DRAWN_POINTS)
+        now.set(k, n)
+      }
+      this.sent.set(id, now)
+      out[id] = { run: tableRun(run), series, maxPoints: this.o.maxPoints ?? DRAWN_POINTS }
+    }
+    return out
+  }
+
   private note(path: string): void {
     if (path.startsWith('/_astro/') || path.startsWith('/artifacts/')) return
     const now = performance.now()
     const run = /^\/(?:data\/)?runs\/([\w-]{1,100})(?:\/|\.json)/.exec(path)?.[1]
     if (!run || run === '-') { this.askedAll = now; return }
-    if (this.asked.size > 4096) for (const [k, t] of this.asked) if (now - t >= (this.o.watchMs ?? WATCH_MS)) this.asked.delete(k)
+    this.trimAsked(now)
     this.asked.set(run, now)
   }
 
@@ -227,7 +284,7 @@ export class LivePages {
       artifact: async (src, id, path, _rel, wantBytes) => (wantBytes && artifactKind(path) === 'text' ? src.readArtifact(id, path) : undefined),
     }
     const detail = await collectRun(source, run, sink, {
-      maxPoints: this.o.maxPoints ?? 1500, maxArtifact: this.o.maxArtifactBytes ?? 20 * 1024 * 1024, previewBytes: 8192, children, sampled: true,
+      maxPoints: this.o.maxPoints ?? DRAWN_POINTS, maxArtifact: this.o.maxArtifactBytes ?? 20 * 1024 * 1024, previewBytes: 8192, children, sampled: true,
     })
     return { detail, files }
   }

@@ -11,6 +11,10 @@ import { sendJson } from './http.js'
 
 /** Where the live channel and data live, under the site root. */
 export const LIVE_PREFIX = '/live/'
+/** Run ids as `/live/watch` takes them (the site's run-page rule). */
+const RUN_ID = /^[\w-]{1,100}$/
+/** Runs one `/live/watch` may name (a browser's tabs of one server, each on a run). */
+const MAX_WATCH = 200
 
 export interface LiveOptions {
   book: Book
@@ -22,6 +26,13 @@ export interface LiveOptions {
    * (bench/live.ts, pages on ended runs). @default every run
    */
   watched?: (run: string) => boolean
+  /**
+   * What an event pushes for the runs it names (LivePages.ticks: each watched run's row and new points, see
+   * src/site/browser/live-tick.ts), so the pages showing them redraw without a request. @default nothing pushed
+   */
+  ticks?: (runs: string[]) => Promise<Record<string, unknown>>
+  /** `GET /live/watch?runs=<id>,…`: the runs the open pages show (a page that redraws from ticks asks for nothing else). */
+  watch?: (runs: string[]) => void
 }
 
 /**
@@ -42,10 +53,17 @@ export class LiveChannel {
 
   constructor(private readonly o: LiveOptions) {}
 
-  /** Answers `/live/…`; false when the path is not the channel's. */
-  async handle(res: ServerResponse, path: string): Promise<boolean> {
+  /** Answers `/live/…` (`query`: the request's); false when the path is not the channel's. */
+  async handle(res: ServerResponse, path: string, query?: URLSearchParams): Promise<boolean> {
     const rest = path.slice(LIVE_PREFIX.length)
     if (rest === 'events') return this.subscribe(res), true
+    if (rest === 'watch') {
+      const ids = (query?.get('runs') ?? '').split(',').filter((id) => RUN_ID.test(id))
+      if (ids.length > MAX_WATCH) throw new ApiError('INVALID_PARAMETER_VALUE', `A page watches at most ${MAX_WATCH} runs; ${ids.length} were named.`)
+      this.o.watch?.(ids)
+      res.writeHead(204, { 'cache-control': 'no-store' })
+      return res.end(), true
+    }
     if (rest === 'state.json') return sendJson(res, 200, JSON.stringify({ version: await this.version() })), true
     throw new ApiError('ENDPOINT_NOT_FOUND', `Nothing at ${path}.`)
   }
@@ -115,8 +133,12 @@ export class LiveChannel {
       // the pages this event sends refreshing read these journals: their new points parsed now, in slices between
       // log calls, not in one synchronous read when the first page asks
       const watched = this.o.watched ?? (() => true)
-      await readJournalsAhead(this.o.book.gitdir, runs.filter((id) => r.gens.has(id) && watched(id)))
-      const msg = `event: change\ndata: ${JSON.stringify({ version: r.version, tip: r.tip !== before.tip, runs })}\n\n`
+      const live = runs.filter((id) => r.gens.has(id) && watched(id))
+      await readJournalsAhead(this.o.book.gitdir, live)
+      // and what those pages draw, pushed: they need not ask (a tick that cannot be made leaves them to ask)
+      const ticks = live.length && this.o.ticks ? await this.o.ticks(live).catch(() => undefined) : undefined
+      const data = { version: r.version, tip: r.tip !== before.tip, runs, ...(ticks && Object.keys(ticks).length ? { ticks } : {}) }
+      const msg = `event: change\ndata: ${JSON.stringify(data)}\n\n`
       for (const l of this.listeners) l.write(msg)
     } finally {
       this.checking = false

@@ -18,7 +18,7 @@ import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { sendFile, serveStatic } from '../site/build/static.js'
 import { LIVE_PREFIX, LiveChannel } from './live.js'
-import { LivePages } from './live-pages.js'
+import { LivePages, type TickSource } from './live-pages.js'
 import type { Renderer } from '../site/build/renderer.js'
 import type { SiteSource } from '../site/build/source.js'
 import type { JudgeConfig } from '../judge/index.js'
@@ -74,6 +74,8 @@ export interface LiveSiteOptions {
   source: SiteSource
   /** One moment of `source` (`Labbook.snapshot()`): each version of the pages reads one. */
   snapshot?: () => Promise<SiteSource>
+  /** One moment of `source` for what the change stream pushes to open pages (LivePages.ticks); none pushed without it. */
+  tickSource?: () => Promise<TickSource>
   /** Shown in the header. */
   title: string
   /** Goals and primary metrics (labbook.config.yaml). */
@@ -126,7 +128,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const router = new Router(ROUTES)
   const api = o.api ?? true
   // the channel reads ahead only the journals of runs an open page looks at (LivePages.watched)
-  const live: LiveChannel = new LiveChannel({ book: o.book, watched: (id) => pages?.watched(id) ?? true })
+  // and pushes to the pages what they draw of the runs they watch (LivePages.ticks)
+  const live: LiveChannel = new LiveChannel({ book: o.book, watched: (id) => pages?.watched(id) ?? true, ticks: (ids) => pages?.ticks(ids) ?? Promise.resolve({}), watch: (ids) => pages?.noteWatched(ids) })
   const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, ...o.site, version: () => live.current() }) : undefined
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
@@ -205,7 +208,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/health') return void res.end('OK')
       if (path === '/version') return void res.end('labbook')
-      if (path.startsWith(LIVE_PREFIX) && (await live.handle(res, path))) return
+      if (path.startsWith(LIVE_PREFIX) && (await live.handle(res, path, query))) return
       if (pages && (await pages.handle(path, q < 0 ? '' : url.slice(q), res, method === 'HEAD'))) return
       if (typeof o.site === 'string' && (await serveStatic(o.site, path, res, { head: method === 'HEAD', redirectDirs: true, search: q < 0 ? '' : url.slice(q) }))) return
       if (path === '/') {

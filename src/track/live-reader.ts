@@ -116,6 +116,17 @@ export abstract class LiveReader extends LabbookReader {
     return out
   }
 
+  /**
+   * A run in progress's series as they are now (branch chunks, then the journal's points), kept per run and extended
+   * by the new points only (live-series.ts): views, read them and do not keep them past the next read. Undefined for a
+   * run with no journal (ended, or never live). What the live channel pushes to open pages is cut from these
+   * (src/server/live-pages.ts `ticks`).
+   */
+  async liveMetricColumns(id: string): Promise<Map<string, SeriesColumns> | undefined> {
+    const j = this.journals().find((x) => x.runId === id)
+    return j ? this.liveColumns(j) : undefined
+  }
+
   /** A live run's series: its chunks at one revision, then the journal's points the branch lacks (views: read only). */
   private async liveColumns(j: LiveJournal): Promise<Map<string, SeriesColumns>> {
     const rev = await this.pinned()

@@ -1,0 +1,111 @@
+/**
+ * What `labbook serve`'s change stream pushes (src/site/browser/live-tick.ts): for each run an open page watches (it
+ * named it at `/live/watch`), the run's row and each metric's new points, each tick following on from the last, so a
+ * page redraws without asking. Real server on loopback, runs logged by other processes; the renderer is left unbuilt
+ * (pages answer "being prepared"): the stream does not need it.
+ */
+import { spawn } from 'node:child_process'
+import http from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Labbook } from '../../src/index.js'
+import { serve, type RunningServer } from '../../src/server/index.js'
+import type { Renderer } from '../../src/site/build/renderer.js'
+import { sortedJson } from '../../src/format/sorted-json.js'
+import type { RunTick } from '../../src/site/browser/live-tick.js'
+import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+
+const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
+let repo: TestRepo
+let book: Labbook
+let srv: RunningServer
+
+beforeAll(async () => {
+  repo = gitRepo()
+  book = await Labbook.open({ repo: repo.dir })
+  srv = await serve({ book, port: 0, site: { renderer: new Promise<Renderer>(() => {}), source: book, snapshot: () => book.snapshot(), tickSource: () => book.snapshot(), title: 't' } })
+})
+
+afterAll(async () => {
+  await srv?.close()
+  await book?.close()
+  repo?.cleanup()
+})
+
+/** A run logged by another process, one `loss` point (1 / (step + 1)) per `every` ms until its stdin closes. */
+async function logger(every: number) {
+  const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'log-until-stdin', repo.dir, String(every), 'ticks'], { stdio: ['pipe', 'pipe', 'inherit'] })
+  let out = ''
+  p.stdout.on('data', (d) => (out += d))
+  const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)))
+  const id = await new Promise<string>((resolve) => p.stdout.on('data', () => { const l = out.split('\n'); if (l.length > 1) resolve(l[0]!) }))
+  return { id, stop: async () => { p.stdin.end(); expect(await exited).toBe(0); return Number(/points (\d+)/.exec(out)![1]) } }
+}
+
+/** The change events of the stream for `ms`. */
+function events(ms: number): Promise<Array<{ runs?: string[]; tip: boolean; ticks?: Record<string, RunTick> }>> {
+  return new Promise((resolve, reject) => {
+    const got: Array<{ runs?: string[]; tip: boolean; ticks?: Record<string, RunTick> }> = []
+    const req = http.get(`${srv.url}/live/events`, (res) => {
+      let buf = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => {
+        buf += d
+        let i
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i)
+          buf = buf.slice(i + 2)
+          const data = /^data: (.*)$/m.exec(block)?.[1]
+          if (/^event: change$/m.test(block) && data) got.push(JSON.parse(data))
+        }
+      })
+    })
+    req.on('error', reject)
+    setTimeout(() => { req.destroy(); resolve(got) }, ms)
+  })
+}
+
+const watch = (ids: string[]) => fetch(`${srv.url}/live/watch?runs=${ids.join(',')}`)
+
+describe('the change stream pushes what the pages draw', () => {
+  it('a watched run: its row and new points in each tick, one tick following on from the last; a run nobody watches: named, no tick', { timeout: 120_000 }, async () => {
+    const seen = await logger(20)
+    const unseen = await logger(20)
+    expect((await watch([seen.id])).status).toBe(204)
+    const got = await events(3000)
+    const total = await seen.stop()
+    await unseen.stop()
+
+    const ticks = got.flatMap((e) => (e.ticks?.[seen.id] ? [e.ticks[seen.id]!] : []))
+    expect(ticks.length).toBeGreaterThanOrEqual(4)
+    expect(got.some((e) => e.runs?.includes(unseen.id))).toBe(true)
+    expect(got.some((e) => e.ticks?.[unseen.id])).toBe(false)
+    // the points laid end to end: every step from the first tick's `from` on, once, with its value
+    const steps: number[] = []
+    let n = ticks[0]!.series.loss!.from
+    for (const t of ticks) {
+      const tail = t.series.loss!
+      expect(tail.from).toBe(n)
+      n = tail.n
+      steps.push(...tail.s)
+      tail.s.forEach((s, i) => expect(tail.v[i]).toBe(1 / (s + 1)))
+      // the row: RUNNING, its metrics table counting the points the tick brings it to
+      expect(t.run.status).toBe('RUNNING')
+      expect(t.run.metrics.loss!.count).toBe(tail.n)
+      expect(t.maxPoints).toBe(1500)
+    }
+    expect(steps).toEqual(Array.from({ length: n - ticks[0]!.series.loss!.from }, (_, i) => ticks[0]!.series.loss!.from + i))
+    expect(n).toBeLessThanOrEqual(total)
+    // the row is the run JSON's (what a page fetches), field for field, key order aside: a page comparing the two to
+    // see whether more than the numbers changed (regions.ts liveRun) finds nothing changed
+    const json = (await (await fetch(`${srv.url}/data/runs/${seen.id}.json`)).json()) as Record<string, unknown>
+    const rest = (r: Record<string, unknown>) => { const { metrics: _m, metricFiles: _f, duration: _d, page: _p, children: _c, imageSeries: _i, endTime: _e, status: _s, tags: _t, ...x } = r; return x }
+    expect(sortedJson(rest(ticks.at(-1)!.run as unknown as Record<string, unknown>))).toBe(sortedJson(rest(json)))
+  })
+
+  it('/live/watch takes run ids only, at most 200', async () => {
+    expect((await watch(['../etc', 'ok-id'])).status).toBe(204)
+    const many = await watch(Array.from({ length: 201 }, (_, i) => `r${i}`))
+    expect(many.status).toBe(400)
+    expect(await many.text()).toMatch(/at most 200 runs; 201 were named/)
+  })
+})
