@@ -43,7 +43,7 @@ beforeAll(async () => {
   book = await Labbook.open({ repo: repo.dir })
   liveExp = (await book.experiment('live')).id
   const renderer = await testRenderer()
-  srv = await serve({ book, port: 0, site: { renderer: Promise.resolve(renderer), source: book, title: basename(repo.dir) }, log: (l, m) => console.error(`${l}: ${m}`) })
+  srv = await serve({ book, port: 0, site: { renderer: Promise.resolve(renderer), source: book, snapshot: () => book.snapshot(), tickSource: () => book.snapshot(), title: basename(repo.dir) }, log: (l, m) => console.error(`${l}: ${m}`) })
   userState = repo.userState()
   // the static build of the same revision (serve's Default experiment included)
   out = `${repo.dir}-site`
@@ -196,26 +196,29 @@ describe('live pages', () => {
     // the page's data requests in flight at once: a refresh starts only when the last one's were answered
     let inFlight = 0, most = 0
     const data = (r: { url(): string }) => r.url().includes('/data/runs/')
-    page.on('request', (r) => { if (data(r)) most = Math.max(most, ++inFlight) })
+    const asked: string[] = []
+    page.on('request', (r) => { if (data(r)) { most = Math.max(most, ++inFlight); asked.push(r.url()) } })
     page.on('requestfinished', (r) => { if (data(r)) inFlight-- })
     page.on('requestfailed', (r) => { if (data(r)) inFlight-- })
     await page.goto(`${srv.url}/runs/${id}/`, { timeout: 120_000 })
     const fig = '.run-charts figure[data-metric="loss"]'
     await page.waitForFunction((f) => document.querySelector(`${f} svg`) && document.querySelector('.run-charts[data-hydrated="true"]'), fig, { timeout: 60_000 })
-    // count what the page draws while the run logs: whole charts (a new svg) and lines redrawn in place (a path's d)
+    // count what the page draws while the run logs: whole charts (a new svg) and lines extended in place (data-line-to)
     await page.evaluate((f) => {
       const w = window as unknown as { __charts: number; __lines: number }
       w.__charts = 0
       w.__lines = 0
       new MutationObserver((ms) => {
         for (const m of ms) {
-          if (m.type === 'attributes') w.__lines++
+          if (m.type === 'attributes') w.__lines++ // the line extended in place (PlotFigure extendLine)
           else if ([...m.addedNodes].some((n) => n.nodeName.toLowerCase() === 'svg')) w.__charts++
         }
-      }).observe(document.querySelector(`${f} .plot`)!, { subtree: true, childList: true, attributes: true, attributeFilter: ['d'] })
+      }).observe(document.querySelector(`${f} .plot`)!, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-line-to'] })
     }, fig)
     const t0 = Date.now()
+    const asked0 = asked.length
     await page.waitForTimeout(6000)
+    const askedMeanwhile = asked.slice(asked0)
     const { charts, lines } = await page.evaluate(() => { const w = window as unknown as { __charts: number; __lines: number }; return { charts: w.__charts, lines: w.__lines } })
     const seconds = (Date.now() - t0) / 1000
     // ~300 points arrived: at most one draw per second (live-channel GAP), and most of them the line alone
@@ -223,6 +226,12 @@ describe('live pages', () => {
     expect(charts + lines).toBeLessThanOrEqual(Math.ceil(seconds) + 1)
     expect(lines).toBeGreaterThan(0)
     expect(most).toBeLessThanOrEqual(2)
+    // the points came pushed with the change events (ticks): besides the stream's first event (the run and its series
+    // at that version) and one catch-up as the first tick follows on, the page asked for its run's data only when the
+    // branch moved (the writer commits every 30 s), not for each redraw (it was two requests a redraw)
+    console.error(`50 points/s: ${charts} charts, ${lines} lines drawn, ${askedMeanwhile.length} data requests in ${seconds.toFixed(1)} s`)
+    expect(askedMeanwhile.length, askedMeanwhile.join('\n')).toBeLessThanOrEqual(5)
+    expect(askedMeanwhile.length).toBeLessThan(charts + lines)
     p.stdin.end()
     expect(await exited).toBe(0)
     const total = Number(/points (\d+)/.exec(stdout())![1])

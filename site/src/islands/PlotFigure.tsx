@@ -16,44 +16,98 @@ interface Props {
   /** Called with the dragged x range (in data units; ms for time axes), or null on double-click. */
   onZoom?: (domain: [number, number] | null) => void
   /**
-   * A live chart's one line: `key` names everything drawn but its points. When only the points changed and they all
-   * fit the axes drawn (lineChartSpec `headroom`), the line's path is redrawn in place instead of a new chart: a live
-   * page's update costs a path, not Plot's scales, axes and a new SVG (most of 20 open pages' CPU, bench/live.ts).
+   * A live chart's one line: `key` names everything drawn but its points. When only the points changed and the new
+   * ones (past the last x drawn) all fit the axes drawn (lineChartSpec `headroom`), the line is extended in place
+   * instead of a new chart: the new segments are stroked on a canvas laid over the chart (`extendLine`), so a live
+   * page's update paints a few segments, not Plot's scales, axes and a new SVG, nor the whole path again (the
+   * browser's raster of a 1,000-point path on every refresh was most of what 20 open pages cost, bench/live.ts).
    * The chart is drawn anew when the pointer comes over it (its tip then knows every point) or the points leave the axes.
-   * `width` is the spec's: whether the chart drawn still fits is known without making the spec.
+   * `width` is the spec's: whether the chart drawn still fits is known without making the spec. `rows` are the
+   * line's rows as a new chart draws them (made only then), `after(x)` its rows past `x` (what an extension draws).
    */
-  line?: { key: string; width: number; rows: Array<{ x: number | Date; y: number }> }
+  line?: LiveLine
 }
 
 /** Drags shorter than this many pixels are clicks, not zooms. */
 const MIN_DRAG_PX = 6
 
-/** A drawn chart; `avail` is the container width it was fitted to (a line is redrawn in place only at that width). */
-interface Drawn { chart: HTMLElement | SVGSVGElement; key: string | undefined; avail: number; stale: boolean; remove: () => void }
+type Row = { x: number | Date; y: number }
+/** A live chart's line (Props.line). */
+export interface LiveLine { key: string; width: number; rows: () => readonly Row[]; after: (x: number) => readonly Row[] }
+/** A live line extended in place: the canvas over the chart, and the last point drawn (data x, and its pixels). */
+interface Extension { canvas: HTMLCanvasElement; ctx: CanvasRenderingContext2D; lastX: number; at: [number, number] }
+/** A drawn chart; `avail` is the container width it was fitted to (a line is extended in place only at that width). */
+interface Drawn { chart: HTMLElement | SVGSVGElement; key: string | undefined; avail: number; stale: boolean; remove: () => void; last?: Row; ext?: Extension | null }
 type Scale = { apply?: (v: unknown) => number; domain?: unknown[] }
+type Scaled = Element & { scale?: (name: string) => unknown }
 
-/**
- * Redraws the one line of `chart` through `rows` when they all fit its x and y domains; false (nothing changed) when
- * they do not, or the chart is not a single line.
- */
-export function redrawLine(chart: Element & { scale?: (name: string) => unknown }, rows: Array<{ x: number | Date; y: number }>): boolean {
-  const paths = chart.querySelectorAll('g[aria-label="line"] path')
-  if (paths.length !== 1 || !chart.scale) return false
+/** The chart's x and y scales when it is one line with numeric two-ended domains (what `extendLine` can extend). */
+function lineScales(chart: Scaled): { x: Scale & { apply(v: unknown): number }; y: Scale & { apply(v: unknown): number }; path: SVGPathElement; within(r: Row): boolean } | undefined {
+  const paths = chart.querySelectorAll<SVGPathElement>('g[aria-label="line"] path')
+  if (paths.length !== 1 || !chart.scale) return undefined
   const x = chart.scale('x') as Scale | undefined, y = chart.scale('y') as Scale | undefined
-  if (!x?.apply || !y?.apply || x.domain?.length !== 2 || y.domain?.length !== 2) return false
+  if (!x?.apply || !y?.apply || x.domain?.length !== 2 || y.domain?.length !== 2) return undefined
   const [x0, x1] = (x.domain as Array<number | Date>).map(Number) as [number, number]
   const [y0, y1] = (y.domain as number[]).map(Number) as [number, number]
-  let d = ''
-  for (const r of rows) {
-    const vx = +r.x
-    if (!(vx >= Math.min(x0, x1) && vx <= Math.max(x0, x1) && r.y >= Math.min(y0, y1) && r.y <= Math.max(y0, y1))) return false
-    const px = x.apply(r.x), py = y.apply(r.y)
-    if (!Number.isFinite(px) || !Number.isFinite(py)) return false
-    d += `${d ? 'L' : 'M'}${px.toFixed(2)},${py.toFixed(2)}`
-  }
-  if (rows.length < 2) return false
-  paths[0]!.setAttribute('d', d)
+  const within = (r: Row) => +r.x >= Math.min(x0, x1) && +r.x <= Math.max(x0, x1) && r.y >= Math.min(y0, y1) && r.y <= Math.max(y0, y1)
+  return { x: x as Scale & { apply(v: unknown): number }, y: y as Scale & { apply(v: unknown): number }, path: paths[0]!, within }
+}
+
+/**
+ * Extends the one line of the chart `d` through the rows past the last x it drew, on a canvas laid over the chart
+ * (made on the first extension: the line's stroke and width, the chart's own coordinates); true when done (or nothing
+ * was new), false when a new row leaves the axes or the chart is not a single line (the caller draws a new chart).
+ * `el` gets `data-line-to`: the last x drawn.
+ */
+export function extendLine(el: HTMLElement, d: Drawn, line: LiveLine): boolean {
+  const sc = lineScales(d.chart)
+  if (!sc) return false
+  let ext = d.ext
+  if (ext === undefined) ext = d.ext = makeExtension(el, d, sc)
+  if (!ext) return false
+  const fresh = line.after(ext.lastX)
+  if (!fresh.length) return true
+  if (!fresh.every(sc.within)) return false
+  const pts = fresh.map((r) => [sc.x.apply(r.x), sc.y.apply(r.y)] as [number, number])
+  if (!pts.every(([px, py]) => Number.isFinite(px) && Number.isFinite(py))) return false
+  const { ctx } = ext
+  ctx.beginPath()
+  ctx.moveTo(ext.at[0], ext.at[1])
+  for (const [px, py] of pts) ctx.lineTo(px, py)
+  ctx.stroke()
+  ext.lastX = +fresh[fresh.length - 1]!.x
+  ext.at = pts[pts.length - 1]!
+  el.dataset.lineTo = String(ext.lastX)
   return true
+}
+
+/** The canvas over `d`'s chart, in the chart's coordinates, stroking as its line does; null when it cannot be made. */
+function makeExtension(el: HTMLElement, d: Drawn, sc: NonNullable<ReturnType<typeof lineScales>>): Extension | null {
+  const svg = d.chart instanceof SVGSVGElement ? d.chart : d.chart.querySelector('svg')
+  const w = svg?.width.baseVal.value, h = svg?.height.baseVal.value
+  // the line drawn ends at the last row the chart was drawn with
+  const last = d.last
+  if (!svg || !w || !h || !last || !sc.within(last)) return null
+  const box = svg.getBoundingClientRect(), host = el.getBoundingClientRect()
+  const canvas = document.createElement('canvas')
+  const dpr = window.devicePixelRatio || 1
+  canvas.width = Math.round(box.width * dpr)
+  canvas.height = Math.round(box.height * dpr)
+  canvas.className = 'line-ext'
+  canvas.setAttribute('aria-hidden', 'true')
+  canvas.style.cssText = `position:absolute;left:${box.left - host.left}px;top:${box.top - host.top}px;width:${box.width}px;height:${box.height}px;pointer-events:none`
+  const ctx = canvas.getContext('2d')
+  if (!ctx) return null
+  ctx.setTransform((dpr * box.width) / w, 0, 0, (dpr * box.height) / h, 0, 0)
+  const style = getComputedStyle(sc.path)
+  ctx.strokeStyle = style.stroke
+  ctx.lineWidth = parseFloat(style.strokeWidth) || 1
+  ctx.lineJoin = 'round'
+  ctx.lineCap = 'round'
+  el.append(canvas)
+  const remove = d.remove
+  d.remove = () => { canvas.remove(); remove() }
+  return { canvas, ctx, lastX: +last.x, at: [sc.x.apply(last.x), sc.y.apply(last.y)] }
 }
 
 /** The width a chart in `el` is fitted to: the container's (phones), else the spec's. */
@@ -65,31 +119,33 @@ export default function PlotFigure({ spec, className, onZoom, line }: Props) {
   const ref = useRef<HTMLDivElement>(null)
   const zoomRef = useRef(onZoom)
   zoomRef.current = onZoom
-  const latest = useRef({ spec, key: line?.key })
-  latest.current = { spec, key: line?.key }
+  const latest = useRef({ spec, key: line?.key, rows: line?.rows })
+  latest.current = { spec, key: line?.key, rows: line?.rows }
   const drawn = useRef<Drawn | null>(null)
   useEffect(() => () => { drawn.current?.remove(); drawn.current = null }, [])
   useEffect(() => {
     const el = ref.current
     if (!el) return
     const d = drawn.current
-    if (spec && d && line && d.key === line.key && d.avail === availWidth(el, line.width) && redrawLine(d.chart, line.rows)) { d.stale = true; return }
+    if (spec && d && line && d.key === line.key && d.avail === availWidth(el, line.width) && extendLine(el, d, line)) { d.stale = true; return }
     d?.remove()
-    drawn.current = spec ? draw(el, specOf(spec), line?.key) : null
+    drawn.current = spec ? draw(el, specOf(spec), line?.key, line?.rows) : null
   }, [spec])
 
   /** Draws `spec` into `el`, with the drag-to-zoom handlers; `remove` takes both away. */
-  function draw(el: HTMLDivElement, spec: PlotOptions, key: string | undefined): Drawn {
+  function draw(el: HTMLDivElement, spec: PlotOptions, key: string | undefined, rows: (() => readonly Row[]) | undefined): Drawn {
     // Fit the container (phones), never wider than the spec asks.
     const avail = availWidth(el, spec.width)
     const chart = Plot.plot({ ...spec, width: Math.max(240, Math.min(spec.width ?? avail, avail)) })
     el.replaceChildren(chart)
-    const self: Drawn = { chart, key, avail, stale: false, remove: () => chart.remove() }
+    // a new chart draws every row: a later extension starts past its last one
+    const all = rows?.()
+    const self: Drawn = { chart, key, avail, stale: false, remove: () => chart.remove(), last: all?.[all.length - 1] }
     // a line redrawn in place: the tip's points are the chart's; draw it anew before the pointer uses them
     const fresh = () => {
       if (!self.stale || drawn.current !== self || !latest.current.spec) return
       self.remove()
-      drawn.current = draw(el, specOf(latest.current.spec), latest.current.key)
+      drawn.current = draw(el, specOf(latest.current.spec), latest.current.key, latest.current.rows)
     }
     chart.addEventListener('pointerenter', fresh)
     const x = zoomRef.current ? chart.scale('x') as { invert?: (px: number) => number | Date; range?: number[] } | undefined : undefined

@@ -9,9 +9,10 @@ import type { Series } from 'labbook-lib/site/browser/charts/series.js'
 import { lineChartSpec, seriesRows, SPARSE_POINTS, tickNumber, type LineRow, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
 import type { PlotOptions } from '@observablehq/plot'
 import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
-import PlotFigure, { type SpecOf } from './PlotFigure'
+import PlotFigure, { type LiveLine, type SpecOf } from './PlotFigure'
 import { getJson, getSeries } from './url'
-import { liveSeq, useLiveTick } from './live-channel'
+import { liveSeq, useLiveChange } from './live-channel'
+import { appendTail, type RunTick, type TailJson } from 'labbook-lib/site/browser/live-tick.js'
 import { liveRun } from './regions'
 import { hydrationMark, useHydrated } from './hydrated'
 import { keyed } from 'labbook-lib/model/run.js'
@@ -31,6 +32,11 @@ function pick(s: Series, idx: number[]): Series {
   return { ...s, step: idx.map((i) => s.step[i]!), time: idx.map((i) => s.time[i]!), value: idx.map((i) => s.value[i]!) }
 }
 
+/** Points [from, to) of a series. */
+function slice(s: Series, from: number, to: number): Series {
+  return { ...s, step: s.step.slice(from, to), time: s.time.slice(from, to), value: s.value.slice(from, to) }
+}
+
 function thin(s: Series): Series {
   return thinTo(s, DRAW_LIMIT)
 }
@@ -39,6 +45,9 @@ function thinTo(s: Series, limit: number): Series {
   if (s.value.length <= limit) return s
   return pick(s, minMaxIndices({ x: s.step, y: s.value }, limit))
 }
+
+/** What a drawn series was fetched for (its file and point count): fetched again when that moves. */
+const want = (m: MetricFile) => `${m.file}\0${m.full ?? ''}\0${m.total}`
 
 /** A chart's width (px). */
 const WIDTH = 560
@@ -63,7 +72,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   // served live and still logging: the charts leave room on x for the next points (lineChartSpec headroom)
   const [running, setRunning] = useState(false)
   // its run's changes only (and the tip's), at most one refresh a second, at the version the table shows
-  const tick = useLiveTick(runId ? [runId] : undefined)
+  const change = useLiveChange(runId ? [runId] : undefined)
   const [x, setX] = useState<XAxis>('step')
   const [logY, setLogY] = useState(false)
   const [fromZero, setFromZero] = useState(false)
@@ -81,23 +90,65 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   // The toolbar is in the server's markup: inert until hydrated, or a choice made meanwhile is lost (hydrated.ts).
   const hydrated = useHydrated()
 
+  // what the tick handler reads: this render's state (it runs from an effect, after the render)
+  const latest = useRef({ metrics, series, full })
+  latest.current = { metrics, series, full }
+
+  /**
+   * Redraws from the run's tick (pushed by the server, src/site/browser/live-tick.ts), asking for nothing: the metrics
+   * table's numbers, the status, and each curve extended by its new points. False when the tick cannot say it all (a
+   * new metric, or one past its sample's size that now has a full-history file): the run JSON is fetched instead. A
+   * curve whose points in between were missed (or zoomed into its full history) is fetched on its own (`fetched`).
+   */
+  const fromTick = (t: RunTick, at: number): boolean => {
+    const { metrics: have, series: drawnSeries, full: whole } = latest.current
+    const runMetrics = t.run.metrics ?? {}
+    if (Object.keys(runMetrics).length !== have.length || have.some((m) => !Object.hasOwn(runMetrics, m.key))) return false
+    const next = have.map((m) => (Object.hasOwn(t.series, m.key) ? { ...m, total: t.series[m.key]!.n } : m))
+    if (next.some((m) => m.total > t.maxPoints && !m.full)) return false
+    if (!liveRun(t.run, at)) return true // an answer to an older change arrived later: it shows less
+    const add = keyed<Series>()
+    for (const m of next) {
+      const tail = Object.hasOwn(t.series, m.key) ? t.series[m.key]! : undefined
+      const cur = drawnSeries[m.key]
+      if (!tail || !cur || whole[m.key]) continue
+      // its series is being fetched to catch up: the tail waits for the answer
+      const waiting = catching.current.get(m.key)
+      if (waiting) { waiting.push({ tail, maxPoints: t.maxPoints }); fetched.current.set(m.key, want(m)); continue }
+      const s = appendTail(cur, tail, t.maxPoints)
+      // points in between were missed: fetched as the server has them now (the tick was made after its event's
+      // version, so a fetch at that version would miss them again), and the ticks meanwhile laid over the answer
+      if (!s) { catchUp.current.add(m.key); continue }
+      add[m.key] = s
+      fetched.current.set(m.key, want(m))
+    }
+    setRunning(t.run.status === 'RUNNING')
+    if (Object.keys(add).length) setSeries((old) => keyed({ ...old, ...add }))
+    setMetrics((old) => (JSON.stringify(old) === JSON.stringify(next) ? old : next))
+    return true
+  }
+
   useEffect(() => {
-    if (!tick || !runId) return
+    if (!change || !runId) return
     const at = liveSeq()
+    const t = change.tip ? undefined : change.ticks?.[runId]
+    if (t && fromTick(t, at)) return
     getJson<{ metricFiles: MetricFile[] } & Record<string, unknown>>(`data/runs/${runId}.json`).then((r) => {
       // the metrics table's numbers from the same answer as the headers' counts (an older answer arriving late: neither)
       if (!liveRun(r, at)) return
       setMetrics((old) => (JSON.stringify(old) === JSON.stringify(r.metricFiles) ? old : r.metricFiles))
       setRunning(r.status === 'RUNNING')
     }, () => {})
-  }, [tick, runId])
+  }, [change, runId])
 
   // What each drawn series was fetched for (its file and point count): a refresh fetches only the series whose
   // count moved, after the run JSON said so (a run page with system metrics asked for every series every second)
   const fetched = useRef(new Map<string, string>())
+  // the series to fetch at the server's latest version (fromTick), and while fetched, the tails that came meanwhile
+  const catchUp = useRef(new Set<string>())
+  const catching = useRef(new Map<string, Array<{ tail: TailJson; maxPoints: number }>>())
   const files = metrics.map((m) => `${m.key}\0${m.file}\0${m.full ?? ''}\0${m.total}`).join('\n')
   useEffect(() => {
-    const want = (m: MetricFile) => `${m.file}\0${m.full ?? ''}\0${m.total}`
     const changed = metrics.filter((m) => fetched.current.get(m.key) !== want(m))
     if (!changed.length) return
     // Requests overlap when changes come faster than answers (a run logging every 100 ms on a busy machine): draw every
@@ -108,15 +159,29 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     Promise.all(changed.map(async (m) => {
       const z = zoom[m.key]
       if (full[m.key] && m.full) { const s = await fetchFull(m); if (s) return [m.key, z ? inRange(s, z, x, startTime) : thin(s), want(m)] as const }
-      return [m.key, await getSeries(m.file), want(m)] as const
+      const latest = catchUp.current.delete(m.key)
+      if (latest) catching.current.set(m.key, [])
+      return [m.key, await getSeries(m.file, { latest }), want(m)] as const
     }))
-      .then((all) => {
+      .then((answers) => {
+        // a catch-up's answer with the ticks' tails that came meanwhile (the tick handler already counted them)
+        const all = answers.map(([k, s, w]) => {
+          const tails = catching.current.get(k)
+          catching.current.delete(k)
+          let out = s
+          for (const { tail, maxPoints } of tails ?? []) {
+            const next = appendTail(out, tail, maxPoints)
+            if (!next) { catchUp.current.add(k); break }
+            out = next
+          }
+          return [k, out, tails?.length ? undefined : w] as const
+        })
         if (seq < drawn.current) return
         drawn.current = seq
-        for (const [k, , w] of all) fetched.current.set(k, w)
+        for (const [k, , w] of all) if (w !== undefined) fetched.current.set(k, w)
         setSeries((old) => keyed({ ...old, ...Object.fromEntries(all.map(([k, s]) => [k, s])) })); const ssr = document.getElementById('ssr-charts'); if (ssr) ssr.hidden = true
       })
-      .catch((e: Error) => setError(e.message))
+      .catch((e: Error) => { for (const m of changed) catching.current.delete(m.key); setError(e.message) })
   }, [files])
 
   const fetchFull = async (m: MetricFile): Promise<Series | undefined> => {
@@ -146,7 +211,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
 
   // Per chart: its spec and, while the run logs (no zoom, no smoothing), its line for PlotFigure to redraw in place
   // when only the points changed. A spec is made again only for a series that changed (the others keep theirs).
-  const made = useRef(new Map<string, { s: Series; opts: string; spec: SpecOf; line?: { key: string; width: number; rows: LineRow[] } }>())
+  const made = useRef(new Map<string, { s: Series; opts: string; spec: SpecOf; line?: LiveLine }>())
   const specs = useMemo(() => keyed(Object.fromEntries(metrics.map((m) => {
     const s = series[m.key]
     if (!s || s.value.length <= 1) return [m.key, null]
@@ -154,11 +219,19 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     const opts = JSON.stringify([x, logY, smoothing, fromZero, zoom[m.key], label, startTime, grows])
     const old = made.current.get(m.key)
     if (old && old.s === s && old.opts === opts) return [m.key, old]
-    const rows = seriesRows([{ run: label, series: grows ? thinTo(s, LIVE_POINTS) : s }], { x, logY, startTimes: { [label]: startTime } })
+    const rowsOf = (part: Series) => seriesRows([{ run: label, series: part }], { x, logY, startTimes: { [label]: startTime } })
+    let rows: LineRow[] | undefined
+    const all = () => (rows ??= rowsOf(grows ? thinTo(s, LIVE_POINTS) : s))
     let spec: PlotOptions | undefined
-    const make = () => (spec ??= lineChartSpec(rows, { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: WIDTH, height: 240, headroom: grows ? 0.25 : 0 }))
-    // a growing line: PlotFigure redraws its path in place and makes the spec only when the chart is drawn anew
-    const line = grows && rows.length > SPARSE_POINTS ? { key: opts, width: WIDTH, rows } : undefined
+    const make = () => (spec ??= lineChartSpec(all(), { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: WIDTH, height: 240, headroom: grows ? 0.25 : 0 }))
+    // a growing line: PlotFigure extends it in place with the points past the last one it drew (`after`, from the
+    // end of the series: a refresh makes no rows but those), and makes its rows and spec only when drawn anew
+    const after = (lastX: number) => {
+      let i = s.value.length
+      while (i > 0 && +(rowsOf(slice(s, i - 1, i))[0]?.x ?? Infinity) > lastX) i--
+      return rowsOf(slice(s, i, s.value.length))
+    }
+    const line = grows && s.value.length > SPARSE_POINTS ? { key: opts, width: WIDTH, rows: all, after } : undefined
     const made1 = { s, opts, spec: line ? make : make(), line }
     made.current.set(m.key, made1)
     return [m.key, made1]

@@ -10,14 +10,18 @@
  * one moment of the server.
  */
 import { useEffect, useState } from 'react'
+import { joinTicks, type RunTick } from 'labbook-lib/site/browser/live-tick.js'
 
 export function liveBase(): string | null {
   if (typeof document === 'undefined') return null
   return document.querySelector('meta[name="labbook-live"]')?.getAttribute('content') ?? null
 }
 
-/** A change as the server announces it: its version, whether the branch tip moved, the runs whose journals moved. */
-export interface LiveChange { version: string; tip: boolean; runs?: string[] }
+/**
+ * A change as the server announces it: its version, whether the branch tip moved, the runs whose journals moved, and
+ * for the runs the open pages watch, what they draw (`ticks`, src/site/browser/live-tick.ts).
+ */
+export interface LiveChange { version: string; tip: boolean; runs?: string[]; ticks?: Record<string, RunTick> }
 
 /**
  * Least time between two refreshes of a page, ms. A refresh refetches and redraws (a chart of up to 1,500 points per
@@ -34,6 +38,8 @@ let seq = 0
 let pending: LiveChange | undefined
 let lastFire = 0
 let timer: ReturnType<typeof setTimeout> | undefined
+/** Called when the page's listeners change (the shared stream follows their runs' ticks). */
+let listenersChanged: (() => void) | undefined
 
 /** How many changes were passed on so far: answers fetched after a later one are newer (versions are not ordered). */
 export function liveSeq(): number {
@@ -55,16 +61,34 @@ export function subscribeLive(onChange: (c: LiveChange) => void, runs?: string[]
   const l: Listener = { fn: onChange, runs }
   listeners.add(l)
   stop ??= open(base)
+  listenersChanged?.()
   return () => {
     listeners.delete(l)
+    listenersChanged?.()
     if (!listeners.size) { stop?.(); stop = undefined }
   }
 }
 
 function merge(a: LiveChange | undefined, b: LiveChange): LiveChange {
   if (!a) return b
-  return { version: b.version, tip: a.tip || b.tip, runs: a.runs && b.runs ? [...new Set([...a.runs, ...b.runs])] : undefined }
+  const c: LiveChange = { version: b.version, tip: a.tip || b.tip, runs: a.runs && b.runs ? [...new Set([...a.runs, ...b.runs])] : undefined }
+  if (a.ticks || b.ticks) {
+    const ticks: Record<string, RunTick> = { ...a.ticks }
+    for (const [id, t] of Object.entries(b.ticks ?? {})) ticks[id] = Object.hasOwn(ticks, id) ? joinTicks(ticks[id]!, t) : t
+    c.ticks = ticks
+  }
+  return c
 }
+
+/** The runs this page's listeners watch (their `runs`). */
+function watchedRuns(): string[] {
+  const ids = new Set<string>()
+  for (const l of listeners) for (const id of l.runs ?? []) ids.add(id)
+  return [...ids]
+}
+
+/** How often the runs a page shows are named to the server (it pushes their ticks while named within 5 s). */
+const WATCH_EVERY = 2000
 
 function receive(c: LiveChange): void {
   pending = merge(pending, c)
@@ -123,8 +147,25 @@ function flush(): void {
 
 function open(base: string): () => void {
   if (typeof EventSource === 'undefined') return poll(base)
-  if (typeof BroadcastChannel === 'undefined' || typeof navigator === 'undefined' || !navigator.locks) return stream(base, receive)
+  if (typeof BroadcastChannel === 'undefined' || typeof navigator === 'undefined' || !navigator.locks) {
+    const close = stream(base, receive)
+    const beat = setInterval(() => sendWatch(base, hidden() ? [] : watchedRuns()), WATCH_EVERY)
+    sendWatch(base, watchedRuns())
+    return () => { close(); clearInterval(beat) }
+  }
   return shared(base)
+}
+
+/** Runs one watch request names at most (the server's limit, src/server/live.ts). */
+const MAX_WATCH = 200
+
+/**
+ * Names the runs the pages show to the server, which then pushes their ticks for the next 5 s (LivePages.watched). A
+ * page that redraws from ticks asks for nothing else, so without this its run would stop being watched.
+ */
+function sendWatch(base: string, runs: string[]): void {
+  if (!runs.length) return
+  void fetch(`${base}watch?runs=${runs.slice(0, MAX_WATCH).map(encodeURIComponent).join(',')}`, LIVE_FETCH).catch(() => {})
 }
 
 /** Reads the server's change stream; `onChange` gets each change. Returns the close function. */
@@ -133,14 +174,23 @@ function stream(base: string, onChange: (c: LiveChange) => void): () => void {
   es.addEventListener('change', (e) => {
     try {
       const d = JSON.parse((e as MessageEvent<string>).data) as Partial<LiveChange>
-      onChange({ version: String(d.version ?? ''), tip: d.tip !== false, runs: Array.isArray(d.runs) ? d.runs.map(String) : undefined })
+      const ticks = d.ticks && typeof d.ticks === 'object' ? d.ticks : undefined
+      onChange({ version: String(d.version ?? ''), tip: d.tip !== false, runs: Array.isArray(d.runs) ? d.runs.map(String) : undefined, ticks })
     } catch { onChange({ version: '', tip: true }) }
   })
   return () => es.close()
 }
 
-/** What the tabs of one server say to each other: a change for every tab (or, with `to`, for the tab that just joined), or a tab joining. */
+/**
+ * What the tabs of one server say to each other: a change for every tab (or, with `to`, for the tab that just joined),
+ * a tab joining, or the runs a tab shows (for the streaming tab to name to the server). A run's tick goes on that
+ * run's own channel (`RunMessage`), to the tabs showing it only: 20 tabs each given every run's points cost more than
+ * the requests the ticks save.
+ */
 type TabMessage = { kind: 'change'; change: LiveChange; to?: string } | { kind: 'hello'; from: string }
+type RunMessage = { version: string; tick: RunTick }
+/** On a channel of their own, read by the streaming tab only (on the shared one every tab would get every tab's). */
+type WatchMessage = { from: string; runs: string[] }
 
 /**
  * One change stream for all the tabs of one server in this browser. A browser opens at most ~6 HTTP/1.1 connections
@@ -160,23 +210,69 @@ function shared(base: string): () => void {
   let last: LiveChange | undefined
   let closeStream: (() => void) | undefined
   let release: (() => void) | undefined
+  // the runs each other tab shows (the streaming tab names them all to the server), when last told
+  const tabs = new Map<string, { runs: string[]; at: number }>()
   channel.onmessage = (e: MessageEvent<TabMessage>) => {
     const m = e.data
     if (m.kind === 'hello') { if (leading && last) channel.postMessage({ kind: 'change', change: { ...last, tip: true }, to: m.from } satisfies TabMessage) }
     else if (!m.to || m.to === me) receive(m.change)
   }
   channel.postMessage({ kind: 'hello', from: me } satisfies TabMessage)
+  // this tab's runs' ticks, each on its run's channel
+  const runName = (id: string) => `${name} run ${id}`
+  const following = new Map<string, BroadcastChannel>()
+  const follow = () => {
+    const want = new Set(closed ? [] : watchedRuns())
+    for (const [id, ch] of following) if (!want.has(id)) { ch.close(); following.delete(id) }
+    for (const id of want) {
+      if (following.has(id)) continue
+      const ch = new BroadcastChannel(runName(id))
+      // (the streaming tab has the ticks from its stream; its own posts reach this other object of the channel too)
+      ch.onmessage = (e: MessageEvent<RunMessage>) => { if (!leading) receive({ version: e.data.version, tip: false, runs: [id], ticks: { [id]: e.data.tick } }) }
+      following.set(id, ch)
+    }
+  }
+  follow()
+  listenersChanged = follow
+  const posting = new Map<string, BroadcastChannel>()
+  // the streaming tab's ear for the other tabs' runs (the others open the channel only to post on it: an open one
+  // is handed every message)
+  let watches: BroadcastChannel | undefined
+  const beat = setInterval(() => {
+    const mine = hidden() ? [] : watchedRuns()
+    if (!leading) { const w = new BroadcastChannel(`${name} watch`); w.postMessage({ from: me, runs: mine } satisfies WatchMessage); w.close(); return }
+    const ids = new Set(mine)
+    for (const [tab, t] of tabs) { if (Date.now() - t.at > 2.5 * WATCH_EVERY) tabs.delete(tab); else for (const id of t.runs) ids.add(id) }
+    sendWatch(base, [...ids])
+  }, WATCH_EVERY)
   void navigator.locks.request(name, () => new Promise<void>((resolve) => {
     if (closed) return resolve()
     leading = true
     release = resolve
+    watches = new BroadcastChannel(`${name} watch`)
+    watches.onmessage = (e: MessageEvent<WatchMessage>) => tabs.set(e.data.from, { runs: e.data.runs, at: Date.now() })
+    sendWatch(base, watchedRuns())
     closeStream = stream(base, (c) => {
-      last = c
-      channel.postMessage({ kind: 'change', change: c } satisfies TabMessage)
+      const { ticks, ...change } = c
+      last = change
+      // each tick to the tabs showing its run, before the change naming the other runs (theirs come with their ticks)
+      for (const [id, tick] of Object.entries(ticks ?? {})) {
+        let ch = posting.get(id)
+        if (!ch) { if (posting.size >= MAX_WATCH) { for (const x of posting.values()) x.close(); posting.clear() } posting.set(id, (ch = new BroadcastChannel(runName(id)))) }
+        ch.postMessage({ version: c.version, tick } satisfies RunMessage)
+      }
+      channel.postMessage({ kind: 'change', change: ticks ? { ...change, runs: change.runs?.filter((id) => !Object.hasOwn(ticks, id)) } : change } satisfies TabMessage)
       receive(c)
     })
   }))
-  return () => { closed = true; channel.close(); closeStream?.(); release?.() }
+  return () => {
+    closed = true
+    clearInterval(beat)
+    follow()
+    listenersChanged = undefined
+    for (const ch of posting.values()) ch.close()
+    watches?.close(); channel.close(); closeStream?.(); release?.()
+  }
 }
 
 function poll(base: string): () => void {
@@ -201,4 +297,15 @@ export function useLiveTick(runs?: string[]): number {
   const key = runs?.join(',')
   useEffect(() => subscribeLive(() => setTick((t) => t + 1), key === undefined ? undefined : key.split(',')), [key])
   return tick
+}
+
+/**
+ * The change last passed on to this page's listener of `runs` (undefined before the first): put it in an effect's
+ * dependencies to redraw from it (its `ticks`) or refetch.
+ */
+export function useLiveChange(runs?: string[]): LiveChange | undefined {
+  const [change, setChange] = useState<LiveChange>()
+  const key = runs?.join(',')
+  useEffect(() => subscribeLive(setChange, key === undefined ? undefined : key.split(',')), [key])
+  return change
 }

@@ -7,6 +7,7 @@
  */
 import type { MetricSummary } from 'labbook-lib/model/run.js'
 import { fmtNumber } from 'labbook-lib/site/browser/display.js'
+import { sortedJson } from 'labbook-lib/format/sorted-json.js'
 import { atLiveVersion, LIVE_FETCH, liveBase, liveRequest, liveSeq, subscribeLive } from './live-channel'
 
 /** Refetches the page and swaps its regions (set by refreshRegions; a no-op before). */
@@ -47,13 +48,16 @@ let metricsAt = -1
  * A live run page's run as its charts island fetched it (`data/runs/<id>.json`, at the version of the change): the
  * metrics table's numbers are set from it, so the table and the charts' headers count the same points (one source);
  * anything else of the run or its page that changed (status, tags, params, a new metric, the server's `page` key)
- * refetches the page's regions.
+ * refetches the page's regions. The same for a run's row pushed in a tick (no `page` key then).
  */
 export function liveRun(run: { metrics?: Record<string, MetricSummary> } & Record<string, unknown>, at: number): boolean {
   if (at < metricsAt) return false // a slower answer to an older change
   metricsAt = at
-  const { metrics = {}, metricFiles: _f, duration: _d, page, ...rest } = run
-  const key = JSON.stringify(rest)
+  // a run's tick (live-tick.ts) has its row only: what the row lacks (its files, children count, image series) is not
+  // compared here; a change there comes with the page key (`page`) on the next fetch
+  const { metrics = {}, metricFiles: _f, duration: _d, page, children: _c, imageSeries: _i, ...rest } = run
+  // in sorted key order: the tick's row and the run JSON hold the same fields in different orders
+  const key = sortedJson(rest)
   lastPage ??= document.querySelector('meta[name="labbook-page"]')?.getAttribute('content') ?? null
   // the page as rendered is older than this answer (it changed between the render and the first change event), or
   // the run changed since the last answer
