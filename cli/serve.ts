@@ -78,7 +78,7 @@ export async function runServer(args: ServerArgs, mode: 'serve' | 'ui'): Promise
     mkdirSync(dir, { recursive: true })
     const renderer = rendererInChild(target().repo, dir, log)
     renderer.catch((e: Error) => log('warn', `the live pages could not be prepared: ${e.message}`))
-    live = { renderer, source: book, snapshot: () => book.snapshot(), tickSource: () => book.snapshot(), title: basename(book.repo), judge: loadConfig(book.repo) }
+    live = { renderer, source: book, snapshot: () => book.snapshot(), title: basename(book.repo), judge: loadConfig(book.repo) }
   }
   const allowedHosts = args['allowed-host']?.split(',').map((h) => h.trim()).filter(Boolean)
   const srv = await serve({ book, host: args.host, port, token: token || undefined, insecure: args.insecure, allowedHosts, linkHead: args['link-head'] === true, api, site: siteDir ?? live, log })

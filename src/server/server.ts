@@ -74,7 +74,7 @@ export interface LiveSiteOptions {
   source: SiteSource
   /** One moment of `source` (`Labbook.snapshot()`): each version of the pages reads one. */
   snapshot?: () => Promise<SiteSource>
-  /** One moment of `source` for what the change stream pushes to open pages (LivePages.ticks); none pushed without it. */
+  /** One moment of `source` for what the change stream pushes to open pages (LivePages.ticks). @default the book's `snapshot()` when it has one (a `Labbook`) */
   tickSource?: () => Promise<TickSource>
   /** Shown in the header. */
   title: string
@@ -95,6 +95,12 @@ export interface RunningServer {
 const API_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/3.0/mlflow/', '/ajax-api/3.0/mlflow/']
 const ARTIFACT_PREFIXES = ['/api/2.0/mlflow-artifacts/artifacts', '/ajax-api/2.0/mlflow-artifacts/artifacts']
 const EMPTY_QUERY = new URLSearchParams()
+
+/** One moment of a book that has them (a `Labbook`: `snapshot()`), what the live pages' ticks read by default. */
+function snapshotsOf(book: Book): (() => Promise<TickSource>) | undefined {
+  const b = book as Book & { snapshot?: () => Promise<TickSource> }
+  return typeof b.snapshot === 'function' ? () => b.snapshot!() : undefined
+}
 
 /** The routes of MLflow's REST API that labbook answers. */
 export const ROUTES = [...experimentRoutes, ...runRoutes, ...metricRoutes, ...artifactRoutes, ...modelRoutes, ...registryRoutes]
@@ -130,7 +136,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   // the channel reads ahead only the journals of runs an open page looks at (LivePages.watched)
   // and pushes to the pages what they draw of the runs they watch (LivePages.ticks)
   const live: LiveChannel = new LiveChannel({ book: o.book, watched: (id) => pages?.watched(id) ?? true, ticks: (ids) => pages?.ticks(ids) ?? Promise.resolve({}), watch: (ids) => pages?.noteWatched(ids) })
-  const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, ...o.site, version: () => live.current() }) : undefined
+  const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, tickSource: snapshotsOf(o.book), ...o.site, version: () => live.current() }) : undefined
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
 

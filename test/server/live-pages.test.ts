@@ -43,7 +43,7 @@ beforeAll(async () => {
   book = await Labbook.open({ repo: repo.dir })
   liveExp = (await book.experiment('live')).id
   const renderer = await testRenderer()
-  srv = await serve({ book, port: 0, site: { renderer: Promise.resolve(renderer), source: book, snapshot: () => book.snapshot(), tickSource: () => book.snapshot(), title: basename(repo.dir) }, log: (l, m) => console.error(`${l}: ${m}`) })
+  srv = await serve({ book, port: 0, site: { renderer: Promise.resolve(renderer), source: book, snapshot: () => book.snapshot(), title: basename(repo.dir) }, log: (l, m) => console.error(`${l}: ${m}`) })
   userState = repo.userState()
   // the static build of the same revision (serve's Default experiment included)
   out = `${repo.dir}-site`

@@ -22,7 +22,7 @@ let srv: RunningServer
 beforeAll(async () => {
   repo = gitRepo()
   book = await Labbook.open({ repo: repo.dir })
-  srv = await serve({ book, port: 0, site: { renderer: new Promise<Renderer>(() => {}), source: book, snapshot: () => book.snapshot(), tickSource: () => book.snapshot(), title: 't' } })
+  srv = await serve({ book, port: 0, site: { renderer: new Promise<Renderer>(() => {}), source: book, snapshot: () => book.snapshot(), title: 't' } })
 })
 
 afterAll(async () => {
