@@ -25,6 +25,9 @@ const CSS: Record<string, string> = {
   thin: '.run-charts g[aria-label="line"] path { stroke-width: 1px }',
   bevel: '.run-charts g[aria-label="line"] path { stroke-linejoin: bevel; stroke-linecap: butt }',
   nopaint: 'main { display: none !important }',
+  layer: '.run-charts canvas.line-ext { will-change: transform }',
+  contain: '[data-live="metrics"], .run-charts figure { contain: content }',
+  notable: '[data-live="metrics"] { display: none !important }',
 }
 
 /** Pids of every process under this one. */
@@ -66,14 +69,15 @@ try {
       pages.push(page)
     }
     await sleep(3000)
-    // LIVE_PAGE_PROF=DIR: page 1's main thread (CDP Profiler) saved as DIR/<variant>.cpuprofile
-    const prof = process.env.LIVE_PAGE_PROF ? await ctx.newCDPSession(pages[0]!) : undefined
+    // LIVE_PAGE_PROF=DIR: page 2's main thread (CDP Profiler) saved as DIR/<variant>.cpuprofile (page 1 usually reads the
+    // change stream for the others, live-channel.ts; LIVE_PAGE_PROF_PAGE=0 for it)
+    const prof = process.env.LIVE_PAGE_PROF ? await ctx.newCDPSession(pages[Math.min(pages.length - 1, Number(process.env.LIVE_PAGE_PROF_PAGE ?? 1))]!) : undefined
     if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.setSamplingInterval', { interval: 200 }); await prof.send('Profiler.start') }
     // what the pages did meanwhile: charts drawn anew (a new svg), lines redrawn in place (a path's d), requests
     for (const page of pages) await page.evaluate(`(() => {
       window.__cost = { full: 0, inPlace: 0 }
-      new MutationObserver((ms) => { for (const m of ms) { if (m.type === 'childList' && [...m.addedNodes].some((n) => n.nodeName === 'svg')) window.__cost.full++; else if (m.type === 'attributes' && m.attributeName === 'd') window.__cost.inPlace++ } })
-        .observe(document.querySelector('.run-charts') ?? document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['d'] })
+      new MutationObserver((ms) => { for (const m of ms) { if (m.type === 'childList' && [...m.addedNodes].some((n) => n.nodeName === 'svg')) window.__cost.full++; else if (m.type === 'attributes') window.__cost.inPlace++ } })
+        .observe(document.querySelector('.run-charts') ?? document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['d', 'data-line-to'] })
     })()`)
     // LIVE_PAGE_TRACE=FILE: a Chromium trace of the window (every thread of page 1's renderer) saved to FILE
     if (process.env.LIVE_PAGE_TRACE) await browser.startTracing(pages[0], { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'disabled-by-default-v8.gc', 'blink', 'cc', 'gpu', 'toplevel', 'disabled-by-default-skia'] })
@@ -88,7 +92,7 @@ try {
     const now = threads()
     let total = 0
     for (const [k, t] of now) total += t.ms - (t0.get(k)?.ms ?? 0)
-    console.log(`${v.padEnd(8)} renderer cores per page ${(total / wall / PAGES).toFixed(3)} (${threadCores(t0, now, wall * PAGES, 5)}); per page a second: ${(did.reduce((a, d) => a + d.full, 0) / PAGES / (wall / 1000)).toFixed(2)} charts drawn anew, ${(did.reduce((a, d) => a + d.inPlace, 0) / PAGES / (wall / 1000)).toFixed(2)} paths redrawn, ${(requests / PAGES / (wall / 1000)).toFixed(2)} requests; this process (serve + loggers) ${((c.user + c.system) / 1000 / wall).toFixed(2)} cores; ${Math.round(step / 1000)}k points so far`)
+    console.log(`${v.padEnd(8)} renderer cores per page ${(total / wall / PAGES).toFixed(3)} (${threadCores(t0, now, wall * PAGES, 5)}); per page a second: ${(did.reduce((a, d) => a + d.full, 0) / PAGES / (wall / 1000)).toFixed(2)} charts drawn anew, ${(did.reduce((a, d) => a + d.inPlace, 0) / PAGES / (wall / 1000)).toFixed(2)} lines extended in place, ${(requests / PAGES / (wall / 1000)).toFixed(2)} requests; this process (serve + loggers) ${((c.user + c.system) / 1000 / wall).toFixed(2)} cores; ${Math.round(step / 1000)}k points so far`)
     // LIVE_PAGE_SHOT=PREFIX: page 1's charts as drawn, light and dark (PREFIX-<variant>-light.png, …-dark.png)
     if (process.env.LIVE_PAGE_SHOT) {
       for (const scheme of ['light', 'dark'] as const) {

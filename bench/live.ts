@@ -468,16 +468,49 @@ try {
   const none = await phase(SECONDS * 1000)
   const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 900 } })
   const tpPages: Page[] = []
+  // what the pages ask the server for during the phase, by kind (ticks make a run page's redraw ask for nothing)
+  const asked = new Map<string, number>()
+  let counting = false
+  const kindOfRequest = (u: string) => (/\/data\/runs\/[^/]+\.json/.test(u) ? 'run JSON' : /\/m\/\d+/.test(u) ? 'series' : /\/live\/watch/.test(u) ? 'watch' : /\/runs\/[^/]+\/(\?|$)/.test(u) ? 'page' : 'other')
   for (let j = 0; j < PAGES; j++) {
     const page = await ctx2.newPage()
+    page.on('request', (r) => { if (counting) { const k = kindOfRequest(r.url()); asked.set(k, (asked.get(k) ?? 0) + 1) } })
     await page.goto(`${url}/runs/${runs[j % runs.length]}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
     tpPages.push(page)
   }
   await sleep(2000)
-  // BENCH_PAGE_PROF=1: where the first page's main thread spends its time meanwhile (CDP Profiler, self time)
-  const prof = process.env.BENCH_PAGE_PROF && tpPages[0] ? await ctx2.newCDPSession(tpPages[0]) : undefined
+  // BENCH_PAGE_PROF=1: where a page's main thread spends its time meanwhile (CDP Profiler, self time): a tab that does
+  // not read the change stream for the others (live-channel.ts); BENCH_PAGE_PROF_PAGE=lead for the one that does
+  // the tab reading the change stream for the others (live-channel.ts marks it), and another
+  const leads = await Promise.all(tpPages.map((pg) => pg.evaluate('document.documentElement.dataset.liveStream === "lead"')))
+  const leader = tpPages[Math.max(0, leads.indexOf(true))]!
+  const follower = tpPages.find((pg) => pg !== leader)
+  const profPage = process.env.BENCH_PAGE_PROF_PAGE === 'lead' ? leader : follower
+  const prof = process.env.BENCH_PAGE_PROF && profPage ? await ctx2.newCDPSession(profPage) : undefined
+  // and the main thread's tasks by kind of both (CDP Performance: script, layout, style, other)
+  const perfs = await Promise.all([leader, follower].map(async (pg) => {
+    if (!pg) return undefined
+    const cdp = await ctx2.newCDPSession(pg)
+    await cdp.send('Performance.enable')
+    const now = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]))
+    return { now, at: await now() }
+  }))
   if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.start') }
+  // the change stream as a page reads it meanwhile (its events carry the ticks of the runs the pages show)
+  let streamBytes = 0, streamEvents = 0
+  const streamReq = http.get(`${url}/live/events`, (res) => res.on('data', (d: Buffer) => { streamBytes += d.length; streamEvents += (String(d).match(/^event: change$/gm) ?? []).length }))
+  streamReq.on('error', () => {})
+  counting = true
   const withPages = await phase(SECONDS * 1000)
+  counting = false
+  streamReq.destroy()
+  console.log(`  the change stream meanwhile: ${(streamEvents / SECONDS).toFixed(1)} events/s, ${(streamBytes / 1024 / SECONDS).toFixed(1)} KB/s`)
+  console.log(`  the ${PAGES} pages' requests per second meanwhile: ${[...asked].map(([k, n]) => `${k} ${(n / SECONDS).toFixed(1)}`).join(', ') || 'none'}`)
+  for (const [i, p] of perfs.entries()) {
+    if (!p) continue
+    const p1 = await p.now(), ms = (k: string) => `${(((p1[k] ?? 0) - (p.at[k] ?? 0)) * 1000 / SECONDS).toFixed(1)}`
+    console.log(`  ${i === 0 ? 'the tab reading the stream' : 'another tab'}: main thread per second (CDP Performance) ${ms('TaskDuration')} ms (script ${ms('ScriptDuration')}, layout ${ms('LayoutDuration')}, style ${ms('RecalcStyleDuration')}, other ${ms('TaskOtherDuration')}); ${(((p1.LayoutCount ?? 0) - (p.at.LayoutCount ?? 0)) / SECONDS).toFixed(1)} layouts/s${prof && [leader, follower][i] === profPage ? ' (profiled)' : ''}`)
+  }
   if (prof) {
     const { profile } = await prof.send('Profiler.stop')
     if (process.env.BENCH_PAGE_PROF !== '1') (await import('node:fs')).writeFileSync(process.env.BENCH_PAGE_PROF!, JSON.stringify(profile)) // a file name: the whole profile
@@ -490,9 +523,13 @@ try {
       self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000)
     })
     const total = [...self.values()].reduce((a, b) => a + b, 0)
-    console.log(`page 1's main thread over ${(total / 1000).toFixed(1)} s (self ms): ${[...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join('; ')}`)
+    console.log(`${profPage === leader ? 'the streaming tab' : 'another tab'}'s main thread over ${(total / 1000).toFixed(1)} s (self ms): ${[...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join('; ')}`)
   }
   await ctx2.close()
+  // The reference again, after: serve's state moves on while the phases run (longer journals, a group commit every
+  // 30 s), and a reference taken only before favoured it by up to 2× in one run. The ratios use the mean of the two.
+  const none2 = await phase(SECONDS * 1000)
+  const ref = { ...none, rate: (none.rate + none2.rate) / 2, serveMsPerK: (none.serveMsPerK + none2.serveMsPerK) / 2, serveCores: (none.serveCores + none2.serveCores) / 2 }
   // The same number of pages open on runs that ended (nothing they show changes): what open live pages cost with no
   // redraw at all (the change stream, its fan-out to every tab, the server's look at each journal that moved). The
   // bound on the ratio above: a page that draws can cost no less.
@@ -511,19 +548,19 @@ try {
   const atRest = await phase(SECONDS * 1000)
   await ctx3.close()
   const cores = (x: typeof none) => `serve ${x.serveCores.toFixed(2)}, Chromium ${x.chromeCores.toFixed(2)}, bench clients ${x.clientCores.toFixed(2)} cores`
-  console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${none.rate.toFixed(0)} points/s with no page (${cores(none)}), ${withPages.rate.toFixed(0)} with ${PAGES} pages open (${cores(withPages)}): ratio ${(withPages.rate / none.rate).toFixed(2)}`)
-  console.log(`  no page: ${none.call}`)
+  console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${ref.rate.toFixed(0)} points/s with no page (${none.rate.toFixed(0)} before the pages, ${none2.rate.toFixed(0)} after; ${cores(none)}), ${withPages.rate.toFixed(0)} with ${PAGES} pages open (${cores(withPages)}): ratio ${(withPages.rate / ref.rate).toFixed(2)}`)
+  console.log(`  no page: ${none.call}; after the pages: ${none2.call}`)
   console.log(`  ${PAGES} pages: ${withPages.call}`)
   console.log(`  Chromium cores by process with ${PAGES} pages: ${withPages.chromeKinds}; the renderers' threads: ${withPages.threads}`)
-  console.log(`  ${PAGES} pages open on ended runs (no redraw: the live channel alone): ${atRest.rate.toFixed(0)} points/s (${cores(atRest)}): ratio ${(atRest.rate / none.rate).toFixed(2)}; serve's CPU per point ${(atRest.serveMsPerK / none.serveMsPerK).toFixed(2)}x without pages; ${atRest.call}`)
-  console.log(`serve CPU per 1,000 points logged: ${none.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
+  console.log(`  ${PAGES} pages open on ended runs (no redraw: the live channel alone): ${atRest.rate.toFixed(0)} points/s (${cores(atRest)}): ratio ${(atRest.rate / none2.rate).toFixed(2)} to the phase before it; serve's CPU per point ${(atRest.serveMsPerK / none2.serveMsPerK).toFixed(2)}x without pages; ${atRest.call}`)
+  console.log(`serve CPU per 1,000 points logged: ${ref.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
   // Where the drop comes from. Throughput = serve's cores ÷ serve's CPU per point, so the ratio is the product of
   // (a) serve's cores with pages ÷ without: below 1 when others (Chromium, the clients) took the cores serve had,
   //     a property of a 2-core box shared with a browser; and
   // (b) serve's CPU per point without ÷ with: below 1 when serving the pages costs serve itself CPU, ours.
-  const share = withPages.serveCores / none.serveCores, perPoint = none.serveMsPerK / withPages.serveMsPerK
-  console.log(`  the drop: ${(withPages.rate / none.rate).toFixed(2)} ≈ serve's cores with pages / without ${share.toFixed(2)} (the cores Chromium ${withPages.chromeCores.toFixed(2)} and the clients ${withPages.clientCores.toFixed(2)} left it: the box) × serve's CPU per point without / with ${perPoint.toFixed(2)} (what serving the pages cost serve: ours)`)
-  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / none.rate).toFixed(2)} (target ≥ 0.90; with the pages on ended runs, no redraw: ${(atRest.rate / none.rate).toFixed(2)}); serve CPU per point with pages / without ${(withPages.serveMsPerK / none.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
+  const share = withPages.serveCores / ref.serveCores, perPoint = ref.serveMsPerK / withPages.serveMsPerK
+  console.log(`  the drop: ${(withPages.rate / ref.rate).toFixed(2)} ≈ serve's cores with pages / without ${share.toFixed(2)} (the cores Chromium ${withPages.chromeCores.toFixed(2)} and the clients ${withPages.clientCores.toFixed(2)} left it: the box) × serve's CPU per point without / with ${perPoint.toFixed(2)} (what serving the pages cost serve: ours)`)
+  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / ref.rate).toFixed(2)} (target ≥ 0.90; with the pages on ended runs, no redraw: ${(atRest.rate / none2.rate).toFixed(2)}); serve CPU per point with pages / without ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
 } finally {
   await Promise.all([...running].map((l) => l.stop().catch(() => {})))
   await browser.close()

@@ -248,6 +248,8 @@ function shared(base: string): () => void {
   void navigator.locks.request(name, () => new Promise<void>((resolve) => {
     if (closed) return resolve()
     leading = true
+    // which tab reads the stream for the others (what a look at one tab's cost needs to know, bench/live.ts)
+    document.documentElement.dataset.liveStream = 'lead'
     release = resolve
     watches = new BroadcastChannel(`${name} watch`)
     watches.onmessage = (e: MessageEvent<WatchMessage>) => tabs.set(e.data.from, { runs: e.data.runs, at: Date.now() })
