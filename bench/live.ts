@@ -487,14 +487,7 @@ try {
   const follower = tpPages.find((pg) => pg !== leader)
   const profPage = process.env.BENCH_PAGE_PROF_PAGE === 'lead' ? leader : follower
   const prof = process.env.BENCH_PAGE_PROF && profPage ? await ctx2.newCDPSession(profPage) : undefined
-  // and the main thread's tasks by kind of both (CDP Performance: script, layout, style, other)
-  const perfs = await Promise.all([leader, follower].map(async (pg) => {
-    if (!pg) return undefined
-    const cdp = await ctx2.newCDPSession(pg)
-    await cdp.send('Performance.enable')
-    const now = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]))
-    return { now, at: await now() }
-  }))
+
   if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.start') }
   // the change stream as a page reads it meanwhile (its events carry the ticks of the runs the pages show)
   let streamBytes = 0, streamEvents = 0
@@ -506,11 +499,6 @@ try {
   streamReq.destroy()
   console.log(`  the change stream meanwhile: ${(streamEvents / SECONDS).toFixed(1)} events/s, ${(streamBytes / 1024 / SECONDS).toFixed(1)} KB/s`)
   console.log(`  the ${PAGES} pages' requests per second meanwhile: ${[...asked].map(([k, n]) => `${k} ${(n / SECONDS).toFixed(1)}`).join(', ') || 'none'}`)
-  for (const [i, p] of perfs.entries()) {
-    if (!p) continue
-    const p1 = await p.now(), ms = (k: string) => `${(((p1[k] ?? 0) - (p.at[k] ?? 0)) * 1000 / SECONDS).toFixed(1)}`
-    console.log(`  ${i === 0 ? 'the tab reading the stream' : 'another tab'}: main thread per second (CDP Performance) ${ms('TaskDuration')} ms (script ${ms('ScriptDuration')}, layout ${ms('LayoutDuration')}, style ${ms('RecalcStyleDuration')}, other ${ms('TaskOtherDuration')}); ${(((p1.LayoutCount ?? 0) - (p.at.LayoutCount ?? 0)) / SECONDS).toFixed(1)} layouts/s${prof && [leader, follower][i] === profPage ? ' (profiled)' : ''}`)
-  }
   if (prof) {
     const { profile } = await prof.send('Profiler.stop')
     if (process.env.BENCH_PAGE_PROF !== '1') (await import('node:fs')).writeFileSync(process.env.BENCH_PAGE_PROF!, JSON.stringify(profile)) // a file name: the whole profile

@@ -178,6 +178,16 @@ describe('live pages', () => {
     const before = await Promise.all(tabs.map(lossPoints))
     for (const [k, tab] of tabs.entries()) await morePoints(tab, before[k]!, 20_000)
     expect(streams).toHaveLength(1)
+    // and every tab draws from the ticks the streaming tab passes on (its run's channel): over 4 s of logging the ten
+    // tabs ask for their run's data a few times (a series catching up, a commit), not twice a second each
+    let asked = 0
+    const count = (r: { url(): string }) => { if (r.url().includes('/data/runs/')) asked++ }
+    ctx.on('request', count)
+    const mid = await Promise.all(tabs.map(lossPoints))
+    await tabs[0]!.waitForTimeout(4000)
+    ctx.off('request', count)
+    for (const [k, tab] of tabs.entries()) expect(await lossPoints(tab)).toBeGreaterThan(mid[k]!)
+    expect(asked).toBeLessThanOrEqual(10)
     // the streaming tab closes: another takes the stream over and every tab keeps updating
     await tabs.shift()!.close()
     const after = await Promise.all(tabs.map(lossPoints))

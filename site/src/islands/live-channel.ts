@@ -183,14 +183,13 @@ function stream(base: string, onChange: (c: LiveChange) => void): () => void {
 
 /**
  * What the tabs of one server say to each other: a change for every tab (or, with `to`, for the tab that just joined),
- * a tab joining, or the runs a tab shows (for the streaming tab to name to the server). A run's tick goes on that
- * run's own channel (`RunMessage`), to the tabs showing it only: 20 tabs each given every run's points cost more than
- * the requests the ticks save.
+ * a tab joining, the runs a tab shows (`watch`, said when they change: the streaming tab names them all to the server)
+ * and a new streaming tab asking every tab for them (`who`). A run's tick goes on that run's own channel
+ * (`RunMessage`), to the tabs showing it only: 20 tabs each given every run's points cost more than the requests the
+ * ticks save.
  */
-type TabMessage = { kind: 'change'; change: LiveChange; to?: string } | { kind: 'hello'; from: string }
+type TabMessage = { kind: 'change'; change: LiveChange; to?: string } | { kind: 'hello'; from: string } | { kind: 'watch'; from: string; runs: string[] } | { kind: 'who' }
 type RunMessage = { version: string; tick: RunTick }
-/** On a channel of their own, read by the streaming tab only (on the shared one every tab would get every tab's). */
-type WatchMessage = { from: string; runs: string[] }
 
 /**
  * One change stream for all the tabs of one server in this browser. A browser opens at most ~6 HTTP/1.1 connections
@@ -210,13 +209,27 @@ function shared(base: string): () => void {
   let last: LiveChange | undefined
   let closeStream: (() => void) | undefined
   let release: (() => void) | undefined
-  // the runs each other tab shows (the streaming tab names them all to the server), when last told
-  const tabs = new Map<string, { runs: string[]; at: number }>()
+  // the runs each other tab shows (the streaming tab names them all to the server)
+  const tabs = new Map<string, string[]>()
+  // this tab's runs as last told (said again only when they change, or when a new streaming tab asks)
+  let told = ''
+  const tell = (force = false) => {
+    const runs = closed || hidden() ? [] : watchedRuns()
+    if (leading || (!force && runs.join(',') === told)) return
+    told = runs.join(',')
+    channel.postMessage({ kind: 'watch', from: me, runs } satisfies TabMessage)
+  }
   channel.onmessage = (e: MessageEvent<TabMessage>) => {
     const m = e.data
     if (m.kind === 'hello') { if (leading && last) channel.postMessage({ kind: 'change', change: { ...last, tip: true }, to: m.from } satisfies TabMessage) }
+    else if (m.kind === 'watch') { if (leading) { if (m.runs.length) tabs.set(m.from, m.runs); else tabs.delete(m.from) } }
+    else if (m.kind === 'who') tell(true)
     else if (!m.to || m.to === me) receive(m.change)
   }
+  const shown = () => tell()
+  document.addEventListener('visibilitychange', shown)
+  const gone = () => { told = ''; if (!leading) channel.postMessage({ kind: 'watch', from: me, runs: [] } satisfies TabMessage) }
+  addEventListener('pagehide', gone)
   channel.postMessage({ kind: 'hello', from: me } satisfies TabMessage)
   // this tab's runs' ticks, each on its run's channel
   const runName = (id: string) => `${name} run ${id}`
@@ -231,29 +244,27 @@ function shared(base: string): () => void {
       ch.onmessage = (e: MessageEvent<RunMessage>) => { if (!leading) receive({ version: e.data.version, tip: false, runs: [id], ticks: { [id]: e.data.tick } }) }
       following.set(id, ch)
     }
+    tell()
   }
   follow()
   listenersChanged = follow
   const posting = new Map<string, BroadcastChannel>()
-  // the streaming tab's ear for the other tabs' runs (the others open the channel only to post on it: an open one
-  // is handed every message)
-  let watches: BroadcastChannel | undefined
-  const beat = setInterval(() => {
-    const mine = hidden() ? [] : watchedRuns()
-    if (!leading) { const w = new BroadcastChannel(`${name} watch`); w.postMessage({ from: me, runs: mine } satisfies WatchMessage); w.close(); return }
-    const ids = new Set(mine)
-    for (const [tab, t] of tabs) { if (Date.now() - t.at > 2.5 * WATCH_EVERY) tabs.delete(tab); else for (const id of t.runs) ids.add(id) }
-    sendWatch(base, [...ids])
-  }, WATCH_EVERY)
+  let beat: ReturnType<typeof setInterval> | undefined
   void navigator.locks.request(name, () => new Promise<void>((resolve) => {
     if (closed) return resolve()
     leading = true
     // which tab reads the stream for the others (what a look at one tab's cost needs to know, bench/live.ts)
     document.documentElement.dataset.liveStream = 'lead'
     release = resolve
-    watches = new BroadcastChannel(`${name} watch`)
-    watches.onmessage = (e: MessageEvent<WatchMessage>) => tabs.set(e.data.from, { runs: e.data.runs, at: Date.now() })
-    sendWatch(base, watchedRuns())
+    // every tab's runs, named to the server every WATCH_EVERY (the other tabs do nothing on a clock)
+    channel.postMessage({ kind: 'who' } satisfies TabMessage)
+    const name = () => {
+      const ids = new Set(hidden() ? [] : watchedRuns())
+      for (const runs of tabs.values()) for (const id of runs) ids.add(id)
+      sendWatch(base, [...ids])
+    }
+    name()
+    beat = setInterval(name, WATCH_EVERY)
     closeStream = stream(base, (c) => {
       const { ticks, ...change } = c
       last = change
@@ -268,12 +279,15 @@ function shared(base: string): () => void {
     })
   }))
   return () => {
+    gone()
     closed = true
     clearInterval(beat)
     follow()
     listenersChanged = undefined
+    document.removeEventListener('visibilitychange', shown)
+    removeEventListener('pagehide', gone)
     for (const ch of posting.values()) ch.close()
-    watches?.close(); channel.close(); closeStream?.(); release?.()
+    channel.close(); closeStream?.(); release?.()
   }
 }
 
