@@ -1,7 +1,7 @@
 import type { ArgsDef } from 'citty'
 import { LabbookError } from '../src/errors.js'
 import type { ParamValue } from '../src/model/run.js'
-import { numberFromJson } from '../src/format/numbers.js'
+import { numberFromJson } from '../src/model/json-numbers.js'
 import { paramFromText } from '../src/model/param.js'
 
 /** Flags every command accepts (taken out of argv by main.ts before citty sees it). */

@@ -1,5 +1,5 @@
 import pc from 'picocolors'
-import { hasNonFinite, nonFiniteReplacer } from '../src/format/numbers.js'
+import { hasNonFinite, nonFiniteReplacer } from '../src/model/json-numbers.js'
 import { isLabbookError } from '../src/errors.js'
 import type { CliIO, OutStream } from './io.js'
 

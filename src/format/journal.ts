@@ -5,7 +5,7 @@
  */
 import type { DatasetInput, MetricPoint, ParamValue, RunStatus } from '../model/run.js'
 import { decodePointRow, encodePoint } from './jsonl.js'
-import { numberFromJson, numberToJson } from './numbers.js'
+import { numberFromJson, numberToJson } from '../model/json-numbers.js'
 
 export type JournalOp =
   /** The run as first written (run.yaml text), so recovery can rebuild a run that never reached the branch. */

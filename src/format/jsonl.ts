@@ -1,7 +1,7 @@
 import { LabbookError } from '../errors.js'
 import type { MetricPoint } from '../model/run.js'
 import { decimalEnd, scanDecimal } from './decimal.js'
-import { numberFromJson, numberToJson } from './numbers.js'
+import { numberFromJson, numberToJson } from '../model/json-numbers.js'
 
 /**
  * Metric history chunks: one point per line, `{"k":key,"v":value,"s":step,"t":timestamp}`.
@@ -21,7 +21,7 @@ export function pointPrefix(key: string): string {
   return `{"k":${JSON.stringify(key)},"v":`
 }
 
-/** `value,"s":step` (non-finite values as the strings numbers.ts uses) */
+/** `value,"s":step` (non-finite values as the strings src/model/json-numbers.ts uses) */
 export function pointValueStep(value: number, step: number): string {
   return (value === value && value !== Infinity && value !== -Infinity && value !== 0 ? value : numberToJson(value)) + ',"s":' + step
 }
@@ -159,7 +159,7 @@ function scanNumber(buf: Buffer, at: number, limit: number): number {
   return v
 }
 
-/** `"NaN"`, `"Infinity"` or `"-Infinity"` at `at` (the spelling of numbers.ts); NaN with scanEnd = 0 otherwise. */
+/** `"NaN"`, `"Infinity"` or `"-Infinity"` at `at` (the spelling of src/model/json-numbers.ts); NaN with scanEnd = 0 otherwise. */
 function special(buf: Buffer, at: number): number {
   for (const [text, v] of SPECIALS) {
     if (buf.length >= at + text.length && buf.toString('latin1', at, at + text.length) === text) {

@@ -1,6 +1,6 @@
 import { keyed, type ParamValue } from '../model/run.js'
 import { fail } from '../errors.js'
-import { numberFromJson, numberToJson } from './numbers.js'
+import { numberFromJson, numberToJson } from '../model/json-numbers.js'
 
 /**
  * What a `$LABBOOK_METRICS` line can say. One JSON object per line:

@@ -5,7 +5,7 @@
  * count]`; non-finite numbers are `{"$n":"NaN"}`. A removed run is a tombstone `{"id":"…","removed":true}`.
  * Browser-safe.
  */
-import { numberFromJson } from './numbers.js'
+import { numberFromJson } from '../model/json-numbers.js'
 import { keyed, type MetricSummary, type RunSummary } from '../model/run.js'
 
 /** The top-level scalar fields of a line, in the order they are written (source, params, tags, metrics follow). */

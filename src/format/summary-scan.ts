@@ -7,7 +7,7 @@
  * named key could be misread (`$n`, a key JSON would escape), goes through JSON.parse and columnGetter, as before.
  * Both ways give the same answer for any line (test/format/summary-scan.test.ts).
  */
-import { numberFromJson } from './numbers.js'
+import { numberFromJson } from '../model/json-numbers.js'
 import { RUN_KEYS, summaryNumber, type CompactRun } from './summaries.js'
 
 /** One line as a listing needs it: its run id, start time, and the named fields' values (undefined: absent). */

@@ -8,7 +8,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { decodeChunkColumns, type PointColumns } from '../format/jsonl.js'
-import { numberFromJsonValue, numberToJsonValue } from '../format/numbers.js'
+import { numberFromJsonValue, numberToJsonValue } from '../model/json-numbers.js'
 import { minMaxOfPieces } from '../model/minmax.js'
 import type { MetricSample } from '../model/book.js'
 import type { MetricPoint } from '../model/run.js'

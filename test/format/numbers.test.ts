@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { toJson } from '../../cli/output.js'
-import { hasNonFinite, nonFiniteReplacer, numberFromJson, numberFromJsonValue, numberToJsonValue } from '../../src/format/numbers.js'
+import { hasNonFinite, nonFiniteReplacer, numberFromJson, numberFromJsonValue, numberToJsonValue } from '../../src/model/json-numbers.js'
 
 describe('JSON output of non-finite numbers', () => {
   it('finds a NaN or ±Infinity at any depth, and nothing in finite data', () => {

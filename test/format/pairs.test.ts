@@ -5,7 +5,7 @@ import { decodeJournalLine, encodeJournalEntry, encodeOp, type JournalEntry, typ
 import { decodeChunk, encodePoint, pointPrefix, pointTimestamp, pointValueStep } from '../../src/format/jsonl.js'
 import { encodeMetricsLine, MetricsLineParser, RESERVED_LINE_KEYS, type MetricsLine } from '../../src/format/metrics-lines.js'
 import { decodeLfsPointer, encodeLfsPointer } from '../../src/format/lfs-pointer.js'
-import { numberFromJson, numberToJson } from '../../src/format/numbers.js'
+import { numberFromJson, numberToJson } from '../../src/model/json-numbers.js'
 import { decodeAlias, decodeModel, decodeVersion, encodeAlias, encodeModel, encodeVersion } from '../../src/format/registry.js'
 import { decodeSummaries, encodeSummaryLine, encodeTombstone } from '../../src/format/summaries.js'
 import { decodeExperiment, encodeExperiment } from '../../src/format/yaml.js'

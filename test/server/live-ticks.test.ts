@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
 import type { Renderer } from '../../src/site/build/renderer.js'
-import { sortedJson } from '../../src/format/sorted-json.js'
+import { sortedJson } from '../../src/model/sorted-json.js'
 import type { RunTick } from '../../src/site/browser/live-tick.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 

@@ -7,7 +7,7 @@
  */
 import type { MetricSummary } from 'labbook-lib/model/run.js'
 import { fmtNumber } from 'labbook-lib/site/browser/display.js'
-import { sortedJson } from 'labbook-lib/format/sorted-json.js'
+import { sortedJson } from 'labbook-lib/model/sorted-json.js'
 import { atLiveVersion, LIVE_FETCH, liveBase, liveRequest, liveSeq, subscribeLive } from './live-channel'
 
 /** Refetches the page and swaps its regions (set by refreshRegions; a no-op before). */

@@ -8,7 +8,7 @@
  * refreshing once a second, those requests (the run's JSON, then its series) were most of what the pages cost the
  * browser and the server (bench/live.ts).
  */
-import { numberFromJsonValue, numberToJsonValue } from '../../format/numbers.js'
+import { numberFromJsonValue, numberToJsonValue } from '../../model/json-numbers.js'
 import type { Series } from './charts/series.js'
 import { minMaxIndices } from './charts/downsample.js'
 import type { RunRow } from './snapshot.js'

@@ -1,4 +1,4 @@
-/** JSON has no NaN or ±Infinity: we spell them as the strings "NaN", "Infinity", "-Infinity". -0 stays -0. */
+/** JSON has no NaN or ±Infinity: we spell them as the strings "NaN", "Infinity", "-Infinity". -0 stays -0. Browser-safe (the live ticks use it, src/site/browser/live-tick.ts). */
 export function numberToJson(v: number): string {
   if (Number.isFinite(v)) return v === 0 && 1 / v < 0 ? '-0' : String(v)
   return Number.isNaN(v) ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"'
