@@ -9,6 +9,7 @@ const { Labbook } = await import(`${root}/src/index.js`)
 const { serve } = await import(`${root}/src/server/index.js`)
 const { gitRepo } = await import(`${root}/test/helpers/git-repo.js`)
 const { testRenderer } = await import(`${root}/test/helpers/renderer.js`)
+const { readEvents } = await import(`${root}/test/helpers/sse.js`)
 const repo = gitRepo()
 const book = await Labbook.open({ repo: repo.dir })
 let snapshots = 0
@@ -33,21 +34,10 @@ const fire = async (p: typeof pages[0]) => {
 }
 const schedule = (p: typeof pages[0]) => { if (!p.timer) p.timer = setTimeout(() => void fire(p), Math.max(0, p.last + 1000 - performance.now())) }
 let events = 0
-http.get(`${srv.url}/live/events`, (res) => {
-  let buf = ''
-  res.setEncoding('utf8')
-  res.on('data', (d: string) => {
-    buf += d
-    let i
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, i); buf = buf.slice(i + 2)
-      const data = /^data: (.*)$/m.exec(block)?.[1]
-      if (!data) continue
-      events++
-      version = JSON.parse(data).version
-      for (const p of pages) { p.pending = true; schedule(p) }
-    }
-  })
+readEvents(`${srv.url}/live/events`, (_name: string, data: unknown) => {
+  events++
+  version = (data as { version: string }).version
+  for (const p of pages) { p.pending = true; schedule(p) }
 })
 // pages start at random phases
 await new Promise((r) => setTimeout(r, 3000))

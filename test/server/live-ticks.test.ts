@@ -5,7 +5,6 @@
  * (pages answer "being prepared"): the stream does not need it.
  */
 import { spawn } from 'node:child_process'
-import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
@@ -13,6 +12,7 @@ import type { Renderer } from '../../src/site/build/renderer.js'
 import { sortedJson } from '../../src/model/sorted-json.js'
 import type { RunTick } from '../../src/site/browser/live-tick.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { readEvents } from '../helpers/sse.js'
 
 const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
 let repo: TestRepo
@@ -41,26 +41,14 @@ async function logger(every: number) {
   return { id, stop: async () => { p.stdin.end(); expect(await exited).toBe(0); return Number(/points (\d+)/.exec(out)![1]) } }
 }
 
+type Change = { runs?: string[]; tip: boolean; ticks?: Record<string, RunTick> }
+
 /** The change events of the stream for `ms`. */
-function events(ms: number): Promise<Array<{ runs?: string[]; tip: boolean; ticks?: Record<string, RunTick> }>> {
+function events(ms: number): Promise<Change[]> {
   return new Promise((resolve, reject) => {
-    const got: Array<{ runs?: string[]; tip: boolean; ticks?: Record<string, RunTick> }> = []
-    const req = http.get(`${srv.url}/live/events`, (res) => {
-      let buf = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => {
-        buf += d
-        let i
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (/^event: change$/m.test(block) && data) got.push(JSON.parse(data))
-        }
-      })
-    })
-    req.on('error', reject)
-    setTimeout(() => { req.destroy(); resolve(got) }, ms)
+    const got: Change[] = []
+    const close = readEvents(`${srv.url}/live/events`, (name, data) => { if (name === 'change') got.push(data as Change) }, reject)
+    setTimeout(() => { close(); resolve(got) }, ms)
   })
 }
 
