@@ -50,6 +50,18 @@ describe('live ticks', () => {
     expect(joinTicks(tick(view(40), 30), tick(view(50), 45)).series.loss!.from).toBe(45)
   })
 
+  it('metrics named like Object.prototype members are keys like any other when ticks are joined', () => {
+    const c = cols(20)
+    const view = (n: number) => ({ step: c.step.subarray(0, n), time: c.time.subarray(0, n), value: c.value.subarray(0, n) })
+    // as the stream's JSON gives them: own keys; the earlier tick has only `constructor`, a later one both
+    const t = (n: number, from: number, keys: string[]): RunTick => ({ run: { id: 'r' } as RunTick['run'], series: JSON.parse(`{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(encodeTail(view(n), from, 1500))}`).join(',')}}`), maxPoints: 1500 })
+    const joined = joinTicks(t(10, 5, ['constructor']), t(20, 10, ['__proto__', 'constructor'])).series
+    expect(Object.keys(joined).sort()).toEqual(['__proto__', 'constructor'])
+    const tail = (k: string) => Object.getOwnPropertyDescriptor(joined, k)!.value as RunTick['series'][string]
+    expect([tail('constructor').from, tail('constructor').n, tail('constructor').s.length]).toEqual([5, 20, 15])
+    expect([tail('__proto__').from, tail('__proto__').n]).toEqual([10, 20])
+  })
+
   it('a long tail comes thinned at the density of the drawn sample, every spike kept; the held series stays bounded', () => {
     expect(tailLimit(10, 1000, 1500)).toBe(10)
     expect(tailLimit(10_000, 100_000, 1500)).toBe(150)

@@ -10,7 +10,8 @@
  * one moment of the server.
  */
 import { useEffect, useState } from 'react'
-import { joinTicks, type RunTick } from 'labbook-lib/site/browser/live-tick.js'
+import { joinTicks, MAX_WATCH_RUNS, type RunTick } from 'labbook-lib/site/browser/live-tick.js'
+import { keyed } from 'labbook-lib/model/run.js'
 
 export function liveBase(): string | null {
   if (typeof document === 'undefined') return null
@@ -73,7 +74,7 @@ function merge(a: LiveChange | undefined, b: LiveChange): LiveChange {
   if (!a) return b
   const c: LiveChange = { version: b.version, tip: a.tip || b.tip, runs: a.runs && b.runs ? [...new Set([...a.runs, ...b.runs])] : undefined }
   if (a.ticks || b.ticks) {
-    const ticks: Record<string, RunTick> = { ...a.ticks }
+    const ticks = keyed(a.ticks)
     for (const [id, t] of Object.entries(b.ticks ?? {})) ticks[id] = Object.hasOwn(ticks, id) ? joinTicks(ticks[id]!, t) : t
     c.ticks = ticks
   }
@@ -156,8 +157,6 @@ function open(base: string): () => void {
   return shared(base)
 }
 
-/** Runs one watch request names at most (the server's limit, src/server/live.ts). */
-const MAX_WATCH = 200
 
 /**
  * Names the runs the pages show to the server, which then pushes their ticks for the next 5 s (LivePages.watched). A
@@ -165,7 +164,7 @@ const MAX_WATCH = 200
  */
 function sendWatch(base: string, runs: string[]): void {
   if (!runs.length) return
-  void fetch(`${base}watch?runs=${runs.slice(0, MAX_WATCH).map(encodeURIComponent).join(',')}`, LIVE_FETCH).catch(() => {})
+  void fetch(`${base}watch?runs=${runs.slice(0, MAX_WATCH_RUNS).map(encodeURIComponent).join(',')}`, LIVE_FETCH).catch(() => {})
 }
 
 /** Reads the server's change stream; `onChange` gets each change. Returns the close function. */
@@ -271,7 +270,7 @@ function shared(base: string): () => void {
       // each tick to the tabs showing its run, before the change naming the other runs (theirs come with their ticks)
       for (const [id, tick] of Object.entries(ticks ?? {})) {
         let ch = posting.get(id)
-        if (!ch) { if (posting.size >= MAX_WATCH) { for (const x of posting.values()) x.close(); posting.clear() } posting.set(id, (ch = new BroadcastChannel(runName(id)))) }
+        if (!ch) { if (posting.size >= MAX_WATCH_RUNS) { for (const x of posting.values()) x.close(); posting.clear() } posting.set(id, (ch = new BroadcastChannel(runName(id)))) }
         ch.postMessage({ version: c.version, tick } satisfies RunMessage)
       }
       channel.postMessage({ kind: 'change', change: ticks ? { ...change, runs: change.runs?.filter((id) => !Object.hasOwn(ticks, id)) } : change } satisfies TabMessage)

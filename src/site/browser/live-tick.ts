@@ -12,6 +12,10 @@ import { numberFromJsonValue, numberToJsonValue } from '../../model/json-numbers
 import type { Series } from './charts/series.js'
 import { minMaxIndices } from './charts/downsample.js'
 import type { RunRow } from './snapshot.js'
+import { keyed } from '../../model/run.js'
+
+/** Runs one `/live/watch` may name (a browser's tabs of one server, each on a run): the server's limit, the pages' cap. */
+export const MAX_WATCH_RUNS = 200
 
 /**
  * One metric's points past the `from` the server last sent (what a page following the stream has), `n` now: their
@@ -74,7 +78,8 @@ export function appendTail(s: Series, tail: TailJson, maxPoints: number): Series
  * asks for the series).
  */
 export function joinTicks(a: RunTick, b: RunTick): RunTick {
-  const series = { ...a.series }
+  // keyed by metric names (user strings): no prototype, so a metric named `__proto__` is a key like any other
+  const series = keyed(a.series)
   for (const [k, t] of Object.entries(b.series)) {
     const p = Object.hasOwn(a.series, k) ? a.series[k] : undefined
     series[k] = !p ? t : t.n <= p.n ? p : p.n === t.from ? { n: t.n, from: p.from, s: [...p.s, ...t.s], t: [...p.t, ...t.t], v: [...p.v, ...t.v] } : t
