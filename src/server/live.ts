@@ -7,14 +7,13 @@ import type { ServerResponse } from 'node:http'
 import { journalGenerations, readJournalsAhead } from '../track/live.js'
 import type { Book } from './book.js'
 import { ApiError } from './errors.js'
+import { MAX_WATCH_RUNS } from '../site/browser/live-tick.js'
 import { sendJson } from './http.js'
 
 /** Where the live channel and data live, under the site root. */
 export const LIVE_PREFIX = '/live/'
 /** Run ids as `/live/watch` takes them (the site's run-page rule). */
 const RUN_ID = /^[\w-]{1,100}$/
-/** Runs one `/live/watch` may name (a browser's tabs of one server, each on a run). */
-const MAX_WATCH = 200
 
 export interface LiveOptions {
   book: Book
@@ -59,7 +58,7 @@ export class LiveChannel {
     if (rest === 'events') return this.subscribe(res), true
     if (rest === 'watch') {
       const ids = (query?.get('runs') ?? '').split(',').filter((id) => RUN_ID.test(id))
-      if (ids.length > MAX_WATCH) throw new ApiError('INVALID_PARAMETER_VALUE', `A page watches at most ${MAX_WATCH} runs; ${ids.length} were named.`)
+      if (ids.length > MAX_WATCH_RUNS) throw new ApiError('INVALID_PARAMETER_VALUE', `A page watches at most ${MAX_WATCH_RUNS} runs; ${ids.length} were named.`)
       this.o.watch?.(ids)
       res.writeHead(204, { 'cache-control': 'no-store' })
       return res.end(), true
