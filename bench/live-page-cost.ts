@@ -15,6 +15,7 @@ const { gitRepo } = await import(`${root}/test/helpers/git-repo.js`)
 const { testRenderer } = await import(`${root}/test/helpers/renderer.js`)
 const { launchChromium } = await import(`${root}/test/site/browser.js`)
 const { threadCores, threadCpu } = await import(`${root}/bench/thread-cpu.js`)
+const { countDraws, drawsPerPage } = await import(`${root}/bench/page-draws.js`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const CSS: Record<string, string> = {
@@ -73,12 +74,8 @@ try {
     // change stream for the others, live-channel.ts; LIVE_PAGE_PROF_PAGE=0 for it)
     const prof = process.env.LIVE_PAGE_PROF ? await ctx.newCDPSession(pages[Math.min(pages.length - 1, Number(process.env.LIVE_PAGE_PROF_PAGE ?? 1))]!) : undefined
     if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.setSamplingInterval', { interval: 200 }); await prof.send('Profiler.start') }
-    // what the pages did meanwhile: charts drawn anew (a new svg), lines redrawn in place (a path's d), requests
-    for (const page of pages) await page.evaluate(`(() => {
-      window.__cost = { full: 0, inPlace: 0 }
-      new MutationObserver((ms) => { for (const m of ms) { if (m.type === 'childList' && [...m.addedNodes].some((n) => n.nodeName === 'svg')) window.__cost.full++; else if (m.type === 'attributes') window.__cost.inPlace++ } })
-        .observe(document.querySelector('.run-charts') ?? document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['d', 'data-line-to'] })
-    })()`)
+    // what the pages did meanwhile: charts drawn anew, lines extended in place (bench/page-draws.ts)
+    for (const page of pages) await countDraws(page)
     // LIVE_PAGE_TRACE=FILE: a Chromium trace of the window (every thread of page 1's renderer) saved to FILE
     if (process.env.LIVE_PAGE_TRACE) await browser.startTracing(pages[0], { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'disabled-by-default-v8.gc', 'blink', 'cc', 'gpu', 'toplevel', 'disabled-by-default-skia'] })
     let requests = 0
@@ -86,13 +83,13 @@ try {
     const t0 = threads(), c0 = process.cpuUsage(), w0 = performance.now()
     await sleep(SECONDS * 1000)
     if (process.env.LIVE_PAGE_TRACE) writeFileSync(process.env.LIVE_PAGE_TRACE, await browser.stopTracing())
-    const did = (await Promise.all(pages.map((pg) => pg.evaluate('window.__cost')))) as Array<{ full: number; inPlace: number }>
+    const did = await drawsPerPage(pages, SECONDS)
     if (prof) writeFileSync(`${process.env.LIVE_PAGE_PROF}/${v}.cpuprofile`, JSON.stringify((await prof.send('Profiler.stop')).profile))
     const wall = performance.now() - w0, c = process.cpuUsage(c0)
     const now = threads()
     let total = 0
     for (const [k, t] of now) total += t.ms - (t0.get(k)?.ms ?? 0)
-    console.log(`${v.padEnd(8)} renderer cores per page ${(total / wall / PAGES).toFixed(3)} (${threadCores(t0, now, wall * PAGES, 5)}); per page a second: ${(did.reduce((a, d) => a + d.full, 0) / PAGES / (wall / 1000)).toFixed(2)} charts drawn anew, ${(did.reduce((a, d) => a + d.inPlace, 0) / PAGES / (wall / 1000)).toFixed(2)} lines extended in place, ${(requests / PAGES / (wall / 1000)).toFixed(2)} requests; this process (serve + loggers) ${((c.user + c.system) / 1000 / wall).toFixed(2)} cores; ${Math.round(step / 1000)}k points so far`)
+    console.log(`${v.padEnd(8)} renderer cores per page ${(total / wall / PAGES).toFixed(3)} (${threadCores(t0, now, wall * PAGES, 5)}); per page a second: ${did.full.toFixed(2)} charts drawn anew, ${did.inPlace.toFixed(2)} lines extended in place, ${(requests / PAGES / (wall / 1000)).toFixed(2)} requests; this process (serve + loggers) ${((c.user + c.system) / 1000 / wall).toFixed(2)} cores; ${Math.round(step / 1000)}k points so far`)
     // LIVE_PAGE_SHOT=PREFIX: page 1's charts as drawn, light and dark (PREFIX-<variant>-light.png, …-dark.png)
     if (process.env.LIVE_PAGE_SHOT) {
       for (const scheme of ['light', 'dark'] as const) {

@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { decodeTable } from '../src/site/browser/table-data.js'
 import { threadCores, threadCpu } from './thread-cpu.js'
+import { countDraws, drawsPerPage } from './page-draws.js'
 
 const arg = (k: string, d: number) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? Number(process.argv[i + 1]) : d }
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -126,7 +127,7 @@ const mlflow = async (url: string, path: string, body: unknown) => JSON.parse((a
 
 let serveErr = ''
 /** The probe's lines (bench/serve-probe.mjs, preloaded into serve): when read, and its figures for the second before. */
-const probes: Array<{ at: number; loopP99: number; loopMax: number; syncs: number; syncMean: number; syncMax: number }> = []
+const probes: Array<{ at: number; loopP99: number; loopMax: number; syncs: number; syncMean: number; syncMax: number; busy: number }> = []
 process.on('exit', (code) => { if (code) console.error(`serve's last words:\n${serveErr}`) })
 function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
   const prof = process.env.BENCH_SERVE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVE_PROF}`] : []
@@ -135,7 +136,7 @@ function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
   let err = ''
   return new Promise((resolve, reject) => {
     p.stderr!.on('data', (d) => {
-      for (const m of String(d).matchAll(/^probe (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$/gm)) probes.push({ at: Date.now(), loopP99: Number(m[2]), loopMax: Number(m[3]), syncs: Number(m[4]), syncMean: Number(m[5]), syncMax: Number(m[6]) })
+      for (const m of String(d).matchAll(/^probe (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$/gm)) probes.push({ at: Date.now(), loopP99: Number(m[2]), loopMax: Number(m[3]), syncs: Number(m[4]), syncMean: Number(m[5]), syncMax: Number(m[6]), busy: Number(m[7]) })
       d = String(d).replace(/^probe .*\n/gm, '')
       err += d; serveErr = (serveErr + d).slice(-4000); const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(err); if (m) resolve({ p, url: m[1]! }) })
     p.on('exit', (code, signal) => { if (!p.killed) console.error(`serve exited ${code ?? signal}: ${err.slice(-3000)}`); reject(new Error(err)) })
@@ -455,7 +456,7 @@ try {
     return {
       // serve commits its open runs every 30 s (DEFAULT_COMMIT_INTERVAL): a phase that holds a commit pays for the
       // points logged before it too (chunks, trees, the journals' rotation), so the count is printed beside the figures
-      call: `${commits} commit${commits === 1 ? '' : 's'} of the branch; log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms`,
+      call: `${commits} commit${commits === 1 ? '' : 's'} of the branch; log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop busy ${(100 * seen.reduce((a, x) => a + x.busy, 0) / Math.max(1, seen.length)).toFixed(0)}%, its delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms`,
       rate: points / (ms / 1000),
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
@@ -493,10 +494,17 @@ try {
   let streamBytes = 0, streamEvents = 0
   const streamReq = http.get(`${url}/live/events`, (res) => res.on('data', (d: Buffer) => { streamBytes += d.length; streamEvents += (String(d).match(/^event: change$/gm) ?? []).length }))
   streamReq.on('error', () => {})
+  await Promise.all(tpPages.map(countDraws))
+  // BENCH_TRACE=FILE: a Chromium trace of the phase (every process and thread), for what the pages' time went to
+  const tracing = process.env.BENCH_TRACE ? browser.startTracing(follower, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'cc', 'gpu', 'toplevel'] }) : undefined
+  await tracing
   counting = true
   const withPages = await phase(SECONDS * 1000)
   counting = false
+  if (tracing) (await import('node:fs')).writeFileSync(process.env.BENCH_TRACE!, await browser.stopTracing())
   streamReq.destroy()
+  const drew = await drawsPerPage(tpPages, SECONDS)
+  console.log(`  each page meanwhile, a second: ${drew.full.toFixed(2)} charts drawn anew, ${drew.inPlace.toFixed(2)} lines extended in place`)
   console.log(`  the change stream meanwhile: ${(streamEvents / SECONDS).toFixed(1)} events/s, ${(streamBytes / 1024 / SECONDS).toFixed(1)} KB/s`)
   console.log(`  the ${PAGES} pages' requests per second meanwhile: ${[...asked].map(([k, n]) => `${k} ${(n / SECONDS).toFixed(1)}`).join(', ') || 'none'}`)
   if (prof) {

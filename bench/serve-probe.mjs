@@ -1,9 +1,9 @@
 // Preloaded into `labbook serve` by bench/live.ts (node --import): once a second, one line on stderr with what the
 // event loop and the journal's fdatasyncs did in that second, so the bench can say where a log call's time went:
-//   probe <loop delay p50> <p99> <max> <fdatasyncs> <their mean ms> <max ms>
+//   probe <loop delay p50> <p99> <max> <fdatasyncs> <their mean ms> <max ms> <event loop utilization>
 // Measurement only: fs.fdatasync is wrapped to time each call until its callback; nothing else changes.
 import fs from 'node:fs'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 
 // Off until the bench sends SIGUSR2 (after the idle measurement: the delay monitor's 5 ms timer is itself CPU).
 process.on('SIGUSR2', () => {
@@ -18,8 +18,12 @@ process.on('SIGUSR2', () => {
       cb(err)
     })
   }
+  let elu = performance.eventLoopUtilization()
   setInterval(() => {
-    process.stderr.write(`probe ${ms(h.percentile(50))} ${ms(h.percentile(99))} ${ms(h.max)} ${syncs} ${(syncs ? syncMs / syncs : 0).toFixed(1)} ${syncMax.toFixed(1)}\n`)
+    const now = performance.eventLoopUtilization()
+    const busy = performance.eventLoopUtilization(now, elu).utilization
+    elu = now
+    process.stderr.write(`probe ${ms(h.percentile(50))} ${ms(h.percentile(99))} ${ms(h.max)} ${syncs} ${(syncs ? syncMs / syncs : 0).toFixed(1)} ${syncMax.toFixed(1)} ${busy.toFixed(3)}\n`)
     h.reset(); syncs = 0; syncMs = 0; syncMax = 0
   }, 1000).unref()
 })
