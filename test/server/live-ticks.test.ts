@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
+import { LIVE_PACE } from '../../src/server/live.js'
 import type { Renderer } from '../../src/site/build/renderer.js'
 import { sortedJson } from '../../src/model/sorted-json.js'
 import type { RunTick } from '../../src/site/browser/live-tick.js'
@@ -88,6 +89,40 @@ describe('the change stream pushes what the pages draw', () => {
     const json = (await (await fetch(`${srv.url}/data/runs/${seen.id}.json`)).json()) as Record<string, unknown>
     const rest = (r: Record<string, unknown>) => { const { metrics: _m, metricFiles: _f, duration: _d, page: _p, children: _c, imageSeries: _i, endTime: _e, status: _s, tags: _t, ...x } = r; return x }
     expect(sortedJson(rest(ticks.at(-1)!.run as unknown as Record<string, unknown>))).toBe(sortedJson(rest(json)))
+  })
+
+  it('while serve is busy, events are paced (LIVE_PACE) and lose nothing: ticks still chain; idle again, events come at once', { timeout: 120_000 }, async () => {
+    const run = await logger(20)
+    expect((await watch([run.id])).status).toBe(204)
+    // named again as a page's channel does (a run is watched for 5 s after it was last named)
+    const naming = setInterval(() => void watch([run.id]), 2000)
+    // this process (serve's) kept about 80% busy, in 8 ms slices: as a saturated serve taking log calls
+    const at: number[] = []
+    const got: Change[] = []
+    const close = readEvents(`${srv.url}/live/events`, (name, data) => { if (name === 'change') { at.push(performance.now()); got.push(data as Change) } })
+    const end = performance.now() + 7000
+    await new Promise<void>((resolve) => {
+      const spin = () => { const t = performance.now(); while (performance.now() - t < 8) { /* busy */ } if (performance.now() < end) setTimeout(spin, 1); else resolve() }
+      spin()
+    })
+    const busyEvents = at.length
+    await new Promise((r) => setTimeout(r, 3000))
+    close()
+    clearInterval(naming)
+    await run.stop()
+    // busy: after the load is seen (the first second), at most one event per LIVE_PACE.every
+    const paced = at.filter((t, i) => i > 0 && t < end && t - at[0]! > 1500)
+    expect(paced.length).toBeGreaterThanOrEqual(1)
+    for (let i = 1; i < paced.length; i++) expect(paced[i]! - paced[i - 1]!).toBeGreaterThanOrEqual(LIVE_PACE.every - 300)
+    expect(paced.length).toBeLessThanOrEqual(1 + Math.ceil(5500 / LIVE_PACE.every))
+    // unpaced, the logger's 50 points a second would have made an event on nearly every 250 ms look
+    expect(busyEvents).toBeLessThan(12)
+    // idle again: every look that finds a change says it (the logger writes every 20 ms: several a second)
+    expect(at.filter((t) => t > end + 1500).length).toBeGreaterThanOrEqual(4)
+    // nothing lost: the ticks chain, every step once
+    const tails = got.flatMap((e) => (e.ticks?.[run.id]?.series.loss ? [e.ticks[run.id]!.series.loss!] : []))
+    expect(tails.length).toBeGreaterThanOrEqual(3)
+    for (let i = 1; i < tails.length; i++) expect(tails[i]!.from).toBe(tails[i - 1]!.n)
   })
 
   it('/live/watch takes run ids only, at most 200', async () => {
