@@ -110,9 +110,14 @@ function makeExtension(el: HTMLElement, d: Drawn, sc: NonNullable<ReturnType<typ
   return { canvas, ctx, lastX: +last.x, at: [sc.x.apply(last.x), sc.y.apply(last.y)] }
 }
 
-/** The width a chart in `el` is fitted to: the container's (phones), else the spec's. */
-function availWidth(el: HTMLDivElement, specWidth: number | undefined): number {
-  return el.clientWidth || specWidth || 640
+/**
+ * The width a chart in `el` is fitted to: the container's (phones), else the spec's. The container's as its
+ * ResizeObserver last saw it (`seen`), read anew only before the first: reading `clientWidth` lays the page out there
+ * and then, and a live page read it on every update, just after the metrics table's numbers changed.
+ */
+function availWidth(el: HTMLDivElement, specWidth: number | undefined, seen: { current: number }): number {
+  if (!seen.current) seen.current = el.clientWidth
+  return seen.current || specWidth || 640
 }
 
 export default function PlotFigure({ spec, className, onZoom, line }: Props) {
@@ -122,12 +127,19 @@ export default function PlotFigure({ spec, className, onZoom, line }: Props) {
   const latest = useRef({ spec, key: line?.key, rows: line?.rows })
   latest.current = { spec, key: line?.key, rows: line?.rows }
   const drawn = useRef<Drawn | null>(null)
-  useEffect(() => () => { drawn.current?.remove(); drawn.current = null }, [])
+  // the container's width, kept by a ResizeObserver (availWidth)
+  const seen = useRef(0)
+  useEffect(() => {
+    const el = ref.current
+    const ro = el && typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => { seen.current = el.clientWidth }) : undefined
+    if (el) ro?.observe(el)
+    return () => { ro?.disconnect(); drawn.current?.remove(); drawn.current = null }
+  }, [])
   useEffect(() => {
     const el = ref.current
     if (!el) return
     const d = drawn.current
-    if (spec && d && line && d.key === line.key && d.avail === availWidth(el, line.width) && extendLine(el, d, line)) { d.stale = true; return }
+    if (spec && d && line && d.key === line.key && d.avail === availWidth(el, line.width, seen) && extendLine(el, d, line)) { d.stale = true; return }
     d?.remove()
     drawn.current = spec ? draw(el, specOf(spec), line?.key, line?.rows) : null
   }, [spec])
@@ -135,7 +147,7 @@ export default function PlotFigure({ spec, className, onZoom, line }: Props) {
   /** Draws `spec` into `el`, with the drag-to-zoom handlers; `remove` takes both away. */
   function draw(el: HTMLDivElement, spec: PlotOptions, key: string | undefined, rows: (() => readonly Row[]) | undefined): Drawn {
     // Fit the container (phones), never wider than the spec asks.
-    const avail = availWidth(el, spec.width)
+    const avail = availWidth(el, spec.width, seen)
     const chart = Plot.plot({ ...spec, width: Math.max(240, Math.min(spec.width ?? avail, avail)) })
     el.replaceChildren(chart)
     // a new chart draws every row: a later extension starts past its last one

@@ -32,6 +32,14 @@ function pick(s: Series, idx: number[]): Series {
   return { ...s, step: idx.map((i) => s.step[i]!), time: idx.map((i) => s.time[i]!), value: idx.map((i) => s.value[i]!) }
 }
 
+/**
+ * Point `i`'s x as its row has it (seriesRows; a time as ms): what a live line extended in place compares with the
+ * last x it drew, without making a row per point (a row per point walked back made each extension cost tens of ms).
+ */
+function xOf(s: Series, i: number, x: XAxis, startTime: number): number {
+  return x === 'wall' ? s.time[i]! : x === 'relative' ? (s.time[i]! - startTime) / 1000 : s.step[i]!
+}
+
 /** Points [from, to) of a series. */
 function slice(s: Series, from: number, to: number): Series {
   return { ...s, step: s.step.slice(from, to), time: s.time.slice(from, to), value: s.value.slice(from, to) }
@@ -59,9 +67,8 @@ const LIVE_POINTS = 1000
 
 /** The points of a full history inside an x range (in the axis' units), thinned to the drawing limit. */
 function inRange(s: Series, range: [number, number], x: XAxis, startTime: number): Series {
-  const at = (i: number) => (x === 'wall' ? s.time[i]! : x === 'relative' ? (s.time[i]! - startTime) / 1000 : s.step[i]!)
   const idx: number[] = []
-  for (let i = 0; i < s.value.length; i++) { const v = at(i); if (v >= range[0] && v <= range[1]) idx.push(i) }
+  for (let i = 0; i < s.value.length; i++) { const v = xOf(s, i, x, startTime); if (v >= range[0] && v <= range[1]) idx.push(i) }
   return thin(pick(s, idx))
 }
 
@@ -228,7 +235,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     // end of the series: a refresh makes no rows but those), and makes its rows and spec only when drawn anew
     const after = (lastX: number) => {
       let i = s.value.length
-      while (i > 0 && +(rowsOf(slice(s, i - 1, i))[0]?.x ?? Infinity) > lastX) i--
+      while (i > 0 && xOf(s, i - 1, x, startTime) > lastX) i--
       return rowsOf(slice(s, i, s.value.length))
     }
     const line = grows && s.value.length > SPARSE_POINTS ? { key: opts, width: WIDTH, rows: all, after } : undefined
