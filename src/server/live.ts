@@ -4,7 +4,7 @@
  * carry a `<meta name="labbook-live">` naming the channel; the static build has none, so its islands never look for one.
  */
 import type { ServerResponse } from 'node:http'
-import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+import { performance } from 'node:perf_hooks'
 import { journalGenerations, readJournalsAhead } from '../track/live.js'
 import type { Book } from './book.js'
 import { ApiError } from './errors.js'
@@ -34,10 +34,12 @@ export interface LiveOptions {
   /** `GET /live/watch?runs=<id>,…`: the runs the open pages show (a page that redraws from ticks asks for nothing else). */
   watch?: (runs: string[]) => void
   /**
-   * How the channel yields to logging: while this process's event loop is busier than `busy` (its utilization, 0–1,
-   * over about the last second), an event goes out at most every `every` ms instead of every `interval`. Each event
-   * makes every open page redraw; at 4 a second, 20 pages took a third of the points a saturated `serve` logged
-   * (bench/live.ts). The journals are still parsed ahead on every look, and nothing is lost: an event names every run
+   * How the channel yields to logging: while this process uses more than `busy` cores (its CPU time over about the
+   * last second, as when clients log through it as fast as it takes points), an event goes out at most every `every`
+   * ms instead of every `interval`. Each event makes every open page redraw: 20 pages redrawing up to once a second
+   * took half of what a saturated `serve` logged (bench/live.ts). CPU time, not the event loop's utilization: on a
+   * machine full of loggers and browser tabs a callback waits for a core, and the loop of a serve using 0.2 cores
+   * looked busy. The journals are still parsed ahead on every look, and nothing is lost: an event names every run
    * that moved since the last one and its ticks carry every point since. `false`: never paced.
    * @default { busy: 0.5, every: 2000 }
    */
@@ -62,27 +64,27 @@ export class LiveChannel {
   /** When `last` was read (performance.now()). */
   private lastAt = 0
   private checking = false
-  /** The event loop's utilization as last sampled, and its mean over about the last second (`load`). */
-  private elu: EventLoopUtilization | undefined
+  /** This process's CPU time as last sampled (µs, and when), and the cores it used over about the last second (`load`). */
+  private cpu: { used: number; at: number } | undefined
   private busy = 0
   /** When the last event went out (performance.now()). */
   private sentAt = 0
 
   constructor(private readonly o: LiveOptions) {}
 
-  /** This process's event loop utilization over about the last second: each look (every `interval`) weighs in. */
+  /** The cores this process used over about the last second: each look (every `interval`) weighs in. */
   private load(): number {
-    const now = performance.eventLoopUtilization()
-    if (this.elu) {
-      const u = performance.eventLoopUtilization(now, this.elu).utilization
-      const w = Math.min(1, (this.o.interval ?? 250) / 1000)
-      this.busy += (u - this.busy) * w
+    const u = process.cpuUsage()
+    const now = { used: u.user + u.system, at: performance.now() }
+    if (this.cpu && now.at > this.cpu.at) {
+      const cores = (now.used - this.cpu.used) / 1000 / (now.at - this.cpu.at)
+      this.busy += (cores - this.busy) * Math.min(1, (now.at - this.cpu.at) / 1000)
     }
-    this.elu = now
+    this.cpu = now
     return this.busy
   }
 
-  /** Whether an event may go out now (LiveOptions.pace): always, unless the event loop is busy and one went out lately. */
+  /** Whether an event may go out now (LiveOptions.pace): always, unless this process is busy and one went out lately. */
   private due(): boolean {
     const pace = this.o.pace === undefined ? LIVE_PACE : this.o.pace
     const busy = this.load()

@@ -96,7 +96,7 @@ describe('the change stream pushes what the pages draw', () => {
     expect((await watch([run.id])).status).toBe(204)
     // named again as a page's channel does (a run is watched for 5 s after it was last named)
     const naming = setInterval(() => void watch([run.id]), 2000)
-    // this process (serve's) kept about 80% busy, in 8 ms slices: as a saturated serve taking log calls
+    // this process (serve's) kept using about 0.8 cores, in 8 ms slices: as a saturated serve taking log calls
     const at: number[] = []
     const got: Change[] = []
     const close = readEvents(`${srv.url}/live/events`, (name, data) => { if (name === 'change') { at.push(performance.now()); got.push(data as Change) } })
