@@ -10,7 +10,8 @@
 //    (`labbook run`), an MLflow log-batch through serve; --pages Chromium pages, each on one logger's run page.
 //    p50/p95 per kind and overall.
 // 4. logging throughput through serve (MLflow log-batch, --loggers clients, 100 points a batch) for --seconds with
-//    no page open, then with --pages pages open on those runs: the ratio. The browser runs on the same cores as serve
+//    no page open, then with --pages pages open on those runs: the ratio. Each phase starts where it holds as many of
+//    serve's group commits (every 30 s) as the others: one with --seconds 30, none with 15. The browser runs on the same cores as serve
 //    and the clients, so beside it: serve's CPU per 1,000 points logged in each phase (what the open pages cost the
 //    server itself) and the cores each of serve, Chromium (every chromium process under this one) and the bench's
 //    clients used in each phase. Then the same with --pages pages open on runs that ended: the cost of open live
@@ -25,6 +26,7 @@ import type { Page } from 'playwright-core'
 import { decodeTable } from '../src/site/browser/table-data.js'
 import { threadCores, threadCpu } from './thread-cpu.js'
 import { countDraws, drawsPerPage } from './page-draws.js'
+import { DEFAULT_COMMIT_INTERVAL } from '../src/track/open-options.js'
 
 const arg = (k: string, d: number) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? Number(process.argv[i + 1]) : d }
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -425,6 +427,8 @@ try {
   }
 
   // 4. throughput through serve
+  // serve's group commits come every DEFAULT_COMMIT_INTERVAL from its first open run (these: the loggers' runs ended)
+  const commitsFrom = Date.now()
   const runs = await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => (await mlflow(url, 'runs/create', { experiment_id: expId, run_name: `tp-${i}`, start_time: Date.now() })).run.info.run_id as string))
   let step = 0
   const blast = async (ms: number) => {
@@ -445,7 +449,20 @@ try {
   /** Commits on the branch so far (the group commits serve made). */
   const commitCount = () => Number(spawnSync('git', ['-C', repo.dir, 'rev-list', '--count', 'labbook'], { encoding: 'utf8' }).stdout.trim() || 0)
   /** One phase: points/s, and where the 2 cores went meanwhile (serve, the browser, this process's clients). */
-  const phase = async (ms: number) => {
+  /**
+   * Waits until a phase of `ms` started now holds as many of serve's group commits as any other: its start lies
+   * halfway between where the commits fall (a 30 s phase then holds one, a 15 s phase none). A commit holds serve's
+   * event loop for up to ~2 s and its writes weigh on the disk: unaligned, the reference and the pages phase held 0 and
+   * 2 of them in one run, and the ratio moved by a third.
+   */
+  const aligned = async (ms: number) => {
+    const every = DEFAULT_COMMIT_INTERVAL
+    const start = (every - (ms % every)) / 2
+    const into = (Date.now() - commitsFrom) % every
+    await sleep((start - into + every) % every)
+  }
+  const phase = async (ms: number, align = true) => {
+    if (align) await aligned(ms)
     const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), threads0 = rendererThreads(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
     const { points, took } = await blast(ms)
     const wall = performance.now() - t0
@@ -489,6 +506,8 @@ try {
   const profPage = process.env.BENCH_PAGE_PROF_PAGE === 'lead' ? leader : follower
   const prof = process.env.BENCH_PAGE_PROF && profPage ? await ctx2.newCDPSession(profPage) : undefined
 
+  // aligned here: what the pages did is counted over the phase alone
+  await aligned(SECONDS * 1000)
   if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.start') }
   // the change stream as a page reads it meanwhile (its events carry the ticks of the runs the pages show)
   let streamBytes = 0, streamEvents = 0
@@ -499,7 +518,7 @@ try {
   const tracing = process.env.BENCH_TRACE ? browser.startTracing(follower, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'cc', 'gpu', 'toplevel'] }) : undefined
   await tracing
   counting = true
-  const withPages = await phase(SECONDS * 1000)
+  const withPages = await phase(SECONDS * 1000, false)
   counting = false
   if (tracing) (await import('node:fs')).writeFileSync(process.env.BENCH_TRACE!, await browser.stopTracing())
   streamReq.destroy()
