@@ -115,8 +115,9 @@ function makeExtension(el: HTMLElement, d: Drawn, sc: NonNullable<ReturnType<typ
  * ResizeObserver last saw it (`seen`), read anew only before the first: reading `clientWidth` lays the page out there
  * and then, and a live page read it on every update, just after the metrics table's numbers changed.
  */
-function availWidth(el: HTMLDivElement, specWidth: number | undefined, seen: { current: number }): number {
-  if (!seen.current) seen.current = el.clientWidth
+function availWidth(el: HTMLDivElement, specWidth: number | undefined, seen: { current: number | null }): number {
+  // (0 is a width seen: a chart in a closed <details> is not laid out again on each update)
+  seen.current ??= el.clientWidth
   return seen.current || specWidth || 640
 }
 
@@ -128,7 +129,7 @@ export default function PlotFigure({ spec, className, onZoom, line }: Props) {
   latest.current = { spec, key: line?.key, rows: line?.rows }
   const drawn = useRef<Drawn | null>(null)
   // the container's width, kept by a ResizeObserver (availWidth)
-  const seen = useRef(0)
+  const seen = useRef<number | null>(null)
   useEffect(() => {
     const el = ref.current
     const ro = el && typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => { seen.current = el.clientWidth }) : undefined

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { MetricFile } from 'labbook-lib/site/browser/snapshot.js'
 import type { Series } from 'labbook-lib/site/browser/charts/series.js'
-import { lineChartSpec, seriesRows, SPARSE_POINTS, tickNumber, type LineRow, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
+import { lineChartSpec, pointX, seriesRows, SPARSE_POINTS, tickNumber, type LineRow, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
 import type { PlotOptions } from '@observablehq/plot'
 import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
 import PlotFigure, { type LiveLine, type SpecOf } from './PlotFigure'
@@ -30,14 +30,6 @@ const DRAW_LIMIT = 4000
 
 function pick(s: Series, idx: number[]): Series {
   return { ...s, step: idx.map((i) => s.step[i]!), time: idx.map((i) => s.time[i]!), value: idx.map((i) => s.value[i]!) }
-}
-
-/**
- * Point `i`'s x as its row has it (seriesRows; a time as ms): what a live line extended in place compares with the
- * last x it drew, without making a row per point (a row per point walked back made each extension cost tens of ms).
- */
-function xOf(s: Series, i: number, x: XAxis, startTime: number): number {
-  return x === 'wall' ? s.time[i]! : x === 'relative' ? (s.time[i]! - startTime) / 1000 : s.step[i]!
 }
 
 /** Points [from, to) of a series. */
@@ -68,7 +60,7 @@ const LIVE_POINTS = 1000
 /** The points of a full history inside an x range (in the axis' units), thinned to the drawing limit. */
 function inRange(s: Series, range: [number, number], x: XAxis, startTime: number): Series {
   const idx: number[] = []
-  for (let i = 0; i < s.value.length; i++) { const v = xOf(s, i, x, startTime); if (v >= range[0] && v <= range[1]) idx.push(i) }
+  for (let i = 0; i < s.value.length; i++) { const v = pointX(s, i, x, startTime); if (v >= range[0] && v <= range[1]) idx.push(i) }
   return thin(pick(s, idx))
 }
 
@@ -235,7 +227,8 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     // end of the series: a refresh makes no rows but those), and makes its rows and spec only when drawn anew
     const after = (lastX: number) => {
       let i = s.value.length
-      while (i > 0 && xOf(s, i - 1, x, startTime) > lastX) i--
+      // each point's x compared, not a row made per point walked back (that made each extension cost tens of ms)
+      while (i > 0 && pointX(s, i - 1, x, startTime) > lastX) i--
       return rowsOf(slice(s, i, s.value.length))
     }
     const line = grows && s.value.length > SPARSE_POINTS ? { key: opts, width: WIDTH, rows: all, after } : undefined

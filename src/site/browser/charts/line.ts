@@ -85,6 +85,14 @@ export function crosshairRows(rows: LineRow[], o: { label?: string; max?: number
 }
 
 /** Turns decoded series (one per run label) into rows for `lineChartSpec`. */
+/**
+ * Point `i`'s x on the axis `x` as a number (a wall time as ms; relative time in seconds since `start`): what a row's
+ * x is (`seriesRows`, which makes a wall time a Date), without making the row.
+ */
+export function pointX(s: Series, i: number, x: XAxis | undefined, start: number): number {
+  return x === 'wall' ? s.time[i]! : x === 'relative' ? (s.time[i]! - start) / 1000 : s.step[i]!
+}
+
 export function seriesRows(series: { run: string; series: Series }[], o: LineChartOptions = {}): LineRow[] {
   const rows: LineRow[] = []
   for (const { run, series: s } of series) {
@@ -92,8 +100,8 @@ export function seriesRows(series: { run: string; series: Series }[], o: LineCha
     for (let i = 0; i < s.value.length; i++) {
       const y = s.value[i]!
       if (!Number.isFinite(y) || (o.logY && y <= 0)) continue
-      const x = o.x === 'wall' ? new Date(s.time[i]!) : o.x === 'relative' ? (s.time[i]! - start) / 1000 : s.step[i]!
-      rows.push({ run, x, y })
+      const v = pointX(s, i, o.x, start)
+      rows.push({ run, x: o.x === 'wall' ? new Date(v) : v, y })
     }
   }
   return rows
