@@ -87,8 +87,7 @@ export class LiveChannel {
   /** Whether an event may go out now (LiveOptions.pace): always, unless this process is busy and one went out lately. */
   private due(): boolean {
     const pace = this.o.pace === undefined ? LIVE_PACE : this.o.pace
-    const busy = this.load()
-    return !pace || busy <= pace.busy || performance.now() - this.sentAt >= pace.every
+    return !pace || this.load() <= pace.busy || performance.now() - this.sentAt >= pace.every
   }
 
   /** Answers `/live/…` (`query`: the request's); false when the path is not the channel's. */

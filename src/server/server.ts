@@ -17,7 +17,7 @@ import { modelRoutes } from './routes/models.js'
 import { registryRoutes } from './routes/registry.js'
 import { runRoutes } from './routes/runs.js'
 import { sendFile, serveStatic } from '../site/build/static.js'
-import { LIVE_PREFIX, LiveChannel } from './live.js'
+import { LIVE_PREFIX, LiveChannel, type LiveOptions } from './live.js'
 import { LivePages, type TickSource } from './live-pages.js'
 import type { Renderer } from '../site/build/renderer.js'
 import type { SiteSource } from '../site/build/source.js'
@@ -80,6 +80,8 @@ export interface LiveSiteOptions {
   title: string
   /** Goals and primary metrics (labbook.config.yaml). */
   judge?: JudgeConfig
+  /** How the change stream yields to logging while this process is busy (LiveOptions.pace). @default LIVE_PACE */
+  pace?: LiveOptions['pace']
 }
 
 export interface RunningServer {
@@ -135,7 +137,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const api = o.api ?? true
   // the channel reads ahead only the journals of runs an open page looks at (LivePages.watched)
   // and pushes to the pages what they draw of the runs they watch (LivePages.ticks)
-  const live: LiveChannel = new LiveChannel({ book: o.book, watched: (id) => pages?.watched(id) ?? true, ticks: (ids) => pages?.ticks(ids) ?? Promise.resolve({}), watch: (ids) => pages?.noteWatched(ids) })
+  const live: LiveChannel = new LiveChannel({ book: o.book, pace: o.site && typeof o.site !== 'string' ? o.site.pace : undefined, watched: (id) => pages?.watched(id) ?? true, ticks: (ids) => pages?.ticks(ids) ?? Promise.resolve({}), watch: (ids) => pages?.noteWatched(ids) })
   const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, tickSource: snapshotsOf(o.book), ...o.site, version: () => live.current() }) : undefined
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024
