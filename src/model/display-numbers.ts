@@ -1,6 +1,6 @@
 /**
  * Numbers and durations for people: the one rule the CLI's tables, the PR report and the site share (browser-safe, no
- * locale, deterministic). Data formats keep their own exact spellings (`src/format/numbers.ts` for JSON, `csvField` for
+ * locale, deterministic). Data formats keep their own exact spellings (`src/model/json-numbers.ts` for JSON, `csvField` for
  * CSV); this is only for reading.
  *
  * - Non-finite values are spelled as JSON output and the byte formats spell them: `NaN`, `Infinity`, `-Infinity`.
