@@ -40,10 +40,33 @@ export interface LiveOptions {
    * took half of what a saturated `serve` logged (bench/live.ts). CPU time, not the event loop's utilization: on a
    * machine full of loggers and browser tabs a callback waits for a core, and the loop of a serve using 0.2 cores
    * looked busy. The journals are still parsed ahead on every look, and nothing is lost: an event names every run
-   * that moved since the last one and its ticks carry every point since. `false`: never paced.
+   * that moved since the last one and its ticks carry every point since. `false`: never paced. `load`: where the
+   * cores used come from (an embedder that knows its own load; the tests, which step it); by default this process's
+   * CPU time (processLoad).
    * @default { busy: 0.5, every: 2000 }
    */
-  pace?: { busy: number; every: number } | false
+  pace?: { busy: number; every: number; load?: () => number } | false
+}
+
+/**
+ * The cores this process used over about the last second, as each call sees it: its CPU time since the previous
+ * call over the time since, weighed into a running figure by how long that was (a call a second after the last
+ * replaces it).
+ * @example const load = processLoad(); setInterval(() => console.log(load()), 250)
+ */
+export function processLoad(): () => number {
+  let last: { used: number; at: number } | undefined
+  let cores = 0
+  return () => {
+    const u = process.cpuUsage()
+    const now = { used: u.user + u.system, at: performance.now() }
+    if (last && now.at > last.at) {
+      const lately = (now.used - last.used) / 1000 / (now.at - last.at)
+      cores += (lately - cores) * Math.min(1, (now.at - last.at) / 1000)
+    }
+    last = now
+    return cores
+  }
 }
 
 /** LiveOptions.pace's default. */
@@ -64,24 +87,13 @@ export class LiveChannel {
   /** When `last` was read (performance.now()). */
   private lastAt = 0
   private checking = false
-  /** This process's CPU time as last sampled (µs, and when), and the cores it used over about the last second (`load`). */
-  private cpu: { used: number; at: number } | undefined
-  private busy = 0
+  /** The cores this process used lately (LiveOptions.pace.load, processLoad by default). */
+  private readonly load: () => number
   /** When the last event went out (performance.now()). */
   private sentAt = 0
 
-  constructor(private readonly o: LiveOptions) {}
-
-  /** The cores this process used over about the last second: each look (every `interval`) weighs in. */
-  private load(): number {
-    const u = process.cpuUsage()
-    const now = { used: u.user + u.system, at: performance.now() }
-    if (this.cpu && now.at > this.cpu.at) {
-      const cores = (now.used - this.cpu.used) / 1000 / (now.at - this.cpu.at)
-      this.busy += (cores - this.busy) * Math.min(1, (now.at - this.cpu.at) / 1000)
-    }
-    this.cpu = now
-    return this.busy
+  constructor(private readonly o: LiveOptions) {
+    this.load = (o.pace && o.pace.load) || processLoad()
   }
 
   /** Whether an event may go out now (LiveOptions.pace): always, unless this process is busy and one went out lately. */
