@@ -17,7 +17,7 @@
 //    clients used in each phase. Then the same with --pages pages open on runs that ended: the cost of open live
 //    pages that redraw nothing (the floor under the ratio).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
@@ -109,6 +109,24 @@ function chromiumKinds(before: Map<number, number>, wall: number): string {
     if (k === 'renderer') top = Math.max(top, ms)
   }
   return [...by].sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${(ms / wall).toFixed(2)}`).join(', ') + ` (busiest renderer ${(top / wall).toFixed(3)})`
+}
+/** Bytes Chromium's processes wrote so far, to the disk and in write calls (/proc/<pid>/io): what the pages cost the disk that serve fdatasyncs on. */
+function chromiumIo(): { disk: number; calls: number } {
+  let disk = 0, calls = 0
+  for (const pid of chromiumCpu().keys()) {
+    try {
+      const io = Object.fromEntries(readFileSync(`/proc/${pid}/io`, 'utf8').trim().split('\n').map((l) => { const [k, v] = l.split(': '); return [k, Number(v)] }))
+      disk += io.write_bytes ?? 0
+      calls += io.syscw ?? 0
+    } catch { /* exited meanwhile */ }
+  }
+  return { disk, calls }
+}
+/** The block device under `dir` so far (/proc/diskstats): writes, KB written, flushes and the ms they took. */
+function diskOf(dir: string): { writes: number; kb: number; flushes: number; flushMs: number } | undefined {
+  const dev = statSync(dir).dev, major = (dev >> 8) & 0xfff, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00)
+  const f = readFileSync('/proc/diskstats', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((x) => Number(x[0]) === major && Number(x[1]) === minor)
+  return f ? { writes: Number(f[7]), kb: Number(f[9]) / 2, flushes: Number(f[18] ?? 0), flushMs: Number(f[19] ?? 0) } : undefined
 }
 const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN }
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
@@ -464,8 +482,12 @@ try {
   const phase = async (ms: number, align = true) => {
     if (align) await aligned(ms)
     const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), threads0 = rendererThreads(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
+    const io0 = chromiumIo(), disk0 = diskOf(repo.dir)
     const { points, took } = await blast(ms)
     const wall = performance.now() - t0
+    const io = chromiumIo(), disk = diskOf(repo.dir)
+    const perS = (n: number) => (n / (wall / 1000)).toFixed(0)
+    const diskSaid = disk && disk0 ? `; the disk: ${perS(disk.writes - disk0.writes)} writes/s, ${perS(disk.kb - disk0.kb)} KB/s, ${perS(disk.flushes - disk0.flushes)} flushes/s (mean ${((disk.flushMs - disk0.flushMs) / Math.max(1, disk.flushes - disk0.flushes)).toFixed(1)} ms)` : ''
     const commits = commitCount() - commits0
     const self = process.cpuUsage(self0)
     const seen = probes.filter((x) => x.at > from + 1000 && x.at <= Date.now())
@@ -473,7 +495,7 @@ try {
     return {
       // serve commits its open runs every 30 s (DEFAULT_COMMIT_INTERVAL): a phase that holds a commit pays for the
       // points logged before it too (chunks, trees, the journals' rotation), so the count is printed beside the figures
-      call: `${commits} commit${commits === 1 ? '' : 's'} of the branch; log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop busy ${(100 * seen.reduce((a, x) => a + x.busy, 0) / Math.max(1, seen.length)).toFixed(0)}%, its delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms`,
+      call: `${commits} commit${commits === 1 ? '' : 's'} of the branch; log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop busy ${(100 * seen.reduce((a, x) => a + x.busy, 0) / Math.max(1, seen.length)).toFixed(0)}%, its delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms${diskSaid}; Chromium wrote ${perS((io.disk - io0.disk) / 1024)} KB/s to the disk (${perS(io.calls - io0.calls)} write calls/s)`,
       rate: points / (ms / 1000),
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
