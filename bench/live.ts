@@ -289,6 +289,9 @@ async function previousRead(book: import('../src/index.js').Labbook, id: string)
   return encodeSeries('loss', pts, 1500)
 }
 
+// what a busy neighbour costs any process on this machine, measured before anything else runs (bench/box-contention.ts)
+const box = await (await import('./box-contention.js')).boxContention()
+console.log(`the machine: a fixed piece of work costs ${box.ratio.toFixed(2)}x the CPU time with the other cores busy (${box.busy.toFixed(0)} ms against ${box.alone.toFixed(0)} ms alone)`)
 const repo = gitRepo()
 let serveProc: ChildProcess | undefined
 const browser = await launchChromium()
@@ -594,9 +597,11 @@ try {
   // Where the drop comes from. Throughput = serve's cores ÷ serve's CPU per point, so the ratio is the product of
   // (a) serve's cores with pages ÷ without: below 1 when others (Chromium, the clients) took the cores serve had,
   //     a property of a 2-core box shared with a browser; and
-  // (b) serve's CPU per point without ÷ with: below 1 when serving the pages costs serve itself CPU, ours.
+  // (b) serve's CPU per point without ÷ with: below 1 when serving the pages costs serve itself CPU, ours, and when
+  //     every CPU-second buys less beside a busy neighbour, the machine's (`box`, measured at the start): what is
+  //     left after the machine's share is ours.
   const share = withPages.serveCores / ref.serveCores, perPoint = ref.serveMsPerK / withPages.serveMsPerK
-  console.log(`  the drop: ${(withPages.rate / ref.rate).toFixed(2)} ≈ serve's cores with pages / without ${share.toFixed(2)} (the cores Chromium ${withPages.chromeCores.toFixed(2)} and the clients ${withPages.clientCores.toFixed(2)} left it: the box) × serve's CPU per point without / with ${perPoint.toFixed(2)} (what serving the pages cost serve: ours)`)
+  console.log(`  the drop: ${(withPages.rate / ref.rate).toFixed(2)} ≈ serve's cores with pages / without ${share.toFixed(2)} (the cores Chromium ${withPages.chromeCores.toFixed(2)} and the clients ${withPages.clientCores.toFixed(2)} left it: the box) × serve's CPU per point without / with ${perPoint.toFixed(2)} (of which the machine's, a busy neighbour: 1/${box.ratio.toFixed(2)}; ours, what serving the pages cost serve: ${Math.min(1, perPoint * box.ratio).toFixed(2)})`)
   console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / ref.rate).toFixed(2)} (target ≥ 0.90; with the pages on ended runs, no redraw: ${(atRest.rate / none2.rate).toFixed(2)}); serve CPU per point with pages / without ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
 } finally {
   await Promise.all([...running].map((l) => l.stop().catch(() => {})))

@@ -3,11 +3,10 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Labbook } from '../../src/index.js'
 import { serve, type RunningServer } from '../../src/server/index.js'
-import { CHROMIUM_ARGS } from '../site/browser.js'
+import { launchChromium } from '../site/browser.js'
 import { gitRepo, type TestRepo } from '../helpers/git-repo.js'
 import { api, request } from './client.js'
 
@@ -190,7 +189,7 @@ describe('in Chromium: a page on another origin', () => {
 
   it('cannot create runs or upload artifacts (simple POST, JSON POST, form, PUT), and a rebinding name is refused', { timeout: 60_000 }, async () => {
     const port = new URL(srv.url).port
-    const browser = await chromium.launch({ executablePath: process.env.LABBOOK_CHROMIUM ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP rebind.example 127.0.0.1'] })
+    const browser = await launchChromium(['--host-resolver-rules=MAP rebind.example 127.0.0.1'])
     try {
       const id = (await api(srv.url)('POST', 'runs/create', { experiment_id: '0', run_name: 'victim' })).json.run.info.run_id
       const before = await runCount()

@@ -1,8 +1,31 @@
 /** Headless Debian chromium through playwright-core (never a downloaded browser). */
+import { statfsSync } from 'node:fs'
 import { chromium, type Browser } from 'playwright-core'
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.LABBOOK_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
+/**
+ * Playwright passes `--disable-dev-shm-usage` (for containers whose /dev/shm is 64 MB), and Chromium then keeps the
+ * memory its processes share (tiles, bitmaps, fetch bodies) in files under /tmp: on a disk. With 20 live pages
+ * redrawing that was 5 MB/s of writes, and serve's journal fdatasyncs on the same ext4 waited behind them (a mean of
+ * 12 ms instead of 6; bench/live.ts prints both). A desktop browser keeps it in /dev/shm; so does ours, where /dev/shm
+ * has room for it.
+ */
+const SHM_ROOM = 1 << 30
+function shmHasRoom(): boolean {
+  // LABBOOK_CHROMIUM_SHM=tmp: Playwright's way (bench/live.ts measures both)
+  if (process.env.LABBOOK_CHROMIUM_SHM === 'tmp') return false
+  try {
+    const s = statfsSync('/dev/shm')
+    return s.bavail * s.bsize >= SHM_ROOM
+  } catch { return false }
+}
+
+/** `args`: more command-line switches, after CHROMIUM_ARGS. */
+export function launchChromium(args: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.LABBOOK_CHROMIUM ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, ...args],
+    ...(shmHasRoom() ? { ignoreDefaultArgs: ['--disable-dev-shm-usage'] } : {}),
+  })
 }
