@@ -22,8 +22,8 @@ function cpuMsOf(a: Float64Array): number {
 
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1]!
 
-/** CPU ms of the work alone and beside busy neighbours (medians of `rounds`, alternating), and their ratio. */
-export async function boxContention(rounds = 5): Promise<{ alone: number; busy: number; ratio: number }> {
+/** CPU ms of the work alone and beside busy neighbours (medians of `rounds`, alternating), their ratio, and each one's range. */
+export async function boxContention(rounds = 9): Promise<{ alone: number; busy: number; ratio: number; spread: string }> {
   const a = new Float64Array(SIZE)
   for (let k = 0; k < 3; k++) cpuMsOf(a) // compiled before it counts
   const alone: number[] = [], busy: number[] = []
@@ -37,5 +37,6 @@ export async function boxContention(rounds = 5): Promise<{ alone: number; busy: 
     await Promise.all(hogs.map((h) => new Promise((r) => h.once('exit', r))))
   }
   const m = { alone: median(alone), busy: median(busy) }
-  return { ...m, ratio: m.busy / m.alone }
+  const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} ms`
+  return { ...m, ratio: m.busy / m.alone, spread: `alone ${range(alone)}, beside them ${range(busy)}` }
 }

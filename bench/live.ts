@@ -291,7 +291,7 @@ async function previousRead(book: import('../src/index.js').Labbook, id: string)
 
 // what a busy neighbour costs any process on this machine, measured before anything else runs (bench/box-contention.ts)
 const box = await (await import('./box-contention.js')).boxContention()
-console.log(`the machine: a fixed piece of work costs ${box.ratio.toFixed(2)}x the CPU time with the other cores busy (${box.busy.toFixed(0)} ms against ${box.alone.toFixed(0)} ms alone)`)
+console.log(`the machine: a fixed piece of work costs ${box.ratio.toFixed(2)}x the CPU time with the other cores busy (medians: ${box.busy.toFixed(0)} ms against ${box.alone.toFixed(0)} ms alone; ${box.spread})`)
 const repo = gitRepo()
 let serveProc: ChildProcess | undefined
 const browser = await launchChromium()
