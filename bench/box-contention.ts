@@ -1,10 +1,11 @@
 /**
  * What a busy neighbour costs a process on this machine: the CPU time one fixed piece of work takes (a 2 MB array
  * walked, as a server's working set), with the other cores idle and with each of them busy with the same work in
- * another process. On virtual machines whose cores share caches or a physical core, the second is higher: every
- * CPU-second of serve buys less when a browser runs beside it, whatever serve does. bench/live.ts prints it beside
+ * another process. On virtual machines whose cores share caches or a physical core, the second can be higher: every
+ * CPU-second of serve then buys less when a browser runs beside it, whatever serve does (here 0.86-1.11x, and the
+ * work alone varied up to 2x within one run: the host's own load). bench/live.ts prints it beside
  * serve's CPU per point, so the part of that rise that is the machine's can be told from the part that is ours.
- * @example const { ratio } = await boxContention() // 1.16: work costs 16% more CPU with the other core busy
+ * @example const { ratio } = await boxContention() // 1.10: work costs 10% more CPU with the other core busy
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cpus } from 'node:os'

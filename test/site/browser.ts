@@ -7,13 +7,13 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 /**
  * Playwright passes `--disable-dev-shm-usage` (for containers whose /dev/shm is 64 MB), and Chromium then keeps the
  * memory its processes share (tiles, bitmaps, fetch bodies) in files under /tmp: on a disk. With 20 live pages
- * redrawing that was 5 MB/s of writes, and serve's journal fdatasyncs on the same ext4 waited behind them (a mean of
- * 12 ms instead of 6; bench/live.ts prints both). A desktop browser keeps it in /dev/shm; so does ours, where /dev/shm
- * has room for it.
+ * redrawing that was 4.6-4.9 MB/s of writes (bench/live.ts prints what Chromium wrote). It did not measurably slow
+ * serve's journal (docs/benchmarks.md, session 15), but a desktop browser keeps it in /dev/shm, and so does ours
+ * where /dev/shm has room for it.
  */
 const SHM_ROOM = 1 << 30
 function shmHasRoom(): boolean {
-  // LABBOOK_CHROMIUM_SHM=tmp: Playwright's way (bench/live.ts measures both)
+  // LABBOOK_CHROMIUM_SHM=tmp: Playwright's way (to measure one against the other)
   if (process.env.LABBOOK_CHROMIUM_SHM === 'tmp') return false
   try {
     const s = statfsSync('/dev/shm')

@@ -84,7 +84,6 @@ export function crosshairRows(rows: LineRow[], o: { label?: string; max?: number
   return out
 }
 
-/** Turns decoded series (one per run label) into rows for `lineChartSpec`. */
 /**
  * Point `i`'s x on the axis `x` as a number (a wall time as ms; relative time in seconds since `start`): what a row's
  * x is (`seriesRows`, which makes a wall time a Date), without making the row.
@@ -93,6 +92,7 @@ export function pointX(s: Series, i: number, x: XAxis | undefined, start: number
   return x === 'wall' ? s.time[i]! : x === 'relative' ? (s.time[i]! - start) / 1000 : s.step[i]!
 }
 
+/** Turns decoded series (one per run label) into rows for `lineChartSpec`. */
 export function seriesRows(series: { run: string; series: Series }[], o: LineChartOptions = {}): LineRow[] {
   const rows: LineRow[] = []
   for (const { run, series: s } of series) {
