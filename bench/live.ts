@@ -15,7 +15,8 @@
 //    and the clients, so beside it: serve's CPU per 1,000 points logged in each phase (what the open pages cost the
 //    server itself) and the cores each of serve, Chromium (every chromium process under this one) and the bench's
 //    clients used in each phase. Then the same with --pages pages open on runs that ended: the cost of open live
-//    pages that redraw nothing (the floor under the ratio).
+//    pages that redraw nothing (the floor under the ratio). --rounds N: N pages phases, each between two no-page phases,
+//    and the median of their ratios (the machine's speed moves between minutes); each phase also counts context switches.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
@@ -56,7 +57,7 @@ if (process.argv[2] === '--child') {
   process.exit(0)
 }
 
-const LOGGERS = arg('loggers', 20), PAGES = arg('pages', 20), SECONDS = arg('seconds', 15), POINTS = arg('points', 1_000_000)
+const LOGGERS = arg('loggers', 20), PAGES = arg('pages', 20), SECONDS = arg('seconds', 15), POINTS = arg('points', 1_000_000), ROUNDS = arg('rounds', 1)
 const { gitRepo } = await import('../test/helpers/git-repo.js')
 const { launchChromium } = await import('../test/site/browser.js')
 const { ensureRenderer, rendererKey } = await import('../src/site/build/renderer.js')
@@ -127,6 +128,16 @@ function diskOf(dir: string): { writes: number; kb: number; flushes: number; flu
   const dev = statSync(dir).dev, major = (dev >> 8) & 0xfff, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00)
   const f = readFileSync('/proc/diskstats', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).find((x) => Number(x[0]) === major && Number(x[1]) === minor)
   return f ? { writes: Number(f[7]), kb: Number(f[9]) / 2, flushes: Number(f[18] ?? 0), flushMs: Number(f[19] ?? 0) } : undefined
+}
+/**
+ * Context switches so far: the machine's (/proc/stat `ctxt`), and how often the main thread of `pid` was taken off its
+ * core while it could run (nonvoluntary: another process's turn), what a browser's wakeups cost serve beyond its own work.
+ */
+function switchesOf(pid: number): { all: number; preempted: number } {
+  const all = Number(/^ctxt (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? 0)
+  let preempted = 0
+  try { preempted = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1] ?? 0) } catch { /* gone */ }
+  return { all, preempted }
 }
 const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN }
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
@@ -484,10 +495,11 @@ try {
   }
   const phase = async (ms: number, align = true) => {
     if (align) await aligned(ms)
-    const serve0 = cpuMs(p.pid!), chrome0 = chromiumCpu(), threads0 = rendererThreads(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
-    const io0 = chromiumIo(), disk0 = diskOf(repo.dir)
+    const serve0 = cpuMs(p.pid!), serveThreads0 = threadCpu([p.pid!]), chrome0 = chromiumCpu(), threads0 = rendererThreads(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
+    const io0 = chromiumIo(), disk0 = diskOf(repo.dir), ctxt0 = switchesOf(p.pid!)
     const { points, took } = await blast(ms)
     const wall = performance.now() - t0
+    const ctxt = switchesOf(p.pid!)
     const io = chromiumIo(), disk = diskOf(repo.dir)
     const perS = (n: number) => (n / (wall / 1000)).toFixed(0)
     const diskSaid = disk && disk0 ? `; the disk: ${perS(disk.writes - disk0.writes)} writes/s, ${perS(disk.kb - disk0.kb)} KB/s, ${perS(disk.flushes - disk0.flushes)} flushes/s (mean ${((disk.flushMs - disk0.flushMs) / Math.max(1, disk.flushes - disk0.flushes)).toFixed(1)} ms)` : ''
@@ -500,6 +512,9 @@ try {
       // points logged before it too (chunks, trees, the journals' rotation), so the count is printed beside the figures
       call: `${commits} commit${commits === 1 ? '' : 's'} of the branch; log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop busy ${(100 * seen.reduce((a, x) => a + x.busy, 0) / Math.max(1, seen.length)).toFixed(0)}%, its delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms${diskSaid}; Chromium wrote ${perS((io.disk - io0.disk) / 1024)} KB/s to the disk (${perS(io.calls - io0.calls)} write calls/s)`,
       rate: points / (ms / 1000),
+      // its main thread ("node"), V8's helpers (garbage collection, compiling: "V8 DefaultWork"), libuv's pool (fs calls)
+      serveThreads: threadCores(serveThreads0, threadCpu([p.pid!]), wall, 4),
+      switches: `${perS(ctxt.all - ctxt0.all)}/s on the machine, serve's main thread preempted ${perS(ctxt.preempted - ctxt0.preempted)}/s`,
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
       chromeCores: chromiumSince(chrome0) / wall,
@@ -508,68 +523,83 @@ try {
       clientCores: (self.user + self.system) / 1000 / wall,
     }
   }
-  const none = await phase(SECONDS * 1000)
-  const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 900 } })
-  const tpPages: Page[] = []
-  // what the pages ask the server for during the phase, by kind (ticks make a run page's redraw ask for nothing)
-  const asked = new Map<string, number>()
-  let counting = false
-  const kindOfRequest = (u: string) => (/\/data\/runs\/[^/]+\.json/.test(u) ? 'run JSON' : /\/m\/\d+/.test(u) ? 'series' : /\/live\/watch/.test(u) ? 'watch' : /\/runs\/[^/]+\/(\?|$)/.test(u) ? 'page' : 'other')
-  for (let j = 0; j < PAGES; j++) {
-    const page = await ctx2.newPage()
-    page.on('request', (r) => { if (counting) { const k = kindOfRequest(r.url()); asked.set(k, (asked.get(k) ?? 0) + 1) } })
-    await page.goto(`${url}/runs/${runs[j % runs.length]}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
-    tpPages.push(page)
-  }
-  await sleep(2000)
-  // BENCH_PAGE_PROF=1: where a page's main thread spends its time meanwhile (CDP Profiler, self time): a tab that does
-  // not read the change stream for the others (live-channel.ts); BENCH_PAGE_PROF_PAGE=lead for the one that does
-  // the tab reading the change stream for the others (live-channel.ts marks it), and another
-  const leads = await Promise.all(tpPages.map((pg) => pg.evaluate('document.documentElement.dataset.liveStream === "lead"')))
-  const leader = tpPages[Math.max(0, leads.indexOf(true))]!
-  const follower = tpPages.find((pg) => pg !== leader)
-  const profPage = process.env.BENCH_PAGE_PROF_PAGE === 'lead' ? leader : follower
-  const prof = process.env.BENCH_PAGE_PROF && profPage ? await ctx2.newCDPSession(profPage) : undefined
+  // --rounds N: none, pages, none, pages … none. Each pages phase is compared with the mean of the no-page phases on
+  // either side of it, and the median of the rounds is the figure: the machine's own speed moves by up to 2x between
+  // minutes (bench/box-contention.ts), and one pair could not tell 0.90 from 0.85 (session 15).
+  const nones = [await phase(SECONDS * 1000)]
+  const rounds: Array<{ withPages: Awaited<ReturnType<typeof phase>>; ratio: number; ref: { rate: number; serveMsPerK: number; serveCores: number } }> = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const first = round === 0
+    const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+    const tpPages: Page[] = []
+    // what the pages ask the server for during the phase, by kind (ticks make a run page's redraw ask for nothing)
+    const asked = new Map<string, number>()
+    let counting = false
+    const kindOfRequest = (u: string) => (/\/data\/runs\/[^/]+\.json/.test(u) ? 'run JSON' : /\/m\/\d+/.test(u) ? 'series' : /\/live\/watch/.test(u) ? 'watch' : /\/runs\/[^/]+\/(\?|$)/.test(u) ? 'page' : 'other')
+    for (let j = 0; j < PAGES; j++) {
+      const page = await ctx2.newPage()
+      page.on('request', (r) => { if (counting) { const k = kindOfRequest(r.url()); asked.set(k, (asked.get(k) ?? 0) + 1) } })
+      await page.goto(`${url}/runs/${runs[j % runs.length]}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
+      tpPages.push(page)
+    }
+    await sleep(2000)
+    // BENCH_PAGE_PROF=1: where a page's main thread spends its time meanwhile (CDP Profiler, self time): a tab that does
+    // not read the change stream for the others (live-channel.ts); BENCH_PAGE_PROF_PAGE=lead for the one that does
+    // the tab reading the change stream for the others (live-channel.ts marks it), and another
+    const leads = await Promise.all(tpPages.map((pg) => pg.evaluate('document.documentElement.dataset.liveStream === "lead"')))
+    const leader = tpPages[Math.max(0, leads.indexOf(true))]!
+    const follower = tpPages.find((pg) => pg !== leader)
+    const profPage = process.env.BENCH_PAGE_PROF_PAGE === 'lead' ? leader : follower
+    const prof = first && process.env.BENCH_PAGE_PROF && profPage ? await ctx2.newCDPSession(profPage) : undefined
 
-  // aligned here: what the pages did is counted over the phase alone
-  await aligned(SECONDS * 1000)
-  if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.start') }
-  // the change stream as a page reads it meanwhile (its events carry the ticks of the runs the pages show)
-  let streamBytes = 0, streamEvents = 0
-  const streamReq = http.get(`${url}/live/events`, (res) => res.on('data', (d: Buffer) => { streamBytes += d.length; streamEvents += (String(d).match(/^event: change$/gm) ?? []).length }))
-  streamReq.on('error', () => {})
-  await Promise.all(tpPages.map(countDraws))
-  // BENCH_TRACE=FILE: a Chromium trace of the phase (every process and thread), for what the pages' time went to
-  const tracing = process.env.BENCH_TRACE ? browser.startTracing(follower, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'cc', 'gpu', 'toplevel'] }) : undefined
-  await tracing
-  counting = true
-  const withPages = await phase(SECONDS * 1000, false)
-  counting = false
-  if (tracing) (await import('node:fs')).writeFileSync(process.env.BENCH_TRACE!, await browser.stopTracing())
-  streamReq.destroy()
-  const drew = await drawsPerPage(tpPages, SECONDS)
-  console.log(`  each page meanwhile, a second: ${drew.full.toFixed(2)} charts drawn anew, ${drew.inPlace.toFixed(2)} lines extended in place`)
-  console.log(`  the change stream meanwhile: ${(streamEvents / SECONDS).toFixed(1)} events/s, ${(streamBytes / 1024 / SECONDS).toFixed(1)} KB/s`)
-  console.log(`  the ${PAGES} pages' requests per second meanwhile: ${[...asked].map(([k, n]) => `${k} ${(n / SECONDS).toFixed(1)}`).join(', ') || 'none'}`)
-  if (prof) {
-    const { profile } = await prof.send('Profiler.stop')
-    if (process.env.BENCH_PAGE_PROF !== '1') (await import('node:fs')).writeFileSync(process.env.BENCH_PAGE_PROF!, JSON.stringify(profile)) // a file name: the whole profile
-    const self = new Map<string, number>()
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-    const dt = profile.timeDeltas ?? []
-    ;(profile.samples ?? []).forEach((id, i) => {
-      const f = byId.get(id)!.callFrame
-      const k = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber}`
-      self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000)
-    })
-    const total = [...self.values()].reduce((a, b) => a + b, 0)
-    console.log(`${profPage === leader ? 'the streaming tab' : 'another tab'}'s main thread over ${(total / 1000).toFixed(1)} s (self ms): ${[...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join('; ')}`)
+    // aligned here: what the pages did is counted over the phase alone
+    await aligned(SECONDS * 1000)
+    if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.start') }
+    // the change stream as a page reads it meanwhile (its events carry the ticks of the runs the pages show)
+    let streamBytes = 0, streamEvents = 0
+    const streamReq = http.get(`${url}/live/events`, (res) => res.on('data', (d: Buffer) => { streamBytes += d.length; streamEvents += (String(d).match(/^event: change$/gm) ?? []).length }))
+    streamReq.on('error', () => {})
+    await Promise.all(tpPages.map(countDraws))
+    // BENCH_TRACE=FILE: a Chromium trace of the phase (every process and thread), for what the pages' time went to
+    const tracing = first && process.env.BENCH_TRACE ? browser.startTracing(follower, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'cc', 'gpu', 'toplevel'] }) : undefined
+    await tracing
+    counting = true
+    const withPages = await phase(SECONDS * 1000, false)
+    counting = false
+    if (tracing) (await import('node:fs')).writeFileSync(process.env.BENCH_TRACE!, await browser.stopTracing())
+    streamReq.destroy()
+    const drew = await drawsPerPage(tpPages, SECONDS)
+    const say = ROUNDS > 1 ? `  round ${round + 1}: ` : '  '
+    console.log(`${say}each page meanwhile, a second: ${drew.full.toFixed(2)} charts drawn anew, ${drew.inPlace.toFixed(2)} lines extended in place`)
+    console.log(`${say}the change stream meanwhile: ${(streamEvents / SECONDS).toFixed(1)} events/s, ${(streamBytes / 1024 / SECONDS).toFixed(1)} KB/s`)
+    console.log(`${say}the ${PAGES} pages' requests per second meanwhile: ${[...asked].map(([k, n]) => `${k} ${(n / SECONDS).toFixed(1)}`).join(', ') || 'none'}`)
+    if (prof) {
+      const { profile } = await prof.send('Profiler.stop')
+      if (process.env.BENCH_PAGE_PROF !== '1') (await import('node:fs')).writeFileSync(process.env.BENCH_PAGE_PROF!, JSON.stringify(profile)) // a file name: the whole profile
+      const self = new Map<string, number>()
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+      const dt = profile.timeDeltas ?? []
+      ;(profile.samples ?? []).forEach((id, i) => {
+        const f = byId.get(id)!.callFrame
+        const k = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber}`
+        self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000)
+      })
+      const total = [...self.values()].reduce((a, b) => a + b, 0)
+      console.log(`${profPage === leader ? 'the streaming tab' : 'another tab'}'s main thread over ${(total / 1000).toFixed(1)} s (self ms): ${[...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join('; ')}`)
+    }
+    await ctx2.close()
+    // The reference again, after: serve's state moves on while the phases run (longer journals, a group commit every
+    // 30 s), and a reference taken only before favoured it by up to 2× in one run. The ratios use the mean of the two.
+    const before = nones[nones.length - 1]!, after = await phase(SECONDS * 1000)
+    nones.push(after)
+    const ref = { rate: (before.rate + after.rate) / 2, serveMsPerK: (before.serveMsPerK + after.serveMsPerK) / 2, serveCores: (before.serveCores + after.serveCores) / 2 }
+    rounds.push({ withPages, ratio: withPages.rate / ref.rate, ref })
+    if (ROUNDS > 1) console.log(`${say}${withPages.rate.toFixed(0)} points/s with ${PAGES} pages, ${before.rate.toFixed(0)} before and ${after.rate.toFixed(0)} after: ratio ${(withPages.rate / ref.rate).toFixed(2)}; Chromium ${withPages.chromeCores.toFixed(2)} cores; serve's CPU per point ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}x; context switches ${withPages.switches} (without: ${before.switches}); serve's threads ${withPages.serveThreads} (without: ${before.serveThreads})`)
   }
-  await ctx2.close()
-  // The reference again, after: serve's state moves on while the phases run (longer journals, a group commit every
-  // 30 s), and a reference taken only before favoured it by up to 2× in one run. The ratios use the mean of the two.
-  const none2 = await phase(SECONDS * 1000)
-  const ref = { ...none, rate: (none.rate + none2.rate) / 2, serveMsPerK: (none.serveMsPerK + none2.serveMsPerK) / 2, serveCores: (none.serveCores + none2.serveCores) / 2 }
+  // the round whose ratio is the median (the lower middle one of an even count): its figures are the ones printed below
+  const mid = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)]!
+  const { withPages, ref } = mid
+  const none = nones[rounds.indexOf(mid)]!, none2 = nones[rounds.indexOf(mid) + 1]!
   // The same number of pages open on runs that ended (nothing they show changes): what open live pages cost with no
   // redraw at all (the change stream, its fan-out to every tab, the server's look at each journal that moved). The
   // bound on the ratio above: a page that draws can cost no less.
@@ -587,12 +617,13 @@ try {
   await sleep(2000)
   const atRest = await phase(SECONDS * 1000)
   await ctx3.close()
+  const last = nones[nones.length - 1]!
   const cores = (x: typeof none) => `serve ${x.serveCores.toFixed(2)}, Chromium ${x.chromeCores.toFixed(2)}, bench clients ${x.clientCores.toFixed(2)} cores`
   console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${ref.rate.toFixed(0)} points/s with no page (${none.rate.toFixed(0)} before the pages, ${none2.rate.toFixed(0)} after; ${cores(none)}), ${withPages.rate.toFixed(0)} with ${PAGES} pages open (${cores(withPages)}): ratio ${(withPages.rate / ref.rate).toFixed(2)}`)
-  console.log(`  no page: ${none.call}; after the pages: ${none2.call}`)
-  console.log(`  ${PAGES} pages: ${withPages.call}`)
+  console.log(`  no page: ${none.call}; context switches ${none.switches}; serve's threads ${none.serveThreads}; after the pages: ${none2.call}; ${none2.switches}; serve's threads ${none2.serveThreads}`)
+  console.log(`  ${PAGES} pages: ${withPages.call}; context switches ${withPages.switches}; serve's threads ${withPages.serveThreads}`)
   console.log(`  Chromium cores by process with ${PAGES} pages: ${withPages.chromeKinds}; the renderers' threads: ${withPages.threads}`)
-  console.log(`  ${PAGES} pages open on ended runs (no redraw: the live channel alone): ${atRest.rate.toFixed(0)} points/s (${cores(atRest)}): ratio ${(atRest.rate / none2.rate).toFixed(2)} to the phase before it; serve's CPU per point ${(atRest.serveMsPerK / none2.serveMsPerK).toFixed(2)}x without pages; ${atRest.call}`)
+  console.log(`  ${PAGES} pages open on ended runs (no redraw: the live channel alone): ${atRest.rate.toFixed(0)} points/s (${cores(atRest)}): ratio ${(atRest.rate / last.rate).toFixed(2)} to the phase before it; serve's CPU per point ${(atRest.serveMsPerK / last.serveMsPerK).toFixed(2)}x without pages; ${atRest.call}`)
   console.log(`serve CPU per 1,000 points logged: ${ref.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
   // Where the drop comes from. Throughput = serve's cores ÷ serve's CPU per point, so the ratio is the product of
   // (a) serve's cores with pages ÷ without: below 1 when others (Chromium, the clients) took the cores serve had,
@@ -602,7 +633,7 @@ try {
   //     left after the machine's share is ours.
   const share = withPages.serveCores / ref.serveCores, perPoint = ref.serveMsPerK / withPages.serveMsPerK
   console.log(`  the drop: ${(withPages.rate / ref.rate).toFixed(2)} ≈ serve's cores with pages / without ${share.toFixed(2)} (the cores Chromium ${withPages.chromeCores.toFixed(2)} and the clients ${withPages.clientCores.toFixed(2)} left it: the box) × serve's CPU per point without / with ${perPoint.toFixed(2)} (of which the machine's, a busy neighbour: 1/${box.ratio.toFixed(2)}; ours, what serving the pages cost serve: ${Math.min(1, perPoint * box.ratio).toFixed(2)})`)
-  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / ref.rate).toFixed(2)} (target ≥ 0.90; with the pages on ended runs, no redraw: ${(atRest.rate / none2.rate).toFixed(2)}); serve CPU per point with pages / without ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
+  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / ref.rate).toFixed(2)}${rounds.length > 1 ? `, the median of ${rounds.length} rounds (${rounds.map((r) => r.ratio.toFixed(2)).join(', ')})` : ''} (target ≥ 0.90; with the pages on ended runs, no redraw: ${(atRest.rate / last.rate).toFixed(2)}); serve CPU per point with pages / without ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
 } finally {
   await Promise.all([...running].map((l) => l.stop().catch(() => {})))
   await browser.close()
