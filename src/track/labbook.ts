@@ -47,6 +47,13 @@ const notesModule = once(() => import('./notes.js'))
 export { DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_BRANCH, DEFAULT_COMMIT_INTERVAL }
 
 /**
+ * revision.ts, loaded by the first `at()` rather than at open, and once: a live server pins a revision for every
+ * version its pages read, and under a module loader's hooks (tsx, as bench/live.ts runs serve) each `import()` was a
+ * round trip to the hooks thread: 16 ms of serve's CPU a second with 20 live pages.
+ */
+let revisionModule: Promise<typeof import('./revision.js')> | undefined
+
+/**
  * A repository's labbook: the read API over the branch tip, plus experiments and runs to write.
  * @example
  * const book = await Labbook.open()
@@ -294,7 +301,7 @@ export class Labbook extends LiveReader {
   /** A read-only view of any revision: a commit id, `labbook~3`, `origin/labbook`, a tag. */
   async at(rev: string): Promise<LabbookReader> {
     await this.group?.flush()
-    const { resolveRevision } = await import('./revision.js')
+    const { resolveRevision } = await (revisionModule ??= import('./revision.js'))
     const commit = resolveRevision(this.gitdir, rev, this.store)
     const view = await this.store.viewOfCommit(commit)
     return new LabbookReader(this.objects, this.index, this.gitdir, async () => view)
