@@ -15,8 +15,10 @@
 //    and the clients, so beside it: serve's CPU per 1,000 points logged in each phase (what the open pages cost the
 //    server itself) and the cores each of serve, Chromium (every chromium process under this one) and the bench's
 //    clients used in each phase. Then the same with --pages pages open on runs that ended: the cost of open live
-//    pages that redraw nothing (the floor under the ratio). --rounds N: N pages phases, each between two no-page phases,
+//    pages that redraw nothing (the floor under the ratio), and then on about:blank (the browser alone). --rounds N: N pages phases, each between two no-page phases,
 //    and the median of their ratios (the machine's speed moves between minutes); each phase also counts context switches.
+//    --pin: serve on one CPU, everything else on the other (what the pages cost serve itself, without the browser
+//    taking serve's core).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
@@ -139,6 +141,12 @@ function switchesOf(pid: number): { all: number; preempted: number } {
   try { preempted = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1] ?? 0) } catch { /* gone */ }
   return { all, preempted }
 }
+/** Cores the main thread of `pid` and its other threads used between two `threadCpu` reads over `wall` ms. */
+function mainAndOthers(pid: number, before: ReturnType<typeof threadCpu>, now: ReturnType<typeof threadCpu>, wall: number): string {
+  let main = 0, others = 0
+  for (const [k, t] of now) { const ms = t.ms - (before.get(k)?.ms ?? 0); if (k === `${pid}/${pid}`) main += ms; else others += ms }
+  return `main ${(main / wall).toFixed(2)}, others ${(others / wall).toFixed(2)} cores`
+}
 const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN }
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
 
@@ -163,7 +171,10 @@ process.on('exit', (code) => { if (code) console.error(`serve's last words:\n${s
 function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
   const prof = process.env.BENCH_SERVE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVE_PROF}`] : []
   const probe = ['--import', fileURLToPath(new URL('./serve-probe.mjs', import.meta.url))]
-  const p = spawn(process.execPath, [...prof, ...probe, '--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const node = [process.execPath, ...prof, ...probe, '--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0']
+  // --pin: serve on CPU 0 (taskset execs node: the pid is serve's)
+  const [cmd, ...args] = PIN ? ['taskset', '-c', '0', ...node] : node
+  const p = spawn(cmd!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   return new Promise((resolve, reject) => {
     p.stderr!.on('data', (d) => {
@@ -302,6 +313,17 @@ async function previousRead(book: import('../src/index.js').Labbook, id: string)
 
 // what a busy neighbour costs any process on this machine, measured before anything else runs (bench/box-contention.ts)
 const box = await (await import('./box-contention.js')).boxContention()
+/**
+ * --pin: serve on CPU 0, and this process (the clients) and everything it starts after (Chromium, the loggers) on
+ * CPU 1: what the pages cost serve itself, apart from the browser taking serve's core on a 2-core box (a machine with
+ * cores to spare for the browser). The figure without --pin stays the issue's.
+ */
+const PIN = process.argv.includes('--pin')
+if (PIN) {
+  const r = spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`--pin: taskset failed: ${r.stderr || r.error}`)
+  console.log('pinned: serve on CPU 0; the clients, Chromium and the loggers on CPU 1')
+}
 console.log(`the machine: a fixed piece of work costs ${box.ratio.toFixed(2)}x the CPU time with the other cores busy (medians: ${box.busy.toFixed(0)} ms against ${box.alone.toFixed(0)} ms alone; ${box.spread})`)
 const repo = gitRepo()
 let serveProc: ChildProcess | undefined
@@ -497,8 +519,11 @@ try {
     if (align) await aligned(ms)
     const serve0 = cpuMs(p.pid!), serveThreads0 = threadCpu([p.pid!]), chrome0 = chromiumCpu(), threads0 = rendererThreads(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
     const io0 = chromiumIo(), disk0 = diskOf(repo.dir), ctxt0 = switchesOf(p.pid!)
+    const mono0 = Number(process.hrtime.bigint() / 1000n)
     const { points, took } = await blast(ms)
     const wall = performance.now() - t0
+    // the phase on the monotonic clock, in µs: the clock of serve's --cpu-prof timestamps (BENCH_SERVE_PROF)
+    const mono = [mono0, Number(process.hrtime.bigint() / 1000n)] as const
     const ctxt = switchesOf(p.pid!)
     const io = chromiumIo(), disk = diskOf(repo.dir)
     const perS = (n: number) => (n / (wall / 1000)).toFixed(0)
@@ -512,8 +537,9 @@ try {
       // points logged before it too (chunks, trees, the journals' rotation), so the count is printed beside the figures
       call: `${commits} commit${commits === 1 ? '' : 's'} of the branch; log-batch p50 ${pct(took, 0.5).toFixed(1)} ms, p95 ${pct(took, 0.95).toFixed(1)} ms; serve's event loop busy ${(100 * seen.reduce((a, x) => a + x.busy, 0) / Math.max(1, seen.length)).toFixed(0)}%, its delay p99 ${pct(seen.map((x) => x.loopP99), 0.5).toFixed(0)} ms (median second), max ${Math.max(0, ...seen.map((x) => x.loopMax)).toFixed(0)} ms; ${(syncs / Math.max(1, seen.length)).toFixed(0)} fdatasyncs/s, mean ${(seen.reduce((a, x) => a + x.syncs * x.syncMean, 0) / Math.max(1, syncs)).toFixed(1)} ms, max ${Math.max(0, ...seen.map((x) => x.syncMax)).toFixed(0)} ms${diskSaid}; Chromium wrote ${perS((io.disk - io0.disk) / 1024)} KB/s to the disk (${perS(io.calls - io0.calls)} write calls/s)`,
       rate: points / (ms / 1000),
-      // its main thread ("node"), V8's helpers (garbage collection, compiling: "V8 DefaultWork"), libuv's pool (fs calls)
-      serveThreads: threadCores(serveThreads0, threadCpu([p.pid!]), wall, 4),
+      mono,
+      // its main thread, and the others together (V8's helpers: garbage collection, compiling; libuv's pool: fs calls)
+      serveThreads: mainAndOthers(p.pid!, serveThreads0, threadCpu([p.pid!]), wall),
       switches: `${perS(ctxt.all - ctxt0.all)}/s on the machine, serve's main thread preempted ${perS(ctxt.preempted - ctxt0.preempted)}/s`,
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
@@ -618,12 +644,23 @@ try {
   const atRest = await phase(SECONDS * 1000)
   await ctx3.close()
   const last = nones[nones.length - 1]!
+  // And the same number of blank pages (about:blank): what the browser costs this box with nothing served at all,
+  // the floor under both ratios above. Measured after a no-page phase of its own.
+  const beforeBlank = await phase(SECONDS * 1000)
+  const ctx4 = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+  for (let j = 0; j < PAGES; j++) await (await ctx4.newPage()).goto('about:blank')
+  await sleep(2000)
+  const blank = await phase(SECONDS * 1000)
+  await ctx4.close()
   const cores = (x: typeof none) => `serve ${x.serveCores.toFixed(2)}, Chromium ${x.chromeCores.toFixed(2)}, bench clients ${x.clientCores.toFixed(2)} cores`
   console.log(`throughput through serve (log-batch, ${LOGGERS} clients × 100 points): ${ref.rate.toFixed(0)} points/s with no page (${none.rate.toFixed(0)} before the pages, ${none2.rate.toFixed(0)} after; ${cores(none)}), ${withPages.rate.toFixed(0)} with ${PAGES} pages open (${cores(withPages)}): ratio ${(withPages.rate / ref.rate).toFixed(2)}`)
   console.log(`  no page: ${none.call}; context switches ${none.switches}; serve's threads ${none.serveThreads}; after the pages: ${none2.call}; ${none2.switches}; serve's threads ${none2.serveThreads}`)
   console.log(`  ${PAGES} pages: ${withPages.call}; context switches ${withPages.switches}; serve's threads ${withPages.serveThreads}`)
   console.log(`  Chromium cores by process with ${PAGES} pages: ${withPages.chromeKinds}; the renderers' threads: ${withPages.threads}`)
   console.log(`  ${PAGES} pages open on ended runs (no redraw: the live channel alone): ${atRest.rate.toFixed(0)} points/s (${cores(atRest)}): ratio ${(atRest.rate / last.rate).toFixed(2)} to the phase before it; serve's CPU per point ${(atRest.serveMsPerK / last.serveMsPerK).toFixed(2)}x without pages; ${atRest.call}`)
+  // where each phase lies in serve's profile (its samples' timestamps are on the same monotonic clock, µs)
+  if (process.env.BENCH_SERVE_PROF) console.log(`serve's profile windows (µs): ${[...nones.map((x, i) => `none${i + 1} ${x.mono.join(' ')}`), ...rounds.map((r, i) => `pages${i + 1} ${r.withPages.mono.join(' ')}`), `ended ${atRest.mono.join(' ')}`, `blank ${blank.mono.join(' ')}`].join('; ')}`)
+  console.log(`  ${PAGES} blank pages (the browser alone, nothing served): ${blank.rate.toFixed(0)} points/s (${cores(blank)}): ratio ${(blank.rate / beforeBlank.rate).toFixed(2)} to the phase before it; serve's CPU per point ${(blank.serveMsPerK / beforeBlank.serveMsPerK).toFixed(2)}x without pages`)
   console.log(`serve CPU per 1,000 points logged: ${ref.serveMsPerK.toFixed(1)} ms with no page, ${withPages.serveMsPerK.toFixed(1)} ms with ${PAGES} pages open (ratio ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}); load ${loadavg()[0]!.toFixed(1)}`)
   // Where the drop comes from. Throughput = serve's cores ÷ serve's CPU per point, so the ratio is the product of
   // (a) serve's cores with pages ÷ without: below 1 when others (Chromium, the clients) took the cores serve had,
@@ -633,7 +670,7 @@ try {
   //     left after the machine's share is ours.
   const share = withPages.serveCores / ref.serveCores, perPoint = ref.serveMsPerK / withPages.serveMsPerK
   console.log(`  the drop: ${(withPages.rate / ref.rate).toFixed(2)} ≈ serve's cores with pages / without ${share.toFixed(2)} (the cores Chromium ${withPages.chromeCores.toFixed(2)} and the clients ${withPages.clientCores.toFixed(2)} left it: the box) × serve's CPU per point without / with ${perPoint.toFixed(2)} (of which the machine's, a busy neighbour: 1/${box.ratio.toFixed(2)}; ours, what serving the pages cost serve: ${Math.min(1, perPoint * box.ratio).toFixed(2)})`)
-  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / ref.rate).toFixed(2)}${rounds.length > 1 ? `, the median of ${rounds.length} rounds (${rounds.map((r) => r.ratio.toFixed(2)).join(', ')})` : ''} (target ≥ 0.90; with the pages on ended runs, no redraw: ${(atRest.rate / last.rate).toFixed(2)}); serve CPU per point with pages / without ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
+  console.log(`RESULT ${LOGGERS} loggers × ${PAGES} pages, same run: latency logged → drawn p95 ${pct(all, 0.95)} ms (target ≤ 2000); throughput with pages / without ${(withPages.rate / ref.rate).toFixed(2)}${rounds.length > 1 ? `, the median of ${rounds.length} rounds (${rounds.map((r) => r.ratio.toFixed(2)).join(', ')})` : ''} (target ≥ 0.90; with the pages on ended runs, no redraw: ${(atRest.rate / last.rate).toFixed(2)}; blank pages: ${(blank.rate / beforeBlank.rate).toFixed(2)}); serve CPU per point with pages / without ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}; Chromium used ${withPages.chromeCores.toFixed(2)} of ${cpus().length} cores`)
 } finally {
   await Promise.all([...running].map((l) => l.stop().catch(() => {})))
   await browser.close()
