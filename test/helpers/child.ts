@@ -129,8 +129,7 @@ async function main() {
     await book.close()
   } else if (mode === 'log-until-stdin') {
     // `log-until-stdin REPO EVERY_MS [EXPERIMENT]`: one point of `loss` every EVERY_MS, journaled at once, until stdin
-    // closes; a line `more` on stdin adds a metric `acc`, a tag and a dataset from then on (prints `more at STEP`); a
-    // line `commit` commits the run's points so far, as a group commit does (prints `committed at STEP`).
+    // closes; a line `more` on stdin adds a metric `acc`, a tag and a dataset from then on (prints `more at STEP`).
     // Then logs an artifact notes.txt, ends the run FINISHED, prints `points N` and exits.
     const [every, experiment] = rest
     const book = await Labbook.open({ repo, commitInterval: 3_600_000 })
@@ -138,8 +137,7 @@ async function main() {
     process.stdout.write(`${run.id}\n`)
     let open = true
     let more = false
-    let commit = false
-    process.stdin.on('data', (d) => { if (String(d).includes('more')) more = true; if (String(d).includes('commit')) commit = true }).on('end', () => (open = false)).resume()
+    process.stdin.on('data', (d) => { if (String(d).includes('more')) more = true }).on('end', () => (open = false)).resume()
     let step = 0
     let moreFrom = -1
     for (; open; step++) {
@@ -154,11 +152,6 @@ async function main() {
         run.logMetric('acc', step / 1000, { step })
       }
       run.flush()
-      if (commit) {
-        commit = false
-        await run.commit()
-        process.stdout.write(`committed at ${step}\n`)
-      }
       await new Promise((r) => setTimeout(r, Number(every)))
     }
     await run.logText('all done', 'notes.txt')

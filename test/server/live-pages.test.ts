@@ -259,64 +259,6 @@ describe('live pages', () => {
     await page.close()
   })
 
-  it('a commit of the run a page draws: the line goes on in place: no series fetched again, no chart drawn anew for points that fit its axes', { timeout: 300_000 }, async () => {
-    const { p, exited, id, stdout } = await startLogger(50)
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-    const errors: string[] = []
-    page.on('pageerror', (e) => errors.push(e.message))
-    const asked: string[] = []
-    page.on('request', (r) => { if (r.url().includes('/data/runs/')) asked.push(r.url()) })
-    await page.goto(`${srv.url}/runs/${id}/`, { timeout: 120_000 })
-    const fig = '.run-charts figure[data-metric="loss"]'
-    await page.waitForFunction((f) => document.querySelector(`${f} [data-line-to]`) && document.querySelector('.run-charts[data-hydrated="true"]'), fig, { timeout: 60_000 })
-    // count the lines extended in place, and the charts drawn anew that did not have to be: the points drawn then
-    // (loss = 1 / (step + 1), the last at the figure's data-last-step) fitted the axes of the chart before
-    await page.evaluate((f) => {
-      const w = window as unknown as { __needless: number; __lines: number }
-      w.__needless = 0
-      w.__lines = 0
-      const fig = document.querySelector(f)!
-      type Chart = Element & { scale(n: string): { domain: Array<number | Date> } }
-      let axes: { x1: number; y0: number } | undefined
-      const note = () => { const svg = fig.querySelector('svg') as Chart | null; if (svg?.scale) axes = { x1: +svg.scale('x').domain[1]!, y0: +svg.scale('y').domain[0]! } }
-      note()
-      new MutationObserver((ms) => {
-        for (const m of ms) {
-          if (m.type === 'attributes') w.__lines++
-          else if ([...m.addedNodes].some((n) => n.nodeName.toLowerCase() === 'svg')) {
-            const last = Number(fig.getAttribute('data-last-step'))
-            if (axes && last <= axes.x1 && 1 / (last + 1) >= axes.y0) w.__needless++
-            note()
-          }
-        }
-      }).observe(fig.querySelector('.plot')!, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-line-to'] })
-    }, fig)
-    const tip0 = repo.git('rev-parse', 'refs/heads/labbook').trim()
-    const asked0 = asked.length
-    p.stdin.write('commit\n')
-    await expect.poll(() => /committed at (\d+)/.exec(stdout())?.[1], { timeout: 30_000 }).toBeDefined()
-    const committedAt = Number(/committed at (\d+)/.exec(stdout())![1])
-    expect(repo.git('rev-parse', 'refs/heads/labbook').trim()).not.toBe(tip0)
-    // the page drew the points logged after the commit, on the line it had
-    await page.waitForFunction(([f, s]) => Number(document.querySelector(f)?.getAttribute('data-last-step')) > s + 20, [fig, committedAt] as const, { timeout: 30_000 })
-    const { needless, lines } = await page.evaluate(() => { const w = window as unknown as { __needless: number; __lines: number }; return { needless: w.__needless, lines: w.__lines } })
-    const meanwhile = asked.slice(asked0)
-    console.error(`a commit: ${needless} charts drawn anew that fitted the axes, ${lines} lines extended; asked ${meanwhile.join(' ')}`)
-    expect(needless).toBe(0)
-    expect(lines).toBeGreaterThan(0)
-    // the run JSON once (the tip moved: the page's key and its files), never its series (a file moved, the points did not)
-    expect(meanwhile.filter((u) => /\/m\/\d+/.test(u))).toEqual([])
-    expect(meanwhile.filter((u) => /\/data\/runs\/[^/]+\.json/.test(u)).length).toBeLessThanOrEqual(2)
-    // and the header counts every point the run has, as a page loaded now shows
-    p.stdin.end()
-    expect(await exited).toBe(0)
-    const total = Number(/points (\d+)/.exec(stdout())![1])
-    await page.waitForFunction(([f, n]) => document.querySelector(`${f} figcaption`)?.textContent?.includes(`(${n.toLocaleString('en')} points`), [fig, total] as const, { timeout: 20_000 })
-    await page.waitForFunction(([f, last]) => Number(document.querySelector(`${f}`)?.getAttribute('data-last-step')) === last, [fig, total - 1] as const, { timeout: 20_000 })
-    expect(errors).toEqual([])
-    await page.close()
-  })
-
   it('a run logged by another process: its page exists at once, chart and table update by themselves, FINISHED, no reload', { timeout: 400_000 }, async () => {
     const exp = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     const errors: string[] = []

@@ -120,7 +120,6 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
       if (!s) { catchUp.current.add(m.key); continue }
       add[m.key] = s
       fetched.current.set(m.key, want(m))
-      following.current.add(m.key)
     }
     setRunning(t.run.status === 'RUNNING')
     if (Object.keys(add).length) setSeries((old) => keyed({ ...old, ...add }))
@@ -131,12 +130,8 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   useEffect(() => {
     if (!change || !runId) return
     const at = liveSeq()
-    following.current = new Set()
-    // A tip move (a commit: perhaps more of the page changed than the tick's row says) is drawn from its tick too,
-    // and the run JSON is fetched for the rest (its page key, a full-history file); a line already holding the points
-    // the JSON counts is not fetched again (`files` below)
-    const t = change.ticks?.[runId]
-    if (t && fromTick(t, at) && !change.tip) return
+    const t = change.tip ? undefined : change.ticks?.[runId]
+    if (t && fromTick(t, at)) return
     getJson<{ metricFiles: MetricFile[] } & Record<string, unknown>>(`data/runs/${runId}.json`).then((r) => {
       // the metrics table's numbers from the same answer as the headers' counts (an older answer arriving late: neither)
       if (!liveRun(r, at)) return
@@ -151,23 +146,9 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
   // the series to fetch at the server's latest version (fromTick), and while fetched, the tails that came meanwhile
   const catchUp = useRef(new Set<string>())
   const catching = useRef(new Map<string, Array<{ tail: TailJson; maxPoints: number }>>())
-  // the lines the last change's tick extended (the ticks after it follow on from them)
-  const following = useRef(new Set<string>())
   const files = metrics.map((m) => `${m.key}\0${m.file}\0${m.full ?? ''}\0${m.total}`).join('\n')
   useEffect(() => {
-    const changed = metrics.filter((m) => {
-      if (fetched.current.get(m.key) === want(m)) return false
-      // the line drawn holds every point the run JSON counts, or the last change's tick extended it (the run JSON,
-      // read a moment later, counts a few more: the next tick follows on with them): nothing to fetch. After a commit
-      // the run JSON is fetched (the page's key), and fetching the series as well made every open run page draw each
-      // chart anew on every commit
-      const s = series[m.key]
-      if (s && (s.total >= m.total || following.current.has(m.key)) && !full[m.key] && !catchUp.current.has(m.key) && !catching.current.has(m.key)) {
-        fetched.current.set(m.key, want(m))
-        return false
-      }
-      return true
-    })
+    const changed = metrics.filter((m) => fetched.current.get(m.key) !== want(m))
     if (!changed.length) return
     // Requests overlap when changes come faster than answers (a run logging every 100 ms on a busy machine): draw every
     // answer newer than the one drawn, never drop them all as stale (that starved the chart).
