@@ -129,7 +129,8 @@ async function main() {
     await book.close()
   } else if (mode === 'log-until-stdin') {
     // `log-until-stdin REPO EVERY_MS [EXPERIMENT]`: one point of `loss` every EVERY_MS, journaled at once, until stdin
-    // closes; a line `more` on stdin adds a metric `acc`, a tag and a dataset from then on (prints `more at STEP`).
+    // closes; a line `more` on stdin adds a metric `acc`, a tag and a dataset from then on (prints `more at STEP`); a
+    // line `back` logs one point out of step order: loss 5 at ten steps back (prints `back at STEP`).
     // Then logs an artifact notes.txt, ends the run FINISHED, prints `points N` and exits.
     const [every, experiment] = rest
     const book = await Labbook.open({ repo, commitInterval: 3_600_000 })
@@ -137,7 +138,12 @@ async function main() {
     process.stdout.write(`${run.id}\n`)
     let open = true
     let more = false
-    process.stdin.on('data', (d) => { if (String(d).includes('more')) more = true }).on('end', () => (open = false)).resume()
+    let back = false
+    process.stdin.on('data', (d) => {
+      const said = String(d)
+      if (said.includes('more')) more = true
+      if (said.includes('back')) back = true
+    }).on('end', () => (open = false)).resume()
     let step = 0
     let moreFrom = -1
     for (; open; step++) {
@@ -150,6 +156,11 @@ async function main() {
           process.stdout.write(`more at ${step}\n`)
         }
         run.logMetric('acc', step / 1000, { step })
+      }
+      if (back && step >= 10) {
+        back = false
+        run.logMetric('loss', 5, { step: step - 10 })
+        process.stdout.write(`back at ${step - 10}\n`)
       }
       run.flush()
       await new Promise((r) => setTimeout(r, Number(every)))

@@ -259,6 +259,27 @@ describe('live pages', () => {
     await page.close()
   })
 
+  it('a point logged out of step order is drawn by itself: the page fetches that series, as for a missed point', { timeout: 300_000 }, async () => {
+    const { p, exited, id, stdout } = await startLogger(50)
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(`${srv.url}/runs/${id}/`, { timeout: 120_000 })
+    const fig = '.run-charts figure[data-metric="loss"]'
+    await page.waitForFunction((f) => document.querySelector(`${f} [data-line-to]`) && document.querySelector('.run-charts[data-hydrated="true"]'), fig, { timeout: 60_000 })
+    // the curve so far is loss = 1 / (step + 1) <= 1; the point ten steps back is 5, above every other
+    const yTop = () => page.evaluate((f) => { const svg = document.querySelector(`${f} svg`) as (Element & { scale(n: string): { domain: number[] } }) | null; return svg ? Number(svg.scale('y').domain[1]) : NaN }, fig)
+    expect(await yTop()).toBeLessThan(5)
+    p.stdin.write('back\n')
+    await expect.poll(() => /back at (\d+)/.exec(stdout())?.[1], { timeout: 30_000 }).toBeDefined()
+    // no reload, no commit (the logger commits once an hour): the chart takes the point in within a few ticks
+    await expect.poll(yTop, { timeout: 20_000 }).toBeGreaterThanOrEqual(5)
+    p.stdin.end()
+    expect(await exited).toBe(0)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
   it('a run logged by another process: its page exists at once, chart and table update by themselves, FINISHED, no reload', { timeout: 400_000 }, async () => {
     const exp = await browser.newPage({ viewport: { width: 1440, height: 900 } })
     const errors: string[] = []
