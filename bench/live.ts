@@ -552,6 +552,10 @@ try {
   // --rounds N: none, pages, none, pages … none. Each pages phase is compared with the mean of the no-page phases on
   // either side of it, and the median of the rounds is the figure: the machine's own speed moves by up to 2x between
   // minutes (bench/box-contention.ts), and one pair could not tell 0.90 from 0.85 (session 15).
+  // a first phase, not counted: right after the latency phase (its 20 loggers' runs ending, their journals committed
+  // away) or a cold start, the first no-page phase measured 64,000-95,000 points/s where the next ones measured
+  // 140,000-160,000 (session 16), and flattered the first round's ratio
+  await phase(SECONDS * 1000)
   const nones = [await phase(SECONDS * 1000)]
   const rounds: Array<{ withPages: Awaited<ReturnType<typeof phase>>; ratio: number; ref: { rate: number; serveMsPerK: number; serveCores: number } }> = []
   for (let round = 0; round < ROUNDS; round++) {
