@@ -299,7 +299,11 @@ export class Run {
     this.journal.setMark(mark)
   }
 
-  /** Writes buffered points and operations to the journal (fsync). Cheap to call; done about once a second anyway. */
+  /**
+   * Writes buffered points and operations to the journal (fsync). Cheap to call; done about once a second anyway.
+   * While a commit of this run is in flight (its journal rotating, a few ms), the text waits in memory and is written
+   * and fsynced when the commit lands: `await run.durable()` resolves once it is on disk.
+   */
   flush(sync = true): void {
     const text = this.buffer.journalText()
     if (text === '') return

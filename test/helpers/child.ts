@@ -99,7 +99,8 @@ async function main() {
     const exp = await book.experiment(rest[0]!)
     process.stdout.write(exp.id + '\n')
   } else if (mode === 'log-forever') {
-    // Logs points until killed; prints the run id, then a line per flushed batch.
+    // Logs points until killed; prints the run id, then a line per batch once it is on disk (run.durable(): a flush
+    // while a commit of the run is in flight waits in memory until the commit lands).
     const book = await Labbook.open({ repo, commitInterval: Number(rest[0] ?? 30000) })
     const run = await book.startRun({ experiment: 'crash', name: 'victim', params: { lr: 0.1 } })
     run.setTag('phase', 'training')
@@ -108,6 +109,7 @@ async function main() {
     for (;;) {
       for (let i = 0; i < 1000; i++) run.logMetric('loss', Math.exp(-step / 1e4), step++)
       run.flush()
+      await run.durable()
       process.stdout.write(`flushed ${step}\n`)
       await new Promise((r) => setTimeout(r, 5))
     }

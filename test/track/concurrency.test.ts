@@ -84,7 +84,7 @@ describe('a writer killed with SIGKILL', () => {
     expect(run.endTime).toBeGreaterThanOrEqual(run.startTime)
     expect(run.params).toEqual({ lr: 0.1 })
     expect(run.tags.phase).toBe('training')
-    // Every point flushed before the kill is there, once, in order.
+    // Every point on disk before the kill (the child prints a batch after run.durable()) is there, once, in order.
     expect(run.metrics.loss!.count).toBeGreaterThanOrEqual(flushedAtKill)
     const history = await book.metricHistory(id, 'loss')
     expect(history).toHaveLength(run.metrics.loss!.count)
