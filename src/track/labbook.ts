@@ -49,7 +49,7 @@ export { DEFAULT_ARTIFACT_THRESHOLD, DEFAULT_BRANCH, DEFAULT_COMMIT_INTERVAL }
 /**
  * revision.ts, loaded by the first `at()` rather than at open, and once: a live server pins a revision for every
  * version its pages read, and under a module loader's hooks (tsx, as bench/live.ts runs serve) each `import()` was a
- * round trip to the hooks thread: 16 ms of serve's CPU a second with 20 live pages.
+ * round trip to the hooks thread: 18 ms of serve's CPU a second with 20 live pages.
  */
 let revisionModule: Promise<typeof import('./revision.js')> | undefined
 

@@ -44,6 +44,11 @@ describe('live ticks', () => {
     expect(s.total).toBe(30)
     // a tick wholly before the fetch: nothing
     expect(appendTail(series(25), encodeTail(view(22), 20, 1500), 1500)!.step).toHaveLength(25)
+    // a tick following on that steps back (a point logged out of step order), at its start or inside: the page fetches
+    const back = (steps: number[]) => ({ n: 25 + steps.length, from: 25, s: steps, t: steps.map(() => 0), v: steps.map(() => 5) })
+    expect(appendTail(series(25), back([20]), 1500)).toBeUndefined()
+    expect(appendTail(series(25), back([25, 26, 22, 27]), 1500)).toBeUndefined()
+    expect(appendTail(series(25), back([25, 26, 27]), 1500)!.step.slice(-3)).toEqual([25, 26, 27])
     const t = tick(view(40), 30)
     expect(joinTicks(t, t).series.loss).toEqual(t.series.loss)
     // a later tick that does not follow on replaces the earlier: the page then sees the gap

@@ -46,13 +46,6 @@ function thinTo(s: Series, limit: number): Series {
   return pick(s, minMaxIndices({ x: s.step, y: s.value }, limit))
 }
 
-/** Whether a tail following on from `s` holds a step not past the one before it (the first: past `s`'s last). */
-function outOfOrder(s: Series, tail: TailJson): boolean {
-  let last = s.step.length ? s.step[s.step.length - 1]! : -Infinity
-  for (const x of tail.s) { if (!(x > last)) return true; last = x }
-  return false
-}
-
 /** What a drawn series was fetched for (its file and point count): fetched again when that moves. */
 const want = (m: MetricFile) => `${m.file}\0${m.full ?? ''}\0${m.total}`
 
@@ -122,10 +115,10 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
       const waiting = catching.current.get(m.key)
       if (waiting) { waiting.push({ tail, maxPoints: t.maxPoints }); fetched.current.set(m.key, want(m)); continue }
       const s = appendTail(cur, tail, t.maxPoints)
-      // points in between were missed, or a point came out of step order (appendTail lays only steps past the last
-      // drawn): fetched as the server has them now (the tick was made after its event's version, so a fetch at that
-      // version would miss them again), and the ticks meanwhile laid over the answer
-      if (!s || (tail.from === cur.total && outOfOrder(cur, tail))) { catchUp.current.add(m.key); continue }
+      // points in between were missed, or one came out of step order: fetched as the server has them now (the tick
+      // was made after its event's version, so a fetch at that version would miss them again), and the ticks
+      // meanwhile laid over the answer
+      if (!s) { catchUp.current.add(m.key); continue }
       add[m.key] = s
       fetched.current.set(m.key, want(m))
     }

@@ -51,14 +51,16 @@ export function encodeTail(cols: { step: ArrayLike<number>; time: ArrayLike<numb
 
 /**
  * `s` with the tail's points laid after it; undefined when the tail does not follow what `s` holds (points missed
- * between the two: the page fetches the series instead). A tail from before what `s` holds (the page fetched since)
- * adds only its points past `s`'s last step, or nothing. Longer than `2 × maxPoints`, the result is thinned back to
- * `maxPoints` (min/max of min/max: every spike stays).
+ * between the two) or, following on, steps back (a point logged out of step order cannot be laid after the curve):
+ * the page fetches the series instead. A tail from before what `s` holds (the page fetched since) adds only its
+ * points past `s`'s last step, or nothing. Longer than `2 × maxPoints`, the result is thinned back to `maxPoints`
+ * (min/max of min/max: every spike stays).
  */
 export function appendTail(s: Series, tail: TailJson, maxPoints: number): Series | undefined {
   if (tail.from > s.total || tail.s.length !== tail.v.length || tail.t.length !== tail.v.length) return undefined
   if (tail.n <= s.total) return s
   const last = s.step.length ? s.step[s.step.length - 1]! : -Infinity
+  if (tail.from === s.total) for (let i = 0, before = last; i < tail.s.length; before = tail.s[i++]!) if (!(tail.s[i]! > before)) return undefined
   const step = s.step.slice(), time = s.time.slice(), value = s.value.slice()
   for (let i = 0; i < tail.s.length; i++) {
     const v = numberFromJsonValue(tail.v[i])
