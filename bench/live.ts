@@ -168,13 +168,15 @@ let serveErr = ''
 /** The probe's lines (bench/serve-probe.mjs, preloaded into serve): when read, and its figures for the second before. */
 const probes: Array<{ at: number; loopP99: number; loopMax: number; syncs: number; syncMean: number; syncMax: number; busy: number }> = []
 process.on('exit', (code) => { if (code) console.error(`serve's last words:\n${serveErr}`) })
-function startServe(repo: string): Promise<{ p: ChildProcess; url: string }> {
-  const prof = process.env.BENCH_SERVE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVE_PROF}`] : []
-  const probe = ['--import', fileURLToPath(new URL('./serve-probe.mjs', import.meta.url))]
-  const node = [process.execPath, ...prof, ...probe, '--import', 'tsx', CLI, '--repo', repo, 'serve', '--port', '0']
-  // --pin: serve on CPU 0 (taskset execs node: the pid is serve's)
-  const [cmd, ...args] = PIN ? ['taskset', '-c', '0', ...node] : node
+const uiProcs: ChildProcess[] = []
+function startServe(repo: string, ui?: { ui: true; nice: number }): Promise<{ p: ChildProcess; url: string }> {
+  const prof = process.env.BENCH_SERVE_PROF && !ui ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVE_PROF}`] : []
+  const probe = ui ? [] : ['--import', fileURLToPath(new URL('./serve-probe.mjs', import.meta.url))]
+  const node = [process.execPath, ...prof, ...probe, '--import', 'tsx', CLI, '--repo', repo, ui ? 'ui' : 'serve', '--port', '0']
+  // --pin: serve on CPU 0 (taskset execs node: the pid is serve's); nice execs too
+  const [cmd, ...args] = ui ? ['nice', '-n', String(ui.nice), ...node] : PIN ? ['taskset', '-c', '0', ...node] : node
   const p = spawn(cmd!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (ui) uiProcs.push(p)
   let err = ''
   return new Promise((resolve, reject) => {
     p.stderr!.on('data', (d) => {
@@ -319,6 +321,9 @@ const box = await (await import('./box-contention.js')).boxContention()
  * cores to spare for the browser). The figure without --pin stays the issue's.
  */
 const PIN = process.argv.includes('--pin')
+/** Seconds of logging with the pages open before a pages phase is counted (--settle S, see the phase). */
+const SETTLE = arg('settle', 0)
+const UI_APART = process.argv.includes('--ui-apart') ? arg('ui-apart', 0) : undefined
 if (PIN) {
   const r = spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`--pin: taskset failed: ${r.stderr || r.error}`)
@@ -484,6 +489,9 @@ try {
   // serve's group commits come every DEFAULT_COMMIT_INTERVAL from its first open run (these: the loggers' runs ended)
   const commitsFrom = Date.now()
   const runs = await Promise.all(Array.from({ length: LOGGERS }, async (_, i) => (await mlflow(url, 'runs/create', { experiment_id: expId, run_name: `tp-${i}`, start_time: Date.now() })).run.info.run_id as string))
+  // --ui-apart N (experiment): the pages phases' pages on a `labbook ui` of the same repository at nice N, not on serve
+  const apart = UI_APART === undefined ? undefined : await startServe(repo.dir, { ui: true, nice: UI_APART })
+  const pagesUrl = apart?.url ?? url
   let step = 0
   const blast = async (ms: number) => {
     let points = 0
@@ -515,8 +523,21 @@ try {
     const into = (Date.now() - commitsFrom) % every
     await sleep((start - into + every) % every)
   }
+  /**
+   * Logs, not counted, for at least `minMs` and until a phase of `ms` started then is aligned (`aligned`): the wait
+   * filled with logging, so the open pages are in their live state when the phase starts.
+   */
+  const settled = async (minMs: number, ms: number) => {
+    const every = DEFAULT_COMMIT_INTERVAL
+    const start = (every - (ms % every)) / 2
+    const into = (Date.now() - commitsFrom) % every
+    let wait = (start - into + every) % every
+    while (wait < minMs) wait += every
+    await blast(wait)
+  }
   const phase = async (ms: number, align = true) => {
     if (align) await aligned(ms)
+    const ui0 = apart ? cpuMs(apart.p.pid!) : 0
     const serve0 = cpuMs(p.pid!), serveThreads0 = threadCpu([p.pid!]), chrome0 = chromiumCpu(), threads0 = rendererThreads(), self0 = process.cpuUsage(), t0 = performance.now(), from = Date.now(), commits0 = commitCount()
     const io0 = chromiumIo(), disk0 = diskOf(repo.dir), ctxt0 = switchesOf(p.pid!)
     const mono0 = Number(process.hrtime.bigint() / 1000n)
@@ -543,6 +564,7 @@ try {
       switches: `${perS(ctxt.all - ctxt0.all)}/s on the machine, serve's main thread preempted ${perS(ctxt.preempted - ctxt0.preempted)}/s`,
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
+      uiCores: apart ? (cpuMs(apart.p.pid!) - ui0) / wall : 0,
       chromeCores: chromiumSince(chrome0) / wall,
       chromeKinds: chromiumKinds(chrome0, wall),
       threads: threadsSince(threads0, wall),
@@ -569,10 +591,16 @@ try {
     for (let j = 0; j < PAGES; j++) {
       const page = await ctx2.newPage()
       page.on('request', (r) => { if (counting) { const k = kindOfRequest(r.url()); asked.set(k, (asked.get(k) ?? 0) + 1) } })
-      await page.goto(`${url}/runs/${runs[j % runs.length]}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
+      await page.goto(`${pagesUrl}/runs/${runs[j % runs.length]}/`, { waitUntil: 'domcontentloaded', timeout: 180_000 })
       tpPages.push(page)
     }
-    await sleep(2000)
+    // --settle S: the pages loaded and hydrated, then S seconds of logging, not counted, before the phase: what open
+    // pages cost once open (their first live draw, the JIT compiling their code in every tab) apart from what opening
+    // 20 tabs costs; 0 measures from 2 s after the last one loaded, as sessions 12-16 did
+    if (SETTLE > 0) {
+      await Promise.all(tpPages.map((pg) => pg.waitForSelector('.run-charts[data-hydrated="true"]', { timeout: 180_000 }).catch(() => {})))
+      await settled(SETTLE * 1000, SECONDS * 1000)
+    } else await sleep(2000)
     // BENCH_PAGE_PROF=1: where a page's main thread spends its time meanwhile (CDP Profiler, self time): a tab that does
     // not read the change stream for the others (live-channel.ts); BENCH_PAGE_PROF_PAGE=lead for the one that does
     // the tab reading the change stream for the others (live-channel.ts marks it), and another
@@ -583,7 +611,7 @@ try {
     const prof = first && process.env.BENCH_PAGE_PROF && profPage ? await ctx2.newCDPSession(profPage) : undefined
 
     // aligned here: what the pages did is counted over the phase alone
-    await aligned(SECONDS * 1000)
+    if (SETTLE <= 0) await aligned(SECONDS * 1000)
     if (prof) { await prof.send('Profiler.enable'); await prof.send('Profiler.start') }
     // the change stream as a page reads it meanwhile (its events carry the ticks of the runs the pages show)
     let streamBytes = 0, streamEvents = 0
@@ -624,7 +652,7 @@ try {
     nones.push(after)
     const ref = { rate: (before.rate + after.rate) / 2, serveMsPerK: (before.serveMsPerK + after.serveMsPerK) / 2, serveCores: (before.serveCores + after.serveCores) / 2 }
     rounds.push({ withPages, ratio: withPages.rate / ref.rate, ref })
-    if (ROUNDS > 1) console.log(`${say}${withPages.rate.toFixed(0)} points/s with ${PAGES} pages, ${before.rate.toFixed(0)} before and ${after.rate.toFixed(0)} after: ratio ${(withPages.rate / ref.rate).toFixed(2)}; Chromium ${withPages.chromeCores.toFixed(2)} cores; serve's CPU per point ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}x; context switches ${withPages.switches} (without: ${before.switches}); serve's threads ${withPages.serveThreads} (without: ${before.serveThreads})`)
+    if (ROUNDS > 1) console.log(`${say}${withPages.rate.toFixed(0)} points/s with ${PAGES} pages, ${before.rate.toFixed(0)} before and ${after.rate.toFixed(0)} after: ratio ${(withPages.rate / ref.rate).toFixed(2)}; Chromium ${withPages.chromeCores.toFixed(2)} cores;${apart ? ` the pages' \`labbook ui\` ${withPages.uiCores.toFixed(2)} cores;` : ''} serve's CPU per point ${(withPages.serveMsPerK / ref.serveMsPerK).toFixed(2)}x; context switches ${withPages.switches} (without: ${before.switches}); serve's threads ${withPages.serveThreads} (without: ${before.serveThreads})`)
   }
   // the round whose ratio is the median (the lower middle one of an even count): its figures are the ones printed below
   const mid = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)]!
@@ -678,6 +706,7 @@ try {
 } finally {
   await Promise.all([...running].map((l) => l.stop().catch(() => {})))
   await browser.close()
+  for (const x of uiProcs) { x.kill('SIGINT'); await new Promise((r) => x.once('exit', r)) }
   if (serveProc) {
     serveProc.kill('SIGINT')
     await new Promise((r) => serveProc!.once('exit', r))
