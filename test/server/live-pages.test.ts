@@ -210,9 +210,26 @@ describe('live pages', () => {
     page.on('request', (r) => { if (data(r)) { most = Math.max(most, ++inFlight); asked.push(r.url()) } })
     page.on('requestfinished', (r) => { if (data(r)) inFlight-- })
     page.on('requestfailed', (r) => { if (data(r)) inFlight-- })
+    // the first chart the page draws of the RUNNING run: its x axis already leaves room past the last point (the run
+    // was RUNNING when rendered), not drawn without and again at the first change
+    await page.addInitScript(() => {
+      const w = window as unknown as { __first?: { end: number; last: number } }
+      new MutationObserver((ms, o) => {
+        for (const m of ms) for (const n of m.addedNodes) {
+          const fig = (n as Element).closest?.('.run-charts figure[data-metric="loss"]')
+          if (n.nodeName.toLowerCase() !== 'svg' || !fig) continue
+          const x = (n as unknown as { scale(k: string): { domain: number[] } }).scale('x')
+          w.__first = { end: x.domain[1]!, last: Number(fig.getAttribute('data-last-step')) }
+          o.disconnect()
+        }
+      }).observe(document, { subtree: true, childList: true })
+    })
     await page.goto(`${srv.url}/runs/${id}/`, { timeout: 120_000 })
     const fig = '.run-charts figure[data-metric="loss"]'
     await page.waitForFunction((f) => document.querySelector(`${f} svg`) && document.querySelector('.run-charts[data-hydrated="true"]'), fig, { timeout: 60_000 })
+    const first = await page.evaluate(() => (window as unknown as { __first?: { end: number; last: number } }).__first)
+    expect(first?.last).toBeGreaterThan(0)
+    expect(first!.end).toBeGreaterThan(first!.last * 1.2)
     // count what the page draws while the run logs: whole charts (a new svg) and lines extended in place (data-line-to)
     await page.evaluate((f) => {
       const w = window as unknown as { __charts: number; __lines: number }

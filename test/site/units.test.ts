@@ -13,7 +13,7 @@ import { contentType } from '../../src/site/build/static.js'
 import { createHash } from 'node:crypto'
 import { lttbIndices, minMaxIndices, smooth } from '../../src/site/browser/charts/downsample.js'
 import { minMaxOfPieces } from '../../src/model/minmax.js'
-import { lineChartSpec, seriesRows } from '../../src/site/browser/charts/line.js'
+import { lineChartSpec, liveHeadroom, seriesRows } from '../../src/site/browser/charts/line.js'
 import { parallelRows } from '../../src/site/browser/charts/parallel.js'
 import { decodeSeries, encodeSeries, type SeriesFile } from '../../src/site/browser/charts/series.js'
 import { collectSite } from '../../src/site/build/collect.js'
@@ -249,6 +249,22 @@ describe('chart specs', () => {
     expect(width(300)).toBe('1.5')
     expect(width(325)).toBe('1')
     expect(width(1500)).toBe('1')
+  })
+  it('a live line leaves room for about a minute more of its growth: half its span while young, a quarter from 4 minutes on', () => {
+    const times = (seconds: number) => [1_700_000_000_000, 1_700_000_000_000 + seconds * 1000]
+    expect(liveHeadroom(times(10))).toBe(0.5)
+    expect(liveHeadroom(times(120))).toBe(0.5)
+    expect(liveHeadroom(times(180))).toBeCloseTo(1 / 3)
+    expect(liveHeadroom(times(240))).toBe(0.25)
+    expect(liveHeadroom(times(3600))).toBe(0.25)
+    // one point, or every point at one ms (a batch): no pace to go by, the most room
+    expect(liveHeadroom([5])).toBe(0.5)
+    expect(liveHeadroom([5, 5])).toBe(0.5)
+    // the x axis drawn ends that fraction of the span past the last point: step 0..100 at 0.5 ends at 150
+    const s = decodeSeries(encodeSeries('loss', pts(101, (i) => 1 / (i + 1))))
+    const svg = render(lineChartSpec(seriesRows([{ run: 'a', series: s }]), { width: 400, height: 200, headroom: liveHeadroom(times(30)) }))
+    expect(svg).toContain('>150<')
+    expect(render(lineChartSpec(seriesRows([{ run: 'a', series: s }]), { width: 400, height: 200 }))).not.toContain('>150<')
   })
   it('parallel coordinates normalise numbers and categories to [0, 1]', () => {
     const rows = parallelRows([{ run: 'a', values: { lr: 0.1, m: 'cnn' } }, { run: 'b', values: { lr: 0.3, m: 'mlp' } }], ['lr', 'm'])

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { MetricFile } from 'labbook-lib/site/browser/snapshot.js'
 import type { Series } from 'labbook-lib/site/browser/charts/series.js'
-import { lineChartSpec, pointX, seriesRows, SPARSE_POINTS, tickNumber, type LineRow, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
+import { lineChartSpec, liveHeadroom, pointX, seriesRows, SPARSE_POINTS, tickNumber, type LineRow, type XAxis } from 'labbook-lib/site/browser/charts/line.js'
 import type { PlotOptions } from '@observablehq/plot'
 import { minMaxIndices } from 'labbook-lib/site/browser/charts/downsample.js'
 import PlotFigure, { type LiveLine, type SpecOf } from './PlotFigure'
@@ -23,6 +23,11 @@ interface Props {
   label: string
   /** Served live: the run whose metric list and curves are refetched after each change (zoom and options stay). */
   runId?: string
+  /**
+   * Served live and RUNNING when rendered: the first charts already leave room for the next points (headroom), not
+   * drawn once without it and again when the first change says the run logs.
+   */
+  running?: boolean
 }
 
 /** Full histories can hold a million points; draw at most this many (min/max-preserving), keep the rest for tips. */
@@ -66,10 +71,10 @@ function inRange(s: Series, range: [number, number], x: XAxis, startTime: number
 
 export const isSystemMetric = (key: string) => key.startsWith('system/')
 
-export default function RunCharts({ metrics: initial, startTime, label, runId }: Props) {
+export default function RunCharts({ metrics: initial, startTime, label, runId, running: runningAtRender = false }: Props) {
   const [metrics, setMetrics] = useState(initial)
   // served live and still logging: the charts leave room on x for the next points (lineChartSpec headroom)
-  const [running, setRunning] = useState(false)
+  const [running, setRunning] = useState(!!runId && runningAtRender)
   // its run's changes only (and the tip's), at most one refresh a second, at the version the table shows
   const change = useLiveChange(runId ? [runId] : undefined)
   const [x, setX] = useState<XAxis>('step')
@@ -223,7 +228,7 @@ export default function RunCharts({ metrics: initial, startTime, label, runId }:
     let rows: LineRow[] | undefined
     const all = () => (rows ??= rowsOf(grows ? thinTo(s, LIVE_POINTS) : s))
     let spec: PlotOptions | undefined
-    const make = () => (spec ??= lineChartSpec(all(), { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: WIDTH, height: 240, headroom: grows ? 0.25 : 0 }))
+    const make = () => (spec ??= lineChartSpec(all(), { x, logY, smoothing, fromZero, xDomain: zoom[m.key], title: m.key, runs: [label], width: WIDTH, height: 240, headroom: grows ? liveHeadroom(s.time) : 0 }))
     // a growing line: PlotFigure extends it in place with the points past the last one it drew (`after`, from the
     // end of the series: a refresh makes no rows but those), and makes its rows and spec only when drawn anew
     const after = (lastX: number) => {

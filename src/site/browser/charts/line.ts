@@ -181,6 +181,22 @@ export function lineWidth(points: number, width: number): number {
   return points > width - 76 ? 1 : 1.5
 }
 
+/** Seconds of a live line's growth the x axis leaves room for (`liveHeadroom`). */
+const LIVE_ROOM_S = 60
+
+/**
+ * The headroom of a live line (lineChartSpec `headroom`): room on x for about a minute more at the pace the line grew
+ * so far, at least a quarter of its span and at most half. A line growing at a steady pace spans its age, so this is
+ * `60 s / age`: a young run's chart, which would outgrow a quarter every few seconds (each time drawn anew: Plot's
+ * scales, axes and a new svg, tens of times an extension in place), leaves half; from 4 minutes on, a quarter.
+ * `time` in ms, in any order of magnitude the series has (only its first and last count).
+ */
+export function liveHeadroom(time: ArrayLike<number>): number {
+  const n = time.length
+  const age = n > 1 ? (time[n - 1]! - time[0]!) / 1000 : 0
+  return age > 0 ? Math.min(0.5, Math.max(0.25, LIVE_ROOM_S / age)) : 0.5
+}
+
 /** The x extent of `xs` with `headroom` of its span (at least 1 unit) added past the end: a live line's room to grow. */
 function grow(xs: number[], headroom: number, wall: boolean): Array<number | Date> {
   let lo = Infinity, hi = -Infinity
