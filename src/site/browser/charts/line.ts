@@ -189,7 +189,7 @@ const LIVE_ROOM_S = 60
  * so far, at least a quarter of its span and at most half. A line growing at a steady pace spans its age, so this is
  * `60 s / age`: a young run's chart, which would outgrow a quarter every few seconds (each time drawn anew: Plot's
  * scales, axes and a new svg, tens of times an extension in place), leaves half; from 4 minutes on, a quarter.
- * `time` in ms, in any order of magnitude the series has (only its first and last count).
+ * `time`: the line's points' times (ms) in the order drawn; only the first and the last count.
  */
 export function liveHeadroom(time: ArrayLike<number>): number {
   const n = time.length
