@@ -517,22 +517,20 @@ try {
    * event loop for up to ~2 s and its writes weigh on the disk: unaligned, the reference and the pages phase held 0 and
    * 2 of them in one run, and the ratio moved by a third.
    */
-  const aligned = async (ms: number) => {
+  const untilAligned = (ms: number) => {
     const every = DEFAULT_COMMIT_INTERVAL
     const start = (every - (ms % every)) / 2
     const into = (Date.now() - commitsFrom) % every
-    await sleep((start - into + every) % every)
+    return (start - into + every) % every
   }
+  const aligned = (ms: number) => sleep(untilAligned(ms))
   /**
    * Logs, not counted, for at least `minMs` and until a phase of `ms` started then is aligned (`aligned`): the wait
    * filled with logging, so the open pages are in their live state when the phase starts.
    */
   const settled = async (minMs: number, ms: number) => {
-    const every = DEFAULT_COMMIT_INTERVAL
-    const start = (every - (ms % every)) / 2
-    const into = (Date.now() - commitsFrom) % every
-    let wait = (start - into + every) % every
-    while (wait < minMs) wait += every
+    let wait = untilAligned(ms)
+    while (wait < minMs) wait += DEFAULT_COMMIT_INTERVAL
     await blast(wait)
   }
   const phase = async (ms: number, align = true) => {

@@ -74,7 +74,7 @@ export const isSystemMetric = (key: string) => key.startsWith('system/')
 export default function RunCharts({ metrics: initial, startTime, label, runId, running: runningAtRender = false }: Props) {
   const [metrics, setMetrics] = useState(initial)
   // served live and still logging: the charts leave room on x for the next points (lineChartSpec headroom)
-  const [running, setRunning] = useState(!!runId && runningAtRender)
+  const [running, setRunning] = useState(runningAtRender)
   // its run's changes only (and the tip's), at most one refresh a second, at the version the table shows
   const change = useLiveChange(runId ? [runId] : undefined)
   const [x, setX] = useState<XAxis>('step')

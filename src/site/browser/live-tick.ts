@@ -60,7 +60,10 @@ export function appendTail(s: Series, tail: TailJson, maxPoints: number): Series
   if (tail.from > s.total || tail.s.length !== tail.v.length || tail.t.length !== tail.v.length) return undefined
   if (tail.n <= s.total) return s
   const last = s.step.length ? s.step[s.step.length - 1]! : -Infinity
-  if (tail.from === s.total) for (let i = 0, before = last; i < tail.s.length; before = tail.s[i++]!) if (!(tail.s[i]! > before)) return undefined
+  if (tail.from === s.total) {
+    let before = last
+    for (const x of tail.s) { if (!(x > before)) return undefined; before = x }
+  }
   const step = s.step.slice(), time = s.time.slice(), value = s.value.slice()
   for (let i = 0; i < tail.s.length; i++) {
     const v = numberFromJsonValue(tail.v[i])
