@@ -5,7 +5,7 @@ import { processAlive, testCrashPoint, thisProcess } from '../store/process.js'
 import { decodeJournalLine, type JournalOp } from '../format/journal.js'
 import { KeyTable, scanPointLine, scanned } from '../format/jsonl.js'
 import { decodeRun } from '../format/yaml.js'
-import { addToSummary, mergeSummaries } from '../model/metric.js'
+import { addToSummary } from '../model/metric.js'
 import { keyed, type MetricPoint, type MetricSummary, type RunStatus, type RunSummary } from '../model/run.js'
 
 /** Who writes a journal: enough to tell, after a crash, whether that process is still alive. */
@@ -102,8 +102,6 @@ export class Journal {
   private rotating: Promise<void> | undefined
   /** Text appended while a rotation was in flight, written after it (in memory until then: durable() waits). */
   private held = ''
-  /** Counts rotations started: an fdatasync that began before one does not make what it rewrites durable. */
-  private rotations = 0
   /** The descriptor was closed to stay under the open limit (touchOpen); the segment reopens on the next write. */
   private parked = false
 
@@ -227,15 +225,8 @@ export class Journal {
     const fd = this.fd
     const waiters = this.nextWaiters
     this.nextWaiters = []
-    const rotations = this.rotations
     fs.fdatasync(fd, (err) => {
       this.syncing = false
-      if (!err && rotations !== this.rotations && this.fd !== undefined) {
-        // a rotation emptied the segment under this fdatasync: what it covered is on the branch or in the carry,
-        // which is written again after the rotation; its callers wait for the fdatasync after that
-        this.nextWaiters.unshift(...waiters)
-        waiters.length = 0
-      }
       for (const w of waiters) {
         if (err) w.reject(new LabbookError('IO_FAILED', `Cannot sync the run journal in ${this.dir}: ${err.message}`, 'Check free space of the .git directory.', {}, { cause: err }))
         else w.resolve()
@@ -253,38 +244,29 @@ export class Journal {
    * with `carry`: what was journaled after the commit's snapshot. Resolves once done; a run's commits are serial and
    * each awaits its rotation, so rotations of one journal never overlap.
    *
-   * A commit that added no points (a new run's first commit, an edit) keeps the segment's name, and the segment is
-   * REPLACED off the event loop: the carry goes into `rotate.tmp` (fdatasynced when not empty), which is renamed over
-   * the segment (thread pool). A truncation in place waits on ext4 for the filesystem journal to commit the file's
-   * data, behind every concurrent fdatasync: ~3 ms on the event loop per new run at 20 concurrent creates. A kill at
-   * any point leaves the old segment (everything, committed or not) or the new one (the carry), both complete for
-   * what was acknowledged. Meanwhile appends wait in memory (`held`, written after) and durable() waits for them.
-   *
-   * A commit that added points moves the segment to a new base (segments are named by it): empty it, then rename it
-   * (in this order, a crash in between leaves an empty segment, never committed points under a new base), then write
-   * the carry back, on the event loop as before.
+   * Off the event loop (thread pool): the carry goes into `rotate.tmp` (fdatasynced when not empty), which is renamed
+   * to the segment's name, and the descriptor moves to it. A commit that added no points (a new run's first commit, an
+   * edit) keeps the name: the rename replaces the segment. A commit that added points names the new segment by the new
+   * base (segments are named by it), and the old one is removed after the rename. Meanwhile appends wait in memory
+   * (`held`, written after) and durable() waits for them. A kill at any point leaves the old segment whole, or the new
+   * one (beside the old, which readers then skip: newestSegment), each complete for what was acknowledged. On the event
+   * loop, a truncation in place waits on ext4 for the filesystem journal, behind every concurrent fdatasync (~3 ms per
+   * new run at 20 concurrent creates), and so does creating a file (~0.7 ms); and emptying the old segment before the
+   * carry was written back, as a rotation to a new base did until 2026-12-02, lost the carry to a kill in between.
    */
   rotate(committedPoints: number, carry = ''): Promise<void> {
     this.unpark()
     if (this.fd === undefined) return Promise.resolve()
     if (this.rotating) return this.rotating.then(() => this.rotate(committedPoints, carry))
-    const next = this.segmentPath(committedPoints)
-    if (next === this.segment) {
-      const work = this.replaceSegment(this.fd, carry)
-      this.rotating = work
-      return work
-    }
-    this.rotations++
-    fs.ftruncateSync(this.fd, 0)
-    fs.renameSync(this.segment, next)
-    this.segment = next
-    if (carry) this.append(carry)
-    return Promise.resolve()
+    const work = this.replaceSegment(this.fd, carry, this.segmentPath(committedPoints))
+    this.rotating = work
+    return work
   }
 
-  /** rotate() onto the same base: the segment replaced by a file holding `carry`, in the thread pool. */
-  private async replaceSegment(old: number, carry: string): Promise<void> {
+  /** rotate(): the segment replaced by (or moved on to) `target`, a file holding `carry`, in the thread pool. */
+  private async replaceSegment(old: number, carry: string, target: string): Promise<void> {
     const segment = this.segment
+    const rebase = target !== segment
     const tmp = join(this.dir, REPLACEMENT)
     let fresh: number | undefined
     let failure: unknown
@@ -295,8 +277,8 @@ export class Journal {
         await new Promise<void>((resolve, reject) => fs.write(fresh!, bytes, 0, bytes.length, null, (e) => (e ? reject(e) : resolve())))
         await new Promise<void>((resolve, reject) => fs.fdatasync(fresh!, (e) => (e ? reject(e) : resolve())))
       }
-      testCrashPoint('journal-replace')
-      await fs.promises.rename(tmp, segment)
+      testCrashPoint(rebase ? 'journal-rebase' : 'journal-replace')
+      await fs.promises.rename(tmp, target)
     } catch (e) {
       failure = e
     }
@@ -304,13 +286,17 @@ export class Journal {
     const held = this.held
     this.held = ''
     if (failure !== undefined || this.fd !== old) {
-      // not replaced (the old segment holds everything, carry included), or closed meanwhile (committed or removed)
+      // not moved (the old segment holds everything, carry included), or closed meanwhile (committed or removed)
       if (fresh !== undefined) fs.close(fresh, () => {})
-      fs.unlink(tmp, () => {})
+      if (failure !== undefined) fs.unlink(tmp, () => {})
     } else {
       this.fd = fresh
+      this.segment = target
       this.closeWhenIdle(old)
-      testCrashPoint('journal-replaced')
+      if (rebase) {
+        testCrashPoint('journal-rebased')
+        fs.unlink(segment, () => { /* superseded by the new segment either way (readers skip it) */ })
+      } else testCrashPoint('journal-replaced')
     }
     if (this.fd === undefined) return
     try {
@@ -440,7 +426,7 @@ export interface JournalContents {
 
 /**
  * Journaled points in columns: point i is key `keys[key[i]]`, `value[i]`, `step[i]`, timestamp `time[i]`, and
- * `index[i]` counts points from the first segment's base (points committed when it started).
+ * `index[i]` counts points from the segment's base (points committed when it started).
  * An append-only view: this read holds points [0, count); a later read of the same segment writes past `count` in the
  * same arrays (or moves to larger ones), never below, so what a reader was handed stays one moment while the live
  * view extends its series by the points past what it saw (src/track/live-series.ts), without a copy of the journal.
@@ -524,21 +510,37 @@ interface SegmentState {
 }
 
 const HEAD_BYTES = 64
-const readCache = new Map<string, { names: string; segments: Map<string, SegmentState>; contents: JournalContents }>()
+const readCache = new Map<string, { name: string | undefined; seg: SegmentState | undefined; contents: JournalContents }>()
 
 /**
- * Reads every segment of a journal through the format's decoder; a torn last line (a crash mid-write) ends its
- * segment. Incremental: the live view reads journals on every request while writers append to them, so each
- * segment's parsed entries are kept and only the bytes appended since are parsed (point lines straight into columns,
- * no object per point); a segment that was rotated (truncated, renamed, rewritten: other name, inode, size or first
- * bytes) is parsed again from its start. An unchanged journal returns the same object.
+ * The journal's segment: the one with the highest base. A rotation makes the new segment before it removes the old
+ * (Journal.rotate), so a kill between the two leaves both, and the new one holds all the old one had that the branch
+ * lacks; older segments are superseded. Undefined when there is none.
+ */
+export function newestSegment(dir: string): string | undefined {
+  let newest: string | undefined
+  let base = -1
+  for (const f of fs.readdirSync(dir)) {
+    if (!/^\d+\.jsonl$/.test(f) || parseInt(f, 10) <= base) continue
+    base = parseInt(f, 10)
+    newest = f
+  }
+  return newest
+}
+
+/**
+ * Reads a journal's segment (newestSegment) through the format's decoder; a torn last line (a crash mid-write) ends
+ * it. Incremental: the live view reads journals on every request while writers append to them, so the segment's
+ * parsed entries are kept and only the bytes appended since are parsed (point lines straight into columns, no object
+ * per point); a segment that was rotated (other name, inode, size or first bytes) is parsed again from its start. An
+ * unchanged journal returns the same object.
  */
 export function readJournal(dir: string): JournalContents {
   return readJournalUpTo(dir, Infinity)
 }
 
 /**
- * Parses up to `maxBytes` more of each segment of a journal into readJournal's cache (the same state, so the next
+ * Parses up to `maxBytes` more of a journal's segment into readJournal's cache (the same state, so the next
  * readJournal parses only what is left) and says whether nothing is left. The live channel (src/server/live.ts) calls it
  * in slices on its tick, yielding between them: a server taking log calls at 100,000 points a second otherwise parsed
  * a second of them in one synchronous read when a page asked, holding those log calls for hundreds of ms.
@@ -553,26 +555,20 @@ export function readJournalAhead(dir: string, maxBytes: number): boolean {
 let partial = false
 
 function readJournalUpTo(dir: string, maxBytes: number): JournalContents {
-  const names = fs.readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort()
+  let name = newestSegment(dir)
   const hit = readCache.get(dir)
-  let changed = !hit || hit.names !== names.join(',')
-  const segments = new Map<string, SegmentState>()
-  for (const name of names) {
-    const old = hit?.segments.get(name)
-    let seg: SegmentState | undefined
+  let seg: SegmentState | undefined
+  if (name !== undefined) {
     try {
-      seg = readSegment(join(dir, name), parseInt(name, 10), old, maxBytes)
+      seg = readSegment(join(dir, name), parseInt(name, 10), hit?.name === name ? hit.seg : undefined, maxBytes)
     } catch {
-      changed = true
-      continue // rotated away while we listed: its points are on the branch now
+      name = undefined // rotated away while we listed: its points are on the branch now
     }
-    if (seg !== old) changed = true
-    segments.set(name, seg)
   }
-  if (hit && !changed) return hit.contents
-  const contents = assemble([...segments.values()])
+  if (hit && hit.name === name && hit.seg === seg) return hit.contents
+  const contents = contentsOf(seg)
   if (readCache.size > 256) readCache.clear()
-  readCache.set(dir, { names: names.join(','), segments, contents })
+  readCache.set(dir, { name, seg, contents })
   return contents
 }
 
@@ -635,26 +631,11 @@ function addPoint(seg: SegmentState, k: number, value: number, step: number, tim
   seg.sums[key] = addToSummary(seg.sums[key], value, step, time)
 }
 
-function assemble(segments: SegmentState[]): JournalContents {
-  const view = (s: SegmentState): JournalPoints => ({ ...s.log.view(), count: s.count })
-  if (segments.length === 1) {
-    // the state's ops and sums are copied by the next read before it changes them: no copy here
-    const s = segments[0]!
-    return { start: s.start, ops: s.ops, points: view(s), ended: s.ended, pointSummaries: s.sums }
-  }
-  // several segments (a crash or resume left one behind): their points copied into one log
-  const out: JournalContents = { ops: [], points: new PointLog().view(), pointSummaries: keyed<MetricSummary>() }
-  const log = new PointLog()
-  for (const s of segments) {
-    out.start ??= s.start
-    if (s.ended) out.ended = s.ended
-    out.ops = out.ops.concat(s.ops)
-    const p = view(s)
-    for (let i = 0; i < p.count; i++) log.push(log.table.name(p.keys[p.key[i]!]!), p.value[i]!, p.step[i]!, p.time[i]!, p.index[i]!)
-    for (const [k, m] of Object.entries(s.sums)) out.pointSummaries[k] = mergeSummaries(out.pointSummaries[k], m)!
-  }
-  out.points = log.view()
-  return out
+/** What a read hands out for the segment's state (none: an empty journal). */
+function contentsOf(s: SegmentState | undefined): JournalContents {
+  if (!s) return { ops: [], points: new PointLog().view(), pointSummaries: keyed<MetricSummary>() }
+  // the state's ops and sums are copied by the next read before it changes them: no copy here
+  return { start: s.start, ops: s.ops, points: { ...s.log.view(), count: s.count }, ended: s.ended, pointSummaries: s.sums }
 }
 
 function copySums(sums: Record<string, MetricSummary>): Record<string, MetricSummary> {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { decodeRun } from '../format/yaml.js'
 import { RUN_FILE, runDir } from '../model/layout.js'
 import type { MetricPoint, RunStatus, RunSummary } from '../model/run.js'
-import { journalRoot, ownerAlive, type JournalOwner } from './journal.js'
+import { journalRoot, newestSegment, ownerAlive, type JournalOwner } from './journal.js'
 import { sweepSpares } from './journal-pool.js'
 import type { Labbook } from './labbook.js'
 import { existingRunState } from './chunks.js'
@@ -94,7 +94,8 @@ function takeLock(path: string): boolean {
 }
 
 async function recoverOne(book: Labbook, dir: string, owner: JournalOwner, o: RecoverOptions): Promise<RecoveredRun | undefined> {
-  const segments = fs.readdirSync(dir).filter((f) => /^\d+\.jsonl$/.test(f)).sort()
+  // the newest segment only: one an interrupted rotation left below it is superseded (newestSegment)
+  const segment = newestSegment(dir)
   const view = await book.store.head()
   const onBranch = view ? await view.readText(`${runDir(owner.runId)}/${RUN_FILE}`) : undefined
   let initial: RunSummary | undefined = onBranch ? decodeRun(onBranch) : undefined
@@ -105,10 +106,10 @@ async function recoverOne(book: Labbook, dir: string, owner: JournalOwner, o: Re
   const ops: JournalOp[] = []
   let metricsMark: Extract<JournalOp, { op: 'metrics-file' }> | undefined
   const points: MetricPoint[] = []
-  for (const seg of segments) {
-    let index = parseInt(seg, 10)
-    const text = fs.readFileSync(join(dir, seg), 'utf8')
-    lastTime = Math.max(lastTime, fs.statSync(join(dir, seg)).mtimeMs)
+  if (segment !== undefined) {
+    let index = parseInt(segment, 10)
+    const text = fs.readFileSync(join(dir, segment), 'utf8')
+    lastTime = Math.max(lastTime, fs.statSync(join(dir, segment)).mtimeMs)
     for (const line of text.split('\n')) {
       if (!line) continue
       const entry = decodeJournalLine(line)

@@ -66,10 +66,12 @@ async function main() {
     process.stdout.write('acked\n')
     setInterval(() => {}, 1000) // alive until killed
   } else if (mode === 'rotate-crash') {
-    // `rotate-crash REPO POINT`: a run with a tag on the branch; then a commit during which (after its snapshot) a tag
-    // `late` is set and acknowledged (fdatasynced, `acked` printed), so the rotation after that commit carries it;
-    // LABBOOK_TEST_CRASH_AT=POINT is armed for that rotation. Stays alive until killed.
-    const [point] = rest
+    // `rotate-crash REPO POINT [points]`: a run with a tag on the branch; then a commit during which (after its
+    // snapshot) a tag `late` is set and acknowledged (fdatasynced, `acked` printed), so the rotation after that commit
+    // carries it; LABBOOK_TEST_CRASH_AT=POINT is armed for that rotation. With `points`, the commit adds steps 0-9 of
+    // `loss` (a rotation to a new base) and steps 10-19 are logged and acknowledged with the tag (the carry). Stays
+    // alive until killed.
+    const [point, points] = rest
     const book = await Labbook.open({ repo })
     const run = await book.startRun({ experiment: 'rotate', name: 'victim', tags: { early: 'yes' } })
     await run.durable()
@@ -78,12 +80,14 @@ async function main() {
     book.store.update = (async (...args: Parameters<typeof update>) => {
       book.store.update = update
       run.setTag('late', 'acked')
+      if (points) for (let step = 10; step < 20; step++) run.logMetric('loss', step, { step })
       await run.durable()
       process.stdout.write('acked\n')
       process.env.LABBOOK_TEST_CRASH_AT = point
       return update(...args)
     }) as typeof update
     run.setTag('edit', 'committed')
+    if (points) for (let step = 0; step < 10; step++) run.logMetric('loss', step, { step })
     await run.commit()
     process.stdout.write('rotated\n')
     setInterval(() => {}, 1000) // alive until killed

@@ -1,7 +1,7 @@
 // The live view reads run journals incrementally (src/track/journal.ts readJournal): only bytes appended since the
 // last read are parsed. Whatever the writer does between two reads (appends, a line written in two pieces, a
 // rotation to a new base, a rotation that rewrites the same segment), the result equals a fresh parse of the same
-// files, and the running summaries equal summarize() of the points.
+// files, and the running summaries equal summarize() of the points. Only the newest segment counts.
 import fs from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -154,5 +154,23 @@ describe('readJournal, incremental', () => {
     ])
     expect(got.raw.points.keys).toEqual(['a"b', 'loss'])
     j.close()
+  })
+
+  it('a segment below the newest is superseded (a rotation killed before it removed the old one): only the newest is read', () => {
+    const gitdir = join(root, 'git4')
+    const j = new Journal(gitdir, 'r4')
+    j.open({ runId: 'r4', experiment: 'e', branch: 'labbook' }, 0)
+    j.append(encodeOp({ op: 'tag', key: 'old', value: 'x' }))
+    for (let k = 0; k < 12; k++) j.append(pt(k))
+    j.close()
+    expect(shape(readJournal(j.dir)).points).toHaveLength(12)
+    // what Journal.rebase leaves when killed after its rename: the new segment (base 10, the carry) beside the old
+    fs.writeFileSync(join(j.dir, '000000000010.jsonl'), pt(10) + pt(11) + encodeOp({ op: 'tag', key: 'late', value: 'y' }))
+    const got = expectSame(j.dir)
+    expect(got.points.map((p) => [p.index, p.step])).toEqual([[10, 10], [11, 11]])
+    expect(got.ops).toEqual([{ op: 'tag', key: 'late', value: 'y' }])
+    // bases compare as numbers: a base past 12 digits is still the newest
+    fs.writeFileSync(join(j.dir, '1000000000000.jsonl'), pt(12))
+    expect(shape(readJournal(j.dir)).points.map((p) => p.index)).toEqual([1e12])
   })
 })
