@@ -57,7 +57,7 @@ describe('bounded git notes', () => {
     const first = repo.git('rev-parse', 'HEAD').trim()
     repo.git('commit', '-q', '--allow-empty', '-m', 'second')
     const second = repo.git('rev-parse', 'HEAD').trim()
-    const book = await Labbook.open({ repo: repo.dir, commitDelay: 50 })
+    const book = await Labbook.open({ repo: repo.dir, commitDelay: 500 }) // a window the 12 ends fall in on a loaded machine (at 50 ms, 1 run in 5 split in three at load 2)
     const exp = await book.experiment('sweep')
     const notesBefore = () => repo!.git('rev-list', '--count', 'refs/notes/labbook').trim()
     const started = await Promise.all(Array.from({ length: 12 }, (_, i) => exp.startRun({ name: `r${i}`, source: { commit: i % 3 ? first : second } })))
