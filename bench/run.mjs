@@ -18,6 +18,7 @@ const BENCHES = {
   'site-incremental': ['bench/site-incremental.mjs', '--runs', '1000'],
   'packed-read': [...tsx, 'bench/packed-read.ts'],
   lfs: [...tsx, 'bench/lfs.ts'],
+  'journal-rotate': [...tsx, 'bench/journal-rotate.ts'],
 }
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES)
