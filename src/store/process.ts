@@ -51,8 +51,13 @@ export function processAlive(p: ProcessId): boolean {
 
 /**
  * Crash tests only: `LABBOOK_TEST_CRASH_AT=<point>` makes this process SIGKILL itself there, so a test can stop a
- * real writer between two given steps (test/track/journal-pool.test.ts).
+ * real writer between two given steps (test/track/journal-pool.test.ts); a test's own process may also set
+ * `testPoints.at`, called at each point (to exit there, as a script's `process.exit()` would).
  */
 export function testCrashPoint(point: string): void {
   if (process.env.LABBOOK_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL')
+  testPoints.at?.(point)
 }
+
+/** Crash tests only: what testCrashPoint also calls at each point, in this process. */
+export const testPoints: { at?: (point: string) => void } = {}

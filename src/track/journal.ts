@@ -102,6 +102,8 @@ export class Journal {
   private rotating: Promise<void> | undefined
   /** Text appended while a rotation was in flight, written after it (in memory until then: durable() waits). */
   private held = ''
+  /** The rotation's new file, carry written, while its rename is under way (writeHeldNow). */
+  private renaming: number | undefined
   /** The descriptor was closed to stay under the open limit (touchOpen); the segment reopens on the next write. */
   private parked = false
 
@@ -278,10 +280,13 @@ export class Journal {
         await new Promise<void>((resolve, reject) => fs.fdatasync(fresh!, (e) => (e ? reject(e) : resolve())))
       }
       testCrashPoint(rebase ? 'journal-rebase' : 'journal-replace')
+      this.renaming = fresh
       await fs.promises.rename(tmp, target)
+      testCrashPoint(rebase ? 'journal-rebase-renamed' : 'journal-replace-renamed')
     } catch (e) {
       failure = e
     }
+    this.renaming = undefined
     this.rotating = undefined
     const held = this.held
     this.held = ''
@@ -310,6 +315,21 @@ export class Journal {
       this.unsynced = true
       this.sync()
     }
+  }
+
+  /**
+   * The process is exiting ('exit' handlers run, nothing asynchronous will): what waits in memory for a rotation in
+   * flight is written now, into the segment being replaced and, once the rename is under way, into the new file too
+   * (carry written): whichever of them readers take (newestSegment) holds it after what it held.
+   */
+  writeHeldNow(): void {
+    if (!this.rotating || !this.held || this.fd === undefined) return
+    const held = this.held
+    this.held = ''
+    try {
+      fs.writeSync(this.fd, held)
+      if (this.renaming !== undefined) fs.writeSync(this.renaming, held)
+    } catch { /* exiting: nothing left to tell */ }
   }
 
   private segmentPath(base: number): string {

@@ -18,7 +18,11 @@ export class OpenRuns implements Iterable<Run> {
   private readonly runs = new Map<string, Run>()
   private flushTimer?: NodeJS.Timeout
   private commitTimer?: NodeJS.Timeout
-  private readonly onExit = () => this.flushAll()
+  private readonly onExit = () => {
+    for (const r of this.runs.values()) {
+      try { r.flushOnExit() } catch { /* exiting: the journal keeps what it had */ }
+    }
+  }
   private packedAt = 0
 
   constructor(

@@ -80,6 +80,11 @@ export class RunJournal {
     if (this.enabled || force) await this.journal.remove()
   }
 
+  /** The process is exiting: text waiting for a rotation in flight is written now (Journal.writeHeldNow). */
+  writeHeldNow(): void {
+    if (this.enabled) this.journal.writeHeldNow()
+  }
+
   close(): void {
     if (this.enabled) this.journal.close()
   }

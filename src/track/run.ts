@@ -444,6 +444,12 @@ export class Run {
     await this.journal.remove()
   }
 
+  /** @internal the process is exiting: journal what is buffered, and what waits for a rotation in flight, now. */
+  flushOnExit(): void {
+    this.flush()
+    this.journal.writeHeldNow()
+  }
+
   /** @internal detach without ending (process shutting down): flush the journal and close it. */
   detach(): void {
     this.flush()

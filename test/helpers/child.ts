@@ -91,6 +91,30 @@ async function main() {
     await run.commit()
     process.stdout.write('rotated\n')
     setInterval(() => {}, 1000) // alive until killed
+  } else if (mode === 'rotate-exit') {
+    // `rotate-exit REPO POINT`: a run with steps 0-9 of `loss` logged; then a commit during which (from its snapshot
+    // on) a point is logged and journaled every ms, its step printed (`logged N`), so some wait in memory for the
+    // rotation after the commit; an exit at POINT (testPoints) is armed for that rotation, as a script's process.exit().
+    const [point] = rest
+    const book = await Labbook.open({ repo })
+    const run = await book.startRun({ experiment: 'rotate', name: 'victim' })
+    await book.flush()
+    for (let step = 0; step < 10; step++) run.logMetric('loss', step, { step })
+    let step = 10
+    const update = book.store.update.bind(book.store)
+    book.store.update = (async (...args: Parameters<typeof update>) => {
+      book.store.update = update
+      const { testPoints } = await import('../../src/store/process.js')
+      testPoints.at = (at) => { if (at === point) process.exit(0) }
+      setInterval(() => {
+        run.logMetric('loss', step, { step })
+        run.flush()
+        process.stdout.write(`logged ${step++}\n`)
+      }, 1)
+      return update(...args)
+    }) as typeof update
+    await run.commit()
+    process.stdout.write('rotated\n')
   } else if (mode === 'hold-lock') {
     // Takes the branch's ref lock and never lets go (until killed): a labbook process dying mid-commit.
     const { lockRef } = await import('../../src/store/ref.js')

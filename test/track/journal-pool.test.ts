@@ -169,4 +169,29 @@ describe('a journal rotated to a new base (a commit that added points)', () => {
     expect(fsck(repo)).toBe('')
     expect(repo.userState()).toBe(before)
   }, 60_000)
+  // A script calling process.exit() while the rotation runs: what its 'exit' handler journals waits for the rotation
+  // in memory, and nothing asynchronous runs after 'exit'. It is written into the old segment and, once the rename is
+  // under way, into the new one too (Journal.writeHeldNow).
+  it.each(['journal-rebase', 'journal-rebase-renamed'])('process.exit() at %s: every point logged before it survives, once, in order', async (point) => {
+    repo = gitRepo()
+    const before = repo.userState()
+    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'rotate-exit', repo.dir, point], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = '', err = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (err += d))
+    const code = await new Promise<number | null>((r) => p.on('close', (c) => r(c)))
+    expect(err).toBe('')
+    expect(code).toBe(0)
+    expect(out).not.toContain('rotated') // it exited inside the rotation
+    const logged = [...out.matchAll(/logged (\d+)/g)].map((m) => Number(m[1]))
+    expect(logged.length).toBeGreaterThan(0)
+    const book = await Labbook.open({ repo: repo.dir }) // recovers
+    const run = (await book.listRuns()).find((r) => r.name === 'victim')!
+    expect(run.status).toBe('KILLED')
+    expect((await book.metricHistory(run.id, 'loss')).map((q) => q.step)).toEqual(Array.from({ length: logged.at(-1)! + 1 }, (_, i) => i))
+    expect(entries(journalRoot(join(repo.dir, '.git')))).toEqual([])
+    await book.close()
+    expect(fsck(repo)).toBe('')
+    expect(repo.userState()).toBe(before)
+  }, 60_000)
 })
