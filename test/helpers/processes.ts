@@ -4,14 +4,14 @@ import net from 'node:net'
 
 const CHILD = new URL('./child.ts', import.meta.url).pathname
 
-/** Runs test/helpers/child.ts (`MODE REPO …`) as its own process and collects its output. */
-export function runChild(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs test/helpers/child.ts (`MODE REPO …`) as its own process and collects its output, exit code and signal. */
+export function runChild(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = '', stderr = ''
     p.stdout.on('data', (d) => (stdout += d))
     p.stderr.on('data', (d) => (stderr += d))
-    p.on('close', (code) => resolve({ code, stdout, stderr }))
+    p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
   })
 }
 

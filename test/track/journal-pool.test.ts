@@ -6,6 +6,7 @@ import { Labbook } from '../../src/index.js'
 import { journalRoot } from '../../src/track/journal.js'
 import { readySpares, spareRoot } from '../../src/track/journal-pool.js'
 import { fsck, gitRepo, type TestRepo } from '../helpers/git-repo.js'
+import { runChild } from '../helpers/processes.js'
 
 const CHILD = new URL('../helpers/child.ts', import.meta.url).pathname
 const VICTIM = 'victim0000000000000000000000000a'
@@ -122,11 +123,7 @@ describe('a journal rotated off the event loop (the segment replaced after a com
   it.each(['journal-replace', 'journal-replaced'])('killed at %s: what was acknowledged after the commit\'s snapshot survives', async (point) => {
     repo = gitRepo()
     const before = repo.userState()
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'rotate-crash', repo.dir, point], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = '', err = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (err += d))
-    const signal = await new Promise<NodeJS.Signals | null>((r) => p.on('close', (_code, s) => r(s)))
+    const { signal, stdout: out, stderr: err } = await runChild(['rotate-crash', repo.dir, point])
     expect(err).toBe('')
     expect(signal).toBe('SIGKILL') // died at the point, inside the rotation
     expect(out).toBe('acked\n') // the late tag was acknowledged, the rotation never finished
@@ -148,11 +145,7 @@ describe('a journal rotated to a new base (a commit that added points)', () => {
   it.each(['journal-rebase', 'journal-rebased'])('killed at %s: every acknowledged point survives, once, in order', async (point) => {
     repo = gitRepo()
     const before = repo.userState()
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'rotate-crash', repo.dir, point, 'points'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = '', err = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (err += d))
-    const signal = await new Promise<NodeJS.Signals | null>((r) => p.on('close', (_code, s) => r(s)))
+    const { signal, stdout: out, stderr: err } = await runChild(['rotate-crash', repo.dir, point, 'points'])
     expect(err).toBe('')
     expect(signal).toBe('SIGKILL')
     expect(out).toBe('acked\n')
@@ -175,11 +168,7 @@ describe('a journal rotated to a new base (a commit that added points)', () => {
   it.each(['journal-rebase', 'journal-rebase-renamed'])('process.exit() at %s: every point logged before it survives, once, in order', async (point) => {
     repo = gitRepo()
     const before = repo.userState()
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, 'rotate-exit', repo.dir, point], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = '', err = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (err += d))
-    const code = await new Promise<number | null>((r) => p.on('close', (c) => r(c)))
+    const { code, stdout: out, stderr: err } = await runChild(['rotate-exit', repo.dir, point])
     expect(err).toBe('')
     expect(code).toBe(0)
     expect(out).not.toContain('rotated') // it exited inside the rotation
