@@ -541,9 +541,9 @@ export function newestSegment(dir: string): string | undefined {
   let newest: string | undefined
   let base = -1
   for (const f of fs.readdirSync(dir)) {
-    if (!/^\d+\.jsonl$/.test(f) || parseInt(f, 10) <= base) continue
-    base = parseInt(f, 10)
-    newest = f
+    if (!/^\d+\.jsonl$/.test(f)) continue
+    const n = parseInt(f, 10)
+    if (n > base) [base, newest] = [n, f]
   }
   return newest
 }

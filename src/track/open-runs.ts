@@ -18,11 +18,7 @@ export class OpenRuns implements Iterable<Run> {
   private readonly runs = new Map<string, Run>()
   private flushTimer?: NodeJS.Timeout
   private commitTimer?: NodeJS.Timeout
-  private readonly onExit = () => {
-    for (const r of this.runs.values()) {
-      try { r.flushOnExit() } catch { /* exiting: the journal keeps what it had */ }
-    }
-  }
+  private readonly onExit = () => this.flushAll(true)
   private packedAt = 0
 
   constructor(
@@ -91,9 +87,10 @@ export class OpenRuns implements Iterable<Run> {
     process.off('exit', this.onExit)
   }
 
-  private flushAll(): void {
+  /** `exiting`: the process's 'exit' handler, where nothing asynchronous runs after (Run.flushOnExit). */
+  private flushAll(exiting = false): void {
     for (const r of this.runs.values()) {
-      try { r.flush() } catch { /* a full disk must not kill the training loop; the next flush retries */ }
+      try { if (exiting) r.flushOnExit(); else r.flush() } catch { /* a full disk must not kill the training loop; the next flush retries */ }
     }
   }
 }

@@ -446,7 +446,7 @@ export class Run {
 
   /** @internal the process is exiting: journal what is buffered, and what waits for a rotation in flight, now. */
   flushOnExit(): void {
-    this.flush()
+    this.flush(false) // no fdatasync: it would not finish (a killed process loses nothing written either)
     this.journal.writeHeldNow()
   }
 
