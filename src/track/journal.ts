@@ -183,8 +183,12 @@ export class Journal {
     }
   }
 
-  /** Appends and fsyncs. Called at most about once a second by the run's flusher, and before every commit. */
-  append(text: string, sync = true): void {
+  /**
+   * Appends and fsyncs. Called at most about once a second by the run's flusher, and before every commit. `fed`: the
+   * text as the reader parses it (lines before the points, the points as numbers, lines after); when this process's
+   * live view has read the segment up to here, it gets them as parsed (feedReader) instead of parsing them again.
+   */
+  append(text: string, sync = true, fed?: JournalFeed): void {
     if (text === '') return
     this.unpark()
     if (this.fd === undefined) return
@@ -193,7 +197,10 @@ export class Journal {
       this.unsynced = true
       return
     }
+    const name = fed && this.segment.slice(this.dir.length + 1)
+    const reader = name && readerAt(this.dir, name)
     fs.writeSync(this.fd, text)
+    if (reader) feedReader(this.dir, name, reader, this.fd, text, fed!)
     this.unsynced = true
     if (sync) this.sync()
   }
@@ -431,6 +438,15 @@ export function ownerAlive(owner: JournalOwner): boolean {
   return processAlive(owner)
 }
 
+/** Points a writer appends, as numbers (PointBuffer): point i is `key[i]`, `value[i]`, `step[i]`, timestamp `time[i]`. */
+export interface PendingPoints { key: string[]; value: number[]; step: number[]; time: number[] }
+
+/**
+ * A journal write as its reader would parse it: `lead` (journal lines: ops), then the point lines of `points`, then
+ * `tail` (journal lines: the `labbook run` mark); the text written is exactly their concatenation.
+ */
+export interface JournalFeed { lead: string; points: PendingPoints; tail: string }
+
 /** What a journal directory holds, decoded (recovery has its own loop; the live view reads through this). */
 export interface JournalContents {
   /** The run as it was when its writer opened it (`start` op), if journaled. */
@@ -616,33 +632,87 @@ function readSegment(path: string, base: number, old: SegmentState | undefined, 
     const end = buf.lastIndexOf(10, n - 1) + 1 // complete lines only: a line being written is read next time
     if (more && end > 0) partial = true
     if (end === 0) return seg
-    const log = seg.log
-    log.reserve(Math.ceil(end / 48)) // a point line is 40–80 bytes: at most one more move below
-    for (let a = 0; a < end;) {
-      const b = buf.indexOf(10, a)
-      if (b > a) {
-        if (scanPointLine(buf, a, b)) addPoint(seg, log.table.of(buf, scanned.keyStart, scanned.keyEnd), scanned.value, scanned.step, scanned.time)
-        else {
-          const entry = decodeJournalLine(buf.toString('utf8', a, b))
-          if (!entry) { seg.stopped = true; break }
-          if (entry.kind === 'point') addPoint(seg, log.table.name(entry.point.key), entry.point.value, entry.point.step, entry.point.timestamp)
-          else if (entry.kind === 'op') {
-            const op = entry.op
-            if (op.op === 'start') seg.start ??= decodeRun(op.run)
-            else if (op.op === 'end') seg.ended = { status: op.status, endTime: op.endTime }
-            else seg.ops.push(op)
-          }
-        }
-      }
-      a = b + 1
-    }
-    seg.count = log.count
+    seg.log.reserve(Math.ceil(end / 48)) // a point line is 40–80 bytes: at most one more move below
+    parseLines(seg, buf, 0, end)
+    seg.count = seg.log.count
     seg.offset += end
     if (seg.head.length < HEAD_BYTES) seg.head = Buffer.from(head.subarray(0, Math.min(got, seg.offset)))
     return seg
   } finally {
     fs.closeSync(fd)
   }
+}
+
+/** Parses the complete lines of buf[a, end) into the segment's state; a line that is no JSON stops the segment there. */
+function parseLines(seg: SegmentState, buf: Buffer, a: number, end: number): void {
+  const log = seg.log
+  while (a < end && !seg.stopped) {
+    const b = buf.indexOf(10, a)
+    if (b < 0 || b >= end) break // not a complete line (callers pass whole lines)
+    if (b > a) {
+      if (scanPointLine(buf, a, b)) addPoint(seg, log.table.of(buf, scanned.keyStart, scanned.keyEnd), scanned.value, scanned.step, scanned.time)
+      else {
+        const entry = decodeJournalLine(buf.toString('utf8', a, b))
+        if (!entry) { seg.stopped = true; break }
+        if (entry.kind === 'point') addPoint(seg, log.table.name(entry.point.key), entry.point.value, entry.point.step, entry.point.timestamp)
+        else if (entry.kind === 'op') {
+          const op = entry.op
+          if (op.op === 'start') seg.start ??= decodeRun(op.run)
+          else if (op.op === 'end') seg.ended = { status: op.status, endTime: op.endTime }
+          else seg.ops.push(op)
+        }
+      }
+    }
+    a = b + 1
+  }
+}
+
+/** @internal What the live view's reader took as parsed from a writer in this process (feedReader), in points: the tests read it. */
+export const journalFeedWork = { fed: 0 }
+
+/**
+ * The reader's state of `segment` when this process's live view has read it to its end (the next bytes written can be
+ * handed to it as parsed, feedReader); undefined otherwise (nobody reads it here, a slice left, a torn line ended it).
+ */
+function readerAt(dir: string, name: string): SegmentState | undefined {
+  const hit = readCache.get(dir)
+  const seg = hit?.seg
+  return seg && hit.name === name && !seg.stopped && seg.size === seg.offset ? seg : undefined
+}
+
+/**
+ * A writer in this process appended `text` (what `fed` says, exactly) to the segment `old` was read from: the
+ * reader's state moves past them as if it had parsed them, without parsing. `labbook serve` writes the journals of
+ * every run an MLflow client logs to, and its live view read each of those points back from the file: 10% of its
+ * main thread at 20 open pages (bench/live.ts, 2026-12-02). The state after is what readSegment makes of the same
+ * file (same inode, size, mtime, first bytes and entries), so the next read finds nothing to parse; when the file is
+ * not where `old` left it (another write came between), nothing is fed and the next read parses as always.
+ */
+function feedReader(dir: string, name: string, old: SegmentState, fd: number, text: string, fed: JournalFeed): void {
+  // the file as the reader left it plus this write, nothing else (a write it was not handed came between: it reads)
+  const st = fs.fstatSync(fd)
+  if (st.ino !== old.ino || st.size - Buffer.byteLength(text) !== old.offset) return
+  old.log.count = old.count // as readSegment: a read that failed half-way may have written past it
+  const seg: SegmentState = { ...old, size: st.size, mtimeMs: st.mtimeMs, ops: old.ops.slice(), sums: copySums(old.sums) }
+  // the head holds min(HEAD_BYTES, offset) bytes: below HEAD_BYTES it is the whole segment so far, and these follow it
+  if (seg.head.length < HEAD_BYTES) seg.head = Buffer.concat([old.head, Buffer.from(text.slice(0, HEAD_BYTES))]).subarray(0, HEAD_BYTES)
+  const lines = (t: string) => { if (t) { const b = Buffer.from(t); parseLines(seg, b, 0, b.length) } }
+  lines(fed.lead)
+  if (!seg.stopped) {
+    const p = fed.points, n = p.key.length, table = seg.log.table
+    seg.log.reserve(n)
+    let key: string | undefined, k = 0
+    for (let i = 0; i < n; i++) {
+      if (p.key[i] !== key) k = table.name((key = p.key[i]!))
+      // `+ 0`: the text spells a step or time of -0 as 0, and that is what a parse gives
+      addPoint(seg, k, p.value[i]!, p.step[i]! + 0, p.time[i]! + 0)
+    }
+    journalFeedWork.fed += n
+    lines(fed.tail)
+  }
+  seg.count = seg.log.count
+  seg.offset = st.size
+  readCache.set(dir, { name, seg, contents: contentsOf(seg) })
 }
 
 function addPoint(seg: SegmentState, k: number, value: number, step: number, time: number): void {

@@ -5,12 +5,14 @@
 import { pointPrefix, pointTimestamp, pointValueStep } from '../format/jsonl.js'
 import { addToSummary } from '../model/metric.js'
 import { keyed, type MetricSummary } from '../model/run.js'
+import type { PendingPoints } from './journal.js'
 
 /** Points buffered in memory before a synchronous journal write, whatever the clock says. */
 export const BUFFER_POINTS = 100_000
 
-/** Per metric key: its line prefix, the step a point without one gets, and the running summary. */
+/** Per metric key: the key, its line prefix, the step a point without one gets, and the running summary. */
 export interface KeyState {
+  key: string
   prefix: string
   nextStep: number
   summary: MetricSummary | undefined
@@ -21,6 +23,12 @@ export class PointBuffer {
   /** Points not yet journaled, as chunk text. */
   pending = ''
   pendingPoints = 0
+  /**
+   * The pending points as numbers, in the order of `pending`'s lines: handed with the text to the journal, which gives
+   * them to this process's live view as parsed (Journal.append's `fed`), so `labbook serve` does not parse again the
+   * points it has just written. A few stores per point; the text stays what is written.
+   */
+  private cols: PendingPoints = { key: [], value: [], step: [], time: [] }
   /** Param/tag/... operations not yet journaled, as journal lines. */
   pendingOps = ''
   /** Journaled, not yet committed chunk text. */
@@ -31,12 +39,12 @@ export class PointBuffer {
 
   /** Starts from the summaries of the points already on the branch (a writer attaching to an existing run). */
   constructor(initial: Record<string, MetricSummary>) {
-    for (const [k, s] of Object.entries(initial)) this.keys.set(k, { prefix: pointPrefix(k), nextStep: s.step + 1, summary: { ...s } })
+    for (const [k, s] of Object.entries(initial)) this.keys.set(k, { key: k, prefix: pointPrefix(k), nextStep: s.step + 1, summary: { ...s } })
   }
 
   /** A new key's state (the caller validated the key). */
   addKey(key: string): KeyState {
-    const st: KeyState = { prefix: pointPrefix(key), nextStep: 0, summary: undefined }
+    const st: KeyState = { key, prefix: pointPrefix(key), nextStep: 0, summary: undefined }
     this.keys.set(key, st)
     return st
   }
@@ -51,6 +59,8 @@ export class PointBuffer {
       this.lastTsText = pointTimestamp(timestamp)
     }
     this.pending += st.prefix + pointValueStep(value, step) + this.lastTsText
+    const c = this.cols
+    c.key.push(st.key); c.value.push(value); c.step.push(step); c.time.push(timestamp)
     return (++this.pendingPoints & 4095) === 0
   }
 
@@ -66,6 +76,11 @@ export class PointBuffer {
     return this.pendingOps + this.pending
   }
 
+  /** The points of the next journal write (journalText's point lines), as numbers: valid until `journaled()`. */
+  pendingColumns(): PendingPoints {
+    return this.cols
+  }
+
   /** The pending text reached the journal: its points wait for the next commit. */
   journaled(): void {
     if (this.pending !== '') {
@@ -75,6 +90,7 @@ export class PointBuffer {
     this.pending = ''
     this.pendingOps = ''
     this.pendingPoints = 0
+    if (this.cols.key.length) this.cols = { key: [], value: [], step: [], time: [] }
   }
 
   /** Whether points were journaled that no commit took yet. */

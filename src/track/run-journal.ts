@@ -5,7 +5,7 @@
  * written and only the flush clock runs.
  */
 import { encodeOp, type JournalOp } from '../format/journal.js'
-import { Journal, type JournalOwner } from './journal.js'
+import { Journal, type JournalOwner, type PendingPoints } from './journal.js'
 import './journal-pool.js' // spare journals plug into journal.ts (spareHooks) with the write path
 import { BUFFER_POINTS } from './point-buffer.js'
 
@@ -41,16 +41,18 @@ export class RunJournal {
     return pendingPoints >= BUFFER_POINTS || Date.now() - this.lastFlush >= FLUSH_INTERVAL_MS
   }
 
-  /** Writes `text` (the buffers' journal text, not empty) and the mark after it; fsync when `sync`. */
-  write(text: string, sync: boolean): void {
+  /**
+   * Writes the buffers' journal text (`ops`, then the point lines `points`, together not empty) and the mark after
+   * it; fsync when `sync`. `cols`: the points as numbers (handed to this process's live view with the text).
+   */
+  write(ops: string, points: string, cols: PendingPoints, sync: boolean): void {
+    let tail = ''
     const mark = this.mark?.()
-    if (mark) {
-      // After the points: everything before it in the journal is what the mark says was taken in.
-      this.lastMark = encodeOp(mark)
-      text += this.lastMark
-    }
+    // After the points: everything before it in the journal is what the mark says was taken in.
+    if (mark) tail = this.lastMark = encodeOp(mark)
     if (this.enabled) {
-      this.journal.append(text, sync)
+      const text = ops + points + tail
+      this.journal.append(text, sync, { lead: ops, points: cols, tail })
       this.sinceSnapshot.push(text)
     }
     this.lastFlush = Date.now()

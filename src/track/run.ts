@@ -305,10 +305,10 @@ export class Run {
    * and fsynced when the commit lands: `await run.durable()` resolves once it is on disk.
    */
   flush(sync = true): void {
-    const text = this.buffer.journalText()
-    if (text === '') return
-    this.journal.write(text, sync)
-    this.buffer.journaled()
+    const b = this.buffer
+    if (b.pendingOps === '' && b.pending === '') return
+    this.journal.write(b.pendingOps, b.pending, b.pendingColumns(), sync)
+    b.journaled()
   }
 
   /**

@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { encodeOp } from '../../src/format/journal.js'
 import { encodePoint } from '../../src/format/jsonl.js'
 import { summarize } from '../../src/model/metric.js'
-import { Journal, journalPoints, readJournal, readJournalAhead, type JournalContents } from '../../src/track/journal.js'
+import { Journal, journalFeedWork, journalPoints, journalRoot, readJournal, readJournalAhead, type JournalContents } from '../../src/track/journal.js'
+import { Labbook } from '../../src/index.js'
+import { fsck, gitRepo } from '../helpers/git-repo.js'
 
 const root = fs.mkdtempSync(join(os.tmpdir(), 'labbook-journal-read-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -173,4 +175,67 @@ describe('readJournal, incremental', () => {
     fs.writeFileSync(join(j.dir, '1000000000000.jsonl'), pt(12))
     expect(shape(readJournal(j.dir)).points.map((p) => p.index)).toEqual([1e12])
   })
+
+  it('a writer in this process hands what it appends to the reader as parsed: the same state as a parse of the file, nothing parsed', { timeout: 60_000 }, async () => {
+    const repo = gitRepo()
+    try {
+      const user = repo.userState()
+      const book = await Labbook.open({ repo: repo.dir, commitInterval: 3_600_000 })
+      const run = await book.startRun({ experiment: 'feed', name: 'fed' })
+      await book.flush() // the start's commit and its rotation land now
+      const dir = join(journalRoot(join(repo.dir, '.git')), run.id)
+      let t = 1_700_000_000_000
+      run.logMetric('loss', 0.5, { step: 0, timestamp: t++ })
+      run.flush()
+      expectSame(dir) // the reader has read the segment to its end: what follows is fed
+      const fed0 = journalFeedWork.fed
+      // the spellings a parse treats apart: NaN and ±Infinity as strings, -0 (a value keeps its sign, a step's and a
+      // time's text drop it), big and tiny numbers, keys with a space and a slash; an op before the points
+      const values = [NaN, Infinity, -Infinity, -0, 0, 1e-300, 12345678.123456789, -2.5e21]
+      run.logParam('lr', 0.01)
+      values.forEach((v, i) => run.logMetric(i % 2 ? 'a b/c' : 'loss 2', v, { step: i + 1, timestamp: t++ }))
+      run.logMetric('loss', 1, { step: -0, timestamp: -0 })
+      run.flush()
+      expect(journalFeedWork.fed - fed0).toBe(values.length + 1)
+      const got = expectSame(dir)
+      expect(got.ops).toEqual([{ op: 'param', key: 'lr', value: 0.01 }])
+      const byKey = (k: string) => got.points.filter((p) => p.key === k).map((p) => p.value)
+      expect(byKey('loss 2')).toEqual([NaN, -Infinity, 0, 12345678.123456789])
+      expect(Object.is(byKey('a b/c')[1], -0)).toBe(true)
+      const last = got.points.at(-1)!
+      expect([Object.is(last.step, 0), Object.is(last.timestamp, 0)]).toEqual([true, true])
+      // unchanged since the feed: the same object (the state's stat matches the file's)
+      expect(readJournal(dir)).toBe(got.raw)
+      // many writes, each fed; then a commit rotates the journal to a new segment, parsed once, and fed again after
+      for (let k = 0; k < 50; k++) {
+        for (let m = 0; m < 20; m++) run.logMetric('loss', k + m / 20, { step: 100 + k * 20 + m, timestamp: t++ })
+        run.flush()
+      }
+      expect(journalFeedWork.fed - fed0).toBe(values.length + 1 + 1000)
+      expect(expectSame(dir).points).toHaveLength(1 + values.length + 1 + 1000)
+      await run.commit()
+      // the old segment is removed after the new one is in place (in the thread pool): copied for the fresh parse once gone
+      while (fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')).length > 1) await new Promise((r) => setTimeout(r, 5))
+      expect(expectSame(dir).points).toHaveLength(0)
+      run.logMetric('loss', 7, { step: 5000, timestamp: t++ })
+      run.flush()
+      expect(journalFeedWork.fed - fed0).toBe(values.length + 1 + 1001)
+      const afterFeed = expectSame(dir)
+      expect(afterFeed.points.map((p) => p.step)).toEqual([5000])
+      // the fed state's first bytes are the file's (the segment began under HEAD_BYTES): a write the reader was not
+      // handed is then parsed on from where the feed left off, into the same columns, not from the segment's start
+      const segment = fs.readdirSync(dir).find((f) => f.endsWith('.jsonl'))!
+      fs.appendFileSync(join(dir, segment), encodePoint('loss', 8, 5001, t++))
+      const appended = expectSame(dir)
+      expect(appended.points.map((p) => p.step)).toEqual([5000, 5001])
+      expect(appended.raw.points.log).toBe(afterFeed.raw.points.log)
+      await run.end('FINISHED')
+      await book.close()
+      fsck(repo)
+      expect(repo.userState()).toEqual(user)
+    } finally {
+      repo.cleanup()
+    }
+  })
 })
+
