@@ -31,6 +31,13 @@ export interface LiveOptions {
    * src/site/browser/live-tick.ts), so the pages showing them redraw without a request. @default nothing pushed
    */
   ticks?: (runs: string[]) => Promise<Record<string, unknown>>
+  /**
+   * The runs whose data differ between two commits of the branch when nothing else does (`LiveReader.runsChanged`):
+   * a tip move that only carries runs in progress further (a group commit moving their journaled points onto the
+   * branch) is named as those runs, not as "the branch moved", so the pages on them redraw from their ticks and no
+   * other page asks for anything. @default every tip move is "the branch moved"
+   */
+  runsChanged?: (from: string, to: string) => Promise<string[] | undefined>
   /** `GET /live/watch?runs=<id>,…`: the runs the open pages show (a page that redraws from ticks asks for nothing else). */
   watch?: (runs: string[]) => void
   /**
@@ -182,21 +189,36 @@ export class LiveChannel {
       // the pages this event sends refreshing read these journals: their new points parsed now, in slices between
       // log calls, not in one synchronous read when the first page asks
       const watched = this.o.watched ?? (() => true)
-      const live = runs.filter((id) => r.gens.has(id) && watched(id))
-      await readJournalsAhead(this.o.book.gitdir, live)
+      const isLive = (id: string) => r.gens.has(id) && watched(id)
+      await readJournalsAhead(this.o.book.gitdir, runs.filter(isLive))
       // paced (LiveOptions.pace): nothing said yet; the next event is made against the last one said, so it names
       // every run that moved meanwhile
       if (!due) return
       this.remember(r)
       this.sentAt = performance.now()
+      const tip = r.tip !== before.tip && !(await this.onlyRunsIn(before.tip, r, before.gens, runs))
       // and what those pages draw, pushed: they need not ask (a tick that cannot be made leaves them to ask)
+      const live = runs.filter(isLive)
       const ticks = live.length && this.o.ticks ? await this.o.ticks(live).catch(() => undefined) : undefined
-      const data = { version: r.version, tip: r.tip !== before.tip, runs, ...(ticks && Object.keys(ticks).length ? { ticks } : {}) }
+      const data = { version: r.version, tip, runs, ...(ticks && Object.keys(ticks).length ? { ticks } : {}) }
       const msg = `event: change\ndata: ${JSON.stringify(data)}\n\n`
       for (const l of this.listeners) l.write(msg)
     } finally {
       this.checking = false
     }
+  }
+
+  /**
+   * Whether the tip's move from `from` changed only runs in progress (journaled before or now: their pages follow them
+   * by ticks, and a run whose journal went is named as such); those are added to `runs`. A run added or removed, an
+   * experiment, a model, a run with no journal (edited from elsewhere): the branch moved.
+   */
+  private async onlyRunsIn(from: string | undefined, r: { tip: string; gens: Map<string, string> }, gensBefore: Map<string, string>, runs: string[]): Promise<boolean> {
+    if (!from || !r.tip || !this.o.runsChanged) return false
+    const moved = await this.o.runsChanged(from, r.tip).catch(() => undefined)
+    if (!moved || moved.some((id) => !r.gens.has(id) && !gensBefore.has(id))) return false
+    for (const id of moved) if (!runs.includes(id)) runs.push(id)
+    return true
   }
 
   private remember(r: { version: string; tip: string; gens: Map<string, string> }): void {

@@ -104,6 +104,12 @@ function snapshotsOf(book: Book): (() => Promise<TickSource>) | undefined {
   return typeof b.snapshot === 'function' ? () => b.snapshot!() : undefined
 }
 
+/** What changed between two commits when only runs did, for a book that can tell (a `Labbook`: `runsChanged`). */
+function runsChangedOf(book: Book): LiveOptions['runsChanged'] {
+  const b = book as Book & { runsChanged?: LiveOptions['runsChanged'] }
+  return typeof b.runsChanged === 'function' ? (from, to) => b.runsChanged!(from, to) : undefined
+}
+
 /** The routes of MLflow's REST API that labbook answers. */
 export const ROUTES = [...experimentRoutes, ...runRoutes, ...metricRoutes, ...artifactRoutes, ...modelRoutes, ...registryRoutes]
 
@@ -137,7 +143,7 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const api = o.api ?? true
   // the channel reads ahead only the journals of runs an open page looks at (LivePages.watched)
   // and pushes to the pages what they draw of the runs they watch (LivePages.ticks)
-  const live: LiveChannel = new LiveChannel({ book: o.book, pace: o.site && typeof o.site !== 'string' ? o.site.pace : undefined, watched: (id) => pages?.watched(id) ?? true, ticks: (ids) => pages?.ticks(ids) ?? Promise.resolve({}), watch: (ids) => pages?.noteWatched(ids) })
+  const live: LiveChannel = new LiveChannel({ book: o.book, runsChanged: runsChangedOf(o.book), pace: o.site && typeof o.site !== 'string' ? o.site.pace : undefined, watched: (id) => pages?.watched(id) ?? true, ticks: (ids) => pages?.ticks(ids) ?? Promise.resolve({}), watch: (ids) => pages?.noteWatched(ids) })
   const pages = o.site && typeof o.site !== 'string' ? new LivePages({ branch: o.book.branch, gitdir: o.book.gitdir, tickSource: snapshotsOf(o.book), ...o.site, version: () => live.current() }) : undefined
   const maxJson = o.maxJsonBytes ?? 16 * 1024 * 1024
   const maxArtifact = o.maxArtifactBytes ?? 512 * 1024 * 1024

@@ -3,12 +3,12 @@
  * (live.ts reads the journals). `Labbook` is one; `book.at(rev)` is a plain LabbookReader.
  */
 import { isLabbookError } from '../errors.js'
-import { RUN_FILE, runDir } from '../model/layout.js'
+import { RECENT_FILE, RUN_FILE, RUNS_DIR, SUMMARIES_FILE, runDir } from '../model/layout.js'
 import type { RunSummary } from '../model/run.js'
 import { liveJournals, overlaySummary, uncommittedFrom, type LiveJournal } from './live.js'
 import { liveSeries } from './live-series.js'
 import type { TreeView } from '../store/tree-view.js'
-import type { ObjectStore } from '../store/objects.js'
+import type { ObjectStore, TreeEntry } from '../store/objects.js'
 import type { SummaryIndex } from '../store/summary-index.js'
 import type { MetricSample } from '../model/book.js'
 import { sampleSeries, type SeriesColumns } from './history.js'
@@ -36,6 +36,31 @@ export abstract class LiveReader extends LabbookReader {
     const tip = await this.tip()
     const view = tip ? await this.viewOf(tip) : null
     return new LiveSnapshot(this.objects, this.index, this.gitdir, async () => view, this.branch, tip, live, this)
+  }
+
+  /**
+   * The runs whose folders differ between commits `from` and `to` of the branch, when nothing else does but their
+   * shards' summary files: what a commit that carries runs' new points and edits changes. Undefined when more changed
+   * (another file, a run added or removed). Reads the root, `runs/` and the changed shards' trees, nothing below.
+   * The live channel then names these runs instead of saying "the branch moved" to every open page.
+   */
+  async runsChanged(from: string, to: string): Promise<string[] | undefined> {
+    const [a, b] = await Promise.all([this.viewOf(from), this.viewOf(to)])
+    const read = (v: TreeView, oid: string) => v.store.readTree(oid)
+    const root = changedEntries(await read(a, a.tree), await read(b, b.tree))
+    if (!root) return undefined
+    if (root.length === 0) return []
+    if (root.length !== 1 || root[0]![0].name !== RUNS_DIR) return undefined
+    const [runsA, runsB] = root[0]!
+    const shards = changedEntries(await read(a, runsA.oid), await read(b, runsB.oid))
+    if (!shards) return undefined
+    const out: string[] = []
+    for (const [x, y] of shards) {
+      const runs = changedEntries(await read(a, x.oid), await read(b, y.oid))
+      if (!runs) return undefined
+      for (const [e] of runs) if (e.name !== SUMMARIES_FILE && e.name !== RECENT_FILE) out.push(e.name)
+    }
+    return out
   }
 
   /** One revision for both reads below: a commit landing between "how many points are committed" and "read the chunks" would count the tail twice. */
@@ -168,3 +193,17 @@ export class LiveSnapshot extends LiveReader {
     return this.live
   }
 }
+
+/** The entries of two trees that differ, each as [before, after]; undefined when one is only in one tree (added, removed). */
+function changedEntries(a: TreeEntry[], b: TreeEntry[]): Array<[TreeEntry, TreeEntry]> | undefined {
+  if (a.length !== b.length) return undefined
+  const byName = new Map(a.map((e) => [e.name, e]))
+  const out: Array<[TreeEntry, TreeEntry]> = []
+  for (const e of b) {
+    const was = byName.get(e.name)
+    if (!was || was.mode !== e.mode) return undefined
+    if (was.oid !== e.oid) out.push([was, e])
+  }
+  return out
+}
+

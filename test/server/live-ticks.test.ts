@@ -42,7 +42,7 @@ async function logger(every: number) {
   return { id, stop: async () => { p.stdin.end(); expect(await exited).toBe(0); return Number(/points (\d+)/.exec(out)![1]) } }
 }
 
-type Change = { runs?: string[]; tip: boolean; ticks?: Record<string, RunTick> }
+type Change = { version: string; runs?: string[]; tip: boolean; ticks?: Record<string, RunTick> }
 
 /** The change events of the stream for `ms`. */
 function events(ms: number): Promise<Change[]> {
@@ -89,6 +89,42 @@ describe('the change stream pushes what the pages draw', () => {
     const json = (await (await fetch(`${srv.url}/data/runs/${seen.id}.json`)).json()) as Record<string, unknown>
     const rest = (r: Record<string, unknown>) => { const { metrics: _m, metricFiles: _f, duration: _d, page: _p, children: _c, imageSeries: _i, endTime: _e, status: _s, tags: _t, ...x } = r; return x }
     expect(sortedJson(rest(ticks.at(-1)!.run as unknown as Record<string, unknown>))).toBe(sortedJson(rest(json)))
+  })
+
+  it('a commit that only carries runs in progress names those runs, not the branch: their ticks chain across it; a new experiment or run moves the branch', { timeout: 120_000 }, async () => {
+    const run = await book.startRun({ experiment: 'commits', name: 'carried' })
+    await book.flush() // its first commit (a new run: the branch moved) before the stream starts
+    expect((await watch([run.id])).status).toBe(204)
+    const got: Change[] = []
+    const close = readEvents(`${srv.url}/live/events`, (name, data) => { if (name === 'change') got.push(data as Change) })
+    const pause = () => new Promise((r) => setTimeout(r, 700)) // the channel looks every 250 ms
+    let step = 0
+    const log = async () => { for (let i = 0; i < 50; i++) run.logMetric('loss', 1 / (step + 1), { step: step++ }); await run.durable(); await pause() }
+    await log()
+    await run.commit() // the points journaled so far move onto the branch
+    const carried = (await book.tip())!
+    await log()
+    const other = await book.startRun({ experiment: 'commits', name: 'another' })
+    await book.flush()
+    const added = (await book.tip())!
+    await log()
+    await book.experiment('elsewhere')
+    const experiment = (await book.tip())!
+    await log()
+    close()
+    await other.end('FINISHED')
+    await run.end('FINISHED')
+    const at = (tip: string) => got.find((e) => e.version.startsWith(`${tip}|`))
+    // the commit of the run's points: named as the run, with its tick
+    expect(at(carried)).toMatchObject({ tip: false })
+    expect(at(carried)!.runs).toContain(run.id)
+    // a run added, an experiment added: every page hears the branch moved
+    expect(at(added)?.tip).toBe(true)
+    expect(at(experiment)?.tip).toBe(true)
+    // every point once, across the commit: the tails chain from the first to the last step logged
+    const tails = got.flatMap((e) => (e.ticks?.[run.id]?.series.loss ? [e.ticks[run.id]!.series.loss!] : []))
+    for (let i = 1; i < tails.length; i++) expect(tails[i]!.from).toBe(tails[i - 1]!.n)
+    expect(tails.flatMap((t) => t.s)).toEqual(Array.from({ length: step - tails[0]!.from }, (_, i) => tails[0]!.from + i))
   })
 
   it('while serve is busy, events are paced (LiveOptions.pace) and lose nothing: ticks still chain; idle again, events come at once', { timeout: 120_000 }, async () => {
