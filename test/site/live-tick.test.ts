@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { Series } from '../../src/site/browser/charts/series.js'
-import { appendTail, encodeTail, joinTicks, tailLimit, type RunTick } from '../../src/site/browser/live-tick.js'
+import { appendTail, encodeTail, joinChanges, joinTicks, tailLimit, type RunTick } from '../../src/site/browser/live-tick.js'
 
 const cols = (n: number, value = (i: number) => 1 / (i + 1)) => ({
   step: Float64Array.from({ length: n }, (_, i) => i),
@@ -86,4 +86,24 @@ describe('live ticks', () => {
     expect(held.value.length).toBeLessThanOrEqual(3000)
     expect(held.value).toContain(1e6)
   })
+
+  it('changes merged between two refreshes: a run a later change names without a tick loses its earlier tick (the page fetches it)', () => {
+    const c = cols(30)
+    const view = (n: number) => ({ step: c.step.subarray(0, n), time: c.time.subarray(0, n), value: c.value.subarray(0, n) })
+    const t1 = tick(view(20), 10), t2 = tick(view(30), 20)
+    const ticked = { version: 'v1', tip: false, runs: ['r', 'q'], ticks: { r: t1, q: t1 } }
+    // the ticks of one run joined, the runs of both named, the later version
+    const both = joinChanges(ticked, { version: 'v2', tip: false, runs: ['r'], ticks: { r: t2 } })
+    expect(both).toMatchObject({ version: 'v2', tip: false, runs: ['r', 'q'] })
+    expect(both.ticks!.r!.series.loss).toMatchObject({ from: 10, n: 30 })
+    expect(both.ticks!.q).toBe(t1)
+    // r ended (its journal went with its last commit: no tick could be made): r is fetched, q still drawn from its tick
+    const ended = joinChanges(ticked, { version: 'v3', tip: false, runs: ['r'] })
+    expect(ended.ticks && Object.hasOwn(ended.ticks, 'r')).toBe(false)
+    expect(ended.ticks!.q).toBe(t1)
+    expect(joinChanges(joinChanges(undefined, { version: 'v1', tip: false, runs: ['r'], ticks: { r: t1 } }), { version: 'v2', tip: false, runs: ['r'] }).ticks).toBeUndefined()
+    // the branch moved: every page refetches whatever ticks came
+    expect(joinChanges(ticked, { version: 'v4', tip: true }).tip).toBe(true)
+  })
 })
+

@@ -10,19 +10,14 @@
  * one moment of the server.
  */
 import { useEffect, useState } from 'react'
-import { joinTicks, MAX_WATCH_RUNS, type RunTick } from 'labbook-lib/site/browser/live-tick.js'
-import { keyed } from 'labbook-lib/model/run.js'
+import { joinChanges, MAX_WATCH_RUNS, type LiveChange, type RunTick } from 'labbook-lib/site/browser/live-tick.js'
 
 export function liveBase(): string | null {
   if (typeof document === 'undefined') return null
   return document.querySelector('meta[name="labbook-live"]')?.getAttribute('content') ?? null
 }
 
-/**
- * A change as the server announces it: its version, whether the branch tip moved, the runs whose journals moved, and
- * for the runs the open pages watch, what they draw (`ticks`, src/site/browser/live-tick.ts).
- */
-export interface LiveChange { version: string; tip: boolean; runs?: string[]; ticks?: Record<string, RunTick> }
+export type { LiveChange }
 
 /**
  * Least time between two refreshes of a page, ms. A refresh refetches and redraws (a chart of up to 1,500 points per
@@ -70,16 +65,6 @@ export function subscribeLive(onChange: (c: LiveChange) => void, runs?: string[]
   }
 }
 
-function merge(a: LiveChange | undefined, b: LiveChange): LiveChange {
-  if (!a) return b
-  const c: LiveChange = { version: b.version, tip: a.tip || b.tip, runs: a.runs && b.runs ? [...new Set([...a.runs, ...b.runs])] : undefined }
-  if (a.ticks || b.ticks) {
-    const ticks = keyed(a.ticks)
-    for (const [id, t] of Object.entries(b.ticks ?? {})) ticks[id] = Object.hasOwn(ticks, id) ? joinTicks(ticks[id]!, t) : t
-    c.ticks = ticks
-  }
-  return c
-}
 
 /** The runs this page's listeners watch (their `runs`). */
 function watchedRuns(): string[] {
@@ -92,7 +77,7 @@ function watchedRuns(): string[] {
 const WATCH_EVERY = 2000
 
 function receive(c: LiveChange): void {
-  pending = merge(pending, c)
+  pending = joinChanges(pending, c)
   schedule()
 }
 

@@ -91,3 +91,29 @@ export function joinTicks(a: RunTick, b: RunTick): RunTick {
   }
   return { ...b, series }
 }
+
+/**
+ * A change as `labbook serve`'s stream announces it (site/src/islands/live-channel.ts): its version, whether the
+ * branch moved in a way only a refetch shows (`tip`), the runs that moved, and the ticks of the watched ones.
+ */
+export interface LiveChange { version: string; tip: boolean; runs?: string[]; ticks?: Record<string, RunTick> }
+
+/**
+ * Two changes, one after the other, as one (a page refreshes at most once a second and merges the events between):
+ * the later version; `tip` if either; the runs of both; each run's ticks joined (joinTicks). A run the later change
+ * names without a tick (none could be made: its journal went with its last commit, the run ended) loses its earlier
+ * tick, so its page fetches the run: drawn from the older tick, a finished run's page stayed RUNNING.
+ */
+export function joinChanges(a: LiveChange | undefined, b: LiveChange): LiveChange {
+  if (!a) return b
+  const c: LiveChange = { version: b.version, tip: a.tip || b.tip, runs: a.runs && b.runs ? [...new Set([...a.runs, ...b.runs])] : undefined }
+  if (a.ticks || b.ticks) {
+    // keyed: run ids are the server's, but a page never trusts a key to be anything but a key
+    const ticks = keyed(a.ticks)
+    for (const id of b.runs ?? []) if (!b.ticks || !Object.hasOwn(b.ticks, id)) delete ticks[id]
+    for (const [id, t] of Object.entries(b.ticks ?? {})) ticks[id] = Object.hasOwn(ticks, id) ? joinTicks(ticks[id]!, t) : t
+    if (Object.keys(ticks).length) c.ticks = ticks
+  }
+  return c
+}
+
