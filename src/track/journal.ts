@@ -205,6 +205,11 @@ export class Journal {
     if (sync) this.sync()
   }
 
+  /** Whether this process's live view has read the segment to its end: what is appended next can be fed to it. */
+  readHere(): boolean {
+    return readerAt(this.dir, this.segment.slice(this.dir.length + 1)) !== undefined
+  }
+
   /**
    * Resolves once everything appended so far is on disk (fdatasync). Callers that arrive together share one fdatasync:
    * those that come while one is in flight wait for the next, which starts as soon as it ends (group commit).

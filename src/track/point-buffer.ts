@@ -24,11 +24,12 @@ export class PointBuffer {
   pending = ''
   pendingPoints = 0
   /**
-   * The pending points as numbers, in the order of `pending`'s lines: handed with the text to the journal, which gives
-   * them to this process's live view as parsed (Journal.append's `fed`), so `labbook serve` does not parse again the
-   * points it has just written. A few stores per point; the text stays what is written.
+   * The pending points as numbers, in the order of `pending`'s lines, kept only while this process's live view reads
+   * the run's journal (`wanted`, asked at the first point after each journal write): handed with the text to the journal, which gives them to the live view as
+   * parsed (Journal.append's `fed`), so `labbook serve` does not parse again the points it has just written. A
+   * process nobody reads in (a training script, `labbook run`) keeps none.
    */
-  private cols: PendingPoints = { key: [], value: [], step: [], time: [] }
+  private cols: PendingPoints | undefined
   /** Param/tag/... operations not yet journaled, as journal lines. */
   pendingOps = ''
   /** Journaled, not yet committed chunk text. */
@@ -38,7 +39,7 @@ export class PointBuffer {
   private lastTsText = ''
 
   /** Starts from the summaries of the points already on the branch (a writer attaching to an existing run). */
-  constructor(initial: Record<string, MetricSummary>) {
+  constructor(initial: Record<string, MetricSummary>, private readonly wanted: () => boolean = () => false) {
     for (const [k, s] of Object.entries(initial)) this.keys.set(k, { key: k, prefix: pointPrefix(k), nextStep: s.step + 1, summary: { ...s } })
   }
 
@@ -59,8 +60,9 @@ export class PointBuffer {
       this.lastTsText = pointTimestamp(timestamp)
     }
     this.pending += st.prefix + pointValueStep(value, step) + this.lastTsText
+    if (this.pendingPoints === 0) this.cols = this.wanted() ? { key: [], value: [], step: [], time: [] } : undefined
     const c = this.cols
-    c.key.push(st.key); c.value.push(value); c.step.push(step); c.time.push(timestamp)
+    if (c) { c.key.push(st.key); c.value.push(value); c.step.push(step); c.time.push(timestamp) }
     return (++this.pendingPoints & 4095) === 0
   }
 
@@ -76,8 +78,11 @@ export class PointBuffer {
     return this.pendingOps + this.pending
   }
 
-  /** The points of the next journal write (journalText's point lines), as numbers: valid until `journaled()`. */
-  pendingColumns(): PendingPoints {
+  /**
+   * The points of the next journal write (journalText's point lines), as numbers, valid until `journaled()`; undefined
+   * when they were not kept (nobody read the journal here at the last write).
+   */
+  pendingColumns(): PendingPoints | undefined {
     return this.cols
   }
 
@@ -90,7 +95,7 @@ export class PointBuffer {
     this.pending = ''
     this.pendingOps = ''
     this.pendingPoints = 0
-    if (this.cols.key.length) this.cols = { key: [], value: [], step: [], time: [] }
+    this.cols = undefined
   }
 
   /** Whether points were journaled that no commit took yet. */

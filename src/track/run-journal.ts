@@ -9,6 +9,8 @@ import { Journal, type JournalOwner, type PendingPoints } from './journal.js'
 import './journal-pool.js' // spare journals plug into journal.ts (spareHooks) with the write path
 import { BUFFER_POINTS } from './point-buffer.js'
 
+const NO_POINTS: PendingPoints = { key: [], value: [], step: [], time: [] }
+
 /** The longest a logged point waits in memory before its journal write (ms). */
 const FLUSH_INTERVAL_MS = 1000
 
@@ -43,19 +45,26 @@ export class RunJournal {
 
   /**
    * Writes the buffers' journal text (`ops`, then the point lines `points`, together not empty) and the mark after
-   * it; fsync when `sync`. `cols`: the points as numbers (handed to this process's live view with the text).
+   * it; fsync when `sync`. `cols`: the points as numbers, when kept (handed to this process's live view with the
+   * text).
    */
-  write(ops: string, points: string, cols: PendingPoints, sync: boolean): void {
+  write(ops: string, points: string, cols: PendingPoints | undefined, sync: boolean): void {
     let tail = ''
     const mark = this.mark?.()
     // After the points: everything before it in the journal is what the mark says was taken in.
     if (mark) tail = this.lastMark = encodeOp(mark)
     if (this.enabled) {
       const text = ops + points + tail
-      this.journal.append(text, sync, { lead: ops, points: cols, tail })
+      // points the buffer did not keep (nobody read here at the last write) go as text only; a reader parses them
+      this.journal.append(text, sync, cols || points === '' ? { lead: ops, points: cols ?? NO_POINTS, tail } : undefined)
       this.sinceSnapshot.push(text)
     }
     this.lastFlush = Date.now()
+  }
+
+  /** Whether this process's live view reads the journal to its end (what is written next can be handed to it as parsed). */
+  readHere(): boolean {
+    return this.enabled && this.journal.readHere()
   }
 
   /** Resolves once everything written is on disk (concurrent callers share one fdatasync). */

@@ -73,9 +73,10 @@ export class Run {
     this.id = initial.id
     this.experimentIdValue = initial.experiment
     this.state = initial
-    this.buffer = new PointBuffer(initial.metrics)
-    this.branch = new RunCommitter(host, this.id, initial, existing)
     this.journal = new RunJournal(host.gitdir, this.id, options.journal ?? true)
+    // the points kept as numbers too only while this process's live view reads the run's journal (labbook serve)
+    this.buffer = new PointBuffer(initial.metrics, () => this.journal.readHere())
+    this.branch = new RunCommitter(host, this.id, initial, existing)
     this.resumable = options.resumable ?? false
   }
 

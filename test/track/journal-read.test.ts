@@ -185,9 +185,12 @@ describe('readJournal, incremental', () => {
       await book.flush() // the start's commit and its rotation land now
       const dir = join(journalRoot(join(repo.dir, '.git')), run.id)
       let t = 1_700_000_000_000
+      const before = journalFeedWork.fed
       run.logMetric('loss', 0.5, { step: 0, timestamp: t++ })
       run.flush()
-      expectSame(dir) // the reader has read the segment to its end: what follows is fed
+      // nobody read the journal here yet: the points were written as text only (none kept as numbers, none fed)
+      expect(journalFeedWork.fed).toBe(before)
+      expectSame(dir) // the reader has read the segment to its end: what is logged next is kept as numbers and fed
       const fed0 = journalFeedWork.fed
       // the spellings a parse treats apart: NaN and ±Infinity as strings, -0 (a value keeps its sign, a step's and a
       // time's text drop it), big and tiny numbers, keys with a space and a slash; an op before the points
