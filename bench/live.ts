@@ -135,11 +135,14 @@ function diskOf(dir: string): { writes: number; kb: number; flushes: number; flu
  * Context switches so far: the machine's (/proc/stat `ctxt`), and how often the main thread of `pid` was taken off its
  * core while it could run (nonvoluntary: another process's turn), what a browser's wakeups cost serve beyond its own work.
  */
-function switchesOf(pid: number): { all: number; preempted: number } {
+function switchesOf(pid: number): { all: number; preempted: number; runMs: number; waitMs: number } {
   const all = Number(/^ctxt (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? 0)
-  let preempted = 0
+  let preempted = 0, runMs = 0, waitMs = 0
   try { preempted = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1] ?? 0) } catch { /* gone */ }
-  return { all, preempted }
+  // the main thread's time on a CPU and runnable but waiting for one (/proc/…/schedstat, ns): with the event loop's
+  // busy share, what is left is time blocked in a call (a write behind the filesystem's journal)
+  try { const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number); runMs = run! / 1e6; waitMs = wait! / 1e6 } catch { /* gone */ }
+  return { all, preempted, runMs, waitMs }
 }
 /** Cores the main thread of `pid` and its other threads used between two `threadCpu` reads over `wall` ms. */
 function mainAndOthers(pid: number, before: ReturnType<typeof threadCpu>, now: ReturnType<typeof threadCpu>, wall: number): string {
@@ -559,7 +562,7 @@ try {
       mono,
       // its main thread, and the others together (V8's helpers: garbage collection, compiling; libuv's pool: fs calls)
       serveThreads: mainAndOthers(p.pid!, serveThreads0, threadCpu([p.pid!]), wall),
-      switches: `${perS(ctxt.all - ctxt0.all)}/s on the machine, serve's main thread preempted ${perS(ctxt.preempted - ctxt0.preempted)}/s`,
+      switches: `${perS(ctxt.all - ctxt0.all)}/s on the machine, serve's main thread preempted ${perS(ctxt.preempted - ctxt0.preempted)}/s, on a CPU ${(100 * (ctxt.runMs - ctxt0.runMs) / wall).toFixed(0)}% and waiting for one ${(100 * (ctxt.waitMs - ctxt0.waitMs) / wall).toFixed(0)}% of the phase`,
       serveMsPerK: (cpuMs(p.pid!) - serve0) / (points / 1000),
       serveCores: (cpuMs(p.pid!) - serve0) / wall,
       uiCores: apart ? (cpuMs(apart.p.pid!) - ui0) / wall : 0,
