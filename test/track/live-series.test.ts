@@ -60,9 +60,10 @@ describe('a live run\'s series, extended in place', () => {
       return liveSeries(reader.objects, `${reader.gitdir}\0${run.id}`, chunks, dir, points, from)
     }
 
-    // journal only: 300 points of loss (NaN and infinities among them), every 10th step an acc point
+    // journal only: 300 points of loss (NaN, infinities and -0 among them: a commit's chunk is compared with them
+    // point by point, and -0 must equal -0 and not 0), every 10th step an acc point
     for (let i = 0; i < 300; i++) {
-      log('loss', i === 17 ? NaN : i === 40 ? Infinity : i === 41 ? -Infinity : Math.exp(-i / 100) + 0.01 * Math.sin(i), i)
+      log('loss', i === 17 ? NaN : i === 40 ? Infinity : i === 41 ? -Infinity : i === 42 ? -0 : i === 43 ? 0 : Math.exp(-i / 100) + 0.01 * Math.sin(i), i)
       if (i % 10 === 0) log('acc', i / 300, i)
     }
     await check()
@@ -140,6 +141,12 @@ describe('a live run\'s series, extended in place', () => {
     expect(Array.from(a.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     // from a later point of the first log: the points it skips are not in the answer
     expect(Array.from((await liveSeries(objects, 'synthetic', [], '', first, 8)).get('m')!.value)).toEqual([8, 9])
+    // the walk's compare tells -0 from 0 and NaN from a number, and finds NaN equal to NaN (Object.is)
+    const signed = journal([0, -0, NaN, 3])
+    expect(Array.from((await liveSeries(objects, 'zeros', [], '', signed, 0)).get('m')!.value)).toEqual([0, -0, NaN, 3])
+    expect(Array.from((await liveSeries(objects, 'zeros', [], '', journal([0, -0, NaN, 3, 4]), 0)).get('m')!.value)).toEqual([0, -0, NaN, 3, 4])
+    expect(Array.from((await liveSeries(objects, 'zeros', [], '', journal([-0, 0, 2, 3]), 0)).get('m')!.value)).toEqual([-0, 0, 2, 3])
+    expect(Array.from((await liveSeries(objects, 'zeros', [], '', journal([-0, 0, NaN, 3]), 0)).get('m')!.value)).toEqual([-0, 0, NaN, 3])
     await book.close()
   })
 })
