@@ -704,14 +704,22 @@ function feedReader(dir: string, name: string, old: SegmentState, fd: number, te
   const lines = (t: string) => { if (t) { const b = Buffer.from(t); parseLines(seg, b, 0, b.length) } }
   lines(fed.lead)
   if (!seg.stopped) {
-    const p = fed.points, n = p.key.length, table = seg.log.table
-    seg.log.reserve(n)
-    let key: string | undefined, k = 0
+    const p = fed.points, n = p.key.length, log = seg.log, sums = seg.sums
+    log.reserve(n)
+    // a metric's summary is looked up once per run of its points (a batch is mostly one metric), not per point
+    let key: string | undefined, k = 0, sum: MetricSummary | undefined
     for (let i = 0; i < n; i++) {
-      if (p.key[i] !== key) k = table.name((key = p.key[i]!))
+      if (p.key[i] !== key) {
+        if (key !== undefined) sums[key] = sum!
+        k = log.table.name((key = p.key[i]!))
+        sum = sums[key]
+      }
       // `+ 0`: the text spells a step or time of -0 as 0, and that is what a parse gives
-      addPoint(seg, k, p.value[i]!, p.step[i]! + 0, p.time[i]! + 0)
+      const value = p.value[i]!, step = p.step[i]! + 0, time = p.time[i]! + 0
+      log.push(k, value, step, time, seg.next++)
+      sum = addToSummary(sum, value, step, time)
     }
+    if (key !== undefined) sums[key] = sum!
     journalFeedWork.fed += n
     lines(fed.tail)
   }
