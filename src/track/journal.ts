@@ -199,8 +199,8 @@ export class Journal {
     }
     const name = fed && this.segment.slice(this.dir.length + 1)
     const reader = name && readerAt(this.dir, name)
-    fs.writeSync(this.fd, text)
-    if (reader) feedReader(this.dir, name, reader, this.fd, text, fed!)
+    const written = fs.writeSync(this.fd, text)
+    if (reader) feedReader(this.dir, name, reader, this.fd, text, written, fed!)
     this.unsynced = true
     if (sync) this.sync()
   }
@@ -693,10 +693,11 @@ function readerAt(dir: string, name: string): SegmentState | undefined {
  * file (same inode, size, mtime, first bytes and entries), so the next read finds nothing to parse; when the file is
  * not where `old` left it (another write came between), nothing is fed and the next read parses as always.
  */
-function feedReader(dir: string, name: string, old: SegmentState, fd: number, text: string, fed: JournalFeed): void {
-  // the file as the reader left it plus this write, nothing else (a write it was not handed came between: it reads)
+function feedReader(dir: string, name: string, old: SegmentState, fd: number, text: string, written: number, fed: JournalFeed): void {
+  // the file as the reader left it plus this write (`written` bytes, as write() said), nothing else (a write it was not
+  // handed came between: it reads)
   const st = fs.fstatSync(fd)
-  if (st.ino !== old.ino || st.size - Buffer.byteLength(text) !== old.offset) return
+  if (st.ino !== old.ino || st.size - written !== old.offset) return
   old.log.count = old.count // as readSegment: a read that failed half-way may have written past it
   const seg: SegmentState = { ...old, size: st.size, mtimeMs: st.mtimeMs, ops: old.ops.slice(), sums: copySums(old.sums) }
   // the head holds min(HEAD_BYTES, offset) bytes: below HEAD_BYTES it is the whole segment so far, and these follow it
